@@ -1,0 +1,35 @@
+namespace Kontext.Ngsi.Errors;
+
+/// <summary>An NGSI-LD error as a value: the ProblemDetails type URI, HTTP status, title and detail.</summary>
+public sealed record NgsiError(string Type, int Status, string Title, string Detail)
+{
+    public const string TypeBase = "https://uri.etsi.org/ngsi-ld/errors/";
+
+    public static NgsiError InvalidRequest(string detail) => new(TypeBase + "InvalidRequest", 400, "Invalid request", detail);
+    public static NgsiError BadRequestData(string detail) => new(TypeBase + "BadRequestData", 400, "Bad request data", detail);
+    public static NgsiError AlreadyExists(string detail) => new(TypeBase + "AlreadyExists", 409, "Already exists", detail);
+    public static NgsiError OperationNotSupported(string detail) => new(TypeBase + "OperationNotSupported", 422, "Operation not supported", detail);
+    public static NgsiError ResourceNotFound(string detail) => new(TypeBase + "ResourceNotFound", 404, "Resource not found", detail);
+    public static NgsiError InternalError(string detail) => new(TypeBase + "InternalError", 500, "Internal error", detail);
+    public static NgsiError TooComplexQuery(string detail) => new(TypeBase + "TooComplexQuery", 403, "Too complex query", detail);
+    public static NgsiError TooManyResults(string detail) => new(TypeBase + "TooManyResults", 403, "Too many results", detail);
+    public static NgsiError LdContextNotAvailable(string detail) => new(TypeBase + "LdContextNotAvailable", 503, "JSON-LD context not available", detail);
+    public static NgsiError NonexistentTenant(string detail) => new(TypeBase + "NonexistentTenant", 404, "Nonexistent tenant", detail);
+
+    // The spec has no dedicated types for these HTTP-level refusals; like Orion-LD we keep the NGSI-LD
+    // error namespace so every error body has the same shape, and name them after the HTTP condition.
+    public static NgsiError UnsupportedMediaType(string detail) => new(TypeBase + "UnsupportedMediaType", 415, "Unsupported media type", detail);
+    public static NgsiError NotAcceptable(string detail) => new(TypeBase + "NotAcceptable", 406, "Not acceptable", detail);
+    public static NgsiError RequestEntityTooLarge(string detail) => new(TypeBase + "RequestEntityTooLarge", 413, "Request entity too large", detail);
+    public static NgsiError MethodNotAllowed(string detail) => new(TypeBase + "MethodNotAllowed", 405, "Method not allowed", detail);
+}
+
+/// <summary>Carries an <see cref="NgsiError"/> out of deep code paths; mapped to HTTP in one place at the edge.</summary>
+public sealed class NgsiException(NgsiError error) : Exception(error.Detail)
+{
+    public NgsiError Error { get; } = error;
+
+    public static NgsiException BadRequestData(string detail) => new(NgsiError.BadRequestData(detail));
+    public static NgsiException InvalidRequest(string detail) => new(NgsiError.InvalidRequest(detail));
+    public static NgsiException NotFound(string detail) => new(NgsiError.ResourceNotFound(detail));
+}

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Kontext.Ngsi.JsonLd;
+
+/// <summary>
+/// A processed, immutable active context: the caller's terms with the NGSI-LD core terms applied last.
+/// Expands terms to IRIs (term definitions, CURIEs, <c>@vocab</c>, default vocabulary) and compacts IRIs back
+/// to the caller's terms (exact term, shortest first; then vocabulary-relative; then CURIE; else the IRI).
+/// </summary>
+public sealed class JsonLdContext
+{
+    private readonly Dictionary<string, TermDefinition> _terms;
+    private readonly string? _userVocab;
+    private readonly Dictionary<string, string> _inverse;
+    private readonly (string Prefix, string Iri)[] _prefixes;
+    private readonly ConcurrentDictionary<string, string> _expanded = new();
+    private readonly ConcurrentDictionary<string, string> _compacted = new();
+
+    internal JsonLdContext(Dictionary<string, TermDefinition> terms, string? userVocab, JsonNode? userContext)
+    {
+        _terms = terms;
+        _userVocab = userVocab;
+        UserContext = userContext;
+        _inverse = new Dictionary<string, string>(StringComparer.Ordinal);
+        var prefixes = new List<(string, string)>();
+        foreach (var (term, def) in terms)
+        {
+            if (def.Iri.StartsWith('@')) continue;
+            if (!_inverse.TryGetValue(def.Iri, out var existing) || IsBetterTerm(term, existing))
+                _inverse[def.Iri] = term;
+            if (def.CanBePrefix) prefixes.Add((term, def.Iri));
+        }
+        _prefixes = prefixes.ToArray();
+    }
+
+    /// <summary>The caller's @context exactly as given (URL, object or array); null when only the core context applies.</summary>
+    public JsonNode? UserContext { get; }
+
+    /// <summary>True when the caller supplied no context of their own (only the core context applies).</summary>
+    public bool IsCoreOnly => UserContext is null;
+
+    public TermDefinition? Find(string term) => _terms.GetValueOrDefault(term);
+
+    /// <summary>Vocabulary-relative IRI expansion, as used for attribute names, entity types and VocabProperty values.</summary>
+    public string ExpandTerm(string term)
+    {
+        if (_expanded.TryGetValue(term, out var cached)) return cached;
+        var iri = ExpandUncached(term);
+        if (_expanded.Count < 50_000) _expanded[term] = iri;
+        return iri;
+    }
+
+    private string ExpandUncached(string term)
+    {
+        if (term.Length == 0 || term[0] == '@') return term;
+        if (_terms.TryGetValue(term, out var def)) return def.Iri;
+        var colon = term.IndexOf(':');
+        if (colon > 0)
+        {
+            var prefix = term[..colon];
+            var suffix = term[(colon + 1)..];
+            if (prefix == "_" || suffix.StartsWith("//", StringComparison.Ordinal)) return term;
+            if (_terms.TryGetValue(prefix, out var prefixDef) && !prefixDef.Iri.StartsWith('@')) return prefixDef.Iri + suffix;
+            return term; // an absolute IRI such as urn:... or http://...
+        }
+        return (_userVocab ?? CoreContext.DefaultVocab) + term;
+    }
+
+    /// <summary>IRI compaction to the caller's preferred term.</summary>
+    public string CompactIri(string iri)
+    {
+        if (_compacted.TryGetValue(iri, out var cached)) return cached;
+        var term = CompactUncached(iri);
+        if (_compacted.Count < 50_000) _compacted[iri] = term;
+        return term;
+    }
+
+    private string CompactUncached(string iri)
+    {
+        if (_inverse.TryGetValue(iri, out var term)) return term;
+        foreach (var vocab in VocabsInOrder())
+        {
+            if (iri.Length > vocab.Length && iri.StartsWith(vocab, StringComparison.Ordinal))
+            {
+                var rest = iri[vocab.Length..];
+                // Only when the short form would expand back to the same IRI.
+                if (!rest.Contains(':') && !_terms.ContainsKey(rest) && ExpandTerm(rest) == iri) return rest;
+            }
+        }
+        string? best = null;
+        foreach (var (prefix, prefixIri) in _prefixes)
+        {
+            if (iri.Length <= prefixIri.Length || !iri.StartsWith(prefixIri, StringComparison.Ordinal)) continue;
+            var curie = prefix + ":" + iri[prefixIri.Length..];
+            if (_terms.ContainsKey(curie)) continue;
+            if (best is null || IsBetterTerm(curie, best)) best = curie;
+        }
+        return best ?? iri;
+    }
+
+    private IEnumerable<string> VocabsInOrder()
+    {
+        if (_userVocab is not null) yield return _userVocab;
+        yield return CoreContext.DefaultVocab;
+    }
+
+    // JSON-LD's inverse-context preference: the shortest term, then the lexicographically least.
+    private static bool IsBetterTerm(string candidate, string current) =>
+        candidate.Length < current.Length || (candidate.Length == current.Length && string.CompareOrdinal(candidate, current) < 0);
+}

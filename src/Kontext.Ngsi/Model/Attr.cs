@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+
+namespace Kontext.Ngsi.Model;
+
+/// <summary>The NGSI-LD attribute vocabulary: attribute types, their payload members, reserved member names.</summary>
+public static class Attr
+{
+    public const string Property = "Property";
+    public const string Relationship = "Relationship";
+    public const string GeoProperty = "GeoProperty";
+    public const string LanguageProperty = "LanguageProperty";
+    public const string VocabProperty = "VocabProperty";
+    public const string JsonProperty = "JsonProperty";
+    public const string ListProperty = "ListProperty";
+    public const string ListRelationship = "ListRelationship";
+
+    public const string NullMarker = "urn:ngsi-ld:null";
+
+    /// <summary>Attribute type → the member that carries its payload.</summary>
+    public static readonly IReadOnlyDictionary<string, string> PayloadMember = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [Property] = "value",
+        [GeoProperty] = "value",
+        [Relationship] = "object",
+        [LanguageProperty] = "languageMap",
+        [VocabProperty] = "vocab",
+        [JsonProperty] = "json",
+        [ListProperty] = "valueList",
+        [ListRelationship] = "objectList",
+    };
+
+    /// <summary>Payload member → the attribute type a concise representation implies.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ConciseKind = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["value"] = Property,
+        ["object"] = Relationship,
+        ["languageMap"] = LanguageProperty,
+        ["vocab"] = VocabProperty,
+        ["json"] = JsonProperty,
+        ["valueList"] = ListProperty,
+        ["objectList"] = ListRelationship,
+    };
+
+    /// <summary>Members of an attribute instance that are not sub-attributes.</summary>
+    public static readonly HashSet<string> CoreMembers = new(StringComparer.Ordinal)
+    {
+        "type", "value", "object", "languageMap", "vocab", "json", "valueList", "objectList",
+        "observedAt", "unitCode", "datasetId", "objectType", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "valueType",
+    };
+
+    /// <summary>Members the broker maintains; ignored when a client sends them.</summary>
+    public static readonly HashSet<string> SystemMembers = new(StringComparer.Ordinal) { "createdAt", "modifiedAt", "deletedAt", "instanceId" };
+
+    /// <summary>Entity members that are not attributes.</summary>
+    public static readonly HashSet<string> EntityMembers = new(StringComparer.Ordinal)
+    {
+        "id", "@id", "type", "@type", "scope", "@context", "createdAt", "modifiedAt", "deletedAt",
+    };
+
+    /// <summary>Attributes the core context defines as GeoProperties.</summary>
+    public static readonly HashSet<string> CoreGeoProperties = new(StringComparer.Ordinal)
+    {
+        "https://uri.etsi.org/ngsi-ld/location", "https://uri.etsi.org/ngsi-ld/observationSpace", "https://uri.etsi.org/ngsi-ld/operationSpace",
+    };
+
+    public static string Type(JsonObject instance) => instance["type"]?.GetValue<string>() ?? Property;
+
+    public static string? DatasetId(JsonObject instance) =>
+        instance["datasetId"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    public static bool IsSubAttribute(string member) => !CoreMembers.Contains(member);
+
+    public static JsonNode? Payload(JsonObject instance) => instance[PayloadMember.GetValueOrDefault(Type(instance), "value")];
+
+    public static bool IsNullMarker(JsonNode? node) =>
+        node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker);
+}

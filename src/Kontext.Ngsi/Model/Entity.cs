@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+
+namespace Kontext.Ngsi.Model;
+
+/// <summary>
+/// An NGSI-LD entity in expanded form (D1): types and attribute names are full IRIs; each attribute is a list of
+/// instances (one per datasetId, the default instance has none) in normalized form with expanded sub-attribute names.
+/// </summary>
+public sealed class Entity(string id)
+{
+    public string Id { get; } = id;
+    public List<string> Types { get; set; } = [];
+    public List<string>? Scopes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ModifiedAt { get; set; }
+    public OrderedDictionary<string, List<JsonObject>> Attributes { get; } = new(StringComparer.Ordinal);
+
+    public Entity Clone()
+    {
+        var copy = new Entity(Id)
+        {
+            Types = [.. Types],
+            Scopes = Scopes is null ? null : [.. Scopes],
+            CreatedAt = CreatedAt,
+            ModifiedAt = ModifiedAt,
+        };
+        foreach (var (name, instances) in Attributes)
+            copy.Attributes[name] = instances.Select(i => (JsonObject)i.DeepClone()).ToList();
+        return copy;
+    }
+
+    /// <summary>The instance of an attribute with the given datasetId (null: the default instance).</summary>
+    public JsonObject? FindInstance(string attribute, string? datasetId) =>
+        Attributes.TryGetValue(attribute, out var instances) ? instances.FirstOrDefault(i => Attr.DatasetId(i) == datasetId) : null;
+}

@@ -1,0 +1,304 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+
+namespace Kontext.Ngsi.Model;
+
+/// <summary>How strictly a payload is read.</summary>
+public enum ParseMode
+{
+    /// <summary>Complete attributes (create, replace, append, update).</summary>
+    Full,
+    /// <summary>Attribute fragments: the payload member may be missing (partial attribute update).</summary>
+    Fragment,
+    /// <summary>Merge-patch: fragments, and <c>urn:ngsi-ld:null</c> marks a deletion.</summary>
+    Merge,
+}
+
+/// <summary>
+/// Reads entities and attribute fragments (normalized or concise) into expanded form, validating as it goes.
+/// Everything the client sends is checked here once; the rest of the broker trusts the expanded model.
+/// </summary>
+public static class EntityParser
+{
+    /// <summary>Parses a whole entity. <paramref name="expectedId"/> is the id from the URL, when there is one.</summary>
+    public static Entity ParseEntity(JsonObject body, JsonLdContext context, ParseMode mode, string? expectedId = null)
+    {
+        var id = ReadString(body, "id") ?? ReadString(body, "@id");
+        if (id is null)
+        {
+            if (expectedId is null) throw NgsiException.BadRequestData("The entity has no 'id'");
+            id = expectedId;
+        }
+        Validate.EntityId(id);
+        if (expectedId is not null && id != expectedId)
+            throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{expectedId}' in the URL");
+
+        var entity = new Entity(id);
+        var typeNode = body["type"] ?? body["@type"];
+        if (typeNode is null)
+        {
+            if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
+        }
+        else entity.Types = ParseTypes(typeNode, context);
+
+        if (body.TryGetPropertyValue("scope", out var scope)) entity.Scopes = ParseScopes(scope);
+        ReadAttributesInto(entity, body, context, mode);
+        return entity;
+    }
+
+    /// <summary>Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.</summary>
+    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId)
+    {
+        var id = ReadString(body, "id") ?? ReadString(body, "@id");
+        if (id is not null && id != entityId)
+            throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
+        var fragment = new Entity(entityId);
+        if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
+        if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = mode == ParseMode.Merge && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
+        ReadAttributesInto(fragment, body, context, mode);
+        return fragment;
+    }
+
+    public static List<string> ParseTypes(JsonNode node, JsonLdContext context)
+    {
+        var names = node switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => [s],
+            JsonArray a when a.Count > 0 && a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
+            _ => throw NgsiException.BadRequestData("The entity 'type' must be a string or a non-empty array of strings"),
+        };
+        var types = new List<string>(names.Count);
+        foreach (var name in names)
+        {
+            Validate.Name(name, "entity type");
+            var iri = context.ExpandTerm(name);
+            if (!types.Contains(iri)) types.Add(iri);
+        }
+        return types;
+    }
+
+    public static List<string> ParseScopes(JsonNode? node)
+    {
+        var scopes = node switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => [s],
+            JsonArray a when a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
+            _ => throw NgsiException.BadRequestData("'scope' must be a string or an array of strings"),
+        };
+        foreach (var s in scopes) Validate.Scope(s);
+        return scopes.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static void ReadAttributesInto(Entity entity, JsonObject body, JsonLdContext context, ParseMode mode)
+    {
+        foreach (var (name, value) in body)
+        {
+            if (Attr.EntityMembers.Contains(name)) continue;
+            var iri = ExpandAttributeName(name, context);
+            if (entity.Attributes.ContainsKey(iri))
+                throw NgsiException.BadRequestData($"Attribute '{name}' is given twice (two names expand to {iri})");
+            entity.Attributes[iri] = ParseAttribute(name, iri, value, context, mode);
+        }
+    }
+
+    public static string ExpandAttributeName(string name, JsonLdContext context)
+    {
+        Validate.Name(name, "attribute name");
+        return context.ExpandTerm(name);
+    }
+
+    /// <summary>Parses the value of one attribute: a single instance, or an array of instances (multi-attribute by datasetId).</summary>
+    public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode)
+    {
+        List<JsonObject> instances;
+        if (value is JsonArray array && array.Count > 0 && array.All(IsInstanceObject))
+            instances = array.Select(e => ParseInstance(name, iri, e!, context, mode, depth: 0)).ToList();
+        else
+            instances = [ParseInstance(name, iri, value, context, mode, depth: 0)];
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var instance in instances)
+        {
+            if (!seen.Add(Attr.DatasetId(instance) ?? ""))
+                throw NgsiException.BadRequestData($"Attribute '{name}' has two instances with the same datasetId ('{Attr.DatasetId(instance) ?? "default"}')");
+        }
+        return instances;
+    }
+
+    // An array element that is an attribute representation rather than a plain JSON value.
+    private static bool IsInstanceObject(JsonNode? node) =>
+        node is JsonObject o && (o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type)
+                                 || o.Any(p => Attr.ConciseKind.ContainsKey(p.Key)));
+
+    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth)
+    {
+        if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
+        if (node is null || (node is JsonValue nv && nv.TryGetValue<string>(out var marker) && marker == Attr.NullMarker))
+        {
+            if (mode == ParseMode.Merge) return new JsonObject { ["value"] = Attr.NullMarker };
+            throw NgsiException.BadRequestData($"Attribute '{name}' has a null value");
+        }
+
+        var isCoreGeo = Attr.CoreGeoProperties.Contains(iri);
+        if (node is not JsonObject obj || (!IsInstanceObject(obj) && !HasAttributeMembers(obj)))
+        {
+            // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
+            var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
+            var concise = new JsonObject { ["type"] = kind, ["value"] = node.DeepClone() };
+            Check(name, iri, concise, kind, mode);
+            return concise;
+        }
+
+        var result = new JsonObject();
+        string? type = null;
+        if (obj["type"] is { } typeNode)
+        {
+            if (typeNode is not JsonValue tv || !tv.TryGetValue<string>(out type) || !Attr.PayloadMember.ContainsKey(type))
+                throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{typeNode.ToJsonString()}'");
+        }
+        else
+        {
+            var payloads = obj.Select(p => p.Key).Where(Attr.ConciseKind.ContainsKey).ToList();
+            if (payloads.Count > 1) throw NgsiException.BadRequestData($"Attribute '{name}' mixes {string.Join(" and ", payloads)}");
+            if (payloads.Count == 1) type = Attr.ConciseKind[payloads[0]];
+            if (type == Attr.Property && (isCoreGeo || GeoJson.LooksLikeGeometry(obj["value"]))) type = Attr.GeoProperty;
+        }
+
+        foreach (var (member, value) in obj)
+        {
+            if (member == "type" || Attr.SystemMembers.Contains(member)) continue;
+            if (Attr.IsSubAttribute(member))
+            {
+                var subIri = ExpandAttributeName(member, context);
+                if (mode == ParseMode.Merge && Attr.IsNullMarker(value))
+                {
+                    result[subIri] = new JsonObject { ["value"] = Attr.NullMarker };
+                    continue;
+                }
+                if (value is JsonArray arr && arr.Count > 0 && arr.All(IsInstanceObject))
+                    throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
+                result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1);
+                continue;
+            }
+            result[member] = member switch
+            {
+                "vocab" => ExpandVocab(name, value, context, mode),
+                "objectType" => ExpandObjectType(name, value, context),
+                _ => value?.DeepClone(),
+            };
+        }
+        if (type is not null) result["type"] = type;
+        Check(name, iri, result, type, mode);
+        return result;
+    }
+
+    // An object is an attribute representation when it carries any NGSI-LD attribute member.
+    private static bool HasAttributeMembers(JsonObject obj) =>
+        obj["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type);
+
+    private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
+    {
+        if (mode == ParseMode.Merge && Attr.IsNullMarker(value)) return Attr.NullMarker;
+        return value switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => context.ExpandTerm(s),
+            JsonArray a when a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) =>
+                new JsonArray(a.Select(e => (JsonNode?)context.ExpandTerm(e!.GetValue<string>())).ToArray()),
+            _ => throw NgsiException.BadRequestData($"VocabProperty '{name}' needs 'vocab' as a string or an array of strings"),
+        };
+    }
+
+    private static JsonNode? ExpandObjectType(string name, JsonNode? value, JsonLdContext context) => value switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => context.ExpandTerm(s),
+        JsonArray a when a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) =>
+            new JsonArray(a.Select(e => (JsonNode?)context.ExpandTerm(e!.GetValue<string>())).ToArray()),
+        _ => throw NgsiException.BadRequestData($"Relationship '{name}' has an invalid 'objectType'"),
+    };
+
+    /// <summary>Checks one instance's members against its type.</summary>
+    private static void Check(string name, string iri, JsonObject instance, string? type, ParseMode mode)
+    {
+        var partial = mode != ParseMode.Full;
+        if (type is null)
+        {
+            if (!partial) throw NgsiException.BadRequestData($"Attribute '{name}' has no 'type' and no value member (value, object, languageMap, vocab, json, valueList, objectList)");
+            return;
+        }
+        var payloadMember = Attr.PayloadMember[type];
+        foreach (var other in Attr.PayloadMember.Values.Distinct())
+        {
+            if (other != payloadMember && instance.ContainsKey(other))
+                throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} cannot have '{other}'");
+        }
+        if (Attr.CoreGeoProperties.Contains(iri) && type != Attr.GeoProperty)
+            throw NgsiException.BadRequestData($"'{name}' is a GeoProperty by the core context, not a {type}");
+
+        if (!instance.TryGetPropertyValue(payloadMember, out var payload))
+        {
+            if (partial) { CheckMeta(name, instance); return; }
+            throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} has no '{payloadMember}'");
+        }
+        if (payload is null) throw NgsiException.BadRequestData($"Attribute '{name}' has a null '{payloadMember}'");
+        if (mode == ParseMode.Merge && Attr.IsNullMarker(payload)) { CheckMeta(name, instance); return; }
+
+        switch (type)
+        {
+            case Attr.GeoProperty:
+                GeoJson.Check(payload, name);
+                break;
+            case Attr.Relationship:
+                if (!(payload is JsonValue ov && ov.TryGetValue<string>(out var target) && Validate.IsUri(target))
+                    && !(payload is JsonArray targets && targets.Count > 0 && targets.All(t => t is JsonValue tv && tv.TryGetValue<string>(out var u) && Validate.IsUri(u))))
+                    throw NgsiException.BadRequestData($"Relationship '{name}' needs 'object' as a URI or an array of URIs");
+                break;
+            case Attr.LanguageProperty:
+                if (payload is not JsonObject map || map.Count == 0 || !map.All(p => IsStringOrStrings(p.Value)))
+                    throw NgsiException.BadRequestData($"LanguageProperty '{name}' needs 'languageMap' as an object of language tag → string");
+                break;
+            case Attr.JsonProperty:
+                if (payload is not (JsonObject or JsonArray))
+                    throw NgsiException.BadRequestData($"JsonProperty '{name}' needs 'json' as a JSON object or array");
+                break;
+            case Attr.ListProperty:
+                if (payload is not JsonArray)
+                    throw NgsiException.BadRequestData($"ListProperty '{name}' needs 'valueList' as an array");
+                break;
+            case Attr.ListRelationship:
+                if (payload is not JsonArray list || !list.All(IsRelationshipTarget))
+                    throw NgsiException.BadRequestData($"ListRelationship '{name}' needs 'objectList' as an array of URIs or {{\"object\": URI}}");
+                break;
+        }
+        CheckMeta(name, instance);
+    }
+
+    private static void CheckMeta(string name, JsonObject instance)
+    {
+        if (instance["observedAt"] is { } observedAt && !Attr.IsNullMarker(observedAt))
+        {
+            if (observedAt is not JsonValue v || !v.TryGetValue<string>(out var text)) throw NgsiException.BadRequestData($"'observedAt' of '{name}' must be a date-time string");
+            Validate.DateTime(text, $"'observedAt' of '{name}'");
+        }
+        if (instance["datasetId"] is { } datasetId && !(datasetId is JsonValue dv && dv.TryGetValue<string>(out var ds) && Validate.IsUri(ds)))
+            throw NgsiException.BadRequestData($"'datasetId' of '{name}' must be a URI");
+        if (instance["unitCode"] is { } unitCode && !Attr.IsNullMarker(unitCode) && !(unitCode is JsonValue uv && uv.GetValueKind() == JsonValueKind.String))
+            throw NgsiException.BadRequestData($"'unitCode' of '{name}' must be a string");
+    }
+
+    private static bool IsStringOrStrings(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        || node is JsonArray a && a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String);
+
+    private static bool IsRelationshipTarget(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var s) && Validate.IsUri(s)
+        || node is JsonObject o && o["object"] is JsonValue ov && ov.TryGetValue<string>(out var t) && Validate.IsUri(t);
+
+    private static string? ReadString(JsonObject body, string member)
+    {
+        if (!body.TryGetPropertyValue(member, out var node) || node is null) return null;
+        if (node is JsonValue v && v.TryGetValue<string>(out var s)) return s;
+        throw NgsiException.BadRequestData($"'{member}' must be a string");
+    }
+}

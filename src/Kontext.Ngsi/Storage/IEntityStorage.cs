@@ -1,0 +1,62 @@
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Ngsi.Storage;
+
+/// <summary>
+/// The storage port (D1, D4, D6). Backend-neutral: the SQLite and MongoDB stores implement it, nothing above it
+/// knows which one runs. A tenant is a separate database.
+/// </summary>
+public interface IEntityStorage : IAsyncDisposable
+{
+    /// <summary>The tenant's store; null when it does not exist and <paramref name="create"/> is false. A null name is the default tenant.</summary>
+    ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken);
+
+    /// <summary>Remote @context documents fetched once and kept, so a restart does not need the network again.</summary>
+    IContextDocumentStore Contexts { get; }
+}
+
+public interface ITenantStore
+{
+    /// <summary>The tenant's name; null for the default tenant.</summary>
+    string? Name { get; }
+
+    Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads the entity's current state, lets <paramref name="decide"/> compute the write, and commits the new
+    /// state, its history (D4) and a change-log entry (D5) atomically. Writes to one entity are serialized, so
+    /// concurrent writers never lose an update. An exception from <paramref name="decide"/> aborts this write only.
+    /// The task completes once the write is durable.
+    /// </summary>
+    Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken);
+
+    /// <summary>History of an entity's attribute instances, oldest first (the temporal API builds on this).</summary>
+    Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken);
+
+    /// <summary>Committed changes after <paramref name="afterSequence"/>, in commit order (the notification matcher consumes these).</summary>
+    Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken);
+}
+
+/// <summary>What a write decision asks the store to do.</summary>
+public sealed record EntityWrite<T>(T Result, EntityWriteKind Kind, Entity? After, IReadOnlyList<AttributeChange> Changes)
+{
+    public static EntityWrite<T> Upsert(Entity after, IReadOnlyList<AttributeChange> changes, T result) => new(result, EntityWriteKind.Upsert, after, changes);
+    public static EntityWrite<T> Delete(T result) => new(result, EntityWriteKind.Delete, null, []);
+    public static EntityWrite<T> Nothing(T result) => new(result, EntityWriteKind.None, null, []);
+}
+
+public enum EntityWriteKind { None, Upsert, Delete }
+
+/// <summary>One stored attribute instance: a point in an attribute's history.</summary>
+public sealed record AttributeInstanceRecord(
+    string EntityId, string Attribute, string? DatasetId, string InstanceId, AttributeChangeKind Kind,
+    DateTimeOffset? ObservedAt, DateTimeOffset ModifiedAt, string? InstanceJson);
+
+/// <summary>One committed write: the entity before and after (null when absent), as stored JSON.</summary>
+public sealed record ChangeRecord(long Sequence, string EntityId, string Operation, DateTimeOffset At, string? BeforeJson, string? AfterJson);
+
+public interface IContextDocumentStore
+{
+    Task<string?> GetAsync(string url, CancellationToken cancellationToken);
+    Task PutAsync(string url, string document, CancellationToken cancellationToken);
+}
