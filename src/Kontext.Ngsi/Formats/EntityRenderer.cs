@@ -104,13 +104,12 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     {
         var type = Attr.Type(instance);
         var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt")));
-        var languageChosen = type == Attr.LanguageProperty && options.Lang is not null;
         if (!hasExtras && type is Attr.Property or Attr.GeoProperty)
         {
             WriteNode(writer, instance["value"]);
             return;
         }
-        WriteNormalized(writer, instance, concise: !languageChosen);
+        WriteNormalized(writer, instance, concise: true);
     }
 
     private void WriteNormalized(Utf8JsonWriter writer, JsonObject instance, bool concise)

@@ -1,0 +1,28 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Append Entity Attributes: POST /entities/{entityId}/attrs (clauses 5.6.3, 6.6.3.1).</summary>
+internal static class AppendAttributes
+{
+    public static async Task HandleAsync(HttpContext http, string entityId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var noOverwrite = QueryParameters.Options(request, "noOverwrite").Contains("noOverwrite");
+        var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Full, id);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var result = await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            var outcome = operations.Append(current, fragment, noOverwrite);
+            return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
+        }, http.RequestAborted);
+        if (result.IsComplete) NgsiResponse.NoContent(request);
+        else await NgsiResponse.WriteUpdateResultAsync(request, result);
+    }
+}

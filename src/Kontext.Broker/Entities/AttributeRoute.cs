@@ -1,0 +1,33 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>The attribute named in /entities/{entityId}/attrs/{attrId}, expanded with the request's context.</summary>
+internal static class AttributeRoute
+{
+    public static string Expand(NgsiRequest request, string attrId)
+    {
+        var name = Uri.UnescapeDataString(attrId);
+        return EntityParser.ExpandAttributeName(name, request.Context);
+    }
+
+    /// <summary>The single attribute instance in a body: either the bare fragment or { "attrId": fragment }.</summary>
+    public static System.Text.Json.Nodes.JsonObject Fragment(NgsiRequest request, string attrId, string iri, ParseMode mode)
+    {
+        var body = request.Body!;
+        var name = Uri.UnescapeDataString(attrId);
+        var instances = EntityParser.ParseAttribute(name, iri, WithoutContext(body), request.Context, mode);
+        if (instances.Count != 1) throw NgsiException.BadRequestData($"The body must carry exactly one instance of '{name}'");
+        return instances[0];
+    }
+
+    private static System.Text.Json.Nodes.JsonObject WithoutContext(System.Text.Json.Nodes.JsonObject body)
+    {
+        if (!body.ContainsKey("@context")) return body;
+        var copy = (System.Text.Json.Nodes.JsonObject)body.DeepClone();
+        copy.Remove("@context");
+        return copy;
+    }
+}

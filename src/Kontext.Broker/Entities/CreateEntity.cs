@@ -1,0 +1,27 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Create Entity: POST /entities (clauses 5.6.1, 6.4.3.1).</summary>
+internal static class CreateEntity
+{
+    public static async Task HandleAsync(HttpContext http)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var parsed = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full);
+        var store = await request.TenantStoreAsync(forWrite: true);
+        await store.WriteAsync(parsed.Id, current =>
+        {
+            if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{parsed.Id}' already exists"));
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            var created = operations.Create(parsed);
+            return EntityWrite<bool>.Upsert(created, operations.Changes, true);
+        }, http.RequestAborted);
+        NgsiProblem.EchoTenant(http);
+        http.Response.StatusCode = StatusCodes.Status201Created;
+        http.Response.Headers.Location = EntityRoutes.Location(parsed.Id);
+    }
+}

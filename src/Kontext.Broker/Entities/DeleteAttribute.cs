@@ -1,0 +1,36 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Delete Attribute: DELETE /entities/{entityId}/attrs/{attrId}?datasetId=&amp;deleteAll= (clauses 5.6.5, 6.7.3.2).</summary>
+internal static class DeleteAttribute
+{
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var deleteAll = QueryParameters.Flag(request, "deleteAll");
+        var datasetId = request.Query["datasetId"].ToString() is { Length: > 0 } d ? d : null;
+        if (datasetId is not null && !Validate.IsUri(datasetId)) throw NgsiException.BadRequestData($"datasetId '{datasetId}' is not a URI");
+        var isScope = attrId == "scope";
+        var attribute = isScope ? "scope" : AttributeRoute.Expand(request, attrId);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            if (isScope)
+            {
+                if (current.Scopes is not { Count: > 0 }) throw NgsiException.NotFound("The entity has no scope");
+                current.Scopes = null;
+                current.ModifiedAt = operations.Now;
+            }
+            else operations.DeleteAttribute(current, attribute, datasetId, deleteAll);
+            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+        }, http.RequestAborted);
+        NgsiResponse.NoContent(request);
+    }
+}

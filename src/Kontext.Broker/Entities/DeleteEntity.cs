@@ -1,0 +1,23 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Delete Entity: DELETE /entities/{entityId} (clauses 5.6.6, 6.5.3.2).</summary>
+internal static class DeleteEntity
+{
+    public static async Task HandleAsync(HttpContext http, string entityId)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteAsync(id, current =>
+        {
+            if (current is null || !RetrieveEntity.HasRequestedType(request, current))
+                throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            return EntityWrite<bool>.Delete(true);
+        }, http.RequestAborted);
+        NgsiResponse.NoContent(request);
+    }
+}

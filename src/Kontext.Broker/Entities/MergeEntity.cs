@@ -1,0 +1,26 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Merge Entity: PATCH /entities/{entityId} (clauses 5.6.17, 6.5.3.4), with NGSI-LD Null deleting.</summary>
+internal static class MergeEntity
+{
+    public static async Task HandleAsync(HttpContext http, string entityId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http, allowMergePatch: true);
+        var id = EntityRoutes.EntityId(entityId);
+        var patch = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            operations.Merge(current, patch.Clone());
+            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+        }, http.RequestAborted);
+        NgsiResponse.NoContent(request);
+    }
+}

@@ -1,0 +1,28 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Replace Attribute: PUT /entities/{entityId}/attrs/{attrId} (clauses 5.6.19, 6.7.3.3).</summary>
+internal static class ReplaceAttribute
+{
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        if (attrId == "scope") throw NgsiException.BadRequestData("scope is not an attribute; use Merge or Replace Entity to change it");
+        var attribute = AttributeRoute.Expand(request, attrId);
+        var replacement = AttributeRoute.Fragment(request, attrId, attribute, ParseMode.Full);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            operations.ReplaceAttribute(current, attribute, replacement);
+            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+        }, http.RequestAborted);
+        NgsiResponse.NoContent(request);
+    }
+}

@@ -1,0 +1,26 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Replace Entity: PUT /entities/{entityId} (clauses 5.6.18, 6.5.3.3).</summary>
+internal static class ReplaceEntity
+{
+    public static async Task HandleAsync(HttpContext http, string entityId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var replacement = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full, expectedId: id);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            var replaced = operations.Replace(current, replacement.Clone());
+            return EntityWrite<bool>.Upsert(replaced, operations.Changes, true);
+        }, http.RequestAborted);
+        NgsiResponse.NoContent(request);
+    }
+}

@@ -1,0 +1,30 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>Update Entity Attributes: PATCH /entities/{entityId}/attrs (clauses 5.6.2, 6.6.3.2).</summary>
+internal static class UpdateAttributes
+{
+    public static async Task HandleAsync(HttpContext http, string entityId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        // Merge mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6).
+        var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var result = await store.WriteAsync(id, current =>
+        {
+            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            var outcome = operations.Update(current, fragment);
+            return outcome.Updated.Count == 0 && fragment.Types.All(current.Types.Contains)
+                ? EntityWrite<UpdateResult>.Nothing(outcome)
+                : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
+        }, http.RequestAborted);
+        if (result.IsComplete) NgsiResponse.NoContent(request);
+        else await NgsiResponse.WriteUpdateResultAsync(request, result);
+    }
+}

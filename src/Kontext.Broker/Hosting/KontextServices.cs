@@ -1,0 +1,63 @@
+using Kontext.Broker.Contexts;
+using Kontext.Broker.Entities;
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Hosting;
+
+/// <summary>Wiring of the broker: configuration, storage, JSON-LD, the HTTP pipeline and the API areas.</summary>
+public static class KontextServices
+{
+    public static WebApplicationBuilder AddKontext(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<KontextOptions>(builder.Configuration.GetSection("Kontext"));
+        services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value.Storage));
+        services.AddSingleton<HostedContexts>();
+        services.AddSingleton<RemoteContextLoader>();
+        services.AddSingleton<IContextDocumentLoader>(sp => sp.GetRequiredService<RemoteContextLoader>());
+        services.AddSingleton<ContextProcessor>();
+        services.AddHttpClient(RemoteContextLoader.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 5 });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // the broker caps bodies itself, with a ProblemDetails answer
+        return builder;
+    }
+
+    private static IEntityStorage CreateStorage(StorageOptions options) => options.Provider.ToLowerInvariant() switch
+    {
+        "sqlite" => new SqliteStorage(options.DataDirectory),
+        _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite)"),
+    };
+
+    public static WebApplication UseKontext(this WebApplication app)
+    {
+        app.UseMiddleware<NgsiErrorMiddleware>();
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Response.ContentLength > 0 || http.Response.ContentType is not null) return;
+            var error = http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => NgsiError.ResourceNotFound($"No resource at {http.Request.Path}"),
+                StatusCodes.Status405MethodNotAllowed => NgsiError.MethodNotAllowed($"{http.Request.Method} is not allowed on {http.Request.Path}"),
+                _ => null,
+            };
+            if (error is not null) await NgsiProblem.WriteAsync(http, error);
+        });
+        app.Use(async (http, next) =>
+        {
+            // An empty entity id (/entities//attrs) is a malformed request, not an unknown resource.
+            if (http.Request.Path.StartsWithSegments("/ngsi-ld/v1/entities", out var rest) && rest.Value?.StartsWith("//", StringComparison.Ordinal) == true)
+                throw NgsiException.BadRequestData("The entity id is missing from the URL");
+            await next(http);
+        });
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapEntities();
+        app.MapContexts();
+        return app;
+    }
+}

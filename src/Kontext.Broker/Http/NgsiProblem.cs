@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Kontext.Ngsi.Errors;
+
+namespace Kontext.Broker.Http;
+
+/// <summary>Writes an <see cref="NgsiError"/> as an NGSI-LD ProblemDetails body: the one place errors become HTTP.</summary>
+internal static class NgsiProblem
+{
+    public static async Task WriteAsync(HttpContext http, NgsiError error)
+    {
+        if (http.Response.HasStarted) return;
+        http.Response.Clear();
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentType = "application/json";
+        EchoTenant(http);
+        await using var writer = new Utf8JsonWriter(http.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        writer.WriteStartObject();
+        writer.WriteString("type", error.Type);
+        writer.WriteString("title", error.Title);
+        writer.WriteNumber("status", error.Status);
+        writer.WriteString("detail", error.Detail);
+        writer.WriteEndObject();
+        await writer.FlushAsync();
+    }
+
+    public static void EchoTenant(HttpContext http)
+    {
+        if (http.Request.Headers.TryGetValue(NgsiRequest.TenantHeader, out var tenant) && !string.IsNullOrEmpty(tenant))
+            http.Response.Headers[NgsiRequest.TenantHeader] = tenant;
+    }
+}
+
+/// <summary>Maps every failure to a ProblemDetails body: no stack trace and no bare 500 ever leaves the broker.</summary>
+internal sealed class NgsiErrorMiddleware(RequestDelegate next, ILogger<NgsiErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (NgsiException ex)
+        {
+            await NgsiProblem.WriteAsync(http, ex.Error);
+        }
+        catch (JsonException ex)
+        {
+            await NgsiProblem.WriteAsync(http, NgsiError.InvalidRequest($"The body is not valid JSON: {ex.Message}"));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await NgsiProblem.WriteAsync(http, NgsiError.RequestEntityTooLarge("The request body is larger than the broker accepts"));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await NgsiProblem.WriteAsync(http, NgsiError.InvalidRequest(ex.Message));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+            await NgsiProblem.WriteAsync(http, NgsiError.InternalError("The broker failed to process the request; the failure is logged."));
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Hosting;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Kontext.Broker.Http;
+
+/// <summary>The media types a response can take.</summary>
+internal enum ResponseMedia { Json, JsonLd, GeoJson }
+
+/// <summary>
+/// One request, read once at the edge: tenant, @context (Link header or body, clause 6.3.5), the JSON body
+/// (size-capped) and the negotiated response media type.
+/// </summary>
+internal sealed class NgsiRequest
+{
+    public const string TenantHeader = "NGSILD-Tenant";
+    public const string JsonLdContextRel = "http://www.w3.org/ns/json-ld#context";
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
+
+    private NgsiRequest(HttpContext http, string? tenant, JsonLdContext context, JsonObject? body, ResponseMedia media)
+    {
+        Http = http;
+        Tenant = tenant;
+        Context = context;
+        Body = body;
+        Media = media;
+    }
+
+    public HttpContext Http { get; }
+    public string? Tenant { get; }
+    public JsonLdContext Context { get; }
+    public JsonObject? Body { get; }
+    public ResponseMedia Media { get; }
+    public IQueryCollection Query => Http.Request.Query;
+
+    /// <summary>Reads a request without a body (GET, DELETE).</summary>
+    public static Task<NgsiRequest> ReadAsync(HttpContext http, bool allowGeoJson = false) => ReadAsync(http, expectBody: false, allowGeoJson, allowMergePatch: false);
+
+    /// <summary>Reads a request whose body is one JSON object.</summary>
+    public static Task<NgsiRequest> ReadWithBodyAsync(HttpContext http, bool allowMergePatch = false) => ReadAsync(http, expectBody: true, allowGeoJson: false, allowMergePatch);
+
+    private static async Task<NgsiRequest> ReadAsync(HttpContext http, bool expectBody, bool allowGeoJson, bool allowMergePatch)
+    {
+        var services = http.RequestServices;
+        var tenant = ReadTenant(http);
+        var media = NegotiateResponse(http.Request, allowGeoJson);
+        var linkContext = ReadLinkContext(http.Request);
+        JsonObject? body = null;
+        JsonNode? context = linkContext is null ? null : JsonValue.Create(linkContext);
+
+        if (expectBody)
+        {
+            var contentType = ContentKind(http.Request.ContentType, allowMergePatch);
+            body = await ReadBodyAsync(http, services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxRequestBodyBytes);
+            var bodyContext = body["@context"];
+            if (contentType == "application/ld+json")
+            {
+                if (linkContext is not null)
+                    throw NgsiException.BadRequestData("A JSON-LD @context Link header must not be sent with Content-Type application/ld+json; put the @context in the body");
+                if (!body.ContainsKey("@context"))
+                    throw NgsiException.BadRequestData("Content-Type application/ld+json needs an @context member in the body");
+                context = bodyContext?.DeepClone();
+            }
+            else if (body.ContainsKey("@context"))
+            {
+                throw NgsiException.BadRequestData("An @context in the body needs Content-Type application/ld+json; with application/json send it in a Link header");
+            }
+        }
+
+        var processor = services.GetRequiredService<ContextProcessor>();
+        var active = await processor.ProcessAsync(context, http.RequestAborted);
+        return new NgsiRequest(http, tenant, active, body, media);
+    }
+
+    /// <summary>The tenant's store; reading an unknown tenant is 404 NonexistentTenant, writing creates it (D6).</summary>
+    public async Task<ITenantStore> TenantStoreAsync(bool forWrite)
+    {
+        var storage = Http.RequestServices.GetRequiredService<IEntityStorage>();
+        return await storage.GetTenantAsync(Tenant, forWrite, Http.RequestAborted)
+               ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{Tenant}' does not exist"));
+    }
+
+    private static string? ReadTenant(HttpContext http)
+    {
+        if (!http.Request.Headers.TryGetValue(TenantHeader, out var values)) return null;
+        var tenant = values.ToString().Trim();
+        if (tenant.Length == 0) return null;
+        if (tenant.Length > 128 || tenant.Any(char.IsControl))
+            throw NgsiException.BadRequestData($"Invalid {TenantHeader} header");
+        return tenant;
+    }
+
+    private static string ContentKind(string? contentType, bool allowMergePatch)
+    {
+        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var parsed))
+            throw new NgsiException(NgsiError.UnsupportedMediaType("The request needs Content-Type application/json or application/ld+json"));
+        var media = parsed.MediaType.ToString().ToLowerInvariant();
+        if (media is "application/json" or "application/ld+json") return media;
+        if (allowMergePatch && media == "application/merge-patch+json") return "application/json";
+        throw new NgsiException(NgsiError.UnsupportedMediaType($"Content-Type '{media}' is not supported; use application/json or application/ld+json"));
+    }
+
+    private static async Task<JsonObject> ReadBodyAsync(HttpContext http, long maxBytes)
+    {
+        if (http.Request.ContentLength > maxBytes)
+            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+                throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw NgsiException.InvalidRequest($"The body is not valid JSON: {ex.Message}");
+        }
+        return node as JsonObject ?? throw NgsiException.BadRequestData("The body must be a JSON object");
+    }
+
+    /// <summary>The @context URL from a Link header with rel json-ld#context (clause 6.3.5).</summary>
+    private static string? ReadLinkContext(HttpRequest request)
+    {
+        foreach (var header in request.Headers.Link)
+        {
+            if (string.IsNullOrWhiteSpace(header)) continue;
+            foreach (var link in SplitLinks(header))
+            {
+                var start = link.IndexOf('<');
+                var end = link.IndexOf('>');
+                if (start < 0 || end <= start) throw NgsiException.BadRequestData("Malformed Link header");
+                var rel = link[(end + 1)..];
+                if (rel.Contains("rel=", StringComparison.OrdinalIgnoreCase) && !rel.Contains(JsonLdContextRel, StringComparison.Ordinal)) continue;
+                var url = link[(start + 1)..end].Trim();
+                if (!Uri.TryCreate(url, UriKind.Absolute, out _)) throw NgsiException.BadRequestData($"The @context Link '{url}' is not an absolute URL");
+                return url;
+            }
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> SplitLinks(string header)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < header.Length; i++)
+        {
+            if (header[i] == '<') depth++;
+            else if (header[i] == '>') depth--;
+            else if (header[i] == ',' && depth == 0)
+            {
+                yield return header[start..i];
+                start = i + 1;
+            }
+        }
+        yield return header[start..];
+    }
+
+    /// <summary>Accept negotiation: application/json (default), application/ld+json, application/geo+json where allowed.</summary>
+    private static ResponseMedia NegotiateResponse(HttpRequest request, bool allowGeoJson)
+    {
+        var accept = request.Headers.Accept.ToString();
+        if (string.IsNullOrWhiteSpace(accept)) return ResponseMedia.Json;
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept.ToArray(), out var ranges))
+            throw new NgsiException(NgsiError.NotAcceptable($"Cannot read the Accept header '{accept}'"));
+        ResponseMedia? best = null;
+        double bestQuality = -1;
+        foreach (var range in ranges)
+        {
+            var quality = range.Quality ?? 1.0;
+            if (quality <= 0 || quality <= bestQuality) continue;
+            ResponseMedia? media = range.MediaType.ToString().ToLowerInvariant() switch
+            {
+                "application/json" or "*/*" or "application/*" => ResponseMedia.Json,
+                "application/ld+json" => ResponseMedia.JsonLd,
+                "application/geo+json" when allowGeoJson => ResponseMedia.GeoJson,
+                _ => null,
+            };
+            if (media is null) continue;
+            best = media;
+            bestQuality = quality;
+        }
+        return best ?? throw new NgsiException(NgsiError.NotAcceptable(
+            $"None of '{accept}' can be served; use application/json or application/ld+json{(allowGeoJson ? " or application/geo+json" : "")}"));
+    }
+}

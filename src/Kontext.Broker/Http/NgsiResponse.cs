@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Contexts;
+using Kontext.Broker.Hosting;
+using Kontext.Ngsi.Formats;
+using Kontext.Ngsi.Model;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Http;
+
+/// <summary>Writes responses: the @context goes into a Link header (JSON, GeoJSON) or the body (JSON-LD), clause 6.3.6.</summary>
+internal static class NgsiResponse
+{
+    public static async Task WriteEntityAsync(NgsiRequest request, Entity entity, RenderOptions options, string geometryProperty)
+    {
+        var http = request.Http;
+        var renderer = new EntityRenderer(request.Context, options);
+        var bodyContext = await PrepareAsync(request);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, entity);
+        else renderer.WriteEntity(writer, entity, bodyContext);
+        await writer.FlushAsync(http.RequestAborted);
+    }
+
+    /// <summary>Sets status, content type, tenant and context headers; returns the @context to embed in the body, if any.</summary>
+    public static async Task<JsonNode?> PrepareAsync(NgsiRequest request, int status = StatusCodes.Status200OK)
+    {
+        var http = request.Http;
+        http.Response.StatusCode = status;
+        NgsiProblem.EchoTenant(http);
+        var coreUrl = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl;
+        var userContext = request.Context.UserContext;
+        switch (request.Media)
+        {
+            case ResponseMedia.JsonLd:
+                http.Response.ContentType = "application/ld+json";
+                return userContext?.DeepClone() ?? JsonValue.Create(coreUrl);
+            default:
+                http.Response.ContentType = request.Media == ResponseMedia.GeoJson ? "application/geo+json" : "application/json";
+                var url = await ContextUrlAsync(request, userContext, coreUrl);
+                http.Response.Headers.Link = $"<{url}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"";
+                return null;
+        }
+    }
+
+    private static async Task<string> ContextUrlAsync(NgsiRequest request, JsonNode? userContext, string coreUrl)
+    {
+        if (userContext is null) return coreUrl;
+        if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;
+        var hosted = request.Http.RequestServices.GetRequiredService<HostedContexts>();
+        var id = await hosted.RegisterAsync(userContext, request.Http.RequestAborted);
+        var http = request.Http;
+        return $"{http.Request.Scheme}://{http.Request.Host}/ngsi-ld/v1/jsonldContexts/{id}";
+    }
+
+    public static void NoContent(NgsiRequest request)
+    {
+        request.Http.Response.StatusCode = StatusCodes.Status204NoContent;
+        NgsiProblem.EchoTenant(request.Http);
+    }
+
+    /// <summary>207 Multi-Status with the UpdateResult of clause 5.2.18; names as expanded IRIs, as the conformance suite expects.</summary>
+    public static async Task WriteUpdateResultAsync(NgsiRequest request, UpdateResult result)
+    {
+        var http = request.Http;
+        http.Response.StatusCode = StatusCodes.Status207MultiStatus;
+        http.Response.ContentType = "application/json";
+        NgsiProblem.EchoTenant(http);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("updated");
+        foreach (var name in result.Updated) writer.WriteStringValue(name);
+        writer.WriteEndArray();
+        writer.WriteStartArray("notUpdated");
+        foreach (var item in result.NotUpdated)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("attributeName", item.AttributeName);
+            writer.WriteString("reason", item.Reason);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync(http.RequestAborted);
+    }
+}

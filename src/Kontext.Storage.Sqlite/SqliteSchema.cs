@@ -1,0 +1,69 @@
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>The tenant database layout. Entities as JSON documents with side tables that index every filter.</summary>
+internal static class SqliteSchema
+{
+    // WAL lets readers run beside the single writer; synchronous=FULL makes an acknowledged commit survive power loss.
+    public const string Pragmas = """
+        PRAGMA journal_mode=WAL;
+        PRAGMA synchronous=FULL;
+        PRAGMA foreign_keys=OFF;
+        PRAGMA busy_timeout=10000;
+        """;
+
+    public const string Tables = """
+        CREATE TABLE IF NOT EXISTS entities(
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS entity_types(
+            type TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            PRIMARY KEY(type, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_entity_types_entity ON entity_types(entity_id);
+        CREATE TABLE IF NOT EXISTS entity_attributes(
+            attr TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            PRIMARY KEY(attr, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_entity_attributes_entity ON entity_attributes(entity_id);
+        CREATE TABLE IF NOT EXISTS entity_scopes(
+            scope TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            PRIMARY KEY(scope, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_entity_scopes_entity ON entity_scopes(entity_id);
+        CREATE TABLE IF NOT EXISTS attribute_instances(
+            seq INTEGER PRIMARY KEY,
+            entity_id TEXT NOT NULL,
+            attr TEXT NOT NULL,
+            dataset_id TEXT,
+            instance_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            observed_at TEXT,
+            modified_at TEXT NOT NULL,
+            doc TEXT
+        );
+        CREATE INDEX IF NOT EXISTS ix_instances_by_modified ON attribute_instances(entity_id, attr, modified_at);
+        CREATE INDEX IF NOT EXISTS ix_instances_by_observed ON attribute_instances(entity_id, attr, observed_at);
+        CREATE TABLE IF NOT EXISTS change_log(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            at TEXT NOT NULL,
+            before_doc TEXT,
+            after_doc TEXT
+        );
+        """;
+
+    public const string SystemTables = """
+        CREATE TABLE IF NOT EXISTS context_documents(
+            url TEXT PRIMARY KEY,
+            document TEXT NOT NULL,
+            stored_at TEXT NOT NULL
+        );
+        """;
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Kontext.Ngsi.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>The embedded store (D7): one SQLite file per tenant under the data directory (D6).</summary>
+public sealed class SqliteStorage : IEntityStorage
+{
+    private const string DefaultTenantFile = "kontext.db";
+    private readonly string _directory;
+    private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _tenants = new(StringComparer.Ordinal);
+    private readonly SqliteContextDocumentStore _contexts;
+
+    public SqliteStorage(string dataDirectory)
+    {
+        _directory = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(_directory);
+        _contexts = new SqliteContextDocumentStore(Path.Combine(_directory, "system.db"));
+    }
+
+    public IContextDocumentStore Contexts => _contexts;
+
+    public ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
+    {
+        var key = tenant ?? "";
+        if (_tenants.TryGetValue(key, out var open)) return ValueTask.FromResult<ITenantStore?>(open.Value);
+        var path = Path.Combine(_directory, FileName(tenant));
+        // The default tenant always exists; a named one exists once something was written to it.
+        if (tenant is not null && !create && !File.Exists(path)) return ValueTask.FromResult<ITenantStore?>(null);
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path)));
+        return ValueTask.FromResult<ITenantStore?>(store.Value);
+    }
+
+    /// <summary>A reversible, file-system-safe name: letters, digits, '-' kept, everything else as _XX hex bytes.</summary>
+    internal static string FileName(string? tenant)
+    {
+        if (tenant is null) return DefaultTenantFile;
+        var name = new StringBuilder("tenant-");
+        foreach (var b in Encoding.UTF8.GetBytes(tenant))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c == '-') name.Append(c);
+            else name.Append('_').Append(b.ToString("x2"));
+        }
+        return name.Append(".db").ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var tenant in _tenants.Values)
+            if (tenant.IsValueCreated) await tenant.Value.DisposeAsync();
+        _tenants.Clear();
+        SqliteConnection.ClearAllPools();
+    }
+}
+
+internal sealed class SqliteContextDocumentStore : IContextDocumentStore
+{
+    private readonly string _connectionString;
+
+    public SqliteContextDocumentStore(string path)
+    {
+        _connectionString = SqliteDatabase.ConnectionString(path);
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
+        SqliteDatabase.Execute(connection, SqliteSchema.SystemTables);
+    }
+
+    public async Task<string?> GetAsync(string url, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT document FROM context_documents WHERE url = $url", ("$url", url));
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task PutAsync(string url, string document, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, """
+            INSERT INTO context_documents(url, document, stored_at) VALUES($url, $doc, $at)
+            ON CONFLICT(url) DO UPDATE SET document = excluded.document, stored_at = excluded.stored_at
+            """, ("$url", url), ("$doc", document), ("$at", DateTimeOffset.UtcNow.ToString("O")));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
+internal sealed class SqliteTenantStore : ITenantStore, IAsyncDisposable
+{
+    private readonly string _readConnectionString;
+    private readonly SqliteWriter _writer;
+
+    public SqliteTenantStore(string? name, string path)
+    {
+        Name = name;
+        var connectionString = SqliteDatabase.ConnectionString(path);
+        using (var setup = new SqliteConnection(connectionString))
+        {
+            setup.Open();
+            SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
+            SqliteDatabase.Execute(setup, SqliteSchema.Tables);
+        }
+        _readConnectionString = connectionString;
+        _writer = new SqliteWriter(connectionString);
+    }
+
+    public string? Name { get; }
+
+    public async Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", id));
+        var doc = await command.ExecuteScalarAsync(cancellationToken) as string;
+        return doc is null ? null : EntityJson.Deserialize(doc);
+    }
+
+    public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken);
+
+    private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
+    {
+        string? beforeDoc;
+        using (var read = SqliteDatabase.Command(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)))
+            beforeDoc = read.ExecuteScalar() as string;
+        var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
+
+        var write = decide(current);
+        var at = DateTimeOffset.UtcNow;
+        switch (write.Kind)
+        {
+            case EntityWriteKind.None:
+                return write.Result;
+            case EntityWriteKind.Delete:
+                DeleteRows(connection, entityId);
+                AppendChange(connection, entityId, "delete", at, beforeDoc, null);
+                // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
+                if (current is not null)
+                {
+                    foreach (var (name, instances) in current.Attributes)
+                        foreach (var instance in instances)
+                            AppendInstance(connection, entityId, new AttributeChange(name, Attr.DatasetId(instance), AttributeChangeKind.Deleted, null), at);
+                }
+                return write.Result;
+        }
+
+        var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
+        var afterDoc = Encoding.UTF8.GetString(EntityJson.Serialize(after));
+        using (var upsert = SqliteDatabase.Command(connection, """
+                   INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
+                   ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
+                   """,
+                   ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt))))
+            upsert.ExecuteNonQuery();
+        ReplaceIndexRows(connection, after);
+        foreach (var change in write.Changes) AppendInstance(connection, after.Id, change, after.ModifiedAt);
+        AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
+        return write.Result;
+    }
+
+    private static void DeleteRows(SqliteConnection connection, string entityId)
+    {
+        foreach (var table in new[] { "entities", "entity_types", "entity_attributes", "entity_scopes" })
+        {
+            var column = table == "entities" ? "id" : "entity_id";
+            using var delete = SqliteDatabase.Command(connection, $"DELETE FROM {table} WHERE {column} = $id", ("$id", entityId));
+            delete.ExecuteNonQuery();
+        }
+    }
+
+    private static void ReplaceIndexRows(SqliteConnection connection, Entity entity)
+    {
+        foreach (var table in new[] { "entity_types", "entity_attributes", "entity_scopes" })
+        {
+            using var delete = SqliteDatabase.Command(connection, $"DELETE FROM {table} WHERE entity_id = $id", ("$id", entity.Id));
+            delete.ExecuteNonQuery();
+        }
+        InsertIndexRows(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", entity.Id, entity.Types);
+        InsertIndexRows(connection, "INSERT INTO entity_attributes(attr, entity_id) VALUES($v, $id)", entity.Id, entity.Attributes.Keys);
+        if (entity.Scopes is not null) InsertIndexRows(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", entity.Id, entity.Scopes);
+    }
+
+    private static void InsertIndexRows(SqliteConnection connection, string sql, string entityId, IEnumerable<string> values)
+    {
+        using var insert = SqliteDatabase.Command(connection, sql, ("$id", entityId), ("$v", ""));
+        insert.Prepare();
+        foreach (var value in values)
+        {
+            insert.Parameters["$v"].Value = value;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
+    {
+        var observedAt = change.Instance?["observedAt"]?.GetValue<string>();
+        using var insert = SqliteDatabase.Command(connection, """
+            INSERT INTO attribute_instances(entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc)
+            VALUES($entity, $attr, $dataset, $instance, $kind, $observed, $modified, $doc)
+            """,
+            ("$entity", entityId), ("$attr", change.Attribute), ("$dataset", change.DatasetId),
+            ("$instance", "urn:ngsi-ld:attribute:instance:" + Guid.NewGuid().ToString("N")),
+            ("$kind", change.Kind.ToString()),
+            ("$observed", observedAt is not null && Validate.TryParseDateTime(observedAt, out var observed) ? Validate.Format(observed) : null),
+            ("$modified", Validate.Format(modifiedAt)),
+            ("$doc", change.Instance?.ToJsonString()));
+        insert.ExecuteNonQuery();
+    }
+
+    private static void AppendChange(SqliteConnection connection, string entityId, string operation, DateTimeOffset at, string? beforeDoc, string? afterDoc)
+    {
+        using var insert = SqliteDatabase.Command(connection,
+            "INSERT INTO change_log(entity_id, operation, at, before_doc, after_doc) VALUES($id, $op, $at, $before, $after)",
+            ("$id", entityId), ("$op", operation), ("$at", Validate.Format(at)), ("$before", beforeDoc), ("$after", afterDoc));
+        insert.ExecuteNonQuery();
+    }
+
+    public async Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, """
+            SELECT entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc FROM attribute_instances
+            WHERE entity_id = $id AND ($attr IS NULL OR attr = $attr) ORDER BY seq
+            """, ("$id", entityId), ("$attr", attribute));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var records = new List<AttributeInstanceRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new AttributeInstanceRecord(
+                reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                Enum.Parse<AttributeChangeKind>(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : ParseTime(reader.GetString(5)), ParseTime(reader.GetString(6)),
+                reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return records;
+    }
+
+    public async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection,
+            "SELECT seq, entity_id, operation, at, before_doc, after_doc FROM change_log WHERE seq > $after ORDER BY seq LIMIT $max",
+            ("$after", afterSequence), ("$max", max));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var records = new List<ChangeRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new ChangeRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), ParseTime(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+        return records;
+    }
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+}
