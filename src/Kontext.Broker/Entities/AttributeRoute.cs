@@ -18,9 +18,7 @@ internal static class AttributeRoute
     {
         var body = request.Body!;
         var name = Uri.UnescapeDataString(attrId);
-        var instances = EntityParser.ParseAttribute(name, iri, WithoutContext(body), request.Context, mode);
-        if (instances.Count != 1) throw NgsiException.BadRequestData($"The body must carry exactly one instance of '{name}'");
-        return instances[0];
+        return EntityParser.ParseAttributeBody(name, iri, WithoutContext(body), request.Context, mode);
     }
 
     private static System.Text.Json.Nodes.JsonObject WithoutContext(System.Text.Json.Nodes.JsonObject body)

@@ -12,15 +12,16 @@ internal static class UpdateAttributes
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
-        // Merge mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6).
-        var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
+        // Update mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6).
+        var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Update, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         var result = await store.WriteAsync(id, current =>
         {
             if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            var addsTypes = !fragment.Types.All(current.Types.Contains);
             var outcome = operations.Update(current, fragment);
-            return outcome.Updated.Count == 0 && fragment.Types.All(current.Types.Contains)
+            return outcome.Updated.Count == 0 && !addsTypes
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
                 : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
         }, http.RequestAborted);

@@ -175,7 +175,7 @@ internal sealed class NgsiRequest
     {
         var accept = request.Headers.Accept.ToString();
         if (string.IsNullOrWhiteSpace(accept)) return ResponseMedia.Json;
-        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept.ToArray(), out var ranges))
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept.Select(a => a ?? "").ToList(), out var ranges))
             throw new NgsiException(NgsiError.NotAcceptable($"Cannot read the Accept header '{accept}'"));
         ResponseMedia? best = null;
         double bestQuality = -1;

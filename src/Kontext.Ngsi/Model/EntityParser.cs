@@ -12,8 +12,13 @@ public enum ParseMode
     Full,
     /// <summary>Attribute fragments: the payload member may be missing (partial attribute update).</summary>
     Fragment,
-    /// <summary>Merge-patch: fragments, and <c>urn:ngsi-ld:null</c> marks a deletion.</summary>
+    /// <summary>
+    /// Merge-patch: fragments, and <c>urn:ngsi-ld:null</c> marks a deletion. An object without a type or value
+    /// member is a fragment of sub-attributes to merge, not a JSON value.
+    /// </summary>
     Merge,
+    /// <summary>Update Attributes: complete attributes, and <c>urn:ngsi-ld:null</c> marks a deletion.</summary>
+    Update,
 }
 
 /// <summary>
@@ -56,10 +61,12 @@ public static class EntityParser
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
         var fragment = new Entity(entityId);
         if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
-        if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = mode == ParseMode.Merge && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
+        if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         ReadAttributesInto(fragment, body, context, mode);
         return fragment;
     }
+
+    private static bool AllowsNull(ParseMode mode) => mode is ParseMode.Merge or ParseMode.Update;
 
     public static List<string> ParseTypes(JsonNode node, JsonLdContext context)
     {
@@ -127,22 +134,29 @@ public static class EntityParser
         return instances;
     }
 
+    /// <summary>
+    /// Parses the body of an attribute-level request (Partial Attribute Update, Replace Attribute): the object is
+    /// the attribute itself, never a concise value, so it may carry only sub-attributes.
+    /// </summary>
+    public static JsonObject ParseAttributeBody(string name, string iri, JsonObject body, JsonLdContext context, ParseMode mode) =>
+        ParseInstance(name, iri, body, context, mode, depth: 0, isAttributeBody: true);
+
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonNode? node) =>
         node is JsonObject o && (o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type)
                                  || o.Any(p => Attr.ConciseKind.ContainsKey(p.Key)));
 
-    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth)
+    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
     {
         if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
         if (node is null || (node is JsonValue nv && nv.TryGetValue<string>(out var marker) && marker == Attr.NullMarker))
         {
-            if (mode == ParseMode.Merge) return new JsonObject { ["value"] = Attr.NullMarker };
+            if (AllowsNull(mode)) return new JsonObject { ["value"] = Attr.NullMarker };
             throw NgsiException.BadRequestData($"Attribute '{name}' has a null value");
         }
 
         var isCoreGeo = Attr.CoreGeoProperties.Contains(iri);
-        if (node is not JsonObject obj || (!IsInstanceObject(obj) && !HasAttributeMembers(obj)))
+        if (node is not JsonObject obj || (!isAttributeBody && mode != ParseMode.Merge && !IsInstanceObject(obj) && !HasAttributeMembers(obj)))
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
@@ -172,7 +186,7 @@ public static class EntityParser
             if (Attr.IsSubAttribute(member))
             {
                 var subIri = ExpandAttributeName(member, context);
-                if (mode == ParseMode.Merge && Attr.IsNullMarker(value))
+                if (AllowsNull(mode) && Attr.IsNullMarker(value))
                 {
                     result[subIri] = new JsonObject { ["value"] = Attr.NullMarker };
                     continue;
@@ -200,7 +214,7 @@ public static class EntityParser
 
     private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
     {
-        if (mode == ParseMode.Merge && Attr.IsNullMarker(value)) return Attr.NullMarker;
+        if (AllowsNull(mode) && Attr.IsNullMarker(value)) return Attr.NullMarker;
         return value switch
         {
             JsonValue v when v.TryGetValue<string>(out var s) => context.ExpandTerm(s),
@@ -221,7 +235,7 @@ public static class EntityParser
     /// <summary>Checks one instance's members against its type.</summary>
     private static void Check(string name, string iri, JsonObject instance, string? type, ParseMode mode)
     {
-        var partial = mode != ParseMode.Full;
+        var partial = mode is ParseMode.Fragment or ParseMode.Merge;
         if (type is null)
         {
             if (!partial) throw NgsiException.BadRequestData($"Attribute '{name}' has no 'type' and no value member (value, object, languageMap, vocab, json, valueList, objectList)");
@@ -242,7 +256,8 @@ public static class EntityParser
             throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} has no '{payloadMember}'");
         }
         if (payload is null) throw NgsiException.BadRequestData($"Attribute '{name}' has a null '{payloadMember}'");
-        if (mode == ParseMode.Merge && Attr.IsNullMarker(payload)) { CheckMeta(name, instance); return; }
+        if (AllowsNull(mode) && Attr.IsNullMarker(payload)) { CheckMeta(name, instance); return; }
+        if (AllowsNull(mode) && type == Attr.LanguageProperty && payload is JsonObject nullMap && nullMap.Count == 1 && Attr.IsNullMarker(nullMap["@none"])) return;
 
         switch (type)
         {

@@ -1,0 +1,301 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Tests.Infrastructure;
+
+namespace Kontext.Broker.Tests.Entities;
+
+/// <summary>Append (5.6.3), Update (5.6.2), Partial Attribute Update (5.6.4), Replace Attribute (5.6.19), Delete Attribute (5.6.5).</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class AttributeOperationTests(BrokerFixture fixture)
+{
+    private const string Default = "https://uri.etsi.org/ngsi-ld/default-context/";
+    private readonly HttpClient _client = fixture.Client;
+
+    private async Task<string> CreateAsync()
+    {
+        var id = Api.NewId("Vehicle");
+        await _client.CreateOkAsync($$$$"""
+        {"id":"{{{{id}}}}","type":"Vehicle",
+         "speed":[{"type":"Property","value":55,"unitCode":"KMH","source":{"type":"Property","value":"radar"}},
+                  {"type":"Property","value":56,"datasetId":"urn:ngsi-ld:Dataset:gps"}],
+         "isParked":{"type":"Relationship","object":"urn:ngsi-ld:Parking:P1","observedAt":"2024-01-01T10:00:00Z"}}
+        """);
+        return id;
+    }
+
+    private string Attrs(string id, string attr = "") => $"{Api.Entities}/{id}/attrs/{attr}";
+
+    [Fact]
+    public async Task Append_adds_new_attributes_and_overwrites_existing_ones()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Post, Attrs(id), """{"color":"red","isParked":{"type":"Relationship","object":"urn:ngsi-ld:Parking:P2"}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var entity = await _client.GetEntityAsync(id);
+        entity["color"]!["value"]!.GetValue<string>().Should().Be("red");
+        entity["isParked"]!["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Parking:P2");
+    }
+
+    [Fact]
+    public async Task Append_with_noOverwrite_keeps_existing_attributes_and_reports_207()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Post, Attrs(id) + "?options=noOverwrite", """{"color":"red","isParked":{"type":"Relationship","object":"urn:ngsi-ld:Parking:P2"}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.MultiStatus);
+        var result = await response.JsonAsync();
+        result["updated"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal(Default + "color");
+        result["notUpdated"]![0]!["attributeName"]!.GetValue<string>().Should().Be(Default + "isParked");
+        result["notUpdated"]![0]!["reason"]!.GetValue<string>().Should().NotBeEmpty();
+        (await _client.GetEntityAsync(id))["isParked"]!["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Parking:P1");
+    }
+
+    [Fact]
+    public async Task Append_a_new_datasetId_instance_keeps_the_others()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Post, Attrs(id) + "?options=noOverwrite", """{"speed":{"type":"Property","value":57,"datasetId":"urn:ngsi-ld:Dataset:lidar"}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id))["speed"]!.AsArray().Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Append_to_unknown_entity_returns_404()
+    {
+        var response = await _client.Send(HttpMethod.Post, Attrs(Api.NewId()), """{"color":"red"}""");
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+    }
+
+    [Fact]
+    public async Task Append_with_empty_entity_id_returns_400()
+    {
+        var response = await _client.Send(HttpMethod.Post, $"{Api.Entities}//attrs/", """{"color":"red"}""");
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
+    [Fact]
+    public async Task Append_scope_replaces_it_and_with_noOverwrite_adds_to_it()
+    {
+        var id = Api.NewId();
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"T","scope":"/A"}""");
+
+        await _client.Send(HttpMethod.Post, Attrs(id), """{"scope":"/B"}""");
+        (await _client.GetEntityAsync(id))["scope"]!.GetValue<string>().Should().Be("/B");
+        await _client.Send(HttpMethod.Post, Attrs(id) + "?options=noOverwrite", """{"scope":"/C"}""");
+        (await _client.GetEntityAsync(id))["scope"]!.AsArray().Select(s => s!.GetValue<string>()).Should().Equal("/B", "/C");
+    }
+
+    [Fact]
+    public async Task Update_replaces_the_default_instance_only()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id), """{"speed":{"type":"Property","value":99}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var speeds = (await _client.GetEntityAsync(id))["speed"]!.AsArray();
+        speeds.Single(s => s!["datasetId"] is null)!.ToJsonString().Should().Be("""{"type":"Property","value":99}""");
+        speeds.Single(s => s!["datasetId"] is not null)!["value"]!.GetValue<int>().Should().Be(56);
+    }
+
+    [Fact]
+    public async Task Update_of_an_attribute_the_entity_lacks_reports_it_not_updated()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id), """{"speed":{"type":"Property","value":1},"missing":{"type":"Property","value":2}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.MultiStatus);
+        var result = await response.JsonAsync();
+        result["updated"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal(Default + "speed");
+        result["notUpdated"]![0]!["attributeName"]!.GetValue<string>().Should().Be(Default + "missing");
+        (await _client.GetEntityAsync(id)).ContainsKey("missing").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Update_with_ngsi_ld_null_deletes_the_instance()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id), """{"speed":{"type":"Property","value":"urn:ngsi-ld:null","datasetId":"urn:ngsi-ld:Dataset:gps"}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id))["speed"]!["datasetId"].Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Update_adds_entity_types()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id), """{"type":["Vehicle","Car"]}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id))["type"]!.AsArray().Select(t => t!.GetValue<string>()).Should().Equal("Vehicle", "Car");
+    }
+
+    [Fact]
+    public async Task Partial_update_merges_the_fragment_and_keeps_the_rest()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id, "isParked"), """{"providedBy":{"type":"Relationship","object":"urn:ngsi-ld:Person:Bob"}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var isParked = (await _client.GetEntityAsync(id))["isParked"]!;
+        isParked["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Parking:P1");
+        isParked["observedAt"]!.GetValue<string>().Should().Be("2024-01-01T10:00:00Z");
+        isParked["providedBy"]!["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Person:Bob");
+    }
+
+    [Fact]
+    public async Task Partial_update_of_a_value_keeps_unitCode_and_sub_attributes()
+    {
+        var id = await CreateAsync();
+
+        await _client.Send(HttpMethod.Patch, Attrs(id, "speed"), """{"value":70}""");
+
+        var speed = (await _client.GetEntityAsync(id))["speed"]!.AsArray().Single(s => s!["datasetId"] is null)!;
+        speed["value"]!.GetValue<int>().Should().Be(70);
+        speed["unitCode"]!.GetValue<string>().Should().Be("KMH");
+        speed["source"]!["value"]!.GetValue<string>().Should().Be("radar");
+    }
+
+    [Fact]
+    public async Task Partial_update_targets_the_datasetId_instance()
+    {
+        var id = await CreateAsync();
+
+        await _client.Send(HttpMethod.Patch, Attrs(id, "speed"), """{"value":71,"datasetId":"urn:ngsi-ld:Dataset:gps"}""");
+
+        var speeds = (await _client.GetEntityAsync(id))["speed"]!.AsArray();
+        speeds.Single(s => s!["datasetId"] is not null)!["value"]!.GetValue<int>().Should().Be(71);
+        speeds.Single(s => s!["datasetId"] is null)!["value"]!.GetValue<int>().Should().Be(55);
+    }
+
+    [Theory]
+    [InlineData("nothing", """{"value":1}""", HttpStatusCode.NotFound, "ResourceNotFound")]
+    [InlineData("speed", """{"value":1,"datasetId":"urn:ngsi-ld:Dataset:none"}""", HttpStatusCode.NotFound, "ResourceNotFound")]
+    [InlineData("speed", "{}", HttpStatusCode.BadRequest, "BadRequestData")]
+    [InlineData("speed", """{"type":"Relationship","object":"urn:a:b"}""", HttpStatusCode.BadRequest, "BadRequestData")]
+    public async Task Partial_update_errors(string attribute, string body, HttpStatusCode status, string type)
+    {
+        var id = await CreateAsync();
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id, attribute), body);
+        await response.ShouldBeProblemAsync(status, type);
+    }
+
+    [Fact]
+    public async Task Partial_update_with_ngsi_ld_null_deletes_the_attribute()
+    {
+        var id = await CreateAsync();
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id, "isParked"), """{"object":"urn:ngsi-ld:null"}""");
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id)).ContainsKey("isParked").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Replace_attribute_replaces_the_whole_instance_and_keeps_createdAt()
+    {
+        var id = await CreateAsync();
+        var before = (await _client.GetEntityAsync(id, "?options=sysAttrs"))["isParked"]!["createdAt"]!.GetValue<string>();
+
+        var response = await _client.Send(HttpMethod.Put, Attrs(id, "isParked"), """{"type":"Property","value":false}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var isParked = (await _client.GetEntityAsync(id, "?options=sysAttrs"))["isParked"]!;
+        isParked["type"]!.GetValue<string>().Should().Be("Property");
+        isParked["value"]!.GetValue<bool>().Should().BeFalse();
+        isParked["observedAt"].Should().BeNull();
+        isParked["createdAt"]!.GetValue<string>().Should().Be(before);
+    }
+
+    [Theory]
+    [InlineData("brandName", HttpStatusCode.NotFound, "ResourceNotFound")]
+    [InlineData("scope", HttpStatusCode.BadRequest, "BadRequestData")]
+    public async Task Replace_attribute_errors(string attribute, HttpStatusCode status, string type)
+    {
+        var id = await CreateAsync();
+        var response = await _client.Send(HttpMethod.Put, Attrs(id, attribute), """{"type":"Property","value":1}""");
+        await response.ShouldBeProblemAsync(status, type);
+    }
+
+    [Fact]
+    public async Task Delete_attribute_removes_the_default_instance_only()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Delete, Attrs(id, "speed"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id))["speed"]!["datasetId"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Dataset:gps");
+    }
+
+    [Fact]
+    public async Task Delete_attribute_with_datasetId_removes_that_instance()
+    {
+        var id = await CreateAsync();
+
+        await _client.Send(HttpMethod.Delete, Attrs(id, "speed") + "?datasetId=urn:ngsi-ld:Dataset:gps");
+
+        (await _client.GetEntityAsync(id))["speed"]!["datasetId"].Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Delete_attribute_with_deleteAll_removes_every_instance()
+    {
+        var id = await CreateAsync();
+
+        await _client.Send(HttpMethod.Delete, Attrs(id, "speed") + "?deleteAll=true");
+
+        (await _client.GetEntityAsync(id)).ContainsKey("speed").Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("nothing", "")]
+    [InlineData("speed", "?datasetId=urn:ngsi-ld:Dataset:none")]
+    public async Task Delete_attribute_that_does_not_exist_returns_404(string attribute, string query)
+    {
+        var id = await CreateAsync();
+        var response = await _client.Send(HttpMethod.Delete, Attrs(id, attribute) + query);
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+    }
+
+    [Fact]
+    public async Task Delete_on_the_attribute_collection_is_405()
+    {
+        var id = await CreateAsync();
+        var response = await _client.Send(HttpMethod.Delete, Attrs(id));
+        await response.ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed, "MethodNotAllowed");
+    }
+
+    [Fact]
+    public async Task Delete_scope_removes_it()
+    {
+        var id = Api.NewId();
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"T","scope":"/A"}""");
+
+        (await _client.Send(HttpMethod.Delete, Attrs(id, "scope"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await _client.GetEntityAsync(id)).ContainsKey("scope").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Modification_updates_modifiedAt_and_keeps_createdAt()
+    {
+        var id = await CreateAsync();
+        var before = await _client.GetEntityAsync(id, "?options=sysAttrs");
+        await Task.Delay(5);
+
+        await _client.Send(HttpMethod.Post, Attrs(id), """{"color":"red"}""");
+
+        var after = await _client.GetEntityAsync(id, "?options=sysAttrs");
+        after["createdAt"]!.GetValue<string>().Should().Be(before["createdAt"]!.GetValue<string>());
+        DateTimeOffset.Parse(after["modifiedAt"]!.GetValue<string>()).Should().BeAfter(DateTimeOffset.Parse(before["modifiedAt"]!.GetValue<string>()));
+    }
+}
