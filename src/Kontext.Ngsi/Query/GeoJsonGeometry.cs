@@ -11,11 +11,18 @@ public static class GeoJsonGeometry
 {
     public static readonly GeometryFactory Factory = new(new PrecisionModel(), 4326);
 
-    /// <summary>The geometry, or null when the node is not a readable geometry.</summary>
+    /// <summary>
+    /// The geometry, or null when the node is not a valid GeoJSON geometry. Stored GeoProperties were validated on the way
+    /// in, but an evaluator must never fail a whole query because of one odd entity, so this validates again.
+    /// </summary>
     public static Geometry? TryRead(JsonNode? node)
     {
-        try { return Read(node); }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or NullReferenceException) { return null; }
+        try
+        {
+            Kontext.Ngsi.Model.GeoJson.Check(node, "value");
+            return Read(node);
+        }
+        catch (Exception e) when (e is Kontext.Ngsi.Errors.NgsiException or ArgumentException) { return null; }
     }
 
     public static Geometry Read(JsonNode? node)
