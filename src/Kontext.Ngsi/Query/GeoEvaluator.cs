@@ -1,0 +1,95 @@
+using Kontext.Ngsi.Model;
+using NetTopologySuite.Geometries;
+using NetTopologySuite.Operation.Distance;
+
+namespace Kontext.Ngsi.Query;
+
+/// <summary>
+/// In-memory evaluation of a <see cref="GeoQuery"/>. Topological relations use NetTopologySuite predicates on
+/// longitude/latitude as planar coordinates (as GeoJSON and most stores do). <c>near</c> uses real distances in metres:
+/// see <see cref="DistanceMetres"/>.
+/// </summary>
+public static class GeoEvaluator
+{
+    private const double EarthRadiusMetres = 6_371_008.8; // IUGG mean radius
+
+    /// <summary>True when any instance of the entity's GeoProperty satisfies the relation.</summary>
+    public static bool Matches(Entity entity, GeoQuery query)
+    {
+        if (!entity.Attributes.TryGetValue(query.GeoProperty, out var instances)) return false;
+        foreach (var instance in instances)
+        {
+            if (Attr.Type(instance) != Attr.GeoProperty) continue;
+            var geometry = GeoJsonGeometry.TryRead(instance["value"]);
+            if (geometry is not null && Relates(geometry, query)) return true;
+        }
+        return false;
+    }
+
+    public static bool Relates(Geometry entityGeometry, GeoQuery query) => query.Relation switch
+    {
+        GeoRelation.Near => IsNear(entityGeometry, (Point)query.Geometry, query.MaxDistance, query.MinDistance),
+        GeoRelation.Within => entityGeometry.Within(query.Geometry),
+        GeoRelation.Contains => entityGeometry.Contains(query.Geometry),
+        GeoRelation.Intersects => entityGeometry.Intersects(query.Geometry),
+        GeoRelation.Equals => entityGeometry.EqualsTopologically(query.Geometry),
+        GeoRelation.Disjoint => entityGeometry.Disjoint(query.Geometry),
+        GeoRelation.Overlaps => entityGeometry.Overlaps(query.Geometry),
+        _ => false,
+    };
+
+    private static bool IsNear(Geometry geometry, Point point, double? max, double? min)
+    {
+        var distance = DistanceMetres(point, geometry);
+        return (max is null || distance <= max) && (min is null || distance >= min);
+    }
+
+    /// <summary>
+    /// Great-circle distance in metres from a point to the nearest point of a geometry (0 when the geometry covers it).
+    /// The nearest point is found in a local equirectangular projection centred on the query point (longitudes scaled by
+    /// cos(latitude), wrapped across the antimeridian), then the haversine distance to it is measured. This is exact for
+    /// points and accurate to well under 1% for geometries within a few hundred kilometres; across continents the
+    /// nearest point of a long edge can be slightly off, which only matters for distances far larger than "near" is used for.
+    /// </summary>
+    public static double DistanceMetres(Point point, Geometry geometry)
+    {
+        if (geometry.IsEmpty) return double.PositiveInfinity;
+        if (geometry is Point p) return Haversine(point.X, point.Y, p.X, p.Y);
+        if (geometry.Covers(point)) return 0;
+
+        var lon0 = point.X;
+        var lat0 = point.Y;
+        var scale = Math.Max(Math.Cos(lat0 * Math.PI / 180), 1e-6);
+        var projected = geometry.Copy();
+        projected.Apply(new ProjectFilter(c => new Coordinate(WrapLongitude(c.X - lon0) * scale, c.Y - lat0)));
+        var nearest = DistanceOp.NearestPoints(projected, GeoJsonGeometry.Factory.CreatePoint(new Coordinate(0, 0)))[0];
+        return Haversine(lon0, lat0, lon0 + nearest.X / scale, lat0 + nearest.Y);
+    }
+
+    public static double Haversine(double lon1, double lat1, double lon2, double lat2)
+    {
+        static double Rad(double d) => d * Math.PI / 180;
+        var dLat = Rad(lat2 - lat1);
+        var dLon = Rad(lon2 - lon1);
+        var a = Math.Sin(dLat / 2) * Math.Sin(dLat / 2) + Math.Cos(Rad(lat1)) * Math.Cos(Rad(lat2)) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2);
+        return 2 * EarthRadiusMetres * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+
+    private static double WrapLongitude(double delta) => delta > 180 ? delta - 360 : delta < -180 ? delta + 360 : delta;
+
+    private sealed class ProjectFilter(Func<Coordinate, Coordinate> project) : IEntireCoordinateSequenceFilter
+    {
+        public bool Done => false;
+        public bool GeometryChanged => true;
+
+        public void Filter(CoordinateSequence seq)
+        {
+            for (var i = 0; i < seq.Count; i++)
+            {
+                var c = project(seq.GetCoordinate(i));
+                seq.SetX(i, c.X);
+                seq.SetY(i, c.Y);
+            }
+        }
+    }
+}

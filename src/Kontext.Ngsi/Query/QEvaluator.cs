@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Ngsi.Query;
+
+/// <summary>
+/// In-memory evaluation of q-language expressions on an expanded entity. Rules:
+/// <list type="bullet">
+/// <item>A comparison holds when ANY instance of the attribute (multi-attribute, by datasetId) satisfies it.</item>
+/// <item>Within an instance, an array value (and every languageMap value, vocab list, objectList) holds when any element does.</item>
+/// <item><c>!=</c> and <c>!~=</c> are the negation of <c>==</c> and <c>~=</c> on one instance; the attribute must exist.</item>
+/// <item>Values of different kinds (number vs string, string vs boolean, …) are never equal and never ordered.</item>
+/// <item>Relationship compares its object, LanguageProperty its languageMap values, VocabProperty its (expanded) vocab.</item>
+/// </list>
+/// </summary>
+public static class QEvaluator
+{
+    public static bool Evaluate(QExpr expr, Entity entity) => expr switch
+    {
+        QAnd and => and.Operands.All(o => Evaluate(o, entity)),
+        QOr or => or.Operands.Any(o => Evaluate(o, entity)),
+        QExists exists => Resolve(entity, exists.Path).Any() != exists.Negated,
+        QComparison comparison => Resolve(entity, comparison.Path).Any(target => Holds(target, comparison)),
+        _ => throw new ArgumentOutOfRangeException(nameof(expr), expr, "unknown q expression"),
+    };
+
+    /// <summary>What a path reaches in one attribute instance: the JSON node and whether it holds vocab IRIs.</summary>
+    private readonly record struct Target(JsonNode Node, bool IsVocab);
+
+    private static IEnumerable<Target> Resolve(Entity entity, QPath path)
+    {
+        if (!entity.Attributes.TryGetValue(path.Attribute, out var instances)) yield break;
+        foreach (var instance in instances)
+        {
+            if (ResolveInstance(instance, path) is { } target) yield return target;
+        }
+    }
+
+    private static Target? ResolveInstance(JsonObject instance, QPath path)
+    {
+        var current = instance;
+        JsonNode? node = null;
+        foreach (var member in path.Members)
+        {
+            if (QPath.MetaMembers.Contains(member))
+            {
+                node = current[member];
+                break;
+            }
+            if (current[member] is not JsonObject sub) return null;
+            current = sub;
+        }
+        var isVocab = false;
+        if (node is null && (path.Members.Count == 0 || !QPath.MetaMembers.Contains(path.Members[^1])))
+        {
+            var type = Attr.Type(current);
+            isVocab = type == Attr.VocabProperty;
+            node = type switch
+            {
+                Attr.LanguageProperty => current["languageMap"] is JsonObject map ? new JsonArray(map.Select(p => p.Value?.DeepClone()).ToArray()) : null,
+                Attr.ListRelationship => current["objectList"] is JsonArray list
+                    ? new JsonArray(list.Select(e => (e is JsonObject o ? o["object"] : e)?.DeepClone()).ToArray()) : null,
+                _ => Attr.Payload(current),
+            };
+        }
+        foreach (var key in path.Compound)
+        {
+            node = Unwrap(node) is JsonObject o ? o[key] : null;
+        }
+        return node is null ? null : new Target(node, isVocab);
+    }
+
+    private static bool Holds(Target target, QComparison comparison)
+    {
+        var scalars = Scalars(target.Node).ToList();
+        return comparison.Op switch
+        {
+            QOp.Equal => scalars.Any(s => IsEqual(s, comparison.Value, target.IsVocab)),
+            QOp.NotEqual => !scalars.Any(s => IsEqual(s, comparison.Value, target.IsVocab)),
+            QOp.Matches => scalars.Any(s => Matches(s, comparison.Value)),
+            QOp.NotMatches => !scalars.Any(s => Matches(s, comparison.Value)),
+            _ => comparison.Value is QLiteral literal && scalars.Any(s => Order(s, literal, target.IsVocab) is { } c && comparison.Op switch
+            {
+                QOp.Greater => c > 0,
+                QOp.GreaterOrEqual => c >= 0,
+                QOp.Less => c < 0,
+                QOp.LessOrEqual => c <= 0,
+                _ => false,
+            }),
+        };
+    }
+
+    // Arrays (also nested, e.g. a languageMap entry with several strings) compare element-wise.
+    private static IEnumerable<JsonNode> Scalars(JsonNode node)
+    {
+        if (Unwrap(node) is JsonArray array)
+        {
+            foreach (var element in array)
+                if (element is not null)
+                    foreach (var s in Scalars(element)) yield return s;
+        }
+        else yield return Unwrap(node)!;
+    }
+
+    // JSON-LD typed values ({"@type": "DateTime", "@value": "..."}) compare by their @value.
+    private static JsonNode? Unwrap(JsonNode? node) => node is JsonObject o && o["@value"] is { } v ? v : node;
+
+    private static bool IsEqual(JsonNode scalar, QValue value, bool isVocab) => value switch
+    {
+        QRange range => Order(scalar, range.Low, isVocab) >= 0 && Order(scalar, range.High, isVocab) <= 0,
+        QValueList list => list.Items.Any(item => Order(scalar, item, isVocab) == 0),
+        QLiteral literal => Order(scalar, literal, isVocab) == 0,
+        _ => false,
+    };
+
+    private static bool Matches(JsonNode scalar, QValue value) =>
+        value is QPattern pattern && scalar is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        && SafeRegex.IsMatch(pattern.Pattern, v.GetValue<string>());
+
+    /// <summary>The order of a stored scalar relative to a literal, or null when they are not comparable.</summary>
+    private static int? Order(JsonNode scalar, QLiteral literal, bool isVocab)
+    {
+        if (scalar is not JsonValue value) return null;
+        switch (value.GetValueKind())
+        {
+            case JsonValueKind.Number:
+                return literal is QNumber n ? AsDouble(value).CompareTo(n.Value) : null;
+            case JsonValueKind.True or JsonValueKind.False:
+                return literal is QBoolean b ? value.GetValue<bool>().CompareTo(b.Value) : null;
+            case JsonValueKind.String:
+                return OrderString(value.GetValue<string>(), literal, isVocab);
+            default:
+                return null;
+        }
+    }
+
+    // Nodes parsed from JSON hold a JsonElement, nodes built in code may hold an int or long: read any as double.
+    private static double AsDouble(JsonValue value) =>
+        value.TryGetValue<double>(out var d) ? d : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
+
+    private static int? OrderString(string s, QLiteral literal, bool isVocab) => literal switch
+    {
+        QString str => string.CompareOrdinal(s, isVocab ? str.VocabIri : str.Value),
+        QUri uri => string.CompareOrdinal(s, isVocab ? uri.VocabIri : uri.Value),
+        QDateTime dt => Validate.TryParseDateTime(s, out var instant) ? instant.CompareTo(dt.Value) : null,
+        QDate d => DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date.CompareTo(d.Value) : null,
+        QTime t => TimeOnly.TryParse(s.TrimEnd('Z'), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? time.CompareTo(t.Value) : null,
+        _ => null,
+    };
+}

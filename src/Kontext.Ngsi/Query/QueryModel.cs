@@ -1,0 +1,65 @@
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Ngsi.Query;
+
+/// <summary>
+/// The raw query-string values of an entity query, exactly as the HTTP layer (or a subscription) received them;
+/// null for absent parameters.
+/// </summary>
+public sealed record EntityQueryParameters(
+    string? Type = null,
+    string? Id = null,
+    string? IdPattern = null,
+    string? Q = null,
+    string? ScopeQ = null,
+    string? GeoRel = null,
+    string? Geometry = null,
+    string? Coordinates = null,
+    string? GeoProperty = null);
+
+/// <summary>
+/// One immutable entity query (D3): every part is optional and all given parts must hold. Types, attribute names
+/// and vocab terms are already expanded, so the query means the same whatever context later code runs under.
+/// </summary>
+public sealed record EntityQuery(
+    TypeExpr? Type = null,
+    EquatableArray<string>? Ids = null,
+    string? IdPattern = null,
+    QExpr? Q = null,
+    ScopeExpr? ScopeQ = null,
+    GeoQuery? Geo = null)
+{
+    /// <summary>A query that every entity matches.</summary>
+    public static EntityQuery All { get; } = new();
+
+    /// <summary>Parses and validates the raw parameters; any problem is a BadRequestData.</summary>
+    public static EntityQuery Parse(EntityQueryParameters raw, JsonLdContext context)
+    {
+        var type = Present(raw.Type) is { } t ? SelectorExpressions.ParseType(t, context) : null;
+        var ids = Present(raw.Id) is { } i ? ParseIds(i) : null;
+        string? idPattern = null;
+        if (Present(raw.IdPattern) is { } pattern)
+        {
+            if (!SafeRegex.TryGet(pattern, out _, out var problem))
+                throw NgsiException.BadRequestData($"idPattern: invalid regular expression: {problem}");
+            idPattern = pattern;
+        }
+        var q = Present(raw.Q) is { } qText ? QLanguage.Parse(qText, context) : null;
+        var scopeQ = Present(raw.ScopeQ) is { } s ? SelectorExpressions.ParseScope(s) : null;
+        GeoQuery? geo = null;
+        if (raw.GeoRel is not null || raw.Geometry is not null || raw.Coordinates is not null)
+            geo = GeoQuery.Parse(raw.GeoRel, raw.Geometry, raw.Coordinates, raw.GeoProperty, context);
+        return new EntityQuery(type, ids, idPattern, q, scopeQ, geo);
+    }
+
+    private static string? Present(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static EquatableArray<string> ParseIds(string text)
+    {
+        var ids = text.Split(',', StringSplitOptions.TrimEntries);
+        foreach (var id in ids) Validate.EntityId(id, "id in 'id'");
+        return new(ids.Distinct(StringComparer.Ordinal));
+    }
+}
