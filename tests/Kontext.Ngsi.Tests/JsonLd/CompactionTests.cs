@@ -73,8 +73,8 @@ public class CompactionTests
     public void Core_iris_compact_to_core_terms_whatever_the_user_context()
     {
         var ctx = T.Context("""{ "location": "http://example.org/myLocation", "loc": "http://example.org/myLocation" }""");
-        ctx.CompactIri(T.Ngsi + "location").Should().Be("location");
-        ctx.CompactIri(T.Ngsi + "observedAt").Should().Be("observedAt");
+        ctx.CompactIri(T.NgsiNs + "location").Should().Be("location");
+        ctx.CompactIri(T.NgsiNs + "observedAt").Should().Be("observedAt");
     }
 
     [Fact]

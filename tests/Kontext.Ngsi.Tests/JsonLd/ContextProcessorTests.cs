@@ -56,8 +56,8 @@ public class ContextProcessorTests
     public async Task Vocab_does_not_override_core_terms()
     {
         var ctx = await Process("""{ "@vocab": "http://example.org/vocab#" }""");
-        ctx.ExpandTerm("location").Should().Be(T.Ngsi + "location");
-        ctx.ExpandTerm("observedAt").Should().Be(T.Ngsi + "observedAt");
+        ctx.ExpandTerm("location").Should().Be(T.NgsiNs + "location");
+        ctx.ExpandTerm("observedAt").Should().Be(T.NgsiNs + "observedAt");
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class ContextProcessorTests
         var withUserTerms = await new ContextProcessor(loader).ProcessAsync(
             new JsonArray(JsonNode.Parse("""{ "speed": "http://example.org/speed" }"""), JsonValue.Create(url)), default);
         withUserTerms.ExpandTerm("speed").Should().Be("http://example.org/speed");
-        withUserTerms.ExpandTerm("location").Should().Be(T.Ngsi + "location");
+        withUserTerms.ExpandTerm("location").Should().Be(T.NgsiNs + "location");
 
         loader.TotalCalls.Should().Be(0);
     }
@@ -175,7 +175,7 @@ public class ContextProcessorTests
     public async Task The_core_context_cannot_be_overridden_by_the_user(string coreTerm)
     {
         var ctx = await Process($$"""{ "{{coreTerm}}": "http://example.org/mine" }""");
-        ctx.ExpandTerm(coreTerm).Should().StartWith(T.Ngsi).And.NotBe("http://example.org/mine");
+        ctx.ExpandTerm(coreTerm).Should().StartWith(T.NgsiNs).And.NotBe("http://example.org/mine");
     }
 
     [Fact]

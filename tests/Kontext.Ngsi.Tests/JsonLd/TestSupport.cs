@@ -58,7 +58,7 @@ internal static class SharedData
 
 internal static class T
 {
-    public const string Ngsi = "https://uri.etsi.org/ngsi-ld/";
+    public const string NgsiNs = "https://uri.etsi.org/ngsi-ld/";
     public const string DefaultVocab = "https://uri.etsi.org/ngsi-ld/default-context/";
     public const string Ex = "http://example.org/";
 
