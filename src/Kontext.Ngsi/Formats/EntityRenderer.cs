@@ -48,11 +48,11 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         {
             if (!fields.IncludesAttribute(iri)) continue;
             writer.WritePropertyName(context.CompactIri(iri));
-            if (instances.Count == 1) WriteAttribute(writer, instances[0]);
+            if (instances.Count == 1) WriteAttribute(writer, instances[0], inArray: false);
             else
             {
                 writer.WriteStartArray();
-                foreach (var instance in instances) WriteAttribute(writer, instance);
+                foreach (var instance in instances) WriteAttribute(writer, instance, inArray: true);
                 writer.WriteEndArray();
             }
         }
@@ -70,12 +70,12 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         writer.WriteEndArray();
     }
 
-    private void WriteAttribute(Utf8JsonWriter writer, JsonObject instance)
+    private void WriteAttribute(Utf8JsonWriter writer, JsonObject instance, bool inArray)
     {
         switch (options.Format)
         {
             case RenderFormat.KeyValues: WriteSimplified(writer, instance); break;
-            case RenderFormat.Concise: WriteConcise(writer, instance); break;
+            case RenderFormat.Concise: WriteConcise(writer, instance, inArray); break;
             default: WriteNormalized(writer, instance, concise: false); break;
         }
     }
@@ -100,17 +100,31 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         WriteNode(writer, payload);
     }
 
-    private void WriteConcise(Utf8JsonWriter writer, JsonObject instance)
+    private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray = false)
     {
         var type = Attr.Type(instance);
         var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt")));
-        if (!hasExtras && type is Attr.Property or Attr.GeoProperty)
+        if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(instance["value"])))
         {
             WriteNode(writer, instance["value"]);
             return;
         }
-        WriteNormalized(writer, instance, concise: true);
+        // A Property holding a geometry keeps its type: without it the reader would take it for a GeoProperty.
+        var keepType = type == Attr.Property && Model.GeoJson.LooksLikeGeometry(instance["value"]);
+        WriteNormalized(writer, instance, concise: !keepType);
     }
+
+    /// <summary>
+    /// A Property's value may stand alone only when reading it back gives the same Property: not inside a
+    /// multi-attribute array, not a GeoJSON geometry (that reads as a GeoProperty), not an object that carries
+    /// attribute members such as value or object.
+    /// </summary>
+    private static bool IsUnambiguousBareValue(JsonNode? value) => value switch
+    {
+        JsonObject o => !Model.GeoJson.LooksLikeGeometry(o) && !o.Any(p => Attr.ConciseKind.ContainsKey(p.Key) || p.Key == "type"),
+        JsonArray a => !a.Any(e => e is JsonObject),
+        _ => true,
+    };
 
     private void WriteNormalized(Utf8JsonWriter writer, JsonObject instance, bool concise)
     {

@@ -61,7 +61,7 @@ public sealed class ContextProcessor(IContextDocumentLoader loader)
                 break;
             case JsonValue value when value.TryGetValue<string>(out var url):
                 if (CoreContext.IsCoreContextUrl(url)) return;
-                if (!Uri.TryCreate(url, UriKind.Absolute, out _))
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var absolute) || absolute.Scheme is not ("http" or "https"))
                     throw NgsiException.BadRequestData($"@context entry '{url}' is not an absolute URL");
                 if (!loading.Add(url)) throw NgsiException.BadRequestData($"@context '{url}' includes itself");
                 var remote = await loader.LoadContextAsync(url, ct);

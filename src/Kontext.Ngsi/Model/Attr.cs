@@ -74,4 +74,8 @@ public static class Attr
 
     public static bool IsNullMarker(JsonNode? node) =>
         node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker);
+
+    /// <summary>The LanguageProperty form of NGSI-LD Null: { "@none": "urn:ngsi-ld:null" }.</summary>
+    public static bool IsNullLanguageMap(JsonNode? node) =>
+        node is JsonObject map && map.Count == 1 && map.TryGetPropertyValue("@none", out var none) && IsNullMarker(none);
 }

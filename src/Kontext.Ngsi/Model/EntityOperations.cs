@@ -183,7 +183,7 @@ public sealed class EntityOperations(DateTimeOffset now)
         {
             if (!instance.TryGetPropertyValue(member, out var payload)) continue;
             if (Attr.IsNullMarker(payload)) return true;
-            if (member == "languageMap" && payload is JsonObject map && map.Count == 1 && Attr.IsNullMarker(map["@none"])) return true;
+            if (member == "languageMap" && Attr.IsNullLanguageMap(payload)) return true;
         }
         return false;
     }

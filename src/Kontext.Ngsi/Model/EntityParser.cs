@@ -256,8 +256,15 @@ public static class EntityParser
             throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} has no '{payloadMember}'");
         }
         if (payload is null) throw NgsiException.BadRequestData($"Attribute '{name}' has a null '{payloadMember}'");
-        if (AllowsNull(mode) && Attr.IsNullMarker(payload)) { CheckMeta(name, instance); return; }
-        if (AllowsNull(mode) && type == Attr.LanguageProperty && payload is JsonObject nullMap && nullMap.Count == 1 && Attr.IsNullMarker(nullMap["@none"])) return;
+        var isNull = Attr.IsNullMarker(payload)
+                     || type == Attr.LanguageProperty && Attr.IsNullLanguageMap(payload);
+        if (isNull)
+        {
+            // NGSI-LD Null means "delete" and exists only in partial updates and merges (clause 5.2.1).
+            if (!AllowsNull(mode)) throw NgsiException.BadRequestData($"Attribute '{name}' is NGSI-LD Null, which is only allowed in merge and update operations");
+            CheckMeta(name, instance);
+            return;
+        }
 
         switch (type)
         {

@@ -356,7 +356,7 @@ public class EntityParserTests
         e.Attributes[Iri("name")][0][Iri("accuracy")]!["value"]!.GetValue<string>().Should().Be(Attr.NullMarker);
     }
 
-    [Fact(Skip = "BUG: a normalized attribute whose value is \"urn:ngsi-ld:null\" is accepted in ParseMode.Full (create/append), clause 5.2.1 requires BadRequestData")]
+    [Fact]
     public void Ngsi_ld_null_as_a_normalized_value_is_rejected_outside_merge()
     {
         Rejects("""  "speed": { "type": "Property", "value": "urn:ngsi-ld:null" }  """, ParseMode.Full);
