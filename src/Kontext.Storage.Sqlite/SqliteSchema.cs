@@ -27,7 +27,33 @@ internal static class SqliteSchema
         CREATE TABLE IF NOT EXISTS entity_attributes(
             attr TEXT NOT NULL,
             entity_id TEXT NOT NULL,
+            kinds TEXT NOT NULL,
             PRIMARY KEY(attr, entity_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS attribute_values(
+            attr TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            num REAL,
+            str TEXT
+        );
+        CREATE INDEX IF NOT EXISTS ix_attribute_values_num ON attribute_values(attr, num) WHERE num IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_attribute_values_str ON attribute_values(attr, str) WHERE str IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_attribute_values_entity ON attribute_values(entity_id);
+        CREATE TABLE IF NOT EXISTS entity_geometries(
+            rid INTEGER PRIMARY KEY,
+            entity_id TEXT NOT NULL,
+            attr TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_entity_geometries_entity ON entity_geometries(entity_id);
+        CREATE VIRTUAL TABLE IF NOT EXISTS entity_bbox USING rtree(rid, min_x, max_x, min_y, max_y);
+        -- Counters kept by every write, so /types and /attributes read a few rows instead of scanning entities.
+        -- attr '' counts a type's entities; kind '*' counts the entities of a type having an attribute.
+        CREATE TABLE IF NOT EXISTS type_statistics(
+            type TEXT NOT NULL,
+            attr TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            entities INTEGER NOT NULL,
+            PRIMARY KEY(type, attr, kind)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS ix_entity_attributes_entity ON entity_attributes(entity_id);
         CREATE TABLE IF NOT EXISTS entity_scopes(

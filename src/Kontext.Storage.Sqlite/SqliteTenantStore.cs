@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
-internal sealed class SqliteTenantStore : ITenantStore, IAsyncDisposable
+internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 {
     private readonly string _readConnectionString;
     private readonly SqliteWriter _writer;
@@ -45,6 +45,7 @@ internal sealed class SqliteTenantStore : ITenantStore, IAsyncDisposable
         using (var read = SqliteDatabase.Command(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)))
             beforeDoc = read.ExecuteScalar() as string;
         var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
+        var statisticsBefore = SqliteIndexRows.StatisticKeys(current); // before decide, which may change current in place
 
         var write = decide(current);
         var at = DateTimeOffset.UtcNow;
@@ -53,7 +54,10 @@ internal sealed class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.None:
                 return write.Result;
             case EntityWriteKind.Delete:
-                DeleteRows(connection, entityId);
+                using (var delete = SqliteDatabase.Command(connection, "DELETE FROM entities WHERE id = $id", ("$id", entityId)))
+                    delete.ExecuteNonQuery();
+                SqliteIndexRows.Delete(connection, entityId);
+                SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
                 AppendChange(connection, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null)
@@ -73,43 +77,11 @@ internal sealed class SqliteTenantStore : ITenantStore, IAsyncDisposable
                    """,
                    ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt))))
             upsert.ExecuteNonQuery();
-        ReplaceIndexRows(connection, after);
+        SqliteIndexRows.Replace(connection, after);
+        SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
         foreach (var change in write.Changes) AppendInstance(connection, after.Id, change, after.ModifiedAt);
         AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
         return write.Result;
-    }
-
-    private static void DeleteRows(SqliteConnection connection, string entityId)
-    {
-        foreach (var table in new[] { "entities", "entity_types", "entity_attributes", "entity_scopes" })
-        {
-            var column = table == "entities" ? "id" : "entity_id";
-            using var delete = SqliteDatabase.Command(connection, $"DELETE FROM {table} WHERE {column} = $id", ("$id", entityId));
-            delete.ExecuteNonQuery();
-        }
-    }
-
-    private static void ReplaceIndexRows(SqliteConnection connection, Entity entity)
-    {
-        foreach (var table in new[] { "entity_types", "entity_attributes", "entity_scopes" })
-        {
-            using var delete = SqliteDatabase.Command(connection, $"DELETE FROM {table} WHERE entity_id = $id", ("$id", entity.Id));
-            delete.ExecuteNonQuery();
-        }
-        InsertIndexRows(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", entity.Id, entity.Types);
-        InsertIndexRows(connection, "INSERT INTO entity_attributes(attr, entity_id) VALUES($v, $id)", entity.Id, entity.Attributes.Keys);
-        if (entity.Scopes is not null) InsertIndexRows(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", entity.Id, entity.Scopes);
-    }
-
-    private static void InsertIndexRows(SqliteConnection connection, string sql, string entityId, IEnumerable<string> values)
-    {
-        using var insert = SqliteDatabase.Command(connection, sql, ("$id", entityId), ("$v", ""));
-        insert.Prepare();
-        foreach (var value in values)
-        {
-            insert.Parameters["$v"].Value = value;
-            insert.ExecuteNonQuery();
-        }
     }
 
     private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)

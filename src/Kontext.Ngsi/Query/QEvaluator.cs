@@ -26,6 +26,15 @@ public static class QEvaluator
         _ => throw new ArgumentOutOfRangeException(nameof(expr), expr, "unknown q expression"),
     };
 
+    /// <summary>
+    /// The scalars a top-level comparison on this instance looks at (its value, object(s), vocab, languageMap values,
+    /// list elements). Stores index exactly these, so a pushed-down comparison sees what this evaluator sees.
+    /// </summary>
+    public static IEnumerable<JsonNode> TopLevelScalars(JsonObject instance) =>
+        ResolveInstance(instance, TopLevel) is { } target ? Scalars(target.Node) : [];
+
+    private static readonly QPath TopLevel = new("");
+
     /// <summary>What a path reaches in one attribute instance: the JSON node and whether it holds vocab IRIs.</summary>
     private readonly record struct Target(JsonNode Node, bool IsVocab);
 

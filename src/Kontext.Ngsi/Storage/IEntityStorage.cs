@@ -30,6 +30,15 @@ public interface ITenantStore
     /// </summary>
     Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken);
 
+    /// <summary>The entities matching a query, one page of them (D3: the store pushes down what it can, the evaluator decides).</summary>
+    Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Every entity type with its entity count, from the type index.</summary>
+    Task<IReadOnlyList<TypeStatistic>> ListTypesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every (type, attribute) pair in use, from the attribute index.</summary>
+    Task<IReadOnlyList<TypeAttributeStatistic>> ListTypeAttributesAsync(CancellationToken cancellationToken);
+
     /// <summary>History of an entity's attribute instances, oldest first (the temporal API builds on this).</summary>
     Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken);
 

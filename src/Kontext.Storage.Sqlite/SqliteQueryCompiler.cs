@@ -1,0 +1,160 @@
+using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>The SQL side of a query: a WHERE clause over entities e, its parameters, and whether it is exact.</summary>
+internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact);
+
+/// <summary>
+/// Compiles the query model to SQL over the index tables (D3). The SQL is always a necessary condition: an entity
+/// it drops cannot match. When every part compiled exactly, SQL alone decides (and pages and counts); otherwise
+/// the candidates are checked with <see cref="EntityMatcher"/>, the same evaluator subscriptions use.
+/// </summary>
+internal sealed class SqliteQueryCompiler
+{
+    private readonly List<(string Name, object Value)> _parameters = [];
+    private bool _exact = true;
+
+    public static CompiledQuery Compile(EntityPageRequest request)
+    {
+        var compiler = new SqliteQueryCompiler();
+        var where = compiler.CompileRequest(request);
+        return new CompiledQuery(where, compiler._parameters, compiler._exact);
+    }
+
+    private string CompileRequest(EntityPageRequest request)
+    {
+        var query = request.Query;
+        var clauses = new List<string>();
+        if (query.Ids is { } ids) clauses.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
+        if (query.IdPattern is not null) _exact = false; // regular expressions are evaluated in memory, with a time limit
+        if (query.Type is { } type) clauses.Add(Type(type));
+        if (query.ScopeQ is { } scope) clauses.Add(Scope(scope));
+        if (query.Q is { } q && Q(q) is { } qSql) clauses.Add(qSql);
+        if (query.Geo is { } geo) clauses.Add(Geo(geo));
+        if (request.AnyOfAttributes is { Count: > 0 } attrs)
+            clauses.Add($"e.id IN (SELECT entity_id FROM entity_attributes WHERE attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))}))");
+        return clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
+    }
+
+    private string Parameter(object value)
+    {
+        var name = "$p" + _parameters.Count;
+        _parameters.Add((name, value));
+        return name;
+    }
+
+    private string Type(TypeExpr expr) => expr switch
+    {
+        TypeIs t => $"e.id IN (SELECT entity_id FROM entity_types WHERE type = {Parameter(t.Iri)})",
+        TypeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Type)) + ")",
+        TypeOr or => "(" + string.Join(" OR ", or.Operands.Select(Type)) + ")",
+        _ => throw new ArgumentOutOfRangeException(nameof(expr)),
+    };
+
+    private string Scope(ScopeExpr expr) => expr switch
+    {
+        ScopeIs { Scope: "", IncludeDescendants: true } => "e.id IN (SELECT entity_id FROM entity_scopes)",
+        // Descendants by a byte range ('/' + 1 is '0'), which the (scope, entity_id) index serves; LIKE would ignore case.
+        ScopeIs { IncludeDescendants: true } s =>
+            $"e.id IN (SELECT entity_id FROM entity_scopes WHERE scope = {Parameter(s.Scope)} OR (scope >= {Parameter(s.Scope + "/")} AND scope < {Parameter(s.Scope + "0")}))",
+        ScopeIs s => $"e.id IN (SELECT entity_id FROM entity_scopes WHERE scope = {Parameter(s.Scope)})",
+        ScopeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Scope)) + ")",
+        ScopeOr or => "(" + string.Join(" OR ", or.Operands.Select(Scope)) + ")",
+        _ => throw new ArgumentOutOfRangeException(nameof(expr)),
+    };
+
+    /// <summary>A necessary SQL condition for the q expression, or null when none can be stated (matches everything).</summary>
+    private string? Q(QExpr expr)
+    {
+        switch (expr)
+        {
+            case QAnd and:
+                var parts = and.Operands.Select(Q).Where(p => p is not null).ToList();
+                return parts.Count == 0 ? null : "(" + string.Join(" AND ", parts) + ")";
+            case QOr or:
+                var alternatives = or.Operands.Select(Q).ToList();
+                if (alternatives.Any(a => a is null)) return null;
+                return "(" + string.Join(" OR ", alternatives) + ")";
+            case QExists { Negated: false } exists:
+                if (!IsTopLevel(exists.Path)) _exact = false;
+                return HasAttribute(exists.Path.Attribute);
+            case QExists { Negated: true } missing:
+                if (IsTopLevel(missing.Path)) return "NOT " + HasAttribute(missing.Path.Attribute);
+                _exact = false;
+                return null;
+            case QComparison comparison:
+                return Comparison(comparison);
+            default:
+                _exact = false;
+                return null;
+        }
+    }
+
+    private string Comparison(QComparison comparison)
+    {
+        var attribute = comparison.Path.Attribute;
+        if (!IsTopLevel(comparison.Path)) { _exact = false; return HasAttribute(attribute); }
+        // Numbers are indexed as they are compared, so numeric comparisons are exact; everything else is pre-filtered.
+        var numeric = comparison.Op switch
+        {
+            QOp.Equal => comparison.Value switch
+            {
+                QNumber n => $"v.num = {Parameter(n.Value)}",
+                QRange { Low: QNumber low, High: QNumber high } => $"v.num BETWEEN {Parameter(low.Value)} AND {Parameter(high.Value)}",
+                QValueList list when list.Items.All(i => i is QNumber) =>
+                    $"v.num IN ({string.Join(", ", list.Items.Cast<QNumber>().Select(n => Parameter(n.Value)))})",
+                _ => null,
+            },
+            QOp.Greater when comparison.Value is QNumber n => $"v.num > {Parameter(n.Value)}",
+            QOp.GreaterOrEqual when comparison.Value is QNumber n => $"v.num >= {Parameter(n.Value)}",
+            QOp.Less when comparison.Value is QNumber n => $"v.num < {Parameter(n.Value)}",
+            QOp.LessOrEqual when comparison.Value is QNumber n => $"v.num <= {Parameter(n.Value)}",
+            _ => null,
+        };
+        if (numeric is not null)
+            return $"e.id IN (SELECT v.entity_id FROM attribute_values v WHERE v.attr = {Parameter(attribute)} AND {numeric})";
+
+        _exact = false;
+        // String equality: the stored scalar equals the literal or, for a VocabProperty, its expanded IRI.
+        var strings = comparison.Op == QOp.Equal ? comparison.Value switch
+        {
+            QString s => new[] { s.Value, s.VocabIri },
+            QUri u => new[] { u.Value, u.VocabIri },
+            QValueList list when list.Items.All(i => i is QString or QUri) =>
+                list.Items.SelectMany(i => i is QString s ? new[] { s.Value, s.VocabIri } : [((QUri)i).Value, ((QUri)i).VocabIri]).ToArray(),
+            _ => null,
+        } : null;
+        if (strings is not null)
+            return $"e.id IN (SELECT v.entity_id FROM attribute_values v WHERE v.attr = {Parameter(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))}))";
+        return HasAttribute(attribute);
+    }
+
+    private static bool IsTopLevel(QPath path) => path.Members.Count == 0 && path.Compound.Count == 0;
+
+    private string HasAttribute(string attribute) =>
+        $"e.id IN (SELECT entity_id FROM entity_attributes WHERE attr = {Parameter(attribute)})";
+
+    /// <summary>Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite.</summary>
+    private string Geo(GeoQuery geo)
+    {
+        _exact = false;
+        var property = Parameter(geo.GeoProperty);
+        var inProperty = $"e.id IN (SELECT g.entity_id FROM entity_geometries g WHERE g.attr = {property}";
+        if (geo.Relation == GeoRelation.Disjoint || (geo.Relation == GeoRelation.Near && geo.MaxDistance is null))
+            return inProperty + ")";
+        var envelope = geo.Geometry.EnvelopeInternal;
+        double minX = envelope.MinX, maxX = envelope.MaxX, minY = envelope.MinY, maxY = envelope.MaxY;
+        if (geo.Relation == GeoRelation.Near)
+        {
+            // Widen by the distance: 1° of latitude is at least 110.5 km; longitude degrees shrink with cos(latitude).
+            var dLat = geo.MaxDistance!.Value / 110_000.0;
+            var maxAbsLat = Math.Min(89.9, Math.Max(Math.Abs(minY - dLat), Math.Abs(maxY + dLat)));
+            var dLon = geo.MaxDistance.Value / (110_000.0 * Math.Cos(maxAbsLat * Math.PI / 180));
+            minX -= dLon; maxX += dLon; minY -= dLat; maxY += dLat;
+            if (minX < -180 || maxX > 180 || maxAbsLat >= 89.9) return inProperty + ")"; // wraps: no box
+        }
+        return inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}))";
+    }
+}

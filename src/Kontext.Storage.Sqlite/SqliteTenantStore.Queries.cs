@@ -1,0 +1,108 @@
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>Entity queries and the type/attribute statistics.</summary>
+internal sealed partial class SqliteTenantStore
+{
+    private const int ScanChunk = 512;
+
+    public async Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken)
+    {
+        var compiled = SqliteQueryCompiler.Compile(request);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        // One read transaction: every chunk and the count see the same snapshot.
+        await using var snapshot = connection.BeginTransaction(deferred: true);
+        return compiled.IsExact
+            ? await QueryExactAsync(connection, compiled, request, cancellationToken)
+            : await QueryWithEvaluatorAsync(connection, compiled, request, cancellationToken);
+    }
+
+    private static async Task<EntityPage> QueryExactAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    {
+        long? total = null;
+        if (request.Count)
+        {
+            await using var count = Command(connection, $"SELECT COUNT(*) FROM entities e WHERE {compiled.Where}", compiled);
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        var entities = new List<Entity>(Math.Min(request.Limit, 1000));
+        if (request.Limit > 0)
+        {
+            await using var page = Command(connection, $"SELECT e.doc FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset", compiled);
+            page.Parameters.AddWithValue("$limit", request.Limit);
+            page.Parameters.AddWithValue("$offset", request.Offset);
+            await using var reader = await page.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) entities.Add(EntityJson.Deserialize(reader.GetString(0)));
+        }
+        return new EntityPage(entities, total);
+    }
+
+    /// <summary>Walks the SQL candidates in creation order by keyset (no OFFSET), keeping those the evaluator accepts.</summary>
+    private static async Task<EntityPage> QueryWithEvaluatorAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    {
+        var page = new List<Entity>(Math.Min(request.Limit, 1000));
+        long matched = 0;
+        long after = 0;
+        await using var chunk = Command(connection, $"SELECT e.rowid, e.doc FROM entities e WHERE ({compiled.Where}) AND e.rowid > $after ORDER BY e.rowid LIMIT {ScanChunk}", compiled);
+        var afterParameter = chunk.Parameters.AddWithValue("$after", 0L);
+        while (true)
+        {
+            afterParameter.Value = after;
+            var rows = 0;
+            await using (var reader = await chunk.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows++;
+                    after = reader.GetInt64(0);
+                    var entity = EntityJson.Deserialize(reader.GetString(1));
+                    if (!EntityMatcher.Matches(entity, request.Query)) continue;
+                    matched++;
+                    if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+                }
+            }
+            var pageComplete = page.Count >= request.Limit && matched > request.Offset;
+            if (rows < ScanChunk || (pageComplete && !request.Count)) break;
+        }
+        return new EntityPage(page, request.Count ? matched : null);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, CompiledQuery compiled)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in compiled.Parameters) command.Parameters.AddWithValue(name, value);
+        return command;
+    }
+
+    public async Task<IReadOnlyList<TypeStatistic>> ListTypesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT type, entities FROM type_statistics WHERE attr = '' ORDER BY type");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var types = new List<TypeStatistic>();
+        while (await reader.ReadAsync(cancellationToken)) types.Add(new TypeStatistic(reader.GetString(0), reader.GetInt64(1)));
+        return types;
+    }
+
+    public async Task<IReadOnlyList<TypeAttributeStatistic>> ListTypeAttributesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT type, attr, kind, entities FROM type_statistics WHERE attr <> '' ORDER BY type, attr");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new Dictionary<(string, string), (HashSet<string> Kinds, long Count)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            if (!rows.TryGetValue(key, out var row)) rows[key] = row = (new HashSet<string>(StringComparer.Ordinal), 0);
+            var kind = reader.GetString(2);
+            if (kind == "*") rows[key] = (row.Kinds, reader.GetInt64(3));
+            else row.Kinds.Add(kind);
+        }
+        return rows.Select(r => new TypeAttributeStatistic(r.Key.Item1, r.Key.Item2, r.Value.Kinds, r.Value.Count)).ToList();
+    }
+}
