@@ -83,7 +83,8 @@ internal sealed class BatchRequest
             var rawId = RawId(body);
             try
             {
-                var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData("The entity has no 'id'"));
+                var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
+                    body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
                 var context = await ContextOfAsync(body, processor, contexts);
                 parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
             }

@@ -1,6 +1,6 @@
+using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
-using Kontext.Ngsi.Errors;
 
 namespace Kontext.Broker.Batch;
 
