@@ -12,7 +12,7 @@ using Microsoft.Net.Http.Headers;
 namespace Kontext.Broker.Batch;
 
 /// <summary>
-/// One batch request (clauses 6.14–6.18, 6.31): headers as <see cref="NgsiRequest"/> reads them (tenant, Accept, Link
+/// One batch request (clauses 6.14–6.18 and /entityOperations/merge): headers as <see cref="NgsiRequest"/> reads them (tenant, Accept, Link
 /// @context) and a body that is a non-empty JSON array. Whole-request faults (media type, JSON syntax, shape, size) are
 /// thrown here; faults of one item are reported by <see cref="ParseEntitiesAsync{T}"/> and never fail the request.
 /// </summary>

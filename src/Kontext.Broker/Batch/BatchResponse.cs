@@ -5,7 +5,7 @@ using Kontext.Broker.Http;
 namespace Kontext.Broker.Batch;
 
 /// <summary>
-/// The answers of the batch operations (clauses 6.14–6.18, 6.31): 201 with the array of created ids, 204, or 207 with a
+/// The answers of the batch operations (clauses 6.14–6.18 and /entityOperations/merge): 201 with the array of created ids, 204, or 207 with a
 /// BatchOperationResult (clause 5.2.16) whose errors are BatchEntityErrors (clause 5.2.17) carrying a ProblemDetails.
 /// Ids appear once in <c>success</c> even when the batch names an entity several times.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Kontext.Broker.Batch;
 
-/// <summary>The batch entity operations of clauses 6.14–6.18 and 6.31 (/entityOperations/*), one operation per file.</summary>
+/// <summary>The batch entity operations of clauses 6.14–6.18 and Batch Entity Merge, 5.6.20 (/entityOperations/*), one operation per file.</summary>
 internal static class BatchRoutes
 {
     public static void MapBatch(this IEndpointRouteBuilder app)

@@ -4,7 +4,7 @@ using Kontext.Ngsi.Storage;
 
 namespace Kontext.Broker.Batch;
 
-/// <summary>Batch Entity Merge: POST /entityOperations/merge (clauses 5.6.20, 6.31.3.1): Merge Entity (5.6.17) per entity.</summary>
+/// <summary>Batch Entity Merge: POST /entityOperations/merge (clause 5.6.20; HTTP binding /entityOperations/merge): Merge Entity (5.6.17) per entity.</summary>
 internal static class MergeBatch
 {
     public static async Task HandleAsync(HttpContext http)

@@ -4,7 +4,7 @@ using static Kontext.Broker.Tests.Batch.BatchApi;
 
 namespace Kontext.Broker.Tests.Batch;
 
-/// <summary>Batch Entity Delete (5.6.10, 6.17; suite 006_01–006_04) and Batch Entity Merge (5.6.20, 6.31; suite 057, 5620).</summary>
+/// <summary>Batch Entity Delete (5.6.10, 6.17; suite 006_01–006_04) and Batch Entity Merge (5.6.20; suite 057, 5620).</summary>
 [Collection(BrokerCollection.Name)]
 public sealed class DeleteMergeBatchTests(BrokerFixture fixture)
 {
