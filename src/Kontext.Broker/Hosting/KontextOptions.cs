@@ -25,6 +25,9 @@ public sealed class LimitOptions
 {
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Most entities (or ids) one batch operation accepts (/entityOperations/*); more gets 413.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
 }
 
 public sealed class ContextOptions

@@ -1,3 +1,4 @@
+using Kontext.Broker.Batch;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
@@ -57,6 +58,7 @@ public static class KontextServices
         });
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapEntities();
+        app.MapBatch();
         app.MapContexts();
         return app;
     }

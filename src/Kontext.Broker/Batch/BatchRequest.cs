@@ -1,0 +1,203 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Hosting;
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Kontext.Broker.Batch;
+
+/// <summary>
+/// One batch request (clauses 6.14–6.18 and /entityOperations/merge): headers as <see cref="NgsiRequest"/> reads them (tenant, Accept, Link
+/// @context) and a body that is a non-empty JSON array. Whole-request faults (media type, JSON syntax, shape, size) are
+/// thrown here; faults of one item are reported by <see cref="ParseEntitiesAsync{T}"/> and never fail the request.
+/// </summary>
+internal sealed class BatchRequest
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
+
+    private BatchRequest(NgsiRequest request, bool isJsonLd, JsonArray items)
+    {
+        Request = request;
+        IsJsonLd = isJsonLd;
+        Items = items;
+    }
+
+    /// <summary>Tenant, Accept and the Link header @context (the context of every entity sent as application/json).</summary>
+    public NgsiRequest Request { get; }
+    public HttpContext Http => Request.Http;
+    public bool IsJsonLd { get; }
+    public JsonArray Items { get; }
+    public CancellationToken Aborted => Request.Http.RequestAborted;
+
+    /// <summary>Reads a batch of entities (create, upsert, update, merge): every item must be a JSON object.</summary>
+    public static Task<BatchRequest> ReadEntitiesAsync(HttpContext http) => ReadAsync(http, entities: true);
+
+    /// <summary>Reads a batch of entity ids (delete): every item must be a string.</summary>
+    public static Task<BatchRequest> ReadIdsAsync(HttpContext http) => ReadAsync(http, entities: false);
+
+    private static async Task<BatchRequest> ReadAsync(HttpContext http, bool entities)
+    {
+        var limits = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
+        var isJsonLd = ContentKind(http.Request.ContentType) == "application/ld+json";
+        // Clause 6.3.5: with application/ld+json the @context travels in the payload (here: in each entity), never in a Link
+        // header. Checked before the Link context is resolved, so a bad request never waits on a remote fetch.
+        if (entities && isJsonLd && HasContextLink(http.Request))
+            throw NgsiException.BadRequestData("A JSON-LD @context Link header must not be sent with Content-Type application/ld+json; put an @context in each entity");
+        var request = await NgsiRequest.ReadAsync(http);
+
+        var body = await ReadBodyAsync(http, limits.MaxRequestBodyBytes);
+        if (body is not JsonArray items) throw NgsiException.BadRequestData("The body of a batch operation must be a JSON array");
+        if (items.Count == 0) throw NgsiException.BadRequestData("The batch is empty");
+        if (items.Count > limits.MaxBatchSize)
+            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The batch has {items.Count} items; at most {limits.MaxBatchSize} are accepted in one request"));
+        for (var i = 0; i < items.Count; i++)
+        {
+            // Clause 5.6.7.4 (and 5.6.8–5.6.10, 5.6.20): a null item fails the whole request; so does an item of the wrong JSON kind.
+            if (items[i] is null) throw NgsiException.BadRequestData($"Item {i} of the batch is null");
+            if (entities && items[i] is not JsonObject)
+                throw NgsiException.BadRequestData($"Item {i} of the batch is not a JSON object (an entity)");
+            if (!entities && !(items[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+                throw NgsiException.BadRequestData($"Item {i} of the batch is not a string (an entity id)");
+        }
+        return new BatchRequest(request, isJsonLd, items);
+    }
+
+    /// <summary>
+    /// Parses each entity with its own active context: the Link header's for application/json, the entity's own @context
+    /// for application/ld+json (where every entity must carry one). An item that does not parse becomes an error item.
+    /// </summary>
+    public async Task<List<BatchItem<T>>> ParseEntitiesAsync<T>(Func<JsonObject, JsonLdContext, string, T> parse)
+    {
+        var processor = Http.RequestServices.GetRequiredService<ContextProcessor>();
+        var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
+        var parsed = new List<BatchItem<T>>(Items.Count);
+        for (var index = 0; index < Items.Count; index++)
+        {
+            var body = (JsonObject)Items[index]!;
+            var rawId = RawId(body);
+            try
+            {
+                var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
+                    body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
+                var context = await ContextOfAsync(body, processor, contexts);
+                parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
+            }
+            catch (NgsiException ex)
+            {
+                parsed.Add(BatchItem<T>.Invalid(index, rawId, ex.Error));
+            }
+        }
+        return parsed;
+    }
+
+    /// <summary>The ids of a delete batch; an id that is not a URI becomes an error item.</summary>
+    public List<BatchItem<string>> ParseIds()
+    {
+        var parsed = new List<BatchItem<string>>(Items.Count);
+        for (var index = 0; index < Items.Count; index++)
+        {
+            var raw = Items[index]!.GetValue<string>();
+            parsed.Add(Validate.IsUri(raw)
+                ? BatchItem<string>.Valid(index, raw, raw)
+                : BatchItem<string>.Invalid(index, raw, NgsiError.BadRequestData($"The entity id '{raw}' is not a valid URI")));
+        }
+        return parsed;
+    }
+
+    /// <summary>
+    /// The tenant's store. Create and upsert may create the tenant, but only when some entity is valid (an all-invalid batch
+    /// leaves no empty tenant behind); update, delete and merge need an existing tenant (404 NonexistentTenant, D6).
+    /// </summary>
+    public async Task<ITenantStore?> TenantStoreAsync<T>(bool forWrite, IReadOnlyList<BatchItem<T>> items)
+    {
+        if (forWrite && items.All(i => i.Error is not null)) return null;
+        return await Request.TenantStoreAsync(forWrite);
+    }
+
+    private async ValueTask<JsonLdContext> ContextOfAsync(JsonObject body, ContextProcessor processor,
+        Dictionary<string, (JsonLdContext? Context, NgsiError? Error)> contexts)
+    {
+        if (!IsJsonLd)
+        {
+            if (body.ContainsKey("@context"))
+                throw NgsiException.BadRequestData("An @context in an entity needs Content-Type application/ld+json; with application/json send it in a Link header");
+            return Request.Context;
+        }
+        if (!body.TryGetPropertyValue("@context", out var userContext))
+            throw NgsiException.BadRequestData("With Content-Type application/ld+json every entity of the batch needs its own @context");
+
+        // Entities of one batch usually share their @context: each distinct one is processed (and, if remote, fetched) once,
+        // and a failure is remembered rather than retried for every entity.
+        var key = userContext?.ToJsonString() ?? "null";
+        if (!contexts.TryGetValue(key, out var known))
+        {
+            try
+            {
+                known = (await processor.ProcessAsync(userContext, Aborted), null);
+            }
+            catch (NgsiException ex)
+            {
+                known = (null, ex.Error);
+            }
+            contexts[key] = known;
+        }
+        return known.Context ?? throw new NgsiException(known.Error!);
+    }
+
+    private static string? RawId(JsonObject body) =>
+        (body["id"] ?? body["@id"]) is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+
+    // TODO(refactor): shared with NgsiRequest — its private ContentKind (without the merge-patch option).
+    private static string ContentKind(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var parsed))
+            throw new NgsiException(NgsiError.UnsupportedMediaType("The request needs Content-Type application/json or application/ld+json"));
+        var media = parsed.MediaType.ToString().ToLowerInvariant();
+        if (media is "application/json" or "application/ld+json") return media;
+        throw new NgsiException(NgsiError.UnsupportedMediaType($"Content-Type '{media}' is not supported; use application/json or application/ld+json"));
+    }
+
+    // TODO(refactor): shared with NgsiRequest — whether ReadLinkContext would find a JSON-LD context link (a link with
+    // rel json-ld#context, or one without any rel).
+    private static bool HasContextLink(HttpRequest request) =>
+        request.Headers.Link.Any(header => !string.IsNullOrWhiteSpace(header)
+            && (header.Contains(NgsiRequest.JsonLdContextRel, StringComparison.Ordinal) || !header.Contains("rel=", StringComparison.OrdinalIgnoreCase)));
+
+    // TODO(refactor): shared with NgsiRequest — its private ReadBodyAsync, which insists on a JSON object; here any JSON.
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContext http, long maxBytes)
+    {
+        if (http.Request.ContentLength > maxBytes)
+            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+                throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
+        try
+        {
+            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw NgsiException.InvalidRequest($"The body is not valid JSON: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>One item of a batch, in array order: its parsed value, or the error that keeps it out of the batch.</summary>
+internal sealed record BatchItem<T>(int Index, string? Id, T? Value, NgsiError? Error)
+{
+    public static BatchItem<T> Valid(int index, string id, T value) => new(index, id, value, null);
+    public static BatchItem<T> Invalid(int index, string? id, NgsiError error) => new(index, id, default, error);
+}

@@ -1,0 +1,28 @@
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Batch;
+
+/// <summary>Batch Entity Creation: POST /entityOperations/create (clauses 5.6.7, 6.14.3.1).</summary>
+internal static class CreateBatch
+{
+    public static async Task HandleAsync(HttpContext http)
+    {
+        var batch = await BatchRequest.ReadEntitiesAsync(http);
+        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
+        var store = await batch.TenantStoreAsync(forWrite: true, items);
+        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        {
+            await store!.WriteAsync(item.Id!, current =>
+            {
+                if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{item.Id}' already exists"));
+                var operations = new EntityOperations(DateTimeOffset.UtcNow);
+                var created = operations.Create(item.Value!.Clone());
+                return EntityWrite<bool>.Upsert(created, operations.Changes, true);
+            }, batch.Aborted);
+            return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Created, null);
+        });
+        await BatchResponse.WriteCreateAsync(batch, results);
+    }
+}

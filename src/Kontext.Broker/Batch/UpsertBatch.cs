@@ -1,0 +1,42 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Batch;
+
+/// <summary>
+/// Batch Entity Upsert: POST /entityOperations/upsert?options=replace|update (clauses 5.6.8, 6.15.3.1). A new entity is
+/// created; an existing one is replaced whole, keeping createdAt (replace, the default), or gets the entity's attributes
+/// appended, overwriting those it already has (update).
+/// </summary>
+internal static class UpsertBatch
+{
+    public static async Task HandleAsync(HttpContext http)
+    {
+        var batch = await BatchRequest.ReadEntitiesAsync(http);
+        var options = QueryParameters.Options(batch.Request, "replace", "update");
+        if (options.Contains("replace") && options.Contains("update"))
+            throw NgsiException.BadRequestData("options=replace and options=update exclude each other");
+        var update = options.Contains("update");
+        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
+        var store = await batch.TenantStoreAsync(forWrite: true, items);
+        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        {
+            var created = await store!.WriteAsync(item.Id!, current =>
+            {
+                var operations = new EntityOperations(DateTimeOffset.UtcNow);
+                var entity = item.Value!.Clone();
+                if (current is null) return EntityWrite<bool>.Upsert(operations.Create(entity), operations.Changes, true);
+                if (update)
+                {
+                    operations.Append(current, entity, noOverwrite: false);
+                    return EntityWrite<bool>.Upsert(current, operations.Changes, false);
+                }
+                return EntityWrite<bool>.Upsert(operations.Replace(current, entity), operations.Changes, false);
+            }, batch.Aborted);
+            return new BatchItemResult(item.Index, item.Id, created ? BatchItemStatus.Created : BatchItemStatus.Changed, null);
+        });
+        await BatchResponse.WriteUpsertAsync(batch, results);
+    }
+}
