@@ -27,6 +27,7 @@ internal sealed class SqliteQueryCompiler
     {
         var query = request.Query;
         var clauses = new List<string>();
+        if (query.Selectors is { Count: > 0 } selectors) clauses.Add("(" + string.Join(" OR ", selectors.Select(Selector)) + ")");
         if (query.Ids is { } ids) clauses.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
         if (query.IdPattern is not null) _exact = false; // regular expressions are evaluated in memory, with a time limit
         if (query.Type is { } type) clauses.Add(Type(type));
@@ -36,6 +37,15 @@ internal sealed class SqliteQueryCompiler
         if (request.AnyOfAttributes is { Count: > 0 } attrs)
             clauses.Add($"e.id IN (SELECT entity_id FROM entity_attributes WHERE attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))}))");
         return clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
+    }
+
+    private string Selector(EntitySelector selector)
+    {
+        var parts = new List<string>();
+        if (selector.Type is not null) parts.Add(Type(selector.Type));
+        if (selector.Id is not null) parts.Add($"e.id = {Parameter(selector.Id)}");
+        if (selector.IdPattern is not null) _exact = false;
+        return parts.Count == 0 ? "1" : "(" + string.Join(" AND ", parts) + ")";
     }
 
     private string Parameter(object value)

@@ -18,9 +18,6 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal sealed class BatchRequest
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
-
     private BatchRequest(NgsiRequest request, bool isJsonLd, JsonArray items)
     {
         Request = request;
@@ -44,14 +41,14 @@ internal sealed class BatchRequest
     private static async Task<BatchRequest> ReadAsync(HttpContext http, bool entities)
     {
         var limits = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
-        var isJsonLd = ContentKind(http.Request.ContentType) == "application/ld+json";
+        var isJsonLd = NgsiRequest.ContentKind(http.Request.ContentType) == "application/ld+json";
         // Clause 6.3.5: with application/ld+json the @context travels in the payload (here: in each entity), never in a Link
         // header. Checked before the Link context is resolved, so a bad request never waits on a remote fetch.
-        if (entities && isJsonLd && HasContextLink(http.Request))
+        if (entities && isJsonLd && NgsiRequest.HasContextLink(http.Request))
             throw NgsiException.BadRequestData("A JSON-LD @context Link header must not be sent with Content-Type application/ld+json; put an @context in each entity");
         var request = await NgsiRequest.ReadAsync(http);
 
-        var body = await ReadBodyAsync(http, limits.MaxRequestBodyBytes);
+        var body = await NgsiRequest.ReadJsonAsync(http, limits.MaxRequestBodyBytes);
         if (body is not JsonArray items) throw NgsiException.BadRequestData("The body of a batch operation must be a JSON array");
         if (items.Count == 0) throw NgsiException.BadRequestData("The batch is empty");
         if (items.Count > limits.MaxBatchSize)
@@ -152,47 +149,6 @@ internal sealed class BatchRequest
 
     private static string? RawId(JsonObject body) =>
         (body["id"] ?? body["@id"]) is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
-
-    // TODO(refactor): shared with NgsiRequest — its private ContentKind (without the merge-patch option).
-    private static string ContentKind(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var parsed))
-            throw new NgsiException(NgsiError.UnsupportedMediaType("The request needs Content-Type application/json or application/ld+json"));
-        var media = parsed.MediaType.ToString().ToLowerInvariant();
-        if (media is "application/json" or "application/ld+json") return media;
-        throw new NgsiException(NgsiError.UnsupportedMediaType($"Content-Type '{media}' is not supported; use application/json or application/ld+json"));
-    }
-
-    // TODO(refactor): shared with NgsiRequest — whether ReadLinkContext would find a JSON-LD context link (a link with
-    // rel json-ld#context, or one without any rel).
-    private static bool HasContextLink(HttpRequest request) =>
-        request.Headers.Link.Any(header => !string.IsNullOrWhiteSpace(header)
-            && (header.Contains(NgsiRequest.JsonLdContextRel, StringComparison.Ordinal) || !header.Contains("rel=", StringComparison.OrdinalIgnoreCase)));
-
-    // TODO(refactor): shared with NgsiRequest — its private ReadBodyAsync, which insists on a JSON object; here any JSON.
-    private static async Task<JsonNode?> ReadBodyAsync(HttpContext http, long maxBytes)
-    {
-        if (http.Request.ContentLength > maxBytes)
-            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-                throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
-            buffer.Write(chunk, 0, read);
-        }
-        if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
-        try
-        {
-            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw NgsiException.InvalidRequest($"The body is not valid JSON: {ex.Message}");
-        }
-    }
 }
 
 /// <summary>One item of a batch, in array order: its parsed value, or the error that keeps it out of the batch.</summary>

@@ -28,6 +28,12 @@ public sealed class LimitOptions
 
     /// <summary>Most entities (or ids) one batch operation accepts (/entityOperations/*); more gets 413.</summary>
     public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>Page size when a query gives no limit.</summary>
+    public int DefaultPageSize { get; set; } = 20;
+
+    /// <summary>Largest limit a query may ask for; beyond it the answer is 403 TooManyResults (clause 6.3.10).</summary>
+    public int MaxPageSize { get; set; } = 1000;
 }
 
 public sealed class ContextOptions

@@ -58,6 +58,7 @@ public static class KontextServices
         });
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapEntities();
+        app.MapTypesAndAttributes();
         app.MapBatch();
         app.MapContexts();
         return app;

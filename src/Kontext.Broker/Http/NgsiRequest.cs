@@ -96,7 +96,8 @@ internal sealed class NgsiRequest
         return tenant;
     }
 
-    private static string ContentKind(string? contentType, bool allowMergePatch)
+    /// <summary>The request's JSON media type; anything else is 415.</summary>
+    internal static string ContentKind(string? contentType, bool allowMergePatch = false)
     {
         if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var parsed))
             throw new NgsiException(NgsiError.UnsupportedMediaType("The request needs Content-Type application/json or application/ld+json"));
@@ -106,7 +107,11 @@ internal sealed class NgsiRequest
         throw new NgsiException(NgsiError.UnsupportedMediaType($"Content-Type '{media}' is not supported; use application/json or application/ld+json"));
     }
 
-    private static async Task<JsonObject> ReadBodyAsync(HttpContext http, long maxBytes)
+    private static async Task<JsonObject> ReadBodyAsync(HttpContext http, long maxBytes) =>
+        await ReadJsonAsync(http, maxBytes) as JsonObject ?? throw NgsiException.BadRequestData("The body must be a JSON object");
+
+    /// <summary>Reads the body as JSON, capped at <paramref name="maxBytes"/> (413 beyond, checked while streaming).</summary>
+    internal static async Task<JsonNode?> ReadJsonAsync(HttpContext http, long maxBytes)
     {
         if (http.Request.ContentLength > maxBytes)
             throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
@@ -120,17 +125,18 @@ internal sealed class NgsiRequest
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
-        JsonNode? node;
         try
         {
-            node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
+            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
         }
         catch (JsonException ex)
         {
             throw NgsiException.InvalidRequest($"The body is not valid JSON: {ex.Message}");
         }
-        return node as JsonObject ?? throw NgsiException.BadRequestData("The body must be a JSON object");
     }
+
+    /// <summary>True when the request names a JSON-LD @context in a Link header.</summary>
+    internal static bool HasContextLink(HttpRequest request) => ReadLinkContext(request) is not null;
 
     /// <summary>The @context URL from a Link header with rel json-ld#context (clause 6.3.5).</summary>
     private static string? ReadLinkContext(HttpRequest request)

@@ -10,7 +10,8 @@ namespace Kontext.Ngsi.Query;
 public static class EntityMatcher
 {
     public static bool Matches(Entity entity, EntityQuery query) =>
-        (query.Ids is null || query.Ids.Contains(entity.Id))
+        (query.Selectors is null || query.Selectors.Any(s => s.Matches(entity)))
+        && (query.Ids is null || query.Ids.Contains(entity.Id))
         // idPattern is a search, not a whole-string match (write ^...$ to anchor), like the common brokers.
         && (query.IdPattern is null || SafeRegex.IsMatch(query.IdPattern, entity.Id))
         && (query.Type is null || SelectorExpressions.Matches(query.Type, entity.Types))

@@ -203,6 +203,9 @@ public static partial class QLanguage
                    && !text.AsSpan(_pos).StartsWith("..")) _pos++;
             var token = text[start.._pos];
             if (token.Length == 0) throw Expected("a value");
+            // Operator characters never start or sit inside a bare value: "a>>3" is a typo, not the string ">3".
+            var stray = token.IndexOfAny(['<', '>', '=', '!', '~', '\'', '(', '[', ']']);
+            if (stray >= 0) throw Error($"unexpected '{token[stray]}' at position {start + stray}");
             return Classify(token, start);
         }
 

@@ -29,7 +29,8 @@ public sealed record EntityQuery(
     string? IdPattern = null,
     QExpr? Q = null,
     ScopeExpr? ScopeQ = null,
-    GeoQuery? Geo = null)
+    GeoQuery? Geo = null,
+    EquatableArray<EntitySelector>? Selectors = null)
 {
     /// <summary>A query that every entity matches.</summary>
     public static EntityQuery All { get; } = new();
@@ -61,5 +62,37 @@ public sealed record EntityQuery(
         var ids = text.Split(',', StringSplitOptions.TrimEntries);
         foreach (var id in ids) Validate.EntityId(id, "id in 'id'");
         return new(ids.Distinct(StringComparer.Ordinal));
+    }
+}
+
+/// <summary>
+/// One entry of the "entities" member of a Query or Subscription (clause 5.2.33): all given parts must hold.
+/// An entity query with several selectors matches an entity that any selector matches.
+/// </summary>
+public sealed record EntitySelector(TypeExpr? Type, string? Id, string? IdPattern)
+{
+    public bool Matches(Entity entity) =>
+        (Type is null || SelectorExpressions.Matches(Type, entity.Types))
+        && (Id is null || Id == entity.Id)
+        && (IdPattern is null || SafeRegex.IsMatch(IdPattern, entity.Id));
+
+    /// <summary>Parses one selector object: { "type": "T", "id": "urn:...", "idPattern": "..." }.</summary>
+    public static EntitySelector Parse(System.Text.Json.Nodes.JsonObject selector, JsonLdContext context)
+    {
+        static string? Text(System.Text.Json.Nodes.JsonNode? node, string member) => node switch
+        {
+            null => null,
+            System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var s) => s,
+            _ => throw NgsiException.BadRequestData($"entities: '{member}' must be a string"),
+        };
+        var type = Text(selector["type"], "type");
+        var id = Text(selector["id"], "id");
+        var pattern = Text(selector["idPattern"], "idPattern");
+        if (id is not null) Validate.EntityId(id, "id in 'entities'");
+        if (pattern is not null && !SafeRegex.TryGet(pattern, out _, out var problem))
+            throw NgsiException.BadRequestData($"entities: invalid idPattern: {problem}");
+        if (type is null && id is null && pattern is null)
+            throw NgsiException.BadRequestData("entities: each entry needs a type, an id or an idPattern");
+        return new EntitySelector(type is null ? null : SelectorExpressions.ParseType(type, context), id, pattern);
     }
 }

@@ -70,8 +70,7 @@ public static class Api
     public static string? ContextLink(this HttpResponseMessage response)
     {
         if (!response.Headers.TryGetValues("Link", out var values)) return null;
-        var link = values.First();
-        link.Should().Contain($"rel=\"{ContextRel}\"");
-        return link[(link.IndexOf('<') + 1)..link.IndexOf('>')];
+        var link = values.SelectMany(v => v.Split(">,")).FirstOrDefault(v => v.Contains($"rel=\"{ContextRel}\""));
+        return link is null ? null : link[(link.IndexOf('<') + 1)..link.IndexOf('>')];
     }
 }

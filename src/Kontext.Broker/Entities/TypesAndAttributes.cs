@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>
+/// Retrieve available entity types and attributes (clauses 5.7.5–5.7.10, 6.25–6.28): GET /types, /types/{type},
+/// /attributes, /attributes/{attrId}. Served from the store's counters, complete over all entities.
+/// </summary>
+internal static class TypesAndAttributes
+{
+    public static void MapTypesAndAttributes(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/ngsi-ld/v1/types", ListTypesAsync);
+        app.MapGet("/ngsi-ld/v1/types/{type}", GetTypeAsync);
+        app.MapGet("/ngsi-ld/v1/attributes", ListAttributesAsync);
+        app.MapGet("/ngsi-ld/v1/attributes/{attrId}", GetAttributeAsync);
+    }
+
+    private static async Task ListTypesAsync(HttpContext http)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var details = QueryParameters.Flag(request, "details");
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var types = await store.ListTypesAsync(http.RequestAborted);
+        var attributes = details ? await store.ListTypeAttributesAsync(http.RequestAborted) : [];
+        await WriteAsync(request, (writer, context) =>
+        {
+            if (!details)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", "urn:ngsi-ld:EntityTypeList:" + Guid.NewGuid());
+                writer.WriteString("type", "EntityTypeList");
+                writer.WriteStartArray("typeList");
+                foreach (var type in types) writer.WriteStringValue(request.Context.CompactIri(type.Type));
+                writer.WriteEndArray();
+                context();
+                writer.WriteEndObject();
+                return;
+            }
+            writer.WriteStartArray();
+            foreach (var type in types)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", type.Type);
+                writer.WriteString("type", "EntityType");
+                writer.WriteString("typeName", request.Context.CompactIri(type.Type));
+                writer.WriteStartArray("attributeNames");
+                foreach (var a in attributes.Where(a => a.Type == type.Type)) writer.WriteStringValue(request.Context.CompactIri(a.Attribute));
+                writer.WriteEndArray();
+                context();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        });
+    }
+
+    private static async Task GetTypeAsync(HttpContext http, string type)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var iri = request.Context.ExpandTerm(Uri.UnescapeDataString(type));
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var info = (await store.ListTypesAsync(http.RequestAborted)).FirstOrDefault(t => t.Type == iri)
+                   ?? throw NgsiException.NotFound($"No entity of type '{type}' exists");
+        var attributes = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Type == iri).ToList();
+        await WriteAsync(request, (writer, context) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", iri);
+            writer.WriteString("type", "EntityTypeInfo");
+            writer.WriteString("typeName", request.Context.CompactIri(iri));
+            writer.WriteNumber("entityCount", info.EntityCount);
+            writer.WriteStartArray("attributeDetails");
+            foreach (var attribute in attributes)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", attribute.Attribute);
+                writer.WriteString("type", "Attribute");
+                writer.WriteString("attributeName", request.Context.CompactIri(attribute.Attribute));
+                WriteStrings(writer, "attributeTypes", attribute.AttributeKinds.Order(StringComparer.Ordinal));
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            context();
+            writer.WriteEndObject();
+        });
+    }
+
+    private static async Task ListAttributesAsync(HttpContext http)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var details = QueryParameters.Flag(request, "details");
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var byAttribute = (await store.ListTypeAttributesAsync(http.RequestAborted)).GroupBy(a => a.Attribute).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        await WriteAsync(request, (writer, context) =>
+        {
+            if (!details)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", "urn:ngsi-ld:AttributeList:" + Guid.NewGuid());
+                writer.WriteString("type", "AttributeList");
+                WriteStrings(writer, "attributeList", byAttribute.Select(g => request.Context.CompactIri(g.Key)));
+                context();
+                writer.WriteEndObject();
+                return;
+            }
+            writer.WriteStartArray();
+            foreach (var group in byAttribute)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", group.Key);
+                writer.WriteString("type", "Attribute");
+                writer.WriteString("attributeName", request.Context.CompactIri(group.Key));
+                WriteStrings(writer, "typeNames", group.Select(a => request.Context.CompactIri(a.Type)));
+                context();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        });
+    }
+
+    private static async Task GetAttributeAsync(HttpContext http, string attrId)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var iri = EntityParser.ExpandAttributeName(Uri.UnescapeDataString(attrId), request.Context);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var rows = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Attribute == iri).ToList();
+        if (rows.Count == 0) throw NgsiException.NotFound($"No entity has an attribute '{attrId}'");
+        // An entity with several types counts once per type in the counters; the type index gives the exact total.
+        var count = await store.QueryAsync(new EntityPageRequest(Ngsi.Query.EntityQuery.All, 0, 0, true, new HashSet<string> { iri }), http.RequestAborted);
+        await WriteAsync(request, (writer, context) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", iri);
+            writer.WriteString("type", "Attribute");
+            writer.WriteString("attributeName", request.Context.CompactIri(iri));
+            writer.WriteNumber("attributeCount", count.TotalCount ?? 0);
+            WriteStrings(writer, "attributeTypes", rows.SelectMany(r => r.AttributeKinds).Distinct().Order(StringComparer.Ordinal));
+            WriteStrings(writer, "typeNames", rows.Select(r => request.Context.CompactIri(r.Type)));
+            context();
+            writer.WriteEndObject();
+        });
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string member, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(member);
+        foreach (var value in values) writer.WriteStringValue(value);
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Writes the response; <c>context</c> is to be closed into each top-level object (ld+json only).</summary>
+    private static async Task WriteAsync(NgsiRequest request, Action<Utf8JsonWriter, Action> write)
+    {
+        var bodyContext = await NgsiResponse.PrepareAsync(request);
+        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter);
+        write(writer, () =>
+        {
+            if (bodyContext is null) return;
+            writer.WritePropertyName("@context");
+            bodyContext.WriteTo(writer);
+        });
+        await writer.FlushAsync(request.Http.RequestAborted);
+    }
+}
