@@ -46,7 +46,7 @@ internal static class SqliteIndexRows
                     if (scalar is not System.Text.Json.Nodes.JsonValue v) continue;
                     switch (v.GetValueKind())
                     {
-                        case JsonValueKind.Number when v.TryGetValue<double>(out var number):
+                        case JsonValueKind.Number when JsonNumbers.TryGetDouble(v, out var number):
                             Run(value, ("$a", name), ("$n", number), ("$s", DBNull.Value));
                             break;
                         case JsonValueKind.String:

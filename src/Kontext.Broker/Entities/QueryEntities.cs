@@ -60,12 +60,7 @@ internal static class QueryEntities
 
     private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs)
     {
-        var render = QueryParameters.Render(request);
-        if (attrs.Count > 0)
-        {
-            var only = attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal);
-            render = render with { Projection = render.Fields with { Only = render.Fields.Only is null ? only.Append("scope").ToHashSet() : render.Fields.Only.Intersect(only).ToHashSet() } };
-        }
+        var render = QueryParameters.Render(request, attrs);
         var geometry = QueryParameters.GeometryProperty(request);
         var page = Pagination.Read(request);
         var storage = request.Http.RequestServices.GetRequiredService<IEntityStorage>();

@@ -42,33 +42,43 @@ internal static class QueryParameters
         return new RenderOptions(format, options.Contains("sysAttrs"), LanguageSelector.Parse(request.Query["lang"].ToString()), Projection(request));
     }
 
-    /// <summary>attrs, pick and omit as one projection; pick and omit may name id and type (clause 4.21).</summary>
-    public static Projection Projection(NgsiRequest request)
+    /// <summary>Render options whose projection uses an explicit attrs list.</summary>
+    public static RenderOptions Render(NgsiRequest request, List<string> attrs)
     {
-        var attrs = List(request, "attrs");
+        var options = Render(request);
+        return options with { Projection = Projection(request, attrs.Count > 0 ? attrs : List(request, "attrs")) };
+    }
+
+    /// <summary>attrs, pick and omit as one projection; pick and omit may name id and type (clause 4.21).</summary>
+    public static Projection Projection(NgsiRequest request) =>
+        Projection(request, List(request, "attrs"));
+
+    /// <summary>The projection with an explicit attrs list (POST query carries it in the body).</summary>
+    public static Projection Projection(NgsiRequest request, List<string> attrs)
+    {
         var pick = List(request, "pick");
         var omit = List(request, "omit");
         if (pick.Count > 0 && omit.Count > 0) throw NgsiException.BadRequestData("pick and omit cannot be used together");
-        HashSet<string>? only = attrs.Count > 0 ? Expand(request, attrs) : null;
-        bool id = true, type = true, scope = true;
+        static bool IsMember(string name) => name is "id" or "type" or "scope";
+        HashSet<string>? only = attrs.Count > 0 ? Expand(request, attrs.Where(a => !IsMember(a))) : null;
+        var scope = attrs.Count == 0 || attrs.Contains("scope");
+        bool id = true, type = true;
         if (pick.Count > 0)
         {
             id = pick.Contains("id");
             type = pick.Contains("type");
-            scope = pick.Contains("scope");
-            var picked = Expand(request, pick.Where(p => p is not ("id" or "type" or "scope")));
+            scope &= pick.Contains("scope");
+            var picked = Expand(request, pick.Where(p => !IsMember(p)));
             only = only is null ? picked : only.Intersect(picked).ToHashSet(StringComparer.Ordinal);
-            if (scope) picked.Add("scope");
         }
         HashSet<string>? omitted = null;
         if (omit.Count > 0)
         {
             id = !omit.Contains("id");
             type = !omit.Contains("type");
-            scope = !omit.Contains("scope");
-            omitted = Expand(request, omit.Where(p => p is not ("id" or "type" or "scope")));
+            scope &= !omit.Contains("scope");
+            omitted = Expand(request, omit.Where(p => !IsMember(p)));
         }
-        if (only is not null && scope) only.Add("scope");
         return new Projection(id, type, scope, only, omitted);
     }
 

@@ -29,7 +29,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         var fields = options.Fields;
         if (includeId && fields.Id) writer.WriteString("id", entity.Id);
         if (fields.Type) WriteTypes(writer, "type", entity.Types);
-        if (fields.Scope && entity.Scopes is { Count: > 0 } scopes && fields.IncludesAttribute("scope"))
+        if (fields.Scope && entity.Scopes is { Count: > 0 } scopes)
         {
             if (scopes.Count == 1) writer.WriteString("scope", scopes[0]);
             else

@@ -75,7 +75,7 @@ public static class GeoJson
         var numbers = new double[a.Count];
         for (var i = 0; i < a.Count; i++)
         {
-            if (a[i] is not JsonValue v || !v.TryGetValue<double>(out numbers[i]) || !double.IsFinite(numbers[i]))
+            if (!JsonNumbers.TryGetDouble(a[i], out numbers[i]) || !double.IsFinite(numbers[i]))
                 return "a position is an array of 2 or 3 numbers";
         }
         if (numbers[0] is < -180 or > 180) return $"longitude {numbers[0]} is outside [-180, 180]";

@@ -146,8 +146,7 @@ public static class QEvaluator
     }
 
     // Nodes parsed from JSON hold a JsonElement, nodes built in code may hold an int or long: read any as double.
-    private static double AsDouble(JsonValue value) =>
-        value.TryGetValue<double>(out var d) ? d : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
+    private static double AsDouble(JsonValue value) => JsonNumbers.TryGetDouble(value, out var d) ? d : double.NaN;
 
     private static int? OrderString(string s, QLiteral literal, bool isVocab) => literal switch
     {
