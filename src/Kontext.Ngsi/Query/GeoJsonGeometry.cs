@@ -1,3 +1,4 @@
+using Kontext.Ngsi.Model;
 using System.Text.Json.Nodes;
 using NetTopologySuite.Geometries;
 
@@ -55,6 +56,8 @@ public static class GeoJsonGeometry
     private static Coordinate Position(JsonNode? node)
     {
         var a = node!.AsArray();
-        return new Coordinate(a[0]!.GetValue<double>(), a[1]!.GetValue<double>());
+        JsonNumbers.TryGetDouble(a[0], out var x);
+        JsonNumbers.TryGetDouble(a[1], out var y);
+        return new Coordinate(x, y);
     }
 }
