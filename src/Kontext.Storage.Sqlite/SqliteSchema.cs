@@ -85,6 +85,35 @@ internal static class SqliteSchema
         );
         """;
 
+    /// <summary>Subscriptions, the matcher's cursors and the notification outbox (D5).</summary>
+    public const string NotificationTables = """
+        CREATE TABLE IF NOT EXISTS subscriptions(
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL,
+            times_sent INTEGER NOT NULL DEFAULT 0,
+            times_failed INTEGER NOT NULL DEFAULT 0,
+            last_notification TEXT,
+            last_success TEXT,
+            last_failure TEXT
+        );
+        CREATE TABLE IF NOT EXISTS cursors(
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS outbox(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            request TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox(next_attempt_at, seq);
+        """;
+
     public const string SystemTables = """
         CREATE TABLE IF NOT EXISTS context_documents(
             url TEXT PRIMARY KEY,

@@ -22,6 +22,35 @@ public sealed class SqliteStorage : IEntityStorage
 
     public IContextDocumentStore Contexts => _contexts;
 
+    public event Action<string?>? Committed;
+
+    public Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken)
+    {
+        var tenants = new List<string?> { null };
+        foreach (var file in Directory.EnumerateFiles(_directory, "tenant-*.db"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file)["tenant-".Length..];
+            tenants.Add(TenantName(name));
+        }
+        return Task.FromResult<IReadOnlyList<string?>>(tenants);
+    }
+
+    /// <summary>The inverse of <see cref="FileName"/>.</summary>
+    internal static string TenantName(string encoded)
+    {
+        var bytes = new List<byte>();
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            if (encoded[i] == '_' && i + 2 < encoded.Length + 0 && i + 2 <= encoded.Length - 1)
+            {
+                bytes.Add(Convert.ToByte(encoded.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else bytes.Add((byte)encoded[i]);
+        }
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
     public ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
     {
         var key = tenant ?? "";
@@ -29,7 +58,7 @@ public sealed class SqliteStorage : IEntityStorage
         var path = Path.Combine(_directory, FileName(tenant));
         // The default tenant always exists; a named one exists once something was written to it.
         if (tenant is not null && !create && !File.Exists(path)) return ValueTask.FromResult<ITenantStore?>(null);
-        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path)));
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t))));
         return ValueTask.FromResult<ITenantStore?>(store.Value);
     }
 

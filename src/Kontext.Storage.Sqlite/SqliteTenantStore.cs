@@ -12,7 +12,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private readonly string _readConnectionString;
     private readonly SqliteWriter _writer;
 
-    public SqliteTenantStore(string? name, string path)
+    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null)
     {
         Name = name;
         var connectionString = SqliteDatabase.ConnectionString(path);
@@ -21,9 +21,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             setup.Open();
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteDatabase.Execute(setup, SqliteSchema.Tables);
+            SqliteDatabase.Execute(setup, SqliteSchema.NotificationTables);
         }
         _readConnectionString = connectionString;
-        _writer = new SqliteWriter(connectionString);
+        _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name));
     }
 
     public string? Name { get; }

@@ -15,8 +15,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly Task _loop;
 
-    public SqliteWriter(string connectionString)
+    private readonly Action? _committed;
+
+    public SqliteWriter(string connectionString, Action? committed = null)
     {
+        _committed = committed;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         SqliteDatabase.Execute(_connection, SqliteSchema.Pragmas);
@@ -71,6 +74,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
         foreach (var job in succeeded) job.Complete();
+        if (succeeded.Count > 0) _committed?.Invoke();
     }
 
     public async ValueTask DisposeAsync()

@@ -46,6 +46,7 @@ public static class Attr
     {
         "type", "value", "object", "languageMap", "vocab", "json", "valueList", "objectList",
         "observedAt", "unitCode", "datasetId", "objectType", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "valueType",
+        "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson", "previousValueList", "previousObjectList",
     };
 
     /// <summary>Members the broker maintains; ignored when a client sends them.</summary>

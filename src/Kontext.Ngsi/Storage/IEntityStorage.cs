@@ -11,11 +11,17 @@ public interface IEntityStorage : IAsyncDisposable
     /// <summary>The tenant's store; null when it does not exist and <paramref name="create"/> is false. A null name is the default tenant.</summary>
     ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken);
 
+    /// <summary>Every tenant that exists (null is the default tenant).</summary>
+    Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called after each commit with the tenant that changed, so the notifier wakes without polling.</summary>
+    event Action<string?>? Committed;
+
     /// <summary>Remote @context documents fetched once and kept, so a restart does not need the network again.</summary>
     IContextDocumentStore Contexts { get; }
 }
 
-public interface ITenantStore
+public interface ITenantStore : INotificationStore
 {
     /// <summary>The tenant's name; null for the default tenant.</summary>
     string? Name { get; }

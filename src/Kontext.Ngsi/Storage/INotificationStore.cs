@@ -1,0 +1,42 @@
+using Kontext.Ngsi.Subscriptions;
+
+namespace Kontext.Ngsi.Storage;
+
+/// <summary>
+/// Subscriptions, the matcher's cursor over the change log and the durable notification outbox of one tenant (D5).
+/// Appending notifications and advancing the cursor commit together, so a crash between matching and delivery
+/// loses nothing: the change is matched again, or its notifications are already in the outbox.
+/// </summary>
+public interface INotificationStore
+{
+    Task<IReadOnlyList<StoredSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken);
+
+    Task<StoredSubscription?> GetSubscriptionAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Reads the subscription, lets <paramref name="decide"/> compute its new document (null deletes), and writes it atomically.</summary>
+    Task<T> WriteSubscriptionAsync<T>(string id, Func<StoredSubscription?, SubscriptionWrite<T>> decide, CancellationToken cancellationToken);
+
+    Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Adds notifications to the outbox and, when <paramref name="cursorName"/> is given, moves that cursor, in one transaction.</summary>
+    Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>Outbox messages due for (another) delivery attempt, oldest first.</summary>
+    Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a delivery attempt and its effect on the subscription's counters: delivered (removed from the outbox),
+    /// failed with a retry time (kept, rescheduled) or failed for good (removed).
+    /// </summary>
+    Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+}
+
+public sealed record StoredSubscription(string Id, string Document, SubscriptionStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt);
+
+/// <summary>The subscription document to store (null: delete it) and the caller's result; <see cref="Write"/> false leaves the store as it is.</summary>
+public sealed record SubscriptionWrite<T>(T Result, string? Document, bool Write = true);
+
+/// <summary>A notification waiting to be delivered: the endpoint and the complete request (headers and body) as rendered at match time.</summary>
+public sealed record OutboxMessage(long Sequence, string SubscriptionId, string Endpoint, string Request, int Attempts, DateTimeOffset CreatedAt);
+
+public enum DeliveryOutcome { Delivered, Retry, GaveUp }

@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Formats;
+using Kontext.Ngsi.Query;
+
+namespace Kontext.Ngsi.Subscriptions;
+
+/// <summary>
+/// A context subscription (clause 5.2.12) in expanded form. <see cref="Body"/> keeps the subscription as the client
+/// wrote it (compact terms, without @context) and <see cref="Context"/> the @context it was written with, so it
+/// can be re-read after a restart and shown back as given.
+/// </summary>
+public sealed record Subscription(
+    string Id,
+    EntityQuery Filter,
+    IReadOnlySet<string>? WatchedAttributes,
+    IReadOnlySet<NotificationTrigger> Triggers,
+    double? TimeInterval,
+    double? Throttling,
+    DateTimeOffset? ExpiresAt,
+    bool IsActive,
+    string? Lang,
+    NotificationParameters Notification,
+    JsonObject Body,
+    JsonNode? Context)
+{
+    public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } expires && expires <= now;
+
+    /// <summary>The status the API reports: active, paused (isActive false) or expired.</summary>
+    public string Status(DateTimeOffset now) => IsExpired(now) ? "expired" : IsActive ? "active" : "paused";
+}
+
+public enum NotificationTrigger { EntityCreated, EntityUpdated, EntityDeleted, AttributeCreated, AttributeUpdated, AttributeDeleted }
+
+/// <summary>The "notification" member: what to send and where.</summary>
+public sealed record NotificationParameters(
+    IReadOnlySet<string>? Attributes,
+    RenderFormat Format,
+    bool SysAttrs,
+    bool ShowChanges,
+    NotificationEndpoint Endpoint);
+
+/// <summary>Where notifications go: an http(s) or mqtt(s) URI, the media type, extra headers (receiverInfo) and MQTT options (notifierInfo).</summary>
+public sealed record NotificationEndpoint(
+    Uri Uri,
+    string Accept,
+    IReadOnlyList<KeyValuePair<string, string>> ReceiverInfo,
+    IReadOnlyList<KeyValuePair<string, string>> NotifierInfo)
+{
+    public bool IsMqtt => Uri.Scheme is "mqtt" or "mqtts";
+}
+
+/// <summary>Delivery counters kept by the broker (clause 5.2.12 NotificationParams, read-only members).</summary>
+public sealed record SubscriptionStatus(
+    long TimesSent = 0,
+    long TimesFailed = 0,
+    DateTimeOffset? LastNotification = null,
+    DateTimeOffset? LastSuccess = null,
+    DateTimeOffset? LastFailure = null);

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>Subscriptions, cursors and the outbox, written through the same single writer as entities.</summary>
+internal sealed partial class SqliteTenantStore
+{
+    private const string SubscriptionColumns = "id, doc, created_at, modified_at, times_sent, times_failed, last_notification, last_success, last_failure";
+
+    public async Task<IReadOnlyList<StoredSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, $"SELECT {SubscriptionColumns} FROM subscriptions ORDER BY rowid");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<StoredSubscription>();
+        while (await reader.ReadAsync(cancellationToken)) list.Add(ReadSubscription(reader));
+        return list;
+    }
+
+    public async Task<StoredSubscription?> GetSubscriptionAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        return GetSubscription(connection, id);
+    }
+
+    private static StoredSubscription? GetSubscription(SqliteConnection connection, string id)
+    {
+        using var command = SqliteDatabase.Command(connection, $"SELECT {SubscriptionColumns} FROM subscriptions WHERE id = $id", ("$id", id));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadSubscription(reader) : null;
+    }
+
+    private static StoredSubscription ReadSubscription(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1),
+        new SubscriptionStatus(reader.GetInt64(4), reader.GetInt64(5), Time(reader, 6), Time(reader, 7), Time(reader, 8)),
+        ParseTime(reader.GetString(2)), ParseTime(reader.GetString(3)));
+
+    private static DateTimeOffset? Time(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : ParseTime(reader.GetString(column));
+
+    public Task<T> WriteSubscriptionAsync<T>(string id, Func<StoredSubscription?, SubscriptionWrite<T>> decide, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection =>
+        {
+            var current = GetSubscription(connection, id);
+            var write = decide(current);
+            if (!write.Write) return write.Result;
+            var now = Validate.Format(DateTimeOffset.UtcNow);
+            if (write.Document is null)
+            {
+                using var delete = SqliteDatabase.Command(connection, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
+                delete.ExecuteNonQuery();
+                using var outbox = SqliteDatabase.Command(connection, "DELETE FROM outbox WHERE subscription_id = $id", ("$id", id));
+                outbox.ExecuteNonQuery();
+            }
+            else
+            {
+                using var upsert = SqliteDatabase.Command(connection, """
+                    INSERT INTO subscriptions(id, doc, created_at, modified_at) VALUES($id, $doc, $now, $now)
+                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
+                    """, ("$id", id), ("$doc", write.Document), ("$now", now));
+                upsert.ExecuteNonQuery();
+            }
+            return write.Result;
+        }, cancellationToken);
+
+    public async Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT position FROM cursors WHERE name = $name", ("$name", name));
+        return await command.ExecuteScalarAsync(cancellationToken) is long position ? position : 0;
+    }
+
+    public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection =>
+        {
+            using var insert = SqliteDatabase.Command(connection, """
+                INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
+                """, ("$sub", ""), ("$endpoint", ""), ("$request", ""), ("$at", ""));
+            using var notified = SqliteDatabase.Command(connection, "UPDATE subscriptions SET last_notification = $at WHERE id = $sub", ("$sub", ""), ("$at", ""));
+            foreach (var message in messages)
+            {
+                var at = Validate.Format(message.CreatedAt);
+                insert.Parameters["$sub"].Value = message.SubscriptionId;
+                insert.Parameters["$endpoint"].Value = message.Endpoint;
+                insert.Parameters["$request"].Value = message.Request;
+                insert.Parameters["$at"].Value = at;
+                insert.ExecuteNonQuery();
+                notified.Parameters["$sub"].Value = message.SubscriptionId;
+                notified.Parameters["$at"].Value = at;
+                notified.ExecuteNonQuery();
+            }
+            if (cursorName is not null)
+            {
+                using var cursor = SqliteDatabase.Command(connection, """
+                    INSERT INTO cursors(name, position) VALUES($name, $position) ON CONFLICT(name) DO UPDATE SET position = excluded.position
+                    """, ("$name", cursorName), ("$position", cursorPosition));
+                cursor.ExecuteNonQuery();
+            }
+            return true;
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, """
+            SELECT seq, subscription_id, endpoint, request, attempts, created_at FROM outbox
+            WHERE next_attempt_at <= $now ORDER BY seq LIMIT $max
+            """, ("$now", Validate.Format(now)), ("$max", max));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var messages = new List<OutboxMessage>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            messages.Add(new OutboxMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetInt32(4), ParseTime(reader.GetString(5))));
+        }
+        return messages;
+    }
+
+    public Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection =>
+        {
+            var time = Validate.Format(at);
+            var (outboxSql, statusSql) = outcome switch
+            {
+                DeliveryOutcome.Delivered => ("DELETE FROM outbox WHERE seq = $seq",
+                    "UPDATE subscriptions SET times_sent = times_sent + 1, last_success = $at WHERE id = $sub"),
+                DeliveryOutcome.Retry => ("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $retry WHERE seq = $seq",
+                    "UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1, last_failure = $at WHERE id = $sub"),
+                _ => ("DELETE FROM outbox WHERE seq = $seq",
+                    "UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1, last_failure = $at WHERE id = $sub"),
+            };
+            using (var outbox = SqliteDatabase.Command(connection, outboxSql, ("$seq", sequence), ("$retry", retryAt is { } r ? Validate.Format(r) : time)))
+                outbox.ExecuteNonQuery();
+            using (var status = SqliteDatabase.Command(connection, statusSql, ("$sub", subscriptionId), ("$at", time)))
+                status.ExecuteNonQuery();
+            return true;
+        }, cancellationToken);
+}
