@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Reflection;
+
+namespace Kontext.Bench;
+
+/// <summary>Command-line options; every phase is bounded in count, the whole run in time.</summary>
+internal sealed record BenchOptions
+{
+    public int Entities { get; init; } = 100_000;
+    public int BatchSize { get; init; } = 1_000;
+    public int UpsertClients { get; init; } = 2;
+    public int GetRequests { get; init; } = 20_000;
+    public int GetClients { get; init; } = 4;
+    public int QueryRequests { get; init; } = 200;
+    public int GeoRequests { get; init; } = 200;
+    public int DirectConcurrentGroups { get; init; } = 2;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
+    public string? BrokerDll { get; init; }
+    public string? Output { get; init; }
+    public bool Keep { get; init; }
+    public bool SkipDirect { get; init; }
+
+    public static string Metadata(string key) =>
+        typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value ?? "";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), NumberStyles.None, CultureInfo.InvariantCulture) is var v && v > 0 ? v : throw new ArgumentException($"{args[i]} must be positive");
+            options = args[i] switch
+            {
+                "--entities" => options with { Entities = Int() },
+                "--batch-size" => options with { BatchSize = Int() },
+                "--upsert-clients" => options with { UpsertClients = Int() },
+                "--get-requests" => options with { GetRequests = Int() },
+                "--get-clients" => options with { GetClients = Int() },
+                "--query-requests" => options with { QueryRequests = Int() },
+                "--geo-requests" => options with { GeoRequests = Int() },
+                "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Int()) },
+                "--broker" => options with { BrokerDll = Path.GetFullPath(Next()) },
+                "--out" => options with { Output = Path.GetFullPath(Next()) },
+                "--keep" => options with { Keep = true },
+                "--skip-direct" => options with { SkipDirect = true },
+                "-h" or "--help" => throw new HelpRequested(),
+                var other => throw new ArgumentException($"Unknown option {other}"),
+            };
+        }
+        if (options.BatchSize > 1000) throw new ArgumentException("--batch-size is capped by the broker's MaxBatchSize (1000)");
+        return options;
+    }
+
+    public const string Usage = """
+        Kontext.Bench — load benchmark of the broker (HTTP, separate process) against the embedded store (in-process).
+          dotnet run -c Release --project bench/Kontext.Bench -- [options]
+            --entities N          entities to seed (default 100000)
+            --batch-size N        entities per upsert batch (default 1000, at most 1000)
+            --upsert-clients N    concurrent upsert clients (default 2)
+            --get-requests N      GET /entities/{id} requests (default 20000), over --get-clients (default 4)
+            --query-requests N    type+q queries (default 200);  --geo-requests N  near queries (default 200)
+            --timeout-minutes N   hard bound of the whole run (default 20)
+            --broker PATH         Kontext.Broker.dll to start (default: the Release build next to this project)
+            --out PATH            results file (default bench/RESULTS.md)
+            --skip-direct         no in-process baseline;  --keep  keep the temp directory
+        """;
+}
+
+internal sealed class HelpRequested : Exception;

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Kontext.Bench;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (HelpRequested)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+var brokerDll = options.BrokerDll ?? BenchOptions.Metadata("BrokerDll");
+var output = options.Output ?? Path.Combine(BenchOptions.Metadata("BenchDirectory"), "RESULTS.md");
+if (!File.Exists(brokerDll))
+{
+    Console.Error.WriteLine($"Broker not found at '{brokerDll}'. Build it (dotnet build src/Kontext.Broker -c Release) or pass --broker.");
+    return 2;
+}
+var configuration = BenchOptions.Metadata("BuildConfiguration");
+if (configuration != "Release") Console.Error.WriteLine($"WARNING: built as {configuration}; numbers are only meaningful with -c Release.");
+
+var temp = Directory.CreateTempSubdirectory("kontext-bench-").FullName;
+using var cancellation = new CancellationTokenSource(options.Timeout);
+BrokerProcess? broker = null;
+var brokerLock = new object();
+void StopBroker()
+{
+    lock (brokerLock)
+    {
+        broker?.Dispose();
+        broker = null;
+    }
+}
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => StopBroker(); // SIGTERM: never leave the broker behind
+var total = Stopwatch.StartNew();
+
+try
+{
+    Console.WriteLine($"Kontext.Bench: {options.Entities:N0} entities, broker {brokerDll}");
+    Console.WriteLine($"Temp directory {temp}");
+
+    // Data, generated once and deterministically, before anything is timed.
+    var generator = new EntityGenerator(seed: 20250101);
+    var batches = new List<byte[]>();
+    for (var first = 0; first < options.Entities; first += options.BatchSize)
+        batches.Add(generator.Batch(first, Math.Min(options.BatchSize, options.Entities - first)));
+    var entities = generator.Entities;
+    Console.WriteLine($"Generated {entities.Count:N0} entities in {batches.Count} batches ({batches.Sum(b => (long)b.Length) / 1024.0 / 1024.0:F1} MiB of JSON)");
+
+    // ---- HTTP: the real broker in its own process ----
+    var startClock = Stopwatch.StartNew();
+    var brokerData = Path.Combine(temp, "broker-data");
+    var started = await BrokerProcess.StartAsync(brokerDll, brokerData, Path.Combine(temp, "broker.log"), cancellation.Token);
+    lock (brokerLock) broker = started;
+    var startup = startClock.Elapsed;
+    var idleRssKb = started.ReadStatusKb("VmRSS");
+    Console.WriteLine($"Broker pid {started.ProcessId} on {started.BaseAddress} (ready in {startup.TotalSeconds:F1} s), idle RSS {idleRssKb / 1024.0:F0} MB");
+
+    using var handler = new SocketsHttpHandler
+    {
+        UseProxy = false, // 127.0.0.1 only, never through a proxy
+        MaxConnectionsPerServer = 16,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+    };
+    using var client = new HttpClient(handler) { BaseAddress = started.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    var http = new HttpPhases(client, options, batches, entities);
+
+    Console.WriteLine($"[1/6] Batch upsert over HTTP: {batches.Count} batches of {options.BatchSize}, {options.UpsertClients} clients");
+    var upsert = await http.UpsertAsync(cancellation.Token);
+    var rssAfterLoad = started.ReadStatusKb("VmRSS");
+    Console.WriteLine($"      {upsert.PerSecond:N0} entities/s ({upsert.Elapsed.TotalSeconds:F1} s, {upsert.Created:N0} created, {upsert.Failed} failed batches)");
+
+    Console.WriteLine($"[2/6] GET /entities/{{id}}: {options.GetRequests:N0} requests, {options.GetClients} clients");
+    var retrieve = await http.RetrieveAsync(cancellation.Token);
+    Console.WriteLine($"      {retrieve.PerSecond:N0} req/s, p50 {retrieve.Latency.Percentile(50):F2} ms, p99 {retrieve.Latency.Percentile(99):F2} ms, {retrieve.Errors} errors");
+
+    Console.WriteLine($"[3/6] type + q: {options.QueryRequests} requests");
+    var typeQ = await http.TypeAndQAsync(cancellation.Token);
+    Console.WriteLine($"      p50 {typeQ.Latency.Percentile(50):F2} ms, p99 {typeQ.Latency.Percentile(99):F2} ms, {typeQ.Errors} errors, {typeQ.Wrong} wrong answers");
+
+    Console.WriteLine($"[4/6] geo near (500 m): {options.GeoRequests} requests");
+    var geo = await http.GeoNearAsync(cancellation.Token);
+    Console.WriteLine($"      p50 {geo.Latency.Percentile(50):F2} ms, p99 {geo.Latency.Percentile(99):F2} ms, {geo.AverageResults:F1} results/query, {geo.Errors} errors, {geo.Wrong} wrong answers");
+
+    Console.WriteLine("[5/6] Deep pagination: type=ParkingSpot, limit=1000, count=true");
+    var pagination = await http.DeepPaginationAsync(cancellation.Token);
+    Console.WriteLine($"      {(pagination.Pass ? "PASS" : "FAIL")}: {pagination.Detail}; {pagination.Pages} pages in {pagination.Elapsed.TotalSeconds:F1} s");
+
+    // Memory after the load and the queries: the kernel's high-water mark covers the whole life of the process.
+    var hwmKb = started.ReadStatusKb("VmHWM");
+    var rssEndKb = started.ReadStatusKb("VmRSS");
+    var sampledPeak = started.SampledPeakRssBytes;
+    var brokerAlive = !started.HasExited;
+    StopBroker();
+    var dbBytes = DirectorySize(brokerData);
+    Console.WriteLine($"      broker VmHWM {hwmKb / 1024.0:F0} MB, RSS now {rssEndKb / 1024.0:F0} MB; database {dbBytes / 1024.0 / 1024.0:F0} MB on disk");
+
+    // ---- Baseline: the store in-process ----
+    DirectPhase.Result? direct = null;
+    if (!options.SkipDirect)
+    {
+        Console.WriteLine($"[6/6] Direct SqliteStorage upsert: {batches.Count} groups of {options.BatchSize}, {options.DirectConcurrentGroups} concurrent groups");
+        direct = await DirectPhase.RunAsync(Path.Combine(temp, "direct-data"), batches, options.DirectConcurrentGroups, cancellation.Token);
+        Console.WriteLine($"      {direct.PerSecond:N0} entities/s ({direct.Elapsed.TotalSeconds:F1} s, {direct.Created:N0} created, {direct.Failed} failed)");
+    }
+    total.Stop();
+
+    // ---- Report ----
+    const double targetMb = 300;
+    var peakMb = Math.Max(hwmKb ?? 0, sampledPeak / 1024) / 1024.0;
+    var rows = new List<(string Metric, string Value)>
+    {
+        ("Entities loaded over HTTP", $"{upsert.Created:N0} created of {upsert.Entities:N0} ({upsert.Failed} failed batches)"),
+        ($"Batch upsert over HTTP ({options.BatchSize}/batch, {options.UpsertClients} clients)", $"**{upsert.PerSecond:N0} entities/s** ({upsert.Elapsed.TotalSeconds:F1} s)"),
+        ("Batch upsert request latency p50 / p99", $"{upsert.Batches.Percentile(50):N0} ms / {upsert.Batches.Percentile(99):N0} ms"),
+        ($"GET /entities/{{id}} ({options.GetRequests:N0} random ids, {options.GetClients} clients)", $"**{retrieve.PerSecond:N0} req/s** ({retrieve.Errors} errors)"),
+        ("GET /entities/{id} latency p50 / p99", $"{retrieve.Latency.Percentile(50):F2} ms / {retrieve.Latency.Percentile(99):F2} ms"),
+        ($"Query `type=AirQualityObserved&q=no2>50&limit=100` p50 / p99 ({typeQ.Requests} req)", $"{typeQ.Latency.Percentile(50):F2} ms / {typeQ.Latency.Percentile(99):F2} ms ({typeQ.AverageResults:F0} results/query, {typeQ.Errors} errors, {typeQ.Wrong} wrong)"),
+        ($"Geo `near;maxDistance==500` random points, limit=100, p50 / p99 ({geo.Requests} req)", $"{geo.Latency.Percentile(50):F2} ms / {geo.Latency.Percentile(99):F2} ms ({geo.AverageResults:F1} results/query, {geo.Errors} errors, {geo.Wrong} wrong)"),
+        ("Deep pagination `type=ParkingSpot&limit=1000&offset=…&count=true`", $"**{(pagination.Pass ? "PASS" : "FAIL")}**: {pagination.Detail}"),
+        ("Deep pagination walk", $"{pagination.Pages} pages in {pagination.Elapsed.TotalSeconds:F2} s; page p50 / p99 {pagination.Latency.Percentile(50):N0} ms / {pagination.Latency.Percentile(99):N0} ms"),
+    };
+    if (direct is not null)
+    {
+        rows.Add(($"Direct SqliteStorage upsert (no HTTP; {options.BatchSize}/group, {options.DirectConcurrentGroups} concurrent groups)", $"**{direct.PerSecond:N0} entities/s** ({direct.Elapsed.TotalSeconds:F1} s, {direct.Created:N0} created, {direct.Failed} failed)"));
+        rows.Add(("HTTP / direct upsert throughput", $"**{upsert.PerSecond / direct.PerSecond:P0}**"));
+    }
+    rows.Add(("Broker peak memory (VmHWM, whole run)", $"**{peakMb:F0} MB** — target < {targetMb:F0} MB: **{(peakMb < targetMb ? "PASS" : "FAIL")}**"));
+    rows.Add(("Broker RSS: idle-at-start / after load / after queries", $"{idleRssKb / 1024.0:F0} MB / {rssAfterLoad / 1024.0:F0} MB / {rssEndKb / 1024.0:F0} MB"));
+    rows.Add(("Broker database on disk (db + WAL)", $"{dbBytes / 1024.0 / 1024.0:F0} MB"));
+    rows.Add(("Broker start-up (process start → /health 200)", $"{startup.TotalSeconds:F1} s"));
+    rows.Add(("Total bench run time", $"{total.Elapsed.TotalSeconds:F0} s"));
+
+    var report = Report(options, rows, typeQ.Example, geo.Example, brokerAlive);
+    Console.WriteLine();
+    Console.WriteLine(report);
+    Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+    await File.WriteAllTextAsync(output, report);
+    Console.WriteLine($"Written to {output}");
+
+    var healthy = brokerAlive && upsert.Failed == 0 && upsert.Created == options.Entities && retrieve.Errors == 0
+                  && typeQ.Errors + typeQ.Wrong + geo.Errors + geo.Wrong == 0 && pagination.Pass && (direct is null || direct.Failed == 0);
+    return healthy ? 0 : 1;
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine(cancellation.IsCancellationRequested ? $"Aborted (timeout {options.Timeout} or Ctrl+C): {ex.Message}" : $"FAILED: {ex}");
+    var log = Path.Combine(temp, "broker.log");
+    StopBroker();
+    if (File.Exists(log))
+    {
+        Console.Error.WriteLine("--- last lines of the broker log ---");
+        foreach (var line in File.ReadLines(log).TakeLast(40)) Console.Error.WriteLine(line);
+    }
+    return 1;
+}
+finally
+{
+    StopBroker();
+    if (options.Keep) Console.WriteLine($"Kept {temp}");
+    else
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(temp, recursive: true); }
+        catch (Exception ex) { Console.Error.WriteLine($"Could not delete {temp}: {ex.Message}"); }
+    }
+}
+
+static long DirectorySize(string path) =>
+    Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
+
+static string Report(BenchOptions options, List<(string Metric, string Value)> rows, string queryExample, string geoExample, bool brokerAlive)
+{
+    var cpu = File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+        : null;
+    string sqliteVersion;
+    using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:"))
+    {
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sqlite_version()";
+        sqliteVersion = (string)command.ExecuteScalar()!;
+    }
+    var memoryGb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024;
+
+    var sb = new StringBuilder();
+    sb.AppendLine("# Kontext benchmark results");
+    sb.AppendLine();
+    sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --entities {options.Entities}`.");
+    sb.AppendLine();
+    sb.AppendLine("| metric | value |");
+    sb.AppendLine("|---|---|");
+    foreach (var (metric, value) in rows) sb.AppendLine($"| {metric.Replace("|", "\\|")} | {value.Replace("|", "\\|")} |");
+    sb.AppendLine();
+    sb.AppendLine("## Machine");
+    sb.AppendLine();
+    sb.AppendLine($"- Cores: {Environment.ProcessorCount}{(cpu is null ? "" : $" ({cpu})")}, memory available to .NET {memoryGb:F1} GiB");
+    sb.AppendLine($"- OS: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
+    sb.AppendLine($"- .NET: {RuntimeInformation.FrameworkDescription}; SQLite {sqliteVersion} (Microsoft.Data.Sqlite)");
+    sb.AppendLine();
+    sb.AppendLine("## Set-up");
+    sb.AppendLine();
+    sb.AppendLine("- The broker is the Release build of `src/Kontext.Broker`, started as a separate process (`dotnet Kontext.Broker.dll --urls http://127.0.0.1:<free port>`) on a fresh data directory,");
+    sb.AppendLine("  with `Kontext:Limits:MaxRequestBodyBytes=16777216`; the bench talks to it over HTTP/1.1 on 127.0.0.1 only. Broker and client share the machine's cores.");
+    sb.AppendLine($"- Data: {options.Entities:N0} entities, round-robin AirQualityObserved / WeatherObserved / ParkingSpot / WasteContainer, three Properties each (numbers with unitCode and observedAt; ParkingSpot has a string `status` and two numbers)");
+    sb.AppendLine("  and a `location` Point uniformly within 10 km of Madrid's centre; sent as `application/json` without a Link header (core context).");
+    sb.AppendLine("- Every answer of the query phases is checked: type and `no2 > 50` with a full page for the q query; for `near`, every result within 500 m (haversine, as the broker) and");
+    sb.AppendLine("  as many results as the generated data has within 500 m (capped by limit=100). Latencies are per request, client side, sequential for the query phases.");
+    sb.AppendLine("- Direct baseline: the same batches parsed with `EntityParser` (core context) and written with `ITenantStore.WriteAsync` (UpsertBatch's decision), 1,000 writes issued");
+    sb.AppendLine("  concurrently per group so the store group-commits them, on a fresh `SqliteStorage` in the bench process, after the broker was stopped.");
+    sb.AppendLine("- Peak memory is the broker process's VmHWM from /proc (peak resident set over its whole life), read after the load and every query; also sampled every 200 ms.");
+    sb.AppendLine($"- Example query URLs: `{queryExample}`, `{geoExample}`");
+    if (!brokerAlive) sb.AppendLine("- **The broker process had exited before the end of the HTTP phases.**");
+    return sb.ToString();
+}
