@@ -11,7 +11,6 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal static class BatchResponse
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Create: 201 and the ids when every entity was created, else 207.</summary>
     public static Task WriteCreateAsync(BatchRequest batch, IReadOnlyList<BatchItemResult> results) =>
@@ -46,7 +45,7 @@ internal static class BatchResponse
     private static async Task WriteIdsAsync(BatchRequest batch, IReadOnlyList<string> ids)
     {
         var response = Start(batch, StatusCodes.Status201Created);
-        await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        await using var writer = new Utf8JsonWriter(response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartArray();
         foreach (var id in ids) writer.WriteStringValue(id);
         writer.WriteEndArray();
@@ -56,7 +55,7 @@ internal static class BatchResponse
     private static async Task WriteMultiStatusAsync(BatchRequest batch, IReadOnlyList<BatchItemResult> results)
     {
         var response = Start(batch, StatusCodes.Status207MultiStatus);
-        await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        await using var writer = new Utf8JsonWriter(response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteStartArray("success");
         foreach (var id in DistinctIds(results, r => r.Succeeded)) writer.WriteStringValue(id);

@@ -35,15 +35,15 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
         _hosted = hosted;
         _logger = logger;
         _options = options.Value.Contexts;
-        _pipeline = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
+        var builder = new ResiliencePipelineBuilder();
+        if (_options.FetchRetries > 0) builder.AddRetry(new RetryStrategyOptions
             {
-                MaxRetryAttempts = Math.Max(0, _options.FetchRetries),
+                MaxRetryAttempts = _options.FetchRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(200),
                 ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutException>(),
-            })
-            .Build();
+            });
+        _pipeline = builder.Build();
     }
 
     public async ValueTask<JsonNode?> LoadContextAsync(string url, CancellationToken cancellationToken)

@@ -74,7 +74,7 @@ internal static class QueryEntities
         page.WriteLinks(http, result.Entities.Count, result.TotalCount);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
         var renderer = new EntityRenderer(request.Context, render);
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         if (request.Media == ResponseMedia.GeoJson)
         {
             var features = new GeoJsonRenderer(renderer, geometry);

@@ -156,7 +156,7 @@ internal static class TypesAndAttributes
     private static async Task WriteAsync(NgsiRequest request, Action<Utf8JsonWriter, Action> write)
     {
         var bodyContext = await NgsiResponse.PrepareAsync(request);
-        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter, NgsiJson.WriterOptions);
         write(writer, () =>
         {
             if (bodyContext is null) return;

@@ -2,6 +2,8 @@ using Kontext.Broker.Batch;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
+using Kontext.Broker.Notifications;
+using Kontext.Broker.Subscriptions;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Storage;
@@ -24,6 +26,13 @@ public static class KontextServices
         services.AddSingleton<ContextProcessor>();
         services.AddHttpClient(RemoteContextLoader.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 5 });
+        services.Configure<NotificationOptions>(builder.Configuration.GetSection("Kontext:Notifications"));
+        services.AddSingleton<NotificationSignal>();
+        services.AddSingleton<SubscriptionRegistry>();
+        services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
+        services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHostedService<NotificationMatcher>();
+        services.AddHostedService<NotificationDispatcher>();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // the broker caps bodies itself, with a ProblemDetails answer
         return builder;
     }
@@ -61,6 +70,7 @@ public static class KontextServices
         app.MapTypesAndAttributes();
         app.MapBatch();
         app.MapContexts();
+        app.MapSubscriptions();
         return app;
     }
 }

@@ -13,7 +13,7 @@ internal static class NgsiProblem
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
         EchoTenant(http);
-        await using var writer = new Utf8JsonWriter(http.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        await using var writer = new Utf8JsonWriter(http.Response.Body, NgsiJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("type", error.Type);
         writer.WriteString("title", error.Title);

@@ -16,7 +16,7 @@ internal static class NgsiResponse
         var http = request.Http;
         var renderer = new EntityRenderer(request.Context, options);
         var bodyContext = await PrepareAsync(request);
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, entity);
         else renderer.WriteEntity(writer, entity, bodyContext);
         await writer.FlushAsync(http.RequestAborted);
@@ -43,6 +43,11 @@ internal static class NgsiResponse
         }
     }
 
+    /// <summary>The URL naming the request's @context: the core URL, the caller's URL, or a hosted URL for inline contexts.</summary>
+    public static Task<string> ContextUrlAsync(NgsiRequest request) =>
+        ContextUrlAsync(request, request.Context.UserContext,
+            request.Http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl);
+
     private static async Task<string> ContextUrlAsync(NgsiRequest request, JsonNode? userContext, string coreUrl)
     {
         if (userContext is null) return coreUrl;
@@ -66,7 +71,7 @@ internal static class NgsiResponse
         http.Response.StatusCode = StatusCodes.Status207MultiStatus;
         http.Response.ContentType = "application/json";
         NgsiProblem.EchoTenant(http);
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteStartArray("updated");
         foreach (var name in result.Updated) writer.WriteStringValue(name);

@@ -1,0 +1,65 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Kontext.Ngsi.Notifications;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace Kontext.Broker.Notifications;
+
+/// <summary>POSTs the notification (clause 6.3.x notification behaviour) with a timeout and a few quick Polly retries.</summary>
+internal sealed class HttpNotificationTransport : INotificationTransport
+{
+    public const string HttpClientName = "notifications";
+    private readonly IHttpClientFactory _clients;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly NotificationOptions _options;
+
+    public HttpNotificationTransport(IHttpClientFactory clients, IOptions<NotificationOptions> options)
+    {
+        _clients = clients;
+        _options = options.Value;
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (_options.ImmediateRetries > 0) builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = _options.ImmediateRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(100),
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutException>()
+                    .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == System.Net.HttpStatusCode.TooManyRequests),
+            });
+        _pipeline = builder.Build();
+    }
+
+    public bool CanDeliver(Uri endpoint) => endpoint.Scheme is "http" or "https";
+
+    public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, CancellationToken cancellationToken)
+    {
+        var client = _clients.CreateClient(HttpClientName);
+        using var response = await _pipeline.ExecuteAsync(async token =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(_options.Timeout);
+            using var message = new HttpRequestMessage(HttpMethod.Post, endpoint)
+            {
+                Content = new StringContent(request.Body, Encoding.UTF8),
+            };
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue(request.ContentType);
+            foreach (var (key, value) in request.Headers)
+            {
+                if (!message.Headers.TryAddWithoutValidation(key, value)) message.Content.Headers.TryAddWithoutValidation(key, value);
+            }
+            try
+            {
+                return await client.SendAsync(message, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no answer from {endpoint} within {_options.Timeout.TotalSeconds:0.#} s");
+            }
+        }, cancellationToken);
+        return response.IsSuccessStatusCode;
+    }
+}

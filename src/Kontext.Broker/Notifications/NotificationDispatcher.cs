@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Kontext.Ngsi.Notifications;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Notifications;
+
+/// <summary>
+/// Delivers the outbox (D5). Each endpoint has its own queue and worker, so one slow or unreachable receiver never
+/// delays the others; within a queue, notifications go out in outbox order, and a failing one is retried with
+/// exponential backoff (recorded in the store) before the next, which keeps a subscription's notifications in order.
+/// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped.
+/// </summary>
+internal sealed class NotificationDispatcher(
+    IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal,
+    IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<(string Tenant, long Sequence), byte> _inFlight = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Endpoint), Channel<OutboxMessage>> _queues = new();
+    private readonly List<Task> _workers = [];
+    private CancellationToken _stopping;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var tenant in await storage.ListTenantsAsync(stoppingToken))
+                {
+                    var store = await storage.GetTenantAsync(tenant, create: false, stoppingToken);
+                    if (store is null) continue;
+                    foreach (var message in await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow, 1000, stoppingToken))
+                    {
+                        if (_inFlight.TryAdd((tenant ?? "", message.Sequence), 0)) Queue(store, message).Writer.TryWrite(message);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Reading the notification outbox failed; retrying");
+            }
+            try { await signal.WaitForNotificationsAsync(options.Value.PollInterval, stoppingToken); }
+            catch (OperationCanceledException) { break; }
+        }
+        foreach (var queue in _queues.Values) queue.Writer.TryComplete();
+        await Task.WhenAll(_workers.ToArray()).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+    }
+
+    private Channel<OutboxMessage> Queue(ITenantStore store, OutboxMessage message) =>
+        _queues.GetOrAdd((store.Name ?? "", message.Endpoint), _ =>
+        {
+            var channel = Channel.CreateUnbounded<OutboxMessage>(new UnboundedChannelOptions { SingleReader = true });
+            lock (_workers) _workers.Add(Task.Run(() => WorkAsync(store, channel.Reader)));
+            return channel;
+        });
+
+    private async Task WorkAsync(ITenantStore store, ChannelReader<OutboxMessage> queue)
+    {
+        try
+        {
+            await foreach (var message in queue.ReadAllAsync(_stopping))
+            {
+                try
+                {
+                    await DeliverWithBackoffAsync(store, message);
+                }
+                finally
+                {
+                    _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
+    }
+
+    private async Task DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message)
+    {
+        var settings = options.Value;
+        var endpoint = new Uri(message.Endpoint);
+        var request = NotificationRequest.Deserialize(message.Request);
+        var transport = transports.FirstOrDefault(t => t.CanDeliver(endpoint));
+        var attempts = message.Attempts;
+        while (!_stopping.IsCancellationRequested)
+        {
+            var delivered = false;
+            try
+            {
+                if (transport is null) throw new InvalidOperationException($"no transport for {endpoint.Scheme}");
+                delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return; }
+            catch (Exception ex)
+            {
+                logger.LogInformation("Notification {Sequence} to {Endpoint} failed: {Reason}", message.Sequence, endpoint, ex.Message);
+            }
+            var now = DateTimeOffset.UtcNow;
+            if (delivered)
+            {
+                await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, CancellationToken.None);
+                return;
+            }
+            attempts++;
+            if (transport is null || now - message.CreatedAt >= settings.GiveUpAfter)
+            {
+                logger.LogWarning("Giving up notification {Sequence} of {Subscription} to {Endpoint}", message.Sequence, message.SubscriptionId, endpoint);
+                await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.GaveUp, now, null, CancellationToken.None);
+                return;
+            }
+            var delay = TimeSpan.FromTicks(Math.Min(settings.MaxRetryDelay.Ticks, settings.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
+            await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Retry, now, now + delay, CancellationToken.None);
+            try { await Task.Delay(delay, _stopping); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using Kontext.Broker.Subscriptions;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Notifications;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Notifications;
+
+/// <summary>
+/// Consumes each tenant's change log from a persisted cursor, matches every change against the subscriptions and
+/// writes the notifications to the durable outbox together with the new cursor (D5). Also fires periodic
+/// (timeInterval) subscriptions. Runs beside the writes: a write's response never waits for matching.
+/// </summary>
+internal sealed class NotificationMatcher(
+    IEntityStorage storage, SubscriptionRegistry registry, NotificationSignal signal,
+    IOptions<NotificationOptions> options, ILogger<NotificationMatcher> logger) : BackgroundService
+{
+    public const string CursorName = "notifications";
+    private const int ChangesPerRound = 500;
+    private readonly ConcurrentDictionary<(string Tenant, string Subscription), DateTimeOffset> _lastSent = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        storage.Committed += signal.Wake;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    foreach (var tenant in await storage.ListTenantsAsync(stoppingToken))
+                        await MatchTenantAsync(tenant, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Notification matching failed; retrying");
+                }
+                try { await signal.WaitForChangesAsync(options.Value.PollInterval, stoppingToken); }
+                catch (OperationCanceledException) { break; }
+            }
+        }
+        finally
+        {
+            storage.Committed -= signal.Wake;
+        }
+    }
+
+    private async Task MatchTenantAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
+        if (store is null) return;
+        var subscriptions = await registry.GetAsync(store, cancellationToken);
+        await FirePeriodicAsync(store, subscriptions, cancellationToken);
+
+        while (true)
+        {
+            var cursor = await store.ReadCursorAsync(CursorName, cancellationToken);
+            var changes = await store.ReadChangesAsync(cursor, ChangesPerRound, cancellationToken);
+            if (changes.Count == 0) return;
+            var messages = new List<OutboxMessage>();
+            var now = DateTimeOffset.UtcNow;
+            var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();
+            if (live.Count > 0)
+            {
+                foreach (var record in changes)
+                {
+                    var change = new EntityChange(
+                        record.BeforeJson is null ? null : EntityJson.Deserialize(record.BeforeJson),
+                        record.AfterJson is null ? null : EntityJson.Deserialize(record.AfterJson));
+                    foreach (var item in live)
+                    {
+                        if (!ChangeMatcher.Triggers(item.Subscription, change) || IsThrottled(store, item, now)) continue;
+                        messages.Add(Message(store, item, [change], now));
+                    }
+                }
+            }
+            await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
+            if (messages.Count > 0) signal.WakeDispatcher();
+        }
+    }
+
+    /// <summary>Throttling (clause 5.2.12): at most one notification per subscription within the throttling period.</summary>
+    private bool IsThrottled(ITenantStore store, RegisteredSubscription item, DateTimeOffset now)
+    {
+        if (item.Subscription.Throttling is not { } seconds) return false;
+        var key = (store.Name ?? "", item.Subscription.Id);
+        var last = _lastSent.TryGetValue(key, out var sent) ? sent : item.Stored.Status.LastNotification;
+        return last is { } l && now - l < TimeSpan.FromSeconds(seconds);
+    }
+
+    private OutboxMessage Message(ITenantStore store, RegisteredSubscription item, IReadOnlyList<EntityChange> changes, DateTimeOffset now)
+    {
+        _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
+        var request = NotificationBuilder.Build(item.Subscription, item.Context, changes, now, store.Name);
+        return new OutboxMessage(0, item.Subscription.Id, item.Subscription.Notification.Endpoint.Uri.ToString(), request.Serialize(), 0, now);
+    }
+
+    /// <summary>timeInterval subscriptions: every interval, the entities matching the subscription, in one notification.</summary>
+    private async Task FirePeriodicAsync(ITenantStore store, IReadOnlyList<RegisteredSubscription> subscriptions, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var messages = new List<OutboxMessage>();
+        foreach (var item in subscriptions)
+        {
+            if (item.Subscription.TimeInterval is not { } interval || !item.Subscription.IsActive || item.Subscription.IsExpired(now)) continue;
+            var key = (store.Name ?? "", item.Subscription.Id);
+            var last = _lastSent.TryGetValue(key, out var sent) ? sent : item.Stored.Status.LastNotification;
+            if (last is { } l && now - l < TimeSpan.FromSeconds(interval)) continue;
+            var page = await store.QueryAsync(new EntityPageRequest(item.Subscription.Filter, 0, 1000, false), cancellationToken);
+            _lastSent[key] = now;
+            if (page.Entities.Count == 0) continue;
+            messages.Add(Message(store, item, page.Entities.Select(e => new EntityChange(e, e)).ToList(), now));
+        }
+        if (messages.Count == 0) return;
+        await store.AppendNotificationsAsync(null, 0, messages, cancellationToken);
+        signal.WakeDispatcher();
+    }
+}

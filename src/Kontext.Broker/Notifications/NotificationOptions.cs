@@ -1,0 +1,22 @@
+namespace Kontext.Broker.Notifications;
+
+/// <summary>The "Kontext:Notifications" section: delivery timing and when to give up.</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>How long one HTTP delivery may take before it counts as failed.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Quick retries (Polly) inside one delivery attempt, for a blip on the network.</summary>
+    public int ImmediateRetries { get; set; } = 2;
+
+    /// <summary>First wait after a failed attempt; doubles each time up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A notification that could not be delivered for this long is dropped and counted as failed.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Fallback polling of the change log and outbox (writes in this process wake the notifier at once).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Hosting;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Notifications;
+using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Subscriptions;
+
+/// <summary>A stored subscription read back: the parsed subscription, how to compact its notifications, its counters.</summary>
+internal sealed record RegisteredSubscription(Subscription Subscription, NotificationContext Context, StoredSubscription Stored);
+
+/// <summary>
+/// The stored form of a subscription: the body as the client wrote it, the @context it was written with, and the URL
+/// that names that context in Link headers (a hosted URL for inline contexts).
+/// </summary>
+internal static class SubscriptionDocument
+{
+    public static string Create(JsonObject body, JsonNode? context, string contextUrl) =>
+        new JsonObject { ["body"] = body.DeepClone(), ["context"] = context?.DeepClone(), ["contextUrl"] = contextUrl }.ToJsonString();
+
+    public static (JsonObject Body, JsonNode? Context, string ContextUrl) Read(string document)
+    {
+        var node = JsonNode.Parse(document)!.AsObject();
+        return (node["body"]!.AsObject(), node["context"]?.DeepClone(), node["contextUrl"]!.GetValue<string>());
+    }
+}
+
+/// <summary>Parsed subscriptions per tenant, kept in memory and reloaded after any subscription write.</summary>
+internal sealed class SubscriptionRegistry(ContextProcessor processor, IOptions<KontextOptions> options, ILogger<SubscriptionRegistry> logger)
+{
+    private readonly ConcurrentDictionary<string, Task<IReadOnlyList<RegisteredSubscription>>> _byTenant = new(StringComparer.Ordinal);
+
+    public Task<IReadOnlyList<RegisteredSubscription>> GetAsync(ITenantStore store, CancellationToken cancellationToken) =>
+        _byTenant.GetOrAdd(store.Name ?? "", _ => LoadAllAsync(store, cancellationToken));
+
+    public void Invalidate(string? tenant) => _byTenant.TryRemove(tenant ?? "", out _);
+
+    private async Task<IReadOnlyList<RegisteredSubscription>> LoadAllAsync(ITenantStore store, CancellationToken cancellationToken)
+    {
+        var list = new List<RegisteredSubscription>();
+        foreach (var stored in await store.ListSubscriptionsAsync(cancellationToken))
+        {
+            try
+            {
+                list.Add(await LoadAsync(stored, cancellationToken));
+            }
+            catch (Exception ex)
+            {
+                // A subscription whose context can no longer be had is skipped (and retried on the next reload), not fatal.
+                logger.LogWarning(ex, "Subscription {Id} cannot be loaded", stored.Id);
+                Invalidate(store.Name);
+            }
+        }
+        return list;
+    }
+
+    public async Task<RegisteredSubscription> LoadAsync(StoredSubscription stored, CancellationToken cancellationToken)
+    {
+        var (body, context, contextUrl) = SubscriptionDocument.Read(stored.Document);
+        var active = await processor.ProcessAsync(context, cancellationToken);
+        var subscription = SubscriptionParser.Parse(body, active, DateTimeOffset.UtcNow, checkExpiry: false) with { Context = context };
+        return new RegisteredSubscription(subscription, await NotificationContextAsync(subscription, active, context, contextUrl, cancellationToken), stored);
+    }
+
+    /// <summary>Notifications use the subscription's jsonldContext when it names one, else the context it was created with.</summary>
+    private async Task<NotificationContext> NotificationContextAsync(Subscription subscription, JsonLdContext creatorContext, JsonNode? context, string contextUrl, CancellationToken cancellationToken)
+    {
+        if (subscription.Body["jsonldContext"] is JsonValue v && v.TryGetValue<string>(out var url))
+        {
+            var named = await processor.ProcessAsync(JsonValue.Create(url), cancellationToken);
+            return new NotificationContext(named, url, JsonValue.Create(url)!);
+        }
+        var core = options.Value.Contexts.CoreContextUrl;
+        return new NotificationContext(creatorContext, contextUrl, context?.DeepClone() ?? JsonValue.Create(core)!);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Http;
+using Kontext.Broker.Notifications;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
+
+namespace Kontext.Broker.Subscriptions;
+
+/// <summary>The subscription resources (clauses 5.8, 6.10–6.11): create, list, retrieve, update, delete.</summary>
+internal static class SubscriptionRoutes
+{
+    public static void MapSubscriptions(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/ngsi-ld/v1/subscriptions");
+        group.MapPost("", CreateAsync);
+        group.MapGet("", ListAsync);
+        group.MapGet("{subscriptionId}", RetrieveAsync);
+        group.MapPatch("{subscriptionId}", UpdateAsync);
+        group.MapDelete("{subscriptionId}", DeleteAsync);
+    }
+
+    private static async Task CreateAsync(HttpContext http, SubscriptionRegistry registry, NotificationSignal signal)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var subscription = SubscriptionParser.Parse(request.Body!, request.Context, DateTimeOffset.UtcNow);
+        var contextUrl = await NgsiResponse.ContextUrlAsync(request);
+        var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
+        var store = await request.TenantStoreAsync(forWrite: true);
+        await store.WriteSubscriptionAsync(subscription.Id, current => current is not null
+            ? throw new NgsiException(NgsiError.AlreadyExists($"The subscription '{subscription.Id}' already exists"))
+            : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
+        registry.Invalidate(request.Tenant);
+        signal.Wake(request.Tenant);
+        NgsiProblem.EchoTenant(http);
+        http.Response.StatusCode = StatusCodes.Status201Created;
+        http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + subscription.Id;
+    }
+
+    private static async Task ListAsync(HttpContext http, SubscriptionRegistry registry)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var page = Pagination.Read(request);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        // Read fresh from the store: the delivery counters change with every notification.
+        var all = await store.ListSubscriptionsAsync(http.RequestAborted);
+        var selected = new List<RegisteredSubscription>();
+        foreach (var stored in all.Skip(page.Offset).Take(page.Limit)) selected.Add(await registry.LoadAsync(stored, http.RequestAborted));
+        if (page.Count) http.Response.Headers["NGSILD-Results-Count"] = all.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        page.WriteLinks(http, selected.Count, all.Count);
+        var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
+        var bodyContext = await NgsiResponse.PrepareAsync(request);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
+        writer.WriteStartArray();
+        foreach (var item in selected) Render(item, sysAttrs, bodyContext).WriteTo(writer);
+        writer.WriteEndArray();
+        await writer.FlushAsync(http.RequestAborted);
+    }
+
+    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = SubscriptionId(subscriptionId);
+        var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var stored = await store.GetSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
+        var item = await registry.LoadAsync(stored, http.RequestAborted);
+        var bodyContext = await NgsiResponse.PrepareAsync(request);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
+        Render(item, sysAttrs, bodyContext).WriteTo(writer);
+        await writer.FlushAsync(http.RequestAborted);
+    }
+
+    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry, NotificationSignal signal)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = SubscriptionId(subscriptionId);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var fragment = request.Body!;
+        if (fragment.Count == 0 || fragment.All(p => p.Key == "@context")) throw NgsiException.BadRequestData("The subscription fragment is empty");
+        // The fragment's terms are read with the request's context; the merged body keeps the creator's terms.
+        var stored = await store.GetSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
+        var (body, _, _) = SubscriptionDocument.Read(stored.Document);
+        var merged = SubscriptionParser.Merge(body, fragment);
+        if (!merged.ContainsKey("type")) merged["type"] = "Subscription";
+        var subscription = SubscriptionParser.Parse(merged, request.Context, DateTimeOffset.UtcNow, checkExpiry: fragment.ContainsKey("expiresAt"));
+        var contextUrl = await NgsiResponse.ContextUrlAsync(request);
+        var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
+        await store.WriteSubscriptionAsync(id, current => current is null
+            ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
+            : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
+        registry.Invalidate(request.Tenant);
+        signal.Wake(request.Tenant);
+        NgsiResponse.NoContent(request);
+    }
+
+    private static async Task DeleteAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = SubscriptionId(subscriptionId);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        await store.WriteSubscriptionAsync(id, current => current is null
+            ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
+            : new SubscriptionWrite<bool>(true, null), http.RequestAborted);
+        registry.Invalidate(request.Tenant);
+        NgsiResponse.NoContent(request);
+    }
+
+    private static string SubscriptionId(string raw)
+    {
+        var id = Uri.UnescapeDataString(raw);
+        if (!Validate.IsUri(id)) throw NgsiException.BadRequestData($"The subscription id '{id}' is not a URI");
+        return id;
+    }
+
+    /// <summary>The subscription as written, with the broker's read-only members (status and delivery counters).</summary>
+    private static JsonObject Render(RegisteredSubscription item, bool sysAttrs, JsonNode? bodyContext)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var output = new JsonObject { ["id"] = item.Subscription.Id, ["type"] = "Subscription" };
+        foreach (var (member, value) in item.Subscription.Body)
+            if (member is not ("id" or "type")) output[member] = value?.DeepClone();
+        output["isActive"] = item.Subscription.IsActive;
+        output["status"] = item.Subscription.Status(now);
+        var status = item.Stored.Status;
+        if (output["notification"] is JsonObject notification)
+        {
+            notification["timesSent"] = status.TimesSent;
+            notification["timesFailed"] = status.TimesFailed;
+            if (status.LastNotification is { } last) notification["lastNotification"] = Validate.Format(last);
+            if (status.LastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
+            if (status.LastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);
+            if (status.LastNotification is not null)
+                notification["status"] = status.LastFailure is { } f && (status.LastSuccess is not { } s || f > s) ? "failed" : "ok";
+        }
+        if (sysAttrs)
+        {
+            output["createdAt"] = Validate.Format(item.Stored.CreatedAt);
+            output["modifiedAt"] = Validate.Format(item.Stored.ModifiedAt);
+        }
+        if (bodyContext is not null) output["@context"] = item.Subscription.Context?.DeepClone() ?? bodyContext.DeepClone();
+        return output;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kontext.Broker.Tests.Infrastructure;
+
+/// <summary>A real HTTP receiver on 127.0.0.1 that records notifications; it can answer errors or be slow on demand.</summary>
+public sealed class NotificationReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedNotification> _received = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    private NotificationReceiver(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+    public string Url => $"http://127.0.0.1:{Port}/notify";
+    public int FailWithStatus { get; set; }
+    public TimeSpan Delay { get; set; }
+    public IReadOnlyList<ReceivedNotification> Received => _received.ToList();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<NotificationReceiver> StartAsync(int? port = null)
+    {
+        var chosen = port ?? FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{chosen}");
+        var app = builder.Build();
+        var receiver = new NotificationReceiver(app, chosen);
+        app.Run(receiver.HandleAsync);
+        await app.StartAsync();
+        return receiver;
+    }
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        if (Delay > TimeSpan.Zero)
+        {
+            try { await Task.Delay(Delay, http.RequestAborted); } catch (OperationCanceledException) { return; }
+        }
+        var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+        if (FailWithStatus != 0)
+        {
+            http.Response.StatusCode = FailWithStatus;
+            return;
+        }
+        var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        _received.Enqueue(new ReceivedNotification(JsonNode.Parse(body)!.AsObject(), headers, http.Request.ContentType ?? ""));
+        _arrived.Release();
+        http.Response.StatusCode = 200;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> notifications arrived (bounded by <paramref name="timeout"/>).</summary>
+    public async Task<IReadOnlyList<ReceivedNotification>> WaitForAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (_received.Count < count && DateTime.UtcNow < deadline)
+            await _arrived.WaitAsync(TimeSpan.FromMilliseconds(100));
+        return Received;
+    }
+
+    /// <summary>Gives late notifications a moment, for tests asserting that nothing (more) arrives.</summary>
+    public async Task<IReadOnlyList<ReceivedNotification>> SettleAsync(TimeSpan? quiet = null)
+    {
+        await Task.Delay(quiet ?? TimeSpan.FromMilliseconds(1500));
+        return Received;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record ReceivedNotification(JsonObject Body, IReadOnlyDictionary<string, string> Headers, string ContentType)
+{
+    public JsonArray Data => Body["data"]!.AsArray();
+    public JsonObject Entity => Data[0]!.AsObject();
+}

@@ -1,0 +1,32 @@
+using Kontext.Broker.Tests.Infrastructure;
+
+namespace Kontext.Broker.Tests.Subscriptions;
+
+/// <summary>A broker tuned for quick notification tests (fast polling and retries), shared by a test class.</summary>
+public sealed class SubscriptionFixture : IAsyncLifetime
+{
+    public static readonly Dictionary<string, string?> FastNotifications = new()
+    {
+        ["Kontext:Notifications:PollInterval"] = "00:00:00.200",
+        ["Kontext:Notifications:RetryDelay"] = "00:00:00.100",
+        ["Kontext:Notifications:MaxRetryDelay"] = "00:00:00.400",
+        ["Kontext:Notifications:ImmediateRetries"] = "0",
+        ["Kontext:Notifications:Timeout"] = "00:00:02",
+    };
+
+    public BrokerFactory Factory { get; } = new(settings: FastNotifications);
+    public HttpClient Client { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Client = Factory.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Factory.DisposeAsync();
+        Factory.DeleteData();
+    }
+}
