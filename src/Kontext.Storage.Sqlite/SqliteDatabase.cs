@@ -19,6 +19,38 @@ internal static class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
+    private sealed class PreparedStatements
+    {
+        public Dictionary<string, SqliteCommand> Commands { get; } = new(StringComparer.Ordinal);
+        public SqliteTransaction? Transaction { get; set; }
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, PreparedStatements> Prepared = new();
+
+    /// <summary>Tells the cached commands of <paramref name="connection"/> which transaction they now run in.</summary>
+    public static void UseTransaction(SqliteConnection connection, SqliteTransaction? transaction) =>
+        Prepared.GetOrCreateValue(connection).Transaction = transaction;
+
+    /// <summary>
+    /// A prepared command kept for the life of the (writer) connection, with the given parameter values set. Statements
+    /// are compiled once instead of per write; callers must not dispose it, nor use it from two threads (the writer is one).
+    /// </summary>
+    public static SqliteCommand Cached(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var prepared = Prepared.GetOrCreateValue(connection);
+        if (!prepared.Commands.TryGetValue(sql, out var command))
+        {
+            command = Command(connection, sql, parameters);
+            command.Transaction = prepared.Transaction;
+            command.Prepare();
+            prepared.Commands[sql] = command;
+            return command;
+        }
+        command.Transaction = prepared.Transaction;
+        foreach (var (name, value) in parameters) command.Parameters[name].Value = value ?? DBNull.Value;
+        return command;
+    }
+
     public static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();

@@ -20,22 +20,20 @@ internal static class SqliteIndexRows
         Execute(connection, "DELETE FROM entity_geometries WHERE entity_id = $id", entityId);
     }
 
-    public static void Replace(SqliteConnection connection, Entity entity)
+    public static void Replace(SqliteConnection connection, Entity entity, bool existed = true)
     {
-        Delete(connection, entity.Id);
-        using (var insert = Prepared(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", entity.Id, "$v"))
-        {
-            foreach (var type in entity.Types) Run(insert, ("$v", type));
-        }
+        if (existed) Delete(connection, entity.Id);
+        var types = Prepared(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", entity.Id, "$v");
+        foreach (var type in entity.Types) Run(types, ("$v", type));
         if (entity.Scopes is not null)
         {
-            using var insert = Prepared(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", entity.Id, "$v");
-            foreach (var scope in entity.Scopes) Run(insert, ("$v", scope));
+            var scopes = Prepared(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", entity.Id, "$v");
+            foreach (var scope in entity.Scopes) Run(scopes, ("$v", scope));
         }
-        using var attribute = Prepared(connection, "INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES($a, $id, $k)", entity.Id, "$a", "$k");
-        using var value = Prepared(connection, "INSERT INTO attribute_values(attr, entity_id, num, str) VALUES($a, $id, $n, $s)", entity.Id, "$a", "$n", "$s");
-        using var geometry = Prepared(connection, "INSERT INTO entity_geometries(entity_id, attr) VALUES($id, $a) RETURNING rid", entity.Id, "$a");
-        using var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", entity.Id, "$r", "$x0", "$x1", "$y0", "$y1");
+        var attribute = Prepared(connection, "INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES($a, $id, $k)", entity.Id, "$a", "$k");
+        var value = Prepared(connection, "INSERT INTO attribute_values(attr, entity_id, num, str) VALUES($a, $id, $n, $s)", entity.Id, "$a", "$n", "$s");
+        var geometry = Prepared(connection, "INSERT INTO entity_geometries(entity_id, attr) VALUES($id, $a) RETURNING rid", entity.Id, "$a");
+        var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", entity.Id, "$r", "$x0", "$x1", "$y0", "$y1");
         foreach (var (name, instances) in entity.Attributes)
         {
             Run(attribute, ("$a", name), ("$k", string.Join(',', instances.Select(Attr.Type).Distinct())));
@@ -85,31 +83,24 @@ internal static class SqliteIndexRows
     /// <summary>Applies the difference between the keys before and after a write to the counters.</summary>
     public static void UpdateStatistics(SqliteConnection connection, HashSet<(string Type, string Attr, string Kind)> before, HashSet<(string Type, string Attr, string Kind)> after)
     {
-        using var upsert = SqliteDatabase.Command(connection, """
+        var upsert = SqliteDatabase.Cached(connection, """
             INSERT INTO type_statistics(type, attr, kind, entities) VALUES($t, $a, $k, $d)
             ON CONFLICT(type, attr, kind) DO UPDATE SET entities = entities + excluded.entities
             """, ("$t", ""), ("$a", ""), ("$k", ""), ("$d", 0));
-        var changed = false;
-        foreach (var key in after.Except(before)) { Apply(upsert, key, 1); changed = true; }
-        foreach (var key in before.Except(after)) { Apply(upsert, key, -1); changed = true; }
-        if (changed) SqliteDatabase.Execute(connection, "DELETE FROM type_statistics WHERE entities <= 0");
+        var decreased = false;
+        foreach (var key in after.Except(before)) Apply(upsert, key, 1);
+        foreach (var key in before.Except(after)) { Apply(upsert, key, -1); decreased = true; }
+        if (decreased) SqliteDatabase.Cached(connection, "DELETE FROM type_statistics WHERE entities <= 0").ExecuteNonQuery();
 
         static void Apply(SqliteCommand command, (string Type, string Attr, string Kind) key, int delta) =>
             Run(command, ("$t", key.Type), ("$a", key.Attr), ("$k", key.Kind), ("$d", delta));
     }
 
-    private static void Execute(SqliteConnection connection, string sql, string entityId)
-    {
-        using var command = SqliteDatabase.Command(connection, sql, ("$id", entityId));
-        command.ExecuteNonQuery();
-    }
+    private static void Execute(SqliteConnection connection, string sql, string entityId) =>
+        SqliteDatabase.Cached(connection, sql, ("$id", entityId)).ExecuteNonQuery();
 
-    private static SqliteCommand Prepared(SqliteConnection connection, string sql, string entityId, params string[] parameters)
-    {
-        var command = SqliteDatabase.Command(connection, sql, ("$id", entityId));
-        foreach (var name in parameters) command.Parameters.AddWithValue(name, DBNull.Value);
-        return command;
-    }
+    private static SqliteCommand Prepared(SqliteConnection connection, string sql, string entityId, params string[] parameters) =>
+        SqliteDatabase.Cached(connection, sql, [("$id", entityId), .. parameters.Select(name => (name, (object?)DBNull.Value))]);
 
     private static void Run(SqliteCommand command, params (string Name, object Value)[] values)
     {

@@ -42,9 +42,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
     {
-        string? beforeDoc;
-        using (var read = SqliteDatabase.Command(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)))
-            beforeDoc = read.ExecuteScalar() as string;
+        var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
         var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
         var statisticsBefore = SqliteIndexRows.StatisticKeys(current); // before decide, which may change current in place
 
@@ -55,8 +53,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.None:
                 return write.Result;
             case EntityWriteKind.Delete:
-                using (var delete = SqliteDatabase.Command(connection, "DELETE FROM entities WHERE id = $id", ("$id", entityId)))
-                    delete.ExecuteNonQuery();
+                SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id", ("$id", entityId)).ExecuteNonQuery();
                 SqliteIndexRows.Delete(connection, entityId);
                 SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
                 AppendChange(connection, entityId, "delete", at, beforeDoc, null);
@@ -72,13 +69,13 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = Encoding.UTF8.GetString(EntityJson.Serialize(after));
-        using (var upsert = SqliteDatabase.Command(connection, """
+        SqliteDatabase.Cached(connection, """
                    INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
                    """,
-                   ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt))))
-            upsert.ExecuteNonQuery();
-        SqliteIndexRows.Replace(connection, after);
+                   ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
+            .ExecuteNonQuery();
+        SqliteIndexRows.Replace(connection, after, existed: beforeDoc is not null);
         SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
         foreach (var change in write.Changes) AppendInstance(connection, after.Id, change, after.ModifiedAt);
         AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
@@ -88,7 +85,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
     {
         var observedAt = change.Instance?["observedAt"]?.GetValue<string>();
-        using var insert = SqliteDatabase.Command(connection, """
+        var insert = SqliteDatabase.Cached(connection, """
             INSERT INTO attribute_instances(entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc)
             VALUES($entity, $attr, $dataset, $instance, $kind, $observed, $modified, $doc)
             """,
@@ -103,7 +100,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     private static void AppendChange(SqliteConnection connection, string entityId, string operation, DateTimeOffset at, string? beforeDoc, string? afterDoc)
     {
-        using var insert = SqliteDatabase.Command(connection,
+        var insert = SqliteDatabase.Cached(connection,
             "INSERT INTO change_log(entity_id, operation, at, before_doc, after_doc) VALUES($id, $op, $at, $before, $after)",
             ("$id", entityId), ("$op", operation), ("$at", Validate.Format(at)), ("$before", beforeDoc), ("$after", afterDoc));
         insert.ExecuteNonQuery();

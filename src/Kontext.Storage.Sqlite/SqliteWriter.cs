@@ -51,18 +51,20 @@ internal sealed class SqliteWriter : IAsyncDisposable
         try
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
+            SqliteDatabase.UseTransaction(_connection, transaction);
             foreach (var job in group)
             {
-                SqliteDatabase.Execute(_connection, "SAVEPOINT job");
+                SqliteDatabase.Cached(_connection, "SAVEPOINT job").ExecuteNonQuery();
                 try
                 {
                     job.Run(_connection);
-                    SqliteDatabase.Execute(_connection, "RELEASE job");
+                    SqliteDatabase.Cached(_connection, "RELEASE job").ExecuteNonQuery();
                     succeeded.Add(job);
                 }
                 catch (Exception ex)
                 {
-                    SqliteDatabase.Execute(_connection, "ROLLBACK TO job; RELEASE job");
+                    SqliteDatabase.Cached(_connection, "ROLLBACK TO job").ExecuteNonQuery();
+                    SqliteDatabase.Cached(_connection, "RELEASE job").ExecuteNonQuery();
                     job.Fail(ex);
                 }
             }
@@ -70,8 +72,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            foreach (var job in succeeded) job.Fail(ex);
+            // Nothing of this group is durable: every job not failed on its own fails with the cause, none is left waiting.
+            foreach (var job in group) job.Fail(ex);
             return;
+        }
+        finally
+        {
+            SqliteDatabase.UseTransaction(_connection, null);
         }
         foreach (var job in succeeded) job.Complete();
         if (succeeded.Count > 0) _committed?.Invoke();

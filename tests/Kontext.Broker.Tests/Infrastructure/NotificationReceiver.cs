@@ -15,6 +15,7 @@ public sealed class NotificationReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedNotification> _received = new();
     private readonly SemaphoreSlim _arrived = new(0);
+    private readonly ConcurrentDictionary<string, byte> _seenIds = new();
 
     private NotificationReceiver(WebApplication app, int port)
     {
@@ -24,6 +25,10 @@ public sealed class NotificationReceiver : IAsyncDisposable
 
     public int Port { get; }
     public string Url => $"http://127.0.0.1:{Port}/notify";
+    private int _duplicates;
+
+    /// <summary>Repeated deliveries of an already received notification (allowed by at-least-once delivery).</summary>
+    public int Duplicates => _duplicates;
     public int FailWithStatus { get; set; }
     public TimeSpan Delay { get; set; }
     public IReadOnlyList<ReceivedNotification> Received => _received.ToList();
@@ -61,8 +66,14 @@ public sealed class NotificationReceiver : IAsyncDisposable
             return;
         }
         var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        _received.Enqueue(new ReceivedNotification(JsonNode.Parse(body)!.AsObject(), headers, http.Request.ContentType ?? ""));
-        _arrived.Release();
+        var notification = JsonNode.Parse(body)!.AsObject();
+        // Delivery is at-least-once: a retry after a lost answer repeats the same notification id. Count each id once.
+        if (_seenIds.TryAdd(notification["id"]?.GetValue<string>() ?? Guid.NewGuid().ToString(), 0))
+        {
+            _received.Enqueue(new ReceivedNotification(notification, headers, http.Request.ContentType ?? ""));
+            _arrived.Release();
+        }
+        else Interlocked.Increment(ref _duplicates);
         http.Response.StatusCode = 200;
     }
 

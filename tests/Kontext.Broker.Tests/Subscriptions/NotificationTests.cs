@@ -293,7 +293,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
 
         await CreateAsync("""{"id":"urn:ngsi-ld:Bus:fan","type":"Bus","speed":1}""");
 
-        var received = await _receiver.WaitForAsync(100, TimeSpan.FromSeconds(20));
+        var received = await _receiver.WaitForAsync(100, TimeSpan.FromSeconds(60));
         received.Should().HaveCount(100);
         received.Select(n => n.Body["subscriptionId"]!.GetValue<string>()).Should().OnlyHaveUniqueItems();
     }

@@ -11,7 +11,7 @@ public sealed class SubscriptionFixture : IAsyncLifetime
         ["Kontext:Notifications:RetryDelay"] = "00:00:00.100",
         ["Kontext:Notifications:MaxRetryDelay"] = "00:00:00.400",
         ["Kontext:Notifications:ImmediateRetries"] = "0",
-        ["Kontext:Notifications:Timeout"] = "00:00:02",
+        ["Kontext:Notifications:Timeout"] = "00:00:10",
     };
 
     public BrokerFactory Factory { get; } = new(settings: FastNotifications);
