@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
-internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
+internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore
 {
     private readonly string _readConnectionString;
     private readonly SqliteWriter _writer;
@@ -21,6 +21,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             setup.Open();
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteDatabase.Execute(setup, SqliteSchema.Tables);
+            SqliteTemporalSchema.Apply(setup);
         }
         _readConnectionString = connectionString;
         _writer = new SqliteWriter(connectionString);

@@ -2,6 +2,7 @@ using Kontext.Broker.Batch;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
+using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Storage;
@@ -61,6 +62,7 @@ public static class KontextServices
         app.MapTypesAndAttributes();
         app.MapBatch();
         app.MapContexts();
+        app.MapTemporal();
         return app;
     }
 }
