@@ -128,7 +128,7 @@ public static class Aggregation
         if (node is not JsonValue v) return null;
         return v.GetValueKind() switch
         {
-            JsonValueKind.Number => v.GetValue<double>(),
+            JsonValueKind.Number => double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
             JsonValueKind.True => 1,
             JsonValueKind.False => 0,
             _ => null,
@@ -137,6 +137,6 @@ public static class Aggregation
 
     private static string DistinctKey(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-            ? "n:" + v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture)
+            ? "n:" + Number(v)!.Value.ToString("R", CultureInfo.InvariantCulture)
             : "j:" + (node?.ToJsonString() ?? "null");
 }
