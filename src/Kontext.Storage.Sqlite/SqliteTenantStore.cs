@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
-internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
+internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore
 {
     private readonly string _readConnectionString;
     private readonly SqliteWriter _writer;
@@ -22,6 +22,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteDatabase.Execute(setup, SqliteSchema.Tables);
             SqliteDatabase.Execute(setup, SqliteSchema.NotificationTables);
+            SqliteTemporalSchema.Apply(setup);
         }
         _readConnectionString = connectionString;
         _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name));

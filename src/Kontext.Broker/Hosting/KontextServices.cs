@@ -4,6 +4,7 @@ using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
 using Kontext.Broker.Subscriptions;
+using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Storage;
@@ -71,6 +72,7 @@ public static class KontextServices
         app.MapBatch();
         app.MapContexts();
         app.MapSubscriptions();
+        app.MapTemporal();
         return app;
     }
 }

@@ -1,0 +1,23 @@
+using Kontext.Broker.Entities;
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Broker.Temporal;
+
+/// <summary>Delete Attribute instance from Temporal Representation of an Entity: DELETE /temporal/entities/{id}/attrs/{attrId}/{instanceId} (clauses 5.6.15, 6.22.3.2).</summary>
+internal static class DeleteTemporalInstance
+{
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, string instanceId)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var name = Uri.UnescapeDataString(attrId);
+        var attribute = EntityParser.ExpandAttributeName(name, request.Context);
+        var instance = Uri.UnescapeDataString(instanceId);
+        var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
+        if (!await temporal.DeleteInstanceAsync(id, attribute, instance, http.RequestAborted))
+            throw NgsiException.NotFound($"The entity '{id}' has no instance '{instance}' of '{name}'");
+        NgsiResponse.NoContent(request);
+    }
+}

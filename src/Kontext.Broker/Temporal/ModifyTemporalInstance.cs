@@ -1,0 +1,35 @@
+using Kontext.Broker.Entities;
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Broker.Temporal;
+
+/// <summary>
+/// Modify Attribute instance in Temporal Representation of an Entity: PATCH /temporal/entities/{id}/attrs/{attrId}/{instanceId}
+/// (clauses 5.6.14, 6.22.3.1). The body is the attribute (a fragment naming it, or its instance directly); the instance is
+/// replaced in place and keeps its instanceId. The current state is not touched: this corrects history.
+/// </summary>
+internal static class ModifyTemporalInstance
+{
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, string instanceId)
+    {
+        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var id = EntityRoutes.EntityId(entityId);
+        var name = Uri.UnescapeDataString(attrId);
+        var attribute = EntityParser.ExpandAttributeName(name, request.Context);
+        var instance = Uri.UnescapeDataString(instanceId);
+        var body = request.Body!;
+        // Either { "speed": { ...instance... } } (as the suite sends it) or the instance itself.
+        var fragment = body.Count == 1 && body.First() is var (key, value) && value is System.Text.Json.Nodes.JsonObject inner
+                       && EntityParser.ExpandAttributeName(key, request.Context) == attribute ? inner : body;
+        if (fragment != body && body.Count != 1) throw NgsiException.BadRequestData("The body must carry one attribute instance");
+        var parsed = EntityParser.ParseAttributeBody(name, attribute, fragment, request.Context, ParseMode.Full);
+        var now = DateTimeOffset.UtcNow;
+        parsed["modifiedAt"] = Validate.Format(now);
+        var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
+        if (!await temporal.ReplaceInstanceAsync(id, attribute, instance, parsed, now, http.RequestAborted))
+            throw NgsiException.NotFound($"The entity '{id}' has no instance '{instance}' of '{name}'");
+        NgsiResponse.NoContent(request);
+    }
+}

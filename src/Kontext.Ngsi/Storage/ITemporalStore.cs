@@ -1,0 +1,64 @@
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Ngsi.Storage;
+
+/// <summary>
+/// The temporal port (issue 5): windowed reads of the attribute-instance history (D4) and the few writes the
+/// Temporal API makes beyond ordinary entity writes. A tenant store that keeps history implements it next to
+/// <see cref="ITenantStore"/>; history of ordinary writes is appended by <see cref="ITenantStore.WriteAsync{T}"/>.
+/// </summary>
+public interface ITemporalStore
+{
+    /// <summary>
+    /// Instances of several entities in one read, each (entity, attribute) limited to the first (or, when
+    /// <see cref="TemporalReadRequest.Newest"/>, the last) <see cref="TemporalReadRequest.PerAttributeLimit"/>
+    /// instances of the window, ordered by time then append order. Only the window is touched (index on entity, attribute, time).
+    /// </summary>
+    Task<IReadOnlyList<TemporalInstance>> ReadInstancesAsync(TemporalReadRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The last state of an entity deleted through the entity API, and when it was deleted; null when not deleted (or purged).</summary>
+    Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="decide"/> exactly as <see cref="ITenantStore.WriteAsync{T}"/> does and, in the same
+    /// transaction, removes the history rows that <paramref name="purge"/> selects. Returns the result and the number of rows removed.
+    /// </summary>
+    Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken);
+
+    /// <summary>Replaces one stored instance in place (same instanceId); false when there is no such instance.</summary>
+    Task<bool> ReplaceInstanceAsync(string entityId, string attribute, string instanceId, System.Text.Json.Nodes.JsonObject instance, DateTimeOffset modifiedAt, CancellationToken cancellationToken);
+
+    /// <summary>Removes one stored instance; false when there is no such instance.</summary>
+    Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken);
+}
+
+/// <summary>Which timestamp of an instance a temporal query filters and orders on (clause 4.11 timeproperty).</summary>
+public enum TemporalTimeProperty { ObservedAt, CreatedAt, ModifiedAt, DeletedAt }
+
+/// <summary>
+/// A windowed read. The window is [From, To) when <see cref="FromInclusive"/>, else (From, To); a null bound is open.
+/// <see cref="Attributes"/> null reads every attribute.
+/// </summary>
+public sealed record TemporalReadRequest(
+    IReadOnlyList<string> EntityIds,
+    IReadOnlySet<string>? Attributes,
+    TemporalTimeProperty TimeProperty,
+    DateTimeOffset? From,
+    bool FromInclusive,
+    DateTimeOffset? To,
+    int PerAttributeLimit,
+    bool Newest);
+
+/// <summary>One instance read from history with the timestamp the query used.</summary>
+public sealed record TemporalInstance(AttributeInstanceRecord Record, DateTimeOffset Time);
+
+public sealed record DeletedEntity(Entity Entity, DateTimeOffset DeletedAt);
+
+/// <summary>
+/// History rows to remove: the whole entity's history (Attribute null), or one attribute's default instance
+/// (DatasetId null), the instance with DatasetId, or every instance (AnyDataset).
+/// </summary>
+public sealed record HistoryPurge(string? Attribute = null, string? DatasetId = null, bool AnyDataset = false)
+{
+    public static HistoryPurge WholeEntity { get; } = new();
+}

@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>The Temporal API's reads and writes over attribute_instances (issue 5).</summary>
+internal sealed partial class SqliteTenantStore
+{
+    public async Task<IReadOnlyList<TemporalInstance>> ReadInstancesAsync(TemporalReadRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EntityIds.Count == 0 || request.PerAttributeLimit <= 0) return [];
+        var (column, kindFilter) = request.TimeProperty switch
+        {
+            TemporalTimeProperty.ObservedAt => ("observed_at", "s.kind <> 'Deleted'"),
+            TemporalTimeProperty.CreatedAt => ("modified_at", "s.kind <> 'Deleted'"),
+            TemporalTimeProperty.DeletedAt => ("modified_at", "s.kind = 'Deleted'"),
+            _ => ("modified_at", "1"),
+        };
+        var order = request.Newest ? "DESC" : "ASC";
+        var sql = new StringBuilder();
+        var parameters = new List<(string, object?)>();
+        // Each (entity, attribute) pair reads only its window, at most the limit, through the (entity_id, attr, time) index.
+        sql.Append($"""
+            SELECT i.entity_id, i.attr, i.dataset_id, i.instance_id, i.kind, i.observed_at, i.modified_at, i.doc, i.{column}
+            FROM temporal_attributes ta
+            JOIN attribute_instances i ON i.seq IN (
+                SELECT s.seq FROM attribute_instances s
+                WHERE s.entity_id = ta.entity_id AND s.attr = ta.attr AND s.{column} IS NOT NULL AND {kindFilter}
+            """);
+        if (request.From is { } from)
+        {
+            sql.Append($" AND s.{column} {(request.FromInclusive ? ">=" : ">")} $from");
+            parameters.Add(("$from", Validate.Format(from)));
+        }
+        if (request.To is { } to)
+        {
+            sql.Append($" AND s.{column} < $to");
+            parameters.Add(("$to", Validate.Format(to)));
+        }
+        sql.Append($" ORDER BY s.{column} {order}, s.seq {order} LIMIT $limit)");
+        parameters.Add(("$limit", request.PerAttributeLimit));
+        sql.Append(" WHERE ta.entity_id IN (");
+        for (var i = 0; i < request.EntityIds.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : ", ").Append("$e").Append(i);
+            parameters.Add(($"$e{i}", request.EntityIds[i]));
+        }
+        sql.Append(')');
+        if (request.Attributes is { } attributes)
+        {
+            if (attributes.Count == 0) return [];
+            sql.Append(" AND ta.attr IN (");
+            var a = 0;
+            foreach (var attribute in attributes)
+            {
+                sql.Append(a == 0 ? "" : ", ").Append("$a").Append(a);
+                parameters.Add(($"$a{a}", attribute));
+                a++;
+            }
+            sql.Append(')');
+        }
+        sql.Append(" ORDER BY i.entity_id, i.attr, i.").Append(column).Append(", i.seq");
+
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var instances = new List<TemporalInstance>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var record = new AttributeInstanceRecord(
+                reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                Enum.Parse<AttributeChangeKind>(reader.GetString(4)),
+                reader.IsDBNull(5) ? null : ParseTime(reader.GetString(5)), ParseTime(reader.GetString(6)),
+                reader.IsDBNull(7) ? null : reader.GetString(7));
+            instances.Add(new TemporalInstance(record, ParseTime(reader.GetString(8))));
+        }
+        return instances;
+    }
+
+    public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT doc, deleted_at FROM deleted_entities WHERE id = $id", ("$id", entityId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new DeletedEntity(EntityJson.Deserialize(reader.GetString(0)), ParseTime(reader.GetString(1)));
+    }
+
+    public Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection =>
+        {
+            var result = ApplyWrite(connection, entityId, decide);
+            long purged;
+            if (purge.Attribute is null)
+            {
+                purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id", ("$id", entityId));
+                Execute(connection, "DELETE FROM temporal_attributes WHERE entity_id = $id", ("$id", entityId));
+                purged += Execute(connection, "DELETE FROM deleted_entities WHERE id = $id", ("$id", entityId));
+            }
+            else
+            {
+                var filter = purge.AnyDataset ? "" : purge.DatasetId is null ? " AND dataset_id IS NULL" : " AND dataset_id = $dataset";
+                purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr" + filter,
+                    ("$id", entityId), ("$attr", purge.Attribute), ("$dataset", purge.DatasetId));
+                Execute(connection, """
+                    DELETE FROM temporal_attributes WHERE entity_id = $id AND attr = $attr
+                    AND NOT EXISTS (SELECT 1 FROM attribute_instances WHERE entity_id = $id AND attr = $attr)
+                    """, ("$id", entityId), ("$attr", purge.Attribute));
+            }
+            return (result, purged);
+        }, cancellationToken);
+
+    public Task<bool> ReplaceInstanceAsync(string entityId, string attribute, string instanceId, JsonObject instance, DateTimeOffset modifiedAt, CancellationToken cancellationToken)
+    {
+        var observedAt = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var observed)
+            ? Validate.Format(observed) : null;
+        return _writer.Enqueue(connection => Execute(connection, """
+            UPDATE attribute_instances SET doc = $doc, observed_at = $observed, modified_at = $modified, dataset_id = $dataset
+            WHERE entity_id = $id AND attr = $attr AND instance_id = $instance AND kind <> 'Deleted'
+            """,
+            ("$doc", instance.ToJsonString()), ("$observed", observedAt), ("$modified", Validate.Format(modifiedAt)),
+            ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", instanceId)) > 0, cancellationToken);
+    }
+
+    public Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>
+        _writer.Enqueue(connection => Execute(connection,
+            "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr AND instance_id = $instance",
+            ("$id", entityId), ("$attr", attribute), ("$instance", instanceId)) > 0, cancellationToken);
+
+    private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = SqliteDatabase.Command(connection, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+}
