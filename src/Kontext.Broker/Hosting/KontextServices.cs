@@ -31,6 +31,7 @@ public static class KontextServices
         services.AddSingleton<NotificationSignal>();
         services.AddSingleton<SubscriptionRegistry>();
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
+        services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
         services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();

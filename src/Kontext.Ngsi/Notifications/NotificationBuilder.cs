@@ -66,7 +66,10 @@ public static class NotificationBuilder
         if (accept != "application/ld+json")
             headers.Add(new("Link", $"<{context.LinkUrl}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\""));
         if (tenant is not null) headers.Add(new(TenantHeader, tenant));
-        return new NotificationRequest(accept, headers, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        return new NotificationRequest(accept, headers, Encoding.UTF8.GetString(buffer.WrittenSpan))
+        {
+            NotifierInfo = notification.Endpoint.NotifierInfo,
+        };
     }
 
     /// <summary>An entity deletion is notified as the entity's id and type with deletedAt.</summary>

@@ -9,19 +9,30 @@ namespace Kontext.Ngsi.Notifications;
 /// </summary>
 public sealed record NotificationRequest(string ContentType, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body)
 {
+    /// <summary>The endpoint's notifierInfo (e.g. MQTT-Version, MQTT-QoS): options for the transport, never sent to the receiver.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> NotifierInfo { get; init; } = [];
+
     public string Serialize()
     {
-        var headers = new JsonArray(Headers.Select(h => (JsonNode)new JsonObject { ["key"] = h.Key, ["value"] = h.Value }).ToArray());
-        return new JsonObject { ["contentType"] = ContentType, ["headers"] = headers, ["body"] = Body }.ToJsonString();
+        var node = new JsonObject { ["contentType"] = ContentType, ["headers"] = Pairs(Headers), ["body"] = Body };
+        if (NotifierInfo.Count > 0) node["notifierInfo"] = Pairs(NotifierInfo);
+        return node.ToJsonString();
     }
 
     public static NotificationRequest Deserialize(string text)
     {
         var node = JsonNode.Parse(text)!.AsObject();
-        var headers = node["headers"]!.AsArray()
-            .Select(h => new KeyValuePair<string, string>(h!["key"]!.GetValue<string>(), h["value"]!.GetValue<string>())).ToList();
-        return new NotificationRequest(node["contentType"]!.GetValue<string>(), headers, node["body"]!.GetValue<string>());
+        return new NotificationRequest(node["contentType"]!.GetValue<string>(), Pairs(node["headers"]!.AsArray()), node["body"]!.GetValue<string>())
+        {
+            NotifierInfo = node["notifierInfo"] is JsonArray notifierInfo ? Pairs(notifierInfo) : [],
+        };
     }
+
+    private static JsonArray Pairs(IEnumerable<KeyValuePair<string, string>> pairs) =>
+        new(pairs.Select(h => (JsonNode)new JsonObject { ["key"] = h.Key, ["value"] = h.Value }).ToArray());
+
+    private static List<KeyValuePair<string, string>> Pairs(JsonArray pairs) =>
+        pairs.Select(h => new KeyValuePair<string, string>(h!["key"]!.GetValue<string>(), h["value"]!.GetValue<string>())).ToList();
 
     /// <summary>The notification's JSON body as a node (MQTT puts it inside its envelope).</summary>
     public JsonNode? BodyNode() => JsonNode.Parse(Body, documentOptions: new JsonDocumentOptions { MaxDepth = 128 });

@@ -154,8 +154,27 @@ public static class SubscriptionParser
         var accept = Text(endpoint, "accept") ?? "application/json";
         if (accept is not ("application/json" or "application/ld+json" or "application/geo+json"))
             throw Bad($"'notification.endpoint.accept' '{accept}' is not one of application/json, application/ld+json, application/geo+json");
+        var notifierInfo = KeyValues(endpoint, "notifierInfo");
+        if (uri.Scheme is "mqtt" or "mqtts") ValidateMqtt(uri, notifierInfo);
         return new NotificationParameters(attributes, format, Flag(notification, "sysAttrs"), Flag(notification, "showChanges"),
-            new NotificationEndpoint(uri, accept, KeyValues(endpoint, "receiverInfo"), KeyValues(endpoint, "notifierInfo")));
+            new NotificationEndpoint(uri, accept, KeyValues(endpoint, "receiverInfo"), notifierInfo));
+    }
+
+    /// <summary>MQTT binding (clause 7.2): the URI path is the topic to publish on; notifierInfo MQTT-Version and MQTT-QoS.</summary>
+    private static void ValidateMqtt(Uri uri, IReadOnlyList<KeyValuePair<string, string>> notifierInfo)
+    {
+        if (uri.OriginalString.Contains('#')) throw Bad($"the MQTT endpoint '{uri.OriginalString}' cannot name a wildcard topic ('#')");
+        if (uri.Query.Length > 0) throw Bad($"the MQTT endpoint '{uri}' cannot have a query (percent-encode a '?' in the topic)");
+        var topic = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (topic.Length == 0) throw Bad($"the MQTT endpoint '{uri}' names no topic (mqtt[s]://[user:pass@]host[:port]/topic)");
+        if (topic.IndexOfAny(['+', '#', '\0']) >= 0) throw Bad($"the MQTT topic '{topic}' cannot contain the wildcards '+' or '#'");
+        foreach (var (key, value) in notifierInfo)
+        {
+            if (key == "MQTT-Version" && value is not ("mqtt3.1.1" or "mqtt5.0"))
+                throw Bad($"notifierInfo MQTT-Version '{value}' is not one of mqtt3.1.1, mqtt5.0");
+            if (key == "MQTT-QoS" && value is not ("0" or "1" or "2"))
+                throw Bad($"notifierInfo MQTT-QoS '{value}' is not one of 0, 1, 2");
+        }
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> KeyValues(JsonObject endpoint, string member)
