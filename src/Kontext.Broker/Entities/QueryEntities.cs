@@ -18,43 +18,14 @@ internal static class QueryEntities
     public static async Task GetAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadAsync(http, allowGeoJson: true);
-        var q = request.Query;
-        var query = EntityQuery.Parse(new EntityQueryParameters(
-            Text(q["type"]), Text(q["id"]), Text(q["idPattern"]), Text(q["q"]), Text(q["scopeQ"]),
-            Text(q["georel"]), Text(q["geometry"]), Text(q["coordinates"]), Text(q["geoproperty"])), request.Context);
-        var attrs = QueryParameters.List(request, "attrs");
-        if (query == EntityQuery.All && attrs.Count == 0 && !QueryParameters.Flag(request, "local"))
-            throw NgsiException.BadRequestData("A query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query (or local=true to list every entity)");
+        var (query, attrs) = EntityQueryRequest.FromUrl(request);
         await RespondAsync(request, query, attrs);
     }
 
     public static async Task PostAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
-        var body = request.Body!;
-        if (body["type"] is { } t && !(t is JsonValue tv && tv.TryGetValue<string>(out var typeName) && typeName == "Query"))
-            throw NgsiException.BadRequestData("The body of a query must be of type Query");
-        EquatableArray<EntitySelector>? selectors = null;
-        if (body["entities"] is { } entities)
-        {
-            if (entities is not JsonArray list || list.Count == 0 || list.Any(e => e is not JsonObject))
-                throw NgsiException.BadRequestData("'entities' must be a non-empty array of {type, id, idPattern} objects");
-            selectors = new(list.Select(e => EntitySelector.Parse(e!.AsObject(), request.Context)));
-        }
-        var geoQ = body["geoQ"] as JsonObject;
-        if (body["geoQ"] is not null && geoQ is null) throw NgsiException.BadRequestData("'geoQ' must be an object");
-        var query = EntityQuery.Parse(new EntityQueryParameters(
-            Q: String(body, "q"), ScopeQ: String(body, "scopeQ"),
-            GeoRel: geoQ is null ? null : String(geoQ, "georel"),
-            Geometry: geoQ is null ? null : String(geoQ, "geometry"),
-            Coordinates: geoQ?["coordinates"] switch { null => null, JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(), var c => c.ToJsonString() },
-            GeoProperty: geoQ is null ? null : String(geoQ, "geoproperty")), request.Context) with { Selectors = selectors };
-        var attrs = body["attrs"] switch
-        {
-            null => [],
-            JsonArray a when a.All(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String) => a.Select(x => x!.GetValue<string>()).ToList(),
-            _ => throw NgsiException.BadRequestData("'attrs' must be an array of attribute names"),
-        };
+        var (query, attrs) = EntityQueryRequest.FromBody(request);
         await RespondAsync(request, query, attrs);
     }
 
@@ -93,13 +64,4 @@ internal static class QueryEntities
         }
         await writer.FlushAsync(http.RequestAborted);
     }
-
-    private static string? Text(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : string.Join(",", values.ToArray());
-
-    private static string? String(JsonObject body, string member) => body[member] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        _ => throw NgsiException.BadRequestData($"'{member}' must be a string"),
-    };
 }

@@ -17,7 +17,34 @@ public sealed record EntityQueryParameters(
     string? GeoRel = null,
     string? Geometry = null,
     string? Coordinates = null,
-    string? GeoProperty = null);
+    string? GeoProperty = null)
+{
+    /// <summary>q, scopeQ and geoQ as they appear in a Query or Subscription body (coordinates as JSON or as text).</summary>
+    public static EntityQueryParameters FromBody(System.Text.Json.Nodes.JsonObject body)
+    {
+        var geoQ = body["geoQ"];
+        if (geoQ is not null and not System.Text.Json.Nodes.JsonObject) throw NgsiException.BadRequestData("'geoQ' must be an object");
+        var geo = geoQ as System.Text.Json.Nodes.JsonObject;
+        return new EntityQueryParameters(
+            Q: BodyText(body, "q"), ScopeQ: BodyText(body, "scopeQ"),
+            GeoRel: geo is null ? null : BodyText(geo, "georel") ?? "",
+            Geometry: geo is null ? null : BodyText(geo, "geometry") ?? "",
+            Coordinates: geo?["coordinates"] switch
+            {
+                null => geo is null ? null : "",
+                System.Text.Json.Nodes.JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+                var c => c.ToJsonString(),
+            },
+            GeoProperty: geo is null ? null : BodyText(geo, "geoproperty"));
+    }
+
+    private static string? BodyText(System.Text.Json.Nodes.JsonObject body, string member) => body[member] switch
+    {
+        null => null,
+        System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw NgsiException.BadRequestData($"'{member}' must be a string"),
+    };
+}
 
 /// <summary>
 /// One immutable entity query (D3): every part is optional and all given parts must hold. Types, attribute names
@@ -75,6 +102,15 @@ public sealed record EntitySelector(TypeExpr? Type, string? Id, string? IdPatter
         (Type is null || SelectorExpressions.Matches(Type, entity.Types))
         && (Id is null || Id == entity.Id)
         && (IdPattern is null || SafeRegex.IsMatch(IdPattern, entity.Id));
+
+    /// <summary>The "entities" member: null when absent, else a non-empty array of selectors.</summary>
+    public static EquatableArray<EntitySelector>? ParseList(System.Text.Json.Nodes.JsonNode? entities, JsonLdContext context)
+    {
+        if (entities is null) return null;
+        if (entities is not System.Text.Json.Nodes.JsonArray list || list.Count == 0 || list.Any(e => e is not System.Text.Json.Nodes.JsonObject))
+            throw NgsiException.BadRequestData("'entities' must be a non-empty array of {type, id, idPattern} objects");
+        return new(list.Select(e => Parse(e!.AsObject(), context)));
+    }
 
     /// <summary>Parses one selector object: { "type": "T", "id": "urn:...", "idPattern": "..." }.</summary>
     public static EntitySelector Parse(System.Text.Json.Nodes.JsonObject selector, JsonLdContext context)

@@ -47,13 +47,7 @@ public static class SubscriptionParser
         if (!Validate.IsUri(id)) throw Bad($"the id '{id}' is not a URI");
         body["id"] = id;
 
-        EquatableArray<EntitySelector>? selectors = null;
-        if (body["entities"] is { } entities)
-        {
-            if (entities is not JsonArray list || list.Count == 0 || list.Any(e => e is not JsonObject))
-                throw Bad("'entities' must be a non-empty array of {type, id, idPattern}");
-            selectors = new(list.Select(e => EntitySelector.Parse(e!.AsObject(), context)));
-        }
+        var selectors = EntitySelector.ParseList(body["entities"], context);
         var watched = Names(body, "watchedAttributes", context);
         var timeInterval = PositiveNumber(body, "timeInterval");
         var throttling = PositiveNumber(body, "throttling");
@@ -62,15 +56,7 @@ public static class SubscriptionParser
         if (timeInterval is not null && throttling is not null) throw Bad("'timeInterval' and 'throttling' cannot be combined");
         if (timeInterval is not null && selectors is null) throw Bad("a periodic subscription ('timeInterval') needs 'entities'");
 
-        var geoQ = body["geoQ"];
-        if (geoQ is not null and not JsonObject) throw Bad("'geoQ' must be an object");
-        var filter = EntityQuery.Parse(new EntityQueryParameters(
-            Q: Text(body, "q"), ScopeQ: Text(body, "scopeQ"),
-            GeoRel: geoQ is JsonObject g ? Text(g, "georel") : null,
-            Geometry: geoQ is JsonObject g2 ? Text(g2, "geometry") : null,
-            Coordinates: geoQ?["coordinates"] switch { null => null, JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(), var c => c.ToJsonString() },
-            GeoProperty: geoQ is JsonObject g3 ? Text(g3, "geoproperty") : null), context) with { Selectors = selectors };
-        if (geoQ is JsonObject && filter.Geo is null) throw Bad("'geoQ' needs georel, geometry and coordinates");
+        var filter = EntityQuery.Parse(EntityQueryParameters.FromBody(body), context) with { Selectors = selectors };
 
         var triggers = new HashSet<NotificationTrigger>();
         if (body["notificationTrigger"] is { } t)
