@@ -11,6 +11,7 @@ internal static class EntityRoutes
         var entities = app.MapGroup("/ngsi-ld/v1/entities");
         entities.MapPost("", CreateEntity.HandleAsync);
         entities.MapGet("", QueryEntities.GetAsync);
+        entities.MapDelete("", PurgeEntities.HandleAsync);
         app.MapPost("/ngsi-ld/v1/entityOperations/query", QueryEntities.PostAsync);
         entities.MapGet("{entityId}", RetrieveEntity.HandleAsync);
         entities.MapDelete("{entityId}", DeleteEntity.HandleAsync);

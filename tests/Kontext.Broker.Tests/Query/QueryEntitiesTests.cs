@@ -196,3 +196,32 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
     }
 }
+
+/// <summary>Purge Entities (clause 5.6.21): DELETE /entities with a query.</summary>
+public sealed class PurgeEntitiesTests(BrokerFixture fixture) : IClassFixture<BrokerFixture>
+{
+    private readonly HttpClient _client = fixture.Client;
+    private readonly string _tenant = "purge-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task Purge_deletes_exactly_the_matching_entities()
+    {
+        for (var i = 0; i < 30; i++) await _client.CreateOkAsync($$$$"""{"id":"urn:ngsi-ld:Junk:{{{{i}}}}","type":"Junk","n":{{{{i}}}}}""", tenant: _tenant);
+        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Keep:1","type":"Keep","n":1}""", tenant: _tenant);
+
+        var response = await _client.Send(HttpMethod.Delete, $"{Api.Entities}?type=Junk&q=n>=10", tenant: _tenant);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var left = JsonNode.Parse(await (await _client.Send(HttpMethod.Get, $"{Api.Entities}?local=true&limit=100", tenant: _tenant)).Content.ReadAsStringAsync())!.AsArray();
+        left.Select(e => e!["id"]!.GetValue<string>()).Should().BeEquivalentTo(
+            Enumerable.Range(0, 10).Select(i => $"urn:ngsi-ld:Junk:{i}").Append("urn:ngsi-ld:Keep:1"));
+    }
+
+    [Fact]
+    public async Task Purge_without_a_filter_is_refused()
+    {
+        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Keep:2","type":"Keep"}""", tenant: _tenant);
+        var response = await _client.Send(HttpMethod.Delete, Api.Entities, tenant: _tenant);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+}
