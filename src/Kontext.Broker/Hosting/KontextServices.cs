@@ -1,3 +1,4 @@
+using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
@@ -24,6 +25,7 @@ public static class KontextServices
         services.AddSingleton<ContextProcessor>();
         services.AddHttpClient(RemoteContextLoader.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 5 });
+        builder.Services.AddAdapters(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // the broker caps bodies itself, with a ProblemDetails answer
         return builder;
     }
@@ -61,6 +63,7 @@ public static class KontextServices
         app.MapTypesAndAttributes();
         app.MapBatch();
         app.MapContexts();
+        app.MapAdapters();
         return app;
     }
 }
