@@ -8,6 +8,9 @@ RUN dotnet publish src/Kontext.Broker/Kontext.Broker.csproj -c Release -o /app -
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
+# Smart-data-models schemas, their @contexts and the device mappings used by the vendor adapters.
+COPY schemas/ ./schemas/
+COPY mappings/ ./mappings/
 RUN mkdir -p /data && chown -R app:app /data
 USER app
 ENV ASPNETCORE_URLS=http://0.0.0.0:1026 \

@@ -1,3 +1,4 @@
+using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
@@ -35,6 +36,7 @@ public static class KontextServices
         services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
+        builder.Services.AddAdapters(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // the broker caps bodies itself, with a ProblemDetails answer
         return builder;
     }
@@ -74,6 +76,7 @@ public static class KontextServices
         app.MapContexts();
         app.MapSubscriptions();
         app.MapTemporal();
+        app.MapAdapters();
         return app;
     }
 }

@@ -74,7 +74,8 @@ public sealed class SubscriptionApiTests(SubscriptionFixture fixture) : IClassFi
     {
         var response = await _client.Send(HttpMethod.Post, Subscriptions, body, tenant: _tenant);
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
-        (await _client.Send(HttpMethod.Post, Subscriptions, body, tenant: _tenant)).Content.ReadAsStringAsync().Result.Should().Contain(reason);
+        var again = await _client.Send(HttpMethod.Post, Subscriptions, body, tenant: _tenant);
+        (await again.Content.ReadAsStringAsync()).Should().Contain(reason);
     }
 
     [Fact]

@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using Kontext.Broker.Hosting;
+using Kontext.Ngsi.Errors;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Adapters;
+
+/// <summary>
+/// Operator endpoints (X-Admin-Key when Kontext:Adapters:AdminApiKey is set; tenant from NGSILD-Tenant):
+/// GET /adapters/deadletters[?status=pending|replayed&amp;limit=n], GET|DELETE /adapters/deadletters/{id},
+/// POST /adapters/deadletters/{id}/replay, POST /adapters/deadletters/replay (every pending one),
+/// GET /adapters/validation, PUT|DELETE /adapters/validation/{type} {"mode": "off|warn|enforce"},
+/// GET /adapters/mappings, POST /adapters/mappings/reload, GET /adapters/contexts/{subject}.jsonld.
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder adapters)
+    {
+        var admin = adapters.MapGroup("").AddEndpointFilter(async (context, next) =>
+        {
+            var key = context.HttpContext.RequestServices.GetRequiredService<IOptions<AdapterOptions>>().Value.AdminApiKey;
+            if (!string.IsNullOrEmpty(key) && !SourceGuard.Matches(context.HttpContext.Request.Headers["X-Admin-Key"].ToString(), key))
+                throw SourceGuard.Unauthorized("Missing or wrong X-Admin-Key");
+            return await next(context);
+        });
+
+        admin.MapGet("deadletters", async (HttpContext http, IAdapterStore store) =>
+        {
+            var status = http.Request.Query["status"].ToString() is { Length: > 0 } s ? s : null;
+            var limit = int.TryParse(http.Request.Query["limit"], out var l) && l is > 0 and <= 1000 ? l : 100;
+            var letters = await store.ListDeadLettersAsync(Tenant(http), status, limit, http.RequestAborted);
+            return Results.Json(letters.Select(Describe));
+        });
+        admin.MapGet("deadletters/{id}", async (HttpContext http, string id, IAdapterStore store) =>
+            Results.Json(Describe(await Find(store, http, id))));
+        admin.MapDelete("deadletters/{id}", async (HttpContext http, string id, IAdapterStore store) =>
+        {
+            await Find(store, http, id);
+            await store.DeleteDeadLetterAsync(id, http.RequestAborted);
+            return Results.NoContent();
+        });
+        admin.MapPost("deadletters/{id}/replay", async (HttpContext http, string id, IAdapterStore store, AdapterIngest ingest) =>
+        {
+            var letter = await Find(store, http, id);
+            var (_, result) = await ingest.ReplayAsync(letter, http.RequestAborted);
+            await IngestHttp.WriteAsync(http, result);
+        });
+        admin.MapPost("deadletters/replay", async (HttpContext http, IAdapterStore store, AdapterIngest ingest) =>
+        {
+            var pending = await store.ListDeadLettersAsync(Tenant(http), "pending", 1000, http.RequestAborted);
+            var outcomes = new JsonArray();
+            foreach (var letter in pending.Reverse())
+            {
+                var (_, result) = await ingest.ReplayAsync(letter, http.RequestAborted);
+                var item = IngestHttp.Describe(result);
+                item["deadLetter"] = letter.Id;
+                outcomes.Add(item);
+            }
+            return Results.Json(outcomes);
+        });
+
+        admin.MapGet("validation", async (HttpContext http, IAdapterStore store, SchemaRegistry schemas, IOptions<AdapterOptions> options) =>
+        {
+            var modes = await store.ListValidationModesAsync(Tenant(http), http.RequestAborted);
+            return Results.Json(new
+            {
+                @default = options.Value.DefaultValidation.ToLowerInvariant(),
+                types = modes.ToDictionary(m => m.Key, m => m.Value.ToString().ToLowerInvariant()),
+                schemas = schemas.Types.Order(),
+            });
+        });
+        admin.MapPut("validation/{type}", async (HttpContext http, string type, IAdapterStore store) =>
+        {
+            var body = await http.Request.ReadFromJsonAsync<JsonObject>(http.RequestAborted);
+            var text = body?["mode"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : null;
+            if (text is null || !Enum.TryParse<ValidationMode>(text, ignoreCase: true, out var mode) || int.TryParse(text, out _))
+                throw NgsiException.BadRequestData("The body must be {\"mode\": \"off\" | \"warn\" | \"enforce\"}");
+            await store.SetValidationModeAsync(Tenant(http), type, mode, http.RequestAborted);
+            return Results.NoContent();
+        });
+        admin.MapDelete("validation/{type}", async (HttpContext http, string type, IAdapterStore store) =>
+        {
+            await store.SetValidationModeAsync(Tenant(http), type, null, http.RequestAborted);
+            return Results.NoContent();
+        });
+
+        admin.MapGet("mappings", (MappingCatalog catalog) => Results.Json(new
+        {
+            directory = catalog.Directory,
+            mappings = catalog.Mappings.Select(m => new
+            {
+                name = m.Name,
+                file = Path.GetFileName(m.Definition.File),
+                models = m.Definition.Match.Models,
+                deviceProfiles = m.Definition.Match.DeviceProfiles,
+                types = m.Definition.Entities.Select(e => e.Type),
+            }),
+            errors = catalog.Errors,
+        }));
+        admin.MapPost("mappings/reload", (MappingCatalog catalog) =>
+        {
+            var errors = catalog.Reload();
+            return Results.Json(new { loaded = catalog.Mappings.Count, errors });
+        });
+
+        adapters.MapGet("contexts/{subject}.jsonld", (string subject, AdapterEntityWriter writer) =>
+            writer.ContextDocument(subject) is { } document
+                ? Results.Text(document.ToJsonString(), "application/ld+json")
+                : throw NgsiException.NotFound($"No smart-data-models @context for subject '{subject}'"));
+    }
+
+    private static string? Tenant(HttpContext http) =>
+        http.Request.Headers["NGSILD-Tenant"].ToString() is { Length: > 0 } t ? t.Trim() : null;
+
+    private static async Task<DeadLetter> Find(IAdapterStore store, HttpContext http, string id)
+    {
+        var letter = await store.GetDeadLetterAsync(id, http.RequestAborted);
+        return letter is not null && letter.Tenant == Tenant(http) ? letter : throw NgsiException.NotFound($"No dead letter '{id}'");
+    }
+
+    private static JsonObject Describe(DeadLetter l) => new()
+    {
+        ["id"] = l.Id,
+        ["source"] = l.Source,
+        ["kind"] = l.Kind,
+        ["device"] = l.Device,
+        ["reason"] = l.Reason,
+        ["detail"] = l.Detail,
+        ["status"] = l.Status,
+        ["attempts"] = l.Attempts,
+        ["receivedAt"] = l.ReceivedAt.ToString("O"),
+        ["lastAttemptAt"] = l.LastAttemptAt.ToString("O"),
+        ["payload"] = JsonNode.Parse(l.Payload),
+    };
+}
