@@ -39,14 +39,7 @@ public sealed class AdapterEntityWriter(IEntityStorage storage, ContextProcessor
                     ?? throw new InvalidOperationException($"tenant '{tenant}' could not be created");
         foreach (var entity in parsed)
         {
-            await store.WriteAsync(entity.Id, current =>
-            {
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                var copy = entity.Clone();
-                if (current is null) return EntityWrite<bool>.Upsert(operations.Create(copy), operations.Changes, true);
-                operations.Append(current, copy, noOverwrite: false);
-                return EntityWrite<bool>.Upsert(current, operations.Changes, false);
-            }, cancellationToken);
+            await store.WriteAsync(entity.Id, current => EntityUpsert.Decide(current, entity, update: true), cancellationToken);
         }
     }
 

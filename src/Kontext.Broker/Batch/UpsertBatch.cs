@@ -23,18 +23,7 @@ internal static class UpsertBatch
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            var created = await store!.WriteAsync(item.Id!, current =>
-            {
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                var entity = item.Value!.Clone();
-                if (current is null) return EntityWrite<bool>.Upsert(operations.Create(entity), operations.Changes, true);
-                if (update)
-                {
-                    operations.Append(current, entity, noOverwrite: false);
-                    return EntityWrite<bool>.Upsert(current, operations.Changes, false);
-                }
-                return EntityWrite<bool>.Upsert(operations.Replace(current, entity), operations.Changes, false);
-            }, batch.Aborted);
+            var created = await store!.WriteAsync(item.Id!, current => EntityUpsert.Decide(current, item.Value!, update), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, created ? BatchItemStatus.Created : BatchItemStatus.Changed, null);
         });
         await BatchResponse.WriteUpsertAsync(batch, results);
