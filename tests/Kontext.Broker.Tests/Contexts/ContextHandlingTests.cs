@@ -233,6 +233,23 @@ public sealed class ContextHandlingTests : IAsyncLifetime
         (await _client.GetEntityAsync(id))["https://example.org/wheels"]!["value"]!.GetValue<int>().Should().Be(4);
     }
 
+    [Fact]
+    public async Task Inline_context_is_hosted_and_named_in_the_Link_header_of_a_json_answer()
+    {
+        var id = Api.NewId("Car");
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"Car","wheels":4,"@context":{"wheels":"https://example.org/wheels"}}""", "application/ld+json");
+        var query = $$$$"""{"type":"Query","entities":[{"id":"{{{{id}}}}"}],"@context":{"wheels":"https://example.org/wheels"}}""";
+
+        var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/query", query, "application/ld+json", accept: "application/json");
+
+        var entities = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+        entities[0]!["wheels"]!["value"]!.GetValue<int>().Should().Be(4);
+        var hosted = response.ContextLink();
+        hosted.Should().Contain("/ngsi-ld/v1/jsonldContexts/");
+        var served = await _client.GetAsync(new Uri(hosted!).PathAndQuery);
+        (await served.JsonAsync())["@context"]!["wheels"]!.GetValue<string>().Should().Be("https://example.org/wheels");
+    }
+
     [Theory]
     [InlineData("ngsi-ld-core-context-v1.8.jsonld")]
     [InlineData("ngsi-ld-core-context-v1.9.jsonld")]
