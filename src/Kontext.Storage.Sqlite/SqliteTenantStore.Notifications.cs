@@ -9,6 +9,7 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>Subscriptions, cursors and the outbox, written through the same single writer as entities.</summary>
 internal sealed partial class SqliteTenantStore
 {
+    private const long ConsumedChangesKept = 10_000;
     private const string SubscriptionColumns = "id, doc, created_at, modified_at, times_sent, times_failed, last_notification, last_success, last_failure";
 
     public async Task<IReadOnlyList<StoredSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken)
@@ -76,10 +77,10 @@ internal sealed partial class SqliteTenantStore
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>
         _writer.Enqueue(connection =>
         {
-            using var insert = SqliteDatabase.Command(connection, """
+            var insert = SqliteDatabase.Cached(connection, """
                 INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
                 """, ("$sub", ""), ("$endpoint", ""), ("$request", ""), ("$at", ""));
-            using var notified = SqliteDatabase.Command(connection, "UPDATE subscriptions SET last_notification = $at WHERE id = $sub", ("$sub", ""), ("$at", ""));
+            var notified = SqliteDatabase.Cached(connection, "UPDATE subscriptions SET last_notification = $at WHERE id = $sub", ("$sub", ""), ("$at", ""));
             foreach (var message in messages)
             {
                 var at = Validate.Format(message.CreatedAt);
@@ -94,10 +95,13 @@ internal sealed partial class SqliteTenantStore
             }
             if (cursorName is not null)
             {
-                using var cursor = SqliteDatabase.Command(connection, """
+                SqliteDatabase.Cached(connection, """
                     INSERT INTO cursors(name, position) VALUES($name, $position) ON CONFLICT(name) DO UPDATE SET position = excluded.position
-                    """, ("$name", cursorName), ("$position", cursorPosition));
-                cursor.ExecuteNonQuery();
+                    """, ("$name", cursorName), ("$position", cursorPosition)).ExecuteNonQuery();
+                // The change log is a queue, not the history (attribute_instances is): keep a tail of consumed entries for
+                // diagnosis and drop the rest, or it would grow by a full entity document per write forever.
+                SqliteDatabase.Cached(connection, "DELETE FROM change_log WHERE seq <= $position - $keep",
+                    ("$position", cursorPosition), ("$keep", ConsumedChangesKept)).ExecuteNonQuery();
             }
             return true;
         }, cancellationToken);
