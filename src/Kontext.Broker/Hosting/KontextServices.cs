@@ -9,6 +9,7 @@ using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Storage;
+using Kontext.Storage.Mongo;
 using Kontext.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -44,7 +45,9 @@ public static class KontextServices
     private static IEntityStorage CreateStorage(StorageOptions options) => options.Provider.ToLowerInvariant() switch
     {
         "sqlite" => new SqliteStorage(options.DataDirectory),
-        _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite)"),
+        "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
+            ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider")),
+        _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite, mongo)"),
     };
 
     public static WebApplication UseKontext(this WebApplication app)

@@ -39,7 +39,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         }, default);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Written_entity_reads_back_equal()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -53,7 +53,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         JsonNode.DeepEquals(back.Attributes.Values.Single()[0]["value"], entity.Attributes.Values.Single()[0]["value"]).Should().BeTrue();
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Unknown_named_tenant_is_absent_until_created_and_the_default_always_exists()
     {
         (await Storage.GetTenantAsync("nobody", false, default)).Should().BeNull();
@@ -61,7 +61,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         (await Storage.GetTenantAsync("nobody", true, default)).Should().NotBeNull();
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Tenants_are_isolated()
     {
         var a = (await Storage.GetTenantAsync("a", true, default))!;
@@ -72,7 +72,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         (await b.GetEntityAsync("urn:ngsi-ld:T:1", default)).Should().BeNull();
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_throwing_decision_writes_nothing_and_others_in_the_same_group_commit()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -86,7 +86,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         for (var i = 0; i < 20; i++) (await store.GetEntityAsync($"urn:ngsi-ld:T:ok{i}", default)).Should().NotBeNull();
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Read_modify_write_is_serialized_per_entity()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -103,7 +103,7 @@ public abstract class StorageContractTests : IAsyncLifetime
         after!.Attributes.Values.Single()[0]["value"]!.GetValue<int>().Should().Be(50);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Delete_removes_the_entity_and_logs_the_change()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -118,7 +118,7 @@ public abstract class StorageContractTests : IAsyncLifetime
             .Should().Equal(AttributeChangeKind.Created, AttributeChangeKind.Deleted);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Context_documents_are_kept()
     {
         await Storage.Contexts.PutAsync("https://example.org/c.jsonld", """{"@context":{}}""", default);

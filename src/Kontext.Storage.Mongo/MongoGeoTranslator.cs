@@ -1,0 +1,68 @@
+using Kontext.Ngsi.Query;
+using MongoDB.Bson;
+
+namespace Kontext.Storage.Mongo;
+
+/// <summary>
+/// geoQ (clause 4.10) → a necessary MongoDB condition on geo.&lt;geoproperty&gt; (2dsphere). MongoDB measures on the sphere
+/// with geodesic edges while the evaluator (NetTopologySuite) relates lon/lat planar geometries, so no relation is pushed
+/// down verbatim; each becomes a superset the evaluator then narrows:
+/// <list type="bullet">
+/// <item>near: $nearSphere around the point with $maxDistance widened and $minDistance narrowed by 1% + 10 m (MongoDB's
+/// distance to the nearest point of a line or polygon and the evaluator's local projection differ by less);</item>
+/// <item>within, equals: $geoWithin the query geometry's bounding box, widened by 0.001° and densified every 0.1°
+/// so its geodesic edges enclose the planar box;</item>
+/// <item>intersects, contains, overlaps: $geoIntersects the same box (each of these implies planar intersection);</item>
+/// <item>disjoint, and boxes that span the antimeridian or reach the poles: the GeoProperty must have a geometry.</item>
+/// </list>
+/// Entities whose geometry S2 cannot index (geoUnindexed) always pass to the evaluator, except for near ($nearSphere
+/// cannot sit in an $or); the README lists that limit.
+/// </summary>
+public static class MongoGeoTranslator
+{
+    private const double Margin = 0.001;      // degrees added around the box
+    private const double Step = 0.1;          // degrees between densified vertices
+
+    public static BsonDocument Translate(GeoQuery geo)
+    {
+        var key = MongoKeys.Encode(geo.GeoProperty);
+        var field = MongoEntityDocument.Geo + "." + key;
+        var unindexed = new BsonDocument(MongoEntityDocument.GeoUnindexed, key);
+        if (geo.Relation == GeoRelation.Near)
+        {
+            var point = geo.Geometry.Coordinate;
+            var near = new BsonDocument("$geometry", new BsonDocument { { "type", "Point" }, { "coordinates", new BsonArray { point.X, point.Y } } });
+            if (geo.MaxDistance is { } max) near.Add("$maxDistance", max * 1.01 + 10);
+            if (geo.MinDistance is { } min && min * 0.99 - 10 > 0) near.Add("$minDistance", min * 0.99 - 10);
+            return new BsonDocument(field, new BsonDocument("$nearSphere", near));
+        }
+        var box = geo.Relation == GeoRelation.Disjoint ? null : Box(geo);
+        if (box is null)
+            return MongoQueryTranslator.Or([new BsonDocument(field, new BsonDocument("$exists", true)), unindexed]);
+        var op = geo.Relation is GeoRelation.Within or GeoRelation.Equals ? "$geoWithin" : "$geoIntersects";
+        return MongoQueryTranslator.Or([new BsonDocument(field, new BsonDocument(op, new BsonDocument("$geometry", box))), unindexed]);
+    }
+
+    /// <summary>The widened, densified bounding box as a GeoJSON Polygon; null when it would wrap or touch a pole.</summary>
+    internal static BsonDocument? Box(GeoQuery geo)
+    {
+        var e = geo.Geometry.EnvelopeInternal;
+        double minX = e.MinX - Margin, maxX = e.MaxX + Margin, minY = e.MinY - Margin, maxY = e.MaxY + Margin;
+        if (minX < -180 || maxX > 180 || minY < -85 || maxY > 85 || maxX - minX >= 180) return null;
+        var ring = new BsonArray();
+        void Edge(double x0, double y0, double x1, double y1)
+        {
+            var steps = Math.Max(1, (int)Math.Ceiling(Math.Max(Math.Abs(x1 - x0), Math.Abs(y1 - y0)) / Step));
+            for (var i = 0; i < steps; i++)
+                ring.Add(new BsonArray { Round(x0 + (x1 - x0) * i / steps), Round(y0 + (y1 - y0) * i / steps) });
+        }
+        Edge(minX, minY, maxX, minY);
+        Edge(maxX, minY, maxX, maxY);
+        Edge(maxX, maxY, minX, maxY);
+        Edge(minX, maxY, minX, minY);
+        ring.Add(ring[0]);
+        return new BsonDocument { { "type", "Polygon" }, { "coordinates", new BsonArray { ring } } };
+    }
+
+    private static double Round(double d) => Math.Round(d, 9, MidpointRounding.AwayFromZero);
+}

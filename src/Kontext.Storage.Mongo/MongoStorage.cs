@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Kontext.Ngsi.Storage;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Kontext.Storage.Mongo;
+
+/// <summary>
+/// The production store (D8): one MongoDB database per tenant (D6). The default tenant's database (the prefix,
+/// "kontext") also holds the tenant registry and the cached @context documents. Several Kontext processes may share
+/// the databases: writes are optimistic and transactional, the outbox is claimed with leases.
+/// </summary>
+public sealed class MongoStorage : IEntityStorage
+{
+    private readonly MongoClient _client;
+    private readonly string _prefix;
+    private readonly MongoStoreOptions _options;
+    private readonly ConcurrentDictionary<string, Lazy<Task<MongoTenantStore>>> _tenants = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<bool>> _transactions;
+    private readonly IMongoCollection<BsonDocument> _registry;
+
+    public MongoStorage(string connectionString, MongoStoreOptions? options = null)
+    {
+        var url = MongoUrl.Create(connectionString);
+        _client = new MongoClient(url);
+        _options = options ?? new MongoStoreOptions();
+        _prefix = url.DatabaseName ?? "kontext";
+        var system = _client.GetDatabase(_prefix);
+        _registry = system.GetCollection<BsonDocument>("tenants");
+        Contexts = new MongoContextDocumentStore(system.GetCollection<BsonDocument>("contexts"));
+        _transactions = new(DetectTransactionsAsync);
+    }
+
+    public IContextDocumentStore Contexts { get; }
+
+    public event Action<string?>? Committed;
+
+    /// <summary>Transactions need a replica set or a sharded cluster; a standalone server gets the write-ahead ordering instead.</summary>
+    private async Task<bool> DetectTransactionsAsync()
+    {
+        if (_options.Transactions is { } forced) return forced;
+        var hello = await _client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1));
+        return hello.Contains("setName") || (hello.TryGetValue("msg", out var msg) && msg == "isdbgrid");
+    }
+
+    public async ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
+    {
+        var key = tenant ?? "";
+        if (!_tenants.ContainsKey(key) && tenant is not null)
+        {
+            var registered = await _registry.Find(new BsonDocument("_id", tenant)).AnyAsync(cancellationToken);
+            if (!registered && !create) return null;
+            if (!registered)
+                await _registry.UpdateOneAsync(new BsonDocument("_id", tenant),
+                    new BsonDocument("$setOnInsert", new BsonDocument("database", DatabaseName(_prefix, tenant))),
+                    new UpdateOptions { IsUpsert = true }, cancellationToken);
+        }
+        var lazy = _tenants.GetOrAdd(key, _ => new Lazy<Task<MongoTenantStore>>(() => OpenAsync(tenant)));
+        try { return await lazy.Value; }
+        catch { _tenants.TryRemove(key, out _); throw; }
+    }
+
+    private async Task<MongoTenantStore> OpenAsync(string? tenant)
+    {
+        var database = _client.GetDatabase(tenant is null ? _prefix : DatabaseName(_prefix, tenant));
+        var store = new MongoTenantStore(tenant, _client, database, await _transactions.Value, _options, t => Committed?.Invoke(t));
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    public async Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken)
+    {
+        var names = await _registry.Find(FilterDefinition<BsonDocument>.Empty).Project(new BsonDocument("_id", 1)).ToListAsync(cancellationToken);
+        return [null, .. names.Select(n => (string?)n["_id"].AsString)];
+    }
+
+    /// <summary>
+    /// A valid database name: lower-case letters, digits and '-' kept, anything else as _xx hex bytes (MongoDB database
+    /// names are case-insensitive and forbid /\. "$ and spaces); names longer than MongoDB's 63 bytes become a hash.
+    /// The registry maps names back, so the encoding never needs reversing.
+    /// </summary>
+    public static string DatabaseName(string prefix, string tenant)
+    {
+        var name = new StringBuilder(prefix).Append("-t-");
+        foreach (var b in Encoding.UTF8.GetBytes(tenant))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') name.Append(c);
+            else name.Append('_').Append(b.ToString("x2"));
+        }
+        if (name.Length <= 63) return name.ToString();
+        return prefix + "-h-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tenant)))[..32];
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Tuning of the Mongo store; defaults suit a replica set of a few Kontext processes.</summary>
+public sealed record MongoStoreOptions
+{
+    /// <summary>How long a claimed outbox message stays with its dispatcher before another process may take it over.</summary>
+    public TimeSpan OutboxLease { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long the change-log reader waits at a sequence gap (a standalone write still in flight) before passing it.</summary>
+    public TimeSpan ChangeGapTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Null: use transactions when the deployment supports them (replica set, sharded cluster).</summary>
+    public bool? Transactions { get; init; }
+
+    /// <summary>Names this process in outbox leases.</summary>
+    public string InstanceId { get; init; } = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];
+}
+
+internal sealed class MongoContextDocumentStore(IMongoCollection<BsonDocument> collection) : IContextDocumentStore
+{
+    public async Task<string?> GetAsync(string url, CancellationToken cancellationToken)
+    {
+        var doc = await collection.Find(new BsonDocument("_id", url)).FirstOrDefaultAsync(cancellationToken);
+        return doc?["document"].AsString;
+    }
+
+    public Task PutAsync(string url, string document, CancellationToken cancellationToken) =>
+        collection.ReplaceOneAsync(new BsonDocument("_id", url),
+            new BsonDocument { { "_id", url }, { "document", document }, { "storedAt", DateTime.UtcNow } },
+            new ReplaceOptions { IsUpsert = true }, cancellationToken);
+}

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Kontext.Storage.Mongo;
+
+/// <summary>
+/// Subscriptions, the matcher cursor and the leased outbox. Several processes may run the matcher over the same change log:
+/// the cursor moves by compare-and-set from the position this process read, in the transaction that appends the
+/// notifications, so a batch another process already matched is dropped instead of being notified twice.
+/// </summary>
+internal sealed partial class MongoTenantStore
+{
+    private readonly ConcurrentDictionary<string, long> _cursorsRead = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlyList<StoredSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken)
+    {
+        var docs = await _subscriptions.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument { { "createdAt", 1 }, { "_id", 1 } }).ToListAsync(cancellationToken);
+        return docs.Select(Subscription).ToList();
+    }
+
+    public async Task<StoredSubscription?> GetSubscriptionAsync(string id, CancellationToken cancellationToken)
+    {
+        var doc = await _subscriptions.Find(Id(id)).FirstOrDefaultAsync(cancellationToken);
+        return doc is null ? null : Subscription(doc);
+    }
+
+    private static StoredSubscription Subscription(BsonDocument d) => new(
+        d["_id"].AsString, d["doc"].AsString,
+        new SubscriptionStatus(d.GetValue("timesSent", 0).ToInt64(), d.GetValue("timesFailed", 0).ToInt64(),
+            Time(d, "lastNotification"), Time(d, "lastSuccess"), Time(d, "lastFailure")),
+        new DateTimeOffset(d["createdAt"].ToUniversalTime()), new DateTimeOffset(d["modifiedAt"].ToUniversalTime()));
+
+    private static DateTimeOffset? Time(BsonDocument d, string name) =>
+        d.TryGetValue(name, out var v) && !v.IsBsonNull ? new DateTimeOffset(v.ToUniversalTime()) : null;
+
+    public async Task<T> WriteSubscriptionAsync<T>(string id, Func<StoredSubscription?, SubscriptionWrite<T>> decide, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var doc = await _subscriptions.Find(Id(id)).FirstOrDefaultAsync(cancellationToken);
+            var write = decide(doc is null ? null : Subscription(doc));
+            if (!write.Write) return write.Result;
+            var now = DateTime.UtcNow;
+            try
+            {
+                if (write.Document is null)
+                {
+                    if (doc is not null && (await _subscriptions.DeleteOneAsync(Versioned(doc), cancellationToken)).DeletedCount == 0) throw new VersionConflictException();
+                    await _outbox.DeleteManyAsync(new BsonDocument("sub", id), cancellationToken);
+                }
+                else if (doc is null)
+                {
+                    await _subscriptions.InsertOneAsync(new BsonDocument
+                    {
+                        { "_id", id }, { "v", 1L }, { "doc", write.Document }, { "createdAt", now }, { "modifiedAt", now }, { "timesSent", 0L }, { "timesFailed", 0L },
+                    }, cancellationToken: cancellationToken);
+                }
+                else
+                {
+                    var update = new BsonDocument { { "$set", new BsonDocument { { "doc", write.Document }, { "modifiedAt", now } } }, { "$inc", new BsonDocument("v", 1L) } };
+                    if ((await _subscriptions.UpdateOneAsync(Versioned(doc), update, cancellationToken: cancellationToken)).MatchedCount == 0)
+                        throw new VersionConflictException();
+                }
+                return write.Result;
+            }
+            catch (Exception e) when (IsConflict(e) && attempt < MaxAttempts) { }
+        }
+    }
+
+    public async Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken)
+    {
+        var doc = await _cursors.Find(Id(name)).FirstOrDefaultAsync(cancellationToken);
+        var position = doc?["position"].ToInt64() ?? 0;
+        _cursorsRead[name] = position;
+        return position;
+    }
+
+    public async Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        var last = messages.Count == 0 ? 0 : await NextSequenceAsync(null, cancellationToken, "outbox", messages.Count);
+        var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime)).ToList();
+        var expected = cursorName is null ? 0 : _cursorsRead.GetValueOrDefault(cursorName);
+
+        async Task<bool> Apply(IClientSessionHandle? s, CancellationToken ct)
+        {
+            if (cursorName is not null && !await MoveCursorAsync(s, cursorName, expected, cursorPosition, ct)) return false;
+            if (docs.Count == 0) return true;
+            if (s is null) await _outbox.InsertManyAsync(docs, cancellationToken: ct);
+            else await _outbox.InsertManyAsync(s, docs, cancellationToken: ct);
+            foreach (var group in messages.GroupBy(m => m.SubscriptionId))
+            {
+                var set = new BsonDocument("$max", new BsonDocument("lastNotification", group.Max(m => m.CreatedAt).UtcDateTime));
+                if (s is null) await _subscriptions.UpdateOneAsync(Id(group.Key), set, cancellationToken: ct);
+                else await _subscriptions.UpdateOneAsync(s, Id(group.Key), set, cancellationToken: ct);
+            }
+            return true;
+        }
+
+        if (_transactions)
+        {
+            using var session = await _client.StartSessionAsync(cancellationToken: cancellationToken);
+            await session.WithTransactionAsync(Apply, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            // Standalone: one process (README); messages before the cursor, so a crash repeats notifications, never drops them.
+            if (docs.Count > 0) await _outbox.InsertManyAsync(docs, cancellationToken: cancellationToken);
+            if (!await Apply(null, cancellationToken) && docs.Count > 0)
+                await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(docs.Select(d => d["_id"])))), cancellationToken);
+        }
+        if (cursorName is not null) _cursorsRead[cursorName] = cursorPosition;
+    }
+
+    /// <summary>Compare-and-set; false when another process moved the cursor since this one read it.</summary>
+    private async Task<bool> MoveCursorAsync(IClientSessionHandle? s, string name, long expected, long position, CancellationToken ct)
+    {
+        var filter = new BsonDocument { { "_id", name }, { "position", expected } };
+        var update = new BsonDocument("$set", new BsonDocument("position", position));
+        var options = new UpdateOptions { IsUpsert = expected == 0 };
+        try
+        {
+            var result = s is null ? await _cursors.UpdateOneAsync(filter, update, options, ct) : await _cursors.UpdateOneAsync(s, filter, update, options, ct);
+            return result.MatchedCount > 0 || result.UpsertedId is not null;
+        }
+        catch (MongoWriteException e) when (e.WriteError.Category == ServerErrorCategory.DuplicateKey) { return false; }
+    }
+
+    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var at = now.UtcDateTime;
+        var candidates = await _outbox.Find(MongoOutbox.Claimable(at)).Sort(new BsonDocument("_id", 1)).Limit(max)
+            .Project(new BsonDocument("_id", 1)).ToListAsync(cancellationToken);
+        if (candidates.Count == 0) return [];
+        var token = Guid.NewGuid().ToString("N");
+        await _outbox.UpdateManyAsync(MongoOutbox.ClaimFilter(candidates.Select(c => c["_id"].ToInt64()), at),
+            MongoOutbox.Claim(_options.InstanceId, token, at + _options.OutboxLease), cancellationToken: cancellationToken);
+        var claimed = await _outbox.Find(new BsonDocument("leaseToken", token)).Sort(new BsonDocument("_id", 1)).ToListAsync(cancellationToken);
+        return claimed.Select(d => new OutboxMessage(d["_id"].ToInt64(), d["sub"].AsString, d["endpoint"].AsString, d["request"].AsString,
+            d["attempts"].ToInt32(), new DateTimeOffset(d["createdAt"].ToUniversalTime()))).ToList();
+    }
+
+    public async Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    {
+        var time = at.UtcDateTime;
+        if (outcome == DeliveryOutcome.Retry)
+            await _outbox.UpdateOneAsync(new BsonDocument { { "_id", sequence }, { "leaseOwner", _options.InstanceId } },
+                MongoOutbox.Reschedule((retryAt ?? at).UtcDateTime), cancellationToken: cancellationToken);
+        else
+            await _outbox.DeleteOneAsync(new BsonDocument("_id", sequence), cancellationToken);
+        var status = outcome == DeliveryOutcome.Delivered
+            ? new BsonDocument { { "$inc", new BsonDocument("timesSent", 1L) }, { "$set", new BsonDocument("lastSuccess", time) } }
+            : new BsonDocument { { "$inc", new BsonDocument { { "timesSent", 1L }, { "timesFailed", 1L } } }, { "$set", new BsonDocument("lastFailure", time) } };
+        await _subscriptions.UpdateOneAsync(Id(subscriptionId), status, cancellationToken: cancellationToken);
+    }
+}

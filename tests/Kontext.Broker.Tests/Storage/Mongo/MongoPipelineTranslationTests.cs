@@ -1,0 +1,138 @@
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Mongo;
+using MongoDB.Bson;
+
+namespace Kontext.Broker.Tests.Storage.Mongo;
+
+/// <summary>geoQ filters, temporal and statistics pipelines and the outbox lease protocol, rendered as BSON (no server).</summary>
+public sealed class MongoPipelineTranslationTests
+{
+    private const string Location = "geo.https://uri%2Eetsi%2Eorg/ngsi-ld/location";
+
+    private static MongoQuery Geo(string georel, string geometry, string coordinates) =>
+        MongoQueryTranslator.Translate(new EntityPageRequest(
+            EntityQuery.Parse(new EntityQueryParameters(GeoRel: georel, Geometry: geometry, Coordinates: coordinates), ContextProcessor.Core), 0, 20, false));
+
+    private static void Same(BsonValue actual, string expectedJson) => actual.ToJson().Should().Be(BsonDocument.Parse(expectedJson).ToJson());
+
+    [Fact]
+    public void Near_is_a_top_level_nearSphere_with_widened_max_and_narrowed_min_distance()
+    {
+        var query = Geo("near;maxDistance==1000;minDistance==100", "Point", "[-3.7,40.4]");
+        Same(query.Filter, $$"""{ "{{Location}}": { "$nearSphere": { "$geometry": { "type": "Point", "coordinates": [-3.7, 40.4] }, "$maxDistance": 1020.0, "$minDistance": 89.0 } } }""");
+        query.IsExact.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Near_stays_top_level_beside_other_conditions()
+    {
+        var query = MongoQueryTranslator.Translate(new EntityPageRequest(EntityQuery.Parse(
+            new EntityQueryParameters(Type: "A", GeoRel: "near;maxDistance==10", Geometry: "Point", Coordinates: "[1,2]"), ContextProcessor.Core), 0, 20, false));
+        query.Filter.Names.Should().Equal(Location, "$and");
+    }
+
+    [Fact]
+    public void Within_is_geoWithin_a_widened_densified_box_or_an_unindexable_geometry()
+    {
+        var query = Geo("within", "Polygon", "[[[0,0],[0.05,0],[0.05,0.05],[0,0.05],[0,0]]]");
+        Same(query.Filter, $$"""
+            { "$or": [
+              { "{{Location}}": { "$geoWithin": { "$geometry": { "type": "Polygon", "coordinates": [[
+                [-0.001, -0.001], [0.051, -0.001], [0.051, 0.051], [-0.001, 0.051], [-0.001, -0.001] ]] } } } },
+              { "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" } ] }
+            """);
+        query.IsExact.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Box_edges_are_densified_every_tenth_of_a_degree()
+    {
+        var query = Geo("intersects", "LineString", "[[0,0],[0.5,0]]");
+        var ring = query.Filter["$or"][0][Location]["$geoIntersects"]["$geometry"]["coordinates"][0].AsBsonArray;
+        ring.Count.Should().Be(6 + 1 + 6 + 1 + 1, "two 0.502° edges in 6 steps, two 0.002° edges in 1, and the closing position");
+    }
+
+    [Theory]
+    [InlineData("intersects", "$geoIntersects")]
+    [InlineData("contains", "$geoIntersects")]
+    [InlineData("overlaps", "$geoIntersects")]
+    [InlineData("equals", "$geoWithin")]
+    public void Topological_relations_use_the_box_with_the_operator_they_imply(string georel, string op)
+    {
+        var query = Geo(georel, "Point", "[10,20]");
+        query.Filter["$or"][0][Location].AsBsonDocument.Names.Should().Equal(op);
+    }
+
+    [Fact]
+    public void Disjoint_needs_only_a_geometry() =>
+        Same(Geo("disjoint", "Point", "[10,20]").Filter,
+            $$"""{ "$or": [ { "{{Location}}": { "$exists": true } }, { "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" } ] }""");
+
+    [Fact]
+    public void Temporal_window_with_lastN_is_a_topN_per_entity_and_attribute()
+    {
+        var request = new TemporalReadRequest(["urn:ngsi-ld:E:1"], new HashSet<string> { "https://x/a" }, TemporalTimeProperty.ObservedAt,
+            new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), true, new DateTimeOffset(2024, 2, 1, 0, 0, 0, TimeSpan.Zero), 3, Newest: true);
+        Same(new BsonDocument("p", new BsonArray(MongoTemporalPipelines.ReadInstances(request))), """
+            { "p": [
+              { "$match": { "meta.e": { "$in": ["urn:ngsi-ld:E:1"] }, "meta.a": { "$in": ["https://x/a"] },
+                            "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-02-01T00:00:00Z" } },
+                            "kind": { "$ne": "Deleted" } } },
+              { "$group": { "_id": { "e": "$meta.e", "a": "$meta.a" },
+                            "items": { "$topN": { "n": 3, "sortBy": { "obs": -1, "seq": -1, "n": -1 }, "output": "$$ROOT" } } } },
+              { "$unwind": "$items" },
+              { "$replaceRoot": { "newRoot": "$items" } },
+              { "$sort": { "meta.e": 1, "meta.a": 1, "obs": 1, "seq": 1, "n": 1 } } ] }
+            """);
+    }
+
+    [Fact]
+    public void Temporal_deletedAt_reads_deletion_markers_by_modification_time()
+    {
+        var request = new TemporalReadRequest(["urn:ngsi-ld:E:1"], null, TemporalTimeProperty.DeletedAt, null, false, null, 10, false);
+        Same(MongoTemporalPipelines.ReadInstances(request)[0],
+            """{ "$match": { "meta.e": { "$in": ["urn:ngsi-ld:E:1"] }, "mod": { "$ne": null }, "kind": "Deleted" } }""");
+    }
+
+    [Fact]
+    public void History_purge_of_one_dataset()
+    {
+        Same(MongoTemporalPipelines.Purge("urn:e", new HistoryPurge("https://x/a", "urn:d")), """{ "meta.e": "urn:e", "meta.a": "https://x/a", "ds": "urn:d" }""");
+        Same(MongoTemporalPipelines.Purge("urn:e", new HistoryPurge("https://x/a")), """{ "meta.e": "urn:e", "meta.a": "https://x/a", "ds": null }""");
+        Same(MongoTemporalPipelines.Purge("urn:e", HistoryPurge.WholeEntity), """{ "meta.e": "urn:e" }""");
+    }
+
+    [Fact]
+    public void Type_statistics_pipeline()
+    {
+        Same(new BsonDocument("p", new BsonArray(MongoStatisticsPipelines.Types(standalone: false))), """
+            { "p": [ { "$unwind": "$type" }, { "$group": { "_id": "$type", "n": { "$sum": 1 } } }, { "$sort": { "_id": 1 } } ] }
+            """);
+        MongoStatisticsPipelines.Types(standalone: true)[0].ToJson().Should().Contain("pending.op");
+    }
+
+    [Fact]
+    public void Outbox_claim_takes_only_due_messages_whose_lease_is_free_or_expired()
+    {
+        var now = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Same(MongoOutbox.ClaimFilter([3, 4], now), """
+            { "_id": { "$in": [3, 4] }, "due": { "$lte": { "$date": "2024-01-01T00:00:00Z" } }, "leaseUntil": { "$lt": { "$date": "2024-01-01T00:00:00Z" } } }
+            """);
+        Same(MongoOutbox.Claim("kontext-a", "t1", now.AddMinutes(2)),
+            """{ "$set": { "leaseOwner": "kontext-a", "leaseToken": "t1", "leaseUntil": { "$date": "2024-01-01T00:02:00Z" } } }""");
+        Same(MongoOutbox.Reschedule(now), """
+            { "$inc": { "attempts": 1 }, "$set": { "due": { "$date": "2024-01-01T00:00:00Z" }, "leaseOwner": null, "leaseToken": null, "leaseUntil": { "$date": "1970-01-01T00:00:00Z" } } }
+            """);
+    }
+
+    [Fact]
+    public void Tenant_database_names_are_valid_and_distinct_by_case()
+    {
+        MongoStorage.DatabaseName("kontext", "city").Should().Be("kontext-t-city");
+        MongoStorage.DatabaseName("kontext", "City").Should().Be("kontext-t-_43ity");
+        MongoStorage.DatabaseName("kontext", "a.b/c").Should().Be("kontext-t-a_2eb_2fc");
+        MongoStorage.DatabaseName("kontext", new string('x', 80)).Should().StartWith("kontext-h-").And.HaveLength(42);
+    }
+}
