@@ -17,6 +17,9 @@ public sealed class NotificationOptions
     /// <summary>A notification that could not be delivered for this long is dropped and counted as failed.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>How long a process trusts its in-memory copy of the subscriptions (other instances may change them).</summary>
+    public TimeSpan SubscriptionRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Fallback polling of the change log and outbox (writes in this process wake the notifier at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

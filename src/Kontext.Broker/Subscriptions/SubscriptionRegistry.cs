@@ -28,13 +28,25 @@ internal static class SubscriptionDocument
     }
 }
 
-/// <summary>Parsed subscriptions per tenant, kept in memory and reloaded after any subscription write.</summary>
-internal sealed class SubscriptionRegistry(ContextProcessor processor, IOptions<KontextOptions> options, ILogger<SubscriptionRegistry> logger)
+/// <summary>
+/// Parsed subscriptions per tenant, kept in memory: reloaded after any subscription write in this process, and at
+/// least every <see cref="Notifications.NotificationOptions.SubscriptionRefresh"/> so that several broker instances
+/// over one database see each other's subscriptions.
+/// </summary>
+internal sealed class SubscriptionRegistry(
+    ContextProcessor processor, IOptions<KontextOptions> options, IOptions<Notifications.NotificationOptions> notificationOptions, ILogger<SubscriptionRegistry> logger)
 {
-    private readonly ConcurrentDictionary<string, Task<IReadOnlyList<RegisteredSubscription>>> _byTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Task<IReadOnlyList<RegisteredSubscription>> Load, DateTime At)> _byTenant = new(StringComparer.Ordinal);
 
-    public Task<IReadOnlyList<RegisteredSubscription>> GetAsync(ITenantStore store, CancellationToken cancellationToken) =>
-        _byTenant.GetOrAdd(store.Name ?? "", _ => LoadAllAsync(store, cancellationToken));
+    public Task<IReadOnlyList<RegisteredSubscription>> GetAsync(ITenantStore store, CancellationToken cancellationToken)
+    {
+        var key = store.Name ?? "";
+        var now = DateTime.UtcNow;
+        if (_byTenant.TryGetValue(key, out var cached) && now - cached.At < notificationOptions.Value.SubscriptionRefresh) return cached.Load;
+        var load = LoadAllAsync(store, cancellationToken);
+        _byTenant[key] = (load, now);
+        return load;
+    }
 
     public void Invalidate(string? tenant) => _byTenant.TryRemove(tenant ?? "", out _);
 
