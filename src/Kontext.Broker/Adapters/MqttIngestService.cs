@@ -45,7 +45,16 @@ public sealed class MqttIngestService(IOptions<AdapterOptions> options, AdapterI
                     await client.ConnectAsync(clientOptions, stoppingToken);
                     var subscribe = factory.CreateSubscribeOptionsBuilder();
                     foreach (var topic in settings.Topics) subscribe = subscribe.WithTopicFilter(topic);
-                    await client.SubscribeAsync(subscribe.Build(), stoppingToken);
+                    var subscribed = await client.SubscribeAsync(subscribe.Build(), stoppingToken);
+                    // A refused filter (e.g. the credentials have no rights on that application) comes back in SUBACK, not as an exception.
+                    var refused = subscribed.Items.Where(i => (int)i.ResultCode >= 0x80).ToList();
+                    foreach (var item in refused)
+                        logger.LogWarning("MQTT ingest: {Host}:{Port} refused the subscription to {Topic} ({Code})", settings.Host, settings.Port, item.TopicFilter.Topic, item.ResultCode);
+                    if (refused.Count > 0 && refused.Count == subscribed.Items.Count)
+                    {
+                        try { await client.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken); } catch (Exception ex) when (ex is not OperationCanceledException) { }
+                        throw new InvalidOperationException("every topic subscription was refused");
+                    }
                     logger.LogInformation("MQTT ingest connected to {Host}:{Port}, topics {Topics}", settings.Host, settings.Port, string.Join(", ", settings.Topics));
                     delay = TimeSpan.FromSeconds(1);
                 }
@@ -57,7 +66,7 @@ public sealed class MqttIngestService(IOptions<AdapterOptions> options, AdapterI
             }
             catch (Exception ex)
             {
-                logger.LogWarning("MQTT ingest: {Host}:{Port} not reachable ({Error}); retrying in {Delay}", settings.Host, settings.Port, ex.Message, delay);
+                logger.LogWarning("MQTT ingest: connecting to {Host}:{Port} failed ({Error}); retrying in {Delay}", settings.Host, settings.Port, ex.Message, delay);
                 try { await Task.Delay(delay, stoppingToken); } catch (OperationCanceledException) { break; }
                 delay = TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2));
             }
