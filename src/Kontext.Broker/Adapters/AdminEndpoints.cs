@@ -130,6 +130,13 @@ internal static class AdminEndpoints
         ["attempts"] = l.Attempts,
         ["receivedAt"] = l.ReceivedAt.ToString("O"),
         ["lastAttemptAt"] = l.LastAttemptAt.ToString("O"),
-        ["payload"] = JsonNode.Parse(l.Payload),
+        ["payload"] = PayloadNode(l.Payload),
     };
+
+    /// <summary>The stored payload as JSON, or as a string when it never was JSON (a malformed message kept for inspection).</summary>
+    private static JsonNode? PayloadNode(string payload)
+    {
+        try { return JsonNode.Parse(payload); }
+        catch (System.Text.Json.JsonException) { return JsonValue.Create(payload); }
+    }
 }

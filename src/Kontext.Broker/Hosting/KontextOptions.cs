@@ -96,7 +96,11 @@ public sealed class MqttIngestOptions
     public int Port { get; set; } = 1883;
     public string? Username { get; set; }
     public string? Password { get; set; }
-    public string ClientId { get; set; } = "kontext-adapters";
+    /// <summary>
+    /// MQTT client id. Unique per process by default: two broker instances with one fixed id would keep disconnecting
+    /// each other (both then receive every uplink; duplicates are dropped by the frame-counter check).
+    /// </summary>
+    public string ClientId { get; set; } = $"kontext-adapters-{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>Topic filters, e.g. v3/+/devices/+/up (TTS) or application/+/device/+/event/up (ChirpStack).</summary>
     public List<string> Topics { get; set; } = [];

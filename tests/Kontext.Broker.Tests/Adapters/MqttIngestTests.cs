@@ -108,6 +108,24 @@ public sealed class MqttIngestTests
     }
 
     [Fact]
+    public async Task Malformed_message_on_an_uplink_topic_is_kept_as_a_dead_letter()
+    {
+        await using var h = await MqttIngestHarness.StartAsync();
+
+        await h.PublishAsync(TtsTopic, "{ this is not json");
+
+        IReadOnlyList<JsonObject> letters = [];
+        for (var i = 0; i < 100 && letters.Count == 0; i++)
+        {
+            letters = await h.DeadLettersAsync();
+            if (letters.Count == 0) await Task.Delay(100);
+        }
+        var letter = letters.Should().ContainSingle().Subject;
+        letter["reason"]!.GetValue<string>().Should().Be("malformed");
+        letter["payload"]!.GetValue<string>().Should().Be("{ this is not json");
+    }
+
+    [Fact]
     public async Task Ingest_reconnects_when_the_MQTT_server_restarts()
     {
         await using var h = await MqttIngestHarness.StartAsync();
