@@ -60,10 +60,19 @@ internal sealed class NotificationDispatcher(
 
     private async Task WorkAsync(ITenantStore store, ChannelReader<OutboxMessage> queue)
     {
+        // A queue sees its messages in outbox order. An outbox read that overlapped a delivery can hand back a message
+        // this worker already delivered; anything at or below the last handled sequence is such a stale copy.
+        var lastHandled = 0L;
         try
         {
             await foreach (var message in queue.ReadAllAsync(_stopping))
             {
+                if (message.Sequence <= lastHandled)
+                {
+                    _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
+                    continue;
+                }
+                lastHandled = message.Sequence;
                 try
                 {
                     await DeliverWithBackoffAsync(store, message);
