@@ -31,7 +31,7 @@ internal sealed class BrokerProcess : IDisposable
     /// <summary>Highest resident set size seen by the 200 ms sampler (bytes).</summary>
     public long SampledPeakRssBytes => Interlocked.Read(ref _peakRssBytes);
 
-    public static async Task<BrokerProcess> StartAsync(string brokerDll, string dataDirectory, string logPath, CancellationToken cancellationToken)
+    public static async Task<BrokerProcess> StartAsync(string brokerDll, string dataDirectory, string logPath, CancellationToken cancellationToken, params string[] extraArgs)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -50,7 +50,7 @@ internal sealed class BrokerProcess : IDisposable
                      "--Kontext:Limits:MaxRequestBodyBytes=16777216",
                      "--Kontext:Limits:MaxBatchSize=1000",
                      "--Logging:LogLevel:Default=Warning",
-                 })
+                 }.Concat(extraArgs))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";

@@ -15,6 +15,11 @@ internal sealed class Latencies
         lock (_samples) _samples.Add(ms);
     }
 
+    public void AddMilliseconds(double ms)
+    {
+        lock (_samples) _samples.Add(ms);
+    }
+
     public double Percentile(double p)
     {
         double[] sorted;

@@ -20,6 +20,19 @@ internal sealed record BenchOptions
     public bool Keep { get; init; }
     public bool SkipDirect { get; init; }
 
+    /// <summary>Phase groups to run: entities (the 100k load/query part), notifications, temporal; empty = all.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
+    public int NotifyUpdates { get; init; } = 1_000;
+    public int FanoutSubscriptions { get; init; } = 100;
+    public int FanoutWrites { get; init; } = 100;
+    public int Sensors { get; init; } = 100;
+    public int TemporalClients { get; init; } = 2;
+    public int TemporalRequests { get; init; } = 50;
+
+    public static readonly string[] Groups = ["entities", "notifications", "temporal"];
+
+    public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
+
     public static string Metadata(string key) =>
         typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value ?? "";
 
@@ -44,12 +57,27 @@ internal sealed record BenchOptions
                 "--out" => options with { Output = Path.GetFullPath(Next()) },
                 "--keep" => options with { Keep = true },
                 "--skip-direct" => options with { SkipDirect = true },
+                "--only" => options with { Only = ParseGroups(Next()) },
+                "--notify-updates" => options with { NotifyUpdates = Int() },
+                "--fanout-subscriptions" => options with { FanoutSubscriptions = Int() },
+                "--fanout-writes" => options with { FanoutWrites = Int() },
+                "--sensors" => options with { Sensors = Int() },
+                "--temporal-clients" => options with { TemporalClients = Int() },
+                "--temporal-requests" => options with { TemporalRequests = Int() },
                 "-h" or "--help" => throw new HelpRequested(),
                 var other => throw new ArgumentException($"Unknown option {other}"),
             };
         }
         if (options.BatchSize > 1000) throw new ArgumentException("--batch-size is capped by the broker's MaxBatchSize (1000)");
         return options;
+    }
+
+    private static HashSet<string> ParseGroups(string value)
+    {
+        var groups = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(g => g.ToLowerInvariant()).ToHashSet();
+        foreach (var group in groups)
+            if (!Groups.Contains(group)) throw new ArgumentException($"--only: unknown group '{group}' (one or more of {string.Join(", ", Groups)}, comma-separated)");
+        return groups;
     }
 
     public const string Usage = """
@@ -64,6 +92,15 @@ internal sealed record BenchOptions
             --broker PATH         Kontext.Broker.dll to start (default: the Release build next to this project)
             --out PATH            results file (default bench/RESULTS.md)
             --skip-direct         no in-process baseline;  --keep  keep the temp directory
+            --only G[,G]          run only these phase groups: entities, notifications, temporal (default: all);
+                                  each group replaces only its own section of the results file
+          notifications (issue 4):
+            --notify-updates N    sequential PATCHes for the notification latency (default 1000)
+            --fanout-subscriptions N / --fanout-writes N   fan-out: subscriptions on one type × entity creates (default 100 × 100)
+          temporal (issue 5):
+            --sensors N           sensors with one year of 15-minute readings each (default 100 = 3.5 M instances)
+            --temporal-clients N  concurrent seeding clients (default 2)
+            --temporal-requests N measured requests per temporal query (default 50)
         """;
 }
 

@@ -49,11 +49,31 @@ void StopBroker()
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => StopBroker(); // SIGTERM: never leave the broker behind
 var total = Stopwatch.StartNew();
+string? currentLog = null;
+var allHealthy = true;
+async Task<BrokerProcess> StartBrokerAsync(string name, params string[] extraArgs)
+{
+    currentLog = Path.Combine(temp, name + ".log");
+    var process = await BrokerProcess.StartAsync(brokerDll, Path.Combine(temp, name + "-data"), currentLog, cancellation.Token, extraArgs);
+    lock (brokerLock) broker = process;
+    return process;
+}
+SocketsHttpHandler Handler() => new()
+{
+    UseProxy = false, // 127.0.0.1 only, never through a proxy
+    MaxConnectionsPerServer = 16,
+    ConnectTimeout = TimeSpan.FromSeconds(5),
+    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+    AutomaticDecompression = System.Net.DecompressionMethods.None,
+};
 
 try
 {
-    Console.WriteLine($"Kontext.Bench: {options.Entities:N0} entities, broker {brokerDll}");
+    Console.WriteLine($"Kontext.Bench: groups {(options.Only.Count == 0 ? "all" : string.Join(",", options.Only))}, broker {brokerDll}");
     Console.WriteLine($"Temp directory {temp}");
+  if (options.Runs("entities"))
+  {
+    Console.WriteLine($"== entities: {options.Entities:N0}");
 
     // Data, generated once and deterministically, before anything is timed.
     var generator = new EntityGenerator(seed: 20250101);
@@ -65,21 +85,13 @@ try
 
     // ---- HTTP: the real broker in its own process ----
     var startClock = Stopwatch.StartNew();
-    var brokerData = Path.Combine(temp, "broker-data");
-    var started = await BrokerProcess.StartAsync(brokerDll, brokerData, Path.Combine(temp, "broker.log"), cancellation.Token);
-    lock (brokerLock) broker = started;
+    var brokerData = Path.Combine(temp, "entities-data");
+    var started = await StartBrokerAsync("entities");
     var startup = startClock.Elapsed;
     var idleRssKb = started.ReadStatusKb("VmRSS");
     Console.WriteLine($"Broker pid {started.ProcessId} on {started.BaseAddress} (ready in {startup.TotalSeconds:F1} s), idle RSS {idleRssKb / 1024.0:F0} MB");
 
-    using var handler = new SocketsHttpHandler
-    {
-        UseProxy = false, // 127.0.0.1 only, never through a proxy
-        MaxConnectionsPerServer = 16,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-        AutomaticDecompression = System.Net.DecompressionMethods.None,
-    };
+    using var handler = Handler();
     using var client = new HttpClient(handler) { BaseAddress = started.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
     var http = new HttpPhases(client, options, batches, entities);
 
@@ -152,20 +164,39 @@ try
     var report = Report(options, rows, typeQ.Example, geo.Example, brokerAlive);
     Console.WriteLine();
     Console.WriteLine(report);
-    Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-    await File.WriteAllTextAsync(output, report);
+    ResultsFile.WriteSection(output, "entities", report);
     Console.WriteLine($"Written to {output}");
 
     var healthy = brokerAlive && upsert.Failed == 0 && upsert.Created == options.Entities && retrieve.Errors == 0
                   && typeQ.Errors + typeQ.Wrong + geo.Errors + geo.Wrong == 0 && pagination.Pass && (direct is null || direct.Failed == 0);
-    return healthy ? 0 : 1;
+    allHealthy &= healthy;
+  }
+
+    if (options.Runs("notifications"))
+    {
+        var (section, healthy) = await NotificationSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);
+        Console.WriteLine(section);
+        ResultsFile.WriteSection(output, "notifications", section);
+        Console.WriteLine($"Written to {output}");
+        allHealthy &= healthy;
+    }
+
+    if (options.Runs("temporal"))
+    {
+        var (section, healthy) = await TemporalSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);
+        Console.WriteLine(section);
+        ResultsFile.WriteSection(output, "temporal", section);
+        Console.WriteLine($"Written to {output}");
+        allHealthy &= healthy;
+    }
+    return allHealthy ? 0 : 1;
 }
 catch (Exception ex)
 {
     Console.Error.WriteLine(cancellation.IsCancellationRequested ? $"Aborted (timeout {options.Timeout} or Ctrl+C): {ex.Message}" : $"FAILED: {ex}");
-    var log = Path.Combine(temp, "broker.log");
+    var log = currentLog;
     StopBroker();
-    if (File.Exists(log))
+    if (log is not null && File.Exists(log))
     {
         Console.Error.WriteLine("--- last lines of the broker log ---");
         foreach (var line in File.ReadLines(log).TakeLast(40)) Console.Error.WriteLine(line);
@@ -189,35 +220,18 @@ static long DirectorySize(string path) =>
 
 static string Report(BenchOptions options, List<(string Metric, string Value)> rows, string queryExample, string geoExample, bool brokerAlive)
 {
-    var cpu = File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-        : null;
-    string sqliteVersion;
-    using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:"))
-    {
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sqlite_version()";
-        sqliteVersion = (string)command.ExecuteScalar()!;
-    }
-    var memoryGb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024;
-
     var sb = new StringBuilder();
-    sb.AppendLine("# Kontext benchmark results");
+    sb.AppendLine($"## Entities: load, queries, memory ({options.Entities:N0} entities)");
     sb.AppendLine();
-    sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --entities {options.Entities}`.");
+    sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only entities --entities {options.Entities}`.");
     sb.AppendLine();
-    sb.AppendLine("| metric | value |");
-    sb.AppendLine("|---|---|");
-    foreach (var (metric, value) in rows) sb.AppendLine($"| {metric.Replace("|", "\\|")} | {value.Replace("|", "\\|")} |");
+    sb.Append(ResultsFile.Table(rows));
     sb.AppendLine();
-    sb.AppendLine("## Machine");
+    sb.AppendLine("### Machine");
     sb.AppendLine();
-    sb.AppendLine($"- Cores: {Environment.ProcessorCount}{(cpu is null ? "" : $" ({cpu})")}, memory available to .NET {memoryGb:F1} GiB");
-    sb.AppendLine($"- OS: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
-    sb.AppendLine($"- .NET: {RuntimeInformation.FrameworkDescription}; SQLite {sqliteVersion} (Microsoft.Data.Sqlite)");
+    sb.Append(ResultsFile.Machine());
     sb.AppendLine();
-    sb.AppendLine("## Set-up");
+    sb.AppendLine("### Set-up");
     sb.AppendLine();
     sb.AppendLine("- The broker is the Release build of `src/Kontext.Broker`, started as a separate process (`dotnet Kontext.Broker.dll --urls http://127.0.0.1:<free port>`) on a fresh data directory,");
     sb.AppendLine("  with `Kontext:Limits:MaxRequestBodyBytes=16777216`; the bench talks to it over HTTP/1.1 on 127.0.0.1 only. Broker and client share the machine's cores.");
