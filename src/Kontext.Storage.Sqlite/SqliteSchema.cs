@@ -112,6 +112,7 @@ internal static class SqliteSchema
             next_attempt_at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox(next_attempt_at, seq);
+        CREATE INDEX IF NOT EXISTS ix_outbox_endpoint ON outbox(endpoint, seq);
         """;
 
     public const string SystemTables = """

@@ -110,8 +110,11 @@ internal sealed partial class SqliteTenantStore
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(connection, """
-            SELECT seq, subscription_id, endpoint, request, attempts, created_at FROM outbox
-            WHERE next_attempt_at <= $now ORDER BY seq LIMIT $max
+            SELECT o.seq, o.subscription_id, o.endpoint, o.request, o.attempts, o.created_at FROM outbox o
+            WHERE o.next_attempt_at <= $now
+              -- keep each endpoint's order: nothing overtakes an earlier message still waiting for its retry time
+              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.seq < o.seq AND p.next_attempt_at > $now)
+            ORDER BY o.seq LIMIT $max
             """, ("$now", Validate.Format(now)), ("$max", max));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var messages = new List<OutboxMessage>();

@@ -60,19 +60,22 @@ internal sealed class NotificationDispatcher(
 
     private async Task WorkAsync(ITenantStore store, ChannelReader<OutboxMessage> queue)
     {
-        // A queue sees its messages in outbox order. An outbox read that overlapped a delivery can hand back a message
-        // this worker already delivered; anything at or below the last handled sequence is such a stale copy.
-        var lastHandled = 0L;
+        // An outbox read that overlapped a delivery can hand back a message this worker already finished (its row was
+        // read before the delete committed): those are remembered for a while and skipped, not sent twice.
+        var finished = new HashSet<long>();
+        var finishedOrder = new Queue<long>();
         try
         {
             await foreach (var message in queue.ReadAllAsync(_stopping))
             {
-                if (message.Sequence <= lastHandled)
+                if (finished.Contains(message.Sequence))
                 {
                     _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
                     continue;
                 }
-                lastHandled = message.Sequence;
+                finished.Add(message.Sequence);
+                finishedOrder.Enqueue(message.Sequence);
+                if (finishedOrder.Count > 100_000) finished.Remove(finishedOrder.Dequeue());
                 try
                 {
                     await DeliverWithBackoffAsync(store, message);
