@@ -125,6 +125,15 @@ internal sealed class MongoContextDocumentStore(IMongoCollection<BsonDocument> c
         return doc?["document"].AsString;
     }
 
+    public async Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken)
+    {
+        var docs = await collection.Find(new BsonDocument()).Sort(new BsonDocument("storedAt", 1)).ToListAsync(cancellationToken);
+        return docs.Select(d => (d["_id"].AsString, new DateTimeOffset(d["storedAt"].ToUniversalTime(), TimeSpan.Zero))).ToList();
+    }
+
+    public async Task<bool> DeleteAsync(string url, CancellationToken cancellationToken) =>
+        (await collection.DeleteOneAsync(new BsonDocument("_id", url), cancellationToken)).DeletedCount > 0;
+
     public Task PutAsync(string url, string document, CancellationToken cancellationToken) =>
         collection.ReplaceOneAsync(new BsonDocument("_id", url),
             new BsonDocument { { "_id", url }, { "document", document }, { "storedAt", DateTime.UtcNow } },

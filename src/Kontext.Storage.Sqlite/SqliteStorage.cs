@@ -106,6 +106,26 @@ internal sealed class SqliteContextDocumentStore : IContextDocumentStore
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    public async Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT url, stored_at FROM context_documents ORDER BY stored_at");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<(string, DateTimeOffset)>();
+        while (await reader.ReadAsync(cancellationToken))
+            list.Add((reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture)));
+        return list;
+    }
+
+    public async Task<bool> DeleteAsync(string url, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "DELETE FROM context_documents WHERE url = $url", ("$url", url));
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
     public async Task PutAsync(string url, string document, CancellationToken cancellationToken)
     {
         await using var connection = new SqliteConnection(_connectionString);

@@ -23,6 +23,12 @@ internal sealed class HostedContexts(IEntityStorage storage)
         return id;
     }
 
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        _documents.TryRemove(id, out _);
+        return await storage.Contexts.DeleteAsync(Prefix + id, cancellationToken);
+    }
+
     public async Task<string?> GetAsync(string id, CancellationToken cancellationToken)
     {
         if (_documents.TryGetValue(id, out var document)) return document;

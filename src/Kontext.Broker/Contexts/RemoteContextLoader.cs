@@ -61,6 +61,13 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
         }
     }
 
+    /// <summary>Drops the cached copy of a URL (memory and store), so the next use fetches it again.</summary>
+    public async Task<bool> ForgetAsync(string url, CancellationToken cancellationToken)
+    {
+        _cache.TryRemove(url, out _);
+        return await _storage.Contexts.DeleteAsync(url, cancellationToken);
+    }
+
     private async Task<JsonNode?> LoadUncachedAsync(string url)
     {
         var hostedId = HostedId(url);

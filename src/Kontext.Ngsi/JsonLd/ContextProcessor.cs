@@ -17,6 +17,9 @@ public sealed class ContextProcessor(IContextDocumentLoader loader)
     private static readonly Lazy<JsonLdContext> CoreOnly = new(() => new JsonLdContext(new(CoreTerms.Value), null, null));
     private readonly ConcurrentDictionary<string, JsonLdContext> _cache = new();
 
+    /// <summary>Forgets every processed context (after a context document was deleted or reloaded).</summary>
+    public void Clear() => _cache.Clear();
+
     /// <summary>The active context when the caller gives none: the core context alone.</summary>
     public static JsonLdContext Core => CoreOnly.Value;
 

@@ -74,4 +74,10 @@ public interface IContextDocumentStore
 {
     Task<string?> GetAsync(string url, CancellationToken cancellationToken);
     Task PutAsync(string url, string document, CancellationToken cancellationToken);
+
+    /// <summary>Every stored key (remote URLs and hosted:{id} keys) with the time it was stored.</summary>
+    Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Removes a stored document; false when there was none.</summary>
+    Task<bool> DeleteAsync(string url, CancellationToken cancellationToken);
 }

@@ -250,6 +250,60 @@ public sealed class ContextHandlingTests : IAsyncLifetime
         (await served.JsonAsync())["@context"]!["wheels"]!.GetValue<string>().Should().Be("https://example.org/wheels");
     }
 
+    [Fact]
+    public async Task Added_context_is_hosted_listed_usable_and_deletable()
+    {
+        var added = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/jsonldContexts", """{"@context":{"seats":"https://example.org/seats"}}""");
+        added.StatusCode.Should().Be(HttpStatusCode.Created);
+        var location = added.Headers.Location!.ToString();
+
+        (await (await _client.GetAsync(location)).JsonAsync())["@context"]!["seats"]!.GetValue<string>().Should().Be("https://example.org/seats");
+        var list = System.Text.Json.Nodes.JsonNode.Parse(await _client.GetStringAsync("/ngsi-ld/v1/jsonldContexts?details=true&kind=Hosted"))!.AsArray();
+        list.Should().Contain(e => location.EndsWith(e!["localId"]!.GetValue<string>()) && e["kind"]!.GetValue<string>() == "Hosted");
+
+        // A client can name the hosted context in a Link header: the broker resolves its own URL without a request.
+        var id = Api.NewId("Bus");
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"Bus","seats":40}""", link: Api.Link("http://localhost" + location));
+        (await _client.GetEntityAsync(id))["https://example.org/seats"]!["value"]!.GetValue<int>().Should().Be(40);
+
+        (await _client.Send(HttpMethod.Delete, location)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await (await _client.Send(HttpMethod.Get, location)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+        await (await _client.Send(HttpMethod.Delete, location)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+    }
+
+    [Fact]
+    public async Task Cached_remote_context_is_listed_and_reloaded_on_request()
+    {
+        var url = _server.Serve("/reload.jsonld", UserContext);
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{Api.NewId()}}}}","type":"Car"}""", link: Api.Link(url));
+        var cached = System.Text.Json.Nodes.JsonNode.Parse(await _client.GetStringAsync("/ngsi-ld/v1/jsonldContexts?kind=Cached"))!.AsArray();
+        cached.Select(u => u!.GetValue<string>()).Should().Contain(url);
+        _server.Hits("/reload.jsonld").Should().Be(1);
+
+        var reloaded = await _client.Send(HttpMethod.Delete, "/ngsi-ld/v1/jsonldContexts/" + Uri.EscapeDataString(url) + "?reload=true");
+
+        reloaded.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        _server.Hits("/reload.jsonld").Should().Be(2);
+    }
+
+    [Theory]
+    [InlineData("ngsi-ld-core-context-v1.8.jsonld", HttpStatusCode.BadRequest, "BadRequestData")]
+    [InlineData("no-such-context", HttpStatusCode.NotFound, "ResourceNotFound")]
+    public async Task Deleting_the_core_or_an_unknown_context_is_refused(string id, HttpStatusCode status, string type)
+    {
+        var response = await _client.Send(HttpMethod.Delete, "/ngsi-ld/v1/jsonldContexts/" + id);
+        await response.ShouldBeProblemAsync(status, type);
+    }
+
+    [Theory]
+    [InlineData("""{"nothing":1}""")]
+    [InlineData("""{"@context":42}""")]
+    public async Task Adding_something_that_is_not_a_context_is_400(string body)
+    {
+        var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/jsonldContexts", body);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
     [Theory]
     [InlineData("ngsi-ld-core-context-v1.8.jsonld")]
     [InlineData("ngsi-ld-core-context-v1.9.jsonld")]
