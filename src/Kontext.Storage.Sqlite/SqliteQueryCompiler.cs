@@ -13,6 +13,9 @@ internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, o
 /// </summary>
 internal sealed class SqliteQueryCompiler
 {
+    /// <summary>The SQL function registered on reader connections that applies <see cref="SafeRegex.IsMatch"/>.</summary>
+    public const string RegexFunction = "kontext_regexp";
+
     private readonly List<(string Name, object Value)> _parameters = [];
     private bool _exact = true;
 
@@ -29,7 +32,8 @@ internal sealed class SqliteQueryCompiler
         var clauses = new List<string>();
         if (query.Selectors is { Count: > 0 } selectors) clauses.Add("(" + string.Join(" OR ", selectors.Select(Selector)) + ")");
         if (query.Ids is { } ids) clauses.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
-        if (query.IdPattern is not null) _exact = false; // regular expressions are evaluated in memory, with a time limit
+        // The regular expression runs inside SQLite through the evaluator's own matcher (same engine, same time limit).
+        if (query.IdPattern is { } pattern) clauses.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
         if (query.Type is { } type) clauses.Add(Type(type));
         if (query.ScopeQ is { } scope) clauses.Add(Scope(scope));
         if (query.Q is { } q && Q(q) is { } qSql) clauses.Add(qSql);
@@ -44,7 +48,7 @@ internal sealed class SqliteQueryCompiler
         var parts = new List<string>();
         if (selector.Type is not null) parts.Add(Type(selector.Type));
         if (selector.Id is not null) parts.Add($"e.id = {Parameter(selector.Id)}");
-        if (selector.IdPattern is not null) _exact = false;
+        if (selector.IdPattern is { } pattern) parts.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
         return parts.Count == 0 ? "1" : "(" + string.Join(" AND ", parts) + ")";
     }
 

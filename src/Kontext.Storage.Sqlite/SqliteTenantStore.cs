@@ -150,6 +150,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         var connection = new SqliteConnection(_readConnectionString);
         await connection.OpenAsync(cancellationToken);
+        connection.CreateFunction<string, string, bool>(SqliteQueryCompiler.RegexFunction,
+            (pattern, value) => Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, value), isDeterministic: true);
         return connection;
     }
 
