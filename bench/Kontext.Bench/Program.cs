@@ -220,19 +220,8 @@ static long DirectorySize(string path) =>
 
 static string Report(BenchOptions options, List<(string Metric, string Value)> rows, string queryExample, string geoExample, bool brokerAlive)
 {
-    var sb = new StringBuilder();
-    sb.AppendLine($"## Entities: load, queries, memory ({options.Entities:N0} entities)");
-    sb.AppendLine();
-    sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only entities --entities {options.Entities}`.");
-    sb.AppendLine();
-    sb.Append(ResultsFile.Table(rows));
-    sb.AppendLine();
-    sb.AppendLine("### Machine");
-    sb.AppendLine();
-    sb.Append(ResultsFile.Machine());
-    sb.AppendLine();
-    sb.AppendLine("### Set-up");
-    sb.AppendLine();
+    var sb = ResultsFile.SectionHead($"## Entities: load, queries, memory ({options.Entities:N0} entities)",
+        $"dotnet run -c Release --project bench/Kontext.Bench -- --only entities --entities {options.Entities}", rows);
     sb.AppendLine("- The broker is the Release build of `src/Kontext.Broker`, started as a separate process (`dotnet Kontext.Broker.dll --urls http://127.0.0.1:<free port>`) on a fresh data directory,");
     sb.AppendLine("  with `Kontext:Limits:MaxRequestBodyBytes=16777216`; the bench talks to it over HTTP/1.1 on 127.0.0.1 only. Broker and client share the machine's cores.");
     sb.AppendLine($"- Data: {options.Entities:N0} entities, round-robin AirQualityObserved / WeatherObserved / ParkingSpot / WasteContainer, three Properties each (numbers with unitCode and observedAt; ParkingSpot has a string `status` and two numbers)");

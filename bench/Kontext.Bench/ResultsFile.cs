@@ -26,6 +26,25 @@ internal static class ResultsFile
         File.WriteAllText(path, text);
     }
 
+    /// <summary>The common head of a results section: title, how it was run, the table, the machine, then the set-up heading.</summary>
+    public static System.Text.StringBuilder SectionHead(string title, string command, IEnumerable<(string Metric, string Value)> rows)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine(title);
+        sb.AppendLine();
+        sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `{command}`.");
+        sb.AppendLine();
+        sb.Append(Table(rows));
+        sb.AppendLine();
+        sb.AppendLine("### Machine");
+        sb.AppendLine();
+        sb.Append(Machine());
+        sb.AppendLine();
+        sb.AppendLine("### Set-up");
+        sb.AppendLine();
+        return sb;
+    }
+
     public static string Table(IEnumerable<(string Metric, string Value)> rows)
     {
         var sb = new StringBuilder();

@@ -47,20 +47,9 @@ internal static class NotificationSection
             ("Notification phases run time", $"{clock.Elapsed.TotalSeconds:F0} s"),
         };
 
-        var sb = new StringBuilder();
-        sb.AppendLine("## Notifications (issue 4)");
-        sb.AppendLine();
-        sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only notifications"
-                      + $"{(options.NotifyUpdates != 1000 ? $" --notify-updates {options.NotifyUpdates}" : "")}{(options.FanoutSubscriptions != 100 ? $" --fanout-subscriptions {options.FanoutSubscriptions}" : "")}{(options.FanoutWrites != 100 ? $" --fanout-writes {options.FanoutWrites}" : "")}`.");
-        sb.AppendLine();
-        sb.Append(ResultsFile.Table(rows));
-        sb.AppendLine();
-        sb.AppendLine("### Machine");
-        sb.AppendLine();
-        sb.Append(ResultsFile.Machine());
-        sb.AppendLine();
-        sb.AppendLine("### Set-up");
-        sb.AppendLine();
+        var sb = ResultsFile.SectionHead("## Notifications (issue 4)",
+            "dotnet run -c Release --project bench/Kontext.Bench -- --only notifications"
+            + $"{(options.NotifyUpdates != 1000 ? $" --notify-updates {options.NotifyUpdates}" : "")}{(options.FanoutSubscriptions != 100 ? $" --fanout-subscriptions {options.FanoutSubscriptions}" : "")}{(options.FanoutWrites != 100 ? $" --fanout-writes {options.FanoutWrites}" : "")}", rows);
         sb.AppendLine("- Broker: Release build, separate process on 127.0.0.1, fresh data directory, default notification settings (PollInterval 1 s; writes wake the matcher at once), SQLite synchronous=FULL.");
         sb.AppendLine("- Receiver: Kestrel (`WebApplication.CreateSlimBuilder`) on 127.0.0.1:0 inside the bench process, answers 204; a notification counts once by its `id`; its arrival is taken when its body is parsed.");
         sb.AppendLine("- Latency: one subscription `entities:[{type:Sensor}]`, format keyValues; 20 warm-up updates, then PATCH `{\"seq\":{\"type\":\"Property\",\"value\":i}}` i = 1…N, one at a time;");
@@ -129,19 +118,8 @@ internal static class TemporalSection
         rows.Add(("Broker database on disk (db + WAL)", $"{dbBytes / 1024.0 / 1024.0:F0} MB ({(seed.Instances == 0 ? 0 : dbBytes / (double)seed.Instances):F0} bytes/instance)"));
         rows.Add(("Temporal phases run time", $"{clock.Elapsed.TotalSeconds:F0} s"));
 
-        var sb = new StringBuilder();
-        sb.AppendLine("## Temporal (issue 5)");
-        sb.AppendLine();
-        sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only temporal{(full ? "" : $" --sensors {options.Sensors}")}`.");
-        sb.AppendLine();
-        sb.Append(ResultsFile.Table(rows));
-        sb.AppendLine();
-        sb.AppendLine("### Machine");
-        sb.AppendLine();
-        sb.Append(ResultsFile.Machine());
-        sb.AppendLine();
-        sb.AppendLine("### Set-up");
-        sb.AppendLine();
+        var sb = ResultsFile.SectionHead("## Temporal (issue 5)",
+            $"dotnet run -c Release --project bench/Kontext.Bench -- --only temporal{(full ? "" : $" --sensors {options.Sensors}")}", rows);
         sb.AppendLine("- Broker: Release build, separate process on 127.0.0.1, fresh data directory, `Kontext:Limits:MaxRequestBodyBytes=16777216`, `Kontext:Temporal:InstanceLimit=1000` (the default).");
         sb.AppendLine("- Data: sensors `urn:ngsi-ld:TemperatureSensor:Snnnn`, one Property `temperature`, a reading every 15 minutes of 2025 (35,040 each, observedAt on the quarter hour),");
         sb.AppendLine("  value = seasonal + daily wave + hashed noise (deterministic, 2 decimals). Seeded sensor by sensor, one `POST /temporal/entities` per sensor-month (201 for the first, 204 after).");

@@ -11,6 +11,7 @@ public sealed class SqliteStorage : IEntityStorage
     private const string DefaultTenantFile = "kontext.db";
     private readonly string _directory;
     private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _named = new(StringComparer.Ordinal);
     private readonly SqliteContextDocumentStore _contexts;
 
     public SqliteStorage(string dataDirectory)
@@ -18,22 +19,20 @@ public sealed class SqliteStorage : IEntityStorage
         _directory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(_directory);
         _contexts = new SqliteContextDocumentStore(Path.Combine(_directory, "system.db"));
+        foreach (var file in Directory.EnumerateFiles(_directory, "tenant-*.db"))
+            _named.TryAdd(TenantName(Path.GetFileNameWithoutExtension(file)["tenant-".Length..]), 0);
     }
 
     public IContextDocumentStore Contexts => _contexts;
 
     public event Action<string?>? Committed;
 
-    public Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken)
-    {
-        var tenants = new List<string?> { null };
-        foreach (var file in Directory.EnumerateFiles(_directory, "tenant-*.db"))
-        {
-            var name = Path.GetFileNameWithoutExtension(file)["tenant-".Length..];
-            tenants.Add(TenantName(name));
-        }
-        return Task.FromResult<IReadOnlyList<string?>>(tenants);
-    }
+    /// <summary>
+    /// The tenants: the files found at start plus those created since. Only this process creates tenant files, so the
+    /// notifier, which asks after every commit, never has to scan the directory.
+    /// </summary>
+    public Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string?>>([null, .. _named.Keys]);
 
     /// <summary>The inverse of <see cref="FileName"/>.</summary>
     internal static string TenantName(string encoded)
@@ -41,7 +40,7 @@ public sealed class SqliteStorage : IEntityStorage
         var bytes = new List<byte>();
         for (var i = 0; i < encoded.Length; i++)
         {
-            if (encoded[i] == '_' && i + 2 < encoded.Length + 0 && i + 2 <= encoded.Length - 1)
+            if (encoded[i] == '_' && i + 2 < encoded.Length)
             {
                 bytes.Add(Convert.ToByte(encoded.Substring(i + 1, 2), 16));
                 i += 2;
@@ -59,7 +58,9 @@ public sealed class SqliteStorage : IEntityStorage
         // The default tenant always exists; a named one exists once something was written to it.
         if (tenant is not null && !create && !File.Exists(path)) return ValueTask.FromResult<ITenantStore?>(null);
         var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t))));
-        return ValueTask.FromResult<ITenantStore?>(store.Value);
+        var opened = store.Value;
+        if (tenant is not null) _named.TryAdd(tenant, 0);
+        return ValueTask.FromResult<ITenantStore?>(opened);
     }
 
     /// <summary>A reversible, file-system-safe name: letters, digits, '-' kept, everything else as _XX hex bytes.</summary>

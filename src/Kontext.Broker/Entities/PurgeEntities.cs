@@ -15,7 +15,7 @@ internal static class PurgeEntities
     {
         var request = await NgsiRequest.ReadAsync(http);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
-        var anyOf = attrs.Count == 0 ? null : attrs.Select(a => Ngsi.Model.EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal);
+        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var store = await request.TenantStoreAsync(forWrite: false);
         while (true)
         {

@@ -34,10 +34,8 @@ internal static class QueryEntities
         var render = QueryParameters.Render(request, attrs);
         var geometry = QueryParameters.GeometryProperty(request);
         var page = Pagination.Read(request);
-        var storage = request.Http.RequestServices.GetRequiredService<IEntityStorage>();
-        var store = await storage.GetTenantAsync(request.Tenant, create: false, request.Http.RequestAborted)
-                    ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{request.Tenant}' does not exist"));
-        var anyOf = attrs.Count == 0 ? null : attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal);
+        var store = await request.TenantStoreAsync(forWrite: false);
+        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var result = await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), request.Http.RequestAborted);
 
         var http = request.Http;

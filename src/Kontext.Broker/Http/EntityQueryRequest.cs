@@ -41,5 +41,9 @@ internal static class EntityQueryRequest
         return (query, attrs);
     }
 
+    /// <summary>The attrs list as the store's "has at least one of these attributes" filter (null: no filter).</summary>
+    public static IReadOnlySet<string>? AnyOf(NgsiRequest request, List<string> attrs) =>
+        attrs.Count == 0 ? null : attrs.Select(a => Kontext.Ngsi.Model.EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal);
+
     private static string? Text(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : string.Join(",", values.ToArray());
 }

@@ -36,19 +36,24 @@ internal static class SubscriptionDocument
 internal sealed class SubscriptionRegistry(
     ContextProcessor processor, IOptions<KontextOptions> options, IOptions<Notifications.NotificationOptions> notificationOptions, ILogger<SubscriptionRegistry> logger)
 {
-    private readonly ConcurrentDictionary<string, (Task<IReadOnlyList<RegisteredSubscription>> Load, DateTime At)> _byTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Task<IReadOnlyList<RegisteredSubscription>> Load, DateTime At, long Version)> _byTenant = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
 
     public Task<IReadOnlyList<RegisteredSubscription>> GetAsync(ITenantStore store, CancellationToken cancellationToken)
     {
         var key = store.Name ?? "";
         var now = DateTime.UtcNow;
-        if (_byTenant.TryGetValue(key, out var cached) && now - cached.At < notificationOptions.Value.SubscriptionRefresh) return cached.Load;
+        // The version is read before the load starts: a subscription written after the load read its list bumps the
+        // version, so the stale list is not trusted on the next call (a plain remove could race with storing it).
+        var version = _versions.GetValueOrDefault(key);
+        if (_byTenant.TryGetValue(key, out var cached) && cached.Version == version && now - cached.At < notificationOptions.Value.SubscriptionRefresh)
+            return cached.Load;
         var load = LoadAllAsync(store, cancellationToken);
-        _byTenant[key] = (load, now);
+        _byTenant[key] = (load, now, version);
         return load;
     }
 
-    public void Invalidate(string? tenant) => _byTenant.TryRemove(tenant ?? "", out _);
+    public void Invalidate(string? tenant) => _versions.AddOrUpdate(tenant ?? "", 1, (_, v) => v + 1);
 
     private async Task<IReadOnlyList<RegisteredSubscription>> LoadAllAsync(ITenantStore store, CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ internal static class QueryTemporalEntities
     {
         var page = Pagination.Read(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        var anyOf = attrs.Count == 0 ? null : attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal);
+        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var result = await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), request.Http.RequestAborted);
         var http = request.Http;
         if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);

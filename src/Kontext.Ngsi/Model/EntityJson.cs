@@ -58,18 +58,14 @@ public static class EntityJson
         };
         if (root["attrs"] is JsonObject attrs)
         {
-            foreach (var (name, instances) in attrs.ToList())
+            foreach (var (name, instances) in attrs)
             {
-                attrs.Remove(name);
-                entity.Attributes[name] = instances!.AsArray().Select(i => i!.AsObject()).ToList().Select(Detach).ToList();
+                var array = instances!.AsArray();
+                var list = array.Select(i => i!.AsObject()).ToList();
+                array.Clear(); // detaches the instances, so the entity owns them without copying
+                entity.Attributes[name] = list;
             }
         }
         return entity;
-    }
-
-    private static JsonObject Detach(JsonObject instance)
-    {
-        instance.Parent?.AsArray().Remove(instance);
-        return instance;
     }
 }

@@ -156,7 +156,7 @@ public static class EntityParser
         }
 
         var isCoreGeo = Attr.CoreGeoProperties.Contains(iri);
-        if (node is not JsonObject obj || (!isAttributeBody && mode != ParseMode.Merge && !IsInstanceObject(obj) && !HasAttributeMembers(obj)))
+        if (node is not JsonObject obj || (!isAttributeBody && mode != ParseMode.Merge && !IsInstanceObject(obj)))
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
@@ -207,10 +207,6 @@ public static class EntityParser
         Check(name, iri, result, type, mode);
         return result;
     }
-
-    // An object is an attribute representation when it carries any NGSI-LD attribute member.
-    private static bool HasAttributeMembers(JsonObject obj) =>
-        obj["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type);
 
     private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
     {

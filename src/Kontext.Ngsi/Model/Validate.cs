@@ -8,7 +8,7 @@ namespace Kontext.Ngsi.Model;
 public static partial class Validate
 {
     // clause 4.6.2: characters forbidden in names: < > " ' = ; ( ) and, by their role in the query languages, whitespace and controls.
-    private static readonly SearchValues ForbiddenInName = new("<>\"'=;()");
+    private static readonly System.Buffers.SearchValues<char> ForbiddenInName = System.Buffers.SearchValues.Create("<>\"'=;()");
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>""{}|\\^`]+$", RegexOptions.CultureInvariant)]
     private static partial Regex UriPattern();
@@ -55,8 +55,4 @@ public static partial class Validate
     /// <summary>The broker's one timestamp format: UTC with milliseconds.</summary>
     public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private sealed class SearchValues(string chars)
-    {
-        public bool Contains(char c) => chars.Contains(c);
-    }
 }

@@ -55,7 +55,7 @@ public static class ChangeMatcher
             fired = triggers.Contains(NotificationTrigger.EntityCreated) && (watched is null || change.Created.Any(watched.Contains))
                     || triggers.Contains(NotificationTrigger.AttributeCreated) && Watched(change.Created);
         else
-            fired = triggers.Contains(NotificationTrigger.EntityUpdated) && (watched is null ? change.Created.Count + change.Updated.Count + change.Deleted.Count > 0 : change.Created.Concat(change.Updated).Concat(change.Deleted).Any(watched.Contains))
+            fired = triggers.Contains(NotificationTrigger.EntityUpdated) && Watched(change.Created.Concat(change.Updated).Concat(change.Deleted).ToHashSet())
                     || triggers.Contains(NotificationTrigger.AttributeCreated) && Watched(change.Created)
                     || triggers.Contains(NotificationTrigger.AttributeUpdated) && Watched(change.Updated)
                     || triggers.Contains(NotificationTrigger.AttributeDeleted) && Watched(change.Deleted);

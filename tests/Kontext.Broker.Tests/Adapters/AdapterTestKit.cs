@@ -80,6 +80,19 @@ public sealed class AdapterCollection : ICollectionFixture<AdapterFixture>
 /// <summary>Real device examples from ../shared/data/vendor-payloads, and network-server envelopes around them.</summary>
 public static class VendorPayloads
 {
+    /// <summary>The FloodMonitoring entity the shipped TTS DL-MBX uplink (distance 1234 mm) must produce, whatever the transport.</summary>
+    public static void ShouldBeTheShippedStormwaterReading(System.Text.Json.Nodes.JsonObject flood)
+    {
+        flood["type"]!.GetValue<string>().Should().Be("FloodMonitoring");
+        flood["measuredDistance"]!["value"]!.GetValue<double>().Should().Be(1.234);
+        flood["measuredDistance"]!["unitCode"]!.GetValue<string>().Should().Be("MTR");
+        flood["measuredDistance"]!["observedAt"]!.GetValue<string>().Should().Be("2025-05-20T08:15:02.010Z");
+        flood["referenceLevel"]!["value"]!.GetValue<double>().Should().Be(2.5);
+        flood["currentLevel"]!["value"]!.GetValue<double>().Should().Be(1.266);
+        flood["refDevice"]!["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Device:70B3D57BA0000001");
+        flood["location"]!["value"]!["coordinates"]!.AsArray().Select(c => c!.GetValue<double>()).Should().Equal(16.37208, 48.20849);
+    }
+
     public static string Dir => Path.Combine(RepoPaths.SharedData, "vendor-payloads");
 
     public static string NewEui() => Convert.ToHexString(Guid.NewGuid().ToByteArray()[..8]);

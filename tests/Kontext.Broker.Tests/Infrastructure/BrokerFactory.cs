@@ -41,10 +41,10 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>One broker shared by the tests of a class; tests isolate themselves with unique ids or tenants.</summary>
-public sealed class BrokerFixture : IAsyncLifetime
+/// <summary>One broker shared by the tests of a class (with the given settings); tests isolate themselves with unique ids or tenants.</summary>
+public abstract class BrokerFixtureBase(IDictionary<string, string?>? settings) : IAsyncLifetime
 {
-    public BrokerFactory Factory { get; } = new();
+    public BrokerFactory Factory { get; } = new(settings: settings);
     public HttpClient Client { get; private set; } = null!;
 
     public Task InitializeAsync()
@@ -60,6 +60,9 @@ public sealed class BrokerFixture : IAsyncLifetime
         Factory.DeleteData();
     }
 }
+
+/// <summary>A broker with the default settings.</summary>
+public sealed class BrokerFixture() : BrokerFixtureBase(null);
 
 [CollectionDefinition(Name)]
 public sealed class BrokerCollection : ICollectionFixture<BrokerFixture>

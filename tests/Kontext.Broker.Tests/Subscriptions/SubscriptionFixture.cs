@@ -3,7 +3,7 @@ using Kontext.Broker.Tests.Infrastructure;
 namespace Kontext.Broker.Tests.Subscriptions;
 
 /// <summary>A broker tuned for quick notification tests (fast polling and retries), shared by a test class.</summary>
-public sealed class SubscriptionFixture : IAsyncLifetime
+public sealed class SubscriptionFixture() : BrokerFixtureBase(FastNotifications)
 {
     public static readonly Dictionary<string, string?> FastNotifications = new()
     {
@@ -13,20 +13,4 @@ public sealed class SubscriptionFixture : IAsyncLifetime
         ["Kontext:Notifications:ImmediateRetries"] = "0",
         ["Kontext:Notifications:Timeout"] = "00:00:10",
     };
-
-    public BrokerFactory Factory { get; } = new(settings: FastNotifications);
-    public HttpClient Client { get; private set; } = null!;
-
-    public Task InitializeAsync()
-    {
-        Client = Factory.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Factory.DisposeAsync();
-        Factory.DeleteData();
-    }
 }
