@@ -9,21 +9,24 @@ using MQTTnet.Server;
 namespace Kontext.Broker.Tests.Infrastructure;
 
 /// <summary>
-/// An MQTTnet server on 127.0.0.1 only (no IPv6 listener) with a subscribing test client that records every message
-/// on its topic filter. Optionally requires a user name and password from every client. The server also records
-/// the connections it saw and the QoS of what the broker published.
+/// An MQTTnet server on 127.0.0.1 only (no IPv6 listener) that records, as the server accepts them, every message
+/// published on its topic filter. Recording at the server rather than through a subscribing client matters: a client
+/// that connects the moment the server starts (a retrying notifier) could otherwise publish before the subscriber has
+/// subscribed, and the message would be lost to the test. Optionally requires a user name and password from every
+/// client. The server also records the connections it saw and the QoS of everything published.
 /// </summary>
 public sealed class MqttTestBroker : IAsyncDisposable
 {
     private readonly MqttServer _server;
     private readonly string? _user, _password;
+    private readonly string _topicFilter;
     private readonly ConcurrentQueue<ReceivedMqttMessage> _received = new();
     private readonly SemaphoreSlim _arrived = new(0);
-    private IMqttClient? _subscriber;
 
-    private MqttTestBroker(int port, string? user, string? password)
+    private MqttTestBroker(int port, string topicFilter, string? user, string? password)
     {
         Port = port;
+        _topicFilter = topicFilter;
         _user = user;
         _password = password;
         var options = new MqttServerOptionsBuilder()
@@ -42,7 +45,14 @@ public sealed class MqttTestBroker : IAsyncDisposable
         };
         _server.InterceptingPublishAsync += e =>
         {
-            Published.Enqueue((e.ClientId, e.ApplicationMessage.Topic, e.ApplicationMessage.QualityOfServiceLevel));
+            var message = e.ApplicationMessage;
+            Published.Enqueue((e.ClientId, message.Topic, message.QualityOfServiceLevel));
+            if (MqttTopicFilterComparer.Compare(message.Topic, _topicFilter) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                var payload = JsonNode.Parse(message.ConvertPayloadToString())!.AsObject();
+                _received.Enqueue(new ReceivedMqttMessage(message.Topic, payload, message.QualityOfServiceLevel));
+                _arrived.Release();
+            }
             return Task.CompletedTask;
         };
     }
@@ -56,26 +66,11 @@ public sealed class MqttTestBroker : IAsyncDisposable
     public string Url(string topic, string? user = null, string? password = null) =>
         $"mqtt://{(user is null ? "" : Uri.EscapeDataString(user) + (password is null ? "" : ":" + Uri.EscapeDataString(password)) + "@")}127.0.0.1:{Port}/{topic}";
 
-    /// <summary>Starts the server on <paramref name="port"/> (a free one if null) and subscribes the test client to <paramref name="topicFilter"/>.</summary>
+    /// <summary>Starts the server on <paramref name="port"/> (a free one if null), recording what is published on <paramref name="topicFilter"/>.</summary>
     public static async Task<MqttTestBroker> StartAsync(string topicFilter = "#", int? port = null, string? user = null, string? password = null)
     {
-        var broker = new MqttTestBroker(port ?? NotificationReceiver.FreePort(), user, password);
+        var broker = new MqttTestBroker(port ?? NotificationReceiver.FreePort(), topicFilter, user, password);
         await broker._server.StartAsync();
-        var subscriber = new MqttClientFactory().CreateMqttClient();
-        subscriber.ApplicationMessageReceivedAsync += e =>
-        {
-            var payload = JsonNode.Parse(e.ApplicationMessage.ConvertPayloadToString())!.AsObject();
-            broker._received.Enqueue(new ReceivedMqttMessage(e.ApplicationMessage.Topic, payload, e.ApplicationMessage.QualityOfServiceLevel));
-            broker._arrived.Release();
-            return Task.CompletedTask;
-        };
-        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId("test-subscriber-" + Guid.NewGuid().ToString("N")[..6]).WithCleanSession();
-        if (user is not null) options.WithCredentials(user, password);
-        await subscriber.ConnectAsync(options.Build());
-        await subscriber.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(f => f.WithTopic(topicFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.ExactlyOnce)).Build());
-        broker._subscriber = subscriber;
         return broker;
     }
 
@@ -90,11 +85,6 @@ public sealed class MqttTestBroker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_subscriber is not null)
-        {
-            try { await _subscriber.DisconnectAsync(); } catch (Exception) { }
-            _subscriber.Dispose();
-        }
         await _server.StopAsync();
         _server.Dispose();
     }
