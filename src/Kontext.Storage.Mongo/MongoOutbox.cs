@@ -7,7 +7,10 @@ namespace Kontext.Storage.Mongo;
 /// request, attempts, createdAt, due, leaseOwner, leaseToken, leaseUntil }. A dispatcher claims due messages whose lease is
 /// free or expired by stamping its owner, a fresh token and leaseUntil in one update; the update re-checks the claim
 /// condition per document, so of two processes racing for a message exactly one gets it. A claimed message is invisible
-/// to others until delivered (deleted), rescheduled (lease cleared) or its lease expires (its owner died).
+/// to others until it is delivered (deleted) or its lease expires (its owner died or fell behind). The owner renews the
+/// lease before every attempt, and the renewal only succeeds while the owner is still the owner, so a message taken
+/// over by another process is dropped by the first, never sent by both. A failed attempt keeps the lease until the
+/// retry time plus one lease: the owner retries it itself, in order with the endpoint's later messages.
 /// </summary>
 public static class MongoOutbox
 {
@@ -30,11 +33,17 @@ public static class MongoOutbox
     public static BsonDocument Claim(string owner, string token, DateTime leaseUntil) =>
         new("$set", new BsonDocument { { "leaseOwner", owner }, { "leaseToken", token }, { "leaseUntil", leaseUntil } });
 
-    /// <summary>A failed attempt: count it, schedule the next one, give the lease up.</summary>
-    public static BsonDocument Reschedule(DateTime retryAt) => new()
+    /// <summary>The message, as long as <paramref name="owner"/> holds it.</summary>
+    public static BsonDocument Owned(long sequence, string owner) => new() { { "_id", sequence }, { "leaseOwner", owner } };
+
+    /// <summary>The owner keeps the message for another lease.</summary>
+    public static BsonDocument Renew(DateTime leaseUntil) => new("$set", new BsonDocument("leaseUntil", leaseUntil));
+
+    /// <summary>A failed attempt: count it and schedule the next; the owner keeps the lease over the wait (it retries itself).</summary>
+    public static BsonDocument Reschedule(DateTime retryAt, TimeSpan lease) => new()
     {
         { "$inc", new BsonDocument("attempts", 1) },
-        { "$set", new BsonDocument { { "due", retryAt }, { "leaseOwner", BsonNull.Value }, { "leaseToken", BsonNull.Value }, { "leaseUntil", NoLease } } },
+        { "$set", new BsonDocument { { "due", retryAt }, { "leaseUntil", retryAt + lease } } },
     };
 
     public static BsonDocument Message(long seq, string subscriptionId, string endpoint, string request, DateTime createdAt) => new()

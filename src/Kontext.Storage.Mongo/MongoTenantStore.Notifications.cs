@@ -142,13 +142,17 @@ internal sealed partial class MongoTenantStore
             d["attempts"].ToInt32(), new DateTimeOffset(d["createdAt"].ToUniversalTime()))).ToList();
     }
 
+    public async Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await _outbox.UpdateOneAsync(MongoOutbox.Owned(sequence, _options.InstanceId), MongoOutbox.Renew(now.UtcDateTime + _options.OutboxLease),
+            cancellationToken: cancellationToken)).MatchedCount > 0;
+
     public async Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
         var time = at.UtcDateTime;
         if (outcome == DeliveryOutcome.Retry)
-            await _outbox.UpdateOneAsync(new BsonDocument { { "_id", sequence }, { "leaseOwner", _options.InstanceId } },
-                MongoOutbox.Reschedule((retryAt ?? at).UtcDateTime), cancellationToken: cancellationToken);
-        else
+            await _outbox.UpdateOneAsync(MongoOutbox.Owned(sequence, _options.InstanceId),
+                MongoOutbox.Reschedule((retryAt ?? at).UtcDateTime, _options.OutboxLease), cancellationToken: cancellationToken);
+        else // whoever holds the lease now: a process that took the message over finds it gone and drops it
             await _outbox.DeleteOneAsync(new BsonDocument("_id", sequence), cancellationToken);
         var status = outcome == DeliveryOutcome.Delivered
             ? new BsonDocument { { "$inc", new BsonDocument("timesSent", 1L) }, { "$set", new BsonDocument("lastSuccess", time) } }

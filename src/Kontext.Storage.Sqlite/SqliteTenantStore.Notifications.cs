@@ -126,6 +126,14 @@ internal sealed partial class SqliteTenantStore
         return messages;
     }
 
+    /// <summary>One process owns a SQLite file, so there is no lease: the message only has to be still in the outbox.</summary>
+    public async Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, "SELECT 1 FROM outbox WHERE seq = $seq", ("$seq", sequence));
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
     public Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
         _writer.Enqueue(connection =>
         {

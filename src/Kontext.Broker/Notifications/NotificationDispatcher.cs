@@ -10,7 +10,10 @@ namespace Kontext.Broker.Notifications;
 /// Delivers the outbox (D5). Each endpoint has its own queue and worker, so one slow or unreachable receiver never
 /// delays the others; within a queue, notifications go out in outbox order, and a failing one is retried with
 /// exponential backoff (recorded in the store) before the next, which keeps a subscription's notifications in order.
-/// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped.
+/// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before each
+/// attempt the store confirms the message is still this dispatcher's (see <see cref="INotificationStore.RenewLeaseAsync"/>):
+/// a deleted subscription's pending notifications are dropped, and on a shared store a message another process took
+/// over is not sent twice.
 /// </summary>
 internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal,
@@ -80,6 +83,12 @@ internal sealed class NotificationDispatcher(
                 {
                     await DeliverWithBackoffAsync(store, message);
                 }
+                catch (Exception ex) when (!_stopping.IsCancellationRequested)
+                {
+                    // The store could not record the attempt: the message is still in the outbox and a later read brings it back.
+                    logger.LogError(ex, "Recording notification {Sequence} failed; it stays in the outbox", message.Sequence);
+                    finished.Remove(message.Sequence);
+                }
                 finally
                 {
                     _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
@@ -101,6 +110,12 @@ internal sealed class NotificationDispatcher(
             var delivered = false;
             try
             {
+                if (!await store.RenewLeaseAsync(message.Sequence, DateTimeOffset.UtcNow, _stopping))
+                {
+                    logger.LogInformation("Notification {Sequence} of {Subscription} left this dispatcher (subscription deleted or taken over); not sent",
+                        message.Sequence, message.SubscriptionId);
+                    return;
+                }
                 if (transport is null) throw new InvalidOperationException($"no transport for {endpoint.Scheme}");
                 delivered = await transport.DeliverAsync(endpoint, request, _stopping);
             }

@@ -25,6 +25,14 @@ public interface INotificationStore
     Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Called before each delivery attempt: true when this process may still deliver <paramref name="sequence"/>. False
+    /// when the message left the outbox (its subscription was deleted) or, on a store shared by several processes, when
+    /// another process has taken it over after this one's lease ran out; the caller must then drop it, not send it.
+    /// A store with leases extends this process's lease here.
+    /// </summary>
+    Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Records a delivery attempt and its effect on the subscription's counters: delivered (removed from the outbox),
     /// failed with a retry time (kept, rescheduled) or failed for good (removed).
     /// </summary>

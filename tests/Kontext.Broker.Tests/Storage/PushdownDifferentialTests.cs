@@ -11,21 +11,21 @@ using Kontext.Storage.Sqlite;
 namespace Kontext.Broker.Tests.Storage;
 
 /// <summary>
-/// D3's guarantee, tested by property: for random entities and random queries, what the SQLite store returns
-/// (SQL pushdown plus residual evaluation) equals what the pure evaluator selects from all entities, in order.
+/// D3's guarantee, tested by property: for random entities and random queries, what a store returns (its native
+/// pushdown plus residual evaluation) equals what the pure evaluator selects from all entities, in order. One subclass
+/// per store, like the storage contract: SQLite always, MongoDB when KONTEXT_TEST_MONGO is set.
 /// </summary>
-public sealed class PushdownDifferentialTests : IAsyncLifetime
+public abstract class PushdownDifferentialTests : IAsyncLifetime
 {
     private static readonly string[] Types = ["A", "B", "C"];
     private static readonly string[] Words = ["red", "green", "blue", "Red", "urn:ngsi-ld:X:1"];
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "diff-" + Guid.NewGuid().ToString("N"));
-    private SqliteStorage _storage = null!;
+    private IEntityStorage _storage = null!;
     private ITenantStore _store = null!;
     private readonly List<Entity> _entities = [];
 
     public async Task InitializeAsync()
     {
-        _storage = new SqliteStorage(_directory);
+        _storage = await OpenAsync();
         _store = (await _storage.GetTenantAsync(null, true, default))!;
         var random = new Random(20241126);
         var writes = new List<Task>();
@@ -44,10 +44,13 @@ public sealed class PushdownDifferentialTests : IAsyncLifetime
         }
     }
 
+    protected abstract Task<IEntityStorage> OpenAsync();
+    protected abstract Task CleanUpAsync();
+
     public async Task DisposeAsync()
     {
         await _storage.DisposeAsync();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
+        await CleanUpAsync();
     }
 
     private static JsonObject RandomEntity(Random random, int i)
@@ -92,7 +95,7 @@ public sealed class PushdownDifferentialTests : IAsyncLifetime
             ("disjoint", "Polygon", "[[[-3.7,40.4],[-3.64,40.4],[-3.64,40.46],[-3.7,40.46],[-3.7,40.4]]]")),
         (type, idPattern, q, scope, geo) => new EntityQueryParameters(type, null, idPattern, q, scope, geo.Item1, geo.Item2, geo.Item3, null));
 
-    [Fact]
+    [ContractFact]
     public void Pushdown_results_equal_the_evaluator_on_random_queries()
     {
         Parameters.Sample(parameters =>
@@ -105,7 +108,7 @@ public sealed class PushdownDifferentialTests : IAsyncLifetime
         }, iter: 400, threads: 1);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Paging_through_an_evaluated_query_matches_the_evaluator_page_by_page()
     {
         var query = EntityQuery.Parse(new EntityQueryParameters(Q: "s~=e|n>4"), ContextProcessor.Core);
@@ -115,5 +118,18 @@ public sealed class PushdownDifferentialTests : IAsyncLifetime
             pages.AddRange((await _store.QueryAsync(new EntityPageRequest(query, offset, 23, false), default)).Entities.Select(e => e.Id));
         pages.Should().Equal(expected);
         expected.Count.Should().BeGreaterThan(50, "the query should be selective but not empty");
+    }
+}
+
+public sealed class SqlitePushdownDifferentialTests : PushdownDifferentialTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "diff-" + Guid.NewGuid().ToString("N"));
+
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new SqliteStorage(_directory));
+
+    protected override Task CleanUpAsync()
+    {
+        try { Directory.Delete(_directory, true); } catch (IOException) { }
+        return Task.CompletedTask;
     }
 }

@@ -271,6 +271,28 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Deleting_a_subscription_drops_its_notification_that_is_waiting_for_a_retry()
+    {
+        await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:dropped\",\"entities\":[{\"type\":\"Car\"}]");
+        _receiver.FailWithStatus = 503;
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:dropped","type":"Car","speed":1}""");
+        var failed = 0;
+        for (var i = 0; i < 50 && failed == 0; i++)
+        {
+            await Task.Delay(100);
+            var subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:dropped", tenant: _tenant)).JsonAsync();
+            failed = subscription["notification"]!["timesFailed"]!.GetValue<int>();
+        }
+        failed.Should().BeGreaterThan(0, "the receiver refused the notification, so it is being retried");
+
+        (await _client.Send(HttpMethod.Delete, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:dropped", tenant: _tenant))
+            .StatusCode.Should().Be(HttpStatusCode.NoContent);
+        _receiver.FailWithStatus = 0;
+
+        (await _receiver.SettleAsync()).Should().BeEmpty("a deleted subscription notifies nothing more, not even a retry already under way");
+    }
+
+    [Fact]
     public async Task A_slow_endpoint_does_not_delay_the_others()
     {
         await using var slow = await NotificationReceiver.StartAsync();

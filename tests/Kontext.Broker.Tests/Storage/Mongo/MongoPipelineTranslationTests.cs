@@ -122,9 +122,17 @@ public sealed class MongoPipelineTranslationTests
             """);
         Same(MongoOutbox.Claim("kontext-a", "t1", now.AddMinutes(2)),
             """{ "$set": { "leaseOwner": "kontext-a", "leaseToken": "t1", "leaseUntil": { "$date": "2024-01-01T00:02:00Z" } } }""");
-        Same(MongoOutbox.Reschedule(now), """
-            { "$inc": { "attempts": 1 }, "$set": { "due": { "$date": "2024-01-01T00:00:00Z" }, "leaseOwner": null, "leaseToken": null, "leaseUntil": { "$date": "1970-01-01T00:00:00Z" } } }
+    }
+
+    [Fact]
+    public void A_failed_attempt_keeps_the_lease_over_the_retry_wait_and_renewal_needs_ownership()
+    {
+        var now = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Same(MongoOutbox.Reschedule(now.AddSeconds(30), TimeSpan.FromMinutes(2)), """
+            { "$inc": { "attempts": 1 }, "$set": { "due": { "$date": "2024-01-01T00:00:30Z" }, "leaseUntil": { "$date": "2024-01-01T00:02:30Z" } } }
             """);
+        Same(MongoOutbox.Owned(7, "kontext-a"), """{ "_id": 7, "leaseOwner": "kontext-a" }""");
+        Same(MongoOutbox.Renew(now.AddMinutes(2)), """{ "$set": { "leaseUntil": { "$date": "2024-01-01T00:02:00Z" } } }""");
     }
 
     [Fact]
