@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Temporal;
 using MongoDB.Bson;
 
 namespace Kontext.Storage.Mongo;
@@ -45,6 +49,96 @@ public static class MongoTemporalPipelines
             new BsonDocument("$replaceRoot", new BsonDocument("newRoot", "$items")),
             new BsonDocument("$sort", new BsonDocument { { "meta.e", 1 }, { "meta.a", 1 }, { time, 1 }, { "seq", 1 }, { "n", 1 } }),
         ];
+    }
+
+    /// <summary>
+    /// The aggregation figures per (entity, attribute, datasetId, period) as one pipeline: the window's $match on the
+    /// (entity, attribute, time) index, $setWindowFields for each series' first and last sample and latest attribute
+    /// type, then one $group per period over the sample fields written with each instance (<see cref="SampleFields"/>).
+    /// </summary>
+    public static BsonDocument[] Aggregate(TemporalAggregateRequest request)
+    {
+        var time = TimeField(request.TimeProperty);
+        var match = new BsonDocument("meta.e", new BsonDocument("$in", new BsonArray(request.EntityIds)));
+        if (request.Attributes is { } attributes) match.Add("meta.a", new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
+        var window = new BsonDocument("$ne", BsonNull.Value);
+        if (request.From is { } from) window.Add(request.FromInclusive ? "$gte" : "$gt", from.UtcDateTime);
+        if (request.To is { } to) window.Add("$lt", to.UtcDateTime);
+        match.Add(time, window);
+        match.Add("kind", new BsonDocument("$ne", "Deleted"));
+        var whole = new BsonDocument("documents", new BsonArray { "unbounded", "unbounded" });
+        var periodMs = (long)request.Period.TotalMilliseconds;
+        BsonValue period = periodMs <= 0
+            ? 0
+            : new BsonDocument("$floor", new BsonDocument("$divide", new BsonArray
+            {
+                new BsonDocument("$subtract", new BsonArray { "$" + time, request.From is { } start ? start.UtcDateTime : "$first" }),
+                periodMs,
+            }));
+        return
+        [
+            new BsonDocument("$match", match),
+            new BsonDocument("$setWindowFields", new BsonDocument
+            {
+                { "partitionBy", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" } } },
+                { "sortBy", new BsonDocument { { time, 1 }, { "seq", 1 }, { "n", 1 } } },
+                { "output", new BsonDocument
+                    {
+                        { "first", new BsonDocument { { "$min", "$" + time }, { "window", whole } } },
+                        { "last", new BsonDocument { { "$max", "$" + time }, { "window", whole } } },
+                        { "latestType", new BsonDocument { { "$last", "$t" }, { "window", whole } } },
+                    } },
+            }),
+            new BsonDocument("$group", new BsonDocument
+            {
+                { "_id", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" }, { "k", period } } },
+                { "type", new BsonDocument("$first", "$latestType") },
+                { "first", new BsonDocument("$min", "$first") },
+                { "last", new BsonDocument("$max", "$last") },
+                { "count", new BsonDocument("$sum", 1) },
+                { "distinct", new BsonDocument("$addToSet", "$dk") },
+                { "numbers", new BsonDocument("$sum", new BsonDocument("$cond", new BsonArray { new BsonDocument("$eq", new BsonArray { new BsonDocument("$type", "$num"), "double" }), 1, 0 })) },
+                { "sum", new BsonDocument("$sum", "$num") },
+                { "sumsq", new BsonDocument("$sum", new BsonDocument("$multiply", new BsonArray { "$num", "$num" })) },
+                { "minNum", new BsonDocument("$min", "$num") },
+                { "maxNum", new BsonDocument("$max", "$num") },
+                { "minStr", new BsonDocument("$min", "$str") },
+                { "maxStr", new BsonDocument("$max", "$str") },
+            }),
+            new BsonDocument("$set", new BsonDocument("distinct", new BsonDocument("$size", "$distinct"))),
+            new BsonDocument("$sort", new BsonDocument { { "_id.e", 1 }, { "_id.a", 1 }, { "_id.ds", 1 }, { "_id.k", 1 } }),
+        ];
+    }
+
+    /// <summary>One result document of <see cref="Aggregate"/> as the port's statistics.</summary>
+    public static PeriodStatistics Statistics(BsonDocument d)
+    {
+        var id = d["_id"].AsBsonDocument;
+        double? Real(string name) => d.GetValue(name, BsonNull.Value) is { IsBsonNull: false } v ? v.ToDouble() : null;
+        string? Text(string name) => d.GetValue(name, BsonNull.Value) is { IsBsonNull: false } v ? v.AsString : null;
+        return new PeriodStatistics(id["e"].AsString, id["a"].AsString, id["ds"].IsBsonNull ? null : id["ds"].AsString,
+            d.GetValue("type", BsonNull.Value) is { IsBsonNull: false } type ? type.AsString : Attr.Property, id["k"].ToInt64(),
+            new DateTimeOffset(d["first"].ToUniversalTime()), new DateTimeOffset(d["last"].ToUniversalTime()),
+            new PeriodFigures(d["count"].ToInt64(), d["distinct"].ToInt64(), d["numbers"].ToInt64(), d["sum"].ToDouble(), d["sumsq"].ToDouble(),
+                Real("minNum"), Real("maxNum"), Text("minStr"), Text("maxStr")));
+    }
+
+    /// <summary>
+    /// The sample fields stored with each instance so aggregations run on the server: the attribute type "t", the
+    /// numeric sample "num" (numbers, booleans as 1/0), the text sample "str", and the distinct key "dk" (the number
+    /// itself, so 1 equals 1.0, else the payload's JSON text). Absent fields are simply not samples of that kind.
+    /// </summary>
+    public static IEnumerable<BsonElement> SampleFields(JsonObject? instance)
+    {
+        if (instance is null) yield break;
+        yield return new BsonElement("t", Attr.Type(instance));
+        var payload = Attr.Payload(instance);
+        var number = Aggregation.Number(payload);
+        if (number is { } x) yield return new BsonElement("num", x);
+        if (payload is JsonValue v && v.TryGetValue<string>(out var text)) yield return new BsonElement("str", text);
+        yield return payload is JsonValue n && n.GetValueKind() == JsonValueKind.Number
+            ? new BsonElement("dk", number!.Value)
+            : new BsonElement("dk", "j:" + (payload?.ToJsonString() ?? "null"));
     }
 
     /// <summary>The history rows a purge removes.</summary>

@@ -17,6 +17,15 @@ internal sealed partial class MongoTenantStore
         return docs.Select(d => new TemporalInstance(Record(d), new DateTimeOffset(d[time].ToUniversalTime()))).ToList();
     }
 
+    public async Task<IReadOnlyList<PeriodStatistics>> AggregateAsync(TemporalAggregateRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 }) return [];
+        if (request.TimeProperty is not (TemporalTimeProperty.ObservedAt or TemporalTimeProperty.CreatedAt))
+            throw new ArgumentException("aggregation in the store covers observedAt and createdAt windows", nameof(request));
+        var docs = await _instances.Aggregate<BsonDocument>(MongoTemporalPipelines.Aggregate(request), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        return docs.Select(MongoTemporalPipelines.Statistics).ToList();
+    }
+
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
         var doc = await _deleted.Find(Id(entityId)).FirstOrDefaultAsync(cancellationToken);
@@ -40,11 +49,15 @@ internal sealed partial class MongoTenantStore
     {
         DateTime? observed = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var o) ? o.UtcDateTime : null;
         var filter = new BsonDocument { { "meta.e", entityId }, { "meta.a", attribute }, { "iid", instanceId }, { "kind", new BsonDocument("$ne", "Deleted") } };
-        var update = new BsonDocument("$set", new BsonDocument
+        var set = new BsonDocument
         {
             { "doc", instance.ToJsonString() }, { "obs", observed is { } d ? new BsonDateTime(d) : BsonNull.Value },
             { "mod", modifiedAt.UtcDateTime }, { "ds", (BsonValue?)Attr.DatasetId(instance) ?? BsonNull.Value },
-        });
+        };
+        set.AddRange(MongoTemporalPipelines.SampleFields(instance));
+        var unset = new BsonDocument(new[] { "num", "str" }.Where(f => !set.Contains(f)).Select(f => new BsonElement(f, "")));
+        var update = new BsonDocument("$set", set);
+        if (unset.ElementCount > 0) update.Add("$unset", unset);
         // Time-series collections accept updates of measurement fields (MongoDB 7+); updateMany is the form every 7.x accepts.
         return (await _instances.UpdateManyAsync(filter, update, cancellationToken: cancellationToken)).MatchedCount > 0;
     }

@@ -180,7 +180,7 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
             var change = changes[n];
             var observedText = change.Instance?["observedAt"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
             DateTime? observed = observedText is not null && Validate.TryParseDateTime(observedText, out var o) ? o.UtcDateTime : null;
-            yield return new BsonDocument
+            var document = new BsonDocument
             {
                 { "ts", observed ?? modifiedAt.UtcDateTime },
                 { "meta", new BsonDocument { { "e", entityId }, { "a", change.Attribute } } },
@@ -192,6 +192,8 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
                 { "seq", seq }, { "n", n },
                 { "doc", (BsonValue?)change.Instance?.ToJsonString() ?? BsonNull.Value },
             };
+            if (change.Kind != AttributeChangeKind.Deleted) document.AddRange(MongoTemporalPipelines.SampleFields(change.Instance));
+            yield return document;
         }
     }
 

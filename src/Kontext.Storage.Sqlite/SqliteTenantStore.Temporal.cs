@@ -80,6 +80,91 @@ internal sealed partial class SqliteTenantStore
         return instances;
     }
 
+    public async Task<IReadOnlyList<PeriodStatistics>> AggregateAsync(TemporalAggregateRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 }) return [];
+        if (request.TimeProperty is not (TemporalTimeProperty.ObservedAt or TemporalTimeProperty.CreatedAt))
+            throw new ArgumentException("aggregation in the store covers observedAt and createdAt windows", nameof(request));
+        var column = request.TimeProperty == TemporalTimeProperty.ObservedAt ? "observed_at" : "modified_at";
+        var parameters = new List<(string, object?)>();
+        var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND i.entity_id IN (");
+        for (var e = 0; e < request.EntityIds.Count; e++)
+        {
+            where.Append(e == 0 ? "" : ", ").Append("$e").Append(e);
+            parameters.Add(($"$e{e}", request.EntityIds[e]));
+        }
+        where.Append(')');
+        if (request.Attributes is { } attributes)
+        {
+            where.Append(" AND i.attr IN (");
+            var a = 0;
+            foreach (var attribute in attributes)
+            {
+                where.Append(a == 0 ? "" : ", ").Append("$a").Append(a);
+                parameters.Add(($"$a{a++}", attribute));
+            }
+            where.Append(')');
+        }
+        if (request.From is { } from)
+        {
+            where.Append($" AND i.{column} {(request.FromInclusive ? ">=" : ">")} $from");
+            parameters.Add(("$from", Validate.Format(from)));
+            parameters.Add(("$start", from.ToUnixTimeMilliseconds()));
+        }
+        if (request.To is { } to)
+        {
+            where.Append($" AND i.{column} < $to");
+            parameters.Add(("$to", Validate.Format(to)));
+        }
+        var periodMs = (long)request.Period.TotalMilliseconds;
+        parameters.Add(("$period", periodMs));
+        var start = request.From is null ? "first_ms" : "$start";
+        var period = periodMs <= 0 ? "0" : $"(ms - {start}) / $period";
+        // The payload member by attribute type (value, object, languageMap, ...); numbers and booleans are the numeric
+        // samples, strings the text ones; the distinct key keeps numbers numeric (1 equals 1.0) and the rest as JSON text.
+        var sql = $"""
+            WITH w AS (
+                SELECT i.entity_id AS e, i.attr AS a, i.dataset_id AS ds, i.seq AS seq,
+                       CAST(round((julianday(i.{column}) - 2440587.5) * 86400000.0) AS INTEGER) AS ms,
+                       COALESCE(i.doc ->> '$.type', 'Property') AS ty,
+                       i.doc AS doc,
+                       CASE COALESCE(i.doc ->> '$.type', 'Property')
+                           WHEN 'Relationship' THEN '$.object' WHEN 'LanguageProperty' THEN '$.languageMap'
+                           WHEN 'VocabProperty' THEN '$.vocab' WHEN 'JsonProperty' THEN '$.json'
+                           WHEN 'ListProperty' THEN '$.valueList' WHEN 'ListRelationship' THEN '$.objectList'
+                           ELSE '$.value' END AS p
+                FROM attribute_instances i WHERE {where}
+            ), v AS (
+                SELECT e, a, ds, seq, ms, ty, json_type(doc, p) AS jt, doc ->> p AS raw, doc -> p AS js FROM w
+            ), s AS (
+                SELECT e, a, ds, ms,
+                       CASE jt WHEN 'integer' THEN raw WHEN 'real' THEN raw WHEN 'true' THEN 1 WHEN 'false' THEN 0 END AS num,
+                       CASE jt WHEN 'text' THEN raw END AS str,
+                       CASE WHEN jt IN ('integer', 'real') THEN CAST(raw AS REAL) ELSE 'j:' || COALESCE(js, 'null') END AS dk,
+                       MIN(ms) OVER series AS first_ms, MAX(ms) OVER series AS last_ms,
+                       FIRST_VALUE(ty) OVER (PARTITION BY e, a, ds ORDER BY ms DESC, seq DESC) AS latest_type
+                FROM v WINDOW series AS (PARTITION BY e, a, ds)
+            )
+            SELECT e, a, ds, MAX(latest_type), {period} AS k, MIN(first_ms), MAX(last_ms),
+                   COUNT(*), COUNT(DISTINCT dk), COUNT(num), TOTAL(num), TOTAL(num * num), MIN(num), MAX(num), MIN(str), MAX(str)
+            FROM s GROUP BY e, a, ds, k ORDER BY e, a, ds IS NOT NULL, ds, k
+            """;
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, sql, [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<PeriodStatistics>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            double? Real(int i) => reader.IsDBNull(i) ? null : reader.GetDouble(i);
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            rows.Add(new PeriodStatistics(reader.GetString(0), reader.GetString(1), Text(2), reader.GetString(3), reader.GetInt64(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                new Kontext.Ngsi.Temporal.PeriodFigures(reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetDouble(10), reader.GetDouble(11),
+                    Real(12), Real(13), Text(14), Text(15))));
+        }
+        return rows;
+    }
+
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);

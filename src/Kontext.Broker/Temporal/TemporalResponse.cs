@@ -92,6 +92,12 @@ internal static class TemporalResponse
         var render = parameters.Render;
         var instanceLimit = TemporalRoutes.InstanceLimit(http);
         var aggregated = render.Format == TemporalFormat.AggregatedValues;
+        if (aggregated && render.Period is { Years: 0, Months: 0 } period && period.Time.Ticks % TimeSpan.TicksPerMillisecond == 0
+            && query.TimeProperty is TemporalTimeProperty.ObservedAt or TemporalTimeProperty.CreatedAt)
+        {
+            await WriteAggregatedInStoreAsync(request, store, heads, parameters, period, single);
+            return;
+        }
         var backward = query.LastN is not null && !aggregated;
         var pageSize = aggregated ? int.MaxValue - 1 : Math.Min(query.LastN ?? instanceLimit, instanceLimit);
         var paging = !aggregated && (query.LastN is null || query.LastN > instanceLimit);
@@ -121,6 +127,30 @@ internal static class TemporalResponse
         if (!single) writer.WriteStartArray();
         foreach (var head in heads)
             renderer.WriteEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext);
+        if (!single) writer.WriteEndArray();
+        await writer.FlushAsync(http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Aggregated values computed by the store (SQL GROUP BY, a Mongo $group pipeline): only the figures per period
+    /// leave the database, not the instances. Calendar periods (months, years) and windows that can hold deletions
+    /// take the in-memory path instead.
+    /// </summary>
+    private static async Task WriteAggregatedInStoreAsync(NgsiRequest request, ITemporalStore store, IReadOnlyList<TemporalHead> heads,
+        TemporalParameters parameters, IsoDuration period, bool single)
+    {
+        var (query, render, http) = (parameters.Query, parameters.Render, request.Http);
+        var rows = await store.AggregateAsync(new TemporalAggregateRequest(heads.Select(h => h.Entity.Id).ToList(), render.Render.Fields.Only,
+            query.TimeProperty, query.From, query.FromInclusive, query.To, period.Time), http.RequestAborted);
+        var byEntity = Aggregation.FromStatistics(rows, render.Methods ?? [], period, query.From, query.To)
+            .GroupBy(s => s.EntityId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        var bodyContext = await NgsiResponse.PrepareAsync(request, StatusCodes.Status200OK);
+        var renderer = new TemporalRenderer(request.Context, render);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        if (!single) writer.WriteStartArray();
+        foreach (var head in heads)
+            renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext);
         if (!single) writer.WriteEndArray();
         await writer.FlushAsync(http.RequestAborted);
     }

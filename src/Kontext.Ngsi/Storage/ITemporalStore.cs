@@ -16,6 +16,14 @@ public interface ITemporalStore
     /// </summary>
     Task<IReadOnlyList<TemporalInstance>> ReadInstancesAsync(TemporalReadRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The figures of the Aggregated Temporal Representation (clause 4.5.19) computed where the data lives, per
+    /// (entity, attribute, datasetId) and period, over the samples (non-deleted instances) of the window. Period k of a
+    /// series starts at <see cref="TemporalAggregateRequest.From"/> (or the series' first sample) plus k times the
+    /// period; a zero period puts every sample in period 0. Ordered by entity, attribute, datasetId, period.
+    /// </summary>
+    Task<IReadOnlyList<PeriodStatistics>> AggregateAsync(TemporalAggregateRequest request, CancellationToken cancellationToken);
+
     /// <summary>The last state of an entity deleted through the entity API, and when it was deleted; null when not deleted (or purged).</summary>
     Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken);
 
@@ -48,6 +56,25 @@ public sealed record TemporalReadRequest(
     DateTimeOffset? To,
     int PerAttributeLimit,
     bool Newest);
+
+/// <summary>
+/// An aggregation over a window ([From, To) or (From, To) as in <see cref="TemporalReadRequest"/>) with a fixed
+/// <see cref="Period"/> (calendar periods, months and years, are aggregated in memory); zero is one period.
+/// Only <see cref="TemporalTimeProperty.ObservedAt"/> and <see cref="TemporalTimeProperty.CreatedAt"/> windows, which hold no deletions.
+/// </summary>
+public sealed record TemporalAggregateRequest(
+    IReadOnlyList<string> EntityIds,
+    IReadOnlySet<string>? Attributes,
+    TemporalTimeProperty TimeProperty,
+    DateTimeOffset? From,
+    bool FromInclusive,
+    DateTimeOffset? To,
+    TimeSpan Period);
+
+/// <summary>One period of one series: its index, the series' first and last sample time and the period's figures.</summary>
+public sealed record PeriodStatistics(
+    string EntityId, string Attribute, string? DatasetId, string AttributeType, long Period,
+    DateTimeOffset FirstSample, DateTimeOffset LastSample, Kontext.Ngsi.Temporal.PeriodFigures Figures);
 
 /// <summary>One instance read from history with the timestamp the query used.</summary>
 public sealed record TemporalInstance(AttributeInstanceRecord Record, DateTimeOffset Time);

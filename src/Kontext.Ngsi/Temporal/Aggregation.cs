@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Storage;
 
 namespace Kontext.Ngsi.Temporal;
 
@@ -88,38 +89,40 @@ public static class Aggregation
     private static void AddPeriod(Dictionary<AggregationMethod, List<AggregatedValue>> result, IReadOnlyList<AggregationMethod> methods,
         List<Sample> members, DateTimeOffset start, DateTimeOffset end)
     {
-        var numbers = new List<double>();
-        var strings = new List<string>();
-        foreach (var sample in members)
-        {
-            if (Number(sample.Value) is { } x) numbers.Add(x);
-            else if (sample.Value is JsonValue v && v.TryGetValue<string>(out var s)) strings.Add(s);
-        }
+        var figures = PeriodFigures.Of(members);
         foreach (var method in methods)
         {
-            JsonNode? value = method switch
-            {
-                AggregationMethod.TotalCount => members.Count,
-                AggregationMethod.DistinctCount => members.Select(m => DistinctKey(m.Value)).Distinct(StringComparer.Ordinal).Count(),
-                AggregationMethod.Sum when numbers.Count > 0 => numbers.Sum(),
-                AggregationMethod.Avg when numbers.Count > 0 => numbers.Sum() / numbers.Count,
-                AggregationMethod.SumSq when numbers.Count > 0 => numbers.Sum(x => x * x),
-                AggregationMethod.StdDev when numbers.Count > 0 => StdDev(numbers),
-                AggregationMethod.Min when numbers.Count > 0 => numbers.Min(),
-                AggregationMethod.Max when numbers.Count > 0 => numbers.Max(),
-                AggregationMethod.Min when strings.Count > 0 => strings.Min(StringComparer.Ordinal),
-                AggregationMethod.Max when strings.Count > 0 => strings.Max(StringComparer.Ordinal),
-                _ => null,
-            };
-            if (value is not null) result[method].Add(new AggregatedValue(value, start, end));
+            if (figures.Value(method) is { } value) result[method].Add(new AggregatedValue(value, start, end));
         }
     }
 
-    private static double StdDev(List<double> numbers)
+    /// <summary>
+    /// Turns the per-period figures a store computed (<see cref="ITemporalStore.AggregateAsync"/>) into the same
+    /// series the in-memory path yields: period k of a series spans [start + k·d, start + (k+1)·d) from the window start
+    /// (or the series' first sample); with a zero period the one period ends at the window end (or the last sample).
+    /// </summary>
+    public static IReadOnlyList<AggregatedSeries> FromStatistics(IEnumerable<PeriodStatistics> rows, IReadOnlyList<AggregationMethod> methods,
+        IsoDuration period, DateTimeOffset? windowStart, DateTimeOffset? windowEnd)
     {
-        if (numbers.Count < 2) return 0;
-        var mean = numbers.Sum() / numbers.Count;
-        return Math.Sqrt(numbers.Sum(x => (x - mean) * (x - mean)) / (numbers.Count - 1));
+        var series = new List<AggregatedSeries>();
+        foreach (var group in rows.GroupBy(r => (r.EntityId, r.Attribute, r.DatasetId)))
+        {
+            var values = methods.ToDictionary(m => m, _ => new List<AggregatedValue>());
+            foreach (var row in group.OrderBy(r => r.Period))
+            {
+                var start = windowStart ?? row.FirstSample;
+                var (periodStart, periodEnd) = period.IsZero
+                    ? (start, windowEnd ?? row.LastSample)
+                    : (Boundary(start, period, row.Period), Boundary(start, period, row.Period + 1));
+                foreach (var method in methods)
+                {
+                    if (row.Figures.Value(method) is { } value) values[method].Add(new AggregatedValue(value, periodStart, periodEnd));
+                }
+            }
+            var first = group.First();
+            series.Add(new AggregatedSeries(first.EntityId, first.Attribute, first.DatasetId, first.AttributeType, values));
+        }
+        return series;
     }
 
     /// <summary>A number, or a boolean as 1/0; null for anything else.</summary>
@@ -135,8 +138,66 @@ public static class Aggregation
         };
     }
 
-    private static string DistinctKey(JsonNode? node) =>
+    internal static string DistinctKey(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
             ? "n:" + Number(v)!.Value.ToString("R", CultureInfo.InvariantCulture)
             : "j:" + (node?.ToJsonString() ?? "null");
 }
+
+/// <summary>
+/// What every aggregation method of one period derives from: the sample count, the distinct-value count, and over the
+/// numeric samples (booleans as 1/0) their count, sum, sum of squares, minimum and maximum, with the ordinal minimum and
+/// maximum of the string samples for min/max of a period without numbers. Stores compute these natively; the in-memory
+/// path from samples; both become values here, so the two paths cannot disagree on the arithmetic.
+/// </summary>
+public sealed record PeriodFigures(long Count, long Distinct, long Numbers, double Sum, double SumOfSquares,
+    double? MinNumber, double? MaxNumber, string? MinText, string? MaxText)
+{
+    public static PeriodFigures Of(IReadOnlyList<Sample> members)
+    {
+        long numbers = 0;
+        double sum = 0, squares = 0;
+        double? min = null, max = null;
+        string? minText = null, maxText = null;
+        var distinct = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sample in members)
+        {
+            distinct.Add(Aggregation.DistinctKey(sample.Value));
+            if (Aggregation.Number(sample.Value) is { } x)
+            {
+                numbers++;
+                sum += x;
+                squares += x * x;
+                min = min is null || x < min ? x : min;
+                max = max is null || x > max ? x : max;
+            }
+            else if (sample.Value is JsonValue v && v.TryGetValue<string>(out var text))
+            {
+                if (minText is null || string.CompareOrdinal(text, minText) < 0) minText = text;
+                if (maxText is null || string.CompareOrdinal(text, maxText) > 0) maxText = text;
+            }
+        }
+        return new PeriodFigures(members.Count, distinct.Count, numbers, sum, squares, min, max, minText, maxText);
+    }
+
+    /// <summary>The method's value for this period; null when the method has none (no numbers for sum, nothing comparable for min).</summary>
+    public JsonNode? Value(AggregationMethod method) => method switch
+    {
+        AggregationMethod.TotalCount => Count,
+        AggregationMethod.DistinctCount => Distinct,
+        AggregationMethod.Sum when Numbers > 0 => Sum,
+        AggregationMethod.Avg when Numbers > 0 => Sum / Numbers,
+        AggregationMethod.SumSq when Numbers > 0 => SumOfSquares,
+        // Sample standard deviation from the sums (n − 1; 0 for one sample), clamped against rounding below zero.
+        AggregationMethod.StdDev when Numbers > 0 => Numbers < 2 ? 0 : Math.Sqrt(Math.Max(0, (SumOfSquares - Sum * Sum / Numbers) / (Numbers - 1))),
+        AggregationMethod.Min when Numbers > 0 => MinNumber,
+        AggregationMethod.Max when Numbers > 0 => MaxNumber,
+        AggregationMethod.Min => MinText,
+        AggregationMethod.Max => MaxText,
+        _ => null,
+    };
+}
+
+/// <summary>The aggregated values of one attribute (one datasetId) of one entity, per method in period order.</summary>
+public sealed record AggregatedSeries(string EntityId, string Attribute, string? DatasetId, string AttributeType,
+    IReadOnlyDictionary<AggregationMethod, List<AggregatedValue>> Values);

@@ -44,30 +44,58 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
             if (!byAttribute.TryGetValue(instance.Record.Attribute, out var list)) byAttribute[instance.Record.Attribute] = list = [];
             list.Add(instance);
         }
-        var shell = new Entity(head.Id) { Types = head.Types, Scopes = head.Scopes, CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt };
+        if (options.Format == TemporalFormat.AggregatedValues)
+        {
+            WriteAggregatedEntity(writer, head, deletedAt, byAttribute.SelectMany(a => AggregateInMemory(head.Id, a.Key, a.Value)).ToList(), bodyContext);
+            return;
+        }
         writer.WriteStartObject();
         if (options.Format == TemporalFormat.Normalized)
         {
+            var shell = Shell(head);
             foreach (var (attribute, list) in byAttribute) shell.Attributes[attribute] = list.Select(Normalized).ToList();
             _entities.WriteMembers(writer, shell);
         }
         else
         {
-            _entities.WriteMembers(writer, shell);
+            _entities.WriteMembers(writer, Shell(head));
             foreach (var (attribute, list) in byAttribute)
             {
                 if (!options.Render.Fields.IncludesAttribute(attribute)) continue;
                 var groups = list.GroupBy(i => i.Record.DatasetId).ToList();
                 writer.WritePropertyName(context.CompactIri(attribute));
                 if (groups.Count > 1) writer.WriteStartArray();
-                foreach (var group in groups)
-                {
-                    if (options.Format == TemporalFormat.TemporalValues) WriteValues(writer, group.Key, group.ToList());
-                    else WriteAggregated(writer, group.Key, group.ToList());
-                }
+                foreach (var group in groups) WriteValues(writer, group.Key, group.ToList());
                 if (groups.Count > 1) writer.WriteEndArray();
             }
         }
+        WriteTail(writer, deletedAt, bodyContext);
+    }
+
+    /// <summary>
+    /// Writes one entity in the Aggregated Temporal Representation from series aggregated already (by the store, or
+    /// in memory): attributes in the order given, an attribute's datasetIds default first, then in ordinal order.
+    /// </summary>
+    public void WriteAggregatedEntity(Utf8JsonWriter writer, Entity head, DateTimeOffset? deletedAt, IReadOnlyList<AggregatedSeries> series, JsonNode? bodyContext = null)
+    {
+        writer.WriteStartObject();
+        _entities.WriteMembers(writer, Shell(head));
+        foreach (var attribute in series.GroupBy(s => s.Attribute))
+        {
+            if (!options.Render.Fields.IncludesAttribute(attribute.Key)) continue;
+            var datasets = attribute.OrderBy(s => s.DatasetId is not null).ThenBy(s => s.DatasetId, StringComparer.Ordinal).ToList();
+            writer.WritePropertyName(context.CompactIri(attribute.Key));
+            if (datasets.Count > 1) writer.WriteStartArray();
+            foreach (var one in datasets) WriteAggregated(writer, one);
+            if (datasets.Count > 1) writer.WriteEndArray();
+        }
+        WriteTail(writer, deletedAt, bodyContext);
+    }
+
+    private static Entity Shell(Entity head) => new(head.Id) { Types = head.Types, Scopes = head.Scopes, CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt };
+
+    private static void WriteTail(Utf8JsonWriter writer, DateTimeOffset? deletedAt, JsonNode? bodyContext)
+    {
         if (deletedAt is { } deleted) writer.WriteString("deletedAt", Validate.Format(deleted));
         if (bodyContext is not null)
         {
@@ -124,20 +152,30 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         writer.WriteEndObject();
     }
 
-    private void WriteAggregated(Utf8JsonWriter writer, string? datasetId, List<TemporalInstance> instances)
+    private IEnumerable<AggregatedSeries> AggregateInMemory(string entityId, string attribute, List<TemporalInstance> instances)
     {
-        var docs = instances.Select(Document).ToList();
-        var type = docs.LastOrDefault(d => d is not null) is { } latest ? Attr.Type(latest) : Attr.Property;
-        var samples = instances.Zip(docs).Where(p => p.Second is not null).Select(p => new Sample(Attr.Payload(p.Second!), p.First.Time));
         var methods = options.Methods ?? [];
-        var results = Aggregation.Aggregate(samples, methods, options.Period ?? IsoDuration.Zero, options.Query.From, options.Query.To);
+        foreach (var group in instances.GroupBy(i => i.Record.DatasetId))
+        {
+            var docs = group.Select(i => (Instance: i, Doc: Document(i))).ToList();
+            var type = docs.LastOrDefault(d => d.Doc is not null).Doc is { } latest ? Attr.Type(latest) : Attr.Property;
+            var samples = docs.Where(d => d.Doc is not null).Select(d => new Sample(Attr.Payload(d.Doc!), d.Instance.Time));
+            var values = Aggregation.Aggregate(samples, methods, options.Period ?? IsoDuration.Zero, options.Query.From, options.Query.To);
+            yield return new AggregatedSeries(entityId, attribute, group.Key, type, values);
+        }
+    }
+
+    private void WriteAggregated(Utf8JsonWriter writer, AggregatedSeries series)
+    {
+        var methods = options.Methods ?? [];
+        var (type, datasetId) = (series.AttributeType, series.DatasetId);
         writer.WriteStartObject();
         writer.WriteString("type", type);
         if (datasetId is not null) writer.WriteString("datasetId", datasetId);
         foreach (var method in methods)
         {
             writer.WriteStartArray(Aggregation.Name(method));
-            foreach (var value in results[method])
+            foreach (var value in series.Values[method])
             {
                 writer.WriteStartArray();
                 if (value.Value is null) writer.WriteNullValue(); else value.Value.WriteTo(writer);

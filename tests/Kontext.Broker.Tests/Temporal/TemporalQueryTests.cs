@@ -103,6 +103,59 @@ public sealed class TemporalQueryTests : IClassFixture<BrokerFixture>, IAsyncLif
     }
 
     [Fact]
+    public async Task AggregatedValues_in_the_store_and_in_memory_agree()
+    {
+        // P1D is a fixed span: the store aggregates (SQL GROUP BY); P1M is a calendar span: the broker aggregates read
+        // instances. All samples lie in the first day, so both give one period with the same values.
+        const string common = "type=Vehicle&options=aggregatedValues&aggrMethods=totalCount,distinctCount,sum,avg,min,max,stddev,sumsq&timerel=after&timeAt=2020-08-01T00:00:00Z";
+        var inStore = await QueryAsync(common + "&aggrPeriodDuration=P1D");
+        var inMemory = await QueryAsync(common + "&aggrPeriodDuration=P1M");
+
+        static JsonNode WithoutPeriodEnds(JsonArray list)
+        {
+            var copy = list.DeepClone().AsArray();
+            foreach (var triple in copy.SelectMany(e => e!.AsObject()).Where(m => m.Value is JsonObject).SelectMany(m => m.Value!.AsObject())
+                         .Where(m => m.Value is JsonArray).SelectMany(m => m.Value!.AsArray()))
+                triple!.AsArray().RemoveAt(2);
+            return copy;
+        }
+        JsonNode.DeepEquals(WithoutPeriodEnds(inStore), WithoutPeriodEnds(inMemory)).Should().BeTrue($"{inStore.ToJsonString()}\n{inMemory.ToJsonString()}");
+        var speed = Entity(inStore, _a)["speed"]!;
+        speed["totalCount"]![0]![0]!.GetValue<int>().Should().Be(10);
+        speed["sumsq"]![0]![0]!.GetValue<double>().Should().Be(28500);
+        speed["stddev"]![0]![0]!.GetValue<double>().Should().BeApproximately(30.2765, 1e-4);
+        speed["sum"]![0]![2]!.GetValue<string>().Should().Be("2020-08-02T00:00:00.000Z");
+        Entity(inMemory, _a)["speed"]!["sum"]![0]![2]!.GetValue<string>().Should().Be("2020-09-01T00:00:00.000Z");
+        Entity(inStore, _b)["speed"]!["distinctCount"]![0]![0]!.GetValue<int>().Should().Be(5);
+    }
+
+    [Fact]
+    public async Task AggregatedValues_without_a_period_span_the_window_per_dataset()
+    {
+        var id = "urn:ngsi-ld:Vehicle:DS-" + Guid.NewGuid().ToString("N")[..6];
+        var entity = new JsonObject
+        {
+            ["id"] = id, ["type"] = "Vehicle",
+            ["speed"] = new JsonArray(
+                new JsonObject { ["type"] = "Property", ["value"] = 1, ["observedAt"] = T(0) },
+                new JsonObject { ["type"] = "Property", ["value"] = 3, ["observedAt"] = T(2) },
+                new JsonObject { ["type"] = "Property", ["value"] = true, ["observedAt"] = T(1), ["datasetId"] = "urn:ngsi-ld:Dataset:gps" },
+                new JsonObject { ["type"] = "Property", ["value"] = 7, ["observedAt"] = T(3), ["datasetId"] = "urn:ngsi-ld:Dataset:gps" }),
+        };
+        (await _client.CreateTemporalAsync(entity, _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var (_, body) = await _client.GetTemporalAsync($"{Root}/{id}?options=aggregatedValues&aggrMethods=sum,totalCount", _tenant);
+
+        var speed = body["speed"]!.AsArray();
+        speed.Should().HaveCount(2);
+        speed[0]!["datasetId"].Should().BeNull("the default instance comes first");
+        speed[0]!["sum"]!.ToJsonString().Should().Be("""[[4,"2020-08-01T12:00:00.000Z","2020-08-01T12:02:00.000Z"]]""");
+        speed[1]!["datasetId"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Dataset:gps");
+        speed[1]!["sum"]!.ToJsonString().Should().Be("""[[8,"2020-08-01T12:01:00.000Z","2020-08-01T12:03:00.000Z"]]""", "true counts as 1");
+        speed[1]!["totalCount"]![0]![0]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public async Task Timeproperty_modifiedAt_reads_the_write_times()
     {
         var (_, body) = await _client.GetTemporalAsync($"{Root}/{_a}?attrs=speed&timeproperty=modifiedAt&timerel=after&timeAt=2000-01-01T00:00:00Z", _tenant);

@@ -136,6 +136,68 @@ public sealed class MongoPipelineTranslationTests
     }
 
     [Fact]
+    public void Aggregation_is_one_pipeline_grouping_per_series_and_period_from_the_window_start()
+    {
+        var request = new TemporalAggregateRequest(["urn:e"], new HashSet<string> { "https://x/n" }, TemporalTimeProperty.ObservedAt,
+            new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), true, new DateTimeOffset(2024, 1, 2, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromHours(1));
+
+        var pipeline = MongoTemporalPipelines.Aggregate(request);
+
+        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$setWindowFields", "$group", "$set", "$sort");
+        Same(pipeline[0], """
+            { "$match": { "meta.e": { "$in": ["urn:e"] }, "meta.a": { "$in": ["https://x/n"] },
+              "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-01-02T00:00:00Z" } }, "kind": { "$ne": "Deleted" } } }
+            """);
+        Same(pipeline[2]["$group"]["_id"], """
+            { "e": "$meta.e", "a": "$meta.a", "ds": "$ds",
+              "k": { "$floor": { "$divide": [{ "$subtract": ["$obs", { "$date": "2024-01-01T00:00:00Z" }] }, { "$numberLong": "3600000" }] } } }
+            """);
+        Same(pipeline[2]["$group"]["numbers"], """{ "$sum": { "$cond": [{ "$eq": [{ "$type": "$num" }, "double"] }, 1, 0] } }""");
+        Same(pipeline[2]["$group"]["sumsq"], """{ "$sum": { "$multiply": ["$num", "$num"] } }""");
+        Same(pipeline[2]["$group"]["distinct"], """{ "$addToSet": "$dk" }""");
+        Same(pipeline[1]["$setWindowFields"]["output"]["latestType"], """{ "$last": "$t", "window": { "documents": ["unbounded", "unbounded"] } }""");
+    }
+
+    [Fact]
+    public void Without_a_window_start_periods_count_from_the_series_first_sample_and_a_zero_period_is_one_group()
+    {
+        var open = new TemporalAggregateRequest(["urn:e"], null, TemporalTimeProperty.CreatedAt, null, true, null, TimeSpan.FromMinutes(5));
+        Same(MongoTemporalPipelines.Aggregate(open)[2]["$group"]["_id"]["k"],
+            """{ "$floor": { "$divide": [{ "$subtract": ["$mod", "$first"] }, { "$numberLong": "300000" }] } }""");
+        MongoTemporalPipelines.Aggregate(open)[0]["$match"].AsBsonDocument.Names.Should().Equal("meta.e", "mod", "kind");
+
+        var whole = open with { Period = TimeSpan.Zero };
+        MongoTemporalPipelines.Aggregate(whole)[2]["$group"]["_id"]["k"].Should().Be(new BsonInt32(0));
+    }
+
+    [Fact]
+    public void Each_instance_carries_its_sample_fields()
+    {
+        BsonDocument Fields(string json) => new(MongoTemporalPipelines.SampleFields(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject()));
+
+        Same(Fields("""{"type":"Property","value":21}"""), """{ "t": "Property", "num": 21.0, "dk": 21.0 }""");
+        Same(Fields("""{"type":"Property","value":true}"""), """{ "t": "Property", "num": 1.0, "dk": "j:true" }""");
+        Same(Fields("""{"type":"Property","value":"high"}"""), """{ "t": "Property", "str": "high", "dk": "j:\"high\"" }""");
+        Same(Fields("""{"type":"Relationship","object":"urn:x"}"""), """{ "t": "Relationship", "str": "urn:x", "dk": "j:\"urn:x\"" }""");
+        Same(Fields("""{"type":"Property","value":{"a":1}}"""), """{ "t": "Property", "dk": "j:{\"a\":1}" }""");
+        MongoTemporalPipelines.SampleFields(null).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void An_aggregation_result_reads_back_as_period_statistics()
+    {
+        var row = MongoTemporalPipelines.Statistics(BsonDocument.Parse("""
+            { "_id": { "e": "urn:e", "a": "https://x/n", "ds": null, "k": 3.0 }, "type": "Property",
+              "first": { "$date": "2024-01-01T00:00:00Z" }, "last": { "$date": "2024-01-01T05:00:00Z" },
+              "count": 4, "distinct": 3, "numbers": 3, "sum": 6.0, "sumsq": 14.0, "minNum": 1.0, "maxNum": 3.0, "minStr": "a", "maxStr": null }
+            """));
+
+        row.Should().BeEquivalentTo(new PeriodStatistics("urn:e", "https://x/n", null, "Property", 3,
+            new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2024, 1, 1, 5, 0, 0, TimeSpan.Zero),
+            new Kontext.Ngsi.Temporal.PeriodFigures(4, 3, 3, 6, 14, 1, 3, "a", null)));
+    }
+
+    [Fact]
     public void Tenant_database_names_are_valid_and_distinct_by_case()
     {
         MongoStorage.DatabaseName("kontext", "city").Should().Be("kontext-t-city");

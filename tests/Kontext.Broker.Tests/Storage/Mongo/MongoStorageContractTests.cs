@@ -66,6 +66,17 @@ public sealed class MongoPushdownDifferentialTests : PushdownDifferentialTests
     protected override Task CleanUpAsync() => _database.DropAsync();
 }
 
+/// <summary>Aggregation pushdown against a real MongoDB: the $group pipeline's figures equal the in-memory aggregation.</summary>
+[RequiresEnvironment(MongoStorageContractTests.Variable, "KONTEXT_TEST_MONGO is not set: no MongoDB server on this machine")]
+public sealed class MongoAggregationDifferentialTests : AggregationDifferentialTests
+{
+    private readonly MongoTestDatabase _database = new();
+
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new MongoStorage(_database.ConnectionString));
+
+    protected override Task CleanUpAsync() => _database.DropAsync();
+}
+
 /// <summary>A database prefix of its own for one test class instance, dropped afterwards.</summary>
 public sealed class MongoTestDatabase
 {
