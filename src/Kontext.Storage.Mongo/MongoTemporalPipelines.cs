@@ -131,14 +131,11 @@ public static class MongoTemporalPipelines
     public static IEnumerable<BsonElement> SampleFields(JsonObject? instance)
     {
         if (instance is null) yield break;
-        yield return new BsonElement("t", Attr.Type(instance));
-        var payload = Attr.Payload(instance);
-        var number = Aggregation.Number(payload);
-        if (number is { } x) yield return new BsonElement("num", x);
-        if (payload is JsonValue v && v.TryGetValue<string>(out var text)) yield return new BsonElement("str", text);
-        yield return payload is JsonValue n && n.GetValueKind() == JsonValueKind.Number
-            ? new BsonElement("dk", number!.Value)
-            : new BsonElement("dk", "j:" + (payload?.ToJsonString() ?? "null"));
+        var fields = Kontext.Ngsi.Temporal.SampleFields.Of(instance);
+        yield return new BsonElement("t", fields.AttributeType);
+        if (fields.Number is { } x) yield return new BsonElement("num", x);
+        if (fields.Text is { } text) yield return new BsonElement("str", text);
+        yield return fields.DistinctNumber is { } key ? new BsonElement("dk", key) : new BsonElement("dk", fields.DistinctText);
     }
 
     /// <summary>The history rows a purge removes.</summary>

@@ -120,34 +120,30 @@ internal sealed partial class SqliteTenantStore
         parameters.Add(("$period", periodMs));
         var start = request.From is null ? "first_ms" : "$start";
         var period = periodMs <= 0 ? "0" : $"(ms - {start}) / $period";
-        // The payload member by attribute type (value, object, languageMap, ...); numbers and booleans are the numeric
-        // samples, strings the text ones; the distinct key keeps numbers numeric (1 equals 1.0) and the rest as JSON text.
+        // Without a window start the periods count from each series' first sample: the one window function needed.
+        var firstSample = request.From is null ? ", MIN(ms) OVER (PARTITION BY e, a, ds) AS first_ms" : "";
+        // Plain sample columns (written with each instance), one GROUP BY; a period's attribute type is that of its
+        // latest sample, looked up once per period through the (entity, attribute, time) index.
         var sql = $"""
             WITH w AS (
-                SELECT i.entity_id AS e, i.attr AS a, i.dataset_id AS ds, i.seq AS seq,
+                SELECT i.entity_id AS e, i.attr AS a, i.dataset_id AS ds, i.{column} AS t,
                        CAST(round((julianday(i.{column}) - 2440587.5) * 86400000.0) AS INTEGER) AS ms,
-                       COALESCE(i.doc ->> '$.type', 'Property') AS ty,
-                       i.doc AS doc,
-                       CASE COALESCE(i.doc ->> '$.type', 'Property')
-                           WHEN 'Relationship' THEN '$.object' WHEN 'LanguageProperty' THEN '$.languageMap'
-                           WHEN 'VocabProperty' THEN '$.vocab' WHEN 'JsonProperty' THEN '$.json'
-                           WHEN 'ListProperty' THEN '$.valueList' WHEN 'ListRelationship' THEN '$.objectList'
-                           ELSE '$.value' END AS p
+                       i.sample_num AS num, i.sample_str AS str, i.sample_key AS dk
                 FROM attribute_instances i WHERE {where}
-            ), v AS (
-                SELECT e, a, ds, seq, ms, ty, json_type(doc, p) AS jt, doc ->> p AS raw, doc -> p AS js FROM w
             ), s AS (
-                SELECT e, a, ds, ms,
-                       CASE jt WHEN 'integer' THEN raw WHEN 'real' THEN raw WHEN 'true' THEN 1 WHEN 'false' THEN 0 END AS num,
-                       CASE jt WHEN 'text' THEN raw END AS str,
-                       CASE WHEN jt IN ('integer', 'real') THEN CAST(raw AS REAL) ELSE 'j:' || COALESCE(js, 'null') END AS dk,
-                       MIN(ms) OVER series AS first_ms, MAX(ms) OVER series AS last_ms,
-                       FIRST_VALUE(ty) OVER (PARTITION BY e, a, ds ORDER BY ms DESC, seq DESC) AS latest_type
-                FROM v WINDOW series AS (PARTITION BY e, a, ds)
+                SELECT w.*{firstSample} FROM w
+            ), g AS (
+                SELECT e, a, ds, {period} AS k, MIN(ms) AS first_ms, MAX(ms) AS last_ms, MAX(t) AS last_t,
+                       COUNT(*) AS n, COUNT(DISTINCT dk) AS d, COUNT(num) AS nn, TOTAL(num) AS total, TOTAL(num * num) AS squares,
+                       MIN(num) AS min_num, MAX(num) AS max_num, MIN(str) AS min_str, MAX(str) AS max_str
+                FROM s GROUP BY e, a, ds, k
             )
-            SELECT e, a, ds, MAX(latest_type), {period} AS k, MIN(first_ms), MAX(last_ms),
-                   COUNT(*), COUNT(DISTINCT dk), COUNT(num), TOTAL(num), TOTAL(num * num), MIN(num), MAX(num), MIN(str), MAX(str)
-            FROM s GROUP BY e, a, ds, k ORDER BY e, a, ds IS NOT NULL, ds, k
+            SELECT e, a, ds,
+                   COALESCE((SELECT x.sample_type FROM attribute_instances x
+                             WHERE x.entity_id = g.e AND x.attr = g.a AND x.{column} = g.last_t AND x.dataset_id IS g.ds AND x.kind <> 'Deleted'
+                             ORDER BY x.seq DESC LIMIT 1), 'Property'),
+                   k, first_ms, last_ms, n, d, nn, total, squares, min_num, max_num, min_str, max_str
+            FROM g ORDER BY e, a, ds IS NOT NULL, ds, k
             """;
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(connection, sql, [.. parameters]);
@@ -203,11 +199,13 @@ internal sealed partial class SqliteTenantStore
         var observedAt = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var observed)
             ? Validate.Format(observed) : null;
         return _writer.Enqueue(connection => Execute(connection, """
-            UPDATE attribute_instances SET doc = $doc, observed_at = $observed, modified_at = $modified, dataset_id = $dataset
+            UPDATE attribute_instances SET doc = $doc, observed_at = $observed, modified_at = $modified, dataset_id = $dataset,
+                sample_type = $t, sample_num = $n, sample_str = $s, sample_key = $k
             WHERE entity_id = $id AND attr = $attr AND instance_id = $instance AND kind <> 'Deleted'
             """,
-            ("$doc", instance.ToJsonString()), ("$observed", observedAt), ("$modified", Validate.Format(modifiedAt)),
-            ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", instanceId)) > 0, cancellationToken);
+            [("$doc", instance.ToJsonString()), ("$observed", observedAt), ("$modified", Validate.Format(modifiedAt)),
+            ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", instanceId),
+            .. SqliteTemporalSchema.SampleParameters(instance)]) > 0, cancellationToken);
     }
 
     public Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>

@@ -87,15 +87,16 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         var observedAt = change.Instance?["observedAt"]?.GetValue<string>();
         var insert = SqliteDatabase.Cached(connection, """
-            INSERT INTO attribute_instances(entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc)
-            VALUES($entity, $attr, $dataset, $instance, $kind, $observed, $modified, $doc)
+            INSERT INTO attribute_instances(entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc, sample_type, sample_num, sample_str, sample_key)
+            VALUES($entity, $attr, $dataset, $instance, $kind, $observed, $modified, $doc, $t, $n, $s, $k)
             """,
-            ("$entity", entityId), ("$attr", change.Attribute), ("$dataset", change.DatasetId),
+            [("$entity", entityId), ("$attr", change.Attribute), ("$dataset", change.DatasetId),
             ("$instance", "urn:ngsi-ld:attribute:instance:" + Guid.NewGuid().ToString("N")),
             ("$kind", change.Kind.ToString()),
             ("$observed", observedAt is not null && Validate.TryParseDateTime(observedAt, out var observed) ? Validate.Format(observed) : null),
             ("$modified", Validate.Format(modifiedAt)),
-            ("$doc", change.Instance?.ToJsonString()));
+            ("$doc", change.Instance?.ToJsonString()),
+            .. SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)]);
         insert.ExecuteNonQuery();
     }
 

@@ -71,7 +71,7 @@ public sealed record TemporalAggregateRequest(
     DateTimeOffset? To,
     TimeSpan Period);
 
-/// <summary>One period of one series: its index, the series' first and last sample time and the period's figures.</summary>
+/// <summary>One period of one series: its index, its first and last sample time, the attribute type of its latest sample and its figures.</summary>
 public sealed record PeriodStatistics(
     string EntityId, string Attribute, string? DatasetId, string AttributeType, long Period,
     DateTimeOffset FirstSample, DateTimeOffset LastSample, Kontext.Ngsi.Temporal.PeriodFigures Figures);

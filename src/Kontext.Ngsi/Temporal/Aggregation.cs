@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
 namespace Kontext.Ngsi.Temporal;
@@ -108,19 +109,21 @@ public static class Aggregation
         foreach (var group in rows.GroupBy(r => (r.EntityId, r.Attribute, r.DatasetId)))
         {
             var values = methods.ToDictionary(m => m, _ => new List<AggregatedValue>());
-            foreach (var row in group.OrderBy(r => r.Period))
+            var periods = group.OrderBy(r => r.Period).ToList();
+            var start = windowStart ?? periods.Min(r => r.FirstSample);
+            var last = periods.Max(r => r.LastSample);
+            foreach (var row in periods)
             {
-                var start = windowStart ?? row.FirstSample;
                 var (periodStart, periodEnd) = period.IsZero
-                    ? (start, windowEnd ?? row.LastSample)
+                    ? (start, windowEnd ?? last)
                     : (Boundary(start, period, row.Period), Boundary(start, period, row.Period + 1));
                 foreach (var method in methods)
                 {
                     if (row.Figures.Value(method) is { } value) values[method].Add(new AggregatedValue(value, periodStart, periodEnd));
                 }
             }
-            var first = group.First();
-            series.Add(new AggregatedSeries(first.EntityId, first.Attribute, first.DatasetId, first.AttributeType, values));
+            var latest = periods[^1]; // periods follow time, so the last one holds the series' latest sample
+            series.Add(new AggregatedSeries(latest.EntityId, latest.Attribute, latest.DatasetId, latest.AttributeType, values));
         }
         return series;
     }
@@ -196,6 +199,23 @@ public sealed record PeriodFigures(long Count, long Distinct, long Numbers, doub
         AggregationMethod.Max => MaxText,
         _ => null,
     };
+}
+
+/// <summary>
+/// What one stored instance contributes to aggregations, computed once when it is written so stores aggregate plain
+/// fields instead of parsing documents: the attribute type, the numeric sample (numbers, booleans as 1/0), the text
+/// sample, and the distinct key: the number itself for JSON numbers (so 1 equals 1.0), else the payload's JSON text.
+/// </summary>
+public sealed record SampleFields(string AttributeType, double? Number, string? Text, double? DistinctNumber, string? DistinctText)
+{
+    public static SampleFields Of(JsonObject instance)
+    {
+        var payload = Attr.Payload(instance);
+        var number = Aggregation.Number(payload);
+        var text = payload is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        var isNumber = payload is JsonValue n && n.GetValueKind() == JsonValueKind.Number;
+        return new SampleFields(Attr.Type(instance), number, text, isNumber ? number : null, isNumber ? null : "j:" + (payload?.ToJsonString() ?? "null"));
+    }
 }
 
 /// <summary>The aggregated values of one attribute (one datasetId) of one entity, per method in period order.</summary>
