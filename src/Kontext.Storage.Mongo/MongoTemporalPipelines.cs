@@ -53,8 +53,9 @@ public static class MongoTemporalPipelines
 
     /// <summary>
     /// The aggregation figures per (entity, attribute, datasetId, period) as one pipeline: the window's $match on the
-    /// (entity, attribute, time) index, $setWindowFields for each series' first and last sample and latest attribute
-    /// type, then one $group per period over the sample fields written with each instance (<see cref="SampleFields"/>).
+    /// (entity, attribute, time) index, $setWindowFields for each series' first sample when the window has no start,
+    /// then one $group per period over the sample fields written with each instance (<see cref="SampleFields"/>), with
+    /// $top (MongoDB 5.2+) for the attribute type of the period's latest sample.
     /// </summary>
     public static BsonDocument[] Aggregate(TemporalAggregateRequest request)
     {
@@ -66,7 +67,6 @@ public static class MongoTemporalPipelines
         if (request.To is { } to) window.Add("$lt", to.UtcDateTime);
         match.Add(time, window);
         match.Add("kind", new BsonDocument("$ne", "Deleted"));
-        var whole = new BsonDocument("documents", new BsonArray { "unbounded", "unbounded" });
         var periodMs = (long)request.Period.TotalMilliseconds;
         BsonValue period = periodMs <= 0
             ? 0
@@ -75,39 +75,43 @@ public static class MongoTemporalPipelines
                 new BsonDocument("$subtract", new BsonArray { "$" + time, request.From is { } start ? start.UtcDateTime : "$first" }),
                 periodMs,
             }));
-        return
-        [
-            new BsonDocument("$match", match),
-            new BsonDocument("$setWindowFields", new BsonDocument
+        var pipeline = new List<BsonDocument> { new("$match", match) };
+        if (request.From is null && periodMs > 0)
+        {
+            // No window start: periods count from each series' first sample.
+            pipeline.Add(new BsonDocument("$setWindowFields", new BsonDocument
             {
                 { "partitionBy", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" } } },
-                { "sortBy", new BsonDocument { { time, 1 }, { "seq", 1 }, { "n", 1 } } },
-                { "output", new BsonDocument
+                { "output", new BsonDocument("first", new BsonDocument
                     {
-                        { "first", new BsonDocument { { "$min", "$" + time }, { "window", whole } } },
-                        { "last", new BsonDocument { { "$max", "$" + time }, { "window", whole } } },
-                        { "latestType", new BsonDocument { { "$last", "$t" }, { "window", whole } } },
-                    } },
-            }),
-            new BsonDocument("$group", new BsonDocument
-            {
-                { "_id", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" }, { "k", period } } },
-                { "type", new BsonDocument("$first", "$latestType") },
-                { "first", new BsonDocument("$min", "$first") },
-                { "last", new BsonDocument("$max", "$last") },
-                { "count", new BsonDocument("$sum", 1) },
-                { "distinct", new BsonDocument("$addToSet", "$dk") },
-                { "numbers", new BsonDocument("$sum", new BsonDocument("$cond", new BsonArray { new BsonDocument("$eq", new BsonArray { new BsonDocument("$type", "$num"), "double" }), 1, 0 })) },
-                { "sum", new BsonDocument("$sum", "$num") },
-                { "sumsq", new BsonDocument("$sum", new BsonDocument("$multiply", new BsonArray { "$num", "$num" })) },
-                { "minNum", new BsonDocument("$min", "$num") },
-                { "maxNum", new BsonDocument("$max", "$num") },
-                { "minStr", new BsonDocument("$min", "$str") },
-                { "maxStr", new BsonDocument("$max", "$str") },
-            }),
-            new BsonDocument("$set", new BsonDocument("distinct", new BsonDocument("$size", "$distinct"))),
-            new BsonDocument("$sort", new BsonDocument { { "_id.e", 1 }, { "_id.a", 1 }, { "_id.ds", 1 }, { "_id.k", 1 } }),
-        ];
+                        { "$min", "$" + time },
+                        { "window", new BsonDocument("documents", new BsonArray { "unbounded", "unbounded" }) },
+                    }) },
+            }));
+        }
+        pipeline.Add(new BsonDocument("$group", new BsonDocument
+        {
+            { "_id", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" }, { "k", period } } },
+            { "type", new BsonDocument("$top", new BsonDocument
+                {
+                    { "sortBy", new BsonDocument { { time, -1 }, { "seq", -1 }, { "n", -1 } } },
+                    { "output", "$t" },
+                }) },
+            { "first", new BsonDocument("$min", "$" + time) },
+            { "last", new BsonDocument("$max", "$" + time) },
+            { "count", new BsonDocument("$sum", 1) },
+            { "distinct", new BsonDocument("$addToSet", "$dk") },
+            { "numbers", new BsonDocument("$sum", new BsonDocument("$cond", new BsonArray { new BsonDocument("$eq", new BsonArray { new BsonDocument("$type", "$num"), "double" }), 1, 0 })) },
+            { "sum", new BsonDocument("$sum", "$num") },
+            { "sumsq", new BsonDocument("$sum", new BsonDocument("$multiply", new BsonArray { "$num", "$num" })) },
+            { "minNum", new BsonDocument("$min", "$num") },
+            { "maxNum", new BsonDocument("$max", "$num") },
+            { "minStr", new BsonDocument("$min", "$str") },
+            { "maxStr", new BsonDocument("$max", "$str") },
+        }));
+        pipeline.Add(new BsonDocument("$set", new BsonDocument("distinct", new BsonDocument("$size", "$distinct"))));
+        pipeline.Add(new BsonDocument("$sort", new BsonDocument { { "_id.e", 1 }, { "_id.a", 1 }, { "_id.ds", 1 }, { "_id.k", 1 } }));
+        return [.. pipeline];
     }
 
     /// <summary>One result document of <see cref="Aggregate"/> as the port's statistics.</summary>
