@@ -16,15 +16,22 @@ public static class MongoTemporalPipelines
 {
     public static string TimeField(TemporalTimeProperty property) => property == TemporalTimeProperty.ObservedAt ? "obs" : "mod";
 
+    /// <summary>The entities, attributes and time window of a temporal read (the kind of instance is the caller's).</summary>
+    private static BsonDocument Window(IReadOnlyList<string> entityIds, IReadOnlySet<string>? attributes, string time, DateTimeOffset? from, bool fromInclusive, DateTimeOffset? to)
+    {
+        var match = new BsonDocument("meta.e", new BsonDocument("$in", new BsonArray(entityIds)));
+        if (attributes is not null) match.Add("meta.a", new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
+        var window = new BsonDocument("$ne", BsonNull.Value);
+        if (from is { } start) window.Add(fromInclusive ? "$gte" : "$gt", start.UtcDateTime);
+        if (to is { } end) window.Add("$lt", end.UtcDateTime);
+        match.Add(time, window);
+        return match;
+    }
+
     public static BsonDocument[] ReadInstances(TemporalReadRequest request)
     {
         var time = TimeField(request.TimeProperty);
-        var match = new BsonDocument("meta.e", new BsonDocument("$in", new BsonArray(request.EntityIds)));
-        if (request.Attributes is { } attributes) match.Add("meta.a", new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
-        var window = new BsonDocument("$ne", BsonNull.Value);
-        if (request.From is { } from) window.Add(request.FromInclusive ? "$gte" : "$gt", from.UtcDateTime);
-        if (request.To is { } to) window.Add("$lt", to.UtcDateTime);
-        match.Add(time, window);
+        var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
         switch (request.TimeProperty)
         {
             case TemporalTimeProperty.DeletedAt: match.Add("kind", "Deleted"); break;
@@ -60,12 +67,7 @@ public static class MongoTemporalPipelines
     public static BsonDocument[] Aggregate(TemporalAggregateRequest request)
     {
         var time = TimeField(request.TimeProperty);
-        var match = new BsonDocument("meta.e", new BsonDocument("$in", new BsonArray(request.EntityIds)));
-        if (request.Attributes is { } attributes) match.Add("meta.a", new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
-        var window = new BsonDocument("$ne", BsonNull.Value);
-        if (request.From is { } from) window.Add(request.FromInclusive ? "$gte" : "$gt", from.UtcDateTime);
-        if (request.To is { } to) window.Add("$lt", to.UtcDateTime);
-        match.Add(time, window);
+        var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
         match.Add("kind", new BsonDocument("$ne", "Deleted"));
         var periodMs = (long)request.Period.TotalMilliseconds;
         BsonValue period = periodMs <= 0

@@ -59,6 +59,10 @@ internal sealed class NotificationMatcher(
             var cursor = await store.ReadCursorAsync(CursorName, cancellationToken);
             var changes = await store.ReadChangesAsync(cursor, ChangesPerRound, cancellationToken);
             if (changes.Count == 0) return;
+            // The list is taken after the changes are read: a subscription whose creation was acknowledged before a change
+            // was made has invalidated the registry by then, so the change is matched against it. (A list taken once per
+            // round could predate a subscription created while the round ran and miss the change that followed it.)
+            subscriptions = await registry.GetAsync(store, cancellationToken);
             var messages = new List<OutboxMessage>();
             var now = DateTimeOffset.UtcNow;
             var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();

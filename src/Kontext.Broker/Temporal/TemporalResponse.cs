@@ -121,14 +121,8 @@ internal static class TemporalResponse
             status = StatusCodes.Status206PartialContent;
             WritePagingHeaders(http, query, cut);
         }
-        var bodyContext = await NgsiResponse.PrepareAsync(request, status);
-        var renderer = new TemporalRenderer(request.Context, render);
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
-        if (!single) writer.WriteStartArray();
-        foreach (var head in heads)
-            renderer.WriteEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext);
-        if (!single) writer.WriteEndArray();
-        await writer.FlushAsync(http.RequestAborted);
+        await WriteEntitiesAsync(request, status, render, heads, single, (renderer, writer, head, bodyContext) =>
+            renderer.WriteEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
     }
 
     /// <summary>
@@ -145,14 +139,21 @@ internal static class TemporalResponse
         var byEntity = Aggregation.FromStatistics(rows, render.Methods ?? [], period, query.From, query.To)
             .GroupBy(s => s.EntityId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
-        var bodyContext = await NgsiResponse.PrepareAsync(request, StatusCodes.Status200OK);
+        await WriteEntitiesAsync(request, StatusCodes.Status200OK, render, heads, single, (renderer, writer, head, bodyContext) =>
+            renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
+    }
+
+    /// <summary>The response body: one temporal entity per head (an array unless <paramref name="single"/>), streamed.</summary>
+    private static async Task WriteEntitiesAsync(NgsiRequest request, int status, TemporalRenderOptions render, IReadOnlyList<TemporalHead> heads, bool single,
+        Action<TemporalRenderer, Utf8JsonWriter, TemporalHead, JsonNode?> writeEntity)
+    {
+        var bodyContext = await NgsiResponse.PrepareAsync(request, status);
         var renderer = new TemporalRenderer(request.Context, render);
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter);
         if (!single) writer.WriteStartArray();
-        foreach (var head in heads)
-            renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext);
+        foreach (var head in heads) writeEntity(renderer, writer, head, bodyContext);
         if (!single) writer.WriteEndArray();
-        await writer.FlushAsync(http.RequestAborted);
+        await writer.FlushAsync(request.Http.RequestAborted);
     }
 
     private static void WritePagingHeaders(HttpContext http, TemporalQuery query, TemporalCut cut)

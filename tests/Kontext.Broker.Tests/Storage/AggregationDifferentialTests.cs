@@ -156,13 +156,9 @@ public abstract class AggregationDifferentialTests : IAsyncLifetime
 
 public sealed class SqliteAggregationDifferentialTests : AggregationDifferentialTests
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "aggr-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("aggr");
 
-    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new SqliteStorage(_directory));
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
 
-    protected override Task CleanUpAsync()
-    {
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-        return Task.CompletedTask;
-    }
+    protected override Task CleanUpAsync() => _directory.DeleteAsync();
 }

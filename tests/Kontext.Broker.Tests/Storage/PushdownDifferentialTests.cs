@@ -123,13 +123,9 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
 
 public sealed class SqlitePushdownDifferentialTests : PushdownDifferentialTests
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "diff-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("diff");
 
-    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new SqliteStorage(_directory));
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
 
-    protected override Task CleanUpAsync()
-    {
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-        return Task.CompletedTask;
-    }
+    protected override Task CleanUpAsync() => _directory.DeleteAsync();
 }

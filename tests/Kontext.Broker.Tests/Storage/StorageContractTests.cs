@@ -239,13 +239,23 @@ public abstract class StorageContractTests : IAsyncLifetime
 
 public sealed class SqliteStorageContractTests : StorageContractTests
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "contract-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("contract");
 
-    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new SqliteStorage(_directory));
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
 
-    protected override Task CleanUpAsync()
+    protected override Task CleanUpAsync() => _directory.DeleteAsync();
+}
+
+/// <summary>A SQLite data directory of its own for one test class instance, deleted afterwards.</summary>
+public sealed class SqliteTestDirectory(string purpose)
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kontext-tests", purpose + "-" + Guid.NewGuid().ToString("N"));
+
+    public IEntityStorage Open() => new SqliteStorage(Path);
+
+    public Task DeleteAsync()
     {
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
+        try { Directory.Delete(Path, true); } catch (IOException) { }
         return Task.CompletedTask;
     }
 }
