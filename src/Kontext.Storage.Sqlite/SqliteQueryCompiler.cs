@@ -3,8 +3,13 @@ using Kontext.Ngsi.Storage;
 
 namespace Kontext.Storage.Sqlite;
 
-/// <summary>The SQL side of a query: a WHERE clause over entities e, its parameters, and whether it is exact.</summary>
-internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact);
+/// <summary>
+/// The SQL side of a query: a WHERE clause over entities e, its parameters, and whether it is exact. The same clause is
+/// rendered twice: <see cref="Where"/> with set membership (<c>e.id IN (SELECT …)</c>: each index table read once, best
+/// for counts and for selective conditions), and <see cref="ProbeWhere"/> with correlated <c>EXISTS</c> look-ups per
+/// entity, best for walking entities in creation order when matches are dense (a first page stops after a few hundred rows).
+/// </summary>
+internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere);
 
 /// <summary>
 /// Compiles the query model to SQL over the index tables (D3). The SQL is always a necessary condition: an entity
@@ -17,14 +22,28 @@ internal sealed class SqliteQueryCompiler
     public const string RegexFunction = "kontext_regexp";
 
     private readonly List<(string Name, object Value)> _parameters = [];
+    private readonly bool _correlated;
     private bool _exact = true;
+
+    private SqliteQueryCompiler(bool correlated) => _correlated = correlated;
 
     public static CompiledQuery Compile(EntityPageRequest request)
     {
-        var compiler = new SqliteQueryCompiler();
-        var where = compiler.CompileRequest(request);
-        return new CompiledQuery(where, compiler._parameters, compiler._exact);
+        var sets = new SqliteQueryCompiler(correlated: false);
+        var where = sets.CompileRequest(request);
+        // Parameters are named by position, and both renderings add them in the same order: one list serves both.
+        var probe = new SqliteQueryCompiler(correlated: true).CompileRequest(request);
+        return new CompiledQuery(where, sets._parameters, sets._exact, probe);
     }
+
+    /// <summary>
+    /// "e has a row in <paramref name="table"/> (alias <paramref name="alias"/>) satisfying <paramref name="condition"/>":
+    /// set membership, or a correlated look-up through <paramref name="entityIndex"/> when given (an index led by
+    /// entity_id; without it SQLite may pick the condition's index and scan it for every entity).
+    /// </summary>
+    private string Member(string table, string alias, string? condition, string? entityIndex = null) => _correlated
+        ? $"EXISTS (SELECT 1 FROM {table} {alias}{(entityIndex is null ? "" : " INDEXED BY " + entityIndex)} WHERE {alias}.entity_id = e.id{(condition is null ? "" : " AND (" + condition + ")")})"
+        : $"e.id IN (SELECT {alias}.entity_id FROM {table} {alias}{(condition is null ? "" : " WHERE " + condition)})";
 
     private string CompileRequest(EntityPageRequest request)
     {
@@ -39,7 +58,7 @@ internal sealed class SqliteQueryCompiler
         if (query.Q is { } q && Q(q) is { } qSql) clauses.Add(qSql);
         if (query.Geo is { } geo) clauses.Add(Geo(geo));
         if (request.AnyOfAttributes is { Count: > 0 } attrs)
-            clauses.Add($"e.id IN (SELECT entity_id FROM entity_attributes WHERE attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))}))");
+            clauses.Add(Member("entity_attributes", "a", $"a.attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))})"));
         return clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
     }
 
@@ -61,7 +80,7 @@ internal sealed class SqliteQueryCompiler
 
     private string Type(TypeExpr expr) => expr switch
     {
-        TypeIs t => $"e.id IN (SELECT entity_id FROM entity_types WHERE type = {Parameter(t.Iri)})",
+        TypeIs t => Member("entity_types", "t", $"t.type = {Parameter(t.Iri)}"),
         TypeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Type)) + ")",
         TypeOr or => "(" + string.Join(" OR ", or.Operands.Select(Type)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),
@@ -69,11 +88,11 @@ internal sealed class SqliteQueryCompiler
 
     private string Scope(ScopeExpr expr) => expr switch
     {
-        ScopeIs { Scope: "", IncludeDescendants: true } => "e.id IN (SELECT entity_id FROM entity_scopes)",
+        ScopeIs { Scope: "", IncludeDescendants: true } => Member("entity_scopes", "s", null, "ix_entity_scopes_entity"),
         // Descendants by a byte range ('/' + 1 is '0'), which the (scope, entity_id) index serves; LIKE would ignore case.
         ScopeIs { IncludeDescendants: true } s =>
-            $"e.id IN (SELECT entity_id FROM entity_scopes WHERE scope = {Parameter(s.Scope)} OR (scope >= {Parameter(s.Scope + "/")} AND scope < {Parameter(s.Scope + "0")}))",
-        ScopeIs s => $"e.id IN (SELECT entity_id FROM entity_scopes WHERE scope = {Parameter(s.Scope)})",
+            Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)} OR (s.scope >= {Parameter(s.Scope + "/")} AND s.scope < {Parameter(s.Scope + "0")})", "ix_entity_scopes_entity"),
+        ScopeIs s => Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)}"),
         ScopeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Scope)) + ")",
         ScopeOr or => "(" + string.Join(" OR ", or.Operands.Select(Scope)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),
@@ -128,7 +147,7 @@ internal sealed class SqliteQueryCompiler
             _ => null,
         };
         if (numeric is not null)
-            return $"e.id IN (SELECT v.entity_id FROM attribute_values v WHERE v.attr = {Parameter(attribute)} AND {numeric})";
+            return Member("attribute_values", "v", $"v.attr = {Parameter(attribute)} AND {numeric}", "ix_attribute_values_entity");
 
         _exact = false;
         // String equality: the stored scalar equals the literal or, for a VocabProperty, its expanded IRI.
@@ -141,16 +160,18 @@ internal sealed class SqliteQueryCompiler
             _ => null,
         } : null;
         if (strings is not null)
-            return $"e.id IN (SELECT v.entity_id FROM attribute_values v WHERE v.attr = {Parameter(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))}))";
+            return Member("attribute_values", "v", $"v.attr = {Parameter(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", "ix_attribute_values_entity");
         return HasAttribute(attribute);
     }
 
     private static bool IsTopLevel(QPath path) => path.Members.Count == 0 && path.Compound.Count == 0;
 
-    private string HasAttribute(string attribute) =>
-        $"e.id IN (SELECT entity_id FROM entity_attributes WHERE attr = {Parameter(attribute)})";
+    private string HasAttribute(string attribute) => Member("entity_attributes", "a", $"a.attr = {Parameter(attribute)}");
 
-    /// <summary>Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite.</summary>
+    /// <summary>
+    /// Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite. Always set
+    /// membership: the R*Tree is searched once by box, not once per entity.
+    /// </summary>
     private string Geo(GeoQuery geo)
     {
         _exact = false;

@@ -9,6 +9,7 @@ namespace Kontext.Storage.Sqlite;
 internal sealed partial class SqliteTenantStore
 {
     private const int ScanChunk = 512;
+    internal const long ProbeWindowMin = 2_048, ProbeWindowMax = 32_768;
 
     public async Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken)
     {
@@ -32,15 +33,48 @@ internal sealed partial class SqliteTenantStore
         var entities = new List<Entity>(Math.Min(request.Limit, 1000));
         if (request.Limit > 0)
         {
+            var rowids = await ProbePageAsync(connection, compiled, request, cancellationToken);
             // Order and page the row ids first, then read only the page's documents: sorting every match's document is what made deep pages slow.
-            await using var page = Command(connection,
-                $"SELECT doc FROM entities WHERE rowid IN (SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset) ORDER BY rowid", compiled);
+            var pageIds = rowids is null
+                ? $"SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset"
+                : string.Join(", ", rowids);
+            await using var page = Command(connection, $"SELECT doc FROM entities WHERE rowid IN ({pageIds}) ORDER BY rowid", compiled);
             page.Parameters.AddWithValue("$limit", request.Limit);
             page.Parameters.AddWithValue("$offset", request.Offset);
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) entities.Add(EntityJson.Deserialize(reader.GetString(0)));
         }
         return new EntityPage(entities, total);
+    }
+
+    /// <summary>
+    /// A first page of a query that matches many entities is found fastest by walking entities in creation order and
+    /// checking each through its indexes (<see cref="CompiledQuery.ProbeWhere"/>), stopping at the page's end; the
+    /// set-membership plan must read every match to sort them. So the walk is tried first over a bounded window of the
+    /// oldest entities: if the page fills inside it, those are exactly the first matches; if not (selective query, deep
+    /// page), null, and the set plan answers. The window bounds what a wasted probe costs (a few milliseconds).
+    /// </summary>
+    private static async Task<List<long>?> ProbePageAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    {
+        var wanted = (long)request.Offset + request.Limit;
+        if (wanted > ProbeWindowMax / 8) return null;
+        var window = Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax);
+        long? windowEnd;
+        await using (var end = Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", compiled))
+        {
+            end.Parameters.AddWithValue("$window", window - 1);
+            windowEnd = await end.ExecuteScalarAsync(cancellationToken) as long?;
+        }
+        await using var probe = Command(connection,
+            $"SELECT e.rowid FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset", compiled);
+        probe.Parameters.AddWithValue("$end", windowEnd ?? long.MaxValue);
+        probe.Parameters.AddWithValue("$limit", request.Limit);
+        probe.Parameters.AddWithValue("$offset", request.Offset);
+        var rowids = new List<long>(request.Limit);
+        await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken)) rowids.Add(reader.GetInt64(0));
+        // A full page inside the window is the answer; so is any result when the window held every entity.
+        return rowids.Count == request.Limit || windowEnd is null ? rowids : null;
     }
 
     /// <summary>Walks the SQL candidates in creation order by keyset (no OFFSET), keeping those the evaluator accepts.</summary>
