@@ -141,10 +141,15 @@ public static class Aggregation
         };
     }
 
-    internal static string DistinctKey(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-            ? "n:" + Number(v)!.Value.ToString("R", CultureInfo.InvariantCulture)
-            : "j:" + (node?.ToJsonString() ?? "null");
+    /// <summary>What distinctCount compares: JSON numbers by value (1 equals 1.0), anything else by its JSON text.</summary>
+    internal static (double? Number, string? Text) DistinctIdentity(JsonNode? payload) =>
+        payload is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? (Number(v), null) : (null, "j:" + (payload?.ToJsonString() ?? "null"));
+
+    internal static string DistinctKey(JsonNode? payload) => DistinctIdentity(payload) switch
+    {
+        ({ } number, _) => "n:" + number.ToString("R", CultureInfo.InvariantCulture),
+        (_, var text) => text!,
+    };
 }
 
 /// <summary>
@@ -211,10 +216,9 @@ public sealed record SampleFields(string AttributeType, double? Number, string? 
     public static SampleFields Of(JsonObject instance)
     {
         var payload = Attr.Payload(instance);
-        var number = Aggregation.Number(payload);
         var text = payload is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        var isNumber = payload is JsonValue n && n.GetValueKind() == JsonValueKind.Number;
-        return new SampleFields(Attr.Type(instance), number, text, isNumber ? number : null, isNumber ? null : "j:" + (payload?.ToJsonString() ?? "null"));
+        var (distinctNumber, distinctText) = Aggregation.DistinctIdentity(payload);
+        return new SampleFields(Attr.Type(instance), Aggregation.Number(payload), text, distinctNumber, distinctText);
     }
 }
 
