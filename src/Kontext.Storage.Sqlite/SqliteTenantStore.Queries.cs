@@ -58,13 +58,7 @@ internal sealed partial class SqliteTenantStore
     {
         var wanted = (long)request.Offset + request.Limit;
         if (wanted > ProbeWindowMax / 8) return null;
-        var window = Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax);
-        long? windowEnd;
-        await using (var end = Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", compiled))
-        {
-            end.Parameters.AddWithValue("$window", window - 1);
-            windowEnd = await end.ExecuteScalarAsync(cancellationToken) as long?;
-        }
+        var windowEnd = await WindowEndAsync(connection, compiled, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
         await using var probe = Command(connection,
             $"SELECT e.rowid FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset", compiled);
         probe.Parameters.AddWithValue("$end", windowEnd ?? long.MaxValue);
@@ -77,34 +71,62 @@ internal sealed partial class SqliteTenantStore
         return rowids.Count == request.Limit || windowEnd is null ? rowids : null;
     }
 
-    /// <summary>Walks the SQL candidates in creation order by keyset (no OFFSET), keeping those the evaluator accepts.</summary>
+    /// <summary>
+    /// Walks the SQL candidates in creation order by keyset (no OFFSET), keeping those the evaluator accepts. Without a
+    /// count, the oldest entities are walked first with per-entity look-ups (as <see cref="ProbePageAsync"/> does) and
+    /// the walk goes on with set membership past that window only when the page is not full yet.
+    /// </summary>
     private static async Task<EntityPage> QueryWithEvaluatorAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
     {
         var page = new List<Entity>(Math.Min(request.Limit, 1000));
         long matched = 0;
         long after = 0;
-        await using var chunk = Command(connection, $"SELECT e.rowid, e.doc FROM entities e WHERE ({compiled.Where}) AND e.rowid > $after ORDER BY e.rowid LIMIT {ScanChunk}", compiled);
-        var afterParameter = chunk.Parameters.AddWithValue("$after", 0L);
-        while (true)
+        bool PageComplete() => page.Count >= request.Limit && matched > request.Offset;
+
+        // Walks candidates with rowid in (after, end]; true when the page is complete (and no count is wanted).
+        async Task<bool> WalkAsync(string where, long end)
         {
-            afterParameter.Value = after;
-            var rows = 0;
-            await using (var reader = await chunk.ExecuteReaderAsync(cancellationToken))
+            await using var chunk = Command(connection, $"SELECT e.rowid, e.doc FROM entities e WHERE ({where}) AND e.rowid > $after AND e.rowid <= $end ORDER BY e.rowid LIMIT {ScanChunk}", compiled);
+            var afterParameter = chunk.Parameters.AddWithValue("$after", after);
+            chunk.Parameters.AddWithValue("$end", end);
+            while (true)
             {
-                while (await reader.ReadAsync(cancellationToken))
+                afterParameter.Value = after;
+                var rows = 0;
+                await using (var reader = await chunk.ExecuteReaderAsync(cancellationToken))
                 {
-                    rows++;
-                    after = reader.GetInt64(0);
-                    var entity = EntityJson.Deserialize(reader.GetString(1));
-                    if (!EntityMatcher.Matches(entity, request.Query)) continue;
-                    matched++;
-                    if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        rows++;
+                        after = reader.GetInt64(0);
+                        var entity = EntityJson.Deserialize(reader.GetString(1));
+                        if (!EntityMatcher.Matches(entity, request.Query)) continue;
+                        matched++;
+                        if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+                    }
                 }
+                if (PageComplete() && !request.Count) return true;
+                if (rows < ScanChunk) return false;
             }
-            var pageComplete = page.Count >= request.Limit && matched > request.Offset;
-            if (rows < ScanChunk || (pageComplete && !request.Count)) break;
         }
+
+        var wanted = (long)request.Offset + request.Limit;
+        if (!request.Count && wanted <= ProbeWindowMax / 8)
+        {
+            var windowEnd = await WindowEndAsync(connection, compiled, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
+            if (await WalkAsync(compiled.ProbeWhere, windowEnd ?? long.MaxValue) || windowEnd is null) return new EntityPage(page, null);
+            after = windowEnd.Value;
+        }
+        await WalkAsync(compiled.Where, long.MaxValue);
         return new EntityPage(page, request.Count ? matched : null);
+    }
+
+    /// <summary>The rowid of the window-th oldest entity; null when there are no more entities than that.</summary>
+    private static async Task<long?> WindowEndAsync(SqliteConnection connection, CompiledQuery compiled, long window, CancellationToken cancellationToken)
+    {
+        await using var end = Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", compiled);
+        end.Parameters.AddWithValue("$window", window - 1);
+        return await end.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, CompiledQuery compiled)
