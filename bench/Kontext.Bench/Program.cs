@@ -58,6 +58,14 @@ async Task<BrokerProcess> StartBrokerAsync(string name, params string[] extraArg
     lock (brokerLock) broker = process;
     return process;
 }
+// A group's section on the console and in the results file (each group replaces only its own section).
+void Publish(string group, string section)
+{
+    Console.WriteLine(section);
+    ResultsFile.WriteSection(output, group, section);
+    Console.WriteLine($"Written to {output}");
+}
+
 SocketsHttpHandler Handler() => new()
 {
     UseProxy = false, // 127.0.0.1 only, never through a proxy
@@ -161,11 +169,8 @@ try
     rows.Add(("Broker start-up (process start → /health 200)", $"{startup.TotalSeconds:F1} s"));
     rows.Add(("Total bench run time", $"{total.Elapsed.TotalSeconds:F0} s"));
 
-    var report = Report(options, rows, typeQ.Example, geo.Example, brokerAlive);
     Console.WriteLine();
-    Console.WriteLine(report);
-    ResultsFile.WriteSection(output, "entities", report);
-    Console.WriteLine($"Written to {output}");
+    Publish("entities", Report(options, rows, typeQ.Example, geo.Example, brokerAlive));
 
     var healthy = brokerAlive && upsert.Failed == 0 && upsert.Created == options.Entities && retrieve.Errors == 0
                   && typeQ.Errors + typeQ.Wrong + geo.Errors + geo.Wrong == 0 && pagination.Pass && (direct is null || direct.Failed == 0);
@@ -175,18 +180,14 @@ try
     if (options.Runs("notifications"))
     {
         var (section, healthy) = await NotificationSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);
-        Console.WriteLine(section);
-        ResultsFile.WriteSection(output, "notifications", section);
-        Console.WriteLine($"Written to {output}");
+        Publish("notifications", section);
         allHealthy &= healthy;
     }
 
     if (options.Runs("temporal"))
     {
         var (section, healthy) = await TemporalSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);
-        Console.WriteLine(section);
-        ResultsFile.WriteSection(output, "temporal", section);
-        Console.WriteLine($"Written to {output}");
+        Publish("temporal", section);
         allHealthy &= healthy;
     }
     return allHealthy ? 0 : 1;

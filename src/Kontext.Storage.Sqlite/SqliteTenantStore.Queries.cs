@@ -58,7 +58,7 @@ internal sealed partial class SqliteTenantStore
     {
         var wanted = (long)request.Offset + request.Limit;
         if (wanted > ProbeWindowMax / 8) return null;
-        var windowEnd = await WindowEndAsync(connection, compiled, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
+        var windowEnd = await WindowEndAsync(connection, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
         await using var probe = Command(connection,
             $"SELECT e.rowid FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset", compiled);
         probe.Parameters.AddWithValue("$end", windowEnd ?? long.MaxValue);
@@ -113,7 +113,7 @@ internal sealed partial class SqliteTenantStore
         var wanted = (long)request.Offset + request.Limit;
         if (!request.Count && wanted <= ProbeWindowMax / 8)
         {
-            var windowEnd = await WindowEndAsync(connection, compiled, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
+            var windowEnd = await WindowEndAsync(connection, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
             if (await WalkAsync(compiled.ProbeWhere, windowEnd ?? long.MaxValue) || windowEnd is null) return new EntityPage(page, null);
             after = windowEnd.Value;
         }
@@ -122,10 +122,9 @@ internal sealed partial class SqliteTenantStore
     }
 
     /// <summary>The rowid of the window-th oldest entity; null when there are no more entities than that.</summary>
-    private static async Task<long?> WindowEndAsync(SqliteConnection connection, CompiledQuery compiled, long window, CancellationToken cancellationToken)
+    private static async Task<long?> WindowEndAsync(SqliteConnection connection, long window, CancellationToken cancellationToken)
     {
-        await using var end = Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", compiled);
-        end.Parameters.AddWithValue("$window", window - 1);
+        await using var end = SqliteDatabase.Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", ("$window", window - 1));
         return await end.ExecuteScalarAsync(cancellationToken) as long?;
     }
 

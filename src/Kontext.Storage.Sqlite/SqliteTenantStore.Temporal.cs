@@ -42,25 +42,11 @@ internal sealed partial class SqliteTenantStore
         }
         sql.Append($" ORDER BY s.{column} {order}, s.seq {order} LIMIT $limit)");
         parameters.Add(("$limit", request.PerAttributeLimit));
-        sql.Append(" WHERE ta.entity_id IN (");
-        for (var i = 0; i < request.EntityIds.Count; i++)
-        {
-            sql.Append(i == 0 ? "" : ", ").Append("$e").Append(i);
-            parameters.Add(($"$e{i}", request.EntityIds[i]));
-        }
-        sql.Append(')');
+        sql.Append(" WHERE ta.entity_id IN ").Append(InList("$e", request.EntityIds, parameters));
         if (request.Attributes is { } attributes)
         {
             if (attributes.Count == 0) return [];
-            sql.Append(" AND ta.attr IN (");
-            var a = 0;
-            foreach (var attribute in attributes)
-            {
-                sql.Append(a == 0 ? "" : ", ").Append("$a").Append(a);
-                parameters.Add(($"$a{a}", attribute));
-                a++;
-            }
-            sql.Append(')');
+            sql.Append(" AND ta.attr IN ").Append(InList("$a", attributes, parameters));
         }
         sql.Append(" ORDER BY i.entity_id, i.attr, i.").Append(column).Append(", i.seq");
 
@@ -87,24 +73,9 @@ internal sealed partial class SqliteTenantStore
             throw new ArgumentException("aggregation in the store covers observedAt and createdAt windows", nameof(request));
         var column = request.TimeProperty == TemporalTimeProperty.ObservedAt ? "observed_at" : "modified_at";
         var parameters = new List<(string, object?)>();
-        var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND i.entity_id IN (");
-        for (var e = 0; e < request.EntityIds.Count; e++)
-        {
-            where.Append(e == 0 ? "" : ", ").Append("$e").Append(e);
-            parameters.Add(($"$e{e}", request.EntityIds[e]));
-        }
-        where.Append(')');
-        if (request.Attributes is { } attributes)
-        {
-            where.Append(" AND i.attr IN (");
-            var a = 0;
-            foreach (var attribute in attributes)
-            {
-                where.Append(a == 0 ? "" : ", ").Append("$a").Append(a);
-                parameters.Add(($"$a{a++}", attribute));
-            }
-            where.Append(')');
-        }
+        var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND i.entity_id IN ");
+        where.Append(InList("$e", request.EntityIds, parameters));
+        if (request.Attributes is { } attributes) where.Append(" AND i.attr IN ").Append(InList("$a", attributes, parameters));
         if (request.From is { } from)
         {
             where.Append($" AND i.{column} {(request.FromInclusive ? ">=" : ">")} $from");
@@ -159,6 +130,18 @@ internal sealed partial class SqliteTenantStore
                     Real(12), Real(13), Text(14), Text(15))));
         }
         return rows;
+    }
+
+    /// <summary>"($p0, $p1, …)" for the values, each bound as a parameter named by <paramref name="prefix"/> and its position.</summary>
+    private static string InList(string prefix, IEnumerable<string> values, List<(string, object?)> parameters)
+    {
+        var names = new List<string>();
+        foreach (var value in values)
+        {
+            names.Add(prefix + names.Count);
+            parameters.Add((names[^1], value));
+        }
+        return "(" + string.Join(", ", names) + ")";
     }
 
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)

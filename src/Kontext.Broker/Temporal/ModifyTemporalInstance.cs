@@ -23,7 +23,6 @@ internal static class ModifyTemporalInstance
         // Either { "speed": { ...instance... } } (as the suite sends it) or the instance itself.
         var fragment = body.Count == 1 && body.First() is var (key, value) && value is System.Text.Json.Nodes.JsonObject inner
                        && EntityParser.ExpandAttributeName(key, request.Context) == attribute ? inner : body;
-        if (fragment != body && body.Count != 1) throw NgsiException.BadRequestData("The body must carry one attribute instance");
         var parsed = EntityParser.ParseAttributeBody(name, attribute, fragment, request.Context, ParseMode.Full);
         var now = DateTimeOffset.UtcNow;
         parsed["modifiedAt"] = Validate.Format(now);
