@@ -10,7 +10,7 @@ namespace Kontext.Broker.Tests.Adapters;
 
 /// <summary>
 /// A broker with adapter sources configured (secrets, tenants, limits), its own copy of the repository's mappings/
-/// (so a test can add a mapping and reload), and a context server serving the SDM subject contexts from ../shared/data.
+/// (so a test can add a mapping and reload), and a context server serving the SDM subject contexts from tests/fixtures.
 /// </summary>
 public sealed class AdapterFixture : IAsyncLifetime
 {
@@ -22,7 +22,7 @@ public sealed class AdapterFixture : IAsyncLifetime
     public BrokerFactory Factory { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public ContextServer Contexts { get; private set; } = null!;
-    public SchemaRegistry Upstream { get; } = new(Path.Combine(RepoPaths.SharedData, "smart-data-models"));
+    public SchemaRegistry Upstream { get; } = new(Path.Combine(RepoPaths.Fixtures, "smart-data-models"));
 
     public async Task InitializeAsync()
     {
@@ -56,7 +56,7 @@ public sealed class AdapterFixture : IAsyncLifetime
         Client = Factory.CreateClient();
         Contexts = await ContextServer.StartAsync();
         foreach (var subject in new[] { "Environment", "Device", "Weather", "Parking", "WasteManagement" })
-            Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.SharedData, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));
+            Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));
     }
 
     public async Task DisposeAsync()
@@ -77,7 +77,7 @@ public sealed class AdapterCollection : ICollectionFixture<AdapterFixture>
     public const string Name = "adapters";
 }
 
-/// <summary>Real device examples from ../shared/data/vendor-payloads, and network-server envelopes around them.</summary>
+/// <summary>Real device examples from tests/fixtures/vendor-payloads, and network-server envelopes around them.</summary>
 public static class VendorPayloads
 {
     /// <summary>The FloodMonitoring entity the shipped TTS DL-MBX uplink (distance 1234 mm) must produce, whatever the transport.</summary>
@@ -93,7 +93,7 @@ public static class VendorPayloads
         flood["location"]!["value"]!["coordinates"]!.AsArray().Select(c => c!.GetValue<double>()).Should().Equal(16.37208, 48.20849);
     }
 
-    public static string Dir => Path.Combine(RepoPaths.SharedData, "vendor-payloads");
+    public static string Dir => Path.Combine(RepoPaths.Fixtures, "vendor-payloads");
 
     public static string NewEui() => Convert.ToHexString(Guid.NewGuid().ToByteArray()[..8]);
 

@@ -259,7 +259,7 @@ internal sealed class MqttIngestHarness : IAsyncDisposable
         h.Client = h.Factory.CreateClient();
         h.Contexts = await ContextServer.StartAsync();
         foreach (var subject in new[] { "Environment", "Device" })
-            h.Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.SharedData, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));
+            h.Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));
         return h;
     }
 

@@ -14,9 +14,9 @@ public sealed class SchemaRegistryTests
     [InlineData("WasteManagement", "WasteContainer")]
     public async Task Upstream_keyValues_examples_validate_offline_against_shipped_and_upstream_schemas(string subject, string type)
     {
-        var example = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.SharedData, "smart-data-models", subject, type, "examples", "example.jsonld")))!.AsObject();
+        var example = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "smart-data-models", subject, type, "examples", "example.jsonld")))!.AsObject();
         example.Remove("@context");
-        foreach (var root in new[] { Path.Combine(RepoPaths.Root, "schemas"), Path.Combine(RepoPaths.SharedData, "smart-data-models") })
+        foreach (var root in new[] { Path.Combine(RepoPaths.Root, "schemas"), Path.Combine(RepoPaths.Fixtures, "smart-data-models") })
         {
             var registry = new SchemaRegistry(root);
             var findings = await registry.ValidateAsync(type, example).WaitAsync(TimeSpan.FromSeconds(30));

@@ -316,11 +316,11 @@ public sealed class ContextHandlingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Smart_data_models_context_from_the_shared_data_compacts_real_terms()
+    public async Task Smart_data_models_context_from_the_fixtures_compacts_real_terms()
     {
-        var contextFile = Path.Combine(RepoPaths.SharedData, "contexts", "smart-data-models", "dataModel.Environment", "context.jsonld");
+        var contextFile = Path.Combine(RepoPaths.Fixtures, "contexts", "smart-data-models", "dataModel.Environment", "context.jsonld");
         var url = _server.Serve("/sdm-environment.jsonld", await File.ReadAllTextAsync(contextFile));
-        var example = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.SharedData, "smart-data-models", "Environment", "AirQualityObserved", "examples", "example-normalized.jsonld")))!.AsObject();
+        var example = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Fixtures, "smart-data-models", "Environment", "AirQualityObserved", "examples", "example-normalized.jsonld")))!.AsObject();
         example.Remove("@context");
         var id = example["id"]!.GetValue<string>() + Guid.NewGuid().ToString("N");
         example["id"] = id;

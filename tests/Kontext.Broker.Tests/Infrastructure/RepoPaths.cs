@@ -1,11 +1,11 @@
 namespace Kontext.Broker.Tests.Infrastructure;
 
-/// <summary>Paths of the repository and of the shared reference data beside it.</summary>
+/// <summary>Paths of the repository and of the reference data copied into it (tests/fixtures, sources and licences in its READMEs).</summary>
 public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    public static string SharedData => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
+    public static string Fixtures => Path.Combine(Root, "tests", "fixtures");
 
     private static string FindRoot()
     {

@@ -9,7 +9,7 @@ public class SmartDataModelsContextTests
 
     private static (FakeContextLoader Loader, JsonObject Terms) RealEnvironmentContext()
     {
-        var path = SharedData.File("contexts", "smart-data-models", "dataModel.Environment", "context.jsonld");
+        var path = Fixtures.File("contexts", "smart-data-models", "dataModel.Environment", "context.jsonld");
         var document = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
         var terms = document["@context"]!.AsObject();
         return (new FakeContextLoader().Serve(Url, terms.DeepClone()), terms);

@@ -39,8 +39,8 @@ internal sealed class FakeContextLoader : IContextDocumentLoader
     }
 }
 
-/// <summary>Finds ../shared/data next to the repository (the directory holding Broker.sln).</summary>
-internal static class SharedData
+/// <summary>Finds tests/fixtures in the repository (the directory holding Broker.sln): reference data with sources and licences in its READMEs.</summary>
+internal static class Fixtures
 {
     public static string Root
     {
@@ -49,7 +49,7 @@ internal static class SharedData
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !System.IO.File.Exists(Path.Combine(dir.FullName, "Broker.sln"))) dir = dir.Parent;
             if (dir is null) throw new InvalidOperationException("Broker.sln not found above " + AppContext.BaseDirectory);
-            return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+            return Path.Combine(dir.FullName, "tests", "fixtures");
         }
     }
 
