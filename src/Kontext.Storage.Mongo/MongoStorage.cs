@@ -35,6 +35,9 @@ public sealed class MongoStorage : IEntityStorage
 
     public IContextDocumentStore Contexts { get; }
 
+    /// <summary>Several Kontext processes share one MongoDB: another one's commits raise no event here.</summary>
+    public bool SharedByProcesses => true;
+
     public event Action<string?>? Committed;
 
     /// <summary>Transactions need a replica set or a sharded cluster; a standalone server gets the write-ahead ordering instead.</summary>

@@ -4,11 +4,11 @@ namespace Kontext.Storage.Sqlite;
 
 internal static class SqliteDatabase
 {
-    public static string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    public static string ConnectionString(string path, bool pooled = true) => new SqliteConnectionStringBuilder
     {
         DataSource = path,
         Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
+        Pooling = pooled,
         DefaultTimeout = 30,
     }.ToString();
 

@@ -121,5 +121,10 @@ internal static class SqliteSchema
             document TEXT NOT NULL,
             stored_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS tenants(
+            name TEXT PRIMARY KEY,
+            file TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
         """;
 }

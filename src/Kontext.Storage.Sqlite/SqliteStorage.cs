@@ -1,41 +1,127 @@
 using System.Collections.Concurrent;
 using System.Text;
+using System.Security.Cryptography;
+using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
 
-/// <summary>The embedded store (D7): one SQLite file per tenant under the data directory (D6).</summary>
+/// <summary>Bounds of the embedded store: how many tenants may exist, how many hold files open, when an idle one closes.</summary>
+public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null)
+{
+    public static SqliteStorageLimits Default { get; } = new();
+    public TimeSpan IdleAfter => CloseIdleAfter ?? TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// The embedded store (D7): one SQLite file per tenant under the data directory (D6). The tenants and their file
+/// names are registered in system.db, so any accepted tenant name maps to a short file name (a hash where the
+/// readable form would be too long) and the list of tenants never needs a directory scan.
+/// </summary>
 public sealed class SqliteStorage : IEntityStorage
 {
     private const string DefaultTenantFile = "kontext.db";
+    private const int MaxReadableFileName = 96; // well under the 255 bytes of common file systems, with room for -wal/-shm
     private readonly string _directory;
+    private readonly SqliteStorageLimits _limits;
+    private readonly SqliteOpenTenants _openTenants;
     private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _tenants = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _named = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _files = new(StringComparer.Ordinal); // tenant → file name
+    private readonly SemaphoreSlim _registering = new(1, 1);
     private readonly SqliteContextDocumentStore _contexts;
+    private readonly string _systemConnectionString;
 
-    public SqliteStorage(string dataDirectory)
+    public SqliteStorage(string dataDirectory, SqliteStorageLimits? limits = null)
     {
         _directory = Path.GetFullPath(dataDirectory);
+        _limits = limits ?? SqliteStorageLimits.Default;
+        _openTenants = new SqliteOpenTenants(_limits.MaxOpenTenants, _limits.IdleAfter);
         Directory.CreateDirectory(_directory);
-        _contexts = new SqliteContextDocumentStore(Path.Combine(_directory, "system.db"));
-        foreach (var file in Directory.EnumerateFiles(_directory, "tenant-*.db"))
-            _named.TryAdd(TenantName(Path.GetFileNameWithoutExtension(file)["tenant-".Length..]), 0);
+        var systemPath = Path.Combine(_directory, "system.db");
+        _contexts = new SqliteContextDocumentStore(systemPath);
+        _systemConnectionString = SqliteDatabase.ConnectionString(systemPath);
+        LoadTenantRegistry();
     }
 
     public IContextDocumentStore Contexts => _contexts;
 
+    /// <summary>Tenants whose databases hold files open now (bounded by <see cref="SqliteStorageLimits.MaxOpenTenants"/>).</summary>
+    public int OpenTenantCount => _openTenants.OpenCount;
+
     public event Action<string?>? Committed;
 
     /// <summary>
-    /// The tenants: the files found at start plus those created since. Only this process creates tenant files, so the
-    /// notifier, which asks after every commit, never has to scan the directory.
+    /// The tenants: those registered in system.db. Only this process creates tenants, so the notifier, which asks
+    /// after every commit, never has to read the registry again.
     /// </summary>
     public Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string?>>([null, .. _named.Keys]);
+        Task.FromResult<IReadOnlyList<string?>>([null, .. _files.Keys]);
 
-    /// <summary>The inverse of <see cref="FileName"/>.</summary>
-    internal static string TenantName(string encoded)
+    public async ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
+    {
+        var key = tenant ?? "";
+        if (_tenants.TryGetValue(key, out var open)) return open.Value;
+        string file;
+        if (tenant is null) file = DefaultTenantFile;
+        else if (_files.TryGetValue(tenant, out var known)) file = known;
+        else if (!create) return null; // a named tenant exists once something was written to it
+        else file = await RegisterAsync(tenant, cancellationToken);
+        var path = Path.Combine(_directory, file);
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants)));
+        return store.Value;
+    }
+
+    /// <summary>Records a new tenant and its file name, within the tenant cap.</summary>
+    private async Task<string> RegisterAsync(string tenant, CancellationToken cancellationToken)
+    {
+        await _registering.WaitAsync(cancellationToken);
+        try
+        {
+            if (_files.TryGetValue(tenant, out var known)) return known;
+            if (_limits.MaxTenants > 0 && _files.Count >= _limits.MaxTenants)
+                throw new NgsiException(NgsiError.LimitExceeded($"This broker holds its maximum of {_limits.MaxTenants} tenants; '{tenant}' cannot be created"));
+            var file = FileName(tenant);
+            await using var connection = new SqliteConnection(_systemConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var insert = SqliteDatabase.Command(connection,
+                "INSERT OR IGNORE INTO tenants(name, file, created_at) VALUES($name, $file, $at)",
+                ("$name", tenant), ("$file", file), ("$at", DateTimeOffset.UtcNow.ToString("O")));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+            _files[tenant] = file;
+            return file;
+        }
+        finally
+        {
+            _registering.Release();
+        }
+    }
+
+    /// <summary>Reads the registry; tenant files of older versions (named by <see cref="LegacyTenantName"/>, no registry) are registered once.</summary>
+    private void LoadTenantRegistry()
+    {
+        using var connection = new SqliteConnection(_systemConnectionString);
+        connection.Open();
+        using (var select = SqliteDatabase.Command(connection, "SELECT name, file FROM tenants"))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read()) _files[reader.GetString(0)] = reader.GetString(1);
+        }
+        var registered = _files.Values.ToHashSet(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(_directory, "tenant-*.db"))
+        {
+            var file = Path.GetFileName(path);
+            if (registered.Contains(file)) continue;
+            var name = LegacyTenantName(Path.GetFileNameWithoutExtension(file)["tenant-".Length..]);
+            using var insert = SqliteDatabase.Command(connection, "INSERT OR IGNORE INTO tenants(name, file, created_at) VALUES($name, $file, $at)",
+                ("$name", name), ("$file", file), ("$at", DateTimeOffset.UtcNow.ToString("O")));
+            insert.ExecuteNonQuery();
+            _files[name] = file;
+        }
+    }
+
+    /// <summary>The tenant name an older version encoded in a file name (the inverse of the readable part of <see cref="FileName"/>).</summary>
+    internal static string LegacyTenantName(string encoded)
     {
         var bytes = new List<byte>();
         for (var i = 0; i < encoded.Length; i++)
@@ -50,20 +136,10 @@ public sealed class SqliteStorage : IEntityStorage
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
-    public ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
-    {
-        var key = tenant ?? "";
-        if (_tenants.TryGetValue(key, out var open)) return ValueTask.FromResult<ITenantStore?>(open.Value);
-        var path = Path.Combine(_directory, FileName(tenant));
-        // The default tenant always exists; a named one exists once something was written to it.
-        if (tenant is not null && !create && !File.Exists(path)) return ValueTask.FromResult<ITenantStore?>(null);
-        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t))));
-        var opened = store.Value;
-        if (tenant is not null) _named.TryAdd(tenant, 0);
-        return ValueTask.FromResult<ITenantStore?>(opened);
-    }
-
-    /// <summary>A reversible, file-system-safe name: letters, digits, '-' kept, everything else as _XX hex bytes.</summary>
+    /// <summary>
+    /// A file-system-safe name: letters, digits and '-' kept, every other byte as _XX; a name that would grow past
+    /// <see cref="MaxReadableFileName"/> keeps a readable prefix and ends in a hash of the whole tenant name.
+    /// </summary>
     internal static string FileName(string? tenant)
     {
         if (tenant is null) return DefaultTenantFile;
@@ -74,11 +150,21 @@ public sealed class SqliteStorage : IEntityStorage
             if (char.IsAsciiLetterOrDigit(c) || c == '-') name.Append(c);
             else name.Append('_').Append(b.ToString("x2"));
         }
+        if (name.Length > MaxReadableFileName)
+        {
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tenant)))[..24];
+            name.Length = MaxReadableFileName - hash.Length - 2;
+            // The prefix is only for people reading the directory; drop an _XX escape cut in half.
+            if (name[^1] == '_') name.Length--;
+            else if (name.Length > 1 && name[^2] == '_') name.Length -= 2;
+            name.Append("~h").Append(hash);
+        }
         return name.Append(".db").ToString();
     }
 
     public async ValueTask DisposeAsync()
     {
+        _openTenants.Dispose();
         foreach (var tenant in _tenants.Values)
             if (tenant.IsValueCreated) await tenant.Value.DisposeAsync();
         _tenants.Clear();

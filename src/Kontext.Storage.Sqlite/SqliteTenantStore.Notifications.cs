@@ -43,7 +43,7 @@ internal sealed partial class SqliteTenantStore
     private static DateTimeOffset? Time(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : ParseTime(reader.GetString(column));
 
     public Task<T> WriteSubscriptionAsync<T>(string id, Func<StoredSubscription?, SubscriptionWrite<T>> decide, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection =>
+        Enqueue(connection =>
         {
             var current = GetSubscription(connection, id);
             var write = decide(current);
@@ -75,7 +75,7 @@ internal sealed partial class SqliteTenantStore
     }
 
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection =>
+        Enqueue(connection =>
         {
             var insert = SqliteDatabase.Cached(connection, """
                 INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
@@ -135,7 +135,7 @@ internal sealed partial class SqliteTenantStore
     }
 
     public Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection =>
+        Enqueue(connection =>
         {
             var time = Validate.Format(at);
             var (outboxSql, statusSql) = outcome switch

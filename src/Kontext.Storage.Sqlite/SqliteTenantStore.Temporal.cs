@@ -154,7 +154,7 @@ internal sealed partial class SqliteTenantStore
     }
 
     public Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection =>
+        Enqueue(connection =>
         {
             var result = ApplyWrite(connection, entityId, decide);
             long purged;
@@ -181,7 +181,7 @@ internal sealed partial class SqliteTenantStore
     {
         var observedAt = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var observed)
             ? Validate.Format(observed) : null;
-        return _writer.Enqueue(connection => Execute(connection, """
+        return Enqueue(connection => Execute(connection, """
             UPDATE attribute_instances SET doc = $doc, observed_at = $observed, modified_at = $modified, dataset_id = $dataset,
                 sample_type = $t, sample_num = $n, sample_str = $s, sample_key = $k
             WHERE entity_id = $id AND attr = $attr AND instance_id = $instance AND kind <> 'Deleted'
@@ -192,7 +192,7 @@ internal sealed partial class SqliteTenantStore
     }
 
     public Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection => Execute(connection,
+        Enqueue(connection => Execute(connection,
             "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr AND instance_id = $instance",
             ("$id", entityId), ("$attr", attribute), ("$instance", instanceId)) > 0, cancellationToken);
 

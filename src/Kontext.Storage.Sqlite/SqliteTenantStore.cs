@@ -11,11 +11,15 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 {
     private readonly string _readConnectionString;
     private readonly SqliteWriter _writer;
+    private readonly SqliteOpenTenants? _openTenants;
+    private long _lastUsed = Environment.TickCount64;
 
-    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null)
+    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null)
     {
         Name = name;
+        _openTenants = openTenants;
         var connectionString = SqliteDatabase.ConnectionString(path);
+        Touch();
         using (var setup = new SqliteConnection(connectionString))
         {
             setup.Open();
@@ -25,7 +29,32 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteTemporalSchema.Apply(setup);
         }
         _readConnectionString = connectionString;
-        _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name));
+        // The writer's connection is not pooled: closing it must release its files (CloseFiles), not park them in the pool.
+        _writer = new SqliteWriter(SqliteDatabase.ConnectionString(path, pooled: false), committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
+    }
+
+    /// <summary>When this store last used its files (Environment.TickCount64).</summary>
+    internal long LastUsed => Interlocked.Read(ref _lastUsed);
+
+    private void Touch()
+    {
+        Interlocked.Exchange(ref _lastUsed, Environment.TickCount64);
+        _openTenants?.Using(this);
+    }
+
+    /// <summary>Every write goes through here: the store counts as in use, then the job joins the writer's queue.</summary>
+    private Task<T> Enqueue<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        Touch();
+        return _writer.Enqueue(work, cancellationToken);
+    }
+
+    /// <summary>Releases the files this store holds open: the writer closes after its queued work, idle pooled readers now.</summary>
+    internal void CloseFiles()
+    {
+        _writer.RequestClose();
+        using var connection = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(connection);
     }
 
     public string? Name { get; }
@@ -39,7 +68,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
-        _writer.Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken);
+        Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken);
 
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
     {
@@ -149,6 +178,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
+        Touch();
         var connection = new SqliteConnection(_readConnectionString);
         await connection.OpenAsync(cancellationToken);
         connection.CreateFunction<string, string, bool>(SqliteQueryCompiler.RegexFunction,

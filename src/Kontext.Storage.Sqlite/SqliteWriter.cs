@@ -6,23 +6,25 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>
 /// The one writer connection of a tenant database (D7). Jobs queue up; the loop takes every job waiting,
 /// runs each inside its own savepoint of one transaction and commits them as a group: one fsync for many writes,
-/// while a failing job rolls back alone.
+/// while a failing job rolls back alone. The connection is opened on the first job and closed again on request
+/// (<see cref="RequestClose"/>), between groups, so an idle tenant holds no file open.
 /// </summary>
 internal sealed class SqliteWriter : IAsyncDisposable
 {
     private const int MaxGroup = 512;
     private readonly Channel<WriteJob> _queue = Channel.CreateUnbounded<WriteJob>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SqliteConnection _connection;
+    private readonly string _connectionString;
+    private readonly Action? _opening;
     private readonly Task _loop;
-
     private readonly Action? _committed;
+    private SqliteConnection? _connection;
 
-    public SqliteWriter(string connectionString, Action? committed = null)
+    /// <param name="opening">Called on the loop before the connection is (re)opened: the store counts its open files.</param>
+    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null)
     {
+        _connectionString = connectionString;
         _committed = committed;
-        _connection = new SqliteConnection(connectionString);
-        _connection.Open();
-        SqliteDatabase.Execute(_connection, SqliteSchema.Pragmas);
+        _opening = opening;
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -34,37 +36,74 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
     }
 
+    /// <summary>Closes the connection once the jobs queued before this call are done; the next job opens it again.</summary>
+    public void RequestClose() => _queue.Writer.TryWrite(CloseJob.Instance);
+
     private async Task RunAsync()
     {
         var group = new List<WriteJob>(MaxGroup);
         while (await _queue.Reader.WaitToReadAsync())
         {
             group.Clear();
-            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var job)) group.Add(job);
-            CommitGroup(group);
+            var close = false;
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var job))
+            {
+                if (job is CloseJob) { close = true; break; }
+                group.Add(job);
+            }
+            if (group.Count > 0) CommitGroup(group);
+            if (close) Close();
         }
+        Close();
+    }
+
+    private SqliteConnection Connection()
+    {
+        if (_connection is not null) return _connection;
+        _opening?.Invoke();
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
+        return _connection = connection;
+    }
+
+    private void Close()
+    {
+        // The prepared statements cached for this connection go with it (they are keyed by the connection object).
+        _connection?.Dispose();
+        _connection = null;
     }
 
     private void CommitGroup(List<WriteJob> group)
     {
         var succeeded = new List<WriteJob>(group.Count);
+        SqliteConnection connection;
         try
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            SqliteDatabase.UseTransaction(_connection, transaction);
+            connection = Connection();
+        }
+        catch (Exception ex)
+        {
+            foreach (var job in group) job.Fail(ex);
+            return;
+        }
+        try
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            SqliteDatabase.UseTransaction(connection, transaction);
             foreach (var job in group)
             {
-                SqliteDatabase.Cached(_connection, "SAVEPOINT job").ExecuteNonQuery();
+                SqliteDatabase.Cached(connection, "SAVEPOINT job").ExecuteNonQuery();
                 try
                 {
-                    job.Run(_connection);
-                    SqliteDatabase.Cached(_connection, "RELEASE job").ExecuteNonQuery();
+                    job.Run(connection);
+                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
                     succeeded.Add(job);
                 }
                 catch (Exception ex)
                 {
-                    SqliteDatabase.Cached(_connection, "ROLLBACK TO job").ExecuteNonQuery();
-                    SqliteDatabase.Cached(_connection, "RELEASE job").ExecuteNonQuery();
+                    SqliteDatabase.Cached(connection, "ROLLBACK TO job").ExecuteNonQuery();
+                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
                     job.Fail(ex);
                 }
             }
@@ -74,11 +113,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             // Nothing of this group is durable: every job not failed on its own fails with the cause, none is left waiting.
             foreach (var job in group) job.Fail(ex);
+            Close(); // a connection in an unknown state is not reused
             return;
         }
         finally
         {
-            SqliteDatabase.UseTransaction(_connection, null);
+            if (_connection is not null) SqliteDatabase.UseTransaction(_connection, null);
         }
         foreach (var job in succeeded) job.Complete();
         if (succeeded.Count > 0) _committed?.Invoke();
@@ -88,7 +128,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
-        _connection.Dispose();
     }
 
     private abstract class WriteJob
@@ -96,6 +135,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public abstract void Run(SqliteConnection connection);
         public abstract void Complete();
         public abstract void Fail(Exception error);
+    }
+
+    private sealed class CloseJob : WriteJob
+    {
+        public static readonly CloseJob Instance = new();
+        public override void Run(SqliteConnection connection) { }
+        public override void Complete() { }
+        public override void Fail(Exception error) { }
     }
 
     private sealed class WriteJob<T>(Func<SqliteConnection, T> work) : WriteJob

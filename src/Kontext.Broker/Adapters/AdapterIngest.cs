@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Formats;
 using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Adapters;
@@ -35,13 +36,19 @@ public sealed class AdapterIngest(
         _ => throw new EnvelopeException($"unknown envelope kind '{kind}'"),
     };
 
+    /// <summary>Envelope text under the broker's strict JSON rules (duplicate members, invalid Unicode: a 400-worthy fault).</summary>
+    private static Uplink ParseEnvelope(string kind, string payload)
+    {
+        JsonNode? body;
+        try { body = StrictJson.Parse(payload); }
+        catch (NgsiException ex) { throw new EnvelopeException(ex.Error.Detail); }
+        return ParseEnvelope(kind, body);
+    }
+
     /// <summary>Parses raw envelope text (400-worthy faults throw <see cref="EnvelopeException"/>) and ingests it.</summary>
     public async Task<IngestResult> IngestAsync(string source, string kind, string? tenant, string payload, CancellationToken ct)
     {
-        JsonNode? body;
-        try { body = JsonNode.Parse(payload, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }); }
-        catch (JsonException ex) { throw new EnvelopeException("the body is not valid JSON: " + ex.Message); }
-        var uplink = ParseEnvelope(kind, body);
+        var uplink = ParseEnvelope(kind, payload);
 
         var claimed = false;
         if (uplink.FrameCounter is { } fCnt)
@@ -77,7 +84,7 @@ public sealed class AdapterIngest(
     /// <summary>Retries a dead letter (after a mapping or schema fix): stored → marked replayed; failing again → reason and attempts updated.</summary>
     public async Task<(DeadLetter Letter, IngestResult Result)> ReplayAsync(DeadLetter letter, CancellationToken ct)
     {
-        var uplink = ParseEnvelope(letter.Kind, JsonNode.Parse(letter.Payload));
+        var uplink = ParseEnvelope(letter.Kind, letter.Payload);
         var outcome = await ProcessAsync(uplink, letter.Tenant, ct);
         var now = DateTimeOffset.UtcNow;
         DeadLetter updated;

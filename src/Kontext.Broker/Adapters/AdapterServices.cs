@@ -8,7 +8,10 @@ public static class AdapterServices
 {
     public static IServiceCollection AddAdapters(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AdapterOptions>(configuration.GetSection("Kontext:Adapters"));
+        services.AddOptions<AdapterOptions>().Bind(configuration.GetSection("Kontext:Adapters"))
+            .Validate(o => o.Sources.Values.All(s => s.Tenant is null || Kontext.Ngsi.Model.Validate.IsTenantName(s.Tenant)),
+                "Kontext:Adapters:Sources:*:Tenant must be a valid tenant name (1-128 of A-Z a-z 0-9 - _ . : ~ @ + /)")
+            .ValidateOnStart();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AdapterOptions>>().Value;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
+using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,9 @@ namespace Kontext.Broker.Adapters;
 /// </summary>
 internal static class AdminEndpoints
 {
+    /// <summary>Admin bodies are a few members ({"mode": ...}); nothing larger is read.</summary>
+    private const long AdminBodyLimit = 16 * 1024;
+
     public static void Map(IEndpointRouteBuilder adapters)
     {
         var admin = adapters.MapGroup("").AddEndpointFilter(async (context, next) =>
@@ -71,7 +75,8 @@ internal static class AdminEndpoints
         });
         admin.MapPut("validation/{type}", async (HttpContext http, string type, IAdapterStore store) =>
         {
-            var body = await http.Request.ReadFromJsonAsync<JsonObject>(http.RequestAborted);
+            NgsiRequest.ContentKind(http.Request.ContentType);
+            var body = await NgsiRequest.ReadJsonAsync(http, AdminBodyLimit) as JsonObject;
             var text = body?["mode"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : null;
             if (text is null || !Enum.TryParse<ValidationMode>(text, ignoreCase: true, out var mode) || int.TryParse(text, out _))
                 throw NgsiException.BadRequestData("The body must be {\"mode\": \"off\" | \"warn\" | \"enforce\"}");
@@ -109,8 +114,7 @@ internal static class AdminEndpoints
                 : throw NgsiException.NotFound($"No smart-data-models @context for subject '{subject}'"));
     }
 
-    private static string? Tenant(HttpContext http) =>
-        http.Request.Headers["NGSILD-Tenant"].ToString() is { Length: > 0 } t ? t.Trim() : null;
+    private static string? Tenant(HttpContext http) => NgsiRequest.ReadTenant(http);
 
     private static async Task<DeadLetter> Find(IAdapterStore store, HttpContext http, string id)
     {

@@ -30,13 +30,6 @@ internal static class EntityRoutes
     /// <summary>The entity id from the URL, checked to be a URI.</summary>
     public static string EntityId(string entityId) => Validate.EntityId(Uri.UnescapeDataString(entityId));
 
-    /// <summary>The entity id in a Location header, escaped where a URI path needs it.</summary>
-    public static string Location(string entityId)
-    {
-        // Colons stay as they are (urn:ngsi-ld:... is a valid path segment); only what would break the path is escaped.
-        var escaped = new System.Text.StringBuilder(entityId.Length);
-        foreach (var c in entityId)
-            escaped.Append(c is '/' or '?' or '#' or '%' or ' ' ? Uri.EscapeDataString(c.ToString()) : c.ToString());
-        return "/ngsi-ld/v1/entities/" + escaped;
-    }
+    /// <summary>The entity id in a Location header (an IRI, percent-encoded where a header or a path segment needs it).</summary>
+    public static string Location(string entityId) => "/ngsi-ld/v1/entities/" + Http.HeaderIri.PathSegment(entityId);
 }

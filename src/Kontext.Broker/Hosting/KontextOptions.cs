@@ -34,6 +34,18 @@ public sealed class LimitOptions
 
     /// <summary>Largest limit a query may ask for; beyond it the answer is 403 TooManyResults (clause 6.3.10).</summary>
     public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>Most tenants the broker holds; a write that would create one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxTenants { get; set; } = 1000;
+
+    /// <summary>SQLite: most tenant databases holding files open at once; the least recently used beyond it are closed (reopened on use).</summary>
+    public int MaxOpenTenants { get; set; } = 64;
+
+    /// <summary>SQLite: a tenant database unused for this long closes its files.</summary>
+    public TimeSpan CloseIdleTenantAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most subscriptions one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxSubscriptionsPerTenant { get; set; } = 500;
 }
 
 public sealed class ContextOptions

@@ -22,7 +22,7 @@ public static class KontextServices
     {
         var services = builder.Services;
         services.Configure<KontextOptions>(builder.Configuration.GetSection("Kontext"));
-        services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value.Storage));
+        services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
         services.AddSingleton<HostedContexts>();
         services.AddSingleton<RemoteContextLoader>();
         services.AddSingleton<IContextDocumentLoader>(sp => sp.GetRequiredService<RemoteContextLoader>());
@@ -42,13 +42,18 @@ public static class KontextServices
         return builder;
     }
 
-    private static IEntityStorage CreateStorage(StorageOptions options) => options.Provider.ToLowerInvariant() switch
+    private static IEntityStorage CreateStorage(KontextOptions kontext)
     {
-        "sqlite" => new SqliteStorage(options.DataDirectory),
-        "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
-            ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider")),
-        _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite, mongo)"),
-    };
+        var options = kontext.Storage;
+        return options.Provider.ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteStorage(options.DataDirectory,
+                new SqliteStorageLimits(kontext.Limits.MaxTenants, kontext.Limits.MaxOpenTenants, kontext.Limits.CloseIdleTenantAfter)),
+            "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
+                ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider")),
+            _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite, mongo)"),
+        };
+    }
 
     public static WebApplication UseKontext(this WebApplication app)
     {

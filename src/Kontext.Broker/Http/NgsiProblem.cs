@@ -23,9 +23,11 @@ internal static class NgsiProblem
         await writer.FlushAsync();
     }
 
+    /// <summary>Echoes a valid tenant header (clause 6.3.14); an invalid one is never copied into a response.</summary>
     public static void EchoTenant(HttpContext http)
     {
-        if (http.Request.Headers.TryGetValue(NgsiRequest.TenantHeader, out var tenant) && !string.IsNullOrEmpty(tenant))
+        if (http.Request.Headers.TryGetValue(NgsiRequest.TenantHeader, out var values)
+            && values.ToString().Trim() is var tenant && Kontext.Ngsi.Model.Validate.IsTenantName(tenant))
             http.Response.Headers[NgsiRequest.TenantHeader] = tenant;
     }
 }

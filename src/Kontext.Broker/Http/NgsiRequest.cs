@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -20,8 +22,6 @@ internal sealed class NgsiRequest
 {
     public const string TenantHeader = "NGSILD-Tenant";
     public const string JsonLdContextRel = "http://www.w3.org/ns/json-ld#context";
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
 
     private NgsiRequest(HttpContext http, string? tenant, JsonLdContext context, JsonObject? body, ResponseMedia media)
     {
@@ -86,14 +86,12 @@ internal sealed class NgsiRequest
                ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{Tenant}' does not exist"));
     }
 
-    private static string? ReadTenant(HttpContext http)
+    /// <summary>The tenant named by the request (null: the default tenant), checked before anything is read or written.</summary>
+    internal static string? ReadTenant(HttpContext http)
     {
         if (!http.Request.Headers.TryGetValue(TenantHeader, out var values)) return null;
         var tenant = values.ToString().Trim();
-        if (tenant.Length == 0) return null;
-        if (tenant.Length > 128 || tenant.Any(char.IsControl))
-            throw NgsiException.BadRequestData($"Invalid {TenantHeader} header");
-        return tenant;
+        return tenant.Length == 0 ? null : Validate.TenantName(tenant);
     }
 
     /// <summary>The request's JSON media type; anything else is 415.</summary>
@@ -125,14 +123,7 @@ internal sealed class NgsiRequest
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
-        try
-        {
-            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), NodeOptions, ParseOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw NgsiException.InvalidRequest($"The body is not valid JSON: {ex.Message}");
-        }
+        return StrictJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>True when the request names a JSON-LD @context in a Link header.</summary>

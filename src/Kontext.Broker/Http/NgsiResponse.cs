@@ -38,7 +38,7 @@ internal static class NgsiResponse
             default:
                 http.Response.ContentType = request.Media == ResponseMedia.GeoJson ? "application/geo+json" : "application/json";
                 var url = await ContextUrlAsync(request, userContext, coreUrl);
-                http.Response.Headers.Append("Link", $"<{url}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
+                http.Response.Headers.Append("Link", $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
                 return null;
         }
     }

@@ -19,6 +19,7 @@ internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal,
     IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
 {
+    private const int OutboxBatch = 1000;
     private readonly ConcurrentDictionary<(string Tenant, long Sequence), byte> _inFlight = new();
     private readonly ConcurrentDictionary<(string Tenant, string Endpoint), Channel<OutboxMessage>> _queues = new();
     private readonly List<Task> _workers = [];
@@ -27,15 +28,20 @@ internal sealed class NotificationDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        var sweep = new TenantSweep(storage, options.Value);
+        var backlog = new HashSet<string?>(); // tenants whose last read was a full batch: more is waiting
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var tenant in await storage.ListTenantsAsync(stoppingToken))
+                foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified(), backlog.ToList(), stoppingToken))
                 {
                     var store = await storage.GetTenantAsync(tenant, create: false, stoppingToken);
                     if (store is null) continue;
-                    foreach (var message in await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow, 1000, stoppingToken))
+                    var due = await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow, OutboxBatch, stoppingToken);
+                    if (due.Count == OutboxBatch) backlog.Add(tenant);
+                    else backlog.Remove(tenant);
+                    foreach (var message in due)
                     {
                         if (_inFlight.TryAdd((tenant ?? "", message.Sequence), 0)) Queue(store, message).Writer.TryWrite(message);
                     }

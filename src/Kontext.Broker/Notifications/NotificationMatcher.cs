@@ -19,23 +19,29 @@ internal sealed class NotificationMatcher(
     public const string CursorName = "notifications";
     private const int ChangesPerRound = 500;
     private readonly ConcurrentDictionary<(string Tenant, string Subscription), DateTimeOffset> _lastSent = new();
+    private readonly ConcurrentDictionary<string, byte> _periodic = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         storage.Committed += signal.Wake;
+        var sweep = new TenantSweep(storage, options.Value);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                try
+                var tenants = await sweep.SelectAsync(signal.TakeChanged(), _periodic.Keys.Select(k => k.Length == 0 ? null : k), stoppingToken);
+                foreach (var tenant in tenants)
                 {
-                    foreach (var tenant in await storage.ListTenantsAsync(stoppingToken))
+                    try
+                    {
                         await MatchTenantAsync(tenant, stoppingToken);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
-                catch (Exception ex)
-                {
-                    logger.LogError(ex, "Notification matching failed; retrying");
+                    }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+                    catch (Exception ex)
+                    {
+                        logger.LogError(ex, "Notification matching failed for tenant {Tenant}; retrying", tenant ?? "(default)");
+                        signal.Wake(tenant); // its changes are still after the cursor: look again next round
+                    }
                 }
                 try { await signal.WaitForChangesAsync(options.Value.PollInterval, stoppingToken); }
                 catch (OperationCanceledException) { break; }
@@ -52,6 +58,9 @@ internal sealed class NotificationMatcher(
         var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
         if (store is null) return;
         var subscriptions = await registry.GetAsync(store, cancellationToken);
+        // timeInterval subscriptions fire without any change: their tenants are visited every round.
+        if (subscriptions.Any(s => s.Subscription.TimeInterval is not null)) _periodic[tenant ?? ""] = 0;
+        else _periodic.TryRemove(tenant ?? "", out _);
         await FirePeriodicAsync(store, subscriptions, cancellationToken);
 
         while (true)
@@ -81,7 +90,7 @@ internal sealed class NotificationMatcher(
                 }
             }
             await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
-            if (messages.Count > 0) signal.WakeDispatcher();
+            if (messages.Count > 0) signal.WakeDispatcher(tenant);
         }
     }
 
@@ -119,6 +128,6 @@ internal sealed class NotificationMatcher(
         }
         if (messages.Count == 0) return;
         await store.AppendNotificationsAsync(null, 0, messages, cancellationToken);
-        signal.WakeDispatcher();
+        signal.WakeDispatcher(store.Name);
     }
 }

@@ -22,4 +22,10 @@ public sealed class NotificationOptions
 
     /// <summary>Fallback polling of the change log and outbox (writes in this process wake the notifier at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often every tenant is checked, not only those this process signalled (a retry scheduled before a restart
+    /// comes due unsignalled). A store shared by several processes is checked every <see cref="PollInterval"/> instead.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

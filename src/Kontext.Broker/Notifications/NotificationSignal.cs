@@ -1,18 +1,51 @@
+using System.Collections.Concurrent;
+
 namespace Kontext.Broker.Notifications;
 
-/// <summary>Wakes the matcher (after writes and subscription changes) and the dispatcher (after new notifications).</summary>
+/// <summary>
+/// Wakes the matcher (after writes and subscription changes) and the dispatcher (after new notifications), and tells
+/// them which tenants to look at, so a broker with thousands of tenants opens only those with work.
+/// </summary>
 internal sealed class NotificationSignal
 {
     private readonly SemaphoreSlim _matcher = new(0, 1);
     private readonly SemaphoreSlim _dispatcher = new(0, 1);
+    private readonly ConcurrentDictionary<string, byte> _changed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _notified = new(StringComparer.Ordinal);
 
-    public void Wake(string? tenant) => Release(_matcher);
+    /// <summary>A tenant's change log grew or its subscriptions changed.</summary>
+    public void Wake(string? tenant)
+    {
+        _changed[Key(tenant)] = 0;
+        Release(_matcher);
+    }
 
-    public void WakeDispatcher() => Release(_dispatcher);
+    /// <summary>A tenant's outbox has new notifications.</summary>
+    public void WakeDispatcher(string? tenant)
+    {
+        _notified[Key(tenant)] = 0;
+        Release(_dispatcher);
+    }
+
+    /// <summary>The tenants woken since the last call (each once).</summary>
+    public IReadOnlyList<string?> TakeChanged() => Take(_changed);
+
+    public IReadOnlyList<string?> TakeNotified() => Take(_notified);
 
     public Task<bool> WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken) => _matcher.WaitAsync(timeout, cancellationToken);
 
     public Task<bool> WaitForNotificationsAsync(TimeSpan timeout, CancellationToken cancellationToken) => _dispatcher.WaitAsync(timeout, cancellationToken);
+
+    // "" stands for the default tenant: no tenant name is empty.
+    private static string Key(string? tenant) => tenant ?? "";
+
+    private static IReadOnlyList<string?> Take(ConcurrentDictionary<string, byte> set)
+    {
+        var taken = new List<string?>();
+        foreach (var key in set.Keys)
+            if (set.TryRemove(key, out _)) taken.Add(key.Length == 0 ? null : key);
+        return taken;
+    }
 
     private static void Release(SemaphoreSlim semaphore)
     {

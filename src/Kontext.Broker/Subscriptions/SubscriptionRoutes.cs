@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kontext.Broker.Hosting;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Subscriptions;
+using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Subscriptions;
 
@@ -29,6 +31,9 @@ internal static class SubscriptionRoutes
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         var store = await request.TenantStoreAsync(forWrite: true);
+        var cap = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxSubscriptionsPerTenant;
+        if (cap > 0 && (await store.ListSubscriptionsAsync(http.RequestAborted)).Count >= cap)
+            throw new NgsiException(NgsiError.LimitExceeded($"This tenant holds its maximum of {cap} subscriptions (Kontext:Limits:MaxSubscriptionsPerTenant)"));
         await store.WriteSubscriptionAsync(subscription.Id, current => current is not null
             ? throw new NgsiException(NgsiError.AlreadyExists($"The subscription '{subscription.Id}' already exists"))
             : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
@@ -36,7 +41,7 @@ internal static class SubscriptionRoutes
         signal.Wake(request.Tenant);
         NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
-        http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + subscription.Id;
+        http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
 
     private static async Task ListAsync(HttpContext http, SubscriptionRegistry registry)

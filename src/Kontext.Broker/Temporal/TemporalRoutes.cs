@@ -32,8 +32,7 @@ internal static class TemporalRoutes
             : throw new NgsiException(NgsiError.OperationNotSupported("This storage backend keeps no temporal evolution"));
     }
 
-    public static string Location(string entityId) =>
-        Root + "/" + string.Concat(entityId.Select(c => c is '/' or '?' or '#' or '%' or ' ' ? Uri.EscapeDataString(c.ToString()) : c.ToString()));
+    public static string Location(string entityId) => Root + "/" + Http.HeaderIri.PathSegment(entityId);
 
     /// <summary>The instance limit per attribute and page (clause 6.3.10: implementation-defined), from Kontext:Temporal:InstanceLimit.</summary>
     public static int InstanceLimit(HttpContext http) =>

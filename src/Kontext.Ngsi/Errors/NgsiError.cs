@@ -22,6 +22,9 @@ public sealed record NgsiError(string Type, int Status, string Title, string Det
     public static NgsiError NotAcceptable(string detail) => new(TypeBase + "NotAcceptable", 406, "Not acceptable", detail);
     public static NgsiError RequestEntityTooLarge(string detail) => new(TypeBase + "RequestEntityTooLarge", 413, "Request entity too large", detail);
     public static NgsiError MethodNotAllowed(string detail) => new(TypeBase + "MethodNotAllowed", 405, "Method not allowed", detail);
+
+    /// <summary>A configured cap on what callers may create (tenants, subscriptions, contexts) is reached (Kontext:Limits).</summary>
+    public static NgsiError LimitExceeded(string detail) => new(TypeBase + "LimitExceeded", 403, "Limit exceeded", detail);
 }
 
 /// <summary>Carries an <see cref="NgsiError"/> out of deep code paths; mapped to HTTP in one place at the edge.</summary>

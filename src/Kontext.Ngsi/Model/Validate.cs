@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using Kontext.Ngsi.Errors;
 
@@ -16,7 +17,45 @@ public static partial class Validate
     [GeneratedRegex(@"^/[^\s/#+]+(/[^\s/#+]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex ScopePattern();
 
-    public static bool IsUri(string? value) => value is { Length: > 0 and <= 2048 } && UriPattern().IsMatch(value);
+    public static bool IsUri(string? value) =>
+        value is { Length: > 0 and <= 2048 } && UriPattern().IsMatch(value) && IsVisibleIri(value);
+
+    /// <summary>
+    /// Characters an id may hold: printable ASCII and the non-ASCII characters (RFC 3987 ucschar), without the ones that make two ids look the same while
+    /// differing: default-ignorable code points (bidi controls such as U+202E, zero-width characters, the BOM,
+    /// variation selectors, Hangul fillers), blank-looking ones (U+2800, Unicode spaces), controls, private use,
+    /// noncharacters and unpaired surrogates. RFC 3987 clause 4.1 already forbids the bidi controls in IRIs.
+    /// </summary>
+    private static bool IsVisibleIri(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (Rune.DecodeFromUtf16(value.AsSpan(i), out var rune, out var length) != System.Buffers.OperationStatus.Done) return false;
+            i += length - 1;
+            if (rune.IsAscii)
+            {
+                if (rune.Value is < 0x21 or 0x7F) return false;
+                continue;
+            }
+            var v = rune.Value;
+            if ((v & 0xFFFE) == 0xFFFE || v is >= 0xFDD0 and <= 0xFDEF) return false; // noncharacters, U+xFFFE/U+xFFFF of every plane
+            if (IsDefaultIgnorable(v) || v is 0x2800) return false;
+            switch (Rune.GetUnicodeCategory(rune))
+            {
+                case UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate
+                    or UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+                    or UnicodeCategory.OtherNotAssigned:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt), the ranges outside category Cf.</summary>
+    private static bool IsDefaultIgnorable(int v) => v is 0x034F or 0x115F or 0x1160 or 0x3164 or 0xFFA0
+        or (>= 0x17B4 and <= 0x17B5) or (>= 0x180B and <= 0x180F) or (>= 0x200B and <= 0x200F) or (>= 0x202A and <= 0x202E)
+        or (>= 0x2060 and <= 0x206F) or (>= 0xFE00 and <= 0xFE0F) or (>= 0xFFF0 and <= 0xFFF8) or (>= 0x1BCA0 and <= 0x1BCA3)
+        or (>= 0x1D173 and <= 0x1D17A) or (>= 0xE0000 and <= 0xE0FFF);
 
     public static string EntityId(string? id, string what = "entity id")
     {
@@ -35,20 +74,61 @@ public static partial class Validate
         }
     }
 
+    public const int MaxTenantLength = 128;
+
+    /// <summary>
+    /// A tenant name (NGSILD-Tenant, clause 6.3.14): the spec leaves its syntax open. Kontext takes 1–128 characters of
+    /// ASCII letters, digits and - _ . : ~ @ + / % (plain names, URNs such as urn:ngsi-ld:tenant:a, and other IRIs
+    /// percent-encoded), so a tenant is safe to echo in headers and to write in logs and file names, and two names
+    /// that look alike are equal.
+    /// </summary>
+    public static bool IsTenantName(string? name)
+    {
+        if (name is not { Length: > 0 and <= MaxTenantLength }) return false;
+        foreach (var c in name)
+            if (!char.IsAsciiLetterOrDigit(c) && "-_.:~@+/%".IndexOf(c) < 0) return false;
+        return true;
+    }
+
+    public static string TenantName(string name, string what = "NGSILD-Tenant")
+    {
+        if (!IsTenantName(name))
+            throw NgsiException.BadRequestData(
+                $"Invalid {what}: a tenant name has 1 to {MaxTenantLength} characters from A-Z a-z 0-9 - _ . : ~ @ + / % (percent-encode other characters)");
+        return name;
+    }
+
     public static void Scope(string scope)
     {
         if (!ScopePattern().IsMatch(scope))
             throw NgsiException.BadRequestData($"Invalid scope '{scope}': a scope is a path such as /Madrid/Gardens");
     }
 
-    public static bool TryParseDateTime(string text, out DateTimeOffset value) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value)
-        && text.Contains('T');
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex DateTimePattern();
+
+    /// <summary>
+    /// An NGSI-LD DateTime (clause 4.6.3): ISO 8601 / RFC 3339 in UTC, "YYYY-MM-DDThh:mm:ss[.fraction]Z". Offsets,
+    /// local times and other formats are refused rather than converted, so every stored time has the one UTC form.
+    /// <paramref name="allowOffset"/> admits RFC 3339 offsets where a time is only compared, never kept (q literals).
+    /// Fractions beyond the 100 ns the platform keeps are truncated.
+    /// </summary>
+    public static bool TryParseDateTime(string text, out DateTimeOffset value, bool allowOffset = false)
+    {
+        value = default;
+        if (text.Length > 40 || !DateTimePattern().IsMatch(text) || (!allowOffset && text[^1] != 'Z')) return false;
+        var zone = text[^1] == 'Z' ? "Z" : text[^6..];
+        var local = text[..^zone.Length];
+        var fraction = local.IndexOf('.');
+        if (fraction >= 0 && local.Length - fraction - 1 > 7) local = local[..(fraction + 8)];
+        return DateTimeOffset.TryParseExact(local + zone, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+    }
 
     public static string DateTime(string? text, string what)
     {
         if (text is null || !TryParseDateTime(text, out _))
-            throw NgsiException.BadRequestData($"{what} '{text}' is not an ISO 8601 date-time (e.g. 2024-05-01T12:00:00Z)");
+            throw NgsiException.BadRequestData($"{what} '{text}' is not a UTC date-time as ISO 8601 / RFC 3339 (e.g. 2024-05-01T12:00:00Z)");
         return text;
     }
 

@@ -152,7 +152,7 @@ public static class QEvaluator
     {
         QString str => string.CompareOrdinal(s, isVocab ? str.VocabIri : str.Value),
         QUri uri => string.CompareOrdinal(s, isVocab ? uri.VocabIri : uri.Value),
-        QDateTime dt => Validate.TryParseDateTime(s, out var instant) ? instant.CompareTo(dt.Value) : null,
+        QDateTime dt => Validate.TryParseDateTime(s, out var instant, allowOffset: true) ? instant.CompareTo(dt.Value) : null,
         QDate d => DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date.CompareTo(d.Value) : null,
         QTime t => TimeOnly.TryParse(s.TrimEnd('Z'), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? time.CompareTo(t.Value) : null,
         _ => null,

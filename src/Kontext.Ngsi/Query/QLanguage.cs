@@ -221,7 +221,7 @@ public static partial class QLanguage
             }
             if (DateTimeStart().IsMatch(token))
             {
-                if (!Validate.TryParseDateTime(token, out var instant)) throw Error($"invalid date-time '{token}' at position {start}");
+                if (!Validate.TryParseDateTime(token, out var instant, allowOffset: true)) throw Error($"invalid date-time '{token}' at position {start}");
                 return new QDateTime(instant);
             }
             if (DatePattern().IsMatch(token))

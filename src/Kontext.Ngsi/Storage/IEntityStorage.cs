@@ -19,6 +19,9 @@ public interface IEntityStorage : IAsyncDisposable
 
     /// <summary>Remote @context documents fetched once and kept, so a restart does not need the network again.</summary>
     IContextDocumentStore Contexts { get; }
+
+    /// <summary>True when other processes write to the same data (several instances over one MongoDB): their commits raise no <see cref="Committed"/> here.</summary>
+    bool SharedByProcesses => false;
 }
 
 public interface ITenantStore : INotificationStore

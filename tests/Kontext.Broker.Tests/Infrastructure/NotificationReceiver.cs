@@ -30,6 +30,10 @@ public sealed class NotificationReceiver : IAsyncDisposable
     /// <summary>Repeated deliveries of an already received notification (allowed by at-least-once delivery).</summary>
     public int Duplicates => _duplicates;
     public int FailWithStatus { get; set; }
+
+    /// <summary>Every request that reached the receiver, refused ones included.</summary>
+    public int Attempts => _attempts;
+    private int _attempts;
     public TimeSpan Delay { get; set; }
     public IReadOnlyList<ReceivedNotification> Received => _received.ToList();
 
@@ -60,6 +64,7 @@ public sealed class NotificationReceiver : IAsyncDisposable
             try { await Task.Delay(Delay, http.RequestAborted); } catch (OperationCanceledException) { return; }
         }
         var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+        Interlocked.Increment(ref _attempts);
         if (FailWithStatus != 0)
         {
             http.Response.StatusCode = FailWithStatus;

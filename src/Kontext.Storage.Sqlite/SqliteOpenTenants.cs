@@ -1,0 +1,58 @@
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>
+/// Keeps the number of tenant databases holding files open bounded (each open tenant costs about five file
+/// descriptors: the writer's database and WAL files, the shared-memory file, pooled readers). A tenant opens on use;
+/// when more than <see cref="Max"/> are open, the least recently used ones are closed, and a sweep closes any left
+/// idle for <see cref="IdleAfter"/>. Closing is safe at any time: a store reopens its files on the next use.
+/// </summary>
+internal sealed class SqliteOpenTenants : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly HashSet<SqliteTenantStore> _open = [];
+    private readonly Timer _sweep;
+
+    public SqliteOpenTenants(int max, TimeSpan idleAfter)
+    {
+        Max = Math.Max(1, max);
+        IdleAfter = idleAfter;
+        var period = idleAfter > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Max(idleAfter.Ticks / 2, TimeSpan.FromSeconds(1).Ticks)) : Timeout.InfiniteTimeSpan;
+        _sweep = new Timer(_ => CloseIdle(), null, period, period);
+    }
+
+    public int Max { get; }
+    public TimeSpan IdleAfter { get; }
+
+    public int OpenCount
+    {
+        get { lock (_lock) return _open.Count; }
+    }
+
+    /// <summary>A store is about to use its files: counts it as open and closes the least recently used others beyond the bound.</summary>
+    public void Using(SqliteTenantStore store)
+    {
+        List<SqliteTenantStore>? evict = null;
+        lock (_lock)
+        {
+            if (!_open.Add(store) || _open.Count <= Max) return;
+            evict = _open.Where(s => s != store).OrderBy(s => s.LastUsed).Take(_open.Count - Max).ToList();
+            foreach (var s in evict) _open.Remove(s);
+        }
+        foreach (var s in evict) s.CloseFiles();
+    }
+
+    private void CloseIdle()
+    {
+        if (IdleAfter <= TimeSpan.Zero) return;
+        var before = Environment.TickCount64 - (long)IdleAfter.TotalMilliseconds;
+        List<SqliteTenantStore> idle;
+        lock (_lock)
+        {
+            idle = _open.Where(s => s.LastUsed < before).ToList();
+            foreach (var s in idle) _open.Remove(s);
+        }
+        foreach (var s in idle) s.CloseFiles();
+    }
+
+    public void Dispose() => _sweep.Dispose();
+}
