@@ -19,7 +19,6 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         Name = name;
         _openTenants = openTenants;
         var connectionString = SqliteDatabase.ConnectionString(path);
-        Touch();
         using (var setup = new SqliteConnection(connectionString))
         {
             setup.Open();
@@ -31,6 +30,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         _readConnectionString = connectionString;
         // The writer's connection is not pooled: closing it must release its files (CloseFiles), not park them in the pool.
         _writer = new SqliteWriter(SqliteDatabase.ConnectionString(path, pooled: false), committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
+        Touch(); // counted once complete: the bound may close this store's files from another thread right away
     }
 
     /// <summary>When this store last used its files (Environment.TickCount64).</summary>

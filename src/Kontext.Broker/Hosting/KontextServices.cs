@@ -38,7 +38,11 @@ public static class KontextServices
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null); // the broker caps bodies itself, with a ProblemDetails answer
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null; // the broker caps bodies itself, with a ProblemDetails answer
+            kestrel.ConfigureEndpointDefaults(ServerErrorBodies.Use); // and gives Kestrel's own refusals one too
+        });
         return builder;
     }
 

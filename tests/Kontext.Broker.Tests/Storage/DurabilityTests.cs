@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Kontext.Broker.Tests.Infrastructure;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -182,76 +181,5 @@ public sealed class DurabilityTests
         {
             try { Directory.Delete(dataDirectory, true); } catch (IOException) { }
         }
-    }
-}
-
-/// <summary>The built broker started as a separate process on a free 127.0.0.1 port.</summary>
-internal sealed class BrokerProcess : IDisposable
-{
-    private readonly Process _process;
-
-    private BrokerProcess(Process process, string url)
-    {
-        _process = process;
-        Url = url;
-    }
-
-    public string Url { get; }
-
-    public static async Task<BrokerProcess> StartAsync(string dataDirectory)
-    {
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        var dll = Path.Combine(AppContext.BaseDirectory, "Kontext.Broker.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", url])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["Kontext__Storage__DataDirectory"] = dataDirectory;
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 150; attempt++)
-        {
-            try
-            {
-                if ((await probe.GetAsync(url + "/health")).IsSuccessStatusCode) return new BrokerProcess(process, url);
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            if (process.HasExited) throw new InvalidOperationException($"broker exited with {process.ExitCode}");
-            await Task.Delay(100);
-        }
-        process.Kill(true);
-        throw new TimeoutException("broker did not start");
-    }
-
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            Process.Start("kill", ["-9", _process.Id.ToString()])!.WaitForExit();
-            _process.WaitForExit();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited) _process.Kill(true);
-        _process.Dispose();
     }
 }
