@@ -31,7 +31,7 @@ public static class FuzzOracle
         }
         catch (JsonException ex)
         {
-            return "error body is not JSON: " + ex.Message;
+            return $"status {status} with a body that is not JSON: " + ex.Message;
         }
     }
 }

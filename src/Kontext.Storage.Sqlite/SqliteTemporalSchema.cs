@@ -81,7 +81,7 @@ internal static class SqliteTemporalSchema
         using var update = Command("UPDATE attribute_instances SET sample_type = $t, sample_num = $n, sample_str = $s, sample_key = $k WHERE seq = $seq");
         foreach (var (seq, doc) in rows)
         {
-            if (System.Text.Json.Nodes.JsonNode.Parse(doc) is not System.Text.Json.Nodes.JsonObject instance) continue;
+            if (Kontext.Ngsi.Formats.StoredJson.Parse(doc) is not System.Text.Json.Nodes.JsonObject instance) continue;
             update.Parameters.Clear();
             foreach (var (name, value) in SampleParameters(instance)) update.Parameters.AddWithValue(name, value ?? DBNull.Value);
             update.Parameters.AddWithValue("$seq", seq);

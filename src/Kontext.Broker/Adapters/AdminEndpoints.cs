@@ -140,7 +140,7 @@ internal static class AdminEndpoints
     /// <summary>The stored payload as JSON, or as a string when it never was JSON (a malformed message kept for inspection).</summary>
     private static JsonNode? PayloadNode(string payload)
     {
-        try { return JsonNode.Parse(payload); }
+        try { return Kontext.Ngsi.Formats.StoredJson.Parse(payload); }
         catch (System.Text.Json.JsonException) { return JsonValue.Create(payload); }
     }
 }

@@ -22,6 +22,8 @@ public static class KontextServices
     {
         var services = builder.Services;
         services.Configure<KontextOptions>(builder.Configuration.GetSection("Kontext"));
+        // Minimal-API JSON answers (admin, health) may carry stored documents: as deep as the stored form allows.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = Kontext.Ngsi.Formats.StoredJson.MaxDepth);
         services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
         services.AddSingleton<HostedContexts>();
         services.AddSingleton<RemoteContextLoader>();

@@ -45,10 +45,6 @@ internal sealed class NgsiErrorMiddleware(RequestDelegate next, ILogger<NgsiErro
         {
             await NgsiProblem.WriteAsync(http, ex.Error);
         }
-        catch (JsonException ex)
-        {
-            await NgsiProblem.WriteAsync(http, NgsiError.InvalidRequest($"The body is not valid JSON: {ex.Message}"));
-        }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             await NgsiProblem.WriteAsync(http, NgsiError.RequestEntityTooLarge("The request body is larger than the broker accepts"));

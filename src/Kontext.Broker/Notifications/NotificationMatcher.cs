@@ -79,9 +79,7 @@ internal sealed class NotificationMatcher(
             {
                 foreach (var record in changes)
                 {
-                    var change = new EntityChange(
-                        record.BeforeJson is null ? null : EntityJson.Deserialize(record.BeforeJson),
-                        record.AfterJson is null ? null : EntityJson.Deserialize(record.AfterJson));
+                    if (Decode(record, tenant) is not { } change) continue;
                     foreach (var item in live)
                     {
                         if (!ChangeMatcher.Triggers(item.Subscription, change) || IsThrottled(store, item, now)) continue;
@@ -91,6 +89,26 @@ internal sealed class NotificationMatcher(
             }
             await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
+        }
+    }
+
+    /// <summary>
+    /// A change record as entities. One that cannot be read is logged and passed over: matching must not stall a
+    /// tenant's notifications behind it forever.
+    /// </summary>
+    private EntityChange? Decode(ChangeRecord record, string? tenant)
+    {
+        try
+        {
+            return new EntityChange(
+                record.BeforeJson is null ? null : EntityJson.Deserialize(record.BeforeJson),
+                record.AfterJson is null ? null : EntityJson.Deserialize(record.AfterJson));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            logger.LogError(ex, "Change {Sequence} of {Entity} in tenant {Tenant} cannot be read; no notification is sent for it",
+                record.Sequence, record.EntityId, tenant ?? "(default)");
+            return null;
         }
     }
 

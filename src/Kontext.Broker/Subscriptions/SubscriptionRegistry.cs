@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
+using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Notifications;
 using Kontext.Ngsi.Storage;
@@ -23,7 +24,7 @@ internal static class SubscriptionDocument
 
     public static (JsonObject Body, JsonNode? Context, string ContextUrl) Read(string document)
     {
-        var node = JsonNode.Parse(document)!.AsObject();
+        var node = StoredJson.Parse(document)!.AsObject();
         return (node["body"]!.AsObject(), node["context"]?.DeepClone(), node["contextUrl"]!.GetValue<string>());
     }
 }

@@ -54,3 +54,20 @@ public static class StrictJson
     // The exception text of System.Text.Json ends with a path and position that help; keep it, but on one line.
     private static string Describe(JsonException ex) => ex.Message.ReplaceLineEndings(" ");
 }
+
+/// <summary>
+/// Reads JSON the broker wrote itself (stored entities, history, subscriptions, outbox messages). Accepted input is at
+/// most <see cref="StrictJson.MaxDepth"/> deep, but the stored form wraps it a few levels deeper (attribute lists,
+/// instances, @value objects), so stored documents are read with room to spare: a deep value accepted once must
+/// never make its entity, or the tenant's notifications, unreadable.
+/// </summary>
+public static class StoredJson
+{
+    public const int MaxDepth = StrictJson.MaxDepth * 4;
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = MaxDepth };
+
+    public static JsonNode? Parse(string json) => JsonNode.Parse(json, documentOptions: Options);
+
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => JsonNode.Parse(utf8, documentOptions: Options);
+}

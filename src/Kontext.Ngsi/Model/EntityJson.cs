@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kontext.Ngsi.Formats;
 
 namespace Kontext.Ngsi.Model;
 
@@ -41,11 +42,11 @@ public static class EntityJson
 
     public static Entity Deserialize(ReadOnlySpan<byte> utf8)
     {
-        var root = JsonNode.Parse(utf8)!.AsObject();
+        var root = StoredJson.Parse(utf8)!.AsObject();
         return FromNode(root);
     }
 
-    public static Entity Deserialize(string json) => FromNode(JsonNode.Parse(json)!.AsObject());
+    public static Entity Deserialize(string json) => FromNode(StoredJson.Parse(json)!.AsObject());
 
     private static Entity FromNode(JsonObject root)
     {

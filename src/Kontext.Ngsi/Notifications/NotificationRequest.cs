@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kontext.Ngsi.Formats;
 
 namespace Kontext.Ngsi.Notifications;
 
@@ -21,7 +22,7 @@ public sealed record NotificationRequest(string ContentType, IReadOnlyList<KeyVa
 
     public static NotificationRequest Deserialize(string text)
     {
-        var node = JsonNode.Parse(text)!.AsObject();
+        var node = StoredJson.Parse(text)!.AsObject();
         return new NotificationRequest(node["contentType"]!.GetValue<string>(), Pairs(node["headers"]!.AsArray()), node["body"]!.GetValue<string>())
         {
             NotifierInfo = node["notifierInfo"] is JsonArray notifierInfo ? Pairs(notifierInfo) : [],
@@ -35,5 +36,5 @@ public sealed record NotificationRequest(string ContentType, IReadOnlyList<KeyVa
         pairs.Select(h => new KeyValuePair<string, string>(h!["key"]!.GetValue<string>(), h["value"]!.GetValue<string>())).ToList();
 
     /// <summary>The notification's JSON body as a node (MQTT puts it inside its envelope).</summary>
-    public JsonNode? BodyNode() => JsonNode.Parse(Body, documentOptions: new JsonDocumentOptions { MaxDepth = 128 });
+    public JsonNode? BodyNode() => StoredJson.Parse(Body);
 }

@@ -48,8 +48,8 @@ public sealed record GeoQuery(
             throw NgsiException.BadRequestData("georel: 'near' needs a Point geometry");
 
         JsonNode? coordinatesNode;
-        try { coordinatesNode = JsonNode.Parse(coordinates); }
-        catch (JsonException e) { throw NgsiException.BadRequestData($"coordinates: not a JSON array ({e.Message})"); }
+        try { coordinatesNode = Formats.StrictJson.Parse(coordinates); }
+        catch (NgsiException e) { throw NgsiException.BadRequestData($"coordinates: not a JSON array ({e.Error.Detail})"); }
         var geoJson = new JsonObject { ["type"] = geometry, ["coordinates"] = coordinatesNode };
         GeoJson.Check(geoJson, "coordinates");
 

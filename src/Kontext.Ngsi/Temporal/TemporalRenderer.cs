@@ -117,7 +117,7 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         }
         else
         {
-            doc = JsonNode.Parse(record.InstanceJson)!.AsObject();
+            doc = StoredJson.Parse(record.InstanceJson)!.AsObject();
             doc["modifiedAt"] = Validate.Format(record.ModifiedAt);
         }
         doc["instanceId"] = record.InstanceId;
@@ -125,7 +125,7 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
     }
 
     private static JsonObject? Document(TemporalInstance instance) =>
-        instance.Record.Kind == AttributeChangeKind.Deleted || instance.Record.InstanceJson is null ? null : JsonNode.Parse(instance.Record.InstanceJson)!.AsObject();
+        instance.Record.Kind == AttributeChangeKind.Deleted || instance.Record.InstanceJson is null ? null : StoredJson.Parse(instance.Record.InstanceJson)!.AsObject();
 
     private void WriteValues(Utf8JsonWriter writer, string? datasetId, List<TemporalInstance> instances)
     {

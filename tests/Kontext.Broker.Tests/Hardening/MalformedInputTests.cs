@@ -179,4 +179,33 @@ public sealed class MalformedInputTests(BrokerFixture fixture)
 
         (await _client.GetEntityAsync(id))["a"]!["observedAt"]!.GetValue<string>().Should().Be("2026-11-26T09:00:00.25Z");
     }
+
+    [Fact]
+    public async Task A_deeply_nested_value_accepted_once_stays_readable_writable_and_deletable()
+    {
+        var id = Api.NewId();
+        var deep = new string('[', 60) + new string(']', 60);
+
+        var created = await _client.CreateAsync($$$"""{"id":"{{{id}}}","type":"T","a":{"type":"Property","value":{{{deep}}}}}""");
+        var read = await _client.Send(HttpMethod.Get, $"{Api.Entities}/{id}");
+        var updated = await _client.Send(HttpMethod.Post, $"{Api.Entities}/{id}/attrs", """{"b":{"type":"Property","value":1}}""");
+        var history = await _client.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}");
+        var deleted = await _client.Send(HttpMethod.Delete, $"{Api.Entities}/{id}");
+
+        created.StatusCode.Should().Be(HttpStatusCode.Created);
+        read.StatusCode.Should().Be(HttpStatusCode.OK);
+        updated.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        history.StatusCode.Should().Be(HttpStatusCode.OK);
+        deleted.StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task A_body_nested_deeper_than_64_levels_is_400()
+    {
+        var deep = new string('[', 70) + new string(']', 70);
+
+        var response = await _client.CreateAsync($$$"""{"id":"{{{Api.NewId()}}}","type":"T","a":{"type":"Property","value":{{{deep}}}}}""");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "InvalidRequest");
+    }
 }
