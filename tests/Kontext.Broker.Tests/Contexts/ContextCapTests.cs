@@ -11,7 +11,7 @@ public sealed class SmallContextCapsFixture() : BrokerFixtureBase(new Dictionary
     ["Kontext:Contexts:MaxHostedPerTenant"] = "3",
     ["Kontext:Contexts:MaxHostedBytesPerTenant"] = "4096",
     ["Kontext:Contexts:MaxCachedDocuments"] = "2",
-    ["Kontext:Contexts:MaxCachedBytes"] = "100000",
+    ["Kontext:Contexts:MaxCachedBytes"] = "3000",
 });
 
 /// <summary>Hosted @contexts belong to a tenant and are capped per tenant; the remote-context cache is capped too.</summary>
@@ -109,6 +109,30 @@ public sealed class ContextCapTests(SmallContextCapsFixture fixture) : IClassFix
         var second = await AddAsync(ContextBody("shared"), NewTenant());
 
         first.Headers.Location.Should().NotBe(second.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Remote_context_larger_than_MaxDocumentBytes_is_not_fetched_beyond_the_cap()
+    {
+        await using var server = await ContextServer.StartAsync();
+        var url = server.Serve("/too-big.jsonld", ContextBody("big", padding: 3000));
+
+        var response = await _client.CreateAsync($$$"""{"id":"{{{Api.NewId()}}}","type":"Car"}""", link: Api.Link(url));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+    }
+
+    [Fact]
+    public async Task Remote_context_cache_keeps_at_most_MaxCachedBytes_dropping_the_oldest()
+    {
+        await using var server = await ContextServer.StartAsync();
+        var urls = Enumerable.Range(0, 2).Select(i => server.Serve($"/bytes-{i}.jsonld", ContextBody("d" + i, padding: 1600))).ToList();
+        foreach (var url in urls)
+            await _client.CreateOkAsync($$$"""{"id":"{{{Api.NewId()}}}","type":"Car"}""", link: Api.Link(url));
+
+        var cached = (await ListAsync(null, "Cached")).Select(e => e!["URL"]!.GetValue<string>()).ToList();
+
+        cached.Should().Equal([urls[1]], "two documents of 1.6 kB exceed the 3,000 bytes the cache may hold");
     }
 
     [Fact]
