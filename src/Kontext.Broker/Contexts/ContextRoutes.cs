@@ -84,6 +84,7 @@ internal static class ContextRoutes
                    ?? throw NgsiException.BadRequestData("The body must be a JSON object with an @context member");
         if (!body.TryGetPropertyValue("@context", out var context) || context is null)
             throw NgsiException.BadRequestData("The body must be a JSON object with an @context member");
+        hosted.Document(context); // the size cap first: a context too large to host is not processed either
         await processor.ProcessAsync(context, http.RequestAborted); // a context that does not process is refused, not hosted
         await request.TenantStoreAsync(forWrite: true); // hosting is a write in the tenant, which must exist (or be created)
         var id = await hosted.RegisterAsync(request.Tenant, context, http.RequestAborted);

@@ -28,13 +28,9 @@ internal sealed class HostedContexts(IEntityStorage storage, IOptions<KontextOpt
     /// <summary>Stores the context for <paramref name="tenant"/> (unless it is there already) and returns its id.</summary>
     public async Task<string> RegisterAsync(string? tenant, JsonNode context, CancellationToken cancellationToken)
     {
-        var document = new JsonObject { ["@context"] = context.DeepClone() }.ToJsonString();
-        var bytes = Encoding.UTF8.GetByteCount(document);
+        var (document, bytes) = Document(context);
         var id = Tag(tenant) + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(document)))[..HashLength];
         if (_known.TryGet(id, out _)) return id;
-        if (bytes > _options.MaxDocumentBytes)
-            throw new NgsiException(NgsiError.RequestEntityTooLarge(
-                $"The @context document is {bytes} bytes; hosted @contexts are limited to {_options.MaxDocumentBytes} bytes (Kontext:Contexts:MaxDocumentBytes)"));
         if (await storage.Contexts.GetAsync(Prefix + id, cancellationToken) is null)
         {
             var owned = (await storage.Contexts.ListAsync(cancellationToken))
@@ -51,6 +47,17 @@ internal sealed class HostedContexts(IEntityStorage storage, IOptions<KontextOpt
         }
         _known.Set(id, true, 1);
         return id;
+    }
+
+    /// <summary>The document that would be hosted for <paramref name="context"/>; 413 when it is larger than the cap.</summary>
+    public (string Document, long Bytes) Document(JsonNode context)
+    {
+        var document = new JsonObject { ["@context"] = context.DeepClone() }.ToJsonString();
+        var bytes = Encoding.UTF8.GetByteCount(document);
+        if (bytes > _options.MaxDocumentBytes)
+            throw new NgsiException(NgsiError.RequestEntityTooLarge(
+                $"The @context document is {bytes} bytes; hosted @contexts are limited to {_options.MaxDocumentBytes} bytes (Kontext:Contexts:MaxDocumentBytes)"));
+        return (document, bytes);
     }
 
     /// <summary>Deletes a hosted context of <paramref name="tenant"/>; false when the tenant has none with that id.</summary>

@@ -61,6 +61,7 @@ public static class KontextServices
 
     public static WebApplication UseKontext(this WebApplication app)
     {
+        app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.UseMiddleware<NgsiErrorMiddleware>();
         app.UseStatusCodePages(async context =>
         {
