@@ -13,8 +13,11 @@ COPY schemas/ ./schemas/
 COPY mappings/ ./mappings/
 RUN mkdir -p /data && chown -R app:app /data
 USER app
+# Outbound calls (remote @contexts, notifications) may not reach loopback or private addresses from a container unless
+# Kontext__Outbound__Allow__0=<cidr or host> names them (docs/security-outbound.md).
 ENV ASPNETCORE_URLS=http://0.0.0.0:1026 \
-    Kontext__Storage__DataDirectory=/data
+    Kontext__Storage__DataDirectory=/data \
+    Kontext__Outbound__Profile=strict
 VOLUME ["/data"]
 EXPOSE 1026
 # Liveness: GET /health answers {"status":"ok"}.

@@ -128,10 +128,16 @@ internal sealed class MongoContextDocumentStore(IMongoCollection<BsonDocument> c
         return doc?["document"].AsString;
     }
 
-    public async Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredContextDocument>> ListAsync(CancellationToken cancellationToken)
     {
-        var docs = await collection.Find(new BsonDocument()).Sort(new BsonDocument("storedAt", 1)).ToListAsync(cancellationToken);
-        return docs.Select(d => (d["_id"].AsString, new DateTimeOffset(d["storedAt"].ToUniversalTime(), TimeSpan.Zero))).ToList();
+        // The size is computed by the server: listing does not move the documents themselves.
+        var pipeline = new[]
+        {
+            new BsonDocument("$sort", new BsonDocument("storedAt", 1)),
+            new BsonDocument("$project", new BsonDocument { { "storedAt", 1 }, { "bytes", new BsonDocument("$strLenBytes", "$document") } }),
+        };
+        var docs = await collection.Aggregate<BsonDocument>(pipeline, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        return docs.Select(d => new StoredContextDocument(d["_id"].AsString, new DateTimeOffset(d["storedAt"].ToUniversalTime(), TimeSpan.Zero), d["bytes"].ToInt64())).ToList();
     }
 
     public async Task<bool> DeleteAsync(string url, CancellationToken cancellationToken) =>

@@ -193,15 +193,16 @@ internal sealed class SqliteContextDocumentStore : IContextDocumentStore
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    public async Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredContextDocument>> ListAsync(CancellationToken cancellationToken)
     {
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT url, stored_at FROM context_documents ORDER BY stored_at");
+        await using var command = SqliteDatabase.Command(connection,
+            "SELECT url, stored_at, length(CAST(document AS BLOB)) FROM context_documents ORDER BY stored_at");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var list = new List<(string, DateTimeOffset)>();
+        var list = new List<StoredContextDocument>();
         while (await reader.ReadAsync(cancellationToken))
-            list.Add((reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture)));
+            list.Add(new(reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(2)));
         return list;
     }
 

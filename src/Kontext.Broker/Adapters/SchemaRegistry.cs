@@ -25,6 +25,7 @@ public sealed class SchemaRegistry
     private readonly Dictionary<string, string> _refs;
     private readonly Dictionary<string, (string Subject, string Path)> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<JsonSchema>>> _schemas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _contextFiles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JsonObject?> _contexts = new(StringComparer.Ordinal);
 
     public SchemaRegistry(string root)
@@ -35,6 +36,10 @@ public sealed class SchemaRegistry
             ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(refsFile)) ?? []
             : [];
         if (!Directory.Exists(_root)) return;
+        var contexts = Path.Combine(_root, "contexts");
+        if (Directory.Exists(contexts))
+            foreach (var file in Directory.EnumerateFiles(contexts, "*.jsonld"))
+                _contextFiles[Path.GetFileNameWithoutExtension(file)] = file;
         foreach (var file in Directory.EnumerateFiles(_root, "schema.json", SearchOption.AllDirectories))
         {
             var model = Path.GetFileName(Path.GetDirectoryName(file)!);
@@ -53,12 +58,16 @@ public sealed class SchemaRegistry
     /// <summary>The smart-data-models subject of a type (Environment for FloodMonitoring), or null when it has no schema.</summary>
     public string? SubjectOf(string type) => _models.TryGetValue(type, out var m) ? m.Subject : null;
 
-    /// <summary>The SDM @context object of a subject, read from contexts/&lt;Subject&gt;.jsonld (its "@context" member); null when not shipped.</summary>
-    public JsonObject? ContextOf(string subject) => _contexts.GetOrAdd(subject, s =>
-    {
-        var file = Path.Combine(_root, "contexts", s + ".jsonld");
-        return File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file))?["@context"] as JsonObject : null;
-    });
+    /// <summary>
+    /// The SDM @context object of a subject, read from contexts/&lt;Subject&gt;.jsonld (its "@context" member); null when not
+    /// shipped. Only shipped subjects are read and remembered: a request naming anything else leaves nothing behind.
+    /// </summary>
+    public JsonObject? ContextOf(string subject) => _contextFiles.TryGetValue(subject, out var file)
+        ? _contexts.GetOrAdd(subject, _ => JsonNode.Parse(File.ReadAllText(file))?["@context"] as JsonObject)
+        : null;
+
+    /// <summary>Subjects whose @context is held in memory (at most the shipped ones).</summary>
+    internal int CachedContextCount => _contexts.Count;
 
     public Task<JsonSchema> SchemaAsync(string type)
     {

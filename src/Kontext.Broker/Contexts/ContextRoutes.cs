@@ -33,25 +33,32 @@ internal static class ContextRoutes
         {
             "ngsi-ld-core-context-v1.8.jsonld" => CoreContext.Document("1.8"),
             "ngsi-ld-core-context-v1.9.jsonld" or "ngsi-ld-core-context.jsonld" => CoreContext.Document("1.9"),
-            _ when Uri.TryCreate(id, UriKind.Absolute, out _) => await storage.Contexts.GetAsync(id, http.RequestAborted),
+            // Only the @context member: a document stored before that rule may still carry more.
+            _ when Uri.TryCreate(id, UriKind.Absolute, out _) => await storage.Contexts.GetAsync(id, http.RequestAborted) is { } cached
+                ? RemoteContextLoader.Normalize(id, cached)
+                : null,
             _ => await hosted.GetAsync(id, http.RequestAborted),
         } ?? throw NgsiException.NotFound($"No @context with id '{id}'");
         http.Response.ContentType = "application/ld+json";
         await http.Response.WriteAsync(document, http.RequestAborted);
     }
 
+    /// <summary>The caller's hosted contexts and every cached remote one (a shared cache of public documents).</summary>
     private static async Task ListAsync(HttpContext http, IEntityStorage storage)
     {
+        var tenant = (await NgsiRequest.ReadAsync(http)).Tenant;
         var details = http.Request.Query["details"].ToString() == "true";
         var kind = http.Request.Query["kind"].ToString();
         if (kind.Length > 0 && kind is not ("Hosted" or "Cached"))
             throw NgsiException.BadRequestData("kind must be Hosted or Cached");
         var entries = (await storage.Contexts.ListAsync(http.RequestAborted))
+            .Where(e => !e.Key.StartsWith(HostedContexts.Prefix, StringComparison.Ordinal) || HostedContexts.Owns(tenant, e.Key[HostedContexts.Prefix.Length..]))
             .Select(e => e.Key.StartsWith(HostedContexts.Prefix, StringComparison.Ordinal)
                 ? (Url: $"{http.Request.Scheme}://{http.Request.Host}{Base}/{e.Key[HostedContexts.Prefix.Length..]}", LocalId: e.Key[HostedContexts.Prefix.Length..], Kind: "Hosted", e.StoredAt)
                 : (Url: e.Key, LocalId: Uri.EscapeDataString(e.Key), Kind: "Cached", e.StoredAt))
             .Where(e => kind.Length == 0 || e.Kind == kind)
             .ToList();
+        NgsiProblem.EchoTenant(http);
         http.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartArray();
@@ -71,30 +78,36 @@ internal static class ContextRoutes
 
     private static async Task AddAsync(HttpContext http, HostedContexts hosted, ContextProcessor processor, IOptions<KontextOptions> options)
     {
+        var request = await NgsiRequest.ReadAsync(http);
         NgsiRequest.ContentKind(http.Request.ContentType);
         var body = await NgsiRequest.ReadJsonAsync(http, options.Value.Limits.MaxRequestBodyBytes) as JsonObject
                    ?? throw NgsiException.BadRequestData("The body must be a JSON object with an @context member");
         if (!body.TryGetPropertyValue("@context", out var context) || context is null)
             throw NgsiException.BadRequestData("The body must be a JSON object with an @context member");
+        hosted.Document(context); // the size cap first: a context too large to host is not processed either
         await processor.ProcessAsync(context, http.RequestAborted); // a context that does not process is refused, not hosted
-        var id = await hosted.RegisterAsync(context, http.RequestAborted);
+        await request.TenantStoreAsync(forWrite: true); // hosting is a write in the tenant, which must exist (or be created)
+        var id = await hosted.RegisterAsync(request.Tenant, context, http.RequestAborted);
+        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = $"{Base}/{id}";
     }
 
     private static async Task DeleteAsync(HttpContext http, string contextId, HostedContexts hosted, RemoteContextLoader remote, ContextProcessor processor)
     {
+        var tenant = (await NgsiRequest.ReadAsync(http)).Tenant;
         var id = Uri.UnescapeDataString(contextId);
         if (id.StartsWith("ngsi-ld-core-context", StringComparison.Ordinal) || CoreContext.IsCoreContextUrl(id))
             throw NgsiException.BadRequestData("The NGSI-LD core context cannot be deleted");
         var deleted = Uri.TryCreate(id, UriKind.Absolute, out _)
             ? await remote.ForgetAsync(id, http.RequestAborted)
-            : await hosted.DeleteAsync(id, http.RequestAborted);
+            : await hosted.DeleteAsync(tenant, id, http.RequestAborted); // another tenant's hosted context is not found
         if (!deleted) throw NgsiException.NotFound($"No @context with id '{id}'");
         processor.Clear();
         // reload=true: fetch a cached remote context again right away, so a changed document takes effect now.
         if (http.Request.Query["reload"].ToString() == "true" && Uri.TryCreate(id, UriKind.Absolute, out _))
             await remote.LoadContextAsync(id, http.RequestAborted);
+        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 }

@@ -6,6 +6,7 @@ public sealed class KontextOptions
     public StorageOptions Storage { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public ContextOptions Contexts { get; set; } = new();
+    public Outbound.OutboundOptions Outbound { get; set; } = new();
 }
 
 public sealed class StorageOptions
@@ -54,7 +55,25 @@ public sealed class ContextOptions
     public string CoreContextUrl { get; set; } = Kontext.Ngsi.JsonLd.CoreContext.V18Url;
     public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
     public int FetchRetries { get; set; } = 2;
+
+    /// <summary>Largest @context document fetched or hosted; a larger hosted one is 413.</summary>
     public long MaxDocumentBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Hosted @contexts (added, or inline ones named in Link headers) per tenant; beyond it adding one is 403.</summary>
+    public int MaxHostedPerTenant { get; set; } = 500;
+
+    /// <summary>Total size of one tenant's hosted @contexts; beyond it adding one is 403.</summary>
+    public long MaxHostedBytesPerTenant { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Fetched remote @contexts kept in the store; beyond either cap the oldest are dropped (fetched again when used).</summary>
+    public int MaxCachedDocuments { get; set; } = 1000;
+
+    public long MaxCachedBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Processed @contexts kept in memory, by count and by estimated size; the least recently used go first.</summary>
+    public int MemoryCacheEntries { get; set; } = 2000;
+
+    public long MemoryCacheBytes { get; set; } = 64 * 1024 * 1024;
 }
 
 /// <summary>The "Kontext:Adapters" section: vendor ingest endpoints, mappings, schema validation (docs/adapters.md).</summary>

@@ -4,6 +4,7 @@ using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
+using Kontext.Broker.Outbound;
 using Kontext.Broker.Subscriptions;
 using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
@@ -25,18 +26,26 @@ public static class KontextServices
         // Minimal-API JSON answers (admin, health) may carry stored documents: as deep as the stored form allows.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = Kontext.Ngsi.Formats.StoredJson.MaxDepth);
         services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
+        services.AddSingleton<OutboundPolicy>();
         services.AddSingleton<HostedContexts>();
         services.AddSingleton<RemoteContextLoader>();
         services.AddSingleton<IContextDocumentLoader>(sp => sp.GetRequiredService<RemoteContextLoader>());
-        services.AddSingleton<ContextProcessor>();
+        services.AddSingleton(sp =>
+        {
+            var contexts = sp.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts;
+            return new ContextProcessor(sp.GetRequiredService<IContextDocumentLoader>(), contexts.MemoryCacheEntries, contexts.MemoryCacheBytes);
+        });
+        // Every outbound HTTP client connects through the outbound policy (D12).
         services.AddHttpClient(RemoteContextLoader.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = true, MaxAutomaticRedirections = 5 });
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.Configure<NotificationOptions>(builder.Configuration.GetSection("Kontext:Notifications"));
         services.AddSingleton<NotificationSignal>();
         services.AddSingleton<SubscriptionRegistry>();
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
         services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
-        services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<DeliveryFailures>();
+        services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
@@ -63,6 +72,7 @@ public static class KontextServices
 
     public static WebApplication UseKontext(this WebApplication app)
     {
+        app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.UseMiddleware<NgsiErrorMiddleware>();
         app.UseStatusCodePages(async context =>
         {

@@ -1,13 +1,18 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Kontext.Ngsi.Notifications;
+using Kontext.Ngsi.Subscriptions;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 
 namespace Kontext.Broker.Notifications;
 
-/// <summary>POSTs the notification (clause 6.3.x notification behaviour) with a timeout and a few quick Polly retries.</summary>
+/// <summary>
+/// POSTs the notification (clause 6.3.x notification behaviour) with a timeout and a few quick Polly retries. The client's
+/// connections go through the outbound policy (a refusal is final, not retried); a redirect is not followed and counts
+/// as a failed delivery.
+/// </summary>
 internal sealed class HttpNotificationTransport : INotificationTransport
 {
     public const string HttpClientName = "notifications";
@@ -26,7 +31,7 @@ internal sealed class HttpNotificationTransport : INotificationTransport
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(100),
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
+                    .Handle<HttpRequestException>(ex => Outbound.OutboundRefusedException.In(ex) is null)
                     .Handle<TimeoutException>()
                     .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == System.Net.HttpStatusCode.TooManyRequests),
             });
@@ -49,6 +54,7 @@ internal sealed class HttpNotificationTransport : INotificationTransport
             message.Content.Headers.ContentType = new MediaTypeHeaderValue(request.ContentType);
             foreach (var (key, value) in request.Headers)
             {
+                if (NotificationEndpoint.IsForbiddenHeader(key)) continue; // a subscription stored before receiverInfo was checked
                 if (!message.Headers.TryAddWithoutValidation(key, value)) message.Content.Headers.TryAddWithoutValidation(key, value);
             }
             try

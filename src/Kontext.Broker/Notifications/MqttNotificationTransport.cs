@@ -19,10 +19,12 @@ namespace Kontext.Broker.Notifications;
 /// mqtts: TLS with the platform's usual server-certificate validation (system trust store, host name check); there is
 /// no certificate pinning and no client certificate.
 /// </para>
+/// <para>Connections go through the outbound policy (<see cref="PolicyStreamProvider"/>).</para>
 /// </summary>
-internal sealed class MqttNotificationTransport(IOptions<NotificationOptions> options, ILogger<MqttNotificationTransport> logger)
+internal sealed class MqttNotificationTransport(IOptions<NotificationOptions> options, Outbound.OutboundPolicy policy, ILogger<MqttNotificationTransport> logger)
     : INotificationTransport, IAsyncDisposable
 {
+    private readonly PolicyStreamProvider _streams = new(policy);
     private readonly ConcurrentDictionary<MqttConnectionKey, MqttConnection> _connections = new();
     private readonly MqttClientFactory _factory = new();
     private volatile bool _disposed;
@@ -41,7 +43,7 @@ internal sealed class MqttNotificationTransport(IOptions<NotificationOptions> op
             builder.WithContentType("application/json").WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
         var message = builder.Build();
 
-        var connection = _connections.GetOrAdd(target.Connection, key => new MqttConnection(key, _factory, logger));
+        var connection = _connections.GetOrAdd(target.Connection, key => new MqttConnection(key, _factory, _streams, logger));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.Timeout);
         try
@@ -97,7 +99,7 @@ internal sealed class MqttNotificationTransport(IOptions<NotificationOptions> op
 }
 
 /// <summary>One shared client to one MQTT broker; connects on first use and after a failure.</summary>
-internal sealed class MqttConnection(MqttConnectionKey key, MqttClientFactory factory, ILogger logger) : IAsyncDisposable
+internal sealed class MqttConnection(MqttConnectionKey key, MqttClientFactory factory, MQTTnet.Channel.IMqttClientStreamProvider streams, ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IMqttClient? _client;
@@ -121,6 +123,7 @@ internal sealed class MqttConnection(MqttConnectionKey key, MqttClientFactory fa
             _client = null;
             var builder = new MqttClientOptionsBuilder()
                 .WithTcpServer(key.Host, key.Port)
+                .WithStreamProvider(streams) // the connection goes through the outbound policy
                 .WithProtocolVersion(key.Version)
                 .WithClientId("kontext-" + Guid.NewGuid().ToString("N")[..15]) // 23 characters: the MQTT 3.1.1 guaranteed maximum
                 .WithCleanSession()

@@ -13,10 +13,11 @@ namespace Kontext.Broker.Notifications;
 /// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before each
 /// attempt the store confirms the message is still this dispatcher's (see <see cref="INotificationStore.RenewLeaseAsync"/>):
 /// a deleted subscription's pending notifications are dropped, and on a shared store a message another process took
-/// over is not sent twice.
+/// over is not sent twice. An endpoint the outbound policy refuses is not retried: the notification is given up at
+/// once, and the subscription shows the reason (<see cref="DeliveryFailures"/>).
 /// </summary>
 internal sealed class NotificationDispatcher(
-    IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal,
+    IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal, DeliveryFailures failures,
     IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int OutboxBatch = 1000;
@@ -114,6 +115,7 @@ internal sealed class NotificationDispatcher(
         while (!_stopping.IsCancellationRequested)
         {
             var delivered = false;
+            string? refusal = null;
             try
             {
                 if (!await store.RenewLeaseAsync(message.Sequence, DateTimeOffset.UtcNow, _stopping))
@@ -128,16 +130,20 @@ internal sealed class NotificationDispatcher(
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return; }
             catch (Exception ex)
             {
-                logger.LogInformation("Notification {Sequence} to {Endpoint} failed: {Reason}", message.Sequence, endpoint, ex.Message);
+                if (Outbound.OutboundRefusedException.In(ex) is { } refused)
+                    refusal = $"the outbound policy does not permit the endpoint's host '{refused.Host}' (Kontext:Outbound)";
+                else logger.LogInformation("Notification {Sequence} to {Endpoint} failed: {Reason}", message.Sequence, endpoint, ex.Message);
             }
             var now = DateTimeOffset.UtcNow;
             if (delivered)
             {
+                failures.Succeeded(store.Name, message.SubscriptionId);
                 await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, CancellationToken.None);
                 return;
             }
+            failures.Failed(store.Name, message.SubscriptionId, refusal ?? DeliveryFailures.NotAccepted);
             attempts++;
-            if (transport is null || now - message.CreatedAt >= settings.GiveUpAfter)
+            if (transport is null || refusal is not null || now - message.CreatedAt >= settings.GiveUpAfter)
             {
                 logger.LogWarning("Giving up notification {Sequence} of {Subscription} to {Endpoint}", message.Sequence, message.SubscriptionId, endpoint);
                 await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.GaveUp, now, null, CancellationToken.None);

@@ -32,13 +32,19 @@ internal static class SubscriptionDocument
 /// <summary>
 /// Parsed subscriptions per tenant, kept in memory: reloaded after any subscription write in this process, and at
 /// least every <see cref="Notifications.NotificationOptions.SubscriptionRefresh"/> so that several broker instances
-/// over one database see each other's subscriptions.
+/// over one database see each other's subscriptions. A subscription that cannot be loaded (its @context or
+/// jsonldContext cannot be had any more) is left out and tried again with a growing back-off, not on every reload:
+/// it never holds up the tenant's other subscriptions, and its failure is logged once per back-off, not per reload.
 /// </summary>
 internal sealed class SubscriptionRegistry(
     ContextProcessor processor, IOptions<KontextOptions> options, IOptions<Notifications.NotificationOptions> notificationOptions, ILogger<SubscriptionRegistry> logger)
 {
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(30), LastRetry = TimeSpan.FromMinutes(30);
     private readonly ConcurrentDictionary<string, (Task<IReadOnlyList<RegisteredSubscription>> Load, DateTime At, long Version)> _byTenant = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Id), LoadFailure> _failing = new();
+
+    private sealed record LoadFailure(DateTimeOffset ModifiedAt, DateTime RetryAt, TimeSpan Backoff);
 
     public Task<IReadOnlyList<RegisteredSubscription>> GetAsync(ITenantStore store, CancellationToken cancellationToken)
     {
@@ -58,20 +64,32 @@ internal sealed class SubscriptionRegistry(
 
     private async Task<IReadOnlyList<RegisteredSubscription>> LoadAllAsync(ITenantStore store, CancellationToken cancellationToken)
     {
+        var tenant = store.Name ?? "";
         var list = new List<RegisteredSubscription>();
-        foreach (var stored in await store.ListSubscriptionsAsync(cancellationToken))
+        var stored = await store.ListSubscriptionsAsync(cancellationToken);
+        foreach (var item in stored)
         {
+            var key = (tenant, item.Id);
+            var now = DateTime.UtcNow;
+            var failure = _failing.TryGetValue(key, out var f) && f.ModifiedAt == item.ModifiedAt ? f : null; // a change retries at once
+            if (failure is not null && now < failure.RetryAt) continue;
             try
             {
-                list.Add(await LoadAsync(stored, cancellationToken));
+                list.Add(await LoadAsync(item, cancellationToken));
+                if (_failing.TryRemove(key, out _)) logger.LogInformation("Subscription {Id} loads again; its notifications resume", item.Id);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                // A subscription whose context can no longer be had is skipped (and retried on the next reload), not fatal.
-                logger.LogWarning(ex, "Subscription {Id} cannot be loaded", stored.Id);
-                Invalidate(store.Name);
+                var backoff = failure is null ? FirstRetry : TimeSpan.FromTicks(Math.Min(failure.Backoff.Ticks * 2, LastRetry.Ticks));
+                _failing[key] = new LoadFailure(item.ModifiedAt, now + backoff, backoff);
+                if (failure is null)
+                    logger.LogWarning("Subscription {Id} cannot be loaded, so it notifies nothing for now; next try in {Backoff}: {Reason}", item.Id, backoff, ex.Message);
+                else
+                    logger.LogDebug("Subscription {Id} still cannot be loaded; next try in {Backoff}", item.Id, backoff);
             }
         }
+        var present = stored.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _failing.Keys.Where(k => k.Tenant == tenant && !present.Contains(k.Id)).ToList()) _failing.TryRemove(gone, out _);
         return list;
     }
 
@@ -81,6 +99,16 @@ internal sealed class SubscriptionRegistry(
         var active = await processor.ProcessAsync(context, cancellationToken);
         var subscription = SubscriptionParser.Parse(body, active, DateTimeOffset.UtcNow, checkExpiry: false) with { Context = context };
         return new RegisteredSubscription(subscription, await NotificationContextAsync(subscription, active, context, contextUrl, cancellationToken), stored);
+    }
+
+    /// <summary>
+    /// The subscription as it is shown (GET): parsed with the core context only, because showing it needs none of its
+    /// terms expanded. It never waits for a remote @context, so one unavailable context cannot fail a listing.
+    /// </summary>
+    public static Subscription ForDisplay(StoredSubscription stored)
+    {
+        var (body, context, _) = SubscriptionDocument.Read(stored.Document);
+        return SubscriptionParser.Parse(body, ContextProcessor.Core, DateTimeOffset.UtcNow, checkExpiry: false) with { Context = context };
     }
 
     /// <summary>Notifications use the subscription's jsonldContext when it names one, else the context it was created with.</summary>

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
+using Kontext.Broker.Outbound;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Subscriptions;
@@ -24,10 +26,12 @@ internal static class SubscriptionRoutes
         group.MapDelete("{subscriptionId}", DeleteAsync);
     }
 
-    private static async Task CreateAsync(HttpContext http, SubscriptionRegistry registry, NotificationSignal signal)
+    private static async Task CreateAsync(HttpContext http, SubscriptionRegistry registry, NotificationSignal signal, OutboundPolicy policy, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var subscription = SubscriptionParser.Parse(request.Body!, request.Context, DateTimeOffset.UtcNow);
+        CheckEndpoint(subscription, policy);
+        await CheckJsonldContextAsync(subscription, processor, http.RequestAborted);
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         var store = await request.TenantStoreAsync(forWrite: true);
@@ -44,41 +48,41 @@ internal static class SubscriptionRoutes
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
 
-    private static async Task ListAsync(HttpContext http, SubscriptionRegistry registry)
+    private static async Task ListAsync(HttpContext http, DeliveryFailures failures)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var page = Pagination.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Read fresh from the store: the delivery counters change with every notification.
         var all = await store.ListSubscriptionsAsync(http.RequestAborted);
-        var selected = new List<RegisteredSubscription>();
-        foreach (var stored in all.Skip(page.Offset).Take(page.Limit)) selected.Add(await registry.LoadAsync(stored, http.RequestAborted));
+        var selected = all.Skip(page.Offset).Take(page.Limit).ToList();
         if (page.Count) http.Response.Headers["NGSILD-Results-Count"] = all.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         page.WriteLinks(http, selected.Count, all.Count);
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var bodyContext = await NgsiResponse.PrepareAsync(request);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartArray();
-        foreach (var item in selected) Render(item, sysAttrs, bodyContext).WriteTo(writer);
+        foreach (var stored in selected)
+            Render(SubscriptionRegistry.ForDisplay(stored), stored, failures.LastReason(request.Tenant, stored.Id), sysAttrs, bodyContext).WriteTo(writer);
         writer.WriteEndArray();
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry)
+    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, DeliveryFailures failures)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var id = SubscriptionId(subscriptionId);
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var store = await request.TenantStoreAsync(forWrite: false);
         var stored = await store.GetSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
-        var item = await registry.LoadAsync(stored, http.RequestAborted);
+        var subscription = SubscriptionRegistry.ForDisplay(stored);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        Render(item, sysAttrs, bodyContext).WriteTo(writer);
+        Render(subscription, stored, failures.LastReason(request.Tenant, stored.Id), sysAttrs, bodyContext).WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry, NotificationSignal signal)
+    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry, NotificationSignal signal, OutboundPolicy policy, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = SubscriptionId(subscriptionId);
@@ -91,6 +95,9 @@ internal static class SubscriptionRoutes
         var merged = SubscriptionParser.Merge(body, fragment);
         if (!merged.ContainsKey("type")) merged["type"] = "Subscription";
         var subscription = SubscriptionParser.Parse(merged, request.Context, DateTimeOffset.UtcNow, checkExpiry: fragment.ContainsKey("expiresAt"));
+        // Only what the fragment changes is checked again: pausing a subscription must not depend on its endpoint or context.
+        if (fragment.ContainsKey("notification")) CheckEndpoint(subscription, policy);
+        if (fragment.ContainsKey("jsonldContext")) await CheckJsonldContextAsync(subscription, processor, http.RequestAborted);
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         await store.WriteSubscriptionAsync(id, current => current is null
@@ -120,16 +127,36 @@ internal static class SubscriptionRoutes
         return id;
     }
 
+    /// <summary>
+    /// An endpoint the outbound policy refuses without a DNS look-up (a literal address, a name on the Deny list) is
+    /// refused here. A name that resolves to a refused address is found at delivery: the notification fails and the
+    /// subscription shows why (lastFailureReason). Resolving names here would make subscription creation a DNS oracle
+    /// and tie it to the network's state at that moment.
+    /// </summary>
+    private static void CheckEndpoint(Subscription subscription, OutboundPolicy policy)
+    {
+        var uri = subscription.Notification.Endpoint.Uri;
+        if (policy.Precheck(uri) is { } reason)
+            throw NgsiException.BadRequestData($"Invalid subscription: the broker's outbound policy does not permit the endpoint '{uri}': {reason}");
+    }
+
+    /// <summary>A jsonldContext must be had now (504 LdContextNotAvailable otherwise, clause 5.8.1), not at the first notification.</summary>
+    private static async Task CheckJsonldContextAsync(Subscription subscription, ContextProcessor processor, CancellationToken cancellationToken)
+    {
+        if (subscription.Body["jsonldContext"] is JsonValue v && v.TryGetValue<string>(out var url))
+            await processor.ProcessAsync(JsonValue.Create(url), cancellationToken);
+    }
+
     /// <summary>The subscription as written, with the broker's read-only members (status and delivery counters).</summary>
-    private static JsonObject Render(RegisteredSubscription item, bool sysAttrs, JsonNode? bodyContext)
+    private static JsonObject Render(Subscription subscription, StoredSubscription stored, string? failureReason, bool sysAttrs, JsonNode? bodyContext)
     {
         var now = DateTimeOffset.UtcNow;
-        var output = new JsonObject { ["id"] = item.Subscription.Id, ["type"] = "Subscription" };
-        foreach (var (member, value) in item.Subscription.Body)
+        var output = new JsonObject { ["id"] = subscription.Id, ["type"] = "Subscription" };
+        foreach (var (member, value) in subscription.Body)
             if (member is not ("id" or "type")) output[member] = value?.DeepClone();
-        output["isActive"] = item.Subscription.IsActive;
-        output["status"] = item.Subscription.Status(now);
-        var status = item.Stored.Status;
+        output["isActive"] = subscription.IsActive;
+        output["status"] = subscription.Status(now);
+        var status = stored.Status;
         if (output["notification"] is JsonObject notification)
         {
             notification["timesSent"] = status.TimesSent;
@@ -137,15 +164,17 @@ internal static class SubscriptionRoutes
             if (status.LastNotification is { } last) notification["lastNotification"] = Validate.Format(last);
             if (status.LastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
             if (status.LastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);
-            if (status.LastNotification is not null)
-                notification["status"] = status.LastFailure is { } f && (status.LastSuccess is not { } s || f > s) ? "failed" : "ok";
+            var failed = status.LastFailure is { } f && (status.LastSuccess is not { } s || f > s);
+            if (status.LastNotification is not null) notification["status"] = failed ? "failed" : "ok";
+            // Not an NGSI-LD member (Orion's NGSIv2 has one of that name): why the last attempt failed, when this process knows.
+            if (failed && failureReason is not null) notification["lastFailureReason"] = failureReason;
         }
         if (sysAttrs)
         {
-            output["createdAt"] = Validate.Format(item.Stored.CreatedAt);
-            output["modifiedAt"] = Validate.Format(item.Stored.ModifiedAt);
+            output["createdAt"] = Validate.Format(stored.CreatedAt);
+            output["modifiedAt"] = Validate.Format(stored.ModifiedAt);
         }
-        if (bodyContext is not null) output["@context"] = item.Subscription.Context?.DeepClone() ?? bodyContext.DeepClone();
+        if (bodyContext is not null) output["@context"] = subscription.Context?.DeepClone() ?? bodyContext.DeepClone();
         return output;
     }
 }

@@ -13,7 +13,8 @@ public sealed record NgsiError(string Type, int Status, string Title, string Det
     public static NgsiError InternalError(string detail) => new(TypeBase + "InternalError", 500, "Internal error", detail);
     public static NgsiError TooComplexQuery(string detail) => new(TypeBase + "TooComplexQuery", 403, "Too complex query", detail);
     public static NgsiError TooManyResults(string detail) => new(TypeBase + "TooManyResults", 403, "Too many results", detail);
-    public static NgsiError LdContextNotAvailable(string detail) => new(TypeBase + "LdContextNotAvailable", 503, "JSON-LD context not available", detail);
+    // 504 since v1.9.1 (table 6.3.2-1; 503 before): the broker is a gateway that could not get the document.
+    public static NgsiError LdContextNotAvailable(string detail) => new(TypeBase + "LdContextNotAvailable", 504, "JSON-LD context not available", detail);
     public static NgsiError NonexistentTenant(string detail) => new(TypeBase + "NonexistentTenant", 404, "Nonexistent tenant", detail);
 
     // The spec has no dedicated types for these HTTP-level refusals; like Orion-LD we keep the NGSI-LD

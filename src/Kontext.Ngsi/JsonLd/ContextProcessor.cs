@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
 
@@ -7,15 +6,18 @@ namespace Kontext.Ngsi.JsonLd;
 /// <summary>
 /// Turns a caller's @context (URL, object or array, nested, with <c>@import</c>) into an active
 /// <see cref="JsonLdContext"/>. Remote documents come from the loader; processed contexts are cached by the
-/// context's text, so a repeated context costs one dictionary look-up.
+/// context's text, so a repeated context costs one dictionary look-up. The cache is capped by count and by estimated
+/// bytes (least recently used go first): inline contexts can be large, and every distinct one is an entry.
 /// </summary>
-public sealed class ContextProcessor(IContextDocumentLoader loader)
+public sealed class ContextProcessor(IContextDocumentLoader loader, int maxCachedContexts = 2_000, long maxCachedBytes = 64L * 1024 * 1024)
 {
     private const int MaxDepth = 16;
-    private const int MaxCachedContexts = 2_000;
     private static readonly Lazy<Dictionary<string, TermDefinition>> CoreTerms = new(() => BuildTerms(ToRaw(CoreContext.V19Terms), null));
     private static readonly Lazy<JsonLdContext> CoreOnly = new(() => new JsonLdContext(new(CoreTerms.Value), null, null));
-    private readonly ConcurrentDictionary<string, JsonLdContext> _cache = new();
+    private readonly BoundedCache<JsonLdContext> _cache = new(maxCachedContexts, maxCachedBytes);
+
+    /// <summary>Processed contexts held now (count and estimated bytes).</summary>
+    public (int Count, long Bytes) CacheUsage => (_cache.Count, _cache.Weight);
 
     /// <summary>Forgets every processed context (after a context document was deleted or reloaded).</summary>
     public void Clear() => _cache.Clear();
@@ -27,15 +29,15 @@ public sealed class ContextProcessor(IContextDocumentLoader loader)
     {
         if (userContext is null || IsCoreReference(userContext)) return Core;
         var key = userContext.ToJsonString();
-        if (_cache.TryGetValue(key, out var cached)) return cached;
+        if (_cache.TryGet(key, out var cached)) return cached;
 
         var collected = new Collected();
         await CollectAsync(userContext, collected, 0, new HashSet<string>(StringComparer.Ordinal), cancellationToken);
         var terms = BuildTerms(collected.Terms, collected.Vocab);
         foreach (var (term, def) in CoreTerms.Value) terms[term] = def; // the core context is applied last and wins
         var context = new JsonLdContext(terms, collected.Vocab is null ? null : ExpandVocab(collected.Vocab, terms), userContext.DeepClone());
-        if (_cache.Count >= MaxCachedContexts) _cache.Clear();
-        _cache[key] = context;
+        // The key string and the context's own copy of the caller's JSON (a tree: several bytes per character of text).
+        _cache.Set(key, context, context.EstimatedBytes + 10L * key.Length);
         return context;
     }
 

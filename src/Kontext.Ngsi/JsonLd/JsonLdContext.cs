@@ -32,7 +32,20 @@ public sealed class JsonLdContext
             if (def.CanBePrefix) prefixes.Add((term, def.Iri));
         }
         _prefixes = prefixes.ToArray();
+        long termBytes = 0;
+        foreach (var (term, def) in terms) termBytes += 2L * (term.Length + def.Iri.Length) + 160;
+        EstimatedBytes = 2 * termBytes + 2L * MemoLimit * 200;
     }
+
+    // Expansions and compactions remembered per context: enough for any real vocabulary in use, small enough that a
+    // client sending endless new names cannot grow a cached context much (counted in EstimatedBytes).
+    private const int MemoLimit = 1024;
+
+    /// <summary>
+    /// Rough size in memory, for caches capped by bytes: the term tables (core terms included) and the most the
+    /// expansion memos can grow to. The caller's context tree is not counted (its text length is known to the cache).
+    /// </summary>
+    public long EstimatedBytes { get; private init; }
 
     /// <summary>The caller's @context exactly as given (URL, object or array); null when only the core context applies.</summary>
     public JsonNode? UserContext { get; }
@@ -47,7 +60,7 @@ public sealed class JsonLdContext
     {
         if (_expanded.TryGetValue(term, out var cached)) return cached;
         var iri = ExpandUncached(term);
-        if (_expanded.Count < 50_000) _expanded[term] = iri;
+        if (_expanded.Count < MemoLimit) _expanded[term] = iri;
         return iri;
     }
 
@@ -72,7 +85,7 @@ public sealed class JsonLdContext
     {
         if (_compacted.TryGetValue(iri, out var cached)) return cached;
         var term = CompactUncached(iri);
-        if (_compacted.Count < 50_000) _compacted[iri] = term;
+        if (_compacted.Count < MemoLimit) _compacted[iri] = term;
         return term;
     }
 

@@ -73,13 +73,16 @@ public sealed record AttributeInstanceRecord(
 /// <summary>One committed write: the entity before and after (null when absent), as stored JSON.</summary>
 public sealed record ChangeRecord(long Sequence, string EntityId, string Operation, DateTimeOffset At, string? BeforeJson, string? AfterJson);
 
+/// <summary>A stored @context document: its key, when it was stored, its size in UTF-8 bytes (for the caps).</summary>
+public sealed record StoredContextDocument(string Key, DateTimeOffset StoredAt, long Bytes);
+
 public interface IContextDocumentStore
 {
     Task<string?> GetAsync(string url, CancellationToken cancellationToken);
     Task PutAsync(string url, string document, CancellationToken cancellationToken);
 
-    /// <summary>Every stored key (remote URLs and hosted:{id} keys) with the time it was stored.</summary>
-    Task<IReadOnlyList<(string Key, DateTimeOffset StoredAt)>> ListAsync(CancellationToken cancellationToken);
+    /// <summary>Every stored key (remote URLs and hosted:{id} keys) with the time it was stored and its size, oldest first.</summary>
+    Task<IReadOnlyList<StoredContextDocument>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Removes a stored document; false when there was none.</summary>
     Task<bool> DeleteAsync(string url, CancellationToken cancellationToken);

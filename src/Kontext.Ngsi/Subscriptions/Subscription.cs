@@ -47,6 +47,17 @@ public sealed record NotificationEndpoint(
     IReadOnlyList<KeyValuePair<string, string>> NotifierInfo)
 {
     public bool IsMqtt => Uri.Scheme is "mqtt" or "mqtts";
+
+    // Host would aim the request at another virtual host than the endpoint names; the hop-by-hop headers (RFC 9110
+    // 7.6.1, and the proxy ones) and Content-Length belong to the connection and the framing, which the broker owns.
+    private static readonly HashSet<string> ForbiddenHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
+        "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length",
+    };
+
+    /// <summary>True for a header that receiverInfo cannot set.</summary>
+    public static bool IsForbiddenHeader(string name) => ForbiddenHeaders.Contains(name.Trim());
 }
 
 /// <summary>Delivery counters kept by the broker (clause 5.2.12 NotificationParams, read-only members).</summary>

@@ -174,6 +174,8 @@ public static class SubscriptionParser
                 throw Bad($"each '{member}' entry needs a string key and value");
             if (member == "receiverInfo" && (key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == ':') || value.Any(char.IsControl)))
                 throw Bad($"'{key}' cannot be sent as an HTTP header");
+            if (member == "receiverInfo" && NotificationEndpoint.IsForbiddenHeader(key))
+                throw Bad($"receiverInfo cannot set the '{key}' header (Host and connection-level headers belong to the broker)");
             pairs.Add(new(key, value));
         }
         return pairs;

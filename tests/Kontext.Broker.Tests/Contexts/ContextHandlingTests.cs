@@ -140,31 +140,32 @@ public sealed class ContextHandlingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unreachable_context_gives_503_LdContextNotAvailable()
+    public async Task Unreachable_context_gives_504_LdContextNotAvailable()
     {
         var missing = _server.BaseUrl + "/missing.jsonld";
         var response = await _client.CreateAsync($$$$"""{"id":"{{{{Api.NewId()}}}}","type":"Car"}""", link: Api.Link(missing));
-        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
+        await response.ShouldBeProblemAsync(HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
     }
 
     [Fact]
-    public async Task Slow_context_times_out_with_503_instead_of_hanging()
+    public async Task Slow_context_times_out_with_504_instead_of_hanging()
     {
         var slow = _server.Serve("/slow.jsonld", UserContext, delay: TimeSpan.FromSeconds(30));
         var started = DateTime.UtcNow;
 
         var response = await _client.CreateAsync($$$$"""{"id":"{{{{Api.NewId()}}}}","type":"Car"}""", link: Api.Link(slow));
 
-        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
+        await response.ShouldBeProblemAsync(HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
         (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(20));
     }
 
     [Fact]
-    public async Task Document_that_is_not_a_context_gives_503()
+    public async Task Document_that_is_not_a_context_gives_400_BadRequestData()
     {
+        // Clause 5.5.6: a remote @context that was retrieved but is invalid is BadRequestData, not LdContextNotAvailable.
         var notContext = _server.Serve("/not.json", """{"hello":"world"}""", "application/json");
         var response = await _client.CreateAsync($$$$"""{"id":"{{{{Api.NewId()}}}}","type":"Car"}""", link: Api.Link(notContext));
-        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
     }
 
     [Theory]
@@ -213,7 +214,7 @@ public sealed class ContextHandlingTests : IAsyncLifetime
     [InlineData("http://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.7.jsonld")]
     public async Task Every_core_context_url_is_served_locally(string coreUrl)
     {
-        // No network here: any attempt to fetch uri.etsi.org would fail with 503.
+        // No network here: any attempt to fetch uri.etsi.org would fail with 504.
         var id = Api.NewId("Car");
         await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"Car","location":{"type":"Point","coordinates":[1,2]}}""", link: Api.Link(coreUrl));
 

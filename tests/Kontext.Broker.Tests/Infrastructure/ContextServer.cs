@@ -14,6 +14,7 @@ public sealed class ContextServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (string Body, string ContentType, int Status, TimeSpan Delay)> _documents = new();
+    private readonly ConcurrentDictionary<string, (string Location, int Status)> _redirects = new();
     private readonly ConcurrentDictionary<string, int> _hits = new();
 
     private ContextServer(WebApplication app) => _app = app;
@@ -39,12 +40,28 @@ public sealed class ContextServer : IAsyncDisposable
         return BaseUrl + path;
     }
 
+    /// <summary>Answers <paramref name="path"/> with a redirect to <paramref name="location"/>.</summary>
+    public string Redirect(string path, string location, int status = 302)
+    {
+        _redirects[path] = (location, status);
+        return BaseUrl + path;
+    }
+
     public int Hits(string path) => _hits.GetValueOrDefault(path);
+
+    /// <summary>Requests received on any path.</summary>
+    public int TotalHits => _hits.Values.Sum();
 
     private async Task ServeAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
         _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
+        if (_redirects.TryGetValue(path, out var redirect))
+        {
+            http.Response.StatusCode = redirect.Status;
+            http.Response.Headers.Location = redirect.Location;
+            return;
+        }
         if (!_documents.TryGetValue(path, out var doc))
         {
             http.Response.StatusCode = 404;
