@@ -29,7 +29,8 @@ public static class SecurityServices
     {
         var access = app.Services.GetRequiredService<AccessCheck>(); // resolved now: a bad Kontext:Auth setting stops the start
         app.Use(access.IdentifyAsync);
-        app.UseRateLimiter();
+        if (app.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.RequestsPerSecond > 0)
+            app.UseRateLimiter(); // off by default: not even a partition lookup per request then
         app.Use(access.AuthorizeAsync);
         if (access.Modes == AuthModes.None)
             app.Lifetime.ApplicationStarted.Register(() => WarnIfOpen(app));
