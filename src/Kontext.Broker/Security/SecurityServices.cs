@@ -14,7 +14,10 @@ public static class SecurityServices
     public static IServiceCollection AddAccessControl(this IServiceCollection services)
     {
         services.AddSingleton<AccessCheck>();
-        // Registered always, configured from Kontext:Auth:Oidc when first used (only in oidc mode).
+        // Registered always, configured from Kontext:Auth:Oidc when first used (only in oidc mode). A lone scheme would
+        // become the default one, and the framework's authentication middleware would then run it on every request:
+        // the documented switch turns that off, so only AccessCheck asks for a token, and only where a route needs one.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddJwtBearer(BearerTokens.Scheme, _ => { });
         services.AddOptions<JwtBearerOptions>(BearerTokens.Scheme)
             .Configure<IOptions<KontextOptions>>((jwt, kontext) => BearerTokens.Configure(jwt, kontext.Value.Auth.Oidc));

@@ -21,9 +21,12 @@ public sealed class AdapterAdminClosedTests(BrokerFixture fx)
     }
 
     [Fact]
-    public async Task Ngsi_ld_api_stays_open_in_mode_none()
+    public async Task Ngsi_ld_api_stays_open_in_mode_none_and_ignores_credentials()
     {
         (await fx.Client.Send(HttpMethod.Get, Api.Entities + "?type=Thing")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var withToken = Api.Request(HttpMethod.Get, Api.Entities + "?type=Thing");
+        withToken.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not.a.token");
+        (await fx.Client.SendAsync(withToken)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }
 

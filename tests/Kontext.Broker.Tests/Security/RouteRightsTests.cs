@@ -37,6 +37,14 @@ public sealed class RouteRightsTests(BrokerFixture fx)
                 "GET /health", "GET /ngsi-ld/v1/jsonldContexts/{contextId}", "GET /adapters/contexts/{subject}.jsonld",
                 "POST /adapters/tts/{source}", "POST /adapters/chirpstack/{source}", "POST /adapters/json/{source}");
     }
+
+    [Fact]
+    public async Task Bearer_scheme_is_not_a_default_scheme_run_on_every_request()
+    {
+        var schemes = fx.Factory.Services.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>();
+        (await schemes.GetSchemeAsync(BearerTokens.Scheme)).Should().NotBeNull();
+        (await schemes.GetDefaultAuthenticateSchemeAsync()).Should().BeNull("only the access check asks for a token, where a route needs one");
+    }
 }
 
 public sealed class AccessUnitTests
