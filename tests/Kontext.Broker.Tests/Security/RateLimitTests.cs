@@ -57,3 +57,32 @@ public sealed class RateLimitTests(RateLimitFixture fx) : IClassFixture<RateLimi
             (await fx.Client.Send(HttpMethod.Get, "/health")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }
+
+/// <summary>A broker with Mode apikey alone (no rate limit).</summary>
+public sealed class ApiKeyModeFixture() : BrokerFixtureBase(new Dictionary<string, string?>
+{
+    ["Kontext:Auth:Mode"] = "apikey",
+    ["Kontext:Auth:ApiKeys:reader:Key"] = RateLimitFixture.Calm,
+    ["Kontext:Auth:ApiKeys:reader:Tenants:0"] = "*",
+    ["Kontext:Auth:ApiKeys:reader:Roles:0"] = "read",
+});
+
+/// <summary>Mode apikey alone: no credential, or a bearer token, is 401.</summary>
+public sealed class ApiKeyModeTests(ApiKeyModeFixture fx) : IClassFixture<ApiKeyModeFixture>
+{
+    [Fact]
+    public async Task Anonymous_request_returns_401_in_apikey_mode()
+    {
+        var response = await fx.Client.Send(HttpMethod.Get, Api.Entities + "?type=Thing");
+        await response.ShouldBeRefusedAsync(HttpStatusCode.Unauthorized, AccessAssertions.Unauthorized);
+        response.Headers.WwwAuthenticate.Select(h => h.Scheme).Should().Equal("ApiKey");
+    }
+
+    [Fact]
+    public async Task Bearer_token_returns_401_when_oidc_is_off()
+    {
+        var request = Api.Request(HttpMethod.Get, Api.Entities + "?type=Thing");
+        Bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")(request);
+        await (await fx.Client.SendAsync(request)).ShouldBeRefusedAsync(HttpStatusCode.Unauthorized, AccessAssertions.Unauthorized);
+    }
+}
