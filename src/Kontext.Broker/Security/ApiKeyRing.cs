@@ -33,5 +33,5 @@ internal sealed class ApiKeyRing
     /// <summary>The grant of the presented key, or null when no configured key matches.</summary>
     public Grant? Find(string presented) => presented.Length == 0 ? null : _byDigest.GetValueOrDefault(Digest(presented));
 
-    public static string Digest(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    private static string Digest(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 }
