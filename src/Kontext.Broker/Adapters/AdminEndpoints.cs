@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Kontext.Broker.Adapters;
 
 /// <summary>
-/// Operator endpoints (X-Admin-Key when Kontext:Adapters:AdminApiKey is set; tenant from NGSILD-Tenant):
+/// Operator endpoints (an admin principal, or X-Admin-Key matching Kontext:Adapters:AdminApiKey; without either 403;
+/// tenant from NGSILD-Tenant):
 /// GET /adapters/deadletters[?status=pending|replayed&amp;limit=n], GET|DELETE /adapters/deadletters/{id},
 /// POST /adapters/deadletters/{id}/replay, POST /adapters/deadletters/replay (every pending one),
 /// GET /adapters/validation, PUT|DELETE /adapters/validation/{type} {"mode": "off|warn|enforce"},
@@ -20,13 +21,8 @@ internal static class AdminEndpoints
 
     public static void Map(IEndpointRouteBuilder adapters)
     {
-        var admin = adapters.MapGroup("").AddEndpointFilter(async (context, next) =>
-        {
-            var key = context.HttpContext.RequestServices.GetRequiredService<IOptions<AdapterOptions>>().Value.AdminApiKey;
-            if (!string.IsNullOrEmpty(key) && !SourceGuard.Matches(context.HttpContext.Request.Headers["X-Admin-Key"].ToString(), key))
-                throw SourceGuard.Unauthorized("Missing or wrong X-Admin-Key");
-            return await next(context);
-        });
+        // Guarded by the access check (Security/RouteRights: AdapterAdmin), fail-closed.
+        var admin = adapters;
 
         admin.MapGet("deadletters", async (HttpContext http, IAdapterStore store) =>
         {

@@ -7,6 +7,7 @@ public sealed class KontextOptions
     public LimitOptions Limits { get; set; } = new();
     public ContextOptions Contexts { get; set; } = new();
     public Outbound.OutboundOptions Outbound { get; set; } = new();
+    public AuthOptions Auth { get; set; } = new();
 }
 
 public sealed class StorageOptions
@@ -24,6 +25,12 @@ public sealed class MongoOptions
 
 public sealed class LimitOptions
 {
+    /// <summary>Sustained NGSI-LD requests per second per principal (or client address when anonymous); 0 = unlimited. Beyond: 429 with Retry-After.</summary>
+    public int RequestsPerSecond { get; set; }
+
+    /// <summary>Requests a principal may send at once before <see cref="RequestsPerSecond"/> applies; 0 = one second's worth.</summary>
+    public int RequestBurst { get; set; }
+
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
 
@@ -76,6 +83,48 @@ public sealed class ContextOptions
     public long MemoryCacheBytes { get; set; } = 64 * 1024 * 1024;
 }
 
+/// <summary>The "Kontext:Auth" section: who may call the broker (docs/security.md).</summary>
+public sealed class AuthOptions
+{
+    /// <summary>none (open: the zero-setup default), apikey, oidc, or both as "apikey,oidc".</summary>
+    public string Mode { get; set; } = "none";
+
+    /// <summary>API keys by name (the name is the principal: logs and rate limits).</summary>
+    public Dictionary<string, ApiKeyOptions> ApiKeys { get; set; } = new(StringComparer.Ordinal);
+
+    public OidcOptions Oidc { get; set; } = new();
+}
+
+public sealed class ApiKeyOptions
+{
+    /// <summary>The secret, sent as "Authorization: ApiKey &lt;key&gt;" or in X-Api-Key.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Tenants the key may touch: names, "urn:ngsi-ld:tenant:default" for the default tenant, "*" for all.</summary>
+    public List<string> Tenants { get; set; } = [];
+
+    /// <summary>read, write, admin (admin includes the other two).</summary>
+    public List<string> Roles { get; set; } = [];
+}
+
+public sealed class OidcOptions
+{
+    /// <summary>The issuer; its /.well-known/openid-configuration names the signing keys.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>The audience a token must name (its "aud").</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>The claim listing the caller's tenants; a dotted path reaches into a JSON claim (e.g. "kontext.tenants").</summary>
+    public string TenantsClaim { get; set; } = "tenants";
+
+    /// <summary>The claim listing the caller's roles; Keycloak's realm roles are "realm_access.roles".</summary>
+    public string RolesClaim { get; set; } = "roles";
+
+    /// <summary>Metadata must come over https, except from an http authority on the loopback address (a local issuer).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+}
+
 /// <summary>The "Kontext:Adapters" section: vendor ingest endpoints, mappings, schema validation (docs/adapters.md).</summary>
 public sealed class AdapterOptions
 {
@@ -88,7 +137,10 @@ public sealed class AdapterOptions
     /// <summary>Validation of adapter output when no per-tenant/type mode is set: off, warn or enforce.</summary>
     public string DefaultValidation { get; set; } = "warn";
 
-    /// <summary>When set, the admin endpoints (dead letters, validation modes, mapping reload) need it in X-Admin-Key.</summary>
+    /// <summary>
+    /// The admin endpoints (dead letters, validation modes, mappings) accept this key in X-Admin-Key, besides an admin
+    /// principal (Kontext:Auth). Without either they answer 403: they are never open.
+    /// </summary>
     public string? AdminApiKey { get; set; }
 
     /// <summary>How long a (device, frame counter) pair is remembered for duplicate detection.</summary>

@@ -5,6 +5,7 @@ using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
 using Kontext.Broker.Outbound;
+using Kontext.Broker.Security;
 using Kontext.Broker.Subscriptions;
 using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
@@ -49,6 +50,7 @@ public static class KontextServices
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
+        services.AddAccessControl();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null; // the broker caps bodies itself, with a ProblemDetails answer
@@ -93,6 +95,7 @@ public static class KontextServices
                 throw NgsiException.BadRequestData("The entity id is missing from the URL");
             await next(http);
         });
+        app.UseAccessControl();
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapEntities();
         app.MapTypesAndAttributes();

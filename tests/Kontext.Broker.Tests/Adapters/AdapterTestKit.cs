@@ -17,6 +17,7 @@ public sealed class AdapterFixture : IAsyncLifetime
     public const string TtsSecret = "tts-secret-1";
     public const string CsSecret = "cs-secret-1";
     public const string JsonSecret = "json-secret-1";
+    public const string AdminKey = "adapter-admin-key-1";
 
     public string MappingDirectory { get; } = Path.Combine(Path.GetTempPath(), "kontext-tests", "mappings-" + Guid.NewGuid().ToString("N"));
     public BrokerFactory Factory { get; private set; } = null!;
@@ -34,6 +35,7 @@ public sealed class AdapterFixture : IAsyncLifetime
             ["Kontext:Adapters:MappingDirectory"] = MappingDirectory,
             ["Kontext:Adapters:SchemaDirectory"] = Path.Combine(RepoPaths.Root, "schemas"),
             ["Kontext:Adapters:DefaultValidation"] = "warn",
+            ["Kontext:Adapters:AdminApiKey"] = AdminKey, // the admin endpoints are closed without it
         };
         void Source(string name, string kind, string secret, string tenant, string? header = null, int? rate = null, long? max = null)
         {
@@ -54,6 +56,7 @@ public sealed class AdapterFixture : IAsyncLifetime
         Source("slow", "json", JsonSecret, "city", rate: 2);
         Factory = new BrokerFactory(settings: settings);
         Client = Factory.CreateClient();
+        Client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
         Contexts = await ContextServer.StartAsync();
         foreach (var subject in new[] { "Environment", "Device", "Weather", "Parking", "WasteManagement" })
             Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));

@@ -254,9 +254,11 @@ internal sealed class MqttIngestHarness : IAsyncDisposable
             ["Kontext:Adapters:Mqtt:Topics:0"] = "v3/+/devices/+/up",
             ["Kontext:Adapters:Mqtt:Topics:1"] = "application/+/device/+/event/up",
             ["Kontext:Adapters:Mqtt:Source"] = MqttSource,
+            ["Kontext:Adapters:AdminApiKey"] = AdapterFixture.AdminKey, // the admin endpoints are closed without it
         };
         h.Factory = new BrokerFactory(settings: settings);
         h.Client = h.Factory.CreateClient();
+        h.Client.DefaultRequestHeaders.Add("X-Admin-Key", AdapterFixture.AdminKey);
         h.Contexts = await ContextServer.StartAsync();
         foreach (var subject in new[] { "Environment", "Device" })
             h.Contexts.Serve($"/{subject}.jsonld", File.ReadAllText(Path.Combine(RepoPaths.Fixtures, "contexts", "smart-data-models", $"dataModel.{subject}", "context.jsonld")));

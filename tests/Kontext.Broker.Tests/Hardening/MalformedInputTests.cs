@@ -141,22 +141,6 @@ public sealed class MalformedInputTests(BrokerFixture fixture)
             .Should().Be(HttpStatusCode.BadRequest, "the same id in a URL is refused too");
     }
 
-    [Fact]
-    public async Task Adapter_validation_mode_with_a_text_body_is_415()
-    {
-        var response = await _client.Send(HttpMethod.Put, "/adapters/validation/T", "mode=off", contentType: "text/plain");
-
-        await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
-    }
-
-    [Fact]
-    public async Task Adapter_validation_mode_with_a_huge_body_is_413()
-    {
-        var response = await _client.Send(HttpMethod.Put, "/adapters/validation/T", $$"""{"mode":"off","pad":"{{new string('x', 100_000)}}"}""");
-
-        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "RequestEntityTooLarge");
-    }
-
     [Theory]
     [InlineData("Thu, 26 Nov 2026 11:00:00 GMT")]
     [InlineData("2026-11-26T11:00:00+02:00")]

@@ -10,6 +10,7 @@ public sealed class SmallLimitsFixture() : BrokerFixtureBase(new Dictionary<stri
     ["Kontext:Limits:MaxTenants"] = "3",
     ["Kontext:Limits:MaxSubscriptionsPerTenant"] = "2",
     ["Kontext:Limits:MaxOpenTenants"] = "2",
+    ["Kontext:Adapters:AdminApiKey"] = "admin-key",
 });
 
 /// <summary>Every resource a caller can create has a cap with a clear 4xx when reached (D12).</summary>
@@ -20,6 +21,28 @@ public sealed class ResourceLimitTests(SmallLimitsFixture fixture) : IClassFixtu
     private static string Subscription(string id) => $$$$"""
         {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"T"}],"notification":{"endpoint":{"uri":"http://127.0.0.1:9/n"}}}
         """;
+
+    private static HttpRequestMessage Admin(HttpRequestMessage request)
+    {
+        request.Headers.Add("X-Admin-Key", "admin-key");
+        return request;
+    }
+
+    [Fact]
+    public async Task Adapter_validation_mode_with_a_text_body_is_415()
+    {
+        var response = await _client.SendAsync(Admin(Api.Request(HttpMethod.Put, "/adapters/validation/T", "mode=off", contentType: "text/plain")));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
+    }
+
+    [Fact]
+    public async Task Adapter_validation_mode_with_a_huge_body_is_413()
+    {
+        var response = await _client.SendAsync(Admin(Api.Request(HttpMethod.Put, "/adapters/validation/T", $$"""{"mode":"off","pad":"{{new string('x', 100_000)}}"}""")));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "RequestEntityTooLarge");
+    }
 
     [Fact]
     public async Task Creating_a_tenant_beyond_MaxTenants_is_403_LimitExceeded_and_existing_tenants_keep_working()
