@@ -21,7 +21,7 @@ public sealed class MongoServerLimitsTests
     private static async Task<MongoTenantStore> OpenAsync(FakeMongoServer server)
     {
         var client = server.Client;
-        var store = new MongoTenantStore(null, client, client.GetDatabase("kontext"), transactions: true, new MongoStoreOptions(), _ => { });
+        var store = new MongoTenantStore(null, client, client.GetDatabase("kontext"), new MongoStoreOptions(), _ => { });
         await store.InitializeAsync(default);
         return store;
     }
