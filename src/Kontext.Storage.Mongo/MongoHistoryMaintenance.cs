@@ -70,15 +70,15 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
             await markers.DeleteOneAsync(new BsonDocument("_id", marker["_id"]), ct);
         }
 
-        var pending = await (await instances.AggregateAsync<BsonDocument>(new BsonDocument[]
+        var pending = await (await instances.DistinctAsync<string>(MongoInstanceDocument.PendingWrite,
+            new BsonDocument(MongoInstanceDocument.PendingWrite, new BsonDocument("$ne", BsonNull.Value)), cancellationToken: ct)).ToListAsync(ct);
+        foreach (var writeId in pending)
         {
-            new("$match", new BsonDocument(MongoInstanceDocument.PendingWrite, new BsonDocument("$ne", BsonNull.Value))),
-            new("$group", new BsonDocument { { "_id", "$" + MongoInstanceDocument.PendingWrite }, { "at", new BsonDocument("$max", "$" + MongoInstanceDocument.Modified) } }),
-        }, cancellationToken: ct)).ToListAsync(ct);
-        foreach (var write in pending.Where(p => p["at"].ToUniversalTime() < now - AbandonedAfter))
-        {
-            if (!await markers.Find(new BsonDocument("_id", write["_id"])).AnyAsync(ct))
-                await instances.DeleteManyAsync(new BsonDocument(MongoInstanceDocument.PendingWrite, write["_id"]), ct);
+            var id = new BsonDocument("_id", writeId);
+            var rows = new BsonDocument(MongoInstanceDocument.PendingWrite, writeId);
+            var newest = await instances.Find(rows).Sort(new BsonDocument(MongoInstanceDocument.Modified, -1)).Limit(1).FirstOrDefaultAsync(ct);
+            if (newest is null || newest[MongoInstanceDocument.Modified].ToUniversalTime() >= now - AbandonedAfter) continue;
+            if (!await markers.Find(id).AnyAsync(ct)) await instances.DeleteManyAsync(rows, ct);
         }
     }
 

@@ -37,6 +37,9 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
 
     public string? Name { get; }
 
+    /// <summary>The background work history markers leave (tests run a pass themselves).</summary>
+    internal MongoHistoryMaintenance Maintenance => _maintenance;
+
     /// <summary>Creates the collections and indexes, then finishes what a stopped process may have left (history markers).</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {

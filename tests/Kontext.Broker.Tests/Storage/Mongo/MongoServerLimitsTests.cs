@@ -18,40 +18,13 @@ public sealed class MongoServerLimitsTests
 {
     private const string Temperature = "https://uri.etsi.org/ngsi-ld/default-context/temperature";
 
-    private static async Task<MongoTenantStore> OpenAsync(FakeMongoServer server)
-    {
-        var client = server.Client;
-        var store = new MongoTenantStore(null, client, client.GetDatabase("kontext"), new MongoStoreOptions(), _ => { });
-        await store.InitializeAsync(default);
-        return store;
-    }
+    private static Task<MongoTenantStore> OpenAsync(FakeMongoServer server) => FakeTenant.OpenAsync(server);
 
-    private static Entity Parse(string json) =>
-        EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+    private static Task CreateAsync(ITenantStore store, string json) => FakeTenant.CreateAsync(store, json);
 
-    private static Task CreateAsync(ITenantStore store, string json)
-    {
-        var entity = Parse(json);
-        return store.WriteAsync(entity.Id, current =>
-        {
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            return EntityWrite<bool>.Upsert(operations.Create(entity.Clone()), operations.Changes, true);
-        }, default);
-    }
+    private static Task UpdateAsync(ITenantStore store, string json) => FakeTenant.UpdateAsync(store, json);
 
-    private static Task UpdateAsync(ITenantStore store, string json)
-    {
-        var fragment = Parse(json);
-        return store.WriteAsync(fragment.Id, current =>
-        {
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            operations.Update(current!, fragment);
-            return EntityWrite<bool>.Upsert(current!, operations.Changes, true);
-        }, default);
-    }
-
-    private static void NoViolations(FakeMongoServer server) =>
-        string.Join("\n", DocumentedLimits.Violations(server)).Should().BeEmpty("every command must be one MongoDB documents as supported");
+    private static void NoViolations(FakeMongoServer server) => FakeTenant.NoViolations(server);
 
     [Fact]
     public async Task Entity_writes_on_a_replica_set_keep_to_the_documented_limits()

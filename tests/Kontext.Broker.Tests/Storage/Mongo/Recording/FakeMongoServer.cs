@@ -90,6 +90,7 @@ public sealed class FakeCollection(string database, string name)
 
     internal List<BsonDocument> Indexes { get; } = [];
     internal List<BsonDocument> Documents { get; } = [];
+    internal HashSet<BsonValue> Ids { get; } = [];
 
     public IReadOnlyList<BsonDocument> IndexSpecs { get { lock (this) return [.. Indexes]; } }
     public IReadOnlyList<BsonDocument> Stored { get { lock (this) return [.. Documents]; } }

@@ -64,6 +64,17 @@ public class RecordingCollection : DispatchProxy
                 _server.Record(new ServerCall("aggregate", _database, _name, transaction, existed, Pipeline: pipeline, Affected: count));
                 return Driver.Return(method, count);
             }
+            case "DistinctAsync":
+            case "Distinct":
+            {
+                var definition = args.First(a => a is not null && a.GetType().GetMethod("Render", [typeof(RenderArgs<BsonDocument>)]) is not null && a is not FilterDefinition<BsonDocument>)!;
+                var field = (string)Driver.Property(definition.GetType().GetMethod("Render", [typeof(RenderArgs<BsonDocument>)])!.Invoke(definition, [Driver.Args]), "FieldName")!;
+                var values = Query(state, filter!, null, null, null).Select(d => BsonMatch.Get(d, field)).OfType<BsonValue>().Distinct().ToList();
+                _server.Record(new ServerCall("distinct", _database, _name, transaction, existed, Filter: filter, Options: new BsonDocument("key", field)));
+                var itemType = Driver.Unwrap(method.ReturnType).GetGenericArguments()[0];
+                var items = values.Select(v => itemType == typeof(string) ? (object)v.AsString : v).ToList();
+                return Driver.Return(method, Activator.CreateInstance(typeof(ListCursor<>).MakeGenericType(itemType), [items])!);
+            }
             case "AggregateAsync":
             case "Aggregate":
             {
@@ -185,48 +196,60 @@ public class RecordingCollection : DispatchProxy
         {
             var copy = document.DeepClone().AsBsonDocument;
             if (!copy.Contains("_id")) copy.InsertAt(0, new BsonElement("_id", ObjectId.GenerateNewId()));
-            if (state.Documents.Any(d => d["_id"].Equals(copy["_id"])))
+            if (!state.Ids.Add(copy["_id"]))
                 throw FakeMongoServer.WriteError(11000, $"E11000 duplicate key error collection: {_database}.{_name} index: _id_");
             var wasCreated = state.Exists;
             state.Exists = true;
             state.Documents.Add(copy);
-            session?.Undo.Add(() => { lock (state) { state.Documents.Remove(copy); if (!wasCreated) state.Exists = false; } });
+            session?.Undo.Add(() => { lock (state) { Remove(state, copy); if (!wasCreated) state.Exists = false; } });
         }
     }
 
     private (long Matched, BsonValue? Upserted) Update(FakeCollection state, RecordingSession? session, BsonDocument filter, BsonDocument update, bool multi, bool upsert)
     {
+        var matched = 0;
         lock (state)
         {
-            var targets = state.Documents.Where(d => BsonMatch.Matches(d, filter)).ToList();
-            if (!multi) targets = targets.Take(1).ToList();
-            foreach (var target in targets)
+            for (var i = 0; i < state.Documents.Count && (multi || matched == 0); i++)
             {
+                var target = state.Documents[i];
+                if (!BsonMatch.Matches(target, filter)) continue;
                 var updated = BsonMatch.Apply(target, update, inserting: false);
                 if (_server.FailWrite?.Invoke(_name, updated) is { } code) throw FakeMongoServer.WriteError(code, $"fake failure {code}");
-                var index = state.Documents.IndexOf(target);
-                state.Documents[index] = updated;
-                session?.Undo.Add(() => { lock (state) { var i = state.Documents.IndexOf(updated); if (i >= 0) state.Documents[i] = target; } });
+                state.Documents[i] = updated;
+                matched++;
+                session?.Undo.Add(() => { lock (state) { var at = state.Documents.FindIndex(d => ReferenceEquals(d, updated)); if (at >= 0) state.Documents[at] = target; } });
             }
-            if (targets.Count > 0 || !upsert) return (targets.Count, null);
+            if (matched > 0 || !upsert) return (matched, null);
         }
         var inserted = BsonMatch.Apply(BsonMatch.Seed(filter), update, inserting: true);
         Insert(state, session, inserted);
         return (0, inserted.GetValue("_id", BsonNull.Value));
     }
 
+    private static void Remove(FakeCollection state, BsonDocument document)
+    {
+        state.Documents.RemoveAt(state.Documents.FindIndex(d => ReferenceEquals(d, document)));
+        state.Ids.Remove(document["_id"]);
+    }
+
     private static long Delete(FakeCollection state, RecordingSession? session, BsonDocument filter, bool multi)
     {
         lock (state)
         {
-            var targets = state.Documents.Where(d => BsonMatch.Matches(d, filter)).ToList();
-            if (!multi) targets = targets.Take(1).ToList();
-            foreach (var target in targets)
+            var removed = new List<BsonDocument>();
+            state.Documents.RemoveAll(d =>
             {
-                state.Documents.Remove(target);
-                session?.Undo.Add(() => { lock (state) state.Documents.Add(target); });
+                if ((!multi && removed.Count > 0) || !BsonMatch.Matches(d, filter)) return false;
+                removed.Add(d);
+                return true;
+            });
+            foreach (var target in removed)
+            {
+                state.Ids.Remove(target["_id"]);
+                session?.Undo.Add(() => { lock (state) { state.Documents.Add(target); state.Ids.Add(target["_id"]); } });
             }
-            return targets.Count;
+            return removed.Count;
         }
     }
 }
