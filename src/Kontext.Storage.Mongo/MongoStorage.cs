@@ -116,6 +116,13 @@ public sealed record MongoStoreOptions
     /// </summary>
     public int MaxTransactionBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Most documents one transaction may write: "no more than 1,000 documents should be modified within a transaction"
+    /// (MongoDB, Performance Best Practices: Transactions). A history with more rows is staged (MongoHistoryMarkers), and
+    /// notifications beyond it go in several transactions.
+    /// </summary>
+    public int MaxTransactionDocuments { get; init; } = 1000;
+
     /// <summary>Names this process in outbox leases.</summary>
     public string InstanceId { get; init; } = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];
 }

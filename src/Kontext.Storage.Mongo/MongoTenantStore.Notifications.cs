@@ -90,7 +90,8 @@ internal sealed partial class MongoTenantStore
         var last = messages.Count == 0 ? 0 : await NextSequenceAsync(null, cancellationToken, "outbox", messages.Count);
         var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime)).ToList();
         var expected = cursorName is null ? 0 : _cursorsRead.GetValueOrDefault(cursorName);
-        var batches = MongoWriteLimits.Batches(docs, _options.MaxTransactionBytes);
+        // Each message may also update its subscription's lastNotification: half the documents per transaction are messages.
+        var batches = MongoWriteLimits.Batches(docs, _options.MaxTransactionBytes, _options.MaxTransactionDocuments / 2);
         if (batches.Count == 0) batches.Add([]);
         var appended = new List<BsonValue>();
         for (var b = 0; b < batches.Count; b++)

@@ -15,6 +15,7 @@ namespace Kontext.Storage.Mongo;
 internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
 {
     private const int MaxAttempts = 50;
+    private const int TransactionOverhead = 8;
     private readonly IMongoClient _client;
     private readonly IMongoDatabase _database;
     private readonly MongoStoreOptions _options;
@@ -146,7 +147,8 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
     private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, CancellationToken ct)
     {
         if (history.Count == 0) return false;
-        var batches = MongoWriteLimits.Batches(history, _options.MaxTransactionBytes);
+        // Room in the transaction for the entity, its change, the counter, the deleted-entity record and a marker.
+        var batches = MongoWriteLimits.Batches(history, _options.MaxTransactionBytes, _options.MaxTransactionDocuments - TransactionOverhead);
         if (batches.Count == 1)
         {
             await _instances.InsertManyAsync(s, history, cancellationToken: ct);

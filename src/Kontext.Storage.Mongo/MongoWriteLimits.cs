@@ -22,8 +22,8 @@ public static class MongoWriteLimits
                 $"The {what} would take {size} bytes as one MongoDB document; MongoDB stores at most {MaxDocumentBytes} bytes per document"));
     }
 
-    /// <summary>Consecutive batches of at most <paramref name="maxBytes"/> (a larger document goes alone).</summary>
-    public static List<List<BsonDocument>> Batches(IEnumerable<BsonDocument> documents, int maxBytes)
+    /// <summary>Consecutive batches of at most <paramref name="maxBytes"/> and <paramref name="maxCount"/> documents (a larger document goes alone).</summary>
+    public static List<List<BsonDocument>> Batches(IEnumerable<BsonDocument> documents, int maxBytes, int maxCount)
     {
         var batches = new List<List<BsonDocument>>();
         var current = new List<BsonDocument>();
@@ -31,7 +31,7 @@ public static class MongoWriteLimits
         foreach (var document in documents)
         {
             var size = Size(document);
-            if (current.Count > 0 && bytes + size > maxBytes)
+            if (current.Count > 0 && (bytes + size > maxBytes || current.Count >= maxCount))
             {
                 batches.Add(current);
                 (current, bytes) = ([], 0);

@@ -15,6 +15,9 @@ public static class DocumentedLimits
     /// least 256 MB, so 12.8 MB of dirty data; documents are only part of it (index entries come on top).</summary>
     public const int TransactionBytes = 12_800_000 / 2;
 
+    /// <summary>"No more than 1,000 documents should be modified within a transaction" (MongoDB's performance best practices for transactions).</summary>
+    public const int TransactionDocuments = 1000;
+
     /// <summary>Largest n of a $topN the store may use: each group's top-n state must stay well inside the accumulator's 100 MB.</summary>
     public const int TopN = 10_000;
 
@@ -31,6 +34,9 @@ public static class DocumentedLimits
             var bytes = transaction.Sum(c => (c.Documents ?? []).Sum(d => d.ToBson().Length) + (c.Update is BsonDocument u ? u.ToBson().Length : 0));
             if (bytes > TransactionBytes)
                 violations.Add($"Production Considerations → WiredTiger Cache: transaction {transaction.Key} writes {bytes} bytes of documents (limit {TransactionBytes})");
+            var documents = transaction.Sum(c => c.Command == "insert" ? c.Documents!.Count : c.Affected);
+            if (documents > TransactionDocuments)
+                violations.Add($"Performance Best Practices: Transactions: transaction {transaction.Key} modifies {documents} documents (at most {TransactionDocuments})");
         }
         return violations;
     }
