@@ -198,7 +198,7 @@ internal sealed class BrokerProcess : IDisposable
 
     public string Url { get; }
 
-    public static async Task<BrokerProcess> StartAsync(string dataDirectory)
+    public static async Task<BrokerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -212,6 +212,7 @@ internal sealed class BrokerProcess : IDisposable
         };
         start.Environment["Kontext__Storage__DataDirectory"] = dataDirectory;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -17,10 +17,10 @@ namespace Kontext.Broker.Tests.Storage.Mongo;
 /// </summary>
 public sealed class MongoBatchLimitsTests
 {
-    private static WebApplicationFactory<Program> Broker(FakeMongoServer server, out BrokerFactory owner)
+    private static WebApplicationFactory<Program> Broker(FakeMongoServer server, out BrokerFactory owner, string instance = "a")
     {
-        owner = new BrokerFactory();
-        var storage = new MongoStorage(server.Client, "kontext", null);
+        owner = new BrokerFactory(settings: MongoServerKitTests.Settings(null));
+        var storage = new MongoStorage(server.Client, "kontext", new MongoStoreOptions { InstanceId = instance });
         return owner.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<IEntityStorage>(storage)));
     }
 
@@ -67,5 +67,20 @@ public sealed class MongoBatchLimitsTests
         staged.Should().Be(instances > 1_000, "a history beyond 1,000 documents (or 4 MiB) is staged before the transaction, which then stays small");
         FakeTenant.NoViolations(server);
         owner.DeleteData();
+    }
+
+    /// <summary>The two-broker notification check of the server kit, here over one fake database: the cursor and lease logic without a server.</summary>
+    [Fact]
+    public async Task Two_brokers_over_one_database_notify_every_change_once()
+    {
+        var server = new FakeMongoServer();
+        await using var a = Broker(server, out var ownerA, "a");
+        await using var b = Broker(server, out var ownerB, "b");
+
+        await MongoServerKitTests.TwoBrokersNotifyEveryChangeOnceAsync(a, b);
+
+        FakeTenant.NoViolations(server);
+        ownerA.DeleteData();
+        ownerB.DeleteData();
     }
 }
