@@ -87,6 +87,7 @@ internal sealed partial class MongoTenantStore
     /// </summary>
     public async Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
+        if (cursorName is null && messages.Count == 0) return;
         var last = messages.Count == 0 ? 0 : await NextSequenceAsync(null, cancellationToken, "outbox", messages.Count);
         var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime)).ToList();
         var expected = cursorName is null ? 0 : _cursorsRead.GetValueOrDefault(cursorName);

@@ -68,7 +68,7 @@ internal sealed partial class MongoTenantStore
                 if (existing.Any(i => i["name"] == name) || extra >= MongoSchema.MaxExtraGeoIndexes) return;
                 await _entities.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(MongoSchema.GeoKeys(p), new CreateIndexOptions { Name = name }));
             }
-            catch (MongoException) { }
+            catch (Exception) { } // best effort: the store may be closing, the server may refuse (too many indexes); queries are right without it
         }));
     }
 
