@@ -18,12 +18,14 @@ namespace Kontext.Storage.Mongo;
 ///   geoUnindexed: [&lt;encoded IRI&gt;] }                     GeoProperties whose geometry S2 would reject
 /// </code>
 /// names/vals/geo are derived on every write; queries use them as necessary conditions and the evaluator decides.
+/// A write the 2dsphere index refuses ("Can't extract geo keys": S2 rejects a geometry NetTopologySuite accepts) is written
+/// again with <c>indexGeometry</c> false: every GeoProperty then goes to geoUnindexed, which every geo pre-filter lets through.
 /// </summary>
 public static class MongoEntityDocument
 {
     public const string Attrs = "attrs", Names = "names", Vals = "vals", Geo = "geo", GeoUnindexed = "geoUnindexed";
 
-    public static BsonDocument ToBson(Entity entity, long seq, long version)
+    public static BsonDocument ToBson(Entity entity, long seq, long version, bool indexGeometry = true)
     {
         var attrs = new BsonDocument();
         var vals = new BsonDocument();
@@ -36,8 +38,8 @@ public static class MongoEntityDocument
             var scalars = new BsonArray(instances.SelectMany(QEvaluator.TopLevelScalars).Select(MongoJson.ToBson).Where(s => !s.IsBsonNull).Distinct());
             if (scalars.Count > 0) vals.Add(key, scalars);
             var (geometry, rejected) = Geometries(instances);
-            if (geometry is not null) geo.Add(key, geometry);
-            if (rejected) unindexed.Add(key);
+            if (geometry is not null && indexGeometry) geo.Add(key, geometry);
+            if (rejected || (geometry is not null && !indexGeometry)) unindexed.Add(key);
         }
         var doc = new BsonDocument
         {

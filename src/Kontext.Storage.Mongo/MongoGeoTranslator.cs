@@ -1,5 +1,6 @@
 using Kontext.Ngsi.Query;
 using MongoDB.Bson;
+using NetTopologySuite.Geometries;
 
 namespace Kontext.Storage.Mongo;
 
@@ -8,15 +9,17 @@ namespace Kontext.Storage.Mongo;
 /// with geodesic edges while the evaluator (NetTopologySuite) relates lon/lat planar geometries, so no relation is pushed
 /// down verbatim; each becomes a superset the evaluator then narrows:
 /// <list type="bullet">
-/// <item>near: $nearSphere around the point with $maxDistance widened and $minDistance narrowed by 1% + 10 m (MongoDB's
-/// distance to the nearest point of a line or polygon and the evaluator's local projection differ by less);</item>
+/// <item>near with maxDistance: $geoIntersects the box around the circle (the distance widened by 1% + 10 m, latitude
+/// degrees counted as 110 km, longitude degrees shrunk by the cosine of the farthest latitude), so a geometry with a point
+/// within the distance passes; not $nearSphere, which sorts by distance (pages are in creation order), needs a 2dsphere
+/// index, may not sit in an $or and is refused in counts and $match ($match → Restrictions);</item>
+/// <item>near with only minDistance: the GeoProperty must have a geometry;</item>
 /// <item>within, equals: $geoWithin the query geometry's bounding box, widened by 0.001° and densified every 0.1°
 /// so its geodesic edges enclose the planar box;</item>
 /// <item>intersects, contains, overlaps: $geoIntersects the same box (each of these implies planar intersection);</item>
 /// <item>disjoint, and boxes that span the antimeridian or reach the poles: the GeoProperty must have a geometry.</item>
 /// </list>
-/// Entities whose geometry S2 cannot index (geoUnindexed) always pass to the evaluator, except for near ($nearSphere
-/// cannot sit in an $or); the README lists that limit.
+/// Entities whose geometry S2 cannot index (geoUnindexed) always pass to the evaluator.
 /// </summary>
 public static class MongoGeoTranslator
 {
@@ -28,25 +31,31 @@ public static class MongoGeoTranslator
         var key = MongoKeys.Encode(geo.GeoProperty);
         var field = MongoEntityDocument.Geo + "." + key;
         var unindexed = new BsonDocument(MongoEntityDocument.GeoUnindexed, key);
-        if (geo.Relation == GeoRelation.Near)
+        var box = geo.Relation switch
         {
-            var point = geo.Geometry.Coordinate;
-            var near = new BsonDocument("$geometry", new BsonDocument { { "type", "Point" }, { "coordinates", new BsonArray { point.X, point.Y } } });
-            if (geo.MaxDistance is { } max) near.Add("$maxDistance", max * 1.01 + 10);
-            if (geo.MinDistance is { } min && min * 0.99 - 10 > 0) near.Add("$minDistance", min * 0.99 - 10);
-            return new BsonDocument(field, new BsonDocument("$nearSphere", near));
-        }
-        var box = geo.Relation == GeoRelation.Disjoint ? null : Box(geo);
+            GeoRelation.Disjoint => null,
+            GeoRelation.Near => geo.MaxDistance is { } max ? Box(NearEnvelope(geo.Geometry.Coordinate, max * 1.01 + 10)) : null,
+            _ => Box(geo.Geometry.EnvelopeInternal),
+        };
         if (box is null)
             return MongoQueryTranslator.Or([new BsonDocument(field, new BsonDocument("$exists", true)), unindexed]);
         var op = geo.Relation is GeoRelation.Within or GeoRelation.Equals ? "$geoWithin" : "$geoIntersects";
         return MongoQueryTranslator.Or([new BsonDocument(field, new BsonDocument(op, new BsonDocument("$geometry", box))), unindexed]);
     }
 
-    /// <summary>The widened, densified bounding box as a GeoJSON Polygon; null when it would wrap or touch a pole.</summary>
-    internal static BsonDocument? Box(GeoQuery geo)
+    /// <summary>Longitude/latitude bounds of every point within <paramref name="metres"/> of the centre (great-circle distance).</summary>
+    internal static Envelope NearEnvelope(Coordinate centre, double metres)
     {
-        var e = geo.Geometry.EnvelopeInternal;
+        var dLat = metres / 110_000.0;
+        var farthest = Math.Min(90, Math.Max(Math.Abs(centre.Y - dLat), Math.Abs(centre.Y + dLat)));
+        var cos = Math.Cos(farthest * Math.PI / 180);
+        var dLon = cos < 1e-9 ? 360 : metres / (110_000.0 * cos);
+        return new Envelope(centre.X - dLon, centre.X + dLon, centre.Y - dLat, centre.Y + dLat);
+    }
+
+    /// <summary>The widened, densified bounding box as a GeoJSON Polygon; null when it would wrap or touch a pole.</summary>
+    internal static BsonDocument? Box(Envelope e)
+    {
         double minX = e.MinX - Margin, maxX = e.MaxX + Margin, minY = e.MinY - Margin, maxY = e.MaxY + Margin;
         if (minX < -180 || maxX > 180 || minY < -85 || maxY > 85 || maxX - minX >= 180) return null;
         var ring = new BsonArray();

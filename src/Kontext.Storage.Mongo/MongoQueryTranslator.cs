@@ -29,7 +29,6 @@ public sealed class MongoQueryTranslator
     {
         var query = request.Query;
         var clauses = new List<BsonDocument>();
-        BsonDocument? near = null;
         if (query.Selectors is { Count: > 0 } selectors) clauses.Add(Or(selectors.Select(Selector)));
         if (query.Ids is { } ids) clauses.Add(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(ids))));
         if (query.IdPattern is not null) _exact = false; // .NET regular expressions, with a time limit, in memory
@@ -39,17 +38,12 @@ public sealed class MongoQueryTranslator
         if (query.Geo is { } geo)
         {
             _exact = false;
-            var geoFilter = MongoGeoTranslator.Translate(geo);
-            if (geo.Relation == GeoRelation.Near) near = geoFilter; // $nearSphere must stay top-level, outside $and/$or
-            else clauses.Add(geoFilter);
+            clauses.Add(MongoGeoTranslator.Translate(geo));
         }
         if (request.AnyOfAttributes is { Count: > 0 } attrs)
             clauses.Add(new BsonDocument(MongoEntityDocument.Names, new BsonDocument("$in", new BsonArray(attrs.Select(MongoKeys.Encode)))));
 
-        var filter = near ?? new BsonDocument();
-        if (clauses.Count == 1 && near is null) return clauses[0];
-        if (clauses.Count > 0) filter.Add("$and", new BsonArray(clauses));
-        return filter;
+        return clauses.Count switch { 0 => new BsonDocument(), 1 => clauses[0], _ => And(clauses) };
     }
 
     private BsonDocument Selector(EntitySelector selector)

@@ -10,27 +10,35 @@ namespace Kontext.Storage.Mongo;
 /// <summary>
 /// The production store (D8): one MongoDB database per tenant (D6). The default tenant's database (the prefix,
 /// "kontext") also holds the tenant registry and the cached @context documents. Several Kontext processes may share
-/// the databases: writes are optimistic and transactional, the outbox is claimed with leases.
+/// the databases: every entity write is one multi-document transaction, the outbox is claimed with leases. A replica
+/// set or sharded cluster of MongoDB 7.0+ is required and checked on construction (<see cref="MongoDeployment"/>).
 /// </summary>
 public sealed class MongoStorage : IEntityStorage
 {
-    private readonly MongoClient _client;
+    private readonly IMongoClient _client;
     private readonly string _prefix;
     private readonly MongoStoreOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<Task<MongoTenantStore>>> _tenants = new(StringComparer.Ordinal);
-    private readonly Lazy<Task<bool>> _transactions;
     private readonly IMongoCollection<BsonDocument> _registry;
 
-    public MongoStorage(string connectionString, MongoStoreOptions? options = null)
+    public MongoStorage(string connectionString, MongoStoreOptions? options = null) : this(MongoUrl.Create(connectionString), options)
     {
-        var url = MongoUrl.Create(connectionString);
-        _client = new MongoClient(url);
+    }
+
+    private MongoStorage(MongoUrl url, MongoStoreOptions? options) : this(new MongoClient(url), url.DatabaseName, options)
+    {
+    }
+
+    /// <summary>Over any client (the tests' recording one too). Refuses a deployment the store cannot run on.</summary>
+    internal MongoStorage(IMongoClient client, string? databaseName, MongoStoreOptions? options)
+    {
+        _client = client;
         _options = options ?? new MongoStoreOptions();
-        _prefix = url.DatabaseName ?? "kontext";
+        _prefix = databaseName ?? "kontext";
+        MongoDeployment.Require(client);
         var system = _client.GetDatabase(_prefix);
         _registry = system.GetCollection<BsonDocument>("tenants");
         Contexts = new MongoContextDocumentStore(system.GetCollection<BsonDocument>("contexts"));
-        _transactions = new(DetectTransactionsAsync);
     }
 
     public IContextDocumentStore Contexts { get; }
@@ -39,14 +47,6 @@ public sealed class MongoStorage : IEntityStorage
     public bool SharedByProcesses => true;
 
     public event Action<string?>? Committed;
-
-    /// <summary>Transactions need a replica set or a sharded cluster; a standalone server gets the write-ahead ordering instead.</summary>
-    private async Task<bool> DetectTransactionsAsync()
-    {
-        if (_options.Transactions is { } forced) return forced;
-        var hello = await _client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1));
-        return hello.Contains("setName") || (hello.TryGetValue("msg", out var msg) && msg == "isdbgrid");
-    }
 
     public async ValueTask<ITenantStore?> GetTenantAsync(string? tenant, bool create, CancellationToken cancellationToken)
     {
@@ -68,7 +68,7 @@ public sealed class MongoStorage : IEntityStorage
     private async Task<MongoTenantStore> OpenAsync(string? tenant)
     {
         var database = _client.GetDatabase(tenant is null ? _prefix : DatabaseName(_prefix, tenant));
-        var store = new MongoTenantStore(tenant, _client, database, await _transactions.Value, _options, t => Committed?.Invoke(t));
+        var store = new MongoTenantStore(tenant, _client, database, _options, t => Committed?.Invoke(t));
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
@@ -97,10 +97,11 @@ public sealed class MongoStorage : IEntityStorage
         return prefix + "-h-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tenant)))[..32];
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        foreach (var tenant in _tenants.Values.Where(t => t.IsValueCreated && t.Value.IsCompletedSuccessfully))
+            await tenant.Value.Result.DisposeAsync();
         _client.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
 
@@ -110,11 +111,20 @@ public sealed record MongoStoreOptions
     /// <summary>How long a claimed outbox message stays with its dispatcher before another process may take it over.</summary>
     public TimeSpan OutboxLease { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>How long the change-log reader waits at a sequence gap (a standalone write still in flight) before passing it.</summary>
-    public TimeSpan ChangeGapTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Most bytes of documents one transaction may write (an entity write with its history and change, or one batch of
+    /// notifications). MongoDB aborts a transaction whose uncommitted data exceeds 5% of the WiredTiger cache
+    /// (12.8 MB on the smallest, 256 MB, cache), and index entries come on top of the documents; docs/mongodb.md has
+    /// the figures. A single entity write above it is refused with 413; notifications are split into several transactions.
+    /// </summary>
+    public int MaxTransactionBytes { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>Null: use transactions when the deployment supports them (replica set, sharded cluster).</summary>
-    public bool? Transactions { get; init; }
+    /// <summary>
+    /// Most documents one transaction may write: "no more than 1,000 documents should be modified within a transaction"
+    /// (MongoDB, Performance Best Practices: Transactions). A history with more rows is staged (MongoHistoryMarkers), and
+    /// notifications beyond it go in several transactions.
+    /// </summary>
+    public int MaxTransactionDocuments { get; init; } = 1000;
 
     /// <summary>Names this process in outbox leases.</summary>
     public string InstanceId { get; init; } = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];

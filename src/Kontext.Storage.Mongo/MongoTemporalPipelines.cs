@@ -8,19 +8,28 @@ using MongoDB.Bson;
 namespace Kontext.Storage.Mongo;
 
 /// <summary>
-/// Temporal reads as aggregation pipelines over the attributeInstances time series: the window is a $match on the
-/// (entity, attribute, time) index, lastN / the per-attribute limit a $group with $topN (MongoDB 5.2+) ordered by time
-/// then append order, so only each (entity, attribute)'s first or last N instances of the window leave the server.
+/// Temporal reads as aggregation pipelines over the attributeInstances history (<see cref="MongoInstanceDocument"/>): the
+/// window is a $match on the (entity, attribute, time) index plus what the history markers leave visible; lastN / the
+/// per-attribute limit a $group with $topN (MongoDB 5.2+) ordered by time then append order, so only each (entity,
+/// attribute)'s first or last N instances of the window leave the server. No stage keeps an unbounded number of values of
+/// one group in memory: a stage holds at most 100 MB and spills beyond it, an accumulator's own state cannot spill.
 /// </summary>
 public static class MongoTemporalPipelines
 {
-    public static string TimeField(TemporalTimeProperty property) => property == TemporalTimeProperty.ObservedAt ? "obs" : "mod";
+    /// <summary>Largest per-attribute limit served by $topN (its state per group stays far below the accumulator's 100 MB);
+    /// beyond it the instances are numbered by a window function and cut, which streams.</summary>
+    public const int MaxTopN = 10_000;
+
+    private const string E = MongoInstanceDocument.Entity, A = MongoInstanceDocument.Attribute, Ds = MongoInstanceDocument.Dataset,
+        Seq = MongoInstanceDocument.Sequence, N = MongoInstanceDocument.Order;
+
+    public static string TimeField(TemporalTimeProperty property) => property == TemporalTimeProperty.ObservedAt ? MongoInstanceDocument.Observed : MongoInstanceDocument.Modified;
 
     /// <summary>The entities, attributes and time window of a temporal read (the kind of instance is the caller's).</summary>
     private static BsonDocument Window(IReadOnlyList<string> entityIds, IReadOnlySet<string>? attributes, string time, DateTimeOffset? from, bool fromInclusive, DateTimeOffset? to)
     {
-        var match = new BsonDocument("meta.e", new BsonDocument("$in", new BsonArray(entityIds)));
-        if (attributes is not null) match.Add("meta.a", new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
+        var match = new BsonDocument(E, new BsonDocument("$in", new BsonArray(entityIds)));
+        if (attributes is not null) match.Add(A, new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
         var window = new BsonDocument("$ne", BsonNull.Value);
         if (from is { } start) window.Add(fromInclusive ? "$gte" : "$gt", start.UtcDateTime);
         if (to is { } end) window.Add("$lt", end.UtcDateTime);
@@ -28,47 +37,63 @@ public static class MongoTemporalPipelines
         return match;
     }
 
-    public static BsonDocument[] ReadInstances(TemporalReadRequest request)
+    /// <param name="visible">The condition the history markers of the request's entities impose (MongoHistoryMarkers.Visible); null: none.</param>
+    public static BsonDocument[] ReadInstances(TemporalReadRequest request, BsonDocument? visible = null)
     {
         var time = TimeField(request.TimeProperty);
         var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
         switch (request.TimeProperty)
         {
-            case TemporalTimeProperty.DeletedAt: match.Add("kind", "Deleted"); break;
+            case TemporalTimeProperty.DeletedAt: match.Add(MongoInstanceDocument.Kind, "Deleted"); break;
             case TemporalTimeProperty.ModifiedAt: break;
-            default: match.Add("kind", new BsonDocument("$ne", "Deleted")); break;
+            default: match.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", "Deleted")); break;
         }
+        if (visible is not null) match.AddRange(visible);
         var direction = request.Newest ? -1 : 1;
+        var readOrder = new BsonDocument { { time, direction }, { Seq, direction }, { N, direction } };
+        var series = new BsonDocument { { "e", "$" + E }, { "a", "$" + A } };
+        var output = new BsonDocument("$sort", new BsonDocument { { E, 1 }, { A, 1 }, { time, 1 }, { Seq, 1 }, { N, 1 } });
+        if (request.PerAttributeLimit > MaxTopN)
+        {
+            return
+            [
+                new BsonDocument("$match", match),
+                new BsonDocument("$setWindowFields", new BsonDocument
+                {
+                    { "partitionBy", series }, { "sortBy", readOrder }, { "output", new BsonDocument("rank", new BsonDocument("$documentNumber", new BsonDocument())) },
+                }),
+                new BsonDocument("$match", new BsonDocument("rank", new BsonDocument("$lte", request.PerAttributeLimit))),
+                new BsonDocument("$unset", "rank"),
+                output,
+            ];
+        }
         return
         [
             new BsonDocument("$match", match),
             new BsonDocument("$group", new BsonDocument
             {
-                { "_id", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" } } },
-                { "items", new BsonDocument("$topN", new BsonDocument
-                    {
-                        { "n", request.PerAttributeLimit },
-                        { "sortBy", new BsonDocument { { time, direction }, { "seq", direction }, { "n", direction } } },
-                        { "output", "$$ROOT" },
-                    }) },
+                { "_id", series },
+                { "items", new BsonDocument("$topN", new BsonDocument { { "n", request.PerAttributeLimit }, { "sortBy", readOrder }, { "output", "$$ROOT" } }) },
             }),
             new BsonDocument("$unwind", "$items"),
             new BsonDocument("$replaceRoot", new BsonDocument("newRoot", "$items")),
-            new BsonDocument("$sort", new BsonDocument { { "meta.e", 1 }, { "meta.a", 1 }, { time, 1 }, { "seq", 1 }, { "n", 1 } }),
+            output,
         ];
     }
 
     /// <summary>
     /// The aggregation figures per (entity, attribute, datasetId, period) as one pipeline: the window's $match on the
-    /// (entity, attribute, time) index, $setWindowFields for each series' first sample when the window has no start,
-    /// then one $group per period over the sample fields written with each instance (<see cref="SampleFields"/>), with
-    /// $top (MongoDB 5.2+) for the attribute type of the period's latest sample.
+    /// (entity, attribute, time) index; without a window start, $setWindowFields gives each sample its series' first sample
+    /// time (a running $min over the time-sorted series, which keeps one value, not the partition); then two $group stages:
+    /// per distinct sample value of a period (so distinctCount is a count of groups, not a set held in memory) and per period,
+    /// summing counts and sums, taking minima and maxima, and $top (MongoDB 5.2+) for the attribute type of the latest sample.
     /// </summary>
-    public static BsonDocument[] Aggregate(TemporalAggregateRequest request)
+    public static BsonDocument[] Aggregate(TemporalAggregateRequest request, BsonDocument? visible = null)
     {
         var time = TimeField(request.TimeProperty);
         var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
-        match.Add("kind", new BsonDocument("$ne", "Deleted"));
+        match.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", "Deleted"));
+        if (visible is not null) match.AddRange(visible);
         var periodMs = (long)request.Period.TotalMilliseconds;
         BsonValue period = periodMs <= 0
             ? 0
@@ -83,26 +108,26 @@ public static class MongoTemporalPipelines
             // No window start: periods count from each series' first sample.
             pipeline.Add(new BsonDocument("$setWindowFields", new BsonDocument
             {
-                { "partitionBy", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" } } },
+                { "partitionBy", new BsonDocument { { "e", "$" + E }, { "a", "$" + A }, { "ds", "$" + Ds } } },
+                { "sortBy", new BsonDocument(time, 1) },
                 { "output", new BsonDocument("first", new BsonDocument
                     {
                         { "$min", "$" + time },
-                        { "window", new BsonDocument("documents", new BsonArray { "unbounded", "unbounded" }) },
+                        { "window", new BsonDocument("documents", new BsonArray { "unbounded", "current" }) },
                     }) },
             }));
         }
         pipeline.Add(new BsonDocument("$group", new BsonDocument
         {
-            { "_id", new BsonDocument { { "e", "$meta.e" }, { "a", "$meta.a" }, { "ds", "$ds" }, { "k", period } } },
-            { "type", new BsonDocument("$top", new BsonDocument
+            { "_id", new BsonDocument { { "e", "$" + E }, { "a", "$" + A }, { "ds", "$" + Ds }, { "k", period }, { "dk", "$dk" } } },
+            { "latest", new BsonDocument("$top", new BsonDocument
                 {
-                    { "sortBy", new BsonDocument { { time, -1 }, { "seq", -1 }, { "n", -1 } } },
-                    { "output", "$t" },
+                    { "sortBy", new BsonDocument { { time, -1 }, { Seq, -1 }, { N, -1 } } },
+                    { "output", new BsonDocument { { "t", "$t" }, { "time", "$" + time }, { "seq", "$" + Seq }, { "n", "$" + N } } },
                 }) },
             { "first", new BsonDocument("$min", "$" + time) },
             { "last", new BsonDocument("$max", "$" + time) },
             { "count", new BsonDocument("$sum", 1) },
-            { "distinct", new BsonDocument("$addToSet", "$dk") },
             { "numbers", new BsonDocument("$sum", new BsonDocument("$cond", new BsonArray { new BsonDocument("$eq", new BsonArray { new BsonDocument("$type", "$num"), "double" }), 1, 0 })) },
             { "sum", new BsonDocument("$sum", "$num") },
             { "sumsq", new BsonDocument("$sum", new BsonDocument("$multiply", new BsonArray { "$num", "$num" })) },
@@ -111,7 +136,26 @@ public static class MongoTemporalPipelines
             { "minStr", new BsonDocument("$min", "$str") },
             { "maxStr", new BsonDocument("$max", "$str") },
         }));
-        pipeline.Add(new BsonDocument("$set", new BsonDocument("distinct", new BsonDocument("$size", "$distinct"))));
+        pipeline.Add(new BsonDocument("$group", new BsonDocument
+        {
+            { "_id", new BsonDocument { { "e", "$_id.e" }, { "a", "$_id.a" }, { "ds", "$_id.ds" }, { "k", "$_id.k" } } },
+            { "type", new BsonDocument("$top", new BsonDocument
+                {
+                    { "sortBy", new BsonDocument { { "latest.time", -1 }, { "latest.seq", -1 }, { "latest.n", -1 } } },
+                    { "output", "$latest.t" },
+                }) },
+            { "first", new BsonDocument("$min", "$first") },
+            { "last", new BsonDocument("$max", "$last") },
+            { "count", new BsonDocument("$sum", "$count") },
+            { "distinct", new BsonDocument("$sum", 1) },
+            { "numbers", new BsonDocument("$sum", "$numbers") },
+            { "sum", new BsonDocument("$sum", "$sum") },
+            { "sumsq", new BsonDocument("$sum", "$sumsq") },
+            { "minNum", new BsonDocument("$min", "$minNum") },
+            { "maxNum", new BsonDocument("$max", "$maxNum") },
+            { "minStr", new BsonDocument("$min", "$minStr") },
+            { "maxStr", new BsonDocument("$max", "$maxStr") },
+        }));
         pipeline.Add(new BsonDocument("$sort", new BsonDocument { { "_id.e", 1 }, { "_id.a", 1 }, { "_id.ds", 1 }, { "_id.k", 1 } }));
         return [.. pipeline];
     }
@@ -142,15 +186,5 @@ public static class MongoTemporalPipelines
         if (fields.Number is { } x) yield return new BsonElement("num", x);
         if (fields.Text is { } text) yield return new BsonElement("str", text);
         yield return fields.DistinctNumber is { } key ? new BsonElement("dk", key) : new BsonElement("dk", fields.DistinctText);
-    }
-
-    /// <summary>The history rows a purge removes.</summary>
-    public static BsonDocument Purge(string entityId, HistoryPurge purge)
-    {
-        var filter = new BsonDocument("meta.e", entityId);
-        if (purge.Attribute is null) return filter;
-        filter.Add("meta.a", purge.Attribute);
-        if (!purge.AnyDataset) filter.Add("ds", (BsonValue?)purge.DatasetId ?? BsonNull.Value);
-        return filter;
     }
 }

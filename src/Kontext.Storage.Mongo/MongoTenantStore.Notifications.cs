@@ -78,54 +78,84 @@ internal sealed partial class MongoTenantStore
         return position;
     }
 
+    /// <summary>
+    /// Appends the notifications and moves the cursor in one transaction. Notifications beyond one transaction's budget
+    /// (<see cref="MongoStoreOptions.MaxTransactionBytes"/>) go in several: the earlier ones each check that the cursor has
+    /// not moved, the last moves it; if another process moved it meanwhile, the batches already committed are deleted again.
+    /// A crash between batches leaves the cursor where it was, so the changes are matched again: a notification may then be
+    /// sent twice, never lost (at-least-once, D5).
+    /// </summary>
     public async Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
+        if (cursorName is null && messages.Count == 0) return;
         var last = messages.Count == 0 ? 0 : await NextSequenceAsync(null, cancellationToken, "outbox", messages.Count);
         var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime)).ToList();
         var expected = cursorName is null ? 0 : _cursorsRead.GetValueOrDefault(cursorName);
-
-        async Task<bool> Apply(IClientSessionHandle? s, CancellationToken ct)
+        // Each message may also update its subscription's lastNotification: half the documents per transaction are messages.
+        var batches = MongoWriteLimits.Batches(docs, _options.MaxTransactionBytes, _options.MaxTransactionDocuments / 2);
+        if (batches.Count == 0) batches.Add([]);
+        var appended = new List<BsonValue>();
+        for (var b = 0; b < batches.Count; b++)
         {
-            if (cursorName is not null && !await MoveCursorAsync(s, cursorName, expected, cursorPosition, ct)) return false;
-            if (docs.Count == 0) return true;
-            if (s is null) await _outbox.InsertManyAsync(docs, cancellationToken: ct);
-            else await _outbox.InsertManyAsync(s, docs, cancellationToken: ct);
-            foreach (var group in messages.GroupBy(m => m.SubscriptionId))
+            var batch = batches[b];
+            var moveCursor = b == batches.Count - 1;
+
+            async Task<bool> Apply(IClientSessionHandle s, CancellationToken ct)
             {
-                var set = new BsonDocument("$max", new BsonDocument("lastNotification", group.Max(m => m.CreatedAt).UtcDateTime));
-                if (s is null) await _subscriptions.UpdateOneAsync(Id(group.Key), set, cancellationToken: ct);
-                else await _subscriptions.UpdateOneAsync(s, Id(group.Key), set, cancellationToken: ct);
+                if (cursorName is not null && !(moveCursor
+                        ? await MoveCursorAsync(s, cursorName, expected, cursorPosition, ct)
+                        : await CursorAtAsync(s, cursorName, expected, ct)))
+                    return false;
+                if (batch.Count == 0) return true;
+                await _outbox.InsertManyAsync(s, batch, cancellationToken: ct);
+                foreach (var group in batch.GroupBy(d => d["sub"].AsString))
+                {
+                    var latest = new BsonDocument("$max", new BsonDocument("lastNotification", group.Max(d => d["createdAt"].ToUniversalTime())));
+                    await _subscriptions.UpdateOneAsync(s, Id(group.Key), latest, cancellationToken: ct);
+                }
+                return true;
             }
-            return true;
-        }
 
-        if (_transactions)
-        {
-            using var session = await _client.StartSessionAsync(cancellationToken: cancellationToken);
-            await session.WithTransactionAsync(Apply, cancellationToken: cancellationToken);
-        }
-        else
-        {
-            // Standalone: one process (README); messages before the cursor, so a crash repeats notifications, never drops them.
-            if (docs.Count > 0) await _outbox.InsertManyAsync(docs, cancellationToken: cancellationToken);
-            if (!await Apply(null, cancellationToken) && docs.Count > 0)
-                await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(docs.Select(d => d["_id"])))), cancellationToken);
+            bool applied;
+            using (var session = await _client.StartSessionAsync(cancellationToken: cancellationToken))
+            {
+                try { applied = await session.WithTransactionAsync(Apply, cancellationToken: cancellationToken); }
+                catch (MongoException e) when (MongoErrors.Code(e) == MongoErrors.DuplicateKey) { applied = false; } // another process created the cursor
+            }
+            if (!applied)
+            {
+                // Another process matched these changes first: what this one appended would be sent twice.
+                if (appended.Count > 0) await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(appended))), cancellationToken);
+                break;
+            }
+            appended.AddRange(batch.Select(d => d["_id"]));
         }
         if (cursorName is not null) _cursorsRead[cursorName] = cursorPosition;
     }
 
-    /// <summary>Compare-and-set; false when another process moved the cursor since this one read it.</summary>
-    private async Task<bool> MoveCursorAsync(IClientSessionHandle? s, string name, long expected, long position, CancellationToken ct)
+    private async Task<bool> CursorAtAsync(IClientSessionHandle s, string name, long expected, CancellationToken ct)
     {
-        var filter = new BsonDocument { { "_id", name }, { "position", expected } };
-        var update = new BsonDocument("$set", new BsonDocument("position", position));
-        var options = new UpdateOptions { IsUpsert = expected == 0 };
-        try
+        var cursor = await _cursors.Find(s, Id(name)).FirstOrDefaultAsync(ct);
+        return (cursor?["position"].ToInt64() ?? 0) == expected;
+    }
+
+    /// <summary>
+    /// Compare-and-set in the transaction; false when another process moved the cursor since this one read it. Decided by a
+    /// read, not by a failing upsert: a write error inside a transaction aborts it. Two processes creating the cursor at once
+    /// conflict on its _id; the loser sees it moved when its transaction runs again (or gets the duplicate key, see the caller).
+    /// </summary>
+    private async Task<bool> MoveCursorAsync(IClientSessionHandle s, string name, long expected, long position, CancellationToken ct)
+    {
+        var cursor = await _cursors.Find(s, Id(name)).FirstOrDefaultAsync(ct);
+        if ((cursor?["position"].ToInt64() ?? 0) != expected) return false;
+        if (cursor is null)
         {
-            var result = s is null ? await _cursors.UpdateOneAsync(filter, update, options, ct) : await _cursors.UpdateOneAsync(s, filter, update, options, ct);
-            return result.MatchedCount > 0 || result.UpsertedId is not null;
+            await _cursors.InsertOneAsync(s, new BsonDocument { { "_id", name }, { "position", position } }, cancellationToken: ct);
+            return true;
         }
-        catch (MongoWriteException e) when (e.WriteError.Category == ServerErrorCategory.DuplicateKey) { return false; }
+        var moved = await _cursors.UpdateOneAsync(s, new BsonDocument { { "_id", name }, { "position", expected } },
+            new BsonDocument("$set", new BsonDocument("position", position)), cancellationToken: ct);
+        return moved.MatchedCount > 0;
     }
 
     public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)

@@ -16,8 +16,8 @@ internal sealed partial class MongoTenantStore
     public async Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken)
     {
         var query = MongoQueryTranslator.Translate(request);
-        if (request.Query.Geo is { } geo) await EnsureGeoIndexAsync(geo.GeoProperty, cancellationToken);
-        var filter = Live(query.Filter);
+        if (request.Query.Geo is { } geo) RequestGeoIndex(geo.GeoProperty);
+        var filter = query.Filter;
         var bySeq = new BsonDocument("seq", 1);
         if (query.IsExact)
         {
@@ -48,30 +48,39 @@ internal sealed partial class MongoTenantStore
         return new EntityPage(page, request.Count ? matched : null);
     }
 
-    /// <summary>On a standalone server a delete in progress is a marked document: queries skip it.</summary>
-    private BsonDocument Live(BsonDocument filter)
+    /// <summary>
+    /// The geo filters ($geoWithin, $geoIntersects) need no index to be right, only to be fast: a GeoProperty beyond the core
+    /// ones gets a 2dsphere index in the background the first time this process queries it, never inside a request or a
+    /// transaction (an index build takes the collection's exclusive lock at its start and end), and at most
+    /// <see cref="MongoSchema.MaxExtraGeoIndexes"/> of them (a collection holds at most 64 indexes). Failures are left alone:
+    /// the query was right without it.
+    /// </summary>
+    private void RequestGeoIndex(string property)
     {
-        if (_transactions) return filter;
-        var live = filter.DeepClone().AsBsonDocument;
-        live["pending.op"] = new BsonDocument("$ne", "delete");
-        return live;
+        if (MongoSchema.CoreGeoProperties.Contains(property)) return;
+        _geoIndexes.GetOrAdd(property, p => Task.Run(async () =>
+        {
+            try
+            {
+                var existing = await (await _entities.Indexes.ListAsync()).ToListAsync();
+                var name = MongoSchema.GeoIndexName(p);
+                var extra = existing.Count(i => i["name"].AsString.StartsWith("geo_", StringComparison.Ordinal)) - MongoSchema.CoreGeoProperties.Length;
+                if (existing.Any(i => i["name"] == name) || extra >= MongoSchema.MaxExtraGeoIndexes) return;
+                await _entities.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(MongoSchema.GeoKeys(p), new CreateIndexOptions { Name = name }));
+            }
+            catch (Exception) { } // best effort: the store may be closing, the server may refuse (too many indexes); queries are right without it
+        }));
     }
-
-    /// <summary>$nearSphere needs a 2dsphere index: GeoProperties beyond the core ones get theirs on first use.</summary>
-    private Task EnsureGeoIndexAsync(string property, CancellationToken cancellationToken) =>
-        _geoIndexes.GetOrAdd(property, p => _entities.Indexes.CreateOneAsync(
-            new CreateIndexModel<BsonDocument>(MongoSchema.GeoKeys(p), new CreateIndexOptions { Name = MongoSchema.GeoIndexName(p) }), cancellationToken: cancellationToken))
-        .WaitAsync(cancellationToken);
 
     public async Task<IReadOnlyList<TypeStatistic>> ListTypesAsync(CancellationToken cancellationToken)
     {
-        var rows = await _entities.Aggregate<BsonDocument>(MongoStatisticsPipelines.Types(!_transactions), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        var rows = await (await _entities.AggregateAsync<BsonDocument>(MongoStatisticsPipelines.Types(), cancellationToken: cancellationToken)).ToListAsync(cancellationToken);
         return rows.Select(r => new TypeStatistic(r["_id"].AsString, r["n"].ToInt64())).ToList();
     }
 
     public async Task<IReadOnlyList<TypeAttributeStatistic>> ListTypeAttributesAsync(CancellationToken cancellationToken)
     {
-        var rows = await _entities.Aggregate<BsonDocument>(MongoStatisticsPipelines.TypeAttributes(!_transactions), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        var rows = await (await _entities.AggregateAsync<BsonDocument>(MongoStatisticsPipelines.TypeAttributes(), cancellationToken: cancellationToken)).ToListAsync(cancellationToken);
         return rows.Select(r =>
         {
             var kinds = r["kinds"].AsBsonArray.SelectMany(k => k is BsonArray a ? a : [k])
@@ -84,20 +93,15 @@ internal sealed partial class MongoTenantStore
 /// <summary>The aggregation pipelines behind GET /types and /attributes (unit-tested as BSON).</summary>
 public static class MongoStatisticsPipelines
 {
-    private static IEnumerable<BsonDocument> LiveOnly(bool standalone) =>
-        standalone ? [new BsonDocument("$match", new BsonDocument("pending.op", new BsonDocument("$ne", "delete")))] : [];
-
-    public static BsonDocument[] Types(bool standalone) =>
+    public static BsonDocument[] Types() =>
     [
-        .. LiveOnly(standalone),
         new BsonDocument("$unwind", "$type"),
         new BsonDocument("$group", new BsonDocument { { "_id", "$type" }, { "n", new BsonDocument("$sum", 1) } }),
         new BsonDocument("$sort", new BsonDocument("_id", 1)),
     ];
 
-    public static BsonDocument[] TypeAttributes(bool standalone) =>
+    public static BsonDocument[] TypeAttributes() =>
     [
-        .. LiveOnly(standalone),
         new BsonDocument("$project", new BsonDocument { { "type", 1 }, { "attrs", new BsonDocument("$objectToArray", "$attrs") } }),
         new BsonDocument("$unwind", "$type"),
         new BsonDocument("$unwind", "$attrs"),

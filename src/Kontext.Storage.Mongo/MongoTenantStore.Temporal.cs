@@ -6,15 +6,19 @@ using MongoDB.Driver;
 
 namespace Kontext.Storage.Mongo;
 
-/// <summary>The Temporal API's reads and writes over the attributeInstances time series (issue 5).</summary>
+/// <summary>The Temporal API's reads and writes over the attributeInstances history (issue 5).</summary>
 internal sealed partial class MongoTenantStore
 {
+    /// <summary>Temporal pipelines may sort and group more than a stage's 100 MB: let them spill (the default from MongoDB 6.0, said explicitly).</summary>
+    private static readonly AggregateOptions Spillable = new() { AllowDiskUse = true };
+
     public async Task<IReadOnlyList<TemporalInstance>> ReadInstancesAsync(TemporalReadRequest request, CancellationToken cancellationToken)
     {
         if (request.EntityIds.Count == 0 || request.PerAttributeLimit <= 0 || request.Attributes is { Count: 0 }) return [];
         var time = MongoTemporalPipelines.TimeField(request.TimeProperty);
-        var docs = await _instances.Aggregate<BsonDocument>(MongoTemporalPipelines.ReadInstances(request), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
-        return docs.Select(d => new TemporalInstance(Record(d), new DateTimeOffset(d[time].ToUniversalTime()))).ToList();
+        var pipeline = MongoTemporalPipelines.ReadInstances(request, await VisibleAsync(request.EntityIds, cancellationToken));
+        var docs = await (await _instances.AggregateAsync<BsonDocument>(pipeline, Spillable, cancellationToken)).ToListAsync(cancellationToken);
+        return docs.Select(d => new TemporalInstance(MongoInstanceDocument.Record(d), new DateTimeOffset(d[time].ToUniversalTime()))).ToList();
     }
 
     public async Task<IReadOnlyList<PeriodStatistics>> AggregateAsync(TemporalAggregateRequest request, CancellationToken cancellationToken)
@@ -22,7 +26,8 @@ internal sealed partial class MongoTenantStore
         if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 }) return [];
         if (request.TimeProperty is not (TemporalTimeProperty.ObservedAt or TemporalTimeProperty.CreatedAt))
             throw new ArgumentException("aggregation in the store covers observedAt and createdAt windows", nameof(request));
-        var docs = await _instances.Aggregate<BsonDocument>(MongoTemporalPipelines.Aggregate(request), cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        var pipeline = MongoTemporalPipelines.Aggregate(request, await VisibleAsync(request.EntityIds, cancellationToken));
+        var docs = await (await _instances.AggregateAsync<BsonDocument>(pipeline, Spillable, cancellationToken)).ToListAsync(cancellationToken);
         return docs.Select(MongoTemporalPipelines.Statistics).ToList();
     }
 
@@ -32,36 +37,52 @@ internal sealed partial class MongoTenantStore
         return doc is null ? null : new DeletedEntity(EntityJson.Deserialize(doc["doc"].AsString), new DateTimeOffset(doc["deletedAt"].ToUniversalTime()));
     }
 
-    public async Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken)
+    public Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken) =>
+        WriteCoreAsync(entityId, decide, purge, cancellationToken);
+
+    /// <summary>
+    /// The purge half of a Delete Temporal Entity / Attribute, in the write's transaction: counts the rows it removes and commits
+    /// a purge marker (and drops the deleted-entity record), so the transaction stays small however long the history is; every
+    /// read leaves the covered rows out from the commit on, and <see cref="MongoHistoryMaintenance"/> deletes them afterwards.
+    /// </summary>
+    private async Task<long> MarkPurgeAsync(IClientSessionHandle s, string entityId, HistoryPurge purge, CancellationToken ct)
     {
-        long purged = 0;
-        var result = await WriteCoreAsync(entityId, decide, async (s, ct) =>
-        {
-            var filter = MongoTemporalPipelines.Purge(entityId, purge);
-            purged = (s is null ? await _instances.DeleteManyAsync(filter, ct) : await _instances.DeleteManyAsync(s, filter, cancellationToken: ct)).DeletedCount;
-            if (purge.Attribute is null)
-                purged += (s is null ? await _deleted.DeleteOneAsync(Id(entityId), ct) : await _deleted.DeleteOneAsync(s, Id(entityId), cancellationToken: ct)).DeletedCount;
-        }, cancellationToken);
-        return (result, purged);
+        var upTo = await NextSequenceAsync(s, ct); // after the write's own rows: the purge covers everything committed before it
+        var marker = MongoHistoryMarkers.PurgeMarker(entityId, purge, upTo);
+        var rows = MongoHistoryMarkers.Covered(marker);
+        rows.AddRange(MongoHistoryMarkers.Visible(await _markers.Find(s, new BsonDocument(MongoInstanceDocument.Entity, entityId)).ToListAsync(ct)));
+        var purged = await _instances.CountDocumentsAsync(s, rows, cancellationToken: ct);
+        if (purged > 0) await _markers.InsertOneAsync(s, marker, cancellationToken: ct);
+        if (purge.Attribute is null) purged += (await _deleted.DeleteOneAsync(s, Id(entityId), cancellationToken: ct)).DeletedCount;
+        return purged;
     }
 
+    /// <summary>Time series updates are limited to the metaField; this is a regular collection, so one instance is updated in place by its id.</summary>
     public async Task<bool> ReplaceInstanceAsync(string entityId, string attribute, string instanceId, JsonObject instance, DateTimeOffset modifiedAt, CancellationToken cancellationToken)
     {
-        DateTime? observed = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var o) ? o.UtcDateTime : null;
-        var filter = new BsonDocument { { "meta.e", entityId }, { "meta.a", attribute }, { "iid", instanceId }, { "kind", new BsonDocument("$ne", "Deleted") } };
-        var set = new BsonDocument
-        {
-            { "doc", instance.ToJsonString() }, { "obs", observed is { } d ? new BsonDateTime(d) : BsonNull.Value },
-            { "mod", modifiedAt.UtcDateTime }, { "ds", (BsonValue?)Attr.DatasetId(instance) ?? BsonNull.Value },
-        };
-        set.AddRange(MongoTemporalPipelines.SampleFields(instance));
-        var unset = new BsonDocument(new[] { "num", "str" }.Where(f => !set.Contains(f)).Select(f => new BsonElement(f, "")));
-        var update = new BsonDocument("$set", set);
-        if (unset.ElementCount > 0) update.Add("$unset", unset);
-        // Time-series collections accept updates of measurement fields (MongoDB 7+); updateMany is the form every 7.x accepts.
-        return (await _instances.UpdateManyAsync(filter, update, cancellationToken: cancellationToken)).MatchedCount > 0;
+        var filter = InstanceFilter(entityId, attribute, instanceId);
+        filter.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(AttributeChangeKind.Deleted)));
+        filter.AddRange(await VisibleAsync([entityId], cancellationToken));
+        return (await _instances.UpdateOneAsync(filter, MongoInstanceDocument.Replacement(instance, modifiedAt), cancellationToken: cancellationToken)).MatchedCount > 0;
     }
 
-    public async Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>
-        (await _instances.DeleteManyAsync(new BsonDocument { { "meta.e", entityId }, { "meta.a", attribute }, { "iid", instanceId } }, cancellationToken)).DeletedCount > 0;
+    public async Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken)
+    {
+        var filter = InstanceFilter(entityId, attribute, instanceId);
+        filter.AddRange(await VisibleAsync([entityId], cancellationToken));
+        return (await _instances.DeleteOneAsync(filter, cancellationToken)).DeletedCount > 0;
+    }
+
+    private static BsonDocument InstanceFilter(string entityId, string attribute, string instanceId) => new()
+    {
+        { "_id", instanceId }, { MongoInstanceDocument.Entity, entityId }, { MongoInstanceDocument.Attribute, attribute },
+    };
+
+    /// <summary>What a history read of these entities may see, given their markers (usually none: one index look-up).</summary>
+    private async Task<BsonDocument> VisibleAsync(IReadOnlyList<string> entityIds, CancellationToken ct)
+    {
+        var ids = new BsonArray(entityIds.Distinct(StringComparer.Ordinal));
+        var markers = await _markers.Find(new BsonDocument(MongoInstanceDocument.Entity, new BsonDocument("$in", ids))).ToListAsync(ct);
+        return MongoHistoryMarkers.Visible(markers);
+    }
 }

@@ -18,19 +18,42 @@ public sealed class MongoPipelineTranslationTests
     private static void Same(BsonValue actual, string expectedJson) => actual.ToJson().Should().Be(BsonDocument.Parse(expectedJson).ToJson());
 
     [Fact]
-    public void Near_is_a_top_level_nearSphere_with_widened_max_and_narrowed_min_distance()
+    public void Near_is_geoIntersects_the_box_around_the_widened_circle_or_an_unindexable_geometry()
     {
         var query = Geo("near;maxDistance==1000;minDistance==100", "Point", "[-3.7,40.4]");
-        Same(query.Filter, $$"""{ "{{Location}}": { "$nearSphere": { "$geometry": { "type": "Point", "coordinates": [-3.7, 40.4] }, "$maxDistance": 1020.0, "$minDistance": 89.0 } } }""");
+
+        var or = query.Filter["$or"].AsBsonArray;
+        var ring = or[0][Location]["$geoIntersects"]["$geometry"]["coordinates"][0].AsBsonArray;
+        var longitudes = ring.Select(p => p[0].ToDouble()).ToList();
+        var latitudes = ring.Select(p => p[1].ToDouble()).ToList();
+        // 1020 m as degrees: 1020 / 110000 of latitude, divided by cos(40.41°) in longitude, plus the 0.001° margin.
+        latitudes.Min().Should().BeApproximately(40.4 - 1020 / 110_000.0 - 0.001, 1e-6);
+        latitudes.Max().Should().BeApproximately(40.4 + 1020 / 110_000.0 + 0.001, 1e-6);
+        longitudes.Max().Should().BeApproximately(-3.7 + 1020 / (110_000.0 * Math.Cos((40.4 + 1020 / 110_000.0) * Math.PI / 180)) + 0.001, 1e-6);
+        Same(or[1], """{ "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" }""");
+        query.Filter.ToJson().Should().NotContain("$near", "$nearSphere sorts by distance, needs an index and is refused in $or and counts");
         query.IsExact.Should().BeFalse();
     }
 
     [Fact]
-    public void Near_stays_top_level_beside_other_conditions()
+    public void Near_with_only_a_minimum_distance_needs_only_a_geometry() =>
+        Same(Geo("near;minDistance==100", "Point", "[10,20]").Filter,
+            $$"""{ "$or": [ { "{{Location}}": { "$exists": true } }, { "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" } ] }""");
+
+    [Fact]
+    public void Near_beside_other_conditions_is_one_clause_of_the_and()
     {
         var query = MongoQueryTranslator.Translate(new EntityPageRequest(EntityQuery.Parse(
             new EntityQueryParameters(Type: "A", GeoRel: "near;maxDistance==10", Geometry: "Point", Coordinates: "[1,2]"), ContextProcessor.Core), 0, 20, false));
-        query.Filter.Names.Should().Equal(Location, "$and");
+        query.Filter.Names.Should().Equal("$and");
+        query.Filter["$and"][1]["$or"][0][Location].AsBsonDocument.Names.Should().Equal("$geoIntersects");
+    }
+
+    [Fact]
+    public void Near_across_the_antimeridian_or_a_pole_needs_only_a_geometry()
+    {
+        Geo("near;maxDistance==50000", "Point", "[179.9,0]").Filter["$or"][0][Location].AsBsonDocument.Names.Should().Equal("$exists");
+        Geo("near;maxDistance==50000", "Point", "[0,89.9]").Filter["$or"][0][Location].AsBsonDocument.Names.Should().Equal("$exists");
     }
 
     [Fact]
@@ -77,15 +100,27 @@ public sealed class MongoPipelineTranslationTests
             new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), true, new DateTimeOffset(2024, 2, 1, 0, 0, 0, TimeSpan.Zero), 3, Newest: true);
         Same(new BsonDocument("p", new BsonArray(MongoTemporalPipelines.ReadInstances(request))), """
             { "p": [
-              { "$match": { "meta.e": { "$in": ["urn:ngsi-ld:E:1"] }, "meta.a": { "$in": ["https://x/a"] },
+              { "$match": { "e": { "$in": ["urn:ngsi-ld:E:1"] }, "a": { "$in": ["https://x/a"] },
                             "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-02-01T00:00:00Z" } },
                             "kind": { "$ne": "Deleted" } } },
-              { "$group": { "_id": { "e": "$meta.e", "a": "$meta.a" },
+              { "$group": { "_id": { "e": "$e", "a": "$a" },
                             "items": { "$topN": { "n": 3, "sortBy": { "obs": -1, "seq": -1, "n": -1 }, "output": "$$ROOT" } } } },
               { "$unwind": "$items" },
               { "$replaceRoot": { "newRoot": "$items" } },
-              { "$sort": { "meta.e": 1, "meta.a": 1, "obs": 1, "seq": 1, "n": 1 } } ] }
+              { "$sort": { "e": 1, "a": 1, "obs": 1, "seq": 1, "n": 1 } } ] }
             """);
+    }
+
+    [Fact]
+    public void A_temporal_read_beyond_the_topN_bound_numbers_the_instances_with_a_window_function_instead()
+    {
+        var request = new TemporalReadRequest(["urn:e"], null, TemporalTimeProperty.ObservedAt, null, true, null, int.MaxValue - 1, Newest: false);
+        var pipeline = MongoTemporalPipelines.ReadInstances(request);
+        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$setWindowFields", "$match", "$unset", "$sort");
+        Same(pipeline[1], """
+            { "$setWindowFields": { "partitionBy": { "e": "$e", "a": "$a" }, "sortBy": { "obs": 1, "seq": 1, "n": 1 }, "output": { "rank": { "$documentNumber": {} } } } }
+            """);
+        Same(pipeline[2], """{ "$match": { "rank": { "$lte": 2147483646 } } }""");
     }
 
     [Fact]
@@ -93,25 +128,45 @@ public sealed class MongoPipelineTranslationTests
     {
         var request = new TemporalReadRequest(["urn:ngsi-ld:E:1"], null, TemporalTimeProperty.DeletedAt, null, false, null, 10, false);
         Same(MongoTemporalPipelines.ReadInstances(request)[0],
-            """{ "$match": { "meta.e": { "$in": ["urn:ngsi-ld:E:1"] }, "mod": { "$ne": null }, "kind": "Deleted" } }""");
+            """{ "$match": { "e": { "$in": ["urn:ngsi-ld:E:1"] }, "mod": { "$ne": null }, "kind": "Deleted" } }""");
     }
 
     [Fact]
-    public void History_purge_of_one_dataset()
+    public void A_temporal_read_sees_only_what_the_history_markers_leave_visible()
     {
-        Same(MongoTemporalPipelines.Purge("urn:e", new HistoryPurge("https://x/a", "urn:d")), """{ "meta.e": "urn:e", "meta.a": "https://x/a", "ds": "urn:d" }""");
-        Same(MongoTemporalPipelines.Purge("urn:e", new HistoryPurge("https://x/a")), """{ "meta.e": "urn:e", "meta.a": "https://x/a", "ds": null }""");
-        Same(MongoTemporalPipelines.Purge("urn:e", HistoryPurge.WholeEntity), """{ "meta.e": "urn:e" }""");
+        var markers = new[]
+        {
+            MongoHistoryMarkers.PurgeMarker("urn:e", new HistoryPurge("https://x/a", "urn:d"), upTo: 40),
+            MongoHistoryMarkers.WriteMarker("w1", "urn:e"),
+        };
+        var request = new TemporalReadRequest(["urn:e"], null, TemporalTimeProperty.ModifiedAt, null, false, null, 10, false);
+
+        Same(MongoTemporalPipelines.ReadInstances(request, MongoHistoryMarkers.Visible(markers))[0], """
+            { "$match": { "e": { "$in": ["urn:e"] }, "mod": { "$ne": null },
+              "w": { "$in": [null, "w1"] },
+              "$nor": [ { "e": "urn:e", "a": "https://x/a", "ds": "urn:d", "seq": { "$lte": { "$numberLong": "40" } } } ] } }
+            """);
+        Same(MongoHistoryMarkers.Visible([]), """{ "w": null }""");
     }
 
     [Fact]
-    public void Type_statistics_pipeline()
+    public void Purge_markers_cover_the_whole_entity_an_attribute_one_dataset_or_the_default_instance()
     {
-        Same(new BsonDocument("p", new BsonArray(MongoStatisticsPipelines.Types(standalone: false))), """
+        Same(MongoHistoryMarkers.Covered(MongoHistoryMarkers.PurgeMarker("urn:e", HistoryPurge.WholeEntity, 7)),
+            """{ "e": "urn:e", "seq": { "$lte": { "$numberLong": "7" } } }""");
+        Same(MongoHistoryMarkers.Covered(MongoHistoryMarkers.PurgeMarker("urn:e", new HistoryPurge("https://x/a", AnyDataset: true), 7)),
+            """{ "e": "urn:e", "a": "https://x/a", "seq": { "$lte": { "$numberLong": "7" } } }""");
+        Same(MongoHistoryMarkers.Covered(MongoHistoryMarkers.PurgeMarker("urn:e", new HistoryPurge("https://x/a", "urn:d"), 7)),
+            """{ "e": "urn:e", "a": "https://x/a", "ds": "urn:d", "seq": { "$lte": { "$numberLong": "7" } } }""");
+        Same(MongoHistoryMarkers.Covered(MongoHistoryMarkers.PurgeMarker("urn:e", new HistoryPurge("https://x/a"), 7)),
+            """{ "e": "urn:e", "a": "https://x/a", "ds": null, "seq": { "$lte": { "$numberLong": "7" } } }""");
+    }
+
+    [Fact]
+    public void Type_statistics_pipeline() =>
+        Same(new BsonDocument("p", new BsonArray(MongoStatisticsPipelines.Types())), """
             { "p": [ { "$unwind": "$type" }, { "$group": { "_id": "$type", "n": { "$sum": 1 } } }, { "$sort": { "_id": 1 } } ] }
             """);
-        MongoStatisticsPipelines.Types(standalone: true)[0].ToJson().Should().Contain("pending.op");
-    }
 
     [Fact]
     public void Outbox_claim_takes_only_due_messages_whose_lease_is_free_or_expired()
@@ -136,26 +191,33 @@ public sealed class MongoPipelineTranslationTests
     }
 
     [Fact]
-    public void Aggregation_is_one_pipeline_grouping_per_series_and_period_from_the_window_start()
+    public void Aggregation_groups_per_distinct_value_then_per_series_and_period_from_the_window_start()
     {
         var request = new TemporalAggregateRequest(["urn:e"], new HashSet<string> { "https://x/n" }, TemporalTimeProperty.ObservedAt,
             new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero), true, new DateTimeOffset(2024, 1, 2, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromHours(1));
 
         var pipeline = MongoTemporalPipelines.Aggregate(request);
 
-        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$group", "$set", "$sort");
+        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$group", "$group", "$sort");
         Same(pipeline[0], """
-            { "$match": { "meta.e": { "$in": ["urn:e"] }, "meta.a": { "$in": ["https://x/n"] },
+            { "$match": { "e": { "$in": ["urn:e"] }, "a": { "$in": ["https://x/n"] },
               "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-01-02T00:00:00Z" } }, "kind": { "$ne": "Deleted" } } }
             """);
-        Same(pipeline[1]["$group"]["_id"], """
-            { "e": "$meta.e", "a": "$meta.a", "ds": "$ds",
-              "k": { "$floor": { "$divide": [{ "$subtract": ["$obs", { "$date": "2024-01-01T00:00:00Z" }] }, { "$numberLong": "3600000" }] } } }
+        var values = pipeline[1]["$group"];
+        Same(values["_id"], """
+            { "e": "$e", "a": "$a", "ds": "$ds",
+              "k": { "$floor": { "$divide": [{ "$subtract": ["$obs", { "$date": "2024-01-01T00:00:00Z" }] }, { "$numberLong": "3600000" }] } }, "dk": "$dk" }
             """);
-        Same(pipeline[1]["$group"]["numbers"], """{ "$sum": { "$cond": [{ "$eq": [{ "$type": "$num" }, "double"] }, 1, 0] } }""");
-        Same(pipeline[1]["$group"]["sumsq"], """{ "$sum": { "$multiply": ["$num", "$num"] } }""");
-        Same(pipeline[1]["$group"]["distinct"], """{ "$addToSet": "$dk" }""");
-        Same(pipeline[1]["$group"]["type"], """{ "$top": { "sortBy": { "obs": -1, "seq": -1, "n": -1 }, "output": "$t" } }""");
+        Same(values["numbers"], """{ "$sum": { "$cond": [{ "$eq": [{ "$type": "$num" }, "double"] }, 1, 0] } }""");
+        Same(values["sumsq"], """{ "$sum": { "$multiply": ["$num", "$num"] } }""");
+        Same(values["latest"], """{ "$top": { "sortBy": { "obs": -1, "seq": -1, "n": -1 }, "output": { "t": "$t", "time": "$obs", "seq": "$seq", "n": "$n" } } }""");
+        var periods = pipeline[2]["$group"];
+        Same(periods["_id"], """{ "e": "$_id.e", "a": "$_id.a", "ds": "$_id.ds", "k": "$_id.k" }""");
+        Same(periods["distinct"], """{ "$sum": 1 }""");
+        Same(periods["count"], """{ "$sum": "$count" }""");
+        Same(periods["minNum"], """{ "$min": "$minNum" }""");
+        Same(periods["type"], """{ "$top": { "sortBy": { "latest.time": -1, "latest.seq": -1, "latest.n": -1 }, "output": "$latest.t" } }""");
+        pipeline.ToJson().Should().NotContain("$addToSet", "a set per period is held in memory and cannot spill");
     }
 
     [Fact]
@@ -163,13 +225,14 @@ public sealed class MongoPipelineTranslationTests
     {
         var open = new TemporalAggregateRequest(["urn:e"], null, TemporalTimeProperty.CreatedAt, null, true, null, TimeSpan.FromMinutes(5));
         var pipeline = MongoTemporalPipelines.Aggregate(open);
-        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$setWindowFields", "$group", "$set", "$sort");
+        pipeline.Select(stage => stage.GetElement(0).Name).Should().Equal("$match", "$setWindowFields", "$group", "$group", "$sort");
         Same(pipeline[1]["$setWindowFields"], """
-            { "partitionBy": { "e": "$meta.e", "a": "$meta.a", "ds": "$ds" }, "output": { "first": { "$min": "$mod", "window": { "documents": ["unbounded", "unbounded"] } } } }
+            { "partitionBy": { "e": "$e", "a": "$a", "ds": "$ds" }, "sortBy": { "mod": 1 },
+              "output": { "first": { "$min": "$mod", "window": { "documents": ["unbounded", "current"] } } } }
             """);
         Same(pipeline[2]["$group"]["_id"]["k"],
             """{ "$floor": { "$divide": [{ "$subtract": ["$mod", "$first"] }, { "$numberLong": "300000" }] } }""");
-        MongoTemporalPipelines.Aggregate(open)[0]["$match"].AsBsonDocument.Names.Should().Equal("meta.e", "mod", "kind");
+        MongoTemporalPipelines.Aggregate(open)[0]["$match"].AsBsonDocument.Names.Should().Equal("e", "mod", "kind");
 
         var whole = open with { Period = TimeSpan.Zero };
         MongoTemporalPipelines.Aggregate(whole).Should().HaveCount(4, "one period needs no series start");

@@ -1,0 +1,96 @@
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Kontext.Storage.Mongo;
+
+/// <summary>
+/// The work <see cref="MongoHistoryMarkers"/> leave for after the commit, run in the background of a tenant store when a write
+/// asks for it and when the store opens (so a process stopped half-way is finished by the next): rows of committed large writes
+/// lose their write id, rows covered by a purge are deleted in batches, and rows of writes that never committed are deleted once
+/// they are older than any transaction can last. Every step is idempotent and outside transactions, so several processes may
+/// run it at once; reads are right at every point, because they apply the markers still present.
+/// </summary>
+internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> instances, IMongoCollection<BsonDocument> markers) : IAsyncDisposable
+{
+    /// <summary>Rows of an uncommitted write older than this are abandoned: a transaction lives at most 60 s by default
+    /// (transactionLifetimeLimitSeconds); raise this with it.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
+
+    private const int DeleteBatch = 1000;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private Task _running = Task.CompletedTask;
+    private bool _again;
+
+    public void Request()
+    {
+        lock (_gate)
+        {
+            if (_stop.IsCancellationRequested) return;
+            if (!_running.IsCompleted) { _again = true; return; }
+            _running = Task.Run(RunAsync);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        while (true)
+        {
+            try { await PassAsync(DateTime.UtcNow, _stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (MongoException) { } // the next request (or the next start) tries again; reads stay right meanwhile
+            lock (_gate)
+            {
+                if (!_again || _stop.IsCancellationRequested) return;
+                _again = false;
+            }
+        }
+    }
+
+    /// <summary>One pass over the markers and the abandoned rows.</summary>
+    public async Task PassAsync(DateTime now, CancellationToken ct)
+    {
+        foreach (var marker in await markers.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(ct))
+        {
+            if (marker[MongoHistoryMarkers.Kind] == MongoHistoryMarkers.Write)
+            {
+                await instances.UpdateManyAsync(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"]),
+                    new BsonDocument("$unset", new BsonDocument(MongoInstanceDocument.PendingWrite, "")), cancellationToken: ct);
+            }
+            else
+            {
+                var covered = MongoHistoryMarkers.Covered(marker);
+                while (true)
+                {
+                    var ids = await instances.Find(covered).Project(new BsonDocument("_id", 1)).Limit(DeleteBatch).ToListAsync(ct);
+                    if (ids.Count == 0) break;
+                    await instances.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(ids.Select(i => i["_id"])))), ct);
+                }
+            }
+            await markers.DeleteOneAsync(new BsonDocument("_id", marker["_id"]), ct);
+        }
+
+        var pending = await (await instances.DistinctAsync<string>(MongoInstanceDocument.PendingWrite,
+            new BsonDocument(MongoInstanceDocument.PendingWrite, new BsonDocument("$ne", BsonNull.Value)), cancellationToken: ct)).ToListAsync(ct);
+        foreach (var writeId in pending)
+        {
+            var id = new BsonDocument("_id", writeId);
+            var rows = new BsonDocument(MongoInstanceDocument.PendingWrite, writeId);
+            var newest = await instances.Find(rows).Sort(new BsonDocument(MongoInstanceDocument.Modified, -1)).Limit(1).FirstOrDefaultAsync(ct);
+            if (newest is null || newest[MongoInstanceDocument.Modified].ToUniversalTime() >= now - AbandonedAfter) continue;
+            if (!await markers.Find(id).AnyAsync(ct)) await instances.DeleteManyAsync(rows, ct);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task running;
+        lock (_gate)
+        {
+            _stop.Cancel();
+            running = _running;
+        }
+        try { await running; } catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}
