@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Storage;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -55,6 +56,9 @@ public sealed class MongoStorage : IEntityStorage
         {
             var registered = await _registry.Find(new BsonDocument("_id", tenant)).AnyAsync(cancellationToken);
             if (!registered && !create) return null;
+            if (!registered && _options.MaxTenants > 0
+                && await _registry.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty, cancellationToken: cancellationToken) >= _options.MaxTenants)
+                throw new NgsiException(NgsiError.LimitExceeded($"This broker holds its maximum of {_options.MaxTenants} tenants; '{tenant}' cannot be created"));
             if (!registered)
                 await _registry.UpdateOneAsync(new BsonDocument("_id", tenant),
                     new BsonDocument("$setOnInsert", new BsonDocument("database", DatabaseName(_prefix, tenant))),
@@ -108,6 +112,9 @@ public sealed class MongoStorage : IEntityStorage
 /// <summary>Tuning of the Mongo store; defaults suit a replica set of a few Kontext processes.</summary>
 public sealed record MongoStoreOptions
 {
+    /// <summary>Most tenants (databases) the store creates; one more is 403 LimitExceeded (0: no cap). Two processes creating at once may pass it by one.</summary>
+    public int MaxTenants { get; init; } = 1000;
+
     /// <summary>How long a claimed outbox message stays with its dispatcher before another process may take it over.</summary>
     public TimeSpan OutboxLease { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -67,7 +67,8 @@ public static class KontextServices
             "sqlite" => new SqliteStorage(options.DataDirectory,
                 new SqliteStorageLimits(kontext.Limits.MaxTenants, kontext.Limits.MaxOpenTenants, kontext.Limits.CloseIdleTenantAfter)),
             "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
-                ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider")),
+                ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider"),
+                new MongoStoreOptions { MaxTenants = kontext.Limits.MaxTenants }),
             _ => throw new InvalidOperationException($"Storage provider '{options.Provider}' is not available in this build (supported: sqlite, mongo)"),
         };
     }

@@ -54,6 +54,21 @@ public sealed class MongoDeploymentTests
     }
 
     [Fact]
+    public async Task Creating_a_tenant_beyond_MaxTenants_is_403_LimitExceeded_and_known_tenants_still_open()
+    {
+        var server = new FakeMongoServer();
+        await using var storage = new MongoStorage(server.Client, "kontext", new MongoStoreOptions { MaxTenants = 2 });
+        await storage.GetTenantAsync("a", create: true, default);
+        await storage.GetTenantAsync("b", create: true, default);
+
+        var third = async () => await storage.GetTenantAsync("c", create: true, default);
+
+        (await third.Should().ThrowAsync<Kontext.Ngsi.Errors.NgsiException>()).Which.Error.Status.Should().Be(403);
+        (await storage.GetTenantAsync("a", create: true, default)).Should().NotBeNull();
+        (await storage.ListTenantsAsync(default)).Should().BeEquivalentTo(new string?[] { null, "a", "b" });
+    }
+
+    [Fact]
     public async Task A_history_collection_left_as_time_series_by_an_earlier_version_stops_the_start_with_a_clear_message()
     {
         var server = new FakeMongoServer();

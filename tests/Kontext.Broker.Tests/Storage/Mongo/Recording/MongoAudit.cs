@@ -15,8 +15,8 @@ internal static class MongoAudit
     [
         new("hello", "admin", false), new("buildInfo", "admin", false), new("commitTransaction", "admin", true), new("abortTransaction", "admin", true),
         new("listCollections", "", false),
-        new("find", "tenants", false), new("update", "tenants", false),
-        new("find", "contexts", false), new("update", "contexts", false), new("delete", "contexts", false),
+        new("find", "tenants", false), new("aggregate", "tenants", false), new("update", "tenants", false),
+        new("find", "contexts", false), new("aggregate", "contexts", false), new("update", "contexts", false), new("delete", "contexts", false),
         .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers" }
             .Select(c => new Command("create", c, false)),
         new("createIndexes", "entities", false), new("createIndexes", "attributeInstances", false), new("createIndexes", "outbox", false),
@@ -55,6 +55,6 @@ internal static class MongoAudit
         // accumulators, window functions and expressions
         new("$sum", "< 4.0"), new("$min", "< 4.0"), new("$addToSet", "< 4.0"), new("$top", "5.2"), new("$topN", "5.2"), new("$documentNumber", "5.0"),
         new("$cond", "< 4.0"), new("$eq", "< 4.0"), new("$type", "< 4.0"), new("$multiply", "< 4.0"), new("$divide", "< 4.0"), new("$subtract", "< 4.0"),
-        new("$floor", "< 4.0"), new("$objectToArray", "< 4.0"),
+        new("$floor", "< 4.0"), new("$objectToArray", "< 4.0"), new("$strLenBytes", "< 4.0"),
     ];
 }
