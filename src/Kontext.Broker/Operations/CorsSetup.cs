@@ -19,21 +19,22 @@ internal static class CorsSetup
 
     public static void AddKontextCors(this WebApplicationBuilder builder)
     {
-        var options = Options(builder.Configuration);
-        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
-        {
-            if (options.Origins.Contains("*")) policy.AllowAnyOrigin();
-            else policy.WithOrigins(options.Origins.Select(o => o.TrimEnd('/')).ToArray());
-            policy.AllowAnyMethod().AllowAnyHeader().WithExposedHeaders(ExposedHeaders).SetPreflightMaxAge(options.PreflightMaxAge);
-        }));
+        builder.Services.AddCors();
+        // Configured when first used, from the bound Kontext options (every configuration source is in place by then).
+        builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<KontextOptions>>((cors, kontext) => cors.AddDefaultPolicy(policy =>
+            {
+                var options = kontext.Value.Cors;
+                if (options.Origins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins(options.Origins.Select(o => o.TrimEnd('/')).ToArray());
+                policy.AllowAnyMethod().AllowAnyHeader().WithExposedHeaders(ExposedHeaders).SetPreflightMaxAge(options.PreflightMaxAge);
+            }));
     }
 
     /// <summary>Before the access check, so a browser's preflight (OPTIONS, no credentials) is answered, not refused.</summary>
     public static void UseKontextCors(this WebApplication app)
     {
-        if (Options(app.Configuration).Origins.Count > 0) app.UseCors();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KontextOptions>>().Value.Cors.Origins.Count > 0) app.UseCors();
     }
 
-    private static CorsOptions Options(IConfiguration configuration) =>
-        configuration.GetSection("Kontext:Cors").Get<CorsOptions>() ?? new CorsOptions();
 }

@@ -14,7 +14,6 @@ namespace Kontext.Broker.Operations.Metrics;
 internal sealed class EntityCounts : IDisposable
 {
     public const string DefaultTenantLabel = "urn:ngsi-ld:tenant:default";
-    private readonly Meter _meter;
     private readonly IEntityStorage _storage;
     private readonly MetricsOptions _options;
     private readonly ILogger<EntityCounts> _logger;
@@ -23,14 +22,26 @@ internal sealed class EntityCounts : IDisposable
     private DateTimeOffset _readAt = DateTimeOffset.MinValue;
     private Task? _reading;
 
-    public EntityCounts(IMeterFactory meters, IEntityStorage storage, IOptions<KontextOptions> options, ILogger<EntityCounts> logger)
+    public EntityCounts(IEntityStorage storage, IOptions<KontextOptions> options, ILogger<EntityCounts> logger)
     {
         _storage = storage;
         _options = options.Value.Metrics;
         _logger = logger;
-        _meter = meters.Create(KontextMeters.MeterName);
-        _meter.CreateObservableGauge("kontext.entities", Observe, "{entity}",
-            "Entities per tenant, from the store's type statistics (refreshed at most every Kontext:Metrics:EntityCountInterval)");
+        lock (Live) Live.Add(this);
+        _ = Gauge;
+    }
+
+    // One instrument for the process, observing every broker in it (one in production; the tests run several). An
+    // instrument per broker would be a duplicate to the exporters, which keep only the first.
+    private static readonly List<EntityCounts> Live = [];
+    private static readonly ObservableGauge<long> Gauge = KontextMeters.Meter.CreateObservableGauge("kontext.entities", ObserveAll, "{entity}",
+        "Entities per tenant, from the store's type statistics (refreshed at most every Kontext:Metrics:EntityCountInterval; an entity of several types counts once per type)");
+
+    private static IEnumerable<Measurement<long>> ObserveAll()
+    {
+        EntityCounts[] live;
+        lock (Live) live = Live.ToArray();
+        return live.SelectMany(counts => counts.Observe()).ToList();
     }
 
     private IEnumerable<Measurement<long>> Observe()
@@ -75,5 +86,8 @@ internal sealed class EntityCounts : IDisposable
         }
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        lock (Live) Live.Remove(this);
+    }
 }

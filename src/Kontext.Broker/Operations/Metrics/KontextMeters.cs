@@ -10,7 +10,7 @@ namespace Kontext.Broker.Operations.Metrics;
 internal static class KontextMeters
 {
     public const string MeterName = "Kontext";
-    private static readonly Meter Meter = new(MeterName);
+    internal static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> NotificationsSent = Meter.CreateCounter<long>(
         "kontext.notifications.sent", "{notification}", "Notifications the receiving endpoint accepted");

@@ -20,6 +20,7 @@ internal static class MetricsSetup
 
     public static void AddKontextMetrics(this WebApplicationBuilder builder)
     {
+        // Read at start-up (the OTLP exporter is built then); Kontext:Metrics:Prometheus only decides whether /metrics is mapped.
         var options = builder.Configuration.GetSection("Kontext:Metrics").Get<MetricsOptions>() ?? new MetricsOptions();
         builder.Services.AddSingleton<EntityCounts>();
         builder.Services.AddOpenTelemetry()
@@ -28,8 +29,7 @@ internal static class MetricsSetup
             {
                 metrics.AddMeter(KontextMeters.MeterName, StorageMetrics.MeterName,
                     "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime");
-                if (options.Prometheus)
-                    metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
+                metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint))
                     metrics.AddOtlpExporter(otlp =>
                     {
@@ -42,8 +42,8 @@ internal static class MetricsSetup
 
     public static void MapKontextMetrics(this WebApplication app)
     {
-        app.Services.GetRequiredService<EntityCounts>(); // registers the gauge
-        var options = app.Configuration.GetSection("Kontext:Metrics").Get<MetricsOptions>() ?? new MetricsOptions();
+        app.Services.GetRequiredService<EntityCounts>(); // joins the gauge
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KontextOptions>>().Value.Metrics;
         if (!options.Prometheus) return;
         var keyDigest = string.IsNullOrEmpty(options.ScrapeKey) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.ScrapeKey));
         app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (http, next) =>
