@@ -76,6 +76,19 @@ public sealed class DeploymentFilesTests(BrokerFixture fx)
     }
 
     [Fact]
+    public void Grafana_dashboard_parses_and_uses_only_documented_metrics()
+    {
+        var dashboard = System.Text.Json.Nodes.JsonNode.Parse(Read("docs", "grafana-dashboard.json"))!;
+        var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>()).ToList();
+        expressions.Should().HaveCountGreaterThan(8);
+        var documented = Read("docs", "operations.md");
+        var names = expressions.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, @"\b(kontext|http_server|dotnet)_[a-z_]+").Select(m => m.Value)).Distinct().ToList();
+        names.Should().Contain(["kontext_entities", "kontext_store_write_duration_seconds_bucket", "kontext_notifications_sent_total", "kontext_adapter_uplinks_total"]);
+        foreach (var name in names.Where(n => n.StartsWith("kontext_", StringComparison.Ordinal)))
+            documented.Should().Contain(System.Text.RegularExpressions.Regex.Replace(name, "_(bucket|count|sum)$", ""), "docs/operations.md lists every metric the dashboard uses");
+    }
+
+    [Fact]
     public void Dockerfile_runs_unprivileged_with_a_health_check_and_the_strict_outbound_profile()
     {
         var dockerfile = Read("Dockerfile").Split('\n').Select(l => l.Trim()).ToList();

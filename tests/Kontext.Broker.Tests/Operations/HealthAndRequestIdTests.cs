@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Kontext.Broker.Tests.Operations;
 
@@ -125,5 +126,64 @@ public sealed class ReadinessWithoutStoreTests
         public event Action<string?>? Committed { add { } remove { } }
         public IContextDocumentStore Contexts => throw new TimeoutException("no server answered");
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>One access-log line per request, with method, path, status, request id and tenant as structured values.</summary>
+public sealed class AccessLogTests
+{
+    [Fact]
+    public async Task Each_request_leaves_one_access_log_line_with_its_request_id()
+    {
+        var provider = new RecordingLoggerProvider();
+        await using var factory = new LoggingBroker(provider);
+        using var client = factory.CreateClient();
+        var request = Api.Request(HttpMethod.Get, Api.Entities + "?type=Thing", tenant: "logged");
+        request.Headers.Add("X-Request-Id", "access-log-1");
+        await client.SendAsync(request);
+
+        var line = provider.Entries.Where(e => e.Category == "Kontext.Access" && e.State.Any(kv => kv.Key == "RequestId" && Equals(kv.Value, "access-log-1"))).Should().ContainSingle().Subject;
+        var values = line.State.ToDictionary(kv => kv.Key, kv => kv.Value);
+        values["Method"].Should().Be("GET");
+        values["Path"].Should().Be("/ngsi-ld/v1/entities");
+        values["StatusCode"].Should().Be(404); // the tenant does not exist
+        values["Tenant"].Should().Be("logged");
+    }
+
+    private sealed class LoggingBroker(ILoggerProvider provider) : WebApplicationFactory<Program>
+    {
+        private readonly string _data = Path.Combine(Path.GetTempPath(), "kontext-tests", Guid.NewGuid().ToString("N"));
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?> { ["Kontext:Storage:DataDirectory"] = _data }));
+            builder.ConfigureLogging(logging => logging.AddProvider(provider));
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            try { Directory.Delete(_data, true); } catch (IOException) { }
+        }
+    }
+
+    private sealed record Entry(string Category, IReadOnlyList<KeyValuePair<string, object?>> State);
+
+    private sealed class RecordingLoggerProvider : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<Entry> Entries { get; } = new();
+        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, Entries);
+        public void Dispose() { }
+
+        private sealed class Recorder(string category, System.Collections.Concurrent.ConcurrentQueue<Entry> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => true;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (state is IReadOnlyList<KeyValuePair<string, object?>> values) entries.Enqueue(new Entry(category, values.ToList()));
+            }
+        }
     }
 }
