@@ -13,7 +13,10 @@ internal sealed partial class MongoTenantStore
     private const int ScanChunk = 512;
     private readonly ConcurrentDictionary<string, Task> _geoIndexes = new(StringComparer.Ordinal);
 
-    public async Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken)
+    public Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken) =>
+        StorageMetrics.TimeQuery("mongo", () => QueryPageAsync(request, cancellationToken));
+
+    private async Task<EntityPage> QueryPageAsync(EntityPageRequest request, CancellationToken cancellationToken)
     {
         var query = MongoQueryTranslator.Translate(request);
         if (request.Query.Geo is { } geo) RequestGeoIndex(geo.GeoProperty);

@@ -54,8 +54,8 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
         return doc is null ? null : MongoEntityDocument.FromBson(doc);
     }
 
-    public async Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
-        (await WriteCoreAsync(entityId, decide, null, cancellationToken)).Result;
+    public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
+        StorageMetrics.TimeWrite("mongo", async () => (await WriteCoreAsync(entityId, decide, null, cancellationToken)).Result);
 
     private async Task<(T Result, long Purged)> WriteCoreAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge? purge, CancellationToken cancellationToken)
     {

@@ -11,7 +11,10 @@ internal sealed partial class SqliteTenantStore
     private const int ScanChunk = 512;
     internal const long ProbeWindowMin = 2_048, ProbeWindowMax = 32_768;
 
-    public async Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken)
+    public Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken) =>
+        StorageMetrics.TimeQuery("sqlite", () => QueryPageAsync(request, cancellationToken));
+
+    private async Task<EntityPage> QueryPageAsync(EntityPageRequest request, CancellationToken cancellationToken)
     {
         var compiled = SqliteQueryCompiler.Compile(request);
         await using var connection = await OpenReaderAsync(cancellationToken);

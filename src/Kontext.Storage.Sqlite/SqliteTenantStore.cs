@@ -68,7 +68,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
-        Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken);
+        StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken));
 
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
     {

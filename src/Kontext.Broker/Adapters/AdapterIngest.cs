@@ -57,13 +57,18 @@ public sealed class AdapterIngest(
             if (!claimed)
             {
                 logger.LogInformation("Duplicate uplink from {Device} frame {FrameCounter} via {Source} ignored", uplink.DeviceKey, fCnt, source);
+                Operations.Metrics.KontextMeters.Uplink(source, "duplicate");
                 return IngestResult.Duplicate;
             }
         }
         try
         {
             var outcome = await ProcessAsync(uplink, tenant, ct);
-            if (outcome.Failure is not { } failure) return outcome.Result!;
+            if (outcome.Failure is not { } failure)
+            {
+                Operations.Metrics.KontextMeters.Uplink(source, outcome.Result!.Status == IngestStatus.Stored ? "stored" : "ignored");
+                return outcome.Result!;
+            }
             var now = DateTimeOffset.UtcNow;
             var letter = new DeadLetter
             {
@@ -72,6 +77,8 @@ public sealed class AdapterIngest(
             };
             await store.AddDeadLetterAsync(letter, ct);
             logger.LogWarning("Uplink from {Device} via {Source} dead-lettered ({Reason}): {Detail}", uplink.DeviceKey, source, failure.Reason, failure.Detail);
+            Operations.Metrics.KontextMeters.Uplink(source, failure.Reason == "validation" ? "rejected" : "dead_lettered");
+            Operations.Metrics.KontextMeters.DeadLettered(source, failure.Reason);
             return new IngestResult(failure.Reason == "validation" ? IngestStatus.Rejected : IngestStatus.DeadLettered, [], failure.Findings, letter);
         }
         catch when (claimed)

@@ -83,6 +83,7 @@ internal sealed class BatchRequest
                 var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
                     body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
                 var context = await ContextOfAsync(body, processor, contexts);
+                Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
                 parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
             }
             catch (NgsiException ex)

@@ -14,7 +14,8 @@ using Polly.Retry;
 namespace Kontext.Broker.Contexts;
 
 /// <summary>
-/// Dereferences remote @context URLs (D2): the store first, then one HTTP fetch through the outbound policy with a
+/// Dereferences remote @context URLs (D2): the shipped smart-data-models contexts first (<see cref="BundledContexts"/>),
+/// then the store, then one HTTP fetch through the outbound policy with a
 /// timeout, a size cap, a Polly retry and redirects followed by hand (each hop passes the policy, at most
 /// Kontext:Outbound:MaxRedirects). Concurrent requests for one URL share one fetch. What is kept and served back is the
 /// document's @context member alone. A document served as application/json or text/plain is accepted when its body is
@@ -32,13 +33,16 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
     private readonly IHttpClientFactory _clients;
     private readonly IEntityStorage _storage;
     private readonly HostedContexts _hosted;
+    private readonly BundledContexts _bundled;
     private readonly ContextOptions _options;
     private readonly int _maxRedirects;
     private readonly ResiliencePipeline _pipeline;
     private readonly ILogger<RemoteContextLoader> _logger;
 
-    public RemoteContextLoader(IHttpClientFactory clients, IEntityStorage storage, HostedContexts hosted, IOptions<KontextOptions> options, ILogger<RemoteContextLoader> logger)
+    public RemoteContextLoader(IHttpClientFactory clients, IEntityStorage storage, HostedContexts hosted, BundledContexts bundled,
+        IOptions<KontextOptions> options, ILogger<RemoteContextLoader> logger)
     {
+        _bundled = bundled;
         _clients = clients;
         _storage = storage;
         _hosted = hosted;
@@ -91,6 +95,7 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
 
     private async Task<string> LoadDocumentAsync(string url)
     {
+        if (_bundled.Find(url) is { } shipped) return shipped;
         if (HostedId(url) is { } hostedId && await _hosted.GetAsync(hostedId, CancellationToken.None) is { } hosted) return hosted;
         if (await _storage.Contexts.GetAsync(url, CancellationToken.None) is { } stored) return stored;
         var document = Normalize(url, await FetchAsync(url));

@@ -8,6 +8,40 @@ public sealed class KontextOptions
     public ContextOptions Contexts { get; set; } = new();
     public Outbound.OutboundOptions Outbound { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
+    public CorsOptions Cors { get; set; } = new();
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+/// <summary>The "Kontext:Cors" section: browser applications (dashboards, Grafana in browser mode) on other origins.</summary>
+public sealed class CorsOptions
+{
+    /// <summary>Origins allowed to call the broker from a browser (https://dashboard.city.example); "*" allows any; empty: CORS off.</summary>
+    public List<string> Origins { get; set; } = [];
+
+    /// <summary>How long a browser may cache a preflight answer.</summary>
+    public TimeSpan PreflightMaxAge { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>The "Kontext:Metrics" section: OpenTelemetry metrics, the Prometheus endpoint and OTLP export (docs/operations.md).</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>Serve GET /metrics in the Prometheus text format.</summary>
+    public bool Prometheus { get; set; } = true;
+
+    /// <summary>When set, /metrics answers only requests with "Authorization: Bearer &lt;key&gt;" (Prometheus' authorization.credentials).</summary>
+    public string? ScrapeKey { get; set; }
+
+    /// <summary>An OTLP collector (http://otel-collector:4317 for gRPC, or :4318 with OtlpProtocol http/protobuf); unset: no export.</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>grpc or http/protobuf.</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
+    /// <summary>How long the per-tenant entity counts are reused before the store is asked again (they are read when scraped, never per write).</summary>
+    public TimeSpan EntityCountInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most tenants whose entity counts are reported (the first ones in the store's list); 0: none.</summary>
+    public int EntityCountTenants { get; set; } = 100;
 }
 
 public sealed class StorageOptions
@@ -61,6 +95,12 @@ public sealed class ContextOptions
     /// <summary>The core context URL named in responses when the caller gave no context of their own.</summary>
     public string CoreContextUrl { get; set; } = Kontext.Ngsi.JsonLd.CoreContext.V18Url;
     public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Answer the published URLs of the smart-data-models @contexts shipped in schemas/contexts (contexts.json) from those
+    /// files, without the network. Off: every such URL is fetched like any other.
+    /// </summary>
+    public bool UseBundled { get; set; } = true;
     public int FetchRetries { get; set; } = 2;
 
     /// <summary>Largest @context document fetched or hosted; a larger hosted one is 413.</summary>

@@ -4,6 +4,7 @@ using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
+using Kontext.Broker.Operations;
 using Kontext.Broker.Outbound;
 using Kontext.Broker.Security;
 using Kontext.Broker.Subscriptions;
@@ -29,6 +30,8 @@ public static class KontextServices
         services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
         services.AddSingleton<OutboundPolicy>();
         services.AddSingleton<HostedContexts>();
+        services.AddSingleton(sp => new BundledContexts(Path.Combine(sp.GetRequiredService<SchemaRegistry>().Root, "contexts"),
+            sp.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.UseBundled));
         services.AddSingleton<RemoteContextLoader>();
         services.AddSingleton<IContextDocumentLoader>(sp => sp.GetRequiredService<RemoteContextLoader>());
         services.AddSingleton(sp =>
@@ -51,6 +54,8 @@ public static class KontextServices
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
         services.AddAccessControl();
+        builder.AddOperations();
+        builder.Services.AddSingleton<DataDirectoryLock>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null; // the broker caps bodies itself, with a ProblemDetails answer
@@ -76,6 +81,8 @@ public static class KontextServices
     public static WebApplication UseKontext(this WebApplication app)
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
+        app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
+        app.UseOperations();
         app.UseMiddleware<NgsiErrorMiddleware>();
         app.UseStatusCodePages(async context =>
         {
@@ -97,7 +104,7 @@ public static class KontextServices
             await next(http);
         });
         app.UseAccessControl();
-        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapOperations();
         app.MapEntities();
         app.MapTypesAndAttributes();
         app.MapBatch();

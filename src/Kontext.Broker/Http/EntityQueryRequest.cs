@@ -18,6 +18,7 @@ internal static class EntityQueryRequest
         var query = EntityQuery.Parse(new EntityQueryParameters(
             Text(q["type"]), Text(q["id"]), Text(q["idPattern"]), Text(q["q"]), Text(q["scopeQ"]),
             Text(q["georel"]), Text(q["geometry"]), Text(q["coordinates"]), Text(q["geoproperty"])), request.Context);
+        Contexts.DefaultVocabularyHint.CheckQueryTypes(request.Http, Text(q["type"]), request.Context);
         var attrs = QueryParameters.List(request, "attrs");
         if (query == EntityQuery.All && attrs.Count == 0 && !QueryParameters.Flag(request, "local"))
             throw NgsiException.BadRequestData("A query needs at least one of type, id, idPattern, attrs, q, scopeQ or a geo-query (or local=true to list every entity)");

@@ -19,6 +19,8 @@ internal static class NgsiProblem
         writer.WriteString("title", error.Title);
         writer.WriteNumber("status", error.Status);
         writer.WriteString("detail", error.Detail);
+        // An extension member: the X-Request-Id of this answer, to find the request in the broker's log.
+        writer.WriteString("requestId", http.TraceIdentifier);
         writer.WriteEndObject();
         await writer.FlushAsync();
     }

@@ -75,6 +75,7 @@ internal sealed class NgsiRequest
 
         var processor = services.GetRequiredService<ContextProcessor>();
         var active = await processor.ProcessAsync(context, http.RequestAborted);
+        if (body is not null) Contexts.DefaultVocabularyHint.CheckEntity(http, body, active);
         return new NgsiRequest(http, tenant, active, body, media);
     }
 

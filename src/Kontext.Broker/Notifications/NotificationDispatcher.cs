@@ -44,7 +44,11 @@ internal sealed class NotificationDispatcher(
                     else backlog.Remove(tenant);
                     foreach (var message in due)
                     {
-                        if (_inFlight.TryAdd((tenant ?? "", message.Sequence), 0)) Queue(store, message).Writer.TryWrite(message);
+                        if (_inFlight.TryAdd((tenant ?? "", message.Sequence), 0))
+                        {
+                            Operations.Metrics.KontextMeters.NotificationQueued();
+                            Queue(store, message).Writer.TryWrite(message);
+                        }
                     }
                 }
             }
@@ -80,7 +84,7 @@ internal sealed class NotificationDispatcher(
             {
                 if (finished.Contains(message.Sequence))
                 {
-                    _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
+                    if (_inFlight.TryRemove((store.Name ?? "", message.Sequence), out _)) Operations.Metrics.KontextMeters.NotificationLeft();
                     continue;
                 }
                 finished.Add(message.Sequence);
@@ -98,7 +102,7 @@ internal sealed class NotificationDispatcher(
                 }
                 finally
                 {
-                    _inFlight.TryRemove((store.Name ?? "", message.Sequence), out _);
+                    if (_inFlight.TryRemove((store.Name ?? "", message.Sequence), out _)) Operations.Metrics.KontextMeters.NotificationLeft();
                 }
             }
         }
@@ -138,6 +142,7 @@ internal sealed class NotificationDispatcher(
             if (delivered)
             {
                 failures.Succeeded(store.Name, message.SubscriptionId);
+                Operations.Metrics.KontextMeters.NotificationSent(message.CreatedAt);
                 await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, CancellationToken.None);
                 return;
             }
@@ -145,10 +150,12 @@ internal sealed class NotificationDispatcher(
             attempts++;
             if (transport is null || refusal is not null || now - message.CreatedAt >= settings.GiveUpAfter)
             {
+                Operations.Metrics.KontextMeters.NotificationFailed(gaveUp: true);
                 logger.LogWarning("Giving up notification {Sequence} of {Subscription} to {Endpoint}", message.Sequence, message.SubscriptionId, endpoint);
                 await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.GaveUp, now, null, CancellationToken.None);
                 return;
             }
+            Operations.Metrics.KontextMeters.NotificationFailed(gaveUp: false);
             var delay = TimeSpan.FromTicks(Math.Min(settings.MaxRetryDelay.Ticks, settings.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
             await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Retry, now, now + delay, CancellationToken.None);
             try { await Task.Delay(delay, _stopping); }

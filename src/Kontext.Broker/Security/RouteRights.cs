@@ -42,7 +42,18 @@ internal static class RouteRights
 
     private static readonly Dictionary<(string Method, string Pattern), RouteRule> Table = new()
     {
+        // Probes and public documents (docs/operations.md): they say nothing about any tenant's data. /metrics carries
+        // entity counts per tenant name: set Kontext:Metrics:ScrapeKey where tenant names are not public.
         [("GET", "/health")] = RouteRule.Open,
+        [("GET", "/health/live")] = RouteRule.Open,
+        [("GET", "/health/ready")] = RouteRule.Open,
+        [("GET", "/version")] = RouteRule.Open,
+        [("GET", "/metrics")] = RouteRule.Open,
+        [("GET", "/openapi/{documentName}.json")] = RouteRule.Open,
+        [("GET", "/docs/{documentName?}")] = RouteRule.Open,
+        [("GET", "/docs/scalar.js")] = RouteRule.Open,
+        [("GET", "/docs/scalar.aspnetcore.js")] = RouteRule.Open,
+        [("GET", "/docs/favicon.svg")] = RouteRule.Open,
 
         [("GET", V1 + "/entities")] = RouteRule.Read,
         [("GET", V1 + "/entities/{entityId}")] = RouteRule.Read,

@@ -17,6 +17,7 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
             ["Kontext:Storage:DataDirectory"] = DataDirectory,
             ["Kontext:Contexts:FetchTimeout"] = "00:00:02",
             ["Kontext:Contexts:FetchRetries"] = "1",
+            ["Logging:LogLevel:Kontext.Access"] = "Warning", // a line per request is for operators, not for the test run's console
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }

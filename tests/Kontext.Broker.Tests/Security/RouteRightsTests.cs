@@ -34,7 +34,9 @@ public sealed class RouteRightsTests(BrokerFixture fx)
     {
         MappedRoutes().Where(r => RouteRights.For(r.Method, r.Pattern)?.Gate != Gate.Principal).Select(r => $"{r.Method} {r.Pattern}")
             .Should().BeEquivalentTo(
-                "GET /health", "GET /ngsi-ld/v1/jsonldContexts/{contextId}", "GET /adapters/contexts/{subject}.jsonld",
+                "GET /health", "GET /health/live", "GET /health/ready", "GET /version", "GET /metrics",
+                "GET /openapi/{documentName}.json", "GET /docs/{documentName?}", "GET /docs/scalar.js", "GET /docs/scalar.aspnetcore.js", "GET /docs/favicon.svg",
+                "GET /ngsi-ld/v1/jsonldContexts/{contextId}", "GET /adapters/contexts/{subject}.jsonld",
                 "POST /adapters/tts/{source}", "POST /adapters/chirpstack/{source}", "POST /adapters/json/{source}");
     }
 
