@@ -4,6 +4,7 @@ using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
+using Kontext.Broker.Ogc;
 using Kontext.Broker.Outbound;
 using Kontext.Broker.Security;
 using Kontext.Broker.Subscriptions;
@@ -50,6 +51,7 @@ public static class KontextServices
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
+        builder.Services.AddOgc(builder.Configuration);
         services.AddAccessControl();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -95,6 +97,7 @@ public static class KontextServices
                 throw NgsiException.BadRequestData("The entity id is missing from the URL");
             await next(http);
         });
+        app.UseOgcExceptions();
         app.UseAccessControl();
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapEntities();
@@ -104,6 +107,7 @@ public static class KontextServices
         app.MapSubscriptions();
         app.MapTemporal();
         app.MapAdapters();
+        app.MapOgc();
         return app;
     }
 }
