@@ -22,10 +22,12 @@ internal sealed class CollectionCatalog(SdmContexts contexts)
             if (geo.Count == 0) continue;
             var geometry = geo.FirstOrDefault(s => s.Attribute == GeoQuery.DefaultGeoProperty) ?? geo[0];
             var (context, defined) = await contexts.ForTypeAsync(type.Key, cancellationToken);
+            var attributes = type.Select(s => s.Attribute).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var properties = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var attribute in type.Select(s => s.Attribute).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            foreach (var attribute in type.Where(s => s.AttributeKinds.Any(k => k != Attr.GeoProperty)).Select(s => s.Attribute).Order(StringComparer.Ordinal))
                 properties.TryAdd(context.CompactIri(attribute), attribute);
-            candidates.Add((new FeatureCollectionInfo(context.CompactIri(type.Key), type.Key, geometry.Attribute, geometry.EntityCount, properties, context), defined));
+            candidates.Add((new FeatureCollectionInfo(context.CompactIri(type.Key), type.Key, geometry.Attribute, geometry.EntityCount,
+                attributes, properties, context), defined));
         }
         return candidates
             .GroupBy(c => c.Info.Id, StringComparer.Ordinal)
