@@ -14,7 +14,7 @@ internal static class ApiDocumentation
 {
     public static async Task GetAsync(HttpContext http, CollectionCatalog catalog, IOptions<KontextOptions> kontext)
     {
-        var request = OgcRequest.Read(http, "GET /api.html", []);
+        var request = OgcRequest.Read(http, "GET /api.html", [], format: false);
         var store = await request.TenantStoreAsync();
         var definition = ApiDefinition.Build(request, await catalog.ListAsync(store, request.Aborted), kontext.Value.Auth);
         http.Response.ContentType = "text/html; charset=utf-8";

@@ -17,7 +17,7 @@ internal static class Collections
         var store = await request.TenantStoreAsync();
         var collections = new JsonArray();
         foreach (var collection in await catalog.ListAsync(store, request.Aborted))
-            collections.Add(await DescribeAsync(request, collection, await extents.ExtentAsync(store, collection, request.Aborted), includeSelf: false));
+            collections.Add(Describe(request, collection, await extents.ExtentAsync(store, collection, request.Aborted), includeSelf: false));
         await request.WriteAsync(new JsonObject
         {
             ["links"] = new JsonArray(OgcRequest.Link(request.Url("/collections"), "self", OgcRequest.Json, "The feature collections")),
@@ -30,14 +30,14 @@ internal static class Collections
         var request = OgcRequest.Read(http, "GET /collections/{collectionId}", []);
         var store = await request.TenantStoreAsync();
         var collection = await catalog.FindAsync(store, collectionId, request.Aborted);
-        await request.WriteAsync(await DescribeAsync(request, collection, await extents.ExtentAsync(store, collection, request.Aborted), includeSelf: true));
+        await request.WriteAsync(Describe(request, collection, await extents.ExtentAsync(store, collection, request.Aborted), includeSelf: true));
     }
 
     /// <summary>
     /// A collection object. In the list it links to its items; on its own page also to itself, so its links include
     /// all the list's (/req/core/sfc-md-success B).
     /// </summary>
-    private static Task<JsonObject> DescribeAsync(OgcRequest request, FeatureCollectionInfo collection, CollectionExtent extent, bool includeSelf)
+    private static JsonObject Describe(OgcRequest request, FeatureCollectionInfo collection, CollectionExtent extent, bool includeSelf)
     {
         var path = OgcRequest.CollectionPath(collection.Id);
         var links = new JsonArray();
@@ -54,7 +54,7 @@ internal static class Collections
             ["crs"] = new JsonArray(Crs.Supported.Select(c => (JsonNode)c.Uri).ToArray()),
             ["storageCrs"] = Crs.Crs84.Uri,
         };
-        return Task.FromResult(description);
+        return description;
     }
 
     private static JsonObject Extent(CollectionExtent extent)

@@ -90,10 +90,14 @@ internal sealed class OgcExceptionMiddleware(RequestDelegate next, Microsoft.Ext
         {
             await OgcExceptionWriter.WriteAsync(http, OgcException.From(error.Error));
         }
+        catch (BadHttpRequestException error)
+        {
+            await OgcExceptionWriter.WriteAsync(http, new OgcException(error.StatusCode, error.StatusCode == 400 ? "InvalidParameterValue" : "BadRequest", error.Message));
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
-        catch (Exception error) when (error is not BadHttpRequestException)
+        catch (Exception error)
         {
             logger.LogError(error, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
             await OgcExceptionWriter.WriteAsync(http, new OgcException(500, "ServerError", "The broker failed to process the request; the failure is logged."));

@@ -33,10 +33,10 @@ internal sealed class OgcRequest
     /// Reads the request; a query parameter outside <paramref name="parameters"/> and f is a 400 (/req/core/query-param-unknown).
     /// f names the one representation each resource has: json, or json/geojson for features (<paramref name="features"/>).
     /// </summary>
-    public static OgcRequest Read(HttpContext http, string operation, IEnumerable<string> parameters, bool features = false)
+    public static OgcRequest Read(HttpContext http, string operation, IEnumerable<string> parameters, bool features = false, bool format = true)
     {
         var request = new OgcRequest(http, http.RequestServices.GetRequiredService<IOptions<OgcOptions>>().Value);
-        var allowed = parameters.Append("f").ToHashSet(StringComparer.Ordinal);
+        var allowed = (format ? parameters.Append("f") : parameters).ToHashSet(StringComparer.Ordinal);
         foreach (var name in http.Request.Query.Keys)
             if (!allowed.Contains(name)) throw OgcException.UnknownParameter(name, operation);
         if (request.Single("f") is { } f && f != "json" && !(features && f == "geojson"))
