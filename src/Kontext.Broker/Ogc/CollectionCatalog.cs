@@ -1,3 +1,4 @@
+using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
 using Kontext.Ngsi.Storage;
@@ -9,10 +10,24 @@ namespace Kontext.Broker.Ogc;
 /// type that has a GeoProperty. Its geometry is <c>location</c> when the type has it as a GeoProperty, else the first
 /// other GeoProperty by name. Collection ids are stable: a short name defined by a shipped smart-data-models context
 /// always belongs to that model's type; another type that compacts to the same name is listed under its full IRI.
+/// The list is reused while <see cref="TenantChanges"/> says the tenant has not changed: every items request needs it, and
+/// on MongoDB the statistics are an aggregation over the tenant's entities.
 /// </summary>
-internal sealed class CollectionCatalog(SdmContexts contexts)
+internal sealed class CollectionCatalog(SdmContexts contexts, TenantChanges changes)
 {
+    private readonly BoundedCache<(TenantChanges.Stamp Stamp, IReadOnlyList<FeatureCollectionInfo> Collections)> _cache = new(1024, 1024);
+
     public async Task<IReadOnlyList<FeatureCollectionInfo>> ListAsync(ITenantStore store, CancellationToken cancellationToken)
+    {
+        var key = store.Name ?? "";
+        if (_cache.TryGet(key, out var cached) && changes.IsCurrent(store.Name, cached.Stamp)) return cached.Collections;
+        var stamp = changes.Now(store.Name);
+        var collections = await ReadAsync(store, cancellationToken);
+        _cache.Set(key, (stamp, collections), 1);
+        return collections;
+    }
+
+    private async Task<IReadOnlyList<FeatureCollectionInfo>> ReadAsync(ITenantStore store, CancellationToken cancellationToken)
     {
         var statistics = await store.ListTypeAttributesAsync(cancellationToken);
         var candidates = new List<(FeatureCollectionInfo Info, bool Defined)>();

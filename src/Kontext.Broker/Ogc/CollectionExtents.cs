@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Query;
 using Kontext.Ngsi.Storage;
@@ -17,33 +16,30 @@ internal sealed record CollectionExtent(double[]? Bbox, DateTimeOffset? Start, D
 /// Extents computed from the data through the storage port's query (the same for SQLite and MongoDB, no store method):
 /// a collection's features are read page by page and their geometries' envelopes and <see cref="FeatureTime"/> spans
 /// merged. The cost is bounded: a collection of more than <see cref="OgcOptions.ExtentScanLimit"/> features gets
-/// <see cref="CollectionExtent.Everything"/> without reading any. Results are kept until the tenant's next commit in
-/// this process; over a store shared by several processes nothing is kept (their commits are not seen here).
+/// <see cref="CollectionExtent.Everything"/> without reading any. Results are reused while <see cref="TenantChanges"/>
+/// says the tenant has not changed.
 /// </summary>
 internal sealed class CollectionExtents
 {
     private const int PageSize = 500;
-    private readonly IEntityStorage _storage;
+    private readonly TenantChanges _changes;
     private readonly int _scanLimit;
-    private readonly BoundedCache<(long Generation, CollectionExtent Extent)> _cache = new(4096, 4096);
-    private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
+    private readonly BoundedCache<(TenantChanges.Stamp Stamp, CollectionExtent Extent)> _cache = new(4096, 4096);
 
-    public CollectionExtents(IEntityStorage storage, IOptions<OgcOptions> options)
+    public CollectionExtents(TenantChanges changes, IOptions<OgcOptions> options)
     {
-        _storage = storage;
+        _changes = changes;
         _scanLimit = options.Value.ExtentScanLimit;
-        storage.Committed += tenant => _generations.AddOrUpdate(tenant ?? "", 1, (_, g) => g + 1);
     }
 
     public async Task<CollectionExtent> ExtentAsync(ITenantStore store, FeatureCollectionInfo collection, CancellationToken cancellationToken)
     {
         if (collection.FeatureCount > _scanLimit) return CollectionExtent.Everything;
-        var tenant = store.Name ?? "";
-        var key = $"{tenant}\n{collection.TypeIri}\n{collection.GeometryAttribute}";
-        var generation = _generations.GetValueOrDefault(tenant);
-        if (!_storage.SharedByProcesses && _cache.TryGet(key, out var cached) && cached.Generation == generation) return cached.Extent;
+        var key = $"{store.Name}\n{collection.TypeIri}\n{collection.GeometryAttribute}";
+        if (_cache.TryGet(key, out var cached) && _changes.IsCurrent(store.Name, cached.Stamp)) return cached.Extent;
+        var stamp = _changes.Now(store.Name);
         var extent = await ScanAsync(store, collection, cancellationToken);
-        if (!_storage.SharedByProcesses) _cache.Set(key, (generation, extent), 1);
+        _cache.Set(key, (stamp, extent), 1);
         return extent;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Ogc;
@@ -17,6 +18,8 @@ public static class OgcServices
             .Validate(o => o.IsValid(out _), "Kontext:Ogc: BasePath must be one free path segment (e.g. /ogc), DefaultLimit ≥ 1, MaxLimit ≥ DefaultLimit")
             .ValidateOnStart();
         services.Configure<RouteOptions>(routes => routes.SetParameterPolicy<OgcMountConstraint>(OgcMountConstraint.Name));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<TenantChanges>();
         services.AddSingleton<SdmContexts>();
         services.AddSingleton<CollectionCatalog>();
         services.AddSingleton<CollectionExtents>();
