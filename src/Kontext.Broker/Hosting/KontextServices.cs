@@ -4,6 +4,7 @@ using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
+using Kontext.Broker.Ogc;
 using Kontext.Broker.Operations;
 using Kontext.Broker.Outbound;
 using Kontext.Broker.Security;
@@ -53,6 +54,7 @@ public static class KontextServices
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         builder.Services.AddAdapters(builder.Configuration);
+        builder.Services.AddOgc(builder.Configuration);
         services.AddAccessControl();
         builder.AddOperations();
         builder.Services.AddSingleton<DataDirectoryLock>();
@@ -103,6 +105,7 @@ public static class KontextServices
                 throw NgsiException.BadRequestData("The entity id is missing from the URL");
             await next(http);
         });
+        app.UseOgcExceptions();
         app.UseAccessControl();
         app.MapOperations();
         app.MapEntities();
@@ -112,6 +115,7 @@ public static class KontextServices
         app.MapSubscriptions();
         app.MapTemporal();
         app.MapAdapters();
+        app.MapOgc();
         return app;
     }
 }

@@ -39,6 +39,7 @@ internal static class RouteRights
 {
     private const string V1 = "/ngsi-ld/v1";
     private const string Temporal = V1 + "/temporal/entities";
+    private const string Ogc = Kontext.Broker.Ogc.OgcServices.Mount; // OGC API – Features, at Kontext:Ogc:BasePath
 
     private static readonly Dictionary<(string Method, string Pattern), RouteRule> Table = new()
     {
@@ -102,6 +103,16 @@ internal static class RouteRights
         [("GET", V1 + "/jsonldContexts")] = RouteRule.Read,
         [("POST", V1 + "/jsonldContexts")] = RouteRule.AdminAllTenants,
         [("DELETE", V1 + "/jsonldContexts/{contextId}")] = RouteRule.AdminAllTenants,
+
+        // OGC API – Features: read-only views of the tenant's entities, so reading them is the read right.
+        [("GET", Ogc)] = RouteRule.Read,
+        [("GET", Ogc + "/conformance")] = RouteRule.Read,
+        [("GET", Ogc + "/api")] = RouteRule.Read,
+        [("GET", Ogc + "/api.html")] = RouteRule.Read,
+        [("GET", Ogc + "/collections")] = RouteRule.Read,
+        [("GET", Ogc + "/collections/{collectionId}")] = RouteRule.Read,
+        [("GET", Ogc + "/collections/{collectionId}/items")] = RouteRule.Read,
+        [("GET", Ogc + "/collections/{collectionId}/items/{featureId}")] = RouteRule.Read,
 
         [("POST", "/adapters/tts/{source}")] = RouteRule.SourceSecret,
         [("POST", "/adapters/chirpstack/{source}")] = RouteRule.SourceSecret,
