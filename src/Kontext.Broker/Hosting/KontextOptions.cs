@@ -8,6 +8,14 @@ public sealed class KontextOptions
     public ContextOptions Contexts { get; set; } = new();
     public Outbound.OutboundOptions Outbound { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
+    public TransientOptions Transient { get; set; } = new();
+}
+
+/// <summary>Transient entities (clause 4.22): they are gone from reads at their expiresAt; the reaper frees their storage.</summary>
+public sealed class TransientOptions
+{
+    /// <summary>How often expired entities and attribute instances are removed from the store (zero: never, reads still hide them).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed class StorageOptions

@@ -49,6 +49,7 @@ public static class KontextServices
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
+        services.AddHostedService<ExpiryReaper>();
         builder.Services.AddAdapters(builder.Configuration);
         services.AddAccessControl();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -76,6 +77,7 @@ public static class KontextServices
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.UseMiddleware<NgsiErrorMiddleware>();
+        app.Use(LengthRequired.CheckAsync);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
@@ -96,6 +98,7 @@ public static class KontextServices
             await next(http);
         });
         app.UseAccessControl();
+        app.Use(RouteParameters.CheckAsync);
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapEntities();
         app.MapTypesAndAttributes();
