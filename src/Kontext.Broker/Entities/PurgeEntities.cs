@@ -80,7 +80,7 @@ internal sealed record PurgeRequest(EntityQuery Query, IReadOnlySet<string>? Any
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var qualifies = query.Type is not null || query.Geo is not null || query.ScopeQ is not null
                         || anyOf?.Any(a => !SystemAttributes.Contains(a)) == true
-                        || query.Q is not null && Attributes(query.Q).Any(a => !SystemAttributes.Contains(a))
+                        || query.Q is not null && QAttributes.Of(query.Q).Any(a => !SystemAttributes.Contains(a))
                         || QueryParameters.Flag(request, "local");
         if (!qualifies)
             throw NgsiException.BadRequestData(
@@ -104,13 +104,4 @@ internal sealed record PurgeRequest(EntityQuery Query, IReadOnlySet<string>? Any
         }
         return false;
     }
-
-    private static IEnumerable<string> Attributes(QExpr expr) => expr switch
-    {
-        QAnd and => and.Operands.SelectMany(Attributes),
-        QOr or => or.Operands.SelectMany(Attributes),
-        QExists exists => [exists.Path.Attribute],
-        QComparison comparison => [comparison.Path.Attribute],
-        _ => [],
-    };
 }

@@ -9,6 +9,17 @@ public sealed class KontextOptions
     public Outbound.OutboundOptions Outbound { get; set; } = new();
     public AuthOptions Auth { get; set; } = new();
     public TransientOptions Transient { get; set; } = new();
+    public SnapshotOptions Snapshots { get; set; } = new();
+}
+
+/// <summary>Snapshots (clause 5.16) are held in memory: these caps bound what they take.</summary>
+public sealed class SnapshotOptions
+{
+    /// <summary>Most snapshots one tenant holds at once; creating one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxPerTenant { get; set; } = 10;
+
+    /// <summary>Most entities one snapshot copies; a snapshot whose queries match more ends in status failed.</summary>
+    public int MaxEntities { get; set; } = 10_000;
 }
 
 /// <summary>Transient entities (clause 4.22): they are gone from reads at their expiresAt; the reaper frees their storage.</summary>

@@ -6,6 +6,7 @@ using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
 using Kontext.Broker.Outbound;
 using Kontext.Broker.Security;
+using Kontext.Broker.Snapshots;
 using Kontext.Broker.Subscriptions;
 using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
@@ -50,6 +51,7 @@ public static class KontextServices
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ExpiryReaper>();
+        services.AddSingleton<SnapshotRegistry>();
         builder.Services.AddAdapters(builder.Configuration);
         services.AddAccessControl();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -106,6 +108,7 @@ public static class KontextServices
         app.MapContexts();
         app.MapSubscriptions();
         app.MapTemporal();
+        app.MapSnapshots();
         app.MapAdapters();
         return app;
     }

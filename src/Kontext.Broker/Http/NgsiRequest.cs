@@ -81,9 +81,21 @@ internal sealed class NgsiRequest
         return new NgsiRequest(http, tenant, active, body, media);
     }
 
-    /// <summary>The tenant's store; reading an unknown tenant is 404 NonexistentTenant, writing creates it (D6).</summary>
+    public const string SnapshotHeader = "NGSILD-Snapshot";
+
+    /// <summary>
+    /// The tenant's store; reading an unknown tenant is 404 NonexistentTenant, writing creates it (D6). With an
+    /// NGSILD-Snapshot header, the snapshot's read-only copy instead (clause 6.3.22; 404 for an unknown snapshot), and the
+    /// header is echoed.
+    /// </summary>
     public async Task<ITenantStore> TenantStoreAsync(bool forWrite)
     {
+        if (Http.Request.Headers.TryGetValue(SnapshotHeader, out var snapshotHeader) && snapshotHeader.ToString().Trim() is { Length: > 0 } snapshotId)
+        {
+            var view = await Http.RequestServices.GetRequiredService<Snapshots.SnapshotRegistry>().ViewAsync(Tenant, snapshotId, Http.RequestAborted);
+            Http.Response.Headers[SnapshotHeader] = snapshotId;
+            return view;
+        }
         var storage = Http.RequestServices.GetRequiredService<IEntityStorage>();
         return await storage.GetTenantAsync(Tenant, forWrite, Http.RequestAborted)
                ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{Tenant}' does not exist"));

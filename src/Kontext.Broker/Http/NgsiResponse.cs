@@ -61,7 +61,7 @@ internal static class NgsiResponse
         if (userContext is null) return coreUrl;
         if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;
         var hosted = request.Http.RequestServices.GetRequiredService<HostedContexts>();
-        var id = await hosted.RegisterAsync(request.Tenant, userContext, request.Http.RequestAborted);
+        var id = await hosted.RegisterAsync(request.Tenant, userContext, ContextKind.ImplicitlyCreated, request.Http.RequestAborted);
         var http = request.Http;
         return $"{http.Request.Scheme}://{http.Request.Host}/ngsi-ld/v1/jsonldContexts/{id}";
     }

@@ -15,7 +15,7 @@ internal static class RouteParameters
     private const string Temporal = V1 + "/temporal/entities";
 
     // Shared groups, each a clause of the spec's parameter tables.
-    private static readonly string[] Distributed = ["local", "via"];
+    private static readonly string[] Distributed = ["local"];
     private static readonly string[] Selection = ["id", "type", "idPattern", "attrs", "q", "csf", "scopeQ", "georel", "geometry", "coordinates", "geoproperty"];
     private static readonly string[] Representation = ["options", "format", "pick", "omit", "lang", "geometryProperty", "datasetId", "expandValues", "join", "joinLevel", "entityMap", "containedBy", "splitEntities"];
     private static readonly string[] Paging = ["limit", "offset", "count", "orderBy", "collation"];
@@ -72,12 +72,12 @@ internal static class RouteParameters
         [("DELETE", V1 + "/jsonldContexts/{contextId}")] = Set(["reload"]),
 
         [("POST", V1 + "/snapshots")] = Set(),
-        [("GET", V1 + "/snapshots")] = Set(Paging, ["options", "format"]),
-        [("GET", V1 + "/snapshots/{snapshotId}")] = Set(["options", "format"]),
+        [("GET", V1 + "/snapshots")] = Set(["limit", "offset", "count"]),
+        [("DELETE", V1 + "/snapshots")] = Set(["q"]),
+        [("GET", V1 + "/snapshots/{snapshotId}")] = Set(),
         [("PATCH", V1 + "/snapshots/{snapshotId}")] = Set(),
         [("DELETE", V1 + "/snapshots/{snapshotId}")] = Set(),
         [("POST", V1 + "/snapshots/{snapshotId}/clone")] = Set(),
-        [("DELETE", V1 + "/snapshots/{snapshotId}/entities")] = Set(Selection, Distributed, ["keep", "drop", "datasetId"]),
     };
 
     /// <summary>The parameters of a mapped route; null for routes outside the NGSI-LD API (probes, adapters).</summary>

@@ -43,7 +43,11 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         {
             writer.WriteString("createdAt", Validate.Format(entity.CreatedAt));
             writer.WriteString("modifiedAt", Validate.Format(entity.ModifiedAt));
-            if (entity.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", Validate.Format(expiresAt));
+            // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
+            if (entity.ExpiresAt is { } expiresAt)
+                writer.WriteString("expiresAt", expiresAt.Ticks % TimeSpan.TicksPerSecond == 0
+                    ? expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
+                    : Validate.Format(expiresAt));
         }
         foreach (var (iri, instances) in entity.Attributes)
         {

@@ -50,6 +50,18 @@ public static class Attr
         "expiresAt", "entityIdSealed", "entityTypeSealed",
     };
 
+    /// <summary>
+    /// Core terms that describe an attribute instance rather than being one (clause 4.5.1: "datasetId, instanceId, etc."):
+    /// they cannot name an attribute. The payload members (value, object, vocab, ...) are left to users, as names of
+    /// that kind appear in the suite's own data.
+    /// </summary>
+    public static readonly HashSet<string> ReservedAttributeNames = new(StringComparer.Ordinal)
+    {
+        "observedAt", "unitCode", "datasetId", "instanceId", "objectType", "createdAt", "modifiedAt", "deletedAt", "expiresAt", "lang", "valueType",
+        "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson", "previousValueList", "previousObjectList",
+        "entityIdSealed", "entityTypeSealed",
+    };
+
     /// <summary>Members only the broker writes (notifications, temporal representations): a client never sends them (clause 4.5.2.2).</summary>
     public static readonly HashSet<string> OutputOnlyMembers = new(StringComparer.Ordinal)
     {

@@ -138,7 +138,7 @@ public static class EntityParser
     /// </summary>
     private static string ExpandNewAttributeName(string name, JsonLdContext context)
     {
-        if (Attr.CoreMembers.Contains(name)) throw NgsiException.BadRequestData($"'{name}' is an NGSI-LD core term and cannot name an attribute");
+        if (Attr.ReservedAttributeNames.Contains(name)) throw NgsiException.BadRequestData($"'{name}' is an NGSI-LD core term and cannot name an attribute");
         var iri = ExpandAttributeName(name, context);
         Validate.NewName(name, "attribute name");
         return iri;
