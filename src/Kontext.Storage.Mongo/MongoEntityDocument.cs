@@ -51,6 +51,7 @@ public static class MongoEntityDocument
         if (entity.Scopes is { Count: > 0 } scopes) doc.Add("scope", new BsonArray(scopes));
         doc.Add("createdAt", new BsonDateTime(entity.CreatedAt.UtcDateTime));
         doc.Add("modifiedAt", new BsonDateTime(entity.ModifiedAt.UtcDateTime));
+        if (entity.ExpiresAt is { } expiresAt) doc.Add("expiresAt", new BsonDateTime(expiresAt.UtcDateTime));
         doc.Add(Attrs, attrs);
         doc.Add(Names, new BsonArray(attrs.Names));
         doc.Add(Vals, vals);
@@ -67,6 +68,7 @@ public static class MongoEntityDocument
             Scopes = doc.TryGetValue("scope", out var scope) ? scope.AsBsonArray.Select(s => s.AsString).ToList() : null,
             CreatedAt = new DateTimeOffset(doc["createdAt"].ToUniversalTime()),
             ModifiedAt = new DateTimeOffset(doc["modifiedAt"].ToUniversalTime()),
+            ExpiresAt = doc.TryGetValue("expiresAt", out var expiresAt) ? new DateTimeOffset(expiresAt.ToUniversalTime()) : null,
         };
         foreach (var element in doc[Attrs].AsBsonDocument)
             entity.Attributes[MongoKeys.Decode(element.Name)] = element.Value.AsBsonArray.Select(i => MongoJson.ToJson(i.AsBsonDocument)).ToList();

@@ -120,7 +120,7 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
                 var deleted = await _entities.DeleteOneAsync(s, Versioned(beforeDoc), cancellationToken: ct);
                 if (deleted.DeletedCount == 0) throw new VersionConflictException();
                 await _deleted.ReplaceOneAsync(s, Id(entityId), DeletedDoc(entityId, beforeJson!, at), new ReplaceOptions { IsUpsert = true }, ct);
-                staged = await AppendHistoryAsync(s, entityId, DeletionMarkers(current!, seq, at), ct);
+                if (write.DeletionMarkers) staged = await AppendHistoryAsync(s, entityId, DeletionMarkers(current!, seq, at), ct);
             }
             await _changes.InsertOneAsync(s, deletion, cancellationToken: ct);
             return (write.Result, staged);

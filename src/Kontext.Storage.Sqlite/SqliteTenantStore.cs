@@ -88,7 +88,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
                 AppendChange(connection, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
-                if (current is not null)
+                if (current is not null && write.DeletionMarkers)
                 {
                     foreach (var (name, instances) in current.Attributes)
                         foreach (var instance in instances)

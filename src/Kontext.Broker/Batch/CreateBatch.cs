@@ -16,6 +16,7 @@ internal static class CreateBatch
         {
             await store!.WriteAsync(item.Id!, current =>
             {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
                 if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{item.Id}' already exists"));
                 var operations = new EntityOperations(DateTimeOffset.UtcNow);
                 var created = operations.Create(item.Value!.Clone());

@@ -1,4 +1,5 @@
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
 namespace Kontext.Broker.Batch;
@@ -15,6 +16,7 @@ internal static class DeleteBatch
         {
             await store!.WriteAsync(item.Id!, current =>
             {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
                 if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
                 return EntityWrite<bool>.Delete(true);
             }, batch.Aborted);

@@ -16,6 +16,7 @@ internal static class MergeBatch
         {
             await store!.WriteAsync(item.Id!, current =>
             {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
                 if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
                 var operations = new EntityOperations(DateTimeOffset.UtcNow);
                 operations.Merge(current, item.Value!.Clone());

@@ -23,6 +23,7 @@ internal static class UpdateBatch
         {
             var outcome = await store!.WriteAsync(item.Id!, current =>
             {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
                 if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
                 var operations = new EntityOperations(DateTimeOffset.UtcNow);
                 var result = operations.Append(current, item.Value!.Clone(), noOverwrite);

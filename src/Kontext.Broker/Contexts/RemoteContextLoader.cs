@@ -87,6 +87,16 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
         }
     }
 
+    /// <summary>
+    /// Fetches a cached URL again now and keeps the new document; when the fetch fails the stored copy stays as it was
+    /// (504 LdContextNotAvailable, clause 5.13.5).
+    /// </summary>
+    public async Task ReloadAsync(string url, CancellationToken cancellationToken)
+    {
+        var document = Normalize(url, await FetchAsync(url).WaitAsync(cancellationToken));
+        await KeepAsync(url, document);
+    }
+
     /// <summary>Drops the stored copy of a URL, so the next use fetches it again.</summary>
     public Task<bool> ForgetAsync(string url, CancellationToken cancellationToken) => _storage.Contexts.DeleteAsync(url, cancellationToken);
 
@@ -117,7 +127,7 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
         long bytes = System.Text.Encoding.UTF8.GetByteCount(document);
         if (bytes > _options.MaxCachedBytes || _options.MaxCachedDocuments <= 0) return; // used for this request, not kept
         var cached = (await _storage.Contexts.ListAsync(CancellationToken.None))
-            .Where(e => !e.Key.StartsWith(HostedContexts.Prefix, StringComparison.Ordinal) && e.Key != url)
+            .Where(e => HostedContexts.FromKey(e.Key) is null && e.Key != url)
             .ToList(); // oldest first
         var count = cached.Count;
         var total = cached.Sum(e => e.Bytes);

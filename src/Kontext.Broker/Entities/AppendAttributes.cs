@@ -17,7 +17,8 @@ internal static class AppendAttributes
         var store = await request.TenantStoreAsync(forWrite: false);
         var result = await store.WriteAsync(id, current =>
         {
-            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             var outcome = operations.Append(current, fragment, noOverwrite);
             return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);

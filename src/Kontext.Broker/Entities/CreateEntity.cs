@@ -15,6 +15,7 @@ internal static class CreateEntity
         var store = await request.TenantStoreAsync(forWrite: true);
         await store.WriteAsync(parsed.Id, current =>
         {
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{parsed.Id}' already exists"));
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             var created = operations.Create(parsed);

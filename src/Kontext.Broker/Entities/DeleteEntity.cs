@@ -1,5 +1,6 @@
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
 namespace Kontext.Broker.Entities;
@@ -14,6 +15,7 @@ internal static class DeleteEntity
         var store = await request.TenantStoreAsync(forWrite: false);
         await store.WriteAsync(id, current =>
         {
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current))
                 throw NgsiException.NotFound($"The entity '{id}' does not exist");
             return EntityWrite<bool>.Delete(true);

@@ -16,7 +16,8 @@ internal static class MergeEntity
         var store = await request.TenantStoreAsync(forWrite: false);
         await store.WriteAsync(id, current =>
         {
-            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             operations.Merge(current, patch.Clone());
             return EntityWrite<bool>.Upsert(current, operations.Changes, true);

@@ -12,14 +12,19 @@ internal static class PartialAttributeUpdate
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
+        if (attrId == "scope") throw NgsiException.BadRequestData("scope is not an attribute; use Update Attributes, Merge or Replace Entity to change it");
         var attribute = AttributeRoute.Expand(request, attrId);
         if (request.Body!.Count == 0 || request.Body.All(p => p.Key == "@context"))
             throw NgsiException.BadRequestData("The attribute fragment is empty");
         var fragment = AttributeRoute.Fragment(request, attrId, attribute, ParseMode.Merge);
+        // The value is replaced, not merged: NGSI-LD Null inside it would be stored, so it is refused (clause 5.5.4).
+        if (Attr.Payload(fragment) is var payload && !Attr.IsNullLanguageMap(payload) && Attr.HasNestedNull(payload))
+            throw NgsiException.BadRequestData("NGSI-LD Null inside a value is only allowed in Merge Entity");
         var store = await request.TenantStoreAsync(forWrite: false);
         await store.WriteAsync(id, current =>
         {
-            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             operations.PartialUpdate(current, attribute, fragment);
             return EntityWrite<bool>.Upsert(current, operations.Changes, true);

@@ -37,6 +37,8 @@ internal static class QueryEntities
         var store = await request.TenantStoreAsync(forWrite: false);
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var result = await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), request.Http.RequestAborted);
+        var now = DateTimeOffset.UtcNow; // what expired since the reaper's last round is gone already (clause 4.22)
+        result = result with { Entities = result.Entities.Select(e => Transience.Visible(e, now)).OfType<Entity>().ToList() };
 
         var http = request.Http;
         if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -52,6 +54,11 @@ internal static class QueryEntities
             writer.WriteStartArray("features");
             foreach (var entity in result.Entities) features.WriteFeature(writer, entity);
             writer.WriteEndArray();
+            if (bodyContext is not null)
+            {
+                writer.WritePropertyName("@context");
+                bodyContext.WriteTo(writer);
+            }
             writer.WriteEndObject();
         }
         else

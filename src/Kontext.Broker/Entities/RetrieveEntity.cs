@@ -14,7 +14,7 @@ internal static class RetrieveEntity
         var options = QueryParameters.Render(request);
         var geometry = QueryParameters.GeometryProperty(request);
         var store = await request.TenantStoreAsync(forWrite: false);
-        var entity = await store.GetEntityAsync(id, http.RequestAborted);
+        var entity = Transience.Visible(await store.GetEntityAsync(id, http.RequestAborted), DateTimeOffset.UtcNow); // clause 4.22
         if (entity is null || !HasRequestedType(request, entity))
             throw NgsiException.NotFound($"The entity '{id}' does not exist");
         await NgsiResponse.WriteEntityAsync(request, entity, options, geometry);

@@ -17,11 +17,12 @@ internal static class UpdateAttributes
         var store = await request.TenantStoreAsync(forWrite: false);
         var result = await store.WriteAsync(id, current =>
         {
-            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
+            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             var addsTypes = !fragment.Types.All(current.Types.Contains);
             var outcome = operations.Update(current, fragment);
-            return outcome.Updated.Count == 0 && !addsTypes
+            return outcome.Updated.Count == 0 && !addsTypes && fragment.ExpiresAt is null
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
                 : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
         }, http.RequestAborted);

@@ -10,6 +10,8 @@ public sealed class KontextOptions
     public AuthOptions Auth { get; set; } = new();
     public CorsOptions Cors { get; set; } = new();
     public MetricsOptions Metrics { get; set; } = new();
+    public TransientOptions Transient { get; set; } = new();
+    public SnapshotOptions Snapshots { get; set; } = new();
 }
 
 /// <summary>The "Kontext:Cors" section: browser applications (dashboards, Grafana in browser mode) on other origins.</summary>
@@ -42,6 +44,23 @@ public sealed class MetricsOptions
 
     /// <summary>Most tenants whose entity counts are reported (the first ones in the store's list); 0: none.</summary>
     public int EntityCountTenants { get; set; } = 100;
+}
+
+/// <summary>Snapshots (clause 5.16) are held in memory: these caps bound what they take.</summary>
+public sealed class SnapshotOptions
+{
+    /// <summary>Most snapshots one tenant holds at once; creating one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxPerTenant { get; set; } = 10;
+
+    /// <summary>Most entities one snapshot copies; a snapshot whose queries match more ends in status failed.</summary>
+    public int MaxEntities { get; set; } = 10_000;
+}
+
+/// <summary>Transient entities (clause 4.22): they are gone from reads at their expiresAt; the reaper frees their storage.</summary>
+public sealed class TransientOptions
+{
+    /// <summary>How often expired entities and attribute instances are removed from the store (zero: never, reads still hide them).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed class StorageOptions

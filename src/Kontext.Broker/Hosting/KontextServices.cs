@@ -8,6 +8,7 @@ using Kontext.Broker.Ogc;
 using Kontext.Broker.Operations;
 using Kontext.Broker.Outbound;
 using Kontext.Broker.Security;
+using Kontext.Broker.Snapshots;
 using Kontext.Broker.Subscriptions;
 using Kontext.Broker.Temporal;
 using Kontext.Ngsi.Errors;
@@ -53,6 +54,8 @@ public static class KontextServices
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
+        services.AddHostedService<ExpiryReaper>();
+        services.AddSingleton<SnapshotRegistry>();
         builder.Services.AddAdapters(builder.Configuration);
         builder.Services.AddOgc(builder.Configuration);
         services.AddAccessControl();
@@ -86,6 +89,7 @@ public static class KontextServices
         app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
         app.UseOperations();
         app.UseMiddleware<NgsiErrorMiddleware>();
+        app.Use(LengthRequired.CheckAsync);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
@@ -107,6 +111,7 @@ public static class KontextServices
         });
         app.UseOgcExceptions();
         app.UseAccessControl();
+        app.Use(RouteParameters.CheckAsync);
         app.MapOperations();
         app.MapEntities();
         app.MapTypesAndAttributes();
@@ -114,6 +119,7 @@ public static class KontextServices
         app.MapContexts();
         app.MapSubscriptions();
         app.MapTemporal();
+        app.MapSnapshots();
         app.MapAdapters();
         app.MapOgc();
         return app;

@@ -30,6 +30,7 @@ internal sealed class NgsiRequest
         Context = context;
         Body = body;
         Media = media;
+        Prefer = PreferHeader.Parse(http.Request.Headers["Prefer"]);
     }
 
     public HttpContext Http { get; }
@@ -37,6 +38,7 @@ internal sealed class NgsiRequest
     public JsonLdContext Context { get; }
     public JsonObject? Body { get; }
     public ResponseMedia Media { get; }
+    public PreferHeader Prefer { get; }
     public IQueryCollection Query => Http.Request.Query;
 
     /// <summary>Reads a request without a body (GET, DELETE).</summary>
@@ -56,7 +58,8 @@ internal sealed class NgsiRequest
 
         if (expectBody)
         {
-            var contentType = ContentKind(http.Request.ContentType, allowMergePatch);
+            // application/merge-patch+json is the JSON of a PATCH (clause 6.3.4): accepted by every PATCH, read as application/json.
+            var contentType = ContentKind(http.Request.ContentType, allowMergePatch || HttpMethods.IsPatch(http.Request.Method));
             body = await ReadBodyAsync(http, services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxRequestBodyBytes);
             var bodyContext = body["@context"];
             if (contentType == "application/ld+json")
@@ -79,9 +82,21 @@ internal sealed class NgsiRequest
         return new NgsiRequest(http, tenant, active, body, media);
     }
 
-    /// <summary>The tenant's store; reading an unknown tenant is 404 NonexistentTenant, writing creates it (D6).</summary>
+    public const string SnapshotHeader = "NGSILD-Snapshot";
+
+    /// <summary>
+    /// The tenant's store; reading an unknown tenant is 404 NonexistentTenant, writing creates it (D6). With an
+    /// NGSILD-Snapshot header, the snapshot's read-only copy instead (clause 6.3.22; 404 for an unknown snapshot), and the
+    /// header is echoed.
+    /// </summary>
     public async Task<ITenantStore> TenantStoreAsync(bool forWrite)
     {
+        if (Http.Request.Headers.TryGetValue(SnapshotHeader, out var snapshotHeader) && snapshotHeader.ToString().Trim() is { Length: > 0 } snapshotId)
+        {
+            var view = await Http.RequestServices.GetRequiredService<Snapshots.SnapshotRegistry>().ViewAsync(Tenant, snapshotId, Http.RequestAborted);
+            Http.Response.Headers[SnapshotHeader] = snapshotId;
+            return view;
+        }
         var storage = Http.RequestServices.GetRequiredService<IEntityStorage>();
         return await storage.GetTenantAsync(Tenant, forWrite, Http.RequestAborted)
                ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{Tenant}' does not exist"));
@@ -106,8 +121,10 @@ internal sealed class NgsiRequest
         throw new NgsiException(NgsiError.UnsupportedMediaType($"Content-Type '{media}' is not supported; use application/json or application/ld+json"));
     }
 
+    // A payload of another JSON kind (an array, a string) is not a request this operation defines: InvalidRequest, as for
+    // payloads that are not JSON at all (clause 5.5.4); its content is never looked at.
     private static async Task<JsonObject> ReadBodyAsync(HttpContext http, long maxBytes) =>
-        await ReadJsonAsync(http, maxBytes) as JsonObject ?? throw NgsiException.BadRequestData("The body must be a JSON object");
+        await ReadJsonAsync(http, maxBytes) as JsonObject ?? throw NgsiException.InvalidRequest("The body must be a JSON object");
 
     /// <summary>Reads the body as JSON, capped at <paramref name="maxBytes"/> (413 beyond, checked while streaming).</summary>
     internal static async Task<JsonNode?> ReadJsonAsync(HttpContext http, long maxBytes)
@@ -168,31 +185,22 @@ internal sealed class NgsiRequest
         yield return header[start..];
     }
 
-    /// <summary>Accept negotiation: application/json (default), application/ld+json, application/geo+json where allowed.</summary>
+    /// <summary>Accept negotiation (<see cref="AcceptHeader"/>): application/json when there is no Accept header.</summary>
     private static ResponseMedia NegotiateResponse(HttpRequest request, bool allowGeoJson)
     {
-        var accept = request.Headers.Accept.ToString();
-        if (string.IsNullOrWhiteSpace(accept)) return ResponseMedia.Json;
-        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept.Select(a => a ?? "").ToList(), out var ranges))
-            throw new NgsiException(NgsiError.NotAcceptable($"Cannot read the Accept header '{accept}'"));
-        ResponseMedia? best = null;
-        double bestQuality = -1;
-        foreach (var range in ranges)
+        var accept = string.Join(",", request.Headers.Accept.Where(a => !string.IsNullOrWhiteSpace(a)));
+        if (accept.Length == 0) return ResponseMedia.Json;
+        return AcceptHeader.Choose(accept, allowGeoJson ? OfferedWithGeoJson : Offered) switch
         {
-            var quality = range.Quality ?? 1.0;
-            if (quality <= 0 || quality <= bestQuality) continue;
-            ResponseMedia? media = range.MediaType.ToString().ToLowerInvariant() switch
-            {
-                "application/json" or "*/*" or "application/*" => ResponseMedia.Json,
-                "application/ld+json" => ResponseMedia.JsonLd,
-                "application/geo+json" when allowGeoJson => ResponseMedia.GeoJson,
-                _ => null,
-            };
-            if (media is null) continue;
-            best = media;
-            bestQuality = quality;
-        }
-        return best ?? throw new NgsiException(NgsiError.NotAcceptable(
-            $"None of '{accept}' can be served; use application/json or application/ld+json{(allowGeoJson ? " or application/geo+json" : "")}"));
+            "application/json" => ResponseMedia.Json,
+            "application/ld+json" => ResponseMedia.JsonLd,
+            "application/geo+json" => ResponseMedia.GeoJson,
+            _ => throw new NgsiException(NgsiError.NotAcceptable(
+                $"None of '{accept}' can be served; use application/json or application/ld+json{(allowGeoJson ? " or application/geo+json" : "")}")),
+        };
     }
+
+    // In the order of clause 6.3.4, which breaks ties between equal weights.
+    private static readonly string[] Offered = ["application/json", "application/ld+json"];
+    private static readonly string[] OfferedWithGeoJson = ["application/json", "application/ld+json", "application/geo+json"];
 }

@@ -14,33 +14,41 @@ internal static class NgsiResponse
     public static async Task WriteEntityAsync(NgsiRequest request, Entity entity, RenderOptions options, string geometryProperty)
     {
         var http = request.Http;
+        var amended = VersionFallback.Amend(entity, request.Prefer, request.Context);
         var renderer = new EntityRenderer(request.Context, options);
-        var bodyContext = await PrepareAsync(request);
+        // 203: the payload was changed to suit the version the client prefers (clause 4.3.6.8).
+        var bodyContext = await PrepareAsync(request, amended is null ? StatusCodes.Status200OK : StatusCodes.Status203NonAuthoritative);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, entity);
-        else renderer.WriteEntity(writer, entity, bodyContext);
+        if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, amended ?? entity, bodyContext);
+        else renderer.WriteEntity(writer, amended ?? entity, bodyContext);
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    /// <summary>Sets status, content type, tenant and context headers; returns the @context to embed in the body, if any.</summary>
+    /// <summary>
+    /// Sets status, content type, tenant, context and preference headers; returns the @context to embed in the body, if
+    /// any. Clause 6.3.6: JSON-LD and GeoJSON carry the @context in the body (GeoJSON in a Link header instead when the
+    /// client sends Prefer: body=json), JSON in a Link header.
+    /// </summary>
     public static async Task<JsonNode?> PrepareAsync(NgsiRequest request, int status = StatusCodes.Status200OK)
     {
         var http = request.Http;
         http.Response.StatusCode = status;
         NgsiProblem.EchoTenant(http);
+        if (request.Prefer.Version is { } version) http.Response.Headers.Append("Preference-Applied", "ngsi-ld=" + version);
         var coreUrl = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl;
         var userContext = request.Context.UserContext;
-        switch (request.Media)
+        http.Response.ContentType = request.Media switch
         {
-            case ResponseMedia.JsonLd:
-                http.Response.ContentType = "application/ld+json";
-                return userContext?.DeepClone() ?? JsonValue.Create(coreUrl);
-            default:
-                http.Response.ContentType = request.Media == ResponseMedia.GeoJson ? "application/geo+json" : "application/json";
-                var url = await ContextUrlAsync(request, userContext, coreUrl);
-                http.Response.Headers.Append("Link", $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
-                return null;
-        }
+            ResponseMedia.JsonLd => "application/ld+json",
+            ResponseMedia.GeoJson => "application/geo+json",
+            _ => "application/json",
+        };
+        if (request.Media == ResponseMedia.JsonLd || (request.Media == ResponseMedia.GeoJson && !request.Prefer.BodyJson))
+            return userContext?.DeepClone() ?? JsonValue.Create(coreUrl);
+        if (request.Media == ResponseMedia.GeoJson) http.Response.Headers.Append("Preference-Applied", "body=json");
+        var url = await ContextUrlAsync(request, userContext, coreUrl);
+        http.Response.Headers.Append("Link", $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
+        return null;
     }
 
     /// <summary>The URL naming the request's @context: the core URL, the caller's URL, or a hosted URL for inline contexts.</summary>
@@ -53,7 +61,7 @@ internal static class NgsiResponse
         if (userContext is null) return coreUrl;
         if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;
         var hosted = request.Http.RequestServices.GetRequiredService<HostedContexts>();
-        var id = await hosted.RegisterAsync(request.Tenant, userContext, request.Http.RequestAborted);
+        var id = await hosted.RegisterAsync(request.Tenant, userContext, ContextKind.ImplicitlyCreated, request.Http.RequestAborted);
         var http = request.Http;
         return $"{http.Request.Scheme}://{http.Request.Host}/ngsi-ld/v1/jsonldContexts/{id}";
     }

@@ -98,6 +98,14 @@ internal static class RouteRights
         [("PATCH", V1 + "/subscriptions/{subscriptionId}")] = RouteRule.Write,
         [("DELETE", V1 + "/subscriptions/{subscriptionId}")] = RouteRule.Write,
 
+        [("POST", V1 + "/snapshots")] = RouteRule.Write,
+        [("GET", V1 + "/snapshots")] = RouteRule.Read,
+        [("DELETE", V1 + "/snapshots")] = RouteRule.Write,
+        [("GET", V1 + "/snapshots/{snapshotId}")] = RouteRule.Read,
+        [("PATCH", V1 + "/snapshots/{snapshotId}")] = RouteRule.Write,
+        [("DELETE", V1 + "/snapshots/{snapshotId}")] = RouteRule.Write,
+        [("POST", V1 + "/snapshots/{snapshotId}/clone")] = RouteRule.Write,
+
         // An @context is a public document by nature: responses and notifications point receivers at these URLs.
         [("GET", V1 + "/jsonldContexts/{contextId}")] = RouteRule.Open,
         [("GET", V1 + "/jsonldContexts")] = RouteRule.Read,

@@ -33,6 +33,10 @@ internal static class SubscriptionRoutes
         CheckEndpoint(subscription, policy);
         await CheckJsonldContextAsync(subscription, processor, http.RequestAborted);
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
+        // An inline @context is named by the ImplicitlyCreated @context made for it (clause 5.13.1), which is then the
+        // subscription's jsonldContext unless the subscriber chose one.
+        if (request.Context.UserContext is JsonObject or JsonArray && !subscription.Body.ContainsKey("jsonldContext"))
+            subscription.Body["jsonldContext"] = contextUrl;
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         var store = await request.TenantStoreAsync(forWrite: true);
         var cap = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxSubscriptionsPerTenant;

@@ -43,6 +43,11 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         {
             writer.WriteString("createdAt", Validate.Format(entity.CreatedAt));
             writer.WriteString("modifiedAt", Validate.Format(entity.ModifiedAt));
+            // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
+            if (entity.ExpiresAt is { } expiresAt)
+                writer.WriteString("expiresAt", expiresAt.Ticks % TimeSpan.TicksPerSecond == 0
+                    ? expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
+                    : Validate.Format(expiresAt));
         }
         foreach (var (iri, instances) in entity.Attributes)
         {
@@ -103,7 +108,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray = false)
     {
         var type = Attr.Type(instance);
-        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt")));
+        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "expiresAt")));
         if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(instance["value"])))
         {
             WriteNode(writer, instance["value"]);
@@ -138,7 +143,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
             {
                 case "type":
                     break;
-                case "createdAt" or "modifiedAt" or "deletedAt":
+                // expiresAt is shown like the system times (clause 4.22 with 6.3.11): only with options=sysAttrs.
+                case "createdAt" or "modifiedAt" or "deletedAt" or "expiresAt":
                     if (options.SysAttrs) { writer.WritePropertyName(member); WriteNode(writer, value); }
                     break;
                 case "languageMap" when chooseLanguage:
@@ -151,8 +157,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                     writer.WritePropertyName("vocab");
                     WriteVocab(writer, value);
                     break;
-                case "objectType":
-                    writer.WritePropertyName("objectType");
+                case "objectType" or "entityTypeSealed":
+                    writer.WritePropertyName(member);
                     WriteVocab(writer, value);
                     break;
                 default:

@@ -31,6 +31,7 @@ public sealed class ContextProcessor(IContextDocumentLoader loader, int maxCache
         var key = userContext.ToJsonString();
         if (_cache.TryGet(key, out var cached)) return cached;
 
+        CheckShape(userContext, 0); // before any fetch: a malformed context is the caller's error, whatever the network does
         var collected = new Collected();
         await CollectAsync(userContext, collected, 0, new HashSet<string>(StringComparer.Ordinal), cancellationToken);
         var terms = BuildTerms(collected.Terms, collected.Vocab);
@@ -48,6 +49,40 @@ public sealed class ContextProcessor(IContextDocumentLoader loader, int maxCache
         JsonArray a => a.All(e => e is not null && IsCoreReference(e)),
         _ => false,
     };
+
+    /// <summary>
+    /// A user @context is a URL, an object of term definitions or an array of these (JSON-LD 1.1 clause 3.1), and holds
+    /// no scoped contexts (clause 5.5.7): a term definition carrying its own @context is refused.
+    /// </summary>
+    private static void CheckShape(JsonNode? node, int depth)
+    {
+        if (depth > MaxDepth) throw NgsiException.BadRequestData("@context nesting is too deep");
+        switch (node)
+        {
+            case null:
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                return;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    if (item is JsonArray) throw NgsiException.BadRequestData("An @context array cannot hold another array");
+                    CheckShape(item, depth + 1);
+                }
+                return;
+            case JsonObject obj:
+                foreach (var (term, definition) in obj)
+                {
+                    if (term.StartsWith('@')) continue;
+                    if (definition is JsonObject d && d.ContainsKey("@context"))
+                        throw NgsiException.BadRequestData($"The @context term '{term}' has a scoped context, which NGSI-LD does not allow in a user @context");
+                    if (definition is not (null or JsonObject) && !(definition is JsonValue dv && dv.GetValueKind() == System.Text.Json.JsonValueKind.String))
+                        throw NgsiException.BadRequestData($"The @context term '{term}' must be defined by an IRI string or an object");
+                }
+                return;
+            default:
+                throw NgsiException.BadRequestData("@context must be a URL, an object or an array of these");
+        }
+    }
 
     private sealed class Collected
     {

@@ -47,7 +47,35 @@ public static class Attr
         "type", "value", "object", "languageMap", "vocab", "json", "valueList", "objectList",
         "observedAt", "unitCode", "datasetId", "objectType", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "valueType",
         "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson", "previousValueList", "previousObjectList",
+        "expiresAt", "entityIdSealed", "entityTypeSealed",
     };
+
+    /// <summary>
+    /// Core terms that describe an attribute instance rather than being one (clause 4.5.1: "datasetId, instanceId, etc."):
+    /// they cannot name an attribute. The payload members (value, object, vocab, ...) are left to users, as names of
+    /// that kind appear in the suite's own data.
+    /// </summary>
+    public static readonly HashSet<string> ReservedAttributeNames = new(StringComparer.Ordinal)
+    {
+        "observedAt", "unitCode", "datasetId", "instanceId", "objectType", "createdAt", "modifiedAt", "deletedAt", "expiresAt", "lang", "valueType",
+        "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson", "previousValueList", "previousObjectList",
+        "entityIdSealed", "entityTypeSealed",
+    };
+
+    /// <summary>Members only the broker writes (notifications, temporal representations): a client never sends them (clause 4.5.2.2).</summary>
+    public static readonly HashSet<string> OutputOnlyMembers = new(StringComparer.Ordinal)
+    {
+        "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousJson", "previousValueList", "previousObjectList",
+    };
+
+    /// <summary>The proof Property of clause 4.5.2.2 (annex C.11): the only attribute that carries the sealed members.</summary>
+    public const string ProofProperty = "https://uri.etsi.org/ngsi-ld/ngsildproof";
+
+    /// <summary>Non-reified members that only the proof Property carries.</summary>
+    public static readonly HashSet<string> SealedMembers = new(StringComparer.Ordinal) { "entityIdSealed", "entityTypeSealed" };
+
+    /// <summary>The attribute types on which unitCode shall never be present (clauses 4.5.3.2, 4.5.22.2, 4.5.24.2).</summary>
+    public static readonly HashSet<string> Unitless = new(StringComparer.Ordinal) { Relationship, ListRelationship, JsonProperty };
 
     /// <summary>Members the broker maintains; ignored when a client sends them.</summary>
     public static readonly HashSet<string> SystemMembers = new(StringComparer.Ordinal) { "createdAt", "modifiedAt", "deletedAt", "instanceId" };
@@ -55,7 +83,7 @@ public static class Attr
     /// <summary>Entity members that are not attributes.</summary>
     public static readonly HashSet<string> EntityMembers = new(StringComparer.Ordinal)
     {
-        "id", "@id", "type", "@type", "scope", "@context", "createdAt", "modifiedAt", "deletedAt",
+        "id", "@id", "type", "@type", "scope", "@context", "createdAt", "modifiedAt", "deletedAt", "expiresAt",
     };
 
     /// <summary>Attributes the core context defines as GeoProperties.</summary>
@@ -77,6 +105,14 @@ public static class Attr
         node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker);
 
     /// <summary>The LanguageProperty form of NGSI-LD Null: { "@none": "urn:ngsi-ld:null" }.</summary>
+    /// <summary>True when NGSI-LD Null sits inside a JSON object of the value, at any depth (clause 5.5.4: only a merge may carry it there).</summary>
+    public static bool HasNestedNull(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Any(p => p.Value is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker || HasNestedNull(p.Value)),
+        JsonArray a => a.Any(e => e is JsonObject or JsonArray && HasNestedNull(e)),
+        _ => false,
+    };
+
     public static bool IsNullLanguageMap(JsonNode? node) =>
         node is JsonObject map && map.Count == 1 && map.TryGetPropertyValue("@none", out var none) && IsNullMarker(none);
 }

@@ -13,6 +13,9 @@ public sealed class Entity(string id)
     public List<string>? Scopes { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ModifiedAt { get; set; }
+
+    /// <summary>When a transient entity stops existing (clause 4.22); null for a durable one.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
     public OrderedDictionary<string, List<JsonObject>> Attributes { get; } = new(StringComparer.Ordinal);
 
     public Entity Clone()
@@ -23,6 +26,7 @@ public sealed class Entity(string id)
             Scopes = Scopes is null ? null : [.. Scopes],
             CreatedAt = CreatedAt,
             ModifiedAt = ModifiedAt,
+            ExpiresAt = ExpiresAt,
         };
         foreach (var (name, instances) in Attributes)
             copy.Attributes[name] = instances.Select(i => (JsonObject)i.DeepClone()).ToList();

@@ -29,6 +29,7 @@ public static class EntityJson
         }
         writer.WriteString("createdAt", entity.CreatedAt);
         writer.WriteString("modifiedAt", entity.ModifiedAt);
+        if (entity.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", expiresAt);
         writer.WriteStartObject("attrs");
         foreach (var (name, instances) in entity.Attributes)
         {
@@ -56,6 +57,7 @@ public static class EntityJson
             Scopes = root["scope"]?.AsArray().Select(s => s!.GetValue<string>()).ToList(),
             CreatedAt = root["createdAt"]!.GetValue<DateTimeOffset>(),
             ModifiedAt = root["modifiedAt"]!.GetValue<DateTimeOffset>(),
+            ExpiresAt = root["expiresAt"]?.GetValue<DateTimeOffset>(),
         };
         if (root["attrs"] is JsonObject attrs)
         {

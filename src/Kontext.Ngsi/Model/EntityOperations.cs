@@ -33,6 +33,7 @@ public sealed class EntityOperations(DateTimeOffset now)
     {
         var result = new UpdateResult();
         AddTypes(entity, fragment.Types);
+        entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, fragment.ExpiresAt);
         if (fragment.Scopes is not null)
             entity.Scopes = noOverwrite ? [.. (entity.Scopes ?? []).Union(fragment.Scopes)] : fragment.Scopes;
         foreach (var (name, instances) in fragment.Attributes)
@@ -51,11 +52,16 @@ public sealed class EntityOperations(DateTimeOffset now)
         return result;
     }
 
-    /// <summary>Update Entity Attributes (5.6.2): only existing attribute instances are replaced; NGSI-LD Null deletes.</summary>
+    /// <summary>
+    /// Update Entity Attributes (5.6.2 in v1.9.1): each instance of the fragment replaces the one with its datasetId, or
+    /// is appended when the entity has none; NGSI-LD Null deletes (and names nothing to delete when the instance is
+    /// missing, which is reported).
+    /// </summary>
     public UpdateResult Update(Entity entity, Entity fragment)
     {
         var result = new UpdateResult();
         AddTypes(entity, fragment.Types);
+        entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, fragment.ExpiresAt);
         if (fragment.Scopes is not null)
         {
             if (entity.Scopes is { Count: > 0 }) { entity.Scopes = fragment.Scopes; result.Updated.Add("scope"); }
@@ -68,13 +74,16 @@ public sealed class EntityOperations(DateTimeOffset now)
             {
                 var datasetId = Attr.DatasetId(instance);
                 var existing = entity.FindInstance(name, datasetId);
-                if (existing is null) { updatedAll = false; continue; }
-                if (IsDeletion(instance)) RemoveInstance(entity, name, existing);
+                if (IsDeletion(instance))
+                {
+                    if (existing is null) updatedAll = false;
+                    else RemoveInstance(entity, name, existing);
+                }
                 else if (Attr.Payload(instance) is null) throw NgsiException.BadRequestData($"Attribute '{name}' has no value to update with");
                 else Put(entity, name, instance, existing);
             }
             if (updatedAll) result.Updated.Add(name);
-            else result.NotUpdated.Add(new(name, "The attribute (or the instance with that datasetId) does not exist"));
+            else result.NotUpdated.Add(new(name, "NGSI-LD Null names an attribute (or an instance with that datasetId) the entity does not have"));
         }
         Touch(entity);
         return result;
@@ -148,6 +157,7 @@ public sealed class EntityOperations(DateTimeOffset now)
     public void Merge(Entity entity, Entity patch)
     {
         AddTypes(entity, patch.Types);
+        entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, patch.ExpiresAt);
         if (patch.Scopes is not null) entity.Scopes = patch.Scopes.Count == 0 ? null : patch.Scopes;
         foreach (var (name, instances) in patch.Attributes)
         {
@@ -161,12 +171,12 @@ public sealed class EntityOperations(DateTimeOffset now)
                 }
                 if (existing is null)
                 {
-                    var clean = MergeInstance(new JsonObject(), instance);
+                    var clean = MergeInstance(new JsonObject(), instance, patchValues: true);
                     if (Attr.Payload(clean) is null)
                         throw NgsiException.BadRequestData($"Attribute '{name}' does not exist and the patch gives it no value");
                     Put(entity, name, clean, null);
                 }
-                else Put(entity, name, MergeInstance(existing, instance), existing);
+                else Put(entity, name, MergeInstance(existing, instance, patchValues: true), existing);
             }
         }
         Touch(entity);
@@ -188,8 +198,12 @@ public sealed class EntityOperations(DateTimeOffset now)
         return false;
     }
 
-    /// <summary>Merges a fragment into an instance: members replaced, sub-attributes merged recursively, NGSI-LD Null removes.</summary>
-    private static JsonObject MergeInstance(JsonObject existing, JsonObject fragment)
+    /// <summary>
+    /// Merges a fragment into an instance: members replaced, sub-attributes merged recursively, NGSI-LD Null removes.
+    /// <paramref name="patchValues"/> (Merge Entity, clause 5.5.12): a JSON object value is itself merge-patched (IETF RFC 7396),
+    /// its keys set to NGSI-LD Null removed; a geometry is replaced whole.
+    /// </summary>
+    private static JsonObject MergeInstance(JsonObject existing, JsonObject fragment, bool patchValues = false)
     {
         var merged = (JsonObject)existing.DeepClone();
         if (fragment["type"] is { } type && type.GetValue<string>() != Attr.Type(existing))
@@ -203,8 +217,13 @@ public sealed class EntityOperations(DateTimeOffset now)
             {
                 if (value is JsonObject sub && Attr.IsNullMarker(sub["value"]) && sub.Count == 1) { merged.Remove(member); continue; }
                 merged[member] = merged[member] is JsonObject existingSub && value is JsonObject subFragment
-                    ? MergeInstance(existingSub, subFragment)
+                    ? MergeInstance(existingSub, subFragment, patchValues)
                     : value?.DeepClone();
+                continue;
+            }
+            if (patchValues && member == "value" && value is JsonObject patch && Attr.Type(merged) != Attr.GeoProperty)
+            {
+                merged[member] = merged[member] is JsonObject target ? MergePatch(target, patch) : WithoutNulls(patch);
                 continue;
             }
             if (Attr.IsNullMarker(value) && member is "observedAt" or "unitCode") { merged.Remove(member); continue; }
@@ -212,6 +231,21 @@ public sealed class EntityOperations(DateTimeOffset now)
         }
         return merged;
     }
+
+    /// <summary>IETF RFC 7396 with NGSI-LD Null as the null that removes a key.</summary>
+    private static JsonObject MergePatch(JsonObject target, JsonObject patch)
+    {
+        var result = (JsonObject)target.DeepClone();
+        foreach (var (key, value) in patch)
+        {
+            if (value is JsonValue v && v.TryGetValue<string>(out var s) && s == Attr.NullMarker) result.Remove(key);
+            else if (value is JsonObject inner) result[key] = result[key] is JsonObject existing ? MergePatch(existing, inner) : WithoutNulls(inner);
+            else result[key] = value?.DeepClone();
+        }
+        return result;
+    }
+
+    private static JsonObject WithoutNulls(JsonObject patch) => MergePatch(new JsonObject(), patch);
 
     private void Put(Entity entity, string name, JsonObject instance, JsonObject? existing)
     {

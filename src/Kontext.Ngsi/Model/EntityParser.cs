@@ -49,6 +49,7 @@ public static class EntityParser
         else entity.Types = ParseTypes(typeNode, context);
 
         if (body.TryGetPropertyValue("scope", out var scope)) entity.Scopes = ParseScopes(scope);
+        entity.ExpiresAt = ParseExpiresAt(body, mode);
         ReadAttributesInto(entity, body, context, mode);
         return entity;
     }
@@ -62,8 +63,19 @@ public static class EntityParser
         var fragment = new Entity(entityId);
         if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
         if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
+        fragment.ExpiresAt = ParseExpiresAt(body, mode);
         ReadAttributesInto(fragment, body, context, mode);
         return fragment;
+    }
+
+    /// <summary>The entity's expiresAt (clause 4.22): a date-time; in a merge or update NGSI-LD Null makes the entity durable again (<see cref="Transience.Never"/>).</summary>
+    private static DateTimeOffset? ParseExpiresAt(JsonObject body, ParseMode mode)
+    {
+        if (!body.TryGetPropertyValue("expiresAt", out var node)) return null;
+        if (AllowsNull(mode) && Attr.IsNullMarker(node)) return Transience.Never;
+        if (node is not JsonValue v || !v.TryGetValue<string>(out var text)) throw NgsiException.BadRequestData("The entity's 'expiresAt' must be a date-time string");
+        Validate.TryParseDateTime(Validate.DateTime(text, "The entity's 'expiresAt'"), out var at);
+        return at;
     }
 
     private static bool AllowsNull(ParseMode mode) => mode is ParseMode.Merge or ParseMode.Update;
@@ -79,8 +91,10 @@ public static class EntityParser
         var types = new List<string>(names.Count);
         foreach (var name in names)
         {
-            Validate.Name(name, "entity type");
+            Validate.NewName(name, "entity type");
             var iri = context.ExpandTerm(name);
+            // A term the context maps to a JSON-LD keyword ("type" is @type) names no type.
+            if (iri.StartsWith('@')) throw NgsiException.BadRequestData($"'{name}' is a JSON-LD keyword, not an entity type");
             if (!types.Contains(iri)) types.Add(iri);
         }
         return types;
@@ -103,7 +117,7 @@ public static class EntityParser
         foreach (var (name, value) in body)
         {
             if (Attr.EntityMembers.Contains(name)) continue;
-            var iri = ExpandAttributeName(name, context);
+            var iri = ExpandNewAttributeName(name, context);
             if (entity.Attributes.ContainsKey(iri))
                 throw NgsiException.BadRequestData($"Attribute '{name}' is given twice (two names expand to {iri})");
             entity.Attributes[iri] = ParseAttribute(name, iri, value, context, mode);
@@ -113,7 +127,21 @@ public static class EntityParser
     public static string ExpandAttributeName(string name, JsonLdContext context)
     {
         Validate.Name(name, "attribute name");
+        if (name[0] == '@') throw NgsiException.BadRequestData($"'{name}' is a JSON-LD keyword, not an attribute name");
         return context.ExpandTerm(name);
+    }
+
+    /// <summary>
+    /// An attribute name a write introduces: the name grammar of clause 4.6.2, and none of the core terms that are not
+    /// attributes (value, observedAt, datasetId, instanceId, ...: clause 4.5.1) nor JSON-LD keywords (an embedded
+    /// @context is refused, clause 5.5.7).
+    /// </summary>
+    private static string ExpandNewAttributeName(string name, JsonLdContext context)
+    {
+        if (Attr.ReservedAttributeNames.Contains(name)) throw NgsiException.BadRequestData($"'{name}' is an NGSI-LD core term and cannot name an attribute");
+        var iri = ExpandAttributeName(name, context);
+        Validate.NewName(name, "attribute name");
+        return iri;
     }
 
     /// <summary>Parses the value of one attribute: a single instance, or an array of instances (multi-attribute by datasetId).</summary>
@@ -180,12 +208,21 @@ public static class EntityParser
             if (type == Attr.Property && (isCoreGeo || GeoJson.LooksLikeGeometry(obj["value"]))) type = Attr.GeoProperty;
         }
 
+        var isProof = iri == Attr.ProofProperty;
         foreach (var (member, value) in obj)
         {
             if (member == "type" || Attr.SystemMembers.Contains(member)) continue;
+            if (Attr.OutputOnlyMembers.Contains(member))
+                throw NgsiException.BadRequestData($"'{member}' of '{name}' is written by the broker only (in notifications and temporal representations)");
+            if (Attr.SealedMembers.Contains(member))
+            {
+                if (!isProof) throw NgsiException.BadRequestData($"'{member}' is only allowed in the ngsildproof Property, not in '{name}'");
+                result[member] = SealedMember(member, value, context);
+                continue;
+            }
             if (Attr.IsSubAttribute(member))
             {
-                var subIri = ExpandAttributeName(member, context);
+                var subIri = ExpandNewAttributeName(member, context);
                 if (AllowsNull(mode) && Attr.IsNullMarker(value))
                 {
                     result[subIri] = new JsonObject { ["value"] = Attr.NullMarker };
@@ -196,17 +233,34 @@ public static class EntityParser
                 result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1);
                 continue;
             }
+            if (member == "datasetId" && value is JsonValue dv && dv.TryGetValue<string>(out var ds) && ds == "@none") continue; // the default instance (clause 4.5.5)
             result[member] = member switch
             {
                 "vocab" => ExpandVocab(name, value, context, mode),
                 "objectType" => ExpandObjectType(name, value, context),
+                "objectList" => NormalizeObjectList(value),
                 _ => value?.DeepClone(),
             };
         }
         if (type is not null) result["type"] = type;
         Check(name, iri, result, type, mode);
+        if (isProof && !AllowsNull(mode) && type == Attr.Property && result["value"] is not JsonObject)
+            throw NgsiException.BadRequestData("The value of ngsildproof is an object holding the W3C Data Integrity proof");
         return result;
     }
+
+    /// <summary>entityIdSealed (the entity's id) and entityTypeSealed (a type, read like a vocabulary term) of the proof Property.</summary>
+    private static JsonNode SealedMember(string member, JsonNode? value, JsonLdContext context)
+    {
+        if (value is not JsonValue v || !v.TryGetValue<string>(out var text) || text.Length == 0)
+            throw NgsiException.BadRequestData($"'{member}' of ngsildproof must be a string");
+        return member == "entityTypeSealed" ? context.ExpandTerm(text) : text;
+    }
+
+    /// <summary>ListRelationship entries are kept in the normalized form {"object": URI} (clause 4.5.22.3); bare URIs are accepted.</summary>
+    private static JsonNode? NormalizeObjectList(JsonNode? value) => value is JsonArray list && list.All(IsRelationshipTarget)
+        ? new JsonArray(list.Select(e => (JsonNode?)(e is JsonObject o ? o.DeepClone() : new JsonObject { ["object"] = e!.DeepClone() })).ToArray())
+        : value?.DeepClone();
 
     private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
     {
@@ -235,6 +289,7 @@ public static class EntityParser
         if (type is null)
         {
             if (!partial) throw NgsiException.BadRequestData($"Attribute '{name}' has no 'type' and no value member (value, object, languageMap, vocab, json, valueList, objectList)");
+            CheckMeta(name, instance);
             return;
         }
         var payloadMember = Attr.PayloadMember[type];
@@ -262,9 +317,23 @@ public static class EntityParser
             return;
         }
 
+        // NGSI-LD Null inside a JSON object of the value removes a key, which only a merge does (clause 5.5.4).
+        if (mode != ParseMode.Merge && Attr.HasNestedNull(payload))
+            throw NgsiException.BadRequestData($"Attribute '{name}' holds NGSI-LD Null inside its value, which only a merge may do");
+        if (Attr.Unitless.Contains(type) && instance.ContainsKey("unitCode"))
+            throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} cannot have a unitCode");
+
         switch (type)
         {
             case Attr.GeoProperty:
+                if (payload is JsonValue encoded && encoded.TryGetValue<string>(out var text))
+                {
+                    // A geometry may arrive JSON-encoded in a string (clause 4.7.2); it is kept as the geometry itself.
+                    payload = ParseEncodedGeometry(text, name);
+                    instance[payloadMember] = payload;
+                }
+                if (payload is JsonObject g && g["type"] is JsonValue gt && gt.TryGetValue<string>(out var geometryType) && geometryType == "GeometryCollection")
+                    throw NgsiException.BadRequestData($"'{name}' is a GeometryCollection, which NGSI-LD does not support as a GeoProperty value (clause 4.6.3)");
                 GeoJson.Check(payload, name);
                 break;
             case Attr.Relationship:
@@ -273,8 +342,10 @@ public static class EntityParser
                     throw NgsiException.BadRequestData($"Relationship '{name}' needs 'object' as a URI or an array of URIs");
                 break;
             case Attr.LanguageProperty:
-                if (payload is not JsonObject map || map.Count == 0 || !map.All(p => IsStringOrStrings(p.Value)))
-                    throw NgsiException.BadRequestData($"LanguageProperty '{name}' needs 'languageMap' as an object of language tag → string");
+                if (payload is not JsonObject map || map.Count == 0 || !map.All(p => p.Key.Length > 0 && IsStringOrStrings(p.Value)))
+                    throw NgsiException.BadRequestData($"LanguageProperty '{name}' needs 'languageMap' as an object of non-empty language tag → string");
+                if (instance["valueType"] is { } valueType && !(valueType is JsonValue vt && vt.TryGetValue<string>(out var vts) && vts == "langString"))
+                    throw NgsiException.BadRequestData($"The valueType of LanguageProperty '{name}' can only be langString");
                 break;
             case Attr.JsonProperty:
                 if (payload is not (JsonObject or JsonArray))
@@ -292,6 +363,18 @@ public static class EntityParser
         CheckMeta(name, instance);
     }
 
+    private static JsonNode ParseEncodedGeometry(string text, string name)
+    {
+        try
+        {
+            if (JsonNode.Parse(text) is JsonObject geometry) return geometry;
+        }
+        catch (JsonException)
+        {
+        }
+        throw NgsiException.BadRequestData($"GeoProperty '{name}' has a string value that is not a JSON-encoded GeoJSON geometry");
+    }
+
     private static void CheckMeta(string name, JsonObject instance)
     {
         if (instance["observedAt"] is { } observedAt && !Attr.IsNullMarker(observedAt))
@@ -301,6 +384,14 @@ public static class EntityParser
         }
         if (instance["datasetId"] is { } datasetId && !(datasetId is JsonValue dv && dv.TryGetValue<string>(out var ds) && Validate.IsUri(ds)))
             throw NgsiException.BadRequestData($"'datasetId' of '{name}' must be a URI");
+        // An instance is deleted through its payload; its datasetId only names it (clause 5.5.8).
+        if (Attr.DatasetId(instance) == Attr.NullMarker)
+            throw NgsiException.BadRequestData($"The datasetId of '{name}' cannot be NGSI-LD Null: a datasetId is not deleted, the instance is");
+        if (instance["expiresAt"] is { } expiresAt && !Attr.IsNullMarker(expiresAt))
+        {
+            if (expiresAt is not JsonValue ev || !ev.TryGetValue<string>(out var expiry)) throw NgsiException.BadRequestData($"'expiresAt' of '{name}' must be a date-time string");
+            Validate.DateTime(expiry, $"'expiresAt' of '{name}'");
+        }
         if (instance["unitCode"] is { } unitCode && !Attr.IsNullMarker(unitCode) && !(unitCode is JsonValue uv && uv.GetValueKind() == JsonValueKind.String))
             throw NgsiException.BadRequestData($"'unitCode' of '{name}' must be a string");
     }

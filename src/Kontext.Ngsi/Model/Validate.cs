@@ -60,6 +60,8 @@ public static partial class Validate
     public static string EntityId(string? id, string what = "entity id")
     {
         if (!IsUri(id)) throw NgsiException.BadRequestData($"The {what} '{id}' is not a valid URI");
+        // NGSI-LD Null marks deletions (clause 4.5.0); it names nothing.
+        if (id == Attr.NullMarker) throw NgsiException.BadRequestData($"The {what} cannot be NGSI-LD Null ('{id}')");
         return id!;
     }
 
@@ -72,6 +74,18 @@ public static partial class Validate
             if (ForbiddenInName.Contains(c) || char.IsWhiteSpace(c) || char.IsControl(c))
                 throw NgsiException.BadRequestData($"The {what} '{name}' contains the forbidden character '{c}'");
         }
+    }
+
+    /// <summary>
+    /// A name the client introduces (an entity type, an attribute name, clause 4.6.2): besides <see cref="Name"/>, a
+    /// short name starts with a Unicode letter (name = unicodeLetter *nameChar); a name holding a colon is a CURIE or an
+    /// IRI and is taken as such.
+    /// </summary>
+    public static void NewName(string name, string what)
+    {
+        Name(name, what);
+        if (!name.Contains(':') && !char.IsLetter(name, 0))
+            throw NgsiException.BadRequestData($"The {what} '{name}' must start with a letter");
     }
 
     public const int MaxTenantLength = 128;

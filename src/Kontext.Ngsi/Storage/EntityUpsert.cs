@@ -12,6 +12,7 @@ public static class EntityUpsert
     public static EntityWrite<bool> Decide(Entity? current, Entity entity, bool update)
     {
         var operations = new EntityOperations(DateTimeOffset.UtcNow);
+        current = Transience.Visible(current, operations.Now); // an expired entity is gone (clause 4.22)
         var copy = entity.Clone(); // decide may run again (optimistic stores): never change the caller's entity
         if (current is null) return EntityWrite<bool>.Upsert(operations.Create(copy), operations.Changes, true);
         if (update)

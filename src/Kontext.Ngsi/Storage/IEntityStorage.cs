@@ -55,11 +55,16 @@ public interface ITenantStore : INotificationStore
     Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken);
 }
 
-/// <summary>What a write decision asks the store to do.</summary>
-public sealed record EntityWrite<T>(T Result, EntityWriteKind Kind, Entity? After, IReadOnlyList<AttributeChange> Changes)
+/// <summary>
+/// What a write decision asks the store to do. <paramref name="DeletionMarkers"/> (deletes only): whether the history
+/// records the deletion of every attribute; an expired entity (clause 4.22) leaves its current state without one, its
+/// history ending where it ended.
+/// </summary>
+public sealed record EntityWrite<T>(T Result, EntityWriteKind Kind, Entity? After, IReadOnlyList<AttributeChange> Changes, bool DeletionMarkers = true)
 {
     public static EntityWrite<T> Upsert(Entity after, IReadOnlyList<AttributeChange> changes, T result) => new(result, EntityWriteKind.Upsert, after, changes);
     public static EntityWrite<T> Delete(T result) => new(result, EntityWriteKind.Delete, null, []);
+    public static EntityWrite<T> Expire(T result) => new(result, EntityWriteKind.Delete, null, [], DeletionMarkers: false);
     public static EntityWrite<T> Nothing(T result) => new(result, EntityWriteKind.None, null, []);
 }
 

@@ -297,12 +297,16 @@ public sealed class ContextHandlingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"nothing":1}""")]
-    [InlineData("""{"@context":42}""")]
-    public async Task Adding_something_that_is_not_a_context_is_400(string body)
+    [InlineData("""{"nothing":1}""", "InvalidRequest")]
+    [InlineData("""[{"@context":{}}]""", "InvalidRequest")]
+    [InlineData("""{"@context":42}""", "BadRequestData")]
+    [InlineData("""{"@context":["https://unreachable.invalid/ctx.jsonld",7]}""", "BadRequestData")]
+    public async Task Adding_something_that_is_not_a_context_is_400(string body, string type)
     {
+        // A payload without @context is not this request (InvalidRequest); an @context of the wrong shape is refused
+        // before any of its URLs is fetched (BadRequestData, not 504).
         var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/jsonldContexts", body);
-        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, type);
     }
 
     [Theory]

@@ -94,18 +94,30 @@ public class EntityOperationsTests
     }
 
     [Fact]
-    public void Update_replaces_existing_attributes_and_reports_missing_ones_as_not_updated()
+    public void Update_replaces_existing_attributes_and_appends_the_ones_the_entity_lacks()
     {
+        // v1.9.1 clause 5.6.2: Update Attributes no longer reports an attribute the entity lacks, it appends it.
         var e = Existing();
         var ops = new EntityOperations(T1);
         var result = ops.Update(e, Fragment("""{ "name": "Bumblebee", "colour": "yellow", "speed": { "value": 1, "datasetId": "urn:ngsi-ld:Dataset:radar" } }""", ParseMode.Merge));
 
-        result.Updated.Should().Equal(Iri("name"));
-        result.NotUpdated.Select(n => n.AttributeName).Should().Equal(DefaultVocab + "colour", Iri("speed"));
-        e.Attributes.Should().NotContainKey(DefaultVocab + "colour");
-        e.Attributes[Iri("speed")].Should().HaveCount(2);
+        result.Updated.Should().Equal(Iri("name"), DefaultVocab + "colour", Iri("speed"));
+        result.IsComplete.Should().BeTrue();
+        e.FindInstance(DefaultVocab + "colour", null)!["value"]!.GetValue<string>().Should().Be("yellow");
+        e.Attributes[Iri("speed")].Should().HaveCount(3);
         e.FindInstance(Iri("name"), null)!["value"]!.GetValue<string>().Should().Be("Bumblebee");
-        ops.Changes.Should().ContainSingle().Which.Kind.Should().Be(AttributeChangeKind.Updated);
+        ops.Changes.Select(c => c.Kind).Should().Equal(AttributeChangeKind.Updated, AttributeChangeKind.Created, AttributeChangeKind.Created);
+    }
+
+    [Fact]
+    public void Update_with_ngsi_ld_null_for_a_missing_attribute_reports_it_not_updated()
+    {
+        var e = Existing();
+        var ops = new EntityOperations(T1);
+        var result = ops.Update(e, Fragment("""{ "colour": "urn:ngsi-ld:null" }""", ParseMode.Merge));
+
+        result.NotUpdated.Select(n => n.AttributeName).Should().Equal(DefaultVocab + "colour");
+        ops.Changes.Should().BeEmpty();
     }
 
     [Fact]

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Kontext.Broker.Hosting;
+using Kontext.Broker.Notifications;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Kontext.Broker.Entities;
+
+/// <summary>
+/// Removes expired transient entities and attribute instances from the store (clause 4.22). Reads already see them gone
+/// (<see cref="Transience.Visible"/>); the reaper frees what they held, within a <see cref="TransientOptions.SweepInterval"/>
+/// of the expiry. It keeps, per tenant, a schedule of the transient entities: seeded by one scan of the tenant when the
+/// reaper first visits it, then kept by following the tenant's change log (the writes that make something transient
+/// or durable, from any operation). An expired entity leaves without deletion markers, so its history ends where it
+/// ended; an expired instance takes its history with it, as it was transient from the start.
+/// </summary>
+internal sealed class ExpiryReaper(IEntityStorage storage, IOptions<KontextOptions> options, ILogger<ExpiryReaper> logger) : BackgroundService
+{
+    private const int ChangesPerRound = 500, ScanPage = 500;
+    private readonly ConcurrentDictionary<string, byte> _changed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TenantSchedule> _tenants = new(StringComparer.Ordinal);
+
+    private sealed class TenantSchedule
+    {
+        public long Cursor;
+        public readonly SortedSet<(DateTimeOffset Due, string Id)> Due = [];
+        public readonly Dictionary<string, DateTimeOffset> ByEntity = new(StringComparer.Ordinal);
+
+        public void Set(string id, DateTimeOffset? due)
+        {
+            if (ByEntity.Remove(id, out var old)) Due.Remove((old, id));
+            if (due is not { } at) return;
+            ByEntity[id] = at;
+            Due.Add((at, id));
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.Transient.SweepInterval;
+        if (interval <= TimeSpan.Zero) return;
+        void Changed(string? tenant) => _changed[tenant ?? ""] = 0;
+        storage.Committed += Changed;
+        try
+        {
+            foreach (var tenant in await storage.ListTenantsAsync(stoppingToken)) Changed(tenant);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try { await Task.Delay(interval, stoppingToken); }
+                catch (OperationCanceledException) { break; }
+                // Other processes' writes raise no signal here: on a shared store every tenant is followed every round.
+                if (storage.SharedByProcesses) foreach (var tenant in await storage.ListTenantsAsync(stoppingToken)) Changed(tenant);
+                foreach (var key in _changed.Keys.ToList())
+                {
+                    _changed.TryRemove(key, out _);
+                    await GuardAsync(key, () => FollowAsync(key.Length == 0 ? null : key, stoppingToken));
+                }
+                foreach (var (key, schedule) in _tenants.Where(t => t.Value.Due.Count > 0).ToList())
+                    await GuardAsync(key, () => ReapAsync(key.Length == 0 ? null : key, schedule, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            storage.Committed -= Changed;
+        }
+    }
+
+    private async Task GuardAsync(string key, Func<Task> work)
+    {
+        try
+        {
+            await work();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Expiring transient entities failed for tenant {Tenant}; trying again next round", key.Length == 0 ? "(default)" : key);
+            _changed[key] = 0;
+        }
+    }
+
+    /// <summary>Brings the tenant's schedule up to date with its change log (after seeding it with one scan).</summary>
+    private async Task FollowAsync(string? tenant, CancellationToken cancellationToken)
+    {
+        var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
+        if (store is null) return;
+        if (!_tenants.TryGetValue(tenant ?? "", out var schedule))
+        {
+            schedule = new TenantSchedule();
+            // The change log from the matcher's position on may be followed again harmlessly; the scan covers what came before.
+            schedule.Cursor = await store.ReadCursorAsync(NotificationMatcher.CursorName, cancellationToken);
+            for (var offset = 0; ; offset += ScanPage)
+            {
+                var page = await store.QueryAsync(new EntityPageRequest(Ngsi.Query.EntityQuery.All, offset, ScanPage, false), cancellationToken);
+                foreach (var entity in page.Entities) schedule.Set(entity.Id, Transience.NextExpiry(entity));
+                if (page.Entities.Count < ScanPage) break;
+            }
+            _tenants[tenant ?? ""] = schedule;
+        }
+        while (true)
+        {
+            var changes = await store.ReadChangesAsync(schedule.Cursor, ChangesPerRound, cancellationToken);
+            foreach (var change in changes)
+            {
+                // Most writes are of durable entities: only a document naming expiresAt is read.
+                var after = change.AfterJson is { } json && json.Contains("\"expiresAt\"", StringComparison.Ordinal) ? EntityJson.Deserialize(json) : null;
+                schedule.Set(change.EntityId, after is null ? null : Transience.NextExpiry(after));
+            }
+            if (changes.Count == 0) return;
+            schedule.Cursor = changes[^1].Sequence;
+            if (changes.Count < ChangesPerRound) return;
+        }
+    }
+
+    private async Task ReapAsync(string? tenant, TenantSchedule schedule, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
+        if (store is null)
+        {
+            _tenants.Remove(tenant ?? "");
+            return;
+        }
+        while (schedule.Due.Count > 0 && schedule.Due.Min.Due <= now)
+        {
+            var id = schedule.Due.Min.Id;
+            schedule.Set(id, null); // the write's change record schedules what remains transient
+            IReadOnlyList<(string Attribute, string? DatasetId)> removed = [];
+            await store.WriteAsync(id, current =>
+            {
+                var (write, gone) = Transience.Reap(current, now);
+                removed = gone;
+                return write;
+            }, cancellationToken);
+            if (removed.Count == 0 || store is not ITemporalStore temporal) continue;
+            foreach (var (attribute, datasetId) in removed)
+                await temporal.WriteAndPurgeAsync(id, _ => EntityWrite<bool>.Nothing(false), new HistoryPurge(attribute, datasetId), cancellationToken);
+            _changed[tenant ?? ""] = 0;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Kontext.Broker.Http;
+
+/// <summary>
+/// Clause 6.3.4: a POST, PATCH or PUT of the NGSI-LD API carries a Content-Length. A request without one (chunked
+/// transfer, or none at all) is answered 411 Length Required with no body, before anything else about the request is
+/// looked at: neither its tenant nor its parameters nor its credentials change that answer.
+/// </summary>
+internal static class LengthRequired
+{
+    public static async Task CheckAsync(HttpContext http, RequestDelegate next)
+    {
+        var method = http.Request.Method;
+        if (http.Request.ContentLength is null
+            && (HttpMethods.IsPost(method) || HttpMethods.IsPatch(method) || HttpMethods.IsPut(method))
+            && http.Request.Path.StartsWithSegments("/ngsi-ld/v1"))
+        {
+            http.Response.StatusCode = StatusCodes.Status411LengthRequired;
+            http.Response.ContentLength = 0;
+            return;
+        }
+        await next(http);
+    }
+}
