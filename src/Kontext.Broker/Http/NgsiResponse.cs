@@ -11,14 +11,31 @@ namespace Kontext.Broker.Http;
 /// <summary>Writes responses: the @context goes into a Link header (JSON, GeoJSON) or the body (JSON-LD), clause 6.3.6.</summary>
 internal static class NgsiResponse
 {
+    /// <summary>
+    /// One entity; with a flat join that reached linked entities, an array of the entity followed by them (clause 4.5.23).
+    /// GeoJSON gives a Feature (the linked entities of a flat join become a FeatureCollection).
+    /// </summary>
     public static async Task WriteEntityAsync(NgsiRequest request, Entity entity, RenderOptions options, string geometryProperty)
     {
         var http = request.Http;
         var renderer = new EntityRenderer(request.Context, options);
         var bodyContext = await PrepareAsync(request);
+        var flat = options.Joined is { Mode: JoinMode.Flat, Flat.Count: > 0 } joined ? joined.Flat : null;
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, entity);
-        else renderer.WriteEntity(writer, entity, bodyContext);
+        if (request.Media == ResponseMedia.GeoJson)
+        {
+            var features = new GeoJsonRenderer(renderer, geometryProperty);
+            if (flat is null) features.WriteFeature(writer, entity, bodyContext);
+            else features.WriteFeatureCollection(writer, [(entity, options.Fields), .. flat], bodyContext);
+        }
+        else if (flat is null) renderer.WriteEntity(writer, entity, bodyContext);
+        else
+        {
+            writer.WriteStartArray();
+            renderer.WriteEntity(writer, entity, bodyContext);
+            foreach (var (linked, projection) in flat) renderer.WriteEntity(writer, linked, projection, bodyContext);
+            writer.WriteEndArray();
+        }
         await writer.FlushAsync(http.RequestAborted);
     }
 
@@ -39,7 +56,8 @@ internal static class NgsiResponse
                 http.Response.ContentType = request.Media == ResponseMedia.GeoJson ? "application/geo+json" : "application/json";
                 var url = await ContextUrlAsync(request, userContext, coreUrl);
                 http.Response.Headers.Append("Link", $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
-                return null;
+                // GeoJSON carries its @context in the body as well (GeoJSON-LD, clause 4.5.16): the suite and JSON-LD readers look there.
+                return request.Media == ResponseMedia.GeoJson ? userContext?.DeepClone() ?? JsonValue.Create(coreUrl) : null;
         }
     }
 
