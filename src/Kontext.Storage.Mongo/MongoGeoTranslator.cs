@@ -9,7 +9,7 @@ namespace Kontext.Storage.Mongo;
 /// with geodesic edges while the evaluator (NetTopologySuite) relates lon/lat planar geometries, so no relation is pushed
 /// down verbatim; each becomes a superset the evaluator then narrows:
 /// <list type="bullet">
-/// <item>near with maxDistance: $geoIntersects the box around the circle (the distance widened by 1% + 10 m, latitude
+/// <item>near with maxDistance: $geoIntersects the box around the reference geometry's box (the distance widened by 1% + 10 m, latitude
 /// degrees counted as 110 km, longitude degrees shrunk by the cosine of the farthest latitude), so a geometry with a point
 /// within the distance passes; not $nearSphere, which sorts by distance (pages are in creation order), needs a 2dsphere
 /// index, may not sit in an $or and is refused in counts and $match ($match → Restrictions);</item>
@@ -34,7 +34,7 @@ public static class MongoGeoTranslator
         var box = geo.Relation switch
         {
             GeoRelation.Disjoint => null,
-            GeoRelation.Near => geo.MaxDistance is { } max ? Box(NearEnvelope(geo.Geometry.Coordinate, max * 1.01 + 10)) : null,
+            GeoRelation.Near => geo.MaxDistance is { } max ? Box(NearEnvelope(geo.Geometry.EnvelopeInternal, max * 1.01 + 10)) : null,
             _ => Box(geo.Geometry.EnvelopeInternal),
         };
         if (box is null)
@@ -43,14 +43,14 @@ public static class MongoGeoTranslator
         return MongoQueryTranslator.Or([new BsonDocument(field, new BsonDocument(op, new BsonDocument("$geometry", box))), unindexed]);
     }
 
-    /// <summary>Longitude/latitude bounds of every point within <paramref name="metres"/> of the centre (great-circle distance).</summary>
-    internal static Envelope NearEnvelope(Coordinate centre, double metres)
+    /// <summary>Longitude/latitude bounds of every point within <paramref name="metres"/> of the reference's bounding box (great-circle distance).</summary>
+    internal static Envelope NearEnvelope(Envelope reference, double metres)
     {
         var dLat = metres / 110_000.0;
-        var farthest = Math.Min(90, Math.Max(Math.Abs(centre.Y - dLat), Math.Abs(centre.Y + dLat)));
+        var farthest = Math.Min(90, Math.Max(Math.Abs(reference.MinY - dLat), Math.Abs(reference.MaxY + dLat)));
         var cos = Math.Cos(farthest * Math.PI / 180);
         var dLon = cos < 1e-9 ? 360 : metres / (110_000.0 * cos);
-        return new Envelope(centre.X - dLon, centre.X + dLon, centre.Y - dLat, centre.Y + dLat);
+        return new Envelope(reference.MinX - dLon, reference.MaxX + dLon, reference.MinY - dLat, reference.MaxY + dLat);
     }
 
     /// <summary>The widened, densified bounding box as a GeoJSON Polygon; null when it would wrap or touch a pole.</summary>

@@ -31,9 +31,9 @@ internal sealed class MongoQTranslator(MongoQueryTranslator owner)
                 if (alternatives.Any(a => a is null)) return null;
                 return MongoQueryTranslator.Or(alternatives!);
             case QExists { Negated: false } exists:
-                return IsTopLevel(exists.Path) ? Has(exists.Path.Attribute) : PathExists(exists.Path);
+                return exists.Path.IsTopLevel ? Has(exists.Path.Attribute) : PathExists(exists.Path);
             case QExists { Negated: true } missing:
-                if (IsTopLevel(missing.Path)) return new BsonDocument(MongoEntityDocument.Names, new BsonDocument("$ne", MongoKeys.Encode(missing.Path.Attribute)));
+                if (missing.Path.IsTopLevel) return new BsonDocument(MongoEntityDocument.Names, new BsonDocument("$ne", MongoKeys.Encode(missing.Path.Attribute)));
                 owner.Inexact();
                 return null;
             case QComparison comparison:
@@ -46,7 +46,7 @@ internal sealed class MongoQTranslator(MongoQueryTranslator owner)
 
     private BsonDocument Comparison(QComparison c)
     {
-        if (!IsTopLevel(c.Path)) return MetaEquality(c) ?? PathExists(c.Path);
+        if (!c.Path.IsTopLevel) return MetaEquality(c) ?? PathExists(c.Path);
         var vals = MongoEntityDocument.Vals + "." + MongoKeys.Encode(c.Path.Attribute);
         var exact = c.Op switch
         {
@@ -117,8 +117,6 @@ internal sealed class MongoQTranslator(MongoQueryTranslator owner)
         QOp.Less => "$lt",
         _ => "$lte",
     };
-
-    private static bool IsTopLevel(QPath path) => path.Members.Count == 0 && path.Compound.Count == 0;
 
     private static BsonDocument Has(string attribute) => new(MongoEntityDocument.Names, MongoKeys.Encode(attribute));
 

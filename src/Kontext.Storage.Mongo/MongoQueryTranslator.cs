@@ -33,7 +33,11 @@ public sealed class MongoQueryTranslator
         if (query.Ids is { } ids) clauses.Add(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(ids))));
         if (query.IdPattern is not null) _exact = false; // .NET regular expressions, with a time limit, in memory
         if (query.Type is { } type) clauses.Add(Type(type));
-        if (query.ScopeQ is { } scope) clauses.Add(Scope(scope));
+        if (query.ScopeQ is { } scope)
+        {
+            if (HasWildcard(scope)) _exact = false; // a "+" level: the levels before it pre-filter, the evaluator decides
+            clauses.Add(Scope(scope));
+        }
         if (query.Q is { } q && new MongoQTranslator(this).Translate(q) is { } qFilter) clauses.Add(qFilter);
         if (query.Geo is { } geo)
         {
@@ -50,7 +54,7 @@ public sealed class MongoQueryTranslator
     {
         var parts = new List<BsonDocument>();
         if (selector.Type is not null) parts.Add(Type(selector.Type));
-        if (selector.Id is not null) parts.Add(new BsonDocument("_id", selector.Id));
+        if (selector.Ids is { } ids) parts.Add(ids.Count == 1 ? new BsonDocument("_id", ids[0]) : new BsonDocument("_id", new BsonDocument("$in", new BsonArray(ids))));
         if (selector.IdPattern is not null) _exact = false;
         return parts.Count switch { 0 => new BsonDocument(), 1 => parts[0], _ => And(parts) };
     }
@@ -66,8 +70,17 @@ public sealed class MongoQueryTranslator
     };
 
     /// <summary>Scopes: exact values, descendants by a binary range on one element ('/' + 1 is '0'), served by the scope index.</summary>
+    private static bool HasWildcard(ScopeExpr expr) => expr switch
+    {
+        ScopeIs s => s.HasWildcard,
+        ScopeAnd and => and.Operands.Any(HasWildcard),
+        ScopeOr or => or.Operands.Any(HasWildcard),
+        _ => false,
+    };
+
     public static BsonDocument Scope(ScopeExpr expr) => expr switch
     {
+        ScopeIs { HasWildcard: true } w => Scope(new ScopeIs(w.FixedPrefix, IncludeDescendants: true)),
         ScopeIs { Scope: "", IncludeDescendants: true } => new BsonDocument("scope", new BsonDocument("$exists", true)),
         ScopeIs { IncludeDescendants: true } s => Or([
             new BsonDocument("scope", s.Scope),

@@ -66,9 +66,15 @@ internal sealed class SqliteQueryCompiler
     {
         var parts = new List<string>();
         if (selector.Type is not null) parts.Add(Type(selector.Type));
-        if (selector.Id is not null) parts.Add($"e.id = {Parameter(selector.Id)}");
+        if (selector.Ids is { } ids) parts.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
         if (selector.IdPattern is { } pattern) parts.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
         return parts.Count == 0 ? "1" : "(" + string.Join(" AND ", parts) + ")";
+    }
+
+    private string Inexact(string sql)
+    {
+        _exact = false;
+        return sql;
     }
 
     private string Parameter(object value)
@@ -88,6 +94,8 @@ internal sealed class SqliteQueryCompiler
 
     private string Scope(ScopeExpr expr) => expr switch
     {
+        // A "+" level: the levels before it as a descendant range (a necessary condition); the evaluator checks the rest.
+        ScopeIs { HasWildcard: true } w => Inexact(Scope(new ScopeIs(w.FixedPrefix, IncludeDescendants: true))),
         ScopeIs { Scope: "", IncludeDescendants: true } => Member("entity_scopes", "s", null, "ix_entity_scopes_entity"),
         // Descendants by a byte range ('/' + 1 is '0'), which the (scope, entity_id) index serves; LIKE would ignore case.
         ScopeIs { IncludeDescendants: true } s =>
@@ -111,10 +119,10 @@ internal sealed class SqliteQueryCompiler
                 if (alternatives.Any(a => a is null)) return null;
                 return "(" + string.Join(" OR ", alternatives) + ")";
             case QExists { Negated: false } exists:
-                if (!IsTopLevel(exists.Path)) _exact = false;
+                if (!exists.Path.IsTopLevel) _exact = false;
                 return HasAttribute(exists.Path.Attribute);
             case QExists { Negated: true } missing:
-                if (IsTopLevel(missing.Path)) return "NOT " + HasAttribute(missing.Path.Attribute);
+                if (missing.Path.IsTopLevel) return "NOT " + HasAttribute(missing.Path.Attribute);
                 _exact = false;
                 return null;
             case QComparison comparison:
@@ -128,7 +136,7 @@ internal sealed class SqliteQueryCompiler
     private string Comparison(QComparison comparison)
     {
         var attribute = comparison.Path.Attribute;
-        if (!IsTopLevel(comparison.Path)) { _exact = false; return HasAttribute(attribute); }
+        if (!comparison.Path.IsTopLevel) { _exact = false; return HasAttribute(attribute); }
         // Numbers are indexed as they are compared, so numeric comparisons are exact; everything else is pre-filtered.
         var numeric = comparison.Op switch
         {
@@ -163,8 +171,6 @@ internal sealed class SqliteQueryCompiler
             return Member("attribute_values", "v", $"v.attr = {Parameter(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", "ix_attribute_values_entity");
         return HasAttribute(attribute);
     }
-
-    private static bool IsTopLevel(QPath path) => path.Members.Count == 0 && path.Compound.Count == 0;
 
     private string HasAttribute(string attribute) => Member("entity_attributes", "a", $"a.attr = {Parameter(attribute)}");
 

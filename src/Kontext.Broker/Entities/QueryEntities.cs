@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Formats;
@@ -15,58 +14,123 @@ namespace Kontext.Broker.Entities;
 /// </summary>
 internal static class QueryEntities
 {
+    /// <summary>The query parameters of Table 6.4.3.2-1 (the distributed ones are accepted and have no effect here).</summary>
+    private static readonly HashSet<string> GetParameters = new(StringComparer.Ordinal)
+    {
+        "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
+        "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "via", "datasetId",
+        "join", "joinLevel", "containedBy", "entityMap", "expandValues", "orderBy", "orderFrom", "collation", "jsonKeys",
+        "doNotCompact", "splitEntities",
+    };
+
+    /// <summary>The URL parameters of POST /entityOperations/query (clause 6.23.3.1); the rest is in the body.</summary>
+    private static readonly HashSet<string> PostParameters = new(StringComparer.Ordinal)
+    {
+        "options", "format", "limit", "offset", "count", "local", "via", "lang", "geometryProperty", "datasetId", "entityMap",
+        "jsonKeys", "doNotCompact", "splitEntities",
+    };
+
+    /// <summary>Linked entities a linked-entity q term (rel{attr}) may match; beyond, the query is too complex.</summary>
+    private const int MaxLinkedMatches = 1000;
+
+    /// <summary>Matching entities an ordered query may sort in memory.</summary>
+    private const int MaxOrderedMatches = 10_000;
+
     public static async Task GetAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadAsync(http, allowGeoJson: true);
+        QueryParameters.RejectUnknown(request, GetParameters);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
-        await RespondAsync(request, query, attrs);
+        CheckContextSourceFilter(request.Query["csf"].ToString());
+        await RespondAsync(request, query, attrs, EntityView.FromUrl(request, attrs));
     }
 
     public static async Task PostAsync(HttpContext http)
     {
-        var request = await NgsiRequest.ReadWithBodyAsync(http);
+        var request = await NgsiRequest.ReadWithBodyAsync(http, allowGeoJson: true);
+        QueryParameters.RejectUnknown(request, PostParameters);
+        var body = request.Body!;
+        // Table 5.2.23-1: temporalQ belongs to the Query Temporal Evolution of Entities operation only.
+        if (body.ContainsKey("temporalQ"))
+            throw NgsiException.BadRequestData("temporalQ is only for POST /temporal/entityOperations/query");
         var (query, attrs) = EntityQueryRequest.FromBody(request);
-        await RespondAsync(request, query, attrs);
+        if (body["csf"] is { } csf) CheckContextSourceFilter(csf.ToString());
+        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs));
     }
 
-    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs)
+    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, EntityView view)
     {
-        var render = QueryParameters.Render(request, attrs);
-        var geometry = QueryParameters.GeometryProperty(request);
         var page = Pagination.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
+        var cancellation = request.Http.RequestAborted;
+        if (LinkedQuery.Depth(query.Q) is var depth and > 0)
+        {
+            JoinRequest.CheckDepth(view.Join, depth, "q");
+            query = query with { Q = await LinkedQuery.ResolveAsync(query.Q!, (linked, ct) => MatchingIdsAsync(store, linked, ct), cancellation) };
+        }
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
-        var result = await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), request.Http.RequestAborted);
+        var result = view.Order is { } order
+            ? await OrderedPageAsync(store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), order, page, cancellation)
+            : await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), cancellation);
         var now = DateTimeOffset.UtcNow; // what expired since the reaper's last round is gone already (clause 4.22)
         result = result with { Entities = result.Entities.Select(e => Transience.Visible(e, now)).OfType<Entity>().ToList() };
+        // An entity of which the projection leaves nothing is left out, not sent as {} (clause 4.21).
+        var fields = view.Render.Fields;
+        var entities = result.Entities.Where(e => !fields.LeavesNothingOf(e)).ToList();
+        var render = await view.WithLinkedEntitiesAsync(store, entities, cancellation);
 
         var http = request.Http;
         if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        page.WriteLinks(http, result.Entities.Count, result.TotalCount);
+        page.WriteLinks(request, result.Entities.Count, result.TotalCount);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
         var renderer = new EntityRenderer(request.Context, render);
+        var linked = render.Joined is { Mode: JoinMode.Flat } joined ? joined.Flat : [];
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         if (request.Media == ResponseMedia.GeoJson)
         {
-            var features = new GeoJsonRenderer(renderer, geometry);
-            writer.WriteStartObject();
-            writer.WriteString("type", "FeatureCollection");
-            writer.WriteStartArray("features");
-            foreach (var entity in result.Entities) features.WriteFeature(writer, entity);
-            writer.WriteEndArray();
-            if (bodyContext is not null)
-            {
-                writer.WritePropertyName("@context");
-                bodyContext.WriteTo(writer);
-            }
-            writer.WriteEndObject();
+            new GeoJsonRenderer(renderer, view.GeometryProperty)
+                .WriteFeatureCollection(writer, [.. entities.Select(e => (e, fields)), .. linked], bodyContext);
         }
         else
         {
             writer.WriteStartArray();
-            foreach (var entity in result.Entities) renderer.WriteEntity(writer, entity, bodyContext);
+            foreach (var entity in entities) renderer.WriteEntity(writer, entity, bodyContext);
+            foreach (var (entity, projection) in linked) renderer.WriteEntity(writer, entity, projection, bodyContext);
             writer.WriteEndArray();
         }
         await writer.FlushAsync(http.RequestAborted);
+    }
+
+    /// <summary>
+    /// A page of an ordered query (clause 4.23): every match is read (at most <see cref="MaxOrderedMatches"/>; beyond,
+    /// TooManyResults), sorted, then paged. Stores page in creation order only, so the order is applied here.
+    /// </summary>
+    private static async Task<EntityPage> OrderedPageAsync(ITenantStore store, EntityPageRequest all, EntityOrdering order, Pagination page, CancellationToken cancellationToken)
+    {
+        var matches = await store.QueryAsync(all, cancellationToken);
+        if (matches.Entities.Count > MaxOrderedMatches)
+            throw new NgsiException(NgsiError.TooManyResults($"orderBy sorts at most {MaxOrderedMatches} matching entities; narrow the query"));
+        var sorted = order.Sort(matches.Entities);
+        return new EntityPage(sorted.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? sorted.Count : null);
+    }
+
+    /// <summary>The ids of the entities matching the inner query of a linked-entity q term.</summary>
+    private static async Task<IReadOnlyList<string>> MatchingIdsAsync(ITenantStore store, EntityQuery query, CancellationToken cancellationToken)
+    {
+        var page = await store.QueryAsync(new EntityPageRequest(query, 0, MaxLinkedMatches + 1, false), cancellationToken);
+        if (page.Entities.Count > MaxLinkedMatches)
+            throw new NgsiException(NgsiError.TooComplexQuery($"A linked-entity term of q matches more than {MaxLinkedMatches} entities; narrow it"));
+        return page.Entities.Select(e => e.Id).ToList();
+    }
+
+    /// <summary>
+    /// csf (clause 4.9 syntax) filters the context sources a query is forwarded to; this broker forwards to none, but a
+    /// filter that is not valid q syntax is still BadRequestData (clause 5.7.2.4).
+    /// </summary>
+    private static void CheckContextSourceFilter(string csf)
+    {
+        if (string.IsNullOrWhiteSpace(csf)) return;
+        try { QLanguage.Parse(csf, Kontext.Ngsi.JsonLd.ContextProcessor.Core); }
+        catch (NgsiException e) { throw NgsiException.BadRequestData("csf: " + e.Error.Detail); }
     }
 }

@@ -7,17 +7,32 @@ namespace Kontext.Broker.Entities;
 /// <summary>Retrieve Entity: GET /entities/{entityId} (clauses 5.7.1, 6.5.3.1).</summary>
 internal static class RetrieveEntity
 {
+    /// <summary>The query parameters of clause 6.5.3.1 (the distributed ones are accepted and have no effect here).</summary>
+    private static readonly HashSet<string> Parameters = new(StringComparer.Ordinal)
+    {
+        "type", "attrs", "pick", "omit", "geometryProperty", "lang", "options", "format", "local", "via", "datasetId",
+        "join", "joinLevel", "containedBy", "entityMap", "jsonKeys", "doNotCompact",
+    };
+
     public static async Task HandleAsync(HttpContext http, string entityId)
     {
         var request = await NgsiRequest.ReadAsync(http, allowGeoJson: true);
+        QueryParameters.RejectUnknown(request, Parameters);
         var id = EntityRoutes.EntityId(entityId);
-        var options = QueryParameters.Render(request);
-        var geometry = QueryParameters.GeometryProperty(request);
+        var attrs = QueryParameters.List(request, "attrs");
+        var view = EntityView.FromUrl(request, attrs);
         var store = await request.TenantStoreAsync(forWrite: false);
         var entity = Transience.Visible(await store.GetEntityAsync(id, http.RequestAborted), DateTimeOffset.UtcNow); // clause 4.22
         if (entity is null || !HasRequestedType(request, entity))
             throw NgsiException.NotFound($"The entity '{id}' does not exist");
-        await NgsiResponse.WriteEntityAsync(request, entity, options, geometry);
+        // Clause 5.7.1.4: an entity none of whose attributes is asked for, or of which pick/omit leave nothing, is not found.
+        var fields = view.Render.Fields;
+        if (attrs.Count > 0 && fields.Only is { Count: > 0 } only && !only.Any(entity.Attributes.ContainsKey))
+            throw NgsiException.NotFound($"The entity '{id}' has none of the attributes {string.Join(", ", attrs)}");
+        if (fields.LeavesNothingOf(entity))
+            throw NgsiException.NotFound($"Nothing of the entity '{id}' is left after pick/omit");
+        var render = await view.WithLinkedEntitiesAsync(store, [entity], http.RequestAborted);
+        await NgsiResponse.WriteEntityAsync(request, entity, render, view.GeometryProperty);
     }
 
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>

@@ -12,6 +12,10 @@ namespace Kontext.Broker.Entities;
 /// </summary>
 internal static class TypesAndAttributes
 {
+    // The query parameters each operation defines (clauses 6.25–6.28); any other is InvalidRequest (clause 6.3.20).
+    private static readonly HashSet<string> ListParameters = new(StringComparer.Ordinal) { "details", "local", "count" };
+    private static readonly HashSet<string> OneParameters = new(StringComparer.Ordinal) { "local" };
+
     public static void MapTypesAndAttributes(this IEndpointRouteBuilder app)
     {
         app.MapGet("/ngsi-ld/v1/types", ListTypesAsync);
@@ -23,6 +27,7 @@ internal static class TypesAndAttributes
     private static async Task ListTypesAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadAsync(http);
+        QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
         var types = await store.ListTypesAsync(http.RequestAborted);
@@ -61,6 +66,7 @@ internal static class TypesAndAttributes
     private static async Task GetTypeAsync(HttpContext http, string type)
     {
         var request = await NgsiRequest.ReadAsync(http);
+        QueryParameters.RejectUnknown(request, OneParameters);
         var iri = request.Context.ExpandTerm(Uri.UnescapeDataString(type));
         var store = await request.TenantStoreAsync(forWrite: false);
         var info = (await store.ListTypesAsync(http.RequestAborted)).FirstOrDefault(t => t.Type == iri)
@@ -92,6 +98,7 @@ internal static class TypesAndAttributes
     private static async Task ListAttributesAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadAsync(http);
+        QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
         var byAttribute = (await store.ListTypeAttributesAsync(http.RequestAborted)).GroupBy(a => a.Attribute).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
@@ -125,6 +132,7 @@ internal static class TypesAndAttributes
     private static async Task GetAttributeAsync(HttpContext http, string attrId)
     {
         var request = await NgsiRequest.ReadAsync(http);
+        QueryParameters.RejectUnknown(request, OneParameters);
         var iri = EntityParser.ExpandAttributeName(Uri.UnescapeDataString(attrId), request.Context);
         var store = await request.TenantStoreAsync(forWrite: false);
         var rows = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Attribute == iri).ToList();

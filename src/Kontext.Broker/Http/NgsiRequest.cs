@@ -44,8 +44,8 @@ internal sealed class NgsiRequest
     /// <summary>Reads a request without a body (GET, DELETE).</summary>
     public static Task<NgsiRequest> ReadAsync(HttpContext http, bool allowGeoJson = false) => ReadAsync(http, expectBody: false, allowGeoJson, allowMergePatch: false);
 
-    /// <summary>Reads a request whose body is one JSON object.</summary>
-    public static Task<NgsiRequest> ReadWithBodyAsync(HttpContext http, bool allowMergePatch = false) => ReadAsync(http, expectBody: true, allowGeoJson: false, allowMergePatch);
+    /// <summary>Reads a request whose body is one JSON object (POST /entityOperations/query may answer in GeoJSON).</summary>
+    public static Task<NgsiRequest> ReadWithBodyAsync(HttpContext http, bool allowMergePatch = false, bool allowGeoJson = false) => ReadAsync(http, expectBody: true, allowGeoJson, allowMergePatch);
 
     private static async Task<NgsiRequest> ReadAsync(HttpContext http, bool expectBody, bool allowGeoJson, bool allowMergePatch)
     {
@@ -186,7 +186,7 @@ internal sealed class NgsiRequest
     }
 
     /// <summary>Accept negotiation (<see cref="AcceptHeader"/>): application/json when there is no Accept header.</summary>
-    private static ResponseMedia NegotiateResponse(HttpRequest request, bool allowGeoJson)
+    internal static ResponseMedia NegotiateResponse(HttpRequest request, bool allowGeoJson)
     {
         var accept = string.Join(",", request.Headers.Accept.Where(a => !string.IsNullOrWhiteSpace(a)));
         if (accept.Length == 0) return ResponseMedia.Json;

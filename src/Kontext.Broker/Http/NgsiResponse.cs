@@ -11,6 +11,10 @@ namespace Kontext.Broker.Http;
 /// <summary>Writes responses: the @context goes into a Link header (JSON, GeoJSON) or the body (JSON-LD), clause 6.3.6.</summary>
 internal static class NgsiResponse
 {
+    /// <summary>
+    /// One entity; with a flat join that reached linked entities, an array of the entity followed by them (clause 4.5.23).
+    /// GeoJSON gives a Feature (the linked entities of a flat join become a FeatureCollection).
+    /// </summary>
     public static async Task WriteEntityAsync(NgsiRequest request, Entity entity, RenderOptions options, string geometryProperty)
     {
         var http = request.Http;
@@ -18,9 +22,23 @@ internal static class NgsiResponse
         var renderer = new EntityRenderer(request.Context, options);
         // 203: the payload was changed to suit the version the client prefers (clause 4.3.6.8).
         var bodyContext = await PrepareAsync(request, amended is null ? StatusCodes.Status200OK : StatusCodes.Status203NonAuthoritative);
+        var shown = amended ?? entity;
+        var flat = options.Joined is { Mode: JoinMode.Flat, Flat.Count: > 0 } joined ? joined.Flat : null;
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        if (request.Media == ResponseMedia.GeoJson) new GeoJsonRenderer(renderer, geometryProperty).WriteFeature(writer, amended ?? entity, bodyContext);
-        else renderer.WriteEntity(writer, amended ?? entity, bodyContext);
+        if (request.Media == ResponseMedia.GeoJson)
+        {
+            var features = new GeoJsonRenderer(renderer, geometryProperty);
+            if (flat is null) features.WriteFeature(writer, shown, bodyContext);
+            else features.WriteFeatureCollection(writer, [(shown, options.Fields), .. flat], bodyContext);
+        }
+        else if (flat is null) renderer.WriteEntity(writer, shown, bodyContext);
+        else
+        {
+            writer.WriteStartArray();
+            renderer.WriteEntity(writer, shown, bodyContext);
+            foreach (var (linked, projection) in flat) renderer.WriteEntity(writer, linked, projection, bodyContext);
+            writer.WriteEndArray();
+        }
         await writer.FlushAsync(http.RequestAborted);
     }
 

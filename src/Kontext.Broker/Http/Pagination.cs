@@ -1,3 +1,4 @@
+using System.Text;
 using Kontext.Broker.Hosting;
 using Kontext.Ngsi.Errors;
 using Microsoft.Extensions.Options;
@@ -28,21 +29,55 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
         return value;
     }
 
-    /// <summary>Adds Link headers to the previous and next pages, keeping every other parameter of the request.</summary>
-    public void WriteLinks(HttpContext http, int returned, long? total)
+    /// <summary>Adds Link headers to the previous and next pages (clause 4.12), typed with the response's media type.</summary>
+    public void WriteLinks(NgsiRequest request, int returned, long? total) => WriteLinks(request.Http, returned, total, MediaType(request.Media));
+
+    /// <summary>Adds Link headers to the previous and next pages, typed with the media type the request's Accept header selects.</summary>
+    public void WriteLinks(HttpContext http, int returned, long? total) =>
+        WriteLinks(http, returned, total, MediaType(NgsiRequest.NegotiateResponse(http.Request, allowGeoJson: true)));
+
+    private void WriteLinks(HttpContext http, int returned, long? total, string mediaType)
     {
-        var hasNext = total is { } t ? Offset + returned < t : returned == Limit && Limit > 0;
-        if (hasNext) http.Response.Headers.Append("Link", $"<{PageUrl(http, Offset + Limit)}>; rel=\"next\"");
-        if (Offset > 0) http.Response.Headers.Append("Link", $"<{PageUrl(http, Math.Max(0, Offset - Limit))}>; rel=\"prev\"");
+        if (Limit == 0) return;
+        var hasNext = total is { } t ? Offset + returned < t : returned == Limit;
+        if (hasNext) http.Response.Headers.Append("Link", $"<{PageUrl(http, Offset + Limit)}>; rel=\"next\"; type=\"{mediaType}\"");
+        if (Offset > 0) http.Response.Headers.Append("Link", $"<{PageUrl(http, Math.Max(0, Offset - Limit))}>; rel=\"prev\"; type=\"{mediaType}\"");
     }
 
+    private static string MediaType(ResponseMedia media) => media switch
+    {
+        ResponseMedia.JsonLd => "application/ld+json",
+        ResponseMedia.GeoJson => "application/geo+json",
+        _ => "application/json",
+    };
+
+    /// <summary>
+    /// The same request for another page: the path without a trailing slash, every other parameter kept, parameters in
+    /// name order (one canonical URL per page), values escaped only where a URL or a Link header needs it.
+    /// </summary>
     private string PageUrl(HttpContext http, int offset)
     {
         var query = http.Request.Query
             .Where(p => p.Key is not ("offset" or "limit"))
-            .SelectMany(p => p.Value.Select(v => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(v ?? "")))
-            .Append($"limit={Limit}")
-            .Append($"offset={offset}");
-        return http.Request.Path + "?" + string.Join("&", query);
+            .SelectMany(p => p.Value.Select(v => (p.Key, Value: v ?? "")))
+            .Append(("limit", Limit.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Append(("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(p => p.Item1, StringComparer.Ordinal)
+            .Select(p => Escape(p.Item1) + "=" + Escape(p.Item2));
+        var path = http.Request.PathBase + http.Request.Path;
+        return path.ToString().TrimEnd('/') + "?" + string.Join("&", query);
+    }
+
+    // Unreserved characters plus the sub-delimiters and ':' '/' '@' that are safe inside a query value.
+    private static string Escape(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            var c = (char)b;
+            if (b < 0x80 && (char.IsAsciiLetterOrDigit(c) || "-._~:/@!$'()*,;".Contains(c))) sb.Append(c);
+            else sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 }

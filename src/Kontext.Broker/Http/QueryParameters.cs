@@ -10,14 +10,27 @@ internal static class QueryParameters
     private static readonly HashSet<string> RepresentationOptions = new(StringComparer.Ordinal)
         { "keyValues", "simplified", "concise", "normalized", "sysAttrs" };
 
-    /// <summary>The values of the options parameter; an option outside <paramref name="allowed"/> is 400.</summary>
+    /// <summary>
+    /// Refuses a query parameter the operation does not define (clause 6.3.20: 400 InvalidRequest), so a misspelt
+    /// parameter is not silently ignored.
+    /// </summary>
+    public static void RejectUnknown(NgsiRequest request, IReadOnlySet<string> defined)
+    {
+        foreach (var name in request.Query.Keys)
+        {
+            if (!defined.Contains(name))
+                throw NgsiException.InvalidRequest($"'{name}' is not a query parameter of this operation (it takes {string.Join(", ", defined.Order(StringComparer.Ordinal))})");
+        }
+    }
+
+    /// <summary>The values of the options parameter; an option outside <paramref name="allowed"/> is 400 InvalidRequest (clause 6.3.20).</summary>
     public static HashSet<string> Options(NgsiRequest request, params string[] allowed)
     {
         var values = List(request, "options");
         var known = new HashSet<string>(allowed, StringComparer.Ordinal);
         foreach (var value in values)
         {
-            if (!known.Contains(value)) throw NgsiException.BadRequestData($"Unknown value '{value}' in options (allowed: {string.Join(", ", allowed)})");
+            if (!known.Contains(value)) throw NgsiException.InvalidRequest($"Unknown value '{value}' in options (allowed: {string.Join(", ", allowed)})");
         }
         return values.ToHashSet(StringComparer.Ordinal);
     }
@@ -36,17 +49,10 @@ internal static class QueryParameters
                 "keyValues" or "simplified" => RenderFormat.KeyValues,
                 "concise" => RenderFormat.Concise,
                 "normalized" => RenderFormat.Normalized,
-                _ => throw NgsiException.BadRequestData($"Unknown format '{formatParam}' (keyValues, simplified, concise, normalized)"),
+                _ => throw NgsiException.InvalidRequest($"Unknown format '{formatParam}' (keyValues, simplified, concise, normalized)"),
             };
         }
         return new RenderOptions(format, options.Contains("sysAttrs"), LanguageSelector.Parse(request.Query["lang"].ToString()), Projection(request));
-    }
-
-    /// <summary>Render options whose projection uses an explicit attrs list.</summary>
-    public static RenderOptions Render(NgsiRequest request, List<string> attrs)
-    {
-        var options = Render(request);
-        return options with { Projection = Projection(request, attrs.Count > 0 ? attrs : List(request, "attrs")) };
     }
 
     /// <summary>attrs, pick and omit as one projection; pick and omit may name id and type (clause 4.21).</summary>
@@ -54,38 +60,36 @@ internal static class QueryParameters
         Projection(request, List(request, "attrs"));
 
     /// <summary>The projection with an explicit attrs list (POST query carries it in the body).</summary>
-    public static Projection Projection(NgsiRequest request, List<string> attrs)
+    public static Projection Projection(NgsiRequest request, List<string> attrs) =>
+        Projection(request, attrs, Selection(request, "pick"), Selection(request, "omit"));
+
+    /// <summary>The projection of attrs, pick and omit, wherever they were read from.</summary>
+    public static Projection Projection(NgsiRequest request, List<string> attrs, IReadOnlyList<SelectedMember>? pick, IReadOnlyList<SelectedMember>? omit) =>
+        Kontext.Ngsi.Formats.Projection.Select(attrs, pick, omit, name => EntityParser.ExpandAttributeName(name, request.Context));
+
+    /// <summary>pick or omit from the URL (clause 4.21 grammar); null when absent or empty.</summary>
+    public static IReadOnlyList<SelectedMember>? Selection(NgsiRequest request, string name)
     {
-        var pick = List(request, "pick");
-        var omit = List(request, "omit");
-        if (pick.Count > 0 && omit.Count > 0) throw NgsiException.BadRequestData("pick and omit cannot be used together");
-        static bool IsMember(string name) => name is "id" or "type" or "scope";
-        HashSet<string>? only = attrs.Count > 0 ? Expand(request, attrs.Where(a => !IsMember(a))) : null;
-        var scope = attrs.Count == 0 || attrs.Contains("scope");
-        bool id = true, type = true;
-        if (pick.Count > 0)
-        {
-            id = pick.Contains("id");
-            type = pick.Contains("type");
-            scope &= pick.Contains("scope");
-            var picked = Expand(request, pick.Where(p => !IsMember(p)));
-            only = only is null ? picked : only.Intersect(picked).ToHashSet(StringComparer.Ordinal);
-        }
-        HashSet<string>? omitted = null;
-        if (omit.Count > 0)
-        {
-            id = !omit.Contains("id");
-            type = !omit.Contains("type");
-            scope &= !omit.Contains("scope");
-            omitted = Expand(request, omit.Where(p => !IsMember(p)));
-        }
-        return new Projection(id, type, scope, only, omitted);
+        var text = string.Join(",", request.Query[name].Where(v => !string.IsNullOrEmpty(v)));
+        return text.Length == 0 ? null : MemberSelection.Parse(text, name);
     }
 
     public static string GeometryProperty(NgsiRequest request)
     {
         var name = request.Query["geometryProperty"].ToString();
-        return name.Length == 0 ? GeoJsonRenderer.DefaultGeometryProperty : EntityParser.ExpandAttributeName(name, request.Context);
+        return GeometryProperty(request, name.Length == 0 ? null : name);
+    }
+
+    /// <summary>
+    /// The GeoProperty a GeoJSON response takes its geometry from. Only a GeoJSON response has one: the parameter with
+    /// another media type is BadRequestData (clause 5.7.1.4).
+    /// </summary>
+    public static string GeometryProperty(NgsiRequest request, string? name)
+    {
+        if (name is null) return GeoJsonRenderer.DefaultGeometryProperty;
+        if (request.Media != ResponseMedia.GeoJson)
+            throw NgsiException.BadRequestData("geometryProperty is only meaningful with Accept: application/geo+json");
+        return EntityParser.ExpandAttributeName(name, request.Context);
     }
 
     public static bool Flag(NgsiRequest request, string name)
@@ -101,7 +105,4 @@ internal static class QueryParameters
 
     public static List<string> List(NgsiRequest request, string name) =>
         request.Query[name].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-
-    private static HashSet<string> Expand(NgsiRequest request, IEnumerable<string> names) =>
-        names.Select(n => EntityParser.ExpandAttributeName(n, request.Context)).ToHashSet(StringComparer.Ordinal);
 }

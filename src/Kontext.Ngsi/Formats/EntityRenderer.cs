@@ -7,14 +7,25 @@ namespace Kontext.Ngsi.Formats;
 
 /// <summary>
 /// Writes expanded entities straight to a <see cref="Utf8JsonWriter"/>, compacted with the caller's context,
-/// in the normalized, concise or keyValues representation (clause 4.5).
+/// in the normalized, concise or simplified (keyValues) representation (clause 4.5), with the linked entities of an
+/// inline join inside their Relationships (clause 4.5.23).
 /// </summary>
 public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
 {
-    public void WriteEntity(Utf8JsonWriter writer, Entity entity, JsonNode? bodyContext = null)
+    /// <summary>Where an inline join stands while an attribute is written: the projection of the linked entities and their hop.</summary>
+    private sealed record Inline(Projection Projection, int Hop);
+
+    public void WriteEntity(Utf8JsonWriter writer, Entity entity, JsonNode? bodyContext = null) =>
+        WriteEntity(writer, entity, options.Fields, hop: 0, bodyContext);
+
+    /// <summary>Writes an entity with its own projection (a linked entity of a flat join).</summary>
+    public void WriteEntity(Utf8JsonWriter writer, Entity entity, Projection projection, JsonNode? bodyContext = null) =>
+        WriteEntity(writer, entity, projection, hop: 0, bodyContext);
+
+    private void WriteEntity(Utf8JsonWriter writer, Entity entity, Projection projection, int hop, JsonNode? bodyContext)
     {
         writer.WriteStartObject();
-        WriteMembers(writer, entity);
+        WriteMembers(writer, entity, projection, includeId: true, hop);
         if (bodyContext is not null)
         {
             writer.WritePropertyName("@context");
@@ -24,11 +35,17 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     }
 
     /// <summary>The entity's members without the enclosing braces (GeoJSON puts them under "properties").</summary>
-    public void WriteMembers(Utf8JsonWriter writer, Entity entity, bool includeId = true)
+    public void WriteMembers(Utf8JsonWriter writer, Entity entity, bool includeId = true) =>
+        WriteMembers(writer, entity, options.Fields, includeId, hop: 0);
+
+    /// <summary>The entity's members with its own projection (a linked entity of a flat join).</summary>
+    public void WriteMembers(Utf8JsonWriter writer, Entity entity, Projection projection, bool includeId) =>
+        WriteMembers(writer, entity, projection, includeId, hop: 0);
+
+    private void WriteMembers(Utf8JsonWriter writer, Entity entity, Projection fields, bool includeId, int hop)
     {
-        var fields = options.Fields;
         if (includeId && fields.Id) writer.WriteString("id", entity.Id);
-        if (fields.Type) WriteTypes(writer, "type", entity.Types);
+        if (fields.Type && entity.Types.Count > 0) WriteTypes(writer, "type", entity.Types);
         if (fields.Scope && entity.Scopes is { Count: > 0 } scopes)
         {
             if (scopes.Count == 1) writer.WriteString("scope", scopes[0]);
@@ -49,15 +66,19 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                     ? expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
                     : Validate.Format(expiresAt));
         }
-        foreach (var (iri, instances) in entity.Attributes)
+        var joined = options.Joined;
+        foreach (var (iri, all) in entity.Attributes)
         {
-            if (!fields.IncludesAttribute(iri)) continue;
+            var instances = fields.Instances(iri, all).ToList();
+            if (instances.Count == 0) continue;
+            var inline = joined is { Mode: JoinMode.Inline } && hop < joined.Level ? new Inline(fields.LinkedFor(iri), hop + 1) : null;
             writer.WritePropertyName(context.CompactIri(iri));
-            if (instances.Count == 1) WriteAttribute(writer, instances[0], inArray: false);
+            if (instances.Count == 1) WriteAttribute(writer, instances[0], inArray: false, inline);
+            else if (options.Format == RenderFormat.KeyValues) WriteDatasetMap(writer, instances, inline);
             else
             {
                 writer.WriteStartArray();
-                foreach (var instance in instances) WriteAttribute(writer, instance, inArray: true);
+                foreach (var instance in instances) WriteAttribute(writer, instance, inArray: true, inline);
                 writer.WriteEndArray();
             }
         }
@@ -75,37 +96,79 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         writer.WriteEndArray();
     }
 
-    private void WriteAttribute(Utf8JsonWriter writer, JsonObject instance, bool inArray)
+    private void WriteAttribute(Utf8JsonWriter writer, JsonObject instance, bool inArray, Inline? inline)
     {
         switch (options.Format)
         {
-            case RenderFormat.KeyValues: WriteSimplified(writer, instance); break;
-            case RenderFormat.Concise: WriteConcise(writer, instance, inArray); break;
-            default: WriteNormalized(writer, instance, concise: false); break;
+            case RenderFormat.KeyValues: WriteSimplified(writer, instance, inline); break;
+            case RenderFormat.Concise: WriteConcise(writer, instance, inArray, inline); break;
+            default: WriteNormalized(writer, instance, concise: false, inline); break;
         }
     }
 
-    private void WriteSimplified(Utf8JsonWriter writer, JsonObject instance)
+    /// <summary>A multi-attribute in the simplified representation (clause 4.5.4): its values by datasetId, "@none" for the default instance.</summary>
+    private void WriteDatasetMap(Utf8JsonWriter writer, List<JsonObject> instances, Inline? inline)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartObject("dataset");
+        foreach (var instance in instances)
+        {
+            writer.WritePropertyName(Attr.DatasetId(instance) ?? Projection.DefaultInstance);
+            WriteSimplified(writer, instance, inline);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The simplified value (clause 4.5.4): a Property's value, a Relationship's object, the lists of ListProperty and
+    /// ListRelationship; LanguageProperty, JsonProperty and VocabProperty keep their payload member name
+    /// ({"languageMap": …}, {"json": …}, {"vocab": …}) so they read back as what they are. With lang, a LanguageProperty
+    /// gives the chosen string. An inline join puts the linked entity in place of the object.
+    /// </summary>
+    private void WriteSimplified(Utf8JsonWriter writer, JsonObject instance, Inline? inline)
     {
         var type = Attr.Type(instance);
         var payload = Attr.Payload(instance);
-        if (type == Attr.LanguageProperty && options.Lang is not null && payload is JsonObject map)
+        switch (type)
         {
-            WriteNode(writer, options.Lang.Choose(map).Value);
-            return;
+            case Attr.LanguageProperty when options.Lang is not null && payload is JsonObject map:
+                WriteNode(writer, options.Lang.Choose(map).Value);
+                return;
+            case Attr.LanguageProperty or Attr.JsonProperty:
+                writer.WriteStartObject();
+                writer.WritePropertyName(Attr.PayloadMember[type]);
+                WriteNode(writer, payload);
+                writer.WriteEndObject();
+                return;
+            case Attr.VocabProperty:
+                writer.WriteStartObject();
+                writer.WritePropertyName("vocab");
+                WriteVocab(writer, payload);
+                writer.WriteEndObject();
+                return;
+            case Attr.Relationship when payload is JsonValue v && v.TryGetValue<string>(out var id):
+                if (Linked(id, inline) is { } target) WriteEntity(writer, target, inline!.Projection, inline.Hop, null);
+                else writer.WriteStringValue(id);
+                return;
+            case Attr.ListRelationship when payload is JsonArray list:
+                writer.WriteStartArray();
+                foreach (var item in list)
+                {
+                    var node = item is JsonObject o ? o["object"] : item;
+                    if (node is JsonValue lv && lv.TryGetValue<string>(out var listed) && Linked(listed, inline) is { } linked)
+                        WriteEntity(writer, linked, inline!.Projection, inline.Hop, null);
+                    else WriteNode(writer, node);
+                }
+                writer.WriteEndArray();
+                return;
+            default:
+                WriteNode(writer, payload);
+                return;
         }
-        if (type == Attr.VocabProperty) { WriteVocab(writer, payload); return; }
-        if (type == Attr.ListRelationship && payload is JsonArray list)
-        {
-            writer.WriteStartArray();
-            foreach (var item in list) WriteNode(writer, item is JsonObject o ? o["object"] : item);
-            writer.WriteEndArray();
-            return;
-        }
-        WriteNode(writer, payload);
     }
 
-    private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray = false)
+    private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray, Inline? inline)
     {
         var type = Attr.Type(instance);
         var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "expiresAt")));
@@ -116,7 +179,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         }
         // A Property holding a geometry keeps its type: without it the reader would take it for a GeoProperty.
         var keepType = type == Attr.Property && Model.GeoJson.LooksLikeGeometry(instance["value"]);
-        WriteNormalized(writer, instance, concise: !keepType);
+        WriteNormalized(writer, instance, concise: !keepType, inline);
     }
 
     /// <summary>
@@ -131,7 +194,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         _ => true,
     };
 
-    private void WriteNormalized(Utf8JsonWriter writer, JsonObject instance, bool concise)
+    private void WriteNormalized(Utf8JsonWriter writer, JsonObject instance, bool concise, Inline? inline = null)
     {
         writer.WriteStartObject();
         var type = Attr.Type(instance);
@@ -167,7 +230,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                         writer.WritePropertyName(context.CompactIri(member));
                         if (value is JsonObject sub)
                         {
-                            if (options.Format == RenderFormat.Concise) WriteConcise(writer, sub);
+                            if (options.Format == RenderFormat.Concise) WriteConcise(writer, sub, inArray: false, inline: null);
                             else WriteNormalized(writer, sub, concise: false);
                         }
                         else WriteNode(writer, value);
@@ -180,8 +243,29 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                     break;
             }
         }
+        if (inline is not null) WriteInlineEntities(writer, instance, type, inline);
         writer.WriteEndObject();
     }
+
+    /// <summary>The linked entity of a Relationship ("entity") or those of a ListRelationship ("entityList"), clause 4.5.23.</summary>
+    private void WriteInlineEntities(Utf8JsonWriter writer, JsonObject instance, string type, Inline inline)
+    {
+        var targets = LinkedEntities.Objects(instance).Select(id => Linked(id, inline)).OfType<Entity>().ToList();
+        if (targets.Count == 0) return;
+        if (type == Attr.ListRelationship)
+        {
+            writer.WriteStartArray("entityList");
+            foreach (var target in targets) WriteEntity(writer, target, inline.Projection, inline.Hop, null);
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WritePropertyName("entity");
+            WriteEntity(writer, targets[0], inline.Projection, inline.Hop, null);
+        }
+    }
+
+    private Entity? Linked(string id, Inline? inline) => inline is null ? null : options.Joined?.Find(id);
 
     private void WriteVocab(Utf8JsonWriter writer, JsonNode? value)
     {

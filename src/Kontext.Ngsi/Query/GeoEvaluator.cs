@@ -28,20 +28,37 @@ public static class GeoEvaluator
 
     public static bool Relates(Geometry entityGeometry, GeoQuery query) => query.Relation switch
     {
-        GeoRelation.Near => IsNear(entityGeometry, (Point)query.Geometry, query.MaxDistance, query.MinDistance),
+        GeoRelation.Near => IsNear(entityGeometry, query.Geometry, query.MaxDistance, query.MinDistance),
         GeoRelation.Within => entityGeometry.Within(query.Geometry),
         GeoRelation.Contains => entityGeometry.Contains(query.Geometry),
         GeoRelation.Intersects => entityGeometry.Intersects(query.Geometry),
-        GeoRelation.Equals => entityGeometry.EqualsTopologically(query.Geometry),
+        // The same coordinates are equal even when the geometry is invalid (a self-intersecting ring), where topology cannot decide.
+        GeoRelation.Equals => entityGeometry.EqualsNormalized(query.Geometry)
+            || (entityGeometry.IsValid && query.Geometry.IsValid && entityGeometry.EqualsTopologically(query.Geometry)),
         GeoRelation.Disjoint => entityGeometry.Disjoint(query.Geometry),
         GeoRelation.Overlaps => entityGeometry.Overlaps(query.Geometry),
         _ => false,
     };
 
-    private static bool IsNear(Geometry geometry, Point point, double? max, double? min)
+    private static bool IsNear(Geometry geometry, Geometry reference, double? max, double? min)
     {
-        var distance = DistanceMetres(point, geometry);
+        var distance = DistanceMetres(reference, geometry);
         return (max is null || distance <= max) && (min is null || distance >= min);
+    }
+
+    /// <summary>
+    /// Distance in metres between two geometries, from the nearest point of one to the other (a reference line or
+    /// polygon is measured from its closest point, clause 4.10). When neither is a point, the nearest points are found in
+    /// the planar lon/lat plane and measured from one of them with <see cref="DistanceMetres(Point, Geometry)"/>.
+    /// </summary>
+    public static double DistanceMetres(Geometry reference, Geometry geometry)
+    {
+        if (reference is Point point) return DistanceMetres(point, geometry);
+        if (geometry is Point other) return DistanceMetres(other, reference);
+        if (reference.IsEmpty || geometry.IsEmpty) return double.PositiveInfinity;
+        if (reference.Intersects(geometry)) return 0;
+        var nearest = DistanceOp.NearestPoints(reference, geometry);
+        return DistanceMetres(GeoJsonGeometry.Factory.CreatePoint(nearest[1]), reference);
     }
 
     /// <summary>

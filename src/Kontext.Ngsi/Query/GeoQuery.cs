@@ -44,8 +44,6 @@ public sealed record GeoQuery(
         var (relation, max, min) = ParseGeoRel(georel);
         if (!QueryGeometryTypes.Contains(geometry))
             throw NgsiException.BadRequestData($"geometry: '{geometry}' is not one of {string.Join(", ", QueryGeometryTypes)}");
-        if (relation == GeoRelation.Near && geometry != "Point")
-            throw NgsiException.BadRequestData("georel: 'near' needs a Point geometry");
 
         JsonNode? coordinatesNode;
         try { coordinatesNode = Formats.StrictJson.Parse(coordinates); }
@@ -80,13 +78,16 @@ public sealed record GeoQuery(
             if (relation != GeoRelation.Near) throw NgsiException.BadRequestData($"georel: '{parts[0]}' takes no modifier, found '{modifier}'");
             var eq = modifier.IndexOf("==", StringComparison.Ordinal);
             var name = eq < 0 ? modifier : modifier[..eq];
+            // PositiveNumber (clause 4.10): finite, neither negative nor zero.
             if (eq < 0 || !double.TryParse(modifier[(eq + 2)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var distance)
-                || !double.IsFinite(distance) || distance < 0)
-                throw NgsiException.BadRequestData($"georel: '{modifier}' must be maxDistance==N or minDistance==N with N ≥ 0 metres");
+                || !double.IsFinite(distance) || distance <= 0)
+                throw NgsiException.BadRequestData($"georel: '{modifier}' must be maxDistance==N or minDistance==N with N > 0 metres");
+            if (max is not null || min is not null)
+                throw NgsiException.BadRequestData($"georel: 'near' takes one distance, maxDistance or minDistance; '{modifier}' is a second");
             switch (name)
             {
-                case "maxDistance" when max is null: max = distance; break;
-                case "minDistance" when min is null: min = distance; break;
+                case "maxDistance": max = distance; break;
+                case "minDistance": min = distance; break;
                 default: throw NgsiException.BadRequestData($"georel: unexpected modifier '{modifier}'");
             }
         }

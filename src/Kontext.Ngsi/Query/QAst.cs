@@ -24,10 +24,16 @@ public enum QOp { Equal, NotEqual, Greater, GreaterOrEqual, Less, LessOrEqual, M
 /// Where a comparison looks. <paramref name="Attribute"/> is the expanded attribute IRI;
 /// <paramref name="Members"/> walks into sub-attributes (expanded IRIs) and may end with one of the
 /// <see cref="QPath.MetaMembers"/> (kept verbatim); <paramref name="Compound"/> walks into the attribute's
-/// JSON value by member name (JSON values are not JSON-LD expanded, so neither are these keys).
+/// JSON value by member name (JSON values are not JSON-LD expanded, so neither are these keys), or, on a
+/// LanguageProperty, names the language (<c>*</c>: any). <paramref name="Linked"/> (<c>rel{path}</c>) looks into
+/// the entities the Relationship links to: such a path is resolved against the store before evaluation
+/// (<see cref="LinkedQuery"/>), never evaluated on one entity.
 /// </summary>
-public sealed record QPath(string Attribute, EquatableArray<string> Members, EquatableArray<string> Compound)
+public sealed record QPath(string Attribute, EquatableArray<string> Members, EquatableArray<string> Compound, QLinkedPath? Linked = null)
 {
+    /// <summary>The attribute's own payload: no sub-attribute, no compound member, no linked entity.</summary>
+    public bool IsTopLevel => Members.Count == 0 && Compound.Count == 0 && Linked is null;
+
     /// <summary>Members of an attribute instance that a path may end on instead of a sub-attribute.</summary>
     public static readonly IReadOnlySet<string> MetaMembers = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -36,6 +42,12 @@ public sealed record QPath(string Attribute, EquatableArray<string> Members, Equ
 
     public QPath(string attribute) : this(attribute, EquatableArray<string>.Empty, EquatableArray<string>.Empty) { }
 }
+
+/// <summary>
+/// <c>rel{Type1,Type2:path}</c> (clause 4.9): <paramref name="Path"/> on the entities the Relationship links to, only those
+/// of one of <paramref name="Types"/> (expanded IRIs) when given.
+/// </summary>
+public sealed record QLinkedPath(EquatableArray<string> Types, QPath Path);
 
 /// <summary>The right-hand side of a comparison.</summary>
 public abstract record QValue;

@@ -13,6 +13,9 @@ namespace Kontext.Ngsi.Query;
 /// <item><c>!=</c> and <c>!~=</c> are the negation of <c>==</c> and <c>~=</c> on one instance; the attribute must exist.</item>
 /// <item>Values of different kinds (number vs string, string vs boolean, …) are never equal and never ordered.</item>
 /// <item>Relationship compares its object, LanguageProperty its languageMap values, VocabProperty its (expanded) vocab.</item>
+/// <item>On a LanguageProperty, <c>attr[tag]</c> looks at the value of that language only, <c>attr[*]</c> at every language's.</item>
+/// <item>A Relationship or ListRelationship matches only == and != (any other operator never matches, clause 4.9).</item>
+/// <item>A linked-entity path (<c>rel{path}</c>) is resolved before evaluation (<see cref="LinkedQuery"/>); left unresolved, it reaches nothing.</item>
 /// </list>
 /// </summary>
 public static class QEvaluator
@@ -35,12 +38,28 @@ public static class QEvaluator
 
     private static readonly QPath TopLevel = new("");
 
-    /// <summary>What a path reaches in one attribute instance: the JSON node and whether it holds vocab IRIs.</summary>
-    private readonly record struct Target(JsonNode Node, bool IsVocab);
+    /// <summary>
+    /// The value an ordering looks at (clause 4.23): what the path reaches in the default instance (else the first
+    /// instance that has it), the first element of a list; null when the entity has none.
+    /// </summary>
+    public static JsonNode? OrderingValue(Entity entity, QPath path)
+    {
+        if (path.Linked is not null || !entity.Attributes.TryGetValue(path.Attribute, out var instances)) return null;
+        foreach (var instance in instances.OrderBy(i => Attr.DatasetId(i) is null ? 0 : 1))
+        {
+            if (ResolveInstance(instance, path) is not { } target) continue;
+            var node = Unwrap(target.Node);
+            return node is JsonArray list ? (list.Count > 0 ? Unwrap(list[0]) : null) : node;
+        }
+        return null;
+    }
+
+    /// <summary>What a path reaches in one attribute instance: the JSON node, whether it holds vocab IRIs, whether it is a Relationship's object(s).</summary>
+    private readonly record struct Target(JsonNode Node, bool IsVocab, bool IsObject = false);
 
     private static IEnumerable<Target> Resolve(Entity entity, QPath path)
     {
-        if (!entity.Attributes.TryGetValue(path.Attribute, out var instances)) yield break;
+        if (path.Linked is not null || !entity.Attributes.TryGetValue(path.Attribute, out var instances)) yield break;
         foreach (var instance in instances)
         {
             if (ResolveInstance(instance, path) is { } target) yield return target;
@@ -62,27 +81,38 @@ public static class QEvaluator
             current = sub;
         }
         var isVocab = false;
+        var isObject = false;
+        var compound = path.Compound.AsEnumerable();
         if (node is null && (path.Members.Count == 0 || !QPath.MetaMembers.Contains(path.Members[^1])))
         {
             var type = Attr.Type(current);
             isVocab = type == Attr.VocabProperty;
+            isObject = type is Attr.Relationship or Attr.ListRelationship;
             node = type switch
             {
-                Attr.LanguageProperty => current["languageMap"] is JsonObject map ? new JsonArray(map.Select(p => p.Value?.DeepClone()).ToArray()) : null,
+                Attr.LanguageProperty => current["languageMap"] is JsonObject map ? Languages(map, path.Compound.FirstOrDefault()) : null,
                 Attr.ListRelationship => current["objectList"] is JsonArray list
                     ? new JsonArray(list.Select(e => (e is JsonObject o ? o["object"] : e)?.DeepClone()).ToArray()) : null,
                 _ => Attr.Payload(current),
             };
+            // On a LanguageProperty the first [..] names the language, not a member of the value.
+            if (type == Attr.LanguageProperty) compound = compound.Skip(1);
         }
-        foreach (var key in path.Compound)
+        foreach (var key in compound)
         {
             node = Unwrap(node) is JsonObject o ? o[key] : null;
         }
-        return node is null ? null : new Target(node, isVocab);
+        return node is null ? null : new Target(node, isVocab, isObject);
     }
+
+    /// <summary>The languageMap values a path looks at: every language's (no tag, or "*"), or the one of the tag (absent: none).</summary>
+    private static JsonNode? Languages(JsonObject map, string? tag) => tag is null or "*"
+        ? new JsonArray(map.Select(p => p.Value?.DeepClone()).ToArray())
+        : map.FirstOrDefault(p => string.Equals(p.Key, tag, StringComparison.OrdinalIgnoreCase)).Value?.DeepClone();
 
     private static bool Holds(Target target, QComparison comparison)
     {
+        if (target.IsObject && comparison.Op is not (QOp.Equal or QOp.NotEqual)) return false;
         var scalars = Scalars(target.Node).ToList();
         return comparison.Op switch
         {

@@ -14,21 +14,27 @@ namespace Kontext.Ngsi.Query;
 /// and        = factor *(";" factor)
 /// factor     = "(" query ")" / term
 /// term       = ["!"] path / path op value
-/// path       = name *("." name) *("[" name *("." name) "]")
+/// path       = name ( "{" [types ":"] path "}" / *("." name) *("[" name *("." name) "]") )
+/// types      = name *("," name)                     ; entity types of a linked-entity path, e.g. rel{Building:name}
 /// op         = "==" / "!=" / "&gt;=" / "&gt;" / "&lt;=" / "&lt;" / "~=" / "!~="
 /// value      = literal ".." literal / literal *("," literal) / regex (after ~= and !~=)
 /// </code>
-/// Whitespace between tokens is tolerated. Errors name the 0-based character position.
+/// Whitespace between tokens is tolerated. Errors name the 0-based character position. Values compared with a
+/// VocabProperty are expanded as terms only for the attributes listed in expandValues (clause 4.9); without such a list
+/// (subscriptions) every value is expanded.
 /// </summary>
 public static partial class QLanguage
 {
     private const int MaxDepth = 32;
 
-    public static QExpr Parse(string text, JsonLdContext context) => new Parser(text, context).ParseQuery();
+    public static QExpr Parse(string text, JsonLdContext context) => new Parser(text, context, expandValues: null).ParseQuery();
+
+    /// <summary>Parses with an expandValues list: the expanded names of the attributes whose query values are expanded as terms.</summary>
+    public static QExpr Parse(string text, JsonLdContext context, IReadOnlySet<string>? expandValues) => new Parser(text, context, expandValues).ParseQuery();
 
     // Characters that end a name (attribute or member): operators, structure, quoting.
     private static bool IsNameChar(char c) =>
-        !char.IsWhiteSpace(c) && c is not ('.' or '[' or ']' or '=' or '!' or '<' or '>' or '~' or ';' or '|' or '(' or ')' or ',' or '"' or '\'');
+        !char.IsWhiteSpace(c) && c is not ('.' or '[' or ']' or '{' or '}' or '=' or '!' or '<' or '>' or '~' or ';' or '|' or '(' or ')' or ',' or '"' or '\'');
 
     [GeneratedRegex(@"^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex NumberPattern();
@@ -42,7 +48,7 @@ public static partial class QLanguage
     [GeneratedRegex(@"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?$", RegexOptions.CultureInvariant)]
     private static partial Regex TimePattern();
 
-    private sealed class Parser(string text, JsonLdContext context)
+    private sealed class Parser(string text, JsonLdContext context, IReadOnlySet<string>? expandValues)
     {
         private int _pos;
         private int _depth;
@@ -105,23 +111,41 @@ public static partial class QLanguage
             var opStart = _pos;
             var op = ParseOperator();
             if (negated) throw Error($"'!' (non-existence) cannot be combined with a comparison, at position {opStart}");
-            return new QComparison(path, op, ParseValue(op));
+            return new QComparison(path, op, ParseValue(op, ExpandsValues(path)));
         }
 
         private bool AtTermEnd() => _pos == text.Length || text[_pos] is ';' or '|' or ')';
 
-        private QPath ParsePath()
+        // The attribute whose values a comparison meets: the innermost one of a linked path.
+        private bool ExpandsValues(QPath path)
         {
-            var attribute = context.ExpandTerm(ParseName("an attribute name"));
+            while (path.Linked is not null) path = path.Linked.Path;
+            return expandValues is null || expandValues.Contains(path.Attribute);
+        }
+
+        private QPath ParsePath() => ParsePath(ParseName("an attribute name"));
+
+        private QPath ParsePath(string name)
+        {
+            var attribute = context.ExpandTerm(name);
+            if (Accept('{'))
+            {
+                var open = _pos - 1;
+                if (++_depth > MaxDepth) throw Error($"linked paths are nested more than {MaxDepth} deep at position {open}");
+                var linked = ParseLinked();
+                if (!Accept('}')) throw Expected("'}'");
+                _depth--;
+                return new QPath(attribute, EquatableArray<string>.Empty, EquatableArray<string>.Empty, linked);
+            }
             var members = new List<string>();
             var compound = new List<string>();
             while (Accept('.'))
             {
                 var at = _pos;
-                var name = ParseName("a sub-attribute name");
+                var member = ParseName("a sub-attribute name");
                 if (members.Count > 0 && QPath.MetaMembers.Contains(members[^1]))
-                    throw Error($"'{members[^1]}' has no members, but '{name}' follows it at position {at}");
-                members.Add(QPath.MetaMembers.Contains(name) ? name : context.ExpandTerm(name));
+                    throw Error($"'{members[^1]}' has no members, but '{member}' follows it at position {at}");
+                members.Add(QPath.MetaMembers.Contains(member) ? member : context.ExpandTerm(member));
             }
             while (Accept('['))
             {
@@ -131,6 +155,37 @@ public static partial class QLanguage
             }
             return new QPath(attribute, new(members), new(compound));
         }
+
+        /// <summary>
+        /// Inside "{…}": optional entity types before a ':' ("Building:name", "A,B:name"), then the path. "prefix:name" with a
+        /// prefix the context defines, or an absolute IRI, is an attribute name, not a type.
+        /// </summary>
+        private QLinkedPath ParseLinked()
+        {
+            var types = new List<string>();
+            var name = ParseName("an attribute name or entity type");
+            while (true)
+            {
+                var colon = name.IndexOf(':');
+                var typeList = types.Count > 0 || Peek(',');
+                if (colon > 0 && (typeList || !IsIriOrCurie(name, colon)))
+                {
+                    types.Add(name[..colon]);
+                    name = name[(colon + 1)..];
+                    if (name.Length == 0) name = ParseName("an attribute name");
+                    break;
+                }
+                if (!typeList) break;
+                types.Add(name);
+                if (!Accept(',')) throw Expected("':' after the entity types");
+                name = ParseName("an entity type");
+            }
+            foreach (var type in types) Validate.Name(type, "entity type");
+            return new QLinkedPath(new(types.Select(context.ExpandTerm)), ParsePath(name));
+        }
+
+        private bool IsIriOrCurie(string name, int colon) =>
+            name.AsSpan(colon + 1).StartsWith("//") || context.Find(name[..colon]) is { CanBePrefix: true };
 
         private string ParseName(string what)
         {
@@ -159,16 +214,16 @@ public static partial class QLanguage
             return op;
         }
 
-        private QValue ParseValue(QOp op)
+        private QValue ParseValue(QOp op, bool expand)
         {
             SkipSpace();
             if (op is QOp.Matches or QOp.NotMatches) return ParsePattern();
             var start = _pos;
-            var first = ParseLiteral();
+            var first = ParseLiteral(expand);
             QValue value = first;
             if (Accept(".."))
             {
-                var high = ParseLiteral();
+                var high = ParseLiteral(expand);
                 CheckRangeBound(first, start);
                 CheckRangeBound(high, start);
                 if (first.GetType() != high.GetType()) throw Error($"the ends of the range at position {start} are of different kinds");
@@ -177,7 +232,7 @@ public static partial class QLanguage
             else if (Peek(','))
             {
                 var items = new List<QLiteral> { first };
-                while (Accept(',')) items.Add(ParseLiteral());
+                while (Accept(',')) items.Add(ParseLiteral(expand));
                 value = new QValueList(new(items));
             }
             var ordering = op is not (QOp.Equal or QOp.NotEqual);
@@ -194,11 +249,11 @@ public static partial class QLanguage
             if (literal is QBoolean or QUri) throw Error($"a range needs numbers, strings, dates or times, at position {start}");
         }
 
-        private QLiteral ParseLiteral()
+        private QLiteral ParseLiteral(bool expand)
         {
             SkipSpace();
             var start = _pos;
-            if (Peek('"')) return String(ParseQuoted());
+            if (Peek('"')) return String(ParseQuoted(), expand);
             while (_pos < text.Length && text[_pos] is not (';' or '|' or ')' or ',' or '"') && !char.IsWhiteSpace(text[_pos])
                    && !text.AsSpan(_pos).StartsWith("..")) _pos++;
             var token = text[start.._pos];
@@ -206,10 +261,10 @@ public static partial class QLanguage
             // Operator characters never start or sit inside a bare value: "a>>3" is a typo, not the string ">3".
             var stray = token.IndexOfAny(['<', '>', '=', '!', '~', '\'', '(', '[', ']']);
             if (stray >= 0) throw Error($"unexpected '{token[stray]}' at position {start + stray}");
-            return Classify(token, start);
+            return Classify(token, start, expand);
         }
 
-        private QLiteral Classify(string token, int start)
+        private QLiteral Classify(string token, int start, bool expand)
         {
             if (token == "true") return new QBoolean(true);
             if (token == "false") return new QBoolean(false);
@@ -236,12 +291,12 @@ public static partial class QLanguage
                     throw Error($"invalid time '{token}' at position {start}");
                 return new QTime(time);
             }
-            if (token.Contains(':') && Validate.IsUri(token)) return new QUri(token, context.ExpandTerm(token));
+            if (token.Contains(':') && Validate.IsUri(token)) return new QUri(token, expand ? context.ExpandTerm(token) : token);
             // A bare word: the spec wants strings quoted, but brokers accept bare words (e.g. vocab terms).
-            return String(token);
+            return String(token, expand);
         }
 
-        private QString String(string value) => new(value, context.ExpandTerm(value));
+        private QString String(string value, bool expand) => new(value, expand ? context.ExpandTerm(value) : value);
 
         // "..." with \" and \\ as escapes; any other backslash is kept, so regular expressions read naturally.
         private string ParseQuoted()

@@ -6,7 +6,8 @@ namespace Kontext.Ngsi.Query;
 
 /// <summary>
 /// The raw query-string values of an entity query, exactly as the HTTP layer (or a subscription) received them;
-/// null for absent parameters.
+/// null for absent parameters. <paramref name="ExpandValues"/> lists the attributes whose q values are expanded as
+/// terms (clause 4.9); null expands every value (subscriptions, which have no such list).
 /// </summary>
 public sealed record EntityQueryParameters(
     string? Type = null,
@@ -17,8 +18,12 @@ public sealed record EntityQueryParameters(
     string? GeoRel = null,
     string? Geometry = null,
     string? Coordinates = null,
-    string? GeoProperty = null)
+    string? GeoProperty = null,
+    string? ExpandValues = null)
 {
+    /// <summary>The type selector that matches every entity type (Table 6.4.3.2-1).</summary>
+    public const string AnyType = "*";
+
     /// <summary>q, scopeQ and geoQ as they appear in a Query or Subscription body (coordinates as JSON or as text).</summary>
     public static EntityQueryParameters FromBody(System.Text.Json.Nodes.JsonObject body)
     {
@@ -65,7 +70,7 @@ public sealed record EntityQuery(
     /// <summary>Parses and validates the raw parameters; any problem is a BadRequestData.</summary>
     public static EntityQuery Parse(EntityQueryParameters raw, JsonLdContext context)
     {
-        var type = Present(raw.Type) is { } t ? SelectorExpressions.ParseType(t, context) : null;
+        var type = Present(raw.Type) is { } t && t.Trim() != EntityQueryParameters.AnyType ? SelectorExpressions.ParseType(t, context) : null;
         var ids = Present(raw.Id) is { } i ? ParseIds(i) : null;
         string? idPattern = null;
         if (Present(raw.IdPattern) is { } pattern)
@@ -74,7 +79,9 @@ public sealed record EntityQuery(
                 throw NgsiException.BadRequestData($"idPattern: invalid regular expression: {problem}");
             idPattern = pattern;
         }
-        var q = Present(raw.Q) is { } qText ? QLanguage.Parse(qText, context) : null;
+        var expandValues = raw.ExpandValues?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(name => EntityParser.ExpandAttributeName(name, context)).ToHashSet(StringComparer.Ordinal);
+        var q = Present(raw.Q) is { } qText ? QLanguage.Parse(qText, context, expandValues) : null;
         var scopeQ = Present(raw.ScopeQ) is { } s ? SelectorExpressions.ParseScope(s) : null;
         GeoQuery? geo = null;
         if (raw.GeoRel is not null || raw.Geometry is not null || raw.Coordinates is not null)
@@ -94,26 +101,30 @@ public sealed record EntityQuery(
 
 /// <summary>
 /// One entry of the "entities" member of a Query or Subscription (clause 5.2.33): all given parts must hold.
-/// An entity query with several selectors matches an entity that any selector matches.
+/// An entity query with several selectors matches an entity that any selector matches. id (one or several) takes
+/// precedence over idPattern, so a selector never holds both.
 /// </summary>
-public sealed record EntitySelector(TypeExpr? Type, string? Id, string? IdPattern)
+public sealed record EntitySelector(TypeExpr? Type, EquatableArray<string>? Ids, string? IdPattern)
 {
     public bool Matches(Entity entity) =>
         (Type is null || SelectorExpressions.Matches(Type, entity.Types))
-        && (Id is null || Id == entity.Id)
+        && (Ids is null || Ids.Contains(entity.Id))
         && (IdPattern is null || SafeRegex.IsMatch(IdPattern, entity.Id));
 
-    /// <summary>The "entities" member: null when absent, else a non-empty array of selectors.</summary>
-    public static EquatableArray<EntitySelector>? ParseList(System.Text.Json.Nodes.JsonNode? entities, JsonLdContext context)
+    /// <summary>
+    /// The "entities" member: null when absent, else a non-empty array of selectors. A Query needs the type of every
+    /// selector (Table 5.2.33-1: mandatory); subscriptions have long been accepted without one, so they pass false.
+    /// </summary>
+    public static EquatableArray<EntitySelector>? ParseList(System.Text.Json.Nodes.JsonNode? entities, JsonLdContext context, bool typeRequired = false)
     {
         if (entities is null) return null;
         if (entities is not System.Text.Json.Nodes.JsonArray list || list.Count == 0 || list.Any(e => e is not System.Text.Json.Nodes.JsonObject))
             throw NgsiException.BadRequestData("'entities' must be a non-empty array of {type, id, idPattern} objects");
-        return new(list.Select(e => Parse(e!.AsObject(), context)));
+        return new(list.Select(e => Parse(e!.AsObject(), context, typeRequired)));
     }
 
-    /// <summary>Parses one selector object: { "type": "T", "id": "urn:...", "idPattern": "..." }.</summary>
-    public static EntitySelector Parse(System.Text.Json.Nodes.JsonObject selector, JsonLdContext context)
+    /// <summary>Parses one selector object: { "type": "T", "id": "urn:..." or ["urn:...", …], "idPattern": "..." }.</summary>
+    public static EntitySelector Parse(System.Text.Json.Nodes.JsonObject selector, JsonLdContext context, bool typeRequired = false)
     {
         static string? Text(System.Text.Json.Nodes.JsonNode? node, string member) => node switch
         {
@@ -122,13 +133,22 @@ public sealed record EntitySelector(TypeExpr? Type, string? Id, string? IdPatter
             _ => throw NgsiException.BadRequestData($"entities: '{member}' must be a string"),
         };
         var type = Text(selector["type"], "type");
-        var id = Text(selector["id"], "id");
+        var ids = selector["id"] switch
+        {
+            null => null,
+            System.Text.Json.Nodes.JsonArray a when a.Count > 0 && a.All(x => x is System.Text.Json.Nodes.JsonValue xv && xv.TryGetValue<string>(out _)) =>
+                a.Select(x => x!.GetValue<string>()).ToArray(),
+            var single => [Text(single, "id")!],
+        };
         var pattern = Text(selector["idPattern"], "idPattern");
-        if (id is not null) Validate.EntityId(id, "id in 'entities'");
+        foreach (var id in ids ?? []) Validate.EntityId(id, "id in 'entities'");
         if (pattern is not null && !SafeRegex.TryGet(pattern, out _, out var problem))
             throw NgsiException.BadRequestData($"entities: invalid idPattern: {problem}");
-        if (type is null && id is null && pattern is null)
+        if (typeRequired && type is null)
+            throw NgsiException.BadRequestData("entities: each entry needs a type (Table 5.2.33-1)");
+        if (type is null && ids is null && pattern is null)
             throw NgsiException.BadRequestData("entities: each entry needs a type, an id or an idPattern");
-        return new EntitySelector(type is null ? null : SelectorExpressions.ParseType(type, context), id, pattern);
+        var typeExpr = type is null || type.Trim() == EntityQueryParameters.AnyType ? null : SelectorExpressions.ParseType(type, context);
+        return new EntitySelector(typeExpr, ids is null ? null : new(ids.Distinct(StringComparer.Ordinal)), ids is null ? pattern : null);
     }
 }

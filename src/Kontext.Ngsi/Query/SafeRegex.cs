@@ -51,7 +51,9 @@ public static class SafeRegex
     {
         try
         {
-            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, MatchTimeout);
+            // Linear in the input, so it needs no timeout; one would also count the lazy build of its automaton on the
+            // first match, which on a loaded machine can take longer than the timeout and make a match fail at random.
+            return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, Regex.InfiniteMatchTimeout);
         }
         catch (NotSupportedException)
         {

@@ -22,9 +22,38 @@ public abstract record ScopeExpr;
 
 /// <summary>
 /// <c>/a/b</c> matches exactly that scope; <c>/a/b/#</c> (<paramref name="IncludeDescendants"/>) matches it and
-/// every scope below it; <c>/#</c> is <c>Scope = ""</c> with descendants, so any scope at all.
+/// every scope below it; <c>/#</c> is <c>Scope = ""</c> with descendants, so any scope at all. A <c>+</c> level
+/// (<c>/a/+/c</c>) matches any one level (clause 4.19).
 /// </summary>
-public sealed record ScopeIs(string Scope, bool IncludeDescendants) : ScopeExpr;
+public sealed record ScopeIs(string Scope, bool IncludeDescendants) : ScopeExpr
+{
+    public const string AnyLevel = "+";
+
+    /// <summary>True when some level is <c>+</c>.</summary>
+    public bool HasWildcard => Scope.Split('/').Contains(AnyLevel);
+
+    /// <summary>The levels before the first <c>+</c>, as a scope ("" when the first level is one).</summary>
+    public string FixedPrefix
+    {
+        get
+        {
+            var levels = Scope.Split('/');
+            var first = Array.IndexOf(levels, AnyLevel);
+            return first < 0 ? Scope : string.Join('/', levels[..first]);
+        }
+    }
+
+    public bool Matches(string scope)
+    {
+        if (!HasWildcard) return scope == Scope || (IncludeDescendants && scope.StartsWith(Scope + "/", StringComparison.Ordinal));
+        var pattern = Scope.Split('/');
+        var levels = scope.Split('/');
+        if (levels.Length < pattern.Length || (!IncludeDescendants && levels.Length != pattern.Length)) return false;
+        for (var i = 0; i < pattern.Length; i++)
+            if (pattern[i] != AnyLevel && pattern[i] != levels[i]) return false;
+        return true;
+    }
+}
 
 public sealed record ScopeAnd(EquatableArray<ScopeExpr> Operands) : ScopeExpr;
 
@@ -53,7 +82,9 @@ public static class SelectorExpressions
         if (token == "/#") return new ScopeIs("", IncludeDescendants: true);
         var descendants = token.EndsWith("/#", StringComparison.Ordinal);
         var scope = descendants ? token[..^2] : token;
-        try { Validate.Scope(scope); }
+        // "+" stands for one level: check the scope with an ordinary level in its place.
+        var concrete = string.Join('/', scope.Split('/').Select(level => level == ScopeIs.AnyLevel ? "x" : level));
+        try { Validate.Scope(concrete); }
         catch (NgsiException) { throw NgsiException.BadRequestData($"scopeQ: invalid scope '{token}' at position {at}"); }
         return new ScopeIs(scope, descendants);
     }
@@ -69,8 +100,7 @@ public static class SelectorExpressions
     /// <summary>An entity without scopes matches no scope query.</summary>
     public static bool Matches(ScopeExpr expr, IReadOnlyCollection<string>? scopes) => expr switch
     {
-        ScopeIs s => scopes is not null && scopes.Any(scope => scope == s.Scope
-            || (s.IncludeDescendants && scope.StartsWith(s.Scope + "/", StringComparison.Ordinal))),
+        ScopeIs s => scopes is not null && scopes.Any(s.Matches),
         ScopeAnd and => and.Operands.All(o => Matches(o, scopes)),
         ScopeOr or => or.Operands.Any(o => Matches(o, scopes)),
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),

@@ -239,7 +239,7 @@ public sealed class ContextHandlingTests : IAsyncLifetime
     {
         var id = Api.NewId("Car");
         await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"Car","wheels":4,"@context":{"wheels":"https://example.org/wheels"}}""", "application/ld+json");
-        var query = $$$$"""{"type":"Query","entities":[{"id":"{{{{id}}}}"}],"@context":{"wheels":"https://example.org/wheels"}}""";
+        var query = $$$$"""{"type":"Query","entities":[{"type":"Car","id":"{{{{id}}}}"}],"@context":{"wheels":"https://example.org/wheels"}}""";
 
         var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/query", query, "application/ld+json", accept: "application/json");
 

@@ -48,8 +48,9 @@ public sealed class RetrieveEntityTests(BrokerFixture fixture)
         entity["speed"]!.GetValue<int>().Should().Be(55);
         entity["isParked"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Parking:P1");
         entity["location"]!["type"]!.GetValue<string>().Should().Be("Point");
-        entity["category"]!.GetValue<string>().Should().Be("commercial");
-        entity["street"]!["fr"]!.GetValue<string>().Should().Be("Grand Place");
+        // VocabProperty and LanguageProperty keep their member name in the simplified form (clause 4.5.4).
+        entity["category"]!["vocab"]!.GetValue<string>().Should().Be("commercial");
+        entity["street"]!["languageMap"]!["fr"]!.GetValue<string>().Should().Be("Grand Place");
     }
 
     [Theory]
@@ -240,10 +241,11 @@ public sealed class RetrieveEntityTests(BrokerFixture fixture)
     }
 
     [Fact]
-    public async Task Unknown_option_is_rejected()
+    public async Task Unknown_option_is_rejected_as_InvalidRequest()
     {
         var id = await CreateVehicleAsync();
+        // Clause 6.3.20: an invalid value of options or format is InvalidRequest.
         var response = await _client.Send(HttpMethod.Get, $"{Api.Entities}/{id}?options=fancy");
-        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "InvalidRequest");
     }
 }

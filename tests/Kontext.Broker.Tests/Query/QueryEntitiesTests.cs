@@ -42,8 +42,8 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
     [InlineData("type=Road|ParkingSpot", "m30,1")]
     [InlineData("type=AirQualityObserved;Pilot", "bilbao")]
     [InlineData("type=(AirQualityObserved;Pilot)|Road", "bilbao,m30")]
-    [InlineData("id=urn:ngsi-ld:Sensor:sol,urn:ngsi-ld:Road:m30", "sol,m30")]
-    [InlineData("idPattern=^urn:ngsi-ld:Sensor:(r|s).*", "retiro,sol")]
+    [InlineData("id=urn:ngsi-ld:Sensor:sol,urn:ngsi-ld:Road:m30&local=true", "sol,m30")]
+    [InlineData("idPattern=^urn:ngsi-ld:Sensor:(r|s).*&local=true", "retiro,sol")]
     [InlineData("type=AirQualityObserved&idPattern=bil", "bilbao")]
     public async Task Type_id_and_idPattern_select_entities(string query, string expected) =>
         (await IdsAsync(query)).Should().Equal(expected.Split(','));
@@ -64,7 +64,7 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
     [InlineData("q=no2.observedAt>2024-05-01T10:30:00Z", "sol")]
     [InlineData("q=address[street]==\"Mayor\"", "sol")]
     [InlineData("q=refDevice==\"urn:ngsi-ld:Device:d1\"", "retiro")]
-    [InlineData("q=category==onStreet", "1")]
+    [InlineData("q=category==onStreet&expandValues=category", "1")]
     [InlineData("q=status", "retiro,sol,1")]
     [InlineData("q=!status;!no2", "m30")]
     public async Task Q_language_filters(string query, string expected) =>
@@ -109,7 +109,8 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
     [InlineData("georel=within&geometry=Point")]
     [InlineData("georel=within&geometry=Polygon&coordinates=[[[0,0],[1,0],[1,1],[0,0.5]]]")]
     [InlineData("georel=sideways&geometry=Point&coordinates=[1,2]")]
-    [InlineData("georel=near;maxDistance==10&geometry=Polygon&coordinates=[[[0,0],[1,0],[1,1],[0,0]]]")]
+    [InlineData("georel=near;maxDistance==0&geometry=Point&coordinates=[1,2]")]
+    [InlineData("georel=near;maxDistance==10;minDistance==1&geometry=Point&coordinates=[1,2]")]
     public async Task Bad_geo_query_is_400(string query)
     {
         var response = await _client.Send(HttpMethod.Get, $"{Api.Entities}?{query}", tenant: _tenant);
@@ -121,8 +122,11 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
     [InlineData("scopeQ=/Madrid/%23", "retiro,sol")]
     [InlineData("scopeQ=/Madrid/Retiro,/Bilbao", "retiro,bilbao")]
     [InlineData("scopeQ=/%23", "retiro,sol,bilbao")]
+    [InlineData("scopeQ=/%2B/Retiro", "retiro")]
+    [InlineData("scopeQ=/Madrid/%2B", "retiro,sol")]
+    [InlineData("scopeQ=/%2B", "bilbao")]
     public async Task ScopeQ_selects_by_scope(string query, string expected) =>
-        (await IdsAsync(query)).Should().Equal(expected.Split(','));
+        (await IdsAsync("type=AirQualityObserved&" + query)).Should().Equal(expected.Split(','));
 
     [Fact]
     public async Task Attrs_keeps_entities_having_one_of_them_and_projects()
@@ -173,7 +177,7 @@ public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLif
     public async Task Post_query_with_entity_selectors_q_and_geoQ()
     {
         var body = """
-        {"type":"Query","entities":[{"type":"AirQualityObserved","idPattern":"retiro$"},{"id":"urn:ngsi-ld:Road:m30"}],
+        {"type":"Query","entities":[{"type":"AirQualityObserved","idPattern":"retiro$"},{"type":"Road","id":"urn:ngsi-ld:Road:m30"}],
          "q":"name!=\"Bilbao\"","geoQ":{"georel":"near;maxDistance==5000","geometry":"Point","coordinates":[-3.70,40.416]},"attrs":["name"]}
         """;
         var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/query?options=keyValues", body, tenant: _tenant);

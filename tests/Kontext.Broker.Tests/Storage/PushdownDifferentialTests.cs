@@ -77,6 +77,7 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
         Gen.Select(Of("n", "s"), Number, Number, (a, lo, hi) => $"{a}=={lo}..{hi}"),
         Gen.Select(Of("n"), Number, Number, (a, x, y) => $"{a}=={x},{y}"),
         Gen.Select(Of("s", "v", "r"), Of("==", "!="), Of(Words), (a, op, w) => $"{a}{op}\"{w}\""),
+        Gen.Select(Of("s", "r"), Of(">", "<="), Of(Words), (a, op, w) => $"{a}{op}\"{w}\""), // a Relationship never orders
         Gen.Select(Of("s"), Of("~=", "!~="), Of("^r", "e", "^[A-Z]"), (a, op, p) => $"{a}{op}{p}"),
         Of("n", "s", "r", "!n", "!s", "n.sub", "!n.sub", "location"));
     private static readonly Gen<string> Q = Gen.OneOf(
@@ -87,7 +88,7 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
         Of<string?>(null, "A", "B", "A,C", "A;B", "(A;B)|C"),
         Of<string?>(null, null, "E:1", "^urn:ngsi-ld:E:[0-9]$"),
         Gen.OneOf(Of(new string?[] { null }), Q.Select(q => (string?)q)),
-        Of<string?>(null, null, "/x", "/x/#", "/z/#,/x/y"),
+        Of<string?>(null, null, "/x", "/x/#", "/z/#,/x/y", "/+/y", "/+", "/+/w,/x", "/z/+/#"),
         Of<(string?, string?, string?)>((null, null, null),
             ("near;maxDistance==3000", "Point", "[-3.65,40.45]"),
             ("near;minDistance==4000", "Point", "[-3.65,40.45]"),
@@ -106,6 +107,24 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
             var actual = page.Entities.Select(e => e.Id).ToList();
             return actual.SequenceEqual(expected) && page.TotalCount == expected.Count;
         }, iter: 400, threads: 1);
+    }
+
+    [ContractFact]
+    public async Task Entity_selectors_with_id_lists_select_as_the_evaluator_does()
+    {
+        EntitySelector[][] cases =
+        [
+            [new(new TypeIs(CoreContext.DefaultVocab + "A"), ["urn:ngsi-ld:E:1", "urn:ngsi-ld:E:2", "urn:ngsi-ld:E:3", "urn:ngsi-ld:E:40"], null)],
+            [new(null, ["urn:ngsi-ld:E:7"], null), new(new TypeIs(CoreContext.DefaultVocab + "C"), null, "E:1[0-9]$")],
+        ];
+        foreach (var selectors in cases)
+        {
+            var query = new EntityQuery(Selectors: new(selectors));
+            var expected = _entities.Where(e => EntityMatcher.Matches(e, query)).Select(e => e.Id).ToList();
+            var page = await _store.QueryAsync(new EntityPageRequest(query, 0, 1000, true), default);
+            page.Entities.Select(e => e.Id).Should().Equal(expected);
+            expected.Should().NotBeEmpty();
+        }
     }
 
     [ContractFact]

@@ -59,7 +59,7 @@ public sealed class TemporalQueryTests : IClassFixture<BrokerFixture>, IAsyncLif
         Speeds(Entity(both, _b)).Should().Equal(3, 4);
         Entity(both, _a)["fuelLevel"].Should().BeNull();
 
-        var byId = await QueryAsync($"id={_b}&lastN=1");
+        var byId = await QueryAsync($"type=Vehicle&id={_b}&lastN=1");
         Speeds(Entity(byId, _b)).Should().Equal(4);
         (await QueryAsync("idPattern=.*:A$&attrs=fuelLevel")).Should().ContainSingle();
         (await QueryAsync("type=Vehicle&scopeQ=/nowhere")).Should().BeEmpty();
@@ -176,11 +176,17 @@ public sealed class TemporalQueryTests : IClassFixture<BrokerFixture>, IAsyncLif
     [InlineData("options=aggregatedValues")]
     [InlineData("options=aggregatedValues&aggrMethods=median")]
     [InlineData("options=aggregatedValues&aggrMethods=sum&aggrPeriodDuration=1H")]
-    [InlineData("options=keyValues")]
     public async Task Invalid_temporal_parameters_are_400(string query)
     {
         var response = await _client.Send(HttpMethod.Get, $"{Root}/{_a}?{query}", tenant: _tenant);
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
+    [Fact]
+    public async Task An_option_the_temporal_api_does_not_define_is_400_InvalidRequest()
+    {
+        var response = await _client.Send(HttpMethod.Get, $"{Root}/{_a}?options=keyValues", tenant: _tenant);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "InvalidRequest");
     }
 
     [Fact]

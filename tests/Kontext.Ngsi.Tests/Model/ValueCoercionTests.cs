@@ -54,7 +54,8 @@ public class ValueCoercionTests
             JsonNode.DeepEquals(rendered["tags"]!["vocab"], JsonNode.Parse("""["Sedan", "Truck", "unknownThing"]""")).Should().BeTrue();
             rendered["owner"]!["objectType"]!.GetValue<string>().Should().Be("Person");
         }
-        Render(e, User, new RenderOptions(RenderFormat.KeyValues))["category"]!.GetValue<string>().Should().Be("Sedan");
+        // The simplified form of a VocabProperty keeps its member name (clause 4.5.4): {"vocab": "Sedan"}.
+        Render(e, User, new RenderOptions(RenderFormat.KeyValues))["category"]!["vocab"]!.GetValue<string>().Should().Be("Sedan");
     }
 
     [Fact]

@@ -45,7 +45,6 @@ public class GeoQueryTests
     [InlineData("near;maxDistance==300", false)]
     [InlineData("near;minDistance==300", true)]
     [InlineData("near;minDistance==400", false)]
-    [InlineData("near;minDistance==300;maxDistance==400", true)]
     public void Near_uses_metres_between_points(string georel, bool expected) =>
         Matches(At("Point", PlazaMayor), georel, "Point", Sol).Should().Be(expected);
 
@@ -54,6 +53,25 @@ public class GeoQueryTests
     {
         Matches(At("Polygon", Retiro), "near;maxDistance==1200", "Point", Sol).Should().BeTrue();
         Matches(At("Polygon", Retiro), "near;maxDistance==1000", "Point", Sol).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Near_a_reference_polygon_or_line_measures_from_its_closest_point()
+    {
+        // Sol is ~1.1 km west of Retiro's western edge, and ~1.4 km from the edge's nearest corner.
+        Matches(At("Point", Sol), "near;maxDistance==1200", "Polygon", Retiro).Should().BeTrue();
+        Matches(At("Point", Sol), "near;maxDistance==1000", "Polygon", Retiro).Should().BeFalse();
+        // A line from Plaza Mayor's latitude, far east and far west of Sol: Sol is ~150 m from it, not kilometres.
+        Matches(At("Point", Sol), "near;maxDistance==300", "LineString", "[[-3.80,40.4155],[-3.60,40.4155]]").Should().BeTrue();
+        Matches(At("Point", Sol), "near;minDistance==300", "LineString", "[[-3.80,40.4155],[-3.60,40.4155]]").Should().BeFalse();
+    }
+
+    [Fact]
+    public void Equals_holds_for_the_same_self_intersecting_ring()
+    {
+        const string bowTie = "[[[0,0],[2,2],[2,0],[0,2],[0,0]]]";
+        Matches(At("Polygon", bowTie), "equals", "Polygon", bowTie).Should().BeTrue();
+        Matches(At("Polygon", bowTie), "equals", "Polygon", Retiro).Should().BeFalse();
     }
 
     [Fact]
@@ -94,10 +112,13 @@ public class GeoQueryTests
     [Theory]
     [InlineData("nearby", "Point", Sol, "unknown relation")]
     [InlineData("near", "Point", Sol, "needs maxDistance")]
-    [InlineData("near;maxDistance==-1", "Point", Sol, "N ≥ 0")]
+    [InlineData("near;maxDistance==-1", "Point", Sol, "N > 0")]
+    [InlineData("near;maxDistance==0", "Point", Sol, "N > 0")]
+    [InlineData("near;maxDistance==1e400", "Point", Sol, "N > 0")]
     [InlineData("near;maxDistance=5", "Point", Sol, "maxDistance==N")]
-    [InlineData("near;maxDistance==1;maxDistance==2", "Point", Sol, "unexpected modifier")]
-    [InlineData("near;maxDistance==1", "Polygon", Retiro, "needs a Point")]
+    [InlineData("near;maxDistance==1;maxDistance==2", "Point", Sol, "takes one distance")]
+    [InlineData("near;minDistance==300;maxDistance==400", "Point", Sol, "takes one distance")]
+    [InlineData("near;within==1", "Point", Sol, "unexpected modifier")]
     [InlineData("within;maxDistance==1", "Polygon", Retiro, "takes no modifier")]
     [InlineData("within", "Circle", Sol, "is not one of")]
     [InlineData("within", "Point", "[1,2", "not a JSON array")]

@@ -20,7 +20,7 @@ public sealed class MongoPipelineTranslationTests
     [Fact]
     public void Near_is_geoIntersects_the_box_around_the_widened_circle_or_an_unindexable_geometry()
     {
-        var query = Geo("near;maxDistance==1000;minDistance==100", "Point", "[-3.7,40.4]");
+        var query = Geo("near;maxDistance==1000", "Point", "[-3.7,40.4]");
 
         var or = query.Filter["$or"].AsBsonArray;
         var ring = or[0][Location]["$geoIntersects"]["$geometry"]["coordinates"][0].AsBsonArray;
@@ -32,6 +32,20 @@ public sealed class MongoPipelineTranslationTests
         longitudes.Max().Should().BeApproximately(-3.7 + 1020 / (110_000.0 * Math.Cos((40.4 + 1020 / 110_000.0) * Math.PI / 180)) + 0.001, 1e-6);
         Same(or[1], """{ "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" }""");
         query.Filter.ToJson().Should().NotContain("$near", "$nearSphere sorts by distance, needs an index and is refused in $or and counts");
+        query.IsExact.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Near_a_line_is_geoIntersects_the_box_around_the_whole_line()
+    {
+        var query = Geo("near;maxDistance==1000", "LineString", "[[-3.7,40.4],[-3.6,40.5]]");
+        var ring = query.Filter["$or"][0][Location]["$geoIntersects"]["$geometry"]["coordinates"][0].AsBsonArray;
+        var latitudes = ring.Select(p => p[1].ToDouble()).ToList();
+        var longitudes = ring.Select(p => p[0].ToDouble()).ToList();
+        latitudes.Min().Should().BeApproximately(40.4 - 1020 / 110_000.0 - 0.001, 1e-6);
+        latitudes.Max().Should().BeApproximately(40.5 + 1020 / 110_000.0 + 0.001, 1e-6);
+        longitudes.Min().Should().BeLessThan(-3.7);
+        longitudes.Max().Should().BeGreaterThan(-3.6, "the box covers the far end of the line, not only its first point");
         query.IsExact.Should().BeFalse();
     }
 

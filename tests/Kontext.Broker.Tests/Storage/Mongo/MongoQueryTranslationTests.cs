@@ -142,7 +142,7 @@ public sealed class MongoQueryTranslationTests
     [Fact]
     public void Selectors_of_a_subscription_are_alternatives()
     {
-        var query = new EntityQuery(Selectors: new([new EntitySelector(new TypeIs(T + "A"), "urn:ngsi-ld:E:1", null), new EntitySelector(new TypeIs(T + "B"), null, "^x")]));
+        var query = new EntityQuery(Selectors: new([new EntitySelector(new TypeIs(T + "A"), ["urn:ngsi-ld:E:1"], null), new EntitySelector(new TypeIs(T + "B"), null, "^x")]));
         Renders(MongoQueryTranslator.Translate(new EntityPageRequest(query, 0, 10, false)),
             $$"""{ "$or": [ { "$and": [ { "type": "{{T}}A" }, { "_id": "urn:ngsi-ld:E:1" } ] }, { "type": "{{T}}B" } ] }""", exact: false);
     }
