@@ -16,8 +16,11 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
         if (limit > limits.MaxPageSize)
             throw new NgsiException(NgsiError.TooManyResults($"limit {limit} is above the maximum page size {limits.MaxPageSize}; page through the results with offset"));
         if (limit == 0 && !count) throw NgsiException.BadRequestData("limit=0 is only meaningful together with count=true");
-        return new Pagination(offset, limit, count);
+        return new Pagination(offset, limit, count) { Media = request.Media };
     }
+
+    /// <summary>The page's media type, which the Link headers name (as they would name any representation they link to).</summary>
+    public ResponseMedia Media { get; init; }
 
     private static int? Integer(NgsiRequest request, string name)
     {
@@ -28,21 +31,41 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
         return value;
     }
 
-    /// <summary>Adds Link headers to the previous and next pages, keeping every other parameter of the request.</summary>
+    /// <summary>
+    /// Adds Link headers to the previous and next pages (clause 6.3.13): the request's path and every other parameter of
+    /// the request, in name order and escaped only where a URL or the header needs it, so equal pages have equal links.
+    /// </summary>
     public void WriteLinks(HttpContext http, int returned, long? total)
     {
         var hasNext = total is { } t ? Offset + returned < t : returned == Limit && Limit > 0;
-        if (hasNext) http.Response.Headers.Append("Link", $"<{PageUrl(http, Offset + Limit)}>; rel=\"next\"");
-        if (Offset > 0) http.Response.Headers.Append("Link", $"<{PageUrl(http, Math.Max(0, Offset - Limit))}>; rel=\"prev\"");
+        var type = Media switch { ResponseMedia.JsonLd => "application/ld+json", ResponseMedia.GeoJson => "application/geo+json", _ => "application/json" };
+        if (Offset > 0) http.Response.Headers.Append("Link", $"<{PageUrl(http, Math.Max(0, Offset - Limit))}>; rel=\"prev\"; type=\"{type}\"");
+        if (hasNext) http.Response.Headers.Append("Link", $"<{PageUrl(http, Offset + Limit)}>; rel=\"next\"; type=\"{type}\"");
     }
 
     private string PageUrl(HttpContext http, int offset)
     {
         var query = http.Request.Query
             .Where(p => p.Key is not ("offset" or "limit"))
-            .SelectMany(p => p.Value.Select(v => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(v ?? "")))
-            .Append($"limit={Limit}")
-            .Append($"offset={offset}");
-        return http.Request.Path + "?" + string.Join("&", query);
+            .SelectMany(p => p.Value.Select(v => (p.Key, Value: v ?? "")))
+            .Append((Key: "limit", Value: Limit.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Append((Key: "offset", Value: offset.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => Escape(p.Key) + "=" + Escape(p.Value));
+        var path = http.Request.Path.Value is { Length: > 1 } p && p.EndsWith('/') ? p.TrimEnd('/') : http.Request.Path.Value;
+        return path + "?" + string.Join("&", query);
+    }
+
+    /// <summary>Percent-encodes what a query component or a Link header cannot hold as it is; keeps ':', '/', '*', ',' and the like readable.</summary>
+    private static string Escape(string text)
+    {
+        var builder = new System.Text.StringBuilder(text.Length);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(text))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || "-._~!$'()*,;:@/?".Contains(c)) builder.Append(c);
+            else builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return builder.ToString();
     }
 }

@@ -39,7 +39,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                 writer.WriteEndArray();
             }
         }
-        if (options.SysAttrs && options.Format != RenderFormat.KeyValues)
+        // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
+        if (options.SysAttrs)
         {
             writer.WriteString("createdAt", Validate.Format(entity.CreatedAt));
             writer.WriteString("modifiedAt", Validate.Format(entity.ModifiedAt));
@@ -103,7 +104,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray = false)
     {
         var type = Attr.Type(instance);
-        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt")));
+        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "deletedAt")));
         if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(instance["value"])))
         {
             WriteNode(writer, instance["value"]);
@@ -147,8 +148,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                     WriteNode(writer, chosen);
                     if (tag != "@none") writer.WriteString("lang", tag);
                     break;
-                case "vocab":
-                    writer.WritePropertyName("vocab");
+                case "vocab" or "previousVocab":
+                    writer.WritePropertyName(member);
                     WriteVocab(writer, value);
                     break;
                 case "objectType":

@@ -79,7 +79,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         var received = await _receiver.WaitForAsync(1);
 
         (await _receiver.SettleAsync()).Should().HaveCount(1);
-        received[0].Entity.ContainsKey("color").Should().BeFalse();
+        received[0].Entity["color"]!["value"]!.GetValue<string>().Should().Be("urn:ngsi-ld:null", "a deleted attribute is notified as NGSI-LD Null");
     }
 
     [Fact]
