@@ -173,8 +173,9 @@ internal static class SubscriptionRoutes
         {
             var lastSuccess = Latest(status.LastSuccess, latest?.LastSuccess);
             var lastFailure = Latest(status.LastFailure, latest?.LastFailure);
-            notification["timesSent"] = status.TimesSent;
-            notification["timesFailed"] = status.TimesFailed;
+            // Counters of what happened (Table 5.2.14-1, 0..1): shown once there is something to count.
+            if (status.TimesSent > 0) notification["timesSent"] = status.TimesSent;
+            if (status.TimesFailed > 0) notification["timesFailed"] = status.TimesFailed;
             if (status.LastNotification is { } last) notification["lastNotification"] = Validate.Format(last);
             if (lastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
             if (lastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);

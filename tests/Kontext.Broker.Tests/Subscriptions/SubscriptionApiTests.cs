@@ -29,7 +29,7 @@ public sealed class SubscriptionApiTests(SubscriptionFixture fixture) : IClassFi
         subscription["status"]!.GetValue<string>().Should().Be("active");
         subscription.ContainsKey("isActive").Should().BeFalse("isActive was not given: its default shows as status active");
         subscription["q"]!.GetValue<string>().Should().Be("speed>50");
-        subscription["notification"]!["timesSent"]!.GetValue<int>().Should().Be(0);
+        subscription["notification"]!.AsObject().ContainsKey("timesSent").Should().BeFalse("nothing was sent yet");
         subscription["notification"]!["endpoint"]!["uri"]!.GetValue<string>().Should().Be("http://127.0.0.1:9/notify");
     }
 

@@ -54,7 +54,7 @@ public sealed class SubscriptionRepresentationTests : IAsyncLifetime
 
         text.Should().NotContain("__context").And.NotContain("other.jsonld").And.NotContain("2020-01-01");
         subscription["status"]!.GetValue<string>().Should().Be("active");
-        subscription["notification"]!["timesSent"]!.GetValue<int>().Should().Be(0);
+        subscription["notification"]!.AsObject().ContainsKey("timesSent").Should().BeFalse("nothing was sent: the given count is ignored");
     }
 
     [Fact]
