@@ -10,7 +10,7 @@ namespace Kontext.Storage.Mongo;
 /// to others until it is delivered (deleted) or its lease expires (its owner died or fell behind). The owner renews the
 /// lease before every attempt, and the renewal only succeeds while the owner is still the owner, so a message taken
 /// over by another process is dropped by the first, never sent by both. A failed attempt keeps the lease until the
-/// retry time plus one lease: the owner retries it itself, in order with the endpoint's later messages.
+/// retry time plus one lease: the owner retries it itself, in order with the subscription's later messages.
 /// </summary>
 public static class MongoOutbox
 {

@@ -112,7 +112,8 @@ internal static class SqliteSchema
             next_attempt_at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox(next_attempt_at, seq);
-        CREATE INDEX IF NOT EXISTS ix_outbox_endpoint ON outbox(endpoint, seq);
+        DROP INDEX IF EXISTS ix_outbox_endpoint;
+        CREATE INDEX IF NOT EXISTS ix_outbox_subscription ON outbox(subscription_id, seq);
         """;
 
     public const string SystemTables = """

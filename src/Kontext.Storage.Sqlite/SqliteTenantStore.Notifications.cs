@@ -112,8 +112,8 @@ internal sealed partial class SqliteTenantStore
         await using var command = SqliteDatabase.Command(connection, """
             SELECT o.seq, o.subscription_id, o.endpoint, o.request, o.attempts, o.created_at FROM outbox o
             WHERE o.next_attempt_at <= $now
-              -- keep each endpoint's order: nothing overtakes an earlier message still waiting for its retry time
-              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint AND p.seq < o.seq AND p.next_attempt_at > $now)
+              -- keep each subscription's order: nothing overtakes an earlier message still waiting for its retry time
+              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.subscription_id = o.subscription_id AND p.seq < o.seq AND p.next_attempt_at > $now)
             ORDER BY o.seq LIMIT $max
             """, ("$now", Validate.Format(now)), ("$max", max));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

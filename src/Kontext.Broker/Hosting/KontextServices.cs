@@ -49,7 +49,7 @@ public static class KontextServices
         services.AddSingleton<SubscriptionRegistry>();
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
         services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
-        services.AddSingleton<DeliveryFailures>();
+        services.AddSingleton<DeliveryOutcomes>();
         services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();

@@ -78,6 +78,8 @@ internal static class NgsiResponse
     {
         if (userContext is null) return coreUrl;
         if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;
+        // ["url"] names the same context as "url": the Link header can name it as it is, not a hosted copy.
+        if (userContext is JsonArray { Count: 1 } list && list[0] is JsonValue item && item.TryGetValue<string>(out var only)) return only;
         var hosted = request.Http.RequestServices.GetRequiredService<HostedContexts>();
         var id = await hosted.RegisterAsync(request.Tenant, userContext, ContextKind.ImplicitlyCreated, request.Http.RequestAborted);
         var http = request.Http;

@@ -17,8 +17,11 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
         if (limit > limits.MaxPageSize)
             throw new NgsiException(NgsiError.TooManyResults($"limit {limit} is above the maximum page size {limits.MaxPageSize}; page through the results with offset"));
         if (limit == 0 && !count) throw NgsiException.BadRequestData("limit=0 is only meaningful together with count=true");
-        return new Pagination(offset, limit, count);
+        return new Pagination(offset, limit, count) { Media = request.Media };
     }
+
+    /// <summary>The page's media type, which the Link headers name (as they would name any representation they link to).</summary>
+    public ResponseMedia Media { get; init; }
 
     private static int? Integer(NgsiRequest request, string name)
     {
@@ -32,9 +35,9 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
     /// <summary>Adds Link headers to the previous and next pages (clause 4.12), typed with the response's media type.</summary>
     public void WriteLinks(NgsiRequest request, int returned, long? total) => WriteLinks(request.Http, returned, total, MediaType(request.Media));
 
-    /// <summary>Adds Link headers to the previous and next pages, typed with the media type the request's Accept header selects.</summary>
+    /// <summary>Adds Link headers to the previous and next pages, typed with the page's media type.</summary>
     public void WriteLinks(HttpContext http, int returned, long? total) =>
-        WriteLinks(http, returned, total, MediaType(NgsiRequest.NegotiateResponse(http.Request, allowGeoJson: true)));
+        WriteLinks(http, returned, total, MediaType(Media));
 
     private void WriteLinks(HttpContext http, int returned, long? total, string mediaType)
     {

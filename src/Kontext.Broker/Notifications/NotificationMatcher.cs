@@ -82,8 +82,9 @@ internal sealed class NotificationMatcher(
                     if (Decode(record, tenant) is not { } change) continue;
                     foreach (var item in live)
                     {
-                        if (!ChangeMatcher.Triggers(item.Subscription, change) || IsThrottled(store, item, now)) continue;
-                        messages.Add(Message(store, item, [change], now));
+                        var seen = change.Select(item.Subscription.DatasetIds);
+                        if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
+                        messages.Add(Message(store, item, [seen], now));
                     }
                 }
             }
@@ -102,7 +103,8 @@ internal sealed class NotificationMatcher(
         {
             return new EntityChange(
                 record.BeforeJson is null ? null : EntityJson.Deserialize(record.BeforeJson),
-                record.AfterJson is null ? null : EntityJson.Deserialize(record.AfterJson));
+                record.AfterJson is null ? null : EntityJson.Deserialize(record.AfterJson),
+                record.At);
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {
@@ -142,7 +144,7 @@ internal sealed class NotificationMatcher(
             var page = await store.QueryAsync(new EntityPageRequest(item.Subscription.Filter, 0, 1000, false), cancellationToken);
             _lastSent[key] = now;
             if (page.Entities.Count == 0) continue;
-            messages.Add(Message(store, item, page.Entities.Select(e => new EntityChange(e, e)).ToList(), now));
+            messages.Add(Message(store, item, page.Entities.Select(e => new EntityChange(e, e).Select(item.Subscription.DatasetIds)).ToList(), now));
         }
         if (messages.Count == 0) return;
         await store.AppendNotificationsAsync(null, 0, messages, cancellationToken);

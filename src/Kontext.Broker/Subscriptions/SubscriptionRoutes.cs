@@ -52,7 +52,7 @@ internal static class SubscriptionRoutes
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
 
-    private static async Task ListAsync(HttpContext http, DeliveryFailures failures)
+    private static async Task ListAsync(HttpContext http, DeliveryOutcomes outcomes, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var page = Pagination.Read(request);
@@ -67,12 +67,12 @@ internal static class SubscriptionRoutes
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartArray();
         foreach (var stored in selected)
-            Render(SubscriptionRegistry.ForDisplay(stored), stored, failures.LastReason(request.Tenant, stored.Id), sysAttrs, bodyContext).WriteTo(writer);
+            Render(SubscriptionRegistry.ForDisplay(stored), stored, outcomes.Latest(request.Tenant, stored.Id), sysAttrs, request.Context, processor, bodyContext).WriteTo(writer);
         writer.WriteEndArray();
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, DeliveryFailures failures)
+    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, DeliveryOutcomes outcomes, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var id = SubscriptionId(subscriptionId);
@@ -82,7 +82,7 @@ internal static class SubscriptionRoutes
         var subscription = SubscriptionRegistry.ForDisplay(stored);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        Render(subscription, stored, failures.LastReason(request.Tenant, stored.Id), sysAttrs, bodyContext).WriteTo(writer);
+        Render(subscription, stored, outcomes.Latest(request.Tenant, stored.Id), sysAttrs, request.Context, processor, bodyContext).WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);
     }
 
@@ -93,17 +93,22 @@ internal static class SubscriptionRoutes
         var store = await request.TenantStoreAsync(forWrite: false);
         var fragment = request.Body!;
         if (fragment.Count == 0 || fragment.All(p => p.Key == "@context")) throw NgsiException.BadRequestData("The subscription fragment is empty");
-        // The fragment's terms are read with the request's context; the merged body keeps the creator's terms.
         var stored = await store.GetSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
-        var (body, _, _) = SubscriptionDocument.Read(stored.Document);
+        var (body, storedContext, storedContextUrl) = SubscriptionDocument.Read(stored.Document);
         var merged = SubscriptionParser.Merge(body, fragment);
         if (!merged.ContainsKey("type")) merged["type"] = "Subscription";
-        var subscription = SubscriptionParser.Parse(merged, request.Context, DateTimeOffset.UtcNow, checkExpiry: fragment.ContainsKey("expiresAt"));
+        // A fragment sent with its own @context brings it: the subscription is from then on read with that context (the
+        // merged body keeps the terms of both). A fragment without one, such as {"isActive": true}, changes no term, so
+        // the subscription keeps the context it was written with, and its types and attributes keep their meaning.
+        var keepContext = request.Context.IsCoreOnly && storedContext is not null;
+        var context = keepContext ? await processor.ProcessAsync(storedContext, http.RequestAborted) : request.Context;
+        var subscription = SubscriptionParser.Parse(merged, context, DateTimeOffset.UtcNow, checkExpiry: fragment.ContainsKey("expiresAt"));
         // Only what the fragment changes is checked again: pausing a subscription must not depend on its endpoint or context.
         if (fragment.ContainsKey("notification")) CheckEndpoint(subscription, policy);
         if (fragment.ContainsKey("jsonldContext")) await CheckJsonldContextAsync(subscription, processor, http.RequestAborted);
-        var contextUrl = await NgsiResponse.ContextUrlAsync(request);
-        var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
+        var document = keepContext
+            ? SubscriptionDocument.Create(subscription.Body, storedContext, storedContextUrl)
+            : SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, await NgsiResponse.ContextUrlAsync(request));
         await store.WriteSubscriptionAsync(id, current => current is null
             ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
             : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
@@ -151,34 +156,47 @@ internal static class SubscriptionRoutes
             await processor.ProcessAsync(JsonValue.Create(url), cancellationToken);
     }
 
-    /// <summary>The subscription as written, with the broker's read-only members (status and delivery counters).</summary>
-    private static JsonObject Render(Subscription subscription, StoredSubscription stored, string? failureReason, bool sysAttrs, JsonNode? bodyContext)
+    /// <summary>
+    /// The subscription as written, its terms compacted with the reader's context, with the broker's read-only members
+    /// (status and delivery counters). isActive is shown when the client gave it: its default is what status tells.
+    /// </summary>
+    private static JsonObject Render(Subscription subscription, StoredSubscription stored, DeliveryOutcomes.Outcome? latest, bool sysAttrs,
+        JsonLdContext reader, ContextProcessor processor, JsonNode? bodyContext)
     {
         var now = DateTimeOffset.UtcNow;
+        // The writer's context is only used when already processed: showing a subscription never waits for a remote @context.
+        var body = !JsonNode.DeepEquals(subscription.Context, reader.UserContext) && processor.TryGetProcessed(subscription.Context, out var written)
+            ? SubscriptionTerms.Compact(subscription.Body, written, reader)
+            : subscription.Body;
         var output = new JsonObject { ["id"] = subscription.Id, ["type"] = "Subscription" };
-        foreach (var (member, value) in subscription.Body)
+        foreach (var (member, value) in body)
             if (member is not ("id" or "type")) output[member] = value?.DeepClone();
-        output["isActive"] = subscription.IsActive;
         output["status"] = subscription.Status(now);
         var status = stored.Status;
         if (output["notification"] is JsonObject notification)
         {
-            notification["timesSent"] = status.TimesSent;
-            notification["timesFailed"] = status.TimesFailed;
+            var lastSuccess = Latest(status.LastSuccess, latest?.LastSuccess);
+            var lastFailure = Latest(status.LastFailure, latest?.LastFailure);
+            // Counters of what happened (Table 5.2.14-1, 0..1): shown once there is something to count.
+            if (status.TimesSent > 0) notification["timesSent"] = status.TimesSent;
+            if (status.TimesFailed > 0) notification["timesFailed"] = status.TimesFailed;
             if (status.LastNotification is { } last) notification["lastNotification"] = Validate.Format(last);
-            if (status.LastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
-            if (status.LastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);
-            var failed = status.LastFailure is { } f && (status.LastSuccess is not { } s || f > s);
-            if (status.LastNotification is not null) notification["status"] = failed ? "failed" : "ok";
+            if (lastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
+            if (lastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);
+            var failed = lastFailure is { } f && (lastSuccess is not { } s || f > s);
+            if (status.LastNotification is not null || lastSuccess is not null || lastFailure is not null) notification["status"] = failed ? "failed" : "ok";
             // Not an NGSI-LD member (Orion's NGSIv2 has one of that name): why the last attempt failed, when this process knows.
-            if (failed && failureReason is not null) notification["lastFailureReason"] = failureReason;
+            if (failed && latest?.FailureReason is { } reason) notification["lastFailureReason"] = reason;
         }
         if (sysAttrs)
         {
             output["createdAt"] = Validate.Format(stored.CreatedAt);
             output["modifiedAt"] = Validate.Format(stored.ModifiedAt);
         }
-        if (bodyContext is not null) output["@context"] = subscription.Context?.DeepClone() ?? bodyContext.DeepClone();
+        if (bodyContext is not null) output["@context"] = bodyContext.DeepClone();
         return output;
     }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? stored, DateTimeOffset? seen) =>
+        stored is { } a && seen is { } b ? (a > b ? a : b) : stored ?? seen;
 }

@@ -56,7 +56,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                 writer.WriteEndArray();
             }
         }
-        if (options.SysAttrs && options.Format != RenderFormat.KeyValues)
+        // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
+        if (options.SysAttrs)
         {
             writer.WriteString("createdAt", Validate.Format(entity.CreatedAt));
             writer.WriteString("modifiedAt", Validate.Format(entity.ModifiedAt));
@@ -171,7 +172,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray, Inline? inline)
     {
         var type = Attr.Type(instance);
-        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "expiresAt")));
+        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "expiresAt" or "deletedAt")));
         if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(instance["value"])))
         {
             WriteNode(writer, instance["value"]);
@@ -216,8 +217,8 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                     WriteNode(writer, chosen);
                     if (tag != "@none") writer.WriteString("lang", tag);
                     break;
-                case "vocab":
-                    writer.WritePropertyName("vocab");
+                case "vocab" or "previousVocab":
+                    writer.WritePropertyName(member);
                     WriteVocab(writer, value);
                     break;
                 case "objectType" or "entityTypeSealed":

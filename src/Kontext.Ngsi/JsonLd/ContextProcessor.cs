@@ -25,6 +25,17 @@ public sealed class ContextProcessor(IContextDocumentLoader loader, int maxCache
     /// <summary>The active context when the caller gives none: the core context alone.</summary>
     public static JsonLdContext Core => CoreOnly.Value;
 
+    /// <summary>The processed context when it needs no work (the core context, or one processed before and still cached).</summary>
+    public bool TryGetProcessed(JsonNode? userContext, out JsonLdContext context)
+    {
+        if (userContext is null || IsCoreReference(userContext))
+        {
+            context = Core;
+            return true;
+        }
+        return _cache.TryGet(userContext.ToJsonString(), out context!);
+    }
+
     public async ValueTask<JsonLdContext> ProcessAsync(JsonNode? userContext, CancellationToken cancellationToken)
     {
         if (userContext is null || IsCoreReference(userContext)) return Core;

@@ -104,6 +104,18 @@ public static class Attr
     public static bool IsNullMarker(JsonNode? node) =>
         node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker);
 
+    /// <summary>
+    /// The payload that represents a deleted attribute of the given type in notifications (clause 5.2.1): the NGSI-LD
+    /// Null URI as value, object, vocab or json, {"@none": NGSI-LD Null} as languageMap, a one-item list for the list types.
+    /// </summary>
+    public static JsonNode NullPayload(string type) => type switch
+    {
+        LanguageProperty => new JsonObject { ["@none"] = NullMarker },
+        ListProperty => new JsonArray(NullMarker),
+        ListRelationship => new JsonArray(new JsonObject { ["object"] = NullMarker }),
+        _ => JsonValue.Create(NullMarker),
+    };
+
     /// <summary>The LanguageProperty form of NGSI-LD Null: { "@none": "urn:ngsi-ld:null" }.</summary>
     /// <summary>True when NGSI-LD Null sits inside a JSON object of the value, at any depth (clause 5.5.4: only a merge may carry it there).</summary>
     public static bool HasNestedNull(JsonNode? node) => node switch

@@ -20,10 +20,11 @@ public static class NotificationBuilder
     public static NotificationRequest Build(Subscription subscription, NotificationContext context, IReadOnlyList<EntityChange> changes, DateTimeOffset now, string? tenant)
     {
         var notification = subscription.Notification;
-        var options = new RenderOptions(notification.Format, notification.SysAttrs, LanguageSelector.Parse(subscription.Lang),
-            notification.Attributes is null ? null : new Projection(Only: notification.Attributes));
+        var options = new RenderOptions(notification.Format, notification.SysAttrs, LanguageSelector.Parse(subscription.Lang), notification.Fields);
         var renderer = new EntityRenderer(context.Context, options);
         var accept = notification.Endpoint.Accept;
+        // A JSON-LD notification is self-contained: each entity names its @context, and so does the notification.
+        var entityContext = accept == "application/ld+json" ? context.BodyContext : null;
 
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -40,7 +41,7 @@ public static class NotificationBuilder
                 writer.WriteStartObject();
                 writer.WriteString("type", "FeatureCollection");
                 writer.WriteStartArray("features");
-                foreach (var change in changes.Where(c => c.After is not null)) features.WriteFeature(writer, Subject(change, notification.ShowChanges));
+                foreach (var change in changes.Where(c => c.After is not null)) features.WriteFeature(writer, NotifiedEntity.AfterChange(subscription, change, now));
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             }
@@ -49,15 +50,15 @@ public static class NotificationBuilder
                 writer.WriteStartArray();
                 foreach (var change in changes)
                 {
-                    if (change.After is null) WriteDeleted(writer, change.Before!, context.Context, now);
-                    else renderer.WriteEntity(writer, Subject(change, notification.ShowChanges));
+                    if (change.After is null) WriteDeleted(writer, renderer, NotifiedEntity.Deleted(subscription, change, now), change.At ?? now, entityContext);
+                    else renderer.WriteEntity(writer, NotifiedEntity.AfterChange(subscription, change, now), entityContext);
                 }
                 writer.WriteEndArray();
             }
-            if (accept == "application/ld+json")
+            if (entityContext is not null)
             {
                 writer.WritePropertyName("@context");
-                context.BodyContext.WriteTo(writer);
+                entityContext.WriteTo(writer);
             }
             writer.WriteEndObject();
         }
@@ -72,39 +73,17 @@ public static class NotificationBuilder
         };
     }
 
-    /// <summary>An entity deletion is notified as the entity's id and type with deletedAt.</summary>
-    private static void WriteDeleted(Utf8JsonWriter writer, Entity before, JsonLdContext context, DateTimeOffset now)
+    /// <summary>A deleted entity: what <see cref="NotifiedEntity.Deleted"/> keeps of it, and when it was deleted.</summary>
+    private static void WriteDeleted(Utf8JsonWriter writer, EntityRenderer renderer, Entity deleted, DateTimeOffset at, JsonNode? entityContext)
     {
         writer.WriteStartObject();
-        writer.WriteString("id", before.Id);
-        if (before.Types.Count == 1) writer.WriteString("type", context.CompactIri(before.Types[0]));
-        else
+        renderer.WriteMembers(writer, deleted);
+        writer.WriteString("deletedAt", Validate.Format(at));
+        if (entityContext is not null)
         {
-            writer.WriteStartArray("type");
-            foreach (var type in before.Types) writer.WriteStringValue(context.CompactIri(type));
-            writer.WriteEndArray();
+            writer.WritePropertyName("@context");
+            entityContext.WriteTo(writer);
         }
-        writer.WriteString("deletedAt", Validate.Format(now));
         writer.WriteEndObject();
-    }
-
-    /// <summary>The entity to notify; with showChanges, each updated instance carries its previous payload (previousValue, previousObject, ...).</summary>
-    private static Entity Subject(EntityChange change, bool showChanges)
-    {
-        var after = change.After!;
-        if (!showChanges || change.Before is null || change.Updated.Count == 0) return after;
-        var subject = after.Clone();
-        foreach (var name in change.Updated)
-        {
-            foreach (var instance in subject.Attributes[name])
-            {
-                var previous = change.Before.FindInstance(name, Attr.DatasetId(instance));
-                if (previous is null) continue;
-                var member = Attr.PayloadMember[Attr.Type(previous)];
-                if (Attr.Payload(previous) is { } payload && !JsonNode.DeepEquals(payload, Attr.Payload(instance)))
-                    instance["previous" + char.ToUpperInvariant(member[0]) + member[1..]] = payload.DeepClone();
-            }
-        }
-        return subject;
     }
 }

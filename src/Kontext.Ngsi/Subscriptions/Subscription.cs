@@ -23,6 +23,9 @@ public sealed record Subscription(
     JsonObject Body,
     JsonNode? Context)
 {
+    /// <summary>The datasetIds of the attribute instances the subscription looks at ("@none": the default instance); null: all.</summary>
+    public IReadOnlySet<string>? DatasetIds { get; init; }
+
     public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } expires && expires <= now;
 
     /// <summary>The status the API reports: active, paused (isActive false) or expired.</summary>
@@ -31,13 +34,16 @@ public sealed record Subscription(
 
 public enum NotificationTrigger { EntityCreated, EntityUpdated, EntityDeleted, AttributeCreated, AttributeUpdated, AttributeDeleted }
 
-/// <summary>The "notification" member: what to send and where.</summary>
+/// <summary>The "notification" member: what to send and where. <see cref="Fields"/> combines attributes, pick and omit.</summary>
 public sealed record NotificationParameters(
     IReadOnlySet<string>? Attributes,
     RenderFormat Format,
     bool SysAttrs,
     bool ShowChanges,
-    NotificationEndpoint Endpoint);
+    NotificationEndpoint Endpoint)
+{
+    public Projection Fields { get; init; } = Attributes is null ? Projection.All : new Projection(Only: Attributes);
+}
 
 /// <summary>Where notifications go: an http(s) or mqtt(s) URI, the media type, extra headers (receiverInfo) and MQTT options (notifierInfo).</summary>
 public sealed record NotificationEndpoint(

@@ -16,8 +16,11 @@ public static class SubscriptionParser
     {
         "id", "type", "subscriptionName", "description", "entities", "watchedAttributes", "notificationTrigger", "timeInterval",
         "q", "geoQ", "csf", "isActive", "notification", "expiresAt", "throttling", "temporalQ", "scopeQ", "lang", "jsonldContext",
-        "status", "createdAt", "modifiedAt", "@context",
+        "datasetId",
     };
+
+    /// <summary>NotificationParams members the broker maintains (clause 5.2.14): ignored when a client sends them.</summary>
+    private static readonly string[] NotificationStatusMembers = ["status", "timesSent", "timesFailed", "lastNotification", "lastFailure", "lastSuccess"];
 
     private static readonly Dictionary<string, NotificationTrigger> Triggers = new(StringComparer.Ordinal)
     {
@@ -35,12 +38,11 @@ public static class SubscriptionParser
     public static Subscription Parse(JsonObject input, JsonLdContext context, DateTimeOffset now, bool checkExpiry = true)
     {
         var body = (JsonObject)input.DeepClone();
-        body.Remove("@context");
-        foreach (var member in body.Select(p => p.Key).ToList())
-        {
-            if (!Known.Contains(member)) throw Bad($"unknown member '{member}'");
-            if (member is "status" or "createdAt" or "modifiedAt") body.Remove(member); // read-only: ignored on input
-        }
+        // Read-only members (status, createdAt, modifiedAt) are ignored on input (Table 5.2.12-2), and so are members the
+        // Subscription data type does not have, as JSON-LD drops terms nobody defined: neither is stored nor shown.
+        foreach (var member in body.Select(p => p.Key).Where(m => !Known.Contains(m)).ToList()) body.Remove(member);
+        if (body["notification"] is JsonObject given)
+            foreach (var member in NotificationStatusMembers) given.Remove(member);
         if (Text(body, "type") != "Subscription") throw Bad("'type' must be \"Subscription\"");
 
         var id = Text(body, "id") ?? "urn:ngsi-ld:Subscription:" + Guid.NewGuid().ToString("N");
@@ -56,7 +58,7 @@ public static class SubscriptionParser
         if (timeInterval is not null && throttling is not null) throw Bad("'timeInterval' and 'throttling' cannot be combined");
         if (timeInterval is not null && selectors is null) throw Bad("a periodic subscription ('timeInterval') needs 'entities'");
 
-        var filter = EntityQuery.Parse(EntityQueryParameters.FromBody(body), context) with { Selectors = selectors };
+        var filter = EntityQuery.Parse(QueryParameters(body), context) with { Selectors = selectors };
 
         var triggers = new HashSet<NotificationTrigger>();
         if (body["notificationTrigger"] is { } t)
@@ -90,14 +92,52 @@ public static class SubscriptionParser
             _ => throw Bad("'isActive' must be true or false"),
         };
         if (Text(body, "jsonldContext") is { } jsonld && !Uri.TryCreate(jsonld, UriKind.Absolute, out _)) throw Bad("'jsonldContext' must be a URL");
-        if (body["csf"] is not null) throw new NgsiException(NgsiError.OperationNotSupported("'csf' (context source filters) is not supported by this broker"));
+        var datasetIds = DatasetIds(body);
+        if (Text(body, "csf") is { } csf)
+        {
+            // A filter that is no query at all is the client's error (400) before it is a feature this broker lacks (422).
+            try { QLanguage.Parse(csf, context); }
+            catch (NgsiException e) { throw Bad($"'csf' is not a valid query (clause 4.9): {e.Error.Detail}"); }
+            throw new NgsiException(NgsiError.OperationNotSupported("'csf' (context source filters) is not supported by this broker"));
+        }
         if (body["temporalQ"] is not null) throw new NgsiException(NgsiError.OperationNotSupported("'temporalQ' in subscriptions is not supported by this broker"));
 
         var notification = Notification(body["notification"], context);
-        return new Subscription(id, filter, watched, triggers, timeInterval, throttling, expiresAt, isActive, Text(body, "lang"), notification, body, null);
+        return new Subscription(id, filter, watched, triggers, timeInterval, throttling, expiresAt, isActive, Text(body, "lang"), notification, body, null)
+        {
+            DatasetIds = datasetIds,
+        };
     }
 
-    /// <summary>Applies a PATCH fragment (clause 5.8.2): top-level members replace, "notification" members merge one level deep.</summary>
+    /// <summary>
+    /// q, geoQ and scopeQ of the body. A q in a JSON body is percent-decoded as it would be in a URL: clients build it
+    /// like the query parameter (the conformance suite writes "Eiffel%20Tower"), and '%' followed by two hex digits is
+    /// no sequence a q-language literal needs (a literal per cent sign stays as it is).
+    /// </summary>
+    private static EntityQueryParameters QueryParameters(JsonObject body)
+    {
+        var parameters = EntityQueryParameters.FromBody(body);
+        return parameters.Q is { } q && q.Contains('%') ? parameters with { Q = Uri.UnescapeDataString(q) } : parameters;
+    }
+
+    /// <summary>The datasetId member (clause 4.5.5): a non-empty array of datasetIds, "@none" naming the default instance.</summary>
+    private static HashSet<string>? DatasetIds(JsonObject body)
+    {
+        var node = body["datasetId"];
+        if (node is null) return null;
+        var items = node is JsonArray list ? list.ToList() : [node];
+        if (items.Count == 0 || items.Any(i => i is not JsonValue v || !v.TryGetValue<string>(out _)))
+            throw Bad("'datasetId' must be a non-empty array of datasetIds (URIs, or \"@none\" for the default instance)");
+        var ids = items.Select(i => i!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+        if (ids.FirstOrDefault(i => i != DatasetSelection.DefaultInstance && !Validate.IsUri(i)) is { } bad) throw Bad($"the datasetId '{bad}' is not a URI");
+        return ids;
+    }
+
+    /// <summary>
+    /// Applies a PATCH fragment (clause 5.8.2): each member of the fragment replaces the member of the same name, a null
+    /// removes it. "notification" too is replaced as a whole: a fragment's member must itself be a valid value of its
+    /// data type (a NotificationParams names its endpoint), which the parse of the result checks.
+    /// </summary>
     public static JsonObject Merge(JsonObject stored, JsonObject fragment)
     {
         var merged = (JsonObject)stored.DeepClone();
@@ -106,16 +146,6 @@ public static class SubscriptionParser
             if (member is "@context") continue;
             if (member == "id" && value is JsonValue v && v.TryGetValue<string>(out var id) && id != Text(stored, "id"))
                 throw Bad("the id of a subscription cannot change");
-            if (member == "notification" && value is JsonObject patch && merged["notification"] is JsonObject current)
-            {
-                foreach (var (key, inner) in patch)
-                {
-                    if (key == "endpoint" && inner is JsonObject endpointPatch && current["endpoint"] is JsonObject endpoint)
-                        foreach (var (ek, ev) in endpointPatch) endpoint[ek] = ev?.DeepClone();
-                    else current[key] = inner?.DeepClone();
-                }
-                continue;
-            }
             if (value is null || Attr.IsNullMarker(value)) merged.Remove(member);
             else merged[member] = value.DeepClone();
         }
@@ -126,6 +156,13 @@ public static class SubscriptionParser
     {
         if (node is not JsonObject notification) throw Bad("'notification' is required and must be an object");
         var attributes = Names(notification, "attributes", context);
+        var pick = Strings(notification, "pick");
+        var omit = Strings(notification, "omit");
+        // Table 5.2.14-1: attributes, pick and omit select the same thing; pick and omit cannot name one member twice.
+        if (attributes is not null && pick is not null) throw Bad("notification 'pick' and 'attributes' cannot be combined");
+        if (attributes is not null && omit is not null) throw Bad("notification 'omit' and 'attributes' cannot be combined");
+        if (pick is not null && omit is not null && pick.Intersect(omit).FirstOrDefault() is { } both)
+            throw Bad($"'{both}' cannot be both picked and omitted");
         var format = Text(notification, "format") switch
         {
             null or "normalized" => RenderFormat.Normalized,
@@ -133,6 +170,8 @@ public static class SubscriptionParser
             "concise" => RenderFormat.Concise,
             var other => throw Bad($"notification.format '{other}' is not one of normalized, keyValues, simplified, concise"),
         };
+        var showChanges = Flag(notification, "showChanges");
+        if (showChanges && format == RenderFormat.KeyValues) throw Bad("'showChanges' cannot be true when the format is keyValues (simplified)");
         if (notification["endpoint"] is not JsonObject endpoint) throw Bad("'notification.endpoint' is required");
         var uriText = Text(endpoint, "uri") ?? throw Bad("'notification.endpoint.uri' is required");
         if (!Uri.TryCreate(uriText, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "mqtt" or "mqtts"))
@@ -142,8 +181,40 @@ public static class SubscriptionParser
             throw Bad($"'notification.endpoint.accept' '{accept}' is not one of application/json, application/ld+json, application/geo+json");
         var notifierInfo = KeyValues(endpoint, "notifierInfo");
         if (uri.Scheme is "mqtt" or "mqtts") ValidateMqtt(uri, notifierInfo);
-        return new NotificationParameters(attributes, format, Flag(notification, "sysAttrs"), Flag(notification, "showChanges"),
-            new NotificationEndpoint(uri, accept, KeyValues(endpoint, "receiverInfo"), notifierInfo));
+        var fields = attributes is not null ? new Projection(Only: attributes) : NotifiedFields(pick, omit, context);
+        return new NotificationParameters(attributes, format, Flag(notification, "sysAttrs"), showChanges,
+            new NotificationEndpoint(uri, accept, KeyValues(endpoint, "receiverInfo"), notifierInfo))
+        {
+            Fields = fields,
+        };
+    }
+
+    /// <summary>
+    /// pick and omit of a notification: unlike a query (clause 4.21) a subscription may carry both, on different members
+    /// (Table 5.2.14-1), so each is read on its own and the two projections are joined.
+    /// </summary>
+    private static Projection NotifiedFields(List<string>? pick, List<string>? omit, JsonLdContext context)
+    {
+        string Expand(string name) => EntityParser.ExpandAttributeName(name, context);
+        var picked = pick is null ? Projection.All : Projection.Select([], MemberSelection.Parse(pick, "pick"), null, Expand);
+        if (omit is null) return picked;
+        var omitted = Projection.Select([], null, MemberSelection.Parse(omit, "omit"), Expand);
+        return picked with
+        {
+            Id = picked.Id && omitted.Id,
+            Type = picked.Type && omitted.Type,
+            Scope = picked.Scope && omitted.Scope,
+            Omitted = omitted.Omitted,
+        };
+    }
+
+    /// <summary>A member that is a non-empty array of strings (pick, omit), or null when absent.</summary>
+    private static List<string>? Strings(JsonObject body, string member)
+    {
+        if (body[member] is null) return null;
+        if (body[member] is not JsonArray list || list.Count == 0 || list.Any(e => e is not JsonValue v || v.GetValueKind() != JsonValueKind.String))
+            throw Bad($"'{member}' must be a non-empty array of entity member names");
+        return list.Select(e => e!.GetValue<string>()).ToList();
     }
 
     /// <summary>MQTT binding (clause 7.2): the URI path is the topic to publish on; notifierInfo MQTT-Version and MQTT-QoS.</summary>

@@ -31,6 +31,9 @@ public sealed class NotificationReceiver : IAsyncDisposable
     public int Duplicates => _duplicates;
     public int FailWithStatus { get; set; }
 
+    /// <summary>Notifications this predicate picks are refused with 503 (the others are taken).</summary>
+    public Func<JsonObject, bool>? RefuseWhen { get; set; }
+
     /// <summary>Every request that reached the receiver, refused ones included.</summary>
     public int Attempts => _attempts;
     private int _attempts;
@@ -72,6 +75,11 @@ public sealed class NotificationReceiver : IAsyncDisposable
         }
         var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var notification = JsonNode.Parse(body)!.AsObject();
+        if (RefuseWhen?.Invoke(notification) == true)
+        {
+            http.Response.StatusCode = 503;
+            return;
+        }
         // Delivery is at-least-once: a retry after a lost answer repeats the same notification id. Count each id once.
         if (_seenIds.TryAdd(notification["id"]?.GetValue<string>() ?? Guid.NewGuid().ToString(), 0))
         {

@@ -79,7 +79,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         var received = await _receiver.WaitForAsync(1);
 
         (await _receiver.SettleAsync()).Should().HaveCount(1);
-        received[0].Entity.ContainsKey("color").Should().BeFalse();
+        received[0].Entity["color"]!["value"]!.GetValue<string>().Should().Be("urn:ngsi-ld:null", "a deleted attribute is notified as NGSI-LD Null");
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         for (var i = 0; i < 50; i++)
         {
             subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:count", tenant: _tenant)).JsonAsync();
-            if (subscription["notification"]!["timesFailed"]!.GetValue<int>() > 0) break;
+            if ((subscription["notification"]!["timesFailed"]?.GetValue<int>() ?? 0) > 0) break;
             await Task.Delay(100);
         }
 
@@ -281,7 +281,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         {
             await Task.Delay(100);
             var subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:dropped", tenant: _tenant)).JsonAsync();
-            failed = subscription["notification"]!["timesFailed"]!.GetValue<int>();
+            failed = subscription["notification"]!["timesFailed"]?.GetValue<int>() ?? 0;
         }
         failed.Should().BeGreaterThan(0, "the receiver refused the notification, so it is being retried");
 

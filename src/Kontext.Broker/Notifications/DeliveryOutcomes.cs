@@ -1,0 +1,37 @@
+using System.Collections.Concurrent;
+
+namespace Kontext.Broker.Notifications;
+
+/// <summary>
+/// The latest delivery outcome of each subscription as this process saw it, shown beside the stored counters: the
+/// subscription reads as delivered (lastSuccess, status "ok") as soon as the receiver answered, not only once the store
+/// has recorded it, so a client that reads the subscription right after receiving a notification sees that notification.
+/// Also why the last delivery failed, shown as <c>notification.lastFailureReason</c> (the store has no column for it).
+/// Kept in this process's memory only: after a restart, or on another instance, the stored values are shown. Reasons
+/// say nothing about the network beyond what the subscriber configured: a refusal by the outbound policy, or that the
+/// endpoint did not take the notification.
+/// </summary>
+internal sealed class DeliveryOutcomes
+{
+    public const string NotAccepted = "the endpoint could not be reached or did not accept the notification";
+    private const int MaxEntries = 10_000;
+    private readonly ConcurrentDictionary<(string Tenant, string Subscription), Outcome> _latest = new();
+
+    /// <summary>The last success and failure this process saw, and the failure's reason.</summary>
+    public sealed record Outcome(DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? FailureReason);
+
+    public void Failed(string? tenant, string subscriptionId, DateTimeOffset at, string reason) =>
+        Update(tenant, subscriptionId, previous => previous with { LastFailure = at, FailureReason = reason });
+
+    public void Succeeded(string? tenant, string subscriptionId, DateTimeOffset at) =>
+        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null });
+
+    public Outcome? Latest(string? tenant, string subscriptionId) => _latest.GetValueOrDefault((tenant ?? "", subscriptionId));
+
+    private void Update(string? tenant, string subscriptionId, Func<Outcome, Outcome> change)
+    {
+        var key = (tenant ?? "", subscriptionId);
+        if (_latest.Count >= MaxEntries && !_latest.ContainsKey(key)) _latest.Clear(); // a bound, not a history
+        _latest.AddOrUpdate(key, _ => change(new Outcome(null, null, null)), (_, previous) => change(previous));
+    }
+}
