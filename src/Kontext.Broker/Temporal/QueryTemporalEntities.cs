@@ -3,6 +3,7 @@ using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Temporal;
 
 namespace Kontext.Broker.Temporal;
 
@@ -34,6 +35,7 @@ internal static class QueryTemporalEntities
 
     private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, TemporalParameters parameters)
     {
+        if (parameters.Query.TimeRel is null) throw NgsiException.BadRequestData("A temporal query needs timerel and timeAt (clause 5.7.4.4)");
         RequireSelection(request, query, attrs);
         var descending = OrderById(request);
         var page = Pagination.Read(request);
@@ -49,16 +51,22 @@ internal static class QueryTemporalEntities
 
     /// <summary>
     /// A temporal query needs a selection narrower than "everything" (clause 5.7.4.4): entity types, attributes with at
-    /// least one that is not a system attribute, a q naming one, a geoQ, a scopeQ, or local=true. Entity ids alone are
-    /// not one of them.
+    /// least one that is not a system attribute, a q naming one, a geoQ, or local=true. Entity ids alone (or a scopeQ)
+    /// are none of them: the query is too wide.
     /// </summary>
     private static void RequireSelection(NgsiRequest request, EntityQuery query, List<string> attrs)
     {
-        static bool IsSystem(string name) => Attr.SystemMembers.Contains(name) || name == "observedAt";
+        // By name (attrs) or by the core IRI a q path expands to.
+        static bool IsSystem(string name)
+        {
+            var term = name.StartsWith("https://uri.etsi.org/ngsi-ld/", StringComparison.Ordinal) ? name["https://uri.etsi.org/ngsi-ld/".Length..] : name;
+            return Attr.SystemMembers.Contains(term) || term == "observedAt";
+        }
         var typed = query.Type is not null || query.Selectors?.Any(s => s.Type is not null) == true;
         var attributes = attrs.Any(a => !IsSystem(a));
-        if (typed || attributes || query.Q is not null || query.Geo is not null || query.ScopeQ is not null || QueryParameters.Flag(request, "local")) return;
-        throw NgsiException.BadRequestData("A temporal query needs entity types, non-system attributes, q, a geo-query or scopeQ (or local=true)");
+        var filtered = query.Q is not null && TemporalFilter.ValueAttributes(query with { Geo = null }).Any(a => !IsSystem(a));
+        if (typed || attributes || filtered || query.Geo is not null || QueryParameters.Flag(request, "local")) return;
+        throw NgsiException.BadRequestData("A temporal query needs entity types, non-system attributes, a q on one, or a geo-query (or local=true): this one is too wide");
     }
 
     /// <summary>orderBy on the temporal query may only name the entity id (clause 5.7.4.4): "id", "id;asc" or "id;desc". Null: no ordering.</summary>

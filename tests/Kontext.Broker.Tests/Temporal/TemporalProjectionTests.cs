@@ -30,7 +30,7 @@ public sealed class TemporalProjectionTests : IClassFixture<BrokerFixture>, IAsy
     [Fact]
     public async Task GeoQ_selects_entities_by_their_location_in_the_window()
     {
-        var (_, body) = await _client.GetTemporalAsync($"{Root}?type=Vehicle&georel=near;maxDistance==5000&geometry=Point&coordinates=[-3.70,40.41]", _tenant);
+        var (_, body) = await _client.GetTemporalAsync($"{Root}?type=Vehicle&georel=near;maxDistance==5000&geometry=Point&coordinates=[-3.70,40.41]&timerel=after&timeAt=2020-01-01T00:00:00Z", _tenant);
 
         var list = body.AsArray();
         list.Select(e => e!["id"]!.GetValue<string>()).Should().Equal("urn:ngsi-ld:Vehicle:madrid");

@@ -59,10 +59,10 @@ public sealed class TemporalQueryTests : IClassFixture<BrokerFixture>, IAsyncLif
         Speeds(Entity(both, _b)).Should().Equal(3, 4);
         Entity(both, _a)["fuelLevel"].Should().BeNull();
 
-        var byId = await QueryAsync($"type=Vehicle&id={_b}&lastN=1");
+        var byId = await QueryAsync($"type=Vehicle&id={_b}&lastN=1&timerel=after&timeAt=2020-01-01T00:00:00Z");
         Speeds(Entity(byId, _b)).Should().Equal(4);
-        (await QueryAsync("idPattern=.*:A$&attrs=fuelLevel")).Should().ContainSingle();
-        (await QueryAsync("type=Vehicle&scopeQ=/nowhere")).Should().BeEmpty();
+        (await QueryAsync("idPattern=.*:A$&attrs=fuelLevel&timerel=after&timeAt=2020-01-01T00:00:00Z")).Should().ContainSingle();
+        (await QueryAsync("type=Vehicle&scopeQ=/nowhere&timerel=after&timeAt=2020-01-01T00:00:00Z")).Should().BeEmpty();
     }
 
     [Fact]

@@ -110,9 +110,18 @@ public sealed class TemporalSelectionTests : IClassFixture<BrokerFixture>, IAsyn
     [Theory]
     [InlineData("id=urn:ngsi-ld:Vehicle:fast")]
     [InlineData("attrs=createdAt")]
-    public async Task A_query_without_types_attributes_q_geoQ_or_scopeQ_is_too_wide(string selection)
+    [InlineData("scopeQ=/A")]
+    [InlineData("q=modifiedAt>%222020-01-01T00:00:00Z%22")]
+    public async Task A_query_without_types_non_system_attributes_q_on_one_or_geoQ_is_too_wide(string selection)
     {
         var response = await _client.Send(HttpMethod.Get, $"{Root}?{selection}&{Window}", tenant: _tenant);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
+    [Fact]
+    public async Task A_query_without_a_temporal_query_is_BadRequestData()
+    {
+        var response = await _client.Send(HttpMethod.Get, $"{Root}?type=Vehicle", tenant: _tenant);
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
     }
 
