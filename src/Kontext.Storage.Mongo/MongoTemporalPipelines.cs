@@ -25,11 +25,15 @@ public static class MongoTemporalPipelines
 
     public static string TimeField(TemporalTimeProperty property) => property == TemporalTimeProperty.ObservedAt ? MongoInstanceDocument.Observed : MongoInstanceDocument.Modified;
 
-    /// <summary>The entities, attributes and time window of a temporal read (the kind of instance is the caller's).</summary>
-    private static BsonDocument Window(IReadOnlyList<string> entityIds, IReadOnlySet<string>? attributes, string time, DateTimeOffset? from, bool fromInclusive, DateTimeOffset? to)
+    /// <summary>The entities, attributes, datasetIds and time window of a temporal read (the kind of instance is the caller's).</summary>
+    private static BsonDocument Window(IReadOnlyList<string> entityIds, IReadOnlySet<string>? attributes, IReadOnlySet<string?>? datasets,
+        string time, DateTimeOffset? from, bool fromInclusive, DateTimeOffset? to)
     {
         var match = new BsonDocument(E, new BsonDocument("$in", new BsonArray(entityIds)));
         if (attributes is not null) match.Add(A, new BsonDocument("$in", new BsonArray(attributes.Order(StringComparer.Ordinal))));
+        // ds is written null for the default instance, so $in with null selects it.
+        if (datasets is not null)
+            match.Add(Ds, new BsonDocument("$in", new BsonArray(datasets.OrderBy(d => d, StringComparer.Ordinal).Select(d => (BsonValue?)d ?? BsonNull.Value))));
         var window = new BsonDocument("$ne", BsonNull.Value);
         if (from is { } start) window.Add(fromInclusive ? "$gte" : "$gt", start.UtcDateTime);
         if (to is { } end) window.Add("$lt", end.UtcDateTime);
@@ -41,12 +45,12 @@ public static class MongoTemporalPipelines
     public static BsonDocument[] ReadInstances(TemporalReadRequest request, BsonDocument? visible = null)
     {
         var time = TimeField(request.TimeProperty);
-        var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
+        var match = Window(request.EntityIds, request.Attributes, request.DatasetIds, time, request.From, request.FromInclusive, request.To);
         switch (request.TimeProperty)
         {
             case TemporalTimeProperty.DeletedAt: match.Add(MongoInstanceDocument.Kind, "Deleted"); break;
-            case TemporalTimeProperty.ModifiedAt: break;
-            default: match.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", "Deleted")); break;
+            case TemporalTimeProperty.CreatedAt: match.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", "Deleted")); break;
+            default: break; // modifiedAt: everything; observedAt: what has an observedAt, deletions given one included
         }
         if (visible is not null) match.AddRange(visible);
         var direction = request.Newest ? -1 : 1;
@@ -91,7 +95,7 @@ public static class MongoTemporalPipelines
     public static BsonDocument[] Aggregate(TemporalAggregateRequest request, BsonDocument? visible = null)
     {
         var time = TimeField(request.TimeProperty);
-        var match = Window(request.EntityIds, request.Attributes, time, request.From, request.FromInclusive, request.To);
+        var match = Window(request.EntityIds, request.Attributes, request.DatasetIds, time, request.From, request.FromInclusive, request.To);
         match.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", "Deleted"));
         if (visible is not null) match.AddRange(visible);
         var periodMs = (long)request.Period.TotalMilliseconds;

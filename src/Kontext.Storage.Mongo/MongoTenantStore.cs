@@ -1,6 +1,7 @@
 using System.Text;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Temporal;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -105,6 +106,7 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
         var beforeDoc = await _entities.Find(s, Id(entityId)).FirstOrDefaultAsync(ct);
         var current = beforeDoc is null ? null : MongoEntityDocument.FromBson(beforeDoc);
         var beforeJson = current is null ? null : Json(current); // before decide, which may change current in place
+        var scopesBefore = current?.Scopes?.ToList();
         var write = decide(current);
         if (write.Kind == EntityWriteKind.None) return (write.Result, false);
 
@@ -133,7 +135,7 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
         MongoWriteLimits.RequireStorable(change, "change-log entry");
         await PutEntityAsync(s, beforeDoc, doc, ct);
         if (beforeDoc is null) await _deleted.DeleteOneAsync(s, Id(after.Id), cancellationToken: ct); // a re-creation ends the deleted state
-        staged = await AppendHistoryAsync(s, after.Id, MongoInstanceDocument.Build(after.Id, write.Changes, after.ModifiedAt, seq), ct);
+        staged = await AppendHistoryAsync(s, after.Id, MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq), ct);
         await _changes.InsertOneAsync(s, change, cancellationToken: ct);
         return (write.Result, staged);
     }
@@ -205,7 +207,7 @@ internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
     private static BsonDocument DeletedDoc(string id, string json, DateTimeOffset at) => new() { { "_id", id }, { "doc", json }, { "deletedAt", at.UtcDateTime } };
 
     private static List<BsonDocument> DeletionMarkers(Entity entity, long seq, DateTimeOffset at) =>
-        MongoInstanceDocument.Build(entity.Id, entity.Attributes.SelectMany(a => a.Value.Select(i => new AttributeChange(a.Key, Attr.DatasetId(i), AttributeChangeKind.Deleted, null))).ToList(), at, seq);
+        MongoInstanceDocument.Build(entity.Id, ScopeHistory.DeletionMarkers(entity, at), at, seq);
 
     public async Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken)
     {

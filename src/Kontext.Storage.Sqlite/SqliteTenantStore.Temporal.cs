@@ -14,7 +14,7 @@ internal sealed partial class SqliteTenantStore
         if (request.EntityIds.Count == 0 || request.PerAttributeLimit <= 0) return [];
         var (column, kindFilter) = request.TimeProperty switch
         {
-            TemporalTimeProperty.ObservedAt => ("observed_at", "s.kind <> 'Deleted'"),
+            TemporalTimeProperty.ObservedAt => ("observed_at", "1"),
             TemporalTimeProperty.CreatedAt => ("modified_at", "s.kind <> 'Deleted'"),
             TemporalTimeProperty.DeletedAt => ("modified_at", "s.kind = 'Deleted'"),
             _ => ("modified_at", "1"),
@@ -40,6 +40,7 @@ internal sealed partial class SqliteTenantStore
             sql.Append($" AND s.{column} < $to");
             parameters.Add(("$to", Validate.Format(to)));
         }
+        if (request.DatasetIds is { } datasets) sql.Append(" AND ").Append(DatasetFilter("s", datasets, parameters));
         sql.Append($" ORDER BY s.{column} {order}, s.seq {order} LIMIT $limit)");
         parameters.Add(("$limit", request.PerAttributeLimit));
         sql.Append(" WHERE ta.entity_id IN ").Append(InList("$e", request.EntityIds, parameters));
@@ -76,6 +77,7 @@ internal sealed partial class SqliteTenantStore
         var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND i.entity_id IN ");
         where.Append(InList("$e", request.EntityIds, parameters));
         if (request.Attributes is { } attributes) where.Append(" AND i.attr IN ").Append(InList("$a", attributes, parameters));
+        if (request.DatasetIds is { } datasets) where.Append(" AND ").Append(DatasetFilter("i", datasets, parameters));
         if (request.From is { } from)
         {
             where.Append($" AND i.{column} {(request.FromInclusive ? ">=" : ">")} $from");
@@ -130,6 +132,16 @@ internal sealed partial class SqliteTenantStore
                     Real(12), Real(13), Text(14), Text(15))));
         }
         return rows;
+    }
+
+    /// <summary>The rows of <paramref name="alias"/> whose datasetId is one of <paramref name="datasets"/> (null: the default instance).</summary>
+    private static string DatasetFilter(string alias, IReadOnlySet<string?> datasets, List<(string, object?)> parameters)
+    {
+        var named = datasets.Where(d => d is not null).Select(d => d!).ToList();
+        var terms = new List<string>();
+        if (named.Count > 0) terms.Add($"{alias}.dataset_id IN " + InList("$d", named, parameters));
+        if (datasets.Contains(null)) terms.Add($"{alias}.dataset_id IS NULL");
+        return terms.Count == 0 ? "0" : "(" + string.Join(" OR ", terms) + ")";
     }
 
     /// <summary>"($p0, $p1, …)" for the values, each bound as a parameter named by <paramref name="prefix"/> and its position.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Temporal;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
@@ -75,6 +76,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
         var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
         var statisticsBefore = SqliteIndexRows.StatisticKeys(current); // before decide, which may change current in place
+        var scopesBefore = current?.Scopes?.ToList();
 
         var write = decide(current);
         var at = DateTimeOffset.UtcNow;
@@ -90,9 +92,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
-                    foreach (var (name, instances) in current.Attributes)
-                        foreach (var instance in instances)
-                            AppendInstance(connection, entityId, new AttributeChange(name, Attr.DatasetId(instance), AttributeChangeKind.Deleted, null), at);
+                    foreach (var marker in ScopeHistory.DeletionMarkers(current, at)) AppendInstance(connection, entityId, marker, at);
                 }
                 return write.Result;
         }
@@ -107,7 +107,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             .ExecuteNonQuery();
         SqliteIndexRows.Replace(connection, after, existed: beforeDoc is not null);
         SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
-        foreach (var change in write.Changes) AppendInstance(connection, after.Id, change, after.ModifiedAt);
+        foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, after.Id, change, after.ModifiedAt);
         AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
         return write.Result;
     }

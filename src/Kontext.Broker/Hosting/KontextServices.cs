@@ -104,9 +104,7 @@ public static class KontextServices
         });
         app.Use(async (http, next) =>
         {
-            // An empty entity id (/entities//attrs) is a malformed request, not an unknown resource.
-            if (http.Request.Path.StartsWithSegments("/ngsi-ld/v1/entities", out var rest) && rest.Value?.StartsWith("//", StringComparison.Ordinal) == true)
-                throw NgsiException.BadRequestData("The entity id is missing from the URL");
+            MalformedPaths.Check(http);
             await next(http);
         });
         app.UseOgcExceptions();

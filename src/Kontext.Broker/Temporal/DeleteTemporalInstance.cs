@@ -14,7 +14,7 @@ internal static class DeleteTemporalInstance
         var id = EntityRoutes.EntityId(entityId);
         var name = Uri.UnescapeDataString(attrId);
         var attribute = EntityParser.ExpandAttributeName(name, request.Context);
-        var instance = Uri.UnescapeDataString(instanceId);
+        var instance = Validate.EntityId(Uri.UnescapeDataString(instanceId), "instanceId");
         var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
         if (!await temporal.DeleteInstanceAsync(id, attribute, instance, http.RequestAborted))
             throw NgsiException.NotFound($"The entity '{id}' has no instance '{instance}' of '{name}'");

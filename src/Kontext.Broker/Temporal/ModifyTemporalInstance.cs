@@ -18,7 +18,7 @@ internal static class ModifyTemporalInstance
         var id = EntityRoutes.EntityId(entityId);
         var name = Uri.UnescapeDataString(attrId);
         var attribute = EntityParser.ExpandAttributeName(name, request.Context);
-        var instance = Uri.UnescapeDataString(instanceId);
+        var instance = Validate.EntityId(Uri.UnescapeDataString(instanceId), "instanceId");
         var body = request.Body!;
         // Either { "speed": { ...instance... } } (as the suite sends it) or the instance itself.
         var fragment = body.Count == 1 && body.First() is var (key, value) && value is System.Text.Json.Nodes.JsonObject inner

@@ -1,24 +1,25 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Globalization;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
-using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Temporal;
 
 namespace Kontext.Broker.Temporal;
 
 /// <summary>
 /// Query Temporal Evolution of Entities: GET /temporal/entities (clauses 5.7.4, 6.18.3.2) and
-/// POST /temporal/entityOperations/query (6.24.3.1). Entities are selected by their current state with the one
-/// evaluator (type, id, idPattern, q, geoQ, scopeQ, attrs), paged by limit/offset/count as entity queries are; then the
-/// instances of the whole page are read in one store call within the temporal window.
+/// POST /temporal/entityOperations/query (6.24.3.1). The entities are chosen on their history
+/// (<see cref="TemporalSelection"/>), paged by limit/offset/count and ordered by id when asked; then the instances of
+/// the whole page are read in one store call within the temporal window.
 /// </summary>
 internal static class QueryTemporalEntities
 {
     public static async Task GetAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadAsync(http);
+        TemporalProjection.RefuseLinkedFilter(request.Query["q"].ToString());
+        RefuseContextSourceFilter(request);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
         await RespondAsync(request, query, attrs, TemporalParameters.FromUrl(request, attrs));
     }
@@ -26,26 +27,73 @@ internal static class QueryTemporalEntities
     public static async Task PostAsync(HttpContext http)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
-        var (query, attrs) = EntityQueryRequest.FromBody(request);
         var body = request.Body!;
-        var temporalQ = body["temporalQ"] switch
-        {
-            null => null,
-            JsonObject o => o,
-            _ => throw NgsiException.BadRequestData("'temporalQ' must be an object"),
-        };
-        await RespondAsync(request, query, attrs, TemporalParameters.FromBody(request, temporalQ, attrs));
+        TemporalProjection.RefuseLinkedFilter(body["q"] is System.Text.Json.Nodes.JsonValue q && q.TryGetValue<string>(out var text) ? text : null);
+        var (query, attrs) = EntityQueryRequest.FromBody(request);
+        await RespondAsync(request, query, attrs, TemporalParameters.FromBody(request, body, attrs));
     }
 
     private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, TemporalParameters parameters)
     {
+        if (parameters.Query.TimeRel is null) throw NgsiException.BadRequestData("A temporal query needs timerel and timeAt (clause 5.7.4.4)");
+        RequireSelection(request, query, attrs);
+        var descending = OrderById(request);
         var page = Pagination.Read(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
-        var result = await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), request.Http.RequestAborted);
+        var (heads, total) = await TemporalSelection.SelectAsync(store, temporal,
+            new TemporalSelection.Request(query, EntityQueryRequest.AnyOf(request, attrs), parameters, page.Offset, page.Limit, page.Count, descending),
+            request.Http.RequestAborted);
         var http = request.Http;
-        if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        page.WriteLinks(http, result.Entities.Count, result.TotalCount);
-        await TemporalResponse.WriteAsync(request, temporal, result.Entities.Select(e => new TemporalHead(e, null)).ToList(), parameters, single: false);
+        if (total is { } count) http.Response.Headers["NGSILD-Results-Count"] = count.ToString(CultureInfo.InvariantCulture);
+        page.WriteLinks(http, heads.Count, total);
+        await TemporalResponse.WriteAsync(request, temporal, heads, parameters, single: false);
+    }
+
+    /// <summary>
+    /// A temporal query needs a selection narrower than "everything" (clause 5.7.4.4): entity types, attributes with at
+    /// least one that is not a system attribute, a q naming one, a geoQ, or local=true. Entity ids alone (or a scopeQ)
+    /// are none of them: the query is too wide.
+    /// </summary>
+    private static void RequireSelection(NgsiRequest request, EntityQuery query, List<string> attrs)
+    {
+        // By name (attrs) or by the core IRI a q path expands to.
+        static bool IsSystem(string name)
+        {
+            var term = name.StartsWith("https://uri.etsi.org/ngsi-ld/", StringComparison.Ordinal) ? name["https://uri.etsi.org/ngsi-ld/".Length..] : name;
+            return Attr.SystemMembers.Contains(term) || term == "observedAt";
+        }
+        var typed = query.Type is not null || query.Selectors?.Any(s => s.Type is not null) == true;
+        var attributes = attrs.Any(a => !IsSystem(a));
+        var filtered = query.Q is not null && TemporalFilter.ValueAttributes(query with { Geo = null }).Any(a => !IsSystem(a));
+        if (typed || attributes || filtered || query.Geo is not null || QueryParameters.Flag(request, "local")) return;
+        throw NgsiException.BadRequestData("A temporal query needs entity types, non-system attributes, a q on one, or a geo-query (or local=true): this one is too wide");
+    }
+
+    /// <summary>orderBy on the temporal query may only name the entity id (clause 5.7.4.4): "id", "id;asc" or "id;desc". Null: no ordering.</summary>
+    private static bool? OrderById(NgsiRequest request)
+    {
+        var items = QueryParameters.List(request, "orderBy");
+        if (items.Count == 0) return null;
+        bool? descending = null;
+        foreach (var item in items)
+        {
+            var parts = item.Split(';', StringSplitOptions.TrimEntries);
+            if (parts[0] != "id" || parts.Length > 2 || descending is not null)
+                throw NgsiException.BadRequestData($"A temporal query can be ordered by the entity id only, not by '{item}'");
+            descending = parts.Length == 2 ? parts[1] switch
+            {
+                "asc" => false,
+                "desc" => true,
+                _ => throw NgsiException.BadRequestData($"'{parts[1]}' is not an ordering direction (asc, desc)"),
+            } : false;
+        }
+        return descending;
+    }
+
+    /// <summary>csf filters context sources (clause 4.9 grammar); this broker has none to filter, but a malformed one is still BadRequestData.</summary>
+    private static void RefuseContextSourceFilter(NgsiRequest request)
+    {
+        var csf = request.Query["csf"].ToString();
+        if (csf.Length > 0) QLanguage.Parse(csf, request.Context);
     }
 }

@@ -10,73 +10,11 @@ using Kontext.Ngsi.Temporal;
 
 namespace Kontext.Broker.Temporal;
 
-/// <summary>The temporal parameters of one request: the TemporalQuery, the representation and its render options.</summary>
-internal sealed record TemporalParameters(TemporalQuery Query, TemporalRenderOptions Render)
-{
-    private static readonly string[] AllowedOptions = ["temporalValues", "aggregatedValues", "sysAttrs", "normalized"];
-
-    /// <summary>From the URL (GET): timerel, timeAt, endTimeAt, timeproperty, lastN, aggrMethods, aggrPeriodDuration, options, attrs, pick, omit, lang.</summary>
-    public static TemporalParameters FromUrl(NgsiRequest request, List<string>? attrs = null)
-    {
-        var q = request.Query;
-        var query = TemporalQuery.Parse(Text(q["timerel"]), Text(q["timeAt"]), Text(q["endTimeAt"]), Text(q["timeproperty"]), Text(q["lastN"]));
-        return Build(request, query, QueryParameters.List(request, "aggrMethods"), Text(q["aggrPeriodDuration"]), attrs ?? QueryParameters.List(request, "attrs"));
-    }
-
-    /// <summary>From a Query body's temporalQ member (POST /temporal/entityOperations/query); options stay in the URL.</summary>
-    public static TemporalParameters FromBody(NgsiRequest request, JsonObject? temporalQ, List<string> attrs)
-    {
-        if (temporalQ is null) return Build(request, TemporalQuery.All, QueryParameters.List(request, "aggrMethods"), Text(request.Query["aggrPeriodDuration"]), attrs);
-        string? Member(string name) => temporalQ[name] switch
-        {
-            null => null,
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.ToJsonString(),
-            _ => throw NgsiException.BadRequestData($"temporalQ.{name} must be a string"),
-        };
-        var query = TemporalQuery.Parse(Member("timerel"), Member("timeAt"), Member("endTimeAt"), Member("timeproperty"), Member("lastN"));
-        var methods = temporalQ["aggrMethods"] switch
-        {
-            null => QueryParameters.List(request, "aggrMethods"),
-            JsonValue v when v.TryGetValue<string>(out var s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
-            JsonArray a when a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
-            _ => throw NgsiException.BadRequestData("temporalQ.aggrMethods must be a string or an array of strings"),
-        };
-        return Build(request, query, methods, Member("aggrPeriodDuration") ?? Text(request.Query["aggrPeriodDuration"]), attrs);
-    }
-
-    private static TemporalParameters Build(NgsiRequest request, TemporalQuery query, List<string> methodNames, string? period, List<string> attrs)
-    {
-        var options = QueryParameters.Options(request, AllowedOptions);
-        var format = request.Query["format"].ToString() switch
-        {
-            "" or "normalized" => TemporalFormat.Normalized,
-            "temporalValues" or "simplified" or "keyValues" => TemporalFormat.TemporalValues,
-            "aggregatedValues" => TemporalFormat.AggregatedValues,
-            var other => throw NgsiException.BadRequestData($"Unknown format '{other}' (normalized, temporalValues, aggregatedValues)"),
-        };
-        if (options.Contains("temporalValues")) format = TemporalFormat.TemporalValues;
-        if (options.Contains("aggregatedValues")) format = TemporalFormat.AggregatedValues;
-        if (options.Contains("temporalValues") && options.Contains("aggregatedValues"))
-            throw NgsiException.BadRequestData("options temporalValues and aggregatedValues exclude each other");
-        IReadOnlyList<AggregationMethod>? methods = null;
-        IsoDuration? duration = null;
-        if (format == TemporalFormat.AggregatedValues)
-        {
-            methods = Aggregation.ParseMethods(methodNames);
-            duration = period is null ? IsoDuration.Zero : IsoDuration.Parse(period);
-        }
-        else if (period is not null) IsoDuration.Parse(period); // still validated
-        var render = new RenderOptions(RenderFormat.Normalized, options.Contains("sysAttrs"),
-            LanguageSelector.Parse(request.Query["lang"].ToString()), QueryParameters.Projection(request, attrs));
-        return new TemporalParameters(query, new TemporalRenderOptions(format, render, query, methods, duration));
-    }
-
-    private static string? Text(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values.ToString();
-}
-
-/// <summary>One temporal entity to answer with: its id/type/scope and, when deleted through the entity API, deletedAt.</summary>
-internal sealed record TemporalHead(Entity Entity, DateTimeOffset? DeletedAt);
+/// <summary>
+/// One temporal entity to answer with: its id/type/scope and, when deleted through the entity API, deletedAt.
+/// <paramref name="Spans"/>, when a scopeQ selected the entity, are the times its instances may come from (clause 5.7.4.4).
+/// </summary>
+internal sealed record TemporalHead(Entity Entity, DateTimeOffset? DeletedAt, IReadOnlyList<TemporalSpan>? Spans = null);
 
 /// <summary>
 /// Reads the instances of a page of entities in one store call and writes them, paginating instances as clause 6.3.10
@@ -104,7 +42,9 @@ internal static class TemporalResponse
 
         var read = await store.ReadInstancesAsync(new TemporalReadRequest(
             heads.Select(h => h.Entity.Id).ToList(), render.Render.Fields.Only, query.TimeProperty,
-            query.From, query.FromInclusive, query.To, paging ? pageSize + 1 : pageSize, backward), http.RequestAborted);
+            query.From, query.FromInclusive, query.To, paging ? pageSize + 1 : pageSize, backward, parameters.DatasetIds), http.RequestAborted);
+        read = WithinSpans(read, heads);
+        if (single) RequireMembers(heads[0], read.Select(i => i.Record.Attribute), render.Render.Fields);
 
         // The store returns ascending order per (entity, attribute); the cut wants read order.
         var groups = read.GroupBy(i => (i.Record.EntityId, i.Record.Attribute))
@@ -135,12 +75,35 @@ internal static class TemporalResponse
     {
         var (query, render, http) = (parameters.Query, parameters.Render, request.Http);
         var rows = await store.AggregateAsync(new TemporalAggregateRequest(heads.Select(h => h.Entity.Id).ToList(), render.Render.Fields.Only,
-            query.TimeProperty, query.From, query.FromInclusive, query.To, period.Time), http.RequestAborted);
+            query.TimeProperty, query.From, query.FromInclusive, query.To, period.Time, parameters.DatasetIds), http.RequestAborted);
+        if (single) RequireMembers(heads[0], rows.Select(r => r.Attribute), render.Render.Fields);
         var byEntity = Aggregation.FromStatistics(rows, render.Methods ?? [], period, query.From, query.To)
             .GroupBy(s => s.EntityId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
         await WriteEntitiesAsync(request, StatusCodes.Status200OK, render, heads, single, (renderer, writer, head, bodyContext) =>
             renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
+    }
+
+    /// <summary>Instances of entities a scopeQ selected only while a matching Scope was valid.</summary>
+    private static IReadOnlyList<TemporalInstance> WithinSpans(IReadOnlyList<TemporalInstance> read, IReadOnlyList<TemporalHead> heads)
+    {
+        var spans = heads.Where(h => h.Spans is not null).ToDictionary(h => h.Entity.Id, h => h.Spans!, StringComparer.Ordinal);
+        if (spans.Count == 0) return read;
+        return read.Where(i => !spans.TryGetValue(i.Record.EntityId, out var allowed) || allowed.Any(s => s.Contains(i.Time))).ToList();
+    }
+
+    /// <summary>
+    /// Retrieving one temporal entity finds nothing (clauses 5.7.3.4, 4.21) when the attributes asked for do not exist
+    /// on it, or when pick and omit leave no member to show.
+    /// </summary>
+    private static void RequireMembers(TemporalHead head, IEnumerable<string> readAttributes, Projection fields)
+    {
+        var shown = readAttributes.Where(fields.IncludesAttribute).Any();
+        if (shown) return;
+        if (fields.Only is { } only && !head.Entity.Attributes.Keys.Any(only.Contains))
+            throw NgsiException.NotFound($"The entity '{head.Entity.Id}' has none of the attributes asked for");
+        if (!fields.Id && !fields.Type && !(fields.Scope && head.Entity.Scopes is { Count: > 0 }))
+            throw NgsiException.NotFound($"pick and omit leave nothing of the entity '{head.Entity.Id}' to show");
     }
 
     /// <summary>The response body: one temporal entity per head (an array unless <paramref name="single"/>), streamed.</summary>
@@ -159,7 +122,7 @@ internal static class TemporalResponse
     private static void WritePagingHeaders(HttpContext http, TemporalQuery query, TemporalCut cut)
     {
         var size = query.LastN?.ToString(CultureInfo.InvariantCulture) ?? "*";
-        string F(DateTimeOffset t) => Ngsi.Model.Validate.Format(t);
+        string F(DateTimeOffset t) => TemporalTime.Format(t);
         Dictionary<string, string?> next;
         if (!cut.Backward)
         {
@@ -168,7 +131,7 @@ internal static class TemporalResponse
             http.Response.Headers["Content-Range"] = $"date-time {F(start)}-{F(end)}/{size}";
             next = query.TimeRel == TimeRelation.Between
                 ? new() { ["timerel"] = "between", ["timeAt"] = F(cut.Cutoff), ["endTimeAt"] = F(query.EndTimeAt!.Value) }
-                : new() { ["timerel"] = "after", ["timeAt"] = F(end), ["endTimeAt"] = null };
+                : new() { ["timerel"] = "after", ["timeAt"] = F(cut.Cutoff), ["endTimeAt"] = null };
         }
         else
         {
@@ -178,7 +141,7 @@ internal static class TemporalResponse
             next = query.TimeRel switch
             {
                 TimeRelation.Between => new() { ["timerel"] = "between", ["timeAt"] = F(query.TimeAt!.Value), ["endTimeAt"] = F(end) },
-                TimeRelation.After => new() { ["timerel"] = "between", ["timeAt"] = F(query.TimeAt!.Value.AddMilliseconds(1)), ["endTimeAt"] = F(end) },
+                TimeRelation.After => new() { ["timerel"] = "between", ["timeAt"] = F(query.TimeAt!.Value), ["endTimeAt"] = F(end) },
                 _ => new() { ["timerel"] = "before", ["timeAt"] = F(end), ["endTimeAt"] = null },
             };
         }

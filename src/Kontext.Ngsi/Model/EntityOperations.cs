@@ -136,7 +136,7 @@ public sealed class EntityOperations(DateTimeOffset now)
             foreach (var instance in instances)
             {
                 if (replacement.FindInstance(name, Attr.DatasetId(instance)) is null)
-                    Changes.Add(new(name, Attr.DatasetId(instance), AttributeChangeKind.Deleted, null));
+                    Changes.Add(AttributeChange.Deletion(name, instance));
             }
         }
         foreach (var (name, instances) in replacement.Attributes)
@@ -262,7 +262,7 @@ public sealed class EntityOperations(DateTimeOffset now)
         var instances = entity.Attributes[name];
         instances.Remove(instance);
         if (instances.Count == 0) entity.Attributes.Remove(name);
-        Changes.Add(new(name, Attr.DatasetId(instance), AttributeChangeKind.Deleted, null));
+        Changes.Add(AttributeChange.Deletion(name, instance));
     }
 
     /// <summary>Sets createdAt (kept from the previous instance) and modifiedAt, on the instance and its sub-attributes.</summary>

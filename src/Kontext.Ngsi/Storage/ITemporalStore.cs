@@ -45,7 +45,10 @@ public enum TemporalTimeProperty { ObservedAt, CreatedAt, ModifiedAt, DeletedAt 
 
 /// <summary>
 /// A windowed read. The window is [From, To) when <see cref="FromInclusive"/>, else (From, To); a null bound is open.
-/// <see cref="Attributes"/> null reads every attribute.
+/// <see cref="Attributes"/> null reads every attribute; <see cref="DatasetIds"/> null reads every instance, else only
+/// those with one of the datasetIds (a null element: the default instance, clause 4.5.5). An observedAt window holds
+/// the instances with an observedAt, deletions written by the Temporal API included; createdAt holds no deletions,
+/// deletedAt only deletions, modifiedAt everything.
 /// </summary>
 public sealed record TemporalReadRequest(
     IReadOnlyList<string> EntityIds,
@@ -55,11 +58,13 @@ public sealed record TemporalReadRequest(
     bool FromInclusive,
     DateTimeOffset? To,
     int PerAttributeLimit,
-    bool Newest);
+    bool Newest,
+    IReadOnlySet<string?>? DatasetIds = null);
 
 /// <summary>
 /// An aggregation over a window ([From, To) or (From, To) as in <see cref="TemporalReadRequest"/>) with a fixed
-/// <see cref="Period"/> (calendar periods, months and years, are aggregated in memory); zero is one period.
+/// <see cref="Period"/> (calendar periods, months and years, are aggregated in memory); zero is one period;
+/// <see cref="DatasetIds"/> as in <see cref="TemporalReadRequest"/>.
 /// Only <see cref="TemporalTimeProperty.ObservedAt"/> and <see cref="TemporalTimeProperty.CreatedAt"/> windows, which hold no deletions.
 /// </summary>
 public sealed record TemporalAggregateRequest(
@@ -69,7 +74,8 @@ public sealed record TemporalAggregateRequest(
     DateTimeOffset? From,
     bool FromInclusive,
     DateTimeOffset? To,
-    TimeSpan Period);
+    TimeSpan Period,
+    IReadOnlySet<string?>? DatasetIds = null);
 
 /// <summary>One period of one series: its index, its first and last sample time, the attribute type of its latest sample and its figures.</summary>
 public sealed record PeriodStatistics(

@@ -40,7 +40,7 @@ public static class Aggregation
         foreach (var name in names)
         {
             if (!Names.TryGetValue(name.Trim(), out var method))
-                throw NgsiException.BadRequestData($"Unknown aggregation method '{name}' (totalCount, distinctCount, sum, avg, min, max, stddev, sumsq)");
+                throw NgsiException.BadRequestData($"aggrMethods: unknown aggregation method '{name}' (totalCount, distinctCount, sum, avg, min, max, stddev, sumsq)");
             if (!methods.Contains(method)) methods.Add(method);
         }
         if (methods.Count == 0) throw NgsiException.BadRequestData("options=aggregatedValues needs aggrMethods");

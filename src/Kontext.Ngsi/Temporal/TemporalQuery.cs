@@ -10,7 +10,8 @@ public enum TimeRelation { Before, After, Between }
 /// <summary>
 /// The temporal part of a query (clause 4.11, parameters of clause 6.3.x / the TemporalQuery type of 5.2.21):
 /// timerel with timeAt/endTimeAt, timeproperty and lastN. The window it selects:
-/// before → t &lt; timeAt; after → t &gt; timeAt; between → timeAt ≤ t &lt; endTimeAt; no timerel → all of history.
+/// before → t &lt; timeAt (an exclusive bound); after → t ≥ timeAt (an inclusive bound); between → timeAt ≤ t &lt; endTimeAt;
+/// no timerel → all of history (clause 4.11).
 /// </summary>
 public sealed record TemporalQuery(
     TimeRelation? TimeRel = null,
@@ -22,7 +23,7 @@ public sealed record TemporalQuery(
     public static TemporalQuery All { get; } = new();
 
     public DateTimeOffset? From => TimeRel is TimeRelation.After or TimeRelation.Between ? TimeAt : null;
-    public bool FromInclusive => TimeRel == TimeRelation.Between;
+    public bool FromInclusive => TimeRel is TimeRelation.After or TimeRelation.Between;
     public DateTimeOffset? To => TimeRel switch { TimeRelation.Before => TimeAt, TimeRelation.Between => EndTimeAt, _ => null };
 
     public bool Contains(DateTimeOffset t) =>

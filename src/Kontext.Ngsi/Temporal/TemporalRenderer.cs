@@ -22,7 +22,8 @@ public sealed record TemporalRenderOptions(
 /// with instanceId), the Simplified Temporal Representation (4.5.9, options=temporalValues: [value, time] pairs under
 /// values/objects/languageMaps/vocabs/jsons/valueLists/objectLists) and the Aggregated Temporal Representation
 /// (4.5.19, options=aggregatedValues: [value, start, end] triples per method). Several datasetIds give an array of such objects.
-/// A deletion in the history is an instance whose payload is NGSI-LD Null with its deletedAt.
+/// A deletion in the history is an instance holding NGSI-LD Null in the form of the attribute's type (clause 5.2.1)
+/// with its deletedAt.
 /// </summary>
 public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOptions options)
 {
@@ -50,24 +51,24 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
             return;
         }
         writer.WriteStartObject();
-        if (options.Format == TemporalFormat.Normalized)
+        // The Scope's evolution, when the history has one, stands in place of the current scope (clause 4.5.6).
+        _entities.WriteMembers(writer, Shell(head, withScope: !byAttribute.ContainsKey(ScopeHistory.Attribute)));
+        foreach (var (attribute, list) in byAttribute)
         {
-            var shell = Shell(head);
-            foreach (var (attribute, list) in byAttribute) shell.Attributes[attribute] = list.Select(Normalized).ToList();
-            _entities.WriteMembers(writer, shell);
-        }
-        else
-        {
-            _entities.WriteMembers(writer, Shell(head));
-            foreach (var (attribute, list) in byAttribute)
+            if (!Includes(attribute)) continue;
+            writer.WritePropertyName(context.CompactIri(attribute));
+            if (options.Format == TemporalFormat.Normalized)
             {
-                if (!options.Render.Fields.IncludesAttribute(attribute)) continue;
-                var groups = list.GroupBy(i => i.Record.DatasetId).ToList();
-                writer.WritePropertyName(context.CompactIri(attribute));
-                if (groups.Count > 1) writer.WriteStartArray();
-                foreach (var group in groups) WriteValues(writer, group.Key, group.ToList());
-                if (groups.Count > 1) writer.WriteEndArray();
+                // Always an array, one instance or many: the representation is the attribute's evolution.
+                writer.WriteStartArray();
+                foreach (var instance in list) WriteInstance(writer, instance);
+                writer.WriteEndArray();
+                continue;
             }
+            var groups = list.GroupBy(i => i.Record.DatasetId).ToList();
+            if (groups.Count > 1) writer.WriteStartArray();
+            foreach (var group in groups) WriteValues(writer, group.Key, group.ToList());
+            if (groups.Count > 1) writer.WriteEndArray();
         }
         WriteTail(writer, deletedAt, bodyContext);
     }
@@ -82,7 +83,7 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         _entities.WriteMembers(writer, Shell(head));
         foreach (var attribute in series.GroupBy(s => s.Attribute))
         {
-            if (!options.Render.Fields.IncludesAttribute(attribute.Key)) continue;
+            if (attribute.Key == ScopeHistory.Attribute || !Includes(attribute.Key)) continue;
             var datasets = attribute.OrderBy(s => s.DatasetId is not null).ThenBy(s => s.DatasetId, StringComparer.Ordinal).ToList();
             writer.WritePropertyName(context.CompactIri(attribute.Key));
             if (datasets.Count > 1) writer.WriteStartArray();
@@ -92,11 +93,15 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         WriteTail(writer, deletedAt, bodyContext);
     }
 
-    private static Entity Shell(Entity head) => new(head.Id) { Types = head.Types, Scopes = head.Scopes, CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt };
+    private static Entity Shell(Entity head, bool withScope = true) =>
+        new(head.Id) { Types = head.Types, Scopes = withScope ? head.Scopes : null, CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt };
+
+    private bool Includes(string attribute) =>
+        attribute == ScopeHistory.Attribute ? options.Render.Fields.Scope : options.Render.Fields.IncludesAttribute(attribute);
 
     private static void WriteTail(Utf8JsonWriter writer, DateTimeOffset? deletedAt, JsonNode? bodyContext)
     {
-        if (deletedAt is { } deleted) writer.WriteString("deletedAt", Validate.Format(deleted));
+        if (deletedAt is { } deleted) writer.WriteString("deletedAt", TemporalTime.Format(deleted));
         if (bodyContext is not null)
         {
             writer.WritePropertyName("@context");
@@ -105,52 +110,154 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         writer.WriteEndObject();
     }
 
-    private static JsonObject Normalized(TemporalInstance instance)
+    private void WriteInstance(Utf8JsonWriter writer, TemporalInstance instance)
     {
         var record = instance.Record;
-        JsonObject doc;
-        if (record.Kind == AttributeChangeKind.Deleted || record.InstanceJson is null)
+        if (IsDeletion(record))
         {
-            doc = new JsonObject { ["type"] = Attr.Property, ["value"] = Attr.NullMarker };
-            if (record.DatasetId is not null) doc["datasetId"] = record.DatasetId;
-            doc["deletedAt"] = Validate.Format(record.ModifiedAt);
+            // deletedAt is the point in time of this instance, so it is shown without sysAttrs.
+            var type = DeletedType(record);
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            if (record.Attribute == ScopeHistory.Attribute)
+            {
+                // A removed Scope is no scope at all: the empty array.
+                writer.WriteStartArray("value");
+                writer.WriteEndArray();
+            }
+            else WriteNullPayload(writer, type);
+            if (record.DatasetId is not null) writer.WriteString("datasetId", record.DatasetId);
+            // A removed Scope's observedAt is its deletedAt (a copy, clause 4.5.6), so it is not shown twice.
+            if (record.ObservedAt is { } observed && record.Attribute != ScopeHistory.Attribute) writer.WriteString("observedAt", TemporalTime.Format(observed));
+            writer.WriteString("instanceId", record.InstanceId);
+            writer.WriteString("deletedAt", TemporalTime.Format(record.ModifiedAt));
+            writer.WriteEndObject();
+            return;
         }
-        else
-        {
-            doc = StoredJson.Parse(record.InstanceJson)!.AsObject();
-            doc["modifiedAt"] = Validate.Format(record.ModifiedAt);
-        }
+        var doc = StoredJson.Parse(record.InstanceJson!)!.AsObject();
+        doc["modifiedAt"] = Validate.Format(record.ModifiedAt);
         doc["instanceId"] = record.InstanceId;
-        return doc;
+        _entities.WriteInstance(writer, doc);
     }
 
-    private static JsonObject? Document(TemporalInstance instance) =>
-        instance.Record.Kind == AttributeChangeKind.Deleted || instance.Record.InstanceJson is null ? null : StoredJson.Parse(instance.Record.InstanceJson)!.AsObject();
+    private static bool IsDeletion(AttributeInstanceRecord record) => record.Kind == AttributeChangeKind.Deleted || record.InstanceJson is null;
+
+    /// <summary>The attribute type a deletion record keeps (older records without it count as Property).</summary>
+    private static string DeletedType(AttributeInstanceRecord record) =>
+        record.InstanceJson is { } json && StoredJson.Parse(json) is JsonObject marker ? Attr.Type(marker) : Attr.Property;
+
+    private static string TypeOf(TemporalInstance instance) =>
+        IsDeletion(instance.Record) ? DeletedType(instance.Record) : Attr.Type(StoredJson.Parse(instance.Record.InstanceJson!)!.AsObject());
+
+    /// <summary>NGSI-LD Null in the payload member of <paramref name="type"/> (clause 5.2.1).</summary>
+    private static void WriteNullPayload(Utf8JsonWriter writer, string type)
+    {
+        var member = Attr.PayloadMember.GetValueOrDefault(type, "value");
+        if (type == Attr.LanguageProperty)
+        {
+            writer.WriteStartObject(member);
+            writer.WriteString("@none", Attr.NullMarker);
+            writer.WriteEndObject();
+        }
+        else writer.WriteString(member, Attr.NullMarker);
+    }
 
     private void WriteValues(Utf8JsonWriter writer, string? datasetId, List<TemporalInstance> instances)
     {
-        var docs = instances.Select(Document).ToList();
-        var type = docs.LastOrDefault(d => d is not null) is { } latest ? Attr.Type(latest) : Attr.Property;
+        var type = instances.Count == 0 ? Attr.Property : TypeOf(instances[^1]);
         writer.WriteStartObject();
         writer.WriteString("type", type);
         if (datasetId is not null) writer.WriteString("datasetId", datasetId);
         writer.WriteStartArray(PluralMember.GetValueOrDefault(type, "values"));
-        for (var i = 0; i < instances.Count; i++)
+        foreach (var instance in instances)
         {
             writer.WriteStartArray();
-            var payload = docs[i] is { } doc ? Attr.Payload(doc) : JsonValue.Create(Attr.NullMarker);
-            if (docs[i] is { } d && Attr.Type(d) == Attr.LanguageProperty && options.Render.Lang is { } lang && payload is JsonObject map)
-                payload = lang.Choose(map).Value;
-            if (payload is JsonValue pv && pv.TryGetValue<string>(out var iri) && docs[i] is { } vd && Attr.Type(vd) == Attr.VocabProperty)
-                writer.WriteStringValue(context.CompactIri(iri));
-            else if (payload is null) writer.WriteNullValue();
-            else payload.WriteTo(writer);
-            writer.WriteStringValue(Validate.Format(instances[i].Time));
+            WritePairValue(writer, instance);
+            writer.WriteStringValue(TemporalTime.Format(instance.Time));
             writer.WriteEndArray();
         }
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// The first element of a [value, time] pair: the bare value of a Property, GeoProperty or ListProperty, the object of a
+    /// Relationship; LanguageProperty, VocabProperty and JsonProperty keep their payload member ({"languageMap": …},
+    /// {"vocab": …}, {"json": …}) so a JSON value is never mistaken for a language map or a vocabulary term.
+    /// </summary>
+    private void WritePairValue(Utf8JsonWriter writer, TemporalInstance instance)
+    {
+        if (IsDeletion(instance.Record))
+        {
+            if (instance.Record.Attribute == ScopeHistory.Attribute)
+            {
+                // A removed Scope is no scope at all: the empty array.
+                writer.WriteStartArray();
+                writer.WriteEndArray();
+                return;
+            }
+            var deletedType = DeletedType(instance.Record);
+            if (deletedType is Attr.LanguageProperty or Attr.VocabProperty or Attr.JsonProperty)
+            {
+                writer.WriteStartObject();
+                WriteNullPayload(writer, deletedType);
+                writer.WriteEndObject();
+            }
+            else writer.WriteStringValue(Attr.NullMarker);
+            return;
+        }
+        var doc = StoredJson.Parse(instance.Record.InstanceJson!)!.AsObject();
+        var type = Attr.Type(doc);
+        var payload = Attr.Payload(doc);
+        switch (type)
+        {
+            case Attr.LanguageProperty when options.Render.Lang is { } lang && payload is JsonObject map:
+                WriteNode(writer, lang.Choose(map).Value);
+                return;
+            case Attr.LanguageProperty or Attr.JsonProperty:
+                writer.WriteStartObject();
+                writer.WritePropertyName(Attr.PayloadMember[type]);
+                WriteNode(writer, payload);
+                writer.WriteEndObject();
+                return;
+            case Attr.VocabProperty:
+                writer.WriteStartObject();
+                writer.WritePropertyName("vocab");
+                WriteVocab(writer, payload);
+                writer.WriteEndObject();
+                return;
+            default:
+                WriteNode(writer, payload);
+                return;
+        }
+    }
+
+    private void WriteVocab(Utf8JsonWriter writer, JsonNode? value)
+    {
+        switch (value)
+        {
+            case JsonValue v when v.TryGetValue<string>(out var iri):
+                writer.WriteStringValue(context.CompactIri(iri));
+                break;
+            case JsonArray a:
+                writer.WriteStartArray();
+                foreach (var item in a) WriteVocab(writer, item);
+                writer.WriteEndArray();
+                break;
+            default:
+                WriteNode(writer, value);
+                break;
+        }
+    }
+
+    private static void WriteNode(Utf8JsonWriter writer, JsonNode? node)
+    {
+        if (node is null) writer.WriteNullValue();
+        else node.WriteTo(writer);
+    }
+
+    private static JsonObject? Document(TemporalInstance instance) =>
+        IsDeletion(instance.Record) ? null : StoredJson.Parse(instance.Record.InstanceJson!)!.AsObject();
 
     private IEnumerable<AggregatedSeries> AggregateInMemory(string entityId, string attribute, List<TemporalInstance> instances)
     {
@@ -179,8 +286,8 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
             {
                 writer.WriteStartArray();
                 if (value.Value is null) writer.WriteNullValue(); else value.Value.WriteTo(writer);
-                writer.WriteStringValue(Validate.Format(value.Start));
-                writer.WriteStringValue(Validate.Format(value.End));
+                writer.WriteStringValue(TemporalTime.Format(value.Start));
+                writer.WriteStringValue(TemporalTime.Format(value.End));
                 writer.WriteEndArray();
             }
             writer.WriteEndArray();

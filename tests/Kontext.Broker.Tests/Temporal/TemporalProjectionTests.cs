@@ -5,7 +5,7 @@ using static Kontext.Broker.Tests.Temporal.TemporalApi;
 
 namespace Kontext.Broker.Tests.Temporal;
 
-/// <summary>Temporal queries with geoQ (selecting by current location), pick/omit and lang.</summary>
+/// <summary>Temporal queries with geoQ (judged on the window's locations), pick/omit and lang.</summary>
 public sealed class TemporalProjectionTests : IClassFixture<BrokerFixture>, IAsyncLifetime
 {
     private readonly HttpClient _client;
@@ -16,11 +16,11 @@ public sealed class TemporalProjectionTests : IClassFixture<BrokerFixture>, IAsy
     public async Task InitializeAsync()
     {
         var madrid = Vehicle("urn:ngsi-ld:Vehicle:madrid", ("speed", 10, T(0)), ("speed", 20, T(1)));
-        madrid["location"] = new JsonObject { ["type"] = "GeoProperty", ["value"] = JsonNode.Parse("""{"type":"Point","coordinates":[-3.70,40.41]}""") };
+        madrid["location"] = new JsonObject { ["type"] = "GeoProperty", ["value"] = JsonNode.Parse("""{"type":"Point","coordinates":[-3.70,40.41]}"""), ["observedAt"] = T(0) };
         // Instances without observedAt fall outside the default timeproperty (observedAt), so this one carries it.
         madrid["name"] = new JsonObject { ["type"] = "LanguageProperty", ["languageMap"] = new JsonObject { ["es"] = "Coche", ["en"] = "Car" }, ["observedAt"] = T(0) };
         var bilbao = Vehicle("urn:ngsi-ld:Vehicle:bilbao", ("speed", 30, T(0)));
-        bilbao["location"] = new JsonObject { ["type"] = "GeoProperty", ["value"] = JsonNode.Parse("""{"type":"Point","coordinates":[-2.93,43.26]}""") };
+        bilbao["location"] = new JsonObject { ["type"] = "GeoProperty", ["value"] = JsonNode.Parse("""{"type":"Point","coordinates":[-2.93,43.26]}"""), ["observedAt"] = T(0) };
         (await _client.CreateTemporalAsync(madrid, _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
         (await _client.CreateTemporalAsync(bilbao, _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
     }
@@ -28,9 +28,9 @@ public sealed class TemporalProjectionTests : IClassFixture<BrokerFixture>, IAsy
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task GeoQ_selects_entities_by_their_current_location()
+    public async Task GeoQ_selects_entities_by_their_location_in_the_window()
     {
-        var (_, body) = await _client.GetTemporalAsync($"{Root}?type=Vehicle&georel=near;maxDistance==5000&geometry=Point&coordinates=[-3.70,40.41]", _tenant);
+        var (_, body) = await _client.GetTemporalAsync($"{Root}?type=Vehicle&georel=near;maxDistance==5000&geometry=Point&coordinates=[-3.70,40.41]&timerel=after&timeAt=2020-01-01T00:00:00Z", _tenant);
 
         var list = body.AsArray();
         list.Select(e => e!["id"]!.GetValue<string>()).Should().Equal("urn:ngsi-ld:Vehicle:madrid");

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Storage.Mongo.Recording;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
 
@@ -94,6 +95,77 @@ public abstract class HistoryContractTests : IAsyncLifetime
         await FakeTenant.TemporalCreateAsync(store, "urn:ngsi-ld:H:again", 2);
 
         (await store.ReadHistoryAsync("urn:ngsi-ld:H:again", Temperature, default)).Should().HaveCount(2);
+    }
+
+    [ContractFact]
+    public async Task A_window_read_keeps_the_datasetIds_asked_for_and_null_names_the_default_instance()
+    {
+        var (store, temporal) = await TenantAsync();
+        var body = new JsonObject
+        {
+            ["id"] = "urn:ngsi-ld:H:ds", ["type"] = "T",
+            ["temperature"] = new JsonArray(
+                new JsonObject { ["type"] = "Property", ["value"] = 1, ["observedAt"] = "2024-01-01T00:00:00Z" },
+                new JsonObject { ["type"] = "Property", ["value"] = 2, ["observedAt"] = "2024-01-01T00:01:00Z", ["datasetId"] = "urn:ngsi-ld:Dataset:a" },
+                new JsonObject { ["type"] = "Property", ["value"] = 3, ["observedAt"] = "2024-01-01T00:02:00Z", ["datasetId"] = "urn:ngsi-ld:Dataset:b" }),
+        };
+        await FakeTenant.TemporalWriteAsync(store, body);
+
+        async Task<List<string?>> DatasetsAsync(params string?[] datasets) =>
+            (await temporal.ReadInstancesAsync(new TemporalReadRequest(["urn:ngsi-ld:H:ds"], null, TemporalTimeProperty.ObservedAt, null, true, null, 10, false,
+                new HashSet<string?>(datasets)), default)).Select(i => i.Record.DatasetId).ToList();
+
+        (await DatasetsAsync("urn:ngsi-ld:Dataset:a")).Should().Equal("urn:ngsi-ld:Dataset:a");
+        (await DatasetsAsync(null, "urn:ngsi-ld:Dataset:b")).Should().Equal(null, "urn:ngsi-ld:Dataset:b");
+        (await DatasetsAsync("urn:ngsi-ld:Dataset:none")).Should().BeEmpty();
+    }
+
+    [ContractFact]
+    public async Task A_deletion_with_an_observedAt_is_in_observedAt_windows_and_a_Core_API_deletion_only_in_deletedAt_ones()
+    {
+        var (store, temporal) = await TenantAsync();
+        await FakeTenant.TemporalCreateAsync(store, "urn:ngsi-ld:H:null", 1);
+        await FakeTenant.TemporalWriteAsync(store, new JsonObject
+        {
+            ["id"] = "urn:ngsi-ld:H:null", ["type"] = "T",
+            ["temperature"] = new JsonObject { ["type"] = "Property", ["value"] = "urn:ngsi-ld:null", ["observedAt"] = "2024-01-02T00:00:00Z" },
+        });
+        async Task<List<AttributeChangeKind>> KindsAsync(TemporalTimeProperty time) =>
+            (await temporal.ReadInstancesAsync(new TemporalReadRequest(["urn:ngsi-ld:H:null"], null, time, null, true, null, 10, false), default))
+                .Select(i => i.Record.Kind).ToList();
+
+        (await KindsAsync(TemporalTimeProperty.ObservedAt)).Should().Equal(AttributeChangeKind.Created, AttributeChangeKind.Deleted);
+        (await store.GetEntityAsync("urn:ngsi-ld:H:null", default))!.Attributes.Should().BeEmpty("the latest instance removed the attribute");
+
+        await FakeTenant.TemporalCreateAsync(store, "urn:ngsi-ld:H:core", 1);
+        await store.WriteAsync("urn:ngsi-ld:H:core", current =>
+        {
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            operations.DeleteAttribute(current!, Temperature, null, deleteAll: false);
+            return EntityWrite<bool>.Upsert(current!, operations.Changes, true);
+        }, default);
+        var deleted = await temporal.ReadInstancesAsync(new TemporalReadRequest(["urn:ngsi-ld:H:core"], null, TemporalTimeProperty.DeletedAt, null, true, null, 10, false), default);
+        deleted.Should().ContainSingle().Which.Record.InstanceJson.Should().Contain("\"type\":\"Property\"", "a deletion keeps the attribute's type");
+        (await KindsAsync(TemporalTimeProperty.ObservedAt)).Should().HaveCount(2);
+    }
+
+    [ContractFact]
+    public async Task A_Core_API_scope_change_is_recorded_as_an_instance_of_the_scope()
+    {
+        var (store, temporal) = await TenantAsync();
+        var id = "urn:ngsi-ld:H:scope";
+        await store.WriteAsync(id, _ => EntityWrite<bool>.Upsert(new Entity(id) { Types = ["T"], Scopes = ["/A"], CreatedAt = DateTimeOffset.UtcNow, ModifiedAt = DateTimeOffset.UtcNow }, [], true), default);
+        await store.WriteAsync(id, current =>
+        {
+            current!.Scopes = null;
+            current.ModifiedAt = DateTimeOffset.UtcNow;
+            return EntityWrite<bool>.Upsert(current, [], true);
+        }, default);
+
+        var scope = await store.ReadHistoryAsync(id, Kontext.Ngsi.Temporal.ScopeHistory.Attribute, default);
+        scope.Select(i => i.Kind).Should().Equal(AttributeChangeKind.Created, AttributeChangeKind.Deleted);
+        scope[0].InstanceJson.Should().Contain("/A");
+        scope.Should().OnlyContain(i => i.ObservedAt != null, "a Core API change of the Scope gets observedAt = modifiedAt");
     }
 
     [ContractFact]

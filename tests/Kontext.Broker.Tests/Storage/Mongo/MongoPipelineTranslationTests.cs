@@ -115,8 +115,7 @@ public sealed class MongoPipelineTranslationTests
         Same(new BsonDocument("p", new BsonArray(MongoTemporalPipelines.ReadInstances(request))), """
             { "p": [
               { "$match": { "e": { "$in": ["urn:ngsi-ld:E:1"] }, "a": { "$in": ["https://x/a"] },
-                            "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-02-01T00:00:00Z" } },
-                            "kind": { "$ne": "Deleted" } } },
+                            "obs": { "$ne": null, "$gte": { "$date": "2024-01-01T00:00:00Z" }, "$lt": { "$date": "2024-02-01T00:00:00Z" } } } },
               { "$group": { "_id": { "e": "$e", "a": "$a" },
                             "items": { "$topN": { "n": 3, "sortBy": { "obs": -1, "seq": -1, "n": -1 }, "output": "$$ROOT" } } } },
               { "$unwind": "$items" },
@@ -135,6 +134,17 @@ public sealed class MongoPipelineTranslationTests
             { "$setWindowFields": { "partitionBy": { "e": "$e", "a": "$a" }, "sortBy": { "obs": 1, "seq": 1, "n": 1 }, "output": { "rank": { "$documentNumber": {} } } } }
             """);
         Same(pipeline[2], """{ "$match": { "rank": { "$lte": 2147483646 } } }""");
+    }
+
+    [Fact]
+    public void A_temporal_read_with_datasetIds_matches_them_and_null_for_the_default_instance()
+    {
+        var request = new TemporalReadRequest(["urn:ngsi-ld:E:1"], null, TemporalTimeProperty.CreatedAt, null, true, null, 10, false,
+            new HashSet<string?> { "urn:d:2", null, "urn:d:1" });
+        Same(MongoTemporalPipelines.ReadInstances(request)[0], """
+            { "$match": { "e": { "$in": ["urn:ngsi-ld:E:1"] }, "ds": { "$in": [null, "urn:d:1", "urn:d:2"] }, "mod": { "$ne": null },
+                          "kind": { "$ne": "Deleted" } } }
+            """);
     }
 
     [Fact]

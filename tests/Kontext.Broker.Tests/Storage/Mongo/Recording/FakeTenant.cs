@@ -43,10 +43,14 @@ internal static class FakeTenant
     }
 
     /// <summary>Create or Update Temporal Representation with <paramref name="count"/> instances of one numeric attribute.</summary>
-    public static Task<bool> TemporalCreateAsync(ITenantStore store, string id, int count, string attribute = "temperature")
+    public static Task<bool> TemporalCreateAsync(ITenantStore store, string id, int count, string attribute = "temperature") =>
+        TemporalWriteAsync(store, new JsonObject { ["id"] = id, ["type"] = "T", [attribute] = TemporalInstances(count) });
+
+    /// <summary>A Create or Update Temporal Representation of the entity <paramref name="body"/> describes, as the Temporal API makes it.</summary>
+    public static Task<bool> TemporalWriteAsync(ITenantStore store, JsonObject body)
     {
-        var body = new JsonObject { ["id"] = id, ["type"] = "T", [attribute] = TemporalInstances(count) };
         var input = TemporalEntityInput.Parse(body, ContextProcessor.Core, urlId: null);
+        var id = input.Id;
         return store.WriteAsync(id, current =>
         {
             var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
