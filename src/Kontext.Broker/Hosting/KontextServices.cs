@@ -1,5 +1,6 @@
 using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
@@ -49,6 +50,7 @@ public static class KontextServices
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
+        services.AddContextSources(builder.Configuration);
         builder.Services.AddAdapters(builder.Configuration);
         services.AddAccessControl();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -104,6 +106,7 @@ public static class KontextServices
         app.MapContexts();
         app.MapSubscriptions();
         app.MapTemporal();
+        app.MapContextSources();
         app.MapAdapters();
         return app;
     }
