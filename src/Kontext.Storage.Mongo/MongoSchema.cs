@@ -11,9 +11,11 @@ namespace Kontext.Storage.Mongo;
 internal static class MongoSchema
 {
     public const string Entities = "entities", Instances = "attributeInstances", Changes = "changes", Counters = "counters",
-        Subscriptions = "subscriptions", Outbox = "outbox", Cursors = "cursors", Deleted = "deletedEntities", Markers = "historyMarkers";
+        Subscriptions = "subscriptions", Outbox = "outbox", Cursors = "cursors", Deleted = "deletedEntities", Markers = "historyMarkers",
+        Registrations = "registrations", RegistrationSubscriptions = "csourceSubscriptions";
 
-    public static readonly string[] Collections = [Entities, Instances, Changes, Counters, Subscriptions, Outbox, Cursors, Deleted, Markers];
+    public static readonly string[] Collections =
+        [Entities, Instances, Changes, Counters, Subscriptions, Outbox, Cursors, Deleted, Markers, Registrations, RegistrationSubscriptions];
 
     /// <summary>GeoProperties of the core context: a 2dsphere index each from the start; others may get one in the background when queried.</summary>
     public static readonly string[] CoreGeoProperties =

@@ -187,6 +187,9 @@ internal sealed partial class MongoTenantStore
         var status = outcome == DeliveryOutcome.Delivered
             ? new BsonDocument { { "$inc", new BsonDocument("timesSent", 1L) }, { "$set", new BsonDocument("lastSuccess", time) } }
             : new BsonDocument { { "$inc", new BsonDocument { { "timesSent", 1L }, { "timesFailed", 1L } } }, { "$set", new BsonDocument("lastFailure", time) } };
-        await _subscriptions.UpdateOneAsync(Id(subscriptionId), status, cancellationToken: cancellationToken);
+        // A registration subscription's message carries its key: its counters live in csourceSubscriptions.
+        var (subscriptions, id) = RegistrationSubscriptionKey.TryRead(subscriptionId, out var registrationSubscription)
+            ? (RegistrationSubscriptions, registrationSubscription) : (_subscriptions, subscriptionId);
+        await subscriptions.UpdateOneAsync(Id(id), status, cancellationToken: cancellationToken);
     }
 }

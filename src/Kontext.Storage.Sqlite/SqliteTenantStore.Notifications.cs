@@ -149,7 +149,10 @@ internal sealed partial class SqliteTenantStore
             };
             using (var outbox = SqliteDatabase.Command(connection, outboxSql, ("$seq", sequence), ("$retry", retryAt is { } r ? Validate.Format(r) : time)))
                 outbox.ExecuteNonQuery();
-            using (var status = SqliteDatabase.Command(connection, statusSql, ("$sub", subscriptionId), ("$at", time)))
+            // A registration subscription's message carries its key: its counters live in csource_subscriptions.
+            var (table, id) = RegistrationSubscriptionKey.TryRead(subscriptionId, out var registrationSubscription)
+                ? ("csource_subscriptions", registrationSubscription) : ("subscriptions", subscriptionId);
+            using (var status = SqliteDatabase.Command(connection, statusSql.Replace("UPDATE subscriptions", "UPDATE " + table), ("$sub", id), ("$at", time)))
                 status.ExecuteNonQuery();
             return true;
         }, cancellationToken);

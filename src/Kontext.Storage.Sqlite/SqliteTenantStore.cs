@@ -26,6 +26,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteDatabase.Execute(setup, SqliteSchema.Tables);
             SqliteDatabase.Execute(setup, SqliteSchema.NotificationTables);
+            SqliteDatabase.Execute(setup, SqliteRegistrationSchema.Tables);
             SqliteTemporalSchema.Apply(setup);
         }
         _readConnectionString = connectionString;

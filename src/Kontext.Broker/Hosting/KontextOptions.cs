@@ -107,6 +107,12 @@ public sealed class LimitOptions
 
     /// <summary>Most subscriptions one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
     public int MaxSubscriptionsPerTenant { get; set; } = 500;
+
+    /// <summary>Most context source registrations one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxRegistrationsPerTenant { get; set; } = 1000;
+
+    /// <summary>Most subscriptions to context source registrations one tenant may hold; one more gets 403 LimitExceeded (0: no cap).</summary>
+    public int MaxRegistrationSubscriptionsPerTenant { get; set; } = 500;
 }
 
 public sealed class ContextOptions

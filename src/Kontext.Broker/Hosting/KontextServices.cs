@@ -1,5 +1,6 @@
 using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Contexts;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
@@ -56,6 +57,7 @@ public static class KontextServices
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ExpiryReaper>();
         services.AddSingleton<SnapshotRegistry>();
+        services.AddContextSources(builder.Configuration);
         builder.Services.AddAdapters(builder.Configuration);
         builder.Services.AddOgc(builder.Configuration);
         services.AddAccessControl();
@@ -118,6 +120,7 @@ public static class KontextServices
         app.MapSubscriptions();
         app.MapTemporal();
         app.MapSnapshots();
+        app.MapContextSources();
         app.MapAdapters();
         app.MapOgc();
         return app;

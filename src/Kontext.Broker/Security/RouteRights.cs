@@ -106,6 +106,18 @@ internal static class RouteRights
         [("DELETE", V1 + "/snapshots/{snapshotId}")] = RouteRule.Write,
         [("POST", V1 + "/snapshots/{snapshotId}/clone")] = RouteRule.Write,
 
+        [("GET", V1 + "/csourceRegistrations")] = RouteRule.Read,
+        [("GET", V1 + "/csourceRegistrations/{registrationId}")] = RouteRule.Read,
+        [("POST", V1 + "/csourceRegistrations")] = RouteRule.Write,
+        [("PATCH", V1 + "/csourceRegistrations/{registrationId}")] = RouteRule.Write,
+        [("DELETE", V1 + "/csourceRegistrations/{registrationId}")] = RouteRule.Write,
+        [("GET", V1 + "/csourceSubscriptions")] = RouteRule.Read,
+        [("GET", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Read,
+        [("POST", V1 + "/csourceSubscriptions")] = RouteRule.Write,
+        [("PATCH", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
+        [("DELETE", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
+        [("GET", V1 + "/info/sourceIdentity")] = RouteRule.Read,
+
         // An @context is a public document by nature: responses and notifications point receivers at these URLs.
         [("GET", V1 + "/jsonldContexts/{contextId}")] = RouteRule.Open,
         [("GET", V1 + "/jsonldContexts")] = RouteRule.Read,

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using Kontext.Broker.Hosting;
+using Kontext.Broker.Http;
+using Kontext.Broker.Outbound;
+using Kontext.Ngsi.ContextSources;
+using Kontext.Ngsi.Subscriptions;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Timeout;
+
+namespace Kontext.Broker.ContextSources;
+
+/// <summary>
+/// A request for a context source, relative to its NGSI-LD API root: e.g. GET <c>entities?type=Vehicle&amp;attrs=speed</c>.
+/// <paramref name="ContextUrl"/> names the @context the request's terms are in (null: the core context);
+/// <paramref name="Via"/> is the Via header the broker received, if any (clause 6.3.18).
+/// </summary>
+internal sealed record ContextSourceRequest(
+    HttpMethod Method,
+    string Resource,
+    string? ContextUrl = null,
+    string? Via = null,
+    string? Body = null,
+    string ContentType = "application/json",
+    string Accept = "application/json");
+
+/// <summary>What came back from a source: an answer (any status), or why there is none.</summary>
+internal sealed record ContextSourceResponse(
+    int Status,
+    string? ContentType,
+    byte[] Body,
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
+    ContextSourceFailure? Failure = null)
+{
+    public bool Answered => Failure is null;
+
+    public string Text => Encoding.UTF8.GetString(Body);
+
+    public static ContextSourceResponse Failed(ContextSourceFailure failure, string detail) => new(0, null, [], [], failure) { Detail = detail };
+
+    /// <summary>Why there was no answer, for logs and for the warnings of a partial result (never the source's address).</summary>
+    public string? Detail { get; init; }
+}
+
+public enum ContextSourceFailure { Timeout, Unreachable, Refused, CoolingDown, TooLarge }
+
+/// <summary>
+/// The one way the broker talks to a registered context source (clause 4.3.6), for the distributed operations. Each request:
+/// <list type="bullet">
+/// <item>goes to the registration's endpoint (its NGSI-LD root, "/ngsi-ld/v1" added unless the endpoint names it) through
+/// the outbound policy (D12), with no redirect followed;</item>
+/// <item>carries the @context as a Link header (or the one contextSourceInfo names with the key jsonldContext, clause
+/// 4.3.6.6), the registration's tenant as NGSILD-Tenant, the other contextSourceInfo pairs as headers (clause 4.3.6.5),
+/// and Via with this broker's alias appended to what it received (clause 6.3.18);</item>
+/// <item>runs in the source's own Polly pipeline, with the registration's management.timeout (or Kontext:Federation:ForwardTimeout);</item>
+/// <item>is not sent at all while the source cools down after a failure (management.cooldown, or Kontext:Federation:Cooldown).
+/// Polly's circuit breaker needs at least two calls to open, and clause 5.2.34 cools a source down after one failure, so the
+/// cooldown is a gate of its own beside the pipeline.</item>
+/// </list>
+/// It never throws for a source's failure: a slow, unreachable or refused source is an answer without a response, so a
+/// distributed operation can return partial results with a warning instead of failing or hanging.
+/// </summary>
+internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSourceIdentity identity, IOptions<FederationOptions> federation,
+    IOptions<KontextOptions> kontext, ILogger<ContextSourceClient> logger)
+{
+    public const string HttpClientName = "context-sources";
+    private const string ApiRoot = "/ngsi-ld/v1";
+    private readonly ConcurrentDictionary<(string Registration, Uri Endpoint, TimeSpan Timeout), SourceLine> _sources = new();
+
+    /// <summary>One source's pipeline and its cooldown state.</summary>
+    private sealed class SourceLine(ResiliencePipeline pipeline)
+    {
+        public ResiliencePipeline Pipeline { get; } = pipeline;
+        private long _coolUntilTicks;
+
+        public DateTimeOffset? CoolingUntil(DateTimeOffset now) =>
+            Interlocked.Read(ref _coolUntilTicks) is var ticks && ticks > now.UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+        public void CoolDown(DateTimeOffset until) => Interlocked.Exchange(ref _coolUntilTicks, until.UtcTicks);
+
+        public void Recovered() => Interlocked.Exchange(ref _coolUntilTicks, 0);
+    }
+
+    /// <summary>Sends <paramref name="request"/> to the source of <paramref name="registration"/>; <paramref name="tenant"/> is the local tenant asking.</summary>
+    public async Task<ContextSourceResponse> SendAsync(Registration registration, ContextSourceRequest request, string? tenant, CancellationToken cancellationToken)
+    {
+        var options = federation.Value;
+        var timeout = registration.Management.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : options.ForwardTimeout;
+        var cooldown = registration.Management.CooldownMs is { } cms ? TimeSpan.FromMilliseconds(cms) : options.Cooldown;
+        var line = _sources.GetOrAdd((registration.Id, registration.Endpoint, timeout),
+            _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build()));
+        if (line.CoolingUntil(DateTimeOffset.UtcNow) is { } until)
+            return ContextSourceResponse.Failed(ContextSourceFailure.CoolingDown, $"the context source failed recently and is left alone until {until:O}");
+
+        var result = await SendThroughAsync(line.Pipeline, registration, request, tenant, timeout, cancellationToken);
+        // A source that answers at all is up; one that could not be reached or answered 5xx is given its cooldown.
+        if (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500)
+            line.CoolDown(DateTimeOffset.UtcNow + cooldown);
+        else if (result.Answered) line.Recovered();
+        return result;
+    }
+
+    private async Task<ContextSourceResponse> SendThroughAsync(ResiliencePipeline pipeline, Registration registration, ContextSourceRequest request,
+        string? tenant, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var client = clients.CreateClient(HttpClientName);
+        try
+        {
+            return await pipeline.ExecuteAsync(async token =>
+            {
+                using var message = Message(registration, request, tenant);
+                using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
+                var body = await ReadCappedAsync(response, token);
+                if (body is null) return ContextSourceResponse.Failed(ContextSourceFailure.TooLarge, "the context source's answer is larger than Kontext:Federation:MaxResponseBytes");
+                var headers = response.Headers.Concat(response.Content.Headers)
+                    .SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v))).ToList();
+                return new ContextSourceResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body, headers);
+            }, cancellationToken);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return ContextSourceResponse.Failed(ContextSourceFailure.Timeout, $"the context source did not answer within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && OutboundRefusedException.In(ex) is not null)
+        {
+            return ContextSourceResponse.Failed(ContextSourceFailure.Refused, "the broker's outbound policy does not permit the context source's endpoint (Kontext:Outbound)");
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or IOException or TimeoutException)
+        {
+            logger.LogInformation("Context source {Registration} could not be reached: {Reason}", registration.Id, ex.Message);
+            return ContextSourceResponse.Failed(ContextSourceFailure.Unreachable, "the context source could not be reached");
+        }
+    }
+
+    private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
+    {
+        var message = new HttpRequestMessage(request.Method, Target(registration.Endpoint, request.Resource));
+        message.Headers.TryAddWithoutValidation("Accept", request.Accept);
+        var contextUrl = request.ContextUrl ?? kontext.Value.Contexts.CoreContextUrl;
+        foreach (var (key, value) in registration.ContextSourceInfo)
+        {
+            if (key == "jsonldContext") contextUrl = value;
+            else if (!NotificationEndpoint.IsForbiddenHeader(key) && !IsBrokerHeader(key)) message.Headers.TryAddWithoutValidation(key, value);
+        }
+        if (request.ContentType != "application/ld+json")
+            message.Headers.TryAddWithoutValidation("Link", $"<{HeaderIri.Uri(contextUrl)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
+        if (registration.Tenant is { } sourceTenant) message.Headers.TryAddWithoutValidation(NgsiRequest.TenantHeader, sourceTenant);
+        var via = $"1.1 {identity.Alias(tenant)}";
+        message.Headers.TryAddWithoutValidation("Via", string.IsNullOrWhiteSpace(request.Via) ? via : request.Via + ", " + via);
+        if (request.Body is not null)
+        {
+            message.Content = new StringContent(request.Body, Encoding.UTF8);
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue(request.ContentType);
+        }
+        return message;
+    }
+
+    /// <summary>Headers the broker sets itself: contextSourceInfo cannot override them.</summary>
+    private static bool IsBrokerHeader(string key) =>
+        key.Equals("Link", StringComparison.OrdinalIgnoreCase) || key.Equals("Via", StringComparison.OrdinalIgnoreCase)
+        || key.Equals(NgsiRequest.TenantHeader, StringComparison.OrdinalIgnoreCase) || key.Equals("Accept", StringComparison.OrdinalIgnoreCase)
+        || key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The source's NGSI-LD root is its endpoint, with /ngsi-ld/v1 added unless the endpoint already ends with it.</summary>
+    public static Uri Target(Uri endpoint, string resource)
+    {
+        var root = endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        if (!root.EndsWith(ApiRoot, StringComparison.Ordinal)) root += ApiRoot;
+        return new Uri(root + "/" + resource.TrimStart('/'));
+    }
+
+    /// <summary>The body, or null when it is larger than Kontext:Federation:MaxResponseBytes (checked while reading).</summary>
+    private async Task<byte[]?> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var max = federation.Value.MaxResponseBytes;
+        if (response.Content.Headers.ContentLength > max) return null;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > max) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,21 @@
+namespace Kontext.Broker.ContextSources;
+
+/// <summary>The "Kontext:Federation" section: this broker as a context source, and how it contacts other sources (docs/federation.md).</summary>
+public sealed class FederationOptions
+{
+    /// <summary>
+    /// This broker's contextSourceAlias (clause 5.2.40), the name it adds to Via so a request that comes back is recognised
+    /// (clause 6.3.18). Unset: derived from where the data lives, the same for every instance over one MongoDB. Each tenant
+    /// appends its name, so the tenants of one broker stay distinguishable in a Via chain.
+    /// </summary>
+    public string? ContextSourceAlias { get; set; }
+
+    /// <summary>How long one forwarded request may take when its registration sets no management.timeout.</summary>
+    public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a source that failed is left alone when its registration sets no management.cooldown.</summary>
+    public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest answer read from a context source; a larger one counts as a failure of that source.</summary>
+    public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
+}

@@ -1,0 +1,74 @@
+using Kontext.Ngsi.Query;
+
+namespace Kontext.Ngsi.ContextSources;
+
+/// <summary>
+/// What a consumption request asks (Retrieve Entity, Query Entities, their temporal forms; clause 4.3.6): the operation
+/// name of clause 4.20, the entities (type selector, ids, pattern) and the attributes (null: all).
+/// </summary>
+public sealed record ForwardingRequest(string Operation, EntitySpec Entities, IReadOnlySet<string>? Attributes);
+
+/// <summary>
+/// One source to ask: the registration, and the attributes to ask it for (null: all that the request asks, the source
+/// having registered every attribute of the entities).
+/// </summary>
+public sealed record ForwardTarget(Registration Registration, IReadOnlySet<string>? Attributes)
+{
+    public RegistrationMode Mode => Registration.Mode;
+}
+
+/// <summary>
+/// The sources a request goes to, in the order of clause 4.3.6 (exclusive first, then redirect, inclusive, auxiliary).
+/// Auxiliary sources only fill in what nothing else provides. <see cref="LocalOmitted"/> are the attributes the local store
+/// must not answer for, because an exclusive registration holds them (clause 4.3.6.3).
+/// </summary>
+public sealed record ForwardingPlan(IReadOnlyList<ForwardTarget> Targets, IReadOnlySet<string> LocalOmitted)
+{
+    public IEnumerable<ForwardTarget> Primary => Targets.Where(t => t.Mode != RegistrationMode.Auxiliary);
+
+    public IEnumerable<ForwardTarget> Auxiliary => Targets.Where(t => t.Mode == RegistrationMode.Auxiliary);
+}
+
+/// <summary>
+/// Which registrations a consumption request must be forwarded to (clause 4.3.6): pure, so phase 2's handlers and the
+/// tests use the same answer. A registration is a target when it has not expired, offers the operation (by name or group),
+/// is not a broker the request already passed (its contextSourceAlias is in the Via chain, clause 6.3.18) and matches
+/// the request's entities and attributes (<see cref="RegistrationFilter"/>).
+/// </summary>
+public static class DistributedOperationPlanner
+{
+    public static ForwardingPlan Plan(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now)
+    {
+        var filter = new RegistrationFilter(Entities: [request.Entities], Attributes: request.Attributes);
+        var targets = new List<ForwardTarget>();
+        var omitted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var registration in registrations)
+        {
+            if (registration.IsExpired(now) || !registration.Supports(request.Operation)) continue;
+            if (registration.ContextSourceAlias is { } alias && passedAliases.Contains(alias)) continue;
+            var infos = filter.MatchingInformation(registration).ToList();
+            if (infos.Count == 0) continue;
+            var attributes = AttributesToAsk(infos, request.Attributes);
+            targets.Add(new ForwardTarget(registration, attributes));
+            if (registration.Mode == RegistrationMode.Exclusive && attributes is not null) omitted.UnionWith(attributes);
+        }
+        return new ForwardingPlan(targets.OrderBy(t => Rank(t.Mode)).ToList(), omitted);
+    }
+
+    /// <summary>The request's attributes the matching RegistrationInfos provide; all of them when one names no attributes.</summary>
+    private static IReadOnlySet<string>? AttributesToAsk(IReadOnlyList<RegistrationInfo> infos, IReadOnlySet<string>? requested)
+    {
+        if (infos.Any(i => i.Attributes is null)) return requested;
+        var registered = infos.SelectMany(i => i.Attributes!).ToHashSet(StringComparer.Ordinal);
+        if (requested is not null) registered.IntersectWith(requested);
+        return registered;
+    }
+
+    private static int Rank(RegistrationMode mode) => mode switch
+    {
+        RegistrationMode.Exclusive => 0,
+        RegistrationMode.Redirect => 1,
+        RegistrationMode.Inclusive => 2,
+        _ => 3,
+    };
+}
