@@ -8,7 +8,7 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Query Context Source Registration Subscriptions: GET /csourceSubscriptions (clauses 5.11.5, 6.10.3.2), paged.</summary>
 internal static class QueryRegistrationSubscriptions
 {
-    public static async Task HandleAsync(HttpContext http, DeliveryFailures failures)
+    public static async Task HandleAsync(HttpContext http, DeliveryOutcomes outcomes)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var page = Pagination.Read(request);
@@ -22,7 +22,7 @@ internal static class QueryRegistrationSubscriptions
         writer.WriteStartArray();
         foreach (var stored in selected)
         {
-            var reason = failures.LastReason(request.Tenant, RegistrationSubscriptionKey.ForOutbox(stored.Id));
+            var reason = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(stored.Id))?.FailureReason;
             RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, reason, sysAttrs, bodyContext).WriteTo(writer);
         }
         writer.WriteEndArray();

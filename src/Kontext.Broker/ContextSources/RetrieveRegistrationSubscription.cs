@@ -9,7 +9,7 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Retrieve Context Source Registration Subscription: GET /csourceSubscriptions/{id} (clauses 5.11.4, 6.11.3.1).</summary>
 internal static class RetrieveRegistrationSubscription
 {
-    public static async Task HandleAsync(HttpContext http, string subscriptionId, DeliveryFailures failures)
+    public static async Task HandleAsync(HttpContext http, string subscriptionId, DeliveryOutcomes outcomes)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var id = RegistrationStores.Id(subscriptionId, "subscription");
@@ -17,7 +17,7 @@ internal static class RetrieveRegistrationSubscription
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);
         var stored = await store.GetRegistrationSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
         var bodyContext = await NgsiResponse.PrepareAsync(request);
-        var reason = failures.LastReason(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
+        var reason = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id))?.FailureReason;
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, reason, sysAttrs, bodyContext).WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);

@@ -75,5 +75,5 @@ public sealed record EntitySpec(TypeExpr? Type = null, IReadOnlyList<string>? Id
 
     /// <summary>The entity specification of one "entities" entry of a subscription.</summary>
     public static EntitySpec From(EntitySelector selector) =>
-        new(selector.Type, selector.Id is null ? null : [selector.Id], selector.IdPattern);
+        new(selector.Type, selector.Ids, selector.IdPattern);
 }

@@ -86,7 +86,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     }
 
     /// <summary>One attribute instance as an element of an instance array (the temporal representation, clause 4.5.7).</summary>
-    public void WriteInstance(Utf8JsonWriter writer, JsonObject instance) => WriteAttribute(writer, instance, inArray: true);
+    public void WriteInstance(Utf8JsonWriter writer, JsonObject instance) => WriteAttribute(writer, instance, inArray: true, inline: null);
 
     private void WriteTypes(Utf8JsonWriter writer, string member, List<string> types)
     {
