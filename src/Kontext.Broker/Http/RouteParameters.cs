@@ -18,7 +18,8 @@ internal static class RouteParameters
     private static readonly string[] Distributed = ["local"];
     private static readonly string[] Selection = ["id", "type", "idPattern", "attrs", "q", "csf", "scopeQ", "georel", "geometry", "coordinates", "geoproperty"];
     private static readonly string[] Representation = ["options", "format", "pick", "omit", "lang", "geometryProperty", "datasetId", "expandValues", "join", "joinLevel", "entityMap", "containedBy", "splitEntities"];
-    private static readonly string[] Paging = ["limit", "offset", "count", "orderBy", "collation"];
+    private static readonly string[] Paging = ["limit", "offset", "count", "orderBy", "orderFrom", "collation"];
+    private static readonly string[] TimeWindow = ["timerel", "timeAt", "endTimeAt", "timeproperty"];
     private static readonly string[] TimeQuery = ["timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "aggrMethods", "aggrPeriodDuration"];
 
     private static readonly Dictionary<(string Method, string Pattern), HashSet<string>> Table = new()
@@ -78,6 +79,20 @@ internal static class RouteParameters
         [("PATCH", V1 + "/snapshots/{snapshotId}")] = Set(),
         [("DELETE", V1 + "/snapshots/{snapshotId}")] = Set(),
         [("POST", V1 + "/snapshots/{snapshotId}/clone")] = Set(),
+
+        [("GET", V1 + "/info/sourceIdentity")] = Set(),
+
+        // Clauses 6.8.3, 6.9.3 (registrations), 6.10/6.11 as applied to registration subscriptions (6.12, 6.13).
+        [("POST", V1 + "/csourceRegistrations")] = Set(),
+        [("GET", V1 + "/csourceRegistrations")] = Set(Selection, TimeWindow, ["limit", "offset", "count", "options", "format", "lang"]),
+        [("GET", V1 + "/csourceRegistrations/{registrationId}")] = Set(["options", "format", "lang"]),
+        [("PATCH", V1 + "/csourceRegistrations/{registrationId}")] = Set(),
+        [("DELETE", V1 + "/csourceRegistrations/{registrationId}")] = Set(),
+        [("POST", V1 + "/csourceSubscriptions")] = Set(),
+        [("GET", V1 + "/csourceSubscriptions")] = Set(["limit", "offset", "count", "options", "format"]),
+        [("GET", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(["options", "format"]),
+        [("PATCH", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(),
+        [("DELETE", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(),
     };
 
     /// <summary>The parameters of a mapped route; null for routes outside the NGSI-LD API (probes, adapters).</summary>

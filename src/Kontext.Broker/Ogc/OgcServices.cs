@@ -36,7 +36,8 @@ public static class OgcServices
     public static WebApplication MapOgc(this WebApplication app)
     {
         if (!app.Services.GetRequiredService<IOptions<OgcOptions>>().Value.Enabled) return app;
-        var ogc = app.MapGroup(Mount);
+        // The OGC API describes itself (OpenAPI 3.0 at {mount}/api, as its Part 1 requires); the NGSI-LD document leaves it out.
+        var ogc = app.MapGroup(Mount).ExcludeFromDescription();
         ogc.MapGet("/", LandingPage.GetAsync);
         ogc.MapGet("/conformance", Conformance.GetAsync);
         ogc.MapGet("/api", ApiDefinition.GetAsync);

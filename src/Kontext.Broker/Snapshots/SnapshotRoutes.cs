@@ -47,10 +47,10 @@ internal static class SnapshotRoutes
         var queries = queriesJson.Select(q => ParseQuery(q, request)).ToList();
         var id = body["id"] is { } given ? Validate.EntityId(given is JsonValue v && v.TryGetValue<string>(out var s) ? s : null, "snapshot id")
             : "urn:ngsi-ld:Snapshot:" + Guid.NewGuid().ToString("N");
-        var store = await request.TenantStoreAsync(forWrite: false);
         var now = DateTimeOffset.UtcNow;
         var snapshot = new Snapshot { Id = id, Tenant = request.Tenant, QueriesJson = (JsonArray)queriesJson.DeepClone(), CreatedAt = now, ModifiedAt = now, LastUsedAt = now };
-        ApplyWritable(snapshot, body);
+        ApplyWritable(snapshot, body); // a bad body is 400 whether or not the tenant exists
+        var store = await request.TenantStoreAsync(forWrite: false);
         registry.Add(snapshot, store, queries);
         NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;

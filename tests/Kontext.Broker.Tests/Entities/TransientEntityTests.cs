@@ -22,7 +22,7 @@ public sealed class TransientEntityTests(TransientFixture fixture) : IClassFixtu
         (await _client.CreateAsync($$$$"""{"id":"{{{{id}}}}","type":"T","expiresAt":"{{{{Past}}}}","speed":1}""")).StatusCode.Should().Be(HttpStatusCode.Created);
 
         (await _client.Send(HttpMethod.Get, $"{Api.Entities}/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
-        var listed = JsonNode.Parse(await (await _client.Send(HttpMethod.Get, $"{Api.Entities}?id={id}")).Content.ReadAsStringAsync())!.AsArray();
+        var listed = JsonNode.Parse(await (await _client.Send(HttpMethod.Get, $"{Api.Entities}?type=T&id={id}")).Content.ReadAsStringAsync())!.AsArray();
         listed.Should().BeEmpty();
         (await _client.CreateAsync($$$$"""{"id":"{{{{id}}}}","type":"T","speed":2}""")).StatusCode.Should().Be(HttpStatusCode.Created);
     }
@@ -96,7 +96,7 @@ public sealed class TransientEntityTests(TransientFixture fixture) : IClassFixtu
         // The reaper turns the expired entity into a deleted one; the temporal API still shows what it was.
         var temporal = await EventuallyAsync(async () =>
         {
-            var response = await _client.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}?options=temporalValues");
+            var response = await _client.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}?options=temporalValues&timeproperty=modifiedAt");
             if (response.StatusCode != HttpStatusCode.OK) return null;
             var body = await response.JsonAsync();
             return body.ContainsKey("deletedAt") ? body : null;
@@ -114,7 +114,7 @@ public sealed class TransientEntityTests(TransientFixture fixture) : IClassFixtu
 
         var temporal = await EventuallyAsync(async () =>
         {
-            var body = await (await _client.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}?options=temporalValues")).JsonAsync();
+            var body = await (await _client.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}?options=temporalValues&timeproperty=modifiedAt")).JsonAsync();
             return body.ContainsKey("flash") ? null : body;
         });
 

@@ -195,7 +195,9 @@ public class EntityOperationsTests
         var ops = new EntityOperations(T1);
         ops.DeleteAttribute(e, Iri("speed"), null, deleteAll: false);
         e.Attributes[Iri("speed")].Select(Attr.DatasetId).Should().Equal(Gps);
-        ops.Changes.Should().ContainSingle().Which.Should().Match<AttributeChange>(c => c.DatasetId == null && c.Kind == AttributeChangeKind.Deleted && c.Instance == null);
+        // The deletion keeps the removed instance's type, so history and notifications show NGSI-LD Null in its form.
+        ops.Changes.Should().ContainSingle().Which.Should().Match<AttributeChange>(c => c.DatasetId == null && c.Kind == AttributeChangeKind.Deleted
+            && c.Instance != null && c.Instance["type"]!.GetValue<string>() == "Property");
         e.ModifiedAt.Should().Be(T1);
     }
 

@@ -74,7 +74,8 @@ public class EntityRendererTests
         rendered["speed"]!.GetValue<int>().Should().Be(80);
         rendered["owner"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Person:1");
         ShouldEqualJson(rendered["location"], """{ "type": "Point", "coordinates": [4.35, 50.85] }""");
-        rendered.ContainsKey("createdAt").Should().BeFalse("keyValues carries no system attributes");
+        rendered.ContainsKey("createdAt").Should().BeTrue("sysAttrs adds the entity's system times to keyValues as well (clause 4.5.4 with 6.3.11)");
+        Render(Stored(), new RenderOptions(RenderFormat.KeyValues)).ContainsKey("createdAt").Should().BeFalse("without sysAttrs keyValues carries no system attributes");
     }
 
     [Fact]

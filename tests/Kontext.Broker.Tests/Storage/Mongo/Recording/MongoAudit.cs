@@ -17,7 +17,7 @@ internal static class MongoAudit
         new("listCollections", "", false),
         new("find", "tenants", false), new("aggregate", "tenants", false), new("update", "tenants", false),
         new("find", "contexts", false), new("aggregate", "contexts", false), new("update", "contexts", false), new("delete", "contexts", false),
-        .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers" }
+        .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers", "registrations", "csourceSubscriptions" }
             .Select(c => new Command("create", c, false)),
         new("createIndexes", "entities", false), new("createIndexes", "attributeInstances", false), new("createIndexes", "outbox", false),
         new("createIndexes", "historyMarkers", false), new("listIndexes", "entities", false),
