@@ -17,10 +17,16 @@ public static class NotificationBuilder
 {
     public const string TenantHeader = "NGSILD-Tenant";
 
-    public static NotificationRequest Build(Subscription subscription, NotificationContext context, IReadOnlyList<EntityChange> changes, DateTimeOffset now, string? tenant)
+    /// <summary>
+    /// The notification of these changes. <paramref name="joined"/> holds the linked entities when the subscription asks
+    /// for a join (clause 4.5.23): inline they replace their Relationships' objects, flat they follow the entities.
+    /// </summary>
+    public static NotificationRequest Build(Subscription subscription, NotificationContext context, IReadOnlyList<EntityChange> changes, DateTimeOffset now, string? tenant,
+        LinkedEntities? joined = null)
     {
         var notification = subscription.Notification;
-        var options = new RenderOptions(notification.Format, notification.SysAttrs, LanguageSelector.Parse(subscription.Lang), notification.Fields);
+        var options = new RenderOptions(notification.Format, notification.SysAttrs, LanguageSelector.Parse(subscription.Lang), notification.Fields) { Joined = joined };
+        var flat = joined is { Mode: JoinMode.Flat } ? joined.Flat : [];
         var renderer = new EntityRenderer(context.Context, options);
         var accept = notification.Endpoint.Accept;
         // A JSON-LD notification is self-contained: each entity names its @context, and so does the notification.
@@ -37,13 +43,8 @@ public static class NotificationBuilder
             writer.WritePropertyName("data");
             if (accept == "application/geo+json")
             {
-                var features = new GeoJsonRenderer(renderer, GeoJsonRenderer.DefaultGeometryProperty);
-                writer.WriteStartObject();
-                writer.WriteString("type", "FeatureCollection");
-                writer.WriteStartArray("features");
-                foreach (var change in changes.Where(c => c.After is not null)) features.WriteFeature(writer, NotifiedEntity.AfterChange(subscription, change, now));
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                var entities = changes.Where(c => c.After is not null).Select(c => (NotifiedEntity.AfterChange(subscription, c, now), notification.Fields));
+                new GeoJsonRenderer(renderer, GeoJsonRenderer.DefaultGeometryProperty).WriteFeatureCollection(writer, [.. entities, .. flat]);
             }
             else
             {
@@ -53,6 +54,7 @@ public static class NotificationBuilder
                     if (change.After is null) WriteDeleted(writer, renderer, NotifiedEntity.Deleted(subscription, change, now), change.At ?? now, entityContext);
                     else renderer.WriteEntity(writer, NotifiedEntity.AfterChange(subscription, change, now), entityContext);
                 }
+                foreach (var (linked, projection) in flat) renderer.WriteEntity(writer, linked, projection, entityContext);
                 writer.WriteEndArray();
             }
             if (entityContext is not null)

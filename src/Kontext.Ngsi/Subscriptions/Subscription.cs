@@ -43,6 +43,11 @@ public sealed record NotificationParameters(
     NotificationEndpoint Endpoint)
 {
     public Projection Fields { get; init; } = Attributes is null ? Projection.All : new Projection(Only: Attributes);
+
+    /// <summary>Linked entities in the notification (join, joinLevel of Table 5.2.14-1): inline, flat, or none.</summary>
+    public JoinMode? Join { get; init; }
+
+    public int JoinLevel { get; init; } = 1;
 }
 
 /// <summary>Where notifications go: an http(s) or mqtt(s) URI, the media type, extra headers (receiverInfo) and MQTT options (notifierInfo).</summary>

@@ -186,7 +186,24 @@ public static class SubscriptionParser
             new NotificationEndpoint(uri, accept, KeyValues(endpoint, "receiverInfo"), notifierInfo))
         {
             Fields = fields,
+            Join = JoinOf(notification),
+            JoinLevel = JoinLevelOf(notification),
         };
+    }
+
+    private static JoinMode? JoinOf(JsonObject notification) => Text(notification, "join") switch
+    {
+        null or "@none" => null,
+        "inline" => JoinMode.Inline,
+        "flat" => JoinMode.Flat,
+        var other => throw Bad($"notification.join '{other}' is not one of inline, flat, @none"),
+    };
+
+    private static int JoinLevelOf(JsonObject notification)
+    {
+        if (notification["joinLevel"] is null) return 1;
+        if (notification["joinLevel"] is JsonValue v && v.TryGetValue<int>(out var level) && level is >= 1 and <= LinkedEntities.MaxLevel) return level;
+        throw Bad($"notification.joinLevel must be an integer from 1 to {LinkedEntities.MaxLevel}");
     }
 
     /// <summary>

@@ -322,4 +322,50 @@ public sealed class NotificationContentTests(SubscriptionFixture fixture) : ICla
         var received = await _receiver.WaitForAsync(1, TimeSpan.FromSeconds(5));
         received.Select(n => n.Entity["id"]!.GetValue<string>()).Should().Equal("urn:ngsi-ld:Building:h2");
     }
+
+    private const string Paris = """{"id":"urn:ngsi-ld:City:Paris","type":"City","name":{"type":"Property","value":"Paris"},"population":{"type":"Property","value":2100000}}""";
+
+    [Fact]
+    public async Task A_flat_join_notifies_the_linked_entity_after_the_notified_one()
+    {
+        await CreateAsync(Paris);
+        await SubscribeAsync("", "\"join\":\"flat\",");
+
+        await CreateAsync(Building);
+
+        var received = await _receiver.WaitForAsync(1);
+        received.Should().NotBeEmpty("a notification was due");
+        var data = received[0].Data.Select(e => e!.AsObject()).ToList();
+        data.Select(e => e["id"]!.GetValue<string>()).Should().Equal("urn:ngsi-ld:Building:b", "urn:ngsi-ld:City:Paris");
+        data[1]["name"]!["value"]!.GetValue<string>().Should().Be("Paris");
+        data[0]["locatedAt"]!["object"]!.GetValue<string>().Should().Be("urn:ngsi-ld:City:Paris", "flat keeps the relationship as it is");
+    }
+
+    [Fact]
+    public async Task An_inline_join_puts_the_linked_entity_in_the_relationship_with_the_notified_attributes()
+    {
+        await CreateAsync(Paris);
+        await SubscribeAsync("", "\"join\":\"inline\",\"joinLevel\":1,\"attributes\":[\"locatedAt\"],");
+
+        await CreateAsync(Building);
+
+        var entity = await OnlyEntityAsync();
+        entity.ContainsKey("name").Should().BeFalse("the notification's attributes still apply to the notified entity");
+        var linked = entity["locatedAt"]!["entity"]!.AsObject();
+        linked["id"]!.GetValue<string>().Should().Be("urn:ngsi-ld:City:Paris");
+        linked["population"]!["value"]!.GetValue<int>().Should().Be(2100000);
+    }
+
+    [Theory]
+    [InlineData("\"join\":\"sideways\",")]
+    [InlineData("\"join\":\"flat\",\"joinLevel\":0,")]
+    public async Task An_invalid_join_in_a_subscription_is_400(string notification)
+    {
+        var body = $$$$"""
+            {"type":"Subscription","entities":[{"type":"Building"}],
+             "notification":{ {{{{notification}}}} "endpoint":{"uri":"{{{{_receiver.Url}}}}","accept":"application/json"}}}
+            """;
+        var response = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", body, tenant: _tenant);
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
 }
