@@ -61,8 +61,13 @@ internal static class TemporalResponse
             status = StatusCodes.Status206PartialContent;
             WritePagingHeaders(http, query, cut);
         }
+        // On a cut page, the first instance of each attribute that has none on the page (it names the attribute and its type).
+        var cutOff = cut is null ? null
+            : groups.Where((g, i) => g.Count > 0 && pages[i].Count == 0) // pages are the groups, cut, in the same order
+                .Select(g => g[0]).GroupBy(i => i.Record.EntityId).ToDictionary(g => g.Key, g => (IReadOnlyList<TemporalInstance>)g.ToList(), StringComparer.Ordinal);
         await WriteEntitiesAsync(request, status, render, heads, single, (renderer, writer, head, bodyContext) =>
-            renderer.WriteEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
+            renderer.WriteEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext,
+                cutOff?.GetValueOrDefault(head.Entity.Id)));
     }
 
     /// <summary>

@@ -36,14 +36,28 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
         [Attr.ListProperty] = "valueLists", [Attr.ListRelationship] = "objectLists",
     };
 
-    /// <summary>Writes one temporal entity: <paramref name="head"/> gives id, types and scope; instances are in ascending time order per attribute.</summary>
-    public void WriteEntity(Utf8JsonWriter writer, Entity head, DateTimeOffset? deletedAt, IReadOnlyList<TemporalInstance> instances, JsonNode? bodyContext = null)
+    /// <summary>
+    /// Writes one temporal entity: <paramref name="head"/> gives id, types and scope; instances are in ascending time order
+    /// per attribute. <paramref name="cutOff"/> names attributes that have instances in the requested window but none on
+    /// this page (the page's time range ended before them, clause 6.3.10): they are shown empty, so a client sees that
+    /// they continue on the next page rather than that they do not exist.
+    /// </summary>
+    public void WriteEntity(Utf8JsonWriter writer, Entity head, DateTimeOffset? deletedAt, IReadOnlyList<TemporalInstance> instances, JsonNode? bodyContext = null,
+        IReadOnlyList<TemporalInstance>? cutOff = null)
     {
         var byAttribute = new OrderedDictionary<string, List<TemporalInstance>>(StringComparer.Ordinal);
         foreach (var instance in instances)
         {
             if (!byAttribute.TryGetValue(instance.Record.Attribute, out var list)) byAttribute[instance.Record.Attribute] = list = [];
             list.Add(instance);
+        }
+        // An attribute cut off whole keeps its place with no instance; its first instance tells its type.
+        var emptyTypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var instance in cutOff ?? [])
+        {
+            if (byAttribute.ContainsKey(instance.Record.Attribute)) continue;
+            byAttribute[instance.Record.Attribute] = [];
+            emptyTypes[instance.Record.Attribute] = TypeOf(instance);
         }
         if (options.Format == TemporalFormat.AggregatedValues)
         {
@@ -63,6 +77,15 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
                 writer.WriteStartArray();
                 foreach (var instance in list) WriteInstance(writer, instance);
                 writer.WriteEndArray();
+                continue;
+            }
+            if (list.Count == 0)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", emptyTypes[attribute]);
+                writer.WriteStartArray(PluralMember.GetValueOrDefault(emptyTypes[attribute], "values"));
+                writer.WriteEndArray();
+                writer.WriteEndObject();
                 continue;
             }
             var groups = list.GroupBy(i => i.Record.DatasetId).ToList();

@@ -112,4 +112,32 @@ public sealed class TemporalPaginationTests(TemporalPaginationTests.YearOfReadin
         Instances(JsonNode.Parse(await response.Content.ReadAsStringAsync())!, "power").Select(i => i["value"]!.GetValue<int>())
             .Should().Equal(Enumerable.Range(Total - 5, 5));
     }
+
+    [Fact]
+    public async Task An_attribute_whose_instances_all_fall_after_the_page_cut_is_shown_empty()
+    {
+        // 800 readings of "early" in January, 3 of "late" in February: the first page ends in January.
+        var id = Api.NewId("Meter");
+        JsonArray Readings(int count, DateTimeOffset from) => new(Enumerable.Range(0, count).Select(i => (JsonNode)new JsonObject
+        {
+            ["type"] = "Property", ["value"] = i, ["observedAt"] = from.AddMinutes(i).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+        }).ToArray());
+        var entity = new JsonObject
+        {
+            ["id"] = id, ["type"] = "Meter",
+            ["early"] = Readings(800, new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero)),
+            ["late"] = Readings(3, new DateTimeOffset(2020, 2, 1, 0, 0, 0, TimeSpan.Zero)),
+        };
+        (await _client.CreateTemporalAsync(entity)).IsSuccessStatusCode.Should().BeTrue();
+
+        var normalized = await _client.Send(HttpMethod.Get, $"{Root}/{id}?timerel=after&timeAt=2019-01-01T00:00:00Z");
+        normalized.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        var body = JsonNode.Parse(await normalized.Content.ReadAsStringAsync())!;
+        body["early"]!.AsArray().Should().HaveCount(Limit);
+        body["late"]!.AsArray().Should().BeEmpty("the attribute continues on the next page");
+
+        var simplified = JsonNode.Parse(await (await _client.Send(HttpMethod.Get, $"{Root}/{id}?timerel=after&timeAt=2019-01-01T00:00:00Z&options=temporalValues")).Content.ReadAsStringAsync())!;
+        simplified["late"]!["type"]!.GetValue<string>().Should().Be("Property");
+        simplified["late"]!["values"]!.AsArray().Should().BeEmpty();
+    }
 }
