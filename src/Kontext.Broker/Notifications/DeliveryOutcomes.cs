@@ -18,13 +18,17 @@ internal sealed class DeliveryOutcomes
     private readonly ConcurrentDictionary<(string Tenant, string Subscription), Outcome> _latest = new();
 
     /// <summary>The last success and failure this process saw, and the failure's reason.</summary>
-    public sealed record Outcome(DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? FailureReason);
+    /// <summary>
+    /// The last success and failure this process saw, the failure's reason, and how many attempts it saw end each way
+    /// (a lower bound of the stored counters, which other instances and earlier runs add to).
+    /// </summary>
+    public sealed record Outcome(DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? FailureReason, long Sent = 0, long Failed = 0);
 
     public void Failed(string? tenant, string subscriptionId, DateTimeOffset at, string reason) =>
-        Update(tenant, subscriptionId, previous => previous with { LastFailure = at, FailureReason = reason });
+        Update(tenant, subscriptionId, previous => previous with { LastFailure = at, FailureReason = reason, Sent = previous.Sent + 1, Failed = previous.Failed + 1 });
 
     public void Succeeded(string? tenant, string subscriptionId, DateTimeOffset at) =>
-        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null });
+        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null, Sent = previous.Sent + 1 });
 
     public Outcome? Latest(string? tenant, string subscriptionId) => _latest.GetValueOrDefault((tenant ?? "", subscriptionId));
 

@@ -171,6 +171,9 @@ internal static class SubscriptionRoutes
         var output = new JsonObject { ["id"] = subscription.Id, ["type"] = "Subscription" };
         foreach (var (member, value) in body)
             if (member is not ("id" or "type")) output[member] = value?.DeepClone();
+        // A change-driven subscription without notificationTrigger has the default triggers (Table 5.2.12-1); shown as such.
+        if (subscription.TimeInterval is null && !output.ContainsKey("notificationTrigger"))
+            output["notificationTrigger"] = new JsonArray("attributeCreated", "attributeUpdated");
         output["status"] = subscription.Status(now);
         var status = stored.Status;
         if (output["notification"] is JsonObject notification)
@@ -178,8 +181,11 @@ internal static class SubscriptionRoutes
             var lastSuccess = Latest(status.LastSuccess, latest?.LastSuccess);
             var lastFailure = Latest(status.LastFailure, latest?.LastFailure);
             // Counters of what happened (Table 5.2.14-1, 0..1): shown once there is something to count.
-            if (status.TimesSent > 0) notification["timesSent"] = status.TimesSent;
-            if (status.TimesFailed > 0) notification["timesFailed"] = status.TimesFailed;
+            // The store counts once the delivery is recorded; what this process saw already counts (read-your-notification).
+            var timesSent = Math.Max(status.TimesSent, latest?.Sent ?? 0);
+            var timesFailed = Math.Max(status.TimesFailed, latest?.Failed ?? 0);
+            if (timesSent > 0) notification["timesSent"] = timesSent;
+            if (timesFailed > 0) notification["timesFailed"] = timesFailed;
             if (status.LastNotification is { } last) notification["lastNotification"] = Validate.Format(last);
             if (lastSuccess is { } success) notification["lastSuccess"] = Validate.Format(success);
             if (lastFailure is { } failure) notification["lastFailure"] = Validate.Format(failure);

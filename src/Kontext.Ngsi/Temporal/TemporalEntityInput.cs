@@ -34,6 +34,9 @@ public sealed record TemporalEntityInput(string Id, List<string> Types, List<str
             if (id is not null && id != urlId) throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{urlId}' in the URL");
             id = urlId;
         }
+        // NGSI-LD Null is a legal value inside an instance (a deletion in the history), never a first-level member (clause 5.5.4).
+        if (body.FirstOrDefault(m => m.Value is not null && Attr.IsNullMarker(m.Value)) is { Key: { } nulled })
+            throw NgsiException.BadRequestData($"'{nulled}' cannot be NGSI-LD Null at the first level of a temporal entity");
         var typeNode = body["type"] ?? body["@type"];
         var types = typeNode is null ? [] : EntityParser.ParseTypes(typeNode, context);
         List<string>? scopes = null;

@@ -249,6 +249,12 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
                 WriteVocab(writer, payload);
                 writer.WriteEndObject();
                 return;
+            case Attr.ListRelationship when payload is JsonArray list:
+                // The objects alone, as a Relationship's pair holds its object (clause 4.5.9).
+                writer.WriteStartArray();
+                foreach (var item in list) WriteNode(writer, item is JsonObject o ? o["object"] : item);
+                writer.WriteEndArray();
+                return;
             default:
                 WriteNode(writer, payload);
                 return;

@@ -31,6 +31,8 @@ public sealed class SubscriptionApiTests(SubscriptionFixture fixture) : IClassFi
         subscription["q"]!.GetValue<string>().Should().Be("speed>50");
         subscription["notification"]!.AsObject().ContainsKey("timesSent").Should().BeFalse("nothing was sent yet");
         subscription["notification"]!["endpoint"]!["uri"]!.GetValue<string>().Should().Be("http://127.0.0.1:9/notify");
+        subscription["notificationTrigger"]!.AsArray().Select(t => t!.GetValue<string>()).Should()
+            .Equal(["attributeCreated", "attributeUpdated"], "a subscription without triggers shows the default ones (Table 5.2.12-1)");
     }
 
     [Fact]

@@ -155,4 +155,29 @@ public sealed class TemporalEntityTests(BrokerFixture fixture) : IClassFixture<B
     {
         await (await _client.Send(HttpMethod.Post, Root, json)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
     }
+
+    [Fact]
+    public async Task NGSI_LD_Null_as_a_first_level_member_of_a_temporal_entity_is_400_and_nothing_is_created()
+    {
+        var id = Api.NewId("Vehicle");
+        var body = JsonNode.Parse($$"""
+            {"id":"{{id}}","type":"Vehicle","expiresAt":"urn:ngsi-ld:null","speed":[{"type":"Property","value":1,"observedAt":"2026-01-01T00:00:00Z"}]}
+            """)!.AsObject();
+        await (await _client.CreateTemporalAsync(body)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        (await _client.Send(HttpMethod.Get, $"{Root}/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Simplified_pairs_of_a_ListRelationship_hold_the_objects_alone()
+    {
+        var id = Api.NewId("Vehicle");
+        var body = JsonNode.Parse($$"""
+            {"id":"{{id}}","type":"Vehicle","roads":[{"type":"ListRelationship","objectList":[{"object":"urn:ngsi-ld:Road:1"},{"object":"urn:ngsi-ld:Road:2"}],"observedAt":"2026-01-01T00:00:00Z"}]}
+            """)!.AsObject();
+        (await _client.CreateTemporalAsync(body)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var temporal = await (await _client.Send(HttpMethod.Get, $"{Root}/{id}?options=temporalValues")).JsonAsync();
+
+        temporal["roads"]!["objectLists"]![0]![0]!.AsArray().Select(o => o!.GetValue<string>()).Should().Equal("urn:ngsi-ld:Road:1", "urn:ngsi-ld:Road:2");
+    }
 }
