@@ -41,7 +41,7 @@ public sealed class ConsoleBrowser : IDisposable
     public void Open(string hash) => Driver.Navigate().GoToUrl($"{BaseUrl}/console/{hash}");
 
     /// <summary>Polls until the condition holds (the page works asynchronously); fails with what was last seen.</summary>
-    public T Until<T>(Func<IWebDriver, T?> condition, string what, int seconds = 20)
+    public T Until<T>(Func<IWebDriver, T?> condition, string what, int seconds = 20, int pollMs = 100)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         Exception? last = null;
@@ -53,7 +53,7 @@ public sealed class ConsoleBrowser : IDisposable
                 if (value is not null && !(value is bool b && !b)) return value;
             }
             catch (WebDriverException ex) { last = ex; }
-            Thread.Sleep(100);
+            Thread.Sleep(pollMs);
         }
         Screenshot("timeout-" + string.Concat(what.Where(char.IsLetterOrDigit)));
         throw new TimeoutException($"Timed out waiting for {what}; page text: {Driver.FindElement(By.TagName("body")).Text}", last);
@@ -92,6 +92,16 @@ public sealed class ConsoleBrowser : IDisposable
         Driver.Quit();
         Driver.Dispose();
         try { Directory.Delete(_profile, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>A measurement for docs/console.md, run on demand (KONTEXT_CONSOLE_BENCH=1): minutes of seeding, no place in the suite.</summary>
+public sealed class BrowserBenchAttribute : FactAttribute
+{
+    public BrowserBenchAttribute()
+    {
+        if (ConsoleBrowser.MissingReason is { } reason) Skip = reason;
+        else if (Environment.GetEnvironmentVariable("KONTEXT_CONSOLE_BENCH") != "1") Skip = "a measurement, not a test: run with KONTEXT_CONSOLE_BENCH=1";
     }
 }
 

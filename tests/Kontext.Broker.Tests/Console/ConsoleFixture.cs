@@ -68,7 +68,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             var (lon, lat) = Position(n);
             entities.Add(JsonNode.Parse($$"""
                 {"id": "{{SensorId(n)}}", "type": "{{SensorType}}",
-                 "level": {"type": "Property", "value": {{(0.2 + n * 0.01).ToString(CultureInfo.InvariantCulture)}}, "unitCode": "MTR", "observedAt": "{{Iso(HistoryStart.AddHours(PointsPerSensor - 1))}}"},
+                 "level": {"type": "Property", "value": {{Level(n).ToString(CultureInfo.InvariantCulture)}}, "unitCode": "MTR", "observedAt": "{{Iso(HistoryStart.AddHours(PointsPerSensor - 1))}}"},
                  "status": {"type": "Property", "value": "{{(n % 6 == 0 ? "fault" : "ok")}}"},
                  "refDevice": {"type": "Relationship", "object": "urn:ngsi-ld:Device:gauge-{{n:D3}}"},
                  "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [{{lon.ToString(CultureInfo.InvariantCulture)}}, {{lat.ToString(CultureInfo.InvariantCulture)}}]} } }
@@ -106,6 +106,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         if (response.StatusCode != expected)
             throw new InvalidOperationException($"seeding {method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
+
+    /// <summary>The current level: the history sensors continue their series (10, 11, ... then 15), the others read 0.2x m.</summary>
+    public static double Level(int n) => n <= HistorySensors.Length ? n * 10 + PointsPerSensor - 1 : 0.2 + n * 0.01;
 
     private static string Iso(DateTime t) => t.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 

@@ -1,7 +1,7 @@
 import { api, V1, query, entityTypes } from './api.js';
 import { h, s, screen, field, errorText, typeSelect, announce } from './dom.js';
 
-const W = 800, H = 360, PAD = { l: 60, r: 20, t: 16, b: 40 };
+const W = 800, H = 360, PAD = { l: 60, r: 50, t: 16, b: 40 };
 const DAY = 86400000;
 const localInput = d => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 const state = { type: '', attr: '', ids: '', from: localInput(new Date(Date.now() - DAY)), to: localInput(new Date()), mode: 'auto' };
