@@ -177,4 +177,28 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         active.SendKeys(Keys.Enter);
         Browser.Until(d => d.SwitchTo().ActiveElement().TagName == "h1" && d.SwitchTo().ActiveElement().Text == "Map", "focus on the map's heading");
     }
+
+    [BrowserFact]
+    public void Console_acts_with_its_users_own_credential_only()
+    {
+        try
+        {
+            // Signed out, the broker's 401 reaches the screen: the console has no access of its own.
+            Browser.Open("#/entities");
+            Browser.Element("#signin-open").Click();
+            Browser.Element("#signout").Click();
+            Browser.Until(d => d.FindElement(By.TagName("h1")).Text == "Sign-in needed", "the sign-in prompt");
+            Browser.Element("main .error").Text.Should().Contain("Unauthorized");
+
+            // A read-only key reads, and its Pause is refused by the broker, whose answer is shown.
+            fx.SignInAs(ConsoleFixture.ViewerKey);
+            Browser.Open("#/subscriptions");
+            Browser.Element($"#subscriptions-table tr[data-id='{ConsoleFixture.SubscriptionId}'] button.toggle").Click();
+            Browser.Until(d => d.FindElement(By.Id("subscriptions-message")).Text.Contains("Forbidden"), "the broker's 403");
+        }
+        finally
+        {
+            fx.SignInAs(ConsoleFixture.OperatorKey);
+        }
+    }
 }

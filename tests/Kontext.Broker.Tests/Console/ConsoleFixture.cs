@@ -17,6 +17,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 {
     public const string Tenant = "city";
     public const string OperatorKey = "console-operator-key-1";
+    public const string ViewerKey = "console-viewer-key-1"; // read on the city tenant only
     public const string SensorType = "FloodSensor";
     public const int Sensors = 24;
     public const int FaultySensors = 4; // status "fault": the q filter finds them
@@ -46,6 +47,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Kontext__Auth__ApiKeys__operator__Key"] = OperatorKey,
             ["Kontext__Auth__ApiKeys__operator__Tenants__0"] = "*",
             ["Kontext__Auth__ApiKeys__operator__Roles__0"] = "admin",
+            ["Kontext__Auth__ApiKeys__viewer__Key"] = ViewerKey,
+            ["Kontext__Auth__ApiKeys__viewer__Tenants__0"] = Tenant,
+            ["Kontext__Auth__ApiKeys__viewer__Roles__0"] = "read",
             ["Kontext__Adapters__SchemaDirectory"] = Path.Combine(RepoPaths.Root, "schemas"),
             ["Kontext__Adapters__MappingDirectory"] = Path.Combine(RepoPaths.Root, "mappings"),
             ["Kontext__Adapters__Sources__ttn__Kind"] = "tts",
@@ -116,12 +120,17 @@ public sealed class ConsoleFixture : IAsyncLifetime
     private void SignIn()
     {
         Browser.Open("#/health");
-        Browser.Element("#signin-open").Click();
-        Browser.Fill("#cred-key", OperatorKey);
-        Browser.Element("#signin-submit").Click();
+        SignInAs(OperatorKey);
         Browser.Fill("#tenant", Tenant);
         Browser.Driver.FindElement(By.CssSelector("#tenant-form button")).Click();
         Browser.Until(d => d.FindElement(By.Id("type-counts")).Text.Contains(SensorType), "the health screen's counts after sign-in");
+    }
+
+    public void SignInAs(string key)
+    {
+        Browser.Element("#signin-open").Click();
+        Browser.Fill("#cred-key", key);
+        Browser.Element("#signin-submit").Click();
     }
 
     public async Task DisposeAsync()

@@ -1,9 +1,9 @@
 import { api } from './api.js';
-import { h, screen, errorText, time, announce } from './dom.js';
+import { h, errorText, time, announce } from './dom.js';
 
 const MODES = ['off', 'warn', 'enforce'];
 
-export async function showAdapters() {
+export async function showAdapters(_, screen) {
   const message = h('p', { id: 'adapters-message', role: 'status' });
   const letters = h('section', { id: 'dead-letters', 'aria-labelledby': 'dl-title' });
   const modes = h('section', { id: 'validation', 'aria-labelledby': 'vm-title' });

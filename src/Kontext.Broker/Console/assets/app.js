@@ -1,5 +1,5 @@
 import { session } from './api.js';
-import { h, screen, announce } from './dom.js';
+import { h, screen, announce, errorText } from './dom.js';
 import { showEntities, showEntity } from './entities.js';
 import { showMap } from './map.js';
 import { showHistory } from './history.js';
@@ -17,7 +17,12 @@ const routes = {
   health: showHealth,
 };
 
+let generation = 0;
+
 async function route() {
+  // A screen still waiting for the broker when the user moved on must not paint over the new one.
+  const mine = ++generation;
+  const render = (...args) => mine === generation ? screen(...args) : document.createElement('div');
   const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
   const show = routes[name] ?? showEntities;
   const current = routes[name] ? name : 'entities';
@@ -26,9 +31,11 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   try {
-    await show(rest.map(decodeURIComponent).join('/'));
+    await show(rest.map(decodeURIComponent).join('/'), render);
   } catch (err) {
-    screen('Error', h('p', { class: 'error', role: 'alert' }, err.message));
+    const signIn = err.status === 401
+      ? h('button', { type: 'button', onclick: () => document.getElementById('signin-open').click() }, 'Sign in') : null;
+    render(err.status === 401 ? 'Sign-in needed' : 'Error', h('p', { class: 'error', role: 'alert' }, errorText(err)), signIn);
   }
 }
 
@@ -39,6 +46,8 @@ function signInState() {
 }
 
 function setUp() {
+  // The skip link moves focus without touching the hash, which is the router's.
+  document.querySelector('.skip').addEventListener('click', e => { e.preventDefault(); document.getElementById('view').focus(); });
   const dialog = document.getElementById('signin');
   const form = document.getElementById('signin-form');
   document.getElementById('signin-open').addEventListener('click', () => {

@@ -1,11 +1,11 @@
 import { api, V1, query, entityTypes } from './api.js';
-import { h, screen, field, errorText, typeSelect, time, announce } from './dom.js';
+import { h, field, errorText, typeSelect, time, announce } from './dom.js';
 
 const PAGE = 20;
 const state = { type: '', q: '', offset: 0 };
 export const entityLink = id => h('a', { href: `#/entity/${encodeURIComponent(id)}` }, id);
 
-export async function showEntities() {
+export async function showEntities(_, screen) {
   const types = await entityTypes();
   const type = typeSelect(types, state.type, 'entity-type');
   const q = h('input', { id: 'entity-q', name: 'q', value: state.q, size: 40, placeholder: 'temperature>20;status=="ok"', 'aria-describedby': 'q-error', spellcheck: 'false' });
@@ -82,7 +82,7 @@ function attributeRows(name, attr, depth = 0) {
   });
 }
 
-export async function showEntity(id) {
+export async function showEntity(id, screen) {
   const { body: e } = await api(`${V1}/entities/${encodeURIComponent(id)}`);
   const names = Object.keys(e).filter(k => !['id', 'type', '@context', 'scope', 'createdAt', 'modifiedAt'].includes(k)).sort();
   screen(`Entity ${e.id}`,

@@ -1,5 +1,5 @@
 import { api, V1, entityTypes } from './api.js';
-import { h, screen, errorText } from './dom.js';
+import { h, errorText } from './dom.js';
 
 const facts = pairs => h('dl', { class: 'facts' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '–')]));
 
@@ -9,7 +9,7 @@ export function metric(text, name) {
   return lines.length ? lines.reduce((sum, l) => sum + Number(l.trim().split(/\s+/).pop()), 0) : null;
 }
 
-export async function showHealth() {
+export async function showHealth(_, screen) {
   const ready = await api('/health/ready').then(r => r.body, err => err.problem ?? { status: errorText(err) });
   const version = await api('/version').then(r => r.body, () => ({}));
   const backlog = await api('/metrics', { accept: 'text/plain' }).then(r => metric(r.text, 'kontext_notifications_pending'), () => null);

@@ -1,5 +1,5 @@
 import { api, V1, query, entityTypes } from './api.js';
-import { h, s, screen, field, errorText, typeSelect, announce } from './dom.js';
+import { h, s, field, errorText, typeSelect, announce } from './dom.js';
 
 const W = 800, H = 360, PAD = { l: 60, r: 50, t: 16, b: 40 };
 const DAY = 86400000;
@@ -46,7 +46,7 @@ function chart(lines, attr) {
     'aria-label': `${attr} over time for ${lines.length} entities, ${all.length} points` }, axis, drawn);
 }
 
-export async function showHistory() {
+export async function showHistory(_, screen) {
   const types = await entityTypes();
   const type = typeSelect(types, state.type, 'history-type');
   const attr = h('input', { id: 'history-attr', name: 'attr', value: state.attr, required: true, placeholder: 'temperature' });

@@ -1,5 +1,5 @@
 import { api, V1, query, entityTypes } from './api.js';
-import { h, s, screen, field, errorText, typeSelect, announce } from './dom.js';
+import { h, s, field, errorText, typeSelect, announce } from './dom.js';
 
 const W = 800, H = 500, TILE = 256;
 const state = { type: '', bbox: '' };
@@ -23,7 +23,7 @@ function positions(geometry) {
   }
 }
 
-export async function showMap() {
+export async function showMap(_, screen) {
   config ??= await fetch('config.json').then(r => r.json()).catch(() => ({}));
   const types = await entityTypes();
   const type = typeSelect(types, state.type, 'map-type');

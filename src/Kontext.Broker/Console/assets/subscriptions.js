@@ -1,7 +1,7 @@
 import { api, V1 } from './api.js';
-import { h, screen, errorText, time, announce } from './dom.js';
+import { h, errorText, time, announce } from './dom.js';
 
-export async function showSubscriptions() {
+export async function showSubscriptions(_, screen) {
   const message = h('p', { id: 'subscriptions-message', role: 'status' });
   const table = h('div', { id: 'subscriptions-table' });
   screen('Subscriptions', message, table);
