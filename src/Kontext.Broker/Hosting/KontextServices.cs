@@ -123,6 +123,7 @@ public static class KontextServices
         app.MapContextSources();
         app.MapAdapters();
         app.MapOgc();
+        WebConsole.ConsoleEndpoints.MapConsole(app);
         return app;
     }
 }

@@ -55,6 +55,9 @@ internal static class RouteRights
         [("GET", "/docs/scalar.js")] = RouteRule.Open,
         [("GET", "/docs/scalar.aspnetcore.js")] = RouteRule.Open,
         [("GET", "/docs/favicon.svg")] = RouteRule.Open,
+        // The web console's static files (docs/console.md): no data; it calls the API with its user's own credential.
+        [("GET", "/console")] = RouteRule.Open,
+        [("GET", "/console/{*path}")] = RouteRule.Open,
 
         [("GET", V1 + "/entities")] = RouteRule.Read,
         [("GET", V1 + "/entities/{entityId}")] = RouteRule.Read,

@@ -36,6 +36,7 @@ public sealed class RouteRightsTests(BrokerFixture fx)
             .Should().BeEquivalentTo(
                 "GET /health", "GET /health/live", "GET /health/ready", "GET /version", "GET /metrics",
                 "GET /openapi/{documentName}.json", "GET /docs/{documentName?}", "GET /docs/scalar.js", "GET /docs/scalar.aspnetcore.js", "GET /docs/favicon.svg",
+                "GET /console", "GET /console/{*path}",
                 "GET /ngsi-ld/v1/jsonldContexts/{contextId}", "GET /adapters/contexts/{subject}.jsonld",
                 "POST /adapters/tts/{source}", "POST /adapters/chirpstack/{source}", "POST /adapters/json/{source}");
     }
