@@ -34,6 +34,11 @@ internal static class MongoAudit
         new("find", "subscriptions", false), new("insert", "subscriptions", false), new("update", "subscriptions", false), new("delete", "subscriptions", false),
         new("find", "cursors", false), new("findAndModify", "counters", false),
         new("find", "outbox", false), new("update", "outbox", false), new("delete", "outbox", false),
+        // context source registrations and registration subscriptions: reads outside, writes in one transaction with their notifications
+        new("find", "registrations", false), new("find", "registrations", true), new("insert", "registrations", true), new("update", "registrations", true),
+        new("delete", "registrations", true), new("update", "registrations", false),
+        new("find", "csourceSubscriptions", false), new("find", "csourceSubscriptions", true), new("insert", "csourceSubscriptions", true),
+        new("update", "csourceSubscriptions", true), new("delete", "csourceSubscriptions", true),
         // the matcher's transaction
         new("find", "cursors", true), new("insert", "cursors", true), new("update", "cursors", true), new("insert", "outbox", true), new("update", "subscriptions", true),
     ];

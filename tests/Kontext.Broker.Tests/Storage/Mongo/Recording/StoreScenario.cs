@@ -36,6 +36,7 @@ internal static class StoreScenario
         await QueriesAsync(store);
         await TemporalAsync(store);
         await NotificationsAsync(server, store);
+        await RegistrationsAsync(store);
 
         await store.Maintenance.PassAsync(DateTime.UtcNow + MongoHistoryMaintenance.AbandonedAfter + TimeSpan.FromMinutes(1), default);
         await BackgroundGeoIndexAsync(server, store);
@@ -153,5 +154,24 @@ internal static class StoreScenario
         await store.QueryAsync(new EntityPageRequest(query, 0, 20, false), default);
         for (var i = 0; i < 200 && !server.Calls.Any(c => c.Command == "createIndexes" && c.Documents!.Any(d => d["key"].AsBsonDocument.Contains("geo.https://example%2Eorg/where"))); i++)
             await Task.Delay(25);
+    }
+
+    /// <summary>Context source registrations and registration subscriptions: create, read, update, count a forwarding, notify, delete.</summary>
+    private static async Task RegistrationsAsync(MongoTenantStore store)
+    {
+        const string registration = "urn:ngsi-ld:ContextSourceRegistration:1", subscription = "urn:ngsi-ld:Subscription:r1";
+        var now = DateTimeOffset.UtcNow;
+        await store.WriteRegistrationAsync(registration, _ => new RegistrationWrite<bool>(true, """{"type":"ContextSourceRegistration"}""", []), default);
+        await store.WriteRegistrationAsync(registration, _ => new RegistrationWrite<bool>(true, """{"type":"ContextSourceRegistration","mode":"inclusive"}""", []), default);
+        await store.GetRegistrationAsync(registration, default);
+        await store.ListRegistrationsAsync(default);
+        await store.RecordForwardingAsync(registration, succeeded: true, now, default);
+        await store.RecordForwardingAsync(registration, succeeded: false, now, default);
+        await store.WriteRegistrationSubscriptionAsync(subscription, _ => new RegistrationSubscriptionWrite<bool>(true, """{"type":"Subscription"}""", []), default);
+        var notification = new OutboxMessage(0, RegistrationSubscriptionKey.ForOutbox(subscription), "http://127.0.0.1:9/n", "{}", 0, now);
+        await store.WriteRegistrationAsync(registration, _ => new RegistrationWrite<bool>(true, null, [notification]), default);
+        await store.GetRegistrationSubscriptionAsync(subscription, default);
+        await store.ListRegistrationSubscriptionsAsync(default);
+        await store.WriteRegistrationSubscriptionAsync(subscription, _ => new RegistrationSubscriptionWrite<bool>(true, null, []), default);
     }
 }
