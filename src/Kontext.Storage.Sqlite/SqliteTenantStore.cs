@@ -27,6 +27,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteDatabase.Execute(setup, SqliteSchema.Tables);
             SqliteDatabase.Execute(setup, SqliteSchema.NotificationTables);
             SqliteDatabase.Execute(setup, SqliteRegistrationSchema.Tables);
+            SqliteDatabase.Execute(setup, SqliteAdapterSchema.Tables);
             SqliteTemporalSchema.Apply(setup);
         }
         _readConnectionString = connectionString;

@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
 using Kontext.Broker.ContextSources;
