@@ -12,10 +12,14 @@ internal static class MongoSchema
 {
     public const string Entities = "entities", Instances = "attributeInstances", Changes = "changes", Counters = "counters",
         Subscriptions = "subscriptions", Outbox = "outbox", Cursors = "cursors", Deleted = "deletedEntities", Markers = "historyMarkers",
-        Registrations = "registrations", RegistrationSubscriptions = "csourceSubscriptions";
+        Registrations = "registrations", RegistrationSubscriptions = "csourceSubscriptions",
+        AdapterUplinks = "adapterUplinks", DeadLetters = "deadLetters", ValidationModes = "validationModes";
 
     public static readonly string[] Collections =
-        [Entities, Instances, Changes, Counters, Subscriptions, Outbox, Cursors, Deleted, Markers, Registrations, RegistrationSubscriptions];
+    [
+        Entities, Instances, Changes, Counters, Subscriptions, Outbox, Cursors, Deleted, Markers, Registrations, RegistrationSubscriptions,
+        AdapterUplinks, DeadLetters, ValidationModes,
+    ];
 
     /// <summary>GeoProperties of the core context: a 2dsphere index each from the start; others may get one in the background when queried.</summary>
     public static readonly string[] CoreGeoProperties =
@@ -43,6 +47,7 @@ internal static class MongoSchema
         yield return (Outbox, "subscription", new BsonDocument("sub", 1), false);                      // deleting a subscription's messages
         yield return (Outbox, "lease", new BsonDocument("leaseToken", 1), false);                      // reading back what a claim took
         yield return (Markers, "entity", new BsonDocument("e", 1), false);                             // the markers of a read's entities
+        yield return (DeadLetters, "received", new BsonDocument { { "t", 1 }, { "_id", 1 } }, false); // listing newest first (scanned backwards)
     }
 
     public static BsonDocument GeoKeys(string property) => new(MongoEntityDocument.Geo + "." + MongoKeys.Encode(property), "2dsphere");

@@ -182,7 +182,7 @@ internal sealed class SqliteContextDocumentStore : IContextDocumentStore
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
-        SqliteDatabase.Execute(connection, SqliteSchema.SystemTables);
+        SqliteMigrations.Apply(connection, SqliteMigrations.System);
     }
 
     public async Task<string?> GetAsync(string url, CancellationToken cancellationToken)

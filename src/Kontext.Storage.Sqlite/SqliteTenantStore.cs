@@ -24,10 +24,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         {
             setup.Open();
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
-            SqliteDatabase.Execute(setup, SqliteSchema.Tables);
-            SqliteDatabase.Execute(setup, SqliteSchema.NotificationTables);
-            SqliteDatabase.Execute(setup, SqliteRegistrationSchema.Tables);
-            SqliteTemporalSchema.Apply(setup);
+            SqliteMigrations.Apply(setup, SqliteMigrations.Tenant);
         }
         _readConnectionString = connectionString;
         // The writer's connection is not pooled: closing it must release its files (CloseFiles), not park them in the pool.

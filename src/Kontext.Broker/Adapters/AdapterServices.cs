@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using Kontext.Broker.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -19,12 +20,12 @@ public static class AdapterServices
         });
         services.AddSingleton(sp => new MappingCatalog(
             Locate(sp, sp.GetRequiredService<IOptions<AdapterOptions>>().Value.MappingDirectory), sp.GetRequiredService<ILogger<MappingCatalog>>()));
-        services.AddSingleton<IAdapterStore>(sp =>
-            new SqliteAdapterStore(sp.GetRequiredService<IOptions<KontextOptions>>().Value.Storage.DataDirectory));
+        services.AddSingleton<AdapterStores>();
         services.AddSingleton<MappingEngine>();
         services.AddSingleton<AdapterEntityWriter>();
         services.AddSingleton<AdapterIngest>();
         services.AddSingleton<SourceGuard>();
+        services.AddHostedService<LegacyAdapterStateImport>();
         services.AddHostedService<MqttIngestService>();
         return services;
     }

@@ -1,7 +1,9 @@
+using Kontext.Adapters;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Adapters;
@@ -13,6 +15,7 @@ namespace Kontext.Broker.Adapters;
 /// POST /adapters/deadletters/{id}/replay, POST /adapters/deadletters/replay (every pending one),
 /// GET /adapters/validation, PUT|DELETE /adapters/validation/{type} {"mode": "off|warn|enforce"},
 /// GET /adapters/mappings, POST /adapters/mappings/reload, GET /adapters/contexts/{subject}.jsonld.
+/// Dead letters and modes are the tenant's own (<see cref="AdapterStores"/>): reading a tenant that does not exist finds none.
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -24,30 +27,32 @@ internal static class AdminEndpoints
         // Guarded by the access check (Security/RouteRights: AdapterAdmin), fail-closed.
         var admin = adapters;
 
-        admin.MapGet("deadletters", async (HttpContext http, IAdapterStore store) =>
+        admin.MapGet("deadletters", async (HttpContext http, AdapterStores stores) =>
         {
             var status = http.Request.Query["status"].ToString() is { Length: > 0 } s ? s : null;
             var limit = int.TryParse(http.Request.Query["limit"], out var l) && l is > 0 and <= 1000 ? l : 100;
-            var letters = await store.ListDeadLettersAsync(Tenant(http), status, limit, http.RequestAborted);
+            var store = await stores.ForAsync(Tenant(http), create: false, http.RequestAborted);
+            var letters = store is null ? [] : await store.ListDeadLettersAsync(status, limit, http.RequestAborted);
             return Results.Json(letters.Select(Describe));
         });
-        admin.MapGet("deadletters/{id}", async (HttpContext http, string id, IAdapterStore store) =>
-            Results.Json(Describe(await Find(store, http, id))));
-        admin.MapDelete("deadletters/{id}", async (HttpContext http, string id, IAdapterStore store) =>
+        admin.MapGet("deadletters/{id}", async (HttpContext http, string id, AdapterStores stores) =>
+            Results.Json(Describe((await Find(stores, http, id)).Letter)));
+        admin.MapDelete("deadletters/{id}", async (HttpContext http, string id, AdapterStores stores) =>
         {
-            await Find(store, http, id);
+            var (store, _) = await Find(stores, http, id);
             await store.DeleteDeadLetterAsync(id, http.RequestAborted);
             return Results.NoContent();
         });
-        admin.MapPost("deadletters/{id}/replay", async (HttpContext http, string id, IAdapterStore store, AdapterIngest ingest) =>
+        admin.MapPost("deadletters/{id}/replay", async (HttpContext http, string id, AdapterStores stores, AdapterIngest ingest) =>
         {
-            var letter = await Find(store, http, id);
+            var (_, letter) = await Find(stores, http, id);
             var (_, result) = await ingest.ReplayAsync(letter, http.RequestAborted);
             await IngestHttp.WriteAsync(http, result);
         });
-        admin.MapPost("deadletters/replay", async (HttpContext http, IAdapterStore store, AdapterIngest ingest) =>
+        admin.MapPost("deadletters/replay", async (HttpContext http, AdapterStores stores, AdapterIngest ingest) =>
         {
-            var pending = await store.ListDeadLettersAsync(Tenant(http), "pending", 1000, http.RequestAborted);
+            var store = await stores.ForAsync(Tenant(http), create: false, http.RequestAborted);
+            var pending = store is null ? [] : await store.ListDeadLettersAsync("pending", 1000, http.RequestAborted);
             var outcomes = new JsonArray();
             foreach (var letter in pending.Reverse())
             {
@@ -59,9 +64,10 @@ internal static class AdminEndpoints
             return Results.Json(outcomes);
         });
 
-        admin.MapGet("validation", async (HttpContext http, IAdapterStore store, SchemaRegistry schemas, IOptions<AdapterOptions> options) =>
+        admin.MapGet("validation", async (HttpContext http, AdapterStores stores, SchemaRegistry schemas, IOptions<AdapterOptions> options) =>
         {
-            var modes = await store.ListValidationModesAsync(Tenant(http), http.RequestAborted);
+            var store = await stores.ForAsync(Tenant(http), create: false, http.RequestAborted);
+            var modes = store is null ? new Dictionary<string, ValidationMode>() : await store.ListValidationModesAsync(http.RequestAborted);
             return Results.Json(new
             {
                 @default = options.Value.DefaultValidation.ToLowerInvariant(),
@@ -69,19 +75,21 @@ internal static class AdminEndpoints
                 schemas = schemas.Types.Order(),
             });
         });
-        admin.MapPut("validation/{type}", async (HttpContext http, string type, IAdapterStore store) =>
+        admin.MapPut("validation/{type}", async (HttpContext http, string type, AdapterStores stores) =>
         {
             NgsiRequest.ContentKind(http.Request.ContentType);
             var body = await NgsiRequest.ReadJsonAsync(http, AdminBodyLimit) as JsonObject;
             var text = body?["mode"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : null;
             if (text is null || !Enum.TryParse<ValidationMode>(text, ignoreCase: true, out var mode) || int.TryParse(text, out _))
                 throw NgsiException.BadRequestData("The body must be {\"mode\": \"off\" | \"warn\" | \"enforce\"}");
-            await store.SetValidationModeAsync(Tenant(http), type, mode, http.RequestAborted);
+            var store = await stores.CreateAsync(Tenant(http), http.RequestAborted);
+            await store.SetValidationModeAsync(type, mode, http.RequestAborted);
             return Results.NoContent();
         });
-        admin.MapDelete("validation/{type}", async (HttpContext http, string type, IAdapterStore store) =>
+        admin.MapDelete("validation/{type}", async (HttpContext http, string type, AdapterStores stores) =>
         {
-            await store.SetValidationModeAsync(Tenant(http), type, null, http.RequestAborted);
+            if (await stores.ForAsync(Tenant(http), create: false, http.RequestAborted) is { } store)
+                await store.SetValidationModeAsync(type, null, http.RequestAborted);
             return Results.NoContent();
         });
 
@@ -112,11 +120,11 @@ internal static class AdminEndpoints
 
     private static string? Tenant(HttpContext http) => NgsiRequest.ReadTenant(http);
 
-    private static async Task<DeadLetter> Find(IAdapterStore store, HttpContext http, string id)
-    {
-        var letter = await store.GetDeadLetterAsync(id, http.RequestAborted);
-        return letter is not null && letter.Tenant == Tenant(http) ? letter : throw NgsiException.NotFound($"No dead letter '{id}'");
-    }
+    private static async Task<(IAdapterStore Store, DeadLetter Letter)> Find(AdapterStores stores, HttpContext http, string id) =>
+        await stores.ForAsync(Tenant(http), create: false, http.RequestAborted) is { } store
+        && await store.GetDeadLetterAsync(id, http.RequestAborted) is { } letter
+            ? (store, letter)
+            : throw NgsiException.NotFound($"No dead letter '{id}'");
 
     private static JsonObject Describe(DeadLetter l) => new()
     {

@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using Kontext.Ngsi.Errors;
 
 namespace Kontext.Broker.Adapters;

@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;

@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using Kontext.Broker.Hosting;
 using Microsoft.Extensions.Options;
 using MQTTnet;
@@ -10,7 +11,7 @@ namespace Kontext.Broker.Adapters;
 /// is The Things Stack, application/{app}/device/{eui}/event/up is ChirpStack. The MQTT credentials authenticate the
 /// connection; the configured source gives tenant, size limit and rate. Reconnects with back-off.
 /// </summary>
-public sealed class MqttIngestService(IOptions<AdapterOptions> options, AdapterIngest ingest, SourceGuard guard, IAdapterStore deadLetters, ILogger<MqttIngestService> logger)
+public sealed class MqttIngestService(IOptions<AdapterOptions> options, AdapterIngest ingest, SourceGuard guard, ILogger<MqttIngestService> logger)
     : BackgroundService
 {
     /// <summary>Messages handed to the pipeline so far (tests and health).</summary>
@@ -105,13 +106,8 @@ public sealed class MqttIngestService(IOptions<AdapterOptions> options, AdapterI
             Interlocked.Increment(ref _received);
             // Over HTTP the sender gets a 400 and keeps its message; over MQTT nobody would, so it is kept as a dead letter.
             logger.LogWarning("MQTT ingest: message on {Topic} rejected: {Error}; kept as a dead letter", topic, ex.Message);
-            var now = DateTimeOffset.UtcNow;
-            await deadLetters.AddDeadLetterAsync(new DeadLetter
-            {
-                Id = Guid.NewGuid().ToString("N"), Tenant = settings.Tenant, Source = source, Kind = kind, Device = null,
-                Reason = "malformed", Detail = $"{ex.Message} (topic {topic})", Payload = e.ApplicationMessage.ConvertPayloadToString(),
-                ReceivedAt = now, LastAttemptAt = now,
-            }, CancellationToken.None);
+            await ingest.KeepMalformedAsync(source, kind, settings.Tenant, e.ApplicationMessage.ConvertPayloadToString(), $"{ex.Message} (topic {topic})",
+                CancellationToken.None);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;

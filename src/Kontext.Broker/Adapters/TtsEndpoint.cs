@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 namespace Kontext.Broker.Adapters;
 
 /// <summary>The Things Stack v3 webhook: POST /adapters/tts/{source} with the "uplink message" event (webhook base URL + this path).</summary>

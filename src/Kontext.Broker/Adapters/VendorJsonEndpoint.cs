@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 namespace Kontext.Broker.Adapters;
 
 /// <summary>Plain vendor JSON (see <see cref="VendorJsonEnvelope"/>): POST /adapters/json/{source}.</summary>

@@ -39,7 +39,6 @@ internal static class BatchResponse
     private static void NoContent(BatchRequest batch)
     {
         batch.Http.Response.StatusCode = StatusCodes.Status204NoContent;
-        NgsiProblem.EchoTenant(batch.Http);
     }
 
     private static async Task WriteIdsAsync(BatchRequest batch, IReadOnlyList<string> ids)
@@ -86,7 +85,6 @@ internal static class BatchResponse
         var response = batch.Http.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
-        NgsiProblem.EchoTenant(batch.Http);
         return response;
     }
 

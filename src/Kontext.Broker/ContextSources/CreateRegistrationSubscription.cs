@@ -44,7 +44,6 @@ internal static class CreateRegistrationSubscription
             ? throw new NgsiException(NgsiError.AlreadyExists($"The subscription '{subscription.Id}' already exists"))
             : new RegistrationSubscriptionWrite<bool>(true, document, initial), cancel);
         if (initial.Count > 0) signal.WakeDispatcher(request.Tenant);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = ContextSourceRoutes.RegistrationSubscriptions + "/" + HeaderIri.PathSegment(subscription.Id);
     }

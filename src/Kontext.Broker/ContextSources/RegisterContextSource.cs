@@ -27,7 +27,6 @@ internal static class RegisterContextSource
         await changes.WriteAsync(store, request.Tenant, registration.Id, current => current is not null
             ? throw new NgsiException(NgsiError.AlreadyExists($"The registration '{registration.Id}' already exists"))
             : new RegistrationChange<bool>(true, registration), cancel);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = ContextSourceRoutes.Registrations + "/" + HeaderIri.PathSegment(registration.Id);
     }

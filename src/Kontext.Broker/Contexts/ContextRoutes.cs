@@ -71,7 +71,6 @@ internal static class ContextRoutes
             entry = new ContextEntry(HostedUrl(http, id), id, found.Kind, found.StoredAt);
             document = found.Document;
         }
-        NgsiProblem.EchoTenant(http);
         http.Response.ContentType = "application/json";
         if (!details)
         {
@@ -99,7 +98,6 @@ internal static class ContextRoutes
             .OfType<ContextEntry>()
             .Where(e => kind is null || e.Kind == kind)
             .ToList();
-        NgsiProblem.EchoTenant(http);
         http.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartArray();
@@ -125,7 +123,6 @@ internal static class ContextRoutes
         await processor.ProcessAsync(context, http.RequestAborted); // a context that does not process is refused, not hosted; its URLs become Cached
         await request.TenantStoreAsync(forWrite: true); // hosting is a write in the tenant, which must exist (or be created)
         var id = await hosted.RegisterAsync(request.Tenant, context, ContextKind.Hosted, http.RequestAborted);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = $"{Base}/{id}";
     }
@@ -159,7 +156,6 @@ internal static class ContextRoutes
             if (!deleted) throw NotFound(id);
         }
         processor.Clear();
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

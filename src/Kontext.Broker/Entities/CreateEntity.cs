@@ -21,7 +21,6 @@ internal static class CreateEntity
             var created = operations.Create(parsed);
             return EntityWrite<bool>.Upsert(created, operations.Changes, true);
         }, http.RequestAborted);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = EntityRoutes.Location(parsed.Id);
     }

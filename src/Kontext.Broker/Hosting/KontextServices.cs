@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using Kontext.Broker.Adapters;
 using Kontext.Broker.Batch;
 using Kontext.Broker.ContextSources;
@@ -89,6 +90,7 @@ public static class KontextServices
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
+        app.Use(TenantEcho.InvokeAsync);
         app.UseOperations();
         app.UseMiddleware<NgsiErrorMiddleware>();
         app.Use(LengthRequired.CheckAsync);

@@ -12,7 +12,6 @@ internal static class NgsiProblem
         http.Response.Clear();
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
-        EchoTenant(http);
         await using var writer = new Utf8JsonWriter(http.Response.Body, NgsiJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("type", error.Type);
@@ -23,14 +22,6 @@ internal static class NgsiProblem
         writer.WriteString("requestId", http.TraceIdentifier);
         writer.WriteEndObject();
         await writer.FlushAsync();
-    }
-
-    /// <summary>Echoes a valid tenant header (clause 6.3.14); an invalid one is never copied into a response.</summary>
-    public static void EchoTenant(HttpContext http)
-    {
-        if (http.Request.Headers.TryGetValue(NgsiRequest.TenantHeader, out var values)
-            && values.ToString().Trim() is var tenant && Kontext.Ngsi.Model.Validate.IsTenantName(tenant))
-            http.Response.Headers[NgsiRequest.TenantHeader] = tenant;
     }
 }
 

@@ -51,7 +51,6 @@ internal static class NgsiResponse
     {
         var http = request.Http;
         http.Response.StatusCode = status;
-        NgsiProblem.EchoTenant(http);
         if (request.Prefer.Version is { } version) http.Response.Headers.Append("Preference-Applied", "ngsi-ld=" + version);
         var coreUrl = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl;
         var userContext = request.Context.UserContext;
@@ -89,7 +88,6 @@ internal static class NgsiResponse
     public static void NoContent(NgsiRequest request)
     {
         request.Http.Response.StatusCode = StatusCodes.Status204NoContent;
-        NgsiProblem.EchoTenant(request.Http);
     }
 
     /// <summary>207 Multi-Status with the UpdateResult of clause 5.2.18; names as expanded IRIs, as the conformance suite expects.</summary>
@@ -98,7 +96,6 @@ internal static class NgsiResponse
         var http = request.Http;
         http.Response.StatusCode = StatusCodes.Status207MultiStatus;
         http.Response.ContentType = "application/json";
-        NgsiProblem.EchoTenant(http);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteStartArray("updated");

@@ -49,7 +49,6 @@ internal static class OgcExceptionWriter
         foreach (var (name, value) in keep) http.Response.Headers[name] = value;
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
-        NgsiProblem.EchoTenant(http);
         await using var writer = new Utf8JsonWriter(http.Response.Body);
         writer.WriteStartObject();
         writer.WriteString("code", error.Code);

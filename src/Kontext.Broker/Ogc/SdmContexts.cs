@@ -1,4 +1,4 @@
-using Kontext.Broker.Adapters;
+using Kontext.Adapters;
 using Kontext.Ngsi.JsonLd;
 
 namespace Kontext.Broker.Ogc;

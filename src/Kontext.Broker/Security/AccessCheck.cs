@@ -1,3 +1,4 @@
+using Kontext.Adapters;
 using System.Security.Cryptography;
 using System.Text;
 using Kontext.Broker.Hosting;

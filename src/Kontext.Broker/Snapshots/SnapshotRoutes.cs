@@ -52,7 +52,6 @@ internal static class SnapshotRoutes
         ApplyWritable(snapshot, body); // a bad body is 400 whether or not the tenant exists
         var store = await request.TenantStoreAsync(forWrite: false);
         registry.Add(snapshot, store, queries);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = Root + "/" + HeaderIri.PathSegment(id);
     }
@@ -116,7 +115,6 @@ internal static class SnapshotRoutes
         };
         ApplyWritable(clone, body);
         await registry.AddCloneAsync(clone, original);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = Root + "/" + HeaderIri.PathSegment(clone.Id);
     }

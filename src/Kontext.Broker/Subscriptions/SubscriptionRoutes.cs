@@ -47,7 +47,6 @@ internal static class SubscriptionRoutes
             : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
         registry.Invalidate(request.Tenant);
         signal.Wake(request.Tenant);
-        NgsiProblem.EchoTenant(http);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }

@@ -21,7 +21,6 @@ internal static class CreateTemporalEntity
             var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
             return EntityWrite<bool>.Upsert(after, changes, current is null);
         }, http.RequestAborted);
-        NgsiProblem.EchoTenant(http);
         if (created)
         {
             http.Response.StatusCode = StatusCodes.Status201Created;

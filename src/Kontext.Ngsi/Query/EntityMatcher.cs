@@ -3,9 +3,10 @@ using Kontext.Ngsi.Model;
 namespace Kontext.Ngsi.Query;
 
 /// <summary>
-/// The one pure evaluator of <see cref="EntityQuery"/>: the in-memory store filters with it and subscriptions use it
-/// to decide whether a changed entity is notified, so both agree by construction with what stores compile to their
-/// query languages.
+/// The one pure evaluator of <see cref="EntityQuery"/>, the semantics every store must reproduce (D3): the SQLite and
+/// MongoDB stores compile what they can to SQL / MongoDB filters and check each candidate with this, subscriptions decide
+/// with it whether a changed entity is notified, temporal queries and snapshots filter with it. The pushdown differential
+/// tests hold the compiled paths to it.
 /// </summary>
 public static class EntityMatcher
 {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kontext.Broker.Tests.Adapters;
 
@@ -15,6 +17,23 @@ public sealed class AdapterFailureTests(AdapterFixture fixture)
     {
         var request = Api.Request(HttpMethod.Put, $"/adapters/validation/{type}", $$"""{"mode": "{{mode}}"}""", tenant: tenant);
         (await _client.SendAsync(request)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Dead_letters_live_in_the_tenants_own_store_not_in_an_adapters_db()
+    {
+        var (fPort, bytes, data) = VendorPayloads.CodecExample("elsys/ers-co2-codec.yaml");
+        var envelope = VendorPayloads.Tts(VendorPayloads.NewEui(), "nobody/unmapped-model", 3, fPort, bytes, data);
+        var id = (await (await _client.PostTts("replay", envelope)).OkJson(HttpStatusCode.Accepted))["deadLetter"]!.GetValue<string>();
+
+        var storage = fixture.Factory.Services.GetRequiredService<IEntityStorage>();
+        var own = (IAdapterStore)(await storage.GetTenantAsync("replay", false, default))!;
+        (await own.GetDeadLetterAsync(id, default))!.Tenant.Should().Be("replay");
+        var fallback = (IAdapterStore)(await storage.GetTenantAsync(null, true, default))!;
+        (await fallback.GetDeadLetterAsync(id, default)).Should().BeNull();
+        File.Exists(Path.Combine(fixture.Factory.DataDirectory, "adapters.db")).Should().BeFalse();
+        (await _client.Send(HttpMethod.Get, $"/adapters/deadletters/{id}", tenant: "city")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await _client.Send(HttpMethod.Get, "/adapters/deadletters", tenant: "no-such-tenant")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Kontext.Adapters;
 using Kontext.Broker.Adapters;
 using Kontext.Broker.Tests.Infrastructure;
 using YamlDotNet.Serialization;

@@ -36,7 +36,7 @@ public sealed class BackupRestoreTests : IDisposable
             code.Should().Be(CliContext.Ok, output);
             await client.CreateOkAsync($$"""{"id":"{{Api.NewId()}}","type":"Thing"}""", tenant: "after-backup");
         }
-        SqliteBackup.ReadManifest(backup).Files.Select(f => f.File).Should().Contain(["system.db", "kontext.db", "tenant-city.db", "adapters.db"]);
+        SqliteBackup.ReadManifest(backup).Files.Select(f => f.File).Should().Contain(["system.db", "kontext.db", "tenant-city.db"]);
 
         var restored = await CliFixture.RunWithAsync(null, "restore", backup, "--data", Dir("restored"));
         restored.Code.Should().Be(CliContext.Ok, restored.Output);

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Kontext.Broker.Adapters;
 using Kontext.Broker.Tests.Infrastructure;
 using Kontext.Ngsi.JsonLd;
 
@@ -50,16 +49,5 @@ public sealed class ContextMemoryCapTests
 
         processor.CacheUsage.Bytes.Should().BeLessThanOrEqualTo(cap);
         processor.CacheUsage.Count.Should().BeInRange(1, 59);
-    }
-
-    [Fact]
-    public void Adapter_context_lookups_of_unknown_subjects_are_not_remembered()
-    {
-        var registry = new SchemaRegistry(Path.Combine(RepoPaths.Root, "schemas"));
-
-        for (var i = 0; i < 1000; i++) registry.ContextOf("NoSuchSubject" + i).Should().BeNull();
-        registry.ContextOf("Environment").Should().NotBeNull();
-
-        registry.CachedContextCount.Should().Be(1);
     }
 }

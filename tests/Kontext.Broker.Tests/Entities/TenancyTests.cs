@@ -23,6 +23,23 @@ public sealed class TenancyTests(BrokerFixture fixture)
         (await _client.Send(HttpMethod.Get, $"{Api.Entities}/{id}", tenant: other)).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("DELETE", "", HttpStatusCode.NoContent)]
+    [InlineData("GET", "/no-such-entity", HttpStatusCode.NotFound)]
+    [InlineData("PATCH", "/attrs", HttpStatusCode.BadRequest)]
+    public async Task Every_NGSI_LD_answer_echoes_the_tenant_successes_and_problems_alike(string method, string suffix, HttpStatusCode expected)
+    {
+        var tenant = "echo-" + Guid.NewGuid().ToString("N")[..8];
+        var id = Api.NewId();
+        await _client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"T"}""", tenant: tenant);
+        var path = suffix == "/no-such-entity" ? $"{Api.Entities}/{Api.NewId()}" : $"{Api.Entities}/{id}{suffix}";
+
+        var response = await _client.Send(new HttpMethod(method), path, method == "PATCH" ? "[1]" : null, tenant: tenant);
+
+        response.StatusCode.Should().Be(expected);
+        response.Headers.GetValues("NGSILD-Tenant").Single().Should().Be(tenant);
+    }
+
     [Fact]
     public async Task The_same_id_may_exist_in_two_tenants()
     {

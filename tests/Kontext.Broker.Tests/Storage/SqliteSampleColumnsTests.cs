@@ -43,6 +43,11 @@ public sealed class SqliteSampleColumnsTests : IDisposable
         await using (var old = new SqliteConnection($"Data Source={Path.Combine(_directory, "kontext.db")}"))
         {
             await old.OpenAsync();
+            await using (var unversioned = old.CreateCommand())
+            {
+                unversioned.CommandText = "PRAGMA user_version = 0"; // such a file is from before schema versions too
+                await unversioned.ExecuteNonQueryAsync();
+            }
             foreach (var column in new[] { "sample_type", "sample_num", "sample_str", "sample_key" })
             {
                 await using var drop = old.CreateCommand();

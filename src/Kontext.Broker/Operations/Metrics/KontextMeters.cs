@@ -24,12 +24,6 @@ internal static class KontextMeters
     private static readonly Histogram<double> OutboxLag = Meter.CreateHistogram<double>(
         "kontext.notifications.outbox_lag", "s", "Time from a notification entering the outbox to its delivery");
 
-    private static readonly Counter<long> Uplinks = Meter.CreateCounter<long>(
-        "kontext.adapter.uplinks", "{uplink}", "Vendor uplinks by source and outcome (stored, duplicate, ignored, dead_lettered, rejected)");
-
-    private static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>(
-        "kontext.adapter.dead_letters", "{uplink}", "Uplinks kept as dead letters (by source and reason)");
-
     public static void NotificationQueued() => NotificationsPending.Add(1);
 
     public static void NotificationLeft() => NotificationsPending.Add(-1);
@@ -42,10 +36,4 @@ internal static class KontextMeters
 
     public static void NotificationFailed(bool gaveUp) =>
         NotificationsFailed.Add(1, new KeyValuePair<string, object?>("outcome", gaveUp ? "gave_up" : "retry"));
-
-    public static void Uplink(string source, string outcome) =>
-        Uplinks.Add(1, new("source", source), new("outcome", outcome));
-
-    public static void DeadLettered(string source, string reason) =>
-        DeadLetters.Add(1, new("source", source), new("reason", reason));
 }

@@ -17,10 +17,11 @@ internal static class MongoAudit
         new("listCollections", "", false),
         new("find", "tenants", false), new("aggregate", "tenants", false), new("update", "tenants", false),
         new("find", "contexts", false), new("aggregate", "contexts", false), new("update", "contexts", false), new("delete", "contexts", false),
-        .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers", "registrations", "csourceSubscriptions" }
+        .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers", "registrations", "csourceSubscriptions",
+            "adapterUplinks", "deadLetters", "validationModes" }
             .Select(c => new Command("create", c, false)),
         new("createIndexes", "entities", false), new("createIndexes", "attributeInstances", false), new("createIndexes", "outbox", false),
-        new("createIndexes", "historyMarkers", false), new("listIndexes", "entities", false),
+        new("createIndexes", "historyMarkers", false), new("createIndexes", "deadLetters", false), new("listIndexes", "entities", false),
         // the entity write's transaction
         new("find", "entities", true), new("findAndModify", "counters", true), new("insert", "entities", true), new("update", "entities", true),
         new("delete", "entities", true), new("update", "deletedEntities", true), new("delete", "deletedEntities", true),
@@ -39,6 +40,10 @@ internal static class MongoAudit
         new("delete", "registrations", true), new("update", "registrations", false),
         new("find", "csourceSubscriptions", false), new("find", "csourceSubscriptions", true), new("insert", "csourceSubscriptions", true),
         new("update", "csourceSubscriptions", true), new("delete", "csourceSubscriptions", true),
+        // the adapters' facet: one document per command, no transaction
+        new("update", "adapterUplinks", false), new("delete", "adapterUplinks", false),
+        new("insert", "deadLetters", false), new("update", "deadLetters", false), new("find", "deadLetters", false), new("delete", "deadLetters", false),
+        new("find", "validationModes", false), new("update", "validationModes", false), new("delete", "validationModes", false),
         // the matcher's transaction
         new("find", "cursors", true), new("insert", "cursors", true), new("update", "cursors", true), new("insert", "outbox", true), new("update", "subscriptions", true),
     ];

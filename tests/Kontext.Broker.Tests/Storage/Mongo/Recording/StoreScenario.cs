@@ -12,7 +12,7 @@ namespace Kontext.Broker.Tests.Storage.Mongo.Recording;
 /// tenants, contexts, entity writes (small and staged histories, a geometry S2 rejects, a write that fails after staging),
 /// every query feature the translator knows, statistics, temporal reads and aggregations, temporal instance writes and purges,
 /// subscriptions, the cursor and the outbox (one and several batches, a cursor moved by another process), the history
-/// maintenance and a background 2dsphere index. What the server received is the store's complete repertoire.
+/// maintenance, the adapters' claims, dead letters and validation modes, and a background 2dsphere index. What the server received is the store's complete repertoire.
 /// </summary>
 internal static class StoreScenario
 {
@@ -37,6 +37,7 @@ internal static class StoreScenario
         await TemporalAsync(store);
         await NotificationsAsync(server, store);
         await RegistrationsAsync(store);
+        await AdaptersAsync(store);
 
         await store.Maintenance.PassAsync(DateTime.UtcNow + MongoHistoryMaintenance.AbandonedAfter + TimeSpan.FromMinutes(1), default);
         await BackgroundGeoIndexAsync(server, store);
@@ -146,6 +147,25 @@ internal static class StoreScenario
         server.FailWrite = null;
 
         await store.WriteSubscriptionAsync(subscription, current => new SubscriptionWrite<bool>(current is not null, null), default);
+    }
+
+    private static async Task AdaptersAsync(MongoTenantStore store)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await store.TryClaimUplinkAsync("70B3D57BA0000001", 1, now, TimeSpan.FromDays(2), default);
+        await store.TryClaimUplinkAsync("70B3D57BA0000001", 1, now, TimeSpan.FromDays(2), default); // a duplicate: the upsert's insert fails on _id
+        await store.ReleaseUplinkAsync("70B3D57BA0000001", 1, default);
+        var letter = new DeadLetter { Id = "dl", Source = "ttn", Kind = "tts", Reason = "unmapped", Detail = "d", Payload = "{}", ReceivedAt = now, LastAttemptAt = now };
+        await store.AddDeadLetterAsync(letter, default);
+        await store.UpdateDeadLetterAsync(letter with { Status = "replayed", Attempts = 2 }, default);
+        await store.GetDeadLetterAsync("dl", default);
+        await store.ListDeadLettersAsync(null, 100, default);
+        await store.ListDeadLettersAsync("pending", 100, default);
+        await store.DeleteDeadLetterAsync("dl", default);
+        await store.SetValidationModeAsync("FloodMonitoring", ValidationMode.Enforce, default);
+        await store.GetValidationModeAsync("FloodMonitoring", default);
+        await store.ListValidationModesAsync(default);
+        await store.SetValidationModeAsync("FloodMonitoring", null, default);
     }
 
     private static async Task BackgroundGeoIndexAsync(FakeMongoServer server, MongoTenantStore store)

@@ -5,7 +5,7 @@ using NJsonSchema;
 using NJsonSchema.References;
 using NJsonSchema.Validation;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>One schema violation: where (a JSON path in the keyValues form of the entity) and what.</summary>
 public sealed record SchemaFinding(string Path, string Kind, string Message)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>
 /// ChirpStack v4 uplink event (HTTP integration POST ?event=up, MQTT application/{app}/device/{devEui}/event/up):

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>
 /// The Things Stack v3 uplink message (webhook "uplink message" event, MQTT v3/{app}/devices/{dev}/up, storage):

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Kontext.Broker.Hosting;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Formats;
+using Kontext.Ngsi.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 public enum IngestStatus { Stored, Duplicate, DeadLettered, Rejected, Ignored }
 
@@ -22,10 +23,11 @@ public sealed record IngestResult(IngestStatus Status, IReadOnlyList<string> Ent
 /// <summary>
 /// The ingest pipeline shared by the webhook endpoints, the MQTT ingest and replay: envelope → dedupe → mapping →
 /// schema check (off / warn / enforce per tenant and type) → write. Whatever cannot be mapped, fails enforce, or fails to
-/// write is kept as a dead letter with its reason, so nothing is lost.
+/// write is kept as a dead letter with its reason, so nothing is lost. Claims, dead letters and modes are the tenant's own
+/// (<see cref="AdapterStores"/>).
 /// </summary>
 public sealed class AdapterIngest(
-    MappingCatalog mappings, MappingEngine engine, SchemaRegistry schemas, AdapterEntityWriter writer, IAdapterStore store,
+    MappingCatalog mappings, MappingEngine engine, SchemaRegistry schemas, AdapterEntityWriter writer, AdapterStores stores,
     IOptions<AdapterOptions> options, ILogger<AdapterIngest> logger)
 {
     public static Uplink ParseEnvelope(string kind, JsonNode? body) => kind switch
@@ -49,15 +51,16 @@ public sealed class AdapterIngest(
     public async Task<IngestResult> IngestAsync(string source, string kind, string? tenant, string payload, CancellationToken ct)
     {
         var uplink = ParseEnvelope(kind, payload);
+        var store = await stores.CreateAsync(tenant, ct);
 
         var claimed = false;
         if (uplink.FrameCounter is { } fCnt)
         {
-            claimed = await store.TryClaimUplinkAsync(tenant, uplink.DeviceKey, fCnt, DateTimeOffset.UtcNow, options.Value.DedupeWindow, ct);
+            claimed = await store.TryClaimUplinkAsync(uplink.DeviceKey, fCnt, DateTimeOffset.UtcNow, options.Value.DedupeWindow, ct);
             if (!claimed)
             {
                 logger.LogInformation("Duplicate uplink from {Device} frame {FrameCounter} via {Source} ignored", uplink.DeviceKey, fCnt, source);
-                Operations.Metrics.KontextMeters.Uplink(source, "duplicate");
+                AdapterMeters.Uplink(source, "duplicate");
                 return IngestResult.Duplicate;
             }
         }
@@ -66,7 +69,7 @@ public sealed class AdapterIngest(
             var outcome = await ProcessAsync(uplink, tenant, ct);
             if (outcome.Failure is not { } failure)
             {
-                Operations.Metrics.KontextMeters.Uplink(source, outcome.Result!.Status == IngestStatus.Stored ? "stored" : "ignored");
+                AdapterMeters.Uplink(source, outcome.Result!.Status == IngestStatus.Stored ? "stored" : "ignored");
                 return outcome.Result!;
             }
             var now = DateTimeOffset.UtcNow;
@@ -77,13 +80,13 @@ public sealed class AdapterIngest(
             };
             await store.AddDeadLetterAsync(letter, ct);
             logger.LogWarning("Uplink from {Device} via {Source} dead-lettered ({Reason}): {Detail}", uplink.DeviceKey, source, failure.Reason, failure.Detail);
-            Operations.Metrics.KontextMeters.Uplink(source, failure.Reason == "validation" ? "rejected" : "dead_lettered");
-            Operations.Metrics.KontextMeters.DeadLettered(source, failure.Reason);
+            AdapterMeters.Uplink(source, failure.Reason == "validation" ? "rejected" : "dead_lettered");
+            AdapterMeters.DeadLettered(source, failure.Reason);
             return new IngestResult(failure.Reason == "validation" ? IngestStatus.Rejected : IngestStatus.DeadLettered, [], failure.Findings, letter);
         }
         catch when (claimed)
         {
-            await store.ReleaseUplinkAsync(tenant, uplink.DeviceKey, uplink.FrameCounter!.Value, CancellationToken.None);
+            await store.ReleaseUplinkAsync(uplink.DeviceKey, uplink.FrameCounter!.Value, CancellationToken.None);
             throw;
         }
     }
@@ -106,8 +109,24 @@ public sealed class AdapterIngest(
             updated = letter with { Status = "replayed", Attempts = letter.Attempts + 1, LastAttemptAt = now };
             result = outcome.Result! with { DeadLetter = updated };
         }
-        await store.UpdateDeadLetterAsync(updated, ct);
+        await (await stores.CreateAsync(letter.Tenant, ct)).UpdateDeadLetterAsync(updated, ct);
         return (updated, result);
+    }
+
+    /// <summary>
+    /// Keeps a message no sender will see rejected (MQTT has no reply: an envelope that does not parse) as a dead letter of
+    /// reason "malformed", for inspection.
+    /// </summary>
+    public async Task<DeadLetter> KeepMalformedAsync(string source, string kind, string? tenant, string payload, string detail, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var letter = new DeadLetter
+        {
+            Id = Guid.NewGuid().ToString("N"), Tenant = tenant, Source = source, Kind = kind, Device = null,
+            Reason = "malformed", Detail = detail, Payload = payload, ReceivedAt = now, LastAttemptAt = now,
+        };
+        await (await stores.CreateAsync(tenant, ct)).AddDeadLetterAsync(letter, ct);
+        return letter;
     }
 
     private sealed record Failure(string Reason, string Detail, IReadOnlyList<EntityFinding> Findings);
@@ -152,6 +171,6 @@ public sealed class AdapterIngest(
     }
 
     public async Task<ValidationMode> ModeAsync(string? tenant, string type, CancellationToken ct) =>
-        await store.GetValidationModeAsync(tenant, type, ct)
+        await (await stores.CreateAsync(tenant, ct)).GetValidationModeAsync(type, ct)
         ?? (Enum.TryParse<ValidationMode>(options.Value.DefaultValidation, ignoreCase: true, out var mode) ? mode : ValidationMode.Warn);
 }

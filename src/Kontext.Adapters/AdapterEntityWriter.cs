@@ -4,7 +4,7 @@ using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>
 /// Writes mapped entities the way Batch Upsert with options=update does (UpsertBatch): the normalized entity is parsed by

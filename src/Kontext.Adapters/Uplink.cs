@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>An uplink read out of its network-server envelope: who sent it, when it was received, and the decoded fields.</summary>
 public sealed record Uplink

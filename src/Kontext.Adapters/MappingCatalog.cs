@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Logging;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>A mapping file with its expressions parsed.</summary>
 public sealed class LoadedMapping(DeviceMapping definition, IReadOnlyDictionary<string, MappingExpression> expressions)

@@ -1,6 +1,6 @@
-using Kontext.Broker.Adapters;
+using Kontext.Adapters;
 
-namespace Kontext.Broker.Tests.Adapters;
+namespace Kontext.Adapters.Tests;
 
 public sealed class MappingExpressionTests
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>A field an expression needs is not in the payload (nor a parameter or envelope variable).</summary>
 public sealed class PayloadFieldMissingException(string field) : Exception($"'{field}' is not in the payload")

@@ -1,4 +1,4 @@
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>
 /// One mapping file: how the decoded uplinks of one device model become smart-data-models entities (docs/adapters.md).

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>An entity a mapping produced: NGSI-LD normalized with SDM short names, its SDM @context, and its keyValues form (what the schema checks).</summary>
 public sealed record MappedEntity(string Type, string Subject, JsonObject Normalized, JsonObject KeyValues)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Kontext.Broker.Adapters;
+namespace Kontext.Adapters;
 
 /// <summary>
 /// Plain vendor JSON, for devices that are not behind a LoRaWAN network server:

@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
-using Kontext.Broker.Adapters;
-using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Adapters;
 
-namespace Kontext.Broker.Tests.Adapters;
+namespace Kontext.Adapters.Tests;
 
 public sealed class SchemaRegistryTests
 {
@@ -30,5 +29,16 @@ public sealed class SchemaRegistryTests
         var registry = new SchemaRegistry(Path.Combine(RepoPaths.Root, "schemas"));
         var findings = await registry.ValidateAsync("WasteContainer", JsonNode.Parse("""{"id": "urn:ngsi-ld:WasteContainer:1", "type": "WasteContainer", "fillingLevel": 1.5}""")!.AsObject()).WaitAsync(TimeSpan.FromSeconds(30));
         findings.Select(f => f.Path + " " + f.Message).Should().Contain(f => f.Contains("fillingLevel")).And.Contain(f => f.Contains("location"));
+    }
+
+    [Fact]
+    public void Context_lookups_of_unknown_subjects_are_not_remembered()
+    {
+        var registry = new SchemaRegistry(Path.Combine(RepoPaths.Root, "schemas"));
+
+        for (var i = 0; i < 1000; i++) registry.ContextOf("NoSuchSubject" + i).Should().BeNull();
+        registry.ContextOf("Environment").Should().NotBeNull();
+
+        registry.CachedContextCount.Should().Be(1);
     }
 }
