@@ -109,7 +109,7 @@ internal static class SqliteIndexRows
             }
             if (old.Kinds != after.Kinds)
                 Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND entity_id = $id", id, "$a", "$k"), ("$a", name), ("$k", after.Kinds));
-            if (old.Values != after.Values)
+            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
             {
                 DeleteValues(connection, id, name);
                 InsertValues(connection, id, name, instances);
@@ -155,6 +155,29 @@ internal static class SqliteIndexRows
             var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", id, "$r", "$x0", "$x1", "$y0", "$y1");
             Run(box, ("$r", rid), ("$x0", envelope.MinX), ("$x1", envelope.MaxX), ("$y0", envelope.MinY), ("$y1", envelope.MaxY));
         }
+    }
+
+    /// <summary>
+    /// Rewrites the attribute's value rows where they are when their number stays (a new reading of a Property): the row
+    /// and its entry in the entity index stay put, only the value index moves. False when the number of rows changes.
+    /// </summary>
+    private static bool UpdateValuesInPlace(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    {
+        var scalars = instances.SelectMany(Scalars).ToList();
+        var rows = new List<long>(scalars.Count);
+        using (var reader = SqliteDatabase.Cached(connection, "SELECT rowid FROM attribute_values WHERE entity_id = $id AND attr = $a ORDER BY rowid",
+                   ("$id", id), ("$a", name)).ExecuteReader())
+        {
+            while (reader.Read()) rows.Add(reader.GetInt64(0));
+        }
+        if (rows.Count != scalars.Count) return false;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (number, text) = scalars[i];
+            SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE rowid = $r",
+                ("$r", rows[i]), ("$n", number), ("$s", text)).ExecuteNonQuery();
+        }
+        return true;
     }
 
     private static void DeleteValues(SqliteConnection connection, string id, string name) =>

@@ -91,9 +91,21 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
 
         var after = IndexRows();
         after.Where(r => r.Attr != "a" || r.Table != "value").Should().Equal(before.Where(r => r.Attr != "a" || r.Table != "value"), "untouched rows keep their row ids");
-        after.Where(r => r.Attr == "a" && r.Table == "value").Select(r => r.Value).Should().Equal("2");
+        after.Where(r => r.Attr == "a" && r.Table == "value").Select(r => (r.Row, r.Value))
+            .Should().Equal([(before.Single(r => r.Attr == "a" && r.Table == "value").Row, "2")], "a new value of one scalar is written in place");
         (await IdsAsync(q: "a==2")).Should().Equal(Id);
         (await IdsAsync(q: "a==1")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_value_that_becomes_a_list_replaces_its_rows()
+    {
+        await PutAsync(Entity);
+        await SetAsync("b", JsonNode.Parse("[\"y\", \"z\"]")!);
+
+        IndexRows().Where(r => r.Attr == "b" && r.Table == "value").Select(r => r.Value).Should().BeEquivalentTo("y", "z");
+        (await IdsAsync(q: "b==%22z%22".Replace("%22", "\""))).Should().Equal(Id);
+        (await IdsAsync(q: "b==%22x%22".Replace("%22", "\""))).Should().BeEmpty();
     }
 
     [Fact]
