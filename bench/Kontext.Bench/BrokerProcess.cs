@@ -31,27 +31,34 @@ internal sealed class BrokerProcess : IDisposable
     /// <summary>Highest resident set size seen by the 200 ms sampler (bytes).</summary>
     public long SampledPeakRssBytes => Interlocked.Read(ref _peakRssBytes);
 
-    public static async Task<BrokerProcess> StartAsync(string brokerDll, string dataDirectory, string logPath, CancellationToken cancellationToken, params string[] extraArgs)
+    public static Task<BrokerProcess> StartAsync(string brokerDll, string dataDirectory, string logPath, CancellationToken cancellationToken, params string[] extraArgs) =>
+        LaunchAsync(brokerDll, url => new[]
+        {
+            "--urls", url,
+            "--Kontext:Storage:Provider=sqlite",
+            $"--Kontext:Storage:DataDirectory={dataDirectory}",
+            "--Kontext:Limits:MaxRequestBodyBytes=16777216",
+            "--Kontext:Limits:MaxBatchSize=1000",
+            "--Logging:LogLevel:Default=Warning",
+        }.Concat(extraArgs), logPath, cancellationToken);
+
+    /// <summary>The bare Kestrel + SQLite baseline app (bench/Kontext.Bench.Baseline), started the same way as the broker.</summary>
+    public static Task<BrokerProcess> StartBaselineAsync(string baselineDll, string dataDirectory, string logPath, CancellationToken cancellationToken) =>
+        LaunchAsync(baselineDll, url => ["--urls", url, $"--DataDirectory={dataDirectory}"], logPath, cancellationToken);
+
+    private static async Task<BrokerProcess> LaunchAsync(string dll, Func<string, IEnumerable<string>> arguments, string logPath, CancellationToken cancellationToken)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(brokerDll)!, // content root: the broker's appsettings.json
+            WorkingDirectory = Path.GetDirectoryName(dll)!, // content root: the app's appsettings.json
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-                 {
-                     brokerDll, "--urls", url,
-                     "--Kontext:Storage:Provider=sqlite",
-                     $"--Kontext:Storage:DataDirectory={dataDirectory}",
-                     "--Kontext:Limits:MaxRequestBodyBytes=16777216",
-                     "--Kontext:Limits:MaxBatchSize=1000",
-                     "--Logging:LogLevel:Default=Warning",
-                 }.Concat(extraArgs))
-            start.ArgumentList.Add(arg);
+        start.ArgumentList.Add(dll);
+        foreach (var arg in arguments(url)) start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         // No proxies for the broker's own outgoing calls (it should make none: the core @context is embedded).
@@ -136,6 +143,9 @@ internal sealed class BrokerProcess : IDisposable
         catch (UnauthorizedAccessException) { }
         return null;
     }
+
+    /// <summary>CPU time and I/O of the process so far, from /proc (Linux); zeros elsewhere.</summary>
+    public ProcessCounters ReadCounters() => ProcessCounters.Read(_process.Id);
 
     public long WorkingSetBytes()
     {

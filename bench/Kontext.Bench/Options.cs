@@ -28,10 +28,16 @@ internal sealed record BenchOptions
     public int Sensors { get; init; } = 100;
     public int TemporalClients { get; init; } = 2;
     public int TemporalRequests { get; init; } = 50;
+    public int SideRounds { get; init; } = 3;
+    public int SideSeconds { get; init; } = 4;
+    public int SideClients { get; init; } = 16;
+    /// <summary>Names a side-by-side run (e.g. before/after), so its section does not replace another's.</summary>
+    public string? Label { get; init; }
 
-    public static readonly string[] Groups = ["entities", "notifications", "temporal"];
+    public static readonly string[] Groups = ["entities", "notifications", "temporal", "side"];
 
-    public bool Runs(string group) => Only.Count == 0 || Only.Contains(group);
+    // The side-by-side group runs only when asked for: it needs the baseline app and its own few minutes.
+    public bool Runs(string group) => Only.Count == 0 ? group != "side" : Only.Contains(group);
 
     public static string Metadata(string key) =>
         typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value ?? "";
@@ -64,6 +70,10 @@ internal sealed record BenchOptions
                 "--sensors" => options with { Sensors = Int() },
                 "--temporal-clients" => options with { TemporalClients = Int() },
                 "--temporal-requests" => options with { TemporalRequests = Int() },
+                "--side-rounds" => options with { SideRounds = Int() },
+                "--side-seconds" => options with { SideSeconds = Int() },
+                "--side-clients" => options with { SideClients = Int() },
+                "--label" => options with { Label = Next() },
                 "-h" or "--help" => throw new HelpRequested(),
                 var other => throw new ArgumentException($"Unknown option {other}"),
             };
@@ -101,6 +111,10 @@ internal sealed record BenchOptions
             --sensors N           sensors with one year of 15-minute readings each (default 100 = 3.5 M instances)
             --temporal-clients N  concurrent seeding clients (default 2)
             --temporal-requests N measured requests per temporal query (default 50)
+          side (issue 12; not in the default run): Kontext and bench/Kontext.Bench.Baseline at once, interleaved
+            --side-rounds N / --side-seconds N   rounds per work and seconds per app per round (default 3 × 4)
+            --side-clients N      concurrent clients for GET and PATCH (default 16)
+            --label TEXT          names the run (before/after): its section replaces only a section of the same label
         """;
 }
 

@@ -184,6 +184,16 @@ try
         allHealthy &= healthy;
     }
 
+    if (options.Runs("side"))
+    {
+        var baselineDll = BenchOptions.Metadata("BaselineDll");
+        if (!File.Exists(baselineDll)) throw new FileNotFoundException($"Baseline app not found at '{baselineDll}'. Build bench/Kontext.Bench.Baseline -c Release.");
+        Console.WriteLine($"== side by side: {options.Entities:N0} entities{(options.Label is null ? "" : $" ({options.Label})")}");
+        var (section, healthy) = await SideBySideSection.RunAsync(options, brokerDll, baselineDll, temp, Handler, cancellation.Token);
+        Publish($"side-{options.Entities}{(options.Label is null ? "" : "-" + options.Label)}", section);
+        allHealthy &= healthy;
+    }
+
     if (options.Runs("temporal"))
     {
         var (section, healthy) = await TemporalSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);

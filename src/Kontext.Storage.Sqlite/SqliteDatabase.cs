@@ -19,13 +19,20 @@ internal static class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
-    private sealed class PreparedStatements
+    /// <summary>What the writer keeps for the life of its connection: prepared statements and facts it need not ask again.</summary>
+    internal sealed class ConnectionState
     {
         public Dictionary<string, SqliteCommand> Commands { get; } = new(StringComparer.Ordinal);
         public SqliteTransaction? Transaction { get; set; }
+
+        /// <summary>Whether the tenant has a subscription; null: not known (ask the database).</summary>
+        public bool? HasSubscriptions { get; set; }
     }
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, PreparedStatements> Prepared = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, ConnectionState> Prepared = new();
+
+    /// <summary>The state kept with <paramref name="connection"/>; gone with it (a reopened writer starts afresh).</summary>
+    public static ConnectionState State(SqliteConnection connection) => Prepared.GetOrCreateValue(connection);
 
     /// <summary>Tells the cached commands of <paramref name="connection"/> which transaction they now run in.</summary>
     public static void UseTransaction(SqliteConnection connection, SqliteTransaction? transaction) =>

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
 using Microsoft.Data.Sqlite;
@@ -7,7 +10,8 @@ namespace Kontext.Storage.Sqlite;
 
 /// <summary>
 /// Keeps the index tables in step with an entity, inside the write's transaction: types, attributes (with their
-/// kinds), scopes, the scalar values comparisons look at, and GeoProperty bounding boxes.
+/// kinds), scopes, the scalar values comparisons look at, and GeoProperty bounding boxes. A write changes only the
+/// rows of what it changed (<see cref="Update"/>), so an update costs by its size, not the entity's.
 /// </summary>
 internal static class SqliteIndexRows
 {
@@ -20,47 +24,169 @@ internal static class SqliteIndexRows
         Execute(connection, "DELETE FROM entity_geometries WHERE entity_id = $id", entityId);
     }
 
-    public static void Replace(SqliteConnection connection, Entity entity, bool existed = true)
+    /// <summary>
+    /// What an entity's index rows are derived from, captured before a write decision (which may change the entity in
+    /// place): its types, scopes and, per attribute, a fingerprint of each kind of row.
+    /// </summary>
+    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes);
+
+    /// <summary>Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute.</summary>
+    public readonly record struct AttributeFingerprint(string Kinds, string Values, string Geometry);
+
+    public static IndexedState? Capture(Entity? entity)
     {
-        if (existed) Delete(connection, entity.Id);
-        var types = Prepared(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", entity.Id, "$v");
-        foreach (var type in entity.Types) Run(types, ("$v", type));
-        if (entity.Scopes is not null)
+        if (entity is null) return null;
+        var attributes = new Dictionary<string, AttributeFingerprint>(entity.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, instances) in entity.Attributes) attributes[name] = Fingerprint(instances);
+        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes);
+    }
+
+    private static AttributeFingerprint Fingerprint(List<JsonObject> instances)
+    {
+        var values = new StringBuilder();
+        var geometry = new StringBuilder();
+        foreach (var instance in instances)
         {
-            var scopes = Prepared(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", entity.Id, "$v");
-            foreach (var scope in entity.Scopes) Run(scopes, ("$v", scope));
-        }
-        var attribute = Prepared(connection, "INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES($a, $id, $k)", entity.Id, "$a", "$k");
-        var value = Prepared(connection, "INSERT INTO attribute_values(attr, entity_id, num, str) VALUES($a, $id, $n, $s)", entity.Id, "$a", "$n", "$s");
-        var geometry = Prepared(connection, "INSERT INTO entity_geometries(entity_id, attr) VALUES($id, $a) RETURNING rid", entity.Id, "$a");
-        var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", entity.Id, "$r", "$x0", "$x1", "$y0", "$y1");
-        foreach (var (name, instances) in entity.Attributes)
-        {
-            Run(attribute, ("$a", name), ("$k", string.Join(',', instances.Select(Attr.Type).Distinct())));
-            foreach (var instance in instances)
+            foreach (var scalar in Scalars(instance))
             {
-                foreach (var scalar in QEvaluator.TopLevelScalars(instance))
-                {
-                    if (scalar is not System.Text.Json.Nodes.JsonValue v) continue;
-                    switch (v.GetValueKind())
-                    {
-                        case JsonValueKind.Number when JsonNumbers.TryGetDouble(v, out var number):
-                            Run(value, ("$a", name), ("$n", number), ("$s", DBNull.Value));
-                            break;
-                        case JsonValueKind.String:
-                            Run(value, ("$a", name), ("$n", DBNull.Value), ("$s", v.GetValue<string>()));
-                            break;
-                    }
-                }
-                if (Attr.Type(instance) == Attr.GeoProperty && GeoJsonGeometry.TryRead(instance["value"]) is { IsEmpty: false } shape)
-                {
-                    geometry.Parameters["$a"].Value = name;
-                    var rid = (long)geometry.ExecuteScalar()!;
-                    var envelope = shape.EnvelopeInternal;
-                    Run(box, ("$r", rid), ("$x0", envelope.MinX), ("$x1", envelope.MaxX), ("$y0", envelope.MinY), ("$y1", envelope.MaxY));
-                }
+                // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
+                if (scalar.Number is { } number) values.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
+                else values.Append('s').Append(scalar.Text).Append('\u001f');
+            }
+            if (Attr.Type(instance) == Attr.GeoProperty) geometry.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+        }
+        return new AttributeFingerprint(Kinds(instances), values.ToString(), geometry.ToString());
+    }
+
+    private static string Kinds(List<JsonObject> instances) => string.Join(',', instances.Select(Attr.Type).Distinct());
+
+    /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>
+    private static IEnumerable<(double? Number, string? Text)> Scalars(JsonObject instance)
+    {
+        foreach (var scalar in QEvaluator.TopLevelScalars(instance))
+        {
+            if (scalar is not JsonValue v) continue;
+            switch (v.GetValueKind())
+            {
+                case JsonValueKind.Number when JsonNumbers.TryGetDouble(v, out var number):
+                    yield return (number, null);
+                    break;
+                case JsonValueKind.String:
+                    yield return (null, v.GetValue<string>());
+                    break;
             }
         }
+    }
+
+    /// <summary>
+    /// Brings the index rows from <paramref name="before"/> (null: the entity is new) to <paramref name="entity"/>,
+    /// touching only the rows of what changed: a PATCH of one attribute rewrites that attribute's value rows, nothing else.
+    /// </summary>
+    public static void Update(SqliteConnection connection, IndexedState? before, Entity entity)
+    {
+        var id = entity.Id;
+        if (before is null || !before.Types.SetEquals(entity.Types))
+        {
+            if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE entity_id = $id", id);
+            var types = Prepared(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", id, "$v");
+            foreach (var type in entity.Types.Distinct(StringComparer.Ordinal)) Run(types, ("$v", type));
+        }
+        if (before is null ? entity.Scopes is { Count: > 0 } : !before.Scopes.SetEquals(entity.Scopes ?? []))
+        {
+            if (before is not null) Execute(connection, "DELETE FROM entity_scopes WHERE entity_id = $id", id);
+            var scopes = Prepared(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", id, "$v");
+            foreach (var scope in (entity.Scopes ?? []).Distinct(StringComparer.Ordinal)) Run(scopes, ("$v", scope));
+        }
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            var after = Fingerprint(instances);
+            if (before is null || !before.Attributes.TryGetValue(name, out var old))
+            {
+                InsertKinds(connection, id, name, after.Kinds);
+                InsertValues(connection, id, name, instances);
+                InsertGeometries(connection, id, name, instances);
+                continue;
+            }
+            if (old.Kinds != after.Kinds)
+                Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND entity_id = $id", id, "$a", "$k"), ("$a", name), ("$k", after.Kinds));
+            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
+            {
+                DeleteValues(connection, id, name);
+                InsertValues(connection, id, name, instances);
+            }
+            if (old.Geometry != after.Geometry)
+            {
+                DeleteGeometries(connection, id, name);
+                InsertGeometries(connection, id, name, instances);
+            }
+        }
+        if (before is null) return;
+        foreach (var name in before.Attributes.Keys)
+        {
+            if (entity.Attributes.ContainsKey(name)) continue;
+            Run(Prepared(connection, "DELETE FROM entity_attributes WHERE attr = $a AND entity_id = $id", id, "$a"), ("$a", name));
+            DeleteValues(connection, id, name);
+            DeleteGeometries(connection, id, name);
+        }
+    }
+
+    private static void InsertKinds(SqliteConnection connection, string id, string name, string kinds) =>
+        Run(Prepared(connection, "INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", name), ("$k", kinds));
+
+    private static void InsertValues(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    {
+        var value = Prepared(connection, "INSERT INTO attribute_values(attr, entity_id, num, str) VALUES($a, $id, $n, $s)", id, "$a", "$n", "$s");
+        foreach (var instance in instances)
+        {
+            foreach (var (number, text) in Scalars(instance))
+                Run(value, ("$a", name), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
+        }
+    }
+
+    private static void InsertGeometries(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    {
+        foreach (var instance in instances)
+        {
+            if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
+            var geometry = Prepared(connection, "INSERT INTO entity_geometries(entity_id, attr) VALUES($id, $a) RETURNING rid", id, "$a");
+            geometry.Parameters["$a"].Value = name;
+            var rid = (long)geometry.ExecuteScalar()!;
+            var envelope = shape.EnvelopeInternal;
+            var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", id, "$r", "$x0", "$x1", "$y0", "$y1");
+            Run(box, ("$r", rid), ("$x0", envelope.MinX), ("$x1", envelope.MaxX), ("$y0", envelope.MinY), ("$y1", envelope.MaxY));
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the attribute's value rows where they are when their number stays (a new reading of a Property): the row
+    /// and its entry in the entity index stay put, only the value index moves. False when the number of rows changes.
+    /// </summary>
+    private static bool UpdateValuesInPlace(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    {
+        var scalars = instances.SelectMany(Scalars).ToList();
+        var rows = new List<long>(scalars.Count);
+        using (var reader = SqliteDatabase.Cached(connection, "SELECT rowid FROM attribute_values WHERE entity_id = $id AND attr = $a ORDER BY rowid",
+                   ("$id", id), ("$a", name)).ExecuteReader())
+        {
+            while (reader.Read()) rows.Add(reader.GetInt64(0));
+        }
+        if (rows.Count != scalars.Count) return false;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (number, text) = scalars[i];
+            SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE rowid = $r",
+                ("$r", rows[i]), ("$n", number), ("$s", text)).ExecuteNonQuery();
+        }
+        return true;
+    }
+
+    private static void DeleteValues(SqliteConnection connection, string id, string name) =>
+        Run(Prepared(connection, "DELETE FROM attribute_values WHERE entity_id = $id AND attr = $a", id, "$a"), ("$a", name));
+
+    private static void DeleteGeometries(SqliteConnection connection, string id, string name)
+    {
+        Run(Prepared(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE entity_id = $id AND attr = $a)", id, "$a"), ("$a", name));
+        Run(Prepared(connection, "DELETE FROM entity_geometries WHERE entity_id = $id AND attr = $a", id, "$a"), ("$a", name));
     }
 
     /// <summary>The statistics keys an entity contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind).</summary>

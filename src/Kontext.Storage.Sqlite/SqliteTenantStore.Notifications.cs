@@ -48,6 +48,7 @@ internal sealed partial class SqliteTenantStore
             var current = GetSubscription(connection, id);
             var write = decide(current);
             if (!write.Write) return write.Result;
+            SubscriptionsChanged(connection);
             var now = Validate.Format(DateTimeOffset.UtcNow);
             if (write.Document is null)
             {

@@ -30,7 +30,7 @@ internal sealed partial class SqliteTenantStore
         long? total = null;
         if (request.Count)
         {
-            await using var count = Command(connection, $"SELECT COUNT(*) FROM entities e WHERE {compiled.Where}", compiled);
+            await using var count = Command(connection, CountSql(compiled), compiled);
             total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
         var entities = new List<Entity>(Math.Min(request.Limit, 1000));
@@ -49,6 +49,9 @@ internal sealed partial class SqliteTenantStore
         }
         return new EntityPage(entities, total);
     }
+
+    /// <summary>An exact query's count: its clauses name only e.id, so SQLite answers from the id index and the index tables.</summary>
+    internal static string CountSql(CompiledQuery compiled) => $"SELECT COUNT(*) FROM entities e WHERE {compiled.Where}";
 
     /// <summary>
     /// A first page of a query that matches many entities is found fastest by walking entities in creation order and
@@ -124,11 +127,24 @@ internal sealed partial class SqliteTenantStore
         return new EntityPage(page, request.Count ? matched : null);
     }
 
-    /// <summary>The rowid of the window-th oldest entity; null when there are no more entities than that.</summary>
+    /// <summary>
+    /// The oldest and newest rowid of the entity table: two look-ups at the ends of its B-tree. (Counting the window off
+    /// with <c>OFFSET</c> read every row before its end, documents and all: a third of a query's time at 100k entities.)
+    /// </summary>
+    internal const string RowidRangeSql = "SELECT (SELECT min(rowid) FROM entities), (SELECT max(rowid) FROM entities)";
+
+    /// <summary>
+    /// The last rowid of a window of <paramref name="window"/> rowids from the oldest entity; null when the window
+    /// reaches past the newest. Rowids left by deleted entities make the window hold fewer entities, never different ones:
+    /// it only bounds the walk, and a walk that does not fill the page falls back to the set plan.
+    /// </summary>
     private static async Task<long?> WindowEndAsync(SqliteConnection connection, long window, CancellationToken cancellationToken)
     {
-        await using var end = SqliteDatabase.Command(connection, "SELECT rowid FROM entities ORDER BY rowid LIMIT 1 OFFSET $window", ("$window", window - 1));
-        return await end.ExecuteScalarAsync(cancellationToken) as long?;
+        await using var range = SqliteDatabase.Command(connection, RowidRangeSql);
+        await using var reader = await range.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(0)) return null;
+        var end = reader.GetInt64(0) + window - 1;
+        return end < reader.GetInt64(1) ? end : null;
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, CompiledQuery compiled)

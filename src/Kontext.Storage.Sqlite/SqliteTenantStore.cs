@@ -73,7 +73,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
         var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
-        var statisticsBefore = SqliteIndexRows.StatisticKeys(current); // before decide, which may change current in place
+        // Captured before decide, which may change current in place.
+        var statisticsBefore = SqliteIndexRows.StatisticKeys(current);
+        var indexedBefore = SqliteIndexRows.Capture(current);
         var scopesBefore = current?.Scopes?.ToList();
 
         var write = decide(current);
@@ -86,7 +88,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id", ("$id", entityId)).ExecuteNonQuery();
                 SqliteIndexRows.Delete(connection, entityId);
                 SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
-                AppendChange(connection, entityId, "delete", at, beforeDoc, null);
+                if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
@@ -103,12 +105,32 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                    """,
                    ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
             .ExecuteNonQuery();
-        SqliteIndexRows.Replace(connection, after, existed: beforeDoc is not null);
+        SqliteIndexRows.Update(connection, indexedBefore, after);
         SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, after.Id, change, after.ModifiedAt);
-        AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
+        if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
         return write.Result;
     }
+
+    /// <summary>
+    /// Whether a write's change record has a reader (see <see cref="ITenantStore.ReadChangesAsync"/>): the notification
+    /// matcher while the tenant has a subscription, and the expiry reaper for a transient entity (one naming expiresAt
+    /// before or after). Without either, the record and the matcher's round over it are pure cost. The answer is kept
+    /// per writer connection and forgotten by every subscription write (<see cref="SubscriptionsChanged"/>): it is
+    /// asked inside the write's own transaction, so a subscription committed before a write is always seen by it.
+    /// </summary>
+    private static bool ChangeLogged(SqliteConnection connection, string? beforeDoc, string? afterDoc)
+    {
+        if (IsTransient(beforeDoc) || IsTransient(afterDoc)) return true;
+        var state = SqliteDatabase.State(connection);
+        state.HasSubscriptions ??= SqliteDatabase.Cached(connection, "SELECT EXISTS (SELECT 1 FROM subscriptions)").ExecuteScalar() is 1L;
+        return state.HasSubscriptions.Value;
+
+        static bool IsTransient(string? doc) => doc is not null && doc.Contains("\"expiresAt\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>
+    private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;
 
     private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
     {

@@ -64,6 +64,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
+        SqliteDatabase.Execute(connection, SqliteSchema.WriterPragmas);
         return _connection = connection;
     }
 

@@ -33,7 +33,7 @@ public interface ITenantStore : INotificationStore
 
     /// <summary>
     /// Reads the entity's current state, lets <paramref name="decide"/> compute the write, and commits the new
-    /// state, its history (D4) and a change-log entry (D5) atomically. Writes to one entity are serialized, so
+    /// state, its history (D4) and a change-log entry (D5; see <see cref="ReadChangesAsync"/>) atomically. Writes to one entity are serialized, so
     /// concurrent writers never lose an update. An exception from <paramref name="decide"/> aborts this write only.
     /// The task completes once the write is durable.
     /// </summary>
@@ -51,7 +51,12 @@ public interface ITenantStore : INotificationStore
     /// <summary>History of an entity's attribute instances, oldest first (the temporal API builds on this).</summary>
     Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken);
 
-    /// <summary>Committed changes after <paramref name="afterSequence"/>, in commit order (the notification matcher consumes these).</summary>
+    /// <summary>
+    /// Committed changes after <paramref name="afterSequence"/>, in commit order. Their readers are the notification
+    /// matcher and the expiry reaper, so a store may leave out the record of a write made while the tenant had no
+    /// subscription, unless the entity was transient before or after it (names expiresAt): nobody would read it
+    /// (the SQLite store does; the MongoDB store logs every write).
+    /// </summary>
     Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken);
 }
 

@@ -62,10 +62,11 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public async Task Every_write_appends_a_change_log_entry_with_before_and_after()
+    public async Task Every_write_appends_a_change_log_entry_with_before_and_after_while_the_tenant_has_a_subscription()
     {
         await using var broker = new BrokerFactory();
         using var client = broker.CreateClient();
+        await SubscribeAsync(client);
         var id = Api.NewId();
         await client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"T","a":1}""");
         await client.Send(HttpMethod.Post, $"{Api.Entities}/{id}/attrs", """{"b":2}""");
@@ -89,6 +90,7 @@ public sealed class DurabilityTests
     {
         await using var broker = new BrokerFactory();
         using var client = broker.CreateClient();
+        await SubscribeAsync(client);
         var id = Api.NewId();
         await client.CreateOkAsync($$$$"""{"id":"{{{{id}}}}","type":"T","a":1}""");
 
@@ -181,5 +183,13 @@ public sealed class DurabilityTests
         {
             try { Directory.Delete(dataDirectory, true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>A subscription that never fires (no entity has its type): with it the store logs every write (D5).</summary>
+    private static async Task SubscribeAsync(HttpClient client)
+    {
+        var response = await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions",
+            $$$$"""{"id":"urn:ngsi-ld:Subscription:{{{{Guid.NewGuid():N}}}}","type":"Subscription","entities":[{"type":"NeverWritten"}],"notification":{"endpoint":{"uri":"http://127.0.0.1:9/never"}}}""");
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
     }
 }

@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace Kontext.Bench;
+
+/// <summary>
+/// What a process has consumed so far, from /proc/&lt;pid&gt;/stat (user + system CPU time) and /proc/&lt;pid&gt;/io
+/// (write_bytes: bytes sent to the storage layer; wchar: bytes passed to write calls). On a shared, noisy machine these
+/// stay meaningful per request where throughput does not: another process's load slows a request but does not make it
+/// cost more CPU or write more bytes.
+/// </summary>
+internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls)
+{
+    // USER_HZ: 100 on every Linux configuration .NET runs on.
+    private const double TicksPerSecond = 100;
+
+    public static ProcessCounters operator -(ProcessCounters after, ProcessCounters before) => new(
+        after.CpuMilliseconds - before.CpuMilliseconds, after.WriteBytes - before.WriteBytes,
+        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls);
+
+    public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b) => new(
+        a.CpuMilliseconds + b.CpuMilliseconds, a.WriteBytes + b.WriteBytes, a.WriteChars + b.WriteChars, a.WriteCalls + b.WriteCalls);
+
+    public static ProcessCounters Read(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces) start at state, field 3: utime is 14, stime 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            long writeBytes = 0, writeChars = 0, writeCalls = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/io"))
+            {
+                var parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
+                if (parts.Length != 2) continue;
+                var value = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                switch (parts[0])
+                {
+                    case "write_bytes": writeBytes = value; break;
+                    case "wchar": writeChars = value; break;
+                    case "syscw": writeCalls = value; break;
+                }
+            }
+            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return default;
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Kontext.Bench;
+
+/// <summary>
+/// Kontext and the bare baseline app (bench/Kontext.Bench.Baseline) running at the same time, loaded with the same
+/// entities, then measured in interleaved slices (K, B, B, K, K, B, …) so both see the same machine weather. Per work
+/// and app: throughput, latency percentiles, and the app process's CPU time and bytes written per request (from /proc),
+/// which stay meaningful on a shared machine where throughput does not (issue 12, D13).
+/// </summary>
+internal static class SideBySideSection
+{
+    private const string Entities = "/ngsi-ld/v1/entities";
+
+    private sealed record App(string Name, BrokerProcess Process, HttpClient Client);
+
+    /// <summary>One request of a work against one app; true when the answer was the expected one.</summary>
+    private delegate Task<bool> Request(HttpClient client, Random random, CancellationToken cancellationToken);
+
+    private sealed class Tally
+    {
+        public int Requests, Errors;
+        public TimeSpan Elapsed;
+        public readonly Latencies Latency = new();
+        public ProcessCounters Used;
+        public double PerSecond => Requests / Elapsed.TotalSeconds;
+        public double CpuPerRequest => Used.CpuMilliseconds / Math.Max(1, Requests);
+        public double KbWrittenPerRequest => Used.WriteBytes / 1024.0 / Math.Max(1, Requests);
+        public double KbWriteCallsPerRequest => Used.WriteChars / 1024.0 / Math.Max(1, Requests);
+    }
+
+    public static async Task<(string Section, bool Healthy)> RunAsync(
+        BenchOptions options, string brokerDll, string baselineDll, string temp, Func<SocketsHttpHandler> handler, CancellationToken cancellationToken)
+    {
+        var generator = new EntityGenerator(seed: 20250101);
+        var batches = new List<byte[]>();
+        for (var first = 0; first < options.Entities; first += options.BatchSize)
+            batches.Add(generator.Batch(first, Math.Min(options.BatchSize, options.Entities - first)));
+        var entities = generator.Entities;
+        var airQuality = entities.Where(e => e.Type == "AirQualityObserved").ToList();
+
+        using var kontext = await BrokerProcess.StartAsync(brokerDll, Path.Combine(temp, "side-kontext-data"), Path.Combine(temp, "side-kontext.log"), cancellationToken);
+        using var baseline = await BrokerProcess.StartBaselineAsync(baselineDll, Path.Combine(temp, "side-baseline-data"), Path.Combine(temp, "side-baseline.log"), cancellationToken);
+        using var kontextHandler = handler();
+        using var baselineHandler = handler();
+        var k = new App("Kontext", kontext, new HttpClient(kontextHandler) { BaseAddress = kontext.BaseAddress, Timeout = TimeSpan.FromMinutes(2) });
+        var b = new App("baseline", baseline, new HttpClient(baselineHandler) { BaseAddress = baseline.BaseAddress, Timeout = TimeSpan.FromMinutes(2) });
+        Console.WriteLine($"Kontext pid {kontext.ProcessId}, baseline pid {baseline.ProcessId}");
+
+        // ---- load: the same batches into both, one after the other ----
+        var load = new Dictionary<string, Tally>();
+        foreach (var (app, path) in new[] { (k, "/ngsi-ld/v1/entityOperations/upsert"), (b, "/batch") })
+        {
+            var tally = load[app.Name] = new Tally();
+            var next = -1;
+            var before = app.Process.ReadCounters();
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, options.UpsertClients).Select(_ => Task.Run(async () =>
+            {
+                int index;
+                while ((index = Interlocked.Increment(ref next)) < batches.Count)
+                {
+                    using var content = new ByteArrayContent(batches[index]);
+                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    var start = Stopwatch.GetTimestamp();
+                    using var response = await app.Client.PostAsync(path, content, cancellationToken);
+                    await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                    tally.Latency.Add(start);
+                    if (!response.IsSuccessStatusCode) Interlocked.Increment(ref tally.Errors);
+                }
+            }, cancellationToken)));
+            tally.Elapsed = clock.Elapsed;
+            tally.Used = app.Process.ReadCounters() - before;
+            tally.Requests = entities.Count; // per entity
+            Console.WriteLine($"  load {app.Name}: {tally.PerSecond:N0} entities/s, {tally.CpuPerRequest:F2} ms CPU and {tally.KbWrittenPerRequest:F1} KB written per entity");
+        }
+
+        // ---- the works, interleaved ----
+        Request get(bool isKontext) => async (client, random, ct) =>
+        {
+            var entity = entities[random.Next(entities.Count)];
+            using var response = await client.GetAsync(isKontext ? $"{Entities}/{entity.Id}" : $"/entities/{entity.Id}", ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            return response.StatusCode == HttpStatusCode.OK && body.Length > 0;
+        };
+        Request patch(bool isKontext) => async (client, random, ct) =>
+        {
+            var entity = airQuality[random.Next(airQuality.Count)];
+            var value = Math.Round(random.NextDouble() * 120, 2).ToString(CultureInfo.InvariantCulture);
+            using var content = new StringContent("{\"no2\":{\"type\":\"Property\",\"value\":" + value + "}}", Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var message = new HttpRequestMessage(HttpMethod.Patch, isKontext ? $"{Entities}/{entity.Id}/attrs" : $"/entities/{entity.Id}/attrs") { Content = content };
+            using var response = await client.SendAsync(message, ct);
+            await response.Content.ReadAsByteArrayAsync(ct);
+            return response.StatusCode == HttpStatusCode.NoContent;
+        };
+        Request query(bool isKontext, bool count) => async (client, random, ct) =>
+        {
+            var threshold = random.Next(0, 110);
+            var url = isKontext
+                ? $"{Entities}?type=AirQualityObserved&q={Uri.EscapeDataString($"no2>{threshold}")}&limit=20{(count ? "&count=true" : "")}"
+                : $"/entities?type=AirQualityObserved&attr=no2&gt={threshold}&limit=20";
+            using var response = await client.GetAsync(url, ct);
+            await response.Content.ReadAsByteArrayAsync(ct);
+            return response.StatusCode == HttpStatusCode.OK && (!count || response.Headers.Contains("NGSILD-Results-Count"));
+        };
+
+        var works = new List<(string Work, Request Kontext, Request? Baseline, int Clients)>
+        {
+            ("GET /entities/{id}", get(true), get(false), options.SideClients),
+            ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(false), options.SideClients),
+            ("type + q `no2>N`, limit=20 (sequential)", query(true, false), query(false, false), 1),
+            ("the same with count=true (sequential)", query(true, true), null, 1),
+        };
+        var results = new List<(string Work, Tally Kontext, Tally? Baseline)>();
+        var slice = TimeSpan.FromSeconds(options.SideSeconds);
+        foreach (var (work, kontextRequest, baselineRequest, clients) in works)
+        {
+            Console.WriteLine($"  {work}: {options.SideRounds} rounds of {slice.TotalSeconds:F0} s per app, {clients} clients");
+            // Warm-up (JIT, connections, page cache), not measured.
+            await SliceAsync(k, kontextRequest, clients, TimeSpan.FromSeconds(1), null, cancellationToken);
+            if (baselineRequest is not null) await SliceAsync(b, baselineRequest, clients, TimeSpan.FromSeconds(1), null, cancellationToken);
+            var kt = new Tally();
+            var bt = baselineRequest is null ? null : new Tally();
+            for (var round = 0; round < options.SideRounds; round++)
+            {
+                // Alternate who goes first, so a drift in machine load hits both alike.
+                if (round % 2 == 0 || bt is null)
+                {
+                    await SliceAsync(k, kontextRequest, clients, slice, kt, cancellationToken);
+                    if (bt is not null) await SliceAsync(b, baselineRequest!, clients, slice, bt, cancellationToken);
+                }
+                else
+                {
+                    await SliceAsync(b, baselineRequest!, clients, slice, bt, cancellationToken);
+                    await SliceAsync(k, kontextRequest, clients, slice, kt, cancellationToken);
+                }
+            }
+            Console.WriteLine($"    Kontext {kt.PerSecond:N0}/s, {kt.CpuPerRequest:F3} ms CPU, {kt.KbWrittenPerRequest:F1} KB/req"
+                              + (bt is null ? "" : $"; baseline {bt.PerSecond:N0}/s, {bt.CpuPerRequest:F3} ms CPU, {bt.KbWrittenPerRequest:F1} KB/req"));
+            results.Add((work, kt, bt));
+        }
+
+        var healthy = !kontext.HasExited && !baseline.HasExited && load.Values.All(t => t.Errors == 0)
+                      && results.All(r => r.Kontext.Errors == 0 && (r.Baseline?.Errors ?? 0) == 0);
+        return (Report(options, load, results, healthy), healthy);
+    }
+
+    private static async Task SliceAsync(App app, Request request, int clients, TimeSpan duration, Tally? tally, CancellationToken cancellationToken)
+    {
+        var before = app.Process.ReadCounters();
+        var clock = Stopwatch.StartNew();
+        int requests = 0, errors = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(Environment.TickCount ^ (c * 7919));
+            while (clock.Elapsed < duration)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var ok = await request(app.Client, random, cancellationToken);
+                tally?.Latency.Add(start);
+                Interlocked.Increment(ref requests);
+                if (!ok) Interlocked.Increment(ref errors);
+            }
+        }, cancellationToken)));
+        var elapsed = clock.Elapsed;
+        if (tally is null) return;
+        tally.Used += app.Process.ReadCounters() - before;
+        tally.Elapsed += elapsed;
+        tally.Requests += requests;
+        tally.Errors += errors;
+    }
+
+    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext, Tally? Baseline)> results, bool healthy)
+    {
+        var sb = new StringBuilder();
+        var label = options.Label is null ? "" : $", {options.Label}";
+        sb.AppendLine($"## Side by side with the bare baseline ({options.Entities:N0} entities{label})");
+        sb.AppendLine();
+        sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only side --entities {options.Entities}"
+                      + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
+        sb.AppendLine();
+        sb.AppendLine("| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | Kontext ÷ baseline (throughput; CPU per req) |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        static string Row(string work, string app, Tally t, string ratio) =>
+            $"| {work} | {app} | {t.PerSecond:N0} | {t.Latency.Percentile(50):F2} / {t.Latency.Percentile(95):F2} / {t.Latency.Percentile(99):F2} | {t.CpuPerRequest:F3} | {t.KbWrittenPerRequest:F1} | {t.KbWriteCallsPerRequest:F1} | {ratio} |";
+        static string Ratio(Tally kontext, Tally? baseline) => baseline is null || baseline.Requests == 0 ? "—"
+            : $"{kontext.PerSecond / baseline.PerSecond:F2}×; {kontext.CpuPerRequest / Math.Max(0.0001, baseline.CpuPerRequest):F1}×";
+        var loadWork = $"load, batches of {options.BatchSize} ({options.UpsertClients} clients; per entity; latency per batch)";
+        sb.AppendLine(Row(loadWork, "Kontext", load["Kontext"], Ratio(load["Kontext"], load["baseline"])));
+        sb.AppendLine(Row(loadWork, "baseline", load["baseline"], ""));
+        foreach (var (work, kontext, baseline) in results)
+        {
+            sb.AppendLine(Row(work, "Kontext", kontext, Ratio(kontext, baseline) + (kontext.Errors > 0 ? $" ({kontext.Errors} errors)" : "")));
+            if (baseline is not null) sb.AppendLine(Row(work, "baseline", baseline, baseline.Errors > 0 ? $"({baseline.Errors} errors)" : ""));
+        }
+        sb.AppendLine();
+        sb.AppendLine("### Machine");
+        sb.AppendLine();
+        sb.Append(ResultsFile.Machine());
+        sb.AppendLine();
+        sb.AppendLine("### Set-up");
+        sb.AppendLine();
+        sb.AppendLine("- Both apps run at once as separate processes on 127.0.0.1, each on a fresh data directory, loaded with the same generated entities (see the entities section).");
+        sb.AppendLine("  The baseline is `bench/Kontext.Bench.Baseline`: Kestrel + Microsoft.Data.Sqlite, WAL, synchronous=FULL, one group-committing writer, pooled readers with prepared statements;");
+        sb.AppendLine("  a GET is one indexed SELECT of the stored JSON, a PATCH one durable `UPDATE … json_patch`, the query one `type` index walk with `json_extract` in rowid order.");
+        sb.AppendLine($"- Each work runs {options.SideRounds} rounds of {options.SideSeconds} s per app, the apps alternating (K B, B K, …) after 1 s of unmeasured warm-up each; the figures add up the rounds.");
+        sb.AppendLine("- CPU per request: user + system time of the app process (/proc/<pid>/stat) over the slices ÷ requests. KB written: `write_bytes` of /proc/<pid>/io (bytes the process");
+        sb.AppendLine("  sent towards the disk, WAL and checkpoints included) ÷ requests; `wchar` counts every byte passed to write(), sockets included. The load generator runs on the same 2 cores.");
+        sb.AppendLine("- PATCH changes `no2` of a random AirQualityObserved entity; the query is `type=AirQualityObserved&q=no2>N&limit=20` with N random in 0–109 (the baseline: the same filter by `json_extract`).");
+        if (!healthy) sb.AppendLine("- **Errors or an exited process: see the table.**");
+        return sb.ToString();
+    }
+}
