@@ -38,6 +38,7 @@ internal static class ContextSourceRoutes
         services.AddSingleton<ContextSourceIdentity>();
         services.AddSingleton<ContextSourceClient>();
         services.AddSingleton<EntityForwarding>();
+        services.AddSingleton<ProvisionForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());

@@ -8,7 +8,8 @@ namespace Kontext.Broker.Tests.ContextSources;
 /// Distributed Retrieve Entity and Query Entities (clause 4.3.6) between two real brokers: the regional broker forwards
 /// to the municipal one through its registrations and merges the answers with its own data.
 /// </summary>
-public sealed class DistributedRetrievalTests(FederatedBrokers fx) : IClassFixture<FederatedBrokers>
+[Collection(FederationCollection.Name)]
+public sealed class DistributedRetrievalTests(FederatedBrokers fx)
 {
     private readonly string _tenant = "fed-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _type = "Vehicle" + Guid.NewGuid().ToString("N")[..8];

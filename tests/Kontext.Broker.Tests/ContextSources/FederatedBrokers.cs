@@ -58,3 +58,10 @@ public sealed class FederatedBrokers : BrokerFixtureBase, IAsyncLifetime
         return JsonNode.Parse(text)!.AsArray();
     }
 }
+
+/// <summary>The tests that share one pair of federated brokers (one municipal process for all of them).</summary>
+[CollectionDefinition(Name)]
+public sealed class FederationCollection : ICollectionFixture<FederatedBrokers>
+{
+    public const string Name = "federation";
+}
