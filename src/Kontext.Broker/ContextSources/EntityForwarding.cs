@@ -118,9 +118,13 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         }
     }
 
-    /// <summary>attrs for the source: the request's attributes the registration provides (all of them when it names none).</summary>
+    /// <summary>
+    /// attrs for the source: the request's attributes the registration provides (all of them when it names none); and
+    /// local=true for a source registered with management.localOnly (clause 5.2.34), so it does not forward further.
+    /// </summary>
     private static void AppendAttrs(StringBuilder query, NgsiRequest request, ForwardTarget target)
     {
+        if (target.Registration.Management.LocalOnly == true) query.Append("&local=true");
         var attrs = target.Attributes?.Select(request.Context.CompactIri).ToList() ?? QueryParameters.List(request, "attrs");
         if (attrs.Count > 0) query.Append("&attrs=").Append(Uri.EscapeDataString(string.Join(',', attrs)));
     }

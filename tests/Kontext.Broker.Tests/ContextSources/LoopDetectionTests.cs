@@ -44,6 +44,28 @@ public sealed class LoopDetectionTests(FederationFixture fx) : IClassFixture<Fed
     }
 
     [Fact]
+    public async Task A_query_forwarded_to_a_localOnly_registration_carries_local_true()
+    {
+        await RegisterAsync(""","management":{"localOnly":true}""");
+
+        (await QueryAsync()).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        _source.Requests.Should().ContainSingle().Which.PathAndQuery.Should().Contain("local=true");
+    }
+
+    [Fact]
+    public async Task An_answer_larger_than_the_cap_is_not_incorporated_and_warned_with_111()
+    {
+        _source.Body = "[" + string.Join(",", Enumerable.Repeat("{}", 1000)) + "]"; // over the fixture's 1 KiB cap
+        await RegisterAsync();
+
+        var response = await QueryAsync();
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith("111 ");
+    }
+
+    [Fact]
     public async Task A_request_that_already_passed_this_broker_is_not_forwarded_again()
     {
         await RegisterAsync();
