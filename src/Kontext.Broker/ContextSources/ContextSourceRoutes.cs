@@ -37,6 +37,9 @@ internal static class ContextSourceRoutes
         services.AddSingleton<RegistrationChanges>();
         services.AddSingleton<ContextSourceIdentity>();
         services.AddSingleton<ContextSourceClient>();
+        services.AddSingleton<EntityForwarding>();
+        services.AddSingleton<ProvisionForwarding>();
+        services.AddSingleton<DiscoveryForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());

@@ -1,4 +1,6 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -15,7 +17,13 @@ internal static class AppendAttributes
         var noOverwrite = QueryParameters.Options(request, "noOverwrite").Contains("noOverwrite");
         var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Full, id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        var result = await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: attributes that registered sources hold are written there.
+        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
+        var what = new ForwardingRequest(RegistrationOperations.AppendAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
+        var plan = await provision.PlanAsync(request, store, what);
+        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
+        var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
+        var result = !local ? new UpdateResult() : await store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
@@ -23,6 +31,7 @@ internal static class AppendAttributes
             var outcome = operations.Append(current, fragment, noOverwrite);
             return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
         }, http.RequestAborted);
+        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
     }

@@ -1,4 +1,6 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -13,14 +15,23 @@ internal static class CreateEntity
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var parsed = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full);
         var store = await request.TenantStoreAsync(forWrite: true);
-        await store.WriteAsync(parsed.Id, current =>
+        // Clause 4.3.6.3: attributes that registered sources hold are created there.
+        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
+        var what = new ForwardingRequest(RegistrationOperations.CreateEntity, ProvisionForwarding.Entity(parsed.Id, parsed.Types), parsed.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
+        var plan = await provision.PlanAsync(request, store, what);
+        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, "entities", parsed.Id);
+        if (plan is null || ProvisionForwarding.OmitLocally(parsed, plan, what, attributeWrite: false))
         {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{parsed.Id}' already exists"));
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            var created = operations.Create(parsed);
-            return EntityWrite<bool>.Upsert(created, operations.Changes, true);
-        }, http.RequestAborted);
+            await store.WriteAsync(parsed.Id, current =>
+            {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+                if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{parsed.Id}' already exists"));
+                var operations = new EntityOperations(DateTimeOffset.UtcNow);
+                var created = operations.Create(parsed);
+                return EntityWrite<bool>.Upsert(created, operations.Changes, true);
+            }, http.RequestAborted);
+        }
+        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, parsed.Attributes.Keys)) return;
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = EntityRoutes.Location(parsed.Id);
     }

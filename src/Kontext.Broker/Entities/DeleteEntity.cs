@@ -1,4 +1,6 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -13,13 +15,22 @@ internal static class DeleteEntity
         var request = await NgsiRequest.ReadAsync(http);
         var id = EntityRoutes.EntityId(entityId);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then.
+        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
+        var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(Ids: [id]), null);
+        var plan = await provision.PlanAsync(request, store, what);
+        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", id);
+        if (plan is null || !DistributedOperationPlanner.IsRedirectedWhole(plan, what))
         {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current))
-                throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            return EntityWrite<bool>.Delete(true);
-        }, http.RequestAborted);
+            await store.WriteAsync(id, current =>
+            {
+                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
+                if (current is null || !RetrieveEntity.HasRequestedType(request, current))
+                    return forwarded is { Succeeded: > 0 } ? EntityWrite<bool>.Nothing(false) : throw NgsiException.NotFound($"The entity '{id}' does not exist");
+                return EntityWrite<bool>.Delete(true);
+            }, http.RequestAborted);
+        }
+        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, [])) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.Model;
@@ -14,7 +16,7 @@ namespace Kontext.Broker.Entities;
 /// </summary>
 internal static class QueryEntities
 {
-    /// <summary>The query parameters of Table 6.4.3.2-1 (the distributed ones are accepted and have no effect here).</summary>
+    /// <summary>The query parameters of Table 6.4.3.2-1.</summary>
     private static readonly HashSet<string> GetParameters = new(StringComparer.Ordinal)
     {
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
@@ -42,7 +44,7 @@ internal static class QueryEntities
         QueryParameters.RejectUnknown(request, GetParameters);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
         CheckContextSourceFilter(request.Query["csf"].ToString());
-        await RespondAsync(request, query, attrs, EntityView.FromUrl(request, attrs));
+        await RespondAsync(request, query, attrs, EntityView.FromUrl(request, attrs), distributed: true);
     }
 
     public static async Task PostAsync(HttpContext http)
@@ -55,10 +57,11 @@ internal static class QueryEntities
             throw NgsiException.BadRequestData("temporalQ is only for POST /temporal/entityOperations/query");
         var (query, attrs) = EntityQueryRequest.FromBody(request);
         if (body["csf"] is { } csf) CheckContextSourceFilter(csf.ToString());
-        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs));
+        // Forwarding is for GET /entities so far: the body's entity selectors are not yet turned into forwarded requests.
+        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs), distributed: false);
     }
 
-    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, EntityView view)
+    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, EntityView view, bool distributed)
     {
         var page = Pagination.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
@@ -69,7 +72,15 @@ internal static class QueryEntities
             query = query with { Q = await LinkedQuery.ResolveAsync(query.Q!, (linked, ct) => MatchingIdsAsync(store, linked, ct), cancellation) };
         }
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
-        var result = view.Order is { } order
+        var forwarding = request.Http.RequestServices.GetRequiredService<EntityForwarding>();
+        var plan = distributed
+            ? await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.QueryEntity,
+                new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf))
+            : null;
+        var warnings = new ForwardingWarnings();
+        var result = plan is not null
+            ? await DistributedPageAsync(request, forwarding, plan, store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), view.Order, page, warnings)
+            : view.Order is { } order
             ? await OrderedPageAsync(store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), order, page, cancellation)
             : await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), cancellation);
         var now = DateTimeOffset.UtcNow; // what expired since the reaper's last round is gone already (clause 4.22)
@@ -80,6 +91,7 @@ internal static class QueryEntities
         var render = await view.WithLinkedEntitiesAsync(store, entities, cancellation);
 
         var http = request.Http;
+        warnings.WriteTo(http.Response);
         if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         page.WriteLinks(request, result.Entities.Count, result.TotalCount);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
@@ -111,6 +123,21 @@ internal static class QueryEntities
         if (matches.Entities.Count > MaxOrderedMatches)
             throw new NgsiException(NgsiError.TooManyResults($"orderBy sorts at most {MaxOrderedMatches} matching entities; narrow the query"));
         var sorted = order.Sort(matches.Entities);
+        return new EntityPage(sorted.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? sorted.Count : null);
+    }
+
+    /// <summary>
+    /// A page of a distributed query (clause 4.3.6): every local match and every source's matches are merged by entity id,
+    /// then ordered (orderBy, else local entities first in creation order, then those only sources hold) and paged.
+    /// </summary>
+    private static async Task<EntityPage> DistributedPageAsync(NgsiRequest request, EntityForwarding forwarding, ForwardingPlan plan, ITenantStore store,
+        EntityPageRequest all, EntityOrdering? order, Pagination page, ForwardingWarnings warnings)
+    {
+        var local = await store.QueryAsync(all, request.Http.RequestAborted);
+        if (local.Entities.Count > MaxOrderedMatches)
+            throw new NgsiException(NgsiError.TooManyResults($"A distributed query merges at most {MaxOrderedMatches} local matches; narrow the query"));
+        var merged = await forwarding.QueryAsync(request, plan, local.Entities, warnings);
+        var sorted = order is null ? merged : order.Sort(merged);
         return new EntityPage(sorted.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? sorted.Count : null);
     }
 

@@ -1,4 +1,6 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 
@@ -7,7 +9,7 @@ namespace Kontext.Broker.Entities;
 /// <summary>Retrieve Entity: GET /entities/{entityId} (clauses 5.7.1, 6.5.3.1).</summary>
 internal static class RetrieveEntity
 {
-    /// <summary>The query parameters of clause 6.5.3.1 (the distributed ones are accepted and have no effect here).</summary>
+    /// <summary>The query parameters of clause 6.5.3.1.</summary>
     private static readonly HashSet<string> Parameters = new(StringComparer.Ordinal)
     {
         "type", "attrs", "pick", "omit", "geometryProperty", "lang", "options", "format", "local", "via", "datasetId",
@@ -23,6 +25,16 @@ internal static class RetrieveEntity
         var view = EntityView.FromUrl(request, attrs);
         var store = await request.TenantStoreAsync(forWrite: false);
         var entity = Transience.Visible(await store.GetEntityAsync(id, http.RequestAborted), DateTimeOffset.UtcNow); // clause 4.22
+        // Clause 4.3.6: registered context sources may hold (parts of) the entity; their answers are merged with local data.
+        var forwarding = http.RequestServices.GetRequiredService<EntityForwarding>();
+        var requested = attrs.Count > 0 ? attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal) : null;
+        var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));
+        if (plan is not null)
+        {
+            var warnings = new ForwardingWarnings();
+            entity = await forwarding.RetrieveAsync(request, plan, id, entity, warnings);
+            warnings.WriteTo(http.Response);
+        }
         if (entity is null || !HasRequestedType(request, entity))
             throw NgsiException.NotFound($"The entity '{id}' does not exist");
         // Clause 5.7.1.4: an entity none of whose attributes is asked for, or of which pick/omit leave nothing, is not found.
@@ -34,6 +46,9 @@ internal static class RetrieveEntity
         var render = await view.WithLinkedEntitiesAsync(store, [entity], http.RequestAborted);
         await NgsiResponse.WriteEntityAsync(request, entity, render, view.GeometryProperty);
     }
+
+    private static Kontext.Ngsi.Query.TypeExpr? TypeSelector(NgsiRequest request) =>
+        request.Query["type"].ToString() is { Length: > 0 } type ? Kontext.Ngsi.Query.SelectorExpressions.ParseType(type, request.Context) : null;
 
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>
     public static bool HasRequestedType(NgsiRequest request, Entity entity)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -8,7 +9,8 @@ namespace Kontext.Broker.Entities;
 
 /// <summary>
 /// Retrieve available entity types and attributes (clauses 5.7.5–5.7.10, 6.25–6.28): GET /types, /types/{type},
-/// /attributes, /attributes/{attrId}. Served from the store's counters, complete over all entities.
+/// /attributes, /attributes/{attrId}. Served from the store's counters, complete over all entities. The lists also hold
+/// what registered context sources answer (clause 4.3.6), unless local=true.
 /// </summary>
 internal static class TypesAndAttributes
 {
@@ -30,8 +32,17 @@ internal static class TypesAndAttributes
         QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
-        var types = await store.ListTypesAsync(http.RequestAborted);
-        var attributes = details ? await store.ListTypeAttributesAsync(http.RequestAborted) : [];
+        var types = (await store.ListTypesAsync(http.RequestAborted)).Select(t => t.Type).ToList();
+        var attributes = details ? (await store.ListTypeAttributesAsync(http.RequestAborted)).Select(a => (a.Type, a.Attribute)).ToList() : [];
+        var warnings = new ForwardingWarnings();
+        var remote = await http.RequestServices.GetRequiredService<DiscoveryForwarding>().AskAsync(request, store,
+            details ? "retrieveEntityTypeDetails" : "retrieveEntityTypes", details ? "types?details=true" : "types", warnings);
+        if (remote.Count > 0)
+        {
+            types = [.. types.Concat(DiscoveryForwarding.Names(remote, details ? "typeName" : "typeList", request)).Distinct(StringComparer.Ordinal)];
+            attributes = [.. attributes.Concat(DiscoveryForwarding.Pairs(remote, "typeName", "attributeNames", request)).Distinct()];
+        }
+        warnings.WriteTo(http.Response);
         await WriteAsync(request, (writer, context) =>
         {
             if (!details)
@@ -40,7 +51,7 @@ internal static class TypesAndAttributes
                 writer.WriteString("id", "urn:ngsi-ld:EntityTypeList:" + Guid.NewGuid());
                 writer.WriteString("type", "EntityTypeList");
                 writer.WriteStartArray("typeList");
-                foreach (var type in types) writer.WriteStringValue(request.Context.CompactIri(type.Type));
+                foreach (var type in types) writer.WriteStringValue(request.Context.CompactIri(type));
                 writer.WriteEndArray();
                 context();
                 writer.WriteEndObject();
@@ -50,11 +61,11 @@ internal static class TypesAndAttributes
             foreach (var type in types)
             {
                 writer.WriteStartObject();
-                writer.WriteString("id", type.Type);
+                writer.WriteString("id", type);
                 writer.WriteString("type", "EntityType");
-                writer.WriteString("typeName", request.Context.CompactIri(type.Type));
+                writer.WriteString("typeName", request.Context.CompactIri(type));
                 writer.WriteStartArray("attributeNames");
-                foreach (var a in attributes.Where(a => a.Type == type.Type)) writer.WriteStringValue(request.Context.CompactIri(a.Attribute));
+                foreach (var a in attributes.Where(a => a.Type == type)) writer.WriteStringValue(request.Context.CompactIri(a.Attribute));
                 writer.WriteEndArray();
                 context();
                 writer.WriteEndObject();
@@ -101,7 +112,18 @@ internal static class TypesAndAttributes
         QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
-        var byAttribute = (await store.ListTypeAttributesAsync(http.RequestAborted)).GroupBy(a => a.Attribute).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var pairs = (await store.ListTypeAttributesAsync(http.RequestAborted)).Select(a => (a.Type, a.Attribute)).ToList();
+        var warnings = new ForwardingWarnings();
+        var remote = await http.RequestServices.GetRequiredService<DiscoveryForwarding>().AskAsync(request, store,
+            details ? "retrieveAttrTypeDetails" : "retrieveAttrTypes", details ? "attributes?details=true" : "attributes", warnings);
+        // A source's plain attribute list names no types: such an attribute is listed with the types known for it, if any.
+        var remoteOnly = DiscoveryForwarding.Names(remote, details ? "attributeName" : "attributeList", request).ToHashSet(StringComparer.Ordinal);
+        pairs = [.. pairs.Concat(DiscoveryForwarding.Pairs(remote, "attributeName", "typeNames", request).Select(p => (Type: p.Other, Attribute: p.Name))).Distinct()];
+        remoteOnly.ExceptWith(pairs.Select(p => p.Attribute));
+        var byAttribute = pairs.GroupBy(a => a.Attribute).Select(g => (g.Key, Types: g.Select(a => a.Type).ToList()))
+            .Concat(remoteOnly.Select(a => (Key: a, Types: new List<string>())))
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        warnings.WriteTo(http.Response);
         await WriteAsync(request, (writer, context) =>
         {
             if (!details)
@@ -121,7 +143,7 @@ internal static class TypesAndAttributes
                 writer.WriteString("id", group.Key);
                 writer.WriteString("type", "Attribute");
                 writer.WriteString("attributeName", request.Context.CompactIri(group.Key));
-                WriteStrings(writer, "typeNames", group.Select(a => request.Context.CompactIri(a.Type)));
+                WriteStrings(writer, "typeNames", group.Types.Select(request.Context.CompactIri));
                 context();
                 writer.WriteEndObject();
             }

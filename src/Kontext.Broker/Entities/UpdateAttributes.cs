@@ -1,4 +1,6 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -15,7 +17,13 @@ internal static class UpdateAttributes
         // Update mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6).
         var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Update, id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        var result = await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: attributes that registered sources hold are written there.
+        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
+        var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
+        var plan = await provision.PlanAsync(request, store, what);
+        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
+        var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
+        var result = !local ? new UpdateResult() : await store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
@@ -26,6 +34,7 @@ internal static class UpdateAttributes
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
                 : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
         }, http.RequestAborted);
+        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
     }

@@ -9,7 +9,10 @@ internal static class NgsiProblem
     public static async Task WriteAsync(HttpContext http, NgsiError error)
     {
         if (http.Response.HasStarted) return;
+        // What went wrong with context sources stays on the error (clause 6.3.17: a distributed retrieve that found nothing is 404 with its warnings).
+        var warnings = http.Response.Headers["NGSILD-Warning"];
         http.Response.Clear();
+        if (warnings.Count > 0) http.Response.Headers["NGSILD-Warning"] = warnings;
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(http.Response.Body, NgsiJson.WriterOptions);

@@ -55,6 +55,27 @@ public static class DistributedOperationPlanner
         return new ForwardingPlan(targets.OrderBy(t => Rank(t.Mode)).ToList(), omitted);
     }
 
+    /// <summary>
+    /// Where a create, update or delete goes (clause 4.3.6.3, the provision operations of clause 5.6): the matching
+    /// exclusive, redirect and inclusive registrations that offer the operation (auxiliary ones never receive writes). The
+    /// attributes an exclusive or redirect registration holds are not written locally (<see cref="ForwardingPlan.LocalOmitted"/>);
+    /// a redirect registration for every attribute takes the whole operation away from local data (<see cref="IsRedirectedWhole"/>).
+    /// </summary>
+    public static ForwardingPlan PlanProvision(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now)
+    {
+        var plan = Plan(request, registrations, passedAliases, now);
+        var targets = plan.Targets.Where(t => t.Mode != RegistrationMode.Auxiliary).ToList();
+        var omitted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var target in targets.Where(t => t.Mode is RegistrationMode.Exclusive or RegistrationMode.Redirect))
+            omitted.UnionWith(target.Attributes ?? request.Attributes ?? new HashSet<string>());
+        return new ForwardingPlan(targets, omitted);
+    }
+
+    /// <summary>True when a redirect registration takes every attribute of <paramref name="request"/>: nothing is done locally.</summary>
+    public static bool IsRedirectedWhole(ForwardingPlan plan, ForwardingRequest request) =>
+        plan.Targets.Any(t => t.Mode == RegistrationMode.Redirect
+            && (t.Attributes is null || (request.Attributes is { } asked && asked.All(t.Attributes.Contains))));
+
     /// <summary>The request's attributes the matching RegistrationInfos provide; all of them when one names no attributes.</summary>
     private static IReadOnlySet<string>? AttributesToAsk(IReadOnlyList<RegistrationInfo> infos, IReadOnlySet<string>? requested)
     {

@@ -29,6 +29,8 @@ public sealed record NgsiError(string Type, int Status, string Title, string Det
 
     /// <summary>A configured cap on what callers may create (tenants, subscriptions, contexts) is reached (Kontext:Limits).</summary>
     public static NgsiError LimitExceeded(string detail) => new(TypeBase + "LimitExceeded", 403, "Limit exceeded", detail);
+    /// <summary>A request that came back to this broker and would be forwarded again (clauses 6.3.17, 6.3.18).</summary>
+    public static NgsiError LoopDetected(string detail) => new(TypeBase + "LoopDetected", 508, "Loop detected", detail);
 }
 
 /// <summary>Carries an <see cref="NgsiError"/> out of deep code paths; mapped to HTTP in one place at the edge.</summary>

@@ -71,4 +71,39 @@ public class DistributedOperationPlannerTests
     [Fact]
     public void An_operation_is_offered_through_its_group() =>
         Plan("updateEntity", Vehicles).Targets.Select(t => t.Registration.Id).Should().Equal(Updates.Id);
+
+    private static readonly Registration WritableExclusive = Registration("w-exclusive", "exclusive",
+        """[{"entities": [{"type": "Vehicle", "id": "urn:ngsi-ld:Vehicle:A"}], "propertyNames": ["speed"]}]""", """, "operations": ["redirectionOps"]""");
+    private static readonly Registration WritableRedirect = Registration("w-redirect", "redirect", """[{"entities": [{"type": "Vehicle"}]}]""", """, "operations": ["redirectionOps"]""");
+    private static readonly Registration ReadOnlyAuxiliary = Registration("aux", "auxiliary", """[{"entities": [{"type": "Vehicle"}]}]""");
+
+    private static ForwardingPlan ProvisionPlan(ForwardingRequest request, params Registration[] registrations) =>
+        DistributedOperationPlanner.PlanProvision(request, registrations, new HashSet<string>(), Now);
+
+    [Fact]
+    public void A_write_leaves_out_locally_the_attributes_an_exclusive_registration_holds()
+    {
+        var request = new ForwardingRequest("appendAttrs", new EntitySpec(Ids: ["urn:ngsi-ld:Vehicle:A"]), new HashSet<string> { T.Iri("speed"), T.Iri("name") });
+
+        var plan = ProvisionPlan(request, WritableExclusive, ReadOnlyAuxiliary);
+
+        plan.Targets.Should().ContainSingle().Which.Attributes.Should().BeEquivalentTo([T.Iri("speed")]);
+        plan.LocalOmitted.Should().BeEquivalentTo([T.Iri("speed")]);
+        DistributedOperationPlanner.IsRedirectedWhole(plan, request).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_redirect_registration_for_every_attribute_takes_the_whole_write()
+    {
+        var request = new ForwardingRequest("updateAttrs", new EntitySpec(Vehicles.Type, ["urn:ngsi-ld:Vehicle:B"]), new HashSet<string> { T.Iri("speed") });
+
+        var plan = ProvisionPlan(request, WritableRedirect, WritableExclusive);
+
+        plan.Targets.Select(t => t.Registration.Id).Should().Equal(WritableRedirect.Id);
+        DistributedOperationPlanner.IsRedirectedWhole(plan, request).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_registration_that_does_not_offer_the_write_is_not_a_target() =>
+        ProvisionPlan(new ForwardingRequest("createEntity", Vehicles, new HashSet<string>()), Inclusive, Auxiliary).Targets.Should().BeEmpty();
 }

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kontext.Broker.Tests.Infrastructure;
+
+namespace Kontext.Broker.Tests.ContextSources;
+
+/// <summary>
+/// A regional broker (in-process) and a municipal broker (a real Kontext process on 127.0.0.1) that the region registers
+/// as a context source. Tests isolate themselves: each uses its own tenant on the regional broker (so its registrations
+/// are its own) and its own entity ids.
+/// </summary>
+public sealed class FederatedBrokers : BrokerFixtureBase, IAsyncLifetime
+{
+    private readonly string _municipalData = Path.Combine(Path.GetTempPath(), "kontext-tests", Guid.NewGuid().ToString("N"));
+
+    public FederatedBrokers() : base(new Dictionary<string, string?>
+    {
+        ["Kontext:Federation:ContextSourceAlias"] = "urn:ngsi-ld:ContextSource:region",
+        ["Kontext:Federation:Cooldown"] = "00:00:00",
+    }) { }
+
+    internal BrokerProcess Municipal { get; private set; } = null!;
+    public string MunicipalUrl => Municipal.Url;
+    public HttpClient MunicipalClient { get; private set; } = null!;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await InitializeAsync();
+        Municipal = await BrokerProcess.StartAsync(_municipalData, new Dictionary<string, string>
+        {
+            ["Kontext__Federation__ContextSourceAlias"] = "urn:ngsi-ld:ContextSource:municipality",
+        });
+        MunicipalClient = new HttpClient { BaseAddress = new Uri(Municipal.Url) };
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        MunicipalClient.Dispose();
+        Municipal.Dispose();
+        try { Directory.Delete(_municipalData, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        await DisposeAsync();
+    }
+
+    public static string Registration(string endpoint, string information, string mode = "inclusive", string extra = "") =>
+        $$"""{"id":"{{Api.NewId("ContextSourceRegistration")}}","type":"ContextSourceRegistration","endpoint":"{{endpoint}}","mode":"{{mode}}","information":{{information}}{{extra}}}""";
+
+    /// <summary>Registers a source on the regional broker for <paramref name="tenant"/>.</summary>
+    public async Task RegisterAsync(string tenant, string registration)
+    {
+        var response = await Client.Send(HttpMethod.Post, RegistrationApiTests.Registrations, registration, tenant: tenant);
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    public static async Task<JsonArray> ArrayAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, text);
+        return JsonNode.Parse(text)!.AsArray();
+    }
+}
+
+/// <summary>The tests that share one pair of federated brokers (one municipal process for all of them).</summary>
+[CollectionDefinition(Name)]
+public sealed class FederationCollection : ICollectionFixture<FederatedBrokers>
+{
+    public const string Name = "federation";
+}
