@@ -64,6 +64,7 @@ public sealed class BackupRestoreTests : IDisposable
             output.Should().Contain("stop it");
         }
         // Stopped: the restore goes through and sets the replaced files aside.
+        await LockReleasedAsync(Dir("data"));
         var (restored, text) = await CliFixture.RunWithAsync(null, "restore", Dir("backup"), "--data", Dir("data"), "--replace");
         restored.Should().Be(CliContext.Ok, text);
         Directory.EnumerateDirectories(Dir("data"), "pre-restore-*").Should().ContainSingle();
@@ -77,6 +78,7 @@ public sealed class BackupRestoreTests : IDisposable
             await broker.CreateClient().CreateOkAsync($$"""{"id":"{{Api.NewId()}}","type":"Thing"}""");
             (await CliFixture.RunWithAsync(null, "backup", Dir("backup"), "--data", Dir("data"))).Code.Should().Be(CliContext.Ok);
         }
+        await LockReleasedAsync(Dir("data"));
         var (code, output) = await CliFixture.RunWithAsync(null, "restore", Dir("backup"), "--data", Dir("data"));
         code.Should().Be(CliContext.Failed);
         output.Should().Contain("--replace");
@@ -91,5 +93,20 @@ public sealed class BackupRestoreTests : IDisposable
         File.WriteAllText(Path.Combine(Dir("full"), "x"), "x");
         await using (var broker = new BrokerFactory(Dir("data"))) broker.CreateClient();
         (await CliFixture.RunWithAsync(null, "backup", Dir("full"), "--data", Dir("data"))).Output.Should().Contain("not empty");
+    }
+
+    /// <summary>
+    /// An in-process broker releases kontext.lock when its host is disposed, which can trail the factory's disposal under
+    /// load; a broker process releases it when it exits. Waits for that (not for a time) before the stopped-broker case.
+    /// </summary>
+    private static async Task LockReleasedAsync(string dataDirectory)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            using var probe = Kontext.Storage.Sqlite.SqliteBackup.TryLock(dataDirectory);
+            if (probe is not null) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("kontext.lock was still held 10 s after the broker stopped");
     }
 }
