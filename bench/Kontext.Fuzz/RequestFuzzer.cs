@@ -12,7 +12,7 @@ public sealed class RequestFuzzer(int seed, IReadOnlyList<string?> tenants, stri
 {
     private readonly Random _random = new(seed);
 
-    private static readonly string[] Families = ["entities", "batch", "subscriptions", "temporal", "discovery", "contexts", "adapters"];
+    private static readonly string[] Families = ["entities", "batch", "subscriptions", "temporal", "discovery", "contexts", "adapters", "federation", "snapshots"];
 
     public IEnumerable<FuzzRequest> Generate(int count)
     {
@@ -29,6 +29,8 @@ public sealed class RequestFuzzer(int seed, IReadOnlyList<string?> tenants, stri
             "temporal" => Temporal(),
             "discovery" => Discovery(),
             "contexts" => Contexts(),
+            "federation" => Federation(),
+            "snapshots" => Snapshots(),
             _ => Adapters(),
         };
         var mutations = _random.Next(5);
@@ -87,6 +89,39 @@ public sealed class RequestFuzzer(int seed, IReadOnlyList<string?> tenants, stri
             2 => new Draft("POST", "/ngsi-ld/v1/entityOperations/update", entities, Query(["options=noOverwrite"])),
             3 => new Draft("POST", "/ngsi-ld/v1/entityOperations/merge", entities),
             _ => new Draft("POST", "/ngsi-ld/v1/entityOperations/delete", $"[\"{Id()}\",\"{Id()}\"]"),
+        };
+    }
+
+    // Registrations point at a closed loopback port: forwarding fails fast and must degrade to local answers.
+    private Draft Federation()
+    {
+        var id = $"urn:ngsi-ld:ContextSourceRegistration:fuzz-{_random.Next(1, 6)}";
+        var registration = $$$$"""{"id":"{{{{id}}}}","type":"ContextSourceRegistration","information":[{"entities":[{"type":"Fuzz"}],"propertyNames":["temperature"]}],"endpoint":"http://127.0.0.1:9","mode":"{{{{Pick(["inclusive", "exclusive", "redirect", "auxiliary"])}}}}","timeout":200,"management":{"localOnly":false}}""";
+        var subscription = $$$$"""{"id":"urn:ngsi-ld:Subscription:csr-fuzz-{{{{_random.Next(1, 4)}}}}","type":"Subscription","entities":[{"type":"Fuzz"}],"notification":{"endpoint":{"uri":"http://127.0.0.1:9/notify"}}}""";
+        return _random.Next(9) switch
+        {
+            0 => new Draft("POST", "/ngsi-ld/v1/csourceRegistrations", registration),
+            1 => new Draft("GET", "/ngsi-ld/v1/csourceRegistrations", null, Query(["type=Fuzz", "attrs=temperature", "limit=2", "count=true", "q=mode==\"inclusive\""])),
+            2 => new Draft("GET", $"/ngsi-ld/v1/csourceRegistrations/{id}"),
+            3 => new Draft("PATCH", $"/ngsi-ld/v1/csourceRegistrations/{id}", """{"endpoint":"http://127.0.0.1:9/other","expiresAt":"2030-01-01T00:00:00Z"}"""),
+            4 => new Draft("DELETE", $"/ngsi-ld/v1/csourceRegistrations/{id}"),
+            5 => new Draft("POST", "/ngsi-ld/v1/csourceSubscriptions", subscription),
+            6 => new Draft("GET", "/ngsi-ld/v1/csourceSubscriptions", null, Query(["limit=1", "count=true"])),
+            7 => new Draft("GET", "/ngsi-ld/v1/info/sourceIdentity"),
+            _ => new Draft("GET", $"/ngsi-ld/v1/entities/{Id()}", null, Query(["local=true", "attrs=temperature"])),
+        };
+    }
+
+    private Draft Snapshots()
+    {
+        var id = $"urn:ngsi-ld:Snapshot:fuzz-{_random.Next(1, 4)}";
+        return _random.Next(5) switch
+        {
+            0 => new Draft("POST", "/ngsi-ld/v1/snapshots", $$$$"""{"id":"{{{{id}}}}","type":"Snapshot","snapshotQueries":[{"type":"Query","entities":[{"type":"Fuzz"}]}],"snapshotPriority":1}"""),
+            1 => new Draft("GET", "/ngsi-ld/v1/snapshots", null, Query(["limit=2", "count=true"])),
+            2 => new Draft("GET", $"/ngsi-ld/v1/snapshots/{id}"),
+            3 => new Draft("PATCH", $"/ngsi-ld/v1/snapshots/{id}", """{"snapshotPriority":2}"""),
+            _ => new Draft("DELETE", $"/ngsi-ld/v1/snapshots/{id}"),
         };
     }
 
