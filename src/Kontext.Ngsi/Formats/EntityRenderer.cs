@@ -130,6 +130,9 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     /// ({"languageMap": …}, {"json": …}, {"vocab": …}) so they read back as what they are. With lang, a LanguageProperty
     /// gives the chosen string. An inline join puts the linked entity in place of the object.
     /// </summary>
+    /// <summary>One attribute instance's simplified value, as the temporal representation's [value, time] pairs hold it.</summary>
+    internal void WriteSimplifiedValue(Utf8JsonWriter writer, JsonObject instance) => WriteSimplified(writer, instance, inline: null);
+
     private void WriteSimplified(Utf8JsonWriter writer, JsonObject instance, Inline? inline)
     {
         var type = Attr.Type(instance);

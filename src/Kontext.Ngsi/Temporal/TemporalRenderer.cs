@@ -229,60 +229,8 @@ public sealed class TemporalRenderer(JsonLdContext context, TemporalRenderOption
             else writer.WriteStringValue(Attr.NullMarker);
             return;
         }
-        var doc = StoredJson.Parse(instance.Record.InstanceJson!)!.AsObject();
-        var type = Attr.Type(doc);
-        var payload = Attr.Payload(doc);
-        switch (type)
-        {
-            case Attr.LanguageProperty when options.Render.Lang is { } lang && payload is JsonObject map:
-                WriteNode(writer, lang.Choose(map).Value);
-                return;
-            case Attr.LanguageProperty or Attr.JsonProperty:
-                writer.WriteStartObject();
-                writer.WritePropertyName(Attr.PayloadMember[type]);
-                WriteNode(writer, payload);
-                writer.WriteEndObject();
-                return;
-            case Attr.VocabProperty:
-                writer.WriteStartObject();
-                writer.WritePropertyName("vocab");
-                WriteVocab(writer, payload);
-                writer.WriteEndObject();
-                return;
-            case Attr.ListRelationship when payload is JsonArray list:
-                // The objects alone, as a Relationship's pair holds its object (clause 4.5.9).
-                writer.WriteStartArray();
-                foreach (var item in list) WriteNode(writer, item is JsonObject o ? o["object"] : item);
-                writer.WriteEndArray();
-                return;
-            default:
-                WriteNode(writer, payload);
-                return;
-        }
-    }
-
-    private void WriteVocab(Utf8JsonWriter writer, JsonNode? value)
-    {
-        switch (value)
-        {
-            case JsonValue v when v.TryGetValue<string>(out var iri):
-                writer.WriteStringValue(context.CompactIri(iri));
-                break;
-            case JsonArray a:
-                writer.WriteStartArray();
-                foreach (var item in a) WriteVocab(writer, item);
-                writer.WriteEndArray();
-                break;
-            default:
-                WriteNode(writer, value);
-                break;
-        }
-    }
-
-    private static void WriteNode(Utf8JsonWriter writer, JsonNode? node)
-    {
-        if (node is null) writer.WriteNullValue();
-        else node.WriteTo(writer);
+        // The same value as the simplified representation of the entity shows (clause 4.5.4).
+        _entities.WriteSimplifiedValue(writer, StoredJson.Parse(instance.Record.InstanceJson!)!.AsObject());
     }
 
     private static JsonObject? Document(TemporalInstance instance) =>

@@ -95,16 +95,6 @@ public sealed class ConsoleBrowser : IDisposable
     }
 }
 
-/// <summary>A measurement for docs/console.md, run on demand (KONTEXT_CONSOLE_BENCH=1): minutes of seeding, no place in the suite.</summary>
-public sealed class BrowserBenchAttribute : FactAttribute
-{
-    public BrowserBenchAttribute()
-    {
-        if (ConsoleBrowser.MissingReason is { } reason) Skip = reason;
-        else if (Environment.GetEnvironmentVariable("KONTEXT_CONSOLE_BENCH") != "1") Skip = "a measurement, not a test: run with KONTEXT_CONSOLE_BENCH=1";
-    }
-}
-
 /// <summary>A fact that needs Chromium: skipped, with the apt line, where Debian's chromium and chromedriver are absent.</summary>
 public sealed class BrowserFactAttribute : FactAttribute
 {

@@ -105,8 +105,8 @@ public sealed class ContextCapTests(SmallContextCapsFixture fixture) : IClassFix
     [Fact]
     public async Task The_same_context_in_two_tenants_gets_two_urls()
     {
-        var first = await AddAsync(ContextBody("shared"), NewTenant());
-        var second = await AddAsync(ContextBody("shared"), NewTenant());
+        var first = await AddAsync(ContextBody("common"), NewTenant());
+        var second = await AddAsync(ContextBody("common"), NewTenant());
 
         first.Headers.Location.Should().NotBe(second.Headers.Location);
     }

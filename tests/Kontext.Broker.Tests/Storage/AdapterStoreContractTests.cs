@@ -167,7 +167,7 @@ public sealed class FakeMongoAdapterStoreContractTests : AdapterStoreContractTes
     public async Task Two_instances_share_claims_dead_letters_and_modes()
     {
         await using var b = new MongoStorage(_server.Client, "kontext", new MongoStoreOptions { InstanceId = "b" });
-        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("shared"), (IAdapterStore)(await b.GetTenantAsync("shared", true, default))!);
+        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (IAdapterStore)(await b.GetTenantAsync("both-instances", true, default))!);
     }
 }
 
@@ -184,7 +184,7 @@ public sealed class MongoAdapterStoreContractTests : AdapterStoreContractTests
     public async Task Two_instances_share_claims_dead_letters_and_modes()
     {
         await using var b = new MongoStorage(_database.ConnectionString, new MongoStoreOptions { InstanceId = "b" });
-        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("shared"), (IAdapterStore)(await b.GetTenantAsync("shared", true, default))!);
+        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (IAdapterStore)(await b.GetTenantAsync("both-instances", true, default))!);
     }
 }
 
@@ -198,12 +198,12 @@ internal static class AdapterStoreTwoInstances
 
         await a.AddDeadLetterAsync(new DeadLetter
         {
-            Id = "shared-letter", Source = "ttn", Kind = "tts", Reason = "unmapped", Detail = "d", Payload = "{}", ReceivedAt = now, LastAttemptAt = now,
+            Id = "letter-of-both", Source = "ttn", Kind = "tts", Reason = "unmapped", Detail = "d", Payload = "{}", ReceivedAt = now, LastAttemptAt = now,
         }, default);
-        var seen = await b.GetDeadLetterAsync("shared-letter", default);
+        var seen = await b.GetDeadLetterAsync("letter-of-both", default);
         seen.Should().NotBeNull();
         await b.UpdateDeadLetterAsync(seen! with { Status = "replayed", Attempts = 2 }, default);
-        (await a.GetDeadLetterAsync("shared-letter", default))!.Status.Should().Be("replayed");
+        (await a.GetDeadLetterAsync("letter-of-both", default))!.Status.Should().Be("replayed");
 
         await b.SetValidationModeAsync("T", ValidationMode.Enforce, default);
         (await a.GetValidationModeAsync("T", default)).Should().Be(ValidationMode.Enforce);
