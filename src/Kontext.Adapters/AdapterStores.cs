@@ -13,7 +13,7 @@ public sealed class AdapterStores(IEntityStorage storage)
         await storage.GetTenantAsync(tenant, create, cancellationToken) switch
         {
             null => null,
-            IAdapterStore adapters => adapters,
+            { Adapters: { } adapters } => adapters,
             var other => throw new InvalidOperationException($"The store {other.GetType().Name} keeps no adapter state"),
         };
 

@@ -13,6 +13,8 @@ namespace Kontext.Storage.Mongo;
 /// </summary>
 internal sealed partial class MongoTenantStore : IAdapterStore
 {
+    public IAdapterStore Adapters => this;
+
     private IMongoCollection<BsonDocument> Uplinks => _database.GetCollection<BsonDocument>(MongoSchema.AdapterUplinks);
 
     private IMongoCollection<BsonDocument> DeadLetters => _database.GetCollection<BsonDocument>(MongoSchema.DeadLetters);

@@ -13,7 +13,9 @@ namespace Kontext.Storage.Mongo;
 /// </summary>
 internal sealed partial class MongoTenantStore : IRegistrationStore
 {
-    private IMongoCollection<BsonDocument> Registrations => _database.GetCollection<BsonDocument>(MongoSchema.Registrations);
+    public IRegistrationStore Registrations => this;
+
+    private IMongoCollection<BsonDocument> RegistrationDocuments => _database.GetCollection<BsonDocument>(MongoSchema.Registrations);
 
     private IMongoCollection<BsonDocument> RegistrationSubscriptions => _database.GetCollection<BsonDocument>(MongoSchema.RegistrationSubscriptions);
 
@@ -21,13 +23,13 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
 
     public async Task<IReadOnlyList<StoredRegistration>> ListRegistrationsAsync(CancellationToken cancellationToken)
     {
-        var docs = await Registrations.Find(FilterDefinition<BsonDocument>.Empty).Sort(CreationOrder).ToListAsync(cancellationToken);
+        var docs = await RegistrationDocuments.Find(FilterDefinition<BsonDocument>.Empty).Sort(CreationOrder).ToListAsync(cancellationToken);
         return docs.Select(Registration).ToList();
     }
 
     public async Task<StoredRegistration?> GetRegistrationAsync(string id, CancellationToken cancellationToken)
     {
-        var doc = await Registrations.Find(Id(id)).FirstOrDefaultAsync(cancellationToken);
+        var doc = await RegistrationDocuments.Find(Id(id)).FirstOrDefaultAsync(cancellationToken);
         return doc is null ? null : Registration(doc);
     }
 
@@ -39,10 +41,10 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
     public Task<T> WriteRegistrationAsync<T>(string id, Func<StoredRegistration?, RegistrationWrite<T>> decide, CancellationToken cancellationToken) =>
         InTransactionAsync(async (s, ct) =>
         {
-            var doc = await Registrations.Find(s, Id(id)).FirstOrDefaultAsync(ct);
+            var doc = await RegistrationDocuments.Find(s, Id(id)).FirstOrDefaultAsync(ct);
             var write = decide(doc is null ? null : Registration(doc));
             if (!write.Write) return write.Result;
-            await PutAsync(s, Registrations, doc, id, write.Document, new BsonDocument { { "timesSent", 0L }, { "timesFailed", 0L } }, ct);
+            await PutAsync(s, RegistrationDocuments, doc, id, write.Document, new BsonDocument { { "timesSent", 0L }, { "timesFailed", 0L } }, ct);
             await AppendRegistrationNotificationsAsync(s, write.Notifications, ct);
             return write.Result;
         }, cancellationToken);
@@ -53,7 +55,7 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
         var update = succeeded
             ? new BsonDocument { { "$inc", new BsonDocument("timesSent", 1L) }, { "$set", new BsonDocument("lastSuccess", time) } }
             : new BsonDocument { { "$inc", new BsonDocument { { "timesSent", 1L }, { "timesFailed", 1L } } }, { "$set", new BsonDocument("lastFailure", time) } };
-        return Registrations.UpdateOneAsync(Id(id), update, cancellationToken: cancellationToken);
+        return RegistrationDocuments.UpdateOneAsync(Id(id), update, cancellationToken: cancellationToken);
     }
 
     public async Task<IReadOnlyList<StoredSubscription>> ListRegistrationSubscriptionsAsync(CancellationToken cancellationToken)

@@ -7,8 +7,10 @@ using MongoDB.Driver;
 namespace Kontext.Storage.Mongo;
 
 /// <summary>The Temporal API's reads and writes over the attributeInstances history (issue 5).</summary>
-internal sealed partial class MongoTenantStore
+internal sealed partial class MongoTenantStore : ITemporalStore
 {
+    public ITemporalStore History => this;
+
     /// <summary>Temporal pipelines may sort and group more than a stage's 100 MB: let them spill (the default from MongoDB 6.0, said explicitly).</summary>
     private static readonly AggregateOptions Spillable = new() { AllowDiskUse = true };
 

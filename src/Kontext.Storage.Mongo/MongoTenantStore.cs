@@ -13,7 +13,7 @@ namespace Kontext.Storage.Mongo;
 /// under a version filter, its history rows (D4), its change-log entry (D5) and the sequence counter. A conflict (another
 /// writer changed the entity or took the counter first) runs the whole transaction again, decide included.
 /// </summary>
-internal sealed partial class MongoTenantStore : ITenantStore, ITemporalStore
+internal sealed partial class MongoTenantStore : ITenantStore
 {
     private const int MaxAttempts = 50;
     private const int TransactionOverhead = 8;

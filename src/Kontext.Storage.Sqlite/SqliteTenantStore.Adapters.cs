@@ -10,6 +10,8 @@ namespace Kontext.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteTenantStore : IAdapterStore
 {
+    public IAdapterStore Adapters => this;
+
     private const string DeadLetterColumns = "id, source, kind, device, reason, detail, payload, received_at, attempts, last_attempt_at, status";
 
     public Task<bool> TryClaimUplinkAsync(string device, long frameCounter, DateTimeOffset now, TimeSpan window, CancellationToken cancellationToken) =>

@@ -11,6 +11,8 @@ namespace Kontext.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteTenantStore : IRegistrationStore
 {
+    public IRegistrationStore Registrations => this;
+
     private const string RegistrationColumns = "id, doc, created_at, modified_at, times_sent, times_failed, last_success, last_failure";
 
     public async Task<IReadOnlyList<StoredRegistration>> ListRegistrationsAsync(CancellationToken cancellationToken)

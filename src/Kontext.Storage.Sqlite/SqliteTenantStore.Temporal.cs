@@ -9,6 +9,8 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>The Temporal API's reads and writes over attribute_instances (issue 5).</summary>
 internal sealed partial class SqliteTenantStore
 {
+    public ITemporalStore History => this;
+
     public async Task<IReadOnlyList<TemporalInstance>> ReadInstancesAsync(TemporalReadRequest request, CancellationToken cancellationToken)
     {
         if (request.EntityIds.Count == 0 || request.PerAttributeLimit <= 0) return [];

@@ -29,7 +29,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     /// <summary>The sources <paramref name="what"/> goes to, or null when it is answered from local data only.</summary>
     public async Task<ForwardingPlan?> PlanAsync(NgsiRequest request, ITenantStore store, ForwardingRequest what)
     {
-        if (store is not IRegistrationStore registrations || QueryParameters.Flag(request, "local")) return null;
+        if (store.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
         if (via.Contains(identity.Alias(request.Tenant))) return null;
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);

@@ -26,7 +26,7 @@ internal sealed class ProvisionForwarding(ContextSourceClient client, ContextSou
 {
     public async Task<ForwardingPlan?> PlanAsync(NgsiRequest request, ITenantStore store, ForwardingRequest what)
     {
-        if (store is not IRegistrationStore registrations) return null;
+        if (store.Registrations is not { } registrations) return null;
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
         if (live.Count == 0) return null;

@@ -18,7 +18,7 @@ internal static class RegistrationStores
     public static async Task<(ITenantStore Store, IRegistrationStore Registrations)> ForAsync(NgsiRequest request, bool forWrite)
     {
         var store = await request.TenantStoreAsync(forWrite);
-        return store is IRegistrationStore registrations
+        return store.Registrations is { } registrations
             ? (store, registrations)
             : throw new NgsiException(NgsiError.OperationNotSupported("This storage backend keeps no context source registrations"));
     }

@@ -135,7 +135,7 @@ internal sealed class ExpiryReaper(IEntityStorage storage, IOptions<KontextOptio
                 removed = gone;
                 return write;
             }, cancellationToken);
-            if (removed.Count == 0 || store is not ITemporalStore temporal) continue;
+            if (removed.Count == 0 || store.History is not { } temporal) continue;
             foreach (var (attribute, datasetId) in removed)
                 await temporal.WriteAndPurgeAsync(id, _ => EntityWrite<bool>.Nothing(false), new HistoryPurge(attribute, datasetId), cancellationToken);
             _changed[tenant ?? ""] = 0;

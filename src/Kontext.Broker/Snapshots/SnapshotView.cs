@@ -17,6 +17,10 @@ internal sealed class SnapshotView(string? tenant, IReadOnlyList<Entity> entitie
 
     public string? Name => tenant;
 
+    public ITemporalStore? History => null;
+    public IRegistrationStore? Registrations => null;
+    public IAdapterStore? Adapters => null;
+
     public Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken) =>
         Task.FromResult(_byId.TryGetValue(id, out var entity) ? entity.Clone() : null);
 

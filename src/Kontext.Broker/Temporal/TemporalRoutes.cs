@@ -27,7 +27,7 @@ internal static class TemporalRoutes
     public static async Task<(ITenantStore Store, ITemporalStore Temporal)> StoresAsync(NgsiRequest request, bool forWrite)
     {
         var store = await request.TenantStoreAsync(forWrite);
-        return store is ITemporalStore temporal
+        return store.History is { } temporal
             ? (store, temporal)
             : throw new NgsiException(NgsiError.OperationNotSupported("This storage backend keeps no temporal evolution"));
     }

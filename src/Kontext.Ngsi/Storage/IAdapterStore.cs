@@ -28,7 +28,7 @@ public sealed record DeadLetter
 /// <summary>
 /// The adapters' facet of a tenant's store: dead letters, duplicate-uplink keys and validation modes, kept in the tenant's
 /// own database like its entities (D6), so every broker instance over one MongoDB sees the same claims and dead letters.
-/// A store that keeps them implements this beside <see cref="ITenantStore"/> (both stores do).
+/// A store that keeps them exposes this as <see cref="ITenantStore.Adapters"/> (both stores do).
 /// </summary>
 public interface IAdapterStore
 {

@@ -24,11 +24,31 @@ public interface IEntityStorage : IAsyncDisposable
     bool SharedByProcesses => false;
 }
 
-public interface ITenantStore : INotificationStore
+/// <summary>
+/// One tenant's store and its facets. The entity and notification facets every store has are inherited, so a tenant store
+/// is one; the others are properties, null when this store does not keep them (a snapshot's read-only view keeps neither
+/// history nor registrations). A consumer depends on the facet it needs (<see cref="IEntityStore"/>,
+/// <see cref="INotificationStore"/>, <see cref="ITemporalStore"/>, <see cref="IRegistrationStore"/>, <see cref="IAdapterStore"/>);
+/// the @context documents are a facet of the whole storage (<see cref="IEntityStorage.Contexts"/>), shared by every tenant.
+/// </summary>
+public interface ITenantStore : IEntityStore, INotificationStore
 {
     /// <summary>The tenant's name; null for the default tenant.</summary>
     string? Name { get; }
 
+    /// <summary>The temporal evolution of the tenant's entities; null when this store keeps no history.</summary>
+    ITemporalStore? History { get; }
+
+    /// <summary>Context source registrations and the subscriptions to them; null when this store keeps none.</summary>
+    IRegistrationStore? Registrations { get; }
+
+    /// <summary>The adapters' state (dead letters, uplink claims, validation modes); null when this store keeps none.</summary>
+    IAdapterStore? Adapters { get; }
+}
+
+/// <summary>The entities of one tenant: reads, queries, atomic writes with their history (D4), and the change log (D5).</summary>
+public interface IEntityStore
+{
     Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>

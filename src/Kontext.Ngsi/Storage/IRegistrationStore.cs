@@ -2,7 +2,7 @@ namespace Kontext.Ngsi.Storage;
 
 /// <summary>
 /// The federation facet of a tenant's store (clauses 5.9–5.11): context source registrations and the subscriptions to
-/// them. A store that keeps them implements this beside <see cref="ITenantStore"/> (both stores do). A registration write
+/// them. A store that keeps them exposes this as <see cref="ITenantStore.Registrations"/> (both stores do). A registration write
 /// commits the notifications it causes to the tenant's outbox in the same transaction (D5), so a registration change is
 /// never acknowledged without the duty to notify it; the entity notifications' dispatcher delivers them.
 /// </summary>

@@ -4,8 +4,8 @@ namespace Kontext.Ngsi.Storage;
 
 /// <summary>
 /// The temporal port (issue 5): windowed reads of the attribute-instance history (D4) and the few writes the
-/// Temporal API makes beyond ordinary entity writes. A tenant store that keeps history implements it next to
-/// <see cref="ITenantStore"/>; history of ordinary writes is appended by <see cref="ITenantStore.WriteAsync{T}"/>.
+/// Temporal API makes beyond ordinary entity writes. A tenant store that keeps history exposes it as
+/// <see cref="ITenantStore.History"/>; history of ordinary writes is appended by <see cref="IEntityStore.WriteAsync{T}"/>.
 /// </summary>
 public interface ITemporalStore
 {
@@ -28,7 +28,7 @@ public interface ITemporalStore
     Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs <paramref name="decide"/> exactly as <see cref="ITenantStore.WriteAsync{T}"/> does and, in the same
+    /// Runs <paramref name="decide"/> exactly as <see cref="IEntityStore.WriteAsync{T}"/> does and, in the same
     /// transaction, removes the history rows that <paramref name="purge"/> selects. Returns the result and the number of rows removed.
     /// </summary>
     Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken);

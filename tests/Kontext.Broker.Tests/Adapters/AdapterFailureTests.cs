@@ -27,9 +27,9 @@ public sealed class AdapterFailureTests(AdapterFixture fixture)
         var id = (await (await _client.PostTts("replay", envelope)).OkJson(HttpStatusCode.Accepted))["deadLetter"]!.GetValue<string>();
 
         var storage = fixture.Factory.Services.GetRequiredService<IEntityStorage>();
-        var own = (IAdapterStore)(await storage.GetTenantAsync("replay", false, default))!;
+        var own = (await storage.GetTenantAsync("replay", false, default))!.Adapters!;
         (await own.GetDeadLetterAsync(id, default))!.Tenant.Should().Be("replay");
-        var fallback = (IAdapterStore)(await storage.GetTenantAsync(null, true, default))!;
+        var fallback = (await storage.GetTenantAsync(null, true, default))!.Adapters!;
         (await fallback.GetDeadLetterAsync(id, default)).Should().BeNull();
         File.Exists(Path.Combine(fixture.Factory.DataDirectory, "adapters.db")).Should().BeFalse();
         (await _client.Send(HttpMethod.Get, $"/adapters/deadletters/{id}", tenant: "city")).StatusCode.Should().Be(HttpStatusCode.NotFound);

@@ -40,13 +40,13 @@ public sealed class LegacyAdapterStateImportTests
             await using (var broker = new BrokerFactory(data))
             {
                 var storage = broker.Services.GetRequiredService<IEntityStorage>();
-                var city = (IAdapterStore)(await storage.GetTenantAsync("city", false, default))!;
+                var city = (await storage.GetTenantAsync("city", false, default))!.Adapters!;
                 var letter = (await city.GetDeadLetterAsync("old-1", default))!;
                 letter.Attempts.Should().Be(2);
                 letter.Payload.Should().Be("""{"a":1}""");
                 (await city.GetValidationModeAsync("FloodMonitoring", default)).Should().Be(ValidationMode.Enforce);
                 (await city.TryClaimUplinkAsync("DEV1", 5, now.AddMinutes(1), TimeSpan.FromDays(2), default)).Should().BeFalse("the claim came along");
-                var fallback = (IAdapterStore)(await storage.GetTenantAsync(null, false, default))!;
+                var fallback = (await storage.GetTenantAsync(null, false, default))!.Adapters!;
                 (await fallback.GetDeadLetterAsync("old-2", default))!.Status.Should().Be("replayed");
 
                 await city.DeleteDeadLetterAsync("old-1", default);
@@ -56,7 +56,7 @@ public sealed class LegacyAdapterStateImportTests
 
             await using (var restarted = new BrokerFactory(data))
             {
-                var city = (IAdapterStore)(await restarted.Services.GetRequiredService<IEntityStorage>().GetTenantAsync("city", false, default))!;
+                var city = (await restarted.Services.GetRequiredService<IEntityStorage>().GetTenantAsync("city", false, default))!.Adapters!;
                 (await city.GetDeadLetterAsync("old-1", default)).Should().BeNull("the import ran once; a deleted letter stays deleted");
             }
         }

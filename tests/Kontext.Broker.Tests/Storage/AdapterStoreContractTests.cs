@@ -25,7 +25,7 @@ public abstract class AdapterStoreContractTests : IAsyncLifetime
         await CleanUpAsync();
     }
 
-    protected async Task<IAdapterStore> TenantAsync(string? tenant) => (IAdapterStore)(await Storage.GetTenantAsync(tenant, true, default))!;
+    protected async Task<IAdapterStore> TenantAsync(string? tenant) => (await Storage.GetTenantAsync(tenant, true, default))!.Adapters!;
 
     protected static DeadLetter Letter(string id, DateTimeOffset at, string status = "pending") => new()
     {
@@ -167,7 +167,7 @@ public sealed class FakeMongoAdapterStoreContractTests : AdapterStoreContractTes
     public async Task Two_instances_share_claims_dead_letters_and_modes()
     {
         await using var b = new MongoStorage(_server.Client, "kontext", new MongoStoreOptions { InstanceId = "b" });
-        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (IAdapterStore)(await b.GetTenantAsync("both-instances", true, default))!);
+        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (await b.GetTenantAsync("both-instances", true, default))!.Adapters!);
     }
 }
 
@@ -184,7 +184,7 @@ public sealed class MongoAdapterStoreContractTests : AdapterStoreContractTests
     public async Task Two_instances_share_claims_dead_letters_and_modes()
     {
         await using var b = new MongoStorage(_database.ConnectionString, new MongoStoreOptions { InstanceId = "b" });
-        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (IAdapterStore)(await b.GetTenantAsync("both-instances", true, default))!);
+        await AdapterStoreTwoInstances.ShareAsync(await TenantAsync("both-instances"), (await b.GetTenantAsync("both-instances", true, default))!.Adapters!);
     }
 }
 

@@ -100,7 +100,7 @@ public abstract class AggregationDifferentialTests : IAsyncLifetime
     public async Task Store_aggregation_equals_the_in_memory_aggregation_on_random_windows_and_periods()
     {
         var random = new Random(7);
-        var temporal = (ITemporalStore)_store;
+        var temporal = _store.History!;
         var attributes = (await _store.GetEntityAsync(Entities[0], default))!.Attributes.Keys.Order(StringComparer.Ordinal).ToList();
         TimeSpan[] periods = [TimeSpan.Zero, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromMilliseconds(86_399), TimeSpan.FromDays(1)];
         var compared = 0;

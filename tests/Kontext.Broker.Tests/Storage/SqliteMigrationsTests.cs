@@ -74,8 +74,8 @@ public sealed class SqliteMigrationsTests : IDisposable
 
         await using (var store = new SqliteTenantStore(null, path))
         {
-            await ((IAdapterStore)store).SetValidationModeAsync("T", ValidationMode.Enforce, default);
-            (await ((IAdapterStore)store).GetValidationModeAsync("T", default)).Should().Be(ValidationMode.Enforce);
+            await store.Adapters!.SetValidationModeAsync("T", ValidationMode.Enforce, default);
+            (await store.Adapters!.GetValidationModeAsync("T", default)).Should().Be(ValidationMode.Enforce);
         }
         SqliteConnection.ClearAllPools();
 

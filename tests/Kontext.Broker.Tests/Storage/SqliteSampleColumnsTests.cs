@@ -37,7 +37,7 @@ public sealed class SqliteSampleColumnsTests : IDisposable
                 var operations = new EntityOperations(DateTimeOffset.UtcNow);
                 return EntityWrite<bool>.Upsert(operations.Create(entity), operations.Changes, true);
             }, default);
-            (await ((ITemporalStore)store).AggregateAsync(request, default)).Should().HaveCount(2);
+            (await store.History!.AggregateAsync(request, default)).Should().HaveCount(2);
         }
         SqliteConnection.ClearAllPools();
         await using (var old = new SqliteConnection($"Data Source={Path.Combine(_directory, "kontext.db")}"))
@@ -58,7 +58,7 @@ public sealed class SqliteSampleColumnsTests : IDisposable
         SqliteConnection.ClearAllPools();
 
         await using var reopened = new SqliteStorage(_directory);
-        var rows = await ((ITemporalStore)(await reopened.GetTenantAsync(null, false, default))!).AggregateAsync(request, default);
+        var rows = await (await reopened.GetTenantAsync(null, false, default))!.History!.AggregateAsync(request, default);
 
         rows.Should().HaveCount(2);
         var label = rows.Single(r => r.Attribute.EndsWith("label"));

@@ -55,6 +55,17 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task A_tenant_store_exposes_every_facet_of_the_port()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+
+        store.History.Should().NotBeNull("a store keeps the temporal evolution of its entities");
+        store.Registrations.Should().NotBeNull("a store keeps context source registrations");
+        store.Adapters.Should().NotBeNull("a store keeps the adapters' state");
+        Storage.Contexts.Should().NotBeNull("the storage keeps the @context documents it fetched");
+    }
+
+    [ContractFact]
     public async Task Unknown_named_tenant_is_absent_until_created_and_the_default_always_exists()
     {
         (await Storage.GetTenantAsync("nobody", false, default)).Should().BeNull();
@@ -164,7 +175,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     public async Task Temporal_reads_return_the_window_and_the_last_instances()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
-        var temporal = (ITemporalStore)store;
+        var temporal = store.History!;
         await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:H:1","type":"H","n":{"type":"Property","value":0,"observedAt":"2024-01-01T00:00:00Z"}}"""));
         for (var i = 1; i <= 4; i++)
         {

@@ -30,7 +30,7 @@ public abstract class HistoryContractTests : IAsyncLifetime
     private async Task<(ITenantStore Store, ITemporalStore Temporal)> TenantAsync()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
-        return (store, (ITemporalStore)store);
+        return (store, store.History!);
     }
 
     [ContractFact]
