@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
-using Kontext.Broker.Tests.Storage;
-using Kontext.Broker.Tests.Storage.Mongo;
+using Kontext.Storage.Tests;
+using Kontext.Storage.Tests.Mongo;
 
 namespace Kontext.Broker.Tests.Adapters;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
-using Kontext.Broker.Tests.Storage.Mongo.Recording;
+using Kontext.Storage.Tests.Mongo.Recording;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
 using Microsoft.AspNetCore.Mvc.Testing;

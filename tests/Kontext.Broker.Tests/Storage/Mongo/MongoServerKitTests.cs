@@ -2,6 +2,8 @@ using System.Net;
 using Kontext.Broker.Tests.Infrastructure;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
+using Kontext.Storage.Tests;
+using Kontext.Storage.Tests.Mongo;
 
 namespace Kontext.Broker.Tests.Storage.Mongo;
 

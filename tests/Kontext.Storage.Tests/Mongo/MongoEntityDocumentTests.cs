@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Storage.Mongo;
+using MongoDB.Bson;
+
+namespace Kontext.Storage.Tests.Mongo;
+
+/// <summary>The stored entity document: encoded keys, derived query fields, and a lossless round trip (no server).</summary>
+public sealed class MongoEntityDocumentTests
+{
+    private const string K = "https://uri%2Eetsi%2Eorg/ngsi-ld/default-context/";
+
+    private static Entity Parse(string json) => EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+
+    [Fact]
+    public void Round_trip_keeps_the_entity_and_derives_names_vals_and_geo()
+    {
+        var entity = Parse("""
+            {"id":"urn:ngsi-ld:T:1","type":"T","scope":"/x",
+             "n":[{"type":"Property","value":[[1,2],3]},{"type":"Property","value":7,"datasetId":"urn:ngsi-ld:D:1"}],
+             "j":{"type":"Property","value":{"a.b":{"$c":1.5}}},
+             "location":{"type":"GeoProperty","value":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,0],[1,1],[0,0]]]}}}
+            """);
+        entity.CreatedAt = entity.ModifiedAt = new DateTimeOffset(2024, 1, 1, 0, 0, 0, 123, TimeSpan.Zero);
+
+        var doc = MongoEntityDocument.ToBson(entity, seq: 4, version: 1);
+        var back = MongoEntityDocument.FromBson(doc);
+
+        Encoding.UTF8GetString(EntityJson.Serialize(back)).Should().Be(Encoding.UTF8GetString(EntityJson.Serialize(entity)));
+        doc["names"].AsBsonArray.Select(n => n.AsString).Should().Contain([K + "n", K + "j", "https://uri%2Eetsi%2Eorg/ngsi-ld/location"]);
+        doc["vals"][K + "n"].AsBsonArray.Select(v => v.ToInt64()).Should().Equal(1, 2, 3, 7);
+        doc["attrs"][K + "j"][0]["value"].ToJson().Should().Be("""{ "a%2Eb" : { "%24c" : 1.5 } }""");
+        doc["geo"]["https://uri%2Eetsi%2Eorg/ngsi-ld/location"]["coordinates"][0].AsBsonArray.Count.Should().Be(4, "the repeated vertex is dropped for S2");
+    }
+
+    [Fact]
+    public void When_the_2dsphere_index_refuses_a_geometry_the_entity_is_written_with_its_geometries_unindexed()
+    {
+        var entity = Parse("""{"id":"urn:ngsi-ld:T:1","type":"T","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[1,2]}}}""");
+
+        var doc = MongoEntityDocument.ToBson(entity, seq: 1, version: 1, indexGeometry: false);
+
+        doc["geo"].AsBsonDocument.ElementCount.Should().Be(0);
+        doc["geoUnindexed"].AsBsonArray.Select(v => v.AsString).Should().Equal("https://uri%2Eetsi%2Eorg/ngsi-ld/location");
+    }
+
+    [Fact]
+    public void A_history_row_is_one_document_per_instance_keyed_by_its_instance_id()
+    {
+        var instance = JsonNode.Parse("""{"type":"Property","value":22.5,"observedAt":"2024-05-01T10:00:00Z","unitCode":"GQ"}""")!.AsObject();
+        var at = new DateTimeOffset(2024, 5, 1, 10, 0, 1, TimeSpan.Zero);
+
+        var rows = MongoInstanceDocument.Build("urn:ngsi-ld:AirQualityObserved:1",
+            [new AttributeChange("https://example.org/NO2", null, AttributeChangeKind.Updated, instance), new AttributeChange("https://example.org/old", "urn:ngsi-ld:D:1", AttributeChangeKind.Deleted, null)], at, 42);
+
+        rows[0]["_id"].AsString.Should().StartWith("urn:ngsi-ld:attribute:instance:").And.HaveLength(63);
+        rows[0].Names.Should().Equal("_id", "e", "a", "ds", "kind", "obs", "mod", "seq", "n", "doc", "t", "num", "dk");
+        rows[0]["obs"].ToUniversalTime().Should().Be(new DateTime(2024, 5, 1, 10, 0, 0, DateTimeKind.Utc));
+        rows[1].Names.Should().Equal("_id", "e", "a", "ds", "kind", "obs", "mod", "seq", "n", "doc");
+        (rows[1]["ds"].AsString, rows[1]["kind"].AsString, rows[1]["n"].ToInt32(), rows[1]["doc"].IsBsonNull).Should().Be(("urn:ngsi-ld:D:1", "Deleted", 1, true));
+        string.CompareOrdinal(rows[0]["_id"].AsString[31..43], rows[1]["_id"].AsString[31..43]).Should().BeLessThanOrEqualTo(0,
+            "a version-7 id starts with its millisecond, so the _id index grows at its end");
+        MongoInstanceDocument.Record(rows[0]).Should().BeEquivalentTo(new Kontext.Ngsi.Storage.AttributeInstanceRecord("urn:ngsi-ld:AirQualityObserved:1",
+            "https://example.org/NO2", null, rows[0]["_id"].AsString, AttributeChangeKind.Updated, new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero), at, instance.ToJsonString()));
+        rows[0].ToBson().Length.Should().BeLessThan(500, "docs/mongodb.md's cost table counts 390-500 bytes per row");
+    }
+
+    private static class Encoding
+    {
+        public static string UTF8GetString(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
+    }
+}

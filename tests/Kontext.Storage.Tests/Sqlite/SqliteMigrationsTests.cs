@@ -1,0 +1,115 @@
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>SQLite files carry a schema version (PRAGMA user_version) and migrate by ordered steps when opened.</summary>
+public sealed class SqliteMigrationsTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "migrations-" + Guid.NewGuid().ToString("N"));
+
+    public SqliteMigrationsTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, true); } catch (IOException) { }
+    }
+
+    private string File(string name) => Path.Combine(_directory, name);
+
+    private static SqliteConnection Open(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    [Fact]
+    public void Steps_are_numbered_in_order_from_one()
+    {
+        foreach (var steps in new[] { SqliteMigrations.Tenant, SqliteMigrations.System })
+            steps.Select(s => s.Version).Should().Equal(Enumerable.Range(1, steps.Length));
+        SqliteMigrations.Tenant.Should().Contain(s => s.Version == SqliteMigrations.Baseline);
+    }
+
+    [Fact]
+    public async Task New_tenant_and_system_files_are_at_the_latest_version()
+    {
+        await using (var storage = new SqliteStorage(_directory))
+            await storage.GetTenantAsync("city", true, default);
+        SqliteConnection.ClearAllPools();
+
+        using var tenant = Open(Directory.EnumerateFiles(_directory, "tenant-*.db").Single());
+        SqliteMigrations.VersionOf(tenant).Should().Be(SqliteMigrations.Tenant[^1].Version);
+        using var system = Open(File("system.db"));
+        SqliteMigrations.VersionOf(system).Should().Be(SqliteMigrations.System[^1].Version);
+    }
+
+    [Fact]
+    public async Task An_unversioned_file_from_before_the_later_tables_opens_migrated_with_its_data()
+    {
+        // A tenant file as the first releases wrote it: entities and notifications, no version, no temporal, federation or adapter tables.
+        var path = File("kontext.db");
+        using (var old = Open(path))
+        {
+            SqliteDatabase.Execute(old, SqliteSchema.Tables);
+            SqliteDatabase.Execute(old, SqliteSchema.NotificationTables);
+            SqliteDatabase.Execute(old, """
+                INSERT INTO entities(id, doc, created_at, modified_at)
+                VALUES('urn:ngsi-ld:T:1', '{"id":"urn:ngsi-ld:T:1","type":["https://example.org/T"]}', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');
+                INSERT INTO attribute_instances(entity_id, attr, instance_id, kind, modified_at, doc)
+                VALUES('urn:ngsi-ld:T:1', 'https://example.org/n', 'urn:i:1', 'Created', '2024-01-01T00:00:00Z', '{"type":"Property","value":4}');
+                """);
+            SqliteMigrations.VersionOf(old).Should().Be(0);
+        }
+
+        await using (var store = new SqliteTenantStore(null, path))
+        {
+            await store.Adapters!.SetValidationModeAsync("T", ValidationMode.Enforce, default);
+            (await store.Adapters!.GetValidationModeAsync("T", default)).Should().Be(ValidationMode.Enforce);
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var migrated = Open(path);
+        SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
+        Scalar(migrated, "SELECT COUNT(*) FROM entities").Should().Be(1L, "the data stays");
+        Scalar(migrated, "SELECT sample_num FROM attribute_instances").Should().Be(4.0, "the temporal step filled the sample columns in");
+        Scalar(migrated, "SELECT COUNT(*) FROM temporal_attributes").Should().Be(1L);
+        Scalar(migrated, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('registrations', 'adapter_dead_letters')").Should().Be(2L);
+    }
+
+    [Fact]
+    public void Only_the_steps_above_the_files_version_run()
+    {
+        using var connection = Open(File("partial.db"));
+        var ran = new List<int>();
+        SqliteMigrations.Step[] steps = [new(1, "one", _ => ran.Add(1)), new(2, "two", _ => ran.Add(2)), new(3, "three", _ => ran.Add(3))];
+        SqliteDatabase.Execute(connection, "PRAGMA user_version = 1");
+
+        SqliteMigrations.Apply(connection, steps).Should().Be(3);
+        SqliteMigrations.Apply(connection, steps).Should().Be(3);
+
+        ran.Should().Equal(2, 3);
+    }
+
+    [Fact]
+    public void A_file_from_a_newer_release_is_refused()
+    {
+        var path = File("newer.db");
+        using (var newer = Open(path))
+            SqliteDatabase.Execute(newer, $"PRAGMA user_version = {SqliteMigrations.Tenant[^1].Version + 1}");
+
+        var open = () => new SqliteTenantStore(null, path);
+
+        open.Should().Throw<InvalidOperationException>().WithMessage("*newer than this Kontext knows*");
+    }
+}

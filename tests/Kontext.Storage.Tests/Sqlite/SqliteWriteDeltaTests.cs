@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>
+/// The SQLite write path by delta (issue 12): a write changes the index rows of what it changed only, and logs a change
+/// only while someone will read it (a subscription, or a transient entity for the expiry reaper).
+/// </summary>
+public sealed class SqliteWriteDeltaTests : IAsyncLifetime
+{
+    private const string Id = "urn:ngsi-ld:T:delta";
+    private readonly SqliteTestDirectory _directory = new("delta");
+    private IEntityStorage _storage = null!;
+    private ITenantStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _storage = _directory.Open();
+        _store = (await _storage.GetTenantAsync(null, true, default))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _storage.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        await _directory.DeleteAsync();
+    }
+
+    private static Entity Parse(string json) => EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+
+    private Task PutAsync(string json)
+    {
+        var entity = Parse(json);
+        return _store.WriteAsync(entity.Id, current =>
+        {
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            return EntityWrite<bool>.Upsert(operations.Create(entity), operations.Changes, true);
+        }, default);
+    }
+
+    private Task<bool> SetAsync(string attribute, JsonNode value) => _store.WriteAsync(Id, current =>
+    {
+        var after = current!.Clone();
+        after.Attributes[ContextProcessor.Core.ExpandTerm(attribute)][0]["value"] = value;
+        return EntityWrite<bool>.Upsert(after, [], true);
+    }, default);
+
+    /// <summary>(table, rowid, attr, value) of every index row of the entity, read from the file.</summary>
+    private List<(string Table, long Row, string Attr, string Value)> IndexRows()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "kontext.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT 'value', rowid, attr, coalesce(num, str) FROM attribute_values WHERE entity_id = $id
+            UNION ALL SELECT 'attribute', 0, attr, kinds FROM entity_attributes WHERE entity_id = $id
+            UNION ALL SELECT 'geometry', rid, attr, '' FROM entity_geometries WHERE entity_id = $id
+            UNION ALL SELECT 'box', b.rid, g.attr, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid WHERE g.entity_id = $id
+            ORDER BY 1, 3
+            """;
+        command.Parameters.AddWithValue("$id", Id);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, long, string, string)>();
+        while (reader.Read()) rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2).Split('/')[^1], Convert.ToString(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture)!));
+        return rows;
+    }
+
+    private async Task<List<string>> IdsAsync(string? q = null, string? georel = null, string? coordinates = null)
+    {
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q, GeoRel: georel, Geometry: georel is null ? null : "Point", Coordinates: coordinates), ContextProcessor.Core);
+        return (await _store.QueryAsync(new EntityPageRequest(query, 0, 10, Count: false), default)).Entities.Select(e => e.Id).ToList();
+    }
+
+    private const string Entity = """
+        {"id":"urn:ngsi-ld:T:delta","type":"T","a":{"type":"Property","value":1},"b":{"type":"Property","value":"x"},
+         "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.7,40.4]}}}
+        """;
+
+    [Fact]
+    public async Task Updating_one_attribute_rewrites_only_its_value_rows()
+    {
+        await PutAsync(Entity);
+        var before = IndexRows();
+
+        await SetAsync("a", 2);
+
+        var after = IndexRows();
+        after.Where(r => r.Attr != "a" || r.Table != "value").Should().Equal(before.Where(r => r.Attr != "a" || r.Table != "value"), "untouched rows keep their row ids");
+        after.Where(r => r.Attr == "a" && r.Table == "value").Select(r => (r.Row, r.Value))
+            .Should().Equal([(before.Single(r => r.Attr == "a" && r.Table == "value").Row, "2")], "a new value of one scalar is written in place");
+        (await IdsAsync(q: "a==2")).Should().Equal(Id);
+        (await IdsAsync(q: "a==1")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_value_that_becomes_a_list_replaces_its_rows()
+    {
+        await PutAsync(Entity);
+        await SetAsync("b", JsonNode.Parse("[\"y\", \"z\"]")!);
+
+        IndexRows().Where(r => r.Attr == "b" && r.Table == "value").Select(r => r.Value).Should().BeEquivalentTo("y", "z");
+        (await IdsAsync(q: "b==%22z%22".Replace("%22", "\""))).Should().Equal(Id);
+        (await IdsAsync(q: "b==%22x%22".Replace("%22", "\""))).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Moving_a_geoproperty_rewrites_its_box_and_queries_follow()
+    {
+        await PutAsync(Entity);
+        await SetAsync("location", JsonNode.Parse("""{"type":"Point","coordinates":[2.17,41.38]}""")!);
+
+        double.Parse(IndexRows().Single(r => r.Table == "box").Value, System.Globalization.CultureInfo.InvariantCulture)
+            .Should().BeApproximately(2.17, 1e-5); // the R*Tree keeps 32-bit floats
+        (await IdsAsync(georel: "near;maxDistance==1000", coordinates: "[2.17,41.38]")).Should().Equal(Id);
+        (await IdsAsync(georel: "near;maxDistance==1000", coordinates: "[-3.7,40.4]")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Removing_an_attribute_and_a_type_removes_their_rows()
+    {
+        await PutAsync(Entity);
+        await _store.WriteAsync(Id, current =>
+        {
+            var after = current!.Clone();
+            after.Attributes.Remove(ContextProcessor.Core.ExpandTerm("b"));
+            after.Types = [ContextProcessor.Core.ExpandTerm("U")];
+            return EntityWrite<bool>.Upsert(after, [], true);
+        }, default);
+
+        IndexRows().Should().NotContain(r => r.Attr == "b");
+        (await IdsAsync()).Should().BeEmpty("the entity is no longer of type T");
+        var asU = EntityQuery.Parse(new EntityQueryParameters(Type: "U", Q: "a==1"), ContextProcessor.Core);
+        (await _store.QueryAsync(new EntityPageRequest(asU, 0, 10, Count: true), default)).TotalCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Writes_without_a_subscription_log_no_change_and_a_later_subscription_sees_the_current_state()
+    {
+        await PutAsync(Entity);
+        await SetAsync("a", 2);
+        (await _store.ReadChangesAsync(0, 10, default)).Should().BeEmpty("nobody follows the log");
+
+        await _store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:late", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        await SetAsync("a", 3);
+
+        var change = (await _store.ReadChangesAsync(0, 10, default)).Should().ContainSingle().Subject;
+        change.BeforeJson.Should().Contain("\"value\":2", "the change starts from the state the unlogged writes left");
+        change.AfterJson.Should().Contain("\"value\":3");
+    }
+
+    [Fact]
+    public async Task Deleting_the_last_subscription_stops_the_log()
+    {
+        await _store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:s", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        await PutAsync(Entity);
+        await _store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:s", _ => new SubscriptionWrite<bool>(true, null), default);
+        await SetAsync("a", 2);
+
+        (await _store.ReadChangesAsync(0, 10, default)).Select(c => c.Operation).Should().Equal("create");
+    }
+
+    [Fact]
+    public async Task Writes_of_a_transient_entity_are_logged_for_the_expiry_reaper()
+    {
+        await PutAsync("""{"id":"urn:ngsi-ld:T:delta","type":"T","expiresAt":"2099-01-01T00:00:00Z","a":{"type":"Property","value":1}}""");
+        await _store.WriteAsync(Id, _ => EntityWrite<bool>.Delete(true), default);
+
+        (await _store.ReadChangesAsync(0, 10, default)).Select(c => c.Operation).Should().Equal("create", "delete");
+    }
+}

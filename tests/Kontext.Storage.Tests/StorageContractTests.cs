@@ -1,0 +1,273 @@
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
+
+namespace Kontext.Storage.Tests;
+
+/// <summary>
+/// The storage contract: what every implementation of the port must do (D8). Each store gets a subclass that
+/// says how to open it; the SQLite one always runs, a MongoDB one runs when KONTEXT_TEST_MONGO is set.
+/// </summary>
+public abstract class StorageContractTests : IAsyncLifetime
+{
+    protected IEntityStorage Storage { get; private set; } = null!;
+
+    protected abstract Task<IEntityStorage> OpenAsync();
+    protected abstract Task CleanUpAsync();
+
+    public async Task InitializeAsync() => Storage = await OpenAsync();
+
+    public async Task DisposeAsync()
+    {
+        await Storage.DisposeAsync();
+        await CleanUpAsync();
+    }
+
+    private static Entity Parse(string json) =>
+        EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+
+    private static async Task CreateAsync(ITenantStore store, Entity entity)
+    {
+        await store.WriteAsync(entity.Id, current =>
+        {
+            if (current is not null) throw new NgsiException(NgsiError.AlreadyExists(entity.Id));
+            var operations = new EntityOperations(DateTimeOffset.UtcNow);
+            return EntityWrite<bool>.Upsert(operations.Create(entity.Clone()), operations.Changes, true);
+        }, default);
+    }
+
+    [ContractFact]
+    public async Task Written_entity_reads_back_equal()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        var entity = Parse("""{"id":"urn:ngsi-ld:T:1","type":["A","B"],"scope":"/x","p":{"type":"Property","value":{"deep":[1,2]},"observedAt":"2024-01-01T00:00:00Z"}}""");
+
+        await CreateAsync(store, entity);
+        var back = await store.GetEntityAsync("urn:ngsi-ld:T:1", default);
+
+        back!.Types.Should().Equal(entity.Types);
+        back.Scopes.Should().Equal("/x");
+        JsonNode.DeepEquals(back.Attributes.Values.Single()[0]["value"], entity.Attributes.Values.Single()[0]["value"]).Should().BeTrue();
+    }
+
+    [ContractFact]
+    public async Task A_tenant_store_exposes_every_facet_of_the_port()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+
+        store.History.Should().NotBeNull("a store keeps the temporal evolution of its entities");
+        store.Registrations.Should().NotBeNull("a store keeps context source registrations");
+        store.Adapters.Should().NotBeNull("a store keeps the adapters' state");
+        Storage.Contexts.Should().NotBeNull("the storage keeps the @context documents it fetched");
+    }
+
+    [ContractFact]
+    public async Task Unknown_named_tenant_is_absent_until_created_and_the_default_always_exists()
+    {
+        (await Storage.GetTenantAsync("nobody", false, default)).Should().BeNull();
+        (await Storage.GetTenantAsync(null, false, default)).Should().NotBeNull();
+        (await Storage.GetTenantAsync("nobody", true, default)).Should().NotBeNull();
+    }
+
+    [ContractFact]
+    public async Task Tenants_are_isolated()
+    {
+        var a = (await Storage.GetTenantAsync("a", true, default))!;
+        var b = (await Storage.GetTenantAsync("b", true, default))!;
+
+        await CreateAsync(a, Parse("""{"id":"urn:ngsi-ld:T:1","type":"T"}"""));
+
+        (await b.GetEntityAsync("urn:ngsi-ld:T:1", default)).Should().BeNull();
+    }
+
+    [ContractFact]
+    public async Task A_throwing_decision_writes_nothing_and_others_in_the_same_group_commit()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        var failing = store.WriteAsync<bool>("urn:ngsi-ld:T:bad", _ => throw NgsiException.BadRequestData("no"), default);
+        var succeeding = Enumerable.Range(0, 20).Select(i => CreateAsync(store, Parse($$"""{"id":"urn:ngsi-ld:T:ok{{i}}","type":"T"}"""))).ToList();
+
+        await FluentActions.Awaiting(() => failing).Should().ThrowAsync<NgsiException>();
+        await Task.WhenAll(succeeding);
+
+        (await store.GetEntityAsync("urn:ngsi-ld:T:bad", default)).Should().BeNull();
+        for (var i = 0; i < 20; i++) (await store.GetEntityAsync($"urn:ngsi-ld:T:ok{i}", default)).Should().NotBeNull();
+    }
+
+    [ContractFact]
+    public async Task Read_modify_write_is_serialized_per_entity()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:counter","type":"T","n":0}"""));
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => store.WriteAsync("urn:ngsi-ld:T:counter", current =>
+        {
+            var instance = current!.Attributes.Values.Single()[0];
+            instance["value"] = instance["value"]!.GetValue<int>() + 1;
+            return EntityWrite<bool>.Upsert(current, [], true);
+        }, default)));
+
+        var after = await store.GetEntityAsync("urn:ngsi-ld:T:counter", default);
+        after!.Attributes.Values.Single()[0]["value"]!.GetValue<int>().Should().Be(50);
+    }
+
+    [ContractFact]
+    public async Task Delete_removes_the_entity_and_logs_the_change()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        await store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:follows", _ => new SubscriptionWrite<bool>(true, "{}"), default); // the log has a reader
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:gone","type":"T","a":1}"""));
+
+        await store.WriteAsync("urn:ngsi-ld:T:gone", _ => EntityWrite<bool>.Delete(true), default);
+
+        (await store.GetEntityAsync("urn:ngsi-ld:T:gone", default)).Should().BeNull();
+        var changes = await store.ReadChangesAsync(0, 10, default);
+        changes.Select(c => c.Operation).Should().Equal("create", "delete");
+        (await store.ReadHistoryAsync("urn:ngsi-ld:T:gone", null, default)).Select(h => h.Kind)
+            .Should().Equal(AttributeChangeKind.Created, AttributeChangeKind.Deleted);
+    }
+
+    [ContractFact]
+    public async Task Context_documents_are_kept()
+    {
+        await Storage.Contexts.PutAsync("https://example.org/c.jsonld", """{"@context":{}}""", default);
+        (await Storage.Contexts.GetAsync("https://example.org/c.jsonld", default)).Should().Be("""{"@context":{}}""");
+        (await Storage.Contexts.GetAsync("https://example.org/other.jsonld", default)).Should().BeNull();
+    }
+
+    [ContractFact]
+    public async Task Contexts_are_listed_and_deleted()
+    {
+        await Storage.Contexts.PutAsync("https://example.org/a.jsonld", """{"@context":{"a":"https://x/a"}}""", default);
+        await Storage.Contexts.PutAsync("hosted:1", """{"@context":{}}""", default);
+
+        (await Storage.Contexts.ListAsync(default)).Select(c => c.Key).Should().BeEquivalentTo("https://example.org/a.jsonld", "hosted:1");
+        (await Storage.Contexts.DeleteAsync("hosted:1", default)).Should().BeTrue();
+        (await Storage.Contexts.DeleteAsync("hosted:1", default)).Should().BeFalse();
+        (await Storage.Contexts.ListAsync(default)).Select(c => c.Key).Should().Equal("https://example.org/a.jsonld");
+    }
+
+    [ContractFact]
+    public async Task Queries_page_in_creation_order_and_count()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        for (var i = 0; i < 12; i++)
+            await CreateAsync(store, Parse($$$$"""{"id":"urn:ngsi-ld:Q:{{{{i:00}}}}","type":"{{{{(i % 3 == 0 ? "X" : "Y")}}}}","n":{{{{i}}}},"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{{i}}}},0]}}}"""));
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "Y", Q: "n>=2"), ContextProcessor.Core);
+
+        var first = await store.QueryAsync(new EntityPageRequest(query, 0, 3, true), default);
+        var second = await store.QueryAsync(new EntityPageRequest(query, 3, 10, false), default);
+
+        first.TotalCount.Should().Be(7);
+        first.Entities.Concat(second.Entities).Select(e => e.Id).Should().Equal("urn:ngsi-ld:Q:02", "urn:ngsi-ld:Q:04", "urn:ngsi-ld:Q:05", "urn:ngsi-ld:Q:07", "urn:ngsi-ld:Q:08", "urn:ngsi-ld:Q:10", "urn:ngsi-ld:Q:11");
+        var near = EntityQuery.Parse(new EntityQueryParameters(GeoRel: "near;maxDistance==220000", Geometry: "Point", Coordinates: "[4.9,0]"), ContextProcessor.Core);
+        (await store.QueryAsync(new EntityPageRequest(near, 0, 10, false), default)).Entities.Select(e => e.Id)
+            .Should().BeEquivalentTo("urn:ngsi-ld:Q:03", "urn:ngsi-ld:Q:04", "urn:ngsi-ld:Q:05", "urn:ngsi-ld:Q:06");
+        (await store.ListTypesAsync(default)).Select(t => (t.Type, t.EntityCount)).Should()
+            .BeEquivalentTo([("https://uri.etsi.org/ngsi-ld/default-context/X", 4L), ("https://uri.etsi.org/ngsi-ld/default-context/Y", 8L)]);
+    }
+
+    [ContractFact]
+    public async Task Temporal_reads_return_the_window_and_the_last_instances()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        var temporal = store.History!;
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:H:1","type":"H","n":{"type":"Property","value":0,"observedAt":"2024-01-01T00:00:00Z"}}"""));
+        for (var i = 1; i <= 4; i++)
+        {
+            var fragment = Parse($$$"""{"id":"urn:ngsi-ld:H:1","type":"H","n":{"type":"Property","value":{{{i}}},"observedAt":"2024-01-0{{{i + 1}}}T00:00:00Z"}}""");
+            await store.WriteAsync("urn:ngsi-ld:H:1", current =>
+            {
+                var operations = new EntityOperations(DateTimeOffset.UtcNow);
+                operations.Update(current!, fragment);
+                return EntityWrite<bool>.Upsert(current!, operations.Changes, true);
+            }, default);
+        }
+        var attribute = store.GetEntityAsync("urn:ngsi-ld:H:1", default).Result!.Attributes.Keys.Single();
+
+        var lastTwo = await temporal.ReadInstancesAsync(new TemporalReadRequest(["urn:ngsi-ld:H:1"], null, TemporalTimeProperty.ObservedAt, null, true, null, 2, Newest: true), default);
+        var window = await temporal.ReadInstancesAsync(new TemporalReadRequest(["urn:ngsi-ld:H:1"], new HashSet<string> { attribute }, TemporalTimeProperty.ObservedAt,
+            DateTimeOffset.Parse("2024-01-02T00:00:00Z"), true, DateTimeOffset.Parse("2024-01-04T00:00:00Z"), 100, Newest: false), default);
+
+        lastTwo.Select(i => i.Time.Day).Should().Equal(4, 5);
+        window.Select(i => i.Time.Day).Should().Equal(2, 3);
+        window.Should().OnlyContain(i => i.Record.Attribute == attribute && i.Record.EntityId == "urn:ngsi-ld:H:1");
+    }
+
+    [ContractFact]
+    public async Task Outbox_messages_are_read_when_due_retried_in_order_and_removed_when_done()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string subscription = "urn:ngsi-ld:Subscription:contract";
+        await store.WriteSubscriptionAsync(subscription, _ => new SubscriptionWrite<bool>(true, """{"id":"urn:ngsi-ld:Subscription:contract"}"""), default);
+        var now = DateTimeOffset.UtcNow;
+        (await store.ReadCursorAsync("matcher", default)).Should().Be(0);
+
+        await store.AppendNotificationsAsync("matcher", 5,
+            [new OutboxMessage(0, subscription, "http://127.0.0.1:9/n", "first", 0, now), new OutboxMessage(0, subscription, "http://127.0.0.1:9/n", "second", 0, now)], default);
+
+        (await store.ReadCursorAsync("matcher", default)).Should().Be(5);
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default);
+        due.Select(m => m.Request).Should().Equal("first", "second");
+        due[0].Sequence.Should().BeLessThan(due[1].Sequence);
+        (await store.RenewLeaseAsync(due[0].Sequence, now, default)).Should().BeTrue();
+
+        await store.RecordDeliveryAsync(due[0].Sequence, subscription, DeliveryOutcome.Retry, now, now.AddMinutes(5), default);
+        await store.RecordDeliveryAsync(due[1].Sequence, subscription, DeliveryOutcome.Delivered, now, null, default);
+
+        (await store.ReadDueNotificationsAsync(now.AddSeconds(2), 10, default)).Should().BeEmpty("the failed message waits for its retry time");
+        (await store.RenewLeaseAsync(due[1].Sequence, now, default)).Should().BeFalse("a delivered message is gone");
+        var retry = await store.ReadDueNotificationsAsync(now.AddMinutes(10), 10, default);
+        retry.Select(m => (m.Request, m.Attempts)).Should().Equal(("first", 1));
+        await store.RecordDeliveryAsync(retry[0].Sequence, subscription, DeliveryOutcome.GaveUp, now, null, default);
+        (await store.ReadDueNotificationsAsync(now.AddMinutes(20), 10, default)).Should().BeEmpty();
+
+        var status = (await store.GetSubscriptionAsync(subscription, default))!.Status;
+        (status.TimesSent, status.TimesFailed).Should().Be((3L, 2L));
+        status.LastSuccess.Should().NotBeNull();
+    }
+
+    [ContractFact]
+    public async Task Deleting_a_subscription_removes_its_pending_notifications()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string subscription = "urn:ngsi-ld:Subscription:gone";
+        await store.WriteSubscriptionAsync(subscription, _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        var now = DateTimeOffset.UtcNow;
+        await store.AppendNotificationsAsync(null, 0, [new OutboxMessage(0, subscription, "http://127.0.0.1:9/n", "pending", 0, now)], default);
+        var pending = (await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default)).Single();
+
+        await store.WriteSubscriptionAsync(subscription, current => new SubscriptionWrite<bool>(current is not null, null), default);
+
+        (await store.GetSubscriptionAsync(subscription, default)).Should().BeNull();
+        (await store.RenewLeaseAsync(pending.Sequence, now, default)).Should().BeFalse();
+        (await store.ReadDueNotificationsAsync(now.AddHours(1), 10, default)).Should().BeEmpty();
+    }
+}
+
+public sealed class SqliteStorageContractTests : StorageContractTests
+{
+    private readonly SqliteTestDirectory _directory = new("contract");
+
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
+
+    protected override Task CleanUpAsync() => _directory.DeleteAsync();
+}
+
+/// <summary>A SQLite data directory of its own for one test class instance, deleted afterwards.</summary>
+public sealed class SqliteTestDirectory(string purpose)
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kontext-tests", purpose + "-" + Guid.NewGuid().ToString("N"));
+
+    public IEntityStorage Open() => new SqliteStorage(Path);
+
+    public Task DeleteAsync()
+    {
+        try { Directory.Delete(Path, true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+}
