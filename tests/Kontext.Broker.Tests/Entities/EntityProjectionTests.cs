@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>
 /// Projection of entities (clause 4.21: pick, omit, attrs; clause 4.5.5: datasetId) on Retrieve Entity and Query

@@ -3,8 +3,9 @@ using Kontext.Storage.Tests.Mongo.Recording;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
+using Kontext.Storage.Tests.Mongo;
 
-namespace Kontext.Storage.Tests.Mongo;
+namespace Kontext.Storage.Tests;
 
 /// <summary>
 /// The history half of the storage contract (D4 and the Temporal API's writes): instances replaced and deleted in place,

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>
 /// Linked entity retrieval (clause 4.5.23): join=inline puts the entity a Relationship points to inside it ("entity"),

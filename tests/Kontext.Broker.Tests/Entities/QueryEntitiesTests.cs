@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>Query Entities (5.7.2): GET /entities and POST /entityOperations/query, in one isolated tenant per class.</summary>
 public sealed class QueryEntitiesTests : IClassFixture<BrokerFixture>, IAsyncLifetime

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>GET /types, /types/{type}, /attributes, /attributes/{attrId} (clauses 5.7.5–5.7.10).</summary>
 public sealed class TypesAndAttributesTests : IClassFixture<BrokerFixture>, IAsyncLifetime

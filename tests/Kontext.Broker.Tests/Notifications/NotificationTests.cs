@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Broker.Tests.Subscriptions;
 
-namespace Kontext.Broker.Tests.Subscriptions;
+namespace Kontext.Broker.Tests.Notifications;
 
 /// <summary>Notification behaviour (clauses 5.8, 5.3.1): triggers, formats, filters, changes, throttling, periodic, expiry, counters.</summary>
 public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixture<SubscriptionFixture>, IAsyncLifetime

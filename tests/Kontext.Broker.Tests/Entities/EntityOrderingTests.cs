@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>Entity ordering (clause 4.23): orderBy on GET /entities and the ordering member of a Query body (clause 5.2.43).</summary>
 public sealed class EntityOrderingTests : IClassFixture<BrokerFixture>, IAsyncLifetime

@@ -1,7 +1,8 @@
 using System.Net;
 using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Broker.Tests.Subscriptions;
 
-namespace Kontext.Broker.Tests.Subscriptions;
+namespace Kontext.Broker.Tests.Notifications;
 
 /// <summary>At-least-once delivery (D5): the receiver is down, the broker restarts, the receiver comes back — nothing is lost.</summary>
 public sealed class NotificationRecoveryTests

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Broker.Tests.Subscriptions;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-namespace Kontext.Broker.Tests.Subscriptions;
+namespace Kontext.Broker.Tests.Notifications;
 
 /// <summary>
 /// MQTT notification binding (clause 7): an mqtt:// endpoint gets a {"metadata", "body"} message on the URI's topic,

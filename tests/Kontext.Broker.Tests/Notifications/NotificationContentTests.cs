@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Broker.Tests.Subscriptions;
 
-namespace Kontext.Broker.Tests.Subscriptions;
+namespace Kontext.Broker.Tests.Notifications;
 
 /// <summary>
 /// What a notification carries (clauses 5.2.1, 5.2.12, 5.2.14, 5.3.1): deleted attributes and entities as NGSI-LD

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>limit/offset/count (clauses 6.3.10, 6.3.13): stable pages, each entity exactly once, Link rel=next/prev.</summary>
 public sealed class PaginationTests : IClassFixture<BrokerFixture>, IAsyncLifetime

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 
-namespace Kontext.Broker.Tests.Query;
+namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>
 /// What Query Entities, Retrieve Entity and the type/attribute listings refuse (clauses 5.7.1.4, 5.7.2.4, 5.2.23,
