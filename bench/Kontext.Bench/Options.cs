@@ -34,10 +34,10 @@ internal sealed record BenchOptions
     /// <summary>Names a side-by-side run (e.g. before/after), so its section does not replace another's.</summary>
     public string? Label { get; init; }
 
-    public static readonly string[] Groups = ["entities", "notifications", "temporal", "side"];
+    public static readonly string[] Groups = ["entities", "notifications", "temporal", "side", "federation"];
 
-    // The side-by-side group runs only when asked for: it needs the baseline app and its own few minutes.
-    public bool Runs(string group) => Only.Count == 0 ? group != "side" : Only.Contains(group);
+    // The side-by-side and federation groups run only when asked for: each starts its own processes and takes minutes.
+    public bool Runs(string group) => Only.Count == 0 ? group is not ("side" or "federation") : Only.Contains(group);
 
     public static string Metadata(string key) =>
         typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value ?? "";
@@ -102,7 +102,7 @@ internal sealed record BenchOptions
             --broker PATH         Kontext.Broker.dll to start (default: the Release build next to this project)
             --out PATH            results file (default bench/RESULTS.md)
             --skip-direct         no in-process baseline;  --keep  keep the temp directory
-            --only G[,G]          run only these phase groups: entities, notifications, temporal (default: all);
+            --only G[,G]          run only these phase groups: entities, notifications, temporal, side, federation (default: the first three);
                                   each group replaces only its own section of the results file
           notifications (issue 4):
             --notify-updates N    sequential PATCHes for the notification latency (default 1000)
@@ -115,6 +115,8 @@ internal sealed record BenchOptions
             --side-rounds N / --side-seconds N   rounds per work and seconds per app per round (default 3 × 4)
             --side-clients N      concurrent clients for GET and PATCH (default 16)
             --label TEXT          names the run (before/after): its section replaces only a section of the same label
+          federation (issue 13; not in the default run): a region broker over two municipal brokers
+            --query-requests N    rounds per work (at least 50)
         """;
 }
 

@@ -194,6 +194,14 @@ try
         allHealthy &= healthy;
     }
 
+    if (options.Runs("federation"))
+    {
+        Console.WriteLine("== federation: a region over two municipal brokers");
+        var (section, healthy) = await FederationSection.RunAsync(options, brokerDll, temp, Handler, cancellation.Token);
+        Publish("federation", section);
+        allHealthy &= healthy;
+    }
+
     if (options.Runs("temporal"))
     {
         var (section, healthy) = await TemporalSection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);

@@ -24,11 +24,22 @@ internal sealed class DeliveryOutcomes
     /// </summary>
     public sealed record Outcome(DateTimeOffset? LastSuccess, DateTimeOffset? LastFailure, string? FailureReason, long Sent = 0, long Failed = 0);
 
-    public void Failed(string? tenant, string subscriptionId, DateTimeOffset at, string reason) =>
-        Update(tenant, subscriptionId, previous => previous with { LastFailure = at, FailureReason = reason, Sent = previous.Sent + 1, Failed = previous.Failed + 1 });
+    /// <summary>
+    /// A notification is about to go out: it counts as sent from now (timesSent), so a client that reads the subscription
+    /// as soon as it receives the notification, before the broker has seen the receiver's answer, sees it counted.
+    /// </summary>
+    public void Sending(string? tenant, string subscriptionId) =>
+        Update(tenant, subscriptionId, previous => previous with { Sent = previous.Sent + 1 });
+
+    /// <summary>An attempt failed; <paramref name="wasSent"/> is false when it failed before anything went out.</summary>
+    public void Failed(string? tenant, string subscriptionId, DateTimeOffset at, string reason, bool wasSent) =>
+        Update(tenant, subscriptionId, previous => previous with
+        {
+            LastFailure = at, FailureReason = reason, Sent = previous.Sent + (wasSent ? 0 : 1), Failed = previous.Failed + 1,
+        });
 
     public void Succeeded(string? tenant, string subscriptionId, DateTimeOffset at) =>
-        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null, Sent = previous.Sent + 1 });
+        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null });
 
     public Outcome? Latest(string? tenant, string subscriptionId) => _latest.GetValueOrDefault((tenant ?? "", subscriptionId));
 

@@ -176,6 +176,7 @@ internal sealed class NotificationDispatcher(
         while (!_stopping.IsCancellationRequested)
         {
             var delivered = false;
+            var sending = false;
             string? refusal = null;
             try
             {
@@ -186,6 +187,8 @@ internal sealed class NotificationDispatcher(
                     return;
                 }
                 if (transport is null) throw new InvalidOperationException($"no transport for {endpoint.Scheme}");
+                outcomes.Sending(store.Name, message.SubscriptionId);
+                sending = true;
                 delivered = await transport.DeliverAsync(endpoint, request, _stopping);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return; }
@@ -203,7 +206,7 @@ internal sealed class NotificationDispatcher(
                 await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, CancellationToken.None);
                 return;
             }
-            outcomes.Failed(store.Name, message.SubscriptionId, now, refusal ?? DeliveryOutcomes.NotAccepted);
+            outcomes.Failed(store.Name, message.SubscriptionId, now, refusal ?? DeliveryOutcomes.NotAccepted, sending);
             attempts++;
             if (transport is null || refusal is not null || now - message.CreatedAt >= settings.GiveUpAfter)
             {

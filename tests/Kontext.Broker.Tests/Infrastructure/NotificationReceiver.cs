@@ -38,6 +38,9 @@ public sealed class NotificationReceiver : IAsyncDisposable
     public int Attempts => _attempts;
     private int _attempts;
     public TimeSpan Delay { get; set; }
+
+    /// <summary>When set, each notification is recorded, then its answer waits for this task (a receiver slow to answer).</summary>
+    public Task? HoldAnswer { get; set; }
     public IReadOnlyList<ReceivedNotification> Received => _received.ToList();
 
     public static int FreePort()
@@ -87,6 +90,10 @@ public sealed class NotificationReceiver : IAsyncDisposable
             _arrived.Release();
         }
         else Interlocked.Increment(ref _duplicates);
+        if (HoldAnswer is { } hold)
+        {
+            try { await hold.WaitAsync(http.RequestAborted); } catch (OperationCanceledException) { return; }
+        }
         http.Response.StatusCode = 200;
     }
 

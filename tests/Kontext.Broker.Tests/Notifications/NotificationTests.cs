@@ -272,6 +272,22 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_notification_counts_in_timesSent_once_it_is_sent_before_the_receiver_answers()
+    {
+        var answer = new TaskCompletionSource();
+        _receiver.HoldAnswer = answer.Task;
+        await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:held\",\"entities\":[{\"type\":\"Car\"}]");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:held","type":"Car","speed":1}""");
+        await _receiver.WaitForAsync(1);
+
+        var subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:held", tenant: _tenant)).JsonAsync();
+        answer.SetResult();
+
+        subscription["notification"]!["timesSent"]!.GetValue<int>().Should().Be(1, "the notification went out, though its answer is still awaited");
+        subscription["notification"]!.AsObject().ContainsKey("lastSuccess").Should().BeFalse("the receiver has not answered yet");
+    }
+
+    [Fact]
     public async Task Deleting_a_subscription_drops_its_notification_that_is_waiting_for_a_retry()
     {
         await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:dropped\",\"entities\":[{\"type\":\"Car\"}]");
