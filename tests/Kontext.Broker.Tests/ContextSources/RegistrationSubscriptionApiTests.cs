@@ -55,7 +55,7 @@ public sealed class RegistrationSubscriptionApiTests(SubscriptionFixture fixture
 
         (await _receiver.SettleAsync(TimeSpan.FromMilliseconds(800))).Should().HaveCount(1, "the Building registration matches nothing");
         var notification = received[0];
-        notification.Body["type"]!.GetValue<string>().Should().Be("Notification");
+        notification.Body["type"]!.GetValue<string>().Should().Be("ContextSourceNotification");
         notification.Body["subscriptionId"]!.GetValue<string>().Should().Be(subscription);
         notification.Body["triggerReason"]!.GetValue<string>().Should().Be("newlyMatching");
         notification.Entity["id"]!.GetValue<string>().Should().Be(registration);
