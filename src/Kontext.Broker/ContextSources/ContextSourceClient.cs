@@ -24,7 +24,11 @@ internal sealed record ContextSourceRequest(
     string? Via = null,
     string? Body = null,
     string ContentType = "application/json",
-    string Accept = "application/json");
+    string Accept = "application/json")
+{
+    /// <summary>The headers of the request that caused this one, for contextSourceInfo values of urn:ngsi-ld:request (clause 4.3.6.5).</summary>
+    public IHeaderDictionary? Triggering { get; init; }
+}
 
 /// <summary>What came back from a source: an answer (any status), or why there is none.</summary>
 internal sealed record ContextSourceResponse(
@@ -139,8 +143,11 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         var message = new HttpRequestMessage(request.Method, Target(registration.Endpoint, request.Resource));
         message.Headers.TryAddWithoutValidation("Accept", request.Accept);
         var contextUrl = request.ContextUrl ?? kontext.Value.Contexts.CoreContextUrl;
-        foreach (var (key, value) in registration.ContextSourceInfo)
+        foreach (var (key, configured) in registration.ContextSourceInfo)
         {
+            // Clause 4.3.6.5: urn:ngsi-ld:request takes the value from the triggering request's header of that name, if present.
+            var value = configured == RequestValue ? request.Triggering?[key].ToString() : configured;
+            if (string.IsNullOrEmpty(value)) continue;
             if (key == "jsonldContext") contextUrl = value;
             else if (!NotificationEndpoint.IsForbiddenHeader(key) && !IsBrokerHeader(key)) message.Headers.TryAddWithoutValidation(key, value);
         }
@@ -156,6 +163,8 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         }
         return message;
     }
+
+    private const string RequestValue = "urn:ngsi-ld:request";
 
     /// <summary>Headers the broker sets itself: contextSourceInfo cannot override them.</summary>
     private static bool IsBrokerHeader(string key) =>

@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Kontext.Broker.EntityMaps;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
+using Kontext.Ngsi.EntityMaps;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.Model;
@@ -23,9 +25,6 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     public const int MaxSourceEntities = 10_000;
     private const int SourcePageSize = 1000;
 
-    /// <summary>The parameters of Query Entities that select entities, forwarded as they came (in the caller's terms).</summary>
-    private static readonly string[] SelectionParameters = ["id", "type", "idPattern", "q", "georel", "geometry", "coordinates", "geoproperty", "scopeQ", "datasetId"];
-
     /// <summary>The sources <paramref name="what"/> goes to, or null when it is answered from local data only.</summary>
     public async Task<ForwardingPlan?> PlanAsync(NgsiRequest request, ITenantStore store, ForwardingRequest what)
     {
@@ -34,23 +33,41 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         if (via.Contains(identity.Alias(request.Tenant))) return null;
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
         if (live.Count == 0) return null;
+        // csf (clause 5.7.2.4) selects the sources by their Context Source Properties; from the URL or a Query body.
+        var csf = request.Query["csf"].ToString() is { Length: > 0 } text ? text
+            : request.Body?["csf"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var inBody) ? inBody : null;
+        if (csf is not null) what = what with { Csf = QLanguage.Parse(csf, request.Context) };
         var plan = DistributedOperationPlanner.Plan(what, live.Select(l => l.Registration), via, DateTimeOffset.UtcNow);
-        return plan.Targets.Count == 0 ? null : plan;
+        if (plan.Targets.Count == 0) return null;
+        // Clause 5.7.2.4 (and 4.23.1): ordering is for a query limited to the local scope, never a distributed one.
+        if (what.Operation == RegistrationOperations.QueryEntity && request.Query["orderBy"].ToString().Length > 0)
+            throw NgsiException.BadRequestData("orderBy cannot be applied to a distributed query; add local=true to order the local entities");
+        return plan;
     }
 
-    /// <summary>Retrieve Entity: local data (without what exclusive sources hold) merged with every source's answer.</summary>
+    /// <summary>
+    /// Retrieve Entity: local data (without what exclusive sources hold) merged with every source's answer. A source is
+    /// asked by GET /entities/{id}, or by a query for the id when its registration offers queryEntity or queryBatch only.
+    /// </summary>
     public async Task<Entity?> RetrieveAsync(NgsiRequest request, ForwardingPlan plan, string id, Entity? local, ForwardingWarnings warnings)
     {
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         var type = request.Query["type"].ToString();
         var answers = await Task.WhenAll(plan.Targets.Select(async target =>
         {
-            var query = new StringBuilder("options=sysAttrs");
-            if (type.Length > 0) query.Append("&type=").Append(Uri.EscapeDataString(type));
-            AppendAttrs(query, request, target);
-            var resource = $"entities/{HeaderIri.PathSegment(id)}?{query}";
-            var response = await SendAsync(request, target, new ContextSourceRequest(HttpMethod.Get, resource, contextUrl, Via(request)));
-            return (target, Entities: Read(target, response, warnings, body => [SourceEntities.ReadOne(body, request.Context)]));
+            var registration = target.Registration;
+            if (registration.Supports(RegistrationOperations.RetrieveEntity))
+            {
+                var query = new StringBuilder("options=sysAttrs");
+                if (type.Length > 0) query.Append("&type=").Append(Uri.EscapeDataString(type));
+                AppendAttrs(query, Attrs(request, target, QueryParameters.List(request, "attrs")), target);
+                var resource = $"entities/{HeaderIri.PathSegment(id)}?{query}";
+                var response = await SendAsync(request, target, new ContextSourceRequest(HttpMethod.Get, resource, contextUrl, Via(request)));
+                return (target, Entities: Read(target, response, warnings, body => [SourceEntities.ReadOne(body, request.Context)]));
+            }
+            var byId = ForwardedSelection.ById(id, type.Length > 0 ? type : TypesOf(registration, request), QueryParameters.List(request, "attrs"));
+            var found = await AskQueryAsync(request, target, byId, contextUrl, 0, warnings);
+            return (target, Entities: (IReadOnlyList<Entity>)found.Where(e => e.Id == id).ToList());
         }));
         var merge = new EntityMerge();
         if (local is not null) merge.Add(WithoutExclusive(local, plan.LocalOmitted));
@@ -59,23 +76,22 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     }
 
     /// <summary>
-    /// Query Entities: every local match (up to <paramref name="maxLocal"/>, read by <paramref name="queryLocal"/>) and every
-    /// match of each source, merged; the caller pages over the merged list.
+    /// Query Entities: every local match and every match of each source (read in pages of <see cref="SourcePageSize"/>),
+    /// merged; the caller pages over the merged list.
     /// </summary>
-    public async Task<IReadOnlyList<Entity>> QueryAsync(NgsiRequest request, ForwardingPlan plan, IReadOnlyList<Entity> local, ForwardingWarnings warnings)
+    public async Task<IReadOnlyList<Entity>> QueryAsync(NgsiRequest request, ForwardingPlan plan, IReadOnlyList<Entity> local, ForwardingWarnings warnings,
+        Dictionary<string, List<string>>? sources = null)
     {
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
+        // Clause 5.7.2.4: with splitEntities the filters are removed before forwarding and applied to what comes back.
+        var split = QueryParameters.Flag(request, "splitEntities");
+        var selection = ForwardedSelection.Of(request, withoutFilters: split);
         var answers = await Task.WhenAll(plan.Targets.Select(async target =>
         {
             var found = new List<Entity>();
             for (var offset = 0; offset < MaxSourceEntities; offset += SourcePageSize)
             {
-                var query = new StringBuilder($"options=sysAttrs&limit={SourcePageSize}&offset={offset}");
-                foreach (var name in SelectionParameters)
-                    if (request.Query[name].ToString() is { Length: > 0 } value) query.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
-                AppendAttrs(query, request, target);
-                var response = await SendAsync(request, target, new ContextSourceRequest(HttpMethod.Get, "entities?" + query, contextUrl, Via(request)));
-                var page = Read(target, response, warnings, body => SourceEntities.ReadMany(body, request.Context));
+                var page = await AskQueryAsync(request, target, selection.For(target.Registration), contextUrl, offset, warnings);
                 found.AddRange(page);
                 if (page.Count < SourcePageSize) break;
             }
@@ -84,7 +100,44 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         var merge = new EntityMerge();
         foreach (var entity in local) merge.Add(WithoutExclusive(entity, plan.LocalOmitted));
         Fold(merge, answers);
-        return merge.Entities;
+        if (sources is not null)
+        {
+            foreach (var entity in local) Source(sources, entity.Id, EntityMap.Local);
+            foreach (var (target, entities) in answers)
+                foreach (var entity in entities) Source(sources, entity.Id, target.Registration.Id);
+        }
+        return split ? Filtered(request, merge.Entities) : merge.Entities;
+    }
+
+    /// <summary>
+    /// Every match of a query, up to <paramref name="max"/> (beyond: TooManyResults): the local ones, merged with every
+    /// source's when there is a <paramref name="plan"/>; with where each came from, for an Entity map (clause 5.5.14).
+    /// </summary>
+    public async Task<EntityCandidates> CandidatesAsync(NgsiRequest request, ForwardingPlan? plan, ITenantStore store, EntityPageRequest all, int max, ForwardingWarnings warnings)
+    {
+        var local = await store.QueryAsync(all with { Offset = 0, Limit = max + 1, Count = false }, request.Http.RequestAborted);
+        if (local.Entities.Count > max)
+            throw new NgsiException(NgsiError.TooManyResults($"An Entity map holds at most {max} entities; narrow the query"));
+        if (plan is null) return new EntityCandidates(local.Entities, new Dictionary<string, IReadOnlyList<string>>());
+        var sources = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var merged = await QueryAsync(request, plan, local.Entities, warnings, sources);
+        if (merged.Count > max)
+            throw new NgsiException(NgsiError.TooManyResults($"An Entity map holds at most {max} entities; narrow the query"));
+        return new EntityCandidates(merged, sources.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal));
+    }
+
+    private static void Source(Dictionary<string, List<string>> sources, string entityId, string source)
+    {
+        if (!sources.TryGetValue(entityId, out var list)) sources[entityId] = list = [];
+        if (!list.Contains(source)) list.Add(source);
+    }
+
+    /// <summary>The entities a split query's q and scopeQ select (the source was asked without them).</summary>
+    private static IReadOnlyList<Entity> Filtered(NgsiRequest request, IReadOnlyList<Entity> entities)
+    {
+        var q = request.Query["q"].ToString() is { Length: > 0 } qText ? QLanguage.Parse(qText, request.Context) : null;
+        var scope = request.Query["scopeQ"].ToString() is { Length: > 0 } scopeText ? SelectorExpressions.ParseScope(scopeText) : null;
+        return entities.Where(e => (q is null || QEvaluator.Evaluate(q, e)) && (scope is null || SelectorExpressions.Matches(scope, e.Scopes))).ToList();
     }
 
     private static void Fold(EntityMerge merge, IEnumerable<(ForwardTarget Target, IReadOnlyList<Entity> Entities)> answers)
@@ -97,7 +150,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     }
 
     private Task<ContextSourceResponse> SendAsync(NgsiRequest request, ForwardTarget target, ContextSourceRequest forwarded) =>
-        client.SendAsync(target.Registration, forwarded, request.Tenant, request.Http.RequestAborted);
+        client.SendAsync(target.Registration, forwarded with { Triggering = request.Http.Request.Headers }, request.Tenant, request.Http.RequestAborted);
 
     /// <summary>The entities of an answer; a missing, failed or invalid answer gives none and a warning (404: none, no warning).</summary>
     private static IReadOnlyList<Entity> Read(ForwardTarget target, ContextSourceResponse response, ForwardingWarnings warnings, Func<JsonNode?, IReadOnlyList<Entity>> read)
@@ -119,13 +172,44 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     }
 
     /// <summary>
-    /// attrs for the source: the request's attributes the registration provides (all of them when it names none); and
-    /// local=true for a source registered with management.localOnly (clause 5.2.34), so it does not forward further.
+    /// One page of a query to a source: GET /entities when its registration offers queryEntity, else POST
+    /// /entityOperations/query with a Query body (queryBatch).
     /// </summary>
-    private static void AppendAttrs(StringBuilder query, NgsiRequest request, ForwardTarget target)
+    private async Task<IReadOnlyList<Entity>> AskQueryAsync(NgsiRequest request, ForwardTarget target, ForwardedSelection selection, string contextUrl, int offset, ForwardingWarnings warnings)
+    {
+        var attrs = Attrs(request, target, selection.Attrs);
+        var paging = $"limit={SourcePageSize}&offset={offset}";
+        ContextSourceRequest forwarded;
+        if (target.Registration.Supports(RegistrationOperations.QueryEntity))
+        {
+            var query = new StringBuilder("options=sysAttrs&" + paging);
+            selection.AppendTo(query);
+            AppendAttrs(query, attrs, target);
+            forwarded = new ContextSourceRequest(HttpMethod.Get, "entities?" + query, contextUrl, Via(request));
+        }
+        else
+        {
+            var local = target.Registration.Management.LocalOnly == true ? "&local=true" : "";
+            forwarded = new ContextSourceRequest(HttpMethod.Post, $"entityOperations/query?options=sysAttrs&{paging}{local}", contextUrl, Via(request),
+                selection.QueryBody(target.Registration, attrs, request.Context.CompactIri));
+        }
+        var response = await SendAsync(request, target, forwarded);
+        // A source may answer a query for one id with the entity itself rather than an array of it.
+        return Read(target, response, warnings, body => body is JsonObject ? [SourceEntities.ReadOne(body, request.Context)] : SourceEntities.ReadMany(body, request.Context));
+    }
+
+    /// <summary>The attributes to ask a source for: those of the request its registration provides (all asked when it names none).</summary>
+    private static IReadOnlyList<string> Attrs(NgsiRequest request, ForwardTarget target, IReadOnlyList<string> asked) =>
+        target.Attributes?.Select(request.Context.CompactIri).ToList() ?? asked;
+
+    /// <summary>The entity types a registration names, in the caller's terms, comma-separated ("" when it names none).</summary>
+    private static string TypesOf(Registration registration, NgsiRequest request) =>
+        string.Join(',', registration.Information.SelectMany(i => i.Entities ?? []).SelectMany(e => e.Types).Select(request.Context.CompactIri).Distinct());
+
+    /// <summary>attrs for the source; and local=true for a source registered with management.localOnly (clause 5.2.34), so it does not forward further.</summary>
+    private static void AppendAttrs(StringBuilder query, IReadOnlyList<string> attrs, ForwardTarget target)
     {
         if (target.Registration.Management.LocalOnly == true) query.Append("&local=true");
-        var attrs = target.Attributes?.Select(request.Context.CompactIri).ToList() ?? QueryParameters.List(request, "attrs");
         if (attrs.Count > 0) query.Append("&attrs=").Append(Uri.EscapeDataString(string.Join(',', attrs)));
     }
 

@@ -22,8 +22,8 @@ internal static class QueryRegistrationSubscriptions
         writer.WriteStartArray();
         foreach (var stored in selected)
         {
-            var reason = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(stored.Id))?.FailureReason;
-            RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, reason, sysAttrs, bodyContext).WriteTo(writer);
+            var latest = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(stored.Id));
+            RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, latest, sysAttrs, bodyContext).WriteTo(writer);
         }
         writer.WriteEndArray();
         await writer.FlushAsync(http.RequestAborted);

@@ -17,9 +17,9 @@ internal static class RetrieveRegistrationSubscription
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);
         var stored = await store.GetRegistrationSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
         var bodyContext = await NgsiResponse.PrepareAsync(request);
-        var reason = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id))?.FailureReason;
+        var latest = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, reason, sysAttrs, bodyContext).WriteTo(writer);
+        RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, latest, sysAttrs, bodyContext).WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);
     }
 }

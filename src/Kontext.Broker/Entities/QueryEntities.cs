@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kontext.Broker.ContextSources;
+using Kontext.Broker.EntityMaps;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
@@ -57,8 +58,7 @@ internal static class QueryEntities
             throw NgsiException.BadRequestData("temporalQ is only for POST /temporal/entityOperations/query");
         var (query, attrs) = EntityQueryRequest.FromBody(request);
         if (body["csf"] is { } csf) CheckContextSourceFilter(csf.ToString());
-        // Forwarding is for GET /entities so far: the body's entity selectors are not yet turned into forwarded requests.
-        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs), distributed: false);
+        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs), distributed: true);
     }
 
     private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, EntityView view, bool distributed)
@@ -78,7 +78,10 @@ internal static class QueryEntities
                 new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf))
             : null;
         var warnings = new ForwardingWarnings();
-        var result = plan is not null
+        var maps = EntityMapUse.Read(request); // clause 5.5.14: an Entity map fixes the entities the pages walk through
+        var result = maps is not null
+            ? await maps.PageAsync(query, q => forwarding.CandidatesAsync(request, plan, store, new EntityPageRequest(q, 0, 0, false, anyOf), maps.MaxEntities, warnings), view.Order, page)
+            : plan is not null
             ? await DistributedPageAsync(request, forwarding, plan, store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), view.Order, page, warnings)
             : view.Order is { } order
             ? await OrderedPageAsync(store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), order, page, cancellation)

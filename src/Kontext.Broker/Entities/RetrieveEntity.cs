@@ -1,4 +1,5 @@
 using Kontext.Broker.ContextSources;
+using Kontext.Broker.EntityMaps;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
@@ -28,6 +29,7 @@ internal static class RetrieveEntity
         // Clause 4.3.6: registered context sources may hold (parts of) the entity; their answers are merged with local data.
         var forwarding = http.RequestServices.GetRequiredService<EntityForwarding>();
         var requested = attrs.Count > 0 ? attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal) : null;
+        var local = entity is not null;
         var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));
         if (plan is not null)
         {
@@ -43,9 +45,14 @@ internal static class RetrieveEntity
             throw NgsiException.NotFound($"The entity '{id}' has none of the attributes {string.Join(", ", attrs)}");
         if (fields.LeavesNothingOf(entity))
             throw NgsiException.NotFound($"Nothing of the entity '{id}' is left after pick/omit");
+        EntityMapUse.Read(request)?.ForRetrieve(id, EntityMapSources(plan, local), temporal: false); // clause 5.7.1.4
         var render = await view.WithLinkedEntitiesAsync(store, [entity], http.RequestAborted);
         await NgsiResponse.WriteEntityAsync(request, entity, render, view.GeometryProperty);
     }
+
+    /// <summary>Where the entity may have come from: this broker ("@none") and the sources it was asked of.</summary>
+    private static IReadOnlyList<string> EntityMapSources(ForwardingPlan? plan, bool local) =>
+        [.. local ? [Kontext.Ngsi.EntityMaps.EntityMap.Local] : Array.Empty<string>(), .. plan?.Targets.Select(t => t.Registration.Id) ?? []];
 
     private static Kontext.Ngsi.Query.TypeExpr? TypeSelector(NgsiRequest request) =>
         request.Query["type"].ToString() is { Length: > 0 } type ? Kontext.Ngsi.Query.SelectorExpressions.ParseType(type, request.Context) : null;

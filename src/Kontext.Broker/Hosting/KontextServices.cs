@@ -59,6 +59,7 @@ public static class KontextServices
         services.AddHostedService<ExpiryReaper>();
         services.AddSingleton<SnapshotRegistry>();
         services.AddContextSources(builder.Configuration);
+        EntityMaps.EntityMapRoutes.AddEntityMaps(services, builder.Configuration);
         builder.Services.AddAdapters(builder.Configuration);
         builder.Services.AddOgc(builder.Configuration);
         services.AddAccessControl();
@@ -123,6 +124,7 @@ public static class KontextServices
         app.MapTemporal();
         app.MapSnapshots();
         app.MapContextSources();
+        EntityMaps.EntityMapRoutes.MapEntityMaps(app);
         app.MapAdapters();
         app.MapOgc();
         WebConsole.ConsoleEndpoints.MapConsole(app);

@@ -93,6 +93,13 @@ internal static class RouteParameters
         [("GET", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(["options", "format"]),
         [("PATCH", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(),
         [("DELETE", V1 + "/csourceSubscriptions/{subscriptionId}")] = Set(),
+
+        // Clause 6.34.3.1 and 6.35.3.1: the parameters of the query the map is made from; 6.32 (one map).
+        [("GET", V1 + "/entityMaps")] = Set(Selection, Distributed, ["entityMapLifetime", "expandValues", "datasetId"]),
+        [("GET", V1 + "/temporal/entityMaps")] = Set(Selection, TimeWindow, Distributed, ["entityMapLifetime", "expandValues", "datasetId"]),
+        [("GET", V1 + "/entityMaps/{entityMapId}")] = Set(),
+        [("PATCH", V1 + "/entityMaps/{entityMapId}")] = Set(),
+        [("DELETE", V1 + "/entityMaps/{entityMapId}")] = Set(),
     };
 
     /// <summary>The parameters of a mapped route; null for routes outside the NGSI-LD API (probes, adapters).</summary>

@@ -120,6 +120,12 @@ internal static class RouteRights
         [("PATCH", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
         [("DELETE", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
         [("GET", V1 + "/info/sourceIdentity")] = RouteRule.Read,
+        // An Entity map is the paging aid of whoever may query: reading rights make, change and drop one.
+        [("GET", V1 + "/entityMaps")] = RouteRule.Read,
+        [("GET", V1 + "/temporal/entityMaps")] = RouteRule.Read,
+        [("GET", V1 + "/entityMaps/{entityMapId}")] = RouteRule.Read,
+        [("PATCH", V1 + "/entityMaps/{entityMapId}")] = RouteRule.Read,
+        [("DELETE", V1 + "/entityMaps/{entityMapId}")] = RouteRule.Read,
 
         // An @context is a public document by nature: responses and notifications point receivers at these URLs.
         [("GET", V1 + "/jsonldContexts/{contextId}")] = RouteRule.Open,

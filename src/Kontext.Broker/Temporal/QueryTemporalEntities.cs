@@ -40,6 +40,9 @@ internal static class QueryTemporalEntities
         var descending = OrderById(request);
         var page = Pagination.Read(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
+        // Clause 5.7.4.4: a live Entity map fixes the entities; otherwise entityMap=true or a dead reference makes one.
+        if (EntityMaps.EntityMapUse.Read(request) is { } maps)
+            query = await maps.NarrowTemporalAsync(query, q => EntityMaps.CreateEntityMap.TemporalMatchesAsync(request, q, attrs, parameters, maps.MaxEntities));
         var (heads, total) = await TemporalSelection.SelectAsync(store, temporal,
             new TemporalSelection.Request(query, EntityQueryRequest.AnyOf(request, attrs), parameters, page.Offset, page.Limit, page.Count, descending),
             request.Http.RequestAborted);

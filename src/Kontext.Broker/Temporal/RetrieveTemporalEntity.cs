@@ -24,6 +24,7 @@ internal static class RetrieveTemporalEntity
         var types = QueryParameters.List(request, "type");
         if (types.Count > 0 && !types.Any(t => head.Entity.Types.Contains(EntityParser.ExpandAttributeName(t, request.Context))))
             throw NgsiException.NotFound($"The entity '{id}' has none of the requested types");
+        EntityMaps.EntityMapUse.Read(request)?.ForRetrieve(id, [], temporal: true); // clause 5.7.3.4
         await TemporalResponse.WriteAsync(request, temporal, [head], parameters, single: true);
     }
 }

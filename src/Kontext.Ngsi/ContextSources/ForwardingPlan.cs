@@ -4,9 +4,10 @@ namespace Kontext.Ngsi.ContextSources;
 
 /// <summary>
 /// What a consumption request asks (Retrieve Entity, Query Entities, their temporal forms; clause 4.3.6): the operation
-/// name of clause 4.20, the entities (type selector, ids, pattern) and the attributes (null: all).
+/// name of clause 4.20, the entities (type selector, ids, pattern), the attributes (null: all) and the csf the
+/// registrations' Context Source Properties must match (clause 5.7.2.4).
 /// </summary>
-public sealed record ForwardingRequest(string Operation, EntitySpec Entities, IReadOnlySet<string>? Attributes);
+public sealed record ForwardingRequest(string Operation, EntitySpec Entities, IReadOnlySet<string>? Attributes, QExpr? Csf = null);
 
 /// <summary>
 /// One source to ask: the registration, and the attributes to ask it for (null: all that the request asks, the source
@@ -44,8 +45,9 @@ public static class DistributedOperationPlanner
         var omitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var registration in registrations)
         {
-            if (registration.IsExpired(now) || !registration.Supports(request.Operation)) continue;
+            if (registration.IsExpired(now) || !Alternatives(request.Operation).Any(registration.Supports)) continue;
             if (registration.ContextSourceAlias is { } alias && passedAliases.Contains(alias)) continue;
+            if (request.Csf is { } csf && !QEvaluator.Evaluate(csf, RegistrationProperties.AsEntity(registration))) continue;
             var infos = filter.MatchingInformation(registration).ToList();
             if (infos.Count == 0) continue;
             var attributes = AttributesToAsk(infos, request.Attributes);
@@ -75,6 +77,18 @@ public static class DistributedOperationPlanner
     public static bool IsRedirectedWhole(ForwardingPlan plan, ForwardingRequest request) =>
         plan.Targets.Any(t => t.Mode == RegistrationMode.Redirect
             && (t.Attributes is null || (request.Attributes is { } asked && asked.All(t.Attributes.Contains))));
+
+    /// <summary>
+    /// The operations that can answer <paramref name="operation"/> (clause 4.3.6.2 with Table 4.20-1): an entity can be
+    /// retrieved from a source that offers only queryEntity (a query by id) or only queryBatch (POST .../query), and a
+    /// query sent as either.
+    /// </summary>
+    public static IReadOnlyList<string> Alternatives(string operation) => operation switch
+    {
+        RegistrationOperations.RetrieveEntity => [RegistrationOperations.RetrieveEntity, RegistrationOperations.QueryEntity, RegistrationOperations.QueryBatch],
+        RegistrationOperations.QueryEntity => [RegistrationOperations.QueryEntity, RegistrationOperations.QueryBatch],
+        _ => [operation],
+    };
 
     /// <summary>The request's attributes the matching RegistrationInfos provide; all of them when one names no attributes.</summary>
     private static IReadOnlySet<string>? AttributesToAsk(IReadOnlyList<RegistrationInfo> infos, IReadOnlySet<string>? requested)

@@ -5,7 +5,7 @@ using Kontext.Ngsi.Notifications;
 namespace Kontext.Ngsi.ContextSources;
 
 /// <summary>
-/// Renders a CSourceNotification (clause 5.3.2): id, type Notification, subscriptionId, notifiedAt, the registrations
+/// Renders a CSourceNotification (clause 5.3.2): id, type ContextSourceNotification (Table 5.3.2-1), subscriptionId, notifiedAt, the registrations
 /// compacted with the subscription's @context, and the triggerReason. Headers follow entity notifications: the endpoint's
 /// receiverInfo, the @context Link (or the @context in the body for application/ld+json) and the tenant.
 /// </summary>
@@ -23,7 +23,7 @@ public static class RegistrationNotificationBuilder
         var body = new JsonObject
         {
             ["id"] = "urn:ngsi-ld:Notification:" + Guid.NewGuid().ToString("N"),
-            ["type"] = "Notification",
+            ["type"] = "ContextSourceNotification",
             ["subscriptionId"] = subscription.Id,
             ["notifiedAt"] = Validate.Format(now),
             ["data"] = new JsonArray(registrations.Select(r => (JsonNode)RegistrationRenderer.Render(r, context.Context)).ToArray()),

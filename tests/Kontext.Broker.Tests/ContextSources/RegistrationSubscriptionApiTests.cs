@@ -55,7 +55,7 @@ public sealed class RegistrationSubscriptionApiTests(SubscriptionFixture fixture
 
         (await _receiver.SettleAsync(TimeSpan.FromMilliseconds(800))).Should().HaveCount(1, "the Building registration matches nothing");
         var notification = received[0];
-        notification.Body["type"]!.GetValue<string>().Should().Be("Notification");
+        notification.Body["type"]!.GetValue<string>().Should().Be("ContextSourceNotification");
         notification.Body["subscriptionId"]!.GetValue<string>().Should().Be(subscription);
         notification.Body["triggerReason"]!.GetValue<string>().Should().Be("newlyMatching");
         notification.Entity["id"]!.GetValue<string>().Should().Be(registration);
@@ -171,5 +171,42 @@ public sealed class RegistrationSubscriptionApiTests(SubscriptionFixture fixture
         received[0].Body["triggerReason"]!.GetValue<string>().Should().Be("newlyMatching");
         received[0].Entity["id"]!.GetValue<string>().Should().Be(registration);
         received[0].Metadata["NGSILD-Tenant"]!.GetValue<string>().Should().Be(_tenant);
+    }
+
+    [Fact]
+    public async Task A_subscription_is_shown_without_isActive_unless_given_and_without_counters_before_any_notification()
+    {
+        var id = await SubscribeAsync("\"entities\":[{\"type\":\"Vehicle\"}]");
+
+        var body = await (await _client.Send(HttpMethod.Get, $"{Subscriptions}/{id}", tenant: _tenant)).JsonAsync();
+
+        body.ContainsKey("isActive").Should().BeFalse("status tells whether it runs (Table 5.2.12-1)");
+        body["status"]!.GetValue<string>().Should().Be("active");
+        body["notification"]!.AsObject().ContainsKey("timesSent").Should().BeFalse();
+        body["notification"]!.AsObject().ContainsKey("timesFailed").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Update_subscription_with_a_null_or_another_type_is_BadRequestData()
+    {
+        var id = await SubscribeAsync("\"entities\":[{\"type\":\"Vehicle\"}]");
+
+        await (await _client.Send(HttpMethod.Patch, $"{Subscriptions}/{id}", """{"type":null}""", tenant: _tenant)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        await (await _client.Send(HttpMethod.Patch, $"{Subscriptions}/{id}", """{"type":"Registration"}""", tenant: _tenant)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
+    [Fact]
+    public async Task Updating_what_a_subscription_selects_notifies_every_registration_it_now_matches()
+    {
+        var id = await SubscribeAsync("\"entities\":[{\"type\":\"Vehicle\"}]");
+        var bus = await RegisterAsync("Bus");
+        (await _receiver.SettleAsync(TimeSpan.FromMilliseconds(500))).Should().BeEmpty("no registration matches yet");
+
+        (await _client.Send(HttpMethod.Patch, $"{Subscriptions}/{id}", """{"entities":[{"type":"Bus"}]}""", tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        var notification = (await _receiver.WaitForAsync(1))[0];
+        notification.Body["type"]!.GetValue<string>().Should().Be("ContextSourceNotification");
+        notification.Body["triggerReason"]!.GetValue<string>().Should().Be("newlyMatching");
+        notification.Body["data"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).Should().Equal(bus);
     }
 }

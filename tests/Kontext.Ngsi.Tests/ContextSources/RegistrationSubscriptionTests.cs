@@ -49,7 +49,7 @@ public class RegistrationSubscriptionTests
         var request = RegistrationNotificationBuilder.Build(subscription, context, [Vehicle()], "newlyMatching", Now, "city");
 
         var body = T.Obj(request.Body);
-        body["type"]!.GetValue<string>().Should().Be("Notification");
+        body["type"]!.GetValue<string>().Should().Be("ContextSourceNotification");
         body["subscriptionId"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Subscription:s");
         body["triggerReason"]!.GetValue<string>().Should().Be("newlyMatching");
         body["data"]![0]!["information"]![0]!["entities"]![0]!["type"]!.GetValue<string>().Should().Be("Vehicle");

@@ -82,6 +82,12 @@ internal static class ApiCatalog
         [("POST", V1 + "/jsonldContexts")] = Op("@context", "Add @context", "5.13.2", [], Body.Context, (201, Answer.Created)),
         [("DELETE", V1 + "/jsonldContexts/{contextId}")] = Op("@context", "Delete and reload @context", "5.13.5", ["reload"], Body.None, (204, Answer.NoContent)),
 
+        [("GET", V1 + "/entityMaps")] = Op("Entity maps", "Create EntityMap for Query Entities", "5.14.4", Q(EntitySelection, ["entityMapLifetime"]), Body.None, (201, Answer.Json)),
+        [("GET", V1 + "/temporal/entityMaps")] = Op("Entity maps", "Create EntityMap for Query Temporal Evolution of Entities", "5.14.5", Q(EntitySelection, TemporalWindow, ["entityMapLifetime"]), Body.None, (201, Answer.Json)),
+        [("GET", V1 + "/entityMaps/{entityMapId}")] = Op("Entity maps", "Retrieve EntityMap", "5.14.1", [], Body.None, (200, Answer.Json)),
+        [("PATCH", V1 + "/entityMaps/{entityMapId}")] = Op("Entity maps", "Update EntityMap", "5.14.2", [], Body.None, (204, Answer.NoContent)),
+        [("DELETE", V1 + "/entityMaps/{entityMapId}")] = Op("Entity maps", "Delete EntityMap", "5.14.3", [], Body.None, (204, Answer.NoContent)),
+
         [("POST", "/adapters/tts/{source}")] = Adapter("The Things Stack v3 webhook (uplink message)"),
         [("POST", "/adapters/chirpstack/{source}")] = Adapter("ChirpStack v4 HTTP integration (event=up)"),
         [("POST", "/adapters/json/{source}")] = Adapter("Plain vendor JSON uplink"),

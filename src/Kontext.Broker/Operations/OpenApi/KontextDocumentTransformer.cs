@@ -112,6 +112,7 @@ internal static class ApiParameters
         ["format"] = ("Representation: normalized, concise, simplified / keyValues", JsonSchemaType.String),
         ["lang"] = ("Language to pick from LanguageProperty maps", JsonSchemaType.String),
         ["geometryProperty"] = ("GeoProperty used as geometry in application/geo+json answers", JsonSchemaType.String),
+        ["entityMapLifetime"] = ("ISO 8601 duration the Entity map should live (bounded by Kontext:EntityMaps:MaxLifetime)", JsonSchemaType.String),
         ["limit"] = ("Page size (Kontext:Limits:DefaultPageSize, at most MaxPageSize, else 403 TooManyResults)", JsonSchemaType.Integer),
         ["offset"] = ("Items to skip", JsonSchemaType.Integer),
         ["count"] = ("true: the total is returned in NGSILD-Results-Count", JsonSchemaType.Boolean),

@@ -1,0 +1,16 @@
+using Kontext.Broker.Http;
+using Kontext.Ngsi.Errors;
+
+namespace Kontext.Broker.EntityMaps;
+
+/// <summary>Delete EntityMap: DELETE /entityMaps/{entityMapId} (clauses 5.14.3, 6.32.3.3); 204.</summary>
+internal static class DeleteEntityMap
+{
+    public static async Task HandleAsync(HttpContext http, string entityMapId, EntityMapStore maps)
+    {
+        var request = await NgsiRequest.ReadAsync(http);
+        var id = EntityMapRoutes.Id(entityMapId);
+        if (!maps.Delete(request.Tenant, id)) throw NgsiException.NotFound($"The Entity map '{id}' does not exist");
+        NgsiResponse.NoContent(request);
+    }
+}
