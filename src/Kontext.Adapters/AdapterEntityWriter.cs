@@ -39,7 +39,7 @@ public sealed class AdapterEntityWriter(IEntityStorage storage, ContextProcessor
                     ?? throw new InvalidOperationException($"tenant '{tenant}' could not be created");
         foreach (var entity in parsed)
         {
-            await store.WriteAsync(entity.Id, current => EntityUpsert.Decide(current, entity, update: true), cancellationToken);
+            await store.WriteAsync(entity.Id, EntityWrites.Upsert(entity, update: true), cancellationToken);
         }
     }
 

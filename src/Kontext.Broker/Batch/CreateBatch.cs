@@ -1,4 +1,3 @@
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -14,14 +13,7 @@ internal static class CreateBatch
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            await store!.WriteAsync(item.Id!, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{item.Id}' already exists"));
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                var created = operations.Create(item.Value!.Clone());
-                return EntityWrite<bool>.Upsert(created, operations.Changes, true);
-            }, batch.Aborted);
+            await store!.WriteAsync(item.Id!, EntityWrites.Create(item.Value!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Created, null);
         });
         await BatchResponse.WriteCreateAsync(batch, results);

@@ -1,4 +1,3 @@
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -14,12 +13,7 @@ internal static class DeleteBatch
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            await store!.WriteAsync(item.Id!, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
-                return EntityWrite<bool>.Delete(true);
-            }, batch.Aborted);
+            await store!.WriteAsync(item.Id!, EntityWrites.Delete(item.Id!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
         });
         await BatchResponse.WriteChangedAsync(batch, results);

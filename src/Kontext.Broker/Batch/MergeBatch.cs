@@ -1,4 +1,3 @@
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -14,14 +13,7 @@ internal static class MergeBatch
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            await store!.WriteAsync(item.Id!, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                operations.Merge(current, item.Value!.Clone());
-                return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-            }, batch.Aborted);
+            await store!.WriteAsync(item.Id!, EntityWrites.Merge(item.Id!, item.Value!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
         });
         await BatchResponse.WriteChangedAsync(batch, results);

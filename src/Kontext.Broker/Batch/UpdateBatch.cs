@@ -21,14 +21,7 @@ internal static class UpdateBatch
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            var outcome = await store!.WriteAsync(item.Id!, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is null) throw NgsiException.NotFound($"The entity '{item.Id}' does not exist");
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                var result = operations.Append(current, item.Value!.Clone(), noOverwrite);
-                return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, result);
-            }, batch.Aborted);
+            var outcome = await store!.WriteAsync(item.Id!, EntityWrites.Append(item.Id!, item.Value!, noOverwrite), batch.Aborted);
             if (outcome.IsComplete) return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
             var kept = string.Join(", ", outcome.NotUpdated.Select(n => n.AttributeName));
             var appended = outcome.Updated.Count == 0 ? "nothing was appended" : "the other attributes were appended";

@@ -23,7 +23,7 @@ internal static class UpsertBatch
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         var results = await BatchExecution.RunAsync(batch, items, async item =>
         {
-            var created = await store!.WriteAsync(item.Id!, current => EntityUpsert.Decide(current, item.Value!, update), batch.Aborted);
+            var created = await store!.WriteAsync(item.Id!, EntityWrites.Upsert(item.Value!, update), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, created ? BatchItemStatus.Created : BatchItemStatus.Changed, null);
         });
         await BatchResponse.WriteUpsertAsync(batch, results);

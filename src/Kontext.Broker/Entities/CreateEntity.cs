@@ -1,7 +1,6 @@
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -22,14 +21,7 @@ internal static class CreateEntity
         var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, "entities", parsed.Id);
         if (plan is null || ProvisionForwarding.OmitLocally(parsed, plan, what, attributeWrite: false))
         {
-            await store.WriteAsync(parsed.Id, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is not null) throw new NgsiException(NgsiError.AlreadyExists($"The entity '{parsed.Id}' already exists"));
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                var created = operations.Create(parsed);
-                return EntityWrite<bool>.Upsert(created, operations.Changes, true);
-            }, http.RequestAborted);
+            await store.WriteAsync(parsed.Id, EntityWrites.Create(parsed), http.RequestAborted);
         }
         if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, parsed.Attributes.Keys)) return;
         http.Response.StatusCode = StatusCodes.Status201Created;

@@ -15,23 +15,9 @@ internal static class DeleteAttribute
         var deleteAll = QueryParameters.Flag(request, "deleteAll");
         var datasetId = request.Query["datasetId"].ToString() is { Length: > 0 } d ? d : null;
         if (datasetId is not null && !Validate.IsUri(datasetId)) throw NgsiException.BadRequestData($"datasetId '{datasetId}' is not a URI");
-        var isScope = attrId == "scope";
-        var attribute = isScope ? "scope" : AttributeRoute.Expand(request, attrId);
+        var attribute = attrId == "scope" ? "scope" : AttributeRoute.Expand(request, attrId);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
-        {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            if (isScope)
-            {
-                if (current.Scopes is not { Count: > 0 }) throw NgsiException.NotFound("The entity has no scope");
-                current.Scopes = null;
-                current.ModifiedAt = operations.Now;
-            }
-            else operations.DeleteAttribute(current, attribute, datasetId, deleteAll);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        await store.WriteAsync(id, EntityWrites.DeleteAttribute(id, attribute, datasetId, deleteAll, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 }

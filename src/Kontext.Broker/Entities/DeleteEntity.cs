@@ -1,7 +1,6 @@
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -22,13 +21,9 @@ internal static class DeleteEntity
         var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", id);
         if (plan is null || !DistributedOperationPlanner.IsRedirectedWhole(plan, what))
         {
-            await store.WriteAsync(id, current =>
-            {
-                current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is null || !RetrieveEntity.HasRequestedType(request, current))
-                    return forwarded is { Succeeded: > 0 } ? EntityWrite<bool>.Nothing(false) : throw NgsiException.NotFound($"The entity '{id}' does not exist");
-                return EntityWrite<bool>.Delete(true);
-            }, http.RequestAborted);
+            // Deleted at a source, the entity need not exist here.
+            var absentIsNothing = forwarded is { Succeeded: > 0 };
+            await store.WriteAsync(id, EntityWrites.Delete(id, RetrieveEntity.RequestedTypes(request), absentIsNothing), http.RequestAborted);
         }
         if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, [])) return;
         NgsiResponse.NoContent(request);

@@ -1,5 +1,4 @@
 using Kontext.Broker.Http;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -14,14 +13,7 @@ internal static class MergeEntity
         var id = EntityRoutes.EntityId(entityId);
         var patch = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
-        {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            operations.Merge(current, patch.Clone());
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        await store.WriteAsync(id, EntityWrites.Merge(id, patch, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 }

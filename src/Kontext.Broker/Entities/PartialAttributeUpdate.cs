@@ -21,14 +21,7 @@ internal static class PartialAttributeUpdate
         if (Attr.Payload(fragment) is var payload && !Attr.IsNullLanguageMap(payload) && Attr.HasNestedNull(payload))
             throw NgsiException.BadRequestData("NGSI-LD Null inside a value is only allowed in Merge Entity");
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
-        {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            operations.PartialUpdate(current, attribute, fragment);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        await store.WriteAsync(id, EntityWrites.PartialUpdate(id, attribute, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 }

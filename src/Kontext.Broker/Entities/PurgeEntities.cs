@@ -33,23 +33,13 @@ internal static class PurgeEntities
             var page = await store.QueryAsync(new EntityPageRequest(purge.Query, offset, Page, false, purge.AnyOf), cancellationToken);
             var targets = page.Entities.Where(e => filter is null || filter.Contains(e.Id)).ToList();
             // Each write re-checks that the entity still exists; one already gone is simply skipped.
-            await Task.WhenAll(targets.Select(entity => store.WriteAsync(entity.Id, current => Decide(current, purge), cancellationToken)));
+            await Task.WhenAll(targets.Select(entity => store.WriteAsync(entity.Id, EntityWrites.Purge(purge.Keep, purge.Drop), cancellationToken)));
             if (page.Entities.Count < Page) break;
             // Deleted entities leave the result; entities kept (keep/drop, or outside the filter) do not.
             offset += purge.RemovesEntities ? page.Entities.Count - targets.Count : page.Entities.Count;
         }
     }
 
-    private static EntityWrite<bool> Decide(Entity? current, PurgeRequest purge)
-    {
-        if (current is null) return EntityWrite<bool>.Nothing(false);
-        if (purge.RemovesEntities) return EntityWrite<bool>.Delete(true);
-        var operations = new EntityOperations(DateTimeOffset.UtcNow);
-        var doomed = current.Attributes.Keys.Where(name => purge.Keep is { } keep ? !keep.Contains(name) : purge.Drop!.Contains(name)).ToList();
-        if (doomed.Count == 0) return EntityWrite<bool>.Nothing(false);
-        foreach (var name in doomed) operations.DeleteAttribute(current, name, null, deleteAll: true);
-        return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-    }
 }
 
 /// <summary>

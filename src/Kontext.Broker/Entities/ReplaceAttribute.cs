@@ -16,14 +16,7 @@ internal static class ReplaceAttribute
         var attribute = AttributeRoute.Expand(request, attrId);
         var replacement = AttributeRoute.Fragment(request, attrId, attribute, ParseMode.Full);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
-        {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            operations.ReplaceAttribute(current, attribute, replacement);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        await store.WriteAsync(id, EntityWrites.ReplaceAttribute(id, attribute, replacement, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 }

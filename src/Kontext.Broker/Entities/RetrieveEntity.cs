@@ -60,7 +60,11 @@ internal static class RetrieveEntity
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>
     public static bool HasRequestedType(NgsiRequest request, Entity entity)
     {
-        var types = QueryParameters.List(request, "type");
-        return types.Count == 0 || types.Any(t => entity.Types.Contains(request.Context.ExpandTerm(t)));
+        var types = RequestedTypes(request);
+        return types.Count == 0 || types.Any(entity.Types.Contains);
     }
+
+    /// <summary>The expanded types of the request's type parameter, which a write's entity must have one of (empty: any).</summary>
+    public static IReadOnlyCollection<string> RequestedTypes(NgsiRequest request) =>
+        QueryParameters.List(request, "type").Select(request.Context.ExpandTerm).ToList();
 }

@@ -1,7 +1,6 @@
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.ContextSources;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -23,17 +22,7 @@ internal static class UpdateAttributes
         var plan = await provision.PlanAsync(request, store, what);
         var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
         var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
-        var result = !local ? new UpdateResult() : await store.WriteAsync(id, current =>
-        {
-            current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-            if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            var addsTypes = !fragment.Types.All(current.Types.Contains);
-            var outcome = operations.Update(current, fragment);
-            return outcome.Updated.Count == 0 && !addsTypes && fragment.ExpiresAt is null
-                ? EntityWrite<UpdateResult>.Nothing(outcome)
-                : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
-        }, http.RequestAborted);
+        var result = !local ? new UpdateResult() : await store.WriteAsync(id, EntityWrites.UpdateAttributes(id, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
         if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);

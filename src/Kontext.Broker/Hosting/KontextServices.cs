@@ -49,6 +49,7 @@ public static class KontextServices
         services.Configure<NotificationOptions>(builder.Configuration.GetSection("Kontext:Notifications"));
         services.AddSingleton<NotificationSignal>();
         services.AddSingleton<SubscriptionRegistry>();
+        services.AddSingleton<SubscriptionChanges>();
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
         services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
         services.AddSingleton<DeliveryOutcomes>();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Kontext.Broker.Hosting;
 using Kontext.Broker.Http;
 using Kontext.Broker.Notifications;
 using Kontext.Broker.Outbound;
@@ -9,7 +8,6 @@ using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Subscriptions;
-using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Subscriptions;
 
@@ -26,7 +24,7 @@ internal static class SubscriptionRoutes
         group.MapDelete("{subscriptionId}", DeleteAsync);
     }
 
-    private static async Task CreateAsync(HttpContext http, SubscriptionRegistry registry, NotificationSignal signal, OutboundPolicy policy, ContextProcessor processor)
+    private static async Task CreateAsync(HttpContext http, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var subscription = SubscriptionParser.Parse(request.Body!, request.Context, DateTimeOffset.UtcNow);
@@ -39,14 +37,7 @@ internal static class SubscriptionRoutes
             subscription.Body["jsonldContext"] = contextUrl;
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         var store = await request.TenantStoreAsync(forWrite: true);
-        var cap = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxSubscriptionsPerTenant;
-        if (cap > 0 && (await store.ListSubscriptionsAsync(http.RequestAborted)).Count >= cap)
-            throw new NgsiException(NgsiError.LimitExceeded($"This tenant holds its maximum of {cap} subscriptions (Kontext:Limits:MaxSubscriptionsPerTenant)"));
-        await store.WriteSubscriptionAsync(subscription.Id, current => current is not null
-            ? throw new NgsiException(NgsiError.AlreadyExists($"The subscription '{subscription.Id}' already exists"))
-            : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
-        registry.Invalidate(request.Tenant);
-        signal.Wake(request.Tenant);
+        await changes.CreateAsync(store, subscription.Id, document, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
@@ -85,7 +76,7 @@ internal static class SubscriptionRoutes
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry, NotificationSignal signal, OutboundPolicy policy, ContextProcessor processor)
+    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = SubscriptionId(subscriptionId);
@@ -108,23 +99,16 @@ internal static class SubscriptionRoutes
         var document = keepContext
             ? SubscriptionDocument.Create(subscription.Body, storedContext, storedContextUrl)
             : SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, await NgsiResponse.ContextUrlAsync(request));
-        await store.WriteSubscriptionAsync(id, current => current is null
-            ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
-            : new SubscriptionWrite<bool>(true, document), http.RequestAborted);
-        registry.Invalidate(request.Tenant);
-        signal.Wake(request.Tenant);
+        await changes.UpdateAsync(store, id, document, http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 
-    private static async Task DeleteAsync(HttpContext http, string subscriptionId, SubscriptionRegistry registry)
+    private static async Task DeleteAsync(HttpContext http, string subscriptionId, SubscriptionChanges changes)
     {
         var request = await NgsiRequest.ReadAsync(http);
         var id = SubscriptionId(subscriptionId);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteSubscriptionAsync(id, current => current is null
-            ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
-            : new SubscriptionWrite<bool>(true, null), http.RequestAborted);
-        registry.Invalidate(request.Tenant);
+        await changes.DeleteAsync(store, id, http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 

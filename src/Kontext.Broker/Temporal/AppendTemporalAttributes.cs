@@ -16,12 +16,7 @@ internal static class AppendTemporalAttributes
         var input = TemporalEntityInput.Parse(request.Body!, request.Context, id);
         if (input.InstanceCount == 0) throw NgsiException.BadRequestData("The body carries no attribute instances");
         var (store, _) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        await store.WriteAsync(id, current =>
-        {
-            if (current is null) throw NgsiException.NotFound($"The entity '{id}' does not exist");
-            var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
-            return EntityWrite<bool>.Upsert(after, changes, true);
-        }, http.RequestAborted);
+        await store.WriteAsync(id, EntityWrites.AddTemporalInstances(input, mustExist: true), http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 }

@@ -16,11 +16,7 @@ internal static class CreateTemporalEntity
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var input = TemporalEntityInput.Parse(request.Body!, request.Context, urlId: null);
         var (store, _) = await TemporalRoutes.StoresAsync(request, forWrite: true);
-        var created = await store.WriteAsync(input.Id, current =>
-        {
-            var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
-            return EntityWrite<bool>.Upsert(after, changes, current is null);
-        }, http.RequestAborted);
+        var created = await store.WriteAsync(input.Id, EntityWrites.AddTemporalInstances(input, mustExist: false), http.RequestAborted);
         if (created)
         {
             http.Response.StatusCode = StatusCodes.Status201Created;

@@ -21,16 +21,7 @@ internal static class DeleteTemporalAttribute
         var deleteAll = QueryParameters.Flag(request, "deleteAll");
         var datasetId = request.Query["datasetId"].ToString() is { Length: > 0 } ds ? Validate.EntityId(ds, "datasetId") : null;
         var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        var (removed, purged) = await temporal.WriteAndPurgeAsync(id, current =>
-        {
-            var instances = current?.Attributes.GetValueOrDefault(attribute);
-            if (current is null || instances is null || (!deleteAll && current.FindInstance(attribute, datasetId) is null))
-                return EntityWrite<bool>.Nothing(false);
-            var operations = new EntityOperations(DateTimeOffset.UtcNow);
-            var after = current.Clone();
-            operations.DeleteAttribute(after, attribute, datasetId, deleteAll);
-            return EntityWrite<bool>.Upsert(after, operations.Changes, true);
-        }, new HistoryPurge(attribute, datasetId, deleteAll), http.RequestAborted);
+        var (removed, purged) = await temporal.WriteAndPurgeAsync(id, EntityWrites.DeleteAttributeIfPresent(attribute, datasetId, deleteAll), new HistoryPurge(attribute, datasetId, deleteAll), http.RequestAborted);
         if (!removed && purged == 0) throw NgsiException.NotFound($"The entity '{id}' has no temporal evolution of '{attrId}'{(datasetId is null ? "" : $" with datasetId '{datasetId}'")}");
         NgsiResponse.NoContent(request);
     }

@@ -28,21 +28,17 @@ internal static class TemporalResponse
         var http = request.Http;
         var query = parameters.Query;
         var render = parameters.Render;
-        var instanceLimit = TemporalRoutes.InstanceLimit(http);
-        var aggregated = render.Format == TemporalFormat.AggregatedValues;
-        if (aggregated && render.Period is { Years: 0, Months: 0 } period && period.Time.Ticks % TimeSpan.TicksPerMillisecond == 0
-            && query.TimeProperty is TemporalTimeProperty.ObservedAt or TemporalTimeProperty.CreatedAt)
+        var plan = TemporalPlan.For(query, render, TemporalRoutes.InstanceLimit(http));
+        if (plan.StorePeriod is { } period)
         {
             await WriteAggregatedInStoreAsync(request, store, heads, parameters, period, single);
             return;
         }
-        var backward = query.LastN is not null && !aggregated;
-        var pageSize = aggregated ? int.MaxValue - 1 : Math.Min(query.LastN ?? instanceLimit, instanceLimit);
-        var paging = !aggregated && (query.LastN is null || query.LastN > instanceLimit);
+        var (backward, pageSize, paging) = (plan.Backward, plan.PageSize, plan.Paging);
 
         var read = await store.ReadInstancesAsync(new TemporalReadRequest(
             heads.Select(h => h.Entity.Id).ToList(), render.Render.Fields.Only, query.TimeProperty,
-            query.From, query.FromInclusive, query.To, paging ? pageSize + 1 : pageSize, backward, parameters.DatasetIds), http.RequestAborted);
+            query.From, query.FromInclusive, query.To, plan.ReadLimit, backward, parameters.DatasetIds), http.RequestAborted);
         read = WithinSpans(read, heads);
         if (single) RequireMembers(heads[0], read.Select(i => i.Record.Attribute), render.Render.Fields);
 

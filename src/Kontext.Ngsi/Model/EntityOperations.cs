@@ -5,7 +5,9 @@ namespace Kontext.Ngsi.Model;
 
 /// <summary>
 /// The entity operations of clause 5.6 as pure functions over a working copy of the entity. Each records the
-/// attribute changes it makes, so the store can append history for exactly what changed (D4).
+/// attribute changes it makes, so the store can append history for exactly what changed (D4). A fragment is only read
+/// (its instances are copied in); Create and Replace keep the entity they are given, so callers pass a copy
+/// (<see cref="Storage.EntityWrites"/> does).
 /// </summary>
 public sealed class EntityOperations(DateTimeOffset now)
 {
@@ -35,7 +37,7 @@ public sealed class EntityOperations(DateTimeOffset now)
         AddTypes(entity, fragment.Types);
         entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, fragment.ExpiresAt);
         if (fragment.Scopes is not null)
-            entity.Scopes = noOverwrite ? [.. (entity.Scopes ?? []).Union(fragment.Scopes)] : fragment.Scopes;
+            entity.Scopes = noOverwrite ? [.. (entity.Scopes ?? []).Union(fragment.Scopes)] : [.. fragment.Scopes];
         foreach (var (name, instances) in fragment.Attributes)
         {
             var skipped = false;
@@ -64,7 +66,7 @@ public sealed class EntityOperations(DateTimeOffset now)
         entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, fragment.ExpiresAt);
         if (fragment.Scopes is not null)
         {
-            if (entity.Scopes is { Count: > 0 }) { entity.Scopes = fragment.Scopes; result.Updated.Add("scope"); }
+            if (entity.Scopes is { Count: > 0 }) { entity.Scopes = [.. fragment.Scopes]; result.Updated.Add("scope"); }
             else result.NotUpdated.Add(new("scope", "The entity has no scope to update"));
         }
         foreach (var (name, instances) in fragment.Attributes)
@@ -158,7 +160,7 @@ public sealed class EntityOperations(DateTimeOffset now)
     {
         AddTypes(entity, patch.Types);
         entity.ExpiresAt = Transience.Apply(entity.ExpiresAt, patch.ExpiresAt);
-        if (patch.Scopes is not null) entity.Scopes = patch.Scopes.Count == 0 ? null : patch.Scopes;
+        if (patch.Scopes is not null) entity.Scopes = patch.Scopes.Count == 0 ? null : [.. patch.Scopes];
         foreach (var (name, instances) in patch.Attributes)
         {
             foreach (var instance in instances)

@@ -121,14 +121,16 @@ public sealed record TemporalEntityInput(string Id, List<string> Types, List<str
 /// </summary>
 public static class TemporalWrites
 {
+    /// <summary>The new state and changes; <paramref name="current"/> (the store's fresh copy) is changed in place, the input only read.</summary>
     public static (Entity After, List<AttributeChange> Changes) Apply(Entity? current, TemporalEntityInput input, DateTimeOffset now)
     {
         var stamp = Validate.Format(now);
-        var entity = current?.Clone() ?? new Entity(input.Id) { CreatedAt = now };
+        var hadScope = current?.Scopes is { Count: > 0 };
+        var entity = current ?? new Entity(input.Id) { CreatedAt = now };
         foreach (var type in input.Types)
             if (!entity.Types.Contains(type)) entity.Types.Add(type);
         if (entity.Types.Count == 0) throw NgsiException.BadRequestData("The temporal entity has no 'type'");
-        if (input.Scopes is not null) entity.Scopes = input.Scopes.Count == 0 ? null : input.Scopes;
+        if (input.Scopes is not null) entity.Scopes = input.Scopes.Count == 0 ? null : [.. input.Scopes];
         entity.ModifiedAt = now;
 
         var changes = new List<AttributeChange>();
@@ -156,7 +158,6 @@ public static class TemporalWrites
                 if (index >= 0) list[index] = copy; else list.Add(copy);
             }
         }
-        var hadScope = current?.Scopes is { Count: > 0 };
         foreach (var instance in Chronological(input.ScopeInstances))
         {
             changes.Add(new AttributeChange(ScopeHistory.Attribute, null, hadScope ? AttributeChangeKind.Updated : AttributeChangeKind.Created, instance));

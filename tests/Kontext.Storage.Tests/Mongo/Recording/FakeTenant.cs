@@ -50,12 +50,7 @@ public static class FakeTenant
     public static Task<bool> TemporalWriteAsync(ITenantStore store, JsonObject body)
     {
         var input = TemporalEntityInput.Parse(body, ContextProcessor.Core, urlId: null);
-        var id = input.Id;
-        return store.WriteAsync(id, current =>
-        {
-            var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
-            return EntityWrite<bool>.Upsert(after, changes, current is null);
-        }, default);
+        return store.WriteAsync(input.Id, EntityWrites.AddTemporalInstances(input, mustExist: false), default);
     }
 
     /// <summary>Small numeric instances a minute apart, as a temporal body carries them.</summary>
