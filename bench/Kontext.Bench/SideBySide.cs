@@ -109,12 +109,25 @@ internal static class SideBySideSection
             return response.StatusCode == HttpStatusCode.OK && (!count || response.Headers.Contains("NGSILD-Results-Count"));
         };
 
+        // near;maxDistance==500 with a type, checked against the generated coordinates: as many results as there are within 500 m (capped by the limit).
+        Request near = async (client, random, ct) =>
+        {
+            var (lon, lat) = EntityGenerator.RandomPoint(random, EntityGenerator.RadiusMetres);
+            var coordinates = string.Create(CultureInfo.InvariantCulture, $"[{lon},{lat}]");
+            var url = $"{Entities}?type=AirQualityObserved&georel={Uri.EscapeDataString("near;maxDistance==500")}&geometry=Point&coordinates={Uri.EscapeDataString(coordinates)}&limit=20";
+            using var response = await client.GetAsync(url, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            if (response.StatusCode != HttpStatusCode.OK) return false;
+            var expected = Math.Min(20, airQuality.Count(e => EntityGenerator.Haversine(lon, lat, e.Lon, e.Lat) <= 500));
+            return System.Text.Json.JsonDocument.Parse(body).RootElement.GetArrayLength() == expected;
+        };
         var works = new List<(string Work, Request Kontext, Request? Baseline, int Clients)>
         {
             ("GET /entities/{id}", get(true), get(false), options.SideClients),
             ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(false), options.SideClients),
             ("type + q `no2>N`, limit=20 (sequential)", query(true, false), query(false, false), 1),
             ("the same with count=true (sequential)", query(true, true), null, 1),
+            ("type + `near;maxDistance==500`, limit=20 (sequential)", near, null, 1),
         };
         var results = new List<(string Work, Tally Kontext, Tally? Baseline)>();
         var slice = TimeSpan.FromSeconds(options.SideSeconds);

@@ -17,11 +17,12 @@ internal static class SqliteIndexRows
 {
     private static readonly string[] EntityKeyedTables = ["entity_types", "entity_attributes", "entity_scopes", "attribute_values"];
 
-    public static void Delete(SqliteConnection connection, string entityId)
+    /// <param name="ek">The entity's integer key (<c>entities.ek</c>), which its index rows carry.</param>
+    public static void Delete(SqliteConnection connection, long ek)
     {
-        foreach (var table in EntityKeyedTables) Execute(connection, $"DELETE FROM {table} WHERE entity_id = $id", entityId);
-        Execute(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE entity_id = $id)", entityId);
-        Execute(connection, "DELETE FROM entity_geometries WHERE entity_id = $id", entityId);
+        foreach (var table in EntityKeyedTables) Execute(connection, $"DELETE FROM {table} WHERE ek = $id", ek);
+        Execute(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE ek = $id)", ek);
+        Execute(connection, "DELETE FROM entity_geometries WHERE ek = $id", ek);
     }
 
     /// <summary>
@@ -82,19 +83,18 @@ internal static class SqliteIndexRows
     /// Brings the index rows from <paramref name="before"/> (null: the entity is new) to <paramref name="entity"/>,
     /// touching only the rows of what changed: a PATCH of one attribute rewrites that attribute's value rows, nothing else.
     /// </summary>
-    public static void Update(SqliteConnection connection, IndexedState? before, Entity entity)
+    public static void Update(SqliteConnection connection, long id, IndexedState? before, Entity entity)
     {
-        var id = entity.Id;
         if (before is null || !before.Types.SetEquals(entity.Types))
         {
-            if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE entity_id = $id", id);
-            var types = Prepared(connection, "INSERT INTO entity_types(type, entity_id) VALUES($v, $id)", id, "$v");
+            if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE ek = $id", id);
+            var types = Prepared(connection, "INSERT INTO entity_types(type, ek) VALUES($v, $id)", id, "$v");
             foreach (var type in entity.Types.Distinct(StringComparer.Ordinal)) Run(types, ("$v", type));
         }
         if (before is null ? entity.Scopes is { Count: > 0 } : !before.Scopes.SetEquals(entity.Scopes ?? []))
         {
-            if (before is not null) Execute(connection, "DELETE FROM entity_scopes WHERE entity_id = $id", id);
-            var scopes = Prepared(connection, "INSERT INTO entity_scopes(scope, entity_id) VALUES($v, $id)", id, "$v");
+            if (before is not null) Execute(connection, "DELETE FROM entity_scopes WHERE ek = $id", id);
+            var scopes = Prepared(connection, "INSERT INTO entity_scopes(scope, ek) VALUES($v, $id)", id, "$v");
             foreach (var scope in (entity.Scopes ?? []).Distinct(StringComparer.Ordinal)) Run(scopes, ("$v", scope));
         }
         foreach (var (name, instances) in entity.Attributes)
@@ -108,7 +108,7 @@ internal static class SqliteIndexRows
                 continue;
             }
             if (old.Kinds != after.Kinds)
-                Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND entity_id = $id", id, "$a", "$k"), ("$a", name), ("$k", after.Kinds));
+                Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND ek = $id", id, "$a", "$k"), ("$a", name), ("$k", after.Kinds));
             if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
             {
                 DeleteValues(connection, id, name);
@@ -124,18 +124,18 @@ internal static class SqliteIndexRows
         foreach (var name in before.Attributes.Keys)
         {
             if (entity.Attributes.ContainsKey(name)) continue;
-            Run(Prepared(connection, "DELETE FROM entity_attributes WHERE attr = $a AND entity_id = $id", id, "$a"), ("$a", name));
+            Run(Prepared(connection, "DELETE FROM entity_attributes WHERE attr = $a AND ek = $id", id, "$a"), ("$a", name));
             DeleteValues(connection, id, name);
             DeleteGeometries(connection, id, name);
         }
     }
 
-    private static void InsertKinds(SqliteConnection connection, string id, string name, string kinds) =>
-        Run(Prepared(connection, "INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", name), ("$k", kinds));
+    private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>
+        Run(Prepared(connection, "INSERT INTO entity_attributes(attr, ek, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", name), ("$k", kinds));
 
-    private static void InsertValues(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    private static void InsertValues(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
-        var value = Prepared(connection, "INSERT INTO attribute_values(attr, entity_id, num, str) VALUES($a, $id, $n, $s)", id, "$a", "$n", "$s");
+        var value = Prepared(connection, "INSERT INTO attribute_values(attr, ek, num, str) VALUES($a, $id, $n, $s)", id, "$a", "$n", "$s");
         foreach (var instance in instances)
         {
             foreach (var (number, text) in Scalars(instance))
@@ -143,12 +143,12 @@ internal static class SqliteIndexRows
         }
     }
 
-    private static void InsertGeometries(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    private static void InsertGeometries(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
         foreach (var instance in instances)
         {
             if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
-            var geometry = Prepared(connection, "INSERT INTO entity_geometries(entity_id, attr) VALUES($id, $a) RETURNING rid", id, "$a");
+            var geometry = Prepared(connection, "INSERT INTO entity_geometries(ek, attr) VALUES($id, $a) RETURNING rid", id, "$a");
             geometry.Parameters["$a"].Value = name;
             var rid = (long)geometry.ExecuteScalar()!;
             var envelope = shape.EnvelopeInternal;
@@ -161,11 +161,11 @@ internal static class SqliteIndexRows
     /// Rewrites the attribute's value rows where they are when their number stays (a new reading of a Property): the row
     /// and its entry in the entity index stay put, only the value index moves. False when the number of rows changes.
     /// </summary>
-    private static bool UpdateValuesInPlace(SqliteConnection connection, string id, string name, List<JsonObject> instances)
+    private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
         var scalars = instances.SelectMany(Scalars).ToList();
         var rows = new List<long>(scalars.Count);
-        using (var reader = SqliteDatabase.Cached(connection, "SELECT rowid FROM attribute_values WHERE entity_id = $id AND attr = $a ORDER BY rowid",
+        using (var reader = SqliteDatabase.Cached(connection, "SELECT rowid FROM attribute_values WHERE ek = $id AND attr = $a ORDER BY rowid",
                    ("$id", id), ("$a", name)).ExecuteReader())
         {
             while (reader.Read()) rows.Add(reader.GetInt64(0));
@@ -180,13 +180,13 @@ internal static class SqliteIndexRows
         return true;
     }
 
-    private static void DeleteValues(SqliteConnection connection, string id, string name) =>
-        Run(Prepared(connection, "DELETE FROM attribute_values WHERE entity_id = $id AND attr = $a", id, "$a"), ("$a", name));
+    private static void DeleteValues(SqliteConnection connection, long id, string name) =>
+        Run(Prepared(connection, "DELETE FROM attribute_values WHERE ek = $id AND attr = $a", id, "$a"), ("$a", name));
 
-    private static void DeleteGeometries(SqliteConnection connection, string id, string name)
+    private static void DeleteGeometries(SqliteConnection connection, long id, string name)
     {
-        Run(Prepared(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE entity_id = $id AND attr = $a)", id, "$a"), ("$a", name));
-        Run(Prepared(connection, "DELETE FROM entity_geometries WHERE entity_id = $id AND attr = $a", id, "$a"), ("$a", name));
+        Run(Prepared(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE ek = $id AND attr = $a)", id, "$a"), ("$a", name));
+        Run(Prepared(connection, "DELETE FROM entity_geometries WHERE ek = $id AND attr = $a", id, "$a"), ("$a", name));
     }
 
     /// <summary>The statistics keys an entity contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind).</summary>
@@ -222,10 +222,10 @@ internal static class SqliteIndexRows
             Run(command, ("$t", key.Type), ("$a", key.Attr), ("$k", key.Kind), ("$d", delta));
     }
 
-    private static void Execute(SqliteConnection connection, string sql, string entityId) =>
+    private static void Execute(SqliteConnection connection, string sql, long entityId) =>
         SqliteDatabase.Cached(connection, sql, ("$id", entityId)).ExecuteNonQuery();
 
-    private static SqliteCommand Prepared(SqliteConnection connection, string sql, string entityId, params string[] parameters) =>
+    private static SqliteCommand Prepared(SqliteConnection connection, string sql, long entityId, params string[] parameters) =>
         SqliteDatabase.Cached(connection, sql, [("$id", entityId), .. parameters.Select(name => (name, (object?)DBNull.Value))]);
 
     private static void Run(SqliteCommand command, params (string Name, object Value)[] values)

@@ -28,6 +28,7 @@ internal static class SqliteMigrations
         new(3, "context source registrations and their subscriptions", c => SqliteDatabase.Execute(c, SqliteRegistrationSchema.Tables)),
         new(4, "temporal tables, triggers and sample columns", SqliteTemporalSchema.Apply, Transactional: false),
         new(5, "adapter state: uplink claims, dead letters, validation modes", c => SqliteDatabase.Execute(c, SqliteAdapterSchema.Tables)),
+        new(6, "integer entity keys in the index tables", SqliteEntityKeySchema.Apply),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>

@@ -5,11 +5,19 @@ namespace Kontext.Storage.Sqlite;
 
 /// <summary>
 /// The SQL side of a query: a WHERE clause over entities e, its parameters, and whether it is exact. The same clause is
-/// rendered twice: <see cref="Where"/> with set membership (<c>e.id IN (SELECT …)</c>: each index table read once, best
+/// rendered twice: <see cref="Where"/> with set membership (<c>e.ek IN (SELECT …)</c>: each index table read once, best
 /// for counts and for selective conditions), and <see cref="ProbeWhere"/> with correlated <c>EXISTS</c> look-ups per
 /// entity, best for walking entities in creation order when matches are dense (a first page stops after a few hundred rows).
 /// </summary>
-internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere);
+/// <param name="Count">
+/// The exact query's count. When no clause reads the entity row (ids and id patterns do), it runs over the integer keys
+/// of one clause's index rows and checks the others by set membership: covering indexes only, no entity looked up.
+/// </param>
+/// <param name="ByGeometry">
+/// The candidates come from the R*Tree (a bounding box), and <see cref="Where"/> lets SQLite use nothing else to find
+/// them: walks go through the box's entities by key, not through the entity table or a type's members.
+/// </param>
+internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere, string Count, bool ByGeometry);
 
 /// <summary>
 /// Compiles the query model to SQL over the index tables (D3). The SQL is always a necessary condition: an entity
@@ -24,32 +32,62 @@ internal sealed class SqliteQueryCompiler
     private readonly List<(string Name, object Value)> _parameters = [];
     private readonly bool _correlated;
     private bool _exact = true;
+    private bool _readsEntityRow;
+    private string? _geoBox;
+    // The key sets of the set-membership clauses made by Member, by the clause's SQL: a count's candidates.
+    private readonly Dictionary<string, string> _keySets = new(StringComparer.Ordinal);
 
     private SqliteQueryCompiler(bool correlated) => _correlated = correlated;
 
     public static CompiledQuery Compile(EntityPageRequest request)
     {
         var sets = new SqliteQueryCompiler(correlated: false);
-        var where = sets.CompileRequest(request);
+        var clauses = sets.CompileClauses(request);
         // Parameters are named by position, and both renderings add them in the same order: one list serves both.
-        var probe = new SqliteQueryCompiler(correlated: true).CompileRequest(request);
-        return new CompiledQuery(where, sets._parameters, sets._exact, probe);
+        var probeClauses = new SqliteQueryCompiler(correlated: true).CompileClauses(request);
+        var probe = Conjunction(probeClauses);
+        // The box's few candidates drive; each is checked by look-ups through its key (else SQLite may walk every
+        // member of the type, or read the whole key set of each other clause, per query).
+        if (sets._geoBox is { } box) clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
+        var where = Conjunction(clauses);
+        return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null);
+    }
+
+    private static string Conjunction(List<string> clauses) => clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
+
+    /// <summary>
+    /// COUNT over the keys of the first clause that is a plain index-table membership (the type, usually), the other
+    /// clauses checked against them; the entity table only when a clause needs its row or none qualifies.
+    /// </summary>
+    private string Count(List<string> clauses, string where)
+    {
+        var driver = clauses.FindIndex(_keySets.ContainsKey);
+        if (_readsEntityRow || driver < 0) return $"SELECT COUNT(*) FROM entities e WHERE {where}";
+        var rest = clauses.Where((_, i) => i != driver).ToList();
+        return $"SELECT COUNT(*) FROM (SELECT DISTINCT {_keySets[clauses[driver]]}) e WHERE {Conjunction(rest)}";
     }
 
     /// <summary>
     /// "e has a row in <paramref name="table"/> (alias <paramref name="alias"/>) satisfying <paramref name="condition"/>":
     /// set membership, or a correlated look-up through <paramref name="entityIndex"/> when given (an index led by
-    /// entity_id; without it SQLite may pick the condition's index and scan it for every entity).
+    /// ek; without it SQLite may pick the condition's index and scan it for every entity).
     /// </summary>
-    private string Member(string table, string alias, string? condition, string? entityIndex = null) => _correlated
-        ? $"EXISTS (SELECT 1 FROM {table} {alias}{(entityIndex is null ? "" : " INDEXED BY " + entityIndex)} WHERE {alias}.entity_id = e.id{(condition is null ? "" : " AND (" + condition + ")")})"
-        : $"e.id IN (SELECT {alias}.entity_id FROM {table} {alias}{(condition is null ? "" : " WHERE " + condition)})";
+    private string Member(string table, string alias, string? condition, string? entityIndex = null)
+    {
+        if (_correlated)
+            return $"EXISTS (SELECT 1 FROM {table} {alias}{(entityIndex is null ? "" : " INDEXED BY " + entityIndex)} WHERE {alias}.ek = e.ek{(condition is null ? "" : " AND (" + condition + ")")})";
+        var keys = $"{alias}.ek AS ek FROM {table} {alias}{(condition is null ? "" : " WHERE " + condition)}";
+        var sql = $"e.ek IN (SELECT {keys})";
+        _keySets[sql] = keys;
+        return sql;
+    }
 
-    private string CompileRequest(EntityPageRequest request)
+    private List<string> CompileClauses(EntityPageRequest request)
     {
         var query = request.Query;
         var clauses = new List<string>();
         if (query.Selectors is { Count: > 0 } selectors) clauses.Add("(" + string.Join(" OR ", selectors.Select(Selector)) + ")");
+        if (query.Ids is not null || query.IdPattern is not null) _readsEntityRow = true;
         if (query.Ids is { } ids) clauses.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
         // The regular expression runs inside SQLite through the evaluator's own matcher (same engine, same time limit).
         if (query.IdPattern is { } pattern) clauses.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
@@ -59,12 +97,13 @@ internal sealed class SqliteQueryCompiler
         if (query.Geo is { } geo) clauses.Add(Geo(geo));
         if (request.AnyOfAttributes is { Count: > 0 } attrs)
             clauses.Add(Member("entity_attributes", "a", $"a.attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))})"));
-        return clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
+        return clauses;
     }
 
     private string Selector(EntitySelector selector)
     {
         var parts = new List<string>();
+        if (selector.Ids is not null || selector.IdPattern is not null) _readsEntityRow = true;
         if (selector.Type is not null) parts.Add(Type(selector.Type));
         if (selector.Ids is { } ids) parts.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
         if (selector.IdPattern is { } pattern) parts.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
@@ -97,7 +136,7 @@ internal sealed class SqliteQueryCompiler
         // A "+" level: the levels before it as a descendant range (a necessary condition); the evaluator checks the rest.
         ScopeIs { HasWildcard: true } w => Inexact(Scope(new ScopeIs(w.FixedPrefix, IncludeDescendants: true))),
         ScopeIs { Scope: "", IncludeDescendants: true } => Member("entity_scopes", "s", null, "ix_entity_scopes_entity"),
-        // Descendants by a byte range ('/' + 1 is '0'), which the (scope, entity_id) index serves; LIKE would ignore case.
+        // Descendants by a byte range ('/' + 1 is '0'), which the (scope, ek) index serves; LIKE would ignore case.
         ScopeIs { IncludeDescendants: true } s =>
             Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)} OR (s.scope >= {Parameter(s.Scope + "/")} AND s.scope < {Parameter(s.Scope + "0")})", "ix_entity_scopes_entity"),
         ScopeIs s => Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)}"),
@@ -182,7 +221,7 @@ internal sealed class SqliteQueryCompiler
     {
         _exact = false;
         var property = Parameter(geo.GeoProperty);
-        var inProperty = $"e.id IN (SELECT g.entity_id FROM entity_geometries g WHERE g.attr = {property}";
+        var inProperty = $"e.ek IN (SELECT g.ek FROM entity_geometries g WHERE g.attr = {property}";
         if (geo.Relation == GeoRelation.Disjoint || (geo.Relation == GeoRelation.Near && geo.MaxDistance is null))
             return inProperty + ")";
         var envelope = geo.Geometry.EnvelopeInternal;
@@ -196,6 +235,8 @@ internal sealed class SqliteQueryCompiler
             minX -= dLon; maxX += dLon; minY -= dLat; maxY += dLat;
             if (minX < -180 || maxX > 180 || maxAbsLat >= 89.9) return inProperty + ")"; // wraps: no box
         }
-        return inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}))";
+        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}))";
+        if (!_correlated) _geoBox ??= boxed;
+        return boxed;
     }
 }

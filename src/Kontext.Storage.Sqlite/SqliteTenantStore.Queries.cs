@@ -50,8 +50,8 @@ internal sealed partial class SqliteTenantStore
         return new EntityPage(entities, total);
     }
 
-    /// <summary>An exact query's count: its clauses name only e.id, so SQLite answers from the id index and the index tables.</summary>
-    internal static string CountSql(CompiledQuery compiled) => $"SELECT COUNT(*) FROM entities e WHERE {compiled.Where}";
+    /// <summary>An exact query's count, from the index tables' covering indexes (<see cref="CompiledQuery.Count"/>).</summary>
+    internal static string CountSql(CompiledQuery compiled) => compiled.Count;
 
     /// <summary>
     /// A first page of a query that matches many entities is found fastest by walking entities in creation order and
@@ -92,7 +92,7 @@ internal sealed partial class SqliteTenantStore
         // Walks candidates with rowid in (after, end]; true when the page is complete (and no count is wanted).
         async Task<bool> WalkAsync(string where, long end)
         {
-            await using var chunk = Command(connection, $"SELECT e.rowid, e.doc FROM entities e WHERE ({where}) AND e.rowid > $after AND e.rowid <= $end ORDER BY e.rowid LIMIT {ScanChunk}", compiled);
+            await using var chunk = Command(connection, WalkSql(compiled, where), compiled);
             var afterParameter = chunk.Parameters.AddWithValue("$after", after);
             chunk.Parameters.AddWithValue("$end", end);
             while (true)
@@ -117,7 +117,8 @@ internal sealed partial class SqliteTenantStore
         }
 
         var wanted = (long)request.Offset + request.Limit;
-        if (!request.Count && wanted <= ProbeWindowMax / 8)
+        // A bounding box has few candidates: walking the oldest entities first would only add work.
+        if (!request.Count && wanted <= ProbeWindowMax / 8 && !compiled.ByGeometry)
         {
             var windowEnd = await WindowEndAsync(connection, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
             if (await WalkAsync(compiled.ProbeWhere, windowEnd ?? long.MaxValue) || windowEnd is null) return new EntityPage(page, null);
@@ -125,6 +126,16 @@ internal sealed partial class SqliteTenantStore
         }
         await WalkAsync(compiled.Where, long.MaxValue);
         return new EntityPage(page, request.Count ? matched : null);
+    }
+
+    /// <summary>
+    /// One chunk of the evaluator's walk: candidates with rowid in ($after, $end], oldest first. By geometry, the rowid
+    /// range must not serve as the index either (a unary + hides it): the box's candidates drive.
+    /// </summary>
+    internal static string WalkSql(CompiledQuery compiled, string where)
+    {
+        var range = compiled.ByGeometry ? "+e.rowid" : "e.rowid";
+        return $"SELECT e.rowid, e.doc FROM entities e WHERE ({where}) AND {range} > $after AND {range} <= $end ORDER BY e.rowid LIMIT {ScanChunk}";
     }
 
     /// <summary>

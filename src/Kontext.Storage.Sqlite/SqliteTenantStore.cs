@@ -85,8 +85,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.None:
                 return write.Result;
             case EntityWriteKind.Delete:
-                SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id", ("$id", entityId)).ExecuteNonQuery();
-                SqliteIndexRows.Delete(connection, entityId);
+                if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
+                    SqliteIndexRows.Delete(connection, deleted);
                 SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
                 if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
@@ -99,13 +99,14 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = Encoding.UTF8.GetString(EntityJson.Serialize(after));
-        SqliteDatabase.Cached(connection, """
+        var ek = (long)SqliteDatabase.Cached(connection, """
                    INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
+                   RETURNING ek
                    """,
                    ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
-            .ExecuteNonQuery();
-        SqliteIndexRows.Update(connection, indexedBefore, after);
+            .ExecuteScalar()!;
+        SqliteIndexRows.Update(connection, ek, indexedBefore, after);
         SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, after.Id, change, after.ModifiedAt);
         if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);

@@ -48,7 +48,8 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        for (var i = 0; i < 8; i++) command.Parameters.AddWithValue("$p" + i, "x");
+        for (var i = 0; i < 12; i++) command.Parameters.AddWithValue("$p" + i, "x");
+        foreach (var name in new[] { "$after", "$end" }) command.Parameters.AddWithValue(name, 0);
         using var reader = command.ExecuteReader();
         var lines = new List<string>();
         while (reader.Read()) lines.Add(reader.GetString(3));
@@ -65,15 +66,55 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
         plan.Where(line => line.Contains("entities")).Should().HaveCount(2).And.OnlyContain(line => line.StartsWith("SEARCH entities"), "min and max of the rowid are B-tree seeks, not a scan");
     }
 
-    [Fact]
-    public async Task A_count_reads_the_id_index_and_the_index_tables_not_the_documents()
+    [Theory]
+    [InlineData("n>3")]
+    [InlineData("n==3")]
+    [InlineData("n")]
+    [InlineData("!n")]
+    public async Task A_count_reads_only_covering_indexes_of_the_index_tables_never_the_entity_table(string q)
     {
         await CreateAsync(1, "T");
-        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: "n>3"), ContextProcessor.Core);
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q), ContextProcessor.Core);
+
+        var plan = Plan(SqliteTenantStore.CountSql(SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, true))));
+
+        plan.Should().NotContain(line => line.Contains("entities"), "the count intersects integer keys and looks no entity up");
+        // Index-table reads (aliases t, a, v); "SCAN e" is the walk over the driving clause's keys, a co-routine, not a table.
+        plan.Where(line => System.Text.RegularExpressions.Regex.IsMatch(line, "^(SEARCH|SCAN) [tav] ")).Should().NotBeEmpty()
+            .And.OnlyContain(line => line.Contains("COVERING INDEX") || line.Contains("USING PRIMARY KEY"), string.Join("\n", plan));
+    }
+
+    [Fact]
+    public async Task A_count_with_ids_reads_the_entity_tables_id_index_only()
+    {
+        await CreateAsync(1, "T");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Id: "urn:ngsi-ld:G:1,urn:ngsi-ld:G:2", Type: "T"), ContextProcessor.Core);
 
         var plan = Plan(SqliteTenantStore.CountSql(SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, true))));
 
         plan.Where(line => line.Contains(" e ")).Should().NotBeEmpty().And.OnlyContain(line => line.Contains("COVERING INDEX"), "the count never reads an entity document");
+    }
+
+    [Theory]
+    [InlineData("near;maxDistance==500", null)]
+    [InlineData("near;maxDistance==500", "n>3")]
+    [InlineData("within", null)]
+    public async Task A_geo_query_walks_the_candidates_of_its_bounding_box_by_key_and_checks_the_other_clauses_per_candidate(string georel, string? q)
+    {
+        await CreateAsync(1, "T");
+        var within = georel == "within";
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q, GeoRel: georel, Geometry: within ? "Polygon" : "Point",
+            Coordinates: within ? "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]" : "[-3.7,40.4]"), ContextProcessor.Core);
+        var compiled = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false));
+
+        var plan = Plan(SqliteTenantStore.WalkSql(compiled, compiled.Where));
+
+        compiled.ByGeometry.Should().BeTrue();
+        plan[0].Should().Be("SEARCH e USING INTEGER PRIMARY KEY (rowid=?)", "entities are reached by the keys the box gives, not scanned: " + string.Join("\n", plan));
+        plan.Should().Contain(line => line.Contains("entity_bbox VIRTUAL TABLE"));
+        plan.Should().NotContain(line => line.Contains("USE TEMP B-TREE"), "the keys come out in creation order");
+        plan.Where(line => line.Contains("SEARCH t ") || line.Contains("SEARCH v ")).Should().NotBeEmpty()
+            .And.OnlyContain(line => line.Contains("ek=?"), "type and value are looked up per candidate, never read whole: " + string.Join("\n", plan));
     }
 
     [Fact]

@@ -65,9 +65,9 @@ public sealed class SqliteMigrationsTests : IDisposable
             SqliteDatabase.Execute(old, SqliteSchema.NotificationTables);
             SqliteDatabase.Execute(old, """
                 INSERT INTO entities(id, doc, created_at, modified_at)
-                VALUES('urn:ngsi-ld:T:1', '{"id":"urn:ngsi-ld:T:1","type":["https://example.org/T"]}', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');
+                VALUES('urn:ngsi-ld:T:1', '{"id":"urn:ngsi-ld:T:1","type":["https://uri.etsi.org/ngsi-ld/default-context/T"]}', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');
                 INSERT INTO attribute_instances(entity_id, attr, instance_id, kind, modified_at, doc)
-                VALUES('urn:ngsi-ld:T:1', 'https://example.org/n', 'urn:i:1', 'Created', '2024-01-01T00:00:00Z', '{"type":"Property","value":4}');
+                VALUES('urn:ngsi-ld:T:1', 'https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:i:1', 'Created', '2024-01-01T00:00:00Z', '{"type":"Property","value":4}');
                 """);
             SqliteMigrations.VersionOf(old).Should().Be(0);
         }
@@ -85,6 +85,59 @@ public sealed class SqliteMigrationsTests : IDisposable
         Scalar(migrated, "SELECT sample_num FROM attribute_instances").Should().Be(4.0, "the temporal step filled the sample columns in");
         Scalar(migrated, "SELECT COUNT(*) FROM temporal_attributes").Should().Be(1L);
         Scalar(migrated, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('registrations', 'adapter_dead_letters')").Should().Be(2L);
+    }
+
+    [Fact]
+    public async Task A_version_5_file_gets_integer_entity_keys_and_its_entities_stay_found_counted_and_deletable()
+    {
+        // Index rows as versions 1–5 wrote them: keyed by the entity's text id.
+        var path = File("v5.db");
+        using (var old = Open(path))
+        {
+            SqliteMigrations.Apply(old, SqliteMigrations.Tenant.Take(5).ToList()).Should().Be(5);
+            foreach (var json in new[]
+                     {
+                         """{"id":"urn:ngsi-ld:T:1","type":"T","n":4,"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[1,2]}}}""",
+                         """{"id":"urn:ngsi-ld:T:2","type":"T","n":9}""",
+                     })
+            {
+                var entity = Kontext.Ngsi.Model.EntityParser.ParseEntity(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject(), Kontext.Ngsi.JsonLd.ContextProcessor.Core, Kontext.Ngsi.Model.ParseMode.Full);
+                using var insert = old.CreateCommand();
+                insert.CommandText = "INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')";
+                insert.Parameters.AddWithValue("$id", entity.Id);
+                insert.Parameters.AddWithValue("$doc", System.Text.Encoding.UTF8.GetString(Kontext.Ngsi.Model.EntityJson.Serialize(entity)));
+                insert.ExecuteNonQuery();
+            }
+            SqliteDatabase.Execute(old, """
+                INSERT INTO entity_types(type, entity_id) VALUES('https://uri.etsi.org/ngsi-ld/default-context/T', 'urn:ngsi-ld:T:1'), ('https://uri.etsi.org/ngsi-ld/default-context/T', 'urn:ngsi-ld:T:2');
+                INSERT INTO entity_attributes(attr, entity_id, kinds) VALUES('https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:ngsi-ld:T:1', 'Property'), ('https://uri.etsi.org/ngsi-ld/location', 'urn:ngsi-ld:T:1', 'GeoProperty'), ('https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:ngsi-ld:T:2', 'Property');
+                INSERT INTO attribute_values(attr, entity_id, num, str) VALUES('https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:ngsi-ld:T:1', 4, NULL), ('https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:ngsi-ld:T:2', 9, NULL);
+                INSERT INTO entity_geometries(rid, entity_id, attr) VALUES(7, 'urn:ngsi-ld:T:1', 'https://uri.etsi.org/ngsi-ld/location');
+                INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES(7, 1, 1, 2, 2);
+                INSERT INTO type_statistics(type, attr, kind, entities) VALUES('https://uri.etsi.org/ngsi-ld/default-context/T', '', '', 2);
+                """);
+        }
+
+        await using (var store = new SqliteTenantStore(null, path))
+        {
+            EntityPage Query(string q, string? georel = null) => store.QueryAsync(new EntityPageRequest(Kontext.Ngsi.Query.EntityQuery.Parse(
+                new Kontext.Ngsi.Query.EntityQueryParameters(Type: "T", Q: q, GeoRel: georel, Geometry: georel is null ? null : "Point",
+                    Coordinates: georel is null ? null : "[1,2]"), Kontext.Ngsi.JsonLd.ContextProcessor.Core), 0, 10, Count: true), default).Result;
+
+            Query("n>5").Should().Match<EntityPage>(p => p.TotalCount == 1 && p.Entities.Single().Id == "urn:ngsi-ld:T:2");
+            Query("n>1").Entities.Select(e => e.Id).Should().Equal(["urn:ngsi-ld:T:1", "urn:ngsi-ld:T:2"], "creation order is kept");
+            Query("n>1", "near;maxDistance==10").Entities.Select(e => e.Id).Should().Equal("urn:ngsi-ld:T:1");
+
+            await store.WriteAsync("urn:ngsi-ld:T:1", _ => EntityWrite<bool>.Delete(true), default);
+            Query("n>1").TotalCount.Should().Be(1);
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var migrated = Open(path);
+        SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
+        Scalar(migrated, "SELECT COUNT(*) FROM entity_geometries").Should().Be(0L, "the deletion found the migrated rows by their key");
+        Scalar(migrated, "SELECT COUNT(*) FROM attribute_values").Should().Be(1L);
+        Scalar(migrated, "SELECT COUNT(*) FROM deleted_entities").Should().Be(1L, "the entity table's triggers were made again");
     }
 
     [Fact]

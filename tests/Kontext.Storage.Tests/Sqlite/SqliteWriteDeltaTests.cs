@@ -57,10 +57,10 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT 'value', rowid, attr, coalesce(num, str) FROM attribute_values WHERE entity_id = $id
-            UNION ALL SELECT 'attribute', 0, attr, kinds FROM entity_attributes WHERE entity_id = $id
-            UNION ALL SELECT 'geometry', rid, attr, '' FROM entity_geometries WHERE entity_id = $id
-            UNION ALL SELECT 'box', b.rid, g.attr, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid WHERE g.entity_id = $id
+            SELECT 'value', rowid, attr, coalesce(num, str) FROM attribute_values WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'attribute', 0, attr, kinds FROM entity_attributes WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'geometry', rid, attr, '' FROM entity_geometries WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'box', b.rid, g.attr, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid WHERE g.ek = (SELECT ek FROM entities WHERE id = $id)
             ORDER BY 1, 3
             """;
         command.Parameters.AddWithValue("$id", Id);
