@@ -96,7 +96,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
 
         var result = await SendThroughAsync(line.Pipeline, registration, request, tenant, timeout, cancellationToken);
         // A source that answers at all is up; one that could not be reached or answered 5xx is given its cooldown.
-        if (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500)
+        if (cooldown > TimeSpan.Zero && (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500))
             line.CoolDown(DateTimeOffset.UtcNow + cooldown);
         else if (result.Answered) line.Recovered();
         return result;

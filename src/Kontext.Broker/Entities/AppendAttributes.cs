@@ -20,18 +20,17 @@ internal static class AppendAttributes
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.AppendAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
-        var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
-        var result = !local ? new UpdateResult() : await store.WriteAsync(id, current =>
+        var distributed = await provision.ForwardAsync(request, store, id, what,
+            new(HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));
+        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             var outcome = operations.Append(current, fragment, noOverwrite);
             return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
-        }, http.RequestAborted);
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
+        }, http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
+        if (await distributed.AnswerAttributesAsync(request, result)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
     }

@@ -18,19 +18,17 @@ internal static class DeleteEntity
         // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(Ids: [id]), null);
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", id);
-        if (plan is null || !DistributedOperationPlanner.IsRedirectedWhole(plan, what))
+        var distributed = await provision.ForwardAsync(request, store, id, what, new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.None));
+        if (distributed.RunsLocally)
         {
-            await store.WriteAsync(id, current =>
+            await distributed.LocalAsync(() => store.WriteAsync(id, current =>
             {
                 current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
-                if (current is null || !RetrieveEntity.HasRequestedType(request, current))
-                    return forwarded is { Succeeded: > 0 } ? EntityWrite<bool>.Nothing(false) : throw NgsiException.NotFound($"The entity '{id}' does not exist");
+                if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
                 return EntityWrite<bool>.Delete(true);
-            }, http.RequestAborted);
+            }, http.RequestAborted));
         }
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, [])) return;
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

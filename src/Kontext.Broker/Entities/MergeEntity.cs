@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -14,14 +15,19 @@ internal static class MergeEntity
         var id = EntityRoutes.EntityId(entityId);
         var patch = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: attributes that registered sources hold are merged there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            new(Kontext.Ngsi.ContextSources.RegistrationOperations.MergeEntity, ProvisionForwarding.Entity(id, patch.Types), patch.Attributes.Keys.ToHashSet(StringComparer.Ordinal)),
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}{http.Request.QueryString}", ForwardedBody.Attributes));
+        if (distributed.Omit(patch)) await distributed.LocalAsync(() => store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             operations.Merge(current, patch.Clone());
             return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        }, http.RequestAborted));
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -21,14 +22,19 @@ internal static class PartialAttributeUpdate
         if (Attr.Payload(fragment) is var payload && !Attr.IsNullLanguageMap(payload) && Attr.HasNestedNull(payload))
             throw NgsiException.BadRequestData("NGSI-LD Null inside a value is only allowed in Merge Entity");
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: an attribute that registered sources hold is written there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateAttrs, id, attribute),
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole));
+        if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             operations.PartialUpdate(current, attribute, fragment);
             return EntityWrite<bool>.Upsert(current, operations.Changes, true);
-        }, http.RequestAborted);
+        }, http.RequestAborted), [attribute]);
+        if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

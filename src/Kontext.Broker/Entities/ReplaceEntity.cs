@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -14,14 +15,19 @@ internal static class ReplaceEntity
         var id = EntityRoutes.EntityId(entityId);
         var replacement = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full, expectedId: id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, current =>
+        // Clause 4.3.6.3: attributes that registered sources hold are replaced there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            new(Kontext.Ngsi.ContextSources.RegistrationOperations.ReplaceEntity, ProvisionForwarding.Entity(id, replacement.Types), replacement.Attributes.Keys.ToHashSet(StringComparer.Ordinal)),
+            new(HttpMethod.Put, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.Attributes));
+        if (distributed.Omit(replacement)) await distributed.LocalAsync(() => store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             var replaced = operations.Replace(current, replacement.Clone());
             return EntityWrite<bool>.Upsert(replaced, operations.Changes, true);
-        }, http.RequestAborted);
+        }, http.RequestAborted));
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

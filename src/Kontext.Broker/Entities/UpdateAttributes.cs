@@ -20,10 +20,9 @@ internal static class UpdateAttributes
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
-        var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
-        var result = !local ? new UpdateResult() : await store.WriteAsync(id, current =>
+        var distributed = await provision.ForwardAsync(request, store, id, what,
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));
+        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, current =>
         {
             current = Transience.Visible(current, DateTimeOffset.UtcNow); // an expired entity is gone (clause 4.22)
             if (current is null || !RetrieveEntity.HasRequestedType(request, current)) throw NgsiException.NotFound($"The entity '{id}' does not exist");
@@ -33,8 +32,8 @@ internal static class UpdateAttributes
             return outcome.Updated.Count == 0 && !addsTypes && fragment.ExpiresAt is null
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
                 : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
-        }, http.RequestAborted);
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
+        }, http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
+        if (await distributed.AnswerAttributesAsync(request, result)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
     }
