@@ -137,13 +137,20 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
     {
         var message = new HttpRequestMessage(request.Method, Target(registration.Endpoint, request.Resource));
-        message.Headers.TryAddWithoutValidation("Accept", request.Accept);
         var contextUrl = request.ContextUrl ?? kontext.Value.Contexts.CoreContextUrl;
+        var accept = request.Accept;
+        var contentType = request.ContentType;
         foreach (var (key, value) in registration.ContextSourceInfo)
         {
-            if (key == "jsonldContext") contextUrl = value;
+            // Clause 4.3.6.6: jsonldContext, contentType and accept steer how the request is sent, they are not headers.
+            if (key == "jsonldContext") { contextUrl = value; contentType = "application/json"; }
+            else if (key == "accept") accept = value;
+            else if (key == "contentType" && value is "application/json" or "application/ld+json") contentType = value;
             else if (!NotificationEndpoint.IsForbiddenHeader(key) && !IsBrokerHeader(key)) message.Headers.TryAddWithoutValidation(key, value);
         }
+        if (registration.ContextSourceInfo.Any(p => p.Key == "jsonldContext")) contentType = "application/json";
+        message.Headers.TryAddWithoutValidation("Accept", accept);
+        request = request with { Body = request.Body is null ? null : WithContext(request.Body, contentType == "application/ld+json" ? contextUrl : null), ContentType = contentType };
         if (request.ContentType != "application/ld+json")
             message.Headers.TryAddWithoutValidation("Link", $"<{HeaderIri.Uri(contextUrl)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
         if (registration.Tenant is { } sourceTenant) message.Headers.TryAddWithoutValidation(NgsiRequest.TenantHeader, sourceTenant);
@@ -155,6 +162,29 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
             message.Content.Headers.ContentType = new MediaTypeHeaderValue(request.ContentType);
         }
         return message;
+    }
+
+    /// <summary>
+    /// The body with the @context as the content type needs it: inline in every entity for application/ld+json
+    /// (<paramref name="contextUrl"/>, unless the entity carries one), absent for application/json (the Link header carries it).
+    /// </summary>
+    private static string WithContext(string body, string? contextUrl)
+    {
+        System.Text.Json.Nodes.JsonNode? parsed;
+        try { parsed = System.Text.Json.Nodes.JsonNode.Parse(body); }
+        catch (System.Text.Json.JsonException) { return body; }
+        var entities = parsed switch
+        {
+            System.Text.Json.Nodes.JsonObject one => [one],
+            System.Text.Json.Nodes.JsonArray many => many.OfType<System.Text.Json.Nodes.JsonObject>().ToList(),
+            _ => new List<System.Text.Json.Nodes.JsonObject>(),
+        };
+        foreach (var entity in entities)
+        {
+            if (contextUrl is null) entity.Remove("@context");
+            else if (!entity.ContainsKey("@context")) entity["@context"] = contextUrl;
+        }
+        return parsed!.ToJsonString();
     }
 
     /// <summary>Headers the broker sets itself: contextSourceInfo cannot override them.</summary>
