@@ -5,7 +5,7 @@ namespace Kontext.Broker.Batch;
 /// <summary>What became of one item of a batch.</summary>
 internal enum BatchItemStatus { Failed, Created, Changed }
 
-internal sealed record BatchItemResult(int Index, string? EntityId, BatchItemStatus Status, NgsiError? Error)
+internal sealed record BatchItemResult(int Index, string? EntityId, BatchItemStatus Status, NgsiError? Error, string? RegistrationId = null)
 {
     public bool Succeeded => Status != BatchItemStatus.Failed;
 }

@@ -67,6 +67,7 @@ internal static class BatchResponse
             // An item without a usable id is reported with the id it gave, or null when it gave none.
             if (result.EntityId is null) writer.WriteNull("entityId");
             else writer.WriteString("entityId", result.EntityId);
+            if (result.RegistrationId is not null) writer.WriteString("registrationId", result.RegistrationId); // a source's error (clause 5.2.17)
             writer.WriteStartObject("error");
             writer.WriteString("type", error.Type);
             writer.WriteString("title", error.Title);

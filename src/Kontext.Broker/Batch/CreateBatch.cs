@@ -11,11 +11,13 @@ internal static class CreateBatch
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
         var store = await batch.TenantStoreAsync(forWrite: true, items);
-        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
+        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.CreateBatch);
+        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             await store!.WriteAsync(item.Id!, EntityWrites.Create(item.Value!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Created, null);
-        });
-        await BatchResponse.WriteCreateAsync(batch, results);
+        }));
+        await BatchResponse.WriteCreateAsync(batch, distributed.Merge(results));
     }
 }

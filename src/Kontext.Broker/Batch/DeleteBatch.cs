@@ -11,11 +11,13 @@ internal static class DeleteBatch
         var batch = await BatchRequest.ReadIdsAsync(http);
         var items = batch.ParseIds();
         var store = await batch.TenantStoreAsync(forWrite: false, items);
-        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
+        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.DeleteBatch);
+        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<string>(async item =>
         {
             await store!.WriteAsync(item.Id!, EntityWrites.Delete(item.Id!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
-        });
-        await BatchResponse.WriteChangedAsync(batch, results);
+        }));
+        await BatchResponse.WriteChangedAsync(batch, distributed.Merge(results));
     }
 }

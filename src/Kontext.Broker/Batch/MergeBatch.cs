@@ -11,11 +11,13 @@ internal static class MergeBatch
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Merge, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
-        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
+        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.MergeBatch);
+        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             await store!.WriteAsync(item.Id!, EntityWrites.Merge(item.Id!, item.Value!), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
-        });
-        await BatchResponse.WriteChangedAsync(batch, results);
+        }));
+        await BatchResponse.WriteChangedAsync(batch, distributed.Merge(results));
     }
 }

@@ -19,7 +19,9 @@ internal static class UpdateBatch
         var noOverwrite = QueryParameters.Options(batch.Request, "noOverwrite").Contains("noOverwrite");
         var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Full, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
-        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
+        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateBatch);
+        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             var outcome = await store!.WriteAsync(item.Id!, EntityWrites.Append(item.Id!, item.Value!, noOverwrite), batch.Aborted);
             if (outcome.IsComplete) return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
@@ -27,7 +29,7 @@ internal static class UpdateBatch
             var appended = outcome.Updated.Count == 0 ? "nothing was appended" : "the other attributes were appended";
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Failed,
                 NgsiError.AlreadyExists($"options=noOverwrite kept the existing attributes {kept} of '{item.Id}'; {appended}"));
-        });
-        await BatchResponse.WriteChangedAsync(batch, results);
+        }));
+        await BatchResponse.WriteChangedAsync(batch, distributed.Merge(results));
     }
 }

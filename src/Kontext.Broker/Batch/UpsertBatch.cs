@@ -21,11 +21,13 @@ internal static class UpsertBatch
         var update = options.Contains("update");
         var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
         var store = await batch.TenantStoreAsync(forWrite: true, items);
-        var results = await BatchExecution.RunAsync(batch, items, async item =>
+        // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
+        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpsertBatch);
+        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             var created = await store!.WriteAsync(item.Id!, EntityWrites.Upsert(item.Value!, update), batch.Aborted);
             return new BatchItemResult(item.Index, item.Id, created ? BatchItemStatus.Created : BatchItemStatus.Changed, null);
-        });
-        await BatchResponse.WriteUpsertAsync(batch, results);
+        }));
+        await BatchResponse.WriteUpsertAsync(batch, distributed.Merge(results));
     }
 }

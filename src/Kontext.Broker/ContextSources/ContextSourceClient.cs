@@ -100,7 +100,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
 
         var result = await SendThroughAsync(line.Pipeline, registration, request, tenant, timeout, cancellationToken);
         // A source that answers at all is up; one that could not be reached or answered 5xx is given its cooldown.
-        if (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500)
+        if (cooldown > TimeSpan.Zero && (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500))
             line.CoolDown(DateTimeOffset.UtcNow + cooldown);
         else if (result.Answered) line.Recovered();
         return result;
@@ -141,16 +141,23 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
     {
         var message = new HttpRequestMessage(request.Method, Target(registration.Endpoint, request.Resource));
-        message.Headers.TryAddWithoutValidation("Accept", request.Accept);
         var contextUrl = request.ContextUrl ?? kontext.Value.Contexts.CoreContextUrl;
+        var accept = request.Accept;
+        var contentType = request.ContentType;
         foreach (var (key, configured) in registration.ContextSourceInfo)
         {
             // Clause 4.3.6.5: urn:ngsi-ld:request takes the value from the triggering request's header of that name, if present.
             var value = configured == RequestValue ? request.Triggering?[key].ToString() : configured;
             if (string.IsNullOrEmpty(value)) continue;
-            if (key == "jsonldContext") contextUrl = value;
+            // Clause 4.3.6.6: jsonldContext, contentType and accept steer how the request is sent, they are not headers.
+            if (key == "jsonldContext") { contextUrl = value; contentType = "application/json"; }
+            else if (key == "accept") accept = value;
+            else if (key == "contentType" && value is "application/json" or "application/ld+json") contentType = value;
             else if (!NotificationEndpoint.IsForbiddenHeader(key) && !IsBrokerHeader(key)) message.Headers.TryAddWithoutValidation(key, value);
         }
+        if (registration.ContextSourceInfo.Any(p => p.Key == "jsonldContext")) contentType = "application/json";
+        message.Headers.TryAddWithoutValidation("Accept", accept);
+        request = request with { Body = request.Body is null ? null : WithContext(request.Body, contentType == "application/ld+json" ? contextUrl : null), ContentType = contentType };
         if (request.ContentType != "application/ld+json")
             message.Headers.TryAddWithoutValidation("Link", $"<{HeaderIri.Uri(contextUrl)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
         if (registration.Tenant is { } sourceTenant) message.Headers.TryAddWithoutValidation(NgsiRequest.TenantHeader, sourceTenant);
@@ -165,6 +172,29 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     }
 
     private const string RequestValue = "urn:ngsi-ld:request";
+
+    /// <summary>
+    /// The body with the @context as the content type needs it: inline in every entity for application/ld+json
+    /// (<paramref name="contextUrl"/>, unless the entity carries one), absent for application/json (the Link header carries it).
+    /// </summary>
+    private static string WithContext(string body, string? contextUrl)
+    {
+        System.Text.Json.Nodes.JsonNode? parsed;
+        try { parsed = System.Text.Json.Nodes.JsonNode.Parse(body); }
+        catch (System.Text.Json.JsonException) { return body; }
+        var entities = parsed switch
+        {
+            System.Text.Json.Nodes.JsonObject one => [one],
+            System.Text.Json.Nodes.JsonArray many => many.OfType<System.Text.Json.Nodes.JsonObject>().ToList(),
+            _ => new List<System.Text.Json.Nodes.JsonObject>(),
+        };
+        foreach (var entity in entities)
+        {
+            if (contextUrl is null) entity.Remove("@context");
+            else if (!entity.ContainsKey("@context")) entity["@context"] = contextUrl;
+        }
+        return parsed!.ToJsonString();
+    }
 
     /// <summary>Headers the broker sets itself: contextSourceInfo cannot override them.</summary>
     private static bool IsBrokerHeader(string key) =>

@@ -39,6 +39,7 @@ internal static class ContextSourceRoutes
         services.AddSingleton<ContextSourceClient>();
         services.AddSingleton<EntityForwarding>();
         services.AddSingleton<ProvisionForwarding>();
+        services.AddSingleton<BatchForwarding>();
         services.AddSingleton<DiscoveryForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)

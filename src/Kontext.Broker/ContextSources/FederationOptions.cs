@@ -13,8 +13,11 @@ public sealed class FederationOptions
     /// <summary>How long one forwarded request may take when its registration sets no management.timeout.</summary>
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a source that failed is left alone when its registration sets no management.cooldown.</summary>
-    public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a source that failed is left alone when its registration sets no management.cooldown. Zero (the default):
+    /// the cooldown is the registration's choice (clause 5.2.34), and a source that failed once is asked again next time.
+    /// </summary>
+    public TimeSpan Cooldown { get; set; } = TimeSpan.Zero;
 
     /// <summary>Largest answer read from a context source; a larger one counts as a failure of that source.</summary>
     public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;

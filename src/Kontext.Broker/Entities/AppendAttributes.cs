@@ -19,11 +19,10 @@ internal static class AppendAttributes
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.AppendAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", id);
-        var local = plan is null || ProvisionForwarding.OmitLocally(fragment, plan, what, attributeWrite: true);
-        var result = !local ? new UpdateResult() : await store.WriteAsync(id, EntityWrites.Append(id, fragment, noOverwrite, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, result.Updated)) return;
+        var distributed = await provision.ForwardAsync(request, store, id, what,
+            new(HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));
+        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.Append(id, fragment, noOverwrite, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
+        if (await distributed.AnswerAttributesAsync(request, result)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
     }

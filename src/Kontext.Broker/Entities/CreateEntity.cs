@@ -17,13 +17,12 @@ internal static class CreateEntity
         // Clause 4.3.6.3: attributes that registered sources hold are created there.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.CreateEntity, ProvisionForwarding.Entity(parsed.Id, parsed.Types), parsed.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Post, "entities", parsed.Id);
-        if (plan is null || ProvisionForwarding.OmitLocally(parsed, plan, what, attributeWrite: false))
+        var distributed = await provision.ForwardAsync(request, store, parsed.Id, what, new(HttpMethod.Post, "entities", ForwardedBody.Attributes));
+        if (distributed.Omit(parsed))
         {
-            await store.WriteAsync(parsed.Id, EntityWrites.Create(parsed), http.RequestAborted);
+            await distributed.LocalAsync(() => store.WriteAsync(parsed.Id, EntityWrites.Create(parsed), http.RequestAborted));
         }
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, parsed.Attributes.Keys)) return;
+        if (await distributed.AnswerEntityAsync(request)) return;
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = EntityRoutes.Location(parsed.Id);
     }

@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -17,7 +18,12 @@ internal static class DeleteAttribute
         if (datasetId is not null && !Validate.IsUri(datasetId)) throw NgsiException.BadRequestData($"datasetId '{datasetId}' is not a URI");
         var attribute = attrId == "scope" ? "scope" : AttributeRoute.Expand(request, attrId);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, EntityWrites.DeleteAttribute(id, attribute, datasetId, deleteAll, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
+        // Clause 4.3.6.3: an attribute that registered sources hold is written there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.DeleteAttrs, id, attribute),
+            new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.None));
+        if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.DeleteAttribute(id, attribute, datasetId, deleteAll, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);
+        if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -17,15 +17,12 @@ internal static class DeleteEntity
         // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then.
         var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(Ids: [id]), null);
-        var plan = await provision.PlanAsync(request, store, what);
-        var forwarded = plan is null ? null : await provision.ForwardAsync(request, plan, HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", id);
-        if (plan is null || !DistributedOperationPlanner.IsRedirectedWhole(plan, what))
+        var distributed = await provision.ForwardAsync(request, store, id, what, new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.None));
+        if (distributed.RunsLocally)
         {
-            // Deleted at a source, the entity need not exist here.
-            var absentIsNothing = forwarded is { Succeeded: > 0 };
-            await store.WriteAsync(id, EntityWrites.Delete(id, RetrieveEntity.RequestedTypes(request), absentIsNothing), http.RequestAborted);
+            await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.Delete(id, RetrieveEntity.RequestedTypes(request)), http.RequestAborted));
         }
-        if (await ProvisionForwarding.AnswerPartialAsync(request, forwarded, [])) return;
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -13,7 +14,12 @@ internal static class MergeEntity
         var id = EntityRoutes.EntityId(entityId);
         var patch = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, EntityWrites.Merge(id, patch, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
+        // Clause 4.3.6.3: attributes that registered sources hold are merged there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            new(Kontext.Ngsi.ContextSources.RegistrationOperations.MergeEntity, ProvisionForwarding.Entity(id, patch.Types), patch.Attributes.Keys.ToHashSet(StringComparer.Ordinal)),
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}{http.Request.QueryString}", ForwardedBody.Attributes));
+        if (distributed.Omit(patch)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.Merge(id, patch, RetrieveEntity.RequestedTypes(request)), http.RequestAborted));
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

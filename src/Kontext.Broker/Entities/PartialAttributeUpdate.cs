@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -21,7 +22,12 @@ internal static class PartialAttributeUpdate
         if (Attr.Payload(fragment) is var payload && !Attr.IsNullLanguageMap(payload) && Attr.HasNestedNull(payload))
             throw NgsiException.BadRequestData("NGSI-LD Null inside a value is only allowed in Merge Entity");
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, EntityWrites.PartialUpdate(id, attribute, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
+        // Clause 4.3.6.3: an attribute that registered sources hold is written there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateAttrs, id, attribute),
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole));
+        if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.PartialUpdate(id, attribute, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);
+        if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

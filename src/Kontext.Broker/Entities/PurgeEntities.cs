@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -20,7 +21,12 @@ internal static class PurgeEntities
         var request = await NgsiRequest.ReadAsync(http);
         var purge = PurgeRequest.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await RunAsync(store, purge, filter: null, http.RequestAborted);
+        // Clause 4.3.6.3: sources registered for the selected entities purge theirs too.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, "*",
+            new(Kontext.Ngsi.ContextSources.RegistrationOperations.PurgeEntity, new Kontext.Ngsi.ContextSources.EntitySpec(purge.Query.Type, purge.Query.Ids, purge.Query.IdPattern), null),
+            new(HttpMethod.Delete, $"entities{http.Request.QueryString}", ForwardedBody.None));
+        if (distributed.RunsLocally) await distributed.LocalAsync(() => RunAsync(store, purge, filter: null, http.RequestAborted));
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 

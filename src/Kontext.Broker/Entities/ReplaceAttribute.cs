@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -16,7 +17,12 @@ internal static class ReplaceAttribute
         var attribute = AttributeRoute.Expand(request, attrId);
         var replacement = AttributeRoute.Fragment(request, attrId, attribute, ParseMode.Full);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, EntityWrites.ReplaceAttribute(id, attribute, replacement, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
+        // Clause 4.3.6.3: an attribute that registered sources hold is written there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.ReplaceAttrs, id, attribute),
+            new(HttpMethod.Put, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole));
+        if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.ReplaceAttribute(id, attribute, replacement, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);
+        if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

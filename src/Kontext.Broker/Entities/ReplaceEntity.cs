@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -13,7 +14,12 @@ internal static class ReplaceEntity
         var id = EntityRoutes.EntityId(entityId);
         var replacement = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full, expectedId: id);
         var store = await request.TenantStoreAsync(forWrite: false);
-        await store.WriteAsync(id, EntityWrites.Replace(id, replacement, RetrieveEntity.RequestedTypes(request)), http.RequestAborted);
+        // Clause 4.3.6.3: attributes that registered sources hold are replaced there.
+        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+            new(Kontext.Ngsi.ContextSources.RegistrationOperations.ReplaceEntity, ProvisionForwarding.Entity(id, replacement.Types), replacement.Attributes.Keys.ToHashSet(StringComparer.Ordinal)),
+            new(HttpMethod.Put, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.Attributes));
+        if (distributed.Omit(replacement)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.Replace(id, replacement, RetrieveEntity.RequestedTypes(request)), http.RequestAborted));
+        if (await distributed.AnswerEntityAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -23,8 +23,14 @@ public sealed record ForwardTarget(Registration Registration, IReadOnlySet<strin
 /// Auxiliary sources only fill in what nothing else provides. <see cref="LocalOmitted"/> are the attributes the local store
 /// must not answer for, because an exclusive registration holds them (clause 4.3.6.3).
 /// </summary>
-public sealed record ForwardingPlan(IReadOnlyList<ForwardTarget> Targets, IReadOnlySet<string> LocalOmitted)
+public sealed record ForwardingPlan(IReadOnlyList<ForwardTarget> Targets, IReadOnlySet<string> LocalOmitted, IReadOnlyList<ForwardTarget>? Refusing = null)
 {
+    /// <summary>
+    /// Exclusive and redirect registrations that match a write but do not offer its operation: their part of the write is
+    /// not done anywhere and is reported as a Conflict (clauses 5.6.1.4, 5.6.2.4 and the like).
+    /// </summary>
+    public IReadOnlyList<ForwardTarget> Conflicts => Refusing ?? [];
+
     public IEnumerable<ForwardTarget> Primary => Targets.Where(t => t.Mode != RegistrationMode.Auxiliary);
 
     public IEnumerable<ForwardTarget> Auxiliary => Targets.Where(t => t.Mode == RegistrationMode.Auxiliary);
@@ -38,14 +44,17 @@ public sealed record ForwardingPlan(IReadOnlyList<ForwardTarget> Targets, IReadO
 /// </summary>
 public static class DistributedOperationPlanner
 {
-    public static ForwardingPlan Plan(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now)
+    public static ForwardingPlan Plan(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now) =>
+        Match(request, registrations, passedAliases, now, offered: true);
+
+    private static ForwardingPlan Match(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now, bool offered)
     {
         var filter = new RegistrationFilter(Entities: [request.Entities], Attributes: request.Attributes);
         var targets = new List<ForwardTarget>();
         var omitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var registration in registrations)
         {
-            if (registration.IsExpired(now) || !Alternatives(request.Operation).Any(registration.Supports)) continue;
+            if (registration.IsExpired(now) || Alternatives(request.Operation).Any(registration.Supports) != offered) continue;
             if (registration.ContextSourceAlias is { } alias && passedAliases.Contains(alias)) continue;
             if (request.Csf is { } csf && !QEvaluator.Evaluate(csf, RegistrationProperties.AsEntity(registration))) continue;
             var infos = filter.MatchingInformation(registration).ToList();
@@ -65,17 +74,19 @@ public static class DistributedOperationPlanner
     /// </summary>
     public static ForwardingPlan PlanProvision(ForwardingRequest request, IEnumerable<Registration> registrations, IReadOnlySet<string> passedAliases, DateTimeOffset now)
     {
-        var plan = Plan(request, registrations, passedAliases, now);
-        var targets = plan.Targets.Where(t => t.Mode != RegistrationMode.Auxiliary).ToList();
+        var all = registrations.ToList();
+        var targets = Plan(request, all, passedAliases, now).Targets.Where(t => t.Mode != RegistrationMode.Auxiliary).ToList();
+        var refusing = Match(request, all, passedAliases, now, offered: false).Targets
+            .Where(t => t.Mode is RegistrationMode.Exclusive or RegistrationMode.Redirect).ToList();
         var omitted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var target in targets.Where(t => t.Mode is RegistrationMode.Exclusive or RegistrationMode.Redirect))
+        foreach (var target in targets.Concat(refusing).Where(t => t.Mode is RegistrationMode.Exclusive or RegistrationMode.Redirect))
             omitted.UnionWith(target.Attributes ?? request.Attributes ?? new HashSet<string>());
-        return new ForwardingPlan(targets, omitted);
+        return new ForwardingPlan(targets, omitted, refusing);
     }
 
     /// <summary>True when a redirect registration takes every attribute of <paramref name="request"/>: nothing is done locally.</summary>
     public static bool IsRedirectedWhole(ForwardingPlan plan, ForwardingRequest request) =>
-        plan.Targets.Any(t => t.Mode == RegistrationMode.Redirect
+        plan.Targets.Concat(plan.Conflicts).Any(t => t.Mode == RegistrationMode.Redirect
             && (t.Attributes is null || (request.Attributes is { } asked && asked.All(t.Attributes.Contains))));
 
     /// <summary>

@@ -21,6 +21,11 @@ public static class RegistrationOperations
     public const string ReplaceEntity = "replaceEntity";
     public const string ReplaceAttrs = "replaceAttrs";
     public const string PurgeEntity = "purgeEntity";
+    public const string CreateBatch = "createBatch";
+    public const string UpsertBatch = "upsertBatch";
+    public const string UpdateBatch = "updateBatch";
+    public const string DeleteBatch = "deleteBatch";
+    public const string MergeBatch = "mergeBatch";
     public const string RetrieveEntity = "retrieveEntity";
     public const string QueryEntity = "queryEntity";
     public const string QueryBatch = "queryBatch";
@@ -43,13 +48,14 @@ public static class RegistrationOperations
         [RetrieveOps] = Set([RetrieveEntity, QueryEntity]),
         [RedirectionOps] = Set([
             CreateEntity, UpdateEntity, AppendAttrs, UpdateAttrs, DeleteAttrs, DeleteEntity, MergeEntity, ReplaceEntity, ReplaceAttrs, PurgeEntity,
+            CreateBatch, UpsertBatch, UpdateBatch, DeleteBatch, MergeBatch,
             RetrieveEntity, QueryEntity, RetrieveTemporal, QueryTemporal, .. TypeDiscovery]),
     };
 
     /// <summary>Every single operation name.</summary>
     public static readonly IReadOnlySet<string> Names = Set([
         CreateEntity, UpdateEntity, AppendAttrs, UpdateAttrs, DeleteAttrs, DeleteEntity, MergeEntity, ReplaceEntity, ReplaceAttrs, PurgeEntity,
-        "createBatch", "upsertBatch", "updateBatch", "deleteBatch", "mergeBatch",
+        CreateBatch, UpsertBatch, UpdateBatch, DeleteBatch, MergeBatch,
         "upsertTemporal", "appendAttrsTemporal", "deleteAttrsTemporal", "updateAttrInstanceTemporal", "deleteAttrInstanceTemporal", "deleteTemporal",
         RetrieveEntity, QueryEntity, QueryBatch, RetrieveTemporal, QueryTemporal, .. TypeDiscovery, .. SubscriptionOps,
     ]);

@@ -69,6 +69,50 @@ public sealed class ContextSourceClientTests(FederationFixture fx) : IClassFixtu
         sent.Headers["Via"].Should().Be("1.1 urn:ngsi-ld:ContextSource:test-broker");
     }
 
+    [Fact]
+    public async Task A_jsonldContext_in_contextSourceInfo_sends_a_write_as_json_without_an_inline_context()
+    {
+        var registration = Registration(_source.BaseUrl, """, "contextSourceInfo": [{"key": "jsonldContext", "value": "http://contexts.example/source.jsonld"}]""");
+        var write = new ContextSourceRequest(HttpMethod.Post, "entities", "http://contexts.example/fleet.jsonld",
+            Body: """{"id":"urn:ngsi-ld:Vehicle:1","type":"Vehicle","@context":"http://contexts.example/fleet.jsonld"}""", ContentType: "application/ld+json");
+
+        await Client.SendAsync(registration, write, null, default);
+
+        var sent = _source.Requests.Single();
+        sent.Headers["Content-Type"].Should().StartWith("application/json");
+        sent.Headers["Link"].Should().Contain("<http://contexts.example/source.jsonld>");
+        System.Text.Json.Nodes.JsonNode.Parse(sent.Body)!.AsObject().ContainsKey("@context").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Accept_and_contentType_in_contextSourceInfo_steer_the_forwarded_request()
+    {
+        var registration = Registration(_source.BaseUrl,
+            """, "contextSourceInfo": [{"key": "accept", "value": "application/ld+json"}, {"key": "contentType", "value": "application/ld+json"}]""");
+        var write = new ContextSourceRequest(HttpMethod.Post, "entities", "http://contexts.example/fleet.jsonld", Body: """{"id":"urn:ngsi-ld:Vehicle:1","type":"Vehicle"}""");
+
+        await Client.SendAsync(registration, write, null, default);
+
+        var sent = _source.Requests.Single();
+        sent.Headers["Accept"].Should().Be("application/ld+json");
+        sent.Headers["Content-Type"].Should().StartWith("application/ld+json");
+        sent.Headers.ContainsKey("Link").Should().BeFalse("with application/ld+json the @context is in the payload");
+        System.Text.Json.Nodes.JsonNode.Parse(sent.Body)!["@context"]!.GetValue<string>().Should().Be("http://contexts.example/fleet.jsonld");
+    }
+
+    [Fact]
+    public async Task Without_a_cooldown_in_the_registration_a_failed_source_is_asked_again_at_once()
+    {
+        _source.Status = 503;
+        var registration = Registration(_source.BaseUrl);
+
+        await Client.SendAsync(registration, Query(), null, default);
+        var second = await Client.SendAsync(registration, Query(), null, default);
+
+        second.Failure.Should().BeNull("the broker has no cooldown of its own (Kontext:Federation:Cooldown is zero)");
+        _source.Requests.Should().HaveCount(2);
+    }
+
     [Theory]
     [InlineData("http://peer.example", "http://peer.example/ngsi-ld/v1/entities?type=V")]
     [InlineData("http://peer.example/ngsi-ld/v1", "http://peer.example/ngsi-ld/v1/entities?type=V")]

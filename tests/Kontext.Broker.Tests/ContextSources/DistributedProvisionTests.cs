@@ -80,7 +80,7 @@ public sealed class DistributedProvisionTests(FederatedBrokers fx)
     }
 
     [Fact]
-    public async Task A_source_that_fails_makes_the_write_207_naming_the_attributes_it_did_not_take()
+    public async Task A_source_that_fails_makes_the_create_207_with_a_BatchOperationResult_naming_the_registration()
     {
         var id = Api.NewId(_type);
         await RegisterAsync("exclusive", $$"""[{"entities":[{"type":"{{_type}}","id":"{{id}}"}],"propertyNames":["speed"]}]""", endpoint: "http://127.0.0.1:9");
@@ -89,8 +89,11 @@ public sealed class DistributedProvisionTests(FederatedBrokers fx)
 
         response.StatusCode.Should().Be(HttpStatusCode.MultiStatus);
         var result = await response.JsonAsync();
-        result["notUpdated"]!.AsArray().Select(n => n!["attributeName"]!.GetValue<string>()).Should().Equal("https://uri.etsi.org/ngsi-ld/default-context/speed");
-        result["updated"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal("https://uri.etsi.org/ngsi-ld/default-context/name");
+        result["success"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal(id);
+        var error = result["errors"]!.AsArray().Should().ContainSingle().Subject!;
+        error["entityId"]!.GetValue<string>().Should().Be(id);
+        error["registrationId"]!.GetValue<string>().Should().StartWith("urn:ngsi-ld:ContextSourceRegistration:");
+        error["error"]!["status"]!.GetValue<int>().Should().Be(504, "the source could not be reached");
         (await (await LocalAsync(id)).JsonAsync())["name"]!["value"]!.GetValue<string>().Should().Be("bus");
     }
 
