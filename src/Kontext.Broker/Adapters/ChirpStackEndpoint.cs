@@ -10,16 +10,15 @@ namespace Kontext.Broker.Adapters;
 internal static class ChirpStackEndpoint
 {
     public static void Map(IEndpointRouteBuilder adapters) =>
-        adapters.MapPost("chirpstack/{source}", async (HttpContext http, string source) =>
+        adapters.MapPost("chirpstack/{source}", async (HttpContext http, string source, SourceGuard guard, AdapterIngest ingest) =>
         {
             var evt = http.Request.Query["event"].ToString();
             if (evt.Length > 0 && evt != "up")
             {
-                var guard = http.RequestServices.GetRequiredService<SourceGuard>();
                 guard.Authenticate(http.Request, source, "chirpstack");
                 await IngestHttp.WriteAsync(http, IngestResult.Ignored);
                 return;
             }
-            await IngestHttp.HandleAsync(http, "chirpstack", source);
+            await IngestHttp.HandleAsync(http, "chirpstack", source, guard, ingest);
         });
 }

@@ -15,13 +15,11 @@ internal static class IngestHttp
 {
     public const string WarningHeader = "NGSILD-Warning";
 
-    public static async Task HandleAsync(HttpContext http, string kind, string source)
+    public static async Task HandleAsync(HttpContext http, string kind, string source, SourceGuard guard, AdapterIngest ingest)
     {
-        var guard = http.RequestServices.GetRequiredService<SourceGuard>();
         var settings = guard.Authenticate(http.Request, source, kind);
         guard.Admit(source, settings);
         var payload = await SourceGuard.ReadBodyAsync(http.Request, settings, http.RequestAborted);
-        var ingest = http.RequestServices.GetRequiredService<AdapterIngest>();
         IngestResult result;
         try
         {

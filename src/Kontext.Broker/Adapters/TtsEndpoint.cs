@@ -5,5 +5,5 @@ namespace Kontext.Broker.Adapters;
 internal static class TtsEndpoint
 {
     public static void Map(IEndpointRouteBuilder adapters) =>
-        adapters.MapPost("tts/{source}", (HttpContext http, string source) => IngestHttp.HandleAsync(http, "tts", source));
+        adapters.MapPost("tts/{source}", (HttpContext http, string source, SourceGuard guard, AdapterIngest ingest) => IngestHttp.HandleAsync(http, "tts", source, guard, ingest));
 }

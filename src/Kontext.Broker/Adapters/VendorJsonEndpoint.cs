@@ -5,5 +5,5 @@ namespace Kontext.Broker.Adapters;
 internal static class VendorJsonEndpoint
 {
     public static void Map(IEndpointRouteBuilder adapters) =>
-        adapters.MapPost("json/{source}", (HttpContext http, string source) => IngestHttp.HandleAsync(http, "json", source));
+        adapters.MapPost("json/{source}", (HttpContext http, string source, SourceGuard guard, AdapterIngest ingest) => IngestHttp.HandleAsync(http, "json", source, guard, ingest));
 }

@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -6,13 +7,13 @@ namespace Kontext.Broker.Batch;
 /// <summary>Batch Entity Delete: POST /entityOperations/delete with an array of entity ids (clauses 5.6.10, 6.17.3.1).</summary>
 internal static class DeleteBatch
 {
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadIdsAsync(http);
         var items = batch.ParseIds();
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
-        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.DeleteBatch);
+        var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.DeleteBatch);
         var results = await BatchExecution.RunAsync(batch, items, distributed.Local<string>(async item =>
         {
             await store!.WriteAsync(item.Id!, EntityWrites.Delete(item.Id!), batch.Aborted);

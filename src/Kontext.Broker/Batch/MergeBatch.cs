@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 
@@ -6,13 +7,13 @@ namespace Kontext.Broker.Batch;
 /// <summary>Batch Entity Merge: POST /entityOperations/merge (clause 5.6.20; HTTP binding /entityOperations/merge): Merge Entity (5.6.17) per entity.</summary>
 internal static class MergeBatch
 {
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Merge, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
-        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.MergeBatch);
+        var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.MergeBatch);
         var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             await store!.WriteAsync(item.Id!, EntityWrites.Merge(item.Id!, item.Value!), batch.Aborted);

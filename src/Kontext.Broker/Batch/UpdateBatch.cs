@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -13,14 +14,14 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal static class UpdateBatch
 {
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var noOverwrite = QueryParameters.Options(batch.Request, "noOverwrite").Contains("noOverwrite");
         var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Full, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
-        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateBatch);
+        var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateBatch);
         var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             var outcome = await store!.WriteAsync(item.Id!, EntityWrites.Append(item.Id!, item.Value!, noOverwrite), batch.Aborted);

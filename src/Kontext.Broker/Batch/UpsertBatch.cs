@@ -1,3 +1,4 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -12,7 +13,7 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal static class UpsertBatch
 {
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var options = QueryParameters.Options(batch.Request, "replace", "update");
@@ -22,7 +23,7 @@ internal static class UpsertBatch
         var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
-        var distributed = await http.RequestServices.GetRequiredService<ContextSources.BatchForwarding>().ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpsertBatch);
+        var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpsertBatch);
         var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
         {
             var created = await store!.WriteAsync(item.Id!, EntityWrites.Upsert(item.Value!, update), batch.Aborted);

@@ -6,9 +6,9 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Delete Context Source Registration: DELETE /csourceRegistrations/{id} (clauses 5.9.4, 6.9.3.3); 204.</summary>
 internal static class DeleteContextSourceRegistration
 {
-    public static async Task HandleAsync(HttpContext http, string registrationId, RegistrationChanges changes)
+    public static async Task HandleAsync(NgsiRequest request, string registrationId, RegistrationChanges changes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = RegistrationStores.Id(registrationId, "registration");
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);
         await changes.WriteAsync(store, request.Tenant, id, current => current is null

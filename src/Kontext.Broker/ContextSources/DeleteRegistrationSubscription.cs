@@ -7,9 +7,9 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Delete Context Source Registration Subscription: DELETE /csourceSubscriptions/{id} (clauses 5.11.6, 6.11.3.3); its pending notifications go too.</summary>
 internal static class DeleteRegistrationSubscription
 {
-    public static async Task HandleAsync(HttpContext http, string subscriptionId)
+    public static async Task HandleAsync(NgsiRequest request, string subscriptionId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = RegistrationStores.Id(subscriptionId, "subscription");
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);
         await store.WriteRegistrationSubscriptionAsync(id, current => current is null

@@ -41,7 +41,7 @@ internal sealed class ProvisionForwarding(ContextSourceClient client, ContextSou
     /// </summary>
     public async Task<Func<ForwardingRequest, ForwardingPlan?>?> PlannerAsync(NgsiRequest request, ITenantStore? store)
     {
-        if (store.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
+        if (store?.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
         var live = (await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted)).Select(l => l.Registration).ToList();
         if (live.Count == 0) return null;

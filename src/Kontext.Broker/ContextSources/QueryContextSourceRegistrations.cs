@@ -11,9 +11,9 @@ namespace Kontext.Broker.ContextSources;
 /// </summary>
 internal static class QueryContextSourceRegistrations
 {
-    public static async Task HandleAsync(HttpContext http, RegistrationChanges changes)
+    public static async Task HandleAsync(NgsiRequest request, RegistrationChanges changes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         string? Param(string name) => request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
         var filter = RegistrationDiscovery.Parse(new RegistrationQueryParameters(
             Type: Param("type"), Id: Param("id"), IdPattern: Param("idPattern"), Attrs: Param("attrs"), Q: Param("q"), Csf: Param("csf"),

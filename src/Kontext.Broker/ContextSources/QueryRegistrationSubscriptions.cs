@@ -8,9 +8,9 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Query Context Source Registration Subscriptions: GET /csourceSubscriptions (clauses 5.11.5, 6.10.3.2), paged.</summary>
 internal static class QueryRegistrationSubscriptions
 {
-    public static async Task HandleAsync(HttpContext http, DeliveryOutcomes outcomes)
+    public static async Task HandleAsync(NgsiRequest request, DeliveryOutcomes outcomes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var page = Pagination.Read(request);
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);

@@ -7,9 +7,9 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Retrieve Context Source Registration: GET /csourceRegistrations/{id} (clauses 5.10.1, 6.9.3.1).</summary>
 internal static class RetrieveContextSourceRegistration
 {
-    public static async Task HandleAsync(HttpContext http, string registrationId, RegistrationChanges changes)
+    public static async Task HandleAsync(NgsiRequest request, string registrationId, RegistrationChanges changes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = RegistrationStores.Id(registrationId, "registration");
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);

@@ -9,9 +9,9 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>Retrieve Context Source Registration Subscription: GET /csourceSubscriptions/{id} (clauses 5.11.4, 6.11.3.1).</summary>
 internal static class RetrieveRegistrationSubscription
 {
-    public static async Task HandleAsync(HttpContext http, string subscriptionId, DeliveryOutcomes outcomes)
+    public static async Task HandleAsync(NgsiRequest request, string subscriptionId, DeliveryOutcomes outcomes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = RegistrationStores.Id(subscriptionId, "subscription");
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);

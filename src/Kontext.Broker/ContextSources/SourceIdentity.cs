@@ -38,9 +38,9 @@ internal sealed class ContextSourceIdentity
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
 
     /// <summary>Retrieve Context Source Identity Information: GET /info/sourceIdentity (clause 5.15.1). Needs no existing tenant.</summary>
-    public static async Task HandleAsync(HttpContext http, ContextSourceIdentity identity)
+    public static async Task HandleAsync(NgsiRequest request, ContextSourceIdentity identity)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var alias = identity.Alias(request.Tenant);
         var output = new JsonObject
         {

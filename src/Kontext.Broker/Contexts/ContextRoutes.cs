@@ -110,9 +110,9 @@ internal static class ContextRoutes
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task AddAsync(HttpContext http, HostedContexts hosted, ContextProcessor processor, IOptions<KontextOptions> options)
+    private static async Task AddAsync(NgsiRequest request, HostedContexts hosted, ContextProcessor processor, IOptions<KontextOptions> options)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         NgsiRequest.ContentKind(http.Request.ContentType);
         // A payload that is not {"@context": ...} is not the request this operation defines (clause 5.13.2.4).
         var body = await NgsiRequest.ReadJsonAsync(http, options.Value.Limits.MaxRequestBodyBytes) as JsonObject

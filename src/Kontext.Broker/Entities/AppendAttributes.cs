@@ -9,7 +9,7 @@ namespace Kontext.Broker.Entities;
 /// <summary>Append Entity Attributes: POST /entities/{entityId}/attrs (clauses 5.6.3, 6.6.3.1).</summary>
 internal static class AppendAttributes
 {
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(HttpContext http, string entityId, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
@@ -17,7 +17,6 @@ internal static class AppendAttributes
         var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Full, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
-        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.AppendAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
         var distributed = await provision.ForwardAsync(request, store, id, what,
             new(HttpMethod.Post, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));

@@ -9,13 +9,12 @@ namespace Kontext.Broker.Entities;
 /// <summary>Create Entity: POST /entities (clauses 5.6.1, 6.4.3.1).</summary>
 internal static class CreateEntity
 {
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(HttpContext http, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var parsed = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full);
         var store = await request.TenantStoreAsync(forWrite: true);
         // Clause 4.3.6.3: attributes that registered sources hold are created there.
-        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.CreateEntity, ProvisionForwarding.Entity(parsed.Id, parsed.Types), parsed.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
         var distributed = await provision.ForwardAsync(request, store, parsed.Id, what, new(HttpMethod.Post, "entities", ForwardedBody.Attributes));
         if (distributed.Omit(parsed))

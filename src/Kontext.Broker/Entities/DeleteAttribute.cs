@@ -9,9 +9,9 @@ namespace Kontext.Broker.Entities;
 /// <summary>Delete Attribute: DELETE /entities/{entityId}/attrs/{attrId}?datasetId=&amp;deleteAll= (clauses 5.6.5, 6.7.3.2).</summary>
 internal static class DeleteAttribute
 {
-    public static async Task HandleAsync(HttpContext http, string entityId, string attrId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId, string attrId, ProvisionForwarding provision)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var deleteAll = QueryParameters.Flag(request, "deleteAll");
         var datasetId = request.Query["datasetId"].ToString() is { Length: > 0 } d ? d : null;
@@ -19,7 +19,7 @@ internal static class DeleteAttribute
         var attribute = attrId == "scope" ? "scope" : AttributeRoute.Expand(request, attrId);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: an attribute that registered sources hold is written there.
-        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+        var distributed = await provision.ForwardAsync(request, store, id,
             ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.DeleteAttrs, id, attribute),
             new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.None));
         if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.DeleteAttribute(id, attribute, datasetId, deleteAll, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);

@@ -9,13 +9,12 @@ namespace Kontext.Broker.Entities;
 /// <summary>Delete Entity: DELETE /entities/{entityId} (clauses 5.6.6, 6.5.3.2).</summary>
 internal static class DeleteEntity
 {
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId, ProvisionForwarding provision)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then.
-        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(Ids: [id]), null);
         var distributed = await provision.ForwardAsync(request, store, id, what, new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.None));
         if (distributed.RunsLocally)

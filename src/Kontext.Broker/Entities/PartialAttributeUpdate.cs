@@ -9,7 +9,7 @@ namespace Kontext.Broker.Entities;
 /// <summary>Partial Attribute Update: PATCH /entities/{entityId}/attrs/{attrId} (clauses 5.6.4, 6.7.3.1).</summary>
 internal static class PartialAttributeUpdate
 {
-    public static async Task HandleAsync(HttpContext http, string entityId, string attrId)
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
@@ -23,7 +23,7 @@ internal static class PartialAttributeUpdate
             throw NgsiException.BadRequestData("NGSI-LD Null inside a value is only allowed in Merge Entity");
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: an attribute that registered sources hold is written there.
-        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, id,
+        var distributed = await provision.ForwardAsync(request, store, id,
             ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateAttrs, id, attribute),
             new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole));
         if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.PartialUpdate(id, attribute, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);

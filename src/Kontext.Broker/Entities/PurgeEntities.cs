@@ -16,13 +16,13 @@ internal static class PurgeEntities
 {
     private const int Page = 500;
 
-    public static async Task HandleAsync(HttpContext http)
+    public static async Task HandleAsync(NgsiRequest request, ProvisionForwarding provision)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var purge = PurgeRequest.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: sources registered for the selected entities purge theirs too.
-        var distributed = await http.RequestServices.GetRequiredService<ProvisionForwarding>().ForwardAsync(request, store, "*",
+        var distributed = await provision.ForwardAsync(request, store, "*",
             new(Kontext.Ngsi.ContextSources.RegistrationOperations.PurgeEntity, new Kontext.Ngsi.ContextSources.EntitySpec(purge.Query.Type, purge.Query.Ids, purge.Query.IdPattern), null),
             new(HttpMethod.Delete, $"entities{http.Request.QueryString}", ForwardedBody.None));
         if (distributed.RunsLocally) await distributed.LocalAsync(() => RunAsync(store, purge, filter: null, http.RequestAborted));

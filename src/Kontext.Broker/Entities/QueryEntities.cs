@@ -39,16 +39,16 @@ internal static class QueryEntities
     /// <summary>Matching entities an ordered query may sort in memory.</summary>
     private const int MaxOrderedMatches = 10_000;
 
-    public static async Task GetAsync(HttpContext http)
+    public static async Task GetAsync(HttpContext http, EntityForwarding forwarding)
     {
         var request = await NgsiRequest.ReadAsync(http, allowGeoJson: true);
         QueryParameters.RejectUnknown(request, GetParameters);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
         CheckContextSourceFilter(request.Query["csf"].ToString());
-        await RespondAsync(request, query, attrs, EntityView.FromUrl(request, attrs), distributed: true);
+        await RespondAsync(request, forwarding, query, attrs, EntityView.FromUrl(request, attrs), distributed: true);
     }
 
-    public static async Task PostAsync(HttpContext http)
+    public static async Task PostAsync(HttpContext http, EntityForwarding forwarding)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http, allowGeoJson: true);
         QueryParameters.RejectUnknown(request, PostParameters);
@@ -58,10 +58,10 @@ internal static class QueryEntities
             throw NgsiException.BadRequestData("temporalQ is only for POST /temporal/entityOperations/query");
         var (query, attrs) = EntityQueryRequest.FromBody(request);
         if (body["csf"] is { } csf) CheckContextSourceFilter(csf.ToString());
-        await RespondAsync(request, query, attrs, EntityView.FromBody(request, attrs), distributed: true);
+        await RespondAsync(request, forwarding, query, attrs, EntityView.FromBody(request, attrs), distributed: true);
     }
 
-    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, EntityView view, bool distributed)
+    private static async Task RespondAsync(NgsiRequest request, EntityForwarding forwarding, EntityQuery query, List<string> attrs, EntityView view, bool distributed)
     {
         var page = Pagination.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
@@ -72,7 +72,6 @@ internal static class QueryEntities
             query = query with { Q = await LinkedQuery.ResolveAsync(query.Q!, (linked, ct) => MatchingIdsAsync(store, linked, ct), cancellation) };
         }
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
-        var forwarding = request.Http.RequestServices.GetRequiredService<EntityForwarding>();
         var plan = distributed
             ? await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.QueryEntity,
                 new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf))

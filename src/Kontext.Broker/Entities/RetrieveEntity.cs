@@ -17,7 +17,7 @@ internal static class RetrieveEntity
         "join", "joinLevel", "containedBy", "entityMap", "jsonKeys", "doNotCompact",
     };
 
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(HttpContext http, string entityId, EntityForwarding forwarding)
     {
         var request = await NgsiRequest.ReadAsync(http, allowGeoJson: true);
         QueryParameters.RejectUnknown(request, Parameters);
@@ -27,7 +27,6 @@ internal static class RetrieveEntity
         var store = await request.TenantStoreAsync(forWrite: false);
         var entity = Transience.Visible(await store.GetEntityAsync(id, http.RequestAborted), DateTimeOffset.UtcNow); // clause 4.22
         // Clause 4.3.6: registered context sources may hold (parts of) the entity; their answers are merged with local data.
-        var forwarding = http.RequestServices.GetRequiredService<EntityForwarding>();
         var requested = attrs.Count > 0 ? attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal) : null;
         var local = entity is not null;
         var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));

@@ -26,16 +26,16 @@ internal static class TypesAndAttributes
         app.MapGet("/ngsi-ld/v1/attributes/{attrId}", GetAttributeAsync);
     }
 
-    private static async Task ListTypesAsync(HttpContext http)
+    private static async Task ListTypesAsync(NgsiRequest request, DiscoveryForwarding discovery)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
         var types = (await store.ListTypesAsync(http.RequestAborted)).Select(t => t.Type).ToList();
         var attributes = details ? (await store.ListTypeAttributesAsync(http.RequestAborted)).Select(a => (a.Type, a.Attribute)).ToList() : [];
         var warnings = new ForwardingWarnings();
-        var remote = await http.RequestServices.GetRequiredService<DiscoveryForwarding>().AskAsync(request, store,
+        var remote = await discovery.AskAsync(request, store,
             details ? "retrieveEntityTypeDetails" : "retrieveEntityTypes", details ? "types?details=true" : "types", warnings);
         if (remote.Count > 0)
         {
@@ -74,9 +74,9 @@ internal static class TypesAndAttributes
         });
     }
 
-    private static async Task GetTypeAsync(HttpContext http, string type)
+    private static async Task GetTypeAsync(NgsiRequest request, string type)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         QueryParameters.RejectUnknown(request, OneParameters);
         var iri = request.Context.ExpandTerm(Uri.UnescapeDataString(type));
         var store = await request.TenantStoreAsync(forWrite: false);
@@ -106,15 +106,15 @@ internal static class TypesAndAttributes
         });
     }
 
-    private static async Task ListAttributesAsync(HttpContext http)
+    private static async Task ListAttributesAsync(NgsiRequest request, DiscoveryForwarding discovery)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         QueryParameters.RejectUnknown(request, ListParameters);
         var details = QueryParameters.Flag(request, "details");
         var store = await request.TenantStoreAsync(forWrite: false);
         var pairs = (await store.ListTypeAttributesAsync(http.RequestAborted)).Select(a => (a.Type, a.Attribute)).ToList();
         var warnings = new ForwardingWarnings();
-        var remote = await http.RequestServices.GetRequiredService<DiscoveryForwarding>().AskAsync(request, store,
+        var remote = await discovery.AskAsync(request, store,
             details ? "retrieveAttrTypeDetails" : "retrieveAttrTypes", details ? "attributes?details=true" : "attributes", warnings);
         // A source's plain attribute list names no types: such an attribute is listed with the types known for it, if any.
         var remoteOnly = DiscoveryForwarding.Names(remote, details ? "attributeName" : "attributeList", request).ToHashSet(StringComparer.Ordinal);
@@ -151,9 +151,9 @@ internal static class TypesAndAttributes
         });
     }
 
-    private static async Task GetAttributeAsync(HttpContext http, string attrId)
+    private static async Task GetAttributeAsync(NgsiRequest request, string attrId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         QueryParameters.RejectUnknown(request, OneParameters);
         var iri = EntityParser.ExpandAttributeName(Uri.UnescapeDataString(attrId), request.Context);
         var store = await request.TenantStoreAsync(forWrite: false);

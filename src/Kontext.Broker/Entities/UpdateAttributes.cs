@@ -9,7 +9,7 @@ namespace Kontext.Broker.Entities;
 /// <summary>Update Entity Attributes: PATCH /entities/{entityId}/attrs (clauses 5.6.2, 6.6.3.2).</summary>
 internal static class UpdateAttributes
 {
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(HttpContext http, string entityId, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
@@ -17,7 +17,6 @@ internal static class UpdateAttributes
         var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Update, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
-        var provision = http.RequestServices.GetRequiredService<ProvisionForwarding>();
         var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
         var distributed = await provision.ForwardAsync(request, store, id, what,
             new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));

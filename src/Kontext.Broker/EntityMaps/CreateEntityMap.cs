@@ -17,9 +17,9 @@ namespace Kontext.Broker.EntityMaps;
 /// </summary>
 internal static class CreateEntityMap
 {
-    public static async Task ForQueryAsync(HttpContext http, EntityMapStore maps, EntityForwarding forwarding)
+    public static async Task ForQueryAsync(NgsiRequest request, EntityMapStore maps, EntityForwarding forwarding)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var (query, attrs) = EntityQueryRequest.FromUrl(request); // too wide a query is BadRequestData here (5.14.4.4)
         var end = LifetimeEnd(request, maps);
         var store = await request.TenantStoreAsync(forWrite: false);
@@ -32,9 +32,9 @@ internal static class CreateEntityMap
         await WriteAsync(request, maps.Create(request.Tenant, candidates.Entries(), temporal: false, end));
     }
 
-    public static async Task ForTemporalQueryAsync(HttpContext http, EntityMapStore maps)
+    public static async Task ForTemporalQueryAsync(NgsiRequest request, EntityMapStore maps)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
         var parameters = TemporalParameters.FromUrl(request, attrs);
         if (parameters.Query.TimeRel is null) throw NgsiException.BadRequestData("A temporal Entity map needs a temporal query: timerel and timeAt (clause 5.14.5.4)");

@@ -7,9 +7,9 @@ namespace Kontext.Broker.EntityMaps;
 /// <summary>Retrieve EntityMap: GET /entityMaps/{entityMapId} (clauses 5.14.1, 6.32.3.1); an expired map cannot be accessed (5.5.14).</summary>
 internal static class RetrieveEntityMap
 {
-    public static async Task HandleAsync(HttpContext http, string entityMapId, EntityMapStore maps)
+    public static async Task HandleAsync(NgsiRequest request, string entityMapId, EntityMapStore maps)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityMapRoutes.Id(entityMapId);
         var map = maps.Find(request.Tenant, id) ?? throw NgsiException.NotFound($"The Entity map '{id}' does not exist");
         var body = map.ToJson();

@@ -41,6 +41,13 @@ internal sealed class NgsiRequest
     public PreferHeader Prefer { get; }
     public IQueryCollection Query => Http.Request.Query;
 
+    /// <summary>
+    /// Minimal APIs' binding: a handler that takes an <see cref="NgsiRequest"/> gets the request read as one without a body
+    /// (GET, DELETE: tenant, Accept, Link @context, Prefer checked before the handler runs). Handlers that read a body, or
+    /// answer in GeoJSON, call <see cref="ReadWithBodyAsync"/> / <see cref="ReadAsync(HttpContext, bool)"/> themselves.
+    /// </summary>
+    public static async ValueTask<NgsiRequest?> BindAsync(HttpContext http) => await ReadAsync(http);
+
     /// <summary>Reads a request without a body (GET, DELETE).</summary>
     public static Task<NgsiRequest> ReadAsync(HttpContext http, bool allowGeoJson = false) => ReadAsync(http, expectBody: false, allowGeoJson, allowMergePatch: false);
 

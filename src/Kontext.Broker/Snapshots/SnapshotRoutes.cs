@@ -56,9 +56,9 @@ internal static class SnapshotRoutes
         http.Response.Headers.Location = Root + "/" + HeaderIri.PathSegment(id);
     }
 
-    private static async Task ListAsync(HttpContext http, SnapshotRegistry registry)
+    private static async Task ListAsync(NgsiRequest request, SnapshotRegistry registry)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var page = Pagination.Read(request);
         var all = registry.List(request.Tenant);
         var selected = all.Skip(page.Offset).Take(page.Limit).ToList();
@@ -67,9 +67,9 @@ internal static class SnapshotRoutes
         await WriteAsync(request, new JsonArray(selected.Select(s => (JsonNode?)s.ToJson()).ToArray()));
     }
 
-    private static async Task RetrieveAsync(HttpContext http, string snapshotId, SnapshotRegistry registry)
+    private static async Task RetrieveAsync(NgsiRequest request, string snapshotId, SnapshotRegistry registry)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         await WriteAsync(request, Find(registry, request, snapshotId).ToJson());
     }
 
@@ -89,9 +89,9 @@ internal static class SnapshotRoutes
         await WriteAsync(request, snapshot.ToJson());
     }
 
-    private static async Task DeleteAsync(HttpContext http, string snapshotId, SnapshotRegistry registry)
+    private static async Task DeleteAsync(NgsiRequest request, string snapshotId, SnapshotRegistry registry)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var snapshot = Find(registry, request, snapshotId);
         registry.Remove(request.Tenant, snapshot.Id);
         NgsiResponse.NoContent(request);
@@ -120,9 +120,9 @@ internal static class SnapshotRoutes
     }
 
     /// <summary>Purge Snapshots (5.16.7): those the q selects, which may only name the snapshot's own members; all without q.</summary>
-    private static async Task PurgeAsync(HttpContext http, SnapshotRegistry registry)
+    private static async Task PurgeAsync(NgsiRequest request, SnapshotRegistry registry)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var text = request.Query["q"].ToString();
         QExpr? q = null;
         if (text.Length > 0)

@@ -42,9 +42,9 @@ internal static class SubscriptionRoutes
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
 
-    private static async Task ListAsync(HttpContext http, DeliveryOutcomes outcomes, ContextProcessor processor)
+    private static async Task ListAsync(NgsiRequest request, DeliveryOutcomes outcomes, ContextProcessor processor)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var page = Pagination.Read(request);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Read fresh from the store: the delivery counters change with every notification.
@@ -62,9 +62,9 @@ internal static class SubscriptionRoutes
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task RetrieveAsync(HttpContext http, string subscriptionId, DeliveryOutcomes outcomes, ContextProcessor processor)
+    private static async Task RetrieveAsync(NgsiRequest request, string subscriptionId, DeliveryOutcomes outcomes, ContextProcessor processor)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = SubscriptionId(subscriptionId);
         var sysAttrs = QueryParameters.Options(request, "sysAttrs").Contains("sysAttrs");
         var store = await request.TenantStoreAsync(forWrite: false);
@@ -103,9 +103,9 @@ internal static class SubscriptionRoutes
         NgsiResponse.NoContent(request);
     }
 
-    private static async Task DeleteAsync(HttpContext http, string subscriptionId, SubscriptionChanges changes)
+    private static async Task DeleteAsync(NgsiRequest request, string subscriptionId, SubscriptionChanges changes)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = SubscriptionId(subscriptionId);
         var store = await request.TenantStoreAsync(forWrite: false);
         await changes.DeleteAsync(store, id, http.RequestAborted);

@@ -13,9 +13,9 @@ namespace Kontext.Broker.Temporal;
 /// </summary>
 internal static class DeleteTemporalAttribute
 {
-    public static async Task HandleAsync(HttpContext http, string entityId, string attrId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId, string attrId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var attribute = EntityParser.ExpandAttributeName(Uri.UnescapeDataString(attrId), request.Context);
         var deleteAll = QueryParameters.Flag(request, "deleteAll");

@@ -11,9 +11,9 @@ namespace Kontext.Broker.Temporal;
 /// </summary>
 internal static class DeleteTemporalEntity
 {
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
         var (existed, purged) = await temporal.WriteAndPurgeAsync(id,

@@ -8,9 +8,9 @@ namespace Kontext.Broker.Temporal;
 /// <summary>Delete Attribute instance from Temporal Representation of an Entity: DELETE /temporal/entities/{id}/attrs/{attrId}/{instanceId} (clauses 5.6.15, 6.22.3.2).</summary>
 internal static class DeleteTemporalInstance
 {
-    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, string instanceId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId, string attrId, string instanceId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var name = Uri.UnescapeDataString(attrId);
         var attribute = EntityParser.ExpandAttributeName(name, request.Context);

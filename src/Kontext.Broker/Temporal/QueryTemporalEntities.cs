@@ -15,9 +15,9 @@ namespace Kontext.Broker.Temporal;
 /// </summary>
 internal static class QueryTemporalEntities
 {
-    public static async Task GetAsync(HttpContext http)
+    public static async Task GetAsync(NgsiRequest request)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         TemporalProjection.RefuseLinkedFilter(request.Query["q"].ToString());
         RefuseContextSourceFilter(request);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);

@@ -11,9 +11,9 @@ namespace Kontext.Broker.Temporal;
 /// </summary>
 internal static class RetrieveTemporalEntity
 {
-    public static async Task HandleAsync(HttpContext http, string entityId)
+    public static async Task HandleAsync(NgsiRequest request, string entityId)
     {
-        var request = await NgsiRequest.ReadAsync(http);
+        var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var parameters = TemporalParameters.FromUrl(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);

@@ -99,7 +99,8 @@ public sealed class RegistrationSubscriptionApiTests(SubscriptionFixture fixture
         await _receiver.WaitForAsync(1);
 
         JsonObject body = new();
-        for (var i = 0; i < 50 && body["notification"]?["timesSent"]?.GetValue<long>() != 1; i++)
+        // timesSent counts from sending; lastSuccess needs the receiver's answer, so wait for that.
+        for (var i = 0; i < 50 && body["notification"]?["lastSuccess"] is null; i++)
         {
             body = await (await _client.Send(HttpMethod.Get, $"{Subscriptions}/{subscription}", tenant: _tenant)).JsonAsync();
             await Task.Delay(100);
