@@ -35,11 +35,13 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
             foreach (var refusing in plan.Conflicts)
                 write.Add(new WritePart(ProvisionForwarding.Name(refusing.Registration), [],
                     NgsiError.Conflict($"The context source registered for this entity does not offer {operation}")));
+            var body = batch.Items[item.Index]!;
+            // The entity's terms are expanded once, whatever the number of sources it goes to.
+            var expand = body is JsonObject entityBody && entity is not null && plan.Targets.Count > 0 ? await ExpanderAsync(batch, entityBody) : null;
             foreach (var target in plan.Targets)
             {
-                var body = batch.Items[item.Index]!;
-                JsonNode sent = body is JsonObject obj && entity is not null
-                    ? JsonNode.Parse(ProvisionForwarding.Reduce(obj, await ExpanderAsync(batch, obj), target.Attributes).Body)!
+                JsonNode sent = body is JsonObject obj && expand is not null
+                    ? JsonNode.Parse(ProvisionForwarding.Reduce(obj, expand, target.Attributes).Body)!
                     : body.DeepClone();
                 var key = target.Registration.Id;
                 if (!perSource.TryGetValue(key, out var group)) perSource[key] = group = (target.Registration, []);

@@ -150,11 +150,12 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
             var value = configured == RequestValue ? request.Triggering?[key].ToString() : configured;
             if (string.IsNullOrEmpty(value)) continue;
             // Clause 4.3.6.6: jsonldContext, contentType and accept steer how the request is sent, they are not headers.
-            if (key == "jsonldContext") { contextUrl = value; contentType = "application/json"; }
+            if (key == "jsonldContext") contextUrl = value;
             else if (key == "accept") accept = value;
             else if (key == "contentType" && value is "application/json" or "application/ld+json") contentType = value;
             else if (!NotificationEndpoint.IsForbiddenHeader(key) && !IsBrokerHeader(key)) message.Headers.TryAddWithoutValidation(key, value);
         }
+        // A registered jsonldContext is named in a Link header, so the body goes as JSON whatever contentType says.
         if (registration.ContextSourceInfo.Any(p => p.Key == "jsonldContext")) contentType = "application/json";
         message.Headers.TryAddWithoutValidation("Accept", accept);
         request = request with { Body = request.Body is null ? null : WithContext(request.Body, contentType == "application/ld+json" ? contextUrl : null), ContentType = contentType };
