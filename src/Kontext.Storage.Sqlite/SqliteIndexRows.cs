@@ -89,7 +89,7 @@ internal static class SqliteIndexRows
         {
             if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE ek = $id", id);
             var types = Prepared(connection, "INSERT INTO entity_types(type, ek) VALUES($v, $id)", id, "$v");
-            foreach (var type in entity.Types.Distinct(StringComparer.Ordinal)) Run(types, ("$v", type));
+            foreach (var type in entity.Types.Distinct(StringComparer.Ordinal)) Run(types, ("$v", SqliteNameSchema.Id(connection, type)));
         }
         if (before is null ? entity.Scopes is { Count: > 0 } : !before.Scopes.SetEquals(entity.Scopes ?? []))
         {
@@ -108,7 +108,7 @@ internal static class SqliteIndexRows
                 continue;
             }
             if (old.Kinds != after.Kinds)
-                Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND ek = $id", id, "$a", "$k"), ("$a", name), ("$k", after.Kinds));
+                Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND ek = $id", id, "$a", "$k"), ("$a", SqliteNameSchema.Id(connection, name)), ("$k", after.Kinds));
             if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
             {
                 DeleteValues(connection, id, name);
@@ -124,32 +124,34 @@ internal static class SqliteIndexRows
         foreach (var name in before.Attributes.Keys)
         {
             if (entity.Attributes.ContainsKey(name)) continue;
-            Run(Prepared(connection, "DELETE FROM entity_attributes WHERE attr = $a AND ek = $id", id, "$a"), ("$a", name));
+            Run(Prepared(connection, "DELETE FROM entity_attributes WHERE attr = $a AND ek = $id", id, "$a"), ("$a", SqliteNameSchema.Id(connection, name)));
             DeleteValues(connection, id, name);
             DeleteGeometries(connection, id, name);
         }
     }
 
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>
-        Run(Prepared(connection, "INSERT INTO entity_attributes(attr, ek, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", name), ("$k", kinds));
+        Run(Prepared(connection, "INSERT INTO entity_attributes(attr, ek, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", SqliteNameSchema.Id(connection, name)), ("$k", kinds));
 
     private static void InsertValues(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
         var value = Prepared(connection, "INSERT INTO attribute_values(attr, ek, num, str) VALUES($a, $id, $n, $s)", id, "$a", "$n", "$s");
+        long? nameId = null;
         foreach (var instance in instances)
         {
             foreach (var (number, text) in Scalars(instance))
-                Run(value, ("$a", name), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
+                Run(value, ("$a", nameId ??= SqliteNameSchema.Id(connection, name)), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
         }
     }
 
     private static void InsertGeometries(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
+        long? nameId = null;
         foreach (var instance in instances)
         {
             if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
             var geometry = Prepared(connection, "INSERT INTO entity_geometries(ek, attr) VALUES($id, $a) RETURNING rid", id, "$a");
-            geometry.Parameters["$a"].Value = name;
+            geometry.Parameters["$a"].Value = nameId ??= SqliteNameSchema.Id(connection, name);
             var rid = (long)geometry.ExecuteScalar()!;
             var envelope = shape.EnvelopeInternal;
             var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", id, "$r", "$x0", "$x1", "$y0", "$y1");
@@ -165,7 +167,7 @@ internal static class SqliteIndexRows
     {
         var scalars = instances.SelectMany(Scalars).ToList();
         var rows = new List<long>(scalars.Count);
-        using (var reader = SqliteDatabase.Cached(connection, "SELECT rowid FROM attribute_values WHERE ek = $id AND attr = $a ORDER BY rowid",
+        using (var reader = SqliteDatabase.Cached(connection, $"SELECT rowid FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")} ORDER BY rowid",
                    ("$id", id), ("$a", name)).ExecuteReader())
         {
             while (reader.Read()) rows.Add(reader.GetInt64(0));
@@ -181,12 +183,12 @@ internal static class SqliteIndexRows
     }
 
     private static void DeleteValues(SqliteConnection connection, long id, string name) =>
-        Run(Prepared(connection, "DELETE FROM attribute_values WHERE ek = $id AND attr = $a", id, "$a"), ("$a", name));
+        Run(Prepared(connection, $"DELETE FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
 
     private static void DeleteGeometries(SqliteConnection connection, long id, string name)
     {
-        Run(Prepared(connection, "DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE ek = $id AND attr = $a)", id, "$a"), ("$a", name));
-        Run(Prepared(connection, "DELETE FROM entity_geometries WHERE ek = $id AND attr = $a", id, "$a"), ("$a", name));
+        Run(Prepared(connection, $"DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")})", id, "$a"), ("$a", name));
+        Run(Prepared(connection, $"DELETE FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
     }
 
     /// <summary>The statistics keys an entity contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind).</summary>

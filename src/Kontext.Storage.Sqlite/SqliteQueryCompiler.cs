@@ -96,7 +96,7 @@ internal sealed class SqliteQueryCompiler
         if (query.Q is { } q && Q(q) is { } qSql) clauses.Add(qSql);
         if (query.Geo is { } geo) clauses.Add(Geo(geo));
         if (request.AnyOfAttributes is { Count: > 0 } attrs)
-            clauses.Add(Member("entity_attributes", "a", $"a.attr IN ({string.Join(", ", attrs.Select(a => Parameter(a)))})"));
+            clauses.Add(Member("entity_attributes", "a", $"a.attr IN (SELECT nid FROM names WHERE iri IN ({string.Join(", ", attrs.Select(a => Parameter(a)))}))"));
         return clauses;
     }
 
@@ -125,7 +125,7 @@ internal sealed class SqliteQueryCompiler
 
     private string Type(TypeExpr expr) => expr switch
     {
-        TypeIs t => Member("entity_types", "t", $"t.type = {Parameter(t.Iri)}"),
+        TypeIs t => Member("entity_types", "t", $"t.type = {NameId(t.Iri)}"),
         TypeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Type)) + ")",
         TypeOr or => "(" + string.Join(" OR ", or.Operands.Select(Type)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),
@@ -194,7 +194,7 @@ internal sealed class SqliteQueryCompiler
             _ => null,
         };
         if (numeric is not null)
-            return Member("attribute_values", "v", $"v.attr = {Parameter(attribute)} AND {numeric}", "ix_attribute_values_entity");
+            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND {numeric}", "ix_attribute_values_entity");
 
         _exact = false;
         // String equality: the stored scalar equals the literal or, for a VocabProperty, its expanded IRI.
@@ -207,11 +207,14 @@ internal sealed class SqliteQueryCompiler
             _ => null,
         } : null;
         if (strings is not null)
-            return Member("attribute_values", "v", $"v.attr = {Parameter(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", "ix_attribute_values_entity");
+            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", "ix_attribute_values_entity");
         return HasAttribute(attribute);
     }
 
-    private string HasAttribute(string attribute) => Member("entity_attributes", "a", $"a.attr = {Parameter(attribute)}");
+    private string HasAttribute(string attribute) => Member("entity_attributes", "a", $"a.attr = {NameId(attribute)}");
+
+    /// <summary>The index tables hold a name's id (<see cref="SqliteNameSchema"/>); SQLite looks it up once per statement.</summary>
+    private string NameId(string iri) => SqliteNameSchema.IdOf(Parameter(iri));
 
     /// <summary>
     /// Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite. Always set
@@ -220,7 +223,7 @@ internal sealed class SqliteQueryCompiler
     private string Geo(GeoQuery geo)
     {
         _exact = false;
-        var property = Parameter(geo.GeoProperty);
+        var property = NameId(geo.GeoProperty);
         var inProperty = $"e.ek IN (SELECT g.ek FROM entity_geometries g WHERE g.attr = {property}";
         if (geo.Relation == GeoRelation.Disjoint || (geo.Relation == GeoRelation.Near && geo.MaxDistance is null))
             return inProperty + ")";

@@ -137,6 +137,8 @@ public sealed class SqliteMigrationsTests : IDisposable
         SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
         Scalar(migrated, "SELECT COUNT(*) FROM entity_geometries").Should().Be(0L, "the deletion found the migrated rows by their key");
         Scalar(migrated, "SELECT COUNT(*) FROM attribute_values").Should().Be(1L);
+        Scalar(migrated, "SELECT typeof(attr) FROM attribute_values").Should().Be("integer", "index rows name an attribute by its id in names");
+        Scalar(migrated, "SELECT COUNT(*) FROM names").Should().Be(3L, "T, n and location, each once");
         Scalar(migrated, "SELECT COUNT(*) FROM deleted_entities").Should().Be(1L, "the entity table's triggers were made again");
     }
 

@@ -57,10 +57,10 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT 'value', rowid, attr, coalesce(num, str) FROM attribute_values WHERE ek = (SELECT ek FROM entities WHERE id = $id)
-            UNION ALL SELECT 'attribute', 0, attr, kinds FROM entity_attributes WHERE ek = (SELECT ek FROM entities WHERE id = $id)
-            UNION ALL SELECT 'geometry', rid, attr, '' FROM entity_geometries WHERE ek = (SELECT ek FROM entities WHERE id = $id)
-            UNION ALL SELECT 'box', b.rid, g.attr, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid WHERE g.ek = (SELECT ek FROM entities WHERE id = $id)
+            SELECT 'value', v.rowid, n.iri, coalesce(num, str) FROM attribute_values v JOIN names n ON n.nid = v.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'attribute', 0, n.iri, kinds FROM entity_attributes a JOIN names n ON n.nid = a.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'geometry', rid, n.iri, '' FROM entity_geometries g JOIN names n ON n.nid = g.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            UNION ALL SELECT 'box', b.rid, n.iri, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid JOIN names n ON n.nid = g.attr WHERE g.ek = (SELECT ek FROM entities WHERE id = $id)
             ORDER BY 1, 3
             """;
         command.Parameters.AddWithValue("$id", Id);
