@@ -24,6 +24,16 @@ internal sealed class EntityGenerator
 
     public List<GeneratedEntity> Entities { get; } = [];
 
+    /// <summary>The bench's data set: <paramref name="entities"/> entities as upsert batches of <paramref name="batchSize"/>, from one seed.</summary>
+    public static (EntityGenerator Generator, List<byte[]> Batches) DataSet(int entities, int batchSize)
+    {
+        var generator = new EntityGenerator(seed: 20250101);
+        var batches = new List<byte[]>();
+        for (var first = 0; first < entities; first += batchSize)
+            batches.Add(generator.Batch(first, Math.Min(batchSize, entities - first)));
+        return (generator, batches);
+    }
+
     /// <summary>A batch (JSON array) of entities numbered from <paramref name="first"/>.</summary>
     public byte[] Batch(int first, int count)
     {

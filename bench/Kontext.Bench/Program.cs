@@ -84,10 +84,7 @@ try
     Console.WriteLine($"== entities: {options.Entities:N0}");
 
     // Data, generated once and deterministically, before anything is timed.
-    var generator = new EntityGenerator(seed: 20250101);
-    var batches = new List<byte[]>();
-    for (var first = 0; first < options.Entities; first += options.BatchSize)
-        batches.Add(generator.Batch(first, Math.Min(options.BatchSize, options.Entities - first)));
+    var (generator, batches) = EntityGenerator.DataSet(options.Entities, options.BatchSize);
     var entities = generator.Entities;
     Console.WriteLine($"Generated {entities.Count:N0} entities in {batches.Count} batches ({batches.Sum(b => (long)b.Length) / 1024.0 / 1024.0:F1} MiB of JSON)");
 

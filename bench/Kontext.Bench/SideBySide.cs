@@ -36,10 +36,7 @@ internal static class SideBySideSection
     public static async Task<(string Section, bool Healthy)> RunAsync(
         BenchOptions options, string brokerDll, string baselineDll, string temp, Func<SocketsHttpHandler> handler, CancellationToken cancellationToken)
     {
-        var generator = new EntityGenerator(seed: 20250101);
-        var batches = new List<byte[]>();
-        for (var first = 0; first < options.Entities; first += options.BatchSize)
-            batches.Add(generator.Batch(first, Math.Min(options.BatchSize, options.Entities - first)));
+        var (generator, batches) = EntityGenerator.DataSet(options.Entities, options.BatchSize);
         var entities = generator.Entities;
         var airQuality = entities.Where(e => e.Type == "AirQualityObserved").ToList();
 
