@@ -60,6 +60,36 @@ public static class MongoEntityDocument
         return doc;
     }
 
+    /// <summary>
+    /// The update that turns the stored <paramref name="before"/> into <paramref name="after"/>: <c>$set</c> of the fields
+    /// that differ and <c>$unset</c> of those gone, per attribute inside attrs/vals/geo (keys are encoded, so a dotted
+    /// path is safe). A one-attribute PATCH then sends and logs (oplog) that attribute, not the whole entity.
+    /// </summary>
+    public static BsonDocument Changes(BsonDocument before, BsonDocument after)
+    {
+        var set = new BsonDocument();
+        var unset = new BsonDocument();
+        foreach (var field in after)
+        {
+            if (field.Name == "_id") continue;
+            if (field.Name is Attrs or Vals or Geo && field.Value is BsonDocument changed && before.TryGetValue(field.Name, out var old) && old is BsonDocument stored)
+            {
+                foreach (var element in changed)
+                    if (!stored.TryGetValue(element.Name, out var was) || !was.Equals(element.Value)) set.Add($"{field.Name}.{element.Name}", element.Value);
+                foreach (var element in stored)
+                    if (!changed.Contains(element.Name)) unset.Add($"{field.Name}.{element.Name}", "");
+                continue;
+            }
+            if (!before.TryGetValue(field.Name, out var previous) || !previous.Equals(field.Value)) set.Add(field.Name, field.Value);
+        }
+        foreach (var field in before)
+            if (!after.Contains(field.Name)) unset.Add(field.Name, "");
+        var update = new BsonDocument();
+        if (set.ElementCount > 0) update.Add("$set", set);
+        if (unset.ElementCount > 0) update.Add("$unset", unset);
+        return update;
+    }
+
     public static Entity FromBson(BsonDocument doc)
     {
         var entity = new Entity(doc["_id"].AsString)

@@ -166,7 +166,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
         return true;
     }
 
-    /// <summary>Insert (a concurrent create loses on the unique _id) or replace under the read version.</summary>
+    /// <summary>Insert (a concurrent create loses on the unique _id) or update under the read version, by what changed.</summary>
     private async Task PutEntityAsync(IClientSessionHandle s, BsonDocument? beforeDoc, BsonDocument doc, CancellationToken ct)
     {
         if (beforeDoc is null)
@@ -174,8 +174,8 @@ internal sealed partial class MongoTenantStore : ITenantStore
             await _entities.InsertOneAsync(s, doc, cancellationToken: ct);
             return;
         }
-        var replaced = await _entities.ReplaceOneAsync(s, Versioned(beforeDoc), doc, cancellationToken: ct);
-        if (replaced.MatchedCount == 0) throw new VersionConflictException();
+        var updated = await _entities.UpdateOneAsync(s, Versioned(beforeDoc), MongoEntityDocument.Changes(beforeDoc, doc), cancellationToken: ct);
+        if (updated.MatchedCount == 0) throw new VersionConflictException();
     }
 
     /// <summary>The change-log sequence: one counter document, incremented in the write's transaction. Two writers
