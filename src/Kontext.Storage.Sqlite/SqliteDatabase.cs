@@ -27,6 +27,27 @@ internal static class SqliteDatabase
 
         /// <summary>Whether the tenant has a subscription; null: not known (ask the database).</summary>
         public bool? HasSubscriptions { get; set; }
+
+        /// <summary>Name ids read or added on this connection (<see cref="SqliteNameSchema"/>); forgotten on any rollback.</summary>
+        public Dictionary<string, long> NameIds { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Type statistics changes of the running job, and of the group's released jobs (written once, at commit).</summary>
+        public Dictionary<(string Type, string Attr, string Kind), int> JobStatistics { get; } = [];
+        public Dictionary<(string Type, string Attr, string Kind), int> GroupStatistics { get; } = [];
+
+        /// <summary>The running job's savepoint was released: what it deferred joins the group's.</summary>
+        public void JobReleased()
+        {
+            foreach (var (key, delta) in JobStatistics) GroupStatistics[key] = GroupStatistics.GetValueOrDefault(key) + delta;
+            JobStatistics.Clear();
+        }
+
+        /// <summary>The running job was rolled back: what it deferred is dropped, and names it may have added are unknown again.</summary>
+        public void JobRolledBack()
+        {
+            JobStatistics.Clear();
+            NameIds.Clear();
+        }
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, ConnectionState> Prepared = new();

@@ -208,20 +208,35 @@ internal static class SqliteIndexRows
         return keys;
     }
 
-    /// <summary>Applies the difference between the keys before and after a write to the counters.</summary>
+    /// <summary>
+    /// Adds the difference between the keys before and after a write to the group's counters: a group of writes to one
+    /// type changes the same few rows, which are written once, at commit (<see cref="WriteStatistics"/>).
+    /// </summary>
     public static void UpdateStatistics(SqliteConnection connection, HashSet<(string Type, string Attr, string Kind)> before, HashSet<(string Type, string Attr, string Kind)> after)
     {
+        var pending = SqliteDatabase.State(connection).JobStatistics;
+        foreach (var key in after) if (!before.Contains(key)) pending[key] = pending.GetValueOrDefault(key) + 1;
+        foreach (var key in before) if (!after.Contains(key)) pending[key] = pending.GetValueOrDefault(key) - 1;
+    }
+
+    /// <summary>Writes the group's counter changes, in its transaction, just before it commits.</summary>
+    public static void WriteStatistics(SqliteConnection connection)
+    {
+        var pending = SqliteDatabase.State(connection).GroupStatistics;
+        if (pending.Count == 0) return;
         var upsert = SqliteDatabase.Cached(connection, """
             INSERT INTO type_statistics(type, attr, kind, entities) VALUES($t, $a, $k, $d)
             ON CONFLICT(type, attr, kind) DO UPDATE SET entities = entities + excluded.entities
             """, ("$t", ""), ("$a", ""), ("$k", ""), ("$d", 0));
         var decreased = false;
-        foreach (var key in after.Except(before)) Apply(upsert, key, 1);
-        foreach (var key in before.Except(after)) { Apply(upsert, key, -1); decreased = true; }
+        foreach (var ((type, attr, kind), delta) in pending)
+        {
+            if (delta == 0) continue;
+            Run(upsert, ("$t", type), ("$a", attr), ("$k", kind), ("$d", delta));
+            decreased |= delta < 0;
+        }
+        pending.Clear();
         if (decreased) SqliteDatabase.Cached(connection, "DELETE FROM type_statistics WHERE entities <= 0").ExecuteNonQuery();
-
-        static void Apply(SqliteCommand command, (string Type, string Attr, string Kind) key, int delta) =>
-            Run(command, ("$t", key.Type), ("$a", key.Attr), ("$k", key.Kind), ("$d", delta));
     }
 
     private static void Execute(SqliteConnection connection, string sql, long entityId) =>

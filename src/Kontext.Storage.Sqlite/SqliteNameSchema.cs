@@ -81,8 +81,14 @@ internal static class SqliteNameSchema
     /// <summary>The id of <paramref name="iri"/>, added to the dictionary inside the caller's transaction when new.</summary>
     public static long Id(SqliteConnection connection, string iri)
     {
-        // Not cached across statements: a rolled-back write would leave a cached id that the next new name reuses.
-        if (SqliteDatabase.Cached(connection, "SELECT nid FROM names WHERE iri = $i", ("$i", iri)).ExecuteScalar() is long known) return known;
-        return (long)SqliteDatabase.Cached(connection, "INSERT INTO names(iri) VALUES($i) RETURNING nid", ("$i", iri)).ExecuteScalar()!;
+        // Kept per writer connection; a rollback forgets them all (SqliteDatabase.ConnectionState.JobRolledBack), since
+        // a name added by a rolled-back write is gone and its id may be given to the next new name.
+        var known = SqliteDatabase.State(connection).NameIds;
+        if (known.TryGetValue(iri, out var id)) return id;
+        id = SqliteDatabase.Cached(connection, "SELECT nid FROM names WHERE iri = $i", ("$i", iri)).ExecuteScalar() is long stored
+            ? stored
+            : (long)SqliteDatabase.Cached(connection, "INSERT INTO names(iri) VALUES($i) RETURNING nid", ("$i", iri)).ExecuteScalar()!;
+        if (known.Count < 100_000) known[iri] = id; // bounded: a tenant with more names than that looks the rest up
+        return id;
     }
 }

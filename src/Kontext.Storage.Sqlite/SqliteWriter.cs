@@ -92,6 +92,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             using var transaction = connection.BeginTransaction(deferred: false);
             SqliteDatabase.UseTransaction(connection, transaction);
+            var state = SqliteDatabase.State(connection);
             foreach (var job in group)
             {
                 SqliteDatabase.Cached(connection, "SAVEPOINT job").ExecuteNonQuery();
@@ -99,15 +100,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 {
                     job.Run(connection);
                     SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    state.JobReleased();
                     succeeded.Add(job);
                 }
                 catch (Exception ex)
                 {
                     SqliteDatabase.Cached(connection, "ROLLBACK TO job").ExecuteNonQuery();
                     SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    state.JobRolledBack();
                     job.Fail(ex);
                 }
             }
+            SqliteIndexRows.WriteStatistics(connection);
             transaction.Commit();
         }
         catch (Exception ex)

@@ -131,12 +131,38 @@ public static partial class Validate
     {
         value = default;
         if (text.Length > 40 || !DateTimePattern().IsMatch(text) || (!allowOffset && text[^1] != 'Z')) return false;
-        var zone = text[^1] == 'Z' ? "Z" : text[^6..];
-        var local = text[..^zone.Length];
-        var fraction = local.IndexOf('.');
-        if (fraction >= 0 && local.Length - fraction - 1 > 7) local = local[..(fraction + 8)];
-        return DateTimeOffset.TryParseExact(local + zone, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+        // The pattern fixed every field's position, so the fields are read by position: culture-aware format parsing
+        // cost more than the rest of an attribute's validation (profile of a batch upsert).
+        static int Digits(string s, int at, int count)
+        {
+            var n = 0;
+            for (var i = at; i < at + count; i++) n = n * 10 + (s[i] - '0');
+            return n;
+        }
+        int year = Digits(text, 0, 4), month = Digits(text, 5, 2), day = Digits(text, 8, 2);
+        int hour = Digits(text, 11, 2), minute = Digits(text, 14, 2), second = Digits(text, 17, 2);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > System.DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+            return false;
+        long fractionTicks = 0;
+        if (text[19] == '.')
+        {
+            var digits = 0;
+            for (var i = 20; i < text.Length && char.IsAsciiDigit(text[i]); i++, digits++)
+                if (digits < 7) fractionTicks = fractionTicks * 10 + (text[i] - '0'); // beyond 100 ns: truncated
+            for (var i = Math.Min(digits, 7); i < 7; i++) fractionTicks *= 10;
+        }
+        var offset = TimeSpan.Zero;
+        if (text[^1] != 'Z')
+        {
+            int offsetHours = Digits(text, text.Length - 5, 2), offsetMinutes = Digits(text, text.Length - 2, 2);
+            if (offsetMinutes > 59 || offsetHours * 60 + offsetMinutes > 14 * 60) return false;
+            offset = new TimeSpan(offsetHours, offsetMinutes, 0);
+            if (text[^6] == '-') offset = -offset;
+        }
+        var utcTicks = new System.DateTime(year, month, day, hour, minute, second).Ticks + fractionTicks - offset.Ticks;
+        if (utcTicks < System.DateTime.MinValue.Ticks || utcTicks > System.DateTime.MaxValue.Ticks) return false;
+        value = new DateTimeOffset(utcTicks, TimeSpan.Zero);
+        return true;
     }
 
     public static string DateTime(string? text, string what)
