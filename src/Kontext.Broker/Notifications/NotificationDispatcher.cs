@@ -29,6 +29,9 @@ internal sealed class NotificationDispatcher(
     private const int OutboxBatch = 1000;
     private const int ConfirmBatch = 1000;
 
+    /// <summary>Messages held in memory at most (queued or being sent); beyond it the outbox is read on later.</summary>
+    private const int MaxHeld = 20_000;
+
     /// <summary>How long a confirmation that the messages are still in the outbox (and this process's) is trusted.</summary>
     private static readonly TimeSpan ConfirmationValid = TimeSpan.FromMilliseconds(250);
 
@@ -60,6 +63,11 @@ internal sealed class NotificationDispatcher(
                 }
                 foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified(), backlog.ToList(), stoppingToken))
                 {
+                    if (_inFlight.Count >= MaxHeld)
+                    {
+                        backlog.Add(tenant);
+                        continue;
+                    }
                     var store = await storage.GetTenantAsync(tenant, create: false, stoppingToken);
                     if (store is null) continue;
                     var key = tenant ?? "";
