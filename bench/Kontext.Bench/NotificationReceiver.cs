@@ -44,9 +44,11 @@ internal sealed class NotificationReceiver : IAsyncDisposable
         app.Run(async http =>
         {
             if (!HttpMethods.IsPost(http.Request.Method)) { http.Response.StatusCode = 405; return; }
+            var sink = receiver!._sinks.GetOrAdd(http.Request.Path.Value ?? "/", _ => new Sink());
+            await sink.Gate.Task.WaitAsync(http.RequestAborted); // held closed, the broker's outbox fills up
             using var json = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
             var arrived = Stopwatch.GetTimestamp();
-            receiver!._sinks.GetOrAdd(http.Request.Path.Value ?? "/", _ => new Sink()).Receive(json.RootElement, arrived);
+            sink.Receive(json.RootElement, arrived);
             http.Response.StatusCode = 204;
         });
         await app.StartAsync(cancellationToken);
@@ -66,8 +68,26 @@ internal sealed class NotificationReceiver : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> _seq = new();
-        private int _distinct, _duplicates, _entities, _malformed;
+        private int _distinct, _duplicates, _entities, _malformed, _outOfOrder;
         private long _firstArrival, _lastArrival;
+        private readonly Dictionary<string, long> _highestSeq = new(StringComparer.Ordinal); // per subscription
+
+        /// <summary>Requests wait for this before they are read: open unless <see cref="Hold"/> was called.</summary>
+        public TaskCompletionSource Gate { get; private set; } = Opened();
+
+        public void Hold() => Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => Gate.TrySetResult();
+
+        private static TaskCompletionSource Opened()
+        {
+            var gate = new TaskCompletionSource();
+            gate.SetResult();
+            return gate;
+        }
+
+        /// <summary>First arrivals whose `seq` is lower than one of the same subscription that arrived before it (meaningful when entities are numbered in write order).</summary>
+        public int OutOfOrder => Volatile.Read(ref _outOfOrder);
 
         public int Distinct => Volatile.Read(ref _distinct);
         public int Duplicates => Volatile.Read(ref _duplicates);
@@ -97,7 +117,15 @@ internal sealed class NotificationReceiver : IAsyncDisposable
                 Interlocked.Increment(ref _entities);
                 // keyValues: "seq": 42
                 if (entity.ValueKind == JsonValueKind.Object && entity.TryGetProperty("seq", out var seq) && seq.ValueKind == JsonValueKind.Number && seq.TryGetInt64(out var n))
+                {
                     Waiter(n).TrySetResult(arrived);
+                    var subscription = notification.TryGetProperty("subscriptionId", out var sub) ? sub.GetString() ?? "" : "";
+                    lock (_highestSeq)
+                    {
+                        if (_highestSeq.TryGetValue(subscription, out var highest) && n < highest) _outOfOrder++;
+                        else _highestSeq[subscription] = n;
+                    }
+                }
             }
             Interlocked.Increment(ref _distinct);
         }

@@ -28,16 +28,20 @@ internal sealed record BenchOptions
     public int Sensors { get; init; } = 100;
     public int TemporalClients { get; init; } = 2;
     public int TemporalRequests { get; init; } = 50;
+    public int DeliveryEntities { get; init; } = 10_000;
+    public int DeliverySubscriptions { get; init; } = 5;
+    public int MixedSeconds { get; init; } = 30;
+    public int MixedClients { get; init; } = 8;
     public int SideRounds { get; init; } = 3;
     public int SideSeconds { get; init; } = 4;
     public int SideClients { get; init; } = 16;
     /// <summary>Names a side-by-side run (e.g. before/after), so its section does not replace another's.</summary>
     public string? Label { get; init; }
 
-    public static readonly string[] Groups = ["entities", "notifications", "temporal", "side", "federation"];
+    public static readonly string[] Groups = ["entities", "notifications", "temporal", "side", "federation", "delivery"];
 
     // The side-by-side and federation groups run only when asked for: each starts its own processes and takes minutes.
-    public bool Runs(string group) => Only.Count == 0 ? group is not ("side" or "federation") : Only.Contains(group);
+    public bool Runs(string group) => Only.Count == 0 ? group is not ("side" or "federation" or "delivery") : Only.Contains(group);
 
     public static string Metadata(string key) =>
         typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value ?? "";
@@ -70,6 +74,10 @@ internal sealed record BenchOptions
                 "--sensors" => options with { Sensors = Int() },
                 "--temporal-clients" => options with { TemporalClients = Int() },
                 "--temporal-requests" => options with { TemporalRequests = Int() },
+                "--delivery-entities" => options with { DeliveryEntities = Int() },
+                "--delivery-subscriptions" => options with { DeliverySubscriptions = Int() },
+                "--mixed-seconds" => options with { MixedSeconds = Int() },
+                "--mixed-clients" => options with { MixedClients = Int() },
                 "--side-rounds" => options with { SideRounds = Int() },
                 "--side-seconds" => options with { SideSeconds = Int() },
                 "--side-clients" => options with { SideClients = Int() },
@@ -115,6 +123,10 @@ internal sealed record BenchOptions
             --side-rounds N / --side-seconds N   rounds per work and seconds per app per round (default 3 × 4)
             --side-clients N      concurrent clients for GET and PATCH (default 16)
             --label TEXT          names the run (before/after): its section replaces only a section of the same label
+          delivery (issue 12 item 4; not in the default run): drain of a full outbox, mixed-load backlog
+            --delivery-entities N / --delivery-subscriptions N   creates per drain (default 10000) × subscriptions (default 5)
+            --mixed-seconds N / --mixed-clients N   mixed load duration (default 30) and PATCH clients (default 8)
+            --label TEXT          names the run (before/after)
           federation (issue 13; not in the default run): a region broker over two municipal brokers
             --query-requests N    rounds per work (at least 50)
         """;

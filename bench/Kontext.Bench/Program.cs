@@ -181,6 +181,13 @@ try
         allHealthy &= healthy;
     }
 
+    if (options.Runs("delivery"))
+    {
+        var (section, healthy) = await DeliverySection.RunAsync(options, StartBrokerAsync, Handler, StopBroker, cancellation.Token);
+        Publish($"delivery{(options.Label is null ? "" : "-" + options.Label)}", section);
+        allHealthy &= healthy;
+    }
+
     if (options.Runs("side"))
     {
         var baselineDll = BenchOptions.Metadata("BaselineDll");

@@ -36,6 +36,10 @@ public static class MongoOutbox
     /// <summary>The message, as long as <paramref name="owner"/> holds it.</summary>
     public static BsonDocument Owned(long sequence, string owner) => new() { { "_id", sequence }, { "leaseOwner", owner } };
 
+    /// <summary>Those of the messages that <paramref name="owner"/> holds.</summary>
+    public static BsonDocument OwnedAll(IEnumerable<long> sequences, string owner) =>
+        new() { { "_id", new BsonDocument("$in", new BsonArray(sequences)) }, { "leaseOwner", owner } };
+
     /// <summary>The owner keeps the message for another lease.</summary>
     public static BsonDocument Renew(DateTime leaseUntil) => new("$set", new BsonDocument("leaseUntil", leaseUntil));
 

@@ -158,10 +158,12 @@ internal sealed partial class MongoTenantStore
         return moved.MatchedCount > 0;
     }
 
-    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken)
     {
         var at = now.UtcDateTime;
-        var candidates = await _outbox.Find(MongoOutbox.Claimable(at)).Sort(new BsonDocument("_id", 1)).Limit(max)
+        var claimable = MongoOutbox.Claimable(at);
+        if (after > 0) claimable.Add("_id", new BsonDocument("$gt", after));
+        var candidates = await _outbox.Find(claimable).Sort(new BsonDocument("_id", 1)).Limit(max)
             .Project(new BsonDocument("_id", 1)).ToListAsync(cancellationToken);
         if (candidates.Count == 0) return [];
         var token = Guid.NewGuid().ToString("N");
@@ -172,24 +174,52 @@ internal sealed partial class MongoTenantStore
             d["attempts"].ToInt32(), new DateTimeOffset(d["createdAt"].ToUniversalTime()))).ToList();
     }
 
-    public async Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken) =>
-        (await _outbox.UpdateOneAsync(MongoOutbox.Owned(sequence, _options.InstanceId), MongoOutbox.Renew(now.UtcDateTime + _options.OutboxLease),
-            cancellationToken: cancellationToken)).MatchedCount > 0;
-
-    public async Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extends this process's lease on every message it still owns (one update), then reads which those are (one find):
+    /// a message another process took over, or that left the outbox, is not among them.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> RenewLeasesAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var time = at.UtcDateTime;
-        if (outcome == DeliveryOutcome.Retry)
-            await _outbox.UpdateOneAsync(MongoOutbox.Owned(sequence, _options.InstanceId),
-                MongoOutbox.Reschedule((retryAt ?? at).UtcDateTime, _options.OutboxLease), cancellationToken: cancellationToken);
-        else // whoever holds the lease now: a process that took the message over finds it gone and drops it
-            await _outbox.DeleteOneAsync(new BsonDocument("_id", sequence), cancellationToken);
-        var status = outcome == DeliveryOutcome.Delivered
-            ? new BsonDocument { { "$inc", new BsonDocument("timesSent", 1L) }, { "$set", new BsonDocument("lastSuccess", time) } }
-            : new BsonDocument { { "$inc", new BsonDocument { { "timesSent", 1L }, { "timesFailed", 1L } } }, { "$set", new BsonDocument("lastFailure", time) } };
-        // A registration subscription's message carries its key: its counters live in csourceSubscriptions.
-        var (subscriptions, id) = RegistrationSubscriptionKey.TryRead(subscriptionId, out var registrationSubscription)
-            ? (RegistrationSubscriptions, registrationSubscription) : (_subscriptions, subscriptionId);
-        await subscriptions.UpdateOneAsync(Id(id), status, cancellationToken: cancellationToken);
+        var held = new HashSet<long>();
+        if (sequences.Count == 0) return held;
+        var owned = MongoOutbox.OwnedAll(sequences, _options.InstanceId);
+        await _outbox.UpdateManyAsync(owned, MongoOutbox.Renew(now.UtcDateTime + _options.OutboxLease), cancellationToken: cancellationToken);
+        foreach (var doc in await _outbox.Find(owned).Project(new BsonDocument("_id", 1)).ToListAsync(cancellationToken))
+            held.Add(doc["_id"].ToInt64());
+        return held;
+    }
+
+    /// <summary>
+    /// The delivered and given-up messages leave the outbox in one delete, retries are rescheduled one by one (each has its
+    /// own time), and each subscription's counters move once for the whole batch. Not one transaction: a crash in between
+    /// leaves a delivered message in the outbox (sent again: at-least-once, D5) or its counters short, never a lost message.
+    /// </summary>
+    public async Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0) return;
+        foreach (var retry in records.Where(r => r.Outcome == DeliveryOutcome.Retry))
+            await _outbox.UpdateOneAsync(MongoOutbox.Owned(retry.Sequence, _options.InstanceId),
+                MongoOutbox.Reschedule((retry.RetryAt ?? retry.At).UtcDateTime, _options.OutboxLease), cancellationToken: cancellationToken);
+        // whoever holds the lease now: a process that took the message over finds it gone and drops it
+        var done = records.Where(r => r.Outcome != DeliveryOutcome.Retry).Select(r => r.Sequence).ToList();
+        if (done.Count > 0)
+            await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(done))), cancellationToken);
+        foreach (var group in records.GroupBy(r => r.SubscriptionId))
+        {
+            var counters = new BsonDocument
+            {
+                { "timesSent", (long)group.Count(r => r.CountsAsSent) }, { "timesFailed", (long)group.Count(r => r.CountsAsFailed) },
+            };
+            var latest = new BsonDocument();
+            if (group.Where(r => r.Outcome == DeliveryOutcome.Delivered).Select(r => r.At).DefaultIfEmpty().Max() is var success && success != default)
+                latest["lastSuccess"] = success.UtcDateTime;
+            if (group.Where(r => r.Outcome != DeliveryOutcome.Delivered).Select(r => r.At).DefaultIfEmpty().Max() is var failure && failure != default)
+                latest["lastFailure"] = failure.UtcDateTime;
+            var status = new BsonDocument { { "$inc", counters }, { "$max", latest } };
+            // A registration subscription's message carries its key: its counters live in csourceSubscriptions.
+            var (subscriptions, id) = RegistrationSubscriptionKey.TryRead(group.Key, out var registrationSubscription)
+                ? (RegistrationSubscriptions, registrationSubscription) : (_subscriptions, group.Key);
+            await subscriptions.UpdateOneAsync(Id(id), status, cancellationToken: cancellationToken);
+        }
     }
 }

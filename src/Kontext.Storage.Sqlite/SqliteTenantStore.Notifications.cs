@@ -82,6 +82,7 @@ internal sealed partial class SqliteTenantStore
                 INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
                 """, ("$sub", ""), ("$endpoint", ""), ("$request", ""), ("$at", ""));
             var notified = SqliteDatabase.Cached(connection, "UPDATE subscriptions SET last_notification = $at WHERE id = $sub", ("$sub", ""), ("$at", ""));
+            var latest = new Dictionary<string, string>(StringComparer.Ordinal); // one update per subscription, not per message
             foreach (var message in messages)
             {
                 var at = Validate.Format(message.CreatedAt);
@@ -90,7 +91,11 @@ internal sealed partial class SqliteTenantStore
                 insert.Parameters["$request"].Value = message.Request;
                 insert.Parameters["$at"].Value = at;
                 insert.ExecuteNonQuery();
-                notified.Parameters["$sub"].Value = message.SubscriptionId;
+                if (!latest.TryGetValue(message.SubscriptionId, out var seen) || string.CompareOrdinal(at, seen) > 0) latest[message.SubscriptionId] = at;
+            }
+            foreach (var (subscriptionId, at) in latest)
+            {
+                notified.Parameters["$sub"].Value = subscriptionId;
                 notified.Parameters["$at"].Value = at;
                 notified.ExecuteNonQuery();
             }
@@ -107,16 +112,16 @@ internal sealed partial class SqliteTenantStore
             return true;
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(connection, """
             SELECT o.seq, o.subscription_id, o.endpoint, o.request, o.attempts, o.created_at FROM outbox o
-            WHERE o.next_attempt_at <= $now
+            WHERE o.seq > $after AND o.next_attempt_at <= $now
               -- keep each subscription's order: nothing overtakes an earlier message still waiting for its retry time
               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.subscription_id = o.subscription_id AND p.seq < o.seq AND p.next_attempt_at > $now)
             ORDER BY o.seq LIMIT $max
-            """, ("$now", Validate.Format(now)), ("$max", max));
+            """, ("$now", Validate.Format(now)), ("$max", max), ("$after", after));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var messages = new List<OutboxMessage>();
         while (await reader.ReadAsync(cancellationToken))
@@ -127,34 +132,77 @@ internal sealed partial class SqliteTenantStore
         return messages;
     }
 
-    /// <summary>One process owns a SQLite file, so there is no lease: the message only has to be still in the outbox.</summary>
-    public async Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>One process owns a SQLite file, so there is no lease: a message only has to be still in the outbox.</summary>
+    public async Task<IReadOnlySet<long>> RenewLeasesAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var held = new HashSet<long>();
+        if (sequences.Count == 0) return held;
         await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT 1 FROM outbox WHERE seq = $seq", ("$seq", sequence));
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        await using var command = SqliteDatabase.Command(connection, "SELECT o.seq FROM json_each($seqs) j JOIN outbox o ON o.seq = j.value",
+            ("$seqs", "[" + string.Join(',', sequences.Select(s => s.ToString(CultureInfo.InvariantCulture))) + "]"));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) held.Add(reader.GetInt64(0));
+        return held;
     }
 
-    public Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        Enqueue(connection =>
+    /// <summary>
+    /// All the records in one writer job (one transaction): the outbox rows first, then one counter update per
+    /// subscription with what the batch adds up to.
+    /// </summary>
+    public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken) =>
+        records.Count == 0 ? Task.CompletedTask : Enqueue(connection =>
         {
-            var time = Validate.Format(at);
-            var (outboxSql, statusSql) = outcome switch
+            var delete = SqliteDatabase.Cached(connection, "DELETE FROM outbox WHERE seq = $seq", ("$seq", 0L));
+            var reschedule = SqliteDatabase.Cached(connection, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $retry WHERE seq = $seq",
+                ("$seq", 0L), ("$retry", ""));
+            var totals = new Dictionary<string, SubscriptionTotals>(StringComparer.Ordinal);
+            foreach (var record in records)
             {
-                DeliveryOutcome.Delivered => ("DELETE FROM outbox WHERE seq = $seq",
-                    "UPDATE subscriptions SET times_sent = times_sent + 1, last_success = $at WHERE id = $sub"),
-                DeliveryOutcome.Retry => ("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $retry WHERE seq = $seq",
-                    "UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1, last_failure = $at WHERE id = $sub"),
-                _ => ("DELETE FROM outbox WHERE seq = $seq",
-                    "UPDATE subscriptions SET times_sent = times_sent + 1, times_failed = times_failed + 1, last_failure = $at WHERE id = $sub"),
-            };
-            using (var outbox = SqliteDatabase.Command(connection, outboxSql, ("$seq", sequence), ("$retry", retryAt is { } r ? Validate.Format(r) : time)))
-                outbox.ExecuteNonQuery();
-            // A registration subscription's message carries its key: its counters live in csource_subscriptions.
-            var (table, id) = RegistrationSubscriptionKey.TryRead(subscriptionId, out var registrationSubscription)
-                ? ("csource_subscriptions", registrationSubscription) : ("subscriptions", subscriptionId);
-            using (var status = SqliteDatabase.Command(connection, statusSql.Replace("UPDATE subscriptions", "UPDATE " + table), ("$sub", id), ("$at", time)))
-                status.ExecuteNonQuery();
+                var time = Validate.Format(record.At);
+                if (record.Outcome == DeliveryOutcome.Retry)
+                {
+                    reschedule.Parameters["$seq"].Value = record.Sequence;
+                    reschedule.Parameters["$retry"].Value = record.RetryAt is { } r ? Validate.Format(r) : time;
+                    reschedule.ExecuteNonQuery();
+                }
+                else
+                {
+                    delete.Parameters["$seq"].Value = record.Sequence;
+                    delete.ExecuteNonQuery();
+                }
+                if (!totals.TryGetValue(record.SubscriptionId, out var total)) totals[record.SubscriptionId] = total = new SubscriptionTotals();
+                total.Add(record, time);
+            }
+            foreach (var (subscriptionId, total) in totals)
+            {
+                // A registration subscription's message carries its key: its counters live in csource_subscriptions.
+                var (table, id) = RegistrationSubscriptionKey.TryRead(subscriptionId, out var registrationSubscription)
+                    ? ("csource_subscriptions", registrationSubscription) : ("subscriptions", subscriptionId);
+                // ISO 8601 UTC text of one format orders as time: max() keeps the later of stored and recorded.
+                SqliteDatabase.Cached(connection, $"""
+                    UPDATE {table} SET times_sent = times_sent + $sent, times_failed = times_failed + $failed,
+                      last_success = CASE WHEN $success IS NULL THEN last_success ELSE max(coalesce(last_success, ''), $success) END,
+                      last_failure = CASE WHEN $failure IS NULL THEN last_failure ELSE max(coalesce(last_failure, ''), $failure) END
+                    WHERE id = $id
+                    """, ("$id", id), ("$sent", total.Sent), ("$failed", total.Failed),
+                    ("$success", (object?)total.LastSuccess ?? DBNull.Value), ("$failure", (object?)total.LastFailure ?? DBNull.Value)).ExecuteNonQuery();
+            }
             return true;
         }, cancellationToken);
+
+    private sealed class SubscriptionTotals
+    {
+        public long Sent, Failed;
+        public string? LastSuccess, LastFailure;
+
+        public void Add(DeliveryRecord record, string time)
+        {
+            if (record.CountsAsSent) Sent++;
+            if (record.CountsAsFailed) Failed++;
+            if (record.Outcome == DeliveryOutcome.Delivered) LastSuccess = Later(LastSuccess, time);
+            else LastFailure = Later(LastFailure, time);
+        }
+
+        private static string Later(string? a, string b) => a is null || string.CompareOrdinal(b, a) > 0 ? b : a;
+    }
 }

@@ -232,6 +232,45 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task A_batch_of_delivery_records_counts_each_notification_once_and_reading_resumes_after_a_sequence()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string a = "urn:ngsi-ld:Subscription:batch-a", b = "urn:ngsi-ld:Subscription:batch-b";
+        foreach (var id in new[] { a, b })
+            await store.WriteSubscriptionAsync(id, _ => new SubscriptionWrite<bool>(true, $$"""{"id":"{{id}}"}"""), default);
+        var now = DateTimeOffset.UtcNow;
+        OutboxMessage Message(string subscription, string request) => new(0, subscription, "http://127.0.0.1:9/n", request, 0, now);
+        await store.AppendNotificationsAsync(null, 0, [Message(a, "a1"), Message(a, "a2"), Message(b, "b1"), Message(a, "a3")], default);
+
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, 0, default);
+        due.Select(m => m.Request).Should().Equal("a1", "a2", "b1", "a3");
+        (await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, due[1].Sequence, default)).Select(m => m.Request).Should().Equal("b1", "a3");
+        (await store.RenewLeasesAsync(due.Select(m => m.Sequence).ToList(), now, default)).Should().BeEquivalentTo(due.Select(m => m.Sequence));
+
+        await store.RecordDeliveriesAsync(
+        [
+            new DeliveryRecord(due[0].Sequence, a, DeliveryOutcome.Retry, now, now.AddMinutes(1), 0),
+            new DeliveryRecord(due[1].Sequence, a, DeliveryOutcome.Delivered, now, null, 0),
+            new DeliveryRecord(due[2].Sequence, b, DeliveryOutcome.Delivered, now, null, 0),
+        ], default);
+        (await store.RenewLeasesAsync(due.Select(m => m.Sequence).ToList(), now, default)).Should().BeEquivalentTo([due[0].Sequence, due[3].Sequence]);
+        var later = now.AddSeconds(5);
+        await store.RecordDeliveriesAsync(
+        [
+            new DeliveryRecord(due[0].Sequence, a, DeliveryOutcome.Delivered, later, null, 1), // the retry went through
+            new DeliveryRecord(due[3].Sequence, a, DeliveryOutcome.GaveUp, later, null, 0),
+        ], default);
+
+        (await store.ReadDueNotificationsAsync(now.AddHours(1), 10, 0, default)).Should().BeEmpty();
+        var statusA = (await store.GetSubscriptionAsync(a, default))!.Status;
+        (statusA.TimesSent, statusA.TimesFailed).Should().Be((3L, 2L), "three notifications, of which a1 failed once and a3 for good");
+        statusA.LastSuccess.Should().BeCloseTo(later, TimeSpan.FromMilliseconds(1));
+        statusA.LastFailure.Should().BeCloseTo(later, TimeSpan.FromMilliseconds(1));
+        var statusB = (await store.GetSubscriptionAsync(b, default))!.Status;
+        (statusB.TimesSent, statusB.TimesFailed).Should().Be((1L, 0L));
+    }
+
+    [ContractFact]
     public async Task Deleting_a_subscription_removes_its_pending_notifications()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;

@@ -17,6 +17,8 @@ internal static class RetrieveRegistrationSubscription
         var (_, store) = await RegistrationStores.ForAsync(request, forWrite: false);
         var stored = await store.GetRegistrationSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
         var bodyContext = await NgsiResponse.PrepareAsync(request);
+        // A notification on the wire may already be at the client that asks: its outcome first (read-your-notification).
+        await outcomes.SettledAsync(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id), DeliveryOutcomes.SettleLimit);
         var latest = outcomes.Latest(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         RegistrationSubscriptionView.Render(RegistrationSubscriptionCatalog.ForDisplay(stored), stored, latest, sysAttrs, bodyContext).WriteTo(writer);

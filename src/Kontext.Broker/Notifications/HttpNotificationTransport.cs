@@ -11,7 +11,7 @@ namespace Kontext.Broker.Notifications;
 /// <summary>
 /// POSTs the notification (clause 6.3.x notification behaviour) with a timeout and a few quick Polly retries. The client's
 /// connections go through the outbound policy (a refusal is final, not retried); a redirect is not followed and counts
-/// as a failed delivery.
+/// as a failed delivery. Connections are kept alive and reused (the outbound policy's pooled handler).
 /// </summary>
 internal sealed class HttpNotificationTransport : INotificationTransport
 {
@@ -31,7 +31,9 @@ internal sealed class HttpNotificationTransport : INotificationTransport
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(100),
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>(ex => Outbound.OutboundRefusedException.In(ex) is null)
+                    // Not when no connection could be made (nobody listens): the dispatcher's backoff retries that, after
+                    // checking that the notification is still wanted (its subscription may be gone by then).
+                    .Handle<HttpRequestException>(ex => Outbound.OutboundRefusedException.In(ex) is null && ex.HttpRequestError != HttpRequestError.ConnectionError)
                     .Handle<TimeoutException>()
                     .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == System.Net.HttpStatusCode.TooManyRequests),
             });

@@ -9,23 +9,39 @@ namespace Kontext.Broker.Notifications;
 /// <summary>
 /// Delivers the outbox (D5). Each subscription has its own queue and worker, so one slow or unreachable receiver never
 /// delays the others, and neither does one subscription's failing notification (waiting for its retry) hold up another
-/// subscription's to the same endpoint; within a queue, notifications go out in outbox order, and a failing one is
-/// retried with exponential backoff (recorded in the store) before the next, which keeps a subscription's notifications
-/// in order. A queue and its worker last as long as the queue has work.
-/// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before each
-/// attempt the store confirms the message is still this dispatcher's (see <see cref="INotificationStore.RenewLeaseAsync"/>):
-/// a deleted subscription's pending notifications are dropped, and on a shared store a message another process took
-/// over is not sent twice. An endpoint the outbound policy refuses is not retried: the notification is given up at
-/// once, and the subscription shows the reason (<see cref="DeliveryOutcomes"/>).
+/// subscription's to the same endpoint. Order: a subscription's notifications go out one at a time in outbox order, the
+/// next only once the previous was answered (or given up after its retries), so its receiver sees them in the order they
+/// were matched; different subscriptions, even to the same endpoint, are not ordered among themselves, and up to
+/// <see cref="NotificationOptions.MaxInFlightPerEndpoint"/> requests go to one endpoint at once.
+/// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before sending,
+/// the store confirms that the messages are still this dispatcher's (<see cref="INotificationStore.RenewLeasesAsync"/>),
+/// for a whole queue at once and again after a failure or when the confirmation is older than
+/// <see cref="ConfirmationValid"/>: a deleted subscription's pending notifications are dropped, and on a shared store a
+/// message another process took over is not sent twice. Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
+/// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
+/// shows the reason (<see cref="DeliveryOutcomes"/>).
 /// </summary>
 internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal, DeliveryOutcomes outcomes,
     IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int OutboxBatch = 1000;
+    private const int ConfirmBatch = 1000;
+
+    /// <summary>Messages held in memory at most (queued or being sent); beyond it the outbox is read on later.</summary>
+    private const int MaxHeld = 20_000;
+
+    /// <summary>How long a confirmation that the messages are still in the outbox (and this process's) is trusted.</summary>
+    private static readonly TimeSpan ConfirmationValid = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<(string Tenant, long Sequence), byte> _inFlight = new();
     private readonly Dictionary<(string Tenant, string Subscription), Channel<OutboxMessage>> _queues = new(); // guarded by itself
     private readonly ConcurrentDictionary<Task, byte> _workers = new();
+    private readonly ConcurrentDictionary<string, DeliveryRecorder> _recorders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _readUpTo = new(StringComparer.Ordinal); // per tenant: the last sequence handed out
+    private readonly RecentlyFinished _finished = new();
     private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -33,20 +49,36 @@ internal sealed class NotificationDispatcher(
         _stopping = stoppingToken;
         var sweep = new TenantSweep(storage, options.Value);
         var backlog = new HashSet<string?>(); // tenants whose last read was a full batch: more is waiting
+        var lastRescan = Environment.TickCount64;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                // From time to time the outbox is read from its start again: a message whose record failed, or one
+                // rescheduled by another process, is not above the mark. What is in flight is skipped.
+                if (Environment.TickCount64 - lastRescan >= (long)options.Value.SweepInterval.TotalMilliseconds)
+                {
+                    _readUpTo.Clear();
+                    lastRescan = Environment.TickCount64;
+                }
                 foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified(), backlog.ToList(), stoppingToken))
                 {
+                    if (_inFlight.Count >= MaxHeld)
+                    {
+                        backlog.Add(tenant);
+                        continue;
+                    }
                     var store = await storage.GetTenantAsync(tenant, create: false, stoppingToken);
                     if (store is null) continue;
-                    var due = await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow, OutboxBatch, stoppingToken);
+                    var key = tenant ?? "";
+                    var due = await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow, OutboxBatch, _readUpTo.GetValueOrDefault(key), stoppingToken);
                     if (due.Count == OutboxBatch) backlog.Add(tenant);
                     else backlog.Remove(tenant);
+                    if (due.Count > 0) _readUpTo[key] = due[^1].Sequence;
                     foreach (var message in due)
                     {
-                        if (_inFlight.TryAdd((tenant ?? "", message.Sequence), 0))
+                        if (_finished.Contains(key, message.Sequence)) continue; // read before its record committed
+                        if (_inFlight.TryAdd((key, message.Sequence), 0))
                         {
                             Operations.Metrics.KontextMeters.NotificationQueued();
                             Enqueue(store, message);
@@ -65,6 +97,8 @@ internal sealed class NotificationDispatcher(
         lock (_queues)
             foreach (var queue in _queues.Values) queue.Writer.TryComplete();
         await Task.WhenAll(_workers.Keys.ToArray()).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        foreach (var recorder in _recorders.Values) recorder.Complete();
+        await Task.WhenAll(_recorders.Values.Select(r => r.Completion)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
     }
 
     /// <summary>Puts the message in its subscription's queue, starting the queue's worker when the queue is new.</summary>
@@ -103,17 +137,16 @@ internal sealed class NotificationDispatcher(
 
     private async Task WorkAsync(ITenantStore store, (string Tenant, string Subscription) key, Channel<OutboxMessage> channel)
     {
-        // An outbox read that overlapped a delivery can hand back a message this worker already finished (its row was
-        // read before the delete committed): those are remembered for a while and skipped, not sent twice. A worker
-        // outlives its queue's idle moments by a little, so that such late copies mostly reach it.
-        var finished = new HashSet<long>();
-        var finishedOrder = new Queue<long>();
         var queue = channel.Reader;
+        var waiting = new Queue<OutboxMessage>(); // taken from the channel, in order, so that they can be confirmed together
+        var confirmed = new HashSet<long>();
+        var confirmedAt = 0L;
         try
         {
             while (true)
             {
-                if (!queue.TryRead(out var message))
+                while (queue.TryRead(out var next)) waiting.Enqueue(next);
+                if (waiting.Count == 0)
                 {
                     using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
                     linger.CancelAfter(options.Value.PollInterval * 2);
@@ -128,27 +161,32 @@ internal sealed class NotificationDispatcher(
                         continue;
                     }
                 }
-                if (finished.Contains(message.Sequence))
+                var message = waiting.Peek();
+                if (!confirmed.Contains(message.Sequence) || Environment.TickCount64 - confirmedAt > ConfirmationValid.TotalMilliseconds)
                 {
-                    if (_inFlight.TryRemove((store.Name ?? "", message.Sequence), out _)) Operations.Metrics.KontextMeters.NotificationLeft();
+                    var batch = waiting.Take(ConfirmBatch).Select(m => m.Sequence).ToList();
+                    confirmed = [.. await store.RenewLeasesAsync(batch, DateTimeOffset.UtcNow, _stopping)];
+                    confirmedAt = Environment.TickCount64;
+                }
+                waiting.Dequeue();
+                if (!confirmed.Contains(message.Sequence))
+                {
+                    logger.LogInformation("Notification {Sequence} of {Subscription} left this dispatcher (subscription deleted or taken over); not sent",
+                        message.Sequence, message.SubscriptionId);
+                    Release(key.Tenant, message.Sequence, finished: false);
                     continue;
                 }
-                finished.Add(message.Sequence);
-                finishedOrder.Enqueue(message.Sequence);
-                if (finishedOrder.Count > 100_000) finished.Remove(finishedOrder.Dequeue());
                 try
                 {
-                    await DeliverWithBackoffAsync(store, message);
+                    if (!await DeliverWithBackoffAsync(store, message)) confirmed.Clear(); // it failed at least once: confirm again
                 }
                 catch (Exception ex) when (!_stopping.IsCancellationRequested)
                 {
-                    // The store could not record the attempt: the message is still in the outbox and a later read brings it back.
-                    logger.LogError(ex, "Recording notification {Sequence} failed; it stays in the outbox", message.Sequence);
-                    finished.Remove(message.Sequence);
-                }
-                finally
-                {
-                    if (_inFlight.TryRemove((store.Name ?? "", message.Sequence), out _)) Operations.Metrics.KontextMeters.NotificationLeft();
+                    // The store could not be asked: the message is still in the outbox and a later read brings it back.
+                    logger.LogError(ex, "Delivering notification {Sequence} failed; it stays in the outbox", message.Sequence);
+                    Release(key.Tenant, message.Sequence, finished: false);
+                    _readUpTo.TryRemove(key.Tenant, out _);
+                    confirmed.Clear();
                 }
             }
         }
@@ -162,36 +200,72 @@ internal sealed class NotificationDispatcher(
                 if (_queues.TryGetValue(key, out var current) && current == channel) _queues.Remove(key);
                 channel.Writer.TryComplete();
             }
-            while (queue.TryRead(out var left)) _inFlight.TryRemove((store.Name ?? "", left.Sequence), out _);
+            while (queue.TryRead(out var left)) waiting.Enqueue(left);
+            foreach (var left in waiting) Release(key.Tenant, left.Sequence, finished: false);
+            _readUpTo.TryRemove(key.Tenant, out _);
         }
     }
 
-    private async Task DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message)
+    /// <summary>The message is no longer this dispatcher's to send (<paramref name="finished"/>: its record is committed).</summary>
+    private void Release(string tenant, long sequence, bool finished)
+    {
+        if (finished) _finished.Add(tenant, sequence);
+        if (_inFlight.TryRemove((tenant, sequence), out _)) Operations.Metrics.KontextMeters.NotificationLeft();
+    }
+
+    private DeliveryRecorder RecorderOf(ITenantStore store) =>
+        _recorders.GetOrAdd(store.Name ?? "", _ => new DeliveryRecorder(store, logger));
+
+    private void Record(ITenantStore store, OutboxMessage message, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, int failedBefore)
+    {
+        var tenant = store.Name ?? "";
+        var ends = outcome != DeliveryOutcome.Retry;
+        RecorderOf(store).Add(new DeliveryRecord(message.Sequence, message.SubscriptionId, outcome, at, retryAt, failedBefore), ok =>
+        {
+            if (!ends) return;
+            if (!ok) _readUpTo.TryRemove(tenant, out _); // still in the outbox: read it again (sent again: at-least-once)
+            Release(tenant, message.Sequence, finished: ok);
+        });
+    }
+
+    /// <summary>
+    /// Sends the message, retrying with exponential backoff until it is delivered or given up. True when it went through
+    /// at the first attempt. Each retry is preceded by a check that the message is still this dispatcher's.
+    /// </summary>
+    private async Task<bool> DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message)
     {
         var settings = options.Value;
         var endpoint = new Uri(message.Endpoint);
         var request = NotificationRequest.Deserialize(message.Request);
         var transport = transports.FirstOrDefault(t => t.CanDeliver(endpoint));
+        var slots = _endpoints.GetOrAdd(endpoint.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(Math.Max(1, settings.MaxInFlightPerEndpoint)));
         var attempts = message.Attempts;
         while (!_stopping.IsCancellationRequested)
         {
+            var first = attempts == 0;
+            if (!first && !await store.RenewLeaseAsync(message.Sequence, DateTimeOffset.UtcNow, _stopping))
+            {
+                logger.LogInformation("Notification {Sequence} of {Subscription} left this dispatcher (subscription deleted or taken over); not sent",
+                    message.Sequence, message.SubscriptionId);
+                Release(store.Name ?? "", message.Sequence, finished: false);
+                return false;
+            }
             var delivered = false;
             var sending = false;
             string? refusal = null;
             try
             {
-                if (!await store.RenewLeaseAsync(message.Sequence, DateTimeOffset.UtcNow, _stopping))
-                {
-                    logger.LogInformation("Notification {Sequence} of {Subscription} left this dispatcher (subscription deleted or taken over); not sent",
-                        message.Sequence, message.SubscriptionId);
-                    return;
-                }
                 if (transport is null) throw new InvalidOperationException($"no transport for {endpoint.Scheme}");
-                outcomes.Sending(store.Name, message.SubscriptionId);
-                sending = true;
-                delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                await slots.WaitAsync(_stopping);
+                try
+                {
+                    outcomes.Sending(store.Name, message.SubscriptionId, first);
+                    sending = true;
+                    delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                }
+                finally { slots.Release(); }
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return; }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return false; }
             catch (Exception ex)
             {
                 if (Outbound.OutboundRefusedException.In(ex) is { } refused)
@@ -203,23 +277,50 @@ internal sealed class NotificationDispatcher(
             {
                 outcomes.Succeeded(store.Name, message.SubscriptionId, now);
                 Operations.Metrics.KontextMeters.NotificationSent(message.CreatedAt);
-                await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, CancellationToken.None);
-                return;
+                Record(store, message, DeliveryOutcome.Delivered, now, null, attempts);
+                return first;
             }
-            outcomes.Failed(store.Name, message.SubscriptionId, now, refusal ?? DeliveryOutcomes.NotAccepted, sending);
-            attempts++;
+            outcomes.Failed(store.Name, message.SubscriptionId, now, refusal ?? DeliveryOutcomes.NotAccepted, first, sending);
             if (transport is null || refusal is not null || now - message.CreatedAt >= settings.GiveUpAfter)
             {
                 Operations.Metrics.KontextMeters.NotificationFailed(gaveUp: true);
                 logger.LogWarning("Giving up notification {Sequence} of {Subscription} to {Endpoint}", message.Sequence, message.SubscriptionId, endpoint);
-                await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.GaveUp, now, null, CancellationToken.None);
-                return;
+                Record(store, message, DeliveryOutcome.GaveUp, now, null, attempts);
+                return false;
             }
             Operations.Metrics.KontextMeters.NotificationFailed(gaveUp: false);
-            var delay = TimeSpan.FromTicks(Math.Min(settings.MaxRetryDelay.Ticks, settings.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
-            await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Retry, now, now + delay, CancellationToken.None);
+            var delay = TimeSpan.FromTicks(Math.Min(settings.MaxRetryDelay.Ticks, settings.RetryDelay.Ticks * (1L << Math.Min(attempts, 20))));
+            Record(store, message, DeliveryOutcome.Retry, now, now + delay, attempts);
+            attempts++;
             try { await Task.Delay(delay, _stopping); }
-            catch (OperationCanceledException) { return; }
+            catch (OperationCanceledException) { return false; }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The messages whose record committed lately, per tenant: an outbox read that began before such a commit can still
+    /// return the message, which must not be sent again. Bounded: the oldest are forgotten first.
+    /// </summary>
+    private sealed class RecentlyFinished
+    {
+        private const int Capacity = 100_000;
+        private readonly HashSet<(string, long)> _set = [];
+        private readonly Queue<(string, long)> _order = new();
+
+        public void Add(string tenant, long sequence)
+        {
+            lock (_set)
+            {
+                if (!_set.Add((tenant, sequence))) return;
+                _order.Enqueue((tenant, sequence));
+                if (_order.Count > Capacity) _set.Remove(_order.Dequeue());
+            }
+        }
+
+        public bool Contains(string tenant, long sequence)
+        {
+            lock (_set) return _set.Contains((tenant, sequence));
         }
     }
 }

@@ -9,6 +9,12 @@ public sealed class NotificationOptions
     /// <summary>Quick retries (Polly) inside one delivery attempt, for a blip on the network.</summary>
     public int ImmediateRetries { get; set; } = 2;
 
+    /// <summary>
+    /// Requests in flight to one endpoint (scheme, host and port) at a time, over all its subscriptions; each
+    /// subscription has at most one, which keeps its notifications in order.
+    /// </summary>
+    public int MaxInFlightPerEndpoint { get; set; } = 16;
+
     /// <summary>First wait after a failed attempt; doubles each time up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -63,13 +63,13 @@ internal sealed class SnapshotView(string? tenant, IReadOnlyList<Entity> entitie
 
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) => throw ReadOnly();
 
-    public Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<OutboxMessage>>([]);
 
-    public Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(false);
+    public Task<IReadOnlySet<long>> RenewLeasesAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlySet<long>>(new HashSet<long>());
 
-    public Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        throw ReadOnly();
+    public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken) => throw ReadOnly();
 
     private static NgsiException ReadOnly() =>
         NgsiException.BadRequestData("A snapshot is read-only: send changes without the NGSILD-Snapshot header");

@@ -71,6 +71,8 @@ internal static class SubscriptionRoutes
         var stored = await store.GetSubscriptionAsync(id, http.RequestAborted) ?? throw NgsiException.NotFound($"The subscription '{id}' does not exist");
         var subscription = SubscriptionRegistry.ForDisplay(stored);
         var bodyContext = await NgsiResponse.PrepareAsync(request);
+        // A notification on the wire may already be at the client that asks: its outcome first (read-your-notification).
+        await outcomes.SettledAsync(request.Tenant, stored.Id, DeliveryOutcomes.SettleLimit);
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
         Render(subscription, stored, outcomes.Latest(request.Tenant, stored.Id), sysAttrs, request.Context, processor, bodyContext).WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);

@@ -22,21 +22,38 @@ public interface INotificationStore
     Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken);
 
     /// <summary>Outbox messages due for (another) delivery attempt, oldest first.</summary>
-    Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+    Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        ReadDueNotificationsAsync(now, max, 0, cancellationToken);
 
     /// <summary>
-    /// Called before each delivery attempt: true when this process may still deliver <paramref name="sequence"/>. False
+    /// Outbox messages due for (another) delivery attempt whose sequence is above <paramref name="after"/>, oldest first:
+    /// a dispatcher that holds the messages it read reads on from the last one instead of reading them again.
+    /// </summary>
+    Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called before a delivery attempt: true when this process may still deliver <paramref name="sequence"/>. False
     /// when the message left the outbox (its subscription was deleted) or, on a store shared by several processes, when
     /// another process has taken it over after this one's lease ran out; the caller must then drop it, not send it.
     /// A store with leases extends this process's lease here.
     /// </summary>
-    Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken);
+    async Task<bool> RenewLeaseAsync(long sequence, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await RenewLeasesAsync([sequence], now, cancellationToken)).Contains(sequence);
+
+    /// <summary><see cref="RenewLeaseAsync"/> for many messages in one round trip: the sequences this process still holds.</summary>
+    Task<IReadOnlySet<long>> RenewLeasesAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Records one delivery attempt (see <see cref="RecordDeliveriesAsync"/>), counted as a first attempt.</summary>
+    Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
+        RecordDeliveriesAsync([new DeliveryRecord(sequence, subscriptionId, outcome, at, retryAt, 0)], cancellationToken);
 
     /// <summary>
-    /// Records a delivery attempt and its effect on the subscription's counters: delivered (removed from the outbox),
-    /// failed with a retry time (kept, rescheduled) or failed for good (removed).
+    /// Records delivery attempts, in one transaction where the store has them, and their effect on the subscriptions'
+    /// counters: delivered (removed from the outbox), failed with a retry time (kept, rescheduled) or failed for good
+    /// (removed). The counters count notifications, not attempts (clause 5.2.14): timesSent grows by one with a
+    /// notification's first attempt, timesFailed by one with its first failed attempt (see <see cref="DeliveryRecord"/>).
     /// </summary>
-    Task RecordDeliveryAsync(long sequence, string subscriptionId, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+    Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken);
 }
 
 public sealed record StoredSubscription(string Id, string Document, SubscriptionStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt);
@@ -48,3 +65,15 @@ public sealed record SubscriptionWrite<T>(T Result, string? Document, bool Write
 public sealed record OutboxMessage(long Sequence, string SubscriptionId, string Endpoint, string Request, int Attempts, DateTimeOffset CreatedAt);
 
 public enum DeliveryOutcome { Delivered, Retry, GaveUp }
+
+/// <summary>
+/// One delivery attempt's outcome. <paramref name="FailedBefore"/> is how many attempts of this notification had failed
+/// before this one (the outbox's attempts): 0 makes the attempt the notification's first, which counts it in timesSent,
+/// and a failure with 0 counts it in timesFailed; later attempts only move lastSuccess / lastFailure.
+/// </summary>
+public sealed record DeliveryRecord(long Sequence, string SubscriptionId, DeliveryOutcome Outcome, DateTimeOffset At, DateTimeOffset? RetryAt, int FailedBefore)
+{
+    public bool CountsAsSent => FailedBefore == 0;
+
+    public bool CountsAsFailed => FailedBefore == 0 && Outcome != DeliveryOutcome.Delivered;
+}

@@ -350,4 +350,44 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
 
         received.Select(n => n.Entity["speed"]!["value"]!.GetValue<int>()).Should().Equal(Enumerable.Range(0, 16));
     }
+
+    [Fact]
+    public async Task A_retried_notification_counts_once_in_timesSent_and_timesFailed()
+    {
+        await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:retried\",\"entities\":[{\"type\":\"Car\"}]");
+        _receiver.FailWithStatus = 500;
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:retried","type":"Car","speed":1}""");
+        for (var i = 0; i < 100 && _receiver.Attempts < 3; i++) await Task.Delay(100);
+        _receiver.Attempts.Should().BeGreaterThanOrEqualTo(3, "the receiver refused the notification several times");
+        _receiver.FailWithStatus = 0;
+        await _receiver.WaitForAsync(1);
+
+        JsonObject notification = new();
+        for (var i = 0; i < 50 && !notification.ContainsKey("lastSuccess"); i++)
+        {
+            notification = (await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:retried", tenant: _tenant)).JsonAsync())["notification"]!.AsObject();
+            await Task.Delay(100);
+        }
+
+        // Clause 5.2.14: timesSent is the number of notifications sent, timesFailed the number that failed; attempts are not counted.
+        notification["timesSent"]!.GetValue<int>().Should().Be(1, "one notification was sent, however many attempts it took");
+        notification["timesFailed"]!.GetValue<int>().Should().Be(1);
+        notification["lastFailure"].Should().NotBeNull();
+        notification["status"]!.GetValue<string>().Should().Be("ok", "the last attempt succeeded");
+    }
+
+    [Fact]
+    public async Task Each_subscription_keeps_its_order_while_several_are_in_flight_to_one_endpoint()
+    {
+        for (var i = 0; i < 4; i++) await SubscribeAsync("\"entities\":[{\"type\":\"Truck\"}]");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Truck:o","type":"Truck","speed":0}""");
+        for (var i = 1; i <= 30; i++) (await PatchAsync("urn:ngsi-ld:Truck:o", $$$$"""{"speed":{{{{i}}}}}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        var received = await _receiver.WaitForAsync(4 * 31, TimeSpan.FromSeconds(60));
+
+        var bySubscription = received.GroupBy(n => n.Body["subscriptionId"]!.GetValue<string>()).ToList();
+        bySubscription.Should().HaveCount(4);
+        foreach (var notifications in bySubscription)
+            notifications.Select(n => n.Entity["speed"]!["value"]!.GetValue<int>()).Should().Equal(Enumerable.Range(0, 31), "a subscription's notifications arrive in write order");
+    }
 }

@@ -97,12 +97,9 @@ public sealed class MongoServerLimitsTests
         await store.ReadCursorAsync("matcher", default);
 
         await store.AppendNotificationsAsync("matcher", 3, [new OutboxMessage(0, "urn:ngsi-ld:Subscription:s", "http://127.0.0.1:9/n", "m", 0, now)], default);
-        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default);
-        foreach (var message in due)
-        {
-            await store.RenewLeaseAsync(message.Sequence, now, default);
-            await store.RecordDeliveryAsync(message.Sequence, message.SubscriptionId, DeliveryOutcome.Delivered, now, null, default);
-        }
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, 0, default);
+        await store.RenewLeasesAsync(due.Select(m => m.Sequence).ToList(), now, default);
+        await store.RecordDeliveriesAsync(due.Select(m => new DeliveryRecord(m.Sequence, m.SubscriptionId, DeliveryOutcome.Delivered, now, null, 0)).ToList(), default);
 
         NoViolations(server);
     }

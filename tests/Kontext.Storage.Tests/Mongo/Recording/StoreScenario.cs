@@ -126,11 +126,16 @@ internal static class StoreScenario
         await store.AppendNotificationsAsync("matcher", 5, Messages(1), default);
         await store.AppendNotificationsAsync("matcher", 9, Messages(20), default); // several transactions
         await store.AppendNotificationsAsync(null, 0, Messages(1), default);
-        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default);
-        await store.RenewLeaseAsync(due[0].Sequence, now, default);
-        await store.RecordDeliveryAsync(due[0].Sequence, subscription, DeliveryOutcome.Delivered, now, null, default);
-        await store.RecordDeliveryAsync(due[1].Sequence, subscription, DeliveryOutcome.Retry, now, now.AddMinutes(1), default);
-        await store.RecordDeliveryAsync(due[2].Sequence, subscription, DeliveryOutcome.GaveUp, now, null, default);
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, 0, default);
+        await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, due[^1].Sequence, default); // reading on from the last one
+        await store.RenewLeasesAsync([due[0].Sequence, due[1].Sequence], now, default);
+        // one batch of outcomes: one delete of the finished, the retry rescheduled, one counter update for the subscription
+        await store.RecordDeliveriesAsync(
+        [
+            new DeliveryRecord(due[0].Sequence, subscription, DeliveryOutcome.Delivered, now, null, 0),
+            new DeliveryRecord(due[1].Sequence, subscription, DeliveryOutcome.Retry, now, now.AddMinutes(1), 0),
+            new DeliveryRecord(due[2].Sequence, subscription, DeliveryOutcome.GaveUp, now, null, 2),
+        ], default);
 
         // Another process moves the cursor while this one appends in several transactions: its batches are removed again.
         var inserted = 0;
