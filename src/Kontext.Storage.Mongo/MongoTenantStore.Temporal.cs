@@ -33,6 +33,9 @@ internal sealed partial class MongoTenantStore : ITemporalStore
         return docs.Select(MongoTemporalPipelines.Statistics).ToList();
     }
 
+    public Task<IReadOnlyList<BucketStatistics>> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("TODO perf-agg");
+
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
         var doc = await _deleted.Find(Id(entityId)).FirstOrDefaultAsync(cancellationToken);

@@ -29,6 +29,7 @@ internal static class SqliteMigrations
         new(4, "temporal tables, triggers and sample columns", SqliteTemporalSchema.Apply, Transactional: false),
         new(5, "adapter state: uplink claims, dead letters, validation modes", c => SqliteDatabase.Execute(c, SqliteAdapterSchema.Tables)),
         new(6, "integer entity keys in the index tables", SqliteEntityKeySchema.Apply),
+        new(7, "pre-aggregated temporal buckets (hour, day) and the triggers that keep them", SqliteBucketSchema.Apply),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>
