@@ -33,8 +33,12 @@ internal sealed partial class MongoTenantStore : ITemporalStore
         return docs.Select(MongoTemporalPipelines.Statistics).ToList();
     }
 
-    public Task<IReadOnlyList<BucketStatistics>> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("TODO perf-agg");
+    /// <summary>
+    /// No pre-aggregated buckets in MongoDB yet (issue 12 item 6): aggregations take the $group pipeline
+    /// (<see cref="AggregateAsync"/>) or the in-memory path, as before.
+    /// </summary>
+    public Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<BucketStatistics>?>(null);
 
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {

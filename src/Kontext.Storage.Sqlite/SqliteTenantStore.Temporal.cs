@@ -136,7 +136,7 @@ internal sealed partial class SqliteTenantStore
         return rows;
     }
 
-    public async Task<IReadOnlyList<BucketStatistics>> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken)
     {
         if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 } || request.To <= request.From) return [];
         var parameters = new List<(string, object?)> { ("$g", SqliteBucketSchema.Code(request.Granularity)), ("$from", Validate.Format(request.From)) };

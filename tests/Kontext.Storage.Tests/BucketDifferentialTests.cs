@@ -151,7 +151,7 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
             }).ToList();
 
             var (cut, edge) = Buckets.Split(from, to, granularity);
-            var buckets = await temporal.ReadBucketsAsync(new TemporalBucketRequest(ids, null, granularity, from, cut, datasets), default);
+            var buckets = (await temporal.ReadBucketsAsync(new TemporalBucketRequest(ids, null, granularity, from, cut, datasets), default))!;
             var edgeRows = edge
                 ? await temporal.AggregateAsync(new TemporalAggregateRequest(ids, null, TemporalTimeProperty.ObservedAt, cut, true, to, TimeSpan.Zero, datasets), default)
                 : [];
@@ -183,7 +183,7 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
         var temporal = _store.History!;
         foreach (var granularity in new[] { BucketGranularity.Hour, BucketGranularity.Day })
         {
-            var buckets = await temporal.ReadBucketsAsync(new TemporalBucketRequest(Entities, null, granularity, Origin.AddYears(-1), null), default);
+            var buckets = (await temporal.ReadBucketsAsync(new TemporalBucketRequest(Entities, null, granularity, Origin.AddYears(-1), null), default))!;
             var instances = await temporal.ReadInstancesAsync(new TemporalReadRequest(Entities, null, TemporalTimeProperty.ObservedAt, null, false, null, int.MaxValue - 1, false), default);
             var expected = instances.Where(i => i.Record.Kind != AttributeChangeKind.Deleted)
                 .GroupBy(i => (i.Record.EntityId, i.Record.Attribute, i.Record.DatasetId, Start: Buckets.Floor(i.Time, granularity)))

@@ -27,9 +27,10 @@ public interface ITemporalStore
     /// <summary>
     /// The pre-aggregated buckets (<see cref="Kontext.Ngsi.Temporal.Buckets"/>) of the observedAt samples whose start lies
     /// in [<see cref="TemporalBucketRequest.From"/>, <see cref="TemporalBucketRequest.To"/>), ordered by entity, attribute,
-    /// datasetId and start. The store keeps them with every instance write, modification and deletion.
+    /// datasetId and start. The store keeps them with every instance write, modification and deletion. Null when the store
+    /// keeps no buckets (the MongoDB store, for now): the caller aggregates as it would without them.
     /// </summary>
-    Task<IReadOnlyList<BucketStatistics>> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken);
+    Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken);
 
     /// <summary>The last state of an entity deleted through the entity API, and when it was deleted; null when not deleted (or purged).</summary>
     Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken);

@@ -50,8 +50,8 @@ public sealed class SqliteBucketMigrationTests : IDisposable
         await using var reopened = new SqliteStorage(_directory);
         var history = (await reopened.GetTenantAsync(null, false, default))!.History!;
         var from = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var days = await history.ReadBucketsAsync(new TemporalBucketRequest([id], null, BucketGranularity.Day, from, null), default);
-        var hours = await history.ReadBucketsAsync(new TemporalBucketRequest([id], null, BucketGranularity.Hour, from, null), default);
+        var days = (await history.ReadBucketsAsync(new TemporalBucketRequest([id], null, BucketGranularity.Day, from, null), default))!;
+        var hours = (await history.ReadBucketsAsync(new TemporalBucketRequest([id], null, BucketGranularity.Hour, from, null), default))!;
 
         days.Select(b => (b.DatasetId, b.Start, b.Figures.Count, b.Figures.Numbers, b.Figures.Sum, b.Figures.MinText, b.LastType)).Should().Equal(
             (null, from, 3L, 1L, 4.0, "text", "Relationship"), ("urn:ngsi-ld:D:1", from, 1L, 1L, 2.5, null, "Property"));
