@@ -12,7 +12,7 @@ namespace Kontext.Bench;
 /// POST /temporal/entities one sensor-month per request, then lastN=1, one month raw (following 206 pages) and one
 /// year aggregated per day. Values are a deterministic function of (sensor, slot), so every answer is checked.
 /// </summary>
-internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
+internal sealed class TemporalPhases(HttpClient client, BenchOptions options, int brokerPid)
 {
     public const string Root = "/ngsi-ld/v1/temporal/entities";
     public const int SlotsPerDay = 96;
@@ -20,12 +20,19 @@ internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
     public static readonly DateTimeOffset YearEnd = YearStart.AddYears(1);
     public static readonly int SlotsPerYear = (int)((YearEnd - YearStart).TotalMinutes / 15); // 35,040
 
-    public sealed record SeedResult(int Sensors, long Instances, int Requests, int Errors, TimeSpan Elapsed, Latencies RequestLatency, long AverageBodyBytes)
+    /// <param name="Broker">The broker's CPU time and bytes written over the whole seeding (/proc), for the write cost per instance.</param>
+    public sealed record SeedResult(int Sensors, long Instances, int Requests, int Errors, TimeSpan Elapsed, Latencies RequestLatency, long AverageBodyBytes,
+        ProcessCounters Broker = default)
     {
         public double PerSecond => Instances / Elapsed.TotalSeconds;
     }
 
-    public sealed record QueryResult(string Name, int Requests, int Errors, int Wrong, Latencies Latency, string Example, string Detail, Latencies? Pages = null);
+    /// <param name="Broker">The broker's CPU time and bytes written over the measured requests (warm-ups excluded).</param>
+    public sealed record QueryResult(string Name, int Requests, int Errors, int Wrong, Latencies Latency, string Example, string Detail, Latencies? Pages = null,
+        ProcessCounters Broker = default)
+    {
+        public double CpuPerRequest => Broker.CpuMilliseconds / Math.Max(1, Requests);
+    }
 
     public static string SensorId(int sensor) => $"urn:ngsi-ld:TemperatureSensor:S{sensor + 1:D4}";
 
@@ -75,6 +82,7 @@ internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
         int errors = 0, done = 0;
         long instances = 0, bytes = 0;
         var latencies = new Latencies();
+        var before = ProcessCounters.Read(brokerPid);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.TemporalClients).Select(_ => Task.Run(async () =>
         {
@@ -101,8 +109,9 @@ internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
             }
         }, cancellationToken)));
         clock.Stop();
+        var cost = ProcessCounters.Read(brokerPid) - before;
         var ok = work.Count - errors;
-        return new SeedResult(options.Sensors, instances, work.Count, errors, clock.Elapsed, latencies, ok == 0 ? 0 : bytes / ok);
+        return new SeedResult(options.Sensors, instances, work.Count, errors, clock.Elapsed, latencies, ok == 0 ? 0 : bytes / ok, cost);
     }
 
     /// <summary>GET /temporal/entities/{id}?lastN=1: exactly the last reading of the year.</summary>
@@ -197,18 +206,23 @@ internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
         return new QueryResult("month raw", options.TemporalRequests, errors, wrong, latencies, example, detail, pageLatencies);
     }
 
-    /// <summary>The whole year of one sensor aggregated per day (avg, min, max): 365 periods, every value checked.</summary>
-    public async Task<QueryResult> YearAggregatedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole year of one sensor aggregated (avg, min, max) per day (365 periods) or per calendar month (P1M, 12 periods),
+    /// every value checked; the broker's CPU time per request from /proc over the measured requests.
+    /// </summary>
+    public async Task<QueryResult> YearAggregatedAsync(string period, CancellationToken cancellationToken)
     {
-        var random = new Random(503);
+        var random = new Random(period == "P1D" ? 503 : 504);
         var latencies = new Latencies();
         int errors = 0, wrong = 0;
         var example = "";
-        var days = (int)(YearEnd - YearStart).TotalDays;
+        var periods = Periods(period);
+        var before = default(ProcessCounters);
         for (var i = 0; i < options.TemporalRequests + 3; i++)
         {
+            if (i == 3) before = ProcessCounters.Read(brokerPid);
             var sensor = random.Next(options.Sensors);
-            var url = $"{Root}/{SensorId(sensor)}?options=aggregatedValues&aggrMethods=avg,min,max&aggrPeriodDuration=P1D&timerel=between"
+            var url = $"{Root}/{SensorId(sensor)}?options=aggregatedValues&aggrMethods=avg,min,max&aggrPeriodDuration={period}&timerel=between"
                       + $"&timeAt={Uri.EscapeDataString(Time(YearStart))}&endTimeAt={Uri.EscapeDataString(Time(YearEnd))}";
             if (example.Length == 0) example = url;
             var start = Stopwatch.GetTimestamp();
@@ -216,28 +230,46 @@ internal sealed class TemporalPhases(HttpClient client, BenchOptions options)
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             if (i >= 3) latencies.Add(start);
             if (response.StatusCode != HttpStatusCode.OK) { if (++errors <= 3) Console.Error.WriteLine($"  {url}: {(int)response.StatusCode} {Truncate(body)}"); continue; }
-            var problem = CheckAggregates(body, sensor, days);
+            var problem = CheckAggregates(body, sensor, periods);
             if (problem is not null && ++wrong <= 3) Console.Error.WriteLine($"  aggregated {SensorId(sensor)}: {problem}");
         }
-        return new QueryResult("year per day", options.TemporalRequests, errors, wrong, latencies, example, $"{days} periods × avg/min/max, every value checked against the generated readings");
+        var cost = ProcessCounters.Read(brokerPid) - before;
+        return new QueryResult(period == "P1D" ? "year per day" : "year per month", options.TemporalRequests, errors, wrong, latencies, example,
+            $"{periods.Count} periods × avg/min/max, every value checked against the generated readings", Broker: cost);
     }
 
-    private static string? CheckAggregates(byte[] body, int sensor, int days)
+    /// <summary>The periods of the year: days or calendar months, as [start, end).</summary>
+    private static List<(DateTimeOffset Start, DateTimeOffset End)> Periods(string period)
+    {
+        var list = new List<(DateTimeOffset, DateTimeOffset)>();
+        for (var t = YearStart; t < YearEnd;)
+        {
+            var next = period == "P1D" ? t.AddDays(1) : t.AddMonths(1);
+            list.Add((t, next));
+            t = next;
+        }
+        return list;
+    }
+
+    private static string? CheckAggregates(byte[] body, int sensor, List<(DateTimeOffset Start, DateTimeOffset End)> expectedPeriods)
     {
         using var json = JsonDocument.Parse(body);
         if (!json.RootElement.TryGetProperty("temperature", out var attribute)) return "no temperature";
         foreach (var method in new[] { "avg", "min", "max" })
         {
             if (!attribute.TryGetProperty(method, out var periods)) return $"no {method}";
-            if (periods.GetArrayLength() != days) return $"{method}: {periods.GetArrayLength()} periods, expected {days}";
+            if (periods.GetArrayLength() != expectedPeriods.Count) return $"{method}: {periods.GetArrayLength()} periods, expected {expectedPeriods.Count}";
             var d = 0;
             foreach (var period in periods.EnumerateArray())
             {
-                var values = Enumerable.Range(d * SlotsPerDay, SlotsPerDay).Select(slot => Value(sensor, slot)).ToList();
+                var (from, to) = expectedPeriods[d];
+                var first = (int)((from - YearStart).TotalMinutes / 15);
+                var last = (int)((to - YearStart).TotalMinutes / 15);
+                var values = Enumerable.Range(first, last - first).Select(slot => Value(sensor, slot)).ToList();
                 var expected = method switch { "avg" => values.Average(), "min" => values.Min(), _ => values.Max() };
                 if (period[0].ValueKind != JsonValueKind.Number || Math.Abs(period[0].GetDouble() - expected) > 1e-6)
-                    return $"{method} of day {d}: {period[0]} instead of {expected}";
-                if (DateTimeOffset.Parse(period[1].GetString()!, CultureInfo.InvariantCulture) != YearStart.AddDays(d)) return $"{method} period {d} starts {period[1]}";
+                    return $"{method} of period {d}: {period[0]} instead of {expected}";
+                if (DateTimeOffset.Parse(period[1].GetString()!, CultureInfo.InvariantCulture) != from) return $"{method} period {d} starts {period[1]}";
                 d++;
             }
         }

@@ -33,6 +33,13 @@ internal sealed partial class MongoTenantStore : ITemporalStore
         return docs.Select(MongoTemporalPipelines.Statistics).ToList();
     }
 
+    /// <summary>
+    /// No pre-aggregated buckets in MongoDB yet (issue 12 item 6): aggregations take the $group pipeline
+    /// (<see cref="AggregateAsync"/>) or the in-memory path, as before.
+    /// </summary>
+    public Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<BucketStatistics>?>(null);
+
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
         var doc = await _deleted.Find(Id(entityId)).FirstOrDefaultAsync(cancellationToken);

@@ -30,6 +30,7 @@ internal static class SqliteMigrations
         new(5, "adapter state: uplink claims, dead letters, validation modes", c => SqliteDatabase.Execute(c, SqliteAdapterSchema.Tables)),
         new(6, "integer entity keys in the index tables", SqliteEntityKeySchema.Apply),
         new(7, "type and attribute names by id in the index tables", SqliteNameSchema.Apply),
+        new(8, "pre-aggregated temporal buckets (hour, day) and the triggers that keep them", SqliteBucketSchema.Apply),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>

@@ -136,6 +136,40 @@ internal sealed partial class SqliteTenantStore
         return rows;
     }
 
+    public async Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 } || request.To <= request.From) return [];
+        var parameters = new List<(string, object?)> { ("$g", SqliteBucketSchema.Code(request.Granularity)), ("$from", Validate.Format(request.From)) };
+        var sql = new StringBuilder("SELECT entity_id, attr, ds, start, first_t, last_t, last_type, n, nn, total, squares, min_num, max_num, min_str, max_str"
+            + " FROM temporal_buckets WHERE entity_id IN ");
+        sql.Append(InList("$e", request.EntityIds, parameters));
+        if (request.Attributes is { } attributes) sql.Append(" AND attr IN ").Append(InList("$a", attributes, parameters));
+        sql.Append(" AND g = $g AND start >= $from");
+        if (request.To is { } to)
+        {
+            sql.Append(" AND start < $to");
+            parameters.Add(("$to", Validate.Format(to)));
+        }
+        // The default instance is keyed '' in the bucket table.
+        if (request.DatasetIds is { } datasets) sql.Append(" AND ds IN ").Append(InList("$d", datasets.Select(d => d ?? ""), parameters));
+        sql.Append(" ORDER BY entity_id, attr, ds, start");
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var buckets = new List<BucketStatistics>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            double? Real(int i) => reader.IsDBNull(i) ? null : reader.GetDouble(i);
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            var dataset = reader.GetString(2);
+            buckets.Add(new BucketStatistics(reader.GetString(0), reader.GetString(1), dataset.Length == 0 ? null : dataset,
+                ParseTime(reader.GetString(3)), ParseTime(reader.GetString(4)), ParseTime(reader.GetString(5)), reader.GetString(6),
+                new Kontext.Ngsi.Temporal.PeriodFigures(reader.GetInt64(7), 0, reader.GetInt64(8), reader.GetDouble(9), reader.GetDouble(10),
+                    Real(11), Real(12), Text(13), Text(14))));
+        }
+        return buckets;
+    }
+
     /// <summary>The rows of <paramref name="alias"/> whose datasetId is one of <paramref name="datasets"/> (null: the default instance).</summary>
     private static string DatasetFilter(string alias, IReadOnlySet<string?> datasets, List<(string, object?)> parameters)
     {
@@ -172,8 +206,10 @@ internal sealed partial class SqliteTenantStore
         {
             var result = ApplyWrite(connection, entityId, decide);
             long purged;
+            // The purged series' buckets go first, so the per-row delete trigger finds none to recompute.
             if (purge.Attribute is null)
             {
+                Execute(connection, "DELETE FROM temporal_buckets WHERE entity_id = $id", ("$id", entityId));
                 purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id", ("$id", entityId));
                 Execute(connection, "DELETE FROM temporal_attributes WHERE entity_id = $id", ("$id", entityId));
                 purged += Execute(connection, "DELETE FROM deleted_entities WHERE id = $id", ("$id", entityId));
@@ -181,6 +217,8 @@ internal sealed partial class SqliteTenantStore
             else
             {
                 var filter = purge.AnyDataset ? "" : purge.DatasetId is null ? " AND dataset_id IS NULL" : " AND dataset_id = $dataset";
+                Execute(connection, "DELETE FROM temporal_buckets WHERE entity_id = $id AND attr = $attr" + (purge.AnyDataset ? "" : " AND ds = $ds"),
+                    ("$id", entityId), ("$attr", purge.Attribute), ("$ds", purge.DatasetId ?? ""));
                 purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr" + filter,
                     ("$id", entityId), ("$attr", purge.Attribute), ("$dataset", purge.DatasetId));
                 Execute(connection, """

@@ -29,6 +29,9 @@ internal static class TemporalResponse
         var query = parameters.Query;
         var render = parameters.Render;
         var plan = TemporalPlan.For(query, render, TemporalRoutes.InstanceLimit(http));
+        if (plan.Buckets is { } granularity && heads.All(h => h.Spans is null)
+            && await WriteAggregatedFromBucketsAsync(request, store, heads, parameters, granularity, single))
+            return;
         if (plan.StorePeriod is { } period)
         {
             await WriteAggregatedInStoreAsync(request, store, heads, parameters, period, single);
@@ -83,6 +86,33 @@ internal static class TemporalResponse
 
         await WriteEntitiesAsync(request, StatusCodes.Status200OK, render, heads, single, (renderer, writer, head, bodyContext) =>
             renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
+    }
+
+    /// <summary>
+    /// Aggregated values composed from the store's pre-aggregated buckets (<see cref="Buckets"/>): the whole buckets of
+    /// the window and, when the window ends inside a bucket, the figures of that bucket's samples before the end.
+    /// False, having written nothing, when the store keeps no buckets.
+    /// </summary>
+    private static async Task<bool> WriteAggregatedFromBucketsAsync(NgsiRequest request, ITemporalStore store, IReadOnlyList<TemporalHead> heads,
+        TemporalParameters parameters, BucketGranularity granularity, bool single)
+    {
+        var (query, render, http) = (parameters.Query, parameters.Render, request.Http);
+        var (ids, from, to, period) = (heads.Select(h => h.Entity.Id).ToList(), query.From!.Value, query.To, render.Period ?? IsoDuration.Zero);
+        var (cut, hasEdge) = Buckets.Split(from, to, granularity);
+        var buckets = await store.ReadBucketsAsync(new TemporalBucketRequest(ids, render.Render.Fields.Only, granularity, from, cut, parameters.DatasetIds), http.RequestAborted);
+        if (buckets is null) return false;
+        IReadOnlyList<PeriodStatistics> edge = hasEdge
+            ? await store.AggregateAsync(new TemporalAggregateRequest(ids, render.Render.Fields.Only, TemporalTimeProperty.ObservedAt,
+                cut, true, to, TimeSpan.Zero, parameters.DatasetIds), http.RequestAborted)
+            : [];
+        var rows = Buckets.Compose(buckets, edge, period, from);
+        if (single) RequireMembers(heads[0], rows.Select(r => r.Attribute), render.Render.Fields);
+        var byEntity = Aggregation.FromStatistics(rows, render.Methods ?? [], period, from, to)
+            .GroupBy(s => s.EntityId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        await WriteEntitiesAsync(request, StatusCodes.Status200OK, render, heads, single, (renderer, writer, head, bodyContext) =>
+            renderer.WriteAggregatedEntity(writer, head.Entity, head.DeletedAt, byEntity.GetValueOrDefault(head.Entity.Id) ?? [], bodyContext));
+        return true;
     }
 
     /// <summary>Instances of entities a scopeQ selected only while a matching Scope was valid.</summary>

@@ -24,6 +24,14 @@ public interface ITemporalStore
     /// </summary>
     Task<IReadOnlyList<PeriodStatistics>> AggregateAsync(TemporalAggregateRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The pre-aggregated buckets (<see cref="Kontext.Ngsi.Temporal.Buckets"/>) of the observedAt samples whose start lies
+    /// in [<see cref="TemporalBucketRequest.From"/>, <see cref="TemporalBucketRequest.To"/>), ordered by entity, attribute,
+    /// datasetId and start. The store keeps them with every instance write, modification and deletion. Null when the store
+    /// keeps no buckets (the MongoDB store, for now): the caller aggregates as it would without them.
+    /// </summary>
+    Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken);
+
     /// <summary>The last state of an entity deleted through the entity API, and when it was deleted; null when not deleted (or purged).</summary>
     Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken);
 
@@ -76,6 +84,23 @@ public sealed record TemporalAggregateRequest(
     DateTimeOffset? To,
     TimeSpan Period,
     IReadOnlySet<string?>? DatasetIds = null);
+
+/// <summary>Buckets of one granularity whose start lies in [From, To) (To null: open); the selection as in <see cref="TemporalReadRequest"/>.</summary>
+public sealed record TemporalBucketRequest(
+    IReadOnlyList<string> EntityIds,
+    IReadOnlySet<string>? Attributes,
+    Kontext.Ngsi.Temporal.BucketGranularity Granularity,
+    DateTimeOffset From,
+    DateTimeOffset? To,
+    IReadOnlySet<string?>? DatasetIds = null);
+
+/// <summary>
+/// One bucket of one series: its start, its first and last sample time, the attribute type of its latest sample (the
+/// latest appended among samples of the same time) and its figures (the distinct count is not kept: 0).
+/// </summary>
+public sealed record BucketStatistics(
+    string EntityId, string Attribute, string? DatasetId, DateTimeOffset Start,
+    DateTimeOffset FirstSample, DateTimeOffset LastSample, string LastType, Kontext.Ngsi.Temporal.PeriodFigures Figures);
 
 /// <summary>One period of one series: its index, its first and last sample time, the attribute type of its latest sample and its figures.</summary>
 public sealed record PeriodStatistics(

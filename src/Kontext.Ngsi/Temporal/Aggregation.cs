@@ -188,6 +188,19 @@ public sealed record PeriodFigures(long Count, long Distinct, long Numbers, doub
         return new PeriodFigures(members.Count, distinct.Count, numbers, sum, squares, min, max, minText, maxText);
     }
 
+    /// <summary>
+    /// The figures of two disjoint sets of samples taken together (pre-aggregated buckets). Distinct counts do not add
+    /// up, so the sum is 0: callers that need distinctCount aggregate the samples instead.
+    /// </summary>
+    public PeriodFigures Plus(PeriodFigures other) => new(Count + other.Count, 0, Numbers + other.Numbers, Sum + other.Sum,
+        SumOfSquares + other.SumOfSquares, Lesser(MinNumber, other.MinNumber), Greater(MaxNumber, other.MaxNumber),
+        Lesser(MinText, other.MinText), Greater(MaxText, other.MaxText));
+
+    private static double? Lesser(double? a, double? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+    private static double? Greater(double? a, double? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
+    private static string? Lesser(string? a, string? b) => a is null ? b : b is null ? a : string.CompareOrdinal(a, b) <= 0 ? a : b;
+    private static string? Greater(string? a, string? b) => a is null ? b : b is null ? a : string.CompareOrdinal(a, b) >= 0 ? a : b;
+
     /// <summary>The method's value for this period; null when the method has none (no numbers for sum, nothing comparable for min).</summary>
     public JsonNode? Value(AggregationMethod method) => method switch
     {

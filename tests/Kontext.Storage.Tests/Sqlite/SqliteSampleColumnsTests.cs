@@ -48,6 +48,12 @@ public sealed class SqliteSampleColumnsTests : IDisposable
                 unversioned.CommandText = "PRAGMA user_version = 0"; // such a file is from before schema versions too
                 await unversioned.ExecuteNonQueryAsync();
             }
+            // Nor had it the buckets (schema step 8), whose triggers read the sample columns.
+            await using (var buckets = old.CreateCommand())
+            {
+                buckets.CommandText = "DROP TRIGGER trg_buckets_insert; DROP TRIGGER trg_buckets_delete; DROP TRIGGER trg_buckets_update; DROP TABLE temporal_buckets";
+                await buckets.ExecuteNonQueryAsync();
+            }
             foreach (var column in new[] { "sample_type", "sample_num", "sample_str", "sample_key" })
             {
                 await using var drop = old.CreateCommand();
