@@ -30,7 +30,6 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     {
         if (store.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
-        if (via.Contains(identity.Alias(request.Tenant))) return null;
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
         if (live.Count == 0) return null;
         // csf (clause 5.7.2.4) selects the sources by their Context Source Properties; from the URL or a Query body.
@@ -39,6 +38,11 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         if (csf is not null) what = what with { Csf = QLanguage.Parse(csf, request.Context) };
         var plan = DistributedOperationPlanner.Plan(what, live.Select(l => l.Registration), via, DateTimeOffset.UtcNow);
         if (plan.Targets.Count == 0) return null;
+        if (via.Contains(identity.Alias(request.Tenant)))
+        {
+            ForwardingWarnings.LoopDetected(request.Http.Response, identity.Alias(request.Tenant));
+            return null;
+        }
         // Clause 5.7.2.4 (and 4.23.1): ordering is for a query limited to the local scope, never a distributed one.
         if (what.Operation == RegistrationOperations.QueryEntity && request.Query["orderBy"].ToString().Length > 0)
             throw NgsiException.BadRequestData("orderBy cannot be applied to a distributed query; add local=true to order the local entities");
@@ -156,6 +160,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     private static IReadOnlyList<Entity> Read(ForwardTarget target, ContextSourceResponse response, ForwardingWarnings warnings, Func<JsonNode?, IReadOnlyList<Entity>> read)
     {
         if (!response.Answered) { warnings.NoAnswer(target.Registration, response); return []; }
+        warnings.Relay(response);
         if (response.Status == StatusCodes.Status404NotFound) return [];
         if (response.Status is < 200 or >= 300) { warnings.ErrorAnswer(target.Registration, response); return []; }
         try

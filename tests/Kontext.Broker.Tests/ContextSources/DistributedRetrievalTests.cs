@@ -167,6 +167,21 @@ public sealed class DistributedRetrievalTests(FederatedBrokers fx)
         var response = await GetAsync($"{Api.Entities}?type={_type}");
 
         (await FederatedBrokers.ArrayAsync(response)).Select(e => e!["id"]!.GetValue<string>()).Should().Equal(id);
-        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith("112 ");
+        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith("199 ");
+    }
+
+    [Fact]
+    public async Task A_source_whose_registration_loops_back_to_itself_answers_its_data_once_and_the_199_warning_reaches_the_client()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":3}"""));
+        var selfLoop = FederatedBrokers.Registration(fx.MunicipalUrl, $$"""[{"entities":[{"type":"{{_type}}"}]}]""", "auxiliary");
+        (await fx.MunicipalClient.Send(HttpMethod.Post, RegistrationApiTests.Registrations, selfLoop)).StatusCode.Should().Be(HttpStatusCode.Created);
+        await RegisterAsync();
+
+        var response = await GetAsync($"{Api.Entities}?type={_type}");
+
+        (await FederatedBrokers.ArrayAsync(response)).Select(e => e!["id"]!.GetValue<string>()).Should().Equal(id);
+        response.Headers.GetValues("NGSILD-Warning").Should().Contain(w => w.StartsWith("199 urn:ngsi-ld:ContextSource:municipality"));
     }
 }

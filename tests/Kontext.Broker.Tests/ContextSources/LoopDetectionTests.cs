@@ -106,6 +106,7 @@ public sealed class LoopDetectionTests(FederationFixture fx) : IClassFixture<Fed
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         _source.Requests.Should().BeEmpty();
+        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith($"199 {Alias}:{_tenant} ");
     }
 
     [Fact]
