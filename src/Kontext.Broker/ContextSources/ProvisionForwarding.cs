@@ -19,11 +19,8 @@ internal enum ForwardedBody
     Whole,
 }
 
-/// <summary>
-/// One write forwarded to sources: method and resource relative to the source's NGSI-LD root, and its body
-/// (<paramref name="Payload"/>, when given, is sent instead of the request's body).
-/// </summary>
-internal sealed record ForwardedCall(HttpMethod Method, string Resource, ForwardedBody Body, JsonObject? Payload = null);
+/// <summary>One write forwarded to sources: method and resource relative to the source's NGSI-LD root, and its body.</summary>
+internal sealed record ForwardedCall(HttpMethod Method, string Resource, ForwardedBody Body);
 
 /// <summary>
 /// The distributed part of the provision operations (clause 4.3.6.3 with 5.6): the attributes an exclusive, redirect or
@@ -81,7 +78,7 @@ internal sealed class ProvisionForwarding(ContextSourceClient client, ContextSou
             var (body, names) = call.Body switch
             {
                 ForwardedBody.Attributes => Body(request, target.Attributes),
-                ForwardedBody.Whole => ((call.Payload ?? request.Body)?.ToJsonString(), what.Attributes?.ToList() ?? []),
+                ForwardedBody.Whole => (request.Body?.ToJsonString(), what.Attributes?.ToList() ?? []),
                 _ => (null, what.Attributes?.ToList() ?? []),
             };
             var response = await client.SendAsync(target.Registration,

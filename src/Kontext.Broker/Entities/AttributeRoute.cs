@@ -25,7 +25,7 @@ internal static class AttributeRoute
     /// name, as in an Entity Fragment (figure 6.7.3.3-1 names the body so), is unwrapped: its only member is the attribute
     /// and it has no type, which a bare fragment would need to be one.
     /// </summary>
-    public static System.Text.Json.Nodes.JsonObject Bare(NgsiRequest request, string attrId, string iri)
+    private static System.Text.Json.Nodes.JsonObject Bare(NgsiRequest request, string attrId, string iri)
     {
         var body = request.Body!;
         var name = Uri.UnescapeDataString(attrId);

@@ -25,7 +25,7 @@ internal static class PartialAttributeUpdate
         // Clause 4.3.6.3: an attribute that registered sources hold is written there.
         var distributed = await provision.ForwardAsync(request, store, id,
             ProvisionForwarding.Attribute(Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateAttrs, id, attribute),
-            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole, AttributeRoute.Bare(request, attrId, attribute)));
+            new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs/{HeaderIri.PathSegment(Uri.UnescapeDataString(attrId))}{http.Request.QueryString}", ForwardedBody.Whole));
         if (distributed.RunsLocallyFor(attribute)) await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.PartialUpdate(id, attribute, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [attribute]);
         if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);

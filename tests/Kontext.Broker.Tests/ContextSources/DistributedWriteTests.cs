@@ -213,6 +213,21 @@ public sealed class DistributedWriteTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task Delete_entity_with_a_type_selector_that_matches_neither_part_is_404_and_deletes_nothing()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":1}"""));
+        await Region.CreateOkAsync(Entity(id, ""","name":{"type":"Property","value":"bus"}"""), tenant: _tenant);
+        await RegisterAsync("redirect", SpeedOf(id));
+
+        var response = await Region.Send(HttpMethod.Delete, $"{Api.Entities}/{id}?type=SomethingElse", tenant: _tenant);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+        (await RemoteStatusAsync(id)).Should().Be(HttpStatusCode.OK);
+        (await LocalAsync(id)).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Create_entity_covered_by_a_redirect_registration_without_createEntity_is_409_Conflict()
     {
         var id = Api.NewId(_type);
