@@ -57,9 +57,14 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
         var resource = $"entityOperations/{batch.Http.Request.Path.Value!.Split('/').Last()}{batch.Http.Request.QueryString}";
         var answers = await Task.WhenAll(perSource.Values.Select(async group =>
         {
-            var body = new JsonArray(group.Entities.Select(e => e.Body).ToArray()).ToJsonString();
-            var response = await client.SendAsync(group.Registration, new ContextSourceRequest(HttpMethod.Post, resource, contextUrl, via, body, contentType),
-                batch.Request.Tenant, batch.Aborted);
+            var bodies = group.Entities.Select(e => e.Body).ToList();
+            var body = new JsonArray(bodies.ToArray()).ToJsonString();
+            // Entities that share one @context URL go as JSON with it in the Link header (clause 6.3.5), like any forwarded
+            // request; with differing or inline contexts each keeps its own, as JSON-LD.
+            var request = SharedContextUrl(bodies) is { } shared && contentType == "application/ld+json"
+                ? new ContextSourceRequest(HttpMethod.Post, resource, shared, via, body, "application/json")
+                : new ContextSourceRequest(HttpMethod.Post, resource, contextUrl, via, body, contentType);
+            var response = await client.SendAsync(group.Registration, request, batch.Request.Tenant, batch.Aborted);
             return (group, response);
         }));
         foreach (var (group, response) in answers)
@@ -73,6 +78,24 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
             }
         }
         return distribution;
+    }
+
+    /// <summary>The one @context URL every entity names (a string, or an array of one string); null when they differ or embed terms.</summary>
+    private static string? SharedContextUrl(IReadOnlyList<JsonNode> bodies)
+    {
+        string? shared = null;
+        foreach (var body in bodies)
+        {
+            var url = (body as JsonObject)?["@context"] switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var one) => one,
+                JsonArray { Count: 1 } a when a[0] is JsonValue v && v.TryGetValue<string>(out var one) => one,
+                _ => null,
+            };
+            if (url is null || (shared is not null && shared != url)) return null;
+            shared = url;
+        }
+        return shared;
     }
 
     /// <summary>An entity sent as JSON-LD is read with its own @context, one sent as JSON with the Link header's (clause 6.3.5).</summary>

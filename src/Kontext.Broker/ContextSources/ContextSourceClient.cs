@@ -114,8 +114,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         {
             return await pipeline.ExecuteAsync(async token =>
             {
-                using var message = Message(registration, request, tenant);
-                using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
+                using var response = await ConnectAsync(client, registration, request, tenant, token);
                 var body = await ReadCappedAsync(response, token);
                 if (body is null) return ContextSourceResponse.Failed(ContextSourceFailure.TooLarge, "the context source's answer is larger than Kontext:Federation:MaxResponseBytes");
                 var headers = response.Headers.Concat(response.Content.Headers)
@@ -133,10 +132,33 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or IOException or TimeoutException)
         {
-            logger.LogInformation("Context source {Registration} could not be reached: {Reason}", registration.Id, ex.Message);
+            logger.LogInformation("Context source {Registration} could not be reached: {Reason} ({Error}; {Inner})", registration.Id, ex.Message,
+                (ex as HttpRequestException)?.HttpRequestError, ex.InnerException?.Message);
             return ContextSourceResponse.Failed(ContextSourceFailure.Unreachable, "the context source could not be reached");
         }
     }
+
+    /// <summary>
+    /// Sends the request; a connection that could not be opened is tried once more (nothing was sent, so even a write
+    /// cannot happen twice): a source that refuses one of several connections opened at once still gets the request.
+    /// </summary>
+    private async Task<HttpResponseMessage> ConnectAsync(HttpClient client, Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
+    {
+        try
+        {
+            using var first = Message(registration, request, tenant);
+            return await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead, token);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && !token.IsCancellationRequested)
+        {
+            logger.LogInformation("Context source {Registration}: connection failed ({Reason}), trying once more", registration.Id, ex.Message);
+            await Task.Delay(ConnectRetryDelay, token);
+            using var second = Message(registration, request, tenant);
+            return await client.SendAsync(second, HttpCompletionOption.ResponseHeadersRead, token);
+        }
+    }
+
+    private static readonly TimeSpan ConnectRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
     {

@@ -30,15 +30,21 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     {
         if (store.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
-        if (via.Contains(identity.Alias(request.Tenant))) return null;
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
         if (live.Count == 0) return null;
         // csf (clause 5.7.2.4) selects the sources by their Context Source Properties; from the URL or a Query body.
         var csf = request.Query["csf"].ToString() is { Length: > 0 } text ? text
             : request.Body?["csf"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var inBody) ? inBody : null;
         if (csf is not null) what = what with { Csf = QLanguage.Parse(csf, request.Context) };
+        // datasetId (clause 5.12): a registration whose datasetIds share none with the request's is not asked.
+        if (QueryParameters.List(request, "datasetId") is { Count: > 0 } datasetIds) what = what with { DatasetIds = datasetIds };
         var plan = DistributedOperationPlanner.Plan(what, live.Select(l => l.Registration), via, DateTimeOffset.UtcNow);
         if (plan.Targets.Count == 0) return null;
+        if (via.Contains(identity.Alias(request.Tenant)))
+        {
+            ForwardingWarnings.LoopDetected(request.Http.Response, identity.Alias(request.Tenant));
+            return null;
+        }
         // Clause 5.7.2.4 (and 4.23.1): ordering is for a query limited to the local scope, never a distributed one.
         if (what.Operation == RegistrationOperations.QueryEntity && request.Query["orderBy"].ToString().Length > 0)
             throw NgsiException.BadRequestData("orderBy cannot be applied to a distributed query; add local=true to order the local entities");
@@ -80,11 +86,11 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     /// merged; the caller pages over the merged list.
     /// </summary>
     public async Task<IReadOnlyList<Entity>> QueryAsync(NgsiRequest request, ForwardingPlan plan, IReadOnlyList<Entity> local, ForwardingWarnings warnings,
-        Dictionary<string, List<string>>? sources = null)
+        EntityQuery filters, Dictionary<string, List<string>>? sources = null)
     {
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         // Clause 5.7.2.4: with splitEntities the filters are removed before forwarding and applied to what comes back.
-        var split = QueryParameters.Flag(request, "splitEntities");
+        var split = IsSplit(request);
         var selection = ForwardedSelection.Of(request, withoutFilters: split);
         var answers = await Task.WhenAll(plan.Targets.Select(async target =>
         {
@@ -106,8 +112,14 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
             foreach (var (target, entities) in answers)
                 foreach (var entity in entities) Source(sources, entity.Id, target.Registration.Id);
         }
-        return split ? Filtered(request, merge.Entities) : merge.Entities;
+        return split ? Filtered(filters, merge.Entities) : merge.Entities;
     }
+
+    /// <summary>splitEntities (clause 5.7.2.4): q, scopeQ and the geo-query hold on the merged entities, not on each source's part.</summary>
+    public static bool IsSplit(NgsiRequest request) => QueryParameters.Flag(request, "splitEntities");
+
+    /// <summary>The query a split query asks each party (local data included) with: its filters left for the merged entities.</summary>
+    public static EntityQuery WithoutFilters(EntityQuery query) => query with { Q = null, ScopeQ = null, Geo = null };
 
     /// <summary>
     /// Every match of a query, up to <paramref name="max"/> (beyond: TooManyResults): the local ones, merged with every
@@ -115,12 +127,13 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     /// </summary>
     public async Task<EntityCandidates> CandidatesAsync(NgsiRequest request, ForwardingPlan? plan, ITenantStore store, EntityPageRequest all, int max, ForwardingWarnings warnings)
     {
-        var local = await store.QueryAsync(all with { Offset = 0, Limit = max + 1, Count = false }, request.Http.RequestAborted);
+        var split = plan is not null && IsSplit(request);
+        var local = await store.QueryAsync(all with { Query = split ? WithoutFilters(all.Query) : all.Query, Offset = 0, Limit = max + 1, Count = false }, request.Http.RequestAborted);
         if (local.Entities.Count > max)
             throw new NgsiException(NgsiError.TooManyResults($"An Entity map holds at most {max} entities; narrow the query"));
         if (plan is null) return new EntityCandidates(local.Entities, new Dictionary<string, IReadOnlyList<string>>());
         var sources = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var merged = await QueryAsync(request, plan, local.Entities, warnings, sources);
+        var merged = await QueryAsync(request, plan, local.Entities, warnings, all.Query, sources);
         if (merged.Count > max)
             throw new NgsiException(NgsiError.TooManyResults($"An Entity map holds at most {max} entities; narrow the query"));
         return new EntityCandidates(merged, sources.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal));
@@ -132,12 +145,11 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         if (!list.Contains(source)) list.Add(source);
     }
 
-    /// <summary>The entities a split query's q and scopeQ select (the source was asked without them).</summary>
-    private static IReadOnlyList<Entity> Filtered(NgsiRequest request, IReadOnlyList<Entity> entities)
+    /// <summary>The merged entities a split query's q, scopeQ and geo-query select (the parties were asked without them).</summary>
+    private static IReadOnlyList<Entity> Filtered(EntityQuery query, IReadOnlyList<Entity> entities)
     {
-        var q = request.Query["q"].ToString() is { Length: > 0 } qText ? QLanguage.Parse(qText, request.Context) : null;
-        var scope = request.Query["scopeQ"].ToString() is { Length: > 0 } scopeText ? SelectorExpressions.ParseScope(scopeText) : null;
-        return entities.Where(e => (q is null || QEvaluator.Evaluate(q, e)) && (scope is null || SelectorExpressions.Matches(scope, e.Scopes))).ToList();
+        var filters = new EntityQuery(Q: query.Q, ScopeQ: query.ScopeQ, Geo: query.Geo);
+        return entities.Where(e => EntityMatcher.Matches(e, filters)).ToList();
     }
 
     private static void Fold(EntityMerge merge, IEnumerable<(ForwardTarget Target, IReadOnlyList<Entity> Entities)> answers)
@@ -156,6 +168,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     private static IReadOnlyList<Entity> Read(ForwardTarget target, ContextSourceResponse response, ForwardingWarnings warnings, Func<JsonNode?, IReadOnlyList<Entity>> read)
     {
         if (!response.Answered) { warnings.NoAnswer(target.Registration, response); return []; }
+        warnings.Relay(response);
         if (response.Status == StatusCodes.Status404NotFound) return [];
         if (response.Status is < 200 or >= 300) { warnings.ErrorAnswer(target.Registration, response); return []; }
         try

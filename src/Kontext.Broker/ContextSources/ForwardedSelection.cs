@@ -20,11 +20,11 @@ internal sealed class ForwardedSelection
 
     public IReadOnlyList<string> Attrs { get; private init; } = [];
 
-    /// <summary>The query's own selection; with <paramref name="withoutFilters"/> (splitEntities) q and scopeQ are left out.</summary>
+    /// <summary>The query's own selection; with <paramref name="withoutFilters"/> (splitEntities) q, scopeQ and the geo-query are left out.</summary>
     public static ForwardedSelection Of(NgsiRequest request, bool withoutFilters)
     {
         var selection = request.Body is { } body && HttpMethods.IsPost(request.Http.Request.Method) ? FromBody(body) : FromUrl(request);
-        if (withoutFilters) selection.pairs.RemoveAll(p => p.Name is "q" or "scopeQ");
+        if (withoutFilters) selection.pairs.RemoveAll(p => p.Name is "q" or "scopeQ" or "georel" or "geometry" or "coordinates" or "geoproperty");
         return selection;
     }
 
@@ -69,15 +69,30 @@ internal sealed class ForwardedSelection
         return selection;
     }
 
-    /// <summary>The selection for one source: narrowed to the entity ids its registration names, when it names only ids.</summary>
+    /// <summary>
+    /// The selection for one source: narrowed to the entity ids its registration names, when it names only ids; a query for
+    /// ids keeps only those the registration can hold (clause 4.3.6.1: its constraints are respected).
+    /// </summary>
     public ForwardedSelection For(Registration registration)
     {
-        if (pairs.Any(p => p.Name is "id" or "idPattern")) return this;
         var infos = registration.Information.SelectMany(i => i.Entities ?? [null]).ToList();
+        if (Get("id") is { } asked) return NarrowedIds(asked, infos);
+        if (pairs.Any(p => p.Name is "idPattern")) return this;
         if (infos.Count == 0 || infos.Any(e => e?.Id is null)) return this;
         var narrowed = new ForwardedSelection { Attrs = Attrs };
         narrowed.pairs.AddRange(pairs);
         narrowed.pairs.Add(("id", string.Join(',', infos.Select(e => e!.Id).Distinct())));
+        return narrowed;
+    }
+
+    private ForwardedSelection NarrowedIds(string asked, List<EntityInfo?> infos)
+    {
+        if (infos.Count == 0 || infos.Any(e => e is null || (e.Id is null && e.IdPattern is null))) return this;
+        var ids = asked.Split(',');
+        var held = ids.Where(id => infos.Any(e => e!.Id == id || (e.IdPattern is { } pattern && Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, id)))).ToList();
+        if (held.Count == ids.Length || held.Count == 0) return this;
+        var narrowed = new ForwardedSelection { Attrs = Attrs };
+        narrowed.pairs.AddRange(pairs.Select(p => p.Name == "id" ? ("id", string.Join(',', held)) : p));
         return narrowed;
     }
 

@@ -16,9 +16,26 @@ internal static class AttributeRoute
     /// <summary>The single attribute instance in a body: either the bare fragment or { "attrId": fragment }.</summary>
     public static System.Text.Json.Nodes.JsonObject Fragment(NgsiRequest request, string attrId, string iri, ParseMode mode)
     {
+        var name = Uri.UnescapeDataString(attrId);
+        return EntityParser.ParseAttributeBody(name, iri, WithoutContext(Bare(request, attrId, iri)), request.Context, mode);
+    }
+
+    /// <summary>
+    /// The body as a bare attribute fragment (its @context kept). A body that is the fragment wrapped in the attribute's
+    /// name, as in an Entity Fragment (figure 6.7.3.3-1 names the body so), is unwrapped: its only member is the attribute
+    /// and it has no type, which a bare fragment would need to be one.
+    /// </summary>
+    private static System.Text.Json.Nodes.JsonObject Bare(NgsiRequest request, string attrId, string iri)
+    {
         var body = request.Body!;
         var name = Uri.UnescapeDataString(attrId);
-        return EntityParser.ParseAttributeBody(name, iri, WithoutContext(body), request.Context, mode);
+        var members = body.Where(p => p.Key != "@context").ToList();
+        if (members.Count != 1 || body.ContainsKey("type") || members[0].Value is not System.Text.Json.Nodes.JsonObject inner) return body;
+        var key = members[0].Key;
+        if (key != name && key != iri && request.Context.ExpandTerm(key) != iri) return body;
+        var bare = (System.Text.Json.Nodes.JsonObject)inner.DeepClone();
+        if (body["@context"] is { } context) bare["@context"] = context.DeepClone();
+        return bare;
     }
 
     private static System.Text.Json.Nodes.JsonObject WithoutContext(System.Text.Json.Nodes.JsonObject body)

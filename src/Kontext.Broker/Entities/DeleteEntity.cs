@@ -14,8 +14,9 @@ internal static class DeleteEntity
         var http = request.Http;
         var id = EntityRoutes.EntityId(entityId);
         var store = await request.TenantStoreAsync(forWrite: false);
-        // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then.
-        var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(Ids: [id]), null);
+        // Clause 4.3.6.3: sources registered for the entity delete it too; local data need not hold it then. A type selector
+        // (clause 5.6.6.4) leaves out registrations for other types.
+        var what = new ForwardingRequest(RegistrationOperations.DeleteEntity, new EntitySpec(RetrieveEntity.TypeSelector(request), [id]), null);
         var distributed = await provision.ForwardAsync(request, store, id, what, new(HttpMethod.Delete, $"entities/{HeaderIri.PathSegment(id)}", ForwardedBody.None));
         if (distributed.RunsLocally)
         {

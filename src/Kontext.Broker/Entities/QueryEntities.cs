@@ -74,7 +74,7 @@ internal static class QueryEntities
         var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         var plan = distributed
             ? await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.QueryEntity,
-                new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf))
+                new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf) { Geo = query.Geo })
             : null;
         var warnings = new ForwardingWarnings();
         var maps = EntityMapUse.Read(request); // clause 5.5.14: an Entity map fixes the entities the pages walk through
@@ -135,10 +135,11 @@ internal static class QueryEntities
     private static async Task<EntityPage> DistributedPageAsync(NgsiRequest request, EntityForwarding forwarding, ForwardingPlan plan, ITenantStore store,
         EntityPageRequest all, EntityOrdering? order, Pagination page, ForwardingWarnings warnings)
     {
-        var local = await store.QueryAsync(all, request.Http.RequestAborted);
+        // Clause 5.7.2.4: a split query's filters hold on the merged entities, so local data is read without them too.
+        var local = await store.QueryAsync(EntityForwarding.IsSplit(request) ? all with { Query = EntityForwarding.WithoutFilters(all.Query) } : all, request.Http.RequestAborted);
         if (local.Entities.Count > MaxOrderedMatches)
             throw new NgsiException(NgsiError.TooManyResults($"A distributed query merges at most {MaxOrderedMatches} local matches; narrow the query"));
-        var merged = await forwarding.QueryAsync(request, plan, local.Entities, warnings);
+        var merged = await forwarding.QueryAsync(request, plan, local.Entities, warnings, all.Query);
         var sorted = order is null ? merged : order.Sort(merged);
         return new EntityPage(sorted.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? sorted.Count : null);
     }

@@ -53,7 +53,7 @@ internal static class RetrieveEntity
     private static IReadOnlyList<string> EntityMapSources(ForwardingPlan? plan, bool local) =>
         [.. local ? [Kontext.Ngsi.EntityMaps.EntityMap.Local] : Array.Empty<string>(), .. plan?.Targets.Select(t => t.Registration.Id) ?? []];
 
-    private static Kontext.Ngsi.Query.TypeExpr? TypeSelector(NgsiRequest request) =>
+    internal static Kontext.Ngsi.Query.TypeExpr? TypeSelector(NgsiRequest request) =>
         request.Query["type"].ToString() is { Length: > 0 } type ? Kontext.Ngsi.Query.SelectorExpressions.ParseType(type, request.Context) : null;
 
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>

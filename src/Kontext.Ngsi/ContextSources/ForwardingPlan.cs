@@ -7,7 +7,14 @@ namespace Kontext.Ngsi.ContextSources;
 /// name of clause 4.20, the entities (type selector, ids, pattern), the attributes (null: all) and the csf the
 /// registrations' Context Source Properties must match (clause 5.7.2.4).
 /// </summary>
-public sealed record ForwardingRequest(string Operation, EntitySpec Entities, IReadOnlySet<string>? Attributes, QExpr? Csf = null);
+public sealed record ForwardingRequest(string Operation, EntitySpec Entities, IReadOnlySet<string>? Attributes, QExpr? Csf = null)
+{
+    /// <summary>The request's geo-query, if any: a registration with a location that cannot hold a match is not asked.</summary>
+    public GeoQuery? Geo { get; init; }
+
+    /// <summary>The datasetIds the request asks for, if any (clause 5.12): a registration naming only others is not asked.</summary>
+    public IReadOnlyList<string>? DatasetIds { get; init; }
+}
 
 /// <summary>
 /// One source to ask: the registration, and the attributes to ask it for (null: all that the request asks, the source
@@ -57,6 +64,8 @@ public static class DistributedOperationPlanner
             if (registration.IsExpired(now) || Alternatives(request.Operation).Any(registration.Supports) != offered) continue;
             if (registration.ContextSourceAlias is { } alias && passedAliases.Contains(alias)) continue;
             if (request.Csf is { } csf && !QEvaluator.Evaluate(csf, RegistrationProperties.AsEntity(registration))) continue;
+            if (request.Geo is { } geo && !MayHoldGeoMatches(registration, geo)) continue;
+            if (request.DatasetIds is { Count: > 0 } asked && DatasetIds(registration) is { Count: > 0 } held && !asked.Any(held.Contains)) continue;
             var infos = filter.MatchingInformation(registration).ToList();
             if (infos.Count == 0) continue;
             var attributes = AttributesToAsk(infos, request.Attributes);
@@ -109,6 +118,39 @@ public static class DistributedOperationPlanner
         if (requested is not null) registered.IntersectWith(requested);
         return registered;
     }
+
+    /// <summary>
+    /// Whether a source can hold entities a geo-query selects (clause 4.3.6.1: the registration's constraints are respected;
+    /// its location, observationSpace or operationSpace is where it "may be able to provide information", clause 5.2.9).
+    /// A registration without that geometry may hold anything. near with maxDistance needs the area within reach; the
+    /// relations that select geometries meeting the query's (within, contains, intersects, equals, overlaps) need the area
+    /// to meet it; disjoint and a bare minDistance can be met anywhere.
+    /// </summary>
+    private static bool MayHoldGeoMatches(Registration registration, GeoQuery geo)
+    {
+        var member = geo.GeoProperty is CoreBase + "observationSpace" or CoreBase + "operationSpace" ? geo.GeoProperty : CoreBase + "location";
+        if (!registration.Geometries.TryGetValue(member, out var area)) return true;
+        return geo.Relation switch
+        {
+            GeoRelation.Near => geo.MaxDistance is not { } max || GeoEvaluator.DistanceMetres(geo.Geometry, area) <= max,
+            GeoRelation.Disjoint => true,
+            _ => area.Intersects(geo.Geometry),
+        };
+    }
+
+    private const string CoreBase = "https://uri.etsi.org/ngsi-ld/";
+
+    /// <summary>
+    /// The registration's datasetId member (clause 5.2.9: the datasetIds of the attributes the source can provide; "@none"
+    /// for the default instances), as written (a string or an array).
+    /// </summary>
+    private static IReadOnlyList<string>? DatasetIds(Registration registration) =>
+        (registration.Document["datasetId"] ?? registration.Document[CoreBase + "datasetId"]) switch
+        {
+            System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var one) => [one],
+            System.Text.Json.Nodes.JsonArray many => many.Select(n => n is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>().ToList(),
+            _ => null,
+        };
 
     private static int Rank(RegistrationMode mode) => mode switch
     {

@@ -185,7 +185,7 @@ public static class RegistrationParser
 
         return new Registration(id, information, endpoint, mode, operations, tenant,
             Interval(document, "observationInterval"), Interval(document, "managementInterval"), geometries, expiresAt,
-            ContextSourceInfo(document["contextSourceInfo"]), scopes, Management(document["management"]),
+            ContextSourceInfo(document["contextSourceInfo"]), scopes, Management(document["management"], document[CoreGeoBase + "localOnly"]),
             Duration(document, "refreshRate"), alias, document);
     }
 
@@ -310,13 +310,18 @@ public static class RegistrationParser
         return pairs;
     }
 
-    private static RegistrationManagement Management(JsonNode? node)
+    /// <summary>
+    /// management (clause 5.2.34). A boolean localOnly at the top level, where some clients put it, is read as
+    /// management.localOnly when management does not say (it stays a Context Source Property as well).
+    /// </summary>
+    private static RegistrationManagement Management(JsonNode? node, JsonNode? topLevelLocalOnly)
     {
-        if (node is null) return RegistrationManagement.None;
+        bool? legacy = topLevelLocalOnly is JsonValue t && t.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? t.GetValue<bool>() : null;
+        if (node is null) return legacy is null ? RegistrationManagement.None : RegistrationManagement.None with { LocalOnly = legacy };
         if (node is not JsonObject management) throw Bad("'management' must be an object (RegistrationManagementInfo)");
         bool? localOnly = management["localOnly"] switch
         {
-            null => null,
+            null => legacy,
             JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
             _ => throw Bad("'management.localOnly' must be true or false"),
         };

@@ -8,9 +8,9 @@ public sealed record NgsiError(string Type, int Status, string Title, string Det
     public static NgsiError InvalidRequest(string detail) => new(TypeBase + "InvalidRequest", 400, "Invalid request", detail);
     public static NgsiError BadRequestData(string detail) => new(TypeBase + "BadRequestData", 400, "Bad request data", detail);
     public static NgsiError AlreadyExists(string detail) => new(TypeBase + "AlreadyExists", 409, "Already exists", detail);
-    // Clause 5.9.2's Conflict (a registration that clashes with another registration or with local entities): table 6.3.2-1
-    // has no type of that name, so it takes the 409 type AlreadyExists and keeps the clause's word in its title.
-    public static NgsiError Conflict(string detail) => new(TypeBase + "AlreadyExists", 409, "Conflict", detail);
+    // Conflict (table 5.5.2-1: "the operation conflicts with the current state of the system"): a registration that clashes
+    // with another or with local entities (clause 5.9.2), a write an exclusive or redirect source does not offer (clause 5.6).
+    public static NgsiError Conflict(string detail) => new(TypeBase + "Conflict", 409, "Conflict", detail);
     public static NgsiError OperationNotSupported(string detail) => new(TypeBase + "OperationNotSupported", 422, "Operation not supported", detail);
     public static NgsiError ResourceNotFound(string detail) => new(TypeBase + "ResourceNotFound", 404, "Resource not found", detail);
     public static NgsiError InternalError(string detail) => new(TypeBase + "InternalError", 500, "Internal error", detail);

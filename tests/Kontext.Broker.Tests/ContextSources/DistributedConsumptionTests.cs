@@ -148,4 +148,27 @@ public sealed class DistributedConsumptionTests(FederationFixture fx) : IClassFi
         (await IdsAsync(response)).Should().Equal(_id);
         _source.Requests.Should().ContainSingle().Which.PathAndQuery.Should().Contain("type=Vehicle").And.Contain("q=speed");
     }
+
+    [Fact]
+    public async Task A_query_for_ids_is_forwarded_with_only_the_ids_the_registration_can_hold()
+    {
+        await RegisterAsync(information: """[{"entities":[{"type":"Vehicle","idPattern":"^urn:ngsi-ld:Vehicle:north-"}]}]""");
+
+        await GetAsync($"{Api.Entities}?type=Vehicle&id=urn:ngsi-ld:Vehicle:north-1,urn:ngsi-ld:Vehicle:south-1");
+
+        var sent = Uri.UnescapeDataString(_source.Requests.Should().ContainSingle().Subject.PathAndQuery);
+        sent.Should().Contain("urn:ngsi-ld:Vehicle:north-1").And.NotContain("urn:ngsi-ld:Vehicle:south-1");
+    }
+
+    [Fact]
+    public async Task A_query_for_a_datasetId_is_not_forwarded_to_a_source_registered_for_other_datasetIds()
+    {
+        await RegisterAsync(""","datasetId":["urn:ngsi-ld:Dataset:b"]""");
+
+        var response = await GetAsync($"{Api.Entities}?type=Vehicle&datasetId=urn:ngsi-ld:Dataset:a");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Headers.Contains("NGSILD-Warning").Should().BeFalse();
+        _source.Requests.Should().BeEmpty();
+    }
 }

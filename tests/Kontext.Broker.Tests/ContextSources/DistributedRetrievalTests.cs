@@ -167,6 +167,57 @@ public sealed class DistributedRetrievalTests(FederatedBrokers fx)
         var response = await GetAsync($"{Api.Entities}?type={_type}");
 
         (await FederatedBrokers.ArrayAsync(response)).Select(e => e!["id"]!.GetValue<string>()).Should().Equal(id);
-        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith("112 ");
+        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith("199 ");
+    }
+
+    [Fact]
+    public async Task A_source_whose_registration_loops_back_to_itself_answers_its_data_once_and_the_199_warning_reaches_the_client()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":3}"""));
+        var selfLoop = FederatedBrokers.Registration(fx.MunicipalUrl, $$"""[{"entities":[{"type":"{{_type}}"}]}]""", "auxiliary");
+        (await fx.MunicipalClient.Send(HttpMethod.Post, RegistrationApiTests.Registrations, selfLoop)).StatusCode.Should().Be(HttpStatusCode.Created);
+        await RegisterAsync();
+
+        var response = await GetAsync($"{Api.Entities}?type={_type}");
+
+        (await FederatedBrokers.ArrayAsync(response)).Select(e => e!["id"]!.GetValue<string>()).Should().Equal(id);
+        response.Headers.GetValues("NGSILD-Warning").Should().Contain(w => w.StartsWith("199 urn:ngsi-ld:ContextSource:municipality"));
+    }
+
+    [Fact]
+    public async Task A_split_entities_query_applies_q_and_the_geo_query_to_the_entity_merged_from_local_and_remote_parts()
+    {
+        var id = Api.NewId(_type);
+        await Region.CreateOkAsync(Entity(id, ""","brandName":{"type":"Property","value":"Mercedes"}"""), tenant: _tenant);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":42},"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[13.4,52.52]}}"""));
+        await fx.MunicipalClient.CreateOkAsync(Entity(id + "-x", ""","speed":{"type":"Property","value":42}"""));
+        await RegisterAsync();
+        const string q = "q=speed>20;brandName==%22Mercedes%22";
+
+        var near = await FederatedBrokers.ArrayAsync(await GetAsync(
+            $"{Api.Entities}?type={_type}&splitEntities=true&{q}&georel=near;maxDistance==5000&geometry=Point&coordinates=[13.4,52.52]"));
+        var far = await FederatedBrokers.ArrayAsync(await GetAsync(
+            $"{Api.Entities}?type={_type}&splitEntities=true&{q}&georel=near;maxDistance==5000&geometry=Point&coordinates=[2.35,48.85]"));
+
+        var merged = near.Should().ContainSingle().Subject!.AsObject();
+        merged["id"]!.GetValue<string>().Should().Be(id);
+        merged.ContainsKey("speed").Should().BeTrue();
+        merged.ContainsKey("brandName").Should().BeTrue();
+        far.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_geo_query_outside_a_registrations_location_is_not_forwarded_to_it()
+    {
+        var paris = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(paris, ""","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[2.35,48.85]}}"""));
+        await fx.RegisterAsync(_tenant, FederatedBrokers.Registration(fx.MunicipalUrl, $$"""[{"entities":[{"type":"{{_type}}"}]}]""",
+            extra: ""","location":{"type":"Polygon","coordinates":[[[13.0,52.2],[13.8,52.2],[13.8,52.8],[13.0,52.8],[13.0,52.2]]]}"""));
+
+        var nearParis = await FederatedBrokers.ArrayAsync(await GetAsync(
+            $"{Api.Entities}?type={_type}&georel=near;maxDistance==5000&geometry=Point&coordinates=[2.35,48.85]"));
+
+        nearParis.Should().BeEmpty("the source registered Berlin only");
     }
 }

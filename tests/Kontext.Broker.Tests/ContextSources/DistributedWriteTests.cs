@@ -185,6 +185,49 @@ public sealed class DistributedWriteTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task Replace_attribute_with_the_fragment_wrapped_in_the_attribute_name_is_written_at_the_redirect_source()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":1}"""));
+        await RegisterAsync("redirect", AllOfType);
+
+        var put = await Region.Send(HttpMethod.Put, $"{Api.Entities}/{id}/attrs/speed", """{"speed":{"type":"Property","value":12}}""", tenant: _tenant);
+
+        put.StatusCode.Should().Be(HttpStatusCode.NoContent, await put.Content.ReadAsStringAsync());
+        (await RemoteAsync(id))["speed"]!["value"]!.GetValue<int>().Should().Be(12);
+    }
+
+    [Fact]
+    public async Task Update_attributes_of_an_exclusive_registration_takes_its_target_from_the_url_whatever_id_the_fragment_names()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":1}"""));
+        await Region.CreateOkAsync(Entity(id, ""","name":{"type":"Property","value":"bus"}"""), tenant: _tenant);
+        await RegisterAsync("exclusive", SpeedOf(id));
+
+        var patch = await Region.Send(HttpMethod.Patch, $"{Api.Entities}/{id}/attrs",
+            $$$"""{"id":"urn:ngsi-ld:{{{_type}}}:other","type":"{{{_type}}}","speed":{"type":"Property","value":66}}""", tenant: _tenant);
+
+        patch.StatusCode.Should().Be(HttpStatusCode.NoContent, await patch.Content.ReadAsStringAsync());
+        (await RemoteAsync(id))["speed"]!["value"]!.GetValue<int>().Should().Be(66);
+    }
+
+    [Fact]
+    public async Task Delete_entity_with_a_type_selector_that_matches_neither_part_is_404_and_deletes_nothing()
+    {
+        var id = Api.NewId(_type);
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":1}"""));
+        await Region.CreateOkAsync(Entity(id, ""","name":{"type":"Property","value":"bus"}"""), tenant: _tenant);
+        await RegisterAsync("redirect", SpeedOf(id));
+
+        var response = await Region.Send(HttpMethod.Delete, $"{Api.Entities}/{id}?type=SomethingElse", tenant: _tenant);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
+        (await RemoteStatusAsync(id)).Should().Be(HttpStatusCode.OK);
+        (await LocalAsync(id)).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Create_entity_covered_by_a_redirect_registration_without_createEntity_is_409_Conflict()
     {
         var id = Api.NewId(_type);
@@ -192,7 +235,7 @@ public sealed class DistributedWriteTests(FederatedBrokers fx)
 
         var response = await Region.CreateAsync(Entity(id, ""","speed":{"type":"Property","value":1}"""), tenant: _tenant);
 
-        ((int)response.StatusCode).Should().Be(409, await response.Content.ReadAsStringAsync());
+        await response.ShouldBeProblemAsync(HttpStatusCode.Conflict, "Conflict");
         (await LocalAsync(id)).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await RemoteStatusAsync(id)).Should().Be(HttpStatusCode.NotFound);
     }

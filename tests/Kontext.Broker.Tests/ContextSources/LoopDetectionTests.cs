@@ -54,6 +54,38 @@ public sealed class LoopDetectionTests(FederationFixture fx) : IClassFixture<Fed
     }
 
     [Fact]
+    public async Task A_retrieve_forwarded_to_a_registration_with_a_top_level_localOnly_carries_local_true()
+    {
+        await RegisterAsync(""","localOnly":true""");
+        _source.Body = """{"id":"urn:ngsi-ld:Vehicle:lo1","type":"Vehicle"}""";
+
+        await fx.Client.Send(HttpMethod.Get, $"{Api.Entities}/urn:ngsi-ld:Vehicle:lo1", tenant: _tenant);
+
+        _source.Requests.Should().ContainSingle().Which.PathAndQuery.Should().Contain("local=true");
+    }
+
+    [Fact]
+    public async Task A_forwarded_batch_whose_entities_share_one_context_goes_as_json_with_the_context_in_the_Link_header()
+    {
+        var context = Kontext.Ngsi.JsonLd.CoreContext.V18Url;
+        var registration = FederatedBrokers.Registration(_source.BaseUrl, """[{"entities":[{"type":"Vehicle"}]}]""", mode: "redirect",
+            extra: ""","operations":["redirectionOps"]""");
+        (await fx.Client.Send(HttpMethod.Post, RegistrationApiTests.Registrations, registration, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+        (_source.Status, _source.Body) = (204, "");
+        var entities = string.Join(',', new[] { "urn:ngsi-ld:Vehicle:b1", "urn:ngsi-ld:Vehicle:b2" }.Select(id =>
+            $$"""{"id":"{{id}}","type":"Vehicle","speed":{"type":"Property","value":1},"@context":["{{context}}"]}"""));
+
+        var response = await fx.Client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/upsert", $"[{entities}]", tenant: _tenant,
+            contentType: "application/ld+json");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var sent = _source.Requests.Should().ContainSingle().Subject;
+        sent.Headers["Content-Type"].Should().StartWith("application/json");
+        sent.Headers["Link"].Should().Contain(context);
+        sent.Body.Should().NotContain("@context").And.Contain("urn:ngsi-ld:Vehicle:b1").And.Contain("urn:ngsi-ld:Vehicle:b2");
+    }
+
+    [Fact]
     public async Task An_answer_larger_than_the_cap_is_not_incorporated_and_warned_with_111()
     {
         _source.Body = "[" + string.Join(",", Enumerable.Repeat("{}", 1000)) + "]"; // over the fixture's 1 KiB cap
@@ -74,6 +106,7 @@ public sealed class LoopDetectionTests(FederationFixture fx) : IClassFixture<Fed
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         _source.Requests.Should().BeEmpty();
+        response.Headers.GetValues("NGSILD-Warning").Should().ContainSingle().Which.Should().StartWith($"199 {Alias}:{_tenant} ");
     }
 
     [Fact]

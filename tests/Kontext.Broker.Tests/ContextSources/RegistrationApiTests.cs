@@ -236,7 +236,7 @@ public sealed class RegistrationApiTests(BrokerFixture fx) : IAsyncLifetime
 
         var second = await RegisterAsync(Registration(Api.NewId("ContextSourceRegistration"), information, ""","mode":"redirect" """));
 
-        await second.ShouldBeProblemAsync(HttpStatusCode.Conflict, "AlreadyExists");
+        await second.ShouldBeProblemAsync(HttpStatusCode.Conflict, "Conflict");
         (await RegisterAsync(Registration(Api.NewId("ContextSourceRegistration"), information, ""","mode":"inclusive" """))).StatusCode.Should().Be(HttpStatusCode.Created);
     }
 
@@ -249,7 +249,7 @@ public sealed class RegistrationApiTests(BrokerFixture fx) : IAsyncLifetime
         var redirect = await RegisterAsync(Registration(Api.NewId("ContextSourceRegistration"), $$"""[{"entities":[{"type":"Building","id":"{{entity}}"} ]}]""", ""","mode":"redirect" """));
         var exclusive = await RegisterAsync(Registration(Api.NewId("ContextSourceRegistration"), $$"""[{"entities":[{"type":"Building","id":"{{entity}}"}],"propertyNames":["name"]}]""", ""","mode":"exclusive" """));
 
-        await redirect.ShouldBeProblemAsync(HttpStatusCode.Conflict, "AlreadyExists");
+        await redirect.ShouldBeProblemAsync(HttpStatusCode.Conflict, "Conflict");
         (await exclusive.Content.ReadAsStringAsync()).Should().Contain("Conflict");
         exclusive.StatusCode.Should().Be(HttpStatusCode.Conflict);
     }

@@ -106,4 +106,29 @@ public class DistributedOperationPlannerTests
     [Fact]
     public void A_registration_that_does_not_offer_the_write_is_not_a_target() =>
         ProvisionPlan(new ForwardingRequest("createEntity", Vehicles, new HashSet<string>()), Inclusive, Auxiliary).Targets.Should().BeEmpty();
+
+    [Fact]
+    public void A_geo_query_goes_only_to_sources_whose_location_can_hold_a_match()
+    {
+        var berlin = Registration("berlin", "inclusive", """[{"entities": [{"type": "Vehicle"}]}]""",
+            """, "location": {"type": "Polygon", "coordinates": [[[13.0, 52.2], [13.8, 52.2], [13.8, 52.8], [13.0, 52.8], [13.0, 52.2]]]}""");
+        ForwardingPlan Near(string point) => DistributedOperationPlanner.Plan(
+            new ForwardingRequest("queryEntity", Vehicles, null) { Geo = GeoQuery.Parse("near;maxDistance==5000", "Point", point, null, Kontext.Ngsi.JsonLd.ContextProcessor.Core) },
+            [berlin, Inclusive], new HashSet<string>(), Now);
+
+        Near("[2.35,48.85]").Targets.Select(t => t.Registration).Should().Equal(Inclusive);
+        Near("[13.4,52.52]").Targets.Select(t => t.Registration).Should().Equal(berlin, Inclusive);
+    }
+
+    [Fact]
+    public void A_query_for_datasetIds_skips_a_source_registered_for_other_datasetIds_only()
+    {
+        var datasetB = Registration("dataset-b", "inclusive", """[{"entities": [{"type": "Vehicle"}]}]""", """, "datasetId": ["urn:ngsi-ld:Dataset:b"]""");
+        ForwardingPlan Asking(params string[] datasetIds) => DistributedOperationPlanner.Plan(
+            new ForwardingRequest("queryEntity", Vehicles, null) { DatasetIds = datasetIds }, [datasetB, Inclusive], new HashSet<string>(), Now);
+
+        Asking("urn:ngsi-ld:Dataset:a").Targets.Select(t => t.Registration).Should().Equal(Inclusive);
+        Asking("urn:ngsi-ld:Dataset:a", "urn:ngsi-ld:Dataset:b").Targets.Select(t => t.Registration).Should().Equal(datasetB, Inclusive);
+        Asking().Targets.Select(t => t.Registration).Should().Equal(datasetB, Inclusive);
+    }
 }
