@@ -29,6 +29,8 @@ internal static class TemporalResponse
         var query = parameters.Query;
         var render = parameters.Render;
         var plan = TemporalPlan.For(query, render, TemporalRoutes.InstanceLimit(http));
+        // A series merged with context sources' instances is aggregated in memory: the store holds only its local part.
+        if (plan.AggregatesInStore && store is ContextSources.FederatedHistory) plan = plan with { StorePeriod = null, PageSize = int.MaxValue - 1 };
         if (plan.StorePeriod is { } period)
         {
             await WriteAggregatedInStoreAsync(request, store, heads, parameters, period, single);
