@@ -43,31 +43,35 @@ internal static class QueryTemporalEntities
         var descending = OrderById(request);
         var page = Pagination.Read(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        // Clause 5.7.4.4: a live Entity map fixes the entities; otherwise entityMap=true or a dead reference makes one.
-        if (EntityMaps.EntityMapUse.Read(request) is { } maps)
-            query = await maps.NarrowTemporalAsync(query, q => EntityMaps.CreateEntityMap.TemporalMatchesAsync(request, q, attrs, parameters, maps.MaxEntities));
-        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
-        var selection = new TemporalSelection.Request(query, anyOf, parameters, page.Offset, page.Limit, page.Count, descending);
         var http = request.Http;
+        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
         // Clause 5.7.4.4 with 4.3.6: sources offering queryTemporal answer too; the pages walk through the merged entities.
         var plan = await forwarding.PlanAsync(request, store, RegistrationOperations.QueryTemporal,
             new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf, parameters.Query);
-        ITemporalStore history = temporal;
-        IReadOnlyList<TemporalHead> heads;
-        long? total;
-        if (plan is null) (heads, total) = await TemporalSelection.SelectAsync(store, temporal, selection, http.RequestAborted);
-        else
+        FederatedTemporal? remote = null;
+        if (plan is not null)
         {
             var warnings = new ForwardingWarnings();
-            var remote = await forwarding.QueryAsync(request, plan, parameters, temporal, warnings);
+            remote = await forwarding.QueryAsync(request, plan, parameters, temporal, warnings);
             warnings.WriteTo(http.Response);
-            history = remote.History;
-            var all = await TemporalSelection.SelectMergedAsync(store, remote, selection, http.RequestAborted);
+        }
+        TemporalSelection.Request Selection(EntityQuery q) => new(q, anyOf, parameters, page.Offset, page.Limit, page.Count, descending);
+        // Clause 5.7.4.4: a live Entity map fixes the entities; otherwise entityMap=true or a dead reference makes one.
+        if (EntityMaps.EntityMapUse.Read(request) is { } maps)
+            query = await maps.NarrowTemporalAsync(query, async q => remote is null
+                ? await EntityMaps.CreateEntityMap.TemporalMatchesAsync(request, q, attrs, parameters, maps.MaxEntities)
+                : (await TemporalSelection.SelectMergedAsync(store, remote, Selection(q), http.RequestAborted)).Select(h => h.Entity.Id).ToList());
+        IReadOnlyList<TemporalHead> heads;
+        long? total;
+        if (remote is null) (heads, total) = await TemporalSelection.SelectAsync(store, temporal, Selection(query), http.RequestAborted);
+        else
+        {
+            var all = await TemporalSelection.SelectMergedAsync(store, remote, Selection(query), http.RequestAborted);
             (heads, total) = (all.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? all.Count : null);
         }
         if (total is { } count) http.Response.Headers["NGSILD-Results-Count"] = count.ToString(CultureInfo.InvariantCulture);
         page.WriteLinks(http, heads.Count, total);
-        await TemporalResponse.WriteAsync(request, history, heads, parameters, single: false);
+        await TemporalResponse.WriteAsync(request, remote?.History ?? temporal, heads, parameters, single: false);
     }
 
     /// <summary>
@@ -111,7 +115,7 @@ internal static class QueryTemporalEntities
         return descending;
     }
 
-    /// <summary>csf filters context sources (clause 4.9 grammar); this broker has none to filter, but a malformed one is still BadRequestData.</summary>
+    /// <summary>csf filters the context sources a query goes to (clause 4.9 grammar); a malformed one is BadRequestData even when there is none.</summary>
     private static void RefuseContextSourceFilter(NgsiRequest request)
     {
         var csf = request.Query["csf"].ToString();

@@ -56,7 +56,7 @@ internal static class TemporalSelection
             throw new Kontext.Ngsi.Errors.NgsiException(Kontext.Ngsi.Errors.NgsiError.TooManyResults($"A distributed temporal query merges at most {max} local matches; narrow the query"));
         var ids = local.Select(h => h.Entity.Id).ToHashSet(StringComparer.Ordinal);
         var merged = local.Select(h => h with { Entity = remote.With(h.Entity) })
-            .Concat(remote.Heads.Where(h => !ids.Contains(h.Id)).Select(h => new TemporalHead(h, null)));
+            .Concat(remote.Heads.Where(h => !ids.Contains(h.Id) && (request.Query.Ids is not { } wanted || wanted.Contains(h.Id))).Select(h => new TemporalHead(h, null)));
         return (request.DescendingById switch
         {
             true => merged.OrderByDescending(h => h.Entity.Id, StringComparer.Ordinal),
