@@ -71,8 +71,7 @@ internal sealed class TemporalForwarding(EntityForwarding forwarding, ContextSou
             var query = Parameters(request, target, parameters.Query, QueryParameters.List(request, "attrs"));
             if (type.Length > 0) query.Append("&type=").Append(Uri.EscapeDataString(type));
             var resource = $"temporal/entities/{HeaderIri.PathSegment(id)}?{query}";
-            var response = await SendAsync(request, target, resource, contextUrl);
-            return Read(request, target, response, warnings, single: true);
+            return await AskAsync(request, target, resource, contextUrl, parameters.Query, warnings, single: true);
         }));
         return Federated(answers, local);
     }
@@ -90,10 +89,9 @@ internal sealed class TemporalForwarding(EntityForwarding forwarding, ContextSou
                 var query = Parameters(request, target, parameters.Query, selection.Attrs);
                 query.Append("&limit=").Append(SourcePageSize).Append("&offset=").Append(offset);
                 selection.For(target.Registration).AppendTo(query);
-                var response = await SendAsync(request, target, "temporal/entities?" + query, contextUrl);
-                var page = Read(request, target, response, warnings, single: false);
+                var page = await AskAsync(request, target, "temporal/entities?" + query, contextUrl, parameters.Query, warnings, single: false);
                 found.AddRange(page);
-                if (page.Count < SourcePageSize) break;
+                if (page.Select(e => e.Head.Id).Distinct().Count() < SourcePageSize) break;
             }
             return (IReadOnlyList<SourceTemporalEntity>)found;
         }));
@@ -122,6 +120,43 @@ internal sealed class TemporalForwarding(EntityForwarding forwarding, ContextSou
         if (request.Query["datasetId"].ToString() is { Length: > 0 } datasets) query.Append("&datasetId=").Append(Uri.EscapeDataString(datasets));
         if (target.Registration.Management.LocalOnly == true) query.Append("&local=true");
         return query;
+    }
+
+    /// <summary>
+    /// One request to a source and, when the source cut its instances (206, clause 6.3.10) of a forward walk, the follow-up
+    /// pages its Link rel="next" names, up to <see cref="MaxSourceInstancePages"/>: the merged series needs them all (an
+    /// aggregation, or instances of the source that fall before the local cut). With lastN the source's newest n suffice.
+    /// </summary>
+    private async Task<IReadOnlyList<SourceTemporalEntity>> AskAsync(NgsiRequest request, ForwardTarget target, string resource, string contextUrl,
+        TemporalQuery window, ForwardingWarnings warnings, bool single)
+    {
+        var found = new List<SourceTemporalEntity>();
+        for (var page = 0; page < MaxSourceInstancePages; page++)
+        {
+            var response = await SendAsync(request, target, resource, contextUrl);
+            found.AddRange(Read(request, target, response, warnings, single));
+            if (window.LastN is not null || response.Status != StatusCodes.Status206PartialContent || NextResource(response) is not { } next) break;
+            resource = next;
+        }
+        return found;
+    }
+
+    private const int MaxSourceInstancePages = 20;
+
+    private static readonly System.Text.RegularExpressions.Regex NextLink =
+        new(@"<([^>]+)>\s*;\s*rel=""?next""?", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>The resource a Link rel="next" names, relative to the source's NGSI-LD root; null when there is none.</summary>
+    private static string? NextResource(ContextSourceResponse response)
+    {
+        foreach (var (name, value) in response.Headers)
+        {
+            if (!name.Equals("Link", StringComparison.OrdinalIgnoreCase) || NextLink.Match(value) is not { Success: true } match) continue;
+            var target = match.Groups[1].Value;
+            var root = target.IndexOf("/ngsi-ld/v1/", StringComparison.Ordinal);
+            return root < 0 ? null : target[(root + "/ngsi-ld/v1/".Length)..];
+        }
+        return null;
     }
 
     private Task<ContextSourceResponse> SendAsync(NgsiRequest request, ForwardTarget target, string resource, string contextUrl)

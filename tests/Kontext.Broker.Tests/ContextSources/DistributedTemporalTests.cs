@@ -110,6 +110,20 @@ public sealed class DistributedTemporalTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task A_series_longer_than_the_sources_instance_limit_is_read_page_by_page()
+    {
+        var id = Api.NewId(_type);
+        await CreateTemporalAsync(fx.MunicipalClient, Evolution(id, [.. Enumerable.Range(1, 7).Select(h => (h, $"2026-05-01T{h:00}:00:00Z"))]));
+        await RegisterAsync();
+
+        var (_, entity) = await GetAsync($"{Temporal}/{id}?timerel=after&timeAt=2020-01-01T00:00:00Z");
+        var (_, aggregated) = await GetAsync($"{Temporal}/{id}?timerel=after&timeAt=2020-01-01T00:00:00Z&format=aggregatedValues&aggrMethods=sum");
+
+        Speeds(entity).Select(s => s.Value).Should().Equal(1, 2, 3, 4, 5, 6, 7);
+        aggregated["speed"]!["sum"]![0]![0]!.GetValue<double>().Should().Be(28);
+    }
+
+    [Fact]
     public async Task Temporal_query_returns_the_entities_a_source_holds_with_the_local_ones()
     {
         var (local, remote) = (Api.NewId(_type), Api.NewId(_type));
