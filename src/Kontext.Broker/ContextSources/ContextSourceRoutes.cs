@@ -41,6 +41,7 @@ internal static class ContextSourceRoutes
         services.AddSingleton<ProvisionForwarding>();
         services.AddSingleton<BatchForwarding>();
         services.AddSingleton<DiscoveryForwarding>();
+        services.AddSingleton<TemporalForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());

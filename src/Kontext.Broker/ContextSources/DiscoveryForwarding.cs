@@ -8,15 +8,18 @@ namespace Kontext.Broker.ContextSources;
 /// <summary>
 /// The distributed part of Retrieve Available Entity Types and Attributes (clauses 5.7.5–5.7.10 with 4.3.6): the same
 /// request goes to every registration offering the operation, and the names the sources answer (in the caller's terms,
-/// since the caller's @context is sent) are read back as IRIs, to be merged with the local ones. Same rules as for
+/// since the caller's @context is sent) are read back as IRIs, to be merged with the local ones. The details of one type
+/// or attribute merge too: counts are summed (an entity held in several places counts in each), names and kinds united. Same rules as for
 /// entities: nothing is forwarded with local=true or when the request already passed this broker.
 /// </summary>
 internal sealed class DiscoveryForwarding(EntityForwarding forwarding, ContextSourceClient client)
 {
     /// <summary>The sources' answers to GET <paramref name="resource"/> (failures become warnings), or none.</summary>
-    public async Task<IReadOnlyList<JsonNode>> AskAsync(NgsiRequest request, ITenantStore store, string operation, string resource, ForwardingWarnings warnings)
+    /// <remarks><paramref name="entities"/> and <paramref name="attributes"/> narrow the registrations asked (a type's or an attribute's details).</remarks>
+    public async Task<IReadOnlyList<JsonNode>> AskAsync(NgsiRequest request, ITenantStore store, string operation, string resource, ForwardingWarnings warnings,
+        EntitySpec? entities = null, IReadOnlySet<string>? attributes = null)
     {
-        var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(operation, new EntitySpec(), null));
+        var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(operation, entities ?? new EntitySpec(), attributes));
         if (plan is null) return [];
         var contextUrl = await NgsiResponse.ContextUrlAsync(request);
         var via = request.Http.Request.Headers.Via is { Count: > 0 } v ? string.Join(", ", v.Where(x => !string.IsNullOrWhiteSpace(x))) : null;
@@ -41,6 +44,18 @@ internal sealed class DiscoveryForwarding(EntityForwarding forwarding, ContextSo
     public static IEnumerable<(string Name, string Other)> Pairs(IEnumerable<JsonNode> answers, string nameMember, string othersMember, NgsiRequest request) =>
         Objects(answers).SelectMany(o => Strings(o[nameMember]).SelectMany(name => Strings(o[othersMember])
             .Select(other => (request.Context.ExpandTerm(name), request.Context.ExpandTerm(other)))));
+
+    /// <summary>The sum of the number <paramref name="member"/> over the answers (entityCount, attributeCount of the details of one type or attribute).</summary>
+    public static long Sum(IEnumerable<JsonNode> answers, string member) =>
+        Objects(answers).Sum(o => o[member] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0);
+
+    /// <summary>The strings of <paramref name="member"/> in the answers as they are (attributeTypes: Property, Relationship...).</summary>
+    public static IEnumerable<string> Values(IEnumerable<JsonNode> answers, string member) => Objects(answers).SelectMany(o => Strings(o[member]));
+
+    /// <summary>The attributeDetails of EntityTypeInfo answers: each attribute (as an IRI) with its attributeTypes.</summary>
+    public static IEnumerable<(string Attribute, IEnumerable<string> Kinds)> AttributeDetails(IEnumerable<JsonNode> answers, NgsiRequest request) =>
+        Objects(answers).SelectMany(o => o["attributeDetails"] is JsonArray details ? details.OfType<JsonObject>() : [])
+            .SelectMany(d => Strings(d["attributeName"]).Select(name => (request.Context.ExpandTerm(name), Strings(d["attributeTypes"]))));
 
     private static IEnumerable<JsonObject> Objects(IEnumerable<JsonNode> answers) =>
         answers.SelectMany(a => a is JsonArray array ? array.OfType<JsonObject>() : a is JsonObject o ? [o] : []);

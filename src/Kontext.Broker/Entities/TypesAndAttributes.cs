@@ -74,30 +74,38 @@ internal static class TypesAndAttributes
         });
     }
 
-    private static async Task GetTypeAsync(NgsiRequest request, string type)
+    private static async Task GetTypeAsync(NgsiRequest request, string type, DiscoveryForwarding discovery)
     {
         var http = request.Http;
         QueryParameters.RejectUnknown(request, OneParameters);
-        var iri = request.Context.ExpandTerm(Uri.UnescapeDataString(type));
+        var term = Uri.UnescapeDataString(type);
+        var iri = request.Context.ExpandTerm(term);
         var store = await request.TenantStoreAsync(forWrite: false);
-        var info = (await store.ListTypesAsync(http.RequestAborted)).FirstOrDefault(t => t.Type == iri)
-                   ?? throw NgsiException.NotFound($"No entity of type '{type}' exists");
-        var attributes = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Type == iri).ToList();
+        var info = (await store.ListTypesAsync(http.RequestAborted)).FirstOrDefault(t => t.Type == iri);
+        var attributes = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Type == iri)
+            .Select(a => (a.Attribute, Kinds: (IEnumerable<string>)a.AttributeKinds)).ToList();
+        var warnings = new ForwardingWarnings();
+        var remote = await discovery.AskAsync(request, store, "retrieveEntityTypeInfo", "types/" + Uri.EscapeDataString(term), warnings, TypeSpec(term, request));
+        if (info is null && remote.Count == 0) throw NgsiException.NotFound($"No entity of type '{type}' exists");
+        var entityCount = (info?.EntityCount ?? 0) + DiscoveryForwarding.Sum(remote, "entityCount");
+        var details = attributes.Concat(DiscoveryForwarding.AttributeDetails(remote, request))
+            .GroupBy(a => a.Attribute, StringComparer.Ordinal).Select(g => (Attribute: g.Key, Kinds: g.SelectMany(a => a.Kinds).Distinct().Order(StringComparer.Ordinal).ToList())).ToList();
+        warnings.WriteTo(http.Response);
         await WriteAsync(request, (writer, context) =>
         {
             writer.WriteStartObject();
             writer.WriteString("id", iri);
             writer.WriteString("type", "EntityTypeInfo");
             writer.WriteString("typeName", request.Context.CompactIri(iri));
-            writer.WriteNumber("entityCount", info.EntityCount);
+            writer.WriteNumber("entityCount", entityCount);
             writer.WriteStartArray("attributeDetails");
-            foreach (var attribute in attributes)
+            foreach (var attribute in details)
             {
                 writer.WriteStartObject();
                 writer.WriteString("id", attribute.Attribute);
                 writer.WriteString("type", "Attribute");
                 writer.WriteString("attributeName", request.Context.CompactIri(attribute.Attribute));
-                WriteStrings(writer, "attributeTypes", attribute.AttributeKinds.Order(StringComparer.Ordinal));
+                WriteStrings(writer, "attributeTypes", attribute.Kinds);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
@@ -151,28 +159,44 @@ internal static class TypesAndAttributes
         });
     }
 
-    private static async Task GetAttributeAsync(NgsiRequest request, string attrId)
+    private static async Task GetAttributeAsync(NgsiRequest request, string attrId, DiscoveryForwarding discovery)
     {
         var http = request.Http;
         QueryParameters.RejectUnknown(request, OneParameters);
-        var iri = EntityParser.ExpandAttributeName(Uri.UnescapeDataString(attrId), request.Context);
+        var term = Uri.UnescapeDataString(attrId);
+        var iri = EntityParser.ExpandAttributeName(term, request.Context);
         var store = await request.TenantStoreAsync(forWrite: false);
         var rows = (await store.ListTypeAttributesAsync(http.RequestAborted)).Where(a => a.Attribute == iri).ToList();
-        if (rows.Count == 0) throw NgsiException.NotFound($"No entity has an attribute '{attrId}'");
+        var warnings = new ForwardingWarnings();
+        var remote = await discovery.AskAsync(request, store, "retrieveAttrTypeInfo", "attributes/" + Uri.EscapeDataString(term), warnings,
+            attributes: new HashSet<string>(StringComparer.Ordinal) { iri });
+        if (rows.Count == 0 && remote.Count == 0) throw NgsiException.NotFound($"No entity has an attribute '{attrId}'");
         // An entity with several types counts once per type in the counters; the type index gives the exact total.
-        var count = await store.QueryAsync(new EntityPageRequest(Ngsi.Query.EntityQuery.All, 0, 0, true, new HashSet<string> { iri }), http.RequestAborted);
+        var count = rows.Count == 0 ? 0
+            : (await store.QueryAsync(new EntityPageRequest(Ngsi.Query.EntityQuery.All, 0, 0, true, new HashSet<string> { iri }), http.RequestAborted)).TotalCount ?? 0;
+        count += DiscoveryForwarding.Sum(remote, "attributeCount");
+        var kinds = rows.SelectMany(r => r.AttributeKinds).Concat(DiscoveryForwarding.Values(remote, "attributeTypes")).Distinct().Order(StringComparer.Ordinal).ToList();
+        var types = rows.Select(r => r.Type).Concat(DiscoveryForwarding.Names(remote, "typeNames", request)).Distinct(StringComparer.Ordinal).ToList();
+        warnings.WriteTo(http.Response);
         await WriteAsync(request, (writer, context) =>
         {
             writer.WriteStartObject();
             writer.WriteString("id", iri);
             writer.WriteString("type", "Attribute");
             writer.WriteString("attributeName", request.Context.CompactIri(iri));
-            writer.WriteNumber("attributeCount", count.TotalCount ?? 0);
-            WriteStrings(writer, "attributeTypes", rows.SelectMany(r => r.AttributeKinds).Distinct().Order(StringComparer.Ordinal));
-            WriteStrings(writer, "typeNames", rows.Select(r => request.Context.CompactIri(r.Type)));
+            writer.WriteNumber("attributeCount", count);
+            WriteStrings(writer, "attributeTypes", kinds);
+            WriteStrings(writer, "typeNames", types.Select(request.Context.CompactIri));
             context();
             writer.WriteEndObject();
         });
+    }
+
+    /// <summary>The registrations of the type asked for; a name that is no type selector (it has no entities anyway) narrows nothing.</summary>
+    private static Ngsi.ContextSources.EntitySpec TypeSpec(string term, NgsiRequest request)
+    {
+        try { return new Ngsi.ContextSources.EntitySpec(Ngsi.Query.SelectorExpressions.ParseType(term, request.Context)); }
+        catch (NgsiException) { return new Ngsi.ContextSources.EntitySpec(); }
     }
 
     private static void WriteStrings(Utf8JsonWriter writer, string member, IEnumerable<string> values)

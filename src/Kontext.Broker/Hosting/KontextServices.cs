@@ -59,6 +59,7 @@ public static class KontextServices
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ExpiryReaper>();
         services.AddSingleton<SnapshotRegistry>();
+        services.AddSingleton<SnapshotSources>();
         services.AddContextSources(builder.Configuration);
         EntityMaps.EntityMapRoutes.AddEntityMaps(services, builder.Configuration);
         builder.Services.AddAdapters(builder.Configuration);

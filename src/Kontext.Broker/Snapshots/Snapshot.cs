@@ -17,7 +17,7 @@ internal sealed record SnapshotQueryResult(string Status, int Entities, string? 
 /// </summary>
 internal sealed class Snapshot
 {
-    public const string Preparing = "preparing", Success = "success", Failed = "failed";
+    public const string Preparing = "preparing", Success = "success", Partial = "partial", Empty = "empty", Failed = "failed";
 
     public required string Id { get; init; }
     public required string? Tenant { get; init; }

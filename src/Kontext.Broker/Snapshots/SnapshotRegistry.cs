@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
@@ -13,18 +14,21 @@ namespace Kontext.Broker.Snapshots;
 /// tenant and entities per snapshot (Kontext:Snapshots). The copy is filled in the background after the 201 (status
 /// preparing, then success or failed), one page of the tenant's query at a time.
 /// </summary>
-internal sealed class SnapshotRegistry(IOptions<KontextOptions> options, IHostApplicationLifetime lifetime, ILogger<SnapshotRegistry> logger)
+internal sealed class SnapshotRegistry(IOptions<KontextOptions> options, IHostApplicationLifetime lifetime, SnapshotSources sources, ILogger<SnapshotRegistry> logger)
 {
     private const int Page = 500;
     private readonly SnapshotOptions _options = options.Value.Snapshots;
     private readonly ConcurrentDictionary<(string Tenant, string Id), Snapshot> _snapshots = new();
     private readonly ConcurrentDictionary<(string Tenant, string Id), SnapshotView> _views = new();
 
-    /// <summary>Registers a new snapshot (409 when the id is taken, 403 beyond the cap) and starts filling it from <paramref name="store"/>.</summary>
-    public void Add(Snapshot snapshot, ITenantStore store, IReadOnlyList<SnapshotQuery> queries)
+    /// <summary>
+    /// Registers a new snapshot (409 when the id is taken, 403 beyond the cap) and starts filling it from
+    /// <paramref name="store"/> and the context sources registered there (<paramref name="origin"/>: who asked).
+    /// </summary>
+    public void Add(Snapshot snapshot, ITenantStore store, IReadOnlyList<SnapshotQuery> queries, SnapshotOrigin origin)
     {
         Register(snapshot);
-        snapshot.Ready = Task.Run(() => FillAsync(snapshot, store, queries, lifetime.ApplicationStopping));
+        snapshot.Ready = Task.Run(() => FillAsync(snapshot, store, queries, origin, lifetime.ApplicationStopping));
     }
 
     /// <summary>Registers a clone: a new snapshot over the same frozen copy, once the original is filled.</summary>
@@ -74,37 +78,47 @@ internal sealed class SnapshotRegistry(IOptions<KontextOptions> options, IHostAp
             throw new NgsiException(NgsiError.AlreadyExists($"The snapshot '{snapshot.Id}' already exists"));
     }
 
-    private async Task FillAsync(Snapshot snapshot, ITenantStore store, IReadOnlyList<SnapshotQuery> queries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs each query (local matches in pages, then merged with the sources' answers, clause 5.16.1.4) into the copy. A
+    /// query is success when it yields entities, empty when it yields none, failed when it cannot run; the snapshot is
+    /// success when every query yields, partial when some do, failed when none does.
+    /// </summary>
+    private async Task FillAsync(Snapshot snapshot, ITenantStore store, IReadOnlyList<SnapshotQuery> queries, SnapshotOrigin origin, CancellationToken cancellationToken)
     {
         var copy = new Dictionary<string, Entity>(StringComparer.Ordinal);
         var results = new List<SnapshotQueryResult>();
         var status = Snapshot.Failed;
         try
         {
-            foreach (var query in queries)
+            for (var index = 0; index < queries.Count; index++)
             {
-                var matched = 0;
+                var query = queries[index];
+                var local = new List<Entity>();
                 string? reason = null;
                 for (var offset = 0; ; offset += Page)
                 {
                     var page = await store.QueryAsync(new EntityPageRequest(query.Query, offset, Page, false, query.AnyOf), cancellationToken);
-                    var now = DateTimeOffset.UtcNow;
-                    foreach (var entity in page.Entities.Select(e => Transience.Visible(e, now)).OfType<Entity>())
-                    {
-                        matched++;
-                        if (copy.ContainsKey(entity.Id)) continue;
-                        if (copy.Count >= _options.MaxEntities)
-                        {
-                            reason = $"The query matches more than the {_options.MaxEntities} entities a snapshot holds (Kontext:Snapshots:MaxEntities)";
-                            break;
-                        }
-                        copy[entity.Id] = entity;
-                    }
-                    if (reason is not null || page.Entities.Count < Page) break;
+                    local.AddRange(page.Entities);
+                    if (local.Count > _options.MaxEntities || page.Entities.Count < Page) break;
                 }
-                results.Add(new SnapshotQueryResult(reason is null ? Snapshot.Success : Snapshot.Failed, matched, reason));
+                var found = await sources.QueryAsync(origin, (JsonObject)snapshot.QueriesJson[index]!, query, store, local, cancellationToken) ?? local;
+                var matched = 0;
+                var now = DateTimeOffset.UtcNow;
+                foreach (var entity in found.Select(e => Transience.Visible(e, now)).OfType<Entity>())
+                {
+                    matched++;
+                    if (copy.ContainsKey(entity.Id)) continue;
+                    if (copy.Count >= _options.MaxEntities)
+                    {
+                        reason = $"The query matches more than the {_options.MaxEntities} entities a snapshot holds (Kontext:Snapshots:MaxEntities)";
+                        break;
+                    }
+                    copy[entity.Id] = entity;
+                }
+                results.Add(new SnapshotQueryResult(reason is not null ? Snapshot.Failed : matched > 0 ? Snapshot.Success : Snapshot.Empty, matched, reason));
             }
-            status = results.All(r => r.Status == Snapshot.Success) ? Snapshot.Success : Snapshot.Failed;
+            status = results.All(r => r.Status == Snapshot.Success) ? Snapshot.Success
+                : results.Any(r => r.Status == Snapshot.Success) ? Snapshot.Partial : Snapshot.Failed;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

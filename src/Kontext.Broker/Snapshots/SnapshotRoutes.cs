@@ -51,7 +51,7 @@ internal static class SnapshotRoutes
         var snapshot = new Snapshot { Id = id, Tenant = request.Tenant, QueriesJson = (JsonArray)queriesJson.DeepClone(), CreatedAt = now, ModifiedAt = now, LastUsedAt = now };
         ApplyWritable(snapshot, body); // a bad body is 400 whether or not the tenant exists
         var store = await request.TenantStoreAsync(forWrite: false);
-        registry.Add(snapshot, store, queries);
+        registry.Add(snapshot, store, queries, SnapshotOrigin.Of(request));
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = Root + "/" + HeaderIri.PathSegment(id);
     }

@@ -1,5 +1,8 @@
 using System.Globalization;
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
+using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
@@ -15,41 +18,60 @@ namespace Kontext.Broker.Temporal;
 /// </summary>
 internal static class QueryTemporalEntities
 {
-    public static async Task GetAsync(NgsiRequest request)
+    public static async Task GetAsync(NgsiRequest request, TemporalForwarding forwarding)
     {
         var http = request.Http;
         TemporalProjection.RefuseLinkedFilter(request.Query["q"].ToString());
         RefuseContextSourceFilter(request);
         var (query, attrs) = EntityQueryRequest.FromUrl(request);
-        await RespondAsync(request, query, attrs, TemporalParameters.FromUrl(request, attrs));
+        await RespondAsync(request, forwarding, query, attrs, TemporalParameters.FromUrl(request, attrs));
     }
 
-    public static async Task PostAsync(HttpContext http)
+    public static async Task PostAsync(HttpContext http, TemporalForwarding forwarding)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var body = request.Body!;
         TemporalProjection.RefuseLinkedFilter(body["q"] is System.Text.Json.Nodes.JsonValue q && q.TryGetValue<string>(out var text) ? text : null);
         var (query, attrs) = EntityQueryRequest.FromBody(request);
-        await RespondAsync(request, query, attrs, TemporalParameters.FromBody(request, body, attrs));
+        await RespondAsync(request, forwarding, query, attrs, TemporalParameters.FromBody(request, body, attrs));
     }
 
-    private static async Task RespondAsync(NgsiRequest request, EntityQuery query, List<string> attrs, TemporalParameters parameters)
+    private static async Task RespondAsync(NgsiRequest request, TemporalForwarding forwarding, EntityQuery query, List<string> attrs, TemporalParameters parameters)
     {
         if (parameters.Query.TimeRel is null) throw NgsiException.BadRequestData("A temporal query needs timerel and timeAt (clause 5.7.4.4)");
         RequireSelection(request, query, attrs);
         var descending = OrderById(request);
         var page = Pagination.Read(request);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
+        var http = request.Http;
+        var anyOf = EntityQueryRequest.AnyOf(request, attrs);
+        // Clause 5.7.4.4 with 4.3.6: sources offering queryTemporal answer too; the pages walk through the merged entities.
+        var plan = await forwarding.PlanAsync(request, store, RegistrationOperations.QueryTemporal,
+            new EntitySpec(query.Type, query.Ids?.ToList(), query.IdPattern), anyOf, parameters.Query);
+        FederatedTemporal? remote = null;
+        if (plan is not null)
+        {
+            var warnings = new ForwardingWarnings();
+            remote = await forwarding.QueryAsync(request, plan, parameters, temporal, warnings);
+            warnings.WriteTo(http.Response);
+        }
+        TemporalSelection.Request Selection(EntityQuery q) => new(q, anyOf, parameters, page.Offset, page.Limit, page.Count, descending);
         // Clause 5.7.4.4: a live Entity map fixes the entities; otherwise entityMap=true or a dead reference makes one.
         if (EntityMaps.EntityMapUse.Read(request) is { } maps)
-            query = await maps.NarrowTemporalAsync(query, q => EntityMaps.CreateEntityMap.TemporalMatchesAsync(request, q, attrs, parameters, maps.MaxEntities));
-        var (heads, total) = await TemporalSelection.SelectAsync(store, temporal,
-            new TemporalSelection.Request(query, EntityQueryRequest.AnyOf(request, attrs), parameters, page.Offset, page.Limit, page.Count, descending),
-            request.Http.RequestAborted);
-        var http = request.Http;
+            query = await maps.NarrowTemporalAsync(query, async q => remote is null
+                ? await EntityMaps.CreateEntityMap.TemporalMatchesAsync(request, q, attrs, parameters, maps.MaxEntities)
+                : (await TemporalSelection.SelectMergedAsync(store, remote, Selection(q), http.RequestAborted)).Select(h => h.Entity.Id).ToList());
+        IReadOnlyList<TemporalHead> heads;
+        long? total;
+        if (remote is null) (heads, total) = await TemporalSelection.SelectAsync(store, temporal, Selection(query), http.RequestAborted);
+        else
+        {
+            var all = await TemporalSelection.SelectMergedAsync(store, remote, Selection(query), http.RequestAborted);
+            (heads, total) = (all.Skip(page.Offset).Take(page.Limit).ToList(), page.Count ? all.Count : null);
+        }
         if (total is { } count) http.Response.Headers["NGSILD-Results-Count"] = count.ToString(CultureInfo.InvariantCulture);
         page.WriteLinks(http, heads.Count, total);
-        await TemporalResponse.WriteAsync(request, temporal, heads, parameters, single: false);
+        await TemporalResponse.WriteAsync(request, remote?.History ?? temporal, heads, parameters, single: false);
     }
 
     /// <summary>
@@ -93,7 +115,7 @@ internal static class QueryTemporalEntities
         return descending;
     }
 
-    /// <summary>csf filters context sources (clause 4.9 grammar); this broker has none to filter, but a malformed one is still BadRequestData.</summary>
+    /// <summary>csf filters the context sources a query goes to (clause 4.9 grammar); a malformed one is BadRequestData even when there is none.</summary>
     private static void RefuseContextSourceFilter(NgsiRequest request)
     {
         var csf = request.Query["csf"].ToString();

@@ -29,7 +29,10 @@ internal static class TemporalResponse
         var query = parameters.Query;
         var render = parameters.Render;
         var plan = TemporalPlan.For(query, render, TemporalRoutes.InstanceLimit(http));
-        if (plan.Buckets is { } granularity && heads.All(h => h.Spans is null)
+        // A series merged with context sources' instances is aggregated in memory: the store holds only its local part.
+        var federated = store is ContextSources.FederatedHistory;
+        if (federated && plan.AggregatesInStore) plan = plan with { StorePeriod = null, PageSize = int.MaxValue - 1 };
+        if (!federated && plan.Buckets is { } granularity && heads.All(h => h.Spans is null)
             && await WriteAggregatedFromBucketsAsync(request, store, heads, parameters, granularity, single))
             return;
         if (plan.StorePeriod is { } period)

@@ -43,6 +43,28 @@ internal static class TemporalSelection
         return (ordered.Skip(request.Offset).Take(request.Limit).ToList(), request.Count ? selected.Count : null);
     }
 
+    /// <summary>
+    /// Every entity a distributed temporal query returns (clause 5.7.4.4 with 4.3.6), for the caller to page: the local
+    /// candidates judged on the merged history, then the entities only the sources hold (they selected those themselves);
+    /// ordered by id when asked.
+    /// </summary>
+    public static async Task<IReadOnlyList<TemporalHead>> SelectMergedAsync(ITenantStore store, ContextSources.FederatedTemporal remote, Request request, CancellationToken ct)
+    {
+        var max = ContextSources.EntityForwarding.MaxSourceEntities;
+        var (local, total) = await SelectAsync(store, remote.History, request with { Offset = 0, Limit = max + 1, Count = true, DescendingById = null }, ct);
+        if (total > max)
+            throw new Kontext.Ngsi.Errors.NgsiException(Kontext.Ngsi.Errors.NgsiError.TooManyResults($"A distributed temporal query merges at most {max} local matches; narrow the query"));
+        var ids = local.Select(h => h.Entity.Id).ToHashSet(StringComparer.Ordinal);
+        var merged = local.Select(h => h with { Entity = remote.With(h.Entity) })
+            .Concat(remote.Heads.Where(h => !ids.Contains(h.Id) && (request.Query.Ids is not { } wanted || wanted.Contains(h.Id))).Select(h => new TemporalHead(h, null)));
+        return (request.DescendingById switch
+        {
+            true => merged.OrderByDescending(h => h.Entity.Id, StringComparer.Ordinal),
+            false => merged.OrderBy(h => h.Entity.Id, StringComparer.Ordinal),
+            null => merged,
+        }).ToList();
+    }
+
     private static async Task<IEnumerable<TemporalHead>> QualifyAsync(ITemporalStore temporal, IReadOnlyList<Entity> batch, Request request, CancellationToken ct)
     {
         var (query, window, datasets) = (request.Query, request.Parameters.Query, request.Parameters.DatasetIds);

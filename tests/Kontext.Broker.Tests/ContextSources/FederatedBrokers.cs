@@ -29,6 +29,8 @@ public sealed class FederatedBrokers : BrokerFixtureBase, IAsyncLifetime
         Municipal = await BrokerProcess.StartAsync(_municipalData, new Dictionary<string, string>
         {
             ["Kontext__Federation__ContextSourceAlias"] = "urn:ngsi-ld:ContextSource:municipality",
+            // Small, so that a temporal test sees the region follow the municipality's instance pages (clause 6.3.10).
+            ["Kontext__Temporal__InstanceLimit"] = "3",
         });
         MunicipalClient = new HttpClient { BaseAddress = new Uri(Municipal.Url) };
     }
