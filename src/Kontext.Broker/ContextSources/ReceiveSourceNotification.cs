@@ -36,12 +36,13 @@ internal static class ReceiveSourceNotification
         {
             var subscription = local.Subscription;
             var changes = new List<EntityChange>();
+            var partial = link.Leg.Sent["notification"]?["attributes"] is not null;
             foreach (var (entity, deletedAt) in notification.Entities)
             {
                 var elsewhere = deletedAt is null && SubscriptionNarrowing.IsSplit(subscription)
                     ? await forwarding.ElsewhereAsync(store, entity, link.Leg.RegistrationId, cancel)
                     : [];
-                if (SubscriptionNarrowing.Deliverable(subscription, entity, deletedAt, elsewhere, now) is { } change) changes.Add(change.Select(subscription.DatasetIds));
+                if (SubscriptionNarrowing.Deliverable(subscription, entity, deletedAt, elsewhere, now, partial) is { } change) changes.Add(change.Select(subscription.DatasetIds));
             }
             if (changes.Count > 0)
             {

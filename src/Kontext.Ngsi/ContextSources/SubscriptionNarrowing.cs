@@ -94,21 +94,22 @@ public static class SubscriptionNarrowing
     /// With splitEntities the notified fragment is completed with what this broker and the other sources hold of the entity
     /// (<paramref name="elsewhere"/>: the notified values win, the rest only fills in). The result must still match the
     /// local subscription's entities, q, geoQ and scopeQ; a deletion (<paramref name="deletedAt"/>) is checked against the
-    /// entity selectors only, since a deleted entity has no attributes to query.
+    /// entity selectors only, since a deleted entity has no attributes to query. So is an entity the source notified with
+    /// only some attributes (<paramref name="partial"/>: the copy named notification attributes): q may be about others,
+    /// and the source applied it already.
     /// </summary>
-    public static EntityChange? Deliverable(Subscription local, Entity notified, DateTimeOffset? deletedAt, IEnumerable<Entity> elsewhere, DateTimeOffset now)
+    public static EntityChange? Deliverable(Subscription local, Entity notified, DateTimeOffset? deletedAt, IEnumerable<Entity> elsewhere, DateTimeOffset now,
+        bool partial = false)
     {
+        var selectorsOnly = local.Filter with { Q = null, Geo = null, ScopeQ = null };
         if (deletedAt is { } at)
-            return EntityMatcher.Matches(notified, local.Filter with { Q = null, Geo = null, ScopeQ = null }) ? new EntityChange(notified, null, at) : null;
-        var subject = notified;
-        if (IsSplit(local))
-        {
-            var merge = new EntityMerge();
-            merge.Add(notified);
-            foreach (var other in elsewhere.Where(e => e.Id == notified.Id)) merge.AddAuxiliary(other);
-            subject = merge.Find(notified.Id)!;
-        }
-        return EntityMatcher.Matches(subject, local.Filter) ? new EntityChange(null, subject, now) : null;
+            return EntityMatcher.Matches(notified, selectorsOnly) ? new EntityChange(notified, null, at) : null;
+        if (!IsSplit(local)) return EntityMatcher.Matches(notified, partial ? selectorsOnly : local.Filter) ? new EntityChange(null, notified, now) : null;
+        var merge = new EntityMerge();
+        merge.Add(notified);
+        foreach (var other in elsewhere.Where(e => e.Id == notified.Id)) merge.AddAuxiliary(other);
+        var merged = merge.Find(notified.Id)!;
+        return EntityMatcher.Matches(merged, local.Filter) ? new EntityChange(null, merged, now) : null;
     }
 
     private static IReadOnlySet<string>? Narrow(IReadOnlySet<string>? wanted, IReadOnlySet<string>? provided) =>

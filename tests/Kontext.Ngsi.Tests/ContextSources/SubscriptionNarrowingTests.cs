@@ -155,4 +155,14 @@ public class SubscriptionNarrowingTests
     [Fact]
     public void A_body_without_subscriptionId_or_data_is_no_notification() =>
         InboundNotification.Read(T.Obj("""{"type": "Notification", "data": []}"""), T.User).Should().BeNull();
+
+    [Fact]
+    public void An_entity_notified_with_only_the_registered_attributes_is_not_queried_again_here()
+    {
+        var subscription = Subscription(""" "entities": [{"type": "Vehicle"}], "q": "name==\"bus\"" """);
+        var fragment = T.Parse("""{"id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "speed": {"type": "Property", "value": 5}}""");
+
+        SubscriptionNarrowing.Deliverable(subscription, fragment, null, [], Now, partial: true).Should().NotBeNull("the source applied q to the whole entity");
+        SubscriptionNarrowing.Deliverable(subscription, fragment, null, [], Now).Should().BeNull();
+    }
 }
