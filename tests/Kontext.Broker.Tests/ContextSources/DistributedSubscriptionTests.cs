@@ -29,10 +29,11 @@ public sealed class SubscribingBrokers : IAsyncLifetime
 
     Task IAsyncLifetime.DisposeAsync()
     {
-        RegionClient.Dispose();
-        MunicipalClient.Dispose();
-        Region.Dispose();
-        Municipal.Dispose();
+        // Null when a broker did not start: the failure to report is the start's, not the clean-up's.
+        RegionClient?.Dispose();
+        MunicipalClient?.Dispose();
+        Region?.Dispose();
+        Municipal?.Dispose();
         foreach (var data in new[] { _regionData, _municipalData })
             try { Directory.Delete(data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         return Task.CompletedTask;
