@@ -27,6 +27,9 @@ internal static class ContextSourceRoutes
         subscriptions.MapDelete("{subscriptionId}", DeleteRegistrationSubscription.HandleAsync);
 
         app.MapGet(SourceIdentity, ContextSourceIdentity.HandleAsync);
+
+        // Notifications from sources for the subscriptions this broker forwarded to them (clause 5.8.6).
+        app.MapPost(SubscriptionForwarding.InboundRoute, ReceiveSourceNotification.HandleAsync);
     }
 
     /// <summary>The federation services: registration changes and their notifications, this broker's identity, the forwarding client.</summary>
@@ -42,6 +45,7 @@ internal static class ContextSourceRoutes
         services.AddSingleton<BatchForwarding>();
         services.AddSingleton<DiscoveryForwarding>();
         services.AddSingleton<TemporalForwarding>();
+        services.AddSingleton<SubscriptionForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());

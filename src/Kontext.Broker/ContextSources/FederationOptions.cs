@@ -21,4 +21,11 @@ public sealed class FederationOptions
 
     /// <summary>Largest answer read from a context source; a larger one counts as a failure of that source.</summary>
     public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The address context sources notify this broker at for distributed subscriptions (its scheme, host and path base,
+    /// e.g. https://region.example.org). Unset: the address the subscription's request came to, which is right unless
+    /// the broker sits behind a proxy that rewrites it.
+    /// </summary>
+    public string? NotificationBaseUrl { get; set; }
 }

@@ -12,7 +12,7 @@ internal sealed record RegistrationChange<T>(T Result, Registration? After, bool
 /// subscriptions commit together in the store (D5), then the dispatcher is woken. Create, update, delete and the lazy
 /// removal of expired registrations all come through here.
 /// </summary>
-internal sealed class RegistrationChanges(RegistrationSubscriptionCatalog catalog, NotificationSignal signal)
+internal sealed class RegistrationChanges(RegistrationSubscriptionCatalog catalog, NotificationSignal signal, SubscriptionForwarding forwarding)
 {
     public async Task<T> WriteAsync<T>(IRegistrationStore store, string? tenant, string id, Func<Registration?, RegistrationChange<T>> decide, CancellationToken cancellationToken)
     {
@@ -28,6 +28,8 @@ internal sealed class RegistrationChanges(RegistrationSubscriptionCatalog catalo
             return new RegistrationWrite<T>(change.Result, change.After is null ? null : RegistrationStores.Document(change.After), messages);
         }, cancellationToken);
         if (notified) signal.WakeDispatcher(tenant);
+        // A registration that appeared, changed or went may wire, change or drop remote legs of distributed subscriptions.
+        forwarding.Kick(tenant);
         return result;
     }
 

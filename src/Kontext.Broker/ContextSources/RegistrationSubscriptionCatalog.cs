@@ -57,6 +57,8 @@ internal sealed class RegistrationSubscriptionCatalog(ContextProcessor processor
         foreach (var item in subscriptions)
         {
             var subscription = item.Subscription.Subscription;
+            // The ones kept for distributed subscriptions are acted on inside the broker (SubscriptionForwarding), not notified.
+            if (SourcesSubscription.IsKept(item.Stored)) continue;
             if (!subscription.IsActive || subscription.IsExpired(now) || subscription.TimeInterval is not null) continue;
             if (subscription.Throttling is { } seconds && item.Stored.Status.LastNotification is { } last && now - last < TimeSpan.FromSeconds(seconds)) continue;
             if (item.Subscription.TriggerReason(before, after, now) is not { } reason) continue;

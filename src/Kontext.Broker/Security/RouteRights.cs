@@ -120,6 +120,8 @@ internal static class RouteRights
         [("PATCH", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
         [("DELETE", V1 + "/csourceSubscriptions/{subscriptionId}")] = RouteRule.Write,
         [("GET", V1 + "/info/sourceIdentity")] = RouteRule.Read,
+        // A source notifying this broker for a subscription it forwarded (clause 5.8.6): the source's key needs Write.
+        [("POST", "/ngsi-ld/ex/remote-notify")] = RouteRule.Write,
         // An Entity map is the paging aid of whoever may query: reading rights make, change and drop one.
         [("GET", V1 + "/entityMaps")] = RouteRule.Read,
         [("GET", V1 + "/temporal/entityMaps")] = RouteRule.Read,

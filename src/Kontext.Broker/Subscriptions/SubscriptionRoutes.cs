@@ -24,7 +24,8 @@ internal static class SubscriptionRoutes
         group.MapDelete("{subscriptionId}", DeleteAsync);
     }
 
-    private static async Task CreateAsync(HttpContext http, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor)
+    private static async Task CreateAsync(HttpContext http, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor,
+        ContextSources.SubscriptionForwarding forwarding)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var subscription = SubscriptionParser.Parse(request.Body!, request.Context, DateTimeOffset.UtcNow);
@@ -38,6 +39,7 @@ internal static class SubscriptionRoutes
         var document = SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, contextUrl);
         var store = await request.TenantStoreAsync(forWrite: true);
         await changes.CreateAsync(store, subscription.Id, document, http.RequestAborted);
+        await forwarding.CreatedAsync(request, store, subscription, request.Context.UserContext, contextUrl, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = "/ngsi-ld/v1/subscriptions/" + HeaderIri.PathSegment(subscription.Id);
     }
@@ -78,7 +80,8 @@ internal static class SubscriptionRoutes
         await writer.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor)
+    private static async Task UpdateAsync(HttpContext http, string subscriptionId, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor,
+        ContextSources.SubscriptionForwarding forwarding)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = SubscriptionId(subscriptionId);
@@ -98,19 +101,22 @@ internal static class SubscriptionRoutes
         // Only what the fragment changes is checked again: pausing a subscription must not depend on its endpoint or context.
         if (fragment.ContainsKey("notification")) CheckEndpoint(subscription, policy);
         if (fragment.ContainsKey("jsonldContext")) await CheckJsonldContextAsync(subscription, processor, http.RequestAborted);
-        var document = keepContext
-            ? SubscriptionDocument.Create(subscription.Body, storedContext, storedContextUrl)
-            : SubscriptionDocument.Create(subscription.Body, request.Context.UserContext, await NgsiResponse.ContextUrlAsync(request));
+        var (writtenContext, writtenContextUrl) = keepContext
+            ? (storedContext, storedContextUrl)
+            : (request.Context.UserContext, await NgsiResponse.ContextUrlAsync(request));
+        var document = SubscriptionDocument.Create(subscription.Body, writtenContext, writtenContextUrl);
         await changes.UpdateAsync(store, id, document, http.RequestAborted);
+        await forwarding.UpdatedAsync(request, store, subscription, writtenContext, writtenContextUrl, http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 
-    private static async Task DeleteAsync(NgsiRequest request, string subscriptionId, SubscriptionChanges changes)
+    private static async Task DeleteAsync(NgsiRequest request, string subscriptionId, SubscriptionChanges changes, ContextSources.SubscriptionForwarding forwarding)
     {
         var http = request.Http;
         var id = SubscriptionId(subscriptionId);
         var store = await request.TenantStoreAsync(forWrite: false);
         await changes.DeleteAsync(store, id, http.RequestAborted);
+        await forwarding.DeletedAsync(store, id, http.RequestAborted);
         NgsiResponse.NoContent(request);
     }
 

@@ -16,7 +16,7 @@ public static class SubscriptionParser
     {
         "id", "type", "subscriptionName", "description", "entities", "watchedAttributes", "notificationTrigger", "timeInterval",
         "q", "geoQ", "csf", "isActive", "notification", "expiresAt", "throttling", "temporalQ", "scopeQ", "lang", "jsonldContext",
-        "datasetId",
+        "datasetId", "splitEntities", "localOnly",
     };
 
     /// <summary>NotificationParams members the broker maintains (clause 5.2.14): ignored when a client sends them.</summary>

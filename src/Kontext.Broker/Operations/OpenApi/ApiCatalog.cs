@@ -88,6 +88,9 @@ internal static class ApiCatalog
         [("PATCH", V1 + "/entityMaps/{entityMapId}")] = Op("Entity maps", "Update EntityMap", "5.14.2", [], Body.None, (204, Answer.NoContent)),
         [("DELETE", V1 + "/entityMaps/{entityMapId}")] = Op("Entity maps", "Delete EntityMap", "5.14.3", [], Body.None, (204, Answer.NoContent)),
 
+        [("POST", "/ngsi-ld/ex/remote-notify")] = new("Context sources", "Receive a context source's notification for a forwarded subscription", "5.8.6", ["tenant"], Body.None,
+            [(200, Answer.Json)], Ngsi: false,
+            Description: "The endpoint this broker gives the copies of its subscriptions at context sources (clause 5.8.1.4); the body is a Notification (clause 5.3.1). Only notifications naming a copy this broker made are taken. See docs/federation.md."),
         [("POST", "/adapters/tts/{source}")] = Adapter("The Things Stack v3 webhook (uplink message)"),
         [("POST", "/adapters/chirpstack/{source}")] = Adapter("ChirpStack v4 HTTP integration (event=up)"),
         [("POST", "/adapters/json/{source}")] = Adapter("Plain vendor JSON uplink"),

@@ -130,6 +130,7 @@ internal static class ApiParameters
         ["aggrMethods"] = ("With options=aggregatedValues: totalCount, distinctCount, sum, avg, min, max, stddev, sumsq", JsonSchemaType.String),
         ["aggrPeriodDuration"] = ("With options=aggregatedValues: ISO 8601 duration of each period (PT1H)", JsonSchemaType.String),
         ["status"] = ("pending or replayed", JsonSchemaType.String),
+        ["tenant"] = ("The local tenant the forwarded subscription belongs to (the source sends its own NGSILD-Tenant)", JsonSchemaType.String),
     };
 
     public static OpenApiParameter Path(string name) => new()
