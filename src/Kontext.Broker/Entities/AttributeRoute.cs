@@ -33,6 +33,8 @@ internal static class AttributeRoute
         if (members.Count != 1 || body.ContainsKey("type") || members[0].Value is not System.Text.Json.Nodes.JsonObject inner) return body;
         var key = members[0].Key;
         if (key != name && key != iri && request.Context.ExpandTerm(key) != iri) return body;
+        // An attribute named like a payload member ("value", "object", …): { "value": {…} } is its bare fragment.
+        if (Attr.PayloadMember.Values.Contains(key) || Attr.ConciseKind.ContainsKey(key)) return body;
         var bare = (System.Text.Json.Nodes.JsonObject)inner.DeepClone();
         if (body["@context"] is { } context) bare["@context"] = context.DeepClone();
         return bare;

@@ -91,6 +91,19 @@ public sealed class AttributeOperationTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Partial_update_of_an_attribute_named_value_reads_its_body_as_the_bare_fragment()
+    {
+        var id = Api.NewId("Vehicle");
+        await _client.CreateOkAsync($$$"""{"id":"{{{id}}}","type":"Vehicle","value":{"type":"Property","value":1}}""");
+
+        // { "value": {...} } is the fragment's own value here, not the fragment wrapped in the attribute's name.
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id, "value"), """{"value":{"a":2}}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetEntityAsync(id))["value"]!["value"]!.ToJsonString().Should().Be("""{"a":2}""");
+    }
+
+    [Fact]
     public async Task Update_replaces_the_default_instance_only()
     {
         var id = await CreateAsync();
