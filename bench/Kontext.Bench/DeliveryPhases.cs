@@ -226,8 +226,8 @@ internal static class DeliverySection
         Console.WriteLine($"      {several.Received:N0}/{several.Expected:N0} in {several.Elapsed.TotalSeconds:F1} s = {several.PerSecond:N0}/s, {several.CpuMsPerNotification:F3} ms CPU, {several.BytesPerNotification:N0} B written each");
         var perShared = Math.Max(1, options.DeliveryEntities / 4);
         Console.WriteLine($"[d2] Drain: 20 subscriptions, all to one endpoint, × {perShared:N0} creates");
-        var shared = await phases.DrainAsync("shared", 20, perShared, true, cancellationToken);
-        Console.WriteLine($"      {shared.Received:N0}/{shared.Expected:N0} in {shared.Elapsed.TotalSeconds:F1} s = {shared.PerSecond:N0}/s, {shared.CpuMsPerNotification:F3} ms CPU, {shared.BytesPerNotification:N0} B written each");
+        var oneEndpoint = await phases.DrainAsync("one-endpoint", 20, perShared, true, cancellationToken);
+        Console.WriteLine($"      {oneEndpoint.Received:N0}/{oneEndpoint.Expected:N0} in {oneEndpoint.Elapsed.TotalSeconds:F1} s = {oneEndpoint.PerSecond:N0}/s, {oneEndpoint.CpuMsPerNotification:F3} ms CPU, {oneEndpoint.BytesPerNotification:N0} B written each");
         var perOne = Math.Max(1, options.DeliveryEntities / 2);
         Console.WriteLine($"[d3] Drain: 1 subscription, one endpoint, × {perOne:N0} creates");
         var one = await phases.DrainAsync("one", 1, perOne, true, cancellationToken);
@@ -244,8 +244,8 @@ internal static class DeliverySection
         {
             ($"Drain, {several.Subscriptions} subscriptions × its own endpoint: delivered", Drain(several)),
             ("… broker cost per delivered notification", Cost(several)),
-            ("Drain, 20 subscriptions, all to one endpoint: delivered", Drain(shared)),
-            ("… broker cost per delivered notification", Cost(shared)),
+            ("Drain, 20 subscriptions, all to one endpoint: delivered", Drain(oneEndpoint)),
+            ("… broker cost per delivered notification", Cost(oneEndpoint)),
             ("Drain, 1 subscription (one endpoint; one request in flight: bound by the round trip): delivered", Drain(one)),
             ("… broker cost per delivered notification", Cost(one)),
             ($"Mixed load, {mixed.Clients} PATCH clients + 1 query client, {mixed.Load.TotalSeconds:F0} s: PATCHes acknowledged", $"{mixed.Patches:N0} ({mixed.PatchesPerSecond:N0}/s, p50 {mixed.PatchLatency.Percentile(50):F1} ms, p99 {mixed.PatchLatency.Percentile(99):F1} ms; {mixed.PatchErrors} errors); {mixed.ReadsDone:N0} queries"),
@@ -263,7 +263,7 @@ internal static class DeliverySection
         sb.AppendLine("- Mixed load: 1,000 entities created before the subscriptions; the PATCH clients update random ones (each PATCH → one notification per subscription);");
         sb.AppendLine("  backlog = subscriptions × acknowledged PATCHes − notifications received, sampled every second.");
         if (!alive) sb.AppendLine("- **The broker process had exited before the end of the delivery phases.**");
-        var healthy = alive && several.Complete && shared.Complete && one.Complete && mixed.Drained;
+        var healthy = alive && several.Complete && oneEndpoint.Complete && one.Complete && mixed.Drained;
         return (sb.ToString(), healthy);
     }
 }

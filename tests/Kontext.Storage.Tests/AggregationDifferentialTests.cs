@@ -7,6 +7,8 @@ using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Temporal;
 using Kontext.Storage.Sqlite;
 
+using static Kontext.Storage.Tests.AggregationComparison;
+
 namespace Kontext.Storage.Tests;
 
 /// <summary>
@@ -143,15 +145,6 @@ public abstract class AggregationDifferentialTests : IAsyncLifetime
         compared.Should().BeGreaterThan(2000, "the random cases should produce real periods to compare");
     }
 
-    private static string Key(AggregatedSeries s) => $"{s.EntityId} {s.Attribute} {s.DatasetId}";
-
-    /// <summary>Equal JSON, numbers within rounding (sums may be added in another order).</summary>
-    private static bool Same(JsonNode? a, JsonNode? b)
-    {
-        var (x, y) = (Aggregation.Number(a), Aggregation.Number(b));
-        if (x is not null && y is not null) return Math.Abs(x.Value - y.Value) <= 1e-9 * Math.Max(1, Math.Max(Math.Abs(x.Value), Math.Abs(y.Value)));
-        return JsonNode.DeepEquals(a, b);
-    }
 }
 
 public sealed class SqliteAggregationDifferentialTests : AggregationDifferentialTests

@@ -5,6 +5,8 @@ using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Temporal;
 
+using static Kontext.Storage.Tests.AggregationComparison;
+
 namespace Kontext.Storage.Tests;
 
 /// <summary>
@@ -193,15 +195,6 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
         }
     }
 
-    private static string Key(AggregatedSeries s) => $"{s.EntityId} {s.Attribute} {s.DatasetId}";
-
-    /// <summary>Equal JSON, numbers within rounding (stddev is a square root of a difference of sums).</summary>
-    private static bool Same(JsonNode? a, JsonNode? b)
-    {
-        var (x, y) = (Aggregation.Number(a), Aggregation.Number(b));
-        if (x is not null && y is not null) return Math.Abs(x.Value - y.Value) <= 1e-9 * Math.Max(1, Math.Max(Math.Abs(x.Value), Math.Abs(y.Value)));
-        return JsonNode.DeepEquals(a, b);
-    }
 }
 
 public sealed class SqliteBucketDifferentialTests : BucketDifferentialTests
