@@ -103,9 +103,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
             }
             return (target, Entities: (IReadOnlyList<Entity>)found);
         }));
-        var merge = new EntityMerge();
-        foreach (var entity in local) merge.Add(WithoutExclusive(entity, plan.LocalOmitted));
-        Fold(merge, answers);
+        var merge = Merge(plan, local, answers);
         if (sources is not null)
         {
             foreach (var entity in local) Source(sources, entity.Id, EntityMap.Local);
@@ -113,6 +111,63 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
                 foreach (var entity in entities) Source(sources, entity.Id, target.Registration.Id);
         }
         return split ? Filtered(filters, merge.Entities) : merge.Entities;
+    }
+
+    /// <summary>
+    /// One page of Query Entities without reading every match: the same entities, in the same order and with the same
+    /// content as <see cref="QueryAsync"/> would give before paging. The merged order is local entities first, then each
+    /// source's in its own order, so positions below offset + limit + 1 come from the first offset + limit + 1 entities of
+    /// each party (<paramref name="local"/> holds the local ones): each source is asked for that many, all at once. An entity
+    /// of the page may still have parts at a source that had more matches than it returned, further down its list: such a
+    /// source is asked once more, for the page's entities it did not return (by id, with the same filters). Null when the
+    /// page cannot be read this way (<see cref="Pages"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<Entity>> PageAsync(NgsiRequest request, ForwardingPlan plan, IReadOnlyList<Entity> local, int offset, int limit, ForwardingWarnings warnings)
+    {
+        var wanted = offset + limit + 1;
+        var contextUrl = await NgsiResponse.ContextUrlAsync(request);
+        var selection = ForwardedSelection.Of(request, withoutFilters: false);
+        var firsts = await Task.WhenAll(plan.Targets.Select(async target =>
+        {
+            var found = new List<Entity>();
+            while (found.Count < wanted)
+            {
+                var ask = Math.Min(SourcePageSize, wanted - found.Count);
+                var page = await AskQueryAsync(request, target, selection.For(target.Registration), contextUrl, found.Count, warnings, ask);
+                found.AddRange(page);
+                if (page.Count < ask) break;
+            }
+            return (Target: target, Entities: found, Exhausted: found.Count < wanted);
+        }));
+        var pageIds = Merge(plan, local, firsts.Select(f => (f.Target, (IReadOnlyList<Entity>)f.Entities))).Entities.Skip(offset).Take(limit).Select(e => e.Id).ToList();
+        var rest = await Task.WhenAll(firsts.Select(async first =>
+        {
+            if (first.Exhausted) return (first.Target, Entities: (IReadOnlyList<Entity>)first.Entities);
+            var returned = first.Entities.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+            var missing = pageIds.Where(id => !returned.Contains(id) && ForwardedSelection.MayHold(first.Target.Registration, id)).ToList();
+            if (missing.Count == 0) return (first.Target, Entities: (IReadOnlyList<Entity>)first.Entities);
+            var more = await AskQueryAsync(request, first.Target, selection.WithIds(missing).For(first.Target.Registration), contextUrl, 0, warnings, missing.Count);
+            var asked = missing.ToHashSet(StringComparer.Ordinal);
+            return (first.Target, Entities: (IReadOnlyList<Entity>)[.. first.Entities, .. more.Where(e => asked.Contains(e.Id))]);
+        }));
+        // The parts found by id belong to entities already placed, so merging again keeps the order and completes them.
+        return Merge(plan, local, rest).Entities.Skip(offset).Take(limit).ToList();
+    }
+
+    /// <summary>
+    /// Whether <see cref="PageAsync"/> answers this page: not with splitEntities (the filters hold on whole merged entities,
+    /// so every part of every candidate is needed), not with a count (the merged total needs every match's id), and not
+    /// deeper than <see cref="MaxSourceEntities"/>.
+    /// </summary>
+    public static bool Pages(NgsiRequest request, Pagination page) =>
+        !IsSplit(request) && !page.Count && (long)page.Offset + page.Limit + 1 <= MaxSourceEntities;
+
+    private static EntityMerge Merge(ForwardingPlan plan, IReadOnlyList<Entity> local, IEnumerable<(ForwardTarget Target, IReadOnlyList<Entity> Entities)> answers)
+    {
+        var merge = new EntityMerge();
+        foreach (var entity in local) merge.Add(WithoutExclusive(entity, plan.LocalOmitted));
+        Fold(merge, answers);
+        return merge;
     }
 
     /// <summary>splitEntities (clause 5.7.2.4): q, scopeQ and the geo-query hold on the merged entities, not on each source's part.</summary>
@@ -188,10 +243,11 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     /// One page of a query to a source: GET /entities when its registration offers queryEntity, else POST
     /// /entityOperations/query with a Query body (queryBatch).
     /// </summary>
-    private async Task<IReadOnlyList<Entity>> AskQueryAsync(NgsiRequest request, ForwardTarget target, ForwardedSelection selection, string contextUrl, int offset, ForwardingWarnings warnings)
+    private async Task<IReadOnlyList<Entity>> AskQueryAsync(NgsiRequest request, ForwardTarget target, ForwardedSelection selection, string contextUrl, int offset,
+        ForwardingWarnings warnings, int limit = SourcePageSize)
     {
         var attrs = Attrs(request, target, selection.Attrs);
-        var paging = $"limit={SourcePageSize}&offset={offset}";
+        var paging = $"limit={limit}&offset={offset}";
         ContextSourceRequest forwarded;
         if (target.Registration.Supports(RegistrationOperations.QueryEntity))
         {

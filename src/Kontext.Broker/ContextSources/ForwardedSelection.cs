@@ -85,11 +85,30 @@ internal sealed class ForwardedSelection
         return narrowed;
     }
 
+    /// <summary>The same selection for these entity ids only (its other parameters kept).</summary>
+    public ForwardedSelection WithIds(IReadOnlyList<string> ids)
+    {
+        var narrowed = new ForwardedSelection { Attrs = Attrs };
+        narrowed.pairs.AddRange(pairs.Where(p => p.Name != "id"));
+        narrowed.pairs.Add(("id", string.Join(',', ids)));
+        return narrowed;
+    }
+
+    /// <summary>False when the registration names only entity ids and patterns, and none of them is <paramref name="id"/>.</summary>
+    public static bool MayHold(Registration registration, string id)
+    {
+        var infos = registration.Information.SelectMany(i => i.Entities ?? [null]).ToList();
+        return infos.Count == 0 || infos.Any(e => e is null || (e.Id is null && e.IdPattern is null) || Names(e, id));
+    }
+
+    private static bool Names(EntityInfo info, string id) =>
+        info.Id == id || (info.IdPattern is { } pattern && Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, id));
+
     private ForwardedSelection NarrowedIds(string asked, List<EntityInfo?> infos)
     {
         if (infos.Count == 0 || infos.Any(e => e is null || (e.Id is null && e.IdPattern is null))) return this;
         var ids = asked.Split(',');
-        var held = ids.Where(id => infos.Any(e => e!.Id == id || (e.IdPattern is { } pattern && Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, id)))).ToList();
+        var held = ids.Where(id => infos.Any(e => Names(e!, id))).ToList();
         if (held.Count == ids.Length || held.Count == 0) return this;
         var narrowed = new ForwardedSelection { Attrs = Attrs };
         narrowed.pairs.AddRange(pairs.Select(p => p.Name == "id" ? ("id", string.Join(',', held)) : p));

@@ -185,6 +185,15 @@ internal sealed class DistributedWrite(string entityId, ForwardingRequest what, 
         return RunsLocally && !(hadAttributes && parsed.Attributes.Count == 0);
     }
 
+    /// <summary>The same for a temporal write: its attributes' instances that exclusive and redirect sources hold are left out.</summary>
+    public bool Omit(Kontext.Ngsi.Temporal.TemporalEntityInput input)
+    {
+        if (plan is null) return true;
+        var hadAttributes = input.Instances.Count > 0;
+        foreach (var name in plan.LocalOmitted) input.Instances.Remove(name);
+        return RunsLocally && !(hadAttributes && input.Instances.Count == 0);
+    }
+
     /// <summary>False when the one attribute the write names is held by exclusive or redirect sources.</summary>
     public bool RunsLocallyFor(string attribute) => plan is null || (RunsLocally && !plan.LocalOmitted.Contains(attribute));
 
@@ -205,6 +214,32 @@ internal sealed class DistributedWrite(string entityId, ForwardingRequest what, 
             _parts.Add(new WritePart(null, attributes ?? [], ex.Error));
             return default;
         }
+    }
+
+    /// <summary>
+    /// Runs the local part of a write to something one party holds (a temporal evolution, an attribute's history, one
+    /// instance, whose id only its holder knows): <paramref name="write"/> answers false when this broker does not hold it,
+    /// which is no failure when a source did the write, and a source's NotFound is none when another party did it. False
+    /// only without sources, when this broker does not hold it (the caller's NotFound). Nothing runs locally unless
+    /// <paramref name="runsLocally"/>.
+    /// </summary>
+    public async Task<bool> HeldAsync(bool runsLocally, Func<Task<bool>> write, NgsiError notFound, IReadOnlyList<string>? attributes = null)
+    {
+        if (plan is null) return await write();
+        if (runsLocally)
+        {
+            try
+            {
+                _parts.Add(new WritePart(null, attributes ?? [], await write() ? null : notFound));
+            }
+            catch (NgsiException ex)
+            {
+                _parts.Add(new WritePart(null, attributes ?? [], ex.Error));
+            }
+        }
+        if (_parts.Any(p => p.Succeeded)) _parts.RemoveAll(p => p.Error is { Status: StatusCodes.Status404NotFound });
+        else if (_parts.Count > 0 && _parts.All(p => p.Error is { Status: StatusCodes.Status404NotFound })) throw new NgsiException(notFound);
+        return true;
     }
 
     public Task LocalAsync(Func<Task> write, IReadOnlyList<string>? attributes = null) =>

@@ -129,12 +129,18 @@ internal static class QueryEntities
     }
 
     /// <summary>
-    /// A page of a distributed query (clause 4.3.6): every local match and every source's matches are merged by entity id,
-    /// then ordered (orderBy, else local entities first in creation order, then those only sources hold) and paged.
+    /// A page of a distributed query (clause 4.3.6): local matches and each source's are merged by entity id, local
+    /// entities first in creation order, then those only sources hold, and paged. A page that does not need every match
+    /// reads only the first offset + limit + 1 of each party (<see cref="EntityForwarding.PageAsync"/>).
     /// </summary>
     private static async Task<EntityPage> DistributedPageAsync(NgsiRequest request, EntityForwarding forwarding, ForwardingPlan plan, ITenantStore store,
         EntityPageRequest all, EntityOrdering? order, Pagination page, ForwardingWarnings warnings)
     {
+        if (order is null && EntityForwarding.Pages(request, page))
+        {
+            var first = await store.QueryAsync(all with { Offset = 0, Limit = page.Offset + page.Limit + 1 }, request.Http.RequestAborted);
+            return new EntityPage(await forwarding.PageAsync(request, plan, first.Entities, page.Offset, page.Limit, warnings), null);
+        }
         // Clause 5.7.2.4: a split query's filters hold on the merged entities, so local data is read without them too.
         var local = await store.QueryAsync(EntityForwarding.IsSplit(request) ? all with { Query = EntityForwarding.WithoutFilters(all.Query) } : all, request.Http.RequestAborted);
         if (local.Entities.Count > MaxOrderedMatches)

@@ -1,5 +1,7 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Broker.Entities;
 using Kontext.Broker.Http;
+using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 
@@ -8,11 +10,13 @@ namespace Kontext.Broker.Temporal;
 /// <summary>
 /// Modify Attribute instance in Temporal Representation of an Entity: PATCH /temporal/entities/{id}/attrs/{attrId}/{instanceId}
 /// (clauses 5.6.14, 6.22.3.1). The body is the attribute (a fragment naming it, or its instance directly); the instance is
-/// replaced in place and keeps its instanceId. The current state is not touched: this corrects history.
+/// replaced in place and keeps its instanceId. The current state is not touched: this corrects history. The instance is
+/// where its id was given: here or at a source registered for the attribute offering updateAttrInstanceTemporal (clause
+/// 4.3.6.3), which is sent the body as received.
 /// </summary>
 internal static class ModifyTemporalInstance
 {
-    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, string instanceId)
+    public static async Task HandleAsync(HttpContext http, string entityId, string attrId, string instanceId, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
@@ -26,9 +30,14 @@ internal static class ModifyTemporalInstance
         var parsed = EntityParser.ParseAttributeBody(name, attribute, fragment, request.Context, ParseMode.Full);
         var now = DateTimeOffset.UtcNow;
         parsed["modifiedAt"] = Validate.Format(now);
-        var (_, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
-        if (!await temporal.ReplaceInstanceAsync(id, attribute, instance, parsed, now, http.RequestAborted))
-            throw NgsiException.NotFound($"The entity '{id}' has no instance '{instance}' of '{name}'");
+        var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);
+        var distributed = await provision.ForwardAsync(request, store, id,
+            ProvisionForwarding.Attribute(RegistrationOperations.UpdateAttrInstanceTemporal, id, attribute),
+            new(HttpMethod.Patch, InstanceResource.Of(id, name, instance), ForwardedBody.Whole));
+        var notFound = NgsiError.ResourceNotFound($"The entity '{id}' has no instance '{instance}' of '{name}'");
+        if (!await distributed.HeldAsync(distributed.RunsLocallyFor(attribute), () => temporal.ReplaceInstanceAsync(id, attribute, instance, parsed, now, http.RequestAborted), notFound, [attribute]))
+            throw new NgsiException(notFound);
+        if (await distributed.AnswerAttributesAsync(request)) return;
         NgsiResponse.NoContent(request);
     }
 }

@@ -31,6 +31,12 @@ public static class RegistrationOperations
     public const string QueryBatch = "queryBatch";
     public const string RetrieveTemporal = "retrieveTemporal";
     public const string QueryTemporal = "queryTemporal";
+    public const string UpsertTemporal = "upsertTemporal";
+    public const string AppendAttrsTemporal = "appendAttrsTemporal";
+    public const string DeleteAttrsTemporal = "deleteAttrsTemporal";
+    public const string UpdateAttrInstanceTemporal = "updateAttrInstanceTemporal";
+    public const string DeleteAttrInstanceTemporal = "deleteAttrInstanceTemporal";
+    public const string DeleteTemporal = "deleteTemporal";
 
     private static readonly string[] TypeDiscovery =
     [
@@ -56,7 +62,7 @@ public static class RegistrationOperations
     public static readonly IReadOnlySet<string> Names = Set([
         CreateEntity, UpdateEntity, AppendAttrs, UpdateAttrs, DeleteAttrs, DeleteEntity, MergeEntity, ReplaceEntity, ReplaceAttrs, PurgeEntity,
         CreateBatch, UpsertBatch, UpdateBatch, DeleteBatch, MergeBatch,
-        "upsertTemporal", "appendAttrsTemporal", "deleteAttrsTemporal", "updateAttrInstanceTemporal", "deleteAttrInstanceTemporal", "deleteTemporal",
+        UpsertTemporal, AppendAttrsTemporal, DeleteAttrsTemporal, UpdateAttrInstanceTemporal, DeleteAttrInstanceTemporal, DeleteTemporal,
         RetrieveEntity, QueryEntity, QueryBatch, RetrieveTemporal, QueryTemporal, .. TypeDiscovery, .. SubscriptionOps,
     ]);
 
