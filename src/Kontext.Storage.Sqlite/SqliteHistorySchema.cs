@@ -12,7 +12,8 @@ namespace Kontext.Storage.Sqlite;
 /// <item><c>temporal_series</c> (was temporal_attributes): an integer <c>sk</c> per (entity, attribute name id from
 /// <c>names</c>); the writer adds one with a series' first instance, so no trigger is needed.</item>
 /// <item><c>attribute_instances</c> and <c>temporal_buckets</c> keyed by <c>sk</c>; the instance id and document in the
-/// form of <see cref="SqliteInstanceForm"/>; <c>sample_type</c> NULL for a Property (every reader takes NULL as one).</item>
+/// form of <see cref="SqliteInstanceForm"/>; <c>sample_type</c> NULL for a Property (every reader takes NULL as one), and
+/// <c>sample_key</c> NULL when it is the sample's number (readers take <c>COALESCE(sample_key, sample_num)</c>).</item>
 /// </list>
 /// The step rebuilds the history tables from the old rows (seq kept, so the order of instances is), the buckets from
 /// the rebuilt history, and trims the stored documents.
@@ -64,7 +65,8 @@ internal static class SqliteHistorySchema
         INSERT INTO attribute_instances_v9(seq, sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, sample_type, sample_num, sample_str, sample_key)
             SELECT i.seq, s.sk, i.dataset_id,
                    CASE WHEN {InstanceIdForm} THEN unhex(substr(i.instance_id, 32)) ELSE i.instance_id END,
-                   i.kind, i.observed_at, i.modified_at, i.doc, NULLIF(i.sample_type, 'Property'), i.sample_num, i.sample_str, i.sample_key
+                   i.kind, i.observed_at, i.modified_at, i.doc, NULLIF(i.sample_type, 'Property'), i.sample_num, i.sample_str,
+                   CASE WHEN i.sample_key = i.sample_num THEN NULL ELSE i.sample_key END
             FROM attribute_instances i JOIN history_entities h ON h.id = i.entity_id JOIN names n ON n.iri = i.attr
             JOIN temporal_series s ON s.hk = h.hk AND s.attr = n.nid
             ORDER BY i.seq;

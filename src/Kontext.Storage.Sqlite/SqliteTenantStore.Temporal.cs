@@ -95,7 +95,7 @@ internal sealed partial class SqliteTenantStore
             WITH w AS (
                 SELECT h.id AS e, n.iri AS a, ts.sk AS sk, i.dataset_id AS ds, i.{column} AS t,
                        CAST(round((julianday(i.{column}) - 2440587.5) * 86400000.0) AS INTEGER) AS ms,
-                       i.sample_num AS num, i.sample_str AS str, i.sample_key AS dk
+                       i.sample_num AS num, i.sample_str AS str, COALESCE(i.sample_key, i.sample_num) AS dk
                 FROM history_entities h JOIN temporal_series ts ON ts.hk = h.hk JOIN names n ON n.nid = ts.attr
                 JOIN attribute_instances i ON i.sk = ts.sk WHERE {where}
             ), s AS (

@@ -127,9 +127,9 @@ public sealed class SqliteHistoryFormTests : IDisposable
         records.Should().AllSatisfy(r => r.InstanceId.Should().MatchRegex("^urn:ngsi-ld:attribute:instance:[0-9a-f]{32}$"));
         SqliteConnection.ClearAllPools();
 
-        Rows("SELECT doc, trimmed, typeof(instance_id), length(instance_id), sample_type FROM attribute_instances ORDER BY seq").Select(Show).Should().Equal(
-            """{"value":4,"observedAt":"2024-01-01T00:10:00.000Z","unitCode":"CEL"} | 14 | blob | 16 | """,
-            """{"value":5} | 30 | blob | 16 | """);
+        Rows("SELECT doc, trimmed, typeof(instance_id), length(instance_id), sample_type, sample_key, sample_num FROM attribute_instances ORDER BY seq").Select(Show).Should().Equal(
+            """{"value":4,"observedAt":"2024-01-01T00:10:00.000Z","unitCode":"CEL"} | 14 | blob | 16 |  |  | 4""",
+            """{"value":5} | 30 | blob | 16 |  |  | 5""");
         Rows("SELECT typeof(sk) FROM attribute_instances").Should().AllSatisfy(r => r[0].Should().Be("integer"));
     }
 
