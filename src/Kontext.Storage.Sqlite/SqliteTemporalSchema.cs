@@ -95,6 +95,9 @@ internal static class SqliteTemporalSchema
     {
         if (instance is null) return [("$t", null), ("$n", null), ("$s", null), ("$k", null)];
         var fields = Kontext.Ngsi.Temporal.SampleFields.Of(instance);
-        return [("$t", fields.AttributeType), ("$n", fields.Number), ("$s", fields.Text), ("$k", (object?)fields.DistinctNumber ?? fields.DistinctText)];
+        // A Property's type is left NULL (most samples are Properties): every reader takes NULL for 'Property'. So is a
+        // distinct key that is the sample's number (readers take COALESCE(sample_key, sample_num)).
+        return [("$t", fields.AttributeType == Kontext.Ngsi.Model.Attr.Property ? null : fields.AttributeType), ("$n", fields.Number), ("$s", fields.Text),
+            ("$k", fields.DistinctNumber is { } key ? (key == fields.Number ? null : key) : fields.DistinctText)];
     }
 }

@@ -24,13 +24,13 @@ internal sealed partial class SqliteTenantStore
         var order = request.Newest ? "DESC" : "ASC";
         var sql = new StringBuilder();
         var parameters = new List<(string, object?)>();
-        // Each (entity, attribute) pair reads only its window, at most the limit, through the (entity_id, attr, time) index.
+        // Each series reads only its window, at most the limit, through the (sk, time) index.
         sql.Append($"""
-            SELECT i.entity_id, i.attr, i.dataset_id, i.instance_id, i.kind, i.observed_at, i.modified_at, i.doc, i.{column}
-            FROM temporal_attributes ta
+            SELECT h.id, n.iri, {InstanceColumns}, i.{column}
+            FROM history_entities h JOIN temporal_series ta ON ta.hk = h.hk JOIN names n ON n.nid = ta.attr
             JOIN attribute_instances i ON i.seq IN (
                 SELECT s.seq FROM attribute_instances s
-                WHERE s.entity_id = ta.entity_id AND s.attr = ta.attr AND s.{column} IS NOT NULL AND {kindFilter}
+                WHERE s.sk = ta.sk AND s.{column} IS NOT NULL AND {kindFilter}
             """);
         if (request.From is { } from)
         {
@@ -45,27 +45,19 @@ internal sealed partial class SqliteTenantStore
         if (request.DatasetIds is { } datasets) sql.Append(" AND ").Append(DatasetFilter("s", datasets, parameters));
         sql.Append($" ORDER BY s.{column} {order}, s.seq {order} LIMIT $limit)");
         parameters.Add(("$limit", request.PerAttributeLimit));
-        sql.Append(" WHERE ta.entity_id IN ").Append(InList("$e", request.EntityIds, parameters));
+        sql.Append(" WHERE h.id IN ").Append(InList("$e", request.EntityIds, parameters));
         if (request.Attributes is { } attributes)
         {
             if (attributes.Count == 0) return [];
-            sql.Append(" AND ta.attr IN ").Append(InList("$a", attributes, parameters));
+            sql.Append(" AND ta.attr IN ").Append(NameIds("$a", attributes, parameters));
         }
-        sql.Append(" ORDER BY i.entity_id, i.attr, i.").Append(column).Append(", i.seq");
+        sql.Append(" ORDER BY h.id, n.iri, i.").Append(column).Append(", i.seq");
 
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var instances = new List<TemporalInstance>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var record = new AttributeInstanceRecord(
-                reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
-                Enum.Parse<AttributeChangeKind>(reader.GetString(4)),
-                reader.IsDBNull(5) ? null : ParseTime(reader.GetString(5)), ParseTime(reader.GetString(6)),
-                reader.IsDBNull(7) ? null : reader.GetString(7));
-            instances.Add(new TemporalInstance(record, ParseTime(reader.GetString(8))));
-        }
+        while (await reader.ReadAsync(cancellationToken)) instances.Add(new TemporalInstance(ReadInstance(reader), ParseTime(reader.GetString(9))));
         return instances;
     }
 
@@ -76,9 +68,9 @@ internal sealed partial class SqliteTenantStore
             throw new ArgumentException("aggregation in the store covers observedAt and createdAt windows", nameof(request));
         var column = request.TimeProperty == TemporalTimeProperty.ObservedAt ? "observed_at" : "modified_at";
         var parameters = new List<(string, object?)>();
-        var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND i.entity_id IN ");
+        var where = new StringBuilder($"i.{column} IS NOT NULL AND i.kind <> 'Deleted' AND i.doc IS NOT NULL AND h.id IN ");
         where.Append(InList("$e", request.EntityIds, parameters));
-        if (request.Attributes is { } attributes) where.Append(" AND i.attr IN ").Append(InList("$a", attributes, parameters));
+        if (request.Attributes is { } attributes) where.Append(" AND ts.attr IN ").Append(NameIds("$a", attributes, parameters));
         if (request.DatasetIds is { } datasets) where.Append(" AND ").Append(DatasetFilter("i", datasets, parameters));
         if (request.From is { } from)
         {
@@ -101,21 +93,22 @@ internal sealed partial class SqliteTenantStore
         // latest sample, looked up once per period through the (entity, attribute, time) index.
         var sql = $"""
             WITH w AS (
-                SELECT i.entity_id AS e, i.attr AS a, i.dataset_id AS ds, i.{column} AS t,
+                SELECT h.id AS e, n.iri AS a, ts.sk AS sk, i.dataset_id AS ds, i.{column} AS t,
                        CAST(round((julianday(i.{column}) - 2440587.5) * 86400000.0) AS INTEGER) AS ms,
-                       i.sample_num AS num, i.sample_str AS str, i.sample_key AS dk
-                FROM attribute_instances i WHERE {where}
+                       i.sample_num AS num, i.sample_str AS str, COALESCE(i.sample_key, i.sample_num) AS dk
+                FROM history_entities h JOIN temporal_series ts ON ts.hk = h.hk JOIN names n ON n.nid = ts.attr
+                JOIN attribute_instances i ON i.sk = ts.sk WHERE {where}
             ), s AS (
                 SELECT w.*{firstSample} FROM w
             ), g AS (
-                SELECT e, a, ds, {period} AS k, MIN(ms) AS first_ms, MAX(ms) AS last_ms, MAX(t) AS last_t,
+                SELECT e, a, sk, ds, {period} AS k, MIN(ms) AS first_ms, MAX(ms) AS last_ms, MAX(t) AS last_t,
                        COUNT(*) AS n, COUNT(DISTINCT dk) AS d, COUNT(num) AS nn, TOTAL(num) AS total, TOTAL(num * num) AS squares,
                        MIN(num) AS min_num, MAX(num) AS max_num, MIN(str) AS min_str, MAX(str) AS max_str
-                FROM s GROUP BY e, a, ds, k
+                FROM s GROUP BY e, a, sk, ds, k
             )
             SELECT e, a, ds,
                    COALESCE((SELECT x.sample_type FROM attribute_instances x
-                             WHERE x.entity_id = g.e AND x.attr = g.a AND x.{column} = g.last_t AND x.dataset_id IS g.ds AND x.kind <> 'Deleted'
+                             WHERE x.sk = g.sk AND x.{column} = g.last_t AND x.dataset_id IS g.ds AND x.kind <> 'Deleted'
                              ORDER BY x.seq DESC LIMIT 1), 'Property'),
                    k, first_ms, last_ms, n, d, nn, total, squares, min_num, max_num, min_str, max_str
             FROM g ORDER BY e, a, ds IS NOT NULL, ds, k
@@ -140,19 +133,20 @@ internal sealed partial class SqliteTenantStore
     {
         if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 } || request.To <= request.From) return [];
         var parameters = new List<(string, object?)> { ("$g", SqliteBucketSchema.Code(request.Granularity)), ("$from", Validate.Format(request.From)) };
-        var sql = new StringBuilder("SELECT entity_id, attr, ds, start, first_t, last_t, last_type, n, nn, total, squares, min_num, max_num, min_str, max_str"
-            + " FROM temporal_buckets WHERE entity_id IN ");
+        var sql = new StringBuilder("SELECT h.id, n.iri, b.ds, b.start, b.first_t, b.last_t, b.last_type, b.n, b.nn, b.total, b.squares, b.min_num, b.max_num, b.min_str, b.max_str"
+            + " FROM history_entities h JOIN temporal_series ts ON ts.hk = h.hk JOIN names n ON n.nid = ts.attr JOIN temporal_buckets b ON b.sk = ts.sk"
+            + " WHERE h.id IN ");
         sql.Append(InList("$e", request.EntityIds, parameters));
-        if (request.Attributes is { } attributes) sql.Append(" AND attr IN ").Append(InList("$a", attributes, parameters));
-        sql.Append(" AND g = $g AND start >= $from");
+        if (request.Attributes is { } attributes) sql.Append(" AND ts.attr IN ").Append(NameIds("$a", attributes, parameters));
+        sql.Append(" AND b.g = $g AND b.start >= $from");
         if (request.To is { } to)
         {
-            sql.Append(" AND start < $to");
+            sql.Append(" AND b.start < $to");
             parameters.Add(("$to", Validate.Format(to)));
         }
         // The default instance is keyed '' in the bucket table.
-        if (request.DatasetIds is { } datasets) sql.Append(" AND ds IN ").Append(InList("$d", datasets.Select(d => d ?? ""), parameters));
-        sql.Append(" ORDER BY entity_id, attr, ds, start");
+        if (request.DatasetIds is { } datasets) sql.Append(" AND b.ds IN ").Append(InList("$d", datasets.Select(d => d ?? ""), parameters));
+        sql.Append(" ORDER BY h.id, n.iri, b.ds, b.start");
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -179,6 +173,10 @@ internal sealed partial class SqliteTenantStore
         if (datasets.Contains(null)) terms.Add($"{alias}.dataset_id IS NULL");
         return terms.Count == 0 ? "0" : "(" + string.Join(" OR ", terms) + ")";
     }
+
+    /// <summary>"(SELECT nid FROM names WHERE iri IN ($p0, …))": the name ids of the given IRIs.</summary>
+    private static string NameIds(string prefix, IEnumerable<string> iris, List<(string, object?)> parameters) =>
+        "(SELECT nid FROM names WHERE iri IN " + InList(prefix, iris, parameters) + ")";
 
     /// <summary>"($p0, $p1, …)" for the values, each bound as a parameter named by <paramref name="prefix"/> and its position.</summary>
     private static string InList(string prefix, IEnumerable<string> values, List<(string, object?)> parameters)
@@ -207,23 +205,25 @@ internal sealed partial class SqliteTenantStore
             var result = ApplyWrite(connection, entityId, decide);
             long purged;
             // The purged series' buckets go first, so the per-row delete trigger finds none to recompute.
+            // A series without instances goes too; its key (and the entity's, once it has none) may then be given again.
             if (purge.Attribute is null)
             {
-                Execute(connection, "DELETE FROM temporal_buckets WHERE entity_id = $id", ("$id", entityId));
-                purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id", ("$id", entityId));
-                Execute(connection, "DELETE FROM temporal_attributes WHERE entity_id = $id", ("$id", entityId));
+                Execute(connection, $"DELETE FROM temporal_buckets WHERE sk IN {SqliteHistorySchema.SeriesOfEntity}", ("$id", entityId));
+                purged = Execute(connection, $"DELETE FROM attribute_instances WHERE sk IN {SqliteHistorySchema.SeriesOfEntity}", ("$id", entityId));
+                Execute(connection, "DELETE FROM temporal_series WHERE hk = (SELECT hk FROM history_entities WHERE id = $id)", ("$id", entityId));
+                Execute(connection, "DELETE FROM history_entities WHERE id = $id", ("$id", entityId));
                 purged += Execute(connection, "DELETE FROM deleted_entities WHERE id = $id", ("$id", entityId));
             }
             else
             {
+                var series = SqliteHistorySchema.SeriesOf;
                 var filter = purge.AnyDataset ? "" : purge.DatasetId is null ? " AND dataset_id IS NULL" : " AND dataset_id = $dataset";
-                Execute(connection, "DELETE FROM temporal_buckets WHERE entity_id = $id AND attr = $attr" + (purge.AnyDataset ? "" : " AND ds = $ds"),
+                Execute(connection, $"DELETE FROM temporal_buckets WHERE sk = {series}" + (purge.AnyDataset ? "" : " AND ds = $ds"),
                     ("$id", entityId), ("$attr", purge.Attribute), ("$ds", purge.DatasetId ?? ""));
-                purged = Execute(connection, "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr" + filter,
+                purged = Execute(connection, $"DELETE FROM attribute_instances WHERE sk = {series}" + filter,
                     ("$id", entityId), ("$attr", purge.Attribute), ("$dataset", purge.DatasetId));
-                Execute(connection, """
-                    DELETE FROM temporal_attributes WHERE entity_id = $id AND attr = $attr
-                    AND NOT EXISTS (SELECT 1 FROM attribute_instances WHERE entity_id = $id AND attr = $attr)
+                Execute(connection, $"""
+                    DELETE FROM temporal_series WHERE sk = {series} AND NOT EXISTS (SELECT 1 FROM attribute_instances WHERE sk = {series})
                     """, ("$id", entityId), ("$attr", purge.Attribute));
             }
             return (result, purged);
@@ -233,20 +233,22 @@ internal sealed partial class SqliteTenantStore
     {
         var observedAt = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var observed)
             ? Validate.Format(observed) : null;
-        return Enqueue(connection => Execute(connection, """
-            UPDATE attribute_instances SET doc = $doc, observed_at = $observed, modified_at = $modified, dataset_id = $dataset,
+        var modified = Validate.Format(modifiedAt);
+        var (doc, trimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observedAt, modified);
+        return Enqueue(connection => Execute(connection, $"""
+            UPDATE attribute_instances SET doc = $doc, trimmed = $trimmed, observed_at = $observed, modified_at = $modified, dataset_id = $dataset,
                 sample_type = $t, sample_num = $n, sample_str = $s, sample_key = $k
-            WHERE entity_id = $id AND attr = $attr AND instance_id = $instance AND kind <> 'Deleted'
+            WHERE sk = {SqliteHistorySchema.SeriesOf} AND instance_id = $instance AND kind <> 'Deleted'
             """,
-            [("$doc", instance.ToJsonString()), ("$observed", observedAt), ("$modified", Validate.Format(modifiedAt)),
-            ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", instanceId),
+            [("$doc", doc), ("$trimmed", trimmed), ("$observed", observedAt), ("$modified", modified),
+            ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", SqliteInstanceForm.Stored(instanceId)),
             .. SqliteTemporalSchema.SampleParameters(instance)]) > 0, cancellationToken);
     }
 
     public Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>
         Enqueue(connection => Execute(connection,
-            "DELETE FROM attribute_instances WHERE entity_id = $id AND attr = $attr AND instance_id = $instance",
-            ("$id", entityId), ("$attr", attribute), ("$instance", instanceId)) > 0, cancellationToken);
+            $"DELETE FROM attribute_instances WHERE sk = {SqliteHistorySchema.SeriesOf} AND instance_id = $instance",
+            ("$id", entityId), ("$attr", attribute), ("$instance", SqliteInstanceForm.Stored(instanceId))) > 0, cancellationToken);
 
     private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {

@@ -135,17 +135,20 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
     {
-        var observedAt = change.Instance?["observedAt"]?.GetValue<string>();
+        var observedText = change.Instance?["observedAt"]?.GetValue<string>();
+        var observed = observedText is not null && Validate.TryParseDateTime(observedText, out var time) ? Validate.Format(time) : null;
+        var modified = Validate.Format(modifiedAt);
+        var (doc, trimmed) = SqliteInstanceForm.Trim(change.Instance?.ToJsonString(), observed, modified);
         var insert = SqliteDatabase.Cached(connection, """
-            INSERT INTO attribute_instances(entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc, sample_type, sample_num, sample_str, sample_key)
-            VALUES($entity, $attr, $dataset, $instance, $kind, $observed, $modified, $doc, $t, $n, $s, $k)
+            INSERT INTO attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)
+            VALUES($sk, $dataset, $instance, $kind, $observed, $modified, $doc, $trimmed, $t, $n, $s, $k)
             """,
-            [("$entity", entityId), ("$attr", change.Attribute), ("$dataset", change.DatasetId),
-            ("$instance", "urn:ngsi-ld:attribute:instance:" + Guid.NewGuid().ToString("N")),
+            [("$sk", SqliteHistorySchema.SeriesKey(connection, entityId, change.Attribute)), ("$dataset", change.DatasetId),
+            ("$instance", SqliteInstanceForm.NewId()),
             ("$kind", change.Kind.ToString()),
-            ("$observed", observedAt is not null && Validate.TryParseDateTime(observedAt, out var observed) ? Validate.Format(observed) : null),
-            ("$modified", Validate.Format(modifiedAt)),
-            ("$doc", change.Instance?.ToJsonString()),
+            ("$observed", observed),
+            ("$modified", modified),
+            ("$doc", doc), ("$trimmed", trimmed),
             .. SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)]);
         insert.ExecuteNonQuery();
     }
@@ -161,21 +164,30 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     public async Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, """
-            SELECT entity_id, attr, dataset_id, instance_id, kind, observed_at, modified_at, doc FROM attribute_instances
-            WHERE entity_id = $id AND ($attr IS NULL OR attr = $attr) ORDER BY seq
+        await using var command = SqliteDatabase.Command(connection, $"""
+            SELECT h.id, n.iri, {InstanceColumns}
+            FROM history_entities h JOIN temporal_series s ON s.hk = h.hk JOIN names n ON n.nid = s.attr JOIN attribute_instances i ON i.sk = s.sk
+            WHERE h.id = $id AND ($attr IS NULL OR n.iri = $attr) ORDER BY i.seq
             """, ("$id", entityId), ("$attr", attribute));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var records = new List<AttributeInstanceRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            records.Add(new AttributeInstanceRecord(
-                reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
-                Enum.Parse<AttributeChangeKind>(reader.GetString(4)),
-                reader.IsDBNull(5) ? null : ParseTime(reader.GetString(5)), ParseTime(reader.GetString(6)),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
-        }
+        while (await reader.ReadAsync(cancellationToken)) records.Add(ReadInstance(reader));
         return records;
+    }
+
+    /// <summary>The columns <see cref="ReadInstance"/> reads after the entity id and attribute (alias i).</summary>
+    private const string InstanceColumns = "i.dataset_id, i.instance_id, i.kind, i.observed_at, i.modified_at, i.doc, i.trimmed";
+
+    /// <summary>An instance row (entity id, attribute IRI, then <see cref="InstanceColumns"/>) in the form the API knows.</summary>
+    private static AttributeInstanceRecord ReadInstance(SqliteDataReader reader)
+    {
+        var observed = reader.IsDBNull(5) ? null : reader.GetString(5);
+        var modified = reader.GetString(6);
+        return new AttributeInstanceRecord(
+            reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), SqliteInstanceForm.Text(reader.GetValue(3)),
+            Enum.Parse<AttributeChangeKind>(reader.GetString(4)),
+            observed is null ? null : ParseTime(observed), ParseTime(modified),
+            SqliteInstanceForm.Restore(reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetInt32(8), observed, modified));
     }
 
     public async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken)

@@ -83,7 +83,7 @@ public sealed class SqliteMigrationsTests : IDisposable
         SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
         Scalar(migrated, "SELECT COUNT(*) FROM entities").Should().Be(1L, "the data stays");
         Scalar(migrated, "SELECT sample_num FROM attribute_instances").Should().Be(4.0, "the temporal step filled the sample columns in");
-        Scalar(migrated, "SELECT COUNT(*) FROM temporal_attributes").Should().Be(1L);
+        Scalar(migrated, "SELECT COUNT(*) FROM temporal_series").Should().Be(1L);
         Scalar(migrated, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('registrations', 'adapter_dead_letters')").Should().Be(2L);
     }
 

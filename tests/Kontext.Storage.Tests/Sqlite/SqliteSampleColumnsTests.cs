@@ -25,41 +25,20 @@ public sealed class SqliteSampleColumnsTests : IDisposable
     public async Task A_database_from_before_the_sample_columns_is_filled_in_on_open()
     {
         var request = new TemporalAggregateRequest(["urn:ngsi-ld:S:1"], null, TemporalTimeProperty.ObservedAt, null, true, null, TimeSpan.Zero);
-        await using (var storage = new SqliteStorage(_directory))
-        {
-            var store = (await storage.GetTenantAsync(null, true, default))!;
-            var entity = EntityParser.ParseEntity(JsonNode.Parse("""
-                {"id":"urn:ngsi-ld:S:1","type":"S","n":{"type":"Property","value":4,"observedAt":"2024-01-01T00:00:00Z"},
-                 "label":{"type":"Property","value":"b","observedAt":"2024-01-01T00:00:00Z"}}
-                """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
-            await store.WriteAsync(entity.Id, _ =>
-            {
-                var operations = new EntityOperations(DateTimeOffset.UtcNow);
-                return EntityWrite<bool>.Upsert(operations.Create(entity), operations.Changes, true);
-            }, default);
-            (await store.History!.AggregateAsync(request, default)).Should().HaveCount(2);
-        }
-        SqliteConnection.ClearAllPools();
-        await using (var old = new SqliteConnection($"Data Source={Path.Combine(_directory, "kontext.db")}"))
+        Directory.CreateDirectory(_directory);
+        // The history as the first releases wrote it: no sample columns, no schema version.
+        await using (var old = new SqliteConnection($"Data Source={Path.Combine(_directory, "kontext.db")};Pooling=False"))
         {
             await old.OpenAsync();
-            await using (var unversioned = old.CreateCommand())
-            {
-                unversioned.CommandText = "PRAGMA user_version = 0"; // such a file is from before schema versions too
-                await unversioned.ExecuteNonQueryAsync();
-            }
-            // Nor had it the buckets (schema step 8), whose triggers read the sample columns.
-            await using (var buckets = old.CreateCommand())
-            {
-                buckets.CommandText = "DROP TRIGGER trg_buckets_insert; DROP TRIGGER trg_buckets_delete; DROP TRIGGER trg_buckets_update; DROP TABLE temporal_buckets";
-                await buckets.ExecuteNonQueryAsync();
-            }
-            foreach (var column in new[] { "sample_type", "sample_num", "sample_str", "sample_key" })
-            {
-                await using var drop = old.CreateCommand();
-                drop.CommandText = $"ALTER TABLE attribute_instances DROP COLUMN {column}";
-                await drop.ExecuteNonQueryAsync();
-            }
+            SqliteDatabase.Execute(old, SqliteSchema.Tables);
+            SqliteDatabase.Execute(old, """
+                INSERT INTO attribute_instances(entity_id, attr, instance_id, kind, observed_at, modified_at, doc) VALUES
+                ('urn:ngsi-ld:S:1', 'https://uri.etsi.org/ngsi-ld/default-context/n', 'urn:ngsi-ld:attribute:instance:1', 'Created',
+                 '2024-01-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z', '{"type":"Property","value":4,"observedAt":"2024-01-01T00:00:00Z"}'),
+                ('urn:ngsi-ld:S:1', 'https://uri.etsi.org/ngsi-ld/default-context/label', 'urn:ngsi-ld:attribute:instance:2', 'Created',
+                 '2024-01-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z', '{"type":"Property","value":"b","observedAt":"2024-01-01T00:00:00Z"}');
+                """);
+            SqliteMigrations.VersionOf(old).Should().Be(0);
         }
         SqliteConnection.ClearAllPools();
 

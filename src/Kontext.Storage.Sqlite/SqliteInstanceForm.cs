@@ -1,0 +1,99 @@
+using System.Text;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>
+/// The compact stored form of a history row (schema step 9), and its way back to what the API shows, byte for byte:
+/// <list type="bullet">
+/// <item>an instance id this broker made (<c>urn:ngsi-ld:attribute:instance:</c> and 32 lowercase hex digits) is kept as its
+/// 16 bytes; any other id (from an older release, or a form this rule does not cover) stays text, so a comparison of
+/// stored forms is a comparison of ids;</item>
+/// <item>the instance JSON loses the members at its end that a column or the rest of the row gives again:
+/// <c>modifiedAt</c> (the row's modified_at), <c>createdAt</c> when it is the same time (a created instance),
+/// <c>"type":"Property"</c> (the parser puts type after the payload), and <c>observedAt</c> when its text is the
+/// observed_at column, or that time in whole seconds (<c>…:29Z</c> for <c>…:29.000Z</c>). They are cut from the end one
+/// after the other and put back in the reverse order; <c>trimmed</c> says which (bits below). A document is trimmed only
+/// when putting them back gives exactly its text.</item>
+/// </list>
+/// </summary>
+internal static class SqliteInstanceForm
+{
+    public const string InstancePrefix = "urn:ngsi-ld:attribute:instance:";
+    private const int HexDigits = 32;
+
+    /// <summary>A new instance id in its stored form: 16 random bytes (a version 4 UUID).</summary>
+    public static byte[] NewId()
+    {
+        var bytes = new byte[16];
+        Guid.NewGuid().TryWriteBytes(bytes, bigEndian: true, out _);
+        return bytes;
+    }
+
+    /// <summary>The stored form of an instance id given by a client: bytes for this broker's form, else the text.</summary>
+    public static object Stored(string instanceId)
+    {
+        if (instanceId.Length != InstancePrefix.Length + HexDigits || !instanceId.StartsWith(InstancePrefix, StringComparison.Ordinal)) return instanceId;
+        var hex = instanceId.AsSpan(InstancePrefix.Length);
+        foreach (var c in hex)
+            if (c is not (>= '0' and <= '9' or >= 'a' and <= 'f')) return instanceId;
+        return Convert.FromHexString(hex);
+    }
+
+    /// <summary>The instance id a stored value stands for.</summary>
+    public static string Text(object stored) => stored switch
+    {
+        byte[] bytes => InstancePrefix + Convert.ToHexStringLower(bytes),
+        string text => text,
+        _ => Convert.ToString(stored, System.Globalization.CultureInfo.InvariantCulture)!,
+    };
+
+    private const int ObservedAt = 1, CreatedAt = 2, ModifiedAt = 4, PropertyType = 8, ObservedAtInSeconds = 16;
+    private const string PropertyMember = ",\"type\":\"Property\"";
+
+    /// <summary>The document to store and its trimmed bits (0: stored whole).</summary>
+    public static (string? Doc, int Trimmed) Trim(string? doc, string? observedAt, string modifiedAt)
+    {
+        if (doc is null) return (null, 0);
+        var rest = doc;
+        var trimmed = 0;
+        if (Cut(ref rest, "modifiedAt", modifiedAt)) trimmed |= ModifiedAt;
+        if (Cut(ref rest, "createdAt", modifiedAt)) trimmed |= CreatedAt;
+        if (Cut(ref rest, PropertyMember)) trimmed |= PropertyType;
+        if (observedAt is not null)
+        {
+            if (Cut(ref rest, "observedAt", observedAt)) trimmed |= ObservedAt;
+            else if (InSeconds(observedAt) is { } seconds && Cut(ref rest, "observedAt", seconds)) trimmed |= ObservedAtInSeconds;
+        }
+        if (trimmed == 0 || Restore(rest, trimmed, observedAt, modifiedAt) != doc) return (doc, 0);
+        return (rest, trimmed);
+    }
+
+    /// <summary>The document as it was given to <see cref="Trim"/>.</summary>
+    public static string? Restore(string? doc, int trimmed, string? observedAt, string modifiedAt)
+    {
+        if (doc is null || trimmed == 0) return doc;
+        var text = new StringBuilder(doc.Length + 140).Append(doc, 0, doc.Length - 1);
+        if ((trimmed & ObservedAt) != 0) Add(text, "observedAt", observedAt ?? "");
+        if ((trimmed & ObservedAtInSeconds) != 0) Add(text, "observedAt", InSeconds(observedAt ?? "") ?? "");
+        if ((trimmed & PropertyType) != 0) text.Append(PropertyMember);
+        if ((trimmed & CreatedAt) != 0) Add(text, "createdAt", modifiedAt);
+        if ((trimmed & ModifiedAt) != 0) Add(text, "modifiedAt", modifiedAt);
+        return text.Append('}').ToString();
+
+        static void Add(StringBuilder text, string name, string value) => text.Append(",\"").Append(name).Append("\":\"").Append(value).Append('"');
+    }
+
+    /// <summary>"…:29Z" for a stored time "…:29.000Z"; null when it has milliseconds.</summary>
+    private static string? InSeconds(string time) =>
+        time.EndsWith(".000Z", StringComparison.Ordinal) ? string.Concat(time.AsSpan(0, time.Length - 5), "Z") : null;
+
+    private static bool Cut(ref string doc, string name, string value) => Cut(ref doc, $",\"{name}\":\"{value}\"");
+
+    /// <summary>Removes <paramref name="member"/> (",\"name\":…") from the end of the object in <paramref name="doc"/>, if it is there.</summary>
+    private static bool Cut(ref string doc, string member)
+    {
+        if (doc.Length < member.Length + 2 || doc[^1] != '}' || !doc.AsSpan(0, doc.Length - 1).EndsWith(member, StringComparison.Ordinal)) return false;
+        doc = string.Concat(doc.AsSpan(0, doc.Length - 1 - member.Length), "}");
+        return true;
+    }
+}
