@@ -21,7 +21,8 @@ internal sealed partial class MongoTenantStore : ITenantStore
     private readonly IMongoDatabase _database;
     private readonly MongoStoreOptions _options;
     private readonly Action<string?> _committed;
-    private readonly IMongoCollection<BsonDocument> _entities, _instances, _changes, _counters, _subscriptions, _outbox, _cursors, _deleted, _markers;
+    private readonly IMongoCollection<BsonDocument> _entities, _instances, _changes, _counters, _subscriptions, _outbox, _cursors, _deleted, _markers, _buckets;
+    private readonly MongoBucketRebuild _rebuild;
     private readonly MongoHistoryMaintenance _maintenance;
 
     public MongoTenantStore(string? name, IMongoClient client, IMongoDatabase database, MongoStoreOptions options, Action<string?> committed)
@@ -34,7 +35,9 @@ internal sealed partial class MongoTenantStore : ITenantStore
         IMongoCollection<BsonDocument> C(string n) => database.GetCollection<BsonDocument>(n);
         (_entities, _instances, _changes, _counters) = (C(MongoSchema.Entities), C(MongoSchema.Instances), C(MongoSchema.Changes), C(MongoSchema.Counters));
         (_subscriptions, _outbox, _cursors, _deleted, _markers) = (C(MongoSchema.Subscriptions), C(MongoSchema.Outbox), C(MongoSchema.Cursors), C(MongoSchema.Deleted), C(MongoSchema.Markers));
-        _maintenance = new MongoHistoryMaintenance(_instances, _markers);
+        _buckets = C(MongoSchema.Buckets);
+        _rebuild = new MongoBucketRebuild(client, database, options);
+        _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild);
     }
 
     public string? Name { get; }
@@ -42,7 +45,10 @@ internal sealed partial class MongoTenantStore : ITenantStore
     /// <summary>The background work history markers leave (tests run a pass themselves).</summary>
     internal MongoHistoryMaintenance Maintenance => _maintenance;
 
-    /// <summary>Creates the collections and indexes, then finishes what a stopped process may have left (history markers).</summary>
+    /// <summary>
+    /// Creates the collections and indexes, then, in the background, finishes what a stopped process may have left (history
+    /// markers) and builds the buckets of history stored before them (bucket reads fall back to the instances until then).
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await MongoSchema.CreateAsync(_database, cancellationToken);
@@ -135,7 +141,11 @@ internal sealed partial class MongoTenantStore : ITenantStore
         MongoWriteLimits.RequireStorable(change, "change-log entry");
         await PutEntityAsync(s, beforeDoc, doc, ct);
         if (beforeDoc is null) await _deleted.DeleteOneAsync(s, Id(after.Id), cancellationToken: ct); // a re-creation ends the deleted state
-        staged = await AppendHistoryAsync(s, after.Id, MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq), ct);
+        var history = MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq);
+        var additions = MongoBuckets.Additions(history);
+        staged = await AppendHistoryAsync(s, after.Id, history, additions.Count, additions.Sum(a => MongoWriteLimits.Size(a.Key) + MongoWriteLimits.Size(a.Update)), ct);
+        // The samples join their buckets in this transaction; a staged history's buckets are rebuilt once it is revealed.
+        if (!staged && additions.Count > 0) await _buckets.BulkWriteAsync(s, MongoBuckets.Upserts(additions), new BulkWriteOptions { IsOrdered = false }, ct);
         await _changes.InsertOneAsync(s, change, cancellationToken: ct);
         return (write.Result, staged);
     }
@@ -144,20 +154,26 @@ internal sealed partial class MongoTenantStore : ITenantStore
     /// History rows join the transaction when they fit its budget. A larger history (a temporal create with thousands of
     /// instances) is inserted first, outside the transaction and in batches, marked with a write id that keeps it out of every
     /// read; the transaction commits the write marker with the entity and its change, which makes the rows visible at once
-    /// (<see cref="MongoHistoryMarkers"/>). Returns whether the history was staged that way.
+    /// (<see cref="MongoHistoryMarkers"/>). <paramref name="alongside"/> documents of <paramref name="alongsideBytes"/> (the bucket
+    /// upserts) join the transaction with the rows when they fit. Returns whether the history was staged.
     /// </summary>
-    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, CancellationToken ct)
+    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, CancellationToken ct) =>
+        await AppendHistoryAsync(s, entityId, history, 0, 0, ct);
+
+    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, int alongside, int alongsideBytes, CancellationToken ct)
     {
         if (history.Count == 0) return false;
         // Room in the transaction for the entity, its change, the counter, the deleted-entity record and a marker.
-        var batches = MongoWriteLimits.Batches(history, _options.MaxTransactionBytes, _options.MaxTransactionDocuments - TransactionOverhead);
-        if (batches.Count == 1)
+        var room = _options.MaxTransactionDocuments - TransactionOverhead;
+        var fits = history.Count + alongside <= room && alongsideBytes < _options.MaxTransactionBytes
+            && MongoWriteLimits.Batches(history, _options.MaxTransactionBytes - alongsideBytes, room - alongside).Count == 1;
+        if (fits)
         {
             await _instances.InsertManyAsync(s, history, cancellationToken: ct);
             return false;
         }
         var writeId = Guid.NewGuid().ToString("N");
-        foreach (var batch in batches)
+        foreach (var batch in MongoWriteLimits.Batches(history, _options.MaxTransactionBytes, room))
         {
             foreach (var row in batch) row[MongoInstanceDocument.PendingWrite] = writeId;
             await _instances.InsertManyAsync(batch, cancellationToken: ct); // no session: outside the transaction, invisible until the marker commits
