@@ -12,7 +12,7 @@ namespace Kontext.Storage.Mongo;
 /// while it is there), and the buckets of history older than them are built once per database. Every step is idempotent and outside transactions, so several processes may
 /// run it at once; reads are right at every point, because they apply the markers still present.
 /// </summary>
-internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> instances, IMongoCollection<BsonDocument> markers, MongoBucketRebuild buckets) : IAsyncDisposable
+internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> instances, IMongoCollection<BsonDocument> markers, MongoBucketRebuild buckets, bool background = true) : IAsyncDisposable
 {
     /// <summary>Rows of an uncommitted write older than this are abandoned: a transaction lives at most 60 s by default
     /// (transactionLifetimeLimitSeconds); raise this with it.</summary>
@@ -28,7 +28,7 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
     {
         lock (_gate)
         {
-            if (_stop.IsCancellationRequested) return;
+            if (_stop.IsCancellationRequested || !background) return;
             if (!_running.IsCompleted) { _again = true; return; }
             _running = Task.Run(RunAsync);
         }

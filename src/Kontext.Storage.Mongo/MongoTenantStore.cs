@@ -37,7 +37,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
         (_subscriptions, _outbox, _cursors, _deleted, _markers) = (C(MongoSchema.Subscriptions), C(MongoSchema.Outbox), C(MongoSchema.Cursors), C(MongoSchema.Deleted), C(MongoSchema.Markers));
         _buckets = C(MongoSchema.Buckets);
         _rebuild = new MongoBucketRebuild(client, database, options);
-        _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild);
+        _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild, options.BackgroundMaintenance);
     }
 
     public string? Name { get; }
