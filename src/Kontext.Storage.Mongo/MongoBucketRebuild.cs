@@ -15,7 +15,7 @@ namespace Kontext.Storage.Mongo;
 /// </summary>
 internal sealed class MongoBucketRebuild(IMongoClient client, IMongoDatabase database, MongoStoreOptions options)
 {
-    /// <summary>A day holds at most 25 buckets of a series (24 hours and the day): deleted or replaced, each a document.</summary>
+    /// <summary>A rebuilt day writes at most 25 bucket documents of a series (24 hours and the day, each replaced or deleted); twice that leaves room.</summary>
     private const int DocumentsPerDay = 2 * 25;
     private const int BytesPerDay = 25 * 512;
     private const string BuiltFlag = "buckets";

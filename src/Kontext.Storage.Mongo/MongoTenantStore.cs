@@ -111,7 +111,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     {
         var beforeDoc = await _entities.Find(s, Id(entityId)).FirstOrDefaultAsync(ct);
         var current = beforeDoc is null ? null : MongoEntityDocument.FromBson(beforeDoc);
-        var beforeJson = current is null ? null : Json(current); // before decide, which may change current in place
+        var before = current?.Clone(); // before decide, which may change current in place
         var scopesBefore = current?.Scopes?.ToList();
         var write = decide(current);
         if (write.Kind == EntityWriteKind.None) return (write.Result, false);
@@ -121,7 +121,8 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var staged = false;
         if (write.Kind == EntityWriteKind.Delete)
         {
-            var deletion = ChangeDoc(seq, entityId, "delete", at, beforeJson, null);
+            var beforeJson = before is null ? null : Json(before);
+            var deletion = MongoChangeDocument.Whole(seq, entityId, "delete", at, beforeJson, null);
             MongoWriteLimits.RequireStorable(deletion, "change-log entry");
             if (beforeDoc is not null)
             {
@@ -137,7 +138,9 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var doc = MongoEntityDocument.ToBson(after, beforeDoc?["seq"].ToInt64() ?? seq, (beforeDoc?["v"].ToInt64() ?? 0) + 1, indexGeometry);
         MongoWriteLimits.RequireStorable(doc, "entity");
-        var change = ChangeDoc(seq, after.Id, beforeDoc is null ? "create" : "update", at, beforeJson, Json(after));
+        var change = before is null
+            ? MongoChangeDocument.Whole(seq, after.Id, "create", at, null, Json(after))
+            : MongoChangeDocument.Update(seq, after.Id, at, before, after, Json(after));
         MongoWriteLimits.RequireStorable(change, "change-log entry");
         await PutEntityAsync(s, beforeDoc, doc, ct);
         if (beforeDoc is null) await _deleted.DeleteOneAsync(s, Id(after.Id), cancellationToken: ct); // a re-creation ends the deleted state
@@ -214,12 +217,6 @@ internal sealed partial class MongoTenantStore : ITenantStore
 
     private static string Json(Entity entity) => Encoding.UTF8.GetString(EntityJson.Serialize(entity));
 
-    private static BsonDocument ChangeDoc(long seq, string entityId, string op, DateTimeOffset at, string? before, string? after) => new()
-    {
-        { "_id", seq }, { "e", entityId }, { "op", op }, { "at", at.UtcDateTime },
-        { "before", (BsonValue?)before ?? BsonNull.Value }, { "after", (BsonValue?)after ?? BsonNull.Value },
-    };
-
     private static BsonDocument DeletedDoc(string id, string json, DateTimeOffset at) => new() { { "_id", id }, { "doc", json }, { "deletedAt", at.UtcDateTime } };
 
     private static List<BsonDocument> DeletionMarkers(Entity entity, long seq, DateTimeOffset at) =>
@@ -239,8 +236,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     {
         var docs = await _changes.Find(new BsonDocument("_id", new BsonDocument("$gt", afterSequence)))
             .Sort(new BsonDocument("_id", 1)).Limit(max).ToListAsync(cancellationToken);
-        return docs.Select(d => new ChangeRecord(d["_id"].ToInt64(), d["e"].AsString, d["op"].AsString, new DateTimeOffset(d["at"].ToUniversalTime()),
-            d["before"].IsBsonNull ? null : d["before"].AsString, d["after"].IsBsonNull ? null : d["after"].AsString)).ToList();
+        return docs.Select(MongoChangeDocument.Record).ToList();
     }
 
     public ValueTask DisposeAsync() => _maintenance.DisposeAsync();
