@@ -61,9 +61,9 @@ internal sealed class MongoBucketRebuild(IMongoClient client, IMongoDatabase dat
         }
     }
 
-    /// <summary>The days holding samples among <paramref name="rows"/>.</summary>
-    public static IEnumerable<(Series Series, DateTime Day)> DaysOf(IEnumerable<BsonDocument> rows) =>
-        rows.Where(MongoBuckets.IsSample).Select(r => (Series.Of(r), MongoBuckets.DayOf(r))).Distinct();
+    /// <summary>The days of <paramref name="samples"/>.</summary>
+    public static IEnumerable<(Series Series, DateTime Day)> DaysOf(IEnumerable<BsonDocument> samples) =>
+        samples.Select(r => (Series.Of(r), MongoBuckets.DayOf(r))).Distinct();
 
     /// <summary>Deletes every bucket of the series <paramref name="series"/> selects, in batches, outside transactions.</summary>
     public async Task DropAsync(BsonDocument series, CancellationToken ct)
@@ -91,18 +91,12 @@ internal sealed class MongoBucketRebuild(IMongoClient client, IMongoDatabase dat
     public async Task BackfillAsync(CancellationToken ct)
     {
         if (await IsBuiltAsync(ct)) return;
-        var filter = new BsonDocument
-        {
-            { MongoInstanceDocument.Observed, new BsonDocument("$ne", BsonNull.Value) },
-            { MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(Kontext.Ngsi.Model.AttributeChangeKind.Deleted)) },
-            { MongoInstanceDocument.Instance, new BsonDocument("$ne", BsonNull.Value) },
-        };
+        var filter = MongoBuckets.Samples([]);
         filter.AddRange(MongoHistoryMarkers.Visible(await _markers.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(ct)));
         var order = new BsonDocument { { MongoInstanceDocument.Entity, 1 }, { MongoInstanceDocument.Attribute, 1 }, { MongoInstanceDocument.Observed, 1 } };
-        var projection = new BsonDocument { { MongoInstanceDocument.Entity, 1 }, { MongoInstanceDocument.Attribute, 1 }, { MongoInstanceDocument.Dataset, 1 }, { MongoInstanceDocument.Observed, 1 } };
         var pending = new HashSet<(Series, DateTime)>();
         (string, string)? current = null;
-        using var cursor = await _instances.Find(filter, new FindOptions { AllowDiskUse = true }).Sort(order).Project(projection).ToCursorAsync(ct);
+        using var cursor = await _instances.Find(filter, new FindOptions { AllowDiskUse = true }).Sort(order).Project(MongoBuckets.DayProjection).ToCursorAsync(ct);
         while (await cursor.MoveNextAsync(ct))
         {
             foreach (var row in cursor.Current)

@@ -124,11 +124,11 @@ public static class MongoBuckets
     }
 
     /// <summary>The samples of <paramref name="rows"/> tallied per bucket (both granularities), in a stable order.</summary>
-    private static IEnumerable<(BsonDocument Key, Tally Tally)> Tallies(IEnumerable<BsonDocument> rows)
+    private static IEnumerable<(BsonDocument Key, Tally Tally)> Tallies(IEnumerable<BsonDocument> samples)
     {
         var tallies = new Dictionary<(Series, string, DateTime), Tally>();
         var order = new List<(Series Series, string Code, DateTime Start)>();
-        foreach (var row in rows.Where(IsSample))
+        foreach (var row in samples)
         {
             var series = Series.Of(row);
             var time = row[MongoInstanceDocument.Observed].ToUniversalTime();
@@ -148,31 +148,43 @@ public static class MongoBuckets
 
     /// <summary>The bucket upserts of a write's history rows: one per touched bucket (key, update), that write's samples added up here.</summary>
     public static List<(BsonDocument Key, BsonDocument Update)> Additions(IEnumerable<BsonDocument> history) =>
-        Tallies(history).Select(t => (t.Key, t.Tally.Increment())).ToList();
+        Tallies(history.Where(IsSample)).Select(t => (t.Key, t.Tally.Increment())).ToList();
 
     public static List<WriteModel<BsonDocument>> Upserts(IEnumerable<(BsonDocument Key, BsonDocument Update)> additions) =>
         additions.Select(a => (WriteModel<BsonDocument>)new UpdateOneModel<BsonDocument>(a.Key, a.Update) { IsUpsert = true }).ToList();
 
-    /// <summary>The bucket documents of one day of one series (its hours and the day) from all its sample rows.</summary>
-    public static List<BsonDocument> Rebuilt(IEnumerable<BsonDocument> rows) => Tallies(rows).Select(t => t.Tally.Document(t.Key)).ToList();
+    /// <summary>The bucket documents of one day of one series (its hours and the day) from all its samples (<see cref="DayRows"/>).</summary>
+    public static List<BsonDocument> Rebuilt(IEnumerable<BsonDocument> samples) => Tallies(samples).Select(t => t.Tally.Document(t.Key)).ToList();
+
+    /// <summary><paramref name="filter"/> narrowed to samples (<see cref="IsSample"/>), so their rows need not carry the instance.</summary>
+    public static BsonDocument Samples(BsonDocument filter)
+    {
+        var samples = new BsonDocument(filter);
+        samples.Set(MongoInstanceDocument.Observed, filter.GetValue(MongoInstanceDocument.Observed, new BsonDocument("$ne", BsonNull.Value)));
+        samples.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(AttributeChangeKind.Deleted)));
+        samples.Add(MongoInstanceDocument.Instance, new BsonDocument("$ne", BsonNull.Value));
+        return samples;
+    }
 
     /// <summary>The visible sample rows of one day of one series (on the (e, a, obs) index): what <see cref="Rebuilt"/> reads.</summary>
     public static BsonDocument DayRows(Series series, DateTime day, BsonDocument visible)
     {
         var filter = series.Filter();
         filter.InsertAt(2, new BsonElement(MongoInstanceDocument.Observed, new BsonDocument { { "$gte", day }, { "$lt", day.AddDays(1) } }));
-        filter.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(AttributeChangeKind.Deleted)));
-        filter.Add(MongoInstanceDocument.Instance, new BsonDocument("$ne", BsonNull.Value));
+        filter = Samples(filter);
         filter.AddRange(visible);
         return filter;
     }
 
-    /// <summary>The fields a rebuild reads of a row.</summary>
+    /// <summary>The fields a rebuild reads of a sample (not the instance JSON, the bulk of a row).</summary>
     public static readonly BsonDocument SampleProjection = new()
     {
-        { E, 1 }, { A, 1 }, { Ds, 1 }, { MongoInstanceDocument.Kind, 1 }, { MongoInstanceDocument.Observed, 1 }, { MongoInstanceDocument.Sequence, 1 },
-        { MongoInstanceDocument.Order, 1 }, { MongoInstanceDocument.Instance, 1 }, { "t", 1 }, { "num", 1 }, { "str", 1 },
+        { E, 1 }, { A, 1 }, { Ds, 1 }, { MongoInstanceDocument.Observed, 1 }, { MongoInstanceDocument.Sequence, 1 }, { MongoInstanceDocument.Order, 1 },
+        { "t", 1 }, { "num", 1 }, { "str", 1 },
     };
+
+    /// <summary>The fields that place a sample in its day.</summary>
+    public static readonly BsonDocument DayProjection = new() { { E, 1 }, { A, 1 }, { Ds, 1 }, { MongoInstanceDocument.Observed, 1 } };
 
     /// <summary>The buckets one day of a series has (its hours and the day itself start within it).</summary>
     public static BsonDocument DayBuckets(Series series, DateTime day)

@@ -58,7 +58,8 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
             if (marker[MongoHistoryMarkers.Kind] == MongoHistoryMarkers.Write)
             {
                 // Rebuilt while the marker still shows the rows, so a pass stopped here does it again.
-                var staged = await instances.Find(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"])).Project(MongoBuckets.SampleProjection).ToListAsync(ct);
+                var staged = await instances.Find(MongoBuckets.Samples(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"])))
+                    .Project(MongoBuckets.DayProjection).ToListAsync(ct);
                 await buckets.RebuildInTransactionsAsync(MongoBucketRebuild.DaysOf(staged), ct);
                 await instances.UpdateManyAsync(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"]),
                     new BsonDocument("$unset", new BsonDocument(MongoInstanceDocument.PendingWrite, "")), cancellationToken: ct);
@@ -78,7 +79,7 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
                 await buckets.DropAsync(series, ct);
                 var later = series.DeepClone().AsBsonDocument;
                 later.Add(MongoInstanceDocument.Sequence, new BsonDocument("$gt", marker[MongoHistoryMarkers.UpTo]));
-                var rows = await instances.Find(later).Project(MongoBuckets.SampleProjection).ToListAsync(ct);
+                var rows = await instances.Find(MongoBuckets.Samples(later)).Project(MongoBuckets.DayProjection).ToListAsync(ct);
                 await buckets.RebuildInTransactionsAsync(MongoBucketRebuild.DaysOf(rows), ct);
             }
             await markers.DeleteOneAsync(new BsonDocument("_id", marker["_id"]), ct);

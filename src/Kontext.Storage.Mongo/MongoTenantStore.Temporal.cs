@@ -115,7 +115,7 @@ internal sealed partial class MongoTenantStore : ITemporalStore
             var before = await _instances.Find(s, filter).FirstOrDefaultAsync(ct);
             if (before is null) return false;
             var rows = await change(s, before, ct);
-            await _rebuild.RebuildAsync(s, MongoBucketRebuild.DaysOf(rows), ct);
+            await _rebuild.RebuildAsync(s, MongoBucketRebuild.DaysOf(rows.Where(MongoBuckets.IsSample)), ct);
             return true;
         }, cancellationToken: cancellationToken);
     }

@@ -169,6 +169,20 @@ public sealed class MongoBucketTests
     }
 
     [Fact]
+    public async Task A_rebuild_reads_only_the_projected_fields_of_a_sample()
+    {
+        var server = new FakeMongoServer();
+        var store = await FakeTenant.OpenAsync(server, Manual);
+        await WriteAsync(store, "urn:ngsi-ld:T:1", Reading(3, Jan1), Reading("x", Jan1.AddMinutes(5)), Reading(true, Jan1.AddHours(2)));
+        var rows = Stored(server, MongoSchema.Instances);
+
+        // The fake returns whole documents; the server returns only the projection's fields.
+        var projected = rows.Select(r => new BsonDocument(r.Where(e => MongoBuckets.SampleProjection.Contains(e.Name) || e.Name == "_id"))).ToList();
+
+        MongoBuckets.Rebuilt(projected).Should().Equal(MongoBuckets.Rebuilt(rows)).And.HaveCount(3, "two hours and the day");
+    }
+
+    [Fact]
     public void The_bucket_read_is_one_range_of_the_unique_series_index()
     {
         var from = new DateTimeOffset(Jan1);
