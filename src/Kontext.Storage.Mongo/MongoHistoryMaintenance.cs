@@ -7,10 +7,12 @@ namespace Kontext.Storage.Mongo;
 /// The work <see cref="MongoHistoryMarkers"/> leave for after the commit, run in the background of a tenant store when a write
 /// asks for it and when the store opens (so a process stopped half-way is finished by the next): rows of committed large writes
 /// lose their write id, rows covered by a purge are deleted in batches, and rows of writes that never committed are deleted once
-/// they are older than any transaction can last. Every step is idempotent and outside transactions, so several processes may
+/// they are older than any transaction can last. The buckets follow (<see cref="MongoBucketRebuild"/>): a revealed write's days and
+/// the days a purge leaves samples in are rebuilt before the marker goes (bucket reads of the entity fall back to the instances
+/// while it is there), and the buckets of history older than them are built once per database. Every step is idempotent and outside transactions, so several processes may
 /// run it at once; reads are right at every point, because they apply the markers still present.
 /// </summary>
-internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> instances, IMongoCollection<BsonDocument> markers) : IAsyncDisposable
+internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> instances, IMongoCollection<BsonDocument> markers, MongoBucketRebuild buckets, bool background = true) : IAsyncDisposable
 {
     /// <summary>Rows of an uncommitted write older than this are abandoned: a transaction lives at most 60 s by default
     /// (transactionLifetimeLimitSeconds); raise this with it.</summary>
@@ -26,7 +28,7 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
     {
         lock (_gate)
         {
-            if (_stop.IsCancellationRequested) return;
+            if (_stop.IsCancellationRequested || !background) return;
             if (!_running.IsCompleted) { _again = true; return; }
             _running = Task.Run(RunAsync);
         }
@@ -47,13 +49,18 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
         }
     }
 
-    /// <summary>One pass over the markers and the abandoned rows.</summary>
+    /// <summary>One pass: the bucket backfill (once per database), the markers, the abandoned rows.</summary>
     public async Task PassAsync(DateTime now, CancellationToken ct)
     {
+        await buckets.BackfillAsync(ct);
         foreach (var marker in await markers.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(ct))
         {
             if (marker[MongoHistoryMarkers.Kind] == MongoHistoryMarkers.Write)
             {
+                // Rebuilt while the marker still shows the rows, so a pass stopped here does it again.
+                var staged = await instances.Find(MongoBuckets.Samples(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"])))
+                    .Project(MongoBuckets.DayProjection).ToListAsync(ct);
+                await buckets.RebuildInTransactionsAsync(MongoBucketRebuild.DaysOf(staged), ct);
                 await instances.UpdateManyAsync(new BsonDocument(MongoInstanceDocument.PendingWrite, marker["_id"]),
                     new BsonDocument("$unset", new BsonDocument(MongoInstanceDocument.PendingWrite, "")), cancellationToken: ct);
             }
@@ -66,6 +73,14 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
                     if (ids.Count == 0) break;
                     await instances.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(ids.Select(i => i["_id"])))), ct);
                 }
+                // The purged series' buckets go; the days of rows written after the purge are rebuilt from what is left.
+                var series = MongoHistoryMarkers.Covered(marker);
+                series.Remove(MongoInstanceDocument.Sequence);
+                await buckets.DropAsync(series, ct);
+                var later = series.DeepClone().AsBsonDocument;
+                later.Add(MongoInstanceDocument.Sequence, new BsonDocument("$gt", marker[MongoHistoryMarkers.UpTo]));
+                var rows = await instances.Find(MongoBuckets.Samples(later)).Project(MongoBuckets.DayProjection).ToListAsync(ct);
+                await buckets.RebuildInTransactionsAsync(MongoBucketRebuild.DaysOf(rows), ct);
             }
             await markers.DeleteOneAsync(new BsonDocument("_id", marker["_id"]), ct);
         }

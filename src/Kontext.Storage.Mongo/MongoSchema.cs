@@ -13,12 +13,12 @@ internal static class MongoSchema
     public const string Entities = "entities", Instances = "attributeInstances", Changes = "changes", Counters = "counters",
         Subscriptions = "subscriptions", Outbox = "outbox", Cursors = "cursors", Deleted = "deletedEntities", Markers = "historyMarkers",
         Registrations = "registrations", RegistrationSubscriptions = "csourceSubscriptions",
-        AdapterUplinks = "adapterUplinks", DeadLetters = "deadLetters", ValidationModes = "validationModes";
+        AdapterUplinks = "adapterUplinks", DeadLetters = "deadLetters", ValidationModes = "validationModes", Buckets = "temporalBuckets";
 
     public static readonly string[] Collections =
     [
         Entities, Instances, Changes, Counters, Subscriptions, Outbox, Cursors, Deleted, Markers, Registrations, RegistrationSubscriptions,
-        AdapterUplinks, DeadLetters, ValidationModes,
+        AdapterUplinks, DeadLetters, ValidationModes, Buckets,
     ];
 
     /// <summary>GeoProperties of the core context: a 2dsphere index each from the start; others may get one in the background when queried.</summary>
@@ -43,6 +43,8 @@ internal static class MongoSchema
         yield return (Instances, "entity_attr_observed", new BsonDocument { { "e", 1 }, { "a", 1 }, { "obs", 1 } }, false);
         yield return (Instances, "entity_attr_modified", new BsonDocument { { "e", 1 }, { "a", 1 }, { "mod", 1 } }, false);
         yield return (Instances, "pending_write", new BsonDocument("w", 1), false);                    // rows of a write not yet visible (few: sparse by content)
+        // one bucket per series, granularity and start; a bucket read is one range of it
+        yield return (Buckets, "series_start", new BsonDocument { { "e", 1 }, { "a", 1 }, { "g", 1 }, { "ds", 1 }, { "s", 1 } }, true);
         yield return (Outbox, "due", new BsonDocument { { "due", 1 }, { "leaseUntil", 1 } }, false);  // the dispatcher's claim
         yield return (Outbox, "subscription", new BsonDocument("sub", 1), false);                      // deleting a subscription's messages
         yield return (Outbox, "lease", new BsonDocument("leaseToken", 1), false);                      // reading back what a claim took

@@ -133,6 +133,9 @@ public sealed record MongoStoreOptions
     /// </summary>
     public int MaxTransactionDocuments { get; init; } = 1000;
 
+    /// <summary>Whether the history maintenance runs in the background when asked (tests that run its passes themselves turn it off).</summary>
+    internal bool BackgroundMaintenance { get; init; } = true;
+
     /// <summary>Names this process in outbox leases.</summary>
     public string InstanceId { get; init; } = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];
 }

@@ -34,11 +34,19 @@ internal sealed partial class MongoTenantStore : ITemporalStore
     }
 
     /// <summary>
-    /// No pre-aggregated buckets in MongoDB yet (issue 12 item 6): aggregations take the $group pipeline
-    /// (<see cref="AggregateAsync"/>) or the in-memory path, as before.
+    /// The pre-aggregated buckets (<see cref="MongoBuckets"/>): one range of the (e, a, g, ds, s) index. Null, so the broker
+    /// aggregates the instances instead, until the backfill has run and while one of the entities has history markers (a
+    /// staged write or a purge whose buckets the maintenance has not yet rebuilt).
     /// </summary>
-    public Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<BucketStatistics>?>(null);
+    public async Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 } || request.To <= request.From) return [];
+        if (!await _rebuild.IsBuiltAsync(cancellationToken)) return null;
+        var ids = new BsonArray(request.EntityIds.Distinct(StringComparer.Ordinal));
+        if (await _markers.Find(new BsonDocument(MongoInstanceDocument.Entity, new BsonDocument("$in", ids))).AnyAsync(cancellationToken)) return null;
+        var docs = await _buckets.Find(MongoBuckets.Filter(request)).Sort(MongoBuckets.Order).ToListAsync(cancellationToken);
+        return docs.Select(MongoBuckets.Statistics).ToList();
+    }
 
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
@@ -66,20 +74,50 @@ internal sealed partial class MongoTenantStore : ITemporalStore
         return purged;
     }
 
-    /// <summary>Time series updates are limited to the metaField; this is a regular collection, so one instance is updated in place by its id.</summary>
+    /// <summary>
+    /// One instance updated in place by its id (a regular collection), in one transaction with the rebuild of the days it
+    /// leaves and enters (its time, and even its datasetId, may change).
+    /// </summary>
     public async Task<bool> ReplaceInstanceAsync(string entityId, string attribute, string instanceId, JsonObject instance, DateTimeOffset modifiedAt, CancellationToken cancellationToken)
     {
-        var filter = InstanceFilter(entityId, attribute, instanceId);
-        filter.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(AttributeChangeKind.Deleted)));
-        filter.AddRange(await VisibleAsync([entityId], cancellationToken));
-        return (await _instances.UpdateOneAsync(filter, MongoInstanceDocument.Replacement(instance, modifiedAt), cancellationToken: cancellationToken)).MatchedCount > 0;
+        var update = MongoInstanceDocument.Replacement(instance, modifiedAt);
+        return await InstanceTransactionAsync(entityId, attribute, instanceId, excludeDeleted: true, async (s, before, ct) =>
+        {
+            await _instances.UpdateOneAsync(s, Id(instanceId), update, cancellationToken: ct);
+            var after = before.DeepClone().AsBsonDocument;
+            after.Remove("num");
+            after.Remove("str");
+            after.Merge(update["$set"].AsBsonDocument, overwriteExistingElements: true);
+            return [before, after];
+        }, cancellationToken);
     }
 
-    public async Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken)
+    public Task<bool> DeleteInstanceAsync(string entityId, string attribute, string instanceId, CancellationToken cancellationToken) =>
+        InstanceTransactionAsync(entityId, attribute, instanceId, excludeDeleted: false, async (s, before, ct) =>
+        {
+            await _instances.DeleteOneAsync(s, Id(instanceId), cancellationToken: ct);
+            return [before];
+        }, cancellationToken);
+
+    /// <summary>
+    /// Finds the visible instance, changes it (<paramref name="change"/> returns its rows before and after) and rebuilds the
+    /// buckets of their days, in one transaction; false when there is no such instance.
+    /// </summary>
+    private async Task<bool> InstanceTransactionAsync(string entityId, string attribute, string instanceId, bool excludeDeleted,
+        Func<IClientSessionHandle, BsonDocument, CancellationToken, Task<BsonDocument[]>> change, CancellationToken cancellationToken)
     {
-        var filter = InstanceFilter(entityId, attribute, instanceId);
-        filter.AddRange(await VisibleAsync([entityId], cancellationToken));
-        return (await _instances.DeleteOneAsync(filter, cancellationToken)).DeletedCount > 0;
+        using var session = await _client.StartSessionAsync(cancellationToken: cancellationToken);
+        return await session.WithTransactionAsync(async (s, ct) =>
+        {
+            var filter = InstanceFilter(entityId, attribute, instanceId);
+            if (excludeDeleted) filter.Add(MongoInstanceDocument.Kind, new BsonDocument("$ne", nameof(AttributeChangeKind.Deleted)));
+            filter.AddRange(MongoHistoryMarkers.Visible(await _markers.Find(s, new BsonDocument(MongoInstanceDocument.Entity, entityId)).ToListAsync(ct)));
+            var before = await _instances.Find(s, filter).FirstOrDefaultAsync(ct);
+            if (before is null) return false;
+            var rows = await change(s, before, ct);
+            await _rebuild.RebuildAsync(s, MongoBucketRebuild.DaysOf(rows.Where(MongoBuckets.IsSample)), ct);
+            return true;
+        }, cancellationToken: cancellationToken);
     }
 
     private static BsonDocument InstanceFilter(string entityId, string attribute, string instanceId) => new()

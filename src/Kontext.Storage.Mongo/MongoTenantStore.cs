@@ -21,7 +21,8 @@ internal sealed partial class MongoTenantStore : ITenantStore
     private readonly IMongoDatabase _database;
     private readonly MongoStoreOptions _options;
     private readonly Action<string?> _committed;
-    private readonly IMongoCollection<BsonDocument> _entities, _instances, _changes, _counters, _subscriptions, _outbox, _cursors, _deleted, _markers;
+    private readonly IMongoCollection<BsonDocument> _entities, _instances, _changes, _counters, _subscriptions, _outbox, _cursors, _deleted, _markers, _buckets;
+    private readonly MongoBucketRebuild _rebuild;
     private readonly MongoHistoryMaintenance _maintenance;
 
     public MongoTenantStore(string? name, IMongoClient client, IMongoDatabase database, MongoStoreOptions options, Action<string?> committed)
@@ -34,7 +35,9 @@ internal sealed partial class MongoTenantStore : ITenantStore
         IMongoCollection<BsonDocument> C(string n) => database.GetCollection<BsonDocument>(n);
         (_entities, _instances, _changes, _counters) = (C(MongoSchema.Entities), C(MongoSchema.Instances), C(MongoSchema.Changes), C(MongoSchema.Counters));
         (_subscriptions, _outbox, _cursors, _deleted, _markers) = (C(MongoSchema.Subscriptions), C(MongoSchema.Outbox), C(MongoSchema.Cursors), C(MongoSchema.Deleted), C(MongoSchema.Markers));
-        _maintenance = new MongoHistoryMaintenance(_instances, _markers);
+        _buckets = C(MongoSchema.Buckets);
+        _rebuild = new MongoBucketRebuild(client, database, options);
+        _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild, options.BackgroundMaintenance);
     }
 
     public string? Name { get; }
@@ -42,7 +45,10 @@ internal sealed partial class MongoTenantStore : ITenantStore
     /// <summary>The background work history markers leave (tests run a pass themselves).</summary>
     internal MongoHistoryMaintenance Maintenance => _maintenance;
 
-    /// <summary>Creates the collections and indexes, then finishes what a stopped process may have left (history markers).</summary>
+    /// <summary>
+    /// Creates the collections and indexes, then, in the background, finishes what a stopped process may have left (history
+    /// markers) and builds the buckets of history stored before them (bucket reads fall back to the instances until then).
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await MongoSchema.CreateAsync(_database, cancellationToken);
@@ -105,7 +111,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     {
         var beforeDoc = await _entities.Find(s, Id(entityId)).FirstOrDefaultAsync(ct);
         var current = beforeDoc is null ? null : MongoEntityDocument.FromBson(beforeDoc);
-        var beforeJson = current is null ? null : Json(current); // before decide, which may change current in place
+        var before = current?.Clone(); // before decide, which may change current in place
         var scopesBefore = current?.Scopes?.ToList();
         var write = decide(current);
         if (write.Kind == EntityWriteKind.None) return (write.Result, false);
@@ -115,7 +121,8 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var staged = false;
         if (write.Kind == EntityWriteKind.Delete)
         {
-            var deletion = ChangeDoc(seq, entityId, "delete", at, beforeJson, null);
+            var beforeJson = before is null ? null : Json(before);
+            var deletion = MongoChangeDocument.Whole(seq, entityId, "delete", at, beforeJson, null);
             MongoWriteLimits.RequireStorable(deletion, "change-log entry");
             if (beforeDoc is not null)
             {
@@ -131,11 +138,17 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var doc = MongoEntityDocument.ToBson(after, beforeDoc?["seq"].ToInt64() ?? seq, (beforeDoc?["v"].ToInt64() ?? 0) + 1, indexGeometry);
         MongoWriteLimits.RequireStorable(doc, "entity");
-        var change = ChangeDoc(seq, after.Id, beforeDoc is null ? "create" : "update", at, beforeJson, Json(after));
+        var change = before is null
+            ? MongoChangeDocument.Whole(seq, after.Id, "create", at, null, Json(after))
+            : MongoChangeDocument.Update(seq, after.Id, at, before, after, Json(after));
         MongoWriteLimits.RequireStorable(change, "change-log entry");
         await PutEntityAsync(s, beforeDoc, doc, ct);
         if (beforeDoc is null) await _deleted.DeleteOneAsync(s, Id(after.Id), cancellationToken: ct); // a re-creation ends the deleted state
-        staged = await AppendHistoryAsync(s, after.Id, MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq), ct);
+        var history = MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq);
+        var additions = MongoBuckets.Additions(history);
+        staged = await AppendHistoryAsync(s, after.Id, history, additions.Count, additions.Sum(a => MongoWriteLimits.Size(a.Key) + MongoWriteLimits.Size(a.Update)), ct);
+        // The samples join their buckets in this transaction; a staged history's buckets are rebuilt once it is revealed.
+        if (!staged && additions.Count > 0) await _buckets.BulkWriteAsync(s, MongoBuckets.Upserts(additions), new BulkWriteOptions { IsOrdered = false }, ct);
         await _changes.InsertOneAsync(s, change, cancellationToken: ct);
         return (write.Result, staged);
     }
@@ -144,20 +157,26 @@ internal sealed partial class MongoTenantStore : ITenantStore
     /// History rows join the transaction when they fit its budget. A larger history (a temporal create with thousands of
     /// instances) is inserted first, outside the transaction and in batches, marked with a write id that keeps it out of every
     /// read; the transaction commits the write marker with the entity and its change, which makes the rows visible at once
-    /// (<see cref="MongoHistoryMarkers"/>). Returns whether the history was staged that way.
+    /// (<see cref="MongoHistoryMarkers"/>). <paramref name="alongside"/> documents of <paramref name="alongsideBytes"/> (the bucket
+    /// upserts) join the transaction with the rows when they fit. Returns whether the history was staged.
     /// </summary>
-    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, CancellationToken ct)
+    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, CancellationToken ct) =>
+        await AppendHistoryAsync(s, entityId, history, 0, 0, ct);
+
+    private async Task<bool> AppendHistoryAsync(IClientSessionHandle s, string entityId, List<BsonDocument> history, int alongside, int alongsideBytes, CancellationToken ct)
     {
         if (history.Count == 0) return false;
         // Room in the transaction for the entity, its change, the counter, the deleted-entity record and a marker.
-        var batches = MongoWriteLimits.Batches(history, _options.MaxTransactionBytes, _options.MaxTransactionDocuments - TransactionOverhead);
-        if (batches.Count == 1)
+        var room = _options.MaxTransactionDocuments - TransactionOverhead;
+        var fits = history.Count + alongside <= room && alongsideBytes < _options.MaxTransactionBytes
+            && MongoWriteLimits.Batches(history, _options.MaxTransactionBytes - alongsideBytes, room - alongside).Count == 1;
+        if (fits)
         {
             await _instances.InsertManyAsync(s, history, cancellationToken: ct);
             return false;
         }
         var writeId = Guid.NewGuid().ToString("N");
-        foreach (var batch in batches)
+        foreach (var batch in MongoWriteLimits.Batches(history, _options.MaxTransactionBytes, room))
         {
             foreach (var row in batch) row[MongoInstanceDocument.PendingWrite] = writeId;
             await _instances.InsertManyAsync(batch, cancellationToken: ct); // no session: outside the transaction, invisible until the marker commits
@@ -198,12 +217,6 @@ internal sealed partial class MongoTenantStore : ITenantStore
 
     private static string Json(Entity entity) => Encoding.UTF8.GetString(EntityJson.Serialize(entity));
 
-    private static BsonDocument ChangeDoc(long seq, string entityId, string op, DateTimeOffset at, string? before, string? after) => new()
-    {
-        { "_id", seq }, { "e", entityId }, { "op", op }, { "at", at.UtcDateTime },
-        { "before", (BsonValue?)before ?? BsonNull.Value }, { "after", (BsonValue?)after ?? BsonNull.Value },
-    };
-
     private static BsonDocument DeletedDoc(string id, string json, DateTimeOffset at) => new() { { "_id", id }, { "doc", json }, { "deletedAt", at.UtcDateTime } };
 
     private static List<BsonDocument> DeletionMarkers(Entity entity, long seq, DateTimeOffset at) =>
@@ -223,8 +236,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     {
         var docs = await _changes.Find(new BsonDocument("_id", new BsonDocument("$gt", afterSequence)))
             .Sort(new BsonDocument("_id", 1)).Limit(max).ToListAsync(cancellationToken);
-        return docs.Select(d => new ChangeRecord(d["_id"].ToInt64(), d["e"].AsString, d["op"].AsString, new DateTimeOffset(d["at"].ToUniversalTime()),
-            d["before"].IsBsonNull ? null : d["before"].AsString, d["after"].IsBsonNull ? null : d["after"].AsString)).ToList();
+        return docs.Select(MongoChangeDocument.Record).ToList();
     }
 
     public ValueTask DisposeAsync() => _maintenance.DisposeAsync();

@@ -21,7 +21,7 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Origin = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan History = TimeSpan.FromDays(730);
-    private static readonly string[] Entities = ["urn:ngsi-ld:Meter:1", "urn:ngsi-ld:Meter:2", "urn:ngsi-ld:Meter:3"];
+    internal static readonly string[] Entities = ["urn:ngsi-ld:Meter:1", "urn:ngsi-ld:Meter:2", "urn:ngsi-ld:Meter:3"];
     private static readonly AggregationMethod[] Composable = Enum.GetValues<AggregationMethod>().Where(m => m != AggregationMethod.DistinctCount).ToArray();
     private IEntityStorage _storage = null!;
     private ITenantStore _store = null!;
@@ -33,10 +33,23 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
     {
         _storage = await OpenAsync();
         _store = (await _storage.GetTenantAsync(null, true, default))!;
+        await SeedAsync(_store);
+        await SettleAsync(_store);
+    }
+
+    /// <summary>What the store does after its writes before buckets answer (MongoDB: the history maintenance's pass).</summary>
+    protected virtual Task SettleAsync(ITenantStore store) => Task.CompletedTask;
+
+    /// <summary>
+    /// The random history: <paramref name="writes"/> temporal writes per entity of 40 instances of each attribute, then
+    /// per entity <paramref name="edits"/> instances modified (value, time, datasetId) and as many deleted one by one, and one attribute's dataset purged.
+    /// </summary>
+    internal static async Task SeedAsync(ITenantStore store, int writes = 12, int edits = 25)
+    {
         var random = new Random(20261130);
         foreach (var id in Entities)
         {
-            for (var write = 0; write < 12; write++)
+            for (var write = 0; write < writes; write++)
             {
                 var body = new JsonObject { ["id"] = id, ["type"] = "Meter" };
                 foreach (var attribute in new[] { "n", "s", "m" })
@@ -46,28 +59,28 @@ public abstract class BucketDifferentialTests : IAsyncLifetime
                     body[attribute] = instances;
                 }
                 var input = TemporalEntityInput.Parse(body, ContextProcessor.Core, null);
-                await _store.WriteAsync(id, EntityWrites.AddTemporalInstances(input, mustExist: false), default);
+                await store.WriteAsync(id, EntityWrites.AddTemporalInstances(input, mustExist: false), default);
             }
         }
         // Modify and delete random instances: their buckets are recomputed.
-        var history = _store.History!;
+        var history = store.History!;
         foreach (var id in Entities)
         {
-            var rows = (await _store.ReadHistoryAsync(id, null, default)).Where(r => r.InstanceJson is not null).ToList();
-            for (var i = 0; i < 25; i++)
+            var rows = (await store.ReadHistoryAsync(id, null, default)).Where(r => r.InstanceJson is not null).ToList();
+            for (var i = 0; i < edits; i++)
             {
                 var row = rows[random.Next(rows.Count)];
                 var changed = Instance(random, row.Attribute.EndsWith("/s", StringComparison.Ordinal) ? "s" : "n");
                 if (random.Next(3) == 0) changed.Remove("observedAt"); // an instance that leaves the observedAt history
                 await history.ReplaceInstanceAsync(id, row.Attribute, row.InstanceId, changed, DateTimeOffset.UtcNow, default);
             }
-            for (var i = 0; i < 25; i++)
+            for (var i = 0; i < edits; i++)
             {
                 var row = rows[random.Next(rows.Count)];
                 await history.DeleteInstanceAsync(id, row.Attribute, row.InstanceId, default);
             }
         }
-        var m = (await _store.GetEntityAsync(Entities[2], default))!.Attributes.Keys.Single(k => k.EndsWith("/m", StringComparison.Ordinal));
+        var m = (await store.GetEntityAsync(Entities[2], default))!.Attributes.Keys.Single(k => k.EndsWith("/m", StringComparison.Ordinal));
         await history.WriteAndPurgeAsync(Entities[2], _ => EntityWrite<bool>.Nothing(true), new HistoryPurge(m, "urn:ngsi-ld:Dataset:b"), default);
     }
 

@@ -77,6 +77,22 @@ public sealed class MongoAggregationDifferentialTests : AggregationDifferentialT
     protected override Task CleanUpAsync() => _database.DropAsync();
 }
 
+/// <summary>
+/// The pre-aggregated buckets against a real MongoDB: composed from buckets equals the in-memory aggregation of the instances,
+/// after modifications, deletions and a purge (the purge's buckets follow in the history maintenance, run here once).
+/// </summary>
+[RequiresEnvironment(MongoStorageContractTests.Variable, "KONTEXT_TEST_MONGO is not set: no MongoDB server on this machine")]
+public sealed class MongoBucketDifferentialTests : BucketDifferentialTests
+{
+    private readonly MongoTestDatabase _database = new();
+
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult<IEntityStorage>(new MongoStorage(_database.ConnectionString));
+
+    protected override Task SettleAsync(ITenantStore store) => ((MongoTenantStore)store).Maintenance.PassAsync(DateTime.UtcNow, default);
+
+    protected override Task CleanUpAsync() => _database.DropAsync();
+}
+
 /// <summary>A database prefix of its own for one test class instance, dropped afterwards.</summary>
 public sealed class MongoTestDatabase
 {

@@ -5,7 +5,7 @@ namespace Kontext.Storage.Tests.Mongo.Recording;
 /// <summary>
 /// The fake server's query and update semantics: a small subset of MongoDB's, enough for the store's own look-ups
 /// (equality, $in, $nin, $ne, $gt/$gte/$lt/$lte, $exists, $and/$or/$nor, dotted paths, array membership) and updates
-/// ($set, $unset, $inc, $max, $setOnInsert, replacement). An operator it does not know matches nothing, so a test that
+/// ($set, $unset, $inc, $min, $max, $setOnInsert, replacement). An operator it does not know matches nothing, so a test that
 /// depends on results from, say, a geo filter notices rather than passing by accident.
 /// </summary>
 public static class BsonMatch
@@ -105,6 +105,10 @@ public static class BsonMatch
                     case "$max":
                         var existing = Get(result, field.Name);
                         if (existing is null || CompareForSort(field.Value, existing) > 0) Set(result, field.Name, field.Value);
+                        break;
+                    case "$min":
+                        var present = Get(result, field.Name);
+                        if (present is null || CompareForSort(field.Value, present) < 0) Set(result, field.Name, field.Value);
                         break;
                     default: throw new NotSupportedException($"the fake server does not apply {op.Name}");
                 }

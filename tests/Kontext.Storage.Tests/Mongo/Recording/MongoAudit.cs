@@ -18,15 +18,20 @@ internal static class MongoAudit
         new("find", "tenants", false), new("aggregate", "tenants", false), new("update", "tenants", false),
         new("find", "contexts", false), new("aggregate", "contexts", false), new("update", "contexts", false), new("delete", "contexts", false),
         .. new[] { "entities", "attributeInstances", "changes", "counters", "subscriptions", "outbox", "cursors", "deletedEntities", "historyMarkers", "registrations", "csourceSubscriptions",
-            "adapterUplinks", "deadLetters", "validationModes" }
+            "adapterUplinks", "deadLetters", "validationModes", "temporalBuckets" }
             .Select(c => new Command("create", c, false)),
         new("createIndexes", "entities", false), new("createIndexes", "attributeInstances", false), new("createIndexes", "outbox", false),
-        new("createIndexes", "historyMarkers", false), new("createIndexes", "deadLetters", false), new("listIndexes", "entities", false),
+        new("createIndexes", "historyMarkers", false), new("createIndexes", "deadLetters", false), new("createIndexes", "temporalBuckets", false), new("listIndexes", "entities", false),
         // the entity write's transaction
         new("find", "entities", true), new("findAndModify", "counters", true), new("insert", "entities", true), new("update", "entities", true),
         new("delete", "entities", true), new("update", "deletedEntities", true), new("delete", "deletedEntities", true),
         new("insert", "attributeInstances", true), new("insert", "historyMarkers", true), new("insert", "changes", true),
         new("find", "historyMarkers", true), new("aggregate", "attributeInstances", true),
+        // pre-aggregated buckets: added to by the entity write, rebuilt a day at a time with an instance modify or delete
+        // (and by the history maintenance) in a transaction of their own; read, dropped after a purge and backfilled outside
+        new("update", "temporalBuckets", true), new("find", "temporalBuckets", true), new("delete", "temporalBuckets", true),
+        new("find", "attributeInstances", true), new("update", "attributeInstances", true), new("delete", "attributeInstances", true),
+        new("find", "temporalBuckets", false), new("delete", "temporalBuckets", false), new("find", "counters", false), new("update", "counters", false),
         // outside transactions
         new("insert", "attributeInstances", false), new("find", "entities", false), new("aggregate", "entities", false),
         new("find", "historyMarkers", false), new("aggregate", "attributeInstances", false), new("find", "attributeInstances", false),

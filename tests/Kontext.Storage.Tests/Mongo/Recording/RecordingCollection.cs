@@ -138,6 +138,39 @@ public class RecordingCollection : DispatchProxy
                 _server.Record(new ServerCall("findAndModify", _database, _name, transaction, existed, Filter: filter, Update: update, Upsert: upsert, Affected: result is null ? 0 : 1));
                 return Driver.Return(method, result);
             }
+            case "BulkWriteAsync":
+            case "BulkWrite":
+            {
+                // On the wire, each run of statements of one kind is one update / delete / insert command; recorded here per statement.
+                var models = args.OfType<IEnumerable<WriteModel<BsonDocument>>>().Single().ToList();
+                long matched = 0, deleted = 0, inserted = 0;
+                foreach (var model in models)
+                {
+                    switch (model)
+                    {
+                        case UpdateOneModel<BsonDocument> or ReplaceOneModel<BsonDocument>:
+                        {
+                            var (where, update, upsert) = model is UpdateOneModel<BsonDocument> u
+                                ? (Driver.Render(u.Filter), u.Update.Render(Driver.Args).AsBsonDocument, u.IsUpsert)
+                                : (Driver.Render(((ReplaceOneModel<BsonDocument>)model).Filter), ((ReplaceOneModel<BsonDocument>)model).Replacement, ((ReplaceOneModel<BsonDocument>)model).IsUpsert);
+                            var (count, upserted) = Update(state, session, where, update, multi: false, upsert);
+                            _server.Record(new ServerCall("update", _database, _name, transaction, existed, Filter: where, Update: update, Upsert: upsert, Affected: Math.Max(count, upserted is null ? 0 : 1)));
+                            matched += count;
+                            break;
+                        }
+                        case DeleteOneModel<BsonDocument> d:
+                        {
+                            var where = Driver.Render(d.Filter);
+                            var count = Delete(state, session, where, multi: false);
+                            _server.Record(new ServerCall("delete", _database, _name, transaction, existed, Filter: where, Affected: count));
+                            deleted += count;
+                            break;
+                        }
+                        default: throw new NotSupportedException($"the fake bulk write has no {model.GetType().Name}");
+                    }
+                }
+                return Driver.Return(method, new BulkWriteResult<BsonDocument>.Acknowledged(models.Count, matched, deleted, inserted, matched, models, []));
+            }
             default: throw new NotSupportedException($"the fake collection has no {method.Name}");
         }
     }

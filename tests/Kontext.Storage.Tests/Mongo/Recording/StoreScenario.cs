@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Query;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Temporal;
 using Kontext.Storage.Mongo;
 using MongoDB.Bson;
 
@@ -102,8 +103,11 @@ internal static class StoreScenario
         await store.GetDeletedEntityAsync("urn:ngsi-ld:S:2", default);
 
         var history = await store.ReadHistoryAsync("urn:ngsi-ld:S:1", temperature, default);
+        await store.Maintenance.PassAsync(DateTime.UtcNow, default); // the staged write's buckets rebuilt, its marker gone: buckets are read
+        await store.ReadBucketsAsync(new TemporalBucketRequest(ids, new HashSet<string> { temperature }, BucketGranularity.Day, from, from.AddDays(7), new HashSet<string?> { null }), default);
+        // to the next day, then the last sample of the first goes: its buckets are rebuilt, then deleted
         await store.ReplaceInstanceAsync("urn:ngsi-ld:S:1", temperature, history[0].InstanceId,
-            new JsonObject { ["type"] = "Property", ["value"] = 19, ["observedAt"] = "2024-01-01T00:00:00Z" }, DateTimeOffset.UtcNow, default);
+            new JsonObject { ["type"] = "Property", ["value"] = 19, ["observedAt"] = "2024-01-02T00:00:00Z" }, DateTimeOffset.UtcNow, default);
         await store.DeleteInstanceAsync("urn:ngsi-ld:S:1", temperature, history[1].InstanceId, default);
         await store.WriteAndPurgeAsync("urn:ngsi-ld:S:1", _ => EntityWrite<bool>.Nothing(false), new HistoryPurge("https://uri.etsi.org/ngsi-ld/default-context/name"), default);
         await store.WriteAndPurgeAsync("urn:ngsi-ld:S:2", current => current is null ? EntityWrite<bool>.Nothing(false) : EntityWrite<bool>.Delete(true), HistoryPurge.WholeEntity, default);
