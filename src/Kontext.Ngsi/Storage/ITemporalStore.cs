@@ -28,7 +28,7 @@ public interface ITemporalStore
     /// The pre-aggregated buckets (<see cref="Kontext.Ngsi.Temporal.Buckets"/>) of the observedAt samples whose start lies
     /// in [<see cref="TemporalBucketRequest.From"/>, <see cref="TemporalBucketRequest.To"/>), ordered by entity, attribute,
     /// datasetId and start. The store keeps them with every instance write, modification and deletion. Null when the store
-    /// keeps no buckets (the MongoDB store, for now): the caller aggregates as it would without them.
+    /// has no buckets for it yet (a MongoDB backfill still running, or the entity's history being changed in the background): the caller aggregates as it would without them.
     /// </summary>
     Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken);
 
