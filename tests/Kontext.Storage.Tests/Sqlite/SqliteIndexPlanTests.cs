@@ -46,9 +46,10 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "kontext.db")};Pooling=False");
         connection.Open();
+        SqliteReaders.RegisterFunctions(connection);
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        for (var i = 0; i < 12; i++) command.Parameters.AddWithValue("$p" + i, "x");
+        for (var i = 0; i < 16; i++) command.Parameters.AddWithValue("$p" + i, "x");
         foreach (var name in new[] { "$after", "$end" }) command.Parameters.AddWithValue(name, 0);
         using var reader = command.ExecuteReader();
         var lines = new List<string>();
