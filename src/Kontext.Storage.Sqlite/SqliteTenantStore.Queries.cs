@@ -65,7 +65,7 @@ internal sealed partial class SqliteTenantStore
         return null;
     }
 
-    /// <summary>Whether an entity of a type other than $type has the attribute $attr (1) or not (0): one look-up in the statistics' primary key per type.</summary>
+    /// <summary>Whether an entity of a type other than $type has the attribute $attr (1) or not (0), from the statistics (a few rows per type and attribute).</summary>
     internal const string ImpliedTypeSql = "SELECT EXISTS (SELECT 1 FROM type_statistics WHERE attr = $attr AND kind = '*' AND type <> $type AND entities > 0)";
 
     /// <summary>
