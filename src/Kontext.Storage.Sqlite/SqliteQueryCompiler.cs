@@ -17,7 +17,16 @@ namespace Kontext.Storage.Sqlite;
 /// The candidates come from the R*Tree (a bounding box), and <see cref="Where"/> lets SQLite use nothing else to find
 /// them: walks go through the box's entities by key, not through the entity table or a type's members.
 /// </param>
-internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere, string Count, bool ByGeometry);
+/// <param name="CountByAttribute">
+/// When the query is a type and clauses that each need the entity to have an attribute: the count without the type
+/// clause. It answers when the type statistics show that no entity of another type has that attribute (then every
+/// entity having it is of the type, and the type's keys need not be intersected at all).
+/// </param>
+internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere, string Count, bool ByGeometry,
+    ImpliedTypeCount? CountByAttribute = null);
+
+/// <summary>A count that leaves out the type clause when <paramref name="Type"/> is the only type any entity having one of <paramref name="Attributes"/> has.</summary>
+internal sealed record ImpliedTypeCount(string Type, IReadOnlyList<string> Attributes, string Count);
 
 /// <summary>
 /// Compiles the query model to SQL over the index tables (D3). The SQL is always a necessary condition: an entity
@@ -29,6 +38,9 @@ internal sealed class SqliteQueryCompiler
     /// <summary>The SQL function registered on reader connections that applies <see cref="SafeRegex.IsMatch"/>.</summary>
     public const string RegexFunction = "kontext_regexp";
 
+    /// <summary>The SQL function registered on reader connections that gives <see cref="BoxDistanceMetres"/>.</summary>
+    public const string BoxDistanceFunction = "kontext_box_distance";
+
     private readonly List<(string Name, object Value)> _parameters = [];
     private readonly bool _correlated;
     private bool _exact = true;
@@ -36,6 +48,10 @@ internal sealed class SqliteQueryCompiler
     private string? _geoBox;
     // The key sets of the set-membership clauses made by Member, by the clause's SQL: a count's candidates.
     private readonly Dictionary<string, string> _keySets = new(StringComparer.Ordinal);
+    // The top-level type clause (a single type) and the attributes every match must have (clauses outside OR and NOT).
+    private (string Sql, string Iri)? _typeClause;
+    private readonly List<string> _requiredAttributes = [];
+    private int _optional;
 
     private SqliteQueryCompiler(bool correlated) => _correlated = correlated;
 
@@ -50,7 +66,14 @@ internal sealed class SqliteQueryCompiler
         // member of the type, or read the whole key set of each other clause, per query).
         if (sets._geoBox is { } box) clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
         var where = Conjunction(clauses);
-        return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null);
+        return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null, sets.CountByAttribute(clauses));
+    }
+
+    private ImpliedTypeCount? CountByAttribute(List<string> clauses)
+    {
+        if (_readsEntityRow || _typeClause is not { } type || _requiredAttributes.Count == 0) return null;
+        var rest = clauses.Where(c => c != type.Sql).ToList();
+        return rest.Count == clauses.Count - 1 ? new ImpliedTypeCount(type.Iri, _requiredAttributes.Distinct().ToList(), Count(rest, Conjunction(rest))) : null;
     }
 
     private static string Conjunction(List<string> clauses) => clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
@@ -91,7 +114,11 @@ internal sealed class SqliteQueryCompiler
         if (query.Ids is { } ids) clauses.Add($"e.id IN ({string.Join(", ", ids.Select(id => Parameter(id)))})");
         // The regular expression runs inside SQLite through the evaluator's own matcher (same engine, same time limit).
         if (query.IdPattern is { } pattern) clauses.Add($"{RegexFunction}({Parameter(pattern)}, e.id)");
-        if (query.Type is { } type) clauses.Add(Type(type));
+        if (query.Type is { } type)
+        {
+            clauses.Add(Type(type));
+            if (type is TypeIs single) _typeClause = (clauses[^1], single.Iri);
+        }
         if (query.ScopeQ is { } scope) clauses.Add(Scope(scope));
         if (query.Q is { } q && Q(q) is { } qSql) clauses.Add(qSql);
         if (query.Geo is { } geo) clauses.Add(Geo(geo));
@@ -154,14 +181,22 @@ internal sealed class SqliteQueryCompiler
                 var parts = and.Operands.Select(Q).Where(p => p is not null).ToList();
                 return parts.Count == 0 ? null : "(" + string.Join(" AND ", parts) + ")";
             case QOr or:
+                _optional++;
                 var alternatives = or.Operands.Select(Q).ToList();
+                _optional--;
                 if (alternatives.Any(a => a is null)) return null;
                 return "(" + string.Join(" OR ", alternatives) + ")";
             case QExists { Negated: false } exists:
                 if (!exists.Path.IsTopLevel) _exact = false;
                 return HasAttribute(exists.Path.Attribute);
             case QExists { Negated: true } missing:
-                if (missing.Path.IsTopLevel) return "NOT " + HasAttribute(missing.Path.Attribute);
+                if (missing.Path.IsTopLevel)
+                {
+                    _optional++;
+                    var has = HasAttribute(missing.Path.Attribute);
+                    _optional--;
+                    return "NOT " + has;
+                }
                 _exact = false;
                 return null;
             case QComparison comparison:
@@ -175,6 +210,7 @@ internal sealed class SqliteQueryCompiler
     private string Comparison(QComparison comparison)
     {
         var attribute = comparison.Path.Attribute;
+        if (_optional == 0) _requiredAttributes.Add(attribute);
         if (!comparison.Path.IsTopLevel) { _exact = false; return HasAttribute(attribute); }
         // Numbers are indexed as they are compared, so numeric comparisons are exact; everything else is pre-filtered.
         var numeric = comparison.Op switch
@@ -211,7 +247,11 @@ internal sealed class SqliteQueryCompiler
         return HasAttribute(attribute);
     }
 
-    private string HasAttribute(string attribute) => Member("entity_attributes", "a", $"a.attr = {NameId(attribute)}");
+    private string HasAttribute(string attribute)
+    {
+        if (_optional == 0) _requiredAttributes.Add(attribute);
+        return Member("entity_attributes", "a", $"a.attr = {NameId(attribute)}");
+    }
 
     /// <summary>The index tables hold a name's id (<see cref="SqliteNameSchema"/>); SQLite looks it up once per statement.</summary>
     private string NameId(string iri) => SqliteNameSchema.IdOf(Parameter(iri));
@@ -238,8 +278,27 @@ internal sealed class SqliteQueryCompiler
             minX -= dLon; maxX += dLon; minY -= dLat; maxY += dLat;
             if (minX < -180 || maxX > 180 || maxAbsLat >= 89.9) return inProperty + ")"; // wraps: no box
         }
-        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}))";
+        var distance = geo is { Relation: GeoRelation.Near, MaxDistance: { } max, Geometry: NetTopologySuite.Geometries.Point point }
+            ? $" AND {BoxDistanceFunction}({Parameter(point.X)}, {Parameter(point.Y)}, min_x, max_x, min_y, max_y) <= {Parameter(max)}"
+            : "";
+        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}{distance}))";
         if (!_correlated) _geoBox ??= boxed;
         return boxed;
     }
+
+    /// <summary>
+    /// A lower bound, in metres, of the great-circle distance from the point (<paramref name="lon"/>, <paramref name="lat"/>)
+    /// to anything inside the box: the distance to the box's clamped point less a bound of the distance between any two
+    /// points of the box (a meridian arc over its latitudes plus an equator arc over its longitudes; haversine is a
+    /// metric). The evaluator measures "near" as the haversine distance to a point of the geometry, which lies in its box:
+    /// a candidate this bound puts beyond maxDistance cannot match. For a point (a box of a float's rounding) the bound
+    /// is within a metre or two of the exact distance.
+    /// </summary>
+    public static double BoxDistanceMetres(double lon, double lat, double minX, double maxX, double minY, double maxY)
+    {
+        var clamped = GeoEvaluator.Haversine(lon, lat, Math.Clamp(lon, minX, maxX), Math.Clamp(lat, minY, maxY));
+        return clamped - MetresPerDegree * ((maxY - minY) + (maxX - minX));
+    }
+
+    private static readonly double MetresPerDegree = GeoEvaluator.Haversine(0, 0, 0, 1);
 }

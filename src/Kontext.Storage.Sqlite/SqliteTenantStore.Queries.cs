@@ -17,33 +17,30 @@ internal sealed partial class SqliteTenantStore
     private async Task<EntityPage> QueryPageAsync(EntityPageRequest request, CancellationToken cancellationToken)
     {
         var compiled = SqliteQueryCompiler.Compile(request);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var reader = await RentReaderAsync(cancellationToken);
         // One read transaction: every chunk and the count see the same snapshot.
-        await using var snapshot = connection.BeginTransaction(deferred: true);
+        reader.BeginSnapshot();
         return compiled.IsExact
-            ? await QueryExactAsync(connection, compiled, request, cancellationToken)
-            : await QueryWithEvaluatorAsync(connection, compiled, request, cancellationToken);
+            ? await QueryExactAsync(reader, compiled, request, cancellationToken)
+            : await QueryWithEvaluatorAsync(reader, compiled, request, cancellationToken);
     }
 
-    private static async Task<EntityPage> QueryExactAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<EntityPage> QueryExactAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
     {
         long? total = null;
         if (request.Count)
         {
-            await using var count = Command(connection, CountSql(compiled), compiled);
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            var sql = await CountByAttributeAsync(connection, compiled, cancellationToken) ?? CountSql(compiled);
+            total = (long)(await Command(connection, sql, compiled).ExecuteScalarAsync(cancellationToken))!;
         }
         var entities = new List<Entity>(Math.Min(request.Limit, 1000));
         if (request.Limit > 0)
         {
-            var rowids = await ProbePageAsync(connection, compiled, request, cancellationToken);
+            if (await ProbePageAsync(connection, compiled, request, cancellationToken) is { } probed) return new EntityPage(probed, total);
             // Order and page the row ids first, then read only the page's documents: sorting every match's document is what made deep pages slow.
-            var pageIds = rowids is null
-                ? $"SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset"
-                : string.Join(", ", rowids);
-            await using var page = Command(connection, $"SELECT doc FROM entities WHERE rowid IN ({pageIds}) ORDER BY rowid", compiled);
-            page.Parameters.AddWithValue("$limit", request.Limit);
-            page.Parameters.AddWithValue("$offset", request.Offset);
+            var page = Command(connection,
+                $"SELECT doc FROM entities WHERE rowid IN (SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset) ORDER BY rowid",
+                compiled, ("$limit", request.Limit), ("$offset", request.Offset));
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) entities.Add(EntityJson.Deserialize(reader.GetString(0)));
         }
@@ -54,35 +51,52 @@ internal sealed partial class SqliteTenantStore
     internal static string CountSql(CompiledQuery compiled) => compiled.Count;
 
     /// <summary>
+    /// The count without the type clause (<see cref="CompiledQuery.CountByAttribute"/>) when the type statistics, read in
+    /// the same snapshot, show no entity of another type having one of the attributes the query requires; else null.
+    /// </summary>
+    private static async Task<string?> CountByAttributeAsync(SqliteReader connection, CompiledQuery compiled, CancellationToken cancellationToken)
+    {
+        if (compiled.CountByAttribute is not { } implied) return null;
+        foreach (var attribute in implied.Attributes)
+        {
+            var others = connection.Command(ImpliedTypeSql, ("$attr", attribute), ("$type", implied.Type));
+            if (await others.ExecuteScalarAsync(cancellationToken) is 0L) return implied.Count;
+        }
+        return null;
+    }
+
+    /// <summary>Whether an entity of a type other than $type has the attribute $attr (1) or not (0), from the statistics (a few rows per type and attribute).</summary>
+    internal const string ImpliedTypeSql = "SELECT EXISTS (SELECT 1 FROM type_statistics WHERE attr = $attr AND kind = '*' AND type <> $type AND entities > 0)";
+
+    /// <summary>
     /// A first page of a query that matches many entities is found fastest by walking entities in creation order and
     /// checking each through its indexes (<see cref="CompiledQuery.ProbeWhere"/>), stopping at the page's end; the
     /// set-membership plan must read every match to sort them. So the walk is tried first over a bounded window of the
     /// oldest entities: if the page fills inside it, those are exactly the first matches; if not (selective query, deep
     /// page), null, and the set plan answers. The window bounds what a wasted probe costs (a few milliseconds).
     /// </summary>
-    private static async Task<List<long>?> ProbePageAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<List<Entity>?> ProbePageAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
     {
         var wanted = (long)request.Offset + request.Limit;
         if (wanted > ProbeWindowMax / 8) return null;
         var windowEnd = await WindowEndAsync(connection, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
-        await using var probe = Command(connection,
-            $"SELECT e.rowid FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset", compiled);
-        probe.Parameters.AddWithValue("$end", windowEnd ?? long.MaxValue);
-        probe.Parameters.AddWithValue("$limit", request.Limit);
-        probe.Parameters.AddWithValue("$offset", request.Offset);
-        var rowids = new List<long>(request.Limit);
+        // The documents come with the walk: a page that fills is read in one statement; one that does not costs a few unread rows.
+        var probe = Command(connection, $"SELECT e.doc FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset",
+            compiled, ("$end", windowEnd ?? long.MaxValue), ("$limit", request.Limit), ("$offset", request.Offset));
+        var docs = new List<string>(request.Limit);
         await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken)) rowids.Add(reader.GetInt64(0));
+            while (await reader.ReadAsync(cancellationToken)) docs.Add(reader.GetString(0));
         // A full page inside the window is the answer; so is any result when the window held every entity.
-        return rowids.Count == request.Limit || windowEnd is null ? rowids : null;
+        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(EntityJson.Deserialize) : null;
     }
 
     /// <summary>
     /// Walks the SQL candidates in creation order by keyset (no OFFSET), keeping those the evaluator accepts. Without a
     /// count, the oldest entities are walked first with per-entity look-ups (as <see cref="ProbePageAsync"/> does) and
-    /// the walk goes on with set membership past that window only when the page is not full yet.
+    /// the walk goes on with set membership past that window only when the page is not full yet. Without a count the
+    /// walk stops at the page's end, mid-chunk: no candidate after it is read or deserialized.
     /// </summary>
-    private static async Task<EntityPage> QueryWithEvaluatorAsync(SqliteConnection connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<EntityPage> QueryWithEvaluatorAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
     {
         var page = new List<Entity>(Math.Min(request.Limit, 1000));
         long matched = 0;
@@ -92,13 +106,11 @@ internal sealed partial class SqliteTenantStore
         // Walks candidates with rowid in (after, end]; true when the page is complete (and no count is wanted).
         async Task<bool> WalkAsync(string where, long end)
         {
-            await using var chunk = Command(connection, WalkSql(compiled, where), compiled);
-            var afterParameter = chunk.Parameters.AddWithValue("$after", after);
-            chunk.Parameters.AddWithValue("$end", end);
+            var sql = WalkSql(compiled, where);
             while (true)
             {
-                afterParameter.Value = after;
                 var rows = 0;
+                var chunk = Command(connection, sql, compiled, ("$after", after), ("$end", end));
                 await using (var reader = await chunk.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
@@ -109,9 +121,9 @@ internal sealed partial class SqliteTenantStore
                         if (!EntityMatcher.Matches(entity, request.Query)) continue;
                         matched++;
                         if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+                        if (PageComplete() && !request.Count) return true;
                     }
                 }
-                if (PageComplete() && !request.Count) return true;
                 if (rows < ScanChunk) return false;
             }
         }
@@ -149,22 +161,17 @@ internal sealed partial class SqliteTenantStore
     /// reaches past the newest. Rowids left by deleted entities make the window hold fewer entities, never different ones:
     /// it only bounds the walk, and a walk that does not fill the page falls back to the set plan.
     /// </summary>
-    private static async Task<long?> WindowEndAsync(SqliteConnection connection, long window, CancellationToken cancellationToken)
+    private static async Task<long?> WindowEndAsync(SqliteReader connection, long window, CancellationToken cancellationToken)
     {
-        await using var range = SqliteDatabase.Command(connection, RowidRangeSql);
-        await using var reader = await range.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await connection.Command(RowidRangeSql).ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken) || reader.IsDBNull(0)) return null;
         var end = reader.GetInt64(0) + window - 1;
         return end < reader.GetInt64(1) ? end : null;
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, CompiledQuery compiled)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in compiled.Parameters) command.Parameters.AddWithValue(name, value);
-        return command;
-    }
+    /// <summary>The reader's prepared command for <paramref name="sql"/> with the query's parameters and <paramref name="more"/>.</summary>
+    private static SqliteCommand Command(SqliteReader connection, string sql, CompiledQuery compiled, params (string Name, object? Value)[] more) =>
+        connection.Command(sql, [.. compiled.Parameters.Select(p => (p.Name, (object?)p.Value)), .. more]);
 
     public async Task<IReadOnlyList<TypeStatistic>> ListTypesAsync(CancellationToken cancellationToken)
     {

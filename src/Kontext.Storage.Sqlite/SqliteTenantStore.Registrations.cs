@@ -17,9 +17,9 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
 
     public async Task<IReadOnlyList<StoredRegistration>> ListRegistrationsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, $"SELECT {RegistrationColumns} FROM registrations ORDER BY rowid");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // Asked by every entity retrieval and query (are there sources to forward to?): a pooled reader, a prepared statement.
+        await using var connection = await RentReaderAsync(cancellationToken);
+        await using var reader = await connection.Command($"SELECT {RegistrationColumns} FROM registrations ORDER BY rowid").ExecuteReaderAsync(cancellationToken);
         var list = new List<StoredRegistration>();
         while (await reader.ReadAsync(cancellationToken)) list.Add(ReadRegistration(reader));
         return list;

@@ -11,6 +11,7 @@ namespace Kontext.Storage.Sqlite;
 internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore
 {
     private readonly string _readConnectionString;
+    private readonly SqliteReaders _readers;
     private readonly SqliteWriter _writer;
     private readonly SqliteOpenTenants? _openTenants;
     private long _lastUsed = Environment.TickCount64;
@@ -27,6 +28,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteMigrations.Apply(setup, SqliteMigrations.Tenant);
         }
         _readConnectionString = connectionString;
+        // Not pooled by Microsoft.Data.Sqlite: the store keeps these itself, functions registered and statements prepared.
+        _readers = new SqliteReaders(SqliteDatabase.ConnectionString(path, pooled: false));
         // The writer's connection is not pooled: closing it must release its files (CloseFiles), not park them in the pool.
         _writer = new SqliteWriter(SqliteDatabase.ConnectionString(path, pooled: false), committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
         Touch(); // counted once complete: the bound may close this store's files from another thread right away
@@ -52,6 +55,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     internal void CloseFiles()
     {
         _writer.RequestClose();
+        _readers.Close();
         using var connection = new SqliteConnection(_readConnectionString);
         SqliteConnection.ClearPool(connection);
     }
@@ -60,9 +64,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     public async Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", id));
-        var doc = await command.ExecuteScalarAsync(cancellationToken) as string;
+        await using var reader = await RentReaderAsync(cancellationToken);
+        var doc = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteScalarAsync(cancellationToken) as string;
         return doc is null ? null : EntityJson.Deserialize(doc);
     }
 
@@ -214,10 +217,20 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         Touch();
         var connection = new SqliteConnection(_readConnectionString);
         await connection.OpenAsync(cancellationToken);
-        connection.CreateFunction<string, string, bool>(SqliteQueryCompiler.RegexFunction,
-            (pattern, value) => Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, value), isDeterministic: true);
+        SqliteReaders.RegisterFunctions(connection);
         return connection;
     }
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    /// <summary>A pooled reader with prepared statements, for the hot reads (entity look-ups and queries).</summary>
+    private Task<SqliteReader> RentReaderAsync(CancellationToken cancellationToken)
+    {
+        Touch();
+        return _readers.RentAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _readers.Close();
+        return _writer.DisposeAsync();
+    }
 }

@@ -32,9 +32,11 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
         await _directory.DeleteAsync();
     }
 
-    private Task CreateAsync(int i, string type)
+    private Task CreateAsync(int i, string type) => CreateAsync($$"""{"id":"urn:ngsi-ld:G:{{i}}","type":"{{type}}","n":{{i}}}""");
+
+    private Task CreateAsync(string json)
     {
-        var entity = EntityParser.ParseEntity(JsonNode.Parse($$"""{"id":"urn:ngsi-ld:G:{{i}}","type":"{{type}}","n":{{i}}}""")!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        var entity = EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
         return _store.WriteAsync(entity.Id, _ =>
         {
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
@@ -46,9 +48,10 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "kontext.db")};Pooling=False");
         connection.Open();
+        SqliteReaders.RegisterFunctions(connection);
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        for (var i = 0; i < 12; i++) command.Parameters.AddWithValue("$p" + i, "x");
+        for (var i = 0; i < 16; i++) command.Parameters.AddWithValue("$p" + i, "x");
         foreach (var name in new[] { "$after", "$end" }) command.Parameters.AddWithValue(name, 0);
         using var reader = command.ExecuteReader();
         var lines = new List<string>();
@@ -138,5 +141,121 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
             counted.TotalCount.Should().Be(expected.Count);
             uncounted.Entities.Select(e => e.Id).Should().Equal(expected.Skip(offset).Take(limit));
         }
+    }
+
+    private async Task<long?> CountAsync(string type, string q)
+    {
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: type, Q: q), ContextProcessor.Core);
+        return (await _store.QueryAsync(new EntityPageRequest(query, 0, 5, Count: true), default)).TotalCount;
+    }
+
+    [Fact]
+    public async Task A_count_of_a_type_and_an_attribute_no_other_type_has_reads_only_the_attributes_keys()
+    {
+        await CreateAsync(1, "T");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: "n>3"), ContextProcessor.Core);
+
+        var implied = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, true)).CountByAttribute;
+
+        implied.Should().NotBeNull();
+        implied!.Attributes.Should().Equal(ContextProcessor.Core.ExpandTerm("n"));
+        var plan = Plan(implied.Count);
+        plan.Should().NotContain(line => line.Contains("entities") || line.Contains(" t "), "neither the entity table nor the type's keys are read: " + string.Join("\n", plan));
+        plan.Should().Contain(line => line.StartsWith("SEARCH v USING COVERING INDEX ix_attribute_values_num"));
+        Plan(SqliteTenantStore.ImpliedTypeSql).Where(line => line.StartsWith("SCAN") || line.StartsWith("SEARCH")).Should()
+            .OnlyContain(line => line.Contains("type_statistics") || line.Contains("CONSTANT ROW"), "the decision reads the statistics (a row per type, attribute and kind), nothing else");
+    }
+
+    [Theory]
+    [InlineData("n>3|m==1")]
+    [InlineData("!n")]
+    public void A_count_keeps_its_type_clause_when_an_attribute_is_only_in_an_alternative_or_a_negation(string q)
+    {
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q), ContextProcessor.Core);
+
+        SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, true)).CountByAttribute.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_count_equals_the_evaluator_as_the_type_statistics_of_its_attribute_change()
+    {
+        for (var i = 0; i < 10; i++) await CreateAsync(i, "T");
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:u1","type":"U","m":1}""");
+        // Two instances of n: two value rows of one entity, counted once.
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:d","type":"T","n":[{"type":"Property","value":50},{"type":"Property","value":60,"datasetId":"urn:ngsi-ld:Dataset:b"}]}""");
+        (await CountAsync("T", "n>3")).Should().Be(7, "only T has n: counted from n's keys alone, the entity with two n values once");
+
+        // Another type with n: the type clause is needed again.
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:u2","type":"U","n":100}""");
+        (await CountAsync("T", "n>3")).Should().Be(7);
+        (await CountAsync("U", "n>3")).Should().Be(1);
+
+        // An entity of both types: it has both (and only it has n among U's).
+        await _store.WriteAsync("urn:ngsi-ld:G:u2", _ => EntityWrite<bool>.Delete(true), default);
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:tu","type":["T","U"],"n":200}""");
+        (await CountAsync("T", "n>3")).Should().Be(8);
+        (await CountAsync("U", "n>3")).Should().Be(1);
+        (await CountAsync("T", "n>3;m==1")).Should().Be(0);
+    }
+
+    [Fact]
+    public void A_near_query_prunes_the_boxs_candidates_by_distance_in_SQL()
+    {
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", GeoRel: "near;maxDistance==500", Geometry: "Point", Coordinates: "[-3.7,40.4]"), ContextProcessor.Core);
+
+        var compiled = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false));
+
+        compiled.Where.Should().Contain(SqliteQueryCompiler.BoxDistanceFunction + "(");
+        compiled.ByGeometry.Should().BeTrue();
+    }
+
+    [Fact]
+    public void The_box_distance_is_never_more_than_the_distance_to_any_point_of_the_box()
+    {
+        var random = new Random(20261130);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var (lon, lat) = (random.NextDouble() * 360 - 180, random.NextDouble() * 178 - 89);
+            // Boxes from a float's rounding of a point to tens of degrees, near the point and far from it.
+            var size = Math.Pow(10, random.NextDouble() * 7 - 6);
+            var minX = Math.Clamp(lon + (random.NextDouble() - 0.5) * (i % 2 == 0 ? 0.1 : 40), -180, 180 - size);
+            var minY = Math.Clamp(lat + (random.NextDouble() - 0.5) * (i % 2 == 0 ? 0.1 : 40), -89, 89 - size);
+            var (maxX, maxY) = (minX + size * random.NextDouble() * 3, minY + size * random.NextDouble());
+            var bound = SqliteQueryCompiler.BoxDistanceMetres(lon, lat, minX, maxX, minY, maxY);
+            for (var j = 0; j < 5; j++)
+            {
+                var (x, y) = (minX + (maxX - minX) * random.NextDouble(), minY + (maxY - minY) * random.NextDouble());
+                GeoEvaluator.Haversine(lon, lat, x, y).Should().BeGreaterThanOrEqualTo(bound, $"({lon}, {lat}) to ({x}, {y}) in [{minX}, {maxX}] x [{minY}, {maxY}]");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_near_query_finds_what_the_evaluator_finds_about_the_distance_limit()
+    {
+        // Points 452 to 552 m east of the centre, and a line whose box reaches within 500 m though the line does not.
+        var (lon0, lat0) = (-3.7, 40.4);
+        var metresPerDegreeLon = GeoEvaluator.Haversine(lon0, lat0, lon0 + 1, lat0);
+        for (var d = 452; d <= 552; d += 5)
+        {
+            var lon = (lon0 + d / metresPerDegreeLon).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            await CreateAsync("{\"id\":\"urn:ngsi-ld:G:p" + d + "\",\"type\":\"T\",\"location\":{\"type\":\"GeoProperty\",\"value\":{\"type\":\"Point\",\"coordinates\":[" + lon + ",40.4]}}}");
+        }
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:line","type":"T","location":{"type":"GeoProperty","value":{"type":"LineString","coordinates":[[-3.71,40.4045],[-3.69,40.42]]}}}""");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", GeoRel: "near;maxDistance==500", Geometry: "Point", Coordinates: "[-3.7,40.4]"), ContextProcessor.Core);
+        var all = new List<string>();
+        foreach (var id in new[] { "line" }.Concat(Enumerable.Range(0, 21).Select(k => "p" + (452 + 5 * k))))
+            all.Add("urn:ngsi-ld:G:" + id);
+        var entities = new List<Entity>();
+        foreach (var id in all) entities.Add((await _store.GetEntityAsync(id, default))!);
+        var expected = entities.Where(e => EntityMatcher.Matches(e, query)).Select(e => e.Id).ToHashSet();
+
+        var page = await _store.QueryAsync(new EntityPageRequest(query, 0, 100, Count: true), default);
+        var firstFive = await _store.QueryAsync(new EntityPageRequest(query, 0, 5, Count: false), default);
+
+        expected.Should().HaveCount(10, "452 to 497 m in 5 m steps");
+        page.Entities.Select(e => e.Id).Should().BeEquivalentTo(expected);
+        page.TotalCount.Should().Be(expected.Count);
+        firstFive.Entities.Select(e => e.Id).Should().Equal(page.Entities.Take(5).Select(e => e.Id), "the walk stops at the page's end with the same first matches");
     }
 }
