@@ -386,6 +386,33 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Changes_waiting_behind_an_unanswered_notification_arrive_in_order_and_timesSent_counts_the_notifications_sent()
+    {
+        var answer = new TaskCompletionSource();
+        _receiver.HoldAnswer = answer.Task;
+        await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:merge\",\"entities\":[{\"type\":\"Car\"}]");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:m0","type":"Car","speed":0}""");
+        await _receiver.WaitForAsync(1);
+        for (var i = 1; i <= 5; i++) await CreateAsync($$$"""{"id":"urn:ngsi-ld:Car:m{{{i}}}","type":"Car","speed":{{{i}}}}""");
+        await Task.Delay(500); // matched while the first notification waits for its answer: they may go out together
+
+        _receiver.HoldAnswer = null;
+        answer.SetResult();
+        var entities = await _receiver.WaitForEntitiesAsync(6);
+
+        entities.Select(e => e["id"]!.GetValue<string>()).Should().Equal(Enumerable.Range(0, 6).Select(i => $"urn:ngsi-ld:Car:m{i}"));
+        await _receiver.SettleAsync(TimeSpan.FromMilliseconds(500));
+        var sent = 0;
+        for (var i = 0; i < 50 && sent != _receiver.Received.Count; i++)
+        {
+            var subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:merge", tenant: _tenant)).JsonAsync();
+            sent = subscription["notification"]!["timesSent"]!.GetValue<int>();
+            await Task.Delay(100);
+        }
+        sent.Should().Be(_receiver.Received.Count, "clause 5.2.14: timesSent counts the notifications sent, however many changes each carried");
+    }
+
+    [Fact]
     public async Task A_retried_notification_counts_once_in_timesSent_and_timesFailed()
     {
         await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:retried\",\"entities\":[{\"type\":\"Car\"}]");
