@@ -253,7 +253,8 @@ internal sealed class NotificationDispatcher(
         if (candidates.Count < 2) return false;
         var endpoint = new Uri(message.Endpoint);
         if (transports.FirstOrDefault(t => t.CanDeliver(endpoint)) is not { } transport) return false;
-        var (request, merged) = NotificationMerge.Merge(candidates.Select(m => NotificationRequest.Deserialize(m.Request)).ToList(),
+        // Read lazily: a full notification (as the matcher groups them) ends the merge at the next one.
+        var (request, merged) = NotificationMerge.Merge(candidates.Select(m => NotificationRequest.Deserialize(m.Request)),
             settings.MaxEntitiesPerNotification);
         if (merged < 2) return false;
         var slots = _endpoints.GetOrAdd(endpoint.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(Math.Max(1, settings.MaxInFlightPerEndpoint)));

@@ -16,25 +16,31 @@ public static class NotificationMerge
 {
     /// <summary>
     /// The requests from the first on that merge into one, as one request, and how many of them it carries (at least 1:
-    /// the first alone is returned as it is). At most <paramref name="maxEntities"/> entities go in one.
+    /// the first alone is returned as it is). At most <paramref name="maxEntities"/> entities go in one. The requests are
+    /// read only as far as they merge (the sequence may render them lazily).
     /// </summary>
-    public static (NotificationRequest Request, int Merged) Merge(IReadOnlyList<NotificationRequest> requests, int maxEntities)
+    public static (NotificationRequest Request, int Merged) Merge(IEnumerable<NotificationRequest> requests, int maxEntities)
     {
-        if (requests.Count < 2 || !Mergeable(requests[0])) return (requests[0], 1);
+        using var next = requests.GetEnumerator();
+        if (!next.MoveNext()) throw new ArgumentException("no notification to merge", nameof(requests));
+        var first = next.Current;
+        if (!Mergeable(first)) return (first, 1);
+        var cap = Math.Max(1, maxEntities);
         var parts = new List<JsonDocument>();
         try
         {
             var ids = new HashSet<string>(StringComparer.Ordinal);
             string? envelope = null;
             var entities = 0;
-            foreach (var request in requests)
+            do
             {
-                if (parts.Count > 0 && !SameEnvelope(requests[0], request)) break;
+                var request = parts.Count == 0 ? first : next.Current;
+                if (parts.Count > 0 && !SameEnvelope(first, request)) break;
                 var document = JsonDocument.Parse(request.Body);
                 var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array
                     || Envelope(root) is not { } shape || (envelope is not null && shape != envelope)
-                    || entities + data.GetArrayLength() > Math.Max(1, maxEntities) && parts.Count > 0
+                    || entities + data.GetArrayLength() > cap && parts.Count > 0
                     || !AddIds(data, ids))
                 {
                     document.Dispose();
@@ -44,7 +50,8 @@ public static class NotificationMerge
                 entities += data.GetArrayLength();
                 parts.Add(document);
             }
-            return parts.Count < 2 ? (requests[0], 1) : (requests[0] with { Body = Write(parts) }, parts.Count);
+            while (entities < cap && next.MoveNext());
+            return parts.Count < 2 ? (first, 1) : (first with { Body = Write(parts) }, parts.Count);
         }
         finally
         {

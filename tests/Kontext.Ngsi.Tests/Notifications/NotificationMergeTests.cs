@@ -64,6 +64,20 @@ public sealed class NotificationMergeTests
     }
 
     [Fact]
+    public void A_full_notification_is_sent_as_it_is_without_reading_the_next()
+    {
+        var full = Notification("urn:n1", "2026-01-01T00:00:00.000Z", "urn:a", "urn:b");
+
+        static IEnumerable<NotificationRequest> Queue(NotificationRequest head)
+        {
+            yield return head;
+            throw new InvalidOperationException("the next notification was read");
+        }
+
+        NotificationMerge.Merge(Queue(full), 2).Should().Be((full, 1));
+    }
+
+    [Fact]
     public void Notifications_with_different_headers_or_members_do_not_merge()
     {
         var first = Notification("urn:n1", "2026-01-01T00:00:00.000Z", "urn:a");
