@@ -14,16 +14,23 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
 {
     private const string Subscriptions = "/ngsi-ld/v1/subscriptions";
 
-    public sealed record DrainResult(int Subscriptions, int Expected, int Received, int Duplicates, int OutOfOrder, bool Complete,
-        TimeSpan Elapsed, ProcessCounters Cost, TimeSpan FillTime)
+    /// <summary>
+    /// <paramref name="Received"/> counts notified entities (one per change; a notification may carry several of one
+    /// subscription's changes in its `data`), <paramref name="Requests"/> the notifications that carried them.
+    /// </summary>
+    public sealed record DrainResult(int Subscriptions, int Expected, int Received, int Requests, int Duplicates, int OutOfOrder, bool Complete,
+        TimeSpan Elapsed, ProcessCounters Cost, TimeSpan FillTime, ProcessCounters FillCost)
     {
         public double PerSecond => Received / Elapsed.TotalSeconds;
+        public double RequestsPerSecond => Requests / Elapsed.TotalSeconds;
+        public double FillCpuMsPerNotification => FillCost.CpuMilliseconds / Math.Max(1, Expected);
+        public double FillBytesPerNotification => (double)FillCost.WriteBytes / Math.Max(1, Expected);
         public double CpuMsPerNotification => Cost.CpuMilliseconds / Math.Max(1, Received);
         public double BytesPerNotification => (double)Cost.WriteBytes / Math.Max(1, Received);
     }
 
     public sealed record MixedResult(int Subscriptions, int Clients, TimeSpan Load, long Patches, int PatchErrors, long ReadsDone, int Expected, int ReceivedDuringLoad,
-        int BacklogAtEnd, int MaxBacklog, int Received, int Duplicates, bool Drained, TimeSpan DrainAfterLoad, ProcessCounters Cost, Latencies PatchLatency)
+        int BacklogAtEnd, int MaxBacklog, int Received, int Requests, int Duplicates, bool Drained, TimeSpan DrainAfterLoad, ProcessCounters Cost, Latencies PatchLatency)
     {
         public double PatchesPerSecond => Patches / Load.TotalSeconds;
         public double DeliveredPerSecondDuringLoad => ReceivedDuringLoad / Load.TotalSeconds;
@@ -52,6 +59,7 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         }
         await Task.Delay(500, cancellationToken);
         var fill = Stopwatch.StartNew();
+        var fillBefore = ProcessCounters.Read(broker.ProcessId);
         for (var first = 0; first < entities; first += 1000)
         {
             var sb = new StringBuilder("[");
@@ -65,6 +73,7 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         }
         await WaitQuietAsync(cancellationToken); // the matcher has written the outbox
         fill.Stop();
+        var fillCost = ProcessCounters.Read(broker.ProcessId) - fillBefore;
         var expected = subscriptions * entities;
         Console.WriteLine($"      outbox filled ({expected:N0} notifications) in {fill.Elapsed.TotalSeconds:F1} s; releasing the receiver");
         var before = ProcessCounters.Read(broker.ProcessId);
@@ -72,7 +81,7 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         foreach (var sink in sinks) sink.Release();
         var deadline = Stopwatch.StartNew();
         var complete = true;
-        while (sinks.Sum(s => s.Distinct) < expected)
+        while (sinks.Sum(s => s.Entities) < expected)
         {
             if (deadline.Elapsed > TimeSpan.FromMinutes(5)) { complete = false; break; }
             await Task.Delay(5, cancellationToken);
@@ -80,8 +89,8 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         var last = sinks.Max(s => s.LastArrival);
         var cost = ProcessCounters.Read(broker.ProcessId) - before;
         await Task.Delay(500, cancellationToken); // late duplicates
-        return new DrainResult(subscriptions, expected, sinks.Sum(s => s.Distinct), sinks.Sum(s => s.Duplicates), sinks.Sum(s => s.OutOfOrder), complete,
-            Stopwatch.GetElapsedTime(start, last), cost, fill.Elapsed);
+        return new DrainResult(subscriptions, expected, sinks.Sum(s => s.Entities), sinks.Sum(s => s.Distinct), sinks.Sum(s => s.Duplicates), sinks.Sum(s => s.OutOfOrder), complete,
+            Stopwatch.GetElapsedTime(start, last), cost, fill.Elapsed, fillCost);
     }
 
     /// <summary>
@@ -149,18 +158,18 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         while (load.Elapsed.TotalSeconds < options.MixedSeconds)
         {
             await Task.Delay(1000, cancellationToken);
-            var backlog = (int)(subscriptions * Interlocked.Read(ref patches)) - sinks.Sum(s => s.Distinct);
+            var backlog = (int)(subscriptions * Interlocked.Read(ref patches)) - sinks.Sum(s => s.Entities);
             maxBacklog = Math.Max(maxBacklog, backlog);
-            Console.WriteLine($"      {load.Elapsed.TotalSeconds:F0} s: {Interlocked.Read(ref patches):N0} PATCHes, {sinks.Sum(s => s.Distinct):N0} notifications, backlog {backlog:N0}");
+            Console.WriteLine($"      {load.Elapsed.TotalSeconds:F0} s: {Interlocked.Read(ref patches):N0} PATCHes, {sinks.Sum(s => s.Entities):N0} notified entities in {sinks.Sum(s => s.Distinct):N0} notifications, backlog {backlog:N0}");
         }
         stop.Cancel();
         await Task.WhenAll(clients);
         load.Stop();
         var expected = (int)(subscriptions * patches);
-        var receivedDuringLoad = sinks.Sum(s => s.Distinct);
+        var receivedDuringLoad = sinks.Sum(s => s.Entities);
         var drain = Stopwatch.StartNew();
         var drained = true;
-        while (sinks.Sum(s => s.Distinct) < expected)
+        while (sinks.Sum(s => s.Entities) < expected)
         {
             if (drain.Elapsed > TimeSpan.FromMinutes(5)) { drained = false; break; }
             await Task.Delay(10, cancellationToken);
@@ -169,7 +178,7 @@ internal sealed class DeliveryPhases(HttpClient client, NotificationReceiver rec
         var cost = ProcessCounters.Read(broker.ProcessId) - before;
         await Task.Delay(500, cancellationToken);
         return new MixedResult(subscriptions, options.MixedClients, load.Elapsed, patches, patchErrors, reads, expected, receivedDuringLoad,
-            expected - receivedDuringLoad, Math.Max(maxBacklog, expected - receivedDuringLoad), sinks.Sum(s => s.Distinct), sinks.Sum(s => s.Duplicates),
+            expected - receivedDuringLoad, Math.Max(maxBacklog, expected - receivedDuringLoad), sinks.Sum(s => s.Entities), sinks.Sum(s => s.Distinct), sinks.Sum(s => s.Duplicates),
             drained, drain.Elapsed, cost, latency);
     }
 
@@ -223,31 +232,35 @@ internal static class DeliverySection
 
         Console.WriteLine($"[d1] Drain: {options.DeliverySubscriptions} subscriptions, each its own endpoint, × {options.DeliveryEntities:N0} creates");
         var several = await phases.DrainAsync("several", options.DeliverySubscriptions, options.DeliveryEntities, false, cancellationToken);
-        Console.WriteLine($"      {several.Received:N0}/{several.Expected:N0} in {several.Elapsed.TotalSeconds:F1} s = {several.PerSecond:N0}/s, {several.CpuMsPerNotification:F3} ms CPU, {several.BytesPerNotification:N0} B written each");
+        Console.WriteLine($"      {several.Received:N0}/{several.Expected:N0} in {several.Elapsed.TotalSeconds:F1} s = {several.PerSecond:N0}/s, {several.CpuMsPerNotification:F3} ms CPU, {several.BytesPerNotification:N0} B written each; {several.Requests:N0} requests; fill {several.FillTime.TotalSeconds:F1} s, {several.FillCpuMsPerNotification:F3} ms CPU each");
         var perShared = Math.Max(1, options.DeliveryEntities / 4);
         Console.WriteLine($"[d2] Drain: 20 subscriptions, all to one endpoint, × {perShared:N0} creates");
         var oneEndpoint = await phases.DrainAsync("one-endpoint", 20, perShared, true, cancellationToken);
-        Console.WriteLine($"      {oneEndpoint.Received:N0}/{oneEndpoint.Expected:N0} in {oneEndpoint.Elapsed.TotalSeconds:F1} s = {oneEndpoint.PerSecond:N0}/s, {oneEndpoint.CpuMsPerNotification:F3} ms CPU, {oneEndpoint.BytesPerNotification:N0} B written each");
+        Console.WriteLine($"      {oneEndpoint.Received:N0}/{oneEndpoint.Expected:N0} in {oneEndpoint.Elapsed.TotalSeconds:F1} s = {oneEndpoint.PerSecond:N0}/s, {oneEndpoint.CpuMsPerNotification:F3} ms CPU, {oneEndpoint.BytesPerNotification:N0} B written each; {oneEndpoint.Requests:N0} requests; fill {oneEndpoint.FillTime.TotalSeconds:F1} s, {oneEndpoint.FillCpuMsPerNotification:F3} ms CPU each");
         var perOne = Math.Max(1, options.DeliveryEntities / 2);
         Console.WriteLine($"[d3] Drain: 1 subscription, one endpoint, × {perOne:N0} creates");
         var one = await phases.DrainAsync("one", 1, perOne, true, cancellationToken);
-        Console.WriteLine($"      {one.Received:N0}/{one.Expected:N0} in {one.Elapsed.TotalSeconds:F1} s = {one.PerSecond:N0}/s, {one.CpuMsPerNotification:F3} ms CPU, {one.BytesPerNotification:N0} B written each");
+        Console.WriteLine($"      {one.Received:N0}/{one.Expected:N0} in {one.Elapsed.TotalSeconds:F1} s = {one.PerSecond:N0}/s, {one.CpuMsPerNotification:F3} ms CPU, {one.BytesPerNotification:N0} B written each; {one.Requests:N0} requests; fill {one.FillTime.TotalSeconds:F1} s, {one.FillCpuMsPerNotification:F3} ms CPU each");
         Console.WriteLine($"[d4] Mixed load: {options.DeliverySubscriptions} subscriptions, {options.MixedClients} PATCH clients + 1 query client for {options.MixedSeconds} s");
         var mixed = await phases.MixedAsync(cancellationToken);
         Console.WriteLine($"      backlog at the end of the load {mixed.BacklogAtEnd:N0}, drained in {mixed.DrainAfterLoad.TotalSeconds:F1} s");
         var alive = !broker.HasExited;
         stop();
 
-        string Drain(DeliveryPhases.DrainResult r) => $"**{r.PerSecond:N0}/s** ({r.Received:N0} / {r.Expected:N0} in {r.Elapsed.TotalSeconds:F1} s{(r.Complete ? "" : ", **incomplete after 5 min**")}; {r.Duplicates} duplicates, {r.OutOfOrder} out of order)";
+        string Drain(DeliveryPhases.DrainResult r) => $"**{r.PerSecond:N0}/s** ({r.Received:N0} / {r.Expected:N0} in {r.Elapsed.TotalSeconds:F1} s{(r.Complete ? "" : ", **incomplete after 5 min**")}, in {r.Requests:N0} requests = {r.RequestsPerSecond:N0}/s; {r.Duplicates} duplicates, {r.OutOfOrder} out of order)";
+        string Fill(DeliveryPhases.DrainResult r) => $"{r.FillTime.TotalSeconds:F1} s; {r.FillCpuMsPerNotification:F3} ms CPU, {r.FillBytesPerNotification / 1024.0:F2} KB written per notification";
         string Cost(DeliveryPhases.DrainResult r) => $"**{r.CpuMsPerNotification:F3} ms CPU, {r.BytesPerNotification / 1024.0:F2} KB written** ({r.Cost.WriteCalls / (double)Math.Max(1, r.Received):F2} write calls)";
         var rows = new List<(string, string)>
         {
             ($"Drain, {several.Subscriptions} subscriptions × its own endpoint: delivered", Drain(several)),
             ("… broker cost per delivered notification", Cost(several)),
+            ("… fill: the creates and the matching until the broker is quiet (creates included)", Fill(several)),
             ("Drain, 20 subscriptions, all to one endpoint: delivered", Drain(oneEndpoint)),
             ("… broker cost per delivered notification", Cost(oneEndpoint)),
+            ("… fill: the creates and the matching until the broker is quiet (creates included)", Fill(oneEndpoint)),
             ("Drain, 1 subscription (one endpoint; one request in flight: bound by the round trip): delivered", Drain(one)),
             ("… broker cost per delivered notification", Cost(one)),
+            ("… fill: the creates and the matching until the broker is quiet (creates included)", Fill(one)),
             ($"Mixed load, {mixed.Clients} PATCH clients + 1 query client, {mixed.Load.TotalSeconds:F0} s: PATCHes acknowledged", $"{mixed.Patches:N0} ({mixed.PatchesPerSecond:N0}/s, p50 {mixed.PatchLatency.Percentile(50):F1} ms, p99 {mixed.PatchLatency.Percentile(99):F1} ms; {mixed.PatchErrors} errors); {mixed.ReadsDone:N0} queries"),
             ($"Mixed load: notifications delivered while the load ran ({mixed.Subscriptions} subscriptions)", $"**{mixed.DeliveredPerSecondDuringLoad:N0}/s** ({mixed.ReceivedDuringLoad:N0} of {mixed.Expected:N0})"),
             ("Mixed load: backlog at the end of the load (max sampled) → drained after the load in", $"**{mixed.BacklogAtEnd:N0}** ({mixed.MaxBacklog:N0}) → **{mixed.DrainAfterLoad.TotalSeconds:F1} s**{(mixed.Drained ? "" : " (**not drained after 5 min**)")}; {mixed.Received:N0} received, {mixed.Duplicates} duplicates"),
@@ -256,12 +269,13 @@ internal static class DeliverySection
         var sb = ResultsFile.SectionHead($"## Notification delivery ({options.Label ?? "current"})",
             $"dotnet run -c Release --project bench/Kontext.Bench -- --only delivery{(options.Label is null ? "" : " --label " + options.Label)}", rows);
         sb.AppendLine("- Broker: Release build, separate process on 127.0.0.1, fresh data directory, SQLite synchronous=FULL, default notification settings except");
-        sb.AppendLine("  `Kontext:Notifications:Timeout=00:03:00` (the receiver holds requests while the outbox fills). Receiver: Kestrel in the bench process, 204, counts by notification id.");
+        sb.AppendLine("  `Kontext:Notifications:Timeout=00:03:00` (the receiver holds requests while the outbox fills). Receiver: Kestrel in the bench process, 204, counts by notification id;");
+        sb.AppendLine("  a \"notification\" in the rates and costs is one notified entity (one change), however many of them one request carried in its `data`.");
         sb.AppendLine($"- Drain: the subscriptions (`entities:[{{type}}]`, keyValues) are created, the receiver's paths held closed, the entities ({options.DeliveryEntities:N0}; a quarter with 20 subscriptions, half with one) created in batches of 1,000 by one client,");
         sb.AppendLine("  and once the broker is quiet (< 10 % of a core for 1 s: matching done) the paths open. Rate and cost (from /proc/<pid>/stat and /proc/<pid>/io of the broker) run from the");
         sb.AppendLine("  opening to the last notification. \"Out of order\": notifications of a subscription whose entity `seq` is lower than one received before it.");
-        sb.AppendLine("- Mixed load: 1,000 entities created before the subscriptions; the PATCH clients update random ones (each PATCH → one notification per subscription);");
-        sb.AppendLine("  backlog = subscriptions × acknowledged PATCHes − notifications received, sampled every second.");
+        sb.AppendLine("- Mixed load: 1,000 entities created before the subscriptions; the PATCH clients update random ones (each PATCH → one notified entity per subscription);");
+        sb.AppendLine("  backlog = subscriptions × acknowledged PATCHes − notified entities received, sampled every second.");
         if (!alive) sb.AppendLine("- **The broker process had exited before the end of the delivery phases.**");
         var healthy = alive && several.Complete && oneEndpoint.Complete && one.Complete && mixed.Drained;
         return (sb.ToString(), healthy);

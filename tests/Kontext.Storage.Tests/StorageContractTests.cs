@@ -271,6 +271,25 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task Messages_delivered_inside_another_ones_notification_leave_the_outbox_and_count_once()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string subscription = "urn:ngsi-ld:Subscription:merged";
+        await store.WriteSubscriptionAsync(subscription, _ => new SubscriptionWrite<bool>(true, $$"""{"id":"{{subscription}}"}"""), default);
+        var now = DateTimeOffset.UtcNow;
+        await store.AppendNotificationsAsync(null, 0, new[] { "m1", "m2", "m3" }.Select(r => new OutboxMessage(0, subscription, "http://127.0.0.1:9/n", r, 0, now)).ToList(), default);
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, 0, default);
+
+        await store.RecordDeliveriesAsync(due.Select((m, i) =>
+            new DeliveryRecord(m.Sequence, subscription, DeliveryOutcome.Delivered, now, null, 0) { CarriedByAnother = i > 0 }).ToList(), default);
+
+        (await store.ReadDueNotificationsAsync(now.AddHours(1), 10, 0, default)).Should().BeEmpty();
+        var status = (await store.GetSubscriptionAsync(subscription, default))!.Status;
+        (status.TimesSent, status.TimesFailed).Should().Be((1L, 0L), "one notification carried the three messages");
+        status.LastSuccess.Should().BeCloseTo(now, TimeSpan.FromMilliseconds(1));
+    }
+
+    [ContractFact]
     public async Task Deleting_a_subscription_removes_its_pending_notifications()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;

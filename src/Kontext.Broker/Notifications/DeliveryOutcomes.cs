@@ -53,9 +53,10 @@ internal sealed class DeliveryOutcomes
         Settle(tenant, subscriptionId);
     }
 
-    public void Succeeded(string? tenant, string subscriptionId, DateTimeOffset at)
+    /// <summary>An attempt succeeded; <paramref name="countSent"/>: count its notification as sent now (it was not when it went out).</summary>
+    public void Succeeded(string? tenant, string subscriptionId, DateTimeOffset at, bool countSent = false)
     {
-        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null });
+        Update(tenant, subscriptionId, previous => previous with { LastSuccess = at, FailureReason = null, Sent = previous.Sent + (countSent ? 1 : 0) });
         Settle(tenant, subscriptionId);
     }
 

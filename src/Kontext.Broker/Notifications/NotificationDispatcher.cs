@@ -141,6 +141,7 @@ internal sealed class NotificationDispatcher(
         var waiting = new Queue<OutboxMessage>(); // taken from the channel, in order, so that they can be confirmed together
         var confirmed = new HashSet<long>();
         var confirmedAt = 0L;
+        var lastDelivered = true; // merging waits for a success after a failure: a failing endpoint gets single attempts
         try
         {
             while (true)
@@ -178,7 +179,9 @@ internal sealed class NotificationDispatcher(
                 }
                 try
                 {
-                    if (!await DeliverWithBackoffAsync(store, message)) confirmed.Clear(); // it failed at least once: confirm again
+                    if (lastDelivered && await DeliverMergedAsync(store, message, waiting, confirmed)) continue;
+                    lastDelivered = await DeliverWithBackoffAsync(store, message);
+                    if (!lastDelivered) confirmed.Clear(); // it failed at least once: confirm again
                 }
                 catch (Exception ex) when (!_stopping.IsCancellationRequested)
                 {
@@ -216,16 +219,74 @@ internal sealed class NotificationDispatcher(
     private DeliveryRecorder RecorderOf(ITenantStore store) =>
         _recorders.GetOrAdd(store.Name ?? "", _ => new DeliveryRecorder(store, logger));
 
-    private void Record(ITenantStore store, OutboxMessage message, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, int failedBefore)
+    private void Record(ITenantStore store, OutboxMessage message, DeliveryOutcome outcome, DateTimeOffset at, DateTimeOffset? retryAt, int failedBefore,
+        bool carriedByAnother = false)
     {
         var tenant = store.Name ?? "";
         var ends = outcome != DeliveryOutcome.Retry;
-        RecorderOf(store).Add(new DeliveryRecord(message.Sequence, message.SubscriptionId, outcome, at, retryAt, failedBefore), ok =>
+        RecorderOf(store).Add(new DeliveryRecord(message.Sequence, message.SubscriptionId, outcome, at, retryAt, failedBefore) { CarriedByAnother = carriedByAnother }, ok =>
         {
             if (!ends) return;
             if (!ok) _readUpTo.TryRemove(tenant, out _); // still in the outbox: read it again (sent again: at-least-once)
             Release(tenant, message.Sequence, finished: ok);
         });
+    }
+
+    /// <summary>
+    /// When the messages after <paramref name="message"/> in its queue are confirmed first attempts whose notifications
+    /// merge with its own (<see cref="NotificationMerge"/>), sends them all in one request and records each: true. The
+    /// merged messages leave the queue only when that request succeeded; otherwise nothing is recorded and false makes
+    /// the caller send <paramref name="message"/> alone, with its retries, before the others (order is kept).
+    /// </summary>
+    private async Task<bool> DeliverMergedAsync(ITenantStore store, OutboxMessage message, Queue<OutboxMessage> waiting, HashSet<long> confirmed)
+    {
+        var settings = options.Value;
+        if (message.Attempts > 0 || waiting.Count == 0 || settings.MaxEntitiesPerNotification < 2
+            || RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _)) return false;
+        var candidates = new List<OutboxMessage> { message };
+        foreach (var next in waiting)
+        {
+            if (candidates.Count == settings.MaxEntitiesPerNotification || next.Attempts > 0 || !confirmed.Contains(next.Sequence)
+                || next.Endpoint != message.Endpoint) break;
+            candidates.Add(next);
+        }
+        if (candidates.Count < 2) return false;
+        var endpoint = new Uri(message.Endpoint);
+        if (transports.FirstOrDefault(t => t.CanDeliver(endpoint)) is not { } transport) return false;
+        // Read lazily: a full notification (as the matcher groups them) ends the merge at the next one.
+        var (request, merged) = NotificationMerge.Merge(candidates.Select(m => NotificationRequest.Deserialize(m.Request)),
+            settings.MaxEntitiesPerNotification);
+        if (merged < 2) return false;
+        var slots = _endpoints.GetOrAdd(endpoint.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(Math.Max(1, settings.MaxInFlightPerEndpoint)));
+        var delivered = false;
+        try
+        {
+            await slots.WaitAsync(_stopping);
+            try
+            {
+                // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
+                outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
+                delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+            }
+            finally { slots.Release(); }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { throw; }
+        catch (Exception ex)
+        {
+            logger.LogInformation("Notification {Sequence} (merged with {Others} more) to {Endpoint} failed: {Reason}; sending it alone",
+                message.Sequence, merged - 1, endpoint, ex.Message);
+        }
+        if (!delivered) return false;
+        var now = DateTimeOffset.UtcNow;
+        outcomes.Succeeded(store.Name, message.SubscriptionId, now, countSent: true);
+        for (var i = 0; i < merged; i++)
+        {
+            var part = candidates[i];
+            if (i > 0) waiting.Dequeue();
+            Operations.Metrics.KontextMeters.NotificationSent(part.CreatedAt);
+            Record(store, part, DeliveryOutcome.Delivered, now, null, 0, carriedByAnother: i > 0);
+        }
+        return true;
     }
 
     /// <summary>

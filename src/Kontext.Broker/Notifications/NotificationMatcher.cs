@@ -80,21 +80,37 @@ internal sealed class NotificationMatcher(
             var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();
             if (live.Count > 0)
             {
+                var matched = live.Select(_ => new List<EntityChange>()).ToList();
                 foreach (var record in changes)
                 {
                     if (Decode(record, tenant) is not { } change) continue;
-                    foreach (var item in live)
+                    for (var i = 0; i < live.Count; i++)
                     {
+                        var item = live[i];
                         var seen = change.Select(item.Subscription.DatasetIds);
                         if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
-                        messages.Add(await MessageAsync(store, item, [seen], now, cancellationToken));
+                        // Throttling counts from the first change it lets through: the round's later ones wait for the period.
+                        if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
+                        matched[i].Add(seen);
                     }
+                }
+                for (var i = 0; i < live.Count; i++)
+                {
+                    foreach (var batch in NotificationBatches.Split(matched[i], MaxEntitiesOf(live[i])))
+                        messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
                 }
             }
             await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
         }
     }
+
+    /// <summary>
+    /// Changes one notification of the subscription may carry. A join's linked entities follow the notified ones in `data`
+    /// (flat) and could repeat one of them, so such a subscription keeps one change per notification.
+    /// </summary>
+    private int MaxEntitiesOf(RegisteredSubscription item) =>
+        item.Subscription.Notification.Join is null ? options.Value.MaxEntitiesPerNotification : 1;
 
     /// <summary>
     /// A change record as entities. One that cannot be read is logged and passed over: matching must not stall a

@@ -15,6 +15,13 @@ public sealed class NotificationOptions
     /// </summary>
     public int MaxInFlightPerEndpoint { get; set; } = 16;
 
+    /// <summary>
+    /// Changes of different entities that one notification may carry in its `data` (those of one subscription matched in
+    /// one round, in commit order; two changes of one entity always go in separate notifications). 1 sends a
+    /// notification per change.
+    /// </summary>
+    public int MaxEntitiesPerNotification { get; set; } = 100;
+
     /// <summary>First wait after a failed attempt; doubles each time up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 

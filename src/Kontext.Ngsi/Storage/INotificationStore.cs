@@ -73,7 +73,10 @@ public enum DeliveryOutcome { Delivered, Retry, GaveUp }
 /// </summary>
 public sealed record DeliveryRecord(long Sequence, string SubscriptionId, DeliveryOutcome Outcome, DateTimeOffset At, DateTimeOffset? RetryAt, int FailedBefore)
 {
-    public bool CountsAsSent => FailedBefore == 0;
+    /// <summary>Delivered inside another outbox message's notification (merged at delivery): that one counts in timesSent.</summary>
+    public bool CarriedByAnother { get; init; }
+
+    public bool CountsAsSent => FailedBefore == 0 && !CarriedByAnother;
 
     public bool CountsAsFailed => FailedBefore == 0 && Outcome != DeliveryOutcome.Delivered;
 }

@@ -85,9 +85,9 @@ public sealed class SubscriptionContextTests : IAsyncLifetime
             (await _client.Send(HttpMethod.Get, poisoned, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.OK);
             await _client.CreateOkAsync($$$"""{"id":"{{{Api.NewId("Car")}}}","type":"Car","speed":{{{i}}}}""", tenant: _tenant);
         }
-        var received = await _receiver.WaitForAsync(5);
+        (await _receiver.WaitForEntitiesAsync(5)).Should().HaveCount(5);
 
-        received.Should().HaveCount(5).And.OnlyContain(n => "/ngsi-ld/v1/subscriptions/" + n.Body["subscriptionId"]!.GetValue<string>() == healthy);
+        _receiver.Received.Should().OnlyContain(n => "/ngsi-ld/v1/subscriptions/" + n.Body["subscriptionId"]!.GetValue<string>() == healthy);
         (_server.Hits("/goes-away.jsonld") - hitsBefore).Should().BeLessThanOrEqualTo(2, "one load attempt (and its one retry) before the back-off, not one per reload");
     }
 }

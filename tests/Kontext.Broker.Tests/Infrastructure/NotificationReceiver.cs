@@ -106,6 +106,21 @@ public sealed class NotificationReceiver : IAsyncDisposable
         return Received;
     }
 
+    /// <summary>
+    /// Waits until the notifications that arrived carry at least <paramref name="count"/> entities in their `data`, and
+    /// returns those entities in arrival order: a notification may carry several changes of different entities.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonObject>> WaitForEntitiesAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (NotifiedEntities.Count < count && DateTime.UtcNow < deadline)
+            await _arrived.WaitAsync(TimeSpan.FromMilliseconds(100));
+        return NotifiedEntities;
+    }
+
+    /// <summary>The entities of every notification received so far, in arrival order.</summary>
+    public IReadOnlyList<JsonObject> NotifiedEntities => _received.SelectMany(n => n.Data.Select(e => e!.AsObject())).ToList();
+
     /// <summary>Gives late notifications a moment, for tests asserting that nothing (more) arrives.</summary>
     public async Task<IReadOnlyList<ReceivedNotification>> SettleAsync(TimeSpan? quiet = null)
     {

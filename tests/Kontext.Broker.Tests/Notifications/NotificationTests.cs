@@ -121,8 +121,9 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         await CreateAsync("""{"id":"urn:ngsi-ld:Car:two","type":"Car","speed":1}""");
         await CreateAsync("""{"id":"urn:ngsi-ld:Bike:b","type":"Bike","speed":1}""");
 
-        await _receiver.WaitForAsync(2);
-        (await _receiver.SettleAsync()).Select(n => n.Entity["id"]!.GetValue<string>()).Should().BeEquivalentTo("urn:ngsi-ld:Car:one", "urn:ngsi-ld:Bike:b");
+        await _receiver.WaitForEntitiesAsync(2);
+        await _receiver.SettleAsync();
+        _receiver.NotifiedEntities.Select(e => e["id"]!.GetValue<string>()).Should().BeEquivalentTo("urn:ngsi-ld:Car:one", "urn:ngsi-ld:Bike:b");
     }
 
     [Fact]
@@ -323,7 +324,7 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         await CreateAsync("""{"id":"urn:ngsi-ld:Car:slow2","type":"Car","speed":1}""");
 
         // The fast receiver gets both while the slow one is still holding its first request.
-        (await _receiver.WaitForAsync(2, TimeSpan.FromSeconds(5))).Should().HaveCount(2);
+        (await _receiver.WaitForEntitiesAsync(2, TimeSpan.FromSeconds(5))).Should().HaveCount(2);
         slow.Received.Should().BeEmpty();
     }
 
@@ -349,6 +350,66 @@ public sealed class NotificationTests(SubscriptionFixture fixture) : IClassFixtu
         var received = await _receiver.WaitForAsync(16);
 
         received.Select(n => n.Entity["speed"]!["value"]!.GetValue<int>()).Should().Equal(Enumerable.Range(0, 16));
+    }
+
+    [Fact]
+    public async Task A_batch_create_notifies_every_created_entity_once_and_no_notification_carries_one_twice()
+    {
+        await SubscribeAsync("\"entities\":[{\"type\":\"Van\"}]");
+        var ids = Enumerable.Range(0, 30).Select(i => $"urn:ngsi-ld:Van:{i:D2}").ToList();
+        var batch = "[" + string.Join(",", ids.Select(id => $$$"""{"id":"{{{id}}}","type":"Van","speed":1}""")) + "]";
+
+        (await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/create", batch, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        await _receiver.WaitForEntitiesAsync(30);
+        await _receiver.SettleAsync(TimeSpan.FromMilliseconds(500));
+        _receiver.NotifiedEntities.Select(e => e["id"]!.GetValue<string>()).Should().BeEquivalentTo(ids, "clause 5.8.6: every subscribed entity that changed is notified");
+        _receiver.Received.Should().OnlyContain(n => n.Data.Select(e => e!["id"]!.GetValue<string>()).Distinct().Count() == n.Data.Count);
+    }
+
+    [Fact]
+    public async Task Interleaved_changes_of_two_entities_arrive_in_write_order_for_each()
+    {
+        await SubscribeAsync("\"entities\":[{\"type\":\"Car\"}]");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:i1","type":"Car","speed":0}""");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:i2","type":"Car","speed":0}""");
+        for (var i = 1; i <= 10; i++)
+        {
+            await PatchAsync("urn:ngsi-ld:Car:i1", $$$$"""{"speed":{{{{i}}}}}""");
+            await PatchAsync("urn:ngsi-ld:Car:i2", $$$$"""{"speed":{{{{i}}}}}""");
+        }
+
+        var entities = await _receiver.WaitForEntitiesAsync(22);
+
+        foreach (var id in new[] { "urn:ngsi-ld:Car:i1", "urn:ngsi-ld:Car:i2" })
+            entities.Where(e => e["id"]!.GetValue<string>() == id).Select(e => e["speed"]!["value"]!.GetValue<int>()).Should().Equal(Enumerable.Range(0, 11));
+    }
+
+    [Fact]
+    public async Task Changes_waiting_behind_an_unanswered_notification_arrive_in_order_and_timesSent_counts_the_notifications_sent()
+    {
+        var answer = new TaskCompletionSource();
+        _receiver.HoldAnswer = answer.Task;
+        await SubscribeAsync("\"id\":\"urn:ngsi-ld:Subscription:merge\",\"entities\":[{\"type\":\"Car\"}]");
+        await CreateAsync("""{"id":"urn:ngsi-ld:Car:m0","type":"Car","speed":0}""");
+        await _receiver.WaitForAsync(1);
+        for (var i = 1; i <= 5; i++) await CreateAsync($$$"""{"id":"urn:ngsi-ld:Car:m{{{i}}}","type":"Car","speed":{{{i}}}}""");
+        await Task.Delay(500); // matched while the first notification waits for its answer: they may go out together
+
+        _receiver.HoldAnswer = null;
+        answer.SetResult();
+        var entities = await _receiver.WaitForEntitiesAsync(6);
+
+        entities.Select(e => e["id"]!.GetValue<string>()).Should().Equal(Enumerable.Range(0, 6).Select(i => $"urn:ngsi-ld:Car:m{i}"));
+        await _receiver.SettleAsync(TimeSpan.FromMilliseconds(500));
+        var sent = 0;
+        for (var i = 0; i < 50 && sent != _receiver.Received.Count; i++)
+        {
+            var subscription = await (await _client.Send(HttpMethod.Get, "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:merge", tenant: _tenant)).JsonAsync();
+            sent = subscription["notification"]!["timesSent"]!.GetValue<int>();
+            await Task.Delay(100);
+        }
+        sent.Should().Be(_receiver.Received.Count, "clause 5.2.14: timesSent counts the notifications sent, however many changes each carried");
     }
 
     [Fact]
