@@ -7,14 +7,12 @@ namespace Kontext.Broker.Tests.ContextSources;
 /// <summary>
 /// A page of a distributed query reads only the first offset + limit + 1 entities of each party and completes the page's
 /// entities by id at the sources that had more; its answer must be the page of the full merge (what a count=true query,
-/// which reads every match, pages over). Two sources are two tenants of one real municipal broker.
+/// which reads every match, pages over). The two sources are two real municipal broker processes.
 /// </summary>
 [Collection(FederationCollection.Name)]
 public sealed class DistributedPagingTests(FederatedBrokers fx)
 {
     private readonly string _tenant = "pg-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _sourceA = "pga-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _sourceB = "pgb-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _type = "Spot" + Guid.NewGuid().ToString("N")[..8];
     private HttpClient Region => fx.Client;
 
@@ -23,9 +21,8 @@ public sealed class DistributedPagingTests(FederatedBrokers fx)
 
     private string Id(string name) => $"urn:ngsi-ld:{_type}:{name}";
 
-    private Task RegisterAsync(string sourceTenant) =>
-        fx.RegisterAsync(_tenant, FederatedBrokers.Registration(fx.MunicipalUrl, $$"""[{"entities":[{"type":"{{_type}}"}]}]""",
-            extra: $$""","tenant":"{{sourceTenant}}" """));
+    private Task RegisterAsync(string endpoint) =>
+        fx.RegisterAsync(_tenant, FederatedBrokers.Registration(endpoint, $$"""[{"entities":[{"type":"{{_type}}"}]}]"""));
 
     /// <summary>
     /// Region: r1, r2 (with a). Source A: a1…a5 (a), then r1 (b). Source B: b1…b4 (a), then a1 and a2 (b).
@@ -34,13 +31,13 @@ public sealed class DistributedPagingTests(FederatedBrokers fx)
     private async Task SeedAsync()
     {
         foreach (var name in new[] { "r1", "r2" }) await Region.CreateOkAsync(Spot(Id(name), "a", 1), tenant: _tenant);
-        for (var i = 1; i <= 5; i++) await fx.MunicipalClient.CreateOkAsync(Spot(Id($"a{i}"), "a", 10 + i), tenant: _sourceA);
-        await fx.MunicipalClient.CreateOkAsync(Spot(Id("r1"), "b", 100), tenant: _sourceA);
-        for (var i = 1; i <= 4; i++) await fx.MunicipalClient.CreateOkAsync(Spot(Id($"b{i}"), "a", 20 + i), tenant: _sourceB);
-        await fx.MunicipalClient.CreateOkAsync(Spot(Id("a1"), "b", 201), tenant: _sourceB);
-        await fx.MunicipalClient.CreateOkAsync(Spot(Id("a2"), "b", 202), tenant: _sourceB);
-        await RegisterAsync(_sourceA);
-        await RegisterAsync(_sourceB);
+        for (var i = 1; i <= 5; i++) await fx.MunicipalClient.CreateOkAsync(Spot(Id($"a{i}"), "a", 10 + i));
+        await fx.MunicipalClient.CreateOkAsync(Spot(Id("r1"), "b", 100));
+        for (var i = 1; i <= 4; i++) await fx.SecondMunicipalClient.CreateOkAsync(Spot(Id($"b{i}"), "a", 20 + i));
+        await fx.SecondMunicipalClient.CreateOkAsync(Spot(Id("a1"), "b", 201));
+        await fx.SecondMunicipalClient.CreateOkAsync(Spot(Id("a2"), "b", 202));
+        await RegisterAsync(fx.MunicipalUrl);
+        await RegisterAsync(fx.SecondMunicipalUrl);
     }
 
     private async Task<JsonArray> PageAsync(int offset, int limit, bool count = false) =>

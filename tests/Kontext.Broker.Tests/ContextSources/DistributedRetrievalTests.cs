@@ -120,6 +120,24 @@ public sealed class DistributedRetrievalTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task A_region_with_no_data_merges_an_inclusive_municipality_and_an_auxiliary_one()
+    {
+        var (id, onlyAuxiliary) = (Api.NewId(_type), Api.NewId(_type));
+        await fx.MunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":10}"""));
+        await fx.SecondMunicipalClient.CreateOkAsync(Entity(id, ""","speed":{"type":"Property","value":99,"observedAt":"2030-01-01T00:00:00Z"},"colour":{"type":"Property","value":"red"}"""));
+        await fx.SecondMunicipalClient.CreateOkAsync(Entity(onlyAuxiliary, ""","colour":{"type":"Property","value":"blue"}"""));
+        await RegisterAsync();
+        await RegisterAsync(mode: "auxiliary", endpoint: fx.SecondMunicipalUrl);
+
+        var entities = await FederatedBrokers.ArrayAsync(await GetAsync($"{Api.Entities}?type={_type}"));
+
+        var merged = entities.Single(e => e!["id"]!.GetValue<string>() == id)!;
+        merged["speed"]!["value"]!.GetValue<int>().Should().Be(10, "an auxiliary source does not override the inclusive one");
+        merged["colour"]!["value"]!.GetValue<string>().Should().Be("red", "it fills in what nothing else provides");
+        entities.Select(e => e!["id"]!.GetValue<string>()).Should().Contain(onlyAuxiliary);
+    }
+
+    [Fact]
     public async Task Query_entities_merges_local_and_source_entities_by_id_and_pages_over_the_merged_result()
     {
         var (shared, localOnly, remoteOnly) = (Api.NewId(_type), Api.NewId(_type), Api.NewId(_type));
