@@ -83,8 +83,10 @@ internal static class SqliteIndexRows
     /// Brings the index rows from <paramref name="before"/> (null: the entity is new) to <paramref name="entity"/>,
     /// touching only the rows of what changed: a PATCH of one attribute rewrites that attribute's value rows, nothing else.
     /// </summary>
-    public static void Update(SqliteConnection connection, long id, IndexedState? before, Entity entity)
+    /// <returns>The entity's indexed state now, for the statistics (<see cref="UpdateStatistics(SqliteConnection, IndexedState?, IndexedState?)"/>).</returns>
+    public static IndexedState Update(SqliteConnection connection, long id, IndexedState? before, Entity entity)
     {
+        var now = Capture(entity)!;
         if (before is null || !before.Types.SetEquals(entity.Types))
         {
             if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE ek = $id", id);
@@ -99,7 +101,7 @@ internal static class SqliteIndexRows
         }
         foreach (var (name, instances) in entity.Attributes)
         {
-            var after = Fingerprint(instances);
+            var after = now.Attributes[name];
             if (before is null || !before.Attributes.TryGetValue(name, out var old))
             {
                 InsertKinds(connection, id, name, after.Kinds);
@@ -120,7 +122,7 @@ internal static class SqliteIndexRows
                 InsertGeometries(connection, id, name, instances);
             }
         }
-        if (before is null) return;
+        if (before is null) return now;
         foreach (var name in before.Attributes.Keys)
         {
             if (entity.Attributes.ContainsKey(name)) continue;
@@ -128,6 +130,7 @@ internal static class SqliteIndexRows
             DeleteValues(connection, id, name);
             DeleteGeometries(connection, id, name);
         }
+        return now;
     }
 
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>
@@ -191,21 +194,43 @@ internal static class SqliteIndexRows
         Run(Prepared(connection, $"DELETE FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
     }
 
-    /// <summary>The statistics keys an entity contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind).</summary>
-    public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(Entity? entity)
+    /// <summary>
+    /// The statistics keys an indexed state contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind),
+    /// read from the captured types and each attribute's kinds, so the entity is not walked again.
+    /// </summary>
+    public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(IndexedState? state)
     {
         var keys = new HashSet<(string, string, string)>();
-        if (entity is null) return keys;
-        foreach (var type in entity.Types)
+        if (state is null) return keys;
+        foreach (var type in state.Types)
         {
             keys.Add((type, "", ""));
-            foreach (var (name, instances) in entity.Attributes)
+            foreach (var (name, fingerprint) in state.Attributes)
             {
                 keys.Add((type, name, "*"));
-                foreach (var kind in instances.Select(Attr.Type)) keys.Add((type, name, kind));
+                foreach (var kind in fingerprint.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) keys.Add((type, name, kind));
             }
         }
         return keys;
+    }
+
+    /// <summary>
+    /// The statistics change of a write from <paramref name="before"/> to <paramref name="after"/> (null: no entity). A
+    /// write that keeps the types, the attribute names and each attribute's kinds (a new value, the usual update) changes
+    /// no key, and no key set is built for it.
+    /// </summary>
+    public static void UpdateStatistics(SqliteConnection connection, IndexedState? before, IndexedState? after)
+    {
+        if (before is not null && after is not null && SameStatisticKeys(before, after)) return;
+        UpdateStatistics(connection, StatisticKeys(before), StatisticKeys(after));
+    }
+
+    private static bool SameStatisticKeys(IndexedState before, IndexedState after)
+    {
+        if (!before.Types.SetEquals(after.Types) || before.Attributes.Count != after.Attributes.Count) return false;
+        foreach (var (name, fingerprint) in before.Attributes)
+            if (!after.Attributes.TryGetValue(name, out var now) || now.Kinds != fingerprint.Kinds) return false;
+        return true;
     }
 
     /// <summary>
