@@ -111,7 +111,7 @@ internal static class SqliteIndexRows
             }
             if (old.Kinds != after.Kinds)
                 Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND ek = $id", id, "$a", "$k"), ("$a", SqliteNameSchema.Id(connection, name)), ("$k", after.Kinds));
-            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
+            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances, old))
             {
                 DeleteValues(connection, id, name);
                 InsertValues(connection, id, name, instances);
@@ -166,9 +166,17 @@ internal static class SqliteIndexRows
     /// Rewrites the attribute's value rows where they are when their number stays (a new reading of a Property): the row
     /// and its entry in the entity index stay put, only the value index moves. False when the number of rows changes.
     /// </summary>
-    private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances)
+    private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances, AttributeFingerprint old)
     {
         var scalars = instances.SelectMany(Scalars).ToList();
+        if (scalars.Count == 1 && ScalarCount(old) == 1)
+        {
+            // One row before and after (the usual new reading): one statement, no look-up of the row first. Any other
+            // count of rows touched means the fingerprint misread the old rows; the caller then rewrites them.
+            var (number, text) = scalars[0];
+            return SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE ek = $id AND attr = $a",
+                ("$id", id), ("$a", SqliteNameSchema.Id(connection, name)), ("$n", number), ("$s", text)).ExecuteNonQuery() == 1;
+        }
         var rows = new List<long>(scalars.Count);
         using (var reader = SqliteDatabase.Cached(connection, $"SELECT rowid FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")} ORDER BY rowid",
                    ("$id", id), ("$a", name)).ExecuteReader())
@@ -184,6 +192,9 @@ internal static class SqliteIndexRows
         }
         return true;
     }
+
+    /// <summary>How many value rows a fingerprint stands for: one separator ends each.</summary>
+    private static int ScalarCount(AttributeFingerprint fingerprint) => fingerprint.Values.AsSpan().Count('\u001f');
 
     private static void DeleteValues(SqliteConnection connection, long id, string name) =>
         Run(Prepared(connection, $"DELETE FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
