@@ -83,8 +83,10 @@ internal static class SqliteIndexRows
     /// Brings the index rows from <paramref name="before"/> (null: the entity is new) to <paramref name="entity"/>,
     /// touching only the rows of what changed: a PATCH of one attribute rewrites that attribute's value rows, nothing else.
     /// </summary>
-    public static void Update(SqliteConnection connection, long id, IndexedState? before, Entity entity)
+    /// <returns>The entity's indexed state now, for the statistics (<see cref="UpdateStatistics(SqliteConnection, IndexedState?, IndexedState?)"/>).</returns>
+    public static IndexedState Update(SqliteConnection connection, long id, IndexedState? before, Entity entity)
     {
+        var now = Capture(entity)!;
         if (before is null || !before.Types.SetEquals(entity.Types))
         {
             if (before is not null) Execute(connection, "DELETE FROM entity_types WHERE ek = $id", id);
@@ -99,7 +101,7 @@ internal static class SqliteIndexRows
         }
         foreach (var (name, instances) in entity.Attributes)
         {
-            var after = Fingerprint(instances);
+            var after = now.Attributes[name];
             if (before is null || !before.Attributes.TryGetValue(name, out var old))
             {
                 InsertKinds(connection, id, name, after.Kinds);
@@ -109,7 +111,7 @@ internal static class SqliteIndexRows
             }
             if (old.Kinds != after.Kinds)
                 Run(Prepared(connection, "UPDATE entity_attributes SET kinds = $k WHERE attr = $a AND ek = $id", id, "$a", "$k"), ("$a", SqliteNameSchema.Id(connection, name)), ("$k", after.Kinds));
-            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances))
+            if (old.Values != after.Values && !UpdateValuesInPlace(connection, id, name, instances, old))
             {
                 DeleteValues(connection, id, name);
                 InsertValues(connection, id, name, instances);
@@ -120,7 +122,7 @@ internal static class SqliteIndexRows
                 InsertGeometries(connection, id, name, instances);
             }
         }
-        if (before is null) return;
+        if (before is null) return now;
         foreach (var name in before.Attributes.Keys)
         {
             if (entity.Attributes.ContainsKey(name)) continue;
@@ -128,6 +130,7 @@ internal static class SqliteIndexRows
             DeleteValues(connection, id, name);
             DeleteGeometries(connection, id, name);
         }
+        return now;
     }
 
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>
@@ -163,9 +166,17 @@ internal static class SqliteIndexRows
     /// Rewrites the attribute's value rows where they are when their number stays (a new reading of a Property): the row
     /// and its entry in the entity index stay put, only the value index moves. False when the number of rows changes.
     /// </summary>
-    private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances)
+    private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances, AttributeFingerprint old)
     {
         var scalars = instances.SelectMany(Scalars).ToList();
+        if (scalars.Count == 1 && ScalarCount(old) == 1)
+        {
+            // One row before and after (the usual new reading): one statement, no look-up of the row first. Any other
+            // count of rows touched means the fingerprint misread the old rows; the caller then rewrites them.
+            var (number, text) = scalars[0];
+            return SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE ek = $id AND attr = $a",
+                ("$id", id), ("$a", SqliteNameSchema.Id(connection, name)), ("$n", number), ("$s", text)).ExecuteNonQuery() == 1;
+        }
         var rows = new List<long>(scalars.Count);
         using (var reader = SqliteDatabase.Cached(connection, $"SELECT rowid FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")} ORDER BY rowid",
                    ("$id", id), ("$a", name)).ExecuteReader())
@@ -182,6 +193,9 @@ internal static class SqliteIndexRows
         return true;
     }
 
+    /// <summary>How many value rows a fingerprint stands for: one separator ends each.</summary>
+    private static int ScalarCount(AttributeFingerprint fingerprint) => fingerprint.Values.AsSpan().Count('\u001f');
+
     private static void DeleteValues(SqliteConnection connection, long id, string name) =>
         Run(Prepared(connection, $"DELETE FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
 
@@ -191,21 +205,43 @@ internal static class SqliteIndexRows
         Run(Prepared(connection, $"DELETE FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
     }
 
-    /// <summary>The statistics keys an entity contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind).</summary>
-    public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(Entity? entity)
+    /// <summary>
+    /// The statistics keys an indexed state contributes to: (type, "", ""), (type, attr, "*") and (type, attr, kind),
+    /// read from the captured types and each attribute's kinds, so the entity is not walked again.
+    /// </summary>
+    public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(IndexedState? state)
     {
         var keys = new HashSet<(string, string, string)>();
-        if (entity is null) return keys;
-        foreach (var type in entity.Types)
+        if (state is null) return keys;
+        foreach (var type in state.Types)
         {
             keys.Add((type, "", ""));
-            foreach (var (name, instances) in entity.Attributes)
+            foreach (var (name, fingerprint) in state.Attributes)
             {
                 keys.Add((type, name, "*"));
-                foreach (var kind in instances.Select(Attr.Type)) keys.Add((type, name, kind));
+                foreach (var kind in fingerprint.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) keys.Add((type, name, kind));
             }
         }
         return keys;
+    }
+
+    /// <summary>
+    /// The statistics change of a write from <paramref name="before"/> to <paramref name="after"/> (null: no entity). A
+    /// write that keeps the types, the attribute names and each attribute's kinds (a new value, the usual update) changes
+    /// no key, and no key set is built for it.
+    /// </summary>
+    public static void UpdateStatistics(SqliteConnection connection, IndexedState? before, IndexedState? after)
+    {
+        if (before is not null && after is not null && SameStatisticKeys(before, after)) return;
+        UpdateStatistics(connection, StatisticKeys(before), StatisticKeys(after));
+    }
+
+    private static bool SameStatisticKeys(IndexedState before, IndexedState after)
+    {
+        if (!before.Types.SetEquals(after.Types) || before.Attributes.Count != after.Attributes.Count) return false;
+        foreach (var (name, fingerprint) in before.Attributes)
+            if (!after.Attributes.TryGetValue(name, out var now) || now.Kinds != fingerprint.Kinds) return false;
+        return true;
     }
 
     /// <summary>

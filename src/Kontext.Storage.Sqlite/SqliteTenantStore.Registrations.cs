@@ -15,14 +15,43 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
 
     private const string RegistrationColumns = "id, doc, created_at, modified_at, times_sent, times_failed, last_success, last_failure";
 
+    /// <summary>
+    /// The registrations as last read, with the version of the table they were read at. Every entity write and query asks
+    /// for them (the forwarding check of clause 4.3.6.3), and they change only through this store's writer
+    /// (<see cref="RegistrationsWritten{T}"/>), so a list is read again only after a registration write.
+    /// </summary>
+    private sealed record RegistrationsSnapshot(long Version, IReadOnlyList<StoredRegistration> List);
+
+    private RegistrationsSnapshot? _registrations;
+    private long _registrationsVersion;
+
     public async Task<IReadOnlyList<StoredRegistration>> ListRegistrationsAsync(CancellationToken cancellationToken)
     {
-        // Asked by every entity retrieval and query (are there sources to forward to?): a pooled reader, a prepared statement.
+        // Asked by every entity retrieval and query (are there sources to forward to?): kept between registration writes.
+        // The version is read before the table: a write completing in between makes this snapshot stale at once.
+        var version = Interlocked.Read(ref _registrationsVersion);
+        if (Volatile.Read(ref _registrations) is { } snapshot && snapshot.Version == version) return snapshot.List;
         await using var connection = await RentReaderAsync(cancellationToken);
         await using var reader = await connection.Command($"SELECT {RegistrationColumns} FROM registrations ORDER BY rowid").ExecuteReaderAsync(cancellationToken);
         var list = new List<StoredRegistration>();
         while (await reader.ReadAsync(cancellationToken)) list.Add(ReadRegistration(reader));
-        return list;
+        var registrations = list.ToArray();
+        Volatile.Write(ref _registrations, new RegistrationsSnapshot(version, registrations));
+        return registrations;
+    }
+
+    /// <summary>
+    /// A write to the registrations table: once it is done (committed or not), the listed snapshot is stale. The version
+    /// moves after the commit even when the caller stops waiting first, so no snapshot read before the commit outlives it.
+    /// </summary>
+    private Task<T> RegistrationsWritten<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        var written = Enqueue(work, CancellationToken.None).ContinueWith(write =>
+        {
+            Interlocked.Increment(ref _registrationsVersion);
+            return write;
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        return cancellationToken.CanBeCanceled ? written.WaitAsync(cancellationToken) : written;
     }
 
     public async Task<StoredRegistration?> GetRegistrationAsync(string id, CancellationToken cancellationToken)
@@ -44,7 +73,7 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
         ParseTime(reader.GetString(2)), ParseTime(reader.GetString(3)));
 
     public Task<T> WriteRegistrationAsync<T>(string id, Func<StoredRegistration?, RegistrationWrite<T>> decide, CancellationToken cancellationToken) =>
-        Enqueue(connection =>
+        RegistrationsWritten(connection =>
         {
             var write = decide(GetRegistration(connection, id));
             if (!write.Write) return write.Result;
@@ -66,7 +95,7 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
         }, cancellationToken);
 
     public Task RecordForwardingAsync(string id, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Enqueue(connection =>
+        RegistrationsWritten(connection =>
         {
             using var update = SqliteDatabase.Command(connection, succeeded
                 ? "UPDATE registrations SET times_sent = times_sent + 1, last_success = $at WHERE id = $id"

@@ -77,7 +77,6 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
         var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
         // Captured before decide, which may change current in place.
-        var statisticsBefore = SqliteIndexRows.StatisticKeys(current);
         var indexedBefore = SqliteIndexRows.Capture(current);
         var scopesBefore = current?.Scopes?.ToList();
 
@@ -90,7 +89,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.Delete:
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
-                SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, []);
+                SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
                 if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
@@ -109,8 +108,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                    """,
                    ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
             .ExecuteScalar()!;
-        SqliteIndexRows.Update(connection, ek, indexedBefore, after);
-        SqliteIndexRows.UpdateStatistics(connection, statisticsBefore, SqliteIndexRows.StatisticKeys(after));
+        var indexedAfter = SqliteIndexRows.Update(connection, ek, indexedBefore, after);
+        SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, after.Id, change, after.ModifiedAt);
         if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
         return write.Result;

@@ -121,6 +121,30 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Type_statistics_follow_a_change_of_kind_and_stay_for_a_new_value()
+    {
+        await PutAsync(Entity);
+        async Task<List<(string, string, long)>> AttributesAsync() =>
+            (await _store.ListTypeAttributesAsync(default)).Select(s => (s.Type.Split('/')[^1], s.Attribute.Split('/')[^1], s.EntityCount)).OrderBy(s => s).ToList();
+        var before = await AttributesAsync();
+
+        await SetAsync("a", 2);
+        (await AttributesAsync()).Should().Equal(before, "a new value keeps the types, attributes and kinds");
+
+        await _store.WriteAsync(Id, current =>
+        {
+            var after = current!.Clone();
+            after.Attributes[ContextProcessor.Core.ExpandTerm("b")][0]["type"] = "Relationship";
+            after.Attributes[ContextProcessor.Core.ExpandTerm("b")][0].Remove("value");
+            after.Attributes[ContextProcessor.Core.ExpandTerm("b")][0]["object"] = "urn:ngsi-ld:X:1";
+            return EntityWrite<bool>.Upsert(after, [], true);
+        }, default);
+        var kinds = await _store.ListTypeAttributesAsync(default);
+        kinds.Single(s => s.Attribute.EndsWith("/b", StringComparison.Ordinal)).AttributeKinds.Should().BeEquivalentTo(["Relationship"]);
+        (await AttributesAsync()).Should().Equal(before, "the entity still has the same attributes");
+    }
+
+    [Fact]
     public async Task Removing_an_attribute_and_a_type_removes_their_rows()
     {
         await PutAsync(Entity);
