@@ -47,18 +47,7 @@ public static class MongoChangeDocument
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = Writing.MaxDepth }))
         {
             writer.WriteStartObject();
-            writer.WriteStartArray("type");
-            foreach (var type in before.Types) writer.WriteStringValue(type);
-            writer.WriteEndArray();
-            if (before.Scopes is { Count: > 0 })
-            {
-                writer.WriteStartArray("scope");
-                foreach (var scope in before.Scopes) writer.WriteStringValue(scope);
-                writer.WriteEndArray();
-            }
-            writer.WriteString("createdAt", before.CreatedAt);
-            writer.WriteString("modifiedAt", before.ModifiedAt);
-            if (before.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", expiresAt);
+            EntityJson.WriteEntityMembers(writer, before);
             writer.WriteStartObject("attrs");
             foreach (var (name, instances) in before.Attributes)
             {

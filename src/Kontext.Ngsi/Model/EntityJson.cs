@@ -14,10 +14,9 @@ public static class EntityJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static void Write(Utf8JsonWriter writer, Entity entity)
+    /// <summary>The stored form's entity-level members: type, scope, createdAt, modifiedAt, expiresAt.</summary>
+    public static void WriteEntityMembers(Utf8JsonWriter writer, Entity entity)
     {
-        writer.WriteStartObject();
-        writer.WriteString("id", entity.Id);
         writer.WriteStartArray("type");
         foreach (var type in entity.Types) writer.WriteStringValue(type);
         writer.WriteEndArray();
@@ -30,6 +29,13 @@ public static class EntityJson
         writer.WriteString("createdAt", entity.CreatedAt);
         writer.WriteString("modifiedAt", entity.ModifiedAt);
         if (entity.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", expiresAt);
+    }
+
+    public static void Write(Utf8JsonWriter writer, Entity entity)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", entity.Id);
+        WriteEntityMembers(writer, entity);
         writer.WriteStartObject("attrs");
         foreach (var (name, instances) in entity.Attributes)
         {
