@@ -67,6 +67,32 @@ public sealed class DistributedPagingTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task Paging_through_an_entity_map_walks_both_sources_entities_once_and_not_one_created_meanwhile()
+    {
+        await SeedAsync();
+        var expected = new[] { "r1", "r2", "a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4" }.Select(Id).ToList();
+
+        var first = await Region.Send(HttpMethod.Get, $"{Api.Entities}?type={_type}&entityMap=true&limit=4", tenant: _tenant);
+        first.StatusCode.Should().Be(HttpStatusCode.Created, await first.Content.ReadAsStringAsync());
+        var map = first.Headers.GetValues("NGSILD-EntityMap").Single();
+        var seen = (await Ids(first)).ToList();
+        await fx.SecondMunicipalClient.CreateOkAsync(Spot(Id("b5"), "a", 25));
+        for (var offset = 4; offset < expected.Count + 4; offset += 4)
+        {
+            var request = Api.Request(HttpMethod.Get, $"{Api.Entities}?type={_type}&limit=4&offset={offset}", tenant: _tenant);
+            request.Headers.Add("NGSILD-EntityMap", map);
+            var page = await Region.SendAsync(request);
+            page.StatusCode.Should().Be(HttpStatusCode.OK, await page.Content.ReadAsStringAsync());
+            seen.AddRange(await Ids(page));
+        }
+
+        seen.Should().Equal(expected, "the map fixed the entities and their order when it was made");
+    }
+
+    private static async Task<IEnumerable<string>> Ids(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray().Select(e => e!["id"]!.GetValue<string>());
+
+    [Fact]
     public async Task An_entity_of_the_page_gets_its_parts_from_beyond_a_sources_first_entities()
     {
         await SeedAsync();
