@@ -94,13 +94,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         var selection = ForwardedSelection.Of(request, withoutFilters: split);
         var answers = await Task.WhenAll(plan.Targets.Select(async target =>
         {
-            var found = new List<Entity>();
-            for (var offset = 0; offset < MaxSourceEntities; offset += SourcePageSize)
-            {
-                var page = await AskQueryAsync(request, target, selection.For(target.Registration), contextUrl, offset, warnings);
-                found.AddRange(page);
-                if (page.Count < SourcePageSize) break;
-            }
+            var found = await ReadFirstAsync(request, target, selection, contextUrl, MaxSourceEntities, warnings);
             return (target, Entities: (IReadOnlyList<Entity>)found);
         }));
         var merge = Merge(plan, local, answers);
@@ -129,14 +123,7 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
         var selection = ForwardedSelection.Of(request, withoutFilters: false);
         var firsts = await Task.WhenAll(plan.Targets.Select(async target =>
         {
-            var found = new List<Entity>();
-            while (found.Count < wanted)
-            {
-                var ask = Math.Min(SourcePageSize, wanted - found.Count);
-                var page = await AskQueryAsync(request, target, selection.For(target.Registration), contextUrl, found.Count, warnings, ask);
-                found.AddRange(page);
-                if (page.Count < ask) break;
-            }
+            var found = await ReadFirstAsync(request, target, selection, contextUrl, wanted, warnings);
             return (Target: target, Entities: found, Exhausted: found.Count < wanted);
         }));
         var pageIds = Merge(plan, local, firsts.Select(f => (f.Target, (IReadOnlyList<Entity>)f.Entities))).Entities.Skip(offset).Take(limit).Select(e => e.Id).ToList();
@@ -237,6 +224,20 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
             warnings.InvalidAnswer(target.Registration, ex is NgsiException n ? n.Error.Detail : "not JSON");
             return [];
         }
+    }
+
+    /// <summary>A source's first <paramref name="max"/> matches, asked in pages of at most <see cref="SourcePageSize"/>; fewer when it has no more.</summary>
+    private async Task<List<Entity>> ReadFirstAsync(NgsiRequest request, ForwardTarget target, ForwardedSelection selection, string contextUrl, int max, ForwardingWarnings warnings)
+    {
+        var found = new List<Entity>();
+        while (found.Count < max)
+        {
+            var ask = Math.Min(SourcePageSize, max - found.Count);
+            var page = await AskQueryAsync(request, target, selection.For(target.Registration), contextUrl, found.Count, warnings, ask);
+            found.AddRange(page);
+            if (page.Count < ask) break;
+        }
+        return found;
     }
 
     /// <summary>

@@ -177,21 +177,17 @@ internal sealed class DistributedWrite(string entityId, ForwardingRequest what, 
     /// Leaves out of <paramref name="parsed"/> what exclusive and redirect sources hold; false when nothing is left to do
     /// locally (a redirect source takes all, or the sources hold every attribute the write names).
     /// </summary>
-    public bool Omit(Entity parsed)
-    {
-        if (plan is null) return true;
-        var hadAttributes = parsed.Attributes.Count > 0;
-        foreach (var name in plan.LocalOmitted) parsed.Attributes.Remove(name);
-        return RunsLocally && !(hadAttributes && parsed.Attributes.Count == 0);
-    }
+    public bool Omit(Entity parsed) => Omit(parsed.Attributes);
 
     /// <summary>The same for a temporal write: its attributes' instances that exclusive and redirect sources hold are left out.</summary>
-    public bool Omit(Kontext.Ngsi.Temporal.TemporalEntityInput input)
+    public bool Omit(Kontext.Ngsi.Temporal.TemporalEntityInput input) => Omit(input.Instances);
+
+    private bool Omit(OrderedDictionary<string, List<JsonObject>> attributes)
     {
         if (plan is null) return true;
-        var hadAttributes = input.Instances.Count > 0;
-        foreach (var name in plan.LocalOmitted) input.Instances.Remove(name);
-        return RunsLocally && !(hadAttributes && input.Instances.Count == 0);
+        var hadAttributes = attributes.Count > 0;
+        foreach (var name in plan.LocalOmitted) attributes.Remove(name);
+        return RunsLocally && !(hadAttributes && attributes.Count == 0);
     }
 
     /// <summary>False when the one attribute the write names is held by exclusive or redirect sources.</summary>
