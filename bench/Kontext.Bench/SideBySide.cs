@@ -157,7 +157,9 @@ internal static class SideBySideSection
 
         var healthy = !kontext.HasExited && !baseline.HasExited && load.Values.All(t => t.Errors == 0)
                       && results.All(r => r.Kontext.Errors == 0 && (r.Baseline?.Errors ?? 0) == 0);
-        return (Report(options, load, results, healthy), healthy);
+        var footprint = new Footprint(kontext.SampledPeakRssBytes, baseline.SampledPeakRssBytes,
+            DirectoryBytes(Path.Combine(temp, "side-kontext-data")), DirectoryBytes(Path.Combine(temp, "side-baseline-data")));
+        return (Report(options, load, results, footprint, healthy), healthy);
     }
 
     private static async Task SliceAsync(App app, Request request, int clients, TimeSpan duration, Tally? tally, CancellationToken cancellationToken)
@@ -185,7 +187,12 @@ internal static class SideBySideSection
         tally.Errors += errors;
     }
 
-    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext, Tally? Baseline)> results, bool healthy)
+    private sealed record Footprint(long KontextPeakRss, long BaselinePeakRss, long KontextDiskBytes, long BaselineDiskBytes);
+
+    private static long DirectoryBytes(string path) =>
+        Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
+
+    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext, Tally? Baseline)> results, Footprint footprint, bool healthy)
     {
         var sb = new StringBuilder();
         var label = options.Label is null ? "" : $", {options.Label}";
@@ -208,6 +215,11 @@ internal static class SideBySideSection
             sb.AppendLine(Row(work, "Kontext", kontext, Ratio(kontext, baseline) + (kontext.Errors > 0 ? $" ({kontext.Errors} errors)" : "")));
             if (baseline is not null) sb.AppendLine(Row(work, "baseline", baseline, baseline.Errors > 0 ? $"({baseline.Errors} errors)" : ""));
         }
+        sb.AppendLine();
+        const double MiB = 1024.0 * 1024.0;
+        sb.AppendLine($"Memory (peak resident set, sampled): Kontext {footprint.KontextPeakRss / MiB:N0} MB, baseline {footprint.BaselinePeakRss / MiB:N0} MB. "
+                      + $"Data directory at the end (WAL included): Kontext {footprint.KontextDiskBytes / MiB:N1} MB ({footprint.KontextDiskBytes / 1024.0 / Math.Max(1, options.Entities):F1} KB per entity), "
+                      + $"baseline {footprint.BaselineDiskBytes / MiB:N1} MB.");
         sb.AppendLine();
         sb.AppendLine("### Machine");
         sb.AppendLine();
