@@ -132,8 +132,9 @@ internal sealed partial class SqliteTenantStore
     public async Task<IReadOnlyList<BucketStatistics>?> ReadBucketsAsync(TemporalBucketRequest request, CancellationToken cancellationToken)
     {
         if (request.EntityIds.Count == 0 || request.Attributes is { Count: 0 } || request.To <= request.From) return [];
-        var parameters = new List<(string, object?)> { ("$g", SqliteBucketSchema.Code(request.Granularity)), ("$from", Validate.Format(request.From)) };
-        var sql = new StringBuilder("SELECT h.id, n.iri, b.ds, b.start, b.first_t, b.last_t, b.last_type, b.n, b.nn, b.total, b.squares, b.min_num, b.max_num, b.min_str, b.max_str"
+        var parameters = new List<(string, object?)> { ("$g", SqliteBucketSchema.Code(request.Granularity)), ("$from", request.From.ToUnixTimeMilliseconds()) };
+        // Times are milliseconds since the epoch; a NULL type is a Property (schema step 10).
+        var sql = new StringBuilder("SELECT h.id, n.iri, b.ds, b.start, b.first_t, b.last_t, COALESCE(b.last_type, 'Property'), b.n, b.nn, b.total, b.squares, b.min_num, b.max_num, b.min_str, b.max_str"
             + " FROM history_entities h JOIN temporal_series ts ON ts.hk = h.hk JOIN names n ON n.nid = ts.attr JOIN temporal_buckets b ON b.sk = ts.sk"
             + " WHERE h.id IN ");
         sql.Append(InList("$e", request.EntityIds, parameters));
@@ -142,7 +143,7 @@ internal sealed partial class SqliteTenantStore
         if (request.To is { } to)
         {
             sql.Append(" AND b.start < $to");
-            parameters.Add(("$to", Validate.Format(to)));
+            parameters.Add(("$to", to.ToUnixTimeMilliseconds()));
         }
         // The default instance is keyed '' in the bucket table.
         if (request.DatasetIds is { } datasets) sql.Append(" AND b.ds IN ").Append(InList("$d", datasets.Select(d => d ?? ""), parameters));
@@ -157,11 +158,13 @@ internal sealed partial class SqliteTenantStore
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             var dataset = reader.GetString(2);
             buckets.Add(new BucketStatistics(reader.GetString(0), reader.GetString(1), dataset.Length == 0 ? null : dataset,
-                ParseTime(reader.GetString(3)), ParseTime(reader.GetString(4)), ParseTime(reader.GetString(5)), reader.GetString(6),
+                Time(reader.GetInt64(3)), Time(reader.GetInt64(4)), Time(reader.GetInt64(5)), reader.GetString(6),
                 new Kontext.Ngsi.Temporal.PeriodFigures(reader.GetInt64(7), 0, reader.GetInt64(8), reader.GetDouble(9), reader.GetDouble(10),
                     Real(11), Real(12), Text(13), Text(14))));
         }
         return buckets;
+
+        static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
     }
 
     /// <summary>The rows of <paramref name="alias"/> whose datasetId is one of <paramref name="datasets"/> (null: the default instance).</summary>

@@ -71,8 +71,10 @@ public sealed class SqliteHistoryFormTests : IDisposable
             "documents lost the members at their end that their columns give again");
         Rows("SELECT typeof(instance_id), length(instance_id) FROM attribute_instances ORDER BY seq").Select(Show).Should().Equal(
             "blob | 16", "text | 34", "text | 63", "blob | 16", "blob | 16");
+        // Step 10 then holds the times as milliseconds and a Property's type as NULL: shown here as step 8 held them.
         Rows("""
-            SELECT h.id, n.iri, g, ds, start, b.n, nn, total, squares, min_num, max_num, min_str, max_str, first_t, last_t, last_type
+            SELECT h.id, n.iri, g, ds, strftime('%Y-%m-%dT%H:%M:%fZ', start / 1000.0, 'unixepoch'), b.n, nn, total, squares, min_num, max_num, min_str, max_str,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', first_t / 1000.0, 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%fZ', last_t / 1000.0, 'unixepoch'), COALESCE(last_type, 'Property')
             FROM temporal_buckets b JOIN temporal_series s ON s.sk = b.sk JOIN history_entities h ON h.hk = s.hk JOIN names n ON n.nid = s.attr
             ORDER BY h.id, n.iri, g, ds, start
             """).Select(Show).Should().Equal(bucketsBefore, "the buckets were rebuilt by series with the same figures");
