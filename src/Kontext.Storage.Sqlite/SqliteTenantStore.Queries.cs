@@ -42,7 +42,7 @@ internal sealed partial class SqliteTenantStore
                 $"SELECT doc FROM entities WHERE rowid IN (SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset) ORDER BY rowid",
                 compiled, ("$limit", request.Limit), ("$offset", request.Offset));
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) entities.Add(EntityJson.Deserialize(reader.GetString(0)));
+            while (await reader.ReadAsync(cancellationToken)) entities.Add(SqliteEntityForm.Decode(reader.GetString(0)));
         }
         return new EntityPage(entities, total);
     }
@@ -87,7 +87,7 @@ internal sealed partial class SqliteTenantStore
         await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken)) docs.Add(reader.GetString(0));
         // A full page inside the window is the answer; so is any result when the window held every entity.
-        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(EntityJson.Deserialize) : null;
+        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(SqliteEntityForm.Decode) : null;
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ internal sealed partial class SqliteTenantStore
                     {
                         rows++;
                         after = reader.GetInt64(0);
-                        var entity = EntityJson.Deserialize(reader.GetString(1));
+                        var entity = SqliteEntityForm.Decode(reader.GetString(1));
                         if (!EntityMatcher.Matches(entity, request.Query)) continue;
                         matched++;
                         if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);

@@ -199,7 +199,7 @@ internal sealed partial class SqliteTenantStore
         await using var command = SqliteDatabase.Command(connection, "SELECT doc, deleted_at FROM deleted_entities WHERE id = $id", ("$id", entityId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new DeletedEntity(EntityJson.Deserialize(reader.GetString(0)), ParseTime(reader.GetString(1)));
+        return new DeletedEntity(SqliteEntityForm.Decode(reader.GetString(0)), ParseTime(reader.GetString(1)));
     }
 
     public Task<(T Result, long Purged)> WriteAndPurgeAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, HistoryPurge purge, CancellationToken cancellationToken) =>

@@ -66,7 +66,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         await using var reader = await RentReaderAsync(cancellationToken);
         var doc = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteScalarAsync(cancellationToken) as string;
-        return doc is null ? null : EntityJson.Deserialize(doc);
+        return doc is null ? null : SqliteEntityForm.Decode(doc);
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
@@ -75,7 +75,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
     {
         var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
-        var current = beforeDoc is null ? null : EntityJson.Deserialize(beforeDoc);
+        var current = beforeDoc is null ? null : SqliteEntityForm.Decode(beforeDoc);
         // Captured before decide, which may change current in place.
         var indexedBefore = SqliteIndexRows.Capture(current);
         var scopesBefore = current?.Scopes?.ToList();
@@ -100,7 +100,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         }
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
-        var afterDoc = Encoding.UTF8.GetString(EntityJson.Serialize(after));
+        var afterDoc = SqliteEntityForm.Encode(after);
         var ek = (long)SqliteDatabase.Cached(connection, """
                    INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
@@ -203,7 +203,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         while (await reader.ReadAsync(cancellationToken))
         {
             records.Add(new ChangeRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), ParseTime(reader.GetString(3)),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                SqliteEntityForm.Json(reader.IsDBNull(4) ? null : reader.GetString(4)), SqliteEntityForm.Json(reader.IsDBNull(5) ? null : reader.GetString(5))));
         }
         return records;
     }

@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.Formats;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>
+/// The compact stored form of an entity (<c>entities.doc</c>, and the copies of it in <c>deleted_entities</c> and
+/// <c>change_log</c>; schema step 10), and its way back to exactly the <see cref="Entity"/> that was stored. It is
+/// <see cref="EntityJson"/>'s document less what can be given back exactly:
+/// <list type="bullet">
+/// <item>member names of one letter (<c>i</c> id, <c>y</c> types, <c>s</c> scopes, <c>c</c>/<c>m</c> createdAt and
+/// modifiedAt, <c>a</c> attributes); <c>expiresAt</c> keeps its name, so a transient entity's document still names it
+/// (the write path's cheap test, <see cref="SqliteTenantStore"/>.ChangeLogged);</item>
+/// <item>the entity's times as UTC ticks (a number) when their offset is zero;</item>
+/// <item>type and attribute IRIs under the default context as <c>=</c> and the term, under the core namespace as
+/// <c>:</c> and the rest — unless some name of the entity begins with one of these, then every name is kept whole
+/// (<c>"f":1</c>);</item>
+/// <item>an instance whose last two members are <c>createdAt</c> and <c>modifiedAt</c> (strings) loses them, and a
+/// number (both times the same) or a pair of numbers before it in its attribute's array says which times they were:
+/// index 0 is the entity's createdAt and 1 its modifiedAt as the core stamps attributes (<see cref="Validate.Format"/>),
+/// further ones are listed once in <c>t</c>. On the way back they are appended to the instance in that order.</item>
+/// </list>
+/// A document in <see cref="EntityJson"/>'s form (a file not migrated, or a document the migration left whole) is read as such.
+/// </summary>
+internal static class SqliteEntityForm
+{
+    private const string DefaultContext = "https://uri.etsi.org/ngsi-ld/default-context/";
+    private const string CoreNamespace = "https://uri.etsi.org/ngsi-ld/";
+    private const string CompactStart = "{\"i\":";
+
+    public static string Encode(Entity entity)
+    {
+        var keepNames = entity.Types.Any(IsMarked) || entity.Attributes.Keys.Any(IsMarked);
+        var times = new List<string>(4) { Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt) };
+        // The time codes first: the extra times are written before the attributes that use them.
+        var codes = new List<(int Created, int Modified)?>();
+        foreach (var (_, instances) in entity.Attributes)
+            foreach (var instance in instances)
+                codes.Add(TrailingTimes(instance) is var (created, modified) ? (IndexOf(times, created), IndexOf(times, modified)) : null);
+
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("i", entity.Id);
+            if (keepNames) writer.WriteNumber("f", 1);
+            writer.WriteStartArray("y");
+            foreach (var type in entity.Types) writer.WriteStringValue(keepNames ? type : Short(type));
+            writer.WriteEndArray();
+            if (entity.Scopes is { Count: > 0 })
+            {
+                writer.WriteStartArray("s");
+                foreach (var scope in entity.Scopes) writer.WriteStringValue(scope);
+                writer.WriteEndArray();
+            }
+            WriteTime(writer, "c", entity.CreatedAt);
+            WriteTime(writer, "m", entity.ModifiedAt);
+            if (entity.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", expiresAt);
+            if (times.Count > 2)
+            {
+                writer.WriteStartArray("t");
+                foreach (var time in times.Skip(2)) writer.WriteStringValue(time);
+                writer.WriteEndArray();
+            }
+            writer.WriteStartObject("a");
+            var next = 0;
+            foreach (var (name, instances) in entity.Attributes)
+            {
+                writer.WriteStartArray(keepNames ? name : Short(name));
+                foreach (var instance in instances)
+                {
+                    if (codes[next++] is var (created, modified))
+                    {
+                        if (created == modified) writer.WriteNumberValue(created);
+                        else
+                        {
+                            writer.WriteStartArray();
+                            writer.WriteNumberValue(created);
+                            writer.WriteNumberValue(modified);
+                            writer.WriteEndArray();
+                        }
+                        WriteWithout(writer, instance, 2);
+                    }
+                    else instance.WriteTo(writer);
+                }
+                writer.WriteEndArray();
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static Entity Decode(string doc)
+    {
+        if (!doc.StartsWith(CompactStart, StringComparison.Ordinal)) return EntityJson.Deserialize(doc);
+        var root = StoredJson.Parse(doc)!.AsObject();
+        var keepNames = root["f"] is not null;
+        var entity = new Entity(root["i"]!.GetValue<string>())
+        {
+            Types = root["y"]!.AsArray().Select(t => Long(t!.GetValue<string>(), keepNames)).ToList(),
+            Scopes = root["s"]?.AsArray().Select(s => s!.GetValue<string>()).ToList(),
+            CreatedAt = ReadTime(root["c"]!),
+            ModifiedAt = ReadTime(root["m"]!),
+            ExpiresAt = root["expiresAt"]?.GetValue<DateTimeOffset>(),
+        };
+        if (root["a"] is not JsonObject attrs) return entity;
+        string[]? times = null;
+        foreach (var (name, element) in attrs)
+        {
+            var array = element!.AsArray();
+            var list = new List<JsonObject>(array.Count);
+            (int Created, int Modified)? code = null;
+            foreach (var item in array)
+            {
+                switch (item)
+                {
+                    case JsonObject instance:
+                        if (code is var (created, modified))
+                        {
+                            times ??= Times(entity, root["t"] as JsonArray);
+                            instance.Add("createdAt", times[created]);
+                            instance.Add("modifiedAt", times[modified]);
+                            code = null;
+                        }
+                        list.Add(instance);
+                        break;
+                    case JsonArray pair:
+                        code = (pair[0]!.GetValue<int>(), pair[1]!.GetValue<int>());
+                        break;
+                    default:
+                        var index = item!.GetValue<int>();
+                        code = (index, index);
+                        break;
+                }
+            }
+            array.Clear(); // detaches the instances, so the entity owns them without copying
+            entity.Attributes[Long(name, keepNames)] = list;
+        }
+        return entity;
+    }
+
+    /// <summary>The document in <see cref="EntityJson"/>'s form, as change records hand it out.</summary>
+    public static string? Json(string? doc) =>
+        doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
+
+    private static string[] Times(Entity entity, JsonArray? extra)
+    {
+        var times = new string[2 + (extra?.Count ?? 0)];
+        times[0] = Validate.Format(entity.CreatedAt);
+        times[1] = Validate.Format(entity.ModifiedAt);
+        for (var i = 2; i < times.Length; i++) times[i] = extra![i - 2]!.GetValue<string>();
+        return times;
+    }
+
+    /// <summary>The instance's createdAt and modifiedAt when they are its last two members and strings; else null.</summary>
+    private static (string Created, string Modified)? TrailingTimes(JsonObject instance)
+    {
+        var count = instance.Count;
+        if (count < 2) return null;
+        var (createdName, created) = instance.GetAt(count - 2);
+        var (modifiedName, modified) = instance.GetAt(count - 1);
+        return createdName == "createdAt" && modifiedName == "modifiedAt"
+               && created is JsonValue c && c.GetValueKind() == JsonValueKind.String
+               && modified is JsonValue m && m.GetValueKind() == JsonValueKind.String
+            ? (c.GetValue<string>(), m.GetValue<string>())
+            : null;
+    }
+
+    private static int IndexOf(List<string> times, string time)
+    {
+        var index = times.IndexOf(time);
+        if (index >= 0) return index;
+        times.Add(time);
+        return times.Count - 1;
+    }
+
+    /// <summary>Writes <paramref name="instance"/> without its last <paramref name="dropped"/> members.</summary>
+    private static void WriteWithout(Utf8JsonWriter writer, JsonObject instance, int dropped)
+    {
+        writer.WriteStartObject();
+        for (var i = 0; i < instance.Count - dropped; i++)
+        {
+            var (name, value) = instance.GetAt(i);
+            writer.WritePropertyName(name);
+            if (value is null) writer.WriteNullValue(); else value.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter writer, string name, DateTimeOffset time)
+    {
+        if (time.Offset == TimeSpan.Zero) writer.WriteNumber(name, time.UtcTicks);
+        else writer.WriteString(name, time);
+    }
+
+    private static DateTimeOffset ReadTime(JsonNode node) =>
+        node.GetValueKind() == JsonValueKind.Number ? new DateTimeOffset(node.GetValue<long>(), TimeSpan.Zero) : node.GetValue<DateTimeOffset>();
+
+    private static bool IsMarked(string name) => name.StartsWith('=') || name.StartsWith(':');
+
+    private static string Short(string iri) =>
+        iri.StartsWith(DefaultContext, StringComparison.Ordinal) ? string.Concat("=", iri.AsSpan(DefaultContext.Length))
+        : iri.StartsWith(CoreNamespace, StringComparison.Ordinal) ? string.Concat(":", iri.AsSpan(CoreNamespace.Length))
+        : iri;
+
+    private static string Long(string name, bool keepNames) =>
+        keepNames || name.Length == 0 ? name
+        : name[0] == '=' ? string.Concat(DefaultContext, name.AsSpan(1))
+        : name[0] == ':' ? string.Concat(CoreNamespace, name.AsSpan(1))
+        : name;
+}

@@ -1,0 +1,195 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>
+/// Schema step 10 (issue 12, storage size): entity documents in the compact form of <see cref="SqliteEntityForm"/> give
+/// back exactly the entity stored; a file in the step-9 layout keeps its entities, deleted entities, change records and
+/// buckets when migrated.
+/// </summary>
+public sealed class SqliteEntityFormTests : IDisposable
+{
+    private static readonly DateTimeOffset Created = new(2024, 2, 1, 10, 0, 0, 123, TimeSpan.Zero);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "entity-form-" + Guid.NewGuid().ToString("N"));
+
+    public SqliteEntityFormTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, true); } catch (IOException) { }
+    }
+
+    private string DbPath => Path.Combine(_directory, "kontext.db");
+
+    /// <summary>Entities as the core makes them from request bodies: created, then some attributes updated later.</summary>
+    public static TheoryData<string> Bodies() => new(BodyTexts);
+
+    private static readonly string[] BodyTexts =
+    [
+        """{"id":"urn:ngsi-ld:AirQualityObserved:1","type":"AirQualityObserved","no2":{"type":"Property","value":89.44,"unitCode":"GQ","observedAt":"2025-01-08T05:39:02Z"},"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.72,40.45]}}}""",
+        """{"id":"urn:ngsi-ld:T:2","type":["T","https://example.org/U"],"scope":["/a/b","/c"],"n":[{"type":"Property","value":1},{"type":"Property","value":2,"datasetId":"urn:ngsi-ld:D:1"}]}""",
+        """{"id":"urn:ngsi-ld:T:3","type":"T","name":{"type":"LanguageProperty","languageMap":{"en":"Car","de":"Auto"}},"owner":{"type":"Relationship","object":"urn:ngsi-ld:P:1","providedBy":{"type":"Relationship","object":"urn:ngsi-ld:P:2"}}}""",
+        """{"id":"urn:ngsi-ld:T:4","type":"T","expiresAt":"2030-01-01T00:00:00Z","speed":{"type":"Property","value":{"a":[1,2.50,"x\"y é"]},"accuracy":{"type":"Property","value":0.1,"unitCode":"MTS"}}}""",
+        """{"id":"urn:ngsi-ld:T:5","type":"T","category":{"type":"VocabProperty","vocab":"Sensor"},"list":{"type":"ListProperty","valueList":[1,"b",null]},"json":{"type":"JsonProperty","json":{"k":null}}}""",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void An_entity_made_by_the_core_decodes_to_exactly_itself(string body)
+    {
+        var entity = Stamped(body);
+        Check(entity);
+        // An update an hour later: the attribute updated keeps its createdAt, gets the entity's new modifiedAt.
+        var later = new EntityOperations(Created.AddHours(1));
+        var name = entity.Attributes.Keys.First();
+        later.Append(entity, new Entity(entity.Id) { Attributes = { [name] = [new JsonObject { ["type"] = "Property", ["value"] = 7 }] } }, noOverwrite: false);
+        Check(entity);
+    }
+
+    [Fact]
+    public void Times_names_and_orders_the_core_would_not_make_are_kept_as_they_are()
+    {
+        var entity = new Entity("urn:ngsi-ld:T:odd")
+        {
+            Types = ["=notPrefixed", "https://uri.etsi.org/ngsi-ld/default-context/T"],
+            CreatedAt = new DateTimeOffset(2024, 2, 1, 10, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234567),
+            ModifiedAt = Created.AddTicks(9),
+            ExpiresAt = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero),
+        };
+        entity.Attributes[":a"] = [Node("""{"type":"Property","value":1,"createdAt":"2020-01-01T00:00:00.000Z","modifiedAt":"2021-01-01T00:00:00.000Z"}""")];
+        entity.Attributes["https://uri.etsi.org/ngsi-ld/b"] =
+        [
+            Node("""{"type":"Property","modifiedAt":"2021-01-01T00:00:00.000Z","createdAt":"2020-01-01T00:00:00.000Z","value":1}"""),
+            Node("""{"type":"Property","value":2,"createdAt":5,"modifiedAt":"2021-01-01T00:00:00.000Z","datasetId":"urn:d"}"""),
+            Node("""{"type":"Property","value":3,"datasetId":"urn:e","createdAt":"2019-01-01T00:00:00Z","modifiedAt":"2021-01-01T00:00:00.000Z"}"""),
+            Node("""{"modifiedAt":"x"}"""),
+        ];
+        Check(entity);
+        SqliteEntityForm.Encode(entity).Should().Contain("\"f\":1", "a name begins with a marker, so every name stays whole");
+    }
+
+    [Fact]
+    public void The_compact_form_of_the_bench_shape_is_half_the_size_and_names_expiresAt_when_transient()
+    {
+        var entity = Stamped(BodyTexts[0]);
+        var whole = EntityJson.Serialize(entity).Length;
+        var compact = Encoding.UTF8.GetByteCount(SqliteEntityForm.Encode(entity));
+        compact.Should().BeLessThan(whole / 2, $"{compact} bytes instead of {whole}");
+        SqliteEntityForm.Encode(Stamped(BodyTexts[3])).Should().Contain("\"expiresAt\"",
+            "the write path finds transient entities by this text");
+    }
+
+    [Fact]
+    public async Task The_store_keeps_documents_compact_and_answers_with_the_same_entity()
+    {
+        await using var store = new SqliteTenantStore(null, DbPath);
+        foreach (var body in BodyTexts)
+        {
+            var entity = Stamped(body);
+            await store.WriteAsync(entity.Id, _ => EntityWrite<bool>.Upsert(entity.Clone(), [], true), default);
+            var read = await store.GetEntityAsync(entity.Id, default);
+            Encoding.UTF8.GetString(EntityJson.Serialize(read!)).Should().Be(Encoding.UTF8.GetString(EntityJson.Serialize(entity)));
+        }
+        SqliteConnection.ClearAllPools();
+        Column("SELECT doc FROM entities").Should().AllSatisfy(d => ((string)d!).Should().StartWith("{\"i\":"));
+    }
+
+    [Fact]
+    public async Task A_version_9_file_keeps_its_entities_deleted_entities_change_records_and_buckets_when_migrated()
+    {
+        SqliteBucketMigrationTests.WriteOldHistory(DbPath, 8);
+        var entities = BodyTexts.Select(Stamped).ToList();
+        var early = """{"id":"urn:ngsi-ld:T:early","type":["https://uri.etsi.org/ngsi-ld/default-context/T"]}""";
+        using (var old = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            old.Open();
+            SqliteMigrations.Apply(old, SqliteMigrations.Tenant.Take(9).ToList()).Should().Be(9);
+            foreach (var entity in entities.Append(null))
+            {
+                using var insert = old.CreateCommand();
+                insert.CommandText = "INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')";
+                insert.Parameters.AddWithValue("$id", entity?.Id ?? "urn:ngsi-ld:T:early");
+                insert.Parameters.AddWithValue("$doc", entity is null ? early : Encoding.UTF8.GetString(EntityJson.Serialize(entity)));
+                insert.ExecuteNonQuery();
+            }
+            using var more = old.CreateCommand();
+            more.CommandText = """
+                DELETE FROM entities WHERE id = 'urn:ngsi-ld:T:5';
+                INSERT INTO change_log(entity_id, operation, at, before_doc, after_doc) SELECT id, 'create', '2024-01-01T00:00:00.000Z', NULL, doc FROM entities WHERE id = 'urn:ngsi-ld:T:2';
+                """;
+            more.ExecuteNonQuery();
+        }
+        var buckets = Column("""
+            SELECT h.id || ' ' || n.iri || ' ' || g || ' ' || ds || ' ' || start || ' ' || b.n || ' ' || total || ' ' || first_t || ' ' || last_t || ' ' || last_type
+            FROM temporal_buckets b JOIN temporal_series s ON s.sk = b.sk JOIN history_entities h ON h.hk = s.hk JOIN names n ON n.nid = s.attr
+            ORDER BY 1
+            """);
+        buckets.Should().HaveCount(4);
+        SqliteConnection.ClearAllPools();
+
+        await using (var store = new SqliteTenantStore(null, DbPath))
+        {
+            foreach (var entity in entities.Take(4))
+                Encoding.UTF8.GetString(EntityJson.Serialize((await store.GetEntityAsync(entity.Id, default))!))
+                    .Should().Be(Encoding.UTF8.GetString(EntityJson.Serialize(entity)), "every entity reads back as it was");
+            var deleted = await store.History.GetDeletedEntityAsync("urn:ngsi-ld:T:5", default);
+            Encoding.UTF8.GetString(EntityJson.Serialize(deleted!.Entity)).Should().Be(Encoding.UTF8.GetString(EntityJson.Serialize(entities[4])));
+            var change = (await store.ReadChangesAsync(0, 10, default)).Single();
+            change.AfterJson.Should().Be(Encoding.UTF8.GetString(EntityJson.Serialize(entities[1])), "change records hand out the whole form");
+        }
+        SqliteConnection.ClearAllPools();
+
+        Column("SELECT doc FROM entities ORDER BY ek").Select(d => ((string)d!)[..5]).Should().Equal(["{\"i\":", "{\"i\":", "{\"i\":", "{\"i\":", "{\"id\""],
+            "a document without times (an early release's) cannot be read whole and is left as it was");
+        Column("SELECT doc FROM deleted_entities").Single().Should().Match<object>(d => ((string)d).StartsWith("{\"i\":"));
+        Column("SELECT after_doc FROM change_log").Single().Should().Match<object>(d => ((string)d).StartsWith("{\"i\":"));
+        Column("""
+            SELECT h.id || ' ' || n.iri || ' ' || g || ' ' || ds || ' ' || strftime('%Y-%m-%dT%H:%M:%fZ', start / 1000.0, 'unixepoch') || ' ' || b.n || ' ' || total
+                   || ' ' || strftime('%Y-%m-%dT%H:%M:%fZ', first_t / 1000.0, 'unixepoch') || ' ' || strftime('%Y-%m-%dT%H:%M:%fZ', last_t / 1000.0, 'unixepoch')
+                   || ' ' || COALESCE(last_type, 'Property')
+            FROM temporal_buckets b JOIN temporal_series s ON s.sk = b.sk JOIN history_entities h ON h.hk = s.hk JOIN names n ON n.nid = s.attr
+            ORDER BY 1
+            """).Should().Equal(buckets, "the buckets hold the same figures and times");
+        Column("SELECT DISTINCT typeof(start) || typeof(first_t) || typeof(last_t) FROM temporal_buckets").Should().Equal("integerintegerinteger");
+        Column("SELECT COUNT(*) FROM temporal_buckets WHERE last_type IS NULL").Single().Should().Be(2L, "a Property's type is NULL (the hour and the day of urn:ngsi-ld:D:1)");
+    }
+
+    private static void Check(Entity entity)
+    {
+        var whole = Encoding.UTF8.GetString(EntityJson.Serialize(entity));
+        var decoded = SqliteEntityForm.Decode(SqliteEntityForm.Encode(entity));
+        Encoding.UTF8.GetString(EntityJson.Serialize(decoded)).Should().Be(whole);
+        (decoded.CreatedAt.Ticks, decoded.CreatedAt.Offset, decoded.ModifiedAt.Ticks, decoded.ModifiedAt.Offset, decoded.ExpiresAt)
+            .Should().Be((entity.CreatedAt.Ticks, entity.CreatedAt.Offset, entity.ModifiedAt.Ticks, entity.ModifiedAt.Offset, entity.ExpiresAt));
+        SqliteEntityForm.Json(SqliteEntityForm.Encode(entity)).Should().Be(whole);
+        SqliteEntityForm.Decode(whole).Should().BeEquivalentTo(entity, o => o.ComparingByMembers<Entity>().Excluding(e => e.Attributes),
+            "a document in the whole form is read as before");
+    }
+
+    private static JsonObject Node(string json) => JsonNode.Parse(json)!.AsObject();
+
+    private static Entity Stamped(string body)
+    {
+        var parsed = EntityParser.ParseEntity(Node(body), ContextProcessor.Core, ParseMode.Full);
+        return new EntityOperations(Created.AddTicks(4567)).Create(parsed);
+    }
+
+    private List<object?> Column(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<object?>();
+        while (reader.Read()) values.Add(reader.IsDBNull(0) ? null : reader.GetValue(0));
+        return values;
+    }
+}
