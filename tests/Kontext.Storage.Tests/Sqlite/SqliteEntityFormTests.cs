@@ -132,6 +132,7 @@ public sealed class SqliteEntityFormTests : IDisposable
             ORDER BY 1
             """);
         buckets.Should().HaveCount(4);
+        var keys = Column("SELECT ek || ' ' || id FROM entities ORDER BY ek");
         SqliteConnection.ClearAllPools();
 
         await using (var store = new SqliteTenantStore(null, DbPath))
@@ -148,6 +149,8 @@ public sealed class SqliteEntityFormTests : IDisposable
 
         Column("SELECT doc FROM entities ORDER BY ek").Select(d => ((string)d!)[..5]).Should().Equal(["{\"i\":", "{\"i\":", "{\"i\":", "{\"i\":", "{\"id\""],
             "a document without times (an early release's) cannot be read whole and is left as it was");
+        Column("SELECT ek || ' ' || id FROM entities ORDER BY ek").Should().Equal(keys, "the rebuilt entity table keeps every key the index tables name");
+        Column("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'entities'").Single().Should().Be(2L, "its triggers are made again");
         Column("SELECT doc FROM deleted_entities").Single().Should().Match<object>(d => ((string)d).StartsWith("{\"i\":"));
         Column("SELECT after_doc FROM change_log").Single().Should().Match<object>(d => ((string)d).StartsWith("{\"i\":"));
         Column("""
