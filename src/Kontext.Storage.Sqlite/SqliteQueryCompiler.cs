@@ -22,8 +22,20 @@ namespace Kontext.Storage.Sqlite;
 /// clause. It answers when the type statistics show that no entity of another type has that attribute (then every
 /// entity having it is of the type, and the type's keys need not be intersected at all).
 /// </param>
+/// <param name="KeyedPages">
+/// The ways to page the exact query without walking the entity table: one per clause that is a plain index-table
+/// membership (<see cref="KeyedPage"/>); empty when a clause reads the entity row.
+/// </param>
 internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere, string Count, bool ByGeometry,
-    ImpliedTypeCount? CountByAttribute = null);
+    ImpliedTypeCount? CountByAttribute = null, IReadOnlyList<KeyedPage>? KeyedPages = null);
+
+/// <summary>
+/// A page found through one clause's index: that clause's keys in key order (its index gives them so when each entity
+/// has at most one row, <paramref name="Unique"/>; else grouped by key), the other clauses checked per key by look-ups,
+/// <c>LIMIT/OFFSET</c> over the keys, and only the page's documents read. <paramref name="Estimate"/> counts the
+/// clause's index rows up to a bound, so the caller can let the smallest key set drive.
+/// </summary>
+internal sealed record KeyedPage(string Page, string Estimate, bool Unique);
 
 /// <summary>A count that leaves out the type clause when <paramref name="Type"/> is the only type any entity having one of <paramref name="Attributes"/> has.</summary>
 internal sealed record ImpliedTypeCount(string Type, IReadOnlyList<string> Attributes, string Count);
@@ -48,6 +60,8 @@ internal sealed class SqliteQueryCompiler
     private string? _geoBox;
     // The key sets of the set-membership clauses made by Member, by the clause's SQL: a count's candidates.
     private readonly Dictionary<string, string> _keySets = new(StringComparer.Ordinal);
+    // Those of them whose index holds an entity at most once (a primary key led by the clause's equality).
+    private readonly HashSet<string> _uniqueKeySets = new(StringComparer.Ordinal);
     // The top-level type clause (a single type) and the attributes every match must have (clauses outside OR and NOT).
     private (string Sql, string Iri)? _typeClause;
     private readonly List<string> _requiredAttributes = [];
@@ -66,7 +80,27 @@ internal sealed class SqliteQueryCompiler
         // member of the type, or read the whole key set of each other clause, per query).
         if (sets._geoBox is { } box) clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
         var where = Conjunction(clauses);
-        return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null, sets.CountByAttribute(clauses));
+        return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null, sets.CountByAttribute(clauses),
+            sets.KeyedPages(clauses, probeClauses));
+    }
+
+    /// <summary>The bound of <see cref="KeyedPage.Estimate"/>: past it a key set counts as large.</summary>
+    public const int EstimateBound = 1_024;
+
+    private List<KeyedPage> KeyedPages(List<string> clauses, List<string> probeClauses)
+    {
+        var pages = new List<KeyedPage>();
+        if (_readsEntityRow) return pages;
+        for (var i = 0; i < clauses.Count; i++)
+        {
+            if (!_keySets.TryGetValue(clauses[i], out var keys)) continue;
+            var unique = _uniqueKeySets.Contains(clauses[i]);
+            var rest = Conjunction(probeClauses.Where((_, j) => j != i).ToList());
+            pages.Add(new KeyedPage(
+                $"SELECT doc FROM entities WHERE rowid IN (SELECT e.ek FROM (SELECT {keys}{(unique ? "" : " GROUP BY 1")}) e WHERE {rest} ORDER BY e.ek LIMIT $limit OFFSET $offset) ORDER BY rowid",
+                $"SELECT COUNT(*) FROM (SELECT {keys} LIMIT {EstimateBound})", unique));
+        }
+        return pages;
     }
 
     private ImpliedTypeCount? CountByAttribute(List<string> clauses)
@@ -87,7 +121,9 @@ internal sealed class SqliteQueryCompiler
         var driver = clauses.FindIndex(_keySets.ContainsKey);
         if (_readsEntityRow || driver < 0) return $"SELECT COUNT(*) FROM entities e WHERE {where}";
         var rest = clauses.Where((_, i) => i != driver).ToList();
-        return $"SELECT COUNT(*) FROM (SELECT DISTINCT {_keySets[clauses[driver]]}) e WHERE {Conjunction(rest)}";
+        // Keys of a unique index come once each; others are grouped (a sort, cheaper than DISTINCT's temporary B-tree).
+        var keys = _keySets[clauses[driver]] + (_uniqueKeySets.Contains(clauses[driver]) ? "" : " GROUP BY 1");
+        return $"SELECT COUNT(*) FROM (SELECT {keys}) e WHERE {Conjunction(rest)}";
     }
 
     /// <summary>
@@ -95,13 +131,14 @@ internal sealed class SqliteQueryCompiler
     /// set membership, or a correlated look-up through <paramref name="entityIndex"/> when given (an index led by
     /// ek; without it SQLite may pick the condition's index and scan it for every entity).
     /// </summary>
-    private string Member(string table, string alias, string? condition, string? entityIndex = null)
+    private string Member(string table, string alias, string? condition, string? entityIndex = null, bool unique = false)
     {
         if (_correlated)
             return $"EXISTS (SELECT 1 FROM {table} {alias}{(entityIndex is null ? "" : " INDEXED BY " + entityIndex)} WHERE {alias}.ek = e.ek{(condition is null ? "" : " AND (" + condition + ")")})";
         var keys = $"{alias}.ek AS ek FROM {table} {alias}{(condition is null ? "" : " WHERE " + condition)}";
         var sql = $"e.ek IN (SELECT {keys})";
         _keySets[sql] = keys;
+        if (unique) _uniqueKeySets.Add(sql);
         return sql;
     }
 
@@ -152,7 +189,7 @@ internal sealed class SqliteQueryCompiler
 
     private string Type(TypeExpr expr) => expr switch
     {
-        TypeIs t => Member("entity_types", "t", $"t.type = {NameId(t.Iri)}"),
+        TypeIs t => Member("entity_types", "t", $"t.type = {NameId(t.Iri)}", unique: true),
         TypeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Type)) + ")",
         TypeOr or => "(" + string.Join(" OR ", or.Operands.Select(Type)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),
@@ -166,7 +203,7 @@ internal sealed class SqliteQueryCompiler
         // Descendants by a byte range ('/' + 1 is '0'), which the (scope, ek) index serves; LIKE would ignore case.
         ScopeIs { IncludeDescendants: true } s =>
             Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)} OR (s.scope >= {Parameter(s.Scope + "/")} AND s.scope < {Parameter(s.Scope + "0")})", "ix_entity_scopes_entity"),
-        ScopeIs s => Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)}"),
+        ScopeIs s => Member("entity_scopes", "s", $"s.scope = {Parameter(s.Scope)}", unique: true),
         ScopeAnd and => "(" + string.Join(" AND ", and.Operands.Select(Scope)) + ")",
         ScopeOr or => "(" + string.Join(" OR ", or.Operands.Select(Scope)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(expr)),
@@ -250,7 +287,7 @@ internal sealed class SqliteQueryCompiler
     private string HasAttribute(string attribute)
     {
         if (_optional == 0) _requiredAttributes.Add(attribute);
-        return Member("entity_attributes", "a", $"a.attr = {NameId(attribute)}");
+        return Member("entity_attributes", "a", $"a.attr = {NameId(attribute)}", unique: true);
     }
 
     /// <summary>The index tables hold a name's id (<see cref="SqliteNameSchema"/>); SQLite looks it up once per statement.</summary>

@@ -36,16 +36,42 @@ internal sealed partial class SqliteTenantStore
         var entities = new List<Entity>(Math.Min(request.Limit, 1000));
         if (request.Limit > 0)
         {
-            if (await ProbePageAsync(connection, compiled, request, cancellationToken) is { } probed) return new EntityPage(probed, total);
-            // Order and page the row ids first, then read only the page's documents: sorting every match's document is what made deep pages slow.
-            var page = Command(connection,
-                $"SELECT doc FROM entities WHERE rowid IN (SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset) ORDER BY rowid",
-                compiled, ("$limit", request.Limit), ("$offset", request.Offset));
+            var (keyed, early) = await ChooseKeyedPageAsync(connection, compiled, cancellationToken);
+            // The probe window only when no key set gives an early stop (no type or attribute clause, no small value range).
+            if (!early && await ProbePageAsync(connection, compiled, request, cancellationToken) is { } probed) return new EntityPage(probed, total);
+            // Order and page the keys first, then read only the page's documents: sorting every match's document is what made deep pages slow.
+            var page = Command(connection, keyed?.Page ?? EntityTablePageSql(compiled), compiled, ("$limit", request.Limit), ("$offset", request.Offset));
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) entities.Add(SqliteEntityForm.Decode(reader.GetString(0)));
         }
         return new EntityPage(entities, total);
     }
+
+    /// <summary>
+    /// The key set an exact query's page goes through (<see cref="KeyedPage"/>), never walking the entity table: the
+    /// smallest of its clauses' key sets, counted up to <see cref="SqliteQueryCompiler.EstimateBound"/>; a tie (every
+    /// set past the bound) goes to the first unique one, whose keys come in key order from its index. Early when the
+    /// chosen page stops early or sorts few keys: then the probe window over the oldest entities would only add work.
+    /// Null when a clause reads the entity row (ids, id patterns).
+    /// </summary>
+    private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, CancellationToken cancellationToken)
+    {
+        if (compiled.KeyedPages is not { Count: > 0 } keyed) return (null, false);
+        KeyedPage? best = null;
+        long bestRows = long.MaxValue;
+        foreach (var candidate in keyed)
+        {
+            // Only the parameters the estimate names: its prepared statement is shared by queries with other clauses.
+            var parameters = compiled.Parameters.Where(p => System.Text.RegularExpressions.Regex.IsMatch(candidate.Estimate, System.Text.RegularExpressions.Regex.Escape(p.Name) + @"(?!\d)"));
+            var rows = (long)(await connection.Command(candidate.Estimate, parameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
+            if (rows < bestRows || (rows == bestRows && candidate.Unique && best is { Unique: false })) (best, bestRows) = (candidate, rows);
+        }
+        return (best, best!.Unique || bestRows < SqliteQueryCompiler.EstimateBound);
+    }
+
+    /// <summary>A page of the entity table's keys, for queries with a clause on the entity row (ids are few, or an id pattern is checked per row).</summary>
+    internal static string EntityTablePageSql(CompiledQuery compiled) =>
+        $"SELECT doc FROM entities WHERE rowid IN (SELECT e.rowid FROM entities e WHERE {compiled.Where} ORDER BY e.rowid LIMIT $limit OFFSET $offset) ORDER BY rowid";
 
     /// <summary>An exact query's count, from the index tables' covering indexes (<see cref="CompiledQuery.Count"/>).</summary>
     internal static string CountSql(CompiledQuery compiled) => compiled.Count;

@@ -52,7 +52,7 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
         for (var i = 0; i < 16; i++) command.Parameters.AddWithValue("$p" + i, "x");
-        foreach (var name in new[] { "$after", "$end" }) command.Parameters.AddWithValue(name, 0);
+        foreach (var name in new[] { "$after", "$end", "$limit", "$offset" }) command.Parameters.AddWithValue(name, 0);
         using var reader = command.ExecuteReader();
         var lines = new List<string>();
         while (reader.Read()) lines.Add(reader.GetString(3));
@@ -118,6 +118,68 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
         plan.Should().NotContain(line => line.Contains("USE TEMP B-TREE"), "the keys come out in creation order");
         plan.Where(line => line.Contains("SEARCH t ") || line.Contains("SEARCH v ")).Should().NotBeEmpty()
             .And.OnlyContain(line => line.Contains("ek=?"), "type and value are looked up per candidate, never read whole: " + string.Join("\n", plan));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("n>3")]
+    [InlineData("n")]
+    public async Task A_page_past_the_probe_window_goes_through_an_index_tables_keys_never_an_offset_over_the_entity_table(string? q)
+    {
+        await CreateAsync(1, "T");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q), ContextProcessor.Core);
+
+        var keyed = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 5000, 20, false)).KeyedPages;
+
+        keyed.Should().NotBeNullOrEmpty();
+        foreach (var page in keyed!)
+        {
+            var plan = Plan(page.Page);
+            // The entity table is reached only by the page's keys (rowid=?), to read their documents.
+            plan.Where(line => line.Contains("entities")).Should().OnlyContain(line => line.Contains("INTEGER PRIMARY KEY (rowid=?)"), string.Join("\n", plan));
+            plan.Where(line => System.Text.RegularExpressions.Regex.IsMatch(line, "^(SEARCH|SCAN) [tav] ")).Should().NotBeEmpty()
+                .And.OnlyContain(line => line.StartsWith("SEARCH"), "every index table is searched, none scanned whole: " + string.Join("\n", plan));
+            if (page.Unique) plan.Should().NotContain(line => line.Contains("TEMP B-TREE"), "a unique key set comes in key order from its index, so a page stops early: " + string.Join("\n", plan));
+            Plan(page.Estimate).Should().NotContain(line => line.Contains("entities"), "the estimate counts index rows only");
+        }
+        keyed.Should().Contain(page => page.Unique, "the type's keys (PRIMARY KEY (type, ek))");
+    }
+
+    [Fact]
+    public void A_query_with_ids_pages_the_entity_tables_keys()
+    {
+        var query = EntityQuery.Parse(new EntityQueryParameters(Id: "urn:ngsi-ld:G:1,urn:ngsi-ld:G:2", Type: "T"), ContextProcessor.Core);
+
+        SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false)).KeyedPages.Should().BeEmpty("an id clause reads the entity row");
+    }
+
+    [Fact]
+    public async Task Deep_and_selective_pages_through_key_sets_equal_the_evaluators()
+    {
+        for (var batch = 0; batch < 3_000; batch += 500)
+            await Task.WhenAll(Enumerable.Range(batch, 500).Select(i => CreateAsync(i, i % 3 == 0 ? "Three" : "Other")));
+        // Two value rows of one entity, both matching: one entity in the page and the count.
+        await CreateAsync("""{"id":"urn:ngsi-ld:G:multi","type":"Three","n":[{"type":"Property","value":2995},{"type":"Property","value":2996,"datasetId":"urn:ngsi-ld:Dataset:b"}]}""");
+        var all = Enumerable.Range(0, 3_000).Select(i => (Id: $"urn:ngsi-ld:G:{i}", Type: i % 3 == 0 ? "Three" : "Other", N: (double)i))
+            .Append((Id: "urn:ngsi-ld:G:multi", Type: "Three", N: 2995.5)).ToList();
+
+        foreach (var (type, q, offset, limit, test) in new (string?, string?, int, int, Func<double, bool>)[]
+        {
+            ("Three", null, 700, 20, _ => true), ("Three", "n>100", 800, 30, n => n > 100), ("Three", "n>2900", 0, 20, n => n > 2900),
+            ("Three", "n>2900", 30, 20, n => n > 2900), (null, "n>2990", 0, 20, n => n > 2990), ("Three", "n", 900, 50, _ => true),
+            (null, "n<50;n>10", 5, 10, n => n is < 50 and > 10),
+        })
+        {
+            var query = EntityQuery.Parse(new EntityQueryParameters(Type: type, Q: q), ContextProcessor.Core);
+            var expected = all.Where(e => (type is null || e.Type == type) && test(e.N)).Select(e => e.Id).ToList();
+
+            var counted = await _store.QueryAsync(new EntityPageRequest(query, offset, limit, Count: true), default);
+            var uncounted = await _store.QueryAsync(new EntityPageRequest(query, offset, limit, Count: false), default);
+
+            counted.Entities.Select(e => e.Id).Should().Equal(expected.Skip(offset).Take(limit), $"{type} {q} {offset} {limit}");
+            counted.TotalCount.Should().Be(expected.Count, $"{type} {q}");
+            uncounted.Entities.Select(e => e.Id).Should().Equal(expected.Skip(offset).Take(limit), $"{type} {q} {offset} {limit}");
+        }
     }
 
     [Fact]
