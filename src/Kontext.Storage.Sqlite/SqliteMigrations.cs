@@ -32,6 +32,7 @@ internal static class SqliteMigrations
         new(7, "type and attribute names by id in the index tables", SqliteNameSchema.Apply),
         new(8, "pre-aggregated temporal buckets (hour, day) and the triggers that keep them", SqliteBucketSchema.Apply),
         new(9, "history by integer series keys, instance ids as bytes, documents without the columns' times", SqliteHistorySchema.Apply),
+        new(10, "the observed-time index of the history without instances that have no observedAt", c => SqliteDatabase.Execute(c, SqliteObservedIndexSchema.Tables)),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>
