@@ -33,6 +33,7 @@ internal static class SqliteMigrations
         new(8, "pre-aggregated temporal buckets (hour, day) and the triggers that keep them", SqliteBucketSchema.Apply),
         new(9, "history by integer series keys, instance ids as bytes, documents without the columns' times", SqliteHistorySchema.Apply),
         new(10, "bucket times as integer milliseconds, compact entity documents", SqliteCompactSchema.Apply),
+        new(11, "the observed-time index of the history without instances that have no observedAt", c => SqliteDatabase.Execute(c, SqliteObservedIndexSchema.Tables)),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>
