@@ -29,9 +29,9 @@ internal sealed class EntityForwarding(ContextSourceClient client, ContextSource
     public async Task<ForwardingPlan?> PlanAsync(NgsiRequest request, ITenantStore store, ForwardingRequest what)
     {
         if (store.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
-        var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
         var live = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
         if (live.Count == 0) return null;
+        var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
         // csf (clause 5.7.2.4) selects the sources by their Context Source Properties; from the URL or a Query body.
         var csf = request.Query["csf"].ToString() is { Length: > 0 } text ? text
             : request.Body?["csf"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var inBody) ? inBody : null;

@@ -109,10 +109,10 @@ public static class KontextServices
             };
             if (error is not null) await NgsiProblem.WriteAsync(http, error);
         });
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
             MalformedPaths.Check(http);
-            await next(http);
+            return next(http);
         });
         app.UseOgcExceptions();
         app.UseAccessControl();

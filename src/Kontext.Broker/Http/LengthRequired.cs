@@ -7,7 +7,7 @@ namespace Kontext.Broker.Http;
 /// </summary>
 internal static class LengthRequired
 {
-    public static async Task CheckAsync(HttpContext http, RequestDelegate next)
+    public static Task CheckAsync(HttpContext http, RequestDelegate next)
     {
         var method = http.Request.Method;
         if (http.Request.ContentLength is null
@@ -16,8 +16,8 @@ internal static class LengthRequired
         {
             http.Response.StatusCode = StatusCodes.Status411LengthRequired;
             http.Response.ContentLength = 0;
-            return;
+            return Task.CompletedTask;
         }
-        await next(http);
+        return next(http);
     }
 }

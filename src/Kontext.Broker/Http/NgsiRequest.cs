@@ -138,17 +138,35 @@ internal sealed class NgsiRequest
     {
         if (http.Request.ContentLength > maxBytes)
             throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        // One pooled buffer, sized by Content-Length when there is one (the parsed JSON keeps its own copy): a PATCH or
+        // a batch of a thousand entities allocates no growing stream and no chunk per request.
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var buffer = pool.Rent((int)Math.Clamp(http.Request.ContentLength + 1 ?? 16 * 1024, 1, Math.Min(maxBytes + 1, Array.MaxLength)));
+        try
         {
-            if (buffer.Length + read > maxBytes)
-                throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
-            buffer.Write(chunk, 0, read);
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = pool.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    pool.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), http.RequestAborted);
+                if (read == 0) break;
+                if (length + (long)read > maxBytes)
+                    throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
+                length += read;
+            }
+            if (length == 0) throw NgsiException.InvalidRequest("The request body is empty");
+            return StrictJson.Parse(buffer.AsSpan(0, length));
         }
-        if (buffer.Length == 0) throw NgsiException.InvalidRequest("The request body is empty");
-        return StrictJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        finally
+        {
+            pool.Return(buffer);
+        }
     }
 
     /// <summary>True when the request names a JSON-LD @context in a Link header.</summary>
@@ -195,7 +213,13 @@ internal sealed class NgsiRequest
     /// <summary>Accept negotiation (<see cref="AcceptHeader"/>): application/json when there is no Accept header.</summary>
     internal static ResponseMedia NegotiateResponse(HttpRequest request, bool allowGeoJson)
     {
-        var accept = string.Join(",", request.Headers.Accept.Where(a => !string.IsNullOrWhiteSpace(a)));
+        var header = request.Headers.Accept;
+        var accept = header.Count switch
+        {
+            0 => "",
+            1 => string.IsNullOrWhiteSpace(header[0]) ? "" : header[0]!,
+            _ => string.Join(",", header.Where(a => !string.IsNullOrWhiteSpace(a))),
+        };
         if (accept.Length == 0) return ResponseMedia.Json;
         return AcceptHeader.Choose(accept, allowGeoJson ? OfferedWithGeoJson : Offered) switch
         {

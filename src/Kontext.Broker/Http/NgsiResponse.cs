@@ -64,8 +64,22 @@ internal static class NgsiResponse
             return userContext?.DeepClone() ?? JsonValue.Create(coreUrl);
         if (request.Media == ResponseMedia.GeoJson) http.Response.Headers.Append("Preference-Applied", "body=json");
         var url = await ContextUrlAsync(request, userContext, coreUrl);
-        http.Response.Headers.Append("Link", $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"");
+        http.Response.Headers.Append("Link", ContextLink(url));
         return null;
+    }
+
+    // Most answers name the same @context (the core one): its Link header value is built once, not per response. One
+    // immutable pair swapped whole, so a reader never sees one request's URL with another's header.
+    private sealed record ContextLinkHeader(string Url, string Header);
+
+    private static ContextLinkHeader? _lastLink;
+
+    private static string ContextLink(string url)
+    {
+        if (_lastLink is { } last && last.Url == url) return last.Header;
+        var header = $"<{HeaderIri.Uri(url)}>; rel=\"{NgsiRequest.JsonLdContextRel}\"; type=\"application/ld+json\"";
+        _lastLink = new ContextLinkHeader(url, header);
+        return header;
     }
 
     /// <summary>The URL naming the request's @context: the core URL, the caller's URL, or a hosted URL for inline contexts.</summary>

@@ -27,6 +27,7 @@ internal static class QueryParameters
     public static HashSet<string> Options(NgsiRequest request, params string[] allowed)
     {
         var values = List(request, "options");
+        if (values.Count == 0) return new HashSet<string>(StringComparer.Ordinal);
         var known = new HashSet<string>(allowed, StringComparer.Ordinal);
         foreach (var value in values)
         {
@@ -70,7 +71,9 @@ internal static class QueryParameters
     /// <summary>pick or omit from the URL (clause 4.21 grammar); null when absent or empty.</summary>
     public static IReadOnlyList<SelectedMember>? Selection(NgsiRequest request, string name)
     {
-        var text = string.Join(",", request.Query[name].Where(v => !string.IsNullOrEmpty(v)));
+        var values = request.Query[name];
+        if (values.Count == 0) return null;
+        var text = string.Join(",", values.Where(v => !string.IsNullOrEmpty(v)));
         return text.Length == 0 ? null : MemberSelection.Parse(text, name);
     }
 
@@ -103,6 +106,12 @@ internal static class QueryParameters
         };
     }
 
-    public static List<string> List(NgsiRequest request, string name) =>
-        request.Query[name].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+    public static List<string> List(NgsiRequest request, string name)
+    {
+        var values = request.Query[name];
+        var list = new List<string>();
+        foreach (var value in values) // most requests name few of the parameters asked for: nothing to split then
+            if (!string.IsNullOrEmpty(value)) list.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return list;
+    }
 }

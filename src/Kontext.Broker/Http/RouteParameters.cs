@@ -110,7 +110,7 @@ internal static class RouteParameters
     public static IEnumerable<(string Method, string Pattern)> Declared => Table.Keys;
 
     /// <summary>Refuses a request naming a parameter its route does not define (400 InvalidRequest).</summary>
-    public static async Task CheckAsync(HttpContext http, RequestDelegate next)
+    public static Task CheckAsync(HttpContext http, RequestDelegate next)
     {
         if (http.GetEndpoint() is RouteEndpoint route && For(http.Request.Method, route.RoutePattern.RawText ?? "") is { } accepted)
         {
@@ -121,7 +121,7 @@ internal static class RouteParameters
                                                        + (accepted.Count == 0 ? " (it takes none)" : $" (it takes {string.Join(", ", accepted.Order(StringComparer.Ordinal))})"));
             }
         }
-        await next(http);
+        return next(http);
     }
 
     private static HashSet<string> Set(params string[][] groups) => new(groups.SelectMany(g => g), StringComparer.Ordinal);

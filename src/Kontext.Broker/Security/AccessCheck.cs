@@ -51,19 +51,19 @@ internal sealed class AccessCheck
     public AuthModes Modes => _modes;
 
     /// <summary>Step one: the caller behind the credential, kept for step two; a known caller becomes HttpContext.User.</summary>
-    public async Task IdentifyAsync(HttpContext http, RequestDelegate next)
+    public Task IdentifyAsync(HttpContext http, RequestDelegate next) =>
+        _modes != AuthModes.None && RuleOf(http) is { Gate: Gate.Principal } ? IdentifyThenAsync(http, next) : next(http);
+
+    private async Task IdentifyThenAsync(HttpContext http, RequestDelegate next)
     {
-        if (_modes != AuthModes.None && RuleOf(http) is { Gate: Gate.Principal })
-        {
-            var caller = await AuthenticateAsync(http);
-            http.Features.Set(caller);
-            if (caller.Grant is { } grant) http.User = grant.ToPrincipal();
-        }
+        var caller = await AuthenticateAsync(http);
+        http.Features.Set(caller);
+        if (caller.Grant is { } grant) http.User = grant.ToPrincipal();
         await next(http);
     }
 
     /// <summary>Step two: lets the request through, or answers 401 / 403 as ProblemDetails.</summary>
-    public async Task AuthorizeAsync(HttpContext http, RequestDelegate next)
+    public Task AuthorizeAsync(HttpContext http, RequestDelegate next)
     {
         if (http.GetEndpoint() is RouteEndpoint route)
         {
@@ -73,8 +73,15 @@ internal sealed class AccessCheck
                 _logger.LogError("Route {Method} {Pattern} declares no access right in RouteRights; refused", http.Request.Method, route.RoutePattern.RawText);
                 throw AccessProblems.Forbidden("This route declares no access right, so it is closed");
             }
-            if (rule.Gate == Gate.Principal) await DecideAsync(http, rule, http.Features.Get<Caller>() ?? Caller.Anonymous);
+            // Mode none lets every caller through to a route that is not an operator's (what DecideAsync concludes then).
+            if (rule.Gate == Gate.Principal && (_modes != AuthModes.None || rule.Operator)) return DecideThenAsync(http, rule, next);
         }
+        return next(http); // a route open to all: no state machine on the way through
+    }
+
+    private async Task DecideThenAsync(HttpContext http, RouteRule rule, RequestDelegate next)
+    {
+        await DecideAsync(http, rule, http.Features.Get<Caller>() ?? Caller.Anonymous);
         await next(http);
     }
 

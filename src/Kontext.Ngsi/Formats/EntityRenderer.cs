@@ -70,7 +70,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         var joined = options.Joined;
         foreach (var (iri, all) in entity.Attributes)
         {
-            var instances = fields.Instances(iri, all).ToList();
+            var instances = fields.ShownInstances(iri, all);
             if (instances.Count == 0) continue;
             var inline = joined is { Mode: JoinMode.Inline } && hop < joined.Level ? new Inline(fields.LinkedFor(iri), hop + 1) : null;
             writer.WritePropertyName(context.CompactIri(iri));
@@ -79,7 +79,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
             else
             {
                 writer.WriteStartArray();
-                foreach (var instance in instances) WriteAttribute(writer, instance, inArray: true, inline);
+                for (var i = 0; i < instances.Count; i++) WriteAttribute(writer, instances[i], inArray: true, inline);
                 writer.WriteEndArray();
             }
         }
@@ -111,12 +111,13 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     }
 
     /// <summary>A multi-attribute in the simplified representation (clause 4.5.4): its values by datasetId, "@none" for the default instance.</summary>
-    private void WriteDatasetMap(Utf8JsonWriter writer, List<JsonObject> instances, Inline? inline)
+    private void WriteDatasetMap(Utf8JsonWriter writer, IReadOnlyList<JsonObject> instances, Inline? inline)
     {
         writer.WriteStartObject();
         writer.WriteStartObject("dataset");
-        foreach (var instance in instances)
+        for (var i = 0; i < instances.Count; i++)
         {
+            var instance = instances[i];
             writer.WritePropertyName(Attr.DatasetId(instance) ?? Projection.DefaultInstance);
             WriteSimplified(writer, instance, inline);
         }
@@ -207,8 +208,9 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
         var type = Attr.Type(instance);
         var chooseLanguage = type == Attr.LanguageProperty && options.Lang is not null && instance["languageMap"] is JsonObject;
         if (!concise) writer.WriteString("type", chooseLanguage ? Attr.Property : type);
-        foreach (var (member, value) in instance)
+        for (var i = 0; i < instance.Count; i++) // by index: no enumerator per instance
         {
+            var (member, value) = instance.GetAt(i);
             switch (member)
             {
                 case "type":

@@ -41,10 +41,24 @@ public sealed record Projection(
     public IEnumerable<JsonObject> Instances(string iri, IEnumerable<JsonObject> instances) =>
         IncludesAttribute(iri) ? instances.Where(IncludesInstance) : [];
 
+    /// <summary>
+    /// <see cref="Instances(string, IEnumerable{JsonObject})"/> for the renderer: the stored list itself when every
+    /// instance is shown (no datasetId filter), so rendering an entity copies no list per attribute.
+    /// </summary>
+    public IReadOnlyList<JsonObject> ShownInstances(string iri, List<JsonObject> instances) =>
+        !IncludesAttribute(iri) ? [] : DatasetIds is null ? instances : instances.FindAll(IncludesInstance);
+
     /// <summary>True when nothing of the entity would be shown: no id, no type, no scope, no attribute instance.</summary>
     public bool LeavesNothingOf(Entity entity) =>
         !Id && !(Type && entity.Types.Count > 0) && !(Scope && entity.Scopes is { Count: > 0 })
-        && !entity.Attributes.Any(a => Instances(a.Key, a.Value).Any());
+        && !ShowsAnyAttribute(entity);
+
+    private bool ShowsAnyAttribute(Entity entity)
+    {
+        foreach (var (iri, instances) in entity.Attributes)
+            if (ShownInstances(iri, instances).Count > 0) return true;
+        return false;
+    }
 
     /// <summary>
     /// The projection of attrs, pick and omit (clause 4.21; pick and omit may name id, type and scope). attrs and pick

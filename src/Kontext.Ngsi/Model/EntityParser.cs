@@ -282,6 +282,9 @@ public static class EntityParser
         _ => throw NgsiException.BadRequestData($"Relationship '{name}' has an invalid 'objectType'"),
     };
 
+    // The payload member names once, in the order of Attr.PayloadMember (the first conflict found is the one reported).
+    private static readonly string[] PayloadMembers = Attr.PayloadMember.Values.Distinct().ToArray();
+
     /// <summary>Checks one instance's members against its type.</summary>
     private static void Check(string name, string iri, JsonObject instance, string? type, ParseMode mode)
     {
@@ -293,7 +296,7 @@ public static class EntityParser
             return;
         }
         var payloadMember = Attr.PayloadMember[type];
-        foreach (var other in Attr.PayloadMember.Values.Distinct())
+        foreach (var other in PayloadMembers)
         {
             if (other != payloadMember && instance.ContainsKey(other))
                 throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} cannot have '{other}'");

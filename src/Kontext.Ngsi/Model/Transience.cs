@@ -24,10 +24,21 @@ public static class Transience
     public static Entity? Visible(Entity? entity, DateTimeOffset now)
     {
         if (entity is null || entity.ExpiresAt <= now) return null;
-        if (!ExpiredInstances(entity, now).Any()) return entity;
+        if (!HasExpiredInstance(entity, now)) return entity;
         var copy = entity.Clone();
         foreach (var (name, instance) in ExpiredInstances(copy, now).ToList()) Remove(copy, name, instance);
         return copy;
+    }
+
+    // Every read asks this of every entity it returns: plain loops, no enumerator or closure per attribute.
+    private static bool HasExpiredInstance(Entity entity, DateTimeOffset now)
+    {
+        foreach (var instances in entity.Attributes.Values)
+        {
+            foreach (var instance in instances)
+                if (ExpiresAt(instance) <= now) return true;
+        }
+        return false;
     }
 
     /// <summary>The attribute instances of <paramref name="entity"/> whose expiresAt has passed.</summary>

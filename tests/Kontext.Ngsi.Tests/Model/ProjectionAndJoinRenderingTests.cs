@@ -140,4 +140,28 @@ public class ProjectionAndJoinRenderingTests
         Omit("id,type,speed,owner").LeavesNothingOf(Car).Should().BeTrue();
         (Projection.All with { DatasetIds = new HashSet<string> { "urn:x" } }).Instances(Iri("speed"), Car.Attributes.First().Value).Should().BeEmpty();
     }
+
+    [Fact]
+    public void A_datasetId_filter_shows_the_chosen_instances_in_their_stored_order_and_no_filter_shows_the_stored_list()
+    {
+        var e = Stored("""
+            { "id": "urn:ngsi-ld:Vehicle:7", "type": "Vehicle",
+              "speed": [ { "type": "Property", "value": 80 },
+                         { "type": "Property", "value": 81, "datasetId": "urn:ngsi-ld:Dataset:gps" },
+                         { "type": "Property", "value": 82, "datasetId": "urn:ngsi-ld:Dataset:radar" } ] }
+            """);
+        var speed = e.Attributes[Iri("speed")];
+        var chosen = Projection.All with { DatasetIds = new HashSet<string> { "urn:ngsi-ld:Dataset:radar", Projection.DefaultInstance } };
+
+        chosen.ShownInstances(Iri("speed"), speed).Select(i => i["value"]!.GetValue<int>()).Should().Equal(80, 82);
+        Projection.All.ShownInstances(Iri("speed"), speed).Should().BeSameAs(speed);
+        Omit("speed").ShownInstances(Iri("speed"), speed).Should().BeEmpty();
+        (Omit("id,type") with { DatasetIds = new HashSet<string> { "urn:x" } }).LeavesNothingOf(e).Should().BeTrue();
+        (Omit("id,type") with { DatasetIds = new HashSet<string> { "urn:ngsi-ld:Dataset:gps" } }).LeavesNothingOf(e).Should().BeFalse();
+        ShouldEqualJson(Render(e, User, new RenderOptions(RenderFormat.Normalized, Projection: chosen)), """
+            { "id": "urn:ngsi-ld:Vehicle:7", "type": "Vehicle",
+              "speed": [ { "type": "Property", "value": 80 },
+                         { "type": "Property", "value": 82, "datasetId": "urn:ngsi-ld:Dataset:radar" } ] }
+            """);
+    }
 }

@@ -34,6 +34,21 @@ public class TransienceTests
     }
 
     [Fact]
+    public void Instances_not_yet_expired_leave_the_entity_itself_and_an_expired_one_in_the_last_attribute_is_found()
+    {
+        var e = Entity("""
+            {"id":"urn:a:1","type":"Vehicle","name":"x","speed":{"value":1,"expiresAt":"2026-01-01T13:00:00Z"},
+             "fuel":[{"value":5},{"value":6,"datasetId":"urn:ds:b","expiresAt":"2026-01-01T12:30:00Z"}]}
+            """);
+
+        Transience.Visible(e, Now).Should().BeSameAs(e);
+        var later = Transience.Visible(e, Now.AddMinutes(45))!;
+        later.Should().NotBeSameAs(e);
+        later.Attributes[User.ExpandTerm("fuel")].Should().ContainSingle().Which["value"]!.GetValue<int>().Should().Be(5);
+        later.Attributes.Should().ContainKey(User.ExpandTerm("speed"));
+    }
+
+    [Fact]
     public void Next_expiry_is_the_earliest_of_the_entity_and_its_instances()
     {
         var e = Entity("""{"id":"urn:a:1","type":"Vehicle","expiresAt":"2026-02-01T00:00:00Z","speed":{"value":1,"expiresAt":"2026-01-15T00:00:00Z"}}""");
