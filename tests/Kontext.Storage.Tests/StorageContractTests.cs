@@ -316,16 +316,36 @@ public sealed class SqliteStorageContractTests : StorageContractTests
     protected override Task CleanUpAsync() => _directory.DeleteAsync();
 }
 
-/// <summary>A SQLite data directory of its own for one test class instance, deleted afterwards.</summary>
-public sealed class SqliteTestDirectory(string purpose)
+/// <summary>
+/// A SQLite data directory of its own for one test class instance, created at once and deleted afterwards (pools
+/// cleared first: a pooled connection keeps its file open).
+/// </summary>
+public sealed class SqliteTestDirectory : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kontext-tests", purpose + "-" + Guid.NewGuid().ToString("N"));
+    public SqliteTestDirectory(string purpose)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kontext-tests", purpose + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    /// <summary>The tenant file a test builds by hand (the default tenant's name).</summary>
+    public string DbPath => File("kontext.db");
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public IEntityStorage Open() => new SqliteStorage(Path);
 
     public Task DeleteAsync()
     {
-        try { Directory.Delete(Path, true); } catch (IOException) { }
+        Dispose();
         return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Path, true); } catch (IOException) { }
     }
 }

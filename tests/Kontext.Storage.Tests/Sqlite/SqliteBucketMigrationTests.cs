@@ -10,13 +10,9 @@ namespace Kontext.Storage.Tests.Sqlite;
 /// <summary>Schema step 8 builds the buckets of the history a file already holds, then the triggers keep them (step 9 rebuilds them by series).</summary>
 public sealed class SqliteBucketMigrationTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "buckets-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("buckets");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
+    public void Dispose() => _directory.Dispose();
 
     /// <summary>
     /// A file at <paramref name="version"/> holding the history of urn:ngsi-ld:S:1 as the releases up to step 8 wrote it
@@ -47,11 +43,10 @@ public sealed class SqliteBucketMigrationTests : IDisposable
     public async Task A_file_at_schema_version_7_gets_the_buckets_of_its_history_when_opened()
     {
         const string id = "urn:ngsi-ld:S:1";
-        Directory.CreateDirectory(_directory);
-        WriteOldHistory(Path.Combine(_directory, "kontext.db"), 7);
+        WriteOldHistory(_directory.DbPath, 7);
         SqliteConnection.ClearAllPools();
 
-        await using var reopened = new SqliteStorage(_directory);
+        await using var reopened = new SqliteStorage(_directory.Path);
         var history = (await reopened.GetTenantAsync(null, false, default))!.History!;
         var from = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var days = (await history.ReadBucketsAsync(new TemporalBucketRequest([id], null, BucketGranularity.Day, from, null), default))!;

@@ -16,17 +16,11 @@ namespace Kontext.Storage.Tests.Sqlite;
 public sealed class SqliteEntityFormTests : IDisposable
 {
     private static readonly DateTimeOffset Created = new(2024, 2, 1, 10, 0, 0, 123, TimeSpan.Zero);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "entity-form-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("entity-form");
 
-    public SqliteEntityFormTests() => Directory.CreateDirectory(_directory);
+    public void Dispose() => _directory.Dispose();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
-
-    private string DbPath => Path.Combine(_directory, "kontext.db");
+    private string DbPath => _directory.DbPath;
 
     /// <summary>Entities as the core makes them from request bodies: created, then some attributes updated later.</summary>
     public static TheoryData<string> Bodies() => new(BodyTexts);

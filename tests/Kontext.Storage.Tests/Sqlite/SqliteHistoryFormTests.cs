@@ -15,17 +15,11 @@ public sealed class SqliteHistoryFormTests : IDisposable
 {
     private const string Id = "urn:ngsi-ld:S:1";
     private const string N = "https://uri.etsi.org/ngsi-ld/default-context/n";
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "history-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("history");
 
-    public SqliteHistoryFormTests() => Directory.CreateDirectory(_directory);
+    public void Dispose() => _directory.Dispose();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
-
-    private string DbPath => Path.Combine(_directory, "kontext.db");
+    private string DbPath => _directory.DbPath;
 
     private List<object?[]> Rows(string sql)
     {

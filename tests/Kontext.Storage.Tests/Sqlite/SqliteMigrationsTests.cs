@@ -7,17 +7,11 @@ namespace Kontext.Storage.Tests.Sqlite;
 /// <summary>SQLite files carry a schema version (PRAGMA user_version) and migrate by ordered steps when opened.</summary>
 public sealed class SqliteMigrationsTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "migrations-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("migrations");
 
-    public SqliteMigrationsTests() => Directory.CreateDirectory(_directory);
+    public void Dispose() => _directory.Dispose();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
-
-    private string File(string name) => Path.Combine(_directory, name);
+    private string File(string name) => _directory.File(name);
 
     private static SqliteConnection Open(string path)
     {
@@ -44,11 +38,11 @@ public sealed class SqliteMigrationsTests : IDisposable
     [Fact]
     public async Task New_tenant_and_system_files_are_at_the_latest_version()
     {
-        await using (var storage = new SqliteStorage(_directory))
+        await using (var storage = new SqliteStorage(_directory.Path))
             await storage.GetTenantAsync("city", true, default);
         SqliteConnection.ClearAllPools();
 
-        using var tenant = Open(Directory.EnumerateFiles(_directory, "tenant-*.db").Single());
+        using var tenant = Open(Directory.EnumerateFiles(_directory.Path, "tenant-*.db").Single());
         SqliteMigrations.VersionOf(tenant).Should().Be(SqliteMigrations.Tenant[^1].Version);
         using var system = Open(File("system.db"));
         SqliteMigrations.VersionOf(system).Should().Be(SqliteMigrations.System[^1].Version);

@@ -13,21 +13,16 @@ namespace Kontext.Storage.Tests.Sqlite;
 /// </summary>
 public sealed class SqliteSampleColumnsTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kontext-tests", "samples-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestDirectory _directory = new("samples");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-    }
+    public void Dispose() => _directory.Dispose();
 
     [Fact]
     public async Task A_database_from_before_the_sample_columns_is_filled_in_on_open()
     {
         var request = new TemporalAggregateRequest(["urn:ngsi-ld:S:1"], null, TemporalTimeProperty.ObservedAt, null, true, null, TimeSpan.Zero);
-        Directory.CreateDirectory(_directory);
         // The history as the first releases wrote it: no sample columns, no schema version.
-        await using (var old = new SqliteConnection($"Data Source={Path.Combine(_directory, "kontext.db")};Pooling=False"))
+        await using (var old = new SqliteConnection($"Data Source={_directory.DbPath};Pooling=False"))
         {
             await old.OpenAsync();
             SqliteDatabase.Execute(old, SqliteSchema.Tables);
@@ -42,7 +37,7 @@ public sealed class SqliteSampleColumnsTests : IDisposable
         }
         SqliteConnection.ClearAllPools();
 
-        await using var reopened = new SqliteStorage(_directory);
+        await using var reopened = new SqliteStorage(_directory.Path);
         var rows = await (await reopened.GetTenantAsync(null, false, default))!.History!.AggregateAsync(request, default);
 
         rows.Should().HaveCount(2);
