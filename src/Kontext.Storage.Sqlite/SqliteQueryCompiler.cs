@@ -33,9 +33,10 @@ internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, o
 /// A page found through one clause's index: that clause's keys in key order (its index gives them so when each entity
 /// has at most one row, <paramref name="Unique"/>; else grouped by key), the other clauses checked per key by look-ups,
 /// <c>LIMIT/OFFSET</c> over the keys, and only the page's documents read. <paramref name="Estimate"/> counts the
-/// clause's index rows up to a bound, so the caller can let the smallest key set drive.
+/// clause's index rows up to a bound, so the caller can let the smallest key set drive; it binds only
+/// <paramref name="EstimateParameters"/>, the ones it names (its prepared statement is shared by queries with other clauses).
 /// </summary>
-internal sealed record KeyedPage(string Page, string Estimate, bool Unique);
+internal sealed record KeyedPage(string Page, string Estimate, bool Unique, IReadOnlyList<(string Name, object Value)> EstimateParameters);
 
 /// <summary>A count that leaves out the type clause when <paramref name="Type"/> is the only type any entity having one of <paramref name="Attributes"/> has.</summary>
 internal sealed record ImpliedTypeCount(string Type, IReadOnlyList<string> Attributes, string Count);
@@ -45,7 +46,7 @@ internal sealed record ImpliedTypeCount(string Type, IReadOnlyList<string> Attri
 /// it drops cannot match. When every part compiled exactly, SQL alone decides (and pages and counts); otherwise
 /// the candidates are checked with <see cref="EntityMatcher"/>, the same evaluator subscriptions use.
 /// </summary>
-internal sealed class SqliteQueryCompiler
+internal sealed partial class SqliteQueryCompiler
 {
     /// <summary>The SQL function registered on reader connections that applies <see cref="SafeRegex.IsMatch"/>.</summary>
     public const string RegexFunction = "kontext_regexp";
@@ -96,12 +97,17 @@ internal sealed class SqliteQueryCompiler
             if (!_keySets.TryGetValue(clauses[i], out var keys)) continue;
             var unique = _uniqueKeySets.Contains(clauses[i]);
             var rest = Conjunction(probeClauses.Where((_, j) => j != i).ToList());
+            var named = ParameterName().Matches(keys).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
             pages.Add(new KeyedPage(
                 $"SELECT doc FROM entities WHERE rowid IN (SELECT e.ek FROM (SELECT {keys}{(unique ? "" : " GROUP BY 1")}) e WHERE {rest} ORDER BY e.ek LIMIT $limit OFFSET $offset) ORDER BY rowid",
-                $"SELECT COUNT(*) FROM (SELECT {keys} LIMIT {EstimateBound})", unique));
+                $"SELECT COUNT(*) FROM (SELECT {keys} LIMIT {EstimateBound})", unique, _parameters.Where(p => named.Contains(p.Name)).ToList()));
         }
         return pages;
     }
+
+    /// <summary>The names <see cref="Parameter"/> gives.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$p\d+")]
+    private static partial System.Text.RegularExpressions.Regex ParameterName();
 
     private ImpliedTypeCount? CountByAttribute(List<string> clauses)
     {

@@ -61,9 +61,7 @@ internal sealed partial class SqliteTenantStore
         long bestRows = long.MaxValue;
         foreach (var candidate in keyed)
         {
-            // Only the parameters the estimate names: its prepared statement is shared by queries with other clauses.
-            var parameters = compiled.Parameters.Where(p => System.Text.RegularExpressions.Regex.IsMatch(candidate.Estimate, System.Text.RegularExpressions.Regex.Escape(p.Name) + @"(?!\d)"));
-            var rows = (long)(await connection.Command(candidate.Estimate, parameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
+            var rows = (long)(await connection.Command(candidate.Estimate, candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
             if (rows < bestRows || (rows == bestRows && candidate.Unique && best is { Unique: false })) (best, bestRows) = (candidate, rows);
         }
         return (best, best!.Unique || bestRows < SqliteQueryCompiler.EstimateBound);
