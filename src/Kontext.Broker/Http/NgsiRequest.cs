@@ -138,10 +138,11 @@ internal sealed class NgsiRequest
     {
         if (http.Request.ContentLength > maxBytes)
             throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
-        // One pooled buffer, sized by Content-Length when there is one (the parsed JSON keeps its own copy): a PATCH or
-        // a batch of a thousand entities allocates no growing stream and no chunk per request.
+        // One pooled buffer, sized by Content-Length when there is one (the parsed JSON keeps its own copy): a PATCH
+        // allocates no growing stream and no chunk per request. Past 64 KiB it grows as bytes arrive, so a client that
+        // announces a large body and sends it slowly holds no more memory than it has sent.
         var pool = System.Buffers.ArrayPool<byte>.Shared;
-        var buffer = pool.Rent((int)Math.Clamp(http.Request.ContentLength + 1 ?? 16 * 1024, 1, Math.Min(maxBytes + 1, Array.MaxLength)));
+        var buffer = pool.Rent((int)Math.Clamp(http.Request.ContentLength + 1 ?? 16 * 1024, 1, Math.Min(maxBytes + 1, 64 * 1024)));
         try
         {
             var length = 0;
