@@ -35,9 +35,16 @@ internal static class SqliteDatabase
         public Dictionary<(string Type, string Attr, string Kind), int> JobStatistics { get; } = [];
         public Dictionary<(string Type, string Attr, string Kind), int> GroupStatistics { get; } = [];
 
+        /// <summary>The rows the group's entity writes staged, written set-based before the group commits.</summary>
+        public SqliteGroupRows GroupRows { get; } = new();
+
+        /// <summary>The positional statements of <see cref="SqliteGroupRows"/>, finalized with the connection (<see cref="Release"/>).</summary>
+        public Dictionary<string, SQLitePCL.sqlite3_stmt> RowStatements { get; } = new(StringComparer.Ordinal);
+
         /// <summary>The running job's savepoint was released: what it deferred joins the group's.</summary>
         public void JobReleased()
         {
+            GroupRows.JobReleased();
             foreach (var (key, delta) in JobStatistics) GroupStatistics[key] = GroupStatistics.GetValueOrDefault(key) + delta;
             JobStatistics.Clear();
         }
@@ -45,9 +52,21 @@ internal static class SqliteDatabase
         /// <summary>The running job was rolled back: what it deferred is dropped, and names it may have added are unknown again.</summary>
         public void JobRolledBack()
         {
+            GroupRows.JobRolledBack();
             JobStatistics.Clear();
             NameIds.Clear();
         }
+    }
+
+    /// <summary>
+    /// Finalizes the statements kept outside Microsoft.Data.Sqlite for <paramref name="connection"/>, before it closes:
+    /// a statement left open would keep the file open after the close.
+    /// </summary>
+    public static void Release(SqliteConnection connection)
+    {
+        if (!Prepared.TryGetValue(connection, out var state)) return;
+        foreach (var statement in state.RowStatements.Values) statement.Dispose();
+        state.RowStatements.Clear();
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, ConnectionState> Prepared = new();

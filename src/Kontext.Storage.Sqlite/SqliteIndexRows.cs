@@ -133,6 +133,30 @@ internal static class SqliteIndexRows
         return now;
     }
 
+    /// <summary>
+    /// A new entity's row and index rows, the same rows <see cref="Update"/> inserts for one, for the group's set-based
+    /// write (<see cref="SqliteGroupRows"/>); <paramref name="indexed"/> is the entity's <see cref="Capture"/>.
+    /// </summary>
+    public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, string doc, IndexedState indexed)
+    {
+        var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt),
+            entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList(),
+            (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList(), [], [], []);
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            var nameId = SqliteNameSchema.Id(connection, name);
+            rows.Attributes.Add((nameId, indexed.Attributes[name].Kinds));
+            foreach (var instance in instances)
+            {
+                foreach (var (number, text) in Scalars(instance)) rows.Values.Add((nameId, number, text));
+                if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
+                var envelope = shape.EnvelopeInternal;
+                rows.Geometries.Add((nameId, envelope.MinX, envelope.MaxX, envelope.MinY, envelope.MaxY));
+            }
+        }
+        return rows;
+    }
+
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>
         Run(Prepared(connection, "INSERT INTO entity_attributes(attr, ek, kinds) VALUES($a, $id, $k)", id, "$a", "$k"), ("$a", SqliteNameSchema.Id(connection, name)), ("$k", kinds));
 

@@ -45,10 +45,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     }
 
     /// <summary>Every write goes through here: the store counts as in use, then the job joins the writer's queue.</summary>
-    private Task<T> Enqueue<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    private Task<T> Enqueue<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, string? stagingFor = null)
     {
         Touch();
-        return _writer.Enqueue(work, cancellationToken);
+        return _writer.Enqueue(work, cancellationToken, stagingFor);
     }
 
     /// <summary>Releases the files this store holds open: the writer closes after its queued work, idle pooled readers now.</summary>
@@ -70,10 +70,15 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
-        StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide), cancellationToken));
+        StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide, staged: true), cancellationToken, stagingFor: entityId));
 
-    private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide)
+    /// <param name="staged">
+    /// Whether the job stages its new rows (a new entity with its index rows, history, change record) in the group's
+    /// <see cref="SqliteGroupRows"/>, written set-based before the group commits; false when the job reads what it wrote.
+    /// </param>
+    private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
+        var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
         var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
         var current = beforeDoc is null ? null : SqliteEntityForm.Decode(beforeDoc);
         // Captured before decide, which may change current in place.
@@ -90,17 +95,33 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
                 SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
-                if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, entityId, "delete", at, beforeDoc, null);
+                if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, rows, entityId, "delete", at, beforeDoc, null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
-                    foreach (var marker in ScopeHistory.DeletionMarkers(current, at)) AppendInstance(connection, entityId, marker, at);
+                    foreach (var marker in ScopeHistory.DeletionMarkers(current, at)) AppendInstance(connection, rows, entityId, marker, at);
                 }
                 return write.Result;
         }
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = SqliteEntityForm.Encode(after);
+        SqliteIndexRows.IndexedState indexedAfter;
+        if (rows is not null && beforeDoc is null && after.Id == entityId)
+        {
+            indexedAfter = SqliteIndexRows.Capture(after)!;
+            rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+        }
+        else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
+        SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
+        foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
+        if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, rows, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
+        return write.Result;
+    }
+
+    /// <summary>The entity's row and its index rows, written now.</summary>
+    private static SqliteIndexRows.IndexedState UpsertNow(SqliteConnection connection, Entity after, string afterDoc, SqliteIndexRows.IndexedState? indexedBefore)
+    {
         var ek = (long)SqliteDatabase.Cached(connection, """
                    INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
@@ -108,11 +129,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                    """,
                    ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
             .ExecuteScalar()!;
-        var indexedAfter = SqliteIndexRows.Update(connection, ek, indexedBefore, after);
-        SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
-        foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, after.Id, change, after.ModifiedAt);
-        if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
-        return write.Result;
+        return SqliteIndexRows.Update(connection, ek, indexedBefore, after);
     }
 
     /// <summary>
@@ -135,12 +152,20 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>
     private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;
 
-    private static void AppendInstance(SqliteConnection connection, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
+    /// <param name="rows">The group's staged rows, where the instance goes when given; else it is inserted now.</param>
+    private static void AppendInstance(SqliteConnection connection, SqliteGroupRows? rows, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
     {
         var observedText = change.Instance?["observedAt"]?.GetValue<string>();
         var observed = observedText is not null && Validate.TryParseDateTime(observedText, out var time) ? Validate.Format(time) : null;
         var modified = Validate.Format(modifiedAt);
         var (doc, trimmed) = SqliteInstanceForm.Trim(change.Instance?.ToJsonString(), observed, modified);
+        if (rows is not null)
+        {
+            var sample = SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance);
+            rows.Add(new SqliteGroupRows.Instance(entityId, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
+                change.Kind.ToString(), observed, modified, doc, trimmed, sample[0].Item2, sample[1].Item2, sample[2].Item2, sample[3].Item2));
+            return;
+        }
         var insert = SqliteDatabase.Cached(connection, """
             INSERT INTO attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)
             VALUES($sk, $dataset, $instance, $kind, $observed, $modified, $doc, $trimmed, $t, $n, $s, $k)
@@ -155,8 +180,13 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         insert.ExecuteNonQuery();
     }
 
-    private static void AppendChange(SqliteConnection connection, string entityId, string operation, DateTimeOffset at, string? beforeDoc, string? afterDoc)
+    private static void AppendChange(SqliteConnection connection, SqliteGroupRows? rows, string entityId, string operation, DateTimeOffset at, string? beforeDoc, string? afterDoc)
     {
+        if (rows is not null)
+        {
+            rows.Add(new SqliteGroupRows.Change(entityId, operation, Validate.Format(at), beforeDoc, afterDoc));
+            return;
+        }
         var insert = SqliteDatabase.Cached(connection,
             "INSERT INTO change_log(entity_id, operation, at, before_doc, after_doc) VALUES($id, $op, $at, $before, $after)",
             ("$id", entityId), ("$op", operation), ("$at", Validate.Format(at)), ("$before", beforeDoc), ("$after", afterDoc));

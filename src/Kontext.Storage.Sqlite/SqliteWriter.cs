@@ -28,9 +28,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
-    public Task<T> Enqueue<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    /// <param name="stagingFor">
+    /// The entity id of a job that stages its rows in <see cref="SqliteGroupRows"/> (an entity write); null for any other
+    /// job, which may read anything and therefore runs after the staged rows are written.
+    /// </param>
+    public Task<T> Enqueue<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, string? stagingFor = null)
     {
-        var job = new WriteJob<T>(work);
+        var job = new WriteJob<T>(work, stagingFor);
         if (!_queue.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(SqliteWriter));
         // A caller that gives up does not cancel the write: once queued it commits or fails on its own.
         return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
@@ -71,6 +75,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private void Close()
     {
         // The prepared statements cached for this connection go with it (they are keyed by the connection object).
+        if (_connection is not null) SqliteDatabase.Release(_connection);
         _connection?.Dispose();
         _connection = null;
     }
@@ -95,6 +100,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             var state = SqliteDatabase.State(connection);
             foreach (var job in group)
             {
+                // Outside any job's savepoint: a job rolled back must not take the staged rows of released ones with it.
+                if (job.StagingFor is not { } id || state.GroupRows.HasEntity(id)) state.GroupRows.Write(connection);
                 SqliteDatabase.Cached(connection, "SAVEPOINT job").ExecuteNonQuery();
                 try
                 {
@@ -111,6 +118,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     job.Fail(ex);
                 }
             }
+            state.GroupRows.Write(connection);
             SqliteIndexRows.WriteStatistics(connection);
             transaction.Commit();
         }
@@ -137,6 +145,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private abstract class WriteJob
     {
+        public virtual string? StagingFor => null;
         public abstract void Run(SqliteConnection connection);
         public abstract void Complete();
         public abstract void Fail(Exception error);
@@ -150,8 +159,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public override void Fail(Exception error) { }
     }
 
-    private sealed class WriteJob<T>(Func<SqliteConnection, T> work) : WriteJob
+    private sealed class WriteJob<T>(Func<SqliteConnection, T> work, string? stagingFor) : WriteJob
     {
+        public override string? StagingFor => stagingFor;
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
 

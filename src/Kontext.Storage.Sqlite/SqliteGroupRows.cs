@@ -1,0 +1,245 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>
+/// The rows a group's entity writes add, kept until the group ends and then written set-based (issue 12, batch writes):
+/// new entities with their index rows, history instances and change records go in as a few multi-row INSERTs per table,
+/// and the history's series keys are resolved once per group, instead of one statement per row and three per new
+/// series. A job that stages rows writes nothing itself, so its savepoint costs nothing; a job that fails drops what it
+/// staged (<see cref="JobRolledBack"/>). The writer writes the rows before any job that may read them (every job that
+/// does not stage, and a staging job whose entity is staged) and before the group commits, outside any job's savepoint,
+/// so a failure there fails the whole group, like a failed commit: nothing of it was acknowledged.
+/// </summary>
+internal sealed class SqliteGroupRows
+{
+    /// <summary>A new entity's row and index rows (name ids resolved by the job).</summary>
+    public sealed record NewEntity(
+        string Id, string Doc, string CreatedAt, string ModifiedAt, List<long> Types, List<string> Scopes,
+        List<(long Attr, string Kinds)> Attributes, List<(long Attr, double? Number, string? Text)> Values,
+        List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries);
+
+    /// <summary>An attribute_instances row, its series named by entity id and attribute name id until the rows are written.</summary>
+    public sealed record Instance(
+        string EntityId, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
+        string? Doc, int Trimmed, object? SampleType, object? SampleNum, object? SampleStr, object? SampleKey);
+
+    public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
+
+    private readonly List<NewEntity> _entities = [];
+    private readonly HashSet<string> _entityIds = new(StringComparer.Ordinal);
+    private readonly List<Instance> _instances = [];
+    private readonly List<Change> _changes = [];
+    private (int Entities, int Instances, int Changes) _released;
+
+    public bool IsEmpty => _entities.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
+
+    /// <summary>Whether a new entity of this id waits to be written: a write to it must see its row first.</summary>
+    public bool HasEntity(string id) => _entityIds.Contains(id);
+
+    public void Add(NewEntity entity)
+    {
+        _entities.Add(entity);
+        _entityIds.Add(entity.Id);
+    }
+
+    public void Add(Instance instance) => _instances.Add(instance);
+
+    public void Add(Change change) => _changes.Add(change);
+
+    /// <summary>The running job's savepoint was released: its rows belong to the group.</summary>
+    public void JobReleased() => _released = (_entities.Count, _instances.Count, _changes.Count);
+
+    /// <summary>The running job was rolled back: the rows it staged are dropped.</summary>
+    public void JobRolledBack()
+    {
+        for (var i = _released.Entities; i < _entities.Count; i++) _entityIds.Remove(_entities[i].Id);
+        _entities.RemoveRange(_released.Entities, _entities.Count - _released.Entities);
+        _instances.RemoveRange(_released.Instances, _instances.Count - _released.Instances);
+        _changes.RemoveRange(_released.Changes, _changes.Count - _released.Changes);
+    }
+
+    /// <summary>Writes every staged row, in the order the jobs staged them, and forgets them.</summary>
+    public void Write(SqliteConnection connection)
+    {
+        if (IsEmpty) return;
+        WriteEntities(connection);
+        WriteInstances(connection);
+        Insert(connection, "change_log(entity_id, operation, at, before_doc, after_doc)", 5, _changes,
+            (b, c) => b.Add(c.EntityId).Add(c.Operation).Add(c.At).Add(c.BeforeDoc).Add(c.AfterDoc));
+        _entities.Clear();
+        _entityIds.Clear();
+        _instances.Clear();
+        _changes.Clear();
+        _released = default;
+    }
+
+    private void WriteEntities(SqliteConnection connection)
+    {
+        if (_entities.Count == 0) return;
+        // The keys SQLite would give one insert after another (the largest plus one), given here so that the index rows
+        // can name them without reading them back.
+        var nextKey = Scalar(connection, "SELECT COALESCE(MAX(ek), 0) FROM entities") + 1;
+        var keyed = new List<(long Ek, NewEntity Entity)>(_entities.Count);
+        foreach (var entity in _entities) keyed.Add((nextKey++, entity));
+        Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
+            (b, e) => b.Add(e.Ek).Add(e.Entity.Id).Add(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
+        Insert(connection, "entity_types(type, ek)", 2, keyed.SelectMany(e => e.Entity.Types.Distinct().Select(t => (t, e.Ek))).ToList(),
+            (b, r) => b.Add(r.t).Add(r.Ek));
+        Insert(connection, "entity_scopes(scope, ek)", 2, keyed.SelectMany(e => e.Entity.Scopes.Distinct(StringComparer.Ordinal).Select(s => (s, e.Ek))).ToList(),
+            (b, r) => b.Add(r.s).Add(r.Ek));
+        Insert(connection, "entity_attributes(attr, ek, kinds)", 3, keyed.SelectMany(e => e.Entity.Attributes.Select(a => (a, e.Ek))).ToList(),
+            (b, r) => b.Add(r.a.Attr).Add(r.Ek).Add(r.a.Kinds));
+        Insert(connection, "attribute_values(attr, ek, num, str)", 4, keyed.SelectMany(e => e.Entity.Values.Select(v => (v, e.Ek))).ToList(),
+            (b, r) => b.Add(r.v.Attr).Add(r.Ek).Add(r.v.Number).Add(r.v.Text));
+        var geometries = keyed.SelectMany(e => e.Entity.Geometries.Select(g => (g, e.Ek))).ToList();
+        if (geometries.Count == 0) return;
+        var nextRid = Scalar(connection, "SELECT COALESCE(MAX(rid), 0) FROM entity_geometries") + 1;
+        var numbered = geometries.Select(g => (Rid: nextRid++, g.g, g.Ek)).ToList();
+        Insert(connection, "entity_geometries(rid, ek, attr)", 3, numbered, (b, r) => b.Add(r.Rid).Add(r.Ek).Add(r.g.Attr));
+        Insert(connection, "entity_bbox(rid, min_x, max_x, min_y, max_y)", 5, numbered,
+            (b, r) => b.Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
+    }
+
+    private void WriteInstances(SqliteConnection connection)
+    {
+        if (_instances.Count == 0) return;
+        // Series keys once for the group: the entities with history, then their series, added where missing, in the
+        // order of first use (as one insert after another would add them), then read back in one statement each.
+        var entityIds = _instances.Select(i => i.EntityId).Distinct(StringComparer.Ordinal).ToList();
+        Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
+        var historyKeys = new Dictionary<string, long>(StringComparer.Ordinal);
+        Select(connection, "SELECT h.id, h.hk FROM (VALUES {0}) v JOIN history_entities h ON h.id = v.column1", 1, entityIds, (b, id) => b.Add(id),
+            row => historyKeys[row.Text(0)] = row.Long(1));
+        var series = _instances.Select(i => (Hk: historyKeys[i.EntityId], i.Attr)).Distinct().ToList();
+        Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
+        var seriesKeys = new Dictionary<(long Hk, long Attr), long>();
+        Select(connection, "SELECT s.hk, s.attr, s.sk FROM (VALUES {0}) v JOIN temporal_series s ON s.hk = v.column1 AND s.attr = v.column2", 2, series,
+            (b, s) => b.Add(s.Hk).Add(s.Attr), row => seriesKeys[(row.Long(0), row.Long(1))] = row.Long(2));
+        Insert(connection,
+            "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
+            12, _instances, (b, i) => b.Add(seriesKeys[(historyKeys[i.EntityId], i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
+                .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Trimmed).Add(i.SampleType).Add(i.SampleNum).Add(i.SampleStr).Add(i.SampleKey));
+    }
+
+    /// <summary>Rows per statement: chunks of this many, the rest in halving chunks, so a table needs at most seven statements prepared.</summary>
+    private const int ChunkRows = 64;
+
+    private static void Insert<T>(SqliteConnection connection, string target, int width, IReadOnlyList<T> rows, Action<Binder, T> bind, string verb = "INSERT")
+    {
+        foreach (var (offset, count) in Chunks(rows.Count))
+        {
+            var statement = Prepared(connection, $"{verb} INTO {target} VALUES {Placeholders(width, count)}");
+            try
+            {
+                var binder = new Binder(statement);
+                for (var i = offset; i < offset + count; i++) bind(binder, rows[i]);
+                Check(connection, raw.sqlite3_step(statement), raw.SQLITE_DONE);
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+            }
+        }
+    }
+
+    private static void Select<T>(SqliteConnection connection, string sqlFormat, int width, IReadOnlyList<T> keys, Action<Binder, T> bind, Action<Row> read)
+    {
+        foreach (var (offset, count) in Chunks(keys.Count))
+        {
+            var statement = Prepared(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, Placeholders(width, count)));
+            try
+            {
+                var binder = new Binder(statement);
+                for (var i = offset; i < offset + count; i++) bind(binder, keys[i]);
+                int rc;
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW) read(new Row(statement));
+                Check(connection, rc, raw.SQLITE_DONE);
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+            }
+        }
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        var statement = Prepared(connection, sql);
+        try
+        {
+            Check(connection, raw.sqlite3_step(statement), raw.SQLITE_ROW);
+            return raw.sqlite3_column_int64(statement, 0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    private static IEnumerable<(int Offset, int Count)> Chunks(int total)
+    {
+        var offset = 0;
+        for (; total - offset >= ChunkRows; offset += ChunkRows) yield return (offset, ChunkRows);
+        for (var size = ChunkRows / 2; size > 0; size /= 2)
+        {
+            if (total - offset < size) continue;
+            yield return (offset, size);
+            offset += size;
+        }
+    }
+
+    private static string Placeholders(int width, int rows)
+    {
+        var row = "(" + string.Join(", ", Enumerable.Repeat("?", width)) + ")";
+        return string.Join(", ", Enumerable.Repeat(row, rows));
+    }
+
+    /// <summary>
+    /// A statement of the writer connection's own, kept for its life and bound by position: a multi-row statement has
+    /// hundreds of parameters, which Microsoft.Data.Sqlite would look up by name one by one at every execution.
+    /// </summary>
+    private static sqlite3_stmt Prepared(SqliteConnection connection, string sql)
+    {
+        var statements = SqliteDatabase.State(connection).RowStatements;
+        if (statements.TryGetValue(sql, out var statement)) return statement;
+        Check(connection, raw.sqlite3_prepare_v2(connection.Handle, sql, out statement), raw.SQLITE_OK);
+        statements[sql] = statement;
+        return statement;
+    }
+
+    private static void Check(SqliteConnection connection, int rc, int expected)
+    {
+        if (rc != expected) throw new SqliteException(raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc, raw.sqlite3_extended_errcode(connection.Handle));
+    }
+
+    /// <summary>Binds values to a statement's parameters in order.</summary>
+    private sealed class Binder(sqlite3_stmt statement)
+    {
+        private int _index;
+
+        public Binder Add(object? value)
+        {
+            var index = ++_index;
+            var rc = value switch
+            {
+                null => raw.sqlite3_bind_null(statement, index),
+                long l => raw.sqlite3_bind_int64(statement, index, l),
+                int i => raw.sqlite3_bind_int64(statement, index, i),
+                double d => raw.sqlite3_bind_double(statement, index, d),
+                string s => raw.sqlite3_bind_text(statement, index, s),
+                byte[] bytes => raw.sqlite3_bind_blob(statement, index, bytes),
+                _ => throw new ArgumentException($"No SQLite binding for {value.GetType()}"),
+            };
+            if (rc != raw.SQLITE_OK) throw new SqliteException($"Binding parameter {index} failed", rc);
+            return this;
+        }
+    }
+
+    private readonly struct Row(sqlite3_stmt statement)
+    {
+        public long Long(int column) => raw.sqlite3_column_int64(statement, column);
+        public string Text(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
+    }
+}
