@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kontext.Ngsi.JsonLd;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>
+/// A group's entity writes stage their new rows and the writer writes them set-based before the group commits
+/// (<see cref="SqliteGroupRows"/>): the file holds the same rows as when each write inserts its own, a failed job's rows
+/// are dropped with it, and every later job of the group sees the staged rows.
+/// </summary>
+public sealed class SqliteGroupRowsTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+    private readonly SqliteTestDirectory _grouped = new("group-rows");
+    private readonly SqliteTestDirectory _oneByOne = new("one-by-one");
+
+    public void Dispose()
+    {
+        _grouped.Dispose();
+        _oneByOne.Dispose();
+    }
+
+    [Fact]
+    public async Task Entities_written_as_a_group_are_stored_with_the_rows_of_entities_written_one_at_a_time()
+    {
+        // The same writes, issued at once (so the writer groups them), into two stores: one through WriteAsync, which
+        // stages; one through WriteAndPurgeAsync with a purge that selects nothing, which inserts each row as it goes.
+        var random = new Random(12);
+        var rounds = new List<List<(string Id, Func<Entity?, EntityWrite<bool>> Decide)>>();
+        for (var round = 0; round < 4; round++)
+        {
+            var writes = new List<(string, Func<Entity?, EntityWrite<bool>>)>();
+            for (var i = 0; i < 80; i++)
+            {
+                var n = random.Next(round == 0 ? 60 : 100);
+                var id = $"urn:ngsi-ld:T:{n}";
+                writes.Add(random.Next(12) == 0 ? (id, Delete) : (id, Upsert(RandomEntity(id, random), update: random.Next(3) == 0)));
+            }
+            rounds.Add(writes);
+        }
+
+        await using (var grouped = _grouped.Open())
+        await using (var oneByOne = _oneByOne.Open())
+        {
+            var groupedStore = (await grouped.GetTenantAsync(null, true, default))!;
+            var oneByOneStore = (await oneByOne.GetTenantAsync(null, true, default))!;
+            // A subscription, so that every write is change-logged.
+            await groupedStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+            await oneByOneStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+            var nothing = new HistoryPurge("https://example.org/no-such-attribute");
+            foreach (var writes in rounds)
+            {
+                var groupedResults = await Task.WhenAll(writes.Select(w => Outcome(() => groupedStore.WriteAsync(w.Id, w.Decide, default))));
+                var oneByOneResults = await Task.WhenAll(writes.Select(w => Outcome(async () => (await oneByOneStore.History!.WriteAndPurgeAsync(w.Id, w.Decide, nothing, default)).Result)));
+                groupedResults.Should().Equal(oneByOneResults);
+            }
+        }
+
+        var expected = Dump(_oneByOne.DbPath);
+        expected.Should().Contain("attribute_instances").And.Contain("entity_geometries").And.Contain("change_log").And.Contain("temporal_buckets");
+        Dump(_grouped.DbPath).Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task A_write_to_an_entity_created_earlier_in_its_group_sees_it()
+    {
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        var id = "urn:ngsi-ld:T:twice";
+        // Queued back to back, so usually one group; the outcome must not depend on it.
+        var first = store.WriteAsync(id, Upsert(RandomEntity(id, new Random(1)), update: false), default);
+        var second = store.WriteAsync(id, Upsert(RandomEntity(id, new Random(2)), update: true), default);
+        (await first).Should().BeTrue("the first write creates the entity");
+        (await second).Should().BeFalse("the second finds it");
+        (await store.GetEntityAsync(id, default))!.Attributes.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public async Task Rows_staged_by_a_rolled_back_job_are_not_written_and_the_rest_of_its_group_is()
+    {
+        Directory.CreateDirectory(_grouped.Path);
+        using (var connection = new SqliteConnection(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false)))
+        {
+            connection.Open();
+            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
+        }
+        var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false));
+        try
+        {
+            Task<bool> Stage(string id, bool fail) => writer.Enqueue(c =>
+            {
+                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
+                    [SqliteNameSchema.Id(c, "https://example.org/T")], [], [], [], []));
+                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.Change(id, "create", "2026-01-01T00:00:00.000Z", null, "{}"));
+                return fail ? throw new InvalidOperationException("the write fails") : true;
+            }, default, stagingFor: id);
+            var kept = Stage("urn:a", fail: false);
+            var failed = Stage("urn:b", fail: true);
+            var keptToo = Stage("urn:c", fail: false);
+            // A job that does not stage runs after the staged rows are written, and sees them.
+            var seen = writer.Enqueue(c => (long)SqliteDatabase.Cached(c, "SELECT COUNT(*) FROM entities").ExecuteScalar()!, default);
+
+            (await kept).Should().BeTrue();
+            (await keptToo).Should().BeTrue();
+            await failed.Invoking(t => t).Should().ThrowAsync<InvalidOperationException>();
+            (await seen).Should().Be(2);
+            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+            (await writer.Enqueue(c => Column(c, "SELECT entity_id FROM change_log ORDER BY seq"), default)).Should().Equal("urn:a", "urn:c");
+        }
+        finally
+        {
+            await writer.DisposeAsync();
+        }
+    }
+
+    private static List<string> Column(SqliteConnection connection, string sql)
+    {
+        using var reader = SqliteDatabase.Cached(connection, sql).ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read()) values.Add(reader.GetString(0));
+        return values;
+    }
+
+    private static async Task<string> Outcome(Func<Task<bool>> write)
+    {
+        try
+        {
+            return (await write()).ToString();
+        }
+        catch (Exception ex)
+        {
+            return ex.GetType().Name;
+        }
+    }
+
+    /// <summary>Upsert as Batch Upsert decides it, with a fixed clock, so both stores get the same documents.</summary>
+    private static Func<Entity?, EntityWrite<bool>> Upsert(Entity entity, bool update) => current =>
+    {
+        var operations = new EntityOperations(Now);
+        if (current is null) return EntityWrite<bool>.Upsert(operations.Create(entity.Clone()), operations.Changes, true);
+        if (update)
+        {
+            operations.Append(current, entity, noOverwrite: false);
+            return EntityWrite<bool>.Upsert(current, operations.Changes, false);
+        }
+        return EntityWrite<bool>.Upsert(operations.Replace(current, entity.Clone()), operations.Changes, false);
+    };
+
+    private static EntityWrite<bool> Delete(Entity? current) =>
+        current is null ? throw new InvalidOperationException("no entity") : EntityWrite<bool>.Delete(true);
+
+    private static Entity RandomEntity(string id, Random random)
+    {
+        var observed = $"\"observedAt\":\"2026-11-{1 + random.Next(28):D2}T{random.Next(24):D2}:{random.Next(60):D2}:00Z\"";
+        var json = new StringBuilder($$"""{"id":"{{id}}","type":{{(random.Next(3) == 0 ? "[\"T\",\"U\"]" : "\"T\"")}}""");
+        if (random.Next(4) == 0) json.Append(""","scope":["/a/b","/c"]""");
+        if (random.Next(2) == 0) json.Append($$""","n":{"type":"Property","value":{{random.Next(100)}}.5,{{observed}}}""");
+        if (random.Next(2) == 0) json.Append($$""","s":{"type":"Property","value":"v{{random.Next(5)}}","unitCode":"C62"}""");
+        if (random.Next(3) == 0) json.Append($$""","l":{"type":"Property","value":[{{random.Next(9)}},"x"],{{observed}}}""");
+        if (random.Next(3) == 0)
+            json.Append($$""","m":[{"type":"Property","value":{{random.Next(9)}},"datasetId":"urn:d:1",{{observed}}},{"type":"Property","value":"w"}]""");
+        if (random.Next(3) == 0) json.Append($$""","r":{"type":"Relationship","object":"urn:ngsi-ld:T:{{random.Next(9)}}"}""");
+        json.Append(random.Next(3) == 0
+            ? $$$""","location":{"type":"GeoProperty","value":{"type":"Polygon","coordinates":[[[0,0],[{{{1 + random.Next(5)}}},0],[1,1],[0,0]]]}}"""
+            : $$$""","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{random.Next(90)}}}.25,{{{random.Next(45)}}}.5]}}""");
+        json.Append('}');
+        return EntityParser.ParseEntity(JsonNode.Parse(json.ToString())!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+    }
+
+    /// <summary>
+    /// Every row of the entity, index, history and change tables, but the store's own clock (change times, deletion
+    /// markers) and the random instance ids.
+    /// </summary>
+    private static string Dump(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        string[] queries =
+        [
+            // Row keys (ek, rowid, rid) are the file's own; an entity's rows are compared by its id, in their order.
+            "SELECT 'entities', id, doc, created_at, modified_at FROM entities ORDER BY id",
+            "SELECT 'names', * FROM names ORDER BY nid",
+            "SELECT 'entity_types', e.id, t.type FROM entity_types t JOIN entities e USING (ek) ORDER BY e.id, t.type",
+            "SELECT 'entity_scopes', e.id, s.scope FROM entity_scopes s JOIN entities e USING (ek) ORDER BY e.id, s.scope",
+            "SELECT 'entity_attributes', e.id, a.attr, a.kinds FROM entity_attributes a JOIN entities e USING (ek) ORDER BY e.id, a.attr",
+            "SELECT 'attribute_values', e.id, v.attr, v.num, v.str FROM attribute_values v JOIN entities e USING (ek) ORDER BY e.id, v.attr, v.rowid",
+            """
+            SELECT 'entity_geometries', e.id, g.attr, b.min_x, b.max_x, b.min_y, b.max_y
+            FROM entity_geometries g JOIN entities e USING (ek) JOIN entity_bbox b ON b.rid = g.rid ORDER BY e.id, g.attr, g.rid
+            """,
+            "SELECT 'counts', (SELECT COUNT(*) FROM entity_geometries), (SELECT COUNT(*) FROM entity_bbox), (SELECT COUNT(*) FROM attribute_values)",
+            "SELECT 'type_statistics', * FROM type_statistics ORDER BY type, attr, kind",
+            "SELECT 'history_entities', * FROM history_entities ORDER BY hk",
+            "SELECT 'temporal_series', * FROM temporal_series ORDER BY sk",
+            """
+            SELECT 'attribute_instances', seq, sk, dataset_id, kind, CASE WHEN kind = 'Deleted' THEN '' ELSE observed_at END, CASE WHEN kind = 'Deleted' THEN '' ELSE modified_at END,
+                   CASE WHEN kind = 'Deleted' THEN '' ELSE doc END, trimmed, sample_type, sample_num, sample_str, sample_key
+            FROM attribute_instances ORDER BY seq
+            """,
+            "SELECT 'temporal_buckets', * FROM temporal_buckets ORDER BY sk, g, ds, start",
+            "SELECT 'change_log', seq, entity_id, operation, before_doc, after_doc FROM change_log ORDER BY seq",
+            "SELECT 'deleted_entities', id, doc FROM deleted_entities ORDER BY id",
+        ];
+        var dump = new StringBuilder();
+        foreach (var sql in queries)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                    dump.Append(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)).Append('|');
+                dump.Append('\n');
+            }
+        }
+        return dump.ToString();
+    }
+}
