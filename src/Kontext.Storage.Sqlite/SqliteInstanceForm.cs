@@ -21,11 +21,29 @@ internal static class SqliteInstanceForm
     public const string InstancePrefix = "urn:ngsi-ld:attribute:instance:";
     private const int HexDigits = 32;
 
-    /// <summary>A new instance id in its stored form: 16 random bytes (a version 4 UUID).</summary>
+    [ThreadStatic] private static byte[]? t_random;
+    [ThreadStatic] private static int t_used;
+
+    /// <summary>
+    /// A new instance id in its stored form: 16 random bytes with the version 4 UUID bits, as Guid.NewGuid gives, but cut
+    /// from a buffer filled 256 ids at a time: Guid.NewGuid makes a system call per id, 3 % of a batch create's CPU.
+    /// </summary>
     public static byte[] NewId()
     {
-        var bytes = new byte[16];
-        Guid.NewGuid().TryWriteBytes(bytes, bigEndian: true, out _);
+        if (t_random is null)
+        {
+            t_random = new byte[4096];
+            t_used = t_random.Length;
+        }
+        if (t_used == t_random.Length)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(t_random);
+            t_used = 0;
+        }
+        var bytes = t_random.AsSpan(t_used, 16).ToArray();
+        t_used += 16;
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40); // version 4
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
         return bytes;
     }
 

@@ -162,4 +162,14 @@ public sealed class SqliteHistoryFormTests : IDisposable
         SqliteInstanceForm.Text(stored).Should().Be(id);
         SqliteInstanceForm.Text(SqliteInstanceForm.NewId()).Should().MatchRegex("^urn:ngsi-ld:attribute:instance:[0-9a-f]{32}$");
     }
+
+    [Fact]
+    public void New_instance_ids_are_distinct_version_4_uuids_across_refills_of_their_random_buffer()
+    {
+        var ids = Enumerable.Range(0, 1000).Select(_ => SqliteInstanceForm.NewId()).ToList();
+
+        ids.Select(Convert.ToHexString).Should().OnlyHaveUniqueItems();
+        ids.Should().OnlyContain(id => id.Length == 16 && (id[6] & 0xF0) == 0x40 && (id[8] & 0xC0) == 0x80);
+        ids.Select(id => new Guid(id, bigEndian: true).Version).Should().OnlyContain(v => v == 4);
+    }
 }
