@@ -102,24 +102,43 @@ internal sealed class SqliteGroupRows
             (b, r) => b.Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
     }
 
+    /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>
+    internal const string KnownSeries = """
+        SELECT h.id, s.attr, s.sk FROM (VALUES {0}) v
+        JOIN history_entities h ON h.id = v.column1 JOIN temporal_series s ON s.hk = h.hk AND s.attr = v.column2
+        """;
+
+    /// <summary>The history keys of entity ids ({0}: the ids as VALUES rows).</summary>
+    internal const string HistoryKeys = "SELECT h.id, h.hk FROM (VALUES {0}) v JOIN history_entities h ON h.id = v.column1";
+
+    /// <summary>The series keys of (history key, attribute name id) pairs ({0}: the pairs as VALUES rows).</summary>
+    internal const string SeriesKeys = "SELECT s.hk, s.attr, s.sk FROM (VALUES {0}) v JOIN temporal_series s ON s.hk = v.column1 AND s.attr = v.column2";
+
     private void WriteInstances(SqliteConnection connection)
     {
         if (_instances.Count == 0) return;
-        // Series keys once for the group: the entities with history, then their series, added where missing, in the
-        // order of first use (as one insert after another would add them), then read back in one statement each.
-        var entityIds = _instances.Select(i => i.EntityId).Distinct(StringComparer.Ordinal).ToList();
-        Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
-        var historyKeys = new Dictionary<string, long>(StringComparer.Ordinal);
-        Select(connection, "SELECT h.id, h.hk FROM (VALUES {0}) v JOIN history_entities h ON h.id = v.column1", 1, entityIds, (b, id) => b.Add(id),
-            row => historyKeys[row.Text(0)] = row.Long(1));
-        var series = _instances.Select(i => (Hk: historyKeys[i.EntityId], i.Attr)).Distinct().ToList();
-        Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
-        var seriesKeys = new Dictionary<(long Hk, long Attr), long>();
-        Select(connection, "SELECT s.hk, s.attr, s.sk FROM (VALUES {0}) v JOIN temporal_series s ON s.hk = v.column1 AND s.attr = v.column2", 2, series,
-            (b, s) => b.Add(s.Hk).Add(s.Attr), row => seriesKeys[(row.Long(0), row.Long(1))] = row.Long(2));
+        // Series keys once for the group: those that exist in one statement (the usual update: no more statements than
+        // one instance would need alone); the missing ones added, with their entity's history key where that is missing
+        // too, in the order of first use (as one insert after another would add them), and read back.
+        var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Distinct().ToList();
+        var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
+        Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
+        var missing = pairs.Where(p => !seriesKeys.ContainsKey(p)).ToList();
+        if (missing.Count > 0)
+        {
+            var entityIds = missing.Select(p => p.EntityId).Distinct(StringComparer.Ordinal).ToList();
+            Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
+            var historyKeys = new Dictionary<string, long>(StringComparer.Ordinal);
+            Select(connection, HistoryKeys, 1, entityIds, (b, id) => b.Add(id), row => historyKeys[row.Text(0)] = row.Long(1));
+            var series = missing.Select(p => (Hk: historyKeys[p.EntityId], p.Attr)).ToList();
+            Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
+            var added = new Dictionary<(long Hk, long Attr), long>();
+            Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
+            foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
+        }
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
-            12, _instances, (b, i) => b.Add(seriesKeys[(historyKeys[i.EntityId], i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
+            12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
                 .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Trimmed).Add(i.SampleType).Add(i.SampleNum).Add(i.SampleStr).Add(i.SampleKey));
     }
 

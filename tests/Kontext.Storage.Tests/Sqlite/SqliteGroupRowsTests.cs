@@ -119,6 +119,35 @@ public sealed class SqliteGroupRowsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_group_look_ups_of_history_and_series_keys_seek_their_unique_indexes()
+    {
+        await using (var storage = _grouped.Open())
+        {
+            var store = (await storage.GetTenantAsync(null, true, default))!;
+            var random = new Random(3);
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(RandomEntity($"urn:ngsi-ld:T:{i}", random), false), default)));
+        }
+        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        connection.Open();
+        List<string> Plan(string format, string row)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(CultureInfo.InvariantCulture, format, string.Join(", ", Enumerable.Repeat(row, 64)));
+            using var reader = command.ExecuteReader();
+            var lines = new List<string>();
+            while (reader.Read()) lines.Add(reader.GetString(3));
+            return lines;
+        }
+
+        Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
+            .And.Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal)).And.NotContain(l => l.StartsWith("SCAN h") || l.StartsWith("SCAN s"));
+        Plan(SqliteGroupRows.HistoryKeys, "('urn:ngsi-ld:T:1')").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
+            .And.NotContain(l => l.StartsWith("SCAN h"));
+        Plan(SqliteGroupRows.SeriesKeys, "(1, 1)").Should().Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal))
+            .And.NotContain(l => l.StartsWith("SCAN s"));
+    }
+
     private static List<string> Column(SqliteConnection connection, string sql)
     {
         using var reader = SqliteDatabase.Cached(connection, sql).ExecuteReader();
