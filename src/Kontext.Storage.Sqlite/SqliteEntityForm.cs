@@ -31,6 +31,7 @@ internal static class SqliteEntityForm
     private const string DefaultContext = "https://uri.etsi.org/ngsi-ld/default-context/";
     private const string CoreNamespace = "https://uri.etsi.org/ngsi-ld/";
     private const string CompactStart = "{\"i\":";
+    private static ReadOnlySpan<byte> CompactStartUtf8 => "{\"i\":"u8;
 
     public static string Encode(Entity entity)
     {
@@ -95,51 +96,68 @@ internal static class SqliteEntityForm
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    public static Entity Decode(string doc)
+    public static Entity Decode(string doc) =>
+        doc.StartsWith(CompactStart, StringComparison.Ordinal) ? DecodeCompact(Encoding.UTF8.GetBytes(doc)) : EntityJson.Deserialize(doc);
+
+    /// <summary>A document as SQLite holds it (UTF-8 text), read without a .NET string of it first.</summary>
+    public static Entity Decode(ReadOnlySpan<byte> utf8) =>
+        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8) : EntityJson.Deserialize(Encoding.UTF8.GetString(utf8));
+
+    /// <summary>
+    /// Reads the compact form through one <see cref="JsonElement"/>: only the instances become <see cref="JsonObject"/>s
+    /// (backed by that element, materialized when first read), not the document, its attribute map and arrays — the tree
+    /// that a GET used to build and take apart again for every entity it read.
+    /// </summary>
+    private static Entity DecodeCompact(ReadOnlySpan<byte> utf8)
     {
-        if (!doc.StartsWith(CompactStart, StringComparison.Ordinal)) return EntityJson.Deserialize(doc);
-        var root = StoredJson.Parse(doc)!.AsObject();
-        var keepNames = root["f"] is not null;
-        var entity = new Entity(root["i"]!.GetValue<string>())
+        var json = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = StoredJson.MaxDepth });
+        var root = JsonElement.ParseValue(ref json);
+        var keepNames = root.TryGetProperty("f"u8, out _);
+        var types = root.GetProperty("y"u8);
+        var entity = new Entity(root.GetProperty("i"u8).GetString()!)
         {
-            Types = root["y"]!.AsArray().Select(t => Long(t!.GetValue<string>(), keepNames)).ToList(),
-            Scopes = root["s"]?.AsArray().Select(s => s!.GetValue<string>()).ToList(),
-            CreatedAt = ReadTime(root["c"]!),
-            ModifiedAt = ReadTime(root["m"]!),
-            ExpiresAt = root["expiresAt"]?.GetValue<DateTimeOffset>(),
+            Types = new List<string>(types.GetArrayLength()),
+            CreatedAt = ReadTime(root.GetProperty("c"u8)),
+            ModifiedAt = ReadTime(root.GetProperty("m"u8)),
+            ExpiresAt = root.TryGetProperty("expiresAt"u8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
         };
-        if (root["a"] is not JsonObject attrs) return entity;
-        string[]? times = null;
-        foreach (var (name, element) in attrs)
+        foreach (var type in types.EnumerateArray()) entity.Types.Add(Long(type.GetString()!, keepNames));
+        if (root.TryGetProperty("s"u8, out var scopes))
         {
-            var array = element!.AsArray();
-            var list = new List<JsonObject>(array.Count);
+            entity.Scopes = new List<string>(scopes.GetArrayLength());
+            foreach (var scope in scopes.EnumerateArray()) entity.Scopes.Add(scope.GetString()!);
+        }
+        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return entity;
+        string[]? times = null;
+        foreach (var attribute in attrs.EnumerateObject())
+        {
+            var list = new List<JsonObject>(attribute.Value.GetArrayLength());
             (int Created, int Modified)? code = null;
-            foreach (var item in array)
+            foreach (var item in attribute.Value.EnumerateArray())
             {
-                switch (item)
+                switch (item.ValueKind)
                 {
-                    case JsonObject instance:
+                    case JsonValueKind.Object:
+                        var instance = JsonObject.Create(item)!;
                         if (code is var (created, modified))
                         {
-                            times ??= Times(entity, root["t"] as JsonArray);
+                            times ??= Times(entity, root.TryGetProperty("t"u8, out var extra) ? extra : null);
                             instance.Add("createdAt", times[created]);
                             instance.Add("modifiedAt", times[modified]);
                             code = null;
                         }
                         list.Add(instance);
                         break;
-                    case JsonArray pair:
-                        code = (pair[0]!.GetValue<int>(), pair[1]!.GetValue<int>());
+                    case JsonValueKind.Array:
+                        code = (item[0].GetInt32(), item[1].GetInt32());
                         break;
                     default:
-                        var index = item!.GetValue<int>();
+                        var index = item.GetInt32();
                         code = (index, index);
                         break;
                 }
             }
-            array.Clear(); // detaches the instances, so the entity owns them without copying
-            entity.Attributes[Long(name, keepNames)] = list;
+            entity.Attributes[Long(attribute.Name, keepNames)] = list;
         }
         return entity;
     }
@@ -148,12 +166,12 @@ internal static class SqliteEntityForm
     public static string? Json(string? doc) =>
         doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
 
-    private static string[] Times(Entity entity, JsonArray? extra)
+    private static string[] Times(Entity entity, JsonElement? extra)
     {
-        var times = new string[2 + (extra?.Count ?? 0)];
+        var times = new string[2 + (extra?.GetArrayLength() ?? 0)];
         times[0] = Validate.Format(entity.CreatedAt);
         times[1] = Validate.Format(entity.ModifiedAt);
-        for (var i = 2; i < times.Length; i++) times[i] = extra![i - 2]!.GetValue<string>();
+        for (var i = 2; i < times.Length; i++) times[i] = extra!.Value[i - 2].GetString()!;
         return times;
     }
 
@@ -198,8 +216,8 @@ internal static class SqliteEntityForm
         else writer.WriteString(name, time);
     }
 
-    private static DateTimeOffset ReadTime(JsonNode node) =>
-        node.GetValueKind() == JsonValueKind.Number ? new DateTimeOffset(node.GetValue<long>(), TimeSpan.Zero) : node.GetValue<DateTimeOffset>();
+    private static DateTimeOffset ReadTime(JsonElement time) =>
+        time.ValueKind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
 
     private static bool IsMarked(string name) => name.StartsWith('=') || name.StartsWith(':');
 

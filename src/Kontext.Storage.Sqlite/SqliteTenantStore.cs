@@ -65,8 +65,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     public async Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken)
     {
         await using var reader = await RentReaderAsync(cancellationToken);
-        var doc = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteScalarAsync(cancellationToken) as string;
-        return doc is null ? null : SqliteEntityForm.Decode(doc);
+        await using var rows = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteReaderAsync(cancellationToken);
+        // The document's UTF-8 bytes as SQLite holds them: no .NET string to encode back to UTF-8 for the parser.
+        return await rows.ReadAsync(cancellationToken) ? SqliteEntityForm.Decode(rows.GetFieldValue<byte[]>(0)) : null;
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>

@@ -173,6 +173,32 @@ public static partial class Validate
     }
 
     /// <summary>The broker's one timestamp format: UTC with milliseconds.</summary>
-    public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    /// <remarks>
+    /// Written digit by digit: it is called for every stored instance's times on each read and each write, where the custom
+    /// format string (parsed on every call) cost more than the rest of decoding a document's times. Same text as
+    /// <c>ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", InvariantCulture)</c> of the UTC time (milliseconds truncated).
+    /// </remarks>
+    public static string Format(DateTimeOffset t) => string.Create(24, t.UtcDateTime, static (text, utc) =>
+    {
+        Digits(text[..4], utc.Year);
+        text[4] = '-';
+        Digits(text.Slice(5, 2), utc.Month);
+        text[7] = '-';
+        Digits(text.Slice(8, 2), utc.Day);
+        text[10] = 'T';
+        Digits(text.Slice(11, 2), utc.Hour);
+        text[13] = ':';
+        Digits(text.Slice(14, 2), utc.Minute);
+        text[16] = ':';
+        Digits(text.Slice(17, 2), utc.Second);
+        text[19] = '.';
+        Digits(text.Slice(20, 3), utc.Millisecond);
+        text[23] = 'Z';
+    });
+
+    private static void Digits(Span<char> into, int value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (char)('0' + value % 10);
+    }
 
 }
