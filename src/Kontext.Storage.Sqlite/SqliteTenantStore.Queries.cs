@@ -57,15 +57,29 @@ internal sealed partial class SqliteTenantStore
     private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, CancellationToken cancellationToken)
     {
         if (compiled.KeyedPages is not { Count: > 0 } keyed) return (null, false);
+        // A lone unique set wins when every other set reaches the bound (it is smaller, or ties and a tie goes to it):
+        // then its own estimate would change nothing, and is not read (a type and a wide value range, the usual query).
+        var estimates = new long?[keyed.Count];
+        if (keyed.Count(k => k.Unique) == 1)
+        {
+            var small = false;
+            for (var i = 0; i < keyed.Count && !small; i++)
+                if (!keyed[i].Unique) small = (estimates[i] = await EstimateAsync(connection, keyed[i], cancellationToken)) < SqliteQueryCompiler.EstimateBound;
+            if (!small) return (keyed.First(k => k.Unique), true);
+        }
         KeyedPage? best = null;
         long bestRows = long.MaxValue;
-        foreach (var candidate in keyed)
+        for (var i = 0; i < keyed.Count; i++)
         {
-            var rows = (long)(await connection.Command(candidate.Estimate, candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
+            var (candidate, rows) = (keyed[i], estimates[i] ?? await EstimateAsync(connection, keyed[i], cancellationToken));
             if (rows < bestRows || (rows == bestRows && candidate.Unique && best is { Unique: false })) (best, bestRows) = (candidate, rows);
         }
         return (best, best!.Unique || bestRows < SqliteQueryCompiler.EstimateBound);
     }
+
+    /// <summary>The key set's index rows, counted up to <see cref="SqliteQueryCompiler.EstimateBound"/>.</summary>
+    private static async Task<long> EstimateAsync(SqliteReader connection, KeyedPage candidate, CancellationToken cancellationToken) =>
+        (long)(await connection.Command(candidate.Estimate, candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
 
     /// <summary>A page of the entity table's keys, for queries with a clause on the entity row (ids are few, or an id pattern is checked per row).</summary>
     internal static string EntityTablePageSql(CompiledQuery compiled) =>
