@@ -321,19 +321,13 @@ internal sealed partial class SqliteQueryCompiler
             minX -= dLon; maxX += dLon; minY -= dLat; maxY += dLat;
             if (minX < -180 || maxX > 180 || maxAbsLat >= 89.9) return inProperty + ")"; // wraps: no box
         }
-        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}))";
-        // The distance prunes per candidate that reaches it (after the type and value look-ups), by the candidate's own
-        // box: inside the box's search it cost a call per candidate of the box, most of which the walk never reaches.
-        if (geo is { Relation: GeoRelation.Near, MaxDistance: { } max, Geometry: NetTopologySuite.Geometries.Point point })
-            boxed += $" AND {NearDistance(property, point, max)}";
+        var distance = geo is { Relation: GeoRelation.Near, MaxDistance: { } max, Geometry: NetTopologySuite.Geometries.Point point }
+            ? $" AND {BoxDistanceFunction}({Parameter(point.X)}, {Parameter(point.Y)}, min_x, max_x, min_y, max_y) <= {Parameter(max)}"
+            : "";
+        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}{distance}))";
         if (!_correlated) _geoBox ??= boxed;
         return boxed;
     }
-
-    /// <summary>"Some geometry of the property has a box within <paramref name="max"/> metres of <paramref name="point"/>": a look-up through the entity's key.</summary>
-    private string NearDistance(string property, NetTopologySuite.Geometries.Point point, double max) =>
-        $"EXISTS (SELECT 1 FROM entity_geometries gd INDEXED BY ix_entity_geometries_entity JOIN entity_bbox bd ON bd.rid = gd.rid " +
-        $"WHERE gd.ek = e.ek AND gd.attr = {property} AND {BoxDistanceFunction}({Parameter(point.X)}, {Parameter(point.Y)}, bd.min_x, bd.max_x, bd.min_y, bd.max_y) <= {Parameter(max)})";
 
     /// <summary>
     /// A lower bound, in metres, of the great-circle distance from the point (<paramref name="lon"/>, <paramref name="lat"/>)
