@@ -113,9 +113,9 @@ internal sealed partial class SqliteTenantStore
                    k, first_ms, last_ms, n, d, nn, total, squares, min_num, max_num, min_str, max_str
             FROM g ORDER BY e, a, ds IS NOT NULL, ds, k
             """;
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, sql, [.. parameters]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // A pooled reader's prepared statement: preparing this statement per request cost a fifth of an aggregation.
+        await using var connection = await RentReaderAsync(cancellationToken);
+        await using var reader = await connection.Command(sql, parameters).ExecuteReaderAsync(cancellationToken);
         var rows = new List<PeriodStatistics>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -148,9 +148,8 @@ internal sealed partial class SqliteTenantStore
         // The default instance is keyed '' in the bucket table.
         if (request.DatasetIds is { } datasets) sql.Append(" AND b.ds IN ").Append(InList("$d", datasets.Select(d => d ?? ""), parameters));
         sql.Append(" ORDER BY h.id, n.iri, b.ds, b.start");
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var connection = await RentReaderAsync(cancellationToken);
+        await using var reader = await connection.Command(sql.ToString(), parameters).ExecuteReaderAsync(cancellationToken);
         var buckets = new List<BucketStatistics>();
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -128,6 +128,23 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task Pages_of_near_queries_match_the_evaluator_page_by_page()
+    {
+        var random = new Random(20261130);
+        for (var i = 0; i < 24; i++)
+        {
+            var point = string.Create(CultureInfo.InvariantCulture, $"[{-3.71 + random.NextDouble() * 0.12},{40.39 + random.NextDouble() * 0.12}]");
+            var query = EntityQuery.Parse(new EntityQueryParameters(Type: new[] { null, "A", "B" }[i % 3], Q: i % 4 == 3 ? "n>4" : null,
+                GeoRel: $"near;maxDistance=={new[] { 400, 1500, 3000, 9000 }[i % 4]}", Geometry: "Point", Coordinates: point), ContextProcessor.Core);
+            var expected = _entities.Where(e => EntityMatcher.Matches(e, query)).Select(e => e.Id).ToList();
+            var pages = new List<string>();
+            for (var offset = 0; offset < expected.Count + 10; offset += 7)
+                pages.AddRange((await _store.QueryAsync(new EntityPageRequest(query, offset, 7, false), default)).Entities.Select(e => e.Id));
+            pages.Should().Equal(expected, $"near {point}, case {i}");
+        }
+    }
+
+    [ContractFact]
     public async Task Paging_through_an_evaluated_query_matches_the_evaluator_page_by_page()
     {
         var query = EntityQuery.Parse(new EntityQueryParameters(Q: "s~=e|n>4"), ContextProcessor.Core);
