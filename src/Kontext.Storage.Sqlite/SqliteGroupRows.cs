@@ -14,7 +14,7 @@ namespace Kontext.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteGroupRows
 {
-    /// <summary>A new entity's row and index rows (name ids resolved by the job).</summary>
+    /// <summary>A new entity's row and index rows (name ids resolved by the job; each type and scope once).</summary>
     public sealed record NewEntity(
         string Id, string Doc, string CreatedAt, string ModifiedAt, List<long> Types, List<string> Scopes,
         List<(long Attr, string Kinds)> Attributes, List<(long Attr, double? Number, string? Text)> Values,
@@ -85,9 +85,9 @@ internal sealed class SqliteGroupRows
         foreach (var entity in _entities) keyed.Add((nextKey++, entity));
         Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
             (b, e) => b.Add(e.Ek).Add(e.Entity.Id).Add(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
-        Insert(connection, "entity_types(type, ek)", 2, keyed.SelectMany(e => e.Entity.Types.Distinct().Select(t => (t, e.Ek))).ToList(),
+        Insert(connection, "entity_types(type, ek)", 2, keyed.SelectMany(e => e.Entity.Types.Select(t => (t, e.Ek))).ToList(),
             (b, r) => b.Add(r.t).Add(r.Ek));
-        Insert(connection, "entity_scopes(scope, ek)", 2, keyed.SelectMany(e => e.Entity.Scopes.Distinct(StringComparer.Ordinal).Select(s => (s, e.Ek))).ToList(),
+        Insert(connection, "entity_scopes(scope, ek)", 2, keyed.SelectMany(e => e.Entity.Scopes.Select(s => (s, e.Ek))).ToList(),
             (b, r) => b.Add(r.s).Add(r.Ek));
         Insert(connection, "entity_attributes(attr, ek, kinds)", 3, keyed.SelectMany(e => e.Entity.Attributes.Select(a => (a, e.Ek))).ToList(),
             (b, r) => b.Add(r.a.Attr).Add(r.Ek).Add(r.a.Kinds));

@@ -52,7 +52,7 @@ internal sealed partial class SqliteTenantStore
             // Order and page the keys first, then read only the page's documents: sorting every match's document is what made deep pages slow.
             var page = Command(connection, keyed?.Page ?? EntityTablePageSql(compiled), compiled, ("$limit", request.Limit), ("$offset", request.Offset));
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) entities.Add(SqliteEntityForm.Decode(reader.GetString(0)));
+            while (await reader.ReadAsync(cancellationToken)) entities.Add(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(0)));
         }
         return new EntityPage(entities, total);
     }
@@ -137,11 +137,11 @@ internal sealed partial class SqliteTenantStore
         // The documents come with the walk: a page that fills is read in one statement; one that does not costs a few unread rows.
         var probe = Command(connection, $"SELECT e.doc FROM entities e WHERE e.rowid <= $end AND {compiled.ProbeWhere} ORDER BY e.rowid LIMIT $limit OFFSET $offset",
             compiled, ("$end", windowEnd ?? long.MaxValue), ("$limit", request.Limit), ("$offset", request.Offset));
-        var docs = new List<string>(request.Limit);
+        var docs = new List<byte[]>(request.Limit);
         await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken)) docs.Add(reader.GetString(0));
+            while (await reader.ReadAsync(cancellationToken)) docs.Add(reader.GetFieldValue<byte[]>(0));
         // A full page inside the window is the answer; so is any result when the window held every entity.
-        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(SqliteEntityForm.Decode) : null;
+        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(doc => SqliteEntityForm.Decode(doc)) : null;
     }
 
     /// <summary>
@@ -171,7 +171,7 @@ internal sealed partial class SqliteTenantStore
                     {
                         rows++;
                         after = reader.GetInt64(0);
-                        var entity = SqliteEntityForm.Decode(reader.GetString(1));
+                        var entity = SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(1));
                         if (!EntityMatcher.Matches(entity, request.Query)) continue;
                         matched++;
                         if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
