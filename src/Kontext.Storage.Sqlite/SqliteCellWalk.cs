@@ -1,0 +1,162 @@
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Storage.Sqlite;
+
+/// <summary>
+/// A page of a geo query through the grid cells (<see cref="SqliteCellSchema"/>): each covering cell's rows come in
+/// entity key order from the primary key, a few at a time; they are merged in key order, each row's box is checked
+/// against the query's box (and distance, for near) in memory, and only the entities that pass are looked up (the other
+/// clauses by their indexes, then the evaluator). The walk stops when the page is full, so its work follows the page and
+/// the share of the cells' entities that match, not the number of entities: the R*Tree gives every candidate of the box,
+/// which must all be read and sorted by key before the first page is known.
+/// </summary>
+internal static class SqliteCellWalk
+{
+    /// <summary>A box over more cells than this (a near of more than ~3 km at mid latitudes) goes through the R*Tree.</summary>
+    public const int MaxCells = 64;
+
+    /// <summary>
+    /// Cell rows read before a walk that has not filled its page hands over to the R*Tree (continuing after the last key it
+    /// finished, so nothing is read twice as a match): the cost of a walk that chose wrong stays bounded.
+    /// </summary>
+    public const int RowBudget = 2_048;
+
+    /// <summary>One cell's rows after ($ek, $rid) in key order, at most $n.</summary>
+    internal const string CellRowsSql =
+        "SELECT ek, rid, min_x, max_x, min_y, max_y FROM entity_cells WHERE attr = $attr AND cell = $cell AND (ek, rid) > ($ek, $rid) ORDER BY ek, rid LIMIT $n";
+
+    private const string AttributeSql = "SELECT nid FROM names WHERE iri = $iri";
+
+    /// <summary>
+    /// Of a batch of candidate keys ($keys, a JSON array in key order), those for which the query's other clauses hold
+    /// ({0}: those clauses on <c>e</c>), in key order: by their index look-ups alone, no entity row read.
+    /// </summary>
+    internal const string PassingKeysSql = "SELECT e.ek FROM (SELECT value AS ek FROM json_each($keys)) e WHERE {0} ORDER BY e.ek";
+
+    /// <summary>The same when a clause reads the entity row (ids, id patterns): through the entity table, still without the documents.</summary>
+    internal const string PassingRowsSql = "SELECT e.rowid FROM entities e WHERE e.rowid IN (SELECT value FROM json_each($keys)) AND {0} ORDER BY e.rowid";
+
+    internal const string DocumentSql = "SELECT doc FROM entities WHERE rowid = $ek";
+
+    /// <summary>Candidates checked against the other clauses per statement.</summary>
+    private const int Batch = 32;
+
+    private const int FirstChunk = 32, LastChunk = 256;
+
+    /// <summary>
+    /// The cells to walk for a page of <paramref name="wanted"/> matches (offset plus limit), or null when the R*Tree is
+    /// the cheaper way: too many cells, or a box so small against its cells that, were the rows spread evenly, the walk
+    /// would read more than <see cref="RowBudget"/> rows to find them.
+    /// </summary>
+    public static List<long>? CellsFor(GeoCellQuery query, long wanted)
+    {
+        if (SqliteGeoGrid.Covering(query.MinX, query.MaxX, query.MinY, query.MaxY, MaxCells) is not { } cells) return null;
+        var share = (query.MaxX - query.MinX) * (query.MaxY - query.MinY) / ((cells.Count - 1) * SqliteGeoGrid.CellArea);
+        return wanted > share * RowBudget ? null : cells;
+    }
+
+    /// <summary>
+    /// Walks the cells, giving each candidate that passes its box and the other clauses to <paramref name="take"/> (true:
+    /// the page is complete) in key order. Done when the page completed or every cell was read; otherwise the walk spent
+    /// its budget and <c>After</c> is the last key it finished: every candidate up to it has been given.
+    /// </summary>
+    public static async Task<(bool Done, long After)> WalkAsync(SqliteReader connection, GeoCellQuery query, List<long> cells,
+        Func<Entity, bool> take, CancellationToken cancellationToken)
+    {
+        if (await connection.Command(AttributeSql, ("$iri", query.Attribute)).ExecuteScalarAsync(cancellationToken) is not long attribute) return (true, 0);
+        var heads = new PriorityQueue<Cursor, (long Ek, long Rid)>(cells.Count);
+        foreach (var cell in cells)
+        {
+            var cursor = new Cursor(cell);
+            if (await cursor.MoveAsync(connection, attribute, cancellationToken)) heads.Enqueue(cursor, cursor.Key);
+        }
+        var passing = query.Rest == "1" ? null : string.Format(System.Globalization.CultureInfo.InvariantCulture, query.RestReadsRow ? PassingRowsSql : PassingKeysSql, query.Rest);
+        var batch = new List<long>(Batch);
+        var rows = 0;
+        long? key = null;
+        var admitted = false;
+        while (true)
+        {
+            var more = heads.TryPeek(out var head, out var next);
+            if (!more || next.Ek != key)
+            {
+                // Every row of the key before has been read: it is a candidate if one of its boxes passed.
+                if (admitted) batch.Add(key!.Value);
+                var stop = !more || rows >= RowBudget;
+                if ((batch.Count == Batch || stop) && await GiveAsync(connection, query, passing, batch, take, cancellationToken) is { } full) return (true, full);
+                if (!more) return (true, key ?? 0);
+                if (stop) return (false, key!.Value);
+                (key, admitted) = (next.Ek, false);
+            }
+            heads.Dequeue();
+            rows++;
+            admitted = admitted || Admits(query, head!.Current);
+            if (await head!.MoveAsync(connection, attribute, cancellationToken)) heads.Enqueue(head, head.Key);
+        }
+    }
+
+    /// <summary>
+    /// Gives the batch's candidates that pass the other clauses to <paramref name="take"/>, in key order, reading each one's
+    /// document only then; empties the batch. The key at which the page became complete, or null.
+    /// </summary>
+    private static async Task<long?> GiveAsync(SqliteReader connection, GeoCellQuery query, string? passing, List<long> batch, Func<Entity, bool> take,
+        CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0) return null;
+        var keys = batch;
+        if (passing is not null)
+        {
+            keys = new List<long>(batch.Count);
+            var command = connection.Command(passing, [.. query.RestParameters!.Select(p => (p.Name, (object?)p.Value)), ("$keys", "[" + string.Join(',', batch) + "]")]);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) keys.Add(reader.GetInt64(0));
+        }
+        foreach (var ek in keys)
+        {
+            await using var reader = await connection.Command(DocumentSql, ("$ek", ek)).ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken) && take(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(0)))) return ek;
+        }
+        batch.Clear();
+        return null;
+    }
+
+    /// <summary>The same necessary condition as the R*Tree search: the boxes overlap, and for near the box's distance bound is within reach.</summary>
+    private static bool Admits(GeoCellQuery query, in Row row) =>
+        row.MaxX >= query.MinX && row.MinX <= query.MaxX && row.MaxY >= query.MinY && row.MinY <= query.MaxY
+        // A millimetre of slack: for a point the bound is the evaluator's own distance, to the last bit.
+        && (query.Near is not { } near || SqliteQueryCompiler.BoxDistanceMetres(near.Lon, near.Lat, row.MinX, row.MaxX, row.MinY, row.MaxY) <= near.MaxDistance + 0.001);
+
+    private readonly record struct Row(long Ek, long Rid, double MinX, double MaxX, double MinY, double MaxY);
+
+    /// <summary>One cell's rows, read a chunk at a time (each chunk twice the last, up to <see cref="LastChunk"/>).</summary>
+    private sealed class Cursor(long cell)
+    {
+        private readonly List<Row> _rows = [];
+        private int _next;
+        private int _chunk = FirstChunk;
+        private bool _end;
+
+        public Row Current { get; private set; } = new(long.MinValue, long.MinValue, 0, 0, 0, 0);
+        public (long, long) Key => (Current.Ek, Current.Rid);
+
+        /// <summary>To the next row; false when the cell has no more.</summary>
+        public async ValueTask<bool> MoveAsync(SqliteReader connection, long attribute, CancellationToken cancellationToken)
+        {
+            if (_next == _rows.Count)
+            {
+                if (_end) return false;
+                _rows.Clear();
+                _next = 0;
+                var command = connection.Command(CellRowsSql, ("$attr", attribute), ("$cell", cell), ("$ek", Current.Ek), ("$rid", Current.Rid), ("$n", _chunk));
+                await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                    while (await reader.ReadAsync(cancellationToken))
+                        _rows.Add(new Row(reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)));
+                _end = _rows.Count < _chunk;
+                _chunk = Math.Min(_chunk * 2, LastChunk);
+                if (_rows.Count == 0) return false;
+            }
+            Current = _rows[_next++];
+            return true;
+        }
+    }
+}
