@@ -36,7 +36,8 @@ internal static class SqliteCellWalk
     /// <summary>The same when a clause reads the entity row (ids, id patterns): through the entity table, still without the documents.</summary>
     internal const string PassingRowsSql = "SELECT e.rowid FROM entities e WHERE e.rowid IN (SELECT value FROM json_each($keys)) AND {0} ORDER BY e.rowid";
 
-    internal const string DocumentSql = "SELECT doc FROM entities WHERE rowid = $ek";
+    /// <summary>The documents of keys ($keys, a JSON array), in key order; read as the walk steps, so none past the page's end.</summary>
+    internal const string DocumentsSql = "SELECT rowid, doc FROM entities WHERE rowid IN (SELECT value FROM json_each($keys)) ORDER BY rowid";
 
     /// <summary>Candidates checked against the other clauses per statement.</summary>
     private const int Batch = 32;
@@ -96,27 +97,26 @@ internal static class SqliteCellWalk
     }
 
     /// <summary>
-    /// Gives the batch's candidates that pass the other clauses to <paramref name="take"/>, in key order, reading each one's
-    /// document only then; empties the batch. The key at which the page became complete, or null.
+    /// Gives the batch's candidates that pass the other clauses to <paramref name="take"/>, in key order, reading the documents
+    /// only of those; empties the batch. The key at which the page became complete, or null.
     /// </summary>
     private static async Task<long?> GiveAsync(SqliteReader connection, GeoCellQuery query, string? passing, List<long> batch, Func<Entity, bool> take,
         CancellationToken cancellationToken)
     {
         if (batch.Count == 0) return null;
-        var keys = batch;
+        var keys = new List<long>(batch);
         if (passing is not null)
         {
-            keys = new List<long>(batch.Count);
-            var command = connection.Command(passing, [.. query.RestParameters!.Select(p => (p.Name, (object?)p.Value)), ("$keys", "[" + string.Join(',', batch) + "]")]);
+            keys.Clear();
+            var command = connection.Command(passing, [.. query.RestParameters!.Select(p => (p.Name, (object?)p.Value)), ("$keys", Json(batch))]);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) keys.Add(reader.GetInt64(0));
         }
-        foreach (var ek in keys)
-        {
-            await using var reader = await connection.Command(DocumentSql, ("$ek", ek)).ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken) && take(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(0)))) return ek;
-        }
         batch.Clear();
+        if (keys.Count == 0) return null;
+        await using var documents = await connection.Command(DocumentsSql, ("$keys", Json(keys))).ExecuteReaderAsync(cancellationToken);
+        while (await documents.ReadAsync(cancellationToken))
+            if (take(SqliteEntityForm.Decode(documents.GetFieldValue<byte[]>(1)))) return documents.GetInt64(0);
         return null;
     }
 
@@ -125,6 +125,8 @@ internal static class SqliteCellWalk
         row.MaxX >= query.MinX && row.MinX <= query.MaxX && row.MaxY >= query.MinY && row.MinY <= query.MaxY
         // A millimetre of slack: for a point the bound is the evaluator's own distance, to the last bit.
         && (query.Near is not { } near || SqliteQueryCompiler.BoxDistanceMetres(near.Lon, near.Lat, row.MinX, row.MaxX, row.MinY, row.MaxY) <= near.MaxDistance + 0.001);
+
+    private static string Json(List<long> keys) => "[" + string.Join(',', keys) + "]";
 
     private readonly record struct Row(long Ek, long Rid, double MinX, double MaxX, double MinY, double MaxY);
 
