@@ -4,8 +4,8 @@ namespace Kontext.Storage.Sqlite;
 
 /// <summary>
 /// A page of a geo query through the grid cells (<see cref="SqliteCellSchema"/>): each covering cell's rows come in
-/// entity key order from the primary key, a few at a time; they are merged in key order, each row's box is checked
-/// against the query's box (and distance, for near) in memory, and only the entities that pass are looked up (the other
+/// entity key order from the primary key, a few at a time, those whose box overlaps the query's; they are merged in key
+/// order, for near each box's distance is checked in memory, and only the entities that pass are looked up (the other
 /// clauses by their indexes, then the evaluator). The walk stops when the page is full, so its work follows the page and
 /// the share of the cells' entities that match, not the number of entities: the R*Tree gives every candidate of the box,
 /// which must all be read and sorted by key before the first page is known.
@@ -16,14 +16,20 @@ internal static class SqliteCellWalk
     public const int MaxCells = 64;
 
     /// <summary>
-    /// Cell rows read before a walk that has not filled its page hands over to the R*Tree (continuing after the last key it
+    /// Cell rows in the query's box read before a walk that has not filled its page hands over to the R*Tree (continuing after the last key it
     /// finished, so nothing is read twice as a match): the cost of a walk that chose wrong stays bounded.
     /// </summary>
     public const int RowBudget = 2_048;
 
-    /// <summary>One cell's rows after ($ek, $rid) in key order, at most $n.</summary>
-    internal const string CellRowsSql =
-        "SELECT ek, rid, min_x, max_x, min_y, max_y FROM entity_cells WHERE attr = $attr AND cell = $cell AND (ek, rid) > ($ek, $rid) ORDER BY ek, rid LIMIT $n";
+    /// <summary>
+    /// One cell's rows after ($ek, $rid) in key order whose box overlaps the query's ($x0 $x1 $y0 $y1), at most $n: the
+    /// overlap is checked inside SQLite as it steps through the cell, so only the rows that pass cross into .NET.
+    /// </summary>
+    internal const string CellRowsSql = """
+        SELECT ek, rid, min_x, max_x, min_y, max_y FROM entity_cells
+        WHERE attr = $attr AND cell = $cell AND (ek, rid) > ($ek, $rid) AND max_x >= $x0 AND min_x <= $x1 AND max_y >= $y0 AND min_y <= $y1
+        ORDER BY ek, rid LIMIT $n
+        """;
 
     private const string AttributeSql = "SELECT nid FROM names WHERE iri = $iri";
 
@@ -47,7 +53,7 @@ internal static class SqliteCellWalk
     /// <summary>
     /// The cells to walk for a page of <paramref name="wanted"/> matches (offset plus limit), or null when the R*Tree is
     /// the cheaper way: too many cells, or a box so small against its cells that, were the rows spread evenly, the walk
-    /// would read more than <see cref="RowBudget"/> rows to find them.
+    /// would step over more than <see cref="RowBudget"/> of the cells' rows to find them (the R*Tree has few candidates then).
     /// </summary>
     public static List<long>? CellsFor(GeoCellQuery query, long wanted)
     {
@@ -69,7 +75,7 @@ internal static class SqliteCellWalk
         foreach (var cell in cells)
         {
             var cursor = new Cursor(cell);
-            if (await cursor.MoveAsync(connection, attribute, cancellationToken)) heads.Enqueue(cursor, cursor.Key);
+            if (await cursor.MoveAsync(connection, attribute, query, cancellationToken)) heads.Enqueue(cursor, cursor.Key);
         }
         var passing = query.Rest == "1" ? null : string.Format(System.Globalization.CultureInfo.InvariantCulture, query.RestReadsRow ? PassingRowsSql : PassingKeysSql, query.Rest);
         var batch = new List<long>(Batch);
@@ -92,7 +98,7 @@ internal static class SqliteCellWalk
             heads.Dequeue();
             rows++;
             admitted = admitted || Admits(query, head!.Current);
-            if (await head!.MoveAsync(connection, attribute, cancellationToken)) heads.Enqueue(head, head.Key);
+            if (await head!.MoveAsync(connection, attribute, query, cancellationToken)) heads.Enqueue(head, head.Key);
         }
     }
 
@@ -142,14 +148,15 @@ internal static class SqliteCellWalk
         public (long, long) Key => (Current.Ek, Current.Rid);
 
         /// <summary>To the next row; false when the cell has no more.</summary>
-        public async ValueTask<bool> MoveAsync(SqliteReader connection, long attribute, CancellationToken cancellationToken)
+        public async ValueTask<bool> MoveAsync(SqliteReader connection, long attribute, GeoCellQuery query, CancellationToken cancellationToken)
         {
             if (_next == _rows.Count)
             {
                 if (_end) return false;
                 _rows.Clear();
                 _next = 0;
-                var command = connection.Command(CellRowsSql, ("$attr", attribute), ("$cell", cell), ("$ek", Current.Ek), ("$rid", Current.Rid), ("$n", _chunk));
+                var command = connection.Command(CellRowsSql, ("$attr", attribute), ("$cell", cell), ("$ek", Current.Ek), ("$rid", Current.Rid),
+                    ("$x0", query.MinX), ("$x1", query.MaxX), ("$y0", query.MinY), ("$y1", query.MaxY), ("$n", _chunk));
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                     while (await reader.ReadAsync(cancellationToken))
                         _rows.Add(new Row(reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)));
