@@ -36,37 +36,42 @@ internal static class SqliteCellSchema
     /// <summary>One cell row (<c>$a $c $id $r $x0 $x1 $y0 $y1</c>).</summary>
     public const string InsertSql = "INSERT INTO entity_cells(attr, cell, ek, rid, min_x, max_x, min_y, max_y) VALUES($a, $c, $id, $r, $x0, $x1, $y0, $y1)";
 
+    /// <summary>
+    /// The geometry rows with their boxes, roughly in the order of their first cell (the same arithmetic as
+    /// <see cref="SqliteGeoGrid"/>; only the insert order depends on it), sorted by SQLite, which spills to a temporary
+    /// file past its cache instead of holding a million rows in the process.
+    /// </summary>
+    private const string GeometriesInCellOrder = """
+        SELECT g.attr, g.ek, g.rid, b.min_x, b.max_x, b.min_y, b.max_y FROM entity_geometries g JOIN entity_bbox b ON b.rid = g.rid
+        ORDER BY g.attr, CAST((b.min_y + 90) * 100 AS INTEGER), CAST((b.min_x + 180) * 100 AS INTEGER), g.ek, g.rid
+        """;
+
     public static void Apply(SqliteConnection connection)
     {
         SqliteDatabase.Execute(connection, Table);
-        var rows = new List<(long Attr, long Cell, long Ek, long Rid, double MinX, double MaxX, double MinY, double MaxY)>();
-        using (var read = SqliteDatabase.Command(connection,
-                   "SELECT g.attr, g.ek, g.rid, b.min_x, b.max_x, b.min_y, b.max_y FROM entity_geometries g JOIN entity_bbox b ON b.rid = g.rid"))
+        // Inserted in about key order, each cell's rows append to its range; the entity index is built once, by a sort, afterwards.
+        using var insert = SqliteDatabase.Command(connection, InsertSql,
+            ("$a", 0L), ("$c", 0L), ("$id", 0L), ("$r", 0L), ("$x0", 0.0), ("$x1", 0.0), ("$y0", 0.0), ("$y1", 0.0));
+        insert.Prepare();
+        using (var read = SqliteDatabase.Command(connection, GeometriesInCellOrder))
         using (var reader = read.ExecuteReader())
         {
             while (reader.Read())
             {
                 var (minX, maxX, minY, maxY) = (reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5), reader.GetDouble(6));
+                insert.Parameters["$a"].Value = reader.GetInt64(0);
+                insert.Parameters["$id"].Value = reader.GetInt64(1);
+                insert.Parameters["$r"].Value = reader.GetInt64(2);
+                insert.Parameters["$x0"].Value = minX;
+                insert.Parameters["$x1"].Value = maxX;
+                insert.Parameters["$y0"].Value = minY;
+                insert.Parameters["$y1"].Value = maxY;
                 foreach (var cell in SqliteGeoGrid.CellsOf(minX, maxX, minY, maxY))
-                    rows.Add((reader.GetInt64(0), cell, reader.GetInt64(1), reader.GetInt64(2), minX, maxX, minY, maxY));
+                {
+                    insert.Parameters["$c"].Value = cell;
+                    insert.ExecuteNonQuery();
+                }
             }
-        }
-        // In key order the inserts append to each cell's range; the entity index is built once, by a sort, afterwards.
-        rows.Sort((a, b) => (a.Attr, a.Cell, a.Ek, a.Rid).CompareTo((b.Attr, b.Cell, b.Ek, b.Rid)));
-        using var insert = SqliteDatabase.Command(connection, InsertSql,
-            ("$a", 0L), ("$c", 0L), ("$id", 0L), ("$r", 0L), ("$x0", 0.0), ("$x1", 0.0), ("$y0", 0.0), ("$y1", 0.0));
-        insert.Prepare();
-        foreach (var row in rows)
-        {
-            insert.Parameters["$a"].Value = row.Attr;
-            insert.Parameters["$c"].Value = row.Cell;
-            insert.Parameters["$id"].Value = row.Ek;
-            insert.Parameters["$r"].Value = row.Rid;
-            insert.Parameters["$x0"].Value = row.MinX;
-            insert.Parameters["$x1"].Value = row.MaxX;
-            insert.Parameters["$y0"].Value = row.MinY;
-            insert.Parameters["$y1"].Value = row.MaxY;
-            insert.ExecuteNonQuery();
         }
         SqliteDatabase.Execute(connection, EntityIndex);
     }
