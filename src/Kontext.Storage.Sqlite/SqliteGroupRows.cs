@@ -100,6 +100,10 @@ internal sealed class SqliteGroupRows
         Insert(connection, "entity_geometries(rid, ek, attr)", 3, numbered, (b, r) => b.Add(r.Rid).Add(r.Ek).Add(r.g.Attr));
         Insert(connection, "entity_bbox(rid, min_x, max_x, min_y, max_y)", 5, numbered,
             (b, r) => b.Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
+        // Each geometry's grid cells (SqliteCellSchema), beside its box.
+        Insert(connection, "entity_cells(attr, cell, ek, rid, min_x, max_x, min_y, max_y)", 8,
+            numbered.SelectMany(r => SqliteGeoGrid.CellsOf(r.g.MinX, r.g.MaxX, r.g.MinY, r.g.MaxY).Select(cell => (Cell: cell, r.Rid, r.g, r.Ek))).ToList(),
+            (b, r) => b.Add(r.g.Attr).Add(r.Cell).Add(r.Ek).Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
     }
 
     /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>

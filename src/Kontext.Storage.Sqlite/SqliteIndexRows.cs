@@ -15,7 +15,7 @@ namespace Kontext.Storage.Sqlite;
 /// </summary>
 internal static class SqliteIndexRows
 {
-    private static readonly string[] EntityKeyedTables = ["entity_types", "entity_attributes", "entity_scopes", "attribute_values"];
+    private static readonly string[] EntityKeyedTables = ["entity_types", "entity_attributes", "entity_scopes", "attribute_values", "entity_cells"];
 
     /// <param name="ek">The entity's integer key (<c>entities.ek</c>), which its index rows carry.</param>
     public static void Delete(SqliteConnection connection, long ek)
@@ -183,6 +183,9 @@ internal static class SqliteIndexRows
             var envelope = shape.EnvelopeInternal;
             var box = Prepared(connection, "INSERT INTO entity_bbox(rid, min_x, max_x, min_y, max_y) VALUES($r, $x0, $x1, $y0, $y1)", id, "$r", "$x0", "$x1", "$y0", "$y1");
             Run(box, ("$r", rid), ("$x0", envelope.MinX), ("$x1", envelope.MaxX), ("$y0", envelope.MinY), ("$y1", envelope.MaxY));
+            var cell = Prepared(connection, SqliteCellSchema.InsertSql, id, "$a", "$c", "$r", "$x0", "$x1", "$y0", "$y1");
+            foreach (var c in SqliteGeoGrid.CellsOf(envelope.MinX, envelope.MaxX, envelope.MinY, envelope.MaxY))
+                Run(cell, ("$a", nameId.Value), ("$c", c), ("$r", rid), ("$x0", envelope.MinX), ("$x1", envelope.MaxX), ("$y0", envelope.MinY), ("$y1", envelope.MaxY));
         }
     }
 
@@ -227,6 +230,7 @@ internal static class SqliteIndexRows
     {
         Run(Prepared(connection, $"DELETE FROM entity_bbox WHERE rid IN (SELECT rid FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")})", id, "$a"), ("$a", name));
         Run(Prepared(connection, $"DELETE FROM entity_geometries WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
+        Run(Prepared(connection, $"DELETE FROM entity_cells WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
     }
 
     /// <summary>

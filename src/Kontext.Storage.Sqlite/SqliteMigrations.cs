@@ -34,6 +34,7 @@ internal static class SqliteMigrations
         new(9, "history by integer series keys, instance ids as bytes, documents without the columns' times", SqliteHistorySchema.Apply),
         new(10, "bucket times as integer milliseconds, compact entity documents", SqliteCompactSchema.Apply),
         new(11, "the observed-time index of the history without instances that have no observedAt", c => SqliteDatabase.Execute(c, SqliteObservedIndexSchema.Tables)),
+        new(12, "grid cells of each geometry, for geo pages in key order", SqliteCellSchema.Apply),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>

@@ -26,8 +26,19 @@ namespace Kontext.Storage.Sqlite;
 /// The ways to page the exact query without walking the entity table: one per clause that is a plain index-table
 /// membership (<see cref="KeyedPage"/>); empty when a clause reads the entity row.
 /// </param>
+/// <param name="Cells">With <paramref name="ByGeometry"/>: the same box for a walk of the grid cells (<see cref="SqliteCellWalk"/>).</param>
 internal sealed record CompiledQuery(string Where, IReadOnlyList<(string Name, object Value)> Parameters, bool IsExact, string ProbeWhere, string Count, bool ByGeometry,
-    ImpliedTypeCount? CountByAttribute = null, IReadOnlyList<KeyedPage>? KeyedPages = null);
+    ImpliedTypeCount? CountByAttribute = null, IReadOnlyList<KeyedPage>? KeyedPages = null, GeoCellQuery? Cells = null);
+
+/// <summary>
+/// A geo clause's box (widened by the distance for near) over the GeoProperty <paramref name="Attribute"/>, with the point
+/// and distance of a near (then a candidate's box must also lie within <see cref="SqliteQueryCompiler.BoxDistanceMetres"/>
+/// of the point), and <paramref name="Rest"/>: the other clauses as per-entity look-ups on <c>entities e</c>.
+/// </summary>
+/// <param name="RestReadsRow">Whether <paramref name="Rest"/> reads the entity row (ids, id patterns), not only its key.</param>
+/// <param name="RestParameters">The parameters <paramref name="Rest"/> names (its prepared statement is shared by queries with other geo clauses).</param>
+internal sealed record GeoCellQuery(string Attribute, double MinX, double MaxX, double MinY, double MaxY, (double Lon, double Lat, double MaxDistance)? Near, string Rest,
+    bool RestReadsRow = true, IReadOnlyList<(string Name, object Value)>? RestParameters = null);
 
 /// <summary>
 /// A page found through one clause's index: that clause's keys in key order (its index gives them so when each entity
@@ -59,6 +70,7 @@ internal sealed partial class SqliteQueryCompiler
     private bool _exact = true;
     private bool _readsEntityRow;
     private string? _geoBox;
+    private GeoCellQuery? _cellBox;
     // The key sets of the set-membership clauses made by Member, by the clause's SQL: a count's candidates.
     private readonly Dictionary<string, string> _keySets = new(StringComparer.Ordinal);
     // Those of them whose index holds an entity at most once (a primary key led by the clause's equality).
@@ -79,10 +91,17 @@ internal sealed partial class SqliteQueryCompiler
         var probe = Conjunction(probeClauses);
         // The box's few candidates drive; each is checked by look-ups through its key (else SQLite may walk every
         // member of the type, or read the whole key set of each other clause, per query).
-        if (sets._geoBox is { } box) clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
+        GeoCellQuery? cells = null;
+        if (sets._geoBox is { } box)
+        {
+            clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
+            var rest = Conjunction(probeClauses.Where((_, i) => clauses[i] != box).ToList());
+            var named = ParameterName().Matches(rest).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
+            cells = sets._cellBox! with { Rest = rest, RestReadsRow = sets._readsEntityRow, RestParameters = sets._parameters.Where(p => named.Contains(p.Name)).ToList() };
+        }
         var where = Conjunction(clauses);
         return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null, sets.CountByAttribute(clauses),
-            sets.KeyedPages(clauses, probeClauses));
+            sets.KeyedPages(clauses, probeClauses), cells);
     }
 
     /// <summary>The bound of <see cref="KeyedPage.Estimate"/>: past it a key set counts as large.</summary>
@@ -325,7 +344,12 @@ internal sealed partial class SqliteQueryCompiler
             ? $" AND {BoxDistanceFunction}({Parameter(point.X)}, {Parameter(point.Y)}, min_x, max_x, min_y, max_y) <= {Parameter(max)}"
             : "";
         var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}{distance}))";
-        if (!_correlated) _geoBox ??= boxed;
+        if (!_correlated && _geoBox is null)
+        {
+            _geoBox = boxed;
+            _cellBox = new GeoCellQuery(geo.GeoProperty, minX, maxX, minY, maxY,
+                geo is { Relation: GeoRelation.Near, MaxDistance: { } near, Geometry: NetTopologySuite.Geometries.Point at } ? (at.X, at.Y, near) : null, "1");
+        }
         return boxed;
     }
 

@@ -157,6 +157,15 @@ internal sealed partial class SqliteTenantStore
         long after = 0;
         bool PageComplete() => page.Count >= request.Limit && matched > request.Offset;
 
+        // Keeps the entity if the evaluator accepts it; true when the page is complete (and no count is wanted).
+        bool Take(Entity entity)
+        {
+            if (!EntityMatcher.Matches(entity, request.Query)) return false;
+            matched++;
+            if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+            return PageComplete() && !request.Count;
+        }
+
         // Walks candidates with rowid in (after, end]; true when the page is complete (and no count is wanted).
         async Task<bool> WalkAsync(string where, long end)
         {
@@ -171,11 +180,7 @@ internal sealed partial class SqliteTenantStore
                     {
                         rows++;
                         after = reader.GetInt64(0);
-                        var entity = SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(1));
-                        if (!EntityMatcher.Matches(entity, request.Query)) continue;
-                        matched++;
-                        if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
-                        if (PageComplete() && !request.Count) return true;
+                        if (Take(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(1)))) return true;
                     }
                 }
                 if (rows < ScanChunk) return false;
@@ -183,6 +188,14 @@ internal sealed partial class SqliteTenantStore
         }
 
         var wanted = (long)request.Offset + request.Limit;
+        // A page of a box's candidates through its grid cells, in key order, when that is the cheaper way (a count
+        // reads every candidate anyway: the R*Tree's); past the walk's budget the box's walk goes on after it.
+        if (!request.Count && compiled.Cells is { } geo && SqliteCellWalk.CellsFor(geo, wanted) is { } cells)
+        {
+            var (done, last) = await SqliteCellWalk.WalkAsync(connection, geo, cells, Take, cancellationToken);
+            if (done) return new EntityPage(page, null);
+            after = last;
+        }
         // A bounding box has few candidates: walking the oldest entities first would only add work.
         if (!request.Count && wanted <= ProbeWindowMax / 8 && !compiled.ByGeometry)
         {

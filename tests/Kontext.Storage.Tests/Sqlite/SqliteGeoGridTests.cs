@@ -1,0 +1,43 @@
+using Kontext.Storage.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>The grid of the cell rows (schema step 12): a geometry and a query whose boxes overlap always share a cell.</summary>
+public sealed class SqliteGeoGridTests
+{
+    [Fact]
+    public void A_point_is_in_one_cell_a_box_over_a_cell_edge_in_each_cell_it_touches_and_a_large_box_in_the_wide_cell()
+    {
+        SqliteGeoGrid.CellsOf(-3.7, -3.7, 40.4, 40.4).Should().HaveCount(1).And.NotContain(SqliteGeoGrid.Wide);
+        SqliteGeoGrid.CellsOf(-3.705, -3.695, 40.4001, 40.4002).Should().HaveCount(2);
+        SqliteGeoGrid.CellsOf(-3.705, -3.695, 40.395, 40.405).Should().HaveCount(4);
+        SqliteGeoGrid.CellsOf(-3.75, -3.65, 40.4, 40.4).Should().Equal(SqliteGeoGrid.Wide);
+        SqliteGeoGrid.CellsOf(double.NaN, 0, 0, 0).Should().Equal(SqliteGeoGrid.Wide);
+        SqliteGeoGrid.CellsOf(180, 180, 90, 90).Should().Equal(SqliteGeoGrid.CellsOf(179.999, 179.999, 89.999, 89.999), "the edges of the world are clamped to its last cells");
+    }
+
+    [Fact]
+    public void A_walk_covers_the_wide_cell_and_no_more_cells_than_its_bound()
+    {
+        SqliteGeoGrid.Covering(-3.705, -3.695, 40.395, 40.405, 64).Should().HaveCount(5).And.Contain(SqliteGeoGrid.Wide);
+        SqliteGeoGrid.Covering(-3.8, -3.6, 40.3, 40.5, 64).Should().BeNull();
+    }
+
+    [Fact]
+    public void Boxes_that_overlap_share_a_cell()
+    {
+        var random = new Random(20261201);
+        for (var i = 0; i < 20_000; i++)
+        {
+            // Near the edges of the world too, where the cells are clamped, and beyond them.
+            var (x, y) = i % 10 == 0 ? (random.NextDouble() * 400 - 200, random.NextDouble() * 200 - 100) : (-3.7 + random.NextDouble() * 0.1, 40.4 + random.NextDouble() * 0.1);
+            var (gx0, gy0) = (x + (random.NextDouble() - 0.5) * 0.05, y + (random.NextDouble() - 0.5) * 0.05);
+            var (gx1, gy1) = (gx0 + random.NextDouble() * Math.Pow(10, -random.Next(1, 6)), gy0 + random.NextDouble() * Math.Pow(10, -random.Next(1, 6)));
+            var (qx0, qy0) = (x + (random.NextDouble() - 0.5) * 0.05, y + (random.NextDouble() - 0.5) * 0.05);
+            var (qx1, qy1) = (qx0 + random.NextDouble() * 0.03, qy0 + random.NextDouble() * 0.03);
+            var overlap = gx1 >= qx0 && gx0 <= qx1 && gy1 >= qy0 && gy0 <= qy1;
+            if (!overlap || SqliteGeoGrid.Covering(qx0, qx1, qy0, qy1, 64) is not { } covering) continue;
+            covering.Intersect(SqliteGeoGrid.CellsOf(gx0, gx1, gy0, gy1)).Should().NotBeEmpty($"[{gx0}, {gx1}] x [{gy0}, {gy1}] overlaps [{qx0}, {qx1}] x [{qy0}, {qy1}]");
+        }
+    }
+}
