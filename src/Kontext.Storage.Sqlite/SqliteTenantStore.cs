@@ -74,13 +74,18 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide, staged: true), cancellationToken, stagingFor: entityId));
 
     /// <param name="staged">
-    /// Whether the job stages its new rows (a new entity with its index rows, history, change record) in the group's
+    /// Whether the job stages its rows (a new or updated entity with its index rows, history, change record) in the group's
     /// <see cref="SqliteGroupRows"/>, written set-based before the group commits; false when the job reads what it wrote.
     /// </param>
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
         var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
-        var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
+        long ek = 0;
+        string? beforeDoc = null;
+        using (var reader = SqliteDatabase.Cached(connection, "SELECT ek, doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteReader())
+        {
+            if (reader.Read()) (ek, beforeDoc) = (reader.GetInt64(0), reader.GetString(1));
+        }
         var current = beforeDoc is null ? null : SqliteEntityForm.Decode(beforeDoc);
         // Captured before decide, which may change current in place.
         var indexedBefore = SqliteIndexRows.Capture(current);
@@ -108,10 +113,11 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = SqliteEntityForm.Encode(after);
         SqliteIndexRows.IndexedState indexedAfter;
-        if (rows is not null && beforeDoc is null && after.Id == entityId)
+        if (rows is not null && after.Id == entityId)
         {
             indexedAfter = SqliteIndexRows.Capture(after)!;
-            rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            if (indexedBefore is null) rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            else rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
         }
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);

@@ -6,7 +6,7 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>
 /// The one writer connection of a tenant database (D7). Jobs queue up; the loop takes every job waiting,
 /// runs each inside its own savepoint of one transaction and commits them as a group: one fsync for many writes,
-/// while a failing job rolls back alone. Entity writes stage their new rows instead of inserting them
+/// while a failing job rolls back alone. Entity writes stage their rows instead of writing them
 /// (<see cref="SqliteGroupRows"/>); the loop writes the staged rows set-based before the group commits, and before any
 /// job that may read them. The connection is opened on the first job and closed again on request
 /// (<see cref="RequestClose"/>), between groups, so an idle tenant holds no file open.
