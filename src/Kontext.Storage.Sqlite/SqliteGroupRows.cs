@@ -224,6 +224,45 @@ internal sealed class SqliteGroupRows
                 .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Trimmed).Add(i.SampleType).Add(i.SampleNum).Add(i.SampleStr).Add(i.SampleKey));
     }
 
+    /// <summary>An entity's stored row as a write reads it: its key and its document's UTF-8 bytes (valid during the call only).</summary>
+    public delegate T StoredRow<T>(long ek, ReadOnlySpan<byte> doc);
+
+    /// <summary>
+    /// Reads the entity <paramref name="id"/>'s row through a statement of the writer's own (<see cref="Prepared"/>): the
+    /// read every entity write starts with, without Microsoft.Data.Sqlite's per-execution work or a .NET string of the
+    /// document. Default when there is none.
+    /// </summary>
+    public static T? ReadEntity<T>(SqliteConnection connection, string id, StoredRow<T> read)
+    {
+        var statement = Prepared(connection, "SELECT ek, doc FROM entities WHERE id = ?");
+        try
+        {
+            new Binder(statement).Add(id);
+            var rc = raw.sqlite3_step(statement);
+            if (rc == raw.SQLITE_DONE) return default;
+            Check(connection, rc, raw.SQLITE_ROW);
+            return read(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1));
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>Runs a statement without parameters or rows (SAVEPOINT, RELEASE, ROLLBACK TO) through a statement of the writer's own.</summary>
+    public static void Run(SqliteConnection connection, string sql)
+    {
+        var statement = Prepared(connection, sql);
+        try
+        {
+            Check(connection, raw.sqlite3_step(statement), raw.SQLITE_DONE);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
     /// <summary>Rows per statement: chunks of this many, the rest in halving chunks, so a table needs at most seven statements prepared.</summary>
     private const int ChunkRows = 64;
 

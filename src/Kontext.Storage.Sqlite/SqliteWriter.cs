@@ -104,18 +104,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
             {
                 // Outside any job's savepoint: a job rolled back must not take the staged rows of released ones with it.
                 if (job.StagingFor is not { } id || state.GroupRows.HasEntity(id)) state.GroupRows.Write(connection);
-                SqliteDatabase.Cached(connection, "SAVEPOINT job").ExecuteNonQuery();
+                SqliteGroupRows.Run(connection, "SAVEPOINT job");
                 try
                 {
                     job.Run(connection);
-                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    SqliteGroupRows.Run(connection, "RELEASE job");
                     state.JobReleased();
                     succeeded.Add(job);
                 }
                 catch (Exception ex)
                 {
-                    SqliteDatabase.Cached(connection, "ROLLBACK TO job").ExecuteNonQuery();
-                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    SqliteGroupRows.Run(connection, "ROLLBACK TO job");
+                    SqliteGroupRows.Run(connection, "RELEASE job");
                     state.JobRolledBack();
                     job.Fail(ex);
                 }
