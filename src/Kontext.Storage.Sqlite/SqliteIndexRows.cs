@@ -44,22 +44,37 @@ internal static class SqliteIndexRows
 
     private static AttributeFingerprint Fingerprint(List<JsonObject> instances)
     {
-        var values = new StringBuilder();
-        var geometry = new StringBuilder();
+        // One builder per thread, cleared for each part: a write fingerprints every attribute before and after.
+        var text = t_fingerprint ??= new StringBuilder(256);
+        text.Clear();
+        var hasGeometry = false;
         foreach (var instance in instances)
         {
             foreach (var scalar in Scalars(instance))
             {
                 // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
-                if (scalar.Number is { } number) values.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
-                else values.Append('s').Append(scalar.Text).Append('\u001f');
+                if (scalar.Number is { } number) text.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
+                else text.Append('s').Append(scalar.Text).Append('\u001f');
             }
-            if (Attr.Type(instance) == Attr.GeoProperty) geometry.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            hasGeometry |= Attr.Type(instance) == Attr.GeoProperty;
         }
-        return new AttributeFingerprint(Kinds(instances), values.ToString(), geometry.ToString());
+        var values = text.ToString();
+        var geometry = "";
+        if (hasGeometry)
+        {
+            text.Clear();
+            foreach (var instance in instances)
+                if (Attr.Type(instance) == Attr.GeoProperty) text.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            geometry = text.ToString();
+        }
+        if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
+        return new AttributeFingerprint(Kinds(instances), values, geometry);
     }
 
-    private static string Kinds(List<JsonObject> instances) => string.Join(',', instances.Select(Attr.Type).Distinct());
+    [ThreadStatic] private static StringBuilder? t_fingerprint;
+
+    private static string Kinds(List<JsonObject> instances) =>
+        instances.Count == 1 ? Attr.Type(instances[0]) : string.Join(',', instances.Select(Attr.Type).Distinct());
 
     /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>
     private static IEnumerable<(double? Number, string? Text)> Scalars(JsonObject instance)
