@@ -47,12 +47,41 @@ internal sealed class EntityGenerator
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// New readings of the generated entities, as batches of <paramref name="batchSize"/>: the same ids, types and
+    /// locations, other values observed <paramref name="round"/> days later (an upsert or update of existing entities).
+    /// </summary>
+    public List<byte[]> Readings(int round, int batchSize)
+    {
+        var random = new Random(20250101 + round);
+        var batches = new List<byte[]>();
+        for (var first = 0; first < Entities.Count; first += batchSize)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(batchSize * 900);
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartArray();
+                for (var i = first; i < Math.Min(Entities.Count, first + batchSize); i++)
+                    WriteEntity(w, i, random, BaseTime.AddDays(round), (Entities[i].Lon, Entities[i].Lat));
+                w.WriteEndArray();
+            }
+            batches.Add(buffer.WrittenSpan.ToArray());
+        }
+        return batches;
+    }
+
     private void WriteEntity(Utf8JsonWriter w, int index)
+    {
+        var (lon, lat, no2) = WriteEntity(w, index, _random, BaseTime, null);
+        Entities.Add(new GeneratedEntity($"urn:ngsi-ld:{Types[index % Types.Length]}:{index:D7}", Types[index % Types.Length], lon, lat, no2));
+    }
+
+    private static (double Lon, double Lat, double No2) WriteEntity(Utf8JsonWriter w, int index, Random random, DateTimeOffset baseTime, (double Lon, double Lat)? place)
     {
         var type = Types[index % Types.Length];
         var id = $"urn:ngsi-ld:{type}:{index:D7}";
-        var observedAt = BaseTime.AddSeconds(_random.Next(0, 30 * 24 * 3600)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var (lon, lat) = RandomPoint(_random, RadiusMetres);
+        var observedAt = baseTime.AddSeconds(random.Next(0, 30 * 24 * 3600)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var (lon, lat) = place ?? RandomPoint(random, RadiusMetres);
         double no2 = double.NaN;
 
         w.WriteStartObject();
@@ -61,29 +90,29 @@ internal sealed class EntityGenerator
         switch (type)
         {
             case "AirQualityObserved":
-                no2 = Round(_random.NextDouble() * 120);
+                no2 = Round(random.NextDouble() * 120);
                 Number(w, "no2", no2, "GQ", observedAt);
-                Number(w, "pm10", Round(_random.NextDouble() * 80), "GQ", observedAt);
-                Number(w, "o3", Round(_random.NextDouble() * 180), "GQ", observedAt);
+                Number(w, "pm10", Round(random.NextDouble() * 80), "GQ", observedAt);
+                Number(w, "o3", Round(random.NextDouble() * 180), "GQ", observedAt);
                 break;
             case "WeatherObserved":
-                Number(w, "temperature", Round(-5 + _random.NextDouble() * 45), "CEL", observedAt);
-                Number(w, "relativeHumidity", Round(_random.NextDouble() * 100), "P1", observedAt);
-                Number(w, "windSpeed", Round(_random.NextDouble() * 20), "MTS", observedAt);
+                Number(w, "temperature", Round(-5 + random.NextDouble() * 45), "CEL", observedAt);
+                Number(w, "relativeHumidity", Round(random.NextDouble() * 100), "P1", observedAt);
+                Number(w, "windSpeed", Round(random.NextDouble() * 20), "MTS", observedAt);
                 break;
             case "ParkingSpot":
                 w.WriteStartObject("status");
                 w.WriteString("type", "Property");
-                w.WriteString("value", _random.Next(2) == 0 ? "free" : "occupied");
+                w.WriteString("value", random.Next(2) == 0 ? "free" : "occupied");
                 w.WriteString("observedAt", observedAt);
                 w.WriteEndObject();
-                Number(w, "width", Round(2 + _random.NextDouble()), "MTR", observedAt);
-                Number(w, "length", Round(4 + _random.NextDouble() * 2), "MTR", observedAt);
+                Number(w, "width", Round(2 + random.NextDouble()), "MTR", observedAt);
+                Number(w, "length", Round(4 + random.NextDouble() * 2), "MTR", observedAt);
                 break;
             default:
-                Number(w, "fillingLevel", Round(_random.NextDouble()), "C62", observedAt);
-                Number(w, "temperature", Round(-5 + _random.NextDouble() * 45), "CEL", observedAt);
-                Number(w, "weight", Round(_random.NextDouble() * 300), "KGM", observedAt);
+                Number(w, "fillingLevel", Round(random.NextDouble()), "C62", observedAt);
+                Number(w, "temperature", Round(-5 + random.NextDouble() * 45), "CEL", observedAt);
+                Number(w, "weight", Round(random.NextDouble() * 300), "KGM", observedAt);
                 break;
         }
         w.WriteStartObject("location");
@@ -97,7 +126,7 @@ internal sealed class EntityGenerator
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
-        Entities.Add(new GeneratedEntity(id, type, lon, lat, no2));
+        return (lon, lat, no2);
     }
 
     private static void Number(Utf8JsonWriter w, string name, double value, string unitCode, string observedAt)

@@ -35,6 +35,10 @@ internal sealed record BenchOptions
     public int SideRounds { get; init; } = 3;
     public int SideSeconds { get; init; } = 4;
     public int SideClients { get; init; } = 16;
+    /// <summary>After the load, new readings of every entity through batch upsert and batch update (writes of existing entities).</summary>
+    public bool SideRewrite { get; init; }
+    /// <summary>The load (and rewrites) only, none of the interleaved works.</summary>
+    public bool SideLoadOnly { get; init; }
     /// <summary>Names a side-by-side run (e.g. before/after), so its section does not replace another's.</summary>
     public string? Label { get; init; }
 
@@ -81,6 +85,8 @@ internal sealed record BenchOptions
                 "--side-rounds" => options with { SideRounds = Int() },
                 "--side-seconds" => options with { SideSeconds = Int() },
                 "--side-clients" => options with { SideClients = Int() },
+                "--side-rewrite" => options with { SideRewrite = true },
+                "--side-load-only" => options with { SideLoadOnly = true },
                 "--label" => options with { Label = Next() },
                 "-h" or "--help" => throw new HelpRequested(),
                 var other => throw new ArgumentException($"Unknown option {other}"),
@@ -122,6 +128,8 @@ internal sealed record BenchOptions
           side (issue 12; not in the default run): Kontext and bench/Kontext.Bench.Baseline at once, interleaved
             --side-rounds N / --side-seconds N   rounds per work and seconds per app per round (default 3 × 4)
             --side-clients N      concurrent clients for GET and PATCH (default 16)
+            --side-rewrite        after the load, new readings of every entity through batch upsert, then batch update
+            --side-load-only      the load (and --side-rewrite) only, not the interleaved works
             --label TEXT          names the run (before/after): its section replaces only a section of the same label
           delivery (issue 12 item 4; not in the default run): drain of a full outbox, mixed-load backlog
             --delivery-entities N / --delivery-subscriptions N   creates per drain (default 10000) × subscriptions (default 5)

@@ -50,30 +50,19 @@ internal static class SideBySideSection
 
         // ---- load: the same batches into both, one after the other ----
         var load = new Dictionary<string, Tally>();
-        foreach (var (app, path) in new[] { (k, "/ngsi-ld/v1/entityOperations/upsert"), (b, "/batch") })
+        load[k.Name] = await PostBatchesAsync(k, "/ngsi-ld/v1/entityOperations/upsert", batches, entities.Count, options.UpsertClients, "load", cancellationToken);
+        load[b.Name] = await PostBatchesAsync(b, "/batch", batches, entities.Count, options.UpsertClients, "load", cancellationToken);
+
+        // ---- new readings of the existing entities, through upsert (replace) and update, Kontext only (--side-rewrite) ----
+        var rewrites = new List<(string Work, Tally Kontext)>();
+        if (options.SideRewrite)
         {
-            var tally = load[app.Name] = new Tally();
-            var next = -1;
-            var before = app.Process.ReadCounters();
-            var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, options.UpsertClients).Select(_ => Task.Run(async () =>
+            var round = 0;
+            foreach (var (work, path) in new[] { ("upsert of existing entities", "/ngsi-ld/v1/entityOperations/upsert"), ("update of existing entities", "/ngsi-ld/v1/entityOperations/update") })
             {
-                int index;
-                while ((index = Interlocked.Increment(ref next)) < batches.Count)
-                {
-                    using var content = new ByteArrayContent(batches[index]);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    var start = Stopwatch.GetTimestamp();
-                    using var response = await app.Client.PostAsync(path, content, cancellationToken);
-                    await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                    tally.Latency.Add(start);
-                    if (!response.IsSuccessStatusCode) Interlocked.Increment(ref tally.Errors);
-                }
-            }, cancellationToken)));
-            tally.Elapsed = clock.Elapsed;
-            tally.Used = app.Process.ReadCounters() - before;
-            tally.Requests = entities.Count; // per entity
-            Console.WriteLine($"  load {app.Name}: {tally.PerSecond:N0} entities/s, {tally.CpuPerRequest:F2} ms CPU and {tally.KbWrittenPerRequest:F1} KB written per entity");
+                var tally = await PostBatchesAsync(k, path, generator.Readings(++round, options.BatchSize), entities.Count, options.UpsertClients, work, cancellationToken);
+                rewrites.Add(($"{work}, batches of {options.BatchSize} ({options.UpsertClients} clients; per entity; latency per batch)", tally));
+            }
         }
 
         // ---- the works, interleaved ----
@@ -118,7 +107,7 @@ internal static class SideBySideSection
             var expected = Math.Min(20, airQuality.Count(e => EntityGenerator.Haversine(lon, lat, e.Lon, e.Lat) <= 500));
             return System.Text.Json.JsonDocument.Parse(body).RootElement.GetArrayLength() == expected;
         };
-        var works = new List<(string Work, Request Kontext, Request? Baseline, int Clients)>
+        var works = options.SideLoadOnly ? [] : new List<(string Work, Request Kontext, Request? Baseline, int Clients)>
         {
             ("GET /entities/{id}", get(true), get(false), options.SideClients),
             ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(false), options.SideClients),
@@ -155,11 +144,39 @@ internal static class SideBySideSection
             results.Add((work, kt, bt));
         }
 
-        var healthy = !kontext.HasExited && !baseline.HasExited && load.Values.All(t => t.Errors == 0)
+        var healthy = !kontext.HasExited && !baseline.HasExited && load.Values.All(t => t.Errors == 0) && rewrites.All(r => r.Kontext.Errors == 0)
                       && results.All(r => r.Kontext.Errors == 0 && (r.Baseline?.Errors ?? 0) == 0);
         var footprint = new Footprint(kontext.SampledPeakRssBytes, baseline.SampledPeakRssBytes,
             DirectoryBytes(Path.Combine(temp, "side-kontext-data")), DirectoryBytes(Path.Combine(temp, "side-baseline-data")));
-        return (Report(options, load, results, footprint, healthy), healthy);
+        return (Report(options, load, rewrites, results, footprint, healthy), healthy);
+    }
+
+    /// <summary>Posts every batch to one app from <paramref name="clients"/> clients; the tally counts entities, not requests.</summary>
+    private static async Task<Tally> PostBatchesAsync(App app, string path, IReadOnlyList<byte[]> batches, int entities, int clients, string work, CancellationToken cancellationToken)
+    {
+        var tally = new Tally();
+        var next = -1;
+        var before = app.Process.ReadCounters();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < batches.Count)
+            {
+                using var content = new ByteArrayContent(batches[index]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                var start = Stopwatch.GetTimestamp();
+                using var response = await app.Client.PostAsync(path, content, cancellationToken);
+                await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                tally.Latency.Add(start);
+                if (!response.IsSuccessStatusCode) Interlocked.Increment(ref tally.Errors);
+            }
+        }, cancellationToken)));
+        tally.Elapsed = clock.Elapsed;
+        tally.Used = app.Process.ReadCounters() - before;
+        tally.Requests = entities; // per entity
+        Console.WriteLine($"  {work} {app.Name}: {tally.PerSecond:N0} entities/s, {tally.CpuPerRequest:F2} ms CPU and {tally.KbWrittenPerRequest:F1} KB written per entity");
+        return tally;
     }
 
     private static async Task SliceAsync(App app, Request request, int clients, TimeSpan duration, Tally? tally, CancellationToken cancellationToken)
@@ -192,14 +209,15 @@ internal static class SideBySideSection
     private static long DirectoryBytes(string path) =>
         Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 
-    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext, Tally? Baseline)> results, Footprint footprint, bool healthy)
+    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext)> rewrites,
+        List<(string Work, Tally Kontext, Tally? Baseline)> results, Footprint footprint, bool healthy)
     {
         var sb = new StringBuilder();
         var label = options.Label is null ? "" : $", {options.Label}";
         sb.AppendLine($"## Side by side with the bare baseline ({options.Entities:N0} entities{label})");
         sb.AppendLine();
         sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only side --entities {options.Entities}"
-                      + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
+                      + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.SideRewrite ? " --side-rewrite" : "")}{(options.SideLoadOnly ? " --side-load-only" : "")}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
         sb.AppendLine();
         sb.AppendLine("| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | Kontext ÷ baseline (throughput; CPU per req) |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|");
@@ -210,6 +228,7 @@ internal static class SideBySideSection
         var loadWork = $"load, batches of {options.BatchSize} ({options.UpsertClients} clients; per entity; latency per batch)";
         sb.AppendLine(Row(loadWork, "Kontext", load["Kontext"], Ratio(load["Kontext"], load["baseline"])));
         sb.AppendLine(Row(loadWork, "baseline", load["baseline"], ""));
+        foreach (var (work, kontext) in rewrites) sb.AppendLine(Row(work, "Kontext", kontext, "—"));
         foreach (var (work, kontext, baseline) in results)
         {
             sb.AppendLine(Row(work, "Kontext", kontext, Ratio(kontext, baseline) + (kontext.Errors > 0 ? $" ({kontext.Errors} errors)" : "")));

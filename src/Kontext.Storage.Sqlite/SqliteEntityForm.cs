@@ -43,8 +43,11 @@ internal static class SqliteEntityForm
             foreach (var instance in instances)
                 codes.Add(TrailingTimes(instance) is var (created, modified) ? (IndexOf(times, created), IndexOf(times, modified)) : null);
 
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // One buffer and writer per thread, reset for each document: the writer encodes a whole batch's documents in turn.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
         {
             writer.WriteStartObject();
             writer.WriteString("i", entity.Id);
@@ -92,9 +95,15 @@ internal static class SqliteEntityForm
             }
             writer.WriteEndObject();
             writer.WriteEndObject();
+            writer.Flush();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var doc = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > 64 * 1024) (t_buffer, t_writer) = (null, null); // a large entity's buffer is not kept
+        return doc;
     }
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     public static Entity Decode(string doc) =>
         doc.StartsWith(CompactStart, StringComparison.Ordinal) ? DecodeCompact(Encoding.UTF8.GetBytes(doc)) : EntityJson.Deserialize(doc);

@@ -4,8 +4,9 @@ using SQLitePCL;
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>
-/// The rows a group's entity writes add, kept until the group ends and then written set-based (issue 12, batch writes):
-/// new entities with their index rows, history instances and change records go in as a few multi-row INSERTs per table,
+/// The rows a group's entity writes add or change, kept until the group ends and then written set-based (issue 12, batch
+/// writes): new entities with their index rows, history instances and change records go in as a few multi-row INSERTs
+/// per table, updated entities' rows and the index rows they drop or change as a few multi-row UPDATEs and DELETEs,
 /// and the history's series keys are resolved once per group, instead of one statement per row and three per new
 /// series. A job that stages rows writes nothing itself, so its savepoint costs nothing; a job that fails drops what it
 /// staged (<see cref="JobRolledBack"/>). The writer writes the rows before any job that may read them (every job that
@@ -20,6 +21,28 @@ internal sealed class SqliteGroupRows
         List<(long Attr, string Kinds)> Attributes, List<(long Attr, double? Number, string? Text)> Values,
         List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries);
 
+    /// <summary>
+    /// An existing entity's new row and the changes of its index rows, as <see cref="SqliteIndexRows.Update"/> would make
+    /// them one statement at a time (<see cref="SqliteIndexRows.UpdatedEntityRows"/>): the rows of what changed are
+    /// dropped (types and scopes of the entity when they changed; attribute, value and geometry rows per attribute) and
+    /// the new ones added; a kinds change or a single value that stays single is updated where it is.
+    /// </summary>
+    public sealed record EntityUpdate(long Ek, string Id, string Doc, string ModifiedAt)
+    {
+        /// <summary>The entity's types when they changed (its type rows are replaced), else null.</summary>
+        public List<long>? Types { get; set; }
+        /// <summary>The entity's scopes when they changed (its scope rows are replaced), else null.</summary>
+        public List<string>? Scopes { get; set; }
+        public List<long> DroppedAttributes { get; } = [];
+        public List<(long Attr, string Kinds)> Attributes { get; } = [];
+        public List<(long Attr, string Kinds)> Kinds { get; } = [];
+        public List<long> DroppedValues { get; } = [];
+        public List<(long Attr, double? Number, string? Text)> Values { get; } = [];
+        public List<(long Attr, double? Number, string? Text)> ValuesInPlace { get; } = [];
+        public List<long> DroppedGeometries { get; } = [];
+        public List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries { get; } = [];
+    }
+
     /// <summary>An attribute_instances row, its series named by entity id and attribute name id until the rows are written.</summary>
     public sealed record Instance(
         string EntityId, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
@@ -28,14 +51,15 @@ internal sealed class SqliteGroupRows
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
 
     private readonly List<NewEntity> _entities = [];
+    private readonly List<EntityUpdate> _updates = [];
     private readonly HashSet<string> _entityIds = new(StringComparer.Ordinal);
     private readonly List<Instance> _instances = [];
     private readonly List<Change> _changes = [];
-    private (int Entities, int Instances, int Changes) _released;
+    private (int Entities, int Updates, int Instances, int Changes) _released;
 
-    public bool IsEmpty => _entities.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
+    public bool IsEmpty => _entities.Count == 0 && _updates.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
 
-    /// <summary>Whether a new entity of this id waits to be written: a write to it must see its row first.</summary>
+    /// <summary>Whether a new or updated entity of this id waits to be written: a write to it must see its rows first.</summary>
     public bool HasEntity(string id) => _entityIds.Contains(id);
 
     public void Add(NewEntity entity)
@@ -44,18 +68,27 @@ internal sealed class SqliteGroupRows
         _entityIds.Add(entity.Id);
     }
 
+    public void Add(EntityUpdate update)
+    {
+        _updates.Add(update);
+        _entityIds.Add(update.Id);
+    }
+
     public void Add(Instance instance) => _instances.Add(instance);
 
     public void Add(Change change) => _changes.Add(change);
 
     /// <summary>The running job's savepoint was released: its rows belong to the group.</summary>
-    public void JobReleased() => _released = (_entities.Count, _instances.Count, _changes.Count);
+    public void JobReleased() => _released = (_entities.Count, _updates.Count, _instances.Count, _changes.Count);
 
     /// <summary>The running job was rolled back: the rows it staged are dropped.</summary>
     public void JobRolledBack()
     {
+        // An entity is staged at most once per flush (a second write to it writes the staged rows first), so its id goes too.
         for (var i = _released.Entities; i < _entities.Count; i++) _entityIds.Remove(_entities[i].Id);
+        for (var i = _released.Updates; i < _updates.Count; i++) _entityIds.Remove(_updates[i].Id);
         _entities.RemoveRange(_released.Entities, _entities.Count - _released.Entities);
+        _updates.RemoveRange(_released.Updates, _updates.Count - _released.Updates);
         _instances.RemoveRange(_released.Instances, _instances.Count - _released.Instances);
         _changes.RemoveRange(_released.Changes, _changes.Count - _released.Changes);
     }
@@ -69,6 +102,7 @@ internal sealed class SqliteGroupRows
         Insert(connection, "change_log(entity_id, operation, at, before_doc, after_doc)", 5, _changes,
             (b, c) => b.Add(c.EntityId).Add(c.Operation).Add(c.At).Add(c.BeforeDoc).Add(c.AfterDoc));
         _entities.Clear();
+        _updates.Clear();
         _entityIds.Clear();
         _instances.Clear();
         _changes.Clear();
@@ -77,23 +111,31 @@ internal sealed class SqliteGroupRows
 
     private void WriteEntities(SqliteConnection connection)
     {
-        if (_entities.Count == 0) return;
+        if (_entities.Count == 0 && _updates.Count == 0) return;
         // The keys SQLite would give one insert after another (the largest plus one), given here so that the index rows
         // can name them without reading them back.
-        var nextKey = Scalar(connection, "SELECT COALESCE(MAX(ek), 0) FROM entities") + 1;
         var keyed = new List<(long Ek, NewEntity Entity)>(_entities.Count);
-        foreach (var entity in _entities) keyed.Add((nextKey++, entity));
-        Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
-            (b, e) => b.Add(e.Ek).Add(e.Entity.Id).Add(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
-        Insert(connection, "entity_types(type, ek)", 2, keyed.SelectMany(e => e.Entity.Types.Select(t => (t, e.Ek))).ToList(),
+        if (_entities.Count > 0)
+        {
+            var nextKey = Scalar(connection, "SELECT COALESCE(MAX(ek), 0) FROM entities") + 1;
+            foreach (var entity in _entities) keyed.Add((nextKey++, entity));
+            Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
+                (b, e) => b.Add(e.Ek).Add(e.Entity.Id).Add(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
+        }
+        WriteUpdates(connection);
+        Insert(connection, "entity_types(type, ek)", 2,
+            keyed.SelectMany(e => e.Entity.Types.Select(t => (t, e.Ek))).Concat(_updates.SelectMany(u => (u.Types ?? []).Select(t => (t, u.Ek)))).ToList(),
             (b, r) => b.Add(r.t).Add(r.Ek));
-        Insert(connection, "entity_scopes(scope, ek)", 2, keyed.SelectMany(e => e.Entity.Scopes.Select(s => (s, e.Ek))).ToList(),
+        Insert(connection, "entity_scopes(scope, ek)", 2,
+            keyed.SelectMany(e => e.Entity.Scopes.Select(s => (s, e.Ek))).Concat(_updates.SelectMany(u => (u.Scopes ?? []).Select(s => (s, u.Ek)))).ToList(),
             (b, r) => b.Add(r.s).Add(r.Ek));
-        Insert(connection, "entity_attributes(attr, ek, kinds)", 3, keyed.SelectMany(e => e.Entity.Attributes.Select(a => (a, e.Ek))).ToList(),
+        Insert(connection, "entity_attributes(attr, ek, kinds)", 3,
+            keyed.SelectMany(e => e.Entity.Attributes.Select(a => (a, e.Ek))).Concat(_updates.SelectMany(u => u.Attributes.Select(a => (a, u.Ek)))).ToList(),
             (b, r) => b.Add(r.a.Attr).Add(r.Ek).Add(r.a.Kinds));
-        Insert(connection, "attribute_values(attr, ek, num, str)", 4, keyed.SelectMany(e => e.Entity.Values.Select(v => (v, e.Ek))).ToList(),
+        Insert(connection, "attribute_values(attr, ek, num, str)", 4,
+            keyed.SelectMany(e => e.Entity.Values.Select(v => (v, e.Ek))).Concat(_updates.SelectMany(u => u.Values.Select(v => (v, u.Ek)))).ToList(),
             (b, r) => b.Add(r.v.Attr).Add(r.Ek).Add(r.v.Number).Add(r.v.Text));
-        var geometries = keyed.SelectMany(e => e.Entity.Geometries.Select(g => (g, e.Ek))).ToList();
+        var geometries = keyed.SelectMany(e => e.Entity.Geometries.Select(g => (g, e.Ek))).Concat(_updates.SelectMany(u => u.Geometries.Select(g => (g, u.Ek)))).ToList();
         if (geometries.Count == 0) return;
         var nextRid = Scalar(connection, "SELECT COALESCE(MAX(rid), 0) FROM entity_geometries") + 1;
         var numbered = geometries.Select(g => (Rid: nextRid++, g.g, g.Ek)).ToList();
@@ -104,6 +146,48 @@ internal sealed class SqliteGroupRows
         Insert(connection, "entity_cells(attr, cell, ek, rid, min_x, max_x, min_y, max_y)", 8,
             numbered.SelectMany(r => SqliteGeoGrid.CellsOf(r.g.MinX, r.g.MaxX, r.g.MinY, r.g.MaxY).Select(cell => (Cell: cell, r.Rid, r.g, r.Ek))).ToList(),
             (b, r) => b.Add(r.g.Attr).Add(r.Cell).Add(r.Ek).Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
+    }
+
+    /// <summary>
+    /// The updated entities' rows, and their index rows that go or change in place; the rows they gain are inserted with
+    /// the new entities' ({0} of each statement: the keys as VALUES rows).
+    /// </summary>
+    internal const string UpdateEntities = "UPDATE entities SET doc = v.column2, modified_at = v.column3 FROM (VALUES {0}) v WHERE entities.ek = v.column1";
+    internal const string DropTypes = "DELETE FROM entity_types WHERE ek IN (VALUES {0})";
+    internal const string DropScopes = "DELETE FROM entity_scopes WHERE ek IN (VALUES {0})";
+    internal const string DropAttributes = "DELETE FROM entity_attributes WHERE (attr, ek) IN (VALUES {0})";
+    internal const string DropValues = "DELETE FROM attribute_values WHERE rowid IN (SELECT a.rowid FROM (VALUES {0}) v JOIN attribute_values a ON a.ek = v.column1 AND a.attr = v.column2)";
+    internal const string DropBoxes = "DELETE FROM entity_bbox WHERE rid IN (SELECT g.rid FROM (VALUES {0}) v JOIN entity_geometries g ON g.ek = v.column1 AND g.attr = v.column2)";
+    internal const string DropCells = "DELETE FROM entity_cells WHERE (ek, attr) IN (VALUES {0})";
+    internal const string DropGeometries = "DELETE FROM entity_geometries WHERE rid IN (SELECT g.rid FROM (VALUES {0}) v JOIN entity_geometries g ON g.ek = v.column1 AND g.attr = v.column2)";
+    internal const string UpdateKinds = "UPDATE entity_attributes SET kinds = v.column3 FROM (VALUES {0}) v WHERE entity_attributes.attr = v.column1 AND entity_attributes.ek = v.column2";
+    internal const string UpdateValues = "UPDATE attribute_values SET num = v.column3, str = v.column4 FROM (VALUES {0}) v WHERE attribute_values.ek = v.column1 AND attribute_values.attr = v.column2";
+
+    private void WriteUpdates(SqliteConnection connection)
+    {
+        if (_updates.Count == 0) return;
+        Execute(connection, UpdateEntities, 3, _updates, (b, u) => b.Add(u.Ek).Add(u.Doc).Add(u.ModifiedAt));
+        Execute(connection, DropTypes, 1, _updates.Where(u => u.Types is not null).ToList(), (b, u) => b.Add(u.Ek));
+        Execute(connection, DropScopes, 1, _updates.Where(u => u.Scopes is not null).ToList(), (b, u) => b.Add(u.Ek));
+        Execute(connection, DropAttributes, 2, _updates.SelectMany(u => u.DroppedAttributes.Select(a => (a, u.Ek))).ToList(), (b, r) => b.Add(r.a).Add(r.Ek));
+        var droppedValues = _updates.SelectMany(u => u.DroppedValues.Select(a => (u.Ek, Attr: a))).ToList();
+        Execute(connection, DropValues, 2, droppedValues, (b, r) => b.Add(r.Ek).Add(r.Attr));
+        var droppedGeometries = _updates.SelectMany(u => u.DroppedGeometries.Select(a => (u.Ek, Attr: a))).ToList();
+        Execute(connection, DropBoxes, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
+        Execute(connection, DropGeometries, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
+        Execute(connection, DropCells, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
+        Execute(connection, UpdateKinds, 3, _updates.SelectMany(u => u.Kinds.Select(k => (k, u.Ek))).ToList(), (b, r) => b.Add(r.k.Attr).Add(r.Ek).Add(r.k.Kinds));
+        // One value row before and after (a new reading): updated where it is. The fingerprint said there was one row per
+        // pair; should the file hold another count (an index that disagrees with its document), the pairs of that
+        // statement get their rows dropped and inserted anew, as SqliteIndexRows.Update does one at a time.
+        var inPlace = _updates.SelectMany(u => u.ValuesInPlace.Select(v => (u.Ek, v.Attr, v.Number, v.Text))).ToList();
+        foreach (var (offset, count) in Chunks(inPlace.Count))
+        {
+            var chunk = inPlace.GetRange(offset, count);
+            if (Execute(connection, UpdateValues, 4, chunk, (b, r) => b.Add(r.Ek).Add(r.Attr).Add(r.Number).Add(r.Text)) == count) continue;
+            Execute(connection, DropValues, 2, chunk, (b, r) => b.Add(r.Ek).Add(r.Attr));
+            Insert(connection, "attribute_values(attr, ek, num, str)", 4, chunk, (b, r) => b.Add(r.Attr).Add(r.Ek).Add(r.Number).Add(r.Text));
+        }
     }
 
     /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>
@@ -146,6 +230,45 @@ internal sealed class SqliteGroupRows
                 .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Trimmed).Add(i.SampleType).Add(i.SampleNum).Add(i.SampleStr).Add(i.SampleKey));
     }
 
+    /// <summary>An entity's stored row as a write reads it: its key and its document's UTF-8 bytes (valid during the call only).</summary>
+    public delegate T StoredRow<T>(long ek, ReadOnlySpan<byte> doc);
+
+    /// <summary>
+    /// Reads the entity <paramref name="id"/>'s row through a statement of the writer's own (<see cref="Prepared"/>): the
+    /// read every entity write starts with, without Microsoft.Data.Sqlite's per-execution work or a .NET string of the
+    /// document. Default when there is none.
+    /// </summary>
+    public static T? ReadEntity<T>(SqliteConnection connection, string id, StoredRow<T> read)
+    {
+        var statement = Prepared(connection, "SELECT ek, doc FROM entities WHERE id = ?");
+        try
+        {
+            new Binder(statement).Add(id);
+            var rc = raw.sqlite3_step(statement);
+            if (rc == raw.SQLITE_DONE) return default;
+            Check(connection, rc, raw.SQLITE_ROW);
+            return read(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1));
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>Runs a statement without parameters or rows (SAVEPOINT, RELEASE, ROLLBACK TO) through a statement of the writer's own.</summary>
+    public static void Run(SqliteConnection connection, string sql)
+    {
+        var statement = Prepared(connection, sql);
+        try
+        {
+            Check(connection, raw.sqlite3_step(statement), raw.SQLITE_DONE);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
     /// <summary>Rows per statement: chunks of this many, the rest in halving chunks, so a table needs at most seven statements prepared.</summary>
     private const int ChunkRows = 64;
 
@@ -165,6 +288,28 @@ internal sealed class SqliteGroupRows
                 raw.sqlite3_reset(statement);
             }
         }
+    }
+
+    /// <returns>The rows the statements changed (sqlite3_changes: the statement's own, not its triggers').</returns>
+    private static int Execute<T>(SqliteConnection connection, string sqlFormat, int width, IReadOnlyList<T> keys, Action<Binder, T> bind)
+    {
+        var changed = 0;
+        foreach (var (offset, count) in Chunks(keys.Count))
+        {
+            var statement = Prepared(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, Placeholders(width, count)));
+            try
+            {
+                var binder = new Binder(statement);
+                for (var i = offset; i < offset + count; i++) bind(binder, keys[i]);
+                Check(connection, raw.sqlite3_step(statement), raw.SQLITE_DONE);
+                changed += raw.sqlite3_changes(connection.Handle);
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+            }
+        }
+        return changed;
     }
 
     private static void Select<T>(SqliteConnection connection, string sqlFormat, int width, IReadOnlyList<T> keys, Action<Binder, T> bind, Action<Row> read)

@@ -44,22 +44,37 @@ internal static class SqliteIndexRows
 
     private static AttributeFingerprint Fingerprint(List<JsonObject> instances)
     {
-        var values = new StringBuilder();
-        var geometry = new StringBuilder();
+        // One builder per thread, cleared for each part: a write fingerprints every attribute before and after.
+        var text = t_fingerprint ??= new StringBuilder(256);
+        text.Clear();
+        var hasGeometry = false;
         foreach (var instance in instances)
         {
             foreach (var scalar in Scalars(instance))
             {
                 // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
-                if (scalar.Number is { } number) values.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
-                else values.Append('s').Append(scalar.Text).Append('\u001f');
+                if (scalar.Number is { } number) text.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
+                else text.Append('s').Append(scalar.Text).Append('\u001f');
             }
-            if (Attr.Type(instance) == Attr.GeoProperty) geometry.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            hasGeometry |= Attr.Type(instance) == Attr.GeoProperty;
         }
-        return new AttributeFingerprint(Kinds(instances), values.ToString(), geometry.ToString());
+        var values = text.ToString();
+        var geometry = "";
+        if (hasGeometry)
+        {
+            text.Clear();
+            foreach (var instance in instances)
+                if (Attr.Type(instance) == Attr.GeoProperty) text.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            geometry = text.ToString();
+        }
+        if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
+        return new AttributeFingerprint(Kinds(instances), values, geometry);
     }
 
-    private static string Kinds(List<JsonObject> instances) => string.Join(',', instances.Select(Attr.Type).Distinct());
+    [ThreadStatic] private static StringBuilder? t_fingerprint;
+
+    private static string Kinds(List<JsonObject> instances) =>
+        instances.Count == 1 ? Attr.Type(instances[0]) : string.Join(',', instances.Select(Attr.Type).Distinct());
 
     /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>
     private static IEnumerable<(double? Number, string? Text)> Scalars(JsonObject instance)
@@ -146,15 +161,80 @@ internal static class SqliteIndexRows
         {
             var nameId = SqliteNameSchema.Id(connection, name);
             rows.Attributes.Add((nameId, indexed.Attributes[name].Kinds));
-            foreach (var instance in instances)
-            {
-                foreach (var (number, text) in Scalars(instance)) rows.Values.Add((nameId, number, text));
-                if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
-                var envelope = shape.EnvelopeInternal;
-                rows.Geometries.Add((nameId, envelope.MinX, envelope.MaxX, envelope.MinY, envelope.MaxY));
-            }
+            AddValueRows(rows.Values, nameId, instances);
+            AddGeometryRows(rows.Geometries, nameId, instances);
         }
         return rows;
+    }
+
+    /// <summary>
+    /// An existing entity's new row and the changes of its index rows from <paramref name="before"/> to
+    /// <paramref name="entity"/> (whose <see cref="Capture"/> is <paramref name="now"/>): the same changes
+    /// <see cref="Update"/> makes, staged for the group's set-based write (<see cref="SqliteGroupRows"/>).
+    /// </summary>
+    public static SqliteGroupRows.EntityUpdate UpdatedEntityRows(SqliteConnection connection, long ek, IndexedState before, Entity entity, string doc, IndexedState now)
+    {
+        var rows = new SqliteGroupRows.EntityUpdate(ek, entity.Id, doc, Validate.Format(entity.ModifiedAt));
+        if (!before.Types.SetEquals(entity.Types))
+            rows.Types = entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList();
+        if (!before.Scopes.SetEquals(entity.Scopes ?? []))
+            rows.Scopes = (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            var after = now.Attributes[name];
+            if (!before.Attributes.TryGetValue(name, out var old))
+            {
+                var added = SqliteNameSchema.Id(connection, name);
+                rows.Attributes.Add((added, after.Kinds));
+                AddValueRows(rows.Values, added, instances);
+                AddGeometryRows(rows.Geometries, added, instances);
+                continue;
+            }
+            if (old.Kinds == after.Kinds && old.Values == after.Values && old.Geometry == after.Geometry) continue;
+            var nameId = SqliteNameSchema.Id(connection, name);
+            if (old.Kinds != after.Kinds) rows.Kinds.Add((nameId, after.Kinds));
+            if (old.Values != after.Values)
+            {
+                var scalars = instances.SelectMany(Scalars).ToList();
+                // One row before and after (the usual new reading): updated where it is, as UpdateValuesInPlace does.
+                if (scalars.Count == 1 && ScalarCount(old) == 1) rows.ValuesInPlace.Add((nameId, scalars[0].Number, scalars[0].Text));
+                else
+                {
+                    rows.DroppedValues.Add(nameId);
+                    rows.Values.AddRange(scalars.Select(v => (nameId, v.Number, v.Text)));
+                }
+            }
+            if (old.Geometry != after.Geometry)
+            {
+                rows.DroppedGeometries.Add(nameId);
+                AddGeometryRows(rows.Geometries, nameId, instances);
+            }
+        }
+        foreach (var name in before.Attributes.Keys)
+        {
+            if (entity.Attributes.ContainsKey(name)) continue;
+            var nameId = SqliteNameSchema.Id(connection, name);
+            rows.DroppedAttributes.Add(nameId);
+            rows.DroppedValues.Add(nameId);
+            rows.DroppedGeometries.Add(nameId);
+        }
+        return rows;
+    }
+
+    private static void AddValueRows(List<(long Attr, double? Number, string? Text)> rows, long nameId, List<JsonObject> instances)
+    {
+        foreach (var instance in instances)
+            foreach (var (number, text) in Scalars(instance)) rows.Add((nameId, number, text));
+    }
+
+    private static void AddGeometryRows(List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> rows, long nameId, List<JsonObject> instances)
+    {
+        foreach (var instance in instances)
+        {
+            if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
+            var envelope = shape.EnvelopeInternal;
+            rows.Add((nameId, envelope.MinX, envelope.MaxX, envelope.MinY, envelope.MaxY));
+        }
     }
 
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>

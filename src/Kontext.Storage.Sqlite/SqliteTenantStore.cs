@@ -74,14 +74,14 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide, staged: true), cancellationToken, stagingFor: entityId));
 
     /// <param name="staged">
-    /// Whether the job stages its new rows (a new entity with its index rows, history, change record) in the group's
+    /// Whether the job stages its rows (a new or updated entity with its index rows, history, change record) in the group's
     /// <see cref="SqliteGroupRows"/>, written set-based before the group commits; false when the job reads what it wrote.
     /// </param>
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
         var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
-        var beforeDoc = SqliteDatabase.Cached(connection, "SELECT doc FROM entities WHERE id = $id", ("$id", entityId)).ExecuteScalar() as string;
-        var current = beforeDoc is null ? null : SqliteEntityForm.Decode(beforeDoc);
+        // The stored document is decoded from its UTF-8 bytes; it becomes text only for a change record.
+        var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId, (key, doc) => (key, SqliteEntityForm.Decode(doc), doc.ToArray()));
         // Captured before decide, which may change current in place.
         var indexedBefore = SqliteIndexRows.Capture(current);
         var scopesBefore = current?.Scopes?.ToList();
@@ -96,7 +96,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
                 SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
-                if (ChangeLogged(connection, beforeDoc, null)) AppendChange(connection, rows, entityId, "delete", at, beforeDoc, null);
+                if (ChangeLogged(connection, beforeUtf8, null)) AppendChange(connection, rows, entityId, "delete", at, BeforeDoc(), null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
@@ -108,16 +108,19 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = SqliteEntityForm.Encode(after);
         SqliteIndexRows.IndexedState indexedAfter;
-        if (rows is not null && beforeDoc is null && after.Id == entityId)
+        if (rows is not null && after.Id == entityId)
         {
             indexedAfter = SqliteIndexRows.Capture(after)!;
-            rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            if (indexedBefore is null) rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            else rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
         }
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
-        if (ChangeLogged(connection, beforeDoc, afterDoc)) AppendChange(connection, rows, after.Id, beforeDoc is null ? "create" : "update", at, beforeDoc, afterDoc);
+        if (ChangeLogged(connection, beforeUtf8, afterDoc)) AppendChange(connection, rows, after.Id, beforeUtf8 is null ? "create" : "update", at, BeforeDoc(), afterDoc);
         return write.Result;
+
+        string? BeforeDoc() => beforeUtf8 is null ? null : Encoding.UTF8.GetString(beforeUtf8);
     }
 
     /// <summary>The entity's row and its index rows, written now.</summary>
@@ -140,14 +143,13 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// per writer connection and forgotten by every subscription write (<see cref="SubscriptionsChanged"/>): it is
     /// asked inside the write's own transaction, so a subscription committed before a write is always seen by it.
     /// </summary>
-    private static bool ChangeLogged(SqliteConnection connection, string? beforeDoc, string? afterDoc)
+    private static bool ChangeLogged(SqliteConnection connection, byte[]? beforeUtf8, string? afterDoc)
     {
-        if (IsTransient(beforeDoc) || IsTransient(afterDoc)) return true;
+        if ((beforeUtf8 is not null && beforeUtf8.AsSpan().IndexOf("\"expiresAt\""u8) >= 0) || (afterDoc is not null && afterDoc.Contains("\"expiresAt\"", StringComparison.Ordinal)))
+            return true;
         var state = SqliteDatabase.State(connection);
         state.HasSubscriptions ??= SqliteDatabase.Cached(connection, "SELECT EXISTS (SELECT 1 FROM subscriptions)").ExecuteScalar() is 1L;
         return state.HasSubscriptions.Value;
-
-        static bool IsTransient(string? doc) => doc is not null && doc.Contains("\"expiresAt\"", StringComparison.Ordinal);
     }
 
     /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>

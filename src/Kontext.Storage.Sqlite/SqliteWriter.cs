@@ -6,7 +6,7 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>
 /// The one writer connection of a tenant database (D7). Jobs queue up; the loop takes every job waiting,
 /// runs each inside its own savepoint of one transaction and commits them as a group: one fsync for many writes,
-/// while a failing job rolls back alone. Entity writes stage their new rows instead of inserting them
+/// while a failing job rolls back alone. Entity writes stage their rows instead of writing them
 /// (<see cref="SqliteGroupRows"/>); the loop writes the staged rows set-based before the group commits, and before any
 /// job that may read them. The connection is opened on the first job and closed again on request
 /// (<see cref="RequestClose"/>), between groups, so an idle tenant holds no file open.
@@ -104,18 +104,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
             {
                 // Outside any job's savepoint: a job rolled back must not take the staged rows of released ones with it.
                 if (job.StagingFor is not { } id || state.GroupRows.HasEntity(id)) state.GroupRows.Write(connection);
-                SqliteDatabase.Cached(connection, "SAVEPOINT job").ExecuteNonQuery();
+                SqliteGroupRows.Run(connection, "SAVEPOINT job");
                 try
                 {
                     job.Run(connection);
-                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    SqliteGroupRows.Run(connection, "RELEASE job");
                     state.JobReleased();
                     succeeded.Add(job);
                 }
                 catch (Exception ex)
                 {
-                    SqliteDatabase.Cached(connection, "ROLLBACK TO job").ExecuteNonQuery();
-                    SqliteDatabase.Cached(connection, "RELEASE job").ExecuteNonQuery();
+                    SqliteGroupRows.Run(connection, "ROLLBACK TO job");
+                    SqliteGroupRows.Run(connection, "RELEASE job");
                     state.JobRolledBack();
                     job.Fail(ex);
                 }

@@ -148,6 +148,83 @@ public sealed class SqliteGroupRowsTests : IDisposable
             .And.NotContain(l => l.StartsWith("SCAN s"));
     }
 
+    [Fact]
+    public async Task The_group_writes_of_updated_entities_seek_their_rows_by_key()
+    {
+        await using (var storage = _grouped.Open())
+        {
+            var store = (await storage.GetTenantAsync(null, true, default))!;
+            var random = new Random(4);
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(RandomEntity($"urn:ngsi-ld:T:{i}", random), false), default)));
+        }
+        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        connection.Open();
+        List<string> Plan(string format, string row)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(CultureInfo.InvariantCulture, format, string.Join(", ", Enumerable.Repeat(row, 64)));
+            using var reader = command.ExecuteReader();
+            var lines = new List<string>();
+            while (reader.Read()) lines.Add(reader.GetString(3));
+            return lines;
+        }
+
+        // Every table is reached by its key or an index on the entity key, never scanned (the VALUES rows are).
+        var plans = new[]
+        {
+            (SqliteGroupRows.UpdateEntities, "(1, '{}', 'x')", "entities"),
+            (SqliteGroupRows.DropTypes, "(1)", "entity_types"),
+            (SqliteGroupRows.DropScopes, "(1)", "entity_scopes"),
+            (SqliteGroupRows.DropAttributes, "(1, 1)", "entity_attributes"),
+            (SqliteGroupRows.DropValues, "(1, 1)", "a"),
+            (SqliteGroupRows.DropBoxes, "(1, 1)", "g"),
+            (SqliteGroupRows.DropGeometries, "(1, 1)", "g"),
+            (SqliteGroupRows.DropCells, "(1, 1)", "entity_cells"),
+            (SqliteGroupRows.UpdateKinds, "(1, 1, 'Property')", "entity_attributes"),
+            (SqliteGroupRows.UpdateValues, "(1, 1, 1.5, NULL)", "attribute_values"),
+        };
+        foreach (var (sql, row, table) in plans)
+        {
+            var plan = Plan(sql, row);
+            plan.Should().Contain(l => l.StartsWith($"SEARCH {table} USING", StringComparison.Ordinal), sql)
+                .And.NotContain(l => l.StartsWith($"SCAN {table}", StringComparison.Ordinal), sql);
+        }
+    }
+
+    [Fact]
+    public async Task An_update_whose_value_rows_disagree_with_the_stored_document_gets_them_written_anew()
+    {
+        // A value row lost (or doubled) behind the document's back: the in-place update of the group finds another
+        // count of rows than the fingerprint said, and the attribute's rows are dropped and inserted as the document says.
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        Entity Reading(string id, double no2, double o3) => EntityParser.ParseEntity(JsonNode.Parse($$$"""
+            {"id":"{{{id}}}","type":"T","no2":{"type":"Property","value":{{{no2}}}},"o3":{"type":"Property","value":{{{o3}}}}}
+            """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(Reading($"urn:ngsi-ld:T:{i}", 1, 1), false), default)));
+        using (var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                DELETE FROM attribute_values WHERE ek = (SELECT ek FROM entities WHERE id = 'urn:ngsi-ld:T:1')
+                  AND attr = (SELECT nid FROM names WHERE iri = 'https://uri.etsi.org/ngsi-ld/default-context/no2')
+                """;
+            command.ExecuteNonQuery().Should().Be(1);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(Reading($"urn:ngsi-ld:T:{i}", 10 + i, 20 + i), false), default)));
+
+        using var check = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        check.Open();
+        Column(check, """
+            SELECT e.id || ' ' || n.iri || ' ' || v.num FROM attribute_values v JOIN entities e USING (ek) JOIN names n ON n.nid = v.attr
+            ORDER BY e.id, n.iri
+            """).Select(r => r.Replace("https://uri.etsi.org/ngsi-ld/default-context/", "")).Should().Equal(
+            "urn:ngsi-ld:T:0 no2 10.0", "urn:ngsi-ld:T:0 o3 20.0", "urn:ngsi-ld:T:1 no2 11.0", "urn:ngsi-ld:T:1 o3 21.0",
+            "urn:ngsi-ld:T:2 no2 12.0", "urn:ngsi-ld:T:2 o3 22.0");
+    }
+
     private static List<string> Column(SqliteConnection connection, string sql)
     {
         using var reader = SqliteDatabase.Cached(connection, sql).ExecuteReader();
@@ -195,6 +272,9 @@ public sealed class SqliteGroupRowsTests : IDisposable
         if (random.Next(3) == 0)
             json.Append($$""","m":[{"type":"Property","value":{{random.Next(9)}},"datasetId":"urn:d:1",{{observed}}},{"type":"Property","value":"w"}]""");
         if (random.Next(3) == 0) json.Append($$""","r":{"type":"Relationship","object":"urn:ngsi-ld:T:{{random.Next(9)}}"}""");
+        // An attribute whose kind changes from one write to the next (its kinds row is updated in place).
+        if (random.Next(3) == 0)
+            json.Append(random.Next(2) == 0 ? ""","k":{"type":"Property","value":"p"}""" : $$""","k":{"type":"Relationship","object":"urn:ngsi-ld:T:{{random.Next(9)}}"}""");
         json.Append(random.Next(3) == 0
             ? $$$""","location":{"type":"GeoProperty","value":{"type":"Polygon","coordinates":[[[0,0],[{{{1 + random.Next(5)}}},0],[1,1],[0,0]]]}}"""
             : $$$""","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{random.Next(90)}}}.25,{{{random.Next(45)}}}.5]}}""");
@@ -223,7 +303,11 @@ public sealed class SqliteGroupRowsTests : IDisposable
             SELECT 'entity_geometries', e.id, g.attr, b.min_x, b.max_x, b.min_y, b.max_y
             FROM entity_geometries g JOIN entities e USING (ek) JOIN entity_bbox b ON b.rid = g.rid ORDER BY e.id, g.attr, g.rid
             """,
-            "SELECT 'counts', (SELECT COUNT(*) FROM entity_geometries), (SELECT COUNT(*) FROM entity_bbox), (SELECT COUNT(*) FROM attribute_values)",
+            """
+            SELECT 'entity_cells', e.id, c.attr, c.cell, c.min_x, c.max_x, c.min_y, c.max_y
+            FROM entity_cells c JOIN entities e USING (ek) ORDER BY e.id, c.attr, c.cell, c.min_x, c.min_y
+            """,
+            "SELECT 'counts', (SELECT COUNT(*) FROM entity_geometries), (SELECT COUNT(*) FROM entity_bbox), (SELECT COUNT(*) FROM entity_cells), (SELECT COUNT(*) FROM attribute_values)",
             "SELECT 'type_statistics', * FROM type_statistics ORDER BY type, attr, kind",
             "SELECT 'history_entities', * FROM history_entities ORDER BY hk",
             "SELECT 'temporal_series', * FROM temporal_series ORDER BY sk",
