@@ -16,13 +16,14 @@ namespace Kontext.Broker.Notifications;
 /// (timeInterval) subscriptions. Runs beside the writes: a write's response never waits for matching.
 /// </summary>
 internal sealed class NotificationMatcher(
-    IEntityStorage storage, SubscriptionRegistry registry, NotificationSignal signal,
+    IEntityStorage storage, SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors,
     IOptions<NotificationOptions> options, ILogger<NotificationMatcher> logger) : BackgroundService
 {
-    public const string CursorName = "notifications";
     private const int ChangesPerRound = 500;
     private readonly ConcurrentDictionary<(string Tenant, string Subscription), DateTimeOffset> _lastSent = new();
     private readonly ConcurrentDictionary<string, byte> _periodic = new(StringComparer.Ordinal);
+    /// <summary>When the cursor of each tenant that nothing follows last jumped (Environment.TickCount64).</summary>
+    private readonly Dictionary<string, long> _jumped = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -66,9 +67,22 @@ internal sealed class NotificationMatcher(
         else _periodic.TryRemove(tenant ?? "", out _);
         await FirePeriodicAsync(store, subscriptions, cancellationToken);
 
+        // Nothing follows the log: no read after each commit, no cursor write; the cursor jumps now and then (pruning
+        // the log) and before every subscription write (MatcherCursor).
+        if (!MatcherCursor.Followed(subscriptions, DateTimeOffset.UtcNow))
+        {
+            var now = Environment.TickCount64;
+            if (_jumped.TryGetValue(tenant ?? "", out var at) && now - at < (long)options.Value.SweepInterval.TotalMilliseconds) return;
+            await cursors.JumpWhenIdleAsync(store, cancellationToken);
+            _jumped[tenant ?? ""] = now;
+            return;
+        }
+        _jumped.Remove(tenant ?? "");
+
+        using var held = await cursors.HoldAsync(tenant, cancellationToken);
         while (true)
         {
-            var cursor = await store.ReadCursorAsync(CursorName, cancellationToken);
+            var cursor = await store.ReadCursorAsync(MatcherCursor.Name, cancellationToken);
             var changes = await store.ReadChangesAsync(cursor, ChangesPerRound, cancellationToken);
             if (changes.Count == 0) return;
             // The list is taken after the changes are read: a subscription whose creation was acknowledged before a change
@@ -100,7 +114,7 @@ internal sealed class NotificationMatcher(
                         messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
                 }
             }
-            await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
+            await store.AppendNotificationsAsync(MatcherCursor.Name, changes[^1].Sequence, messages, cancellationToken);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
         }
     }
