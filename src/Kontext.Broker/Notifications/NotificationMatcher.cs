@@ -27,7 +27,7 @@ internal sealed class NotificationMatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        storage.Committed += signal.Wake;
+        storage.Committed += signal.Committed;
         var sweep = new TenantSweep(storage, options.Value);
         try
         {
@@ -53,7 +53,7 @@ internal sealed class NotificationMatcher(
         }
         finally
         {
-            storage.Committed -= signal.Wake;
+            storage.Committed -= signal.Committed;
         }
     }
 
@@ -61,6 +61,7 @@ internal sealed class NotificationMatcher(
     {
         var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
         if (store is null) return;
+        signal.Unfollowed(tenant); // before the list is read: a subscription written meanwhile wakes and clears it
         var subscriptions = await registry.GetAsync(store, cancellationToken);
         // timeInterval subscriptions fire without any change: their tenants are visited every round.
         if (subscriptions.Any(s => s.Subscription.TimeInterval is not null)) _periodic[tenant ?? ""] = 0;
@@ -78,6 +79,7 @@ internal sealed class NotificationMatcher(
             return;
         }
         _jumped.Remove(tenant ?? "");
+        signal.Followed(tenant);
 
         using var held = await cursors.HoldAsync(tenant, cancellationToken);
         while (true)
