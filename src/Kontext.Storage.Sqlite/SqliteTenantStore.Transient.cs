@@ -17,7 +17,7 @@ internal sealed partial class SqliteTenantStore
         long last;
         await using (var reader = await RentReaderAsync(cancellationToken))
             last = reader.Command("SELECT coalesce(max(ek), 0) FROM entities").ExecuteScalar() is long max ? max : 0;
-        // Entities made after this read have later keys; their writes are in the change log, which the reaper follows.
+        // A transient entity written after the reaper's seed is in the change log, which the reaper follows from there.
         for (var from = 0L; from < last; from += TransientScanWindow)
         {
             var found = new List<Entity>();

@@ -41,6 +41,8 @@ internal sealed class MatcherCursor(SubscriptionRegistry registry)
     /// </summary>
     public async Task JumpWhenIdleAsync(ITenantStore store, CancellationToken cancellationToken)
     {
+        // A followed tenant returns at once, without waiting for a matcher round that holds the gate.
+        if (Followed(await registry.GetAsync(store, cancellationToken), DateTimeOffset.UtcNow)) return;
         using var held = await HoldAsync(store.Name, cancellationToken);
         var end = await store.ReadLastChangeSequenceAsync(cancellationToken);
         if (Followed(await registry.GetAsync(store, cancellationToken), DateTimeOffset.UtcNow)) return;

@@ -94,27 +94,26 @@ internal sealed class NotificationMatcher(
             var messages = new List<OutboxMessage>();
             var now = DateTimeOffset.UtcNow;
             var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();
-            if (live.Count > 0)
+            // Nothing follows the log any more: what is left of it is jumped over, not read (MatcherCursor).
+            if (live.Count == 0) return;
+            var matched = live.Select(_ => new List<EntityChange>()).ToList();
+            foreach (var record in changes)
             {
-                var matched = live.Select(_ => new List<EntityChange>()).ToList();
-                foreach (var record in changes)
-                {
-                    if (Decode(record, tenant) is not { } change) continue;
-                    for (var i = 0; i < live.Count; i++)
-                    {
-                        var item = live[i];
-                        var seen = change.Select(item.Subscription.DatasetIds);
-                        if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
-                        // Throttling counts from the first change it lets through: the round's later ones wait for the period.
-                        if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
-                        matched[i].Add(seen);
-                    }
-                }
+                if (Decode(record, tenant) is not { } change) continue;
                 for (var i = 0; i < live.Count; i++)
                 {
-                    foreach (var batch in NotificationBatches.Split(matched[i], MaxEntitiesOf(live[i])))
-                        messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
+                    var item = live[i];
+                    var seen = change.Select(item.Subscription.DatasetIds);
+                    if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
+                    // Throttling counts from the first change it lets through: the round's later ones wait for the period.
+                    if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
+                    matched[i].Add(seen);
                 }
+            }
+            for (var i = 0; i < live.Count; i++)
+            {
+                foreach (var batch in NotificationBatches.Split(matched[i], MaxEntitiesOf(live[i])))
+                    messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
             }
             await store.AppendNotificationsAsync(MatcherCursor.Name, changes[^1].Sequence, messages, cancellationToken);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
