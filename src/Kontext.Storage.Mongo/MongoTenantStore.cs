@@ -239,6 +239,29 @@ internal sealed partial class MongoTenantStore : ITenantStore
         return docs.Select(MongoChangeDocument.Record).ToList();
     }
 
+    public async Task<long> ReadLastChangeSequenceAsync(CancellationToken cancellationToken)
+    {
+        // Sequence order is commit order (NextSequenceAsync): the newest visible entry has the highest committed sequence.
+        var last = await _changes.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", -1)).Limit(1)
+            .Project(new BsonDocument("_id", 1)).FirstOrDefaultAsync(cancellationToken);
+        return last?["_id"].ToInt64() ?? 0;
+    }
+
+    /// <summary>Every entity, a page at a time after the last id (a seek on _id, never a skip).</summary>
+    public async IAsyncEnumerable<Entity> ReadTransientCandidatesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const int page = 500;
+        string? after = null;
+        while (true)
+        {
+            var filter = after is null ? new BsonDocument() : new BsonDocument("_id", new BsonDocument("$gt", after));
+            var docs = await _entities.Find(filter).Sort(new BsonDocument("_id", 1)).Limit(page).ToListAsync(cancellationToken);
+            foreach (var doc in docs) yield return MongoEntityDocument.FromBson(doc);
+            if (docs.Count < page) yield break;
+            after = docs[^1]["_id"].AsString;
+        }
+    }
+
     public ValueTask DisposeAsync() => _maintenance.DisposeAsync();
 }
 

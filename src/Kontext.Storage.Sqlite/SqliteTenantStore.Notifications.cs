@@ -70,9 +70,15 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT position FROM cursors WHERE name = $name", ("$name", name));
-        return await command.ExecuteScalarAsync(cancellationToken) is long position ? position : 0;
+        await using var reader = await RentReaderAsync(cancellationToken);
+        return reader.Command("SELECT position FROM cursors WHERE name = $name", ("$name", name)).ExecuteScalar() is long position ? position : 0;
+    }
+
+    public async Task<long> ReadLastChangeSequenceAsync(CancellationToken cancellationToken)
+    {
+        // max of the primary key: one step down the B-tree's right edge (AUTOINCREMENT: a pruned key is never given again).
+        await using var reader = await RentReaderAsync(cancellationToken);
+        return reader.Command("SELECT coalesce(max(seq), 0) FROM change_log").ExecuteScalar() is long last ? last : 0;
     }
 
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>

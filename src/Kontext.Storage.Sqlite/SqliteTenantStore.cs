@@ -227,11 +227,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     public async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection,
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var reader = await pooled.Command(
             "SELECT seq, entity_id, operation, at, before_doc, after_doc FROM change_log WHERE seq > $after ORDER BY seq LIMIT $max",
-            ("$after", afterSequence), ("$max", max));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            ("$after", afterSequence), ("$max", max)).ExecuteReaderAsync(cancellationToken);
         var records = new List<ChangeRecord>();
         while (await reader.ReadAsync(cancellationToken))
         {

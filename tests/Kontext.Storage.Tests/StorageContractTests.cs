@@ -132,6 +132,36 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task The_last_change_sequence_is_that_of_the_newest_change_and_zero_before_any()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        (await store.ReadLastChangeSequenceAsync(default)).Should().Be(0);
+        // Transient entities: their writes are logged by every store, with or without subscriptions.
+        for (var i = 1; i <= 3; i++)
+            await CreateAsync(store, Parse($$"""{"id":"urn:ngsi-ld:T:{{i}}","type":"T","expiresAt":"2100-01-01T00:00:00Z","p":{{i}}}"""));
+
+        var changes = await store.ReadChangesAsync(0, 10, default);
+        changes.Should().HaveCount(3);
+        (await store.ReadLastChangeSequenceAsync(default)).Should().Be(changes[^1].Sequence);
+    }
+
+    [ContractFact]
+    public async Task The_transient_candidates_hold_every_entity_that_names_expiresAt()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:durable","type":"T","p":1}"""));
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:entity","type":"T","expiresAt":"2100-01-01T00:00:00Z","p":1}"""));
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:durable2","type":"T","p":{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00Z"}}"""));
+        await CreateAsync(store, Parse("""{"id":"urn:ngsi-ld:T:instance","type":"T","p":{"type":"Property","value":1,"expiresAt":"2100-01-01T00:00:00Z"}}"""));
+
+        var candidates = new List<Entity>();
+        await foreach (var entity in store.ReadTransientCandidatesAsync(default)) candidates.Add(entity);
+
+        candidates.Where(e => Transience.NextExpiry(e) is not null).Select(e => e.Id)
+            .Should().BeEquivalentTo("urn:ngsi-ld:T:entity", "urn:ngsi-ld:T:instance");
+    }
+
+    [ContractFact]
     public async Task Context_documents_are_kept()
     {
         await Storage.Contexts.PutAsync("https://example.org/c.jsonld", """{"@context":{}}""", default);

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Kontext.Broker.Hosting;
-using Kontext.Broker.Notifications;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,7 @@ namespace Kontext.Broker.Entities;
 /// </summary>
 internal sealed class ExpiryReaper(IEntityStorage storage, IOptions<KontextOptions> options, ILogger<ExpiryReaper> logger) : BackgroundService
 {
-    private const int ChangesPerRound = 500, ScanPage = 500;
+    private const int ChangesPerRound = 500;
     private readonly ConcurrentDictionary<string, byte> _changed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TenantSchedule> _tenants = new(StringComparer.Ordinal);
 
@@ -90,14 +89,11 @@ internal sealed class ExpiryReaper(IEntityStorage storage, IOptions<KontextOptio
         if (!_tenants.TryGetValue(tenant ?? "", out var schedule))
         {
             schedule = new TenantSchedule();
-            // The change log from the matcher's position on may be followed again harmlessly; the scan covers what came before.
-            schedule.Cursor = await store.ReadCursorAsync(NotificationMatcher.CursorName, cancellationToken);
-            for (var offset = 0; ; offset += ScanPage)
-            {
-                var page = await store.QueryAsync(new EntityPageRequest(Ngsi.Query.EntityQuery.All, offset, ScanPage, false), cancellationToken);
-                foreach (var entity in page.Entities) schedule.Set(entity.Id, Transience.NextExpiry(entity));
-                if (page.Entities.Count < ScanPage) break;
-            }
+            // Every change up to the log's end is committed before the scan reads: the scan sees its outcome, and the
+            // changes after it are followed (one that the scan saw too is followed again, harmlessly).
+            schedule.Cursor = await store.ReadLastChangeSequenceAsync(cancellationToken);
+            await foreach (var entity in store.ReadTransientCandidatesAsync(cancellationToken))
+                schedule.Set(entity.Id, Transience.NextExpiry(entity));
             _tenants[tenant ?? ""] = schedule;
         }
         while (true)

@@ -48,6 +48,7 @@ public static class KontextServices
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.Configure<NotificationOptions>(builder.Configuration.GetSection("Kontext:Notifications"));
         services.AddSingleton<NotificationSignal>();
+        services.AddSingleton<MatcherCursor>();
         services.AddSingleton<SubscriptionRegistry>();
         services.AddSingleton<SubscriptionChanges>();
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();

@@ -16,17 +16,18 @@ namespace Kontext.Broker.Notifications;
 /// (timeInterval) subscriptions. Runs beside the writes: a write's response never waits for matching.
 /// </summary>
 internal sealed class NotificationMatcher(
-    IEntityStorage storage, SubscriptionRegistry registry, NotificationSignal signal,
+    IEntityStorage storage, SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors,
     IOptions<NotificationOptions> options, ILogger<NotificationMatcher> logger) : BackgroundService
 {
-    public const string CursorName = "notifications";
     private const int ChangesPerRound = 500;
     private readonly ConcurrentDictionary<(string Tenant, string Subscription), DateTimeOffset> _lastSent = new();
     private readonly ConcurrentDictionary<string, byte> _periodic = new(StringComparer.Ordinal);
+    /// <summary>When the cursor of each tenant that nothing follows last jumped (Environment.TickCount64).</summary>
+    private readonly Dictionary<string, long> _jumped = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        storage.Committed += signal.Wake;
+        storage.Committed += signal.Committed;
         var sweep = new TenantSweep(storage, options.Value);
         try
         {
@@ -52,7 +53,7 @@ internal sealed class NotificationMatcher(
         }
         finally
         {
-            storage.Committed -= signal.Wake;
+            storage.Committed -= signal.Committed;
         }
     }
 
@@ -60,15 +61,30 @@ internal sealed class NotificationMatcher(
     {
         var store = await storage.GetTenantAsync(tenant, create: false, cancellationToken);
         if (store is null) return;
+        signal.Unfollowed(tenant); // before the list is read: a subscription written meanwhile wakes and clears it
         var subscriptions = await registry.GetAsync(store, cancellationToken);
         // timeInterval subscriptions fire without any change: their tenants are visited every round.
         if (subscriptions.Any(s => s.Subscription.TimeInterval is not null)) _periodic[tenant ?? ""] = 0;
         else _periodic.TryRemove(tenant ?? "", out _);
         await FirePeriodicAsync(store, subscriptions, cancellationToken);
 
+        // Nothing follows the log: no read after each commit, no cursor write; the cursor jumps now and then (pruning
+        // the log) and before every subscription write (MatcherCursor).
+        if (!MatcherCursor.Followed(subscriptions, DateTimeOffset.UtcNow))
+        {
+            var now = Environment.TickCount64;
+            if (_jumped.TryGetValue(tenant ?? "", out var at) && now - at < (long)options.Value.SweepInterval.TotalMilliseconds) return;
+            await cursors.JumpWhenIdleAsync(store, cancellationToken);
+            _jumped[tenant ?? ""] = now;
+            return;
+        }
+        _jumped.Remove(tenant ?? "");
+        signal.Followed(tenant);
+
+        using var held = await cursors.HoldAsync(tenant, cancellationToken);
         while (true)
         {
-            var cursor = await store.ReadCursorAsync(CursorName, cancellationToken);
+            var cursor = await store.ReadCursorAsync(MatcherCursor.Name, cancellationToken);
             var changes = await store.ReadChangesAsync(cursor, ChangesPerRound, cancellationToken);
             if (changes.Count == 0) return;
             // The list is taken after the changes are read: a subscription whose creation was acknowledged before a change
@@ -78,29 +94,28 @@ internal sealed class NotificationMatcher(
             var messages = new List<OutboxMessage>();
             var now = DateTimeOffset.UtcNow;
             var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();
-            if (live.Count > 0)
+            // Nothing follows the log any more: what is left of it is jumped over, not read (MatcherCursor).
+            if (live.Count == 0) return;
+            var matched = live.Select(_ => new List<EntityChange>()).ToList();
+            foreach (var record in changes)
             {
-                var matched = live.Select(_ => new List<EntityChange>()).ToList();
-                foreach (var record in changes)
-                {
-                    if (Decode(record, tenant) is not { } change) continue;
-                    for (var i = 0; i < live.Count; i++)
-                    {
-                        var item = live[i];
-                        var seen = change.Select(item.Subscription.DatasetIds);
-                        if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
-                        // Throttling counts from the first change it lets through: the round's later ones wait for the period.
-                        if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
-                        matched[i].Add(seen);
-                    }
-                }
+                if (Decode(record, tenant) is not { } change) continue;
                 for (var i = 0; i < live.Count; i++)
                 {
-                    foreach (var batch in NotificationBatches.Split(matched[i], MaxEntitiesOf(live[i])))
-                        messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
+                    var item = live[i];
+                    var seen = change.Select(item.Subscription.DatasetIds);
+                    if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
+                    // Throttling counts from the first change it lets through: the round's later ones wait for the period.
+                    if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
+                    matched[i].Add(seen);
                 }
             }
-            await store.AppendNotificationsAsync(CursorName, changes[^1].Sequence, messages, cancellationToken);
+            for (var i = 0; i < live.Count; i++)
+            {
+                foreach (var batch in NotificationBatches.Split(matched[i], MaxEntitiesOf(live[i])))
+                    messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
+            }
+            await store.AppendNotificationsAsync(MatcherCursor.Name, changes[^1].Sequence, messages, cancellationToken);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
         }
     }

@@ -12,13 +12,32 @@ internal sealed class NotificationSignal
     private readonly SemaphoreSlim _dispatcher = new(0, 1);
     private readonly ConcurrentDictionary<string, byte> _changed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _notified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _unfollowed = new(StringComparer.Ordinal);
 
     /// <summary>A tenant's change log grew or its subscriptions changed.</summary>
     public void Wake(string? tenant)
     {
+        _unfollowed.TryRemove(Key(tenant), out _);
         _changed[Key(tenant)] = 0;
         Release(_matcher);
     }
+
+    /// <summary>
+    /// A commit of the tenant: wakes the matcher unless no subscription follows the tenant's log (the matcher would
+    /// only find that again; it moves such a tenant's cursor on its sweep).
+    /// </summary>
+    public void Committed(string? tenant)
+    {
+        if (!_unfollowed.ContainsKey(Key(tenant))) Wake(tenant);
+    }
+
+    /// <summary>
+    /// Marks the tenant as followed by no subscription until the next <see cref="Wake"/> (every subscription write wakes).
+    /// The matcher marks it before it reads the subscriptions it judges by, so a subscription written meanwhile clears it.
+    /// </summary>
+    public void Unfollowed(string? tenant) => _unfollowed[Key(tenant)] = 0;
+
+    public void Followed(string? tenant) => _unfollowed.TryRemove(Key(tenant), out _);
 
     /// <summary>A tenant's outbox has new notifications.</summary>
     public void WakeDispatcher(string? tenant)

@@ -61,6 +61,8 @@ internal sealed class SnapshotView(string? tenant, IReadOnlyList<Entity> entitie
 
     public Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken) => Task.FromResult(0L);
 
+    public Task<long> ReadLastChangeSequenceAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
+
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) => throw ReadOnly();
 
     public Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken) =>

@@ -11,7 +11,7 @@ namespace Kontext.Broker.Subscriptions;
 /// registry reloads them) and waking the matcher, so a change made after it is matched against the new set without
 /// waiting for the next refresh. Create, update and delete all come through here; nobody else invalidates or wakes.
 /// </summary>
-internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, IOptions<KontextOptions> options)
+internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors, IOptions<KontextOptions> options)
 {
     /// <summary>Create Subscription (5.8.1): AlreadyExists when the id is taken, LimitExceeded beyond the tenant's cap.</summary>
     public async Task CreateAsync(ITenantStore store, string id, string document, CancellationToken cancellationToken)
@@ -38,6 +38,8 @@ internal sealed class SubscriptionChanges(SubscriptionRegistry registry, Notific
 
     private async Task WriteAsync(ITenantStore store, string id, Func<StoredSubscription?, SubscriptionWrite<bool>> decide, CancellationToken cancellationToken)
     {
+        // A subscription that makes the tenant's log followed must not see the changes made while nothing followed it.
+        await cursors.JumpWhenIdleAsync(store, cancellationToken);
         await store.WriteSubscriptionAsync(id, decide, cancellationToken);
         registry.Invalidate(store.Name);
         signal.Wake(store.Name);

@@ -78,6 +78,29 @@ public interface IEntityStore
     /// (the SQLite store does; the MongoDB store logs every write).
     /// </summary>
     Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sequence of the newest committed change (0 when there is none): every change up to it is committed, and
+    /// every later one commits after this call. A look-up of the log's last key, not a read of the log.
+    /// </summary>
+    Task<long> ReadLastChangeSequenceAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every entity that may be transient (names expiresAt, itself or an attribute instance; clause 4.22), read a page at
+    /// a time after the last key read, never by offset, so reading them all costs one pass over the entities. Durable
+    /// entities may come too (the caller decides). The expiry reaper's start-up scan. The default pages
+    /// <see cref="QueryAsync"/>, fine for a store that holds few entities in memory.
+    /// </summary>
+    async IAsyncEnumerable<Entity> ReadTransientCandidatesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const int page = 500;
+        for (var offset = 0; ; offset += page)
+        {
+            var entities = (await QueryAsync(new EntityPageRequest(Query.EntityQuery.All, offset, page, false), cancellationToken)).Entities;
+            foreach (var entity in entities) yield return entity;
+            if (entities.Count < page) yield break;
+        }
+    }
 }
 
 /// <summary>

@@ -132,3 +132,43 @@ public sealed class TransientEntityTests(TransientFixture fixture) : IClassFixtu
         throw new TimeoutException("the reaper did not run within 30 s");
     }
 }
+
+/// <summary>The reaper's start-up scan over a file written before (issue 12: by key windows, not by offset).</summary>
+public sealed class TransientRestartTests
+{
+    [Fact]
+    public async Task A_broker_started_on_transient_and_durable_entities_reaps_exactly_the_transient_ones()
+    {
+        var soon = Validate.Format(DateTimeOffset.UtcNow.AddSeconds(2));
+        var first = new BrokerFactory(settings: new Dictionary<string, string?> { ["Kontext:Transient:SweepInterval"] = "00:00:00" }); // no reaper
+        string transient = Api.NewId(), instance = Api.NewId(), durable = Api.NewId(), later = Api.NewId();
+        using (var client = first.CreateClient())
+        {
+            await client.CreateOkAsync($$$$"""{"id":"{{{{durable}}}}","type":"T","temperature":1}""");
+            await client.CreateOkAsync($$$$"""{"id":"{{{{transient}}}}","type":"T","expiresAt":"{{{{soon}}}}","temperature":2}""");
+            await client.CreateOkAsync($$$$"""{"id":"{{{{instance}}}}","type":"T","steady":3,"flash":{"type":"Property","value":4,"expiresAt":"{{{{soon}}}}"}}""");
+            await client.CreateOkAsync($$$$"""{"id":"{{{{later}}}}","type":"T","expiresAt":"2100-01-01T00:00:00Z","temperature":5}""");
+        }
+        await first.DisposeAsync();
+
+        await using var second = new BrokerFactory(first.DataDirectory, new Dictionary<string, string?> { ["Kontext:Transient:SweepInterval"] = "00:00:00.200" });
+        using var reading = second.CreateClient();
+        async Task<JsonObject> TemporalAsync(string id) =>
+            await (await reading.Send(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{id}?options=temporalValues&timeproperty=modifiedAt")).JsonAsync();
+
+        // Reaped: the entity is deleted (its history shows deletedAt), the instance leaves with its history.
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            if ((await TemporalAsync(transient)).ContainsKey("deletedAt") && !(await TemporalAsync(instance)).ContainsKey("flash")) break;
+            await Task.Delay(100);
+        }
+
+        (await TemporalAsync(transient)).ContainsKey("deletedAt").Should().BeTrue();
+        (await TemporalAsync(instance)).ContainsKey("flash").Should().BeFalse();
+        (await reading.GetEntityAsync(instance))["steady"]!["value"]!.GetValue<int>().Should().Be(3);
+        (await reading.GetEntityAsync(durable))["temperature"]!["value"]!.GetValue<int>().Should().Be(1);
+        (await reading.GetEntityAsync(later))["temperature"]!["value"]!.GetValue<int>().Should().Be(5);
+        (await TemporalAsync(durable)).ContainsKey("deletedAt").Should().BeFalse();
+        second.DeleteData();
+    }
+}
