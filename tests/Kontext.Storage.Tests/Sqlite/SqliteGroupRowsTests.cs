@@ -122,23 +122,8 @@ public sealed class SqliteGroupRowsTests : IDisposable
     [Fact]
     public async Task The_group_look_ups_of_history_and_series_keys_seek_their_unique_indexes()
     {
-        await using (var storage = _grouped.Open())
-        {
-            var store = (await storage.GetTenantAsync(null, true, default))!;
-            var random = new Random(3);
-            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(RandomEntity($"urn:ngsi-ld:T:{i}", random), false), default)));
-        }
-        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
-        connection.Open();
-        List<string> Plan(string format, string row)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(CultureInfo.InvariantCulture, format, string.Join(", ", Enumerable.Repeat(row, 64)));
-            using var reader = command.ExecuteReader();
-            var lines = new List<string>();
-            while (reader.Read()) lines.Add(reader.GetString(3));
-            return lines;
-        }
+        using var connection = await FiftyEntitiesAsync(3);
+        List<string> Plan(string format, string row) => PlanOf(connection, format, row);
 
         Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
             .And.Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal)).And.NotContain(l => l.StartsWith("SCAN h") || l.StartsWith("SCAN s"));
@@ -151,23 +136,8 @@ public sealed class SqliteGroupRowsTests : IDisposable
     [Fact]
     public async Task The_group_writes_of_updated_entities_seek_their_rows_by_key()
     {
-        await using (var storage = _grouped.Open())
-        {
-            var store = (await storage.GetTenantAsync(null, true, default))!;
-            var random = new Random(4);
-            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(RandomEntity($"urn:ngsi-ld:T:{i}", random), false), default)));
-        }
-        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
-        connection.Open();
-        List<string> Plan(string format, string row)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(CultureInfo.InvariantCulture, format, string.Join(", ", Enumerable.Repeat(row, 64)));
-            using var reader = command.ExecuteReader();
-            var lines = new List<string>();
-            while (reader.Read()) lines.Add(reader.GetString(3));
-            return lines;
-        }
+        using var connection = await FiftyEntitiesAsync(4);
+        List<string> Plan(string format, string row) => PlanOf(connection, format, row);
 
         // Every table is reached by its key or an index on the entity key, never scanned (the VALUES rows are).
         var plans = new[]
@@ -280,6 +250,31 @@ public sealed class SqliteGroupRowsTests : IDisposable
             : $$$""","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{random.Next(90)}}}.25,{{{random.Next(45)}}}.5]}}""");
         json.Append('}');
         return EntityParser.ParseEntity(JsonNode.Parse(json.ToString())!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+    }
+
+    /// <summary>A file of 50 random entities written as groups, opened for plans.</summary>
+    private async Task<SqliteConnection> FiftyEntitiesAsync(int seed)
+    {
+        await using (var storage = _grouped.Open())
+        {
+            var store = (await storage.GetTenantAsync(null, true, default))!;
+            var random = new Random(seed);
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => store.WriteAsync($"urn:ngsi-ld:T:{i}", Upsert(RandomEntity($"urn:ngsi-ld:T:{i}", random), false), default)));
+        }
+        var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>The query plan of a group statement ({0}: 64 VALUES rows like <paramref name="row"/>).</summary>
+    private static List<string> PlanOf(SqliteConnection connection, string format, string row)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(CultureInfo.InvariantCulture, format, string.Join(", ", Enumerable.Repeat(row, 64)));
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read()) lines.Add(reader.GetString(3));
+        return lines;
     }
 
     /// <summary>
