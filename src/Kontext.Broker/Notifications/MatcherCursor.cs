@@ -19,9 +19,12 @@ internal sealed class MatcherCursor(SubscriptionRegistry registry)
     public const string Name = "notifications";
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
 
+    /// <summary>Whether a change can notify this subscription now: active, unexpired, triggered by changes (no timeInterval).</summary>
+    public static bool Follows(RegisteredSubscription subscription, DateTimeOffset now) =>
+        subscription.Subscription.TimeInterval is null && subscription.Subscription.IsActive && !subscription.Subscription.IsExpired(now);
+
     /// <summary>Whether a change can notify any of these subscriptions now, so the matcher must read the log.</summary>
-    public static bool Followed(IEnumerable<RegisteredSubscription> subscriptions, DateTimeOffset now) =>
-        subscriptions.Any(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now));
+    public static bool Followed(IEnumerable<RegisteredSubscription> subscriptions, DateTimeOffset now) => subscriptions.Any(s => Follows(s, now));
 
     /// <summary>
     /// Held by whoever moves the tenant's cursor in this process (the matcher's round, a jump), so that a round that began

@@ -93,7 +93,7 @@ internal sealed class NotificationMatcher(
             subscriptions = await registry.GetAsync(store, cancellationToken);
             var messages = new List<OutboxMessage>();
             var now = DateTimeOffset.UtcNow;
-            var live = subscriptions.Where(s => s.Subscription.TimeInterval is null && s.Subscription.IsActive && !s.Subscription.IsExpired(now)).ToList();
+            var live = subscriptions.Where(s => MatcherCursor.Follows(s, now)).ToList();
             // Nothing follows the log any more: what is left of it is jumped over, not read (MatcherCursor).
             if (live.Count == 0) return;
             var matched = live.Select(_ => new List<EntityChange>()).ToList();
