@@ -52,6 +52,14 @@ public sealed class MongoStorageContractTests : StorageContractTests
         (await storeB.RenewLeaseAsync(heldByA.Sequence, now + lease + lease, default)).Should().BeTrue();
     }
 
+    /// <summary>A prune pass, and one as if the retention had passed since: what is left is what the rule keeps.</summary>
+    protected override async Task SettleChangeLogAsync(ITenantStore store)
+    {
+        var prune = ((MongoTenantStore)store).ChangeLogPrune;
+        await prune.PassAsync(TimeSpan.FromDays(1), default);
+        await prune.PassAsync(TimeSpan.FromDays(2), default);
+    }
+
     protected override Task CleanUpAsync() => _database.DropAsync();
 }
 
