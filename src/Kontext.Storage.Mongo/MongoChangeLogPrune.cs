@@ -35,6 +35,8 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
     private readonly Lock _gate = new();
     private Task _running = Task.CompletedTask;
     private TimeSpan _lastPass = TimeSpan.MinValue;
+    /// <summary>Every entry up to here is gone: entries commit in sequence order, and the cursors passed these before the delete.</summary>
+    private long _prunedTo;
 
     private static TimeSpan Now => TimeSpan.FromMilliseconds(Environment.TickCount64);
 
@@ -71,12 +73,18 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
         if (positions.Count == 0) return 0; // no reader has a durable position: nothing is known to be consumed
         var lowest = positions.Min(p => p["position"].ToInt64());
         var bound = Bound(lowest, Aged(now, lowest));
-        long removed = 0, after = 0; // sequences start at 1
+        var after = Volatile.Read(ref _prunedTo); // 0 at first: sequences start at 1
+        if (bound <= after) return 0; // an idle tenant's pass costs the read of its cursors
+        long removed = 0;
         while (true)
         {
             // From the next entry, not the next sequence: a gap in the log (a purge's sequence) costs no empty delete.
             var first = await changes.Find(Range(after, bound)).Sort(Ascending).Limit(1).Project(IdOnly).FirstOrDefaultAsync(ct);
-            if (first is null) return removed;
+            if (first is null)
+            {
+                Volatile.Write(ref _prunedTo, bound);
+                return removed;
+            }
             after = first["_id"].ToInt64() - 1;
             var upTo = Math.Min(after + RangeSize, bound);
             removed += (await changes.DeleteManyAsync(Range(after, upTo), ct)).DeletedCount;

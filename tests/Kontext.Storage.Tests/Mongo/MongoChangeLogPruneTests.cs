@@ -89,6 +89,20 @@ public sealed class MongoChangeLogPruneTests
     }
 
     [Fact]
+    public async Task A_pass_with_nothing_new_to_prune_reads_only_the_cursors()
+    {
+        var (server, store) = await OpenAsync(TimeSpan.Zero);
+        Log(server, Enumerable.Range(1, 12_500).Select(i => (long)i));
+        await MoveCursorAsync(store, Cursor, 12_500);
+        await store.ChangeLogPrune.PassAsync(Start, default);
+        server.ClearCalls();
+
+        (await store.ChangeLogPrune.PassAsync(Start + TimeSpan.FromMinutes(1), default)).Should().Be(0);
+
+        server.Calls.Select(c => (c.Command, c.Collection)).Should().Equal([("find", "cursors")]);
+    }
+
+    [Fact]
     public async Task The_lowest_cursor_bounds_the_prune()
     {
         var (server, store) = await OpenAsync(TimeSpan.Zero);
