@@ -99,6 +99,7 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
     /// </summary>
     private long Aged(TimeSpan now, long lowest)
     {
+        if (retention <= TimeSpan.Zero) return lowest;
         lock (_checkpoints)
         {
             if (_checkpoints.Count == 0 || now - _checkpoints[^1].At >= retention / 10) _checkpoints.Add((now, lowest));
