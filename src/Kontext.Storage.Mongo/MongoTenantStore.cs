@@ -252,7 +252,10 @@ internal sealed partial class MongoTenantStore : ITenantStore
         return last?["_id"].ToInt64() ?? 0;
     }
 
-    /// <summary>Every entity, a page at a time after the last id (a seek on _id, never a skip).</summary>
+    /// <summary>
+    /// Every entity, a page at a time after the last id (a seek on _id, never a skip), without the derived fields. Unlike the
+    /// SQLite scan, durable entities come too: which attribute instance names expiresAt is not indexed here.
+    /// </summary>
     public async IAsyncEnumerable<Entity> ReadTransientCandidatesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         const int page = 500;
@@ -260,7 +263,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
         while (true)
         {
             var filter = after is null ? new BsonDocument() : new BsonDocument("_id", new BsonDocument("$gt", after));
-            var docs = await _entities.Find(filter).Sort(new BsonDocument("_id", 1)).Limit(page).ToListAsync(cancellationToken);
+            var docs = await _entities.Find(filter).Sort(new BsonDocument("_id", 1)).Limit(page).Project(MongoEntityDocument.Stored).ToListAsync(cancellationToken);
             foreach (var doc in docs) yield return MongoEntityDocument.FromBson(doc);
             if (docs.Count < page) yield break;
             after = docs[^1]["_id"].AsString;
