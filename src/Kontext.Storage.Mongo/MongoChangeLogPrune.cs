@@ -71,7 +71,7 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
     {
         var positions = await cursors.Find(FilterDefinition<BsonDocument>.Empty).Project(new BsonDocument("position", 1)).ToListAsync(ct);
         if (positions.Count == 0) return 0; // no reader has a durable position: nothing is known to be consumed
-        var lowest = positions.Min(p => p["position"].ToInt64());
+        var lowest = positions.Min(p => p.GetValue("position", 0L).ToInt64()); // a cursor without one holds everything
         var bound = Bound(lowest, Aged(now, lowest));
         var after = Volatile.Read(ref _prunedTo); // 0 at first: sequences start at 1
         if (bound <= after) return 0; // an idle tenant's pass costs the read of its cursors
