@@ -90,6 +90,12 @@ public static class MongoEntityDocument
         return update;
     }
 
+    /// <summary>
+    /// The fields <see cref="FromBson"/> reads (and <c>_id</c>, always returned): a read that only rebuilds the entity leaves the
+    /// derived names, vals and geo on the server.
+    /// </summary>
+    public static readonly BsonDocument Stored = new() { { "type", 1 }, { "scope", 1 }, { "createdAt", 1 }, { "modifiedAt", 1 }, { "expiresAt", 1 }, { Attrs, 1 } };
+
     public static Entity FromBson(BsonDocument doc)
     {
         var entity = new Entity(doc["_id"].AsString)

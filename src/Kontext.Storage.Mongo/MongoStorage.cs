@@ -133,7 +133,14 @@ public sealed record MongoStoreOptions
     /// </summary>
     public int MaxTransactionDocuments { get; init; } = 1000;
 
-    /// <summary>Whether the history maintenance runs in the background when asked (tests that run its passes themselves turn it off).</summary>
+    /// <summary>
+    /// How long a consumed change-log entry stays at least, beyond the 10,000 kept behind the lowest cursor: the expiry reaper
+    /// of every process follows the log from a position it keeps in memory, so an entry goes only when no reader that is less
+    /// than this far behind can still need it (<see cref="MongoChangeLogPrune"/>).
+    /// </summary>
+    public TimeSpan ChangeLogRetention { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Whether the history maintenance and the change-log prune run in the background when asked (tests that run their passes themselves turn it off).</summary>
     internal bool BackgroundMaintenance { get; init; } = true;
 
     /// <summary>Names this process in outbox leases.</summary>

@@ -130,7 +130,9 @@ internal sealed partial class MongoTenantStore
             }
             appended.AddRange(batch.Select(d => d["_id"]));
         }
-        if (cursorName is not null) _cursorsRead[cursorName] = cursorPosition;
+        if (cursorName is null) return;
+        _cursorsRead[cursorName] = cursorPosition;
+        _prune.Request(); // the log behind the cursors, as the SQLite store prunes it with the cursor write
     }
 
     private async Task<bool> CursorAtAsync(IClientSessionHandle s, string name, long expected, CancellationToken ct)

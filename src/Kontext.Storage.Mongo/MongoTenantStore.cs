@@ -24,6 +24,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     private readonly IMongoCollection<BsonDocument> _entities, _instances, _changes, _counters, _subscriptions, _outbox, _cursors, _deleted, _markers, _buckets;
     private readonly MongoBucketRebuild _rebuild;
     private readonly MongoHistoryMaintenance _maintenance;
+    private readonly MongoChangeLogPrune _prune;
 
     public MongoTenantStore(string? name, IMongoClient client, IMongoDatabase database, MongoStoreOptions options, Action<string?> committed)
     {
@@ -38,12 +39,16 @@ internal sealed partial class MongoTenantStore : ITenantStore
         _buckets = C(MongoSchema.Buckets);
         _rebuild = new MongoBucketRebuild(client, database, options);
         _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild, options.BackgroundMaintenance);
+        _prune = new MongoChangeLogPrune(_changes, _cursors, options.ChangeLogRetention, options.BackgroundMaintenance);
     }
 
     public string? Name { get; }
 
     /// <summary>The background work history markers leave (tests run a pass themselves).</summary>
     internal MongoHistoryMaintenance Maintenance => _maintenance;
+
+    /// <summary>The change log's pruning behind the cursors (tests run a pass themselves).</summary>
+    internal MongoChangeLogPrune ChangeLogPrune => _prune;
 
     /// <summary>
     /// Creates the collections and indexes, then, in the background, finishes what a stopped process may have left (history
@@ -247,7 +252,10 @@ internal sealed partial class MongoTenantStore : ITenantStore
         return last?["_id"].ToInt64() ?? 0;
     }
 
-    /// <summary>Every entity, a page at a time after the last id (a seek on _id, never a skip).</summary>
+    /// <summary>
+    /// Every entity, a page at a time after the last id (a seek on _id, never a skip), without the derived fields. Unlike the
+    /// SQLite scan, durable entities come too: which attribute instance names expiresAt is not indexed here.
+    /// </summary>
     public async IAsyncEnumerable<Entity> ReadTransientCandidatesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         const int page = 500;
@@ -255,14 +263,18 @@ internal sealed partial class MongoTenantStore : ITenantStore
         while (true)
         {
             var filter = after is null ? new BsonDocument() : new BsonDocument("_id", new BsonDocument("$gt", after));
-            var docs = await _entities.Find(filter).Sort(new BsonDocument("_id", 1)).Limit(page).ToListAsync(cancellationToken);
+            var docs = await _entities.Find(filter).Sort(new BsonDocument("_id", 1)).Limit(page).Project(MongoEntityDocument.Stored).ToListAsync(cancellationToken);
             foreach (var doc in docs) yield return MongoEntityDocument.FromBson(doc);
             if (docs.Count < page) yield break;
             after = docs[^1]["_id"].AsString;
         }
     }
 
-    public ValueTask DisposeAsync() => _maintenance.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _prune.DisposeAsync();
+        await _maintenance.DisposeAsync();
+    }
 }
 
 /// <summary>The document changed between read and write: decide runs again on the new state.</summary>

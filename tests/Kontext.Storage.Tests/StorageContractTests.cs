@@ -145,6 +145,27 @@ public abstract class StorageContractTests : IAsyncLifetime
         (await store.ReadLastChangeSequenceAsync(default)).Should().Be(changes[^1].Sequence);
     }
 
+    /// <summary>What a store does after a cursor moved to prune its log (SQLite in the move's transaction, MongoDB in a pass of its own).</summary>
+    protected virtual Task SettleChangeLogAsync(ITenantStore store) => Task.CompletedTask;
+
+    [ContractFact]
+    public async Task Moving_the_cursor_keeps_every_change_it_has_not_passed_and_the_consumed_tail()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        for (var i = 1; i <= 3; i++)
+            await CreateAsync(store, Parse($$"""{"id":"urn:ngsi-ld:T:{{i}}","type":"T","expiresAt":"2100-01-01T00:00:00Z","p":{{i}}}"""));
+        var changes = await store.ReadChangesAsync(0, 10, default);
+        await store.ReadCursorAsync("notifications", default);
+
+        await store.AppendNotificationsAsync("notifications", changes[1].Sequence, [], default);
+        await SettleChangeLogAsync(store);
+
+        (await store.ReadChangesAsync(changes[1].Sequence, 10, default)).Select(c => c.EntityId).Should().Equal("urn:ngsi-ld:T:3");
+        (await store.ReadChangesAsync(0, 10, default)).Select(c => c.Sequence).Should().Equal(changes.Select(c => c.Sequence),
+            "the 10,000 entries behind the cursor stay");
+        (await store.ReadLastChangeSequenceAsync(default)).Should().Be(changes[^1].Sequence);
+    }
+
     [ContractFact]
     public async Task The_transient_candidates_hold_every_entity_that_names_expiresAt()
     {

@@ -35,6 +35,25 @@ public sealed class MongoEntityDocumentTests
     }
 
     [Fact]
+    public void The_stored_fields_alone_give_back_the_entity_without_the_derived_ones()
+    {
+        var entity = Parse("""
+            {"id":"urn:ngsi-ld:T:1","type":["T","U"],"scope":["/x","/y"],"expiresAt":"2100-01-01T00:00:00Z",
+             "n":{"type":"Property","value":[1,2],"expiresAt":"2099-01-01T00:00:00Z"},
+             "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[1,2]}}}
+            """);
+        var doc = MongoEntityDocument.ToBson(entity, seq: 4, version: 2);
+
+        // what a find with this projection returns: _id and the projected fields
+        var projected = new BsonDocument(doc.Where(e => e.Name == "_id" || MongoEntityDocument.Stored.Contains(e.Name)));
+
+        projected.Names.Should().NotContain(["names", "vals", "geo", "seq", "v"]);
+        Encoding.UTF8GetString(EntityJson.Serialize(MongoEntityDocument.FromBson(projected)))
+            .Should().Be(Encoding.UTF8GetString(EntityJson.Serialize(MongoEntityDocument.FromBson(doc))));
+        Transience.NextExpiry(MongoEntityDocument.FromBson(projected)).Should().NotBeNull();
+    }
+
+    [Fact]
     public void When_the_2dsphere_index_refuses_a_geometry_the_entity_is_written_with_its_geometries_unindexed()
     {
         var entity = Parse("""{"id":"urn:ngsi-ld:T:1","type":"T","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[1,2]}}}""");

@@ -52,6 +52,15 @@ public sealed class MongoStorageContractTests : StorageContractTests
         (await storeB.RenewLeaseAsync(heldByA.Sequence, now + lease + lease, default)).Should().BeTrue();
     }
 
+    /// <summary>A prune pass, and one as if the retention had passed since: what is left is what the rule keeps.</summary>
+    protected override async Task SettleChangeLogAsync(ITenantStore store)
+    {
+        var prune = ((MongoTenantStore)store).ChangeLogPrune;
+        var now = TimeSpan.FromMilliseconds(Environment.TickCount64); // the clock of the store's own background passes
+        await prune.PassAsync(now + TimeSpan.FromDays(1), default);
+        await prune.PassAsync(now + TimeSpan.FromDays(2), default);
+    }
+
     protected override Task CleanUpAsync() => _database.DropAsync();
 }
 

@@ -36,7 +36,7 @@ internal static class MongoAudit
         new("insert", "attributeInstances", false), new("find", "entities", false), new("aggregate", "entities", false),
         new("find", "historyMarkers", false), new("aggregate", "attributeInstances", false), new("find", "attributeInstances", false),
         new("update", "attributeInstances", false), new("delete", "attributeInstances", false), new("distinct", "attributeInstances", false),
-        new("delete", "historyMarkers", false), new("find", "deletedEntities", false), new("find", "changes", false),
+        new("delete", "historyMarkers", false), new("find", "deletedEntities", false), new("find", "changes", false), new("delete", "changes", false),
         new("find", "subscriptions", false), new("insert", "subscriptions", false), new("update", "subscriptions", false), new("delete", "subscriptions", false),
         new("find", "cursors", false), new("findAndModify", "counters", false),
         new("find", "outbox", false), new("update", "outbox", false), new("delete", "outbox", false),

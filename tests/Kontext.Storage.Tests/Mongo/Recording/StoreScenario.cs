@@ -12,7 +12,7 @@ namespace Kontext.Storage.Tests.Mongo.Recording;
 /// Every operation of the storage port, run once through the MongoDB store over a <see cref="FakeMongoServer"/>: storage and
 /// tenants, contexts, entity writes (small and staged histories, a geometry S2 rejects, a write that fails after staging),
 /// every query feature the translator knows, statistics, temporal reads and aggregations, temporal instance writes and purges,
-/// subscriptions, the cursor and the outbox (one and several batches, a cursor moved by another process), the history
+/// subscriptions, the cursor and the outbox (one and several batches, a cursor moved by another process), the change log's prune, the history
 /// maintenance, the adapters' claims, dead letters and validation modes, and a background 2dsphere index. What the server received is the store's complete repertoire.
 /// </summary>
 internal static class StoreScenario
@@ -20,7 +20,7 @@ internal static class StoreScenario
     public static async Task<FakeMongoServer> RunAsync()
     {
         var server = new FakeMongoServer();
-        var options = new MongoStoreOptions { MaxTransactionBytes = 16 * 1024 };
+        var options = new MongoStoreOptions { MaxTransactionBytes = 16 * 1024, ChangeLogRetention = TimeSpan.Zero };
         await using var storage = new MongoStorage(server.Client, "kontext", options);
 
         var store = (MongoTenantStore)(await storage.GetTenantAsync(null, true, default))!;
@@ -154,6 +154,11 @@ internal static class StoreScenario
         };
         await store.AppendNotificationsAsync("matcher", 12, Messages(20), default);
         server.FailWrite = null;
+
+        // The cursor a tail past every entry written above: the prune deletes them, a range of _id at a time.
+        await store.ReadCursorAsync("matcher", default);
+        await store.AppendNotificationsAsync("matcher", MongoChangeLogPrune.Kept + 99, [], default);
+        await store.ChangeLogPrune.PassAsync(TimeSpan.Zero, default);
 
         await store.WriteSubscriptionAsync(subscription, current => new SubscriptionWrite<bool>(current is not null, null), default);
     }
