@@ -75,7 +75,7 @@ internal sealed class ForwardedSelection
     /// </summary>
     public ForwardedSelection For(Registration registration)
     {
-        var infos = registration.Information.SelectMany(i => i.Entities ?? [null]).ToList();
+        var infos = registration.Information.SelectMany(i => (IEnumerable<EntityInfo?>?)i.Entities ?? [null]).ToList();
         if (Get("id") is { } asked) return NarrowedIds(asked, infos);
         if (pairs.Any(p => p.Name is "idPattern")) return this;
         if (infos.Count == 0 || infos.Any(e => e?.Id is null)) return this;
@@ -97,7 +97,7 @@ internal sealed class ForwardedSelection
     /// <summary>False when the registration names only entity ids and patterns, and none of them is <paramref name="id"/>.</summary>
     public static bool MayHold(Registration registration, string id)
     {
-        var infos = registration.Information.SelectMany(i => i.Entities ?? [null]).ToList();
+        var infos = registration.Information.SelectMany(i => (IEnumerable<EntityInfo?>?)i.Entities ?? [null]).ToList();
         return infos.Count == 0 || infos.Any(e => e is null || (e.Id is null && e.IdPattern is null) || Names(e, id));
     }
 

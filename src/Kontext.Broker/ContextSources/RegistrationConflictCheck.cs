@@ -33,7 +33,7 @@ internal static class RegistrationConflictCheck
     private static async Task<string?> LocalMatchAsync(RegistrationMode mode, RegistrationInfo info, ITenantStore entities, CancellationToken cancellationToken)
     {
         var attributes = info.Attributes;
-        IEnumerable<EntityInfo?> entityInfos = info.Entities ?? [null]; // no entities: any entity with the attributes
+        IEnumerable<EntityInfo?> entityInfos = (IEnumerable<EntityInfo?>?)info.Entities ?? [null]; // no entities: any entity with the attributes
         foreach (var entityInfo in entityInfos)
         {
             if (entityInfo?.Id is { } id)

@@ -83,7 +83,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fx) : IClassFixture<Conso
         new OpenQA.Selenium.Interactions.Actions(Browser.Driver)
             .MoveToLocation(x0, y0).ClickAndHold().MoveToLocation((x0 + x1) / 2, (y0 + y1) / 2).MoveToLocation(x1, y1).Release().Perform();
         Browser.Until(d => d.FindElements(By.CssSelector("#map-svg .feature")).Count == 12, "the sensors inside the box");
-        Browser.Element("#map-bbox").GetAttribute("value").Split(',').Should().HaveCount(4);
+        Browser.Element("#map-bbox").GetAttribute("value")!.Split(',').Should().HaveCount(4);
         Browser.Screenshot("map-box");
     }
 

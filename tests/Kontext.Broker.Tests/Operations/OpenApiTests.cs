@@ -33,7 +33,7 @@ public sealed class OpenApiTests(BrokerFixture fx)
         var read = OpenApiDocument.Parse(text, "json");
         read.Diagnostic!.Errors.Should().BeEmpty();
         read.Document!.Validate(ValidationRuleSet.GetDefaultRuleSet()).Should().BeEmpty();
-        read.Document.Info.Title.Should().Contain("Kontext");
+        read.Document!.Info!.Title.Should().Contain("Kontext");
     }
 
     [Fact]

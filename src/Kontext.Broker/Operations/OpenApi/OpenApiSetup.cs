@@ -25,6 +25,6 @@ internal static class OpenApiSetup
         app.MapScalarApiReference(ReferencePath, options => options
             .WithTitle("Kontext NGSI-LD broker")
             .WithOpenApiRoutePattern(DocumentPattern)
-            .WithDefaultFonts(false)); // no font CDN: the page works on an air-gapped site
+            .DisableDefaultFonts()); // no font CDN: the page works on an air-gapped site
     }
 }

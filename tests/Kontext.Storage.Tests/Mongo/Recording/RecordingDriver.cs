@@ -166,7 +166,7 @@ public class RecordingDatabase : DispatchProxy
             case "CreateCollectionAsync":
             {
                 var name = (string)args!.First(a => a is string)!;
-                var options = args.OfType<CreateCollectionOptions>().FirstOrDefault();
+                var options = args!.OfType<CreateCollectionOptions>().FirstOrDefault();
                 var rendered = new BsonDocument();
                 if (options?.TimeSeriesOptions is { } ts)
                 {
