@@ -132,6 +132,44 @@ public sealed class SqliteGroupRowsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_of_several_writes_answers_each_and_a_failed_group_fails_every_write_not_failed_on_its_own()
+    {
+        Directory.CreateDirectory(_grouped.Path);
+        using (var connection = new SqliteConnection(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false)))
+        {
+            connection.Open();
+            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
+        }
+        var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false));
+        try
+        {
+            (string, Func<SqliteConnection, bool>) Stage(string id, bool fail) => (id, c =>
+            {
+                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
+                    [SqliteNameSchema.Id(c, "https://example.org/T")], [], [], [], []));
+                return fail ? throw new InvalidOperationException("the write fails") : true;
+            });
+
+            // One job: a write that fails rolls back alone, the others are stored.
+            var outcomes = await writer.EnqueueMany([Stage("urn:a", false), Stage("urn:b", true), Stage("urn:c", false)], default);
+            outcomes.Select(o => o.Error?.GetType().Name ?? o.Result.ToString()).Should().Equal("True", nameof(InvalidOperationException), "True");
+            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+
+            // A job whose group cannot commit (its last write stages an entity that exists): every write but the one that
+            // failed on its own fails with the group's cause, and nothing of the group is stored.
+            outcomes = await writer.EnqueueMany([Stage("urn:d", false), Stage("urn:e", true), Stage("urn:a", false)], default);
+            outcomes[0].Error.Should().BeOfType<SqliteException>();
+            outcomes[1].Error.Should().BeOfType<InvalidOperationException>();
+            outcomes[2].Error.Should().BeSameAs(outcomes[0].Error);
+            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+        }
+        finally
+        {
+            await writer.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_group_look_ups_of_history_and_series_keys_seek_their_unique_indexes()
     {
         using var connection = await FiftyEntitiesAsync(3);
