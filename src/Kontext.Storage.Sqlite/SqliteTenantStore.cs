@@ -104,8 +104,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes per job of a batch: small enough that a group (<c>SqliteWriter.MaxGroup</c> writes) can begin while the
-    /// rest of a batch of 1,000 is still queued, large enough that the queue and task cost per write vanishes.
+    /// Writes per job of a batch: small enough that a group stays near the writer's bound (<c>SqliteWriter.MaxGroup</c>,
+    /// counted in writes; a group takes jobs until it reaches it, so up to three chunks), large enough that the queue
+    /// and task cost per write vanishes.
     /// </summary>
     private const int ManyChunk = 250;
 
