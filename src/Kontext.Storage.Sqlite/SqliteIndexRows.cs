@@ -231,10 +231,33 @@ internal static class SqliteIndexRows
     {
         foreach (var instance in instances)
         {
-            if (Attr.Type(instance) != Attr.GeoProperty || GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
+            if (Attr.Type(instance) != Attr.GeoProperty) continue;
+            if (PointOf(instance["value"]) is var (x, y))
+            {
+                rows.Add((nameId, x, x, y, y));
+                continue;
+            }
+            if (GeoJsonGeometry.TryRead(instance["value"]) is not { IsEmpty: false } shape) continue;
             var envelope = shape.EnvelopeInternal;
             rows.Add((nameId, envelope.MinX, envelope.MaxX, envelope.MinY, envelope.MaxY));
         }
+    }
+
+    /// <summary>
+    /// A valid GeoJSON Point's longitude and latitude, read directly: most geometries are points, and their box is the
+    /// point itself (no NetTopologySuite geometry). Anything else gives null and is read by GeoJsonGeometry.TryRead.
+    /// </summary>
+    private static (double X, double Y)? PointOf(JsonNode? value)
+    {
+        if (value is not JsonObject geometry || geometry.Count != 2 || geometry["type"] is not JsonValue type
+            || type.GetValueKind() != JsonValueKind.String || type.GetValue<string>() != "Point"
+            || geometry["coordinates"] is not JsonArray { Count: 2 or 3 } coordinates) return null;
+        foreach (var coordinate in coordinates)
+            if (!JsonNumbers.TryGetDouble(coordinate, out var d) || !double.IsFinite(d)) return null;
+        JsonNumbers.TryGetDouble(coordinates[0], out var x);
+        JsonNumbers.TryGetDouble(coordinates[1], out var y);
+        // Out of range: GeoJsonGeometry.TryRead refuses it (no row); left to it.
+        return x is < -180 or > 180 || y is < -90 or > 90 ? null : (x, y);
     }
 
     private static void InsertKinds(SqliteConnection connection, long id, string name, string kinds) =>

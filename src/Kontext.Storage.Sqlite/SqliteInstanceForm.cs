@@ -69,21 +69,27 @@ internal static class SqliteInstanceForm
     private const string PropertyMember = ",\"type\":\"Property\"";
 
     /// <summary>The document to store and its trimmed bits (0: stored whole).</summary>
+    /// <remarks>
+    /// Each member is cut only when the text before the closing brace ends with exactly what <see cref="Restore"/> appends
+    /// for it, and they are cut in the reverse order of Restore's, so putting them back gives the document's text. The
+    /// cuts move an end index over the text: one string is made, for the trimmed document (a history row per instance).
+    /// </remarks>
     public static (string? Doc, int Trimmed) Trim(string? doc, string? observedAt, string modifiedAt)
     {
         if (doc is null) return (null, 0);
-        var rest = doc;
+        if (doc.Length < 2 || doc[^1] != '}') return (doc, 0);
+        var end = doc.Length - 1; // the closing brace: the members are cut from the text before it
         var trimmed = 0;
-        if (Cut(ref rest, "modifiedAt", modifiedAt)) trimmed |= ModifiedAt;
-        if (Cut(ref rest, "createdAt", modifiedAt)) trimmed |= CreatedAt;
-        if (Cut(ref rest, PropertyMember)) trimmed |= PropertyType;
+        if (Cut(doc, ref end, "modifiedAt", modifiedAt, "")) trimmed |= ModifiedAt;
+        if (Cut(doc, ref end, "createdAt", modifiedAt, "")) trimmed |= CreatedAt;
+        if (Cut(doc, ref end, PropertyMember)) trimmed |= PropertyType;
         if (observedAt is not null)
         {
-            if (Cut(ref rest, "observedAt", observedAt)) trimmed |= ObservedAt;
-            else if (InSeconds(observedAt) is { } seconds && Cut(ref rest, "observedAt", seconds)) trimmed |= ObservedAtInSeconds;
+            if (Cut(doc, ref end, "observedAt", observedAt, "")) trimmed |= ObservedAt;
+            else if (observedAt.EndsWith(".000Z", StringComparison.Ordinal) && Cut(doc, ref end, "observedAt", observedAt.AsSpan(0, observedAt.Length - 5), "Z"))
+                trimmed |= ObservedAtInSeconds;
         }
-        if (trimmed == 0 || Restore(rest, trimmed, observedAt, modifiedAt) != doc) return (doc, 0);
-        return (rest, trimmed);
+        return trimmed == 0 ? (doc, 0) : (string.Concat(doc.AsSpan(0, end), "}"), trimmed);
     }
 
     /// <summary>The document as it was given to <see cref="Trim"/>.</summary>
@@ -105,13 +111,29 @@ internal static class SqliteInstanceForm
     private static string? InSeconds(string time) =>
         time.EndsWith(".000Z", StringComparison.Ordinal) ? string.Concat(time.AsSpan(0, time.Length - 5), "Z") : null;
 
-    private static bool Cut(ref string doc, string name, string value) => Cut(ref doc, $",\"{name}\":\"{value}\"");
-
-    /// <summary>Removes <paramref name="member"/> (",\"name\":…") from the end of the object in <paramref name="doc"/>, if it is there.</summary>
-    private static bool Cut(ref string doc, string member)
+    /// <summary>
+    /// Moves <paramref name="end"/> before <c>,"name":"value"</c> (the value given as <paramref name="value"/> then
+    /// <paramref name="valueEnd"/>) when the text before it ends so and an opening brace stays before it.
+    /// </summary>
+    private static bool Cut(string doc, ref int end, string name, ReadOnlySpan<char> value, string valueEnd)
     {
-        if (doc.Length < member.Length + 2 || doc[^1] != '}' || !doc.AsSpan(0, doc.Length - 1).EndsWith(member, StringComparison.Ordinal)) return false;
-        doc = string.Concat(doc.AsSpan(0, doc.Length - 1 - member.Length), "}");
+        var length = name.Length + value.Length + valueEnd.Length + 6;
+        if (end < length + 1) return false;
+        var tail = doc.AsSpan(end - length, length);
+        if (!tail.StartsWith(",\"", StringComparison.Ordinal) || !tail[2..].StartsWith(name, StringComparison.Ordinal)) return false;
+        tail = tail[(2 + name.Length)..];
+        if (!tail.StartsWith("\":\"", StringComparison.Ordinal) || !tail[3..].StartsWith(value, StringComparison.Ordinal)) return false;
+        tail = tail[(3 + value.Length)..];
+        if (!tail.StartsWith(valueEnd, StringComparison.Ordinal) || tail.Length != valueEnd.Length + 1 || tail[^1] != '"') return false;
+        end -= length;
+        return true;
+    }
+
+    /// <summary>Moves <paramref name="end"/> before <paramref name="member"/> (",\"name\":…") when the text before it ends with it.</summary>
+    private static bool Cut(string doc, ref int end, string member)
+    {
+        if (end < member.Length + 1 || !doc.AsSpan(0, end).EndsWith(member, StringComparison.Ordinal)) return false;
+        end -= member.Length;
         return true;
     }
 }

@@ -73,6 +73,43 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>
         StorageMetrics.TimeWrite("sqlite", () => Enqueue(connection => ApplyWrite(connection, entityId, decide, staged: true), cancellationToken, stagingFor: entityId));
 
+    /// <summary>
+    /// A batch's writes as a few jobs of the writer (chunks of <see cref="ManyChunk"/>) instead of a job and a task each;
+    /// each write still runs in its own savepoint, in list order (see <see cref="SqliteWriter.EnqueueMany{T}"/>).
+    /// </summary>
+    public async Task<WriteOutcome<T>[]> WriteManyAsync<T>(IReadOnlyList<(string EntityId, Func<Entity?, EntityWrite<T>> Decide)> writes, CancellationToken cancellationToken)
+    {
+        Touch();
+        var chunks = new List<Task<WriteOutcome<T>[]>>((writes.Count + ManyChunk - 1) / ManyChunk);
+        for (var first = 0; first < writes.Count; first += ManyChunk)
+        {
+            var jobs = new (string, Func<SqliteConnection, T>)[Math.Min(ManyChunk, writes.Count - first)];
+            for (var i = 0; i < jobs.Length; i++)
+            {
+                var (entityId, decide) = writes[first + i];
+                jobs[i] = (entityId, connection => ApplyWrite(connection, entityId, decide, staged: true));
+            }
+            // Chunks are queued in order, so writes naming the same entity in different chunks still run in list order.
+            chunks.Add(StorageMetrics.TimeWrite("sqlite", () => _writer.EnqueueMany(jobs, cancellationToken)));
+        }
+        var outcomes = new WriteOutcome<T>[writes.Count];
+        var at = 0;
+        foreach (var chunk in chunks)
+        {
+            var done = await chunk;
+            done.CopyTo(outcomes, at);
+            at += done.Length;
+        }
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Writes per job of a batch: small enough that a group stays near the writer's bound (<c>SqliteWriter.MaxGroup</c>,
+    /// counted in writes; a group takes jobs until it reaches it, so up to three chunks), large enough that the queue
+    /// and task cost per write vanishes.
+    /// </summary>
+    private const int ManyChunk = 250;
+
     /// <param name="staged">
     /// Whether the job stages its rows (a new or updated entity with its index rows, history, change record) in the group's
     /// <see cref="SqliteGroupRows"/>, written set-based before the group commits; false when the job reads what it wrote.

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Kontext.Ngsi.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
@@ -42,6 +43,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
     }
 
+    /// <summary>
+    /// Several entity writes as one job (a batch's chunk): each runs as a job of its own would (the staged rows written
+    /// before it when it names a staged entity, its own savepoint, a failure rolls back that write alone), in list order,
+    /// but with one queue entry and one task for all. The task completes after the group commits, with each write's
+    /// result or error; when the group fails, every write not failed on its own fails with its cause.
+    /// </summary>
+    public Task<WriteOutcome<T>[]> EnqueueMany<T>(IReadOnlyList<(string EntityId, Func<SqliteConnection, T> Work)> writes, CancellationToken cancellationToken)
+    {
+        var job = new ManyJob<T>(writes);
+        if (!_queue.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(SqliteWriter));
+        return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
+    }
+
     /// <summary>Closes the connection once the jobs queued before this call are done; the next job opens it again.</summary>
     public void RequestClose() => _queue.Writer.TryWrite(CloseJob.Instance);
 
@@ -52,10 +66,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             group.Clear();
             var close = false;
-            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var job))
+            var steps = 0;
+            while (steps < MaxGroup && _queue.Reader.TryRead(out var job))
             {
                 if (job is CloseJob) { close = true; break; }
                 group.Add(job);
+                steps += job.Steps;
             }
             if (group.Count > 0) CommitGroup(group);
             if (close) Close();
@@ -102,23 +118,28 @@ internal sealed class SqliteWriter : IAsyncDisposable
             var state = SqliteDatabase.State(connection);
             foreach (var job in group)
             {
-                // Outside any job's savepoint: a job rolled back must not take the staged rows of released ones with it.
-                if (job.StagingFor is not { } id || state.GroupRows.HasEntity(id)) state.GroupRows.Write(connection);
-                SqliteGroupRows.Run(connection, "SAVEPOINT job");
-                try
+                var anyReleased = false;
+                for (var step = 0; step < job.Steps; step++)
                 {
-                    job.Run(connection);
-                    SqliteGroupRows.Run(connection, "RELEASE job");
-                    state.JobReleased();
-                    succeeded.Add(job);
+                    // Outside any job's savepoint: a job rolled back must not take the staged rows of released ones with it.
+                    if (job.StagingFor(step) is not { } id || state.GroupRows.HasEntity(id)) state.GroupRows.Write(connection);
+                    SqliteGroupRows.Run(connection, "SAVEPOINT job");
+                    try
+                    {
+                        job.Run(step, connection);
+                        SqliteGroupRows.Run(connection, "RELEASE job");
+                        state.JobReleased();
+                        anyReleased = true;
+                    }
+                    catch (Exception ex)
+                    {
+                        SqliteGroupRows.Run(connection, "ROLLBACK TO job");
+                        SqliteGroupRows.Run(connection, "RELEASE job");
+                        state.JobRolledBack();
+                        job.Fail(step, ex);
+                    }
                 }
-                catch (Exception ex)
-                {
-                    SqliteGroupRows.Run(connection, "ROLLBACK TO job");
-                    SqliteGroupRows.Run(connection, "RELEASE job");
-                    state.JobRolledBack();
-                    job.Fail(ex);
-                }
+                if (anyReleased || job.Many) succeeded.Add(job); // a job of several steps answers for all of them at once
             }
             state.GroupRows.Write(connection);
             SqliteIndexRows.WriteStatistics(connection);
@@ -145,31 +166,63 @@ internal sealed class SqliteWriter : IAsyncDisposable
         await _loop;
     }
 
+    /// <summary>A queue entry: one write (a step) or several, each run in its own savepoint.</summary>
     private abstract class WriteJob
     {
-        public virtual string? StagingFor => null;
-        public abstract void Run(SqliteConnection connection);
+        public virtual int Steps => 1;
+        public virtual bool Many => false;
+        /// <summary>The entity id of a step that stages its rows; null for a step that may read anything.</summary>
+        public virtual string? StagingFor(int step) => null;
+        public abstract void Run(int step, SqliteConnection connection);
+        /// <summary>The step failed and was rolled back alone.</summary>
+        public abstract void Fail(int step, Exception error);
+        /// <summary>The group committed: the steps not failed on their own succeeded.</summary>
         public abstract void Complete();
+        /// <summary>The group failed: every step not failed on its own fails with <paramref name="error"/>.</summary>
         public abstract void Fail(Exception error);
     }
 
     private sealed class CloseJob : WriteJob
     {
         public static readonly CloseJob Instance = new();
-        public override void Run(SqliteConnection connection) { }
+        public override void Run(int step, SqliteConnection connection) { }
+        public override void Fail(int step, Exception error) { }
         public override void Complete() { }
         public override void Fail(Exception error) { }
     }
 
     private sealed class WriteJob<T>(Func<SqliteConnection, T> work, string? stagingFor) : WriteJob
     {
-        public override string? StagingFor => stagingFor;
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
 
+        public override string? StagingFor(int step) => stagingFor;
         public Task<T> Task => _completion.Task;
-        public override void Run(SqliteConnection connection) => _result = work(connection);
+        public override void Run(int step, SqliteConnection connection) => _result = work(connection);
+        public override void Fail(int step, Exception error) => _completion.TrySetException(error);
         public override void Complete() => _completion.TrySetResult(_result!);
         public override void Fail(Exception error) => _completion.TrySetException(error);
+    }
+
+    private sealed class ManyJob<T>(IReadOnlyList<(string EntityId, Func<SqliteConnection, T> Work)> writes) : WriteJob
+    {
+        private readonly TaskCompletionSource<WriteOutcome<T>[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly WriteOutcome<T>[] _outcomes = new WriteOutcome<T>[writes.Count];
+
+        public Task<WriteOutcome<T>[]> Task => _completion.Task;
+        public override int Steps => writes.Count;
+        public override bool Many => true;
+        public override string? StagingFor(int step) => writes[step].EntityId;
+        public override void Run(int step, SqliteConnection connection) => _outcomes[step] = WriteOutcome<T>.Done(writes[step].Work(connection));
+        public override void Fail(int step, Exception error) => _outcomes[step] = WriteOutcome<T>.Failed(error);
+        public override void Complete() => _completion.TrySetResult(_outcomes);
+
+        public override void Fail(Exception error)
+        {
+            if (_completion.Task.IsCompleted) return;
+            for (var i = 0; i < _outcomes.Length; i++)
+                if (_outcomes[i].Error is null) _outcomes[i] = WriteOutcome<T>.Failed(error);
+            _completion.TrySetResult(_outcomes);
+        }
     }
 }

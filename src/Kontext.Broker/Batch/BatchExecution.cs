@@ -1,4 +1,7 @@
+using Kontext.Broker.ContextSources;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Model;
+using Kontext.Ngsi.Storage;
 
 namespace Kontext.Broker.Batch;
 
@@ -11,45 +14,50 @@ internal sealed record BatchItemResult(int Index, string? EntityId, BatchItemSta
 }
 
 /// <summary>
-/// Runs the per-entity writes of a batch. Each entity is its own atomic write (ITenantStore.WriteAsync), so one failing
-/// entity never blocks or corrupts another. Writes to different entities are issued concurrently (the store group-commits
-/// them); the items naming the same entity run one after the other in array order, so a later instance sees the earlier
-/// one (clause 4.6.6: the same id twice in a create batch is AlreadyExists the second time; in an upsert the last wins).
+/// Runs the per-entity writes of a batch. Each entity is its own atomic write (one write of
+/// <see cref="IEntityStore.WriteManyAsync{T}"/>), so one failing entity never blocks or corrupts another; the store runs
+/// them as few jobs (SQLite: a chunk of writes per job of its writer, each write in its own savepoint, group-committed),
+/// and the items naming the same entity in array order, so a later instance sees the earlier one (clause 4.6.6: the same
+/// id twice in a create batch is AlreadyExists the second time; in an upsert the last wins).
 /// </summary>
 internal static class BatchExecution
 {
-    public static async Task<BatchItemResult[]> RunAsync<T>(BatchRequest batch, IReadOnlyList<BatchItem<T>> items,
-        Func<BatchItem<T>, Task<BatchItemResult>> write)
+    /// <param name="decide">The write of a valid item written locally.</param>
+    /// <param name="result">The item's result from its write's result.</param>
+    public static async Task<BatchItemResult[]> RunAsync<T, R>(BatchRequest batch, IReadOnlyList<BatchItem<T>> items, BatchDistribution distributed,
+        ITenantStore? store, Func<BatchItem<T>, Func<Entity?, EntityWrite<R>>> decide, Func<BatchItem<T>, R, BatchItemResult> result)
     {
         var results = new BatchItemResult[items.Count];
+        var local = new List<BatchItem<T>>(items.Count);
         foreach (var item in items)
         {
             if (item.Error is not null) results[item.Index] = new(item.Index, item.Id, BatchItemStatus.Failed, item.Error);
+            else if (distributed.SkippedLocally(item.Index, item.Id) is { } skipped) results[item.Index] = skipped;
+            else local.Add(item);
         }
+        if (local.Count == 0) return results;
 
-        var logger = batch.Http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BatchExecution).FullName!);
-        var groups = items.Where(i => i.Error is null).GroupBy(i => i.Id!, StringComparer.Ordinal);
-        await Task.WhenAll(groups.Select(async group =>
+        var writes = new (string, Func<Entity?, EntityWrite<R>>)[local.Count];
+        for (var i = 0; i < local.Count; i++) writes[i] = (local[i].Id!, decide(local[i]));
+        var outcomes = await store!.WriteManyAsync(writes, batch.Aborted);
+        ILogger? logger = null;
+        for (var i = 0; i < local.Count; i++)
         {
-            foreach (var item in group) results[item.Index] = await RunOneAsync(batch, item, write, logger);
-        }));
+            var item = local[i];
+            results[item.Index] = outcomes[i].Error switch
+            {
+                null => result(item, outcomes[i].Result!),
+                NgsiException ex => new(item.Index, item.Id, BatchItemStatus.Failed, ex.Error),
+                OperationCanceledException when batch.Aborted.IsCancellationRequested => throw new OperationCanceledException(batch.Aborted),
+                var ex => Logged(ex, item),
+            };
+        }
         return results;
-    }
 
-    private static async Task<BatchItemResult> RunOneAsync<T>(BatchRequest batch, BatchItem<T> item,
-        Func<BatchItem<T>, Task<BatchItemResult>> write, ILogger logger)
-    {
-        try
-        {
-            return await write(item);
-        }
-        catch (NgsiException ex)
-        {
-            return new(item.Index, item.Id, BatchItemStatus.Failed, ex.Error);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !batch.Aborted.IsCancellationRequested)
+        BatchItemResult Logged(Exception ex, BatchItem<T> item)
         {
             // A storage fault on one entity is that entity's error, not the batch's: the others may well have committed.
+            logger ??= batch.Http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BatchExecution).FullName!);
             logger.LogError(ex, "Batch {Path}: writing entity {EntityId} failed", batch.Http.Request.Path, item.Id);
             return new(item.Index, item.Id, BatchItemStatus.Failed, NgsiError.InternalError("The broker failed to write this entity; the failure is logged."));
         }

@@ -14,11 +14,8 @@ internal static class MergeBatch
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.MergeBatch);
-        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
-        {
-            await store!.WriteAsync(item.Id!, EntityWrites.Merge(item.Id!, item.Value!), batch.Aborted);
-            return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
-        }));
+        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Merge(item.Id!, item.Value!),
+            (item, _) => new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null));
         await BatchResponse.WriteChangedAsync(batch, distributed.Merge(results));
     }
 }

@@ -22,15 +22,14 @@ internal static class UpdateBatch
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateBatch);
-        var results = await BatchExecution.RunAsync(batch, items, distributed.Local<Entity>(async item =>
+        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Append(item.Id!, item.Value!, noOverwrite), (item, outcome) =>
         {
-            var outcome = await store!.WriteAsync(item.Id!, EntityWrites.Append(item.Id!, item.Value!, noOverwrite), batch.Aborted);
             if (outcome.IsComplete) return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Changed, null);
             var kept = string.Join(", ", outcome.NotUpdated.Select(n => n.AttributeName));
             var appended = outcome.Updated.Count == 0 ? "nothing was appended" : "the other attributes were appended";
             return new BatchItemResult(item.Index, item.Id, BatchItemStatus.Failed,
                 NgsiError.AlreadyExists($"options=noOverwrite kept the existing attributes {kept} of '{item.Id}'; {appended}"));
-        }));
+        });
         await BatchResponse.WriteChangedAsync(batch, distributed.Merge(results));
     }
 }

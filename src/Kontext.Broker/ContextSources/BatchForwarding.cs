@@ -146,11 +146,11 @@ internal sealed class BatchDistribution
     /// <summary>Items a source answered 201 Created for.</summary>
     public HashSet<int> Created { get; } = [];
 
-    /// <summary>The local write of each item, except those the sources hold whole.</summary>
-    public Func<BatchItem<T>, Task<BatchItemResult>> Local<T>(Func<BatchItem<T>, Task<BatchItemResult>> write) => item =>
-        SkipsLocal.TryGetValue(item.Index, out var skip) && skip
-            ? Task.FromResult(new BatchItemResult(item.Index, item.Id, Created.Contains(item.Index) ? BatchItemStatus.Created : BatchItemStatus.Changed, null))
-            : write(item);
+    /// <summary>The local result of an item the sources hold whole (not written locally); null for an item written here.</summary>
+    public BatchItemResult? SkippedLocally(int index, string? id) =>
+        SkipsLocal.TryGetValue(index, out var skip) && skip
+            ? new BatchItemResult(index, id, Created.Contains(index) ? BatchItemStatus.Created : BatchItemStatus.Changed, null)
+            : null;
 
     /// <summary>The batch's results with the sources' parts: an entity a source failed is listed in errors with the registration.</summary>
     public IReadOnlyList<BatchItemResult> Merge(IReadOnlyList<BatchItemResult> results)

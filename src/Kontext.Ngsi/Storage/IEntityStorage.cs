@@ -59,6 +59,33 @@ public interface IEntityStore
     /// </summary>
     Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Several writes as <see cref="WriteAsync{T}"/> makes each (a batch operation's entities): every write is its own
+    /// atomic write with its own result or error, in list order for writes naming the same entity. The task completes
+    /// once every write is durable or failed. A store may run them as one job of its writer (SQLite) instead of a job each.
+    /// </summary>
+    async Task<WriteOutcome<T>[]> WriteManyAsync<T>(IReadOnlyList<(string EntityId, Func<Entity?, EntityWrite<T>> Decide)> writes, CancellationToken cancellationToken)
+    {
+        var outcomes = new WriteOutcome<T>[writes.Count];
+        // Writes to different entities are issued concurrently (a store may group-commit them); those naming the same
+        // entity one after the other, so a later one sees the earlier.
+        await Task.WhenAll(Enumerable.Range(0, writes.Count).GroupBy(i => writes[i].EntityId, StringComparer.Ordinal).Select(async same =>
+        {
+            foreach (var i in same)
+            {
+                try
+                {
+                    outcomes[i] = WriteOutcome<T>.Done(await WriteAsync(writes[i].EntityId, writes[i].Decide, cancellationToken));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    outcomes[i] = WriteOutcome<T>.Failed(ex);
+                }
+            }
+        }));
+        return outcomes;
+    }
+
     /// <summary>The entities matching a query, one page of them (D3: the store pushes down what it can, the evaluator decides).</summary>
     Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken);
 
@@ -139,4 +166,11 @@ public interface IContextDocumentStore
 
     /// <summary>Removes a stored document; false when there was none.</summary>
     Task<bool> DeleteAsync(string url, CancellationToken cancellationToken);
+}
+
+/// <summary>What became of one write of <see cref="IEntityStore.WriteManyAsync{T}"/>: its result, or the exception that failed it.</summary>
+public readonly record struct WriteOutcome<T>(T? Result, Exception? Error)
+{
+    public static WriteOutcome<T> Done(T result) => new(result, null);
+    public static WriteOutcome<T> Failed(Exception error) => new(default, error);
 }

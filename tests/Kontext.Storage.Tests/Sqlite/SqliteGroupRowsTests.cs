@@ -26,8 +26,15 @@ public sealed class SqliteGroupRowsTests : IDisposable
         _oneByOne.Dispose();
     }
 
-    [Fact]
-    public async Task Entities_written_as_a_group_are_stored_with_the_rows_of_entities_written_one_at_a_time()
+    /// <param name="asBatch">
+    /// The grouped store gets each round as one <see cref="IEntityStore.WriteManyAsync{T}"/> call (a batch operation's
+    /// path: few writer jobs, each write in its own savepoint) instead of a <see cref="IEntityStore.WriteAsync{T}"/> each.
+    /// Some writes fail (a delete of an entity that does not exist): their results stay theirs, the others are stored.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Entities_written_as_a_group_are_stored_with_the_rows_of_entities_written_one_at_a_time(bool asBatch)
     {
         // The same writes, issued at once (so the writer groups them), into two stores: one through WriteAsync, which
         // stages; one through WriteAndPurgeAsync with a purge that selects nothing, which inserts each row as it goes.
@@ -54,12 +61,17 @@ public sealed class SqliteGroupRowsTests : IDisposable
             await groupedStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
             await oneByOneStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
             var nothing = new HistoryPurge("https://example.org/no-such-attribute");
+            var failures = 0;
             foreach (var writes in rounds)
             {
-                var groupedResults = await Task.WhenAll(writes.Select(w => Outcome(() => groupedStore.WriteAsync(w.Id, w.Decide, default))));
+                var groupedResults = asBatch
+                    ? (await groupedStore.WriteManyAsync(writes, default)).Select(o => o.Error?.GetType().Name ?? o.Result.ToString()).ToArray()
+                    : await Task.WhenAll(writes.Select(w => Outcome(() => groupedStore.WriteAsync(w.Id, w.Decide, default))));
                 var oneByOneResults = await Task.WhenAll(writes.Select(w => Outcome(async () => (await oneByOneStore.History!.WriteAndPurgeAsync(w.Id, w.Decide, nothing, default)).Result)));
                 groupedResults.Should().Equal(oneByOneResults);
+                failures += oneByOneResults.Count(r => r == nameof(InvalidOperationException));
             }
+            failures.Should().BeGreaterThan(0, "some writes fail between others that succeed");
         }
 
         var expected = Dump(_oneByOne.DbPath);
@@ -112,6 +124,44 @@ public sealed class SqliteGroupRowsTests : IDisposable
             (await seen).Should().Be(2);
             (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
             (await writer.Enqueue(c => Column(c, "SELECT entity_id FROM change_log ORDER BY seq"), default)).Should().Equal("urn:a", "urn:c");
+        }
+        finally
+        {
+            await writer.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_job_of_several_writes_answers_each_and_a_failed_group_fails_every_write_not_failed_on_its_own()
+    {
+        Directory.CreateDirectory(_grouped.Path);
+        using (var connection = new SqliteConnection(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false)))
+        {
+            connection.Open();
+            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
+        }
+        var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false));
+        try
+        {
+            (string, Func<SqliteConnection, bool>) Stage(string id, bool fail) => (id, c =>
+            {
+                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
+                    [SqliteNameSchema.Id(c, "https://example.org/T")], [], [], [], []));
+                return fail ? throw new InvalidOperationException("the write fails") : true;
+            });
+
+            // One job: a write that fails rolls back alone, the others are stored.
+            var outcomes = await writer.EnqueueMany([Stage("urn:a", false), Stage("urn:b", true), Stage("urn:c", false)], default);
+            outcomes.Select(o => o.Error?.GetType().Name ?? o.Result.ToString()).Should().Equal("True", nameof(InvalidOperationException), "True");
+            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+
+            // A job whose group cannot commit (its last write stages an entity that exists): every write but the one that
+            // failed on its own fails with the group's cause, and nothing of the group is stored.
+            outcomes = await writer.EnqueueMany([Stage("urn:d", false), Stage("urn:e", true), Stage("urn:a", false)], default);
+            outcomes[0].Error.Should().BeOfType<SqliteException>();
+            outcomes[1].Error.Should().BeOfType<InvalidOperationException>();
+            outcomes[2].Error.Should().BeSameAs(outcomes[0].Error);
+            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
         }
         finally
         {
