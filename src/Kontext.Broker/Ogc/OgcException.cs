@@ -66,13 +66,11 @@ internal sealed class OgcExceptionMiddleware(RequestDelegate next, Microsoft.Ext
 {
     private readonly PathString _mount = options.Value.BasePath.TrimEnd('/');
 
-    public async Task InvokeAsync(HttpContext http)
+    // Outside the mount (every NGSI-LD request) the request passes straight through: no asynchronous frame of this one.
+    public Task InvokeAsync(HttpContext http) => http.Request.Path.StartsWithSegments(_mount) ? InvokeUnderMountAsync(http) : next(http);
+
+    private async Task InvokeUnderMountAsync(HttpContext http)
     {
-        if (!http.Request.Path.StartsWithSegments(_mount))
-        {
-            await next(http);
-            return;
-        }
         try
         {
             await next(http);
