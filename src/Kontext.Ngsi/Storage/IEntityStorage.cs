@@ -102,7 +102,9 @@ public interface IEntityStore
     /// Committed changes after <paramref name="afterSequence"/>, in commit order. Their readers are the notification
     /// matcher and the expiry reaper, so a store may leave out the record of a write made while the tenant had no
     /// subscription, unless the entity was transient before or after it (names expiresAt): nobody would read it
-    /// (the SQLite store does; the MongoDB store logs every write).
+    /// (the SQLite store does; the MongoDB store logs every write). Consumed entries are pruned oldest first (every entry
+    /// up to a bound, keeping a tail behind the durable cursors): a reader without a durable cursor (the expiry reaper)
+    /// knows the prune has passed it when the oldest entry left is after its position.
     /// </summary>
     Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterSequence, int max, CancellationToken cancellationToken);
 

@@ -96,77 +96,49 @@ public sealed class SqliteGroupRowsTests : IDisposable
     [Fact]
     public async Task Rows_staged_by_a_rolled_back_job_are_not_written_and_the_rest_of_its_group_is()
     {
-        Directory.CreateDirectory(_grouped.Path);
-        using (var connection = new SqliteConnection(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false)))
+        await using var writer = NewWriter();
+        Task<bool> Stage(string id, bool fail) => writer.Enqueue(c =>
         {
-            connection.Open();
-            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
-        }
-        var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false));
-        try
-        {
-            Task<bool> Stage(string id, bool fail) => writer.Enqueue(c =>
-            {
-                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
-                    [SqliteNameSchema.Id(c, "https://example.org/T")], [], [], [], []));
-                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.Change(id, "create", "2026-01-01T00:00:00.000Z", null, "{}"));
-                return fail ? throw new InvalidOperationException("the write fails") : true;
-            }, default, stagingFor: id);
-            var kept = Stage("urn:a", fail: false);
-            var failed = Stage("urn:b", fail: true);
-            var keptToo = Stage("urn:c", fail: false);
-            // A job that does not stage runs after the staged rows are written, and sees them.
-            var seen = writer.Enqueue(c => (long)SqliteDatabase.Cached(c, "SELECT COUNT(*) FROM entities").ExecuteScalar()!, default);
+            StageEntity(c, id);
+            SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.Change(id, "create", "2026-01-01T00:00:00.000Z", null, "{}"));
+            return fail ? throw new InvalidOperationException("the write fails") : true;
+        }, default, stagingFor: id);
+        var kept = Stage("urn:a", fail: false);
+        var failed = Stage("urn:b", fail: true);
+        var keptToo = Stage("urn:c", fail: false);
+        // A job that does not stage runs after the staged rows are written, and sees them.
+        var seen = writer.Enqueue(c => (long)SqliteDatabase.Cached(c, "SELECT COUNT(*) FROM entities").ExecuteScalar()!, default);
 
-            (await kept).Should().BeTrue();
-            (await keptToo).Should().BeTrue();
-            await failed.Invoking(t => t).Should().ThrowAsync<InvalidOperationException>();
-            (await seen).Should().Be(2);
-            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
-            (await writer.Enqueue(c => Column(c, "SELECT entity_id FROM change_log ORDER BY seq"), default)).Should().Equal("urn:a", "urn:c");
-        }
-        finally
-        {
-            await writer.DisposeAsync();
-        }
+        (await kept).Should().BeTrue();
+        (await keptToo).Should().BeTrue();
+        await failed.Invoking(t => t).Should().ThrowAsync<InvalidOperationException>();
+        (await seen).Should().Be(2);
+        (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+        (await writer.Enqueue(c => Column(c, "SELECT entity_id FROM change_log ORDER BY seq"), default)).Should().Equal("urn:a", "urn:c");
     }
 
     [Fact]
     public async Task A_job_of_several_writes_answers_each_and_a_failed_group_fails_every_write_not_failed_on_its_own()
     {
-        Directory.CreateDirectory(_grouped.Path);
-        using (var connection = new SqliteConnection(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false)))
+        await using var writer = NewWriter();
+        (string, Func<SqliteConnection, bool>) Stage(string id, bool fail) => (id, c =>
         {
-            connection.Open();
-            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
-        }
-        var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false));
-        try
-        {
-            (string, Func<SqliteConnection, bool>) Stage(string id, bool fail) => (id, c =>
-            {
-                SqliteDatabase.State(c).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
-                    [SqliteNameSchema.Id(c, "https://example.org/T")], [], [], [], []));
-                return fail ? throw new InvalidOperationException("the write fails") : true;
-            });
+            StageEntity(c, id);
+            return fail ? throw new InvalidOperationException("the write fails") : true;
+        });
 
-            // One job: a write that fails rolls back alone, the others are stored.
-            var outcomes = await writer.EnqueueMany([Stage("urn:a", false), Stage("urn:b", true), Stage("urn:c", false)], default);
-            outcomes.Select(o => o.Error?.GetType().Name ?? o.Result.ToString()).Should().Equal("True", nameof(InvalidOperationException), "True");
-            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
+        // One job: a write that fails rolls back alone, the others are stored.
+        var outcomes = await writer.EnqueueMany([Stage("urn:a", false), Stage("urn:b", true), Stage("urn:c", false)], default);
+        outcomes.Select(o => o.Error?.GetType().Name ?? o.Result.ToString()).Should().Equal("True", nameof(InvalidOperationException), "True");
+        (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
 
-            // A job whose group cannot commit (its last write stages an entity that exists): every write but the one that
-            // failed on its own fails with the group's cause, and nothing of the group is stored.
-            outcomes = await writer.EnqueueMany([Stage("urn:d", false), Stage("urn:e", true), Stage("urn:a", false)], default);
-            outcomes[0].Error.Should().BeOfType<SqliteException>();
-            outcomes[1].Error.Should().BeOfType<InvalidOperationException>();
-            outcomes[2].Error.Should().BeSameAs(outcomes[0].Error);
-            (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
-        }
-        finally
-        {
-            await writer.DisposeAsync();
-        }
+        // A job whose group cannot commit (its last write stages an entity that exists): every write but the one that
+        // failed on its own fails with the group's cause, and nothing of the group is stored.
+        outcomes = await writer.EnqueueMany([Stage("urn:d", false), Stage("urn:e", true), Stage("urn:a", false)], default);
+        outcomes[0].Error.Should().BeOfType<SqliteException>();
+        outcomes[1].Error.Should().BeOfType<InvalidOperationException>();
+        outcomes[2].Error.Should().BeSameAs(outcomes[0].Error);
+        (await writer.Enqueue(c => Column(c, "SELECT id FROM entities ORDER BY ek"), default)).Should().Equal("urn:a", "urn:c");
     }
 
     [Fact]
@@ -244,6 +216,24 @@ public sealed class SqliteGroupRowsTests : IDisposable
             "urn:ngsi-ld:T:0 no2 10.0", "urn:ngsi-ld:T:0 o3 20.0", "urn:ngsi-ld:T:1 no2 11.0", "urn:ngsi-ld:T:1 o3 21.0",
             "urn:ngsi-ld:T:2 no2 12.0", "urn:ngsi-ld:T:2 o3 22.0");
     }
+
+    /// <summary>A writer alone over a new tenant file: the test gives it jobs of its own, as the store's writes would.</summary>
+    private SqliteWriter NewWriter()
+    {
+        Directory.CreateDirectory(_grouped.Path);
+        var connectionString = SqliteDatabase.ConnectionString(_grouped.DbPath, pooled: false);
+        using (var connection = new SqliteConnection(connectionString))
+        {
+            connection.Open();
+            SqliteMigrations.Apply(connection, SqliteMigrations.Tenant);
+        }
+        return new SqliteWriter(connectionString);
+    }
+
+    /// <summary>Stages the row of a new entity (of type https://example.org/T, with nothing else), as an entity write does.</summary>
+    private static void StageEntity(SqliteConnection connection, string id) =>
+        SqliteDatabase.State(connection).GroupRows.Add(new SqliteGroupRows.NewEntity(id, "{}", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
+            [SqliteNameSchema.Id(connection, "https://example.org/T")], [], [], [], []));
 
     private static List<string> Column(SqliteConnection connection, string sql)
     {
