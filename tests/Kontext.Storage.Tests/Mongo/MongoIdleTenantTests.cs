@@ -36,6 +36,10 @@ public sealed class MongoIdleTenantTests
         server.Calls.Single(c => c.Command == "update" && c.Collection == "counters" && c.Filter == ChangeCounter);
 
     [Fact]
+    public async Task The_store_logs_what_the_storage_contract_asks_on_the_fake_as_on_SQLite() =>
+        (await StorageContractTests.LoggedWritesAsync(await OpenAsync(new FakeMongoServer()))).Should().Equal(StorageContractTests.OnlyReadWritesLogged);
+
+    [Fact]
     public async Task Opening_a_tenant_records_that_it_has_no_subscription_and_its_writes_log_nothing()
     {
         var server = new FakeMongoServer();
