@@ -31,9 +31,7 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
 
     private static readonly BsonDocument IdOnly = new("_id", 1), Ascending = new("_id", 1);
     private readonly List<(TimeSpan At, long Position)> _checkpoints = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _gate = new();
-    private Task _running = Task.CompletedTask;
+    private readonly MongoBackgroundPass _background = new(background, repeatWhenBusy: false);
     private TimeSpan _lastPass = TimeSpan.MinValue;
     /// <summary>Every entry up to here is gone: entries commit in sequence order, and the cursors passed these before the delete.</summary>
     private long _prunedTo;
@@ -41,24 +39,14 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
     private static TimeSpan Now => TimeSpan.FromMilliseconds(Environment.TickCount64);
 
     /// <summary>Called after a cursor moved: a pass in the background, unless one ran within <see cref="Interval"/> or runs now.</summary>
-    public void Request()
+    public void Request() => _background.Request(ct => PassAsync(Now, ct), () =>
     {
-        lock (_gate)
-        {
-            if (_stop.IsCancellationRequested || !background || !_running.IsCompleted) return;
-            var now = Now;
-            if (_lastPass != TimeSpan.MinValue && now - _lastPass < Interval) return;
-            _lastPass = now;
-            _running = Task.Run(async () =>
-            {
-                try { await PassAsync(Now, _stop.Token); }
-                catch (Exception e) when (e is OperationCanceledException or MongoException or TimeoutException)
-                {
-                    // the next cursor move tries again; an entry left over is only kept longer
-                }
-            });
-        }
-    }
+        // A failed pass is left to the next cursor move: an entry left over is only kept longer.
+        var now = Now;
+        if (_lastPass != TimeSpan.MinValue && now - _lastPass < Interval) return false;
+        _lastPass = now;
+        return true;
+    });
 
     /// <summary>The filter of one deleted range: the sequences after <paramref name="after"/> up to <paramref name="upTo"/>.</summary>
     public static BsonDocument Range(long after, long upTo) => new("_id", new BsonDocument { { "$gt", after }, { "$lte", upTo } });
@@ -108,15 +96,5 @@ internal sealed class MongoChangeLogPrune(IMongoCollection<BsonDocument> changes
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Task running;
-        lock (_gate)
-        {
-            _stop.Cancel();
-            running = _running;
-        }
-        try { await running; } catch (OperationCanceledException) { }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _background.DisposeAsync();
 }

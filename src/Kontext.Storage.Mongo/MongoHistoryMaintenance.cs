@@ -19,35 +19,10 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
 
     private const int DeleteBatch = 1000;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _gate = new();
-    private Task _running = Task.CompletedTask;
-    private bool _again;
+    private readonly MongoBackgroundPass _background = new(background, repeatWhenBusy: true);
 
-    public void Request()
-    {
-        lock (_gate)
-        {
-            if (_stop.IsCancellationRequested || !background) return;
-            if (!_running.IsCompleted) { _again = true; return; }
-            _running = Task.Run(RunAsync);
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        while (true)
-        {
-            try { await PassAsync(DateTime.UtcNow, _stop.Token); }
-            catch (OperationCanceledException) { return; }
-            catch (MongoException) { } // the next request (or the next start) tries again; reads stay right meanwhile
-            lock (_gate)
-            {
-                if (!_again || _stop.IsCancellationRequested) return;
-                _again = false;
-            }
-        }
-    }
+    /// <summary>A pass in the background; asked while one runs, another follows it (the work asked for may come after what it read).</summary>
+    public void Request() => _background.Request(ct => PassAsync(DateTime.UtcNow, ct));
 
     /// <summary>One pass: the bucket backfill (once per database), the markers, the abandoned rows.</summary>
     public async Task PassAsync(DateTime now, CancellationToken ct)
@@ -97,15 +72,5 @@ internal sealed class MongoHistoryMaintenance(IMongoCollection<BsonDocument> ins
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Task running;
-        lock (_gate)
-        {
-            _stop.Cancel();
-            running = _running;
-        }
-        try { await running; } catch (OperationCanceledException) { }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _background.DisposeAsync();
 }

@@ -48,15 +48,24 @@ internal sealed partial class MongoTenantStore
             {
                 if (write.Document is null)
                 {
-                    if (doc is not null && (await _subscriptions.DeleteOneAsync(Versioned(doc), cancellationToken)).DeletedCount == 0) throw new VersionConflictException();
+                    if (doc is not null) await OnceInTransactionAsync(async (s, ct) =>
+                    {
+                        if ((await _subscriptions.DeleteOneAsync(s, Versioned(doc), cancellationToken: ct)).DeletedCount == 0) throw new VersionConflictException();
+                        await RecordWhetherSubscribedAsync(s, ct);
+                    }, cancellationToken);
+                    // Outside the transaction: a subscription's queue may exceed one transaction's budget.
                     await _outbox.DeleteManyAsync(new BsonDocument("sub", id), cancellationToken);
                 }
                 else if (doc is null)
                 {
-                    await _subscriptions.InsertOneAsync(new BsonDocument
+                    await OnceInTransactionAsync(async (s, ct) =>
                     {
-                        { "_id", id }, { "v", 1L }, { "doc", write.Document }, { "createdAt", now }, { "modifiedAt", now }, { "timesSent", 0L }, { "timesFailed", 0L },
-                    }, cancellationToken: cancellationToken);
+                        await _subscriptions.InsertOneAsync(s, new BsonDocument
+                        {
+                            { "_id", id }, { "v", 1L }, { "doc", write.Document }, { "createdAt", now }, { "modifiedAt", now }, { "timesSent", 0L }, { "timesFailed", 0L },
+                        }, cancellationToken: ct);
+                        await RecordWhetherSubscribedAsync(s, ct);
+                    }, cancellationToken);
                 }
                 else
                 {
@@ -68,6 +77,40 @@ internal sealed partial class MongoTenantStore
             }
             catch (Exception e) when (IsConflict(e) && attempt < MaxAttempts) { }
         }
+    }
+
+    /// <summary>
+    /// Sets the change counter's <c>subscribed</c> flag to whether a subscription exists, in the transaction of the
+    /// subscription write that may change it. The entity writes read the flag from the counter they increment
+    /// (<see cref="TakeChangeSequenceAsync"/>), so this write and theirs are ordered, and two subscription writes are too:
+    /// the answer is right at this transaction's commit.
+    /// </summary>
+    private async Task RecordWhetherSubscribedAsync(IClientSessionHandle s, CancellationToken ct)
+    {
+        var any = await _subscriptions.Find(s, FilterDefinition<BsonDocument>.Empty).Limit(1).Project(new BsonDocument("_id", 1)).AnyAsync(ct);
+        await _counters.UpdateOneAsync(s, Id(ChangeCounter), new BsonDocument("$set", new BsonDocument(SubscribedFlag, any)), new UpdateOptions { IsUpsert = true }, ct);
+    }
+
+    /// <summary>A counter written by an earlier version has no flag (read as subscribed): set it once, when a process opens the tenant.</summary>
+    private async Task RecordWhetherSubscribedOnceAsync(CancellationToken ct)
+    {
+        var counter = await _counters.Find(Id(ChangeCounter)).FirstOrDefaultAsync(ct);
+        if (counter is null || !counter.Contains(SubscribedFlag)) await InTransactionAsync(async (s, c) =>
+        {
+            await RecordWhetherSubscribedAsync(s, c);
+            return true;
+        }, ct);
+    }
+
+    /// <summary>One transaction, run again only on the server's transient errors: the caller reads again on a version conflict.</summary>
+    private async Task OnceInTransactionAsync(Func<IClientSessionHandle, CancellationToken, Task> work, CancellationToken ct)
+    {
+        using var session = await _client.StartSessionAsync(cancellationToken: ct);
+        await session.WithTransactionAsync(async (s, c) =>
+        {
+            await work(s, c);
+            return true;
+        }, cancellationToken: ct);
     }
 
     public async Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken)

@@ -57,6 +57,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await MongoSchema.CreateAsync(_database, cancellationToken);
+        await RecordWhetherSubscribedOnceAsync(cancellationToken);
         _maintenance.Request();
     }
 
@@ -121,14 +122,14 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var write = decide(current);
         if (write.Kind == EntityWriteKind.None) return (write.Result, false);
 
-        var seq = await NextSequenceAsync(s, ct);
+        var (seq, subscribed) = await TakeChangeSequenceAsync(s, ct);
         var at = DateTimeOffset.UtcNow;
         var staged = false;
         if (write.Kind == EntityWriteKind.Delete)
         {
             var beforeJson = before is null ? null : Json(before);
-            var deletion = MongoChangeDocument.Whole(seq, entityId, "delete", at, beforeJson, null);
-            MongoWriteLimits.RequireStorable(deletion, "change-log entry");
+            var deletion = ChangeLogged(subscribed, before, null) ? MongoChangeDocument.Whole(seq, entityId, "delete", at, beforeJson, null) : null;
+            if (deletion is not null) MongoWriteLimits.RequireStorable(deletion, "change-log entry");
             if (beforeDoc is not null)
             {
                 var deleted = await _entities.DeleteOneAsync(s, Versioned(beforeDoc), cancellationToken: ct);
@@ -136,17 +137,17 @@ internal sealed partial class MongoTenantStore : ITenantStore
                 await _deleted.ReplaceOneAsync(s, Id(entityId), DeletedDoc(entityId, beforeJson!, at), new ReplaceOptions { IsUpsert = true }, ct);
                 if (write.DeletionMarkers) staged = await AppendHistoryAsync(s, entityId, DeletionMarkers(current!, seq, at), ct);
             }
-            await _changes.InsertOneAsync(s, deletion, cancellationToken: ct);
+            if (deletion is not null) await _changes.InsertOneAsync(s, deletion, cancellationToken: ct);
             return (write.Result, staged);
         }
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var doc = MongoEntityDocument.ToBson(after, beforeDoc?["seq"].ToInt64() ?? seq, (beforeDoc?["v"].ToInt64() ?? 0) + 1, indexGeometry);
         MongoWriteLimits.RequireStorable(doc, "entity");
-        var change = before is null
-            ? MongoChangeDocument.Whole(seq, after.Id, "create", at, null, Json(after))
+        var change = !ChangeLogged(subscribed, before, after) ? null
+            : before is null ? MongoChangeDocument.Whole(seq, after.Id, "create", at, null, Json(after))
             : MongoChangeDocument.Update(seq, after.Id, at, before, after, Json(after));
-        MongoWriteLimits.RequireStorable(change, "change-log entry");
+        if (change is not null) MongoWriteLimits.RequireStorable(change, "change-log entry");
         await PutEntityAsync(s, beforeDoc, doc, ct);
         if (beforeDoc is null) await _deleted.DeleteOneAsync(s, Id(after.Id), cancellationToken: ct); // a re-creation ends the deleted state
         var history = MongoInstanceDocument.Build(after.Id, ScopeHistory.Complete(scopesBefore, after, write.Changes), after.ModifiedAt, seq);
@@ -154,9 +155,18 @@ internal sealed partial class MongoTenantStore : ITenantStore
         staged = await AppendHistoryAsync(s, after.Id, history, additions.Count, additions.Sum(a => MongoWriteLimits.Size(a.Key) + MongoWriteLimits.Size(a.Update)), ct);
         // The samples join their buckets in this transaction; a staged history's buckets are rebuilt once it is revealed.
         if (!staged && additions.Count > 0) await _buckets.BulkWriteAsync(s, MongoBuckets.Upserts(additions), new BulkWriteOptions { IsOrdered = false }, ct);
-        await _changes.InsertOneAsync(s, change, cancellationToken: ct);
+        if (change is not null) await _changes.InsertOneAsync(s, change, cancellationToken: ct);
         return (write.Result, staged);
     }
+
+    /// <summary>
+    /// Whether a write's change-log entry has a reader, by the SQLite store's rule: the notification matcher while the
+    /// tenant has a subscription, and every process's expiry reaper for a transient entity (something of it expires before
+    /// or after the write). Without either, the entry, the reapers' reads of it and its prune are pure cost (issue 12).
+    /// <paramref name="subscribed"/> comes from the sequence counter this write increments (<see cref="TakeChangeSequenceAsync"/>).
+    /// </summary>
+    private static bool ChangeLogged(bool subscribed, Entity? before, Entity? after) =>
+        subscribed || (before is not null && Transience.NextExpiry(before) is not null) || (after is not null && Transience.NextExpiry(after) is not null);
 
     /// <summary>
     /// History rows join the transaction when they fit its budget. A larger history (a temporal create with thousands of
@@ -202,10 +212,31 @@ internal sealed partial class MongoTenantStore : ITenantStore
         if (updated.MatchedCount == 0) throw new VersionConflictException();
     }
 
+    /// <summary>
+    /// The write's sequence and whether the tenant has a subscription, from the one counter document every entity write
+    /// increments: <c>{_id: "changes", seq, subscribed}</c>. Each subscription write that can change the answer (a creation,
+    /// a deletion) sets <c>subscribed</c> in its own transaction (<see cref="RecordWhetherSubscribedAsync"/>). Two transactions
+    /// that write one document cannot both commit if they overlap (the later one fails with a WriteConflict and runs again),
+    /// so a write and a subscription's creation commit in an order: a write committed after the subscription read the flag
+    /// after it, and logs its change; a write that read the flag before it committed before it, a change the subscription
+    /// owes no notification. A counter without the flag (an earlier version's) counts as subscribed.
+    /// </summary>
+    private async Task<(long Sequence, bool Subscribed)> TakeChangeSequenceAsync(IClientSessionHandle s, CancellationToken ct)
+    {
+        var counter = await IncrementAsync(s, ChangeCounter, 1, ct);
+        return (counter["seq"].ToInt64(), !counter.TryGetValue(SubscribedFlag, out var flag) || flag.ToBoolean());
+    }
+
+    internal const string ChangeCounter = "changes", SubscribedFlag = "subscribed";
+
     /// <summary>The change-log sequence: one counter document, incremented in the write's transaction. Two writers
     /// touching it conflict, so sequence order is commit order and the matcher never reads past an uncommitted change.
-    /// (A sequence taken by a purge has no change entry: the log may have gaps, which readers pass.)</summary>
-    private async Task<long> NextSequenceAsync(IClientSessionHandle? s, CancellationToken ct, string name = "changes", long by = 1)
+    /// (A sequence taken by a purge, or by a write nothing reads the change of, has no change entry: the log may have gaps,
+    /// which readers pass.)</summary>
+    private async Task<long> NextSequenceAsync(IClientSessionHandle? s, CancellationToken ct, string name = ChangeCounter, long by = 1) =>
+        (await IncrementAsync(s, name, by, ct))["seq"].ToInt64();
+
+    private async Task<BsonDocument> IncrementAsync(IClientSessionHandle? s, string name, long by, CancellationToken ct)
     {
         var filter = Id(name);
         var update = new BsonDocument("$inc", new BsonDocument("seq", by));
@@ -213,7 +244,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
         var counter = s is null
             ? await _counters.FindOneAndUpdateAsync(filter, update, options, ct)
             : await _counters.FindOneAndUpdateAsync(s, filter, update, options, ct);
-        return counter["seq"].ToInt64();
+        return counter;
     }
 
     internal static BsonDocument Id(string id) => new("_id", id);

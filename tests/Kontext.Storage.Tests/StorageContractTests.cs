@@ -131,6 +131,31 @@ public abstract class StorageContractTests : IAsyncLifetime
             .Should().Equal(AttributeChangeKind.Created, AttributeChangeKind.Deleted);
     }
 
+    /// <summary>Issue 12: a change-log entry is written only when it has a reader, the matcher or the expiry reaper (one rule for every store).</summary>
+    [ContractFact]
+    public async Task Only_the_writes_a_subscription_or_the_expiry_reaper_reads_are_logged() =>
+        (await LoggedWritesAsync((await Storage.GetTenantAsync(null, true, default))!)).Should().Equal(OnlyReadWritesLogged);
+
+    /// <summary>What <see cref="LoggedWritesAsync"/> leaves in the log: the transient entity's creation, the update made while subscribed.</summary>
+    internal static readonly (string EntityId, string Operation)[] OnlyReadWritesLogged = [("urn:ngsi-ld:T:transient", "create"), ("urn:ngsi-ld:T:durable", "update")];
+
+    /// <summary>Writes with and without a subscription, of a durable and a transient entity; returns the log (also run on the MongoDB fake).</summary>
+    internal static async Task<IEnumerable<(string EntityId, string Operation)>> LoggedWritesAsync(ITenantStore store)
+    {
+        Task Put(string id, string extra = "") => store.WriteAsync(id, current =>
+            EntityWrite<bool>.Upsert(Parse($$$"""{"id":"{{{id}}}","type":"T","p":{"type":"Property","value":{{{(current is null ? 1 : 2)}}}}{{{extra}}}}"""), [], true), default);
+        Task Subscription(string? document) =>
+            store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:reader", current => new SubscriptionWrite<bool>(true, document, document is not null || current is not null), default);
+
+        await Put("urn:ngsi-ld:T:durable");                                                // no subscription, durable: not logged
+        await Put("urn:ngsi-ld:T:transient", ""","expiresAt":"2100-01-01T00:00:00Z" """);  // the reaper reads it
+        await Subscription("{}");
+        await Put("urn:ngsi-ld:T:durable");                                                // the matcher reads it
+        await Subscription(null);
+        await Put("urn:ngsi-ld:T:durable", ""","other":{"type":"Property","value":0}""");
+        return (await store.ReadChangesAsync(0, 10, default)).Select(c => (c.EntityId, c.Operation));
+    }
+
     [ContractFact]
     public async Task The_last_change_sequence_is_that_of_the_newest_change_and_zero_before_any()
     {

@@ -186,7 +186,7 @@ public sealed class DurabilityTests
     }
 
     /// <summary>A subscription that never fires (no entity has its type): with it the store logs every write (D5).</summary>
-    private static async Task SubscribeAsync(HttpClient client)
+    internal static async Task SubscribeAsync(HttpClient client)
     {
         var response = await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions",
             $$$$"""{"id":"urn:ngsi-ld:Subscription:{{{{Guid.NewGuid():N}}}}","type":"Subscription","entities":[{"type":"NeverWritten"}],"notification":{"endpoint":{"uri":"http://127.0.0.1:9/never"}}}""");

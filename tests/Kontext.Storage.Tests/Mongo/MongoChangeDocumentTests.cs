@@ -97,6 +97,7 @@ public sealed class MongoChangeDocumentTests
     {
         var server = new FakeMongoServer();
         var store = await FakeTenant.OpenAsync(server, new MongoStoreOptions { BackgroundMaintenance = false });
+        await FakeTenant.SubscribeAsync(store); // the log has a reader
         await FakeTenant.CreateAsync(store, """{"id":"urn:ngsi-ld:S:1","type":"Sensor","a":{"type":"Property","value":1},"b":{"type":"Property","value":"x"}}""");
         var created = Json((await store.GetEntityAsync("urn:ngsi-ld:S:1", default))!);
         await FakeTenant.UpdateAsync(store, """{"id":"urn:ngsi-ld:S:1","type":"Sensor","a":{"type":"Property","value":2}}""");

@@ -72,7 +72,7 @@ public sealed class MongoHistoryTransactionTests
     [Fact]
     public async Task Staged_rows_of_a_write_that_did_not_commit_are_never_read_and_are_removed_once_abandoned()
     {
-        var server = new FakeMongoServer { FailWrite = (collection, _) => collection == "changes" ? 2 : null };
+        var server = new FakeMongoServer { FailWrite = (collection, _) => collection == "historyMarkers" ? 2 : null }; // the write marker, in the transaction
         var store = await FakeTenant.OpenAsync(server, SmallBudget);
 
         var write = () => FakeTenant.TemporalCreateAsync(store, "urn:ngsi-ld:T:lost", 3000);

@@ -87,6 +87,7 @@ public sealed class MongoServerKitTests
             using (var broker = await BrokerProcess.StartAsync(dataDirectory, environment))
             {
                 using var client = new HttpClient { BaseAddress = new Uri(broker.Url) };
+                await DurabilityTests.SubscribeAsync(client); // the log has a reader: every write is logged
                 using var stop = new CancellationTokenSource();
                 var writers = Enumerable.Range(0, 4).Select(async _ =>
                 {

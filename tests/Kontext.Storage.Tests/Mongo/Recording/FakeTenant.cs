@@ -18,6 +18,14 @@ public static class FakeTenant
         return store;
     }
 
+    /// <summary>A subscription, so the tenant's writes are logged (the store leaves out what nobody reads).</summary>
+    public static Task SubscribeAsync(ITenantStore store, string id = "urn:ngsi-ld:Subscription:follows") =>
+        store.WriteSubscriptionAsync(id, _ => new SubscriptionWrite<bool>(true, "{}"), default);
+
+    /// <summary>Deletes the subscription <see cref="SubscribeAsync"/> made.</summary>
+    public static Task UnsubscribeAsync(ITenantStore store, string id = "urn:ngsi-ld:Subscription:follows") =>
+        store.WriteSubscriptionAsync(id, current => new SubscriptionWrite<bool>(current is not null, null), default);
+
     public static Entity Parse(string json) =>
         EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
 

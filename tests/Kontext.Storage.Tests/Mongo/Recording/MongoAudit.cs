@@ -37,7 +37,9 @@ internal static class MongoAudit
         new("find", "historyMarkers", false), new("aggregate", "attributeInstances", false), new("find", "attributeInstances", false),
         new("update", "attributeInstances", false), new("delete", "attributeInstances", false), new("distinct", "attributeInstances", false),
         new("delete", "historyMarkers", false), new("find", "deletedEntities", false), new("find", "changes", false), new("delete", "changes", false),
-        new("find", "subscriptions", false), new("insert", "subscriptions", false), new("update", "subscriptions", false), new("delete", "subscriptions", false),
+        new("find", "subscriptions", false), new("update", "subscriptions", false),
+        // a subscription's creation and deletion: with the change counter's flag of whether the tenant has one
+        new("insert", "subscriptions", true), new("delete", "subscriptions", true), new("find", "subscriptions", true), new("update", "counters", true),
         new("find", "cursors", false), new("findAndModify", "counters", false),
         new("find", "outbox", false), new("update", "outbox", false), new("delete", "outbox", false),
         // context source registrations and registration subscriptions: reads outside, writes in one transaction with their notifications

@@ -51,6 +51,8 @@ internal static class StoreScenario
             {"id":"urn:ngsi-ld:S:1","type":"Sensor","scope":"/city/north","temperature":{"type":"Property","value":20,"observedAt":"2024-01-01T00:00:00Z"},
              "name":{"type":"Property","value":"one"},"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[4.9,52.3]}}}
             """);
+        // The creation is not logged (no subscription, nothing transient); from here on every write is.
+        await FakeTenant.SubscribeAsync(store);
         await FakeTenant.UpdateAsync(store, """{"id":"urn:ngsi-ld:S:1","type":"Sensor","temperature":{"type":"Property","value":21,"observedAt":"2024-01-01T00:01:00Z"}}""");
         await FakeTenant.TemporalCreateAsync(store, "urn:ngsi-ld:S:2", 200); // staged: more than the 16 KiB budget
         await store.WriteAsync("urn:ngsi-ld:S:2", _ => EntityWrite<bool>.Delete(true), default);
