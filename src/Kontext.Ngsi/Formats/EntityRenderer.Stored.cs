@@ -150,6 +150,11 @@ public sealed partial class EntityRenderer
                 WriteStoredVocab(writer, member.Value);
                 continue;
             }
+            if (IsCommonCoreMember(member))
+            {
+                member.WriteTo(writer);
+                continue;
+            }
             var name = member.Name;
             if (!Attr.IsSubAttribute(name))
             {
@@ -188,17 +193,23 @@ public sealed partial class EntityRenderer
         }
     }
 
+    /// <summary>The core members most instances carry, recognized without a string of the member's name.</summary>
+    private static bool IsCommonCoreMember(JsonProperty member) =>
+        member.NameEquals("value"u8) || member.NameEquals("observedAt"u8) || member.NameEquals("unitCode"u8) || member.NameEquals("object"u8)
+        || member.NameEquals("datasetId"u8);
+
     private static bool IsSystemTime(JsonProperty member) =>
         member.NameEquals("createdAt"u8) || member.NameEquals("modifiedAt"u8) || member.NameEquals("deletedAt"u8) || member.NameEquals("expiresAt"u8);
 
-    /// <summary><see cref="Attr.Type"/> of a stored instance.</summary>
-    private static string StoredType(JsonElement instance) => StringMember(instance, "type"u8) switch
+    /// <summary><see cref="Attr.Type"/> of a stored instance; the common types without a string per instance.</summary>
+    private static string StoredType(JsonElement instance)
     {
-        null => Attr.Property,
-        // The common types without a string per instance.
-        Attr.Property => Attr.Property,
-        var other => other,
-    };
+        if (!instance.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) return Attr.Property;
+        return type.ValueEquals("Property"u8) ? Attr.Property
+            : type.ValueEquals("GeoProperty"u8) ? Attr.GeoProperty
+            : type.ValueEquals("Relationship"u8) ? Attr.Relationship
+            : type.GetString()!;
+    }
 
     private static string? StringMember(JsonElement instance, ReadOnlySpan<byte> name) =>
         instance.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
