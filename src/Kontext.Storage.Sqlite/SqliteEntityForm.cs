@@ -120,42 +120,85 @@ internal static class SqliteEntityForm
     private static Entity DecodeCompact(ReadOnlySpan<byte> utf8)
     {
         var json = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = StoredJson.MaxDepth });
-        var root = JsonElement.ParseValue(ref json);
-        var keepNames = root.TryGetProperty("f"u8, out _);
-        var types = root.GetProperty("y"u8);
-        var entity = new Entity(root.GetProperty("i"u8).GetString()!)
+        using var view = View(JsonElement.ParseValue(ref json), owner: null);
+        var entity = new Entity(view.Id)
         {
-            Types = new List<string>(types.GetArrayLength()),
+            Types = view.Types,
+            Scopes = view.Scopes,
+            CreatedAt = view.CreatedAt,
+            ModifiedAt = view.ModifiedAt,
+            ExpiresAt = view.ExpiresAt,
+        };
+        string[]? times = null;
+        foreach (var attribute in view.Attributes)
+        {
+            var list = new List<JsonObject>(attribute.Count);
+            foreach (var stored in view.InstancesOf(attribute))
+            {
+                var instance = JsonObject.Create(stored.Members)!;
+                if (stored.HasTimes)
+                {
+                    times ??= Times(view);
+                    instance.Add("createdAt", times[stored.Created]);
+                    instance.Add("modifiedAt", times[stored.Modified]);
+                }
+                list.Add(instance);
+            }
+            entity.Attributes[attribute.Iri] = list;
+        }
+        return entity;
+    }
+
+    /// <summary>
+    /// The stored document as a <see cref="StoredEntity"/> over it, for rendering without an <see cref="Entity"/>. The
+    /// document is parsed into pooled buffers, returned when the view is disposed; a document in <see cref="EntityJson"/>'s
+    /// form is read whole and viewed in the compact form.
+    /// </summary>
+    public static StoredEntity Read(byte[] utf8)
+    {
+        if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = Encoding.UTF8.GetBytes(Encode(Decode(utf8)));
+        var document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
+        try
+        {
+            return View(document.RootElement, document);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The compact document's members; the instances stay elements of <paramref name="root"/>.</summary>
+    private static StoredEntity View(JsonElement root, JsonDocument? owner)
+    {
+        var keepNames = root.TryGetProperty("f"u8, out _);
+        var view = new StoredEntity(root.GetProperty("i"u8).GetString()!, owner)
+        {
             CreatedAt = ReadTime(root.GetProperty("c"u8)),
             ModifiedAt = ReadTime(root.GetProperty("m"u8)),
             ExpiresAt = root.TryGetProperty("expiresAt"u8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
+            ExtraTimes = root.TryGetProperty("t"u8, out var extra) ? extra : null,
         };
-        foreach (var type in types.EnumerateArray()) entity.Types.Add(Long(type.GetString()!, keepNames));
+        foreach (var type in root.GetProperty("y"u8).EnumerateArray()) view.Types.Add(Long(type.GetString()!, keepNames));
         if (root.TryGetProperty("s"u8, out var scopes))
         {
-            entity.Scopes = new List<string>(scopes.GetArrayLength());
-            foreach (var scope in scopes.EnumerateArray()) entity.Scopes.Add(scope.GetString()!);
+            view.Scopes = new List<string>(scopes.GetArrayLength());
+            foreach (var scope in scopes.EnumerateArray()) view.Scopes.Add(scope.GetString()!);
         }
-        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return entity;
-        string[]? times = null;
+        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return view;
         foreach (var attribute in attrs.EnumerateObject())
         {
-            var list = new List<JsonObject>(attribute.Value.GetArrayLength());
-            (int Created, int Modified)? code = null;
+            var first = view.Instances.Count;
+            (int Created, int Modified) code = (-1, -1);
             foreach (var item in attribute.Value.EnumerateArray())
             {
                 switch (item.ValueKind)
                 {
                     case JsonValueKind.Object:
-                        var instance = JsonObject.Create(item)!;
-                        if (code is var (created, modified))
-                        {
-                            times ??= Times(entity, root.TryGetProperty("t"u8, out var extra) ? extra : null);
-                            instance.Add("createdAt", times[created]);
-                            instance.Add("modifiedAt", times[modified]);
-                            code = null;
-                        }
-                        list.Add(instance);
+                        view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
+                        if (!view.HasTransientInstance && item.TryGetProperty("expiresAt"u8, out _)) view.HasTransientInstance = true;
+                        code = (-1, -1);
                         break;
                     case JsonValueKind.Array:
                         code = (item[0].GetInt32(), item[1].GetInt32());
@@ -166,21 +209,19 @@ internal static class SqliteEntityForm
                         break;
                 }
             }
-            entity.Attributes[Long(attribute.Name, keepNames)] = list;
+            view.Attributes.Add(new StoredAttribute(Long(attribute.Name, keepNames), first, view.Instances.Count - first));
         }
-        return entity;
+        return view;
     }
 
     /// <summary>The document in <see cref="EntityJson"/>'s form, as change records hand it out.</summary>
     public static string? Json(string? doc) =>
         doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
 
-    private static string[] Times(Entity entity, JsonElement? extra)
+    private static string[] Times(StoredEntity view)
     {
-        var times = new string[2 + (extra?.GetArrayLength() ?? 0)];
-        times[0] = Validate.Format(entity.CreatedAt);
-        times[1] = Validate.Format(entity.ModifiedAt);
-        for (var i = 2; i < times.Length; i++) times[i] = extra!.Value[i - 2].GetString()!;
+        var times = new string[2 + (view.ExtraTimes?.GetArrayLength() ?? 0)];
+        for (var i = 0; i < times.Length; i++) times[i] = view.Time(i);
         return times;
     }
 

@@ -8,7 +8,7 @@ using Microsoft.Data.Sqlite;
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
-internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore
+internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore, IStoredEntityReader
 {
     private readonly string _readConnectionString;
     private readonly SqliteReaders _readers;
@@ -62,12 +62,18 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     public string? Name { get; }
 
-    public async Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken)
+    public Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken) =>
+        ReadDocumentAsync(id, static doc => SqliteEntityForm.Decode(doc), cancellationToken);
+
+    public Task<StoredEntity?> GetStoredEntityAsync(string id, CancellationToken cancellationToken) =>
+        ReadDocumentAsync(id, SqliteEntityForm.Read, cancellationToken);
+
+    private async Task<T?> ReadDocumentAsync<T>(string id, Func<byte[], T> read, CancellationToken cancellationToken) where T : class
     {
         await using var reader = await RentReaderAsync(cancellationToken);
         await using var rows = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteReaderAsync(cancellationToken);
         // The document's UTF-8 bytes as SQLite holds them: no .NET string to encode back to UTF-8 for the parser.
-        return await rows.ReadAsync(cancellationToken) ? SqliteEntityForm.Decode(rows.GetFieldValue<byte[]>(0)) : null;
+        return await rows.ReadAsync(cancellationToken) ? read(rows.GetFieldValue<byte[]>(0)) : null;
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>

@@ -42,6 +42,15 @@ internal static class NgsiResponse
         await writer.FlushAsync(http.RequestAborted);
     }
 
+    /// <summary>An entity written straight from its stored document (a plain Retrieve Entity; see RetrieveEntity.RendersStored).</summary>
+    public static async Task WriteEntityAsync(NgsiRequest request, StoredEntity entity, RenderOptions options)
+    {
+        var bodyContext = await PrepareAsync(request);
+        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter, NgsiJson.WriterOptions);
+        new EntityRenderer(request.Context, options).WriteEntity(writer, entity, bodyContext);
+        await writer.FlushAsync(request.Http.RequestAborted);
+    }
+
     /// <summary>
     /// Sets status, content type, tenant, context and preference headers; returns the @context to embed in the body, if
     /// any. Clause 6.3.6: JSON-LD and GeoJSON carry the @context in the body (GeoJSON in a Link header instead when the

@@ -57,5 +57,14 @@ internal sealed class RequestCorrelation(RequestDelegate next, ILoggerFactory lo
         return tenant.Length == 0 ? "-" : Kontext.Ngsi.Model.Validate.IsTenantName(tenant) ? tenant : "(invalid)";
     }
 
-    private static string NewId() => Guid.NewGuid().ToString("N");
+    // A new id is 32 lowercase hex digits, as Guid.NewGuid().ToString("N") gave: a random prefix drawn once per process
+    // and a counter. Unique like a Guid without its 16-byte read of /dev/urandom, a system call per request on Linux.
+    private static readonly string IdPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _issued;
+
+    internal static string NewId() => string.Create(32, Interlocked.Increment(ref _issued), static (id, count) =>
+    {
+        IdPrefix.CopyTo(id);
+        count.TryFormat(id[16..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+    });
 }

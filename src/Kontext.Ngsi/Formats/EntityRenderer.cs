@@ -10,7 +10,7 @@ namespace Kontext.Ngsi.Formats;
 /// in the normalized, concise or simplified (keyValues) representation (clause 4.5), with the linked entities of an
 /// inline join inside their Relationships (clause 4.5.23).
 /// </summary>
-public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
+public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions options)
 {
     /// <summary>Where an inline join stands while an attribute is written: the projection of the linked entities and their hop.</summary>
     private sealed record Inline(Projection Projection, int Hop);
@@ -45,28 +45,7 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
     private void WriteMembers(Utf8JsonWriter writer, Entity entity, Projection fields, bool includeId, int hop)
     {
         if (includeId && fields.Id) writer.WriteString("id", entity.Id);
-        if (fields.Type && entity.Types.Count > 0) WriteTypes(writer, "type", entity.Types);
-        if (fields.Scope && entity.Scopes is { Count: > 0 } scopes)
-        {
-            if (scopes.Count == 1) writer.WriteString("scope", scopes[0]);
-            else
-            {
-                writer.WriteStartArray("scope");
-                foreach (var s in scopes) writer.WriteStringValue(s);
-                writer.WriteEndArray();
-            }
-        }
-        // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
-        if (options.SysAttrs)
-        {
-            writer.WriteString("createdAt", Validate.Format(entity.CreatedAt));
-            writer.WriteString("modifiedAt", Validate.Format(entity.ModifiedAt));
-            // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
-            if (entity.ExpiresAt is { } expiresAt)
-                writer.WriteString("expiresAt", expiresAt.Ticks % TimeSpan.TicksPerSecond == 0
-                    ? expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
-                    : Validate.Format(expiresAt));
-        }
+        WriteEntityMembers(writer, fields, entity.Types, entity.Scopes, entity.CreatedAt, entity.ModifiedAt, entity.ExpiresAt);
         var joined = options.Joined;
         foreach (var (iri, all) in entity.Attributes)
         {
@@ -82,6 +61,34 @@ public sealed class EntityRenderer(JsonLdContext context, RenderOptions options)
                 for (var i = 0; i < instances.Count; i++) WriteAttribute(writer, instances[i], inArray: true, inline);
                 writer.WriteEndArray();
             }
+        }
+    }
+
+    /// <summary>The members after the id: type, scope and, with sysAttrs, the entity's system times.</summary>
+    private void WriteEntityMembers(Utf8JsonWriter writer, Projection fields, List<string> types, List<string>? scopes,
+        DateTimeOffset createdAt, DateTimeOffset modifiedAt, DateTimeOffset? expiresAt)
+    {
+        if (fields.Type && types.Count > 0) WriteTypes(writer, "type", types);
+        if (fields.Scope && scopes is { Count: > 0 })
+        {
+            if (scopes.Count == 1) writer.WriteString("scope", scopes[0]);
+            else
+            {
+                writer.WriteStartArray("scope");
+                foreach (var s in scopes) writer.WriteStringValue(s);
+                writer.WriteEndArray();
+            }
+        }
+        // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
+        if (options.SysAttrs)
+        {
+            writer.WriteString("createdAt", Validate.Format(createdAt));
+            writer.WriteString("modifiedAt", Validate.Format(modifiedAt));
+            // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
+            if (expiresAt is { } expires)
+                writer.WriteString("expiresAt", expires.Ticks % TimeSpan.TicksPerSecond == 0
+                    ? expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
+                    : Validate.Format(expires));
         }
     }
 

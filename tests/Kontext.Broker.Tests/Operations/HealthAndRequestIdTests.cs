@@ -77,6 +77,17 @@ public sealed class HealthAndRequestIdTests(BrokerFixture fx)
     }
 
     [Fact]
+    public async Task New_request_ids_differ_from_request_to_request_and_across_threads()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => fx.Client.GetAsync("/health/live")));
+        var ids = answers.Select(r => r.Headers.GetValues("X-Request-Id").Single()).ToList();
+        ids.Should().OnlyHaveUniqueItems().And.AllSatisfy(id => id.Should().MatchRegex("^[0-9a-f]{32}$"));
+        var made = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 10_000, _ => made.Add(Kontext.Broker.Operations.RequestCorrelation.NewId()));
+        made.Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
     public async Task Problem_details_of_unknown_routes_carry_the_request_id()
     {
         var response = await fx.Client.GetAsync("/no/such/route");
