@@ -320,7 +320,9 @@ internal sealed partial class SqliteQueryCompiler
 
     /// <summary>
     /// Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite. Always set
-    /// membership: the R*Tree is searched once by box, not once per entity.
+    /// membership: the R*Tree is searched once by box, not once per entity. Geometries are planar lon/lat boxes (an uncut
+    /// one across the antimeridian spans the long way round, as the evaluator reads it); only near's distance wraps: its
+    /// box across ±180° is searched as two, and one that reaches a pole over every longitude.
     /// </summary>
     private string Geo(GeoQuery geo)
     {
