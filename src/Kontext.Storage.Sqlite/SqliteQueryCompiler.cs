@@ -97,7 +97,7 @@ internal sealed partial class SqliteQueryCompiler
             clauses = clauses.Select((c, i) => c == box ? c : probeClauses[i]).ToList();
             var rest = Conjunction(probeClauses.Where((_, i) => clauses[i] != box).ToList());
             var named = ParameterName().Matches(rest).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
-            cells = sets._cellBox! with { Rest = rest, RestReadsRow = sets._readsEntityRow, RestParameters = sets._parameters.Where(p => named.Contains(p.Name)).ToList() };
+            cells = sets._cellBox is not { } cellBox ? null : cellBox with { Rest = rest, RestReadsRow = sets._readsEntityRow, RestParameters = sets._parameters.Where(p => named.Contains(p.Name)).ToList() };
         }
         var where = Conjunction(clauses);
         return new CompiledQuery(where, sets._parameters, sets._exact, probe, sets.Count(clauses, where), sets._geoBox is not null, sets.CountByAttribute(clauses),
@@ -320,7 +320,9 @@ internal sealed partial class SqliteQueryCompiler
 
     /// <summary>
     /// Bounding-box pre-filter on the R*Tree; the exact relation is checked in memory with NetTopologySuite. Always set
-    /// membership: the R*Tree is searched once by box, not once per entity.
+    /// membership: the R*Tree is searched once by box, not once per entity. Geometries are planar lon/lat boxes (an uncut
+    /// one across the antimeridian spans the long way round, as the evaluator reads it); only near's distance wraps: its
+    /// box across ±180° is searched as two, and one that reaches a pole over every longitude.
     /// </summary>
     private string Geo(GeoQuery geo)
     {
@@ -335,20 +337,34 @@ internal sealed partial class SqliteQueryCompiler
         {
             // Widen by the distance: 1° of latitude is at least 110.5 km; longitude degrees shrink with cos(latitude).
             var dLat = geo.MaxDistance!.Value / 110_000.0;
-            var maxAbsLat = Math.Min(89.9, Math.Max(Math.Abs(minY - dLat), Math.Abs(maxY + dLat)));
-            var dLon = geo.MaxDistance.Value / (110_000.0 * Math.Cos(maxAbsLat * Math.PI / 180));
-            minX -= dLon; maxX += dLon; minY -= dLat; maxY += dLat;
-            if (minX < -180 || maxX > 180 || maxAbsLat >= 89.9) return inProperty + ")"; // wraps: no box
+            var maxAbsLat = Math.Max(Math.Abs(minY - dLat), Math.Abs(maxY + dLat));
+            minY -= dLat; maxY += dLat;
+            if (maxAbsLat >= 89.9) (minX, maxX) = (-180, 180); // reaches a pole: every longitude, the latitudes still bound it
+            else
+            {
+                var dLon = geo.MaxDistance.Value / (110_000.0 * Math.Cos(maxAbsLat * Math.PI / 180));
+                minX -= dLon; maxX += dLon;
+                if (maxX - minX >= 360) (minX, maxX) = (-180, 180);
+            }
         }
         var distance = geo is { Relation: GeoRelation.Near, MaxDistance: { } max, Geometry: NetTopologySuite.Geometries.Point point }
             ? $" AND {BoxDistanceFunction}({Parameter(point.X)}, {Parameter(point.Y)}, min_x, max_x, min_y, max_y) <= {Parameter(max)}"
             : "";
-        var boxed = inProperty + $" AND g.rid IN (SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(minX)} AND min_x <= {Parameter(maxX)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}{distance}))";
+        string Box(double west, double east) =>
+            $"SELECT rid FROM entity_bbox WHERE max_x >= {Parameter(west)} AND min_x <= {Parameter(east)} AND max_y >= {Parameter(minY)} AND min_y <= {Parameter(maxY)}{distance}";
+        // A near box across the antimeridian is two boxes, one each side of it (the distance bound holds for either).
+        var wraps = minX < -180 || maxX > 180;
+        var boxes = minX < -180 ? $"{Box(minX + 360, 180)} UNION ALL {Box(-180, maxX)}"
+            : maxX > 180 ? $"{Box(minX, 180)} UNION ALL {Box(-180, maxX - 360)}"
+            : Box(minX, maxX);
+        var boxed = inProperty + $" AND g.rid IN ({boxes}))";
         if (!_correlated && _geoBox is null)
         {
             _geoBox = boxed;
-            _cellBox = new GeoCellQuery(geo.GeoProperty, minX, maxX, minY, maxY,
-                geo is { Relation: GeoRelation.Near, MaxDistance: { } near, Geometry: NetTopologySuite.Geometries.Point at } ? (at.X, at.Y, near) : null, "1");
+            // The cell walk reads one box; two go through the R*Tree.
+            if (!wraps)
+                _cellBox = new GeoCellQuery(geo.GeoProperty, minX, maxX, minY, maxY,
+                    geo is { Relation: GeoRelation.Near, MaxDistance: { } near, Geometry: NetTopologySuite.Geometries.Point at } ? (at.X, at.Y, near) : null, "1");
         }
         return boxed;
     }

@@ -42,6 +42,16 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
             // Keep creation order equal to list order: the store orders by creation.
             await writes[^1];
         }
+        foreach (var json in EdgeOfTheWorld(new Random(20261201)))
+        {
+            var entity = EntityParser.ParseEntity(json, ContextProcessor.Core, ParseMode.Full);
+            _entities.Add(entity);
+            await _store.WriteAsync(entity.Id, _ =>
+            {
+                var operations = new EntityOperations(DateTimeOffset.UtcNow);
+                return EntityWrite<bool>.Upsert(operations.Create(entity.Clone()), operations.Changes, true);
+            }, default);
+        }
     }
 
     protected abstract Task<IEntityStorage> OpenAsync();
@@ -67,6 +77,36 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
         if (random.Next(3) > 0)
             entity["location"] = new JsonObject { ["type"] = "Point", ["coordinates"] = new JsonArray(Math.Round(-3.7 + random.NextDouble() * 0.1, 5), Math.Round(40.4 + random.NextDouble() * 0.1, 5)) };
         return entity;
+    }
+
+    private static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Entities of type C at both sides of the antimeridian and around both poles: points, small polygons, a line that
+    /// crosses the antimeridian uncut (so goes the long way round) and the same line cut in two (RFC 7946 §3.1.9).
+    /// </summary>
+    private static IEnumerable<JsonObject> EdgeOfTheWorld(Random random)
+    {
+        JsonObject Entity(int i, string geometry) => JsonNode.Parse($$$"""{"id":"urn:ngsi-ld:W:{{{i}}}","type":"C","location":{"type":"GeoProperty","value":{{{geometry}}}}}""")!.AsObject();
+        for (var i = 0; i < 120; i++)
+        {
+            var (lon, lat) = (i % 3) switch
+            {
+                0 => ((random.Next(2) == 0 ? 1 : -1) * (180 - random.NextDouble() * 0.02), 10 + (random.NextDouble() - 0.5) * 0.02),
+                1 => (random.NextDouble() * 360 - 180, 89.99 + random.NextDouble() * 0.01),
+                _ => (random.NextDouble() * 360 - 180, -89.99 - random.NextDouble() * 0.01),
+            };
+            yield return Entity(i, i % 10 == 9
+                ? $"{{\"type\":\"Polygon\",\"coordinates\":[[[{F(lon)},{F(lat)}],[{F(Math.Clamp(lon + 0.003, -180, 180))},{F(lat)}],[{F(lon)},{F(Math.Clamp(lat + 0.002, -90, 90))}],[{F(lon)},{F(lat)}]]]}}"
+                : $"{{\"type\":\"Point\",\"coordinates\":[{F(Math.Round(lon, 6))},{F(Math.Round(lat, 6))}]}}");
+        }
+        yield return Entity(120, """{"type":"LineString","coordinates":[[179.995,10],[-179.995,10]]}""");
+        yield return Entity(121, """{"type":"MultiLineString","coordinates":[[[179.995,10.001],[180,10.001]],[[-180,10.001],[-179.995,10.001]]]}""");
+        yield return Entity(122, """{"type":"Point","coordinates":[180,10]}""");
+        yield return Entity(123, """{"type":"Point","coordinates":[-180,10.0005]}""");
+        yield return Entity(124, """{"type":"Point","coordinates":[0,90]}""");
+        yield return Entity(125, """{"type":"Point","coordinates":[-179.9995,10]}"""); // ~164 m from 179.9990°E
+        yield return Entity(126, """{"type":"Point","coordinates":[180,89.999]}""");   // ~222 m from (0, 89.999) over the pole
     }
 
     private static Gen<T> Of<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
@@ -142,6 +182,43 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
                 pages.AddRange((await _store.QueryAsync(new EntityPageRequest(query, offset, 7, false), default)).Entities.Select(e => e.Id));
             pages.Should().Equal(expected, $"near {point}, case {i}");
         }
+    }
+
+    [ContractFact]
+    public async Task Geo_queries_across_the_antimeridian_and_at_the_poles_match_the_evaluator_page_by_page()
+    {
+        string[] points = ["[179.9990,10]", "[-179.9995,10]", "[180,10]", "[-180,10]", "[179.99,10.005]", "[0,89.999]", "[120,89.995]", "[-60,-89.997]", "[0,90]", "[17,-90]", "[179.999,89.98]"];
+        string[] distances = ["maxDistance==100", "maxDistance==500", "maxDistance==2000", "minDistance==500", "maxDistance==20000"];
+        const string band = "[[[179.99,9.99],[-179.99,9.99],[-179.99,10.01],[179.99,10.01],[179.99,9.99]]]"; // uncut: planar, the long way round
+        const string cut = "[[[[179.99,9.99],[180,9.99],[180,10.01],[179.99,10.01],[179.99,9.99]]],[[[-180,9.99],[-179.99,9.99],[-179.99,10.01],[-180,10.01],[-180,9.99]]]]";
+        var queries = points.SelectMany(p => distances.Select(d => new EntityQueryParameters(GeoRel: "near;" + d, Geometry: "Point", Coordinates: p)))
+            .Concat([
+                new(GeoRel: "near;maxDistance==500", Geometry: "LineString", Coordinates: "[[179.99,10],[179.999,10]]"),
+                new(GeoRel: "near;maxDistance==1000", Geometry: "Polygon", Coordinates: "[[[-180,89.99],[180,89.99],[180,90],[-180,90],[-180,89.99]]]"),
+                new(GeoRel: "within", Geometry: "Polygon", Coordinates: band),
+                new(GeoRel: "intersects", Geometry: "Polygon", Coordinates: band),
+                new(GeoRel: "disjoint", Geometry: "Polygon", Coordinates: band),
+                new(GeoRel: "within", Geometry: "MultiPolygon", Coordinates: cut),
+                new(GeoRel: "intersects", Geometry: "MultiPolygon", Coordinates: cut),
+                new(GeoRel: "intersects", Geometry: "LineString", Coordinates: "[[0,10],[1,10.001]]"),
+            ]);
+        var matched = 0;
+        foreach (var parameters in queries)
+        {
+            var query = EntityQuery.Parse(parameters with { Type = "C" }, ContextProcessor.Core);
+            var expected = _entities.Where(e => EntityMatcher.Matches(e, query)).Select(e => e.Id).ToList();
+            var all = await _store.QueryAsync(new EntityPageRequest(query, 0, 1000, true), default);
+            all.Entities.Select(e => e.Id).Should().Equal(expected, $"{parameters.GeoRel} {parameters.Coordinates}");
+            all.TotalCount.Should().Be(expected.Count);
+            var pages = new List<string>();
+            for (var offset = 0; offset < expected.Count + 5; offset += 5)
+                pages.AddRange((await _store.QueryAsync(new EntityPageRequest(query, offset, 5, false), default)).Entities.Select(e => e.Id));
+            pages.Should().Equal(expected, $"pages of {parameters.GeoRel} {parameters.Coordinates}");
+            if (expected.Count > 0) matched++;
+            if (parameters is { GeoRel: "near;maxDistance==500", Coordinates: "[179.9990,10]" or "[0,89.999]" })
+                expected.Should().Contain(parameters.Coordinates == "[0,89.999]" ? "urn:ngsi-ld:W:126" : "urn:ngsi-ld:W:125");
+        }
+        matched.Should().BeGreaterThan(40, "most of these queries select something");
     }
 
     [ContractFact]

@@ -49,24 +49,34 @@ public static class GeoEvaluator
     /// <summary>
     /// Distance in metres between two geometries, from the nearest point of one to the other (a reference line or
     /// polygon is measured from its closest point, clause 4.10). When neither is a point, the nearest points are found in
-    /// the planar lon/lat plane and measured from one of them with <see cref="DistanceMetres(Point, Geometry)"/>.
+    /// the planar lon/lat plane (with the copies of <paramref name="geometry"/> one turn east and west, see
+    /// <see cref="Copies"/>) and measured from one of them with <see cref="DistanceMetres(Point, Geometry)"/>.
     /// </summary>
     public static double DistanceMetres(Geometry reference, Geometry geometry)
     {
         if (reference is Point point) return DistanceMetres(point, geometry);
         if (geometry is Point other) return DistanceMetres(other, reference);
         if (reference.IsEmpty || geometry.IsEmpty) return double.PositiveInfinity;
-        if (reference.Intersects(geometry)) return 0;
-        var nearest = DistanceOp.NearestPoints(reference, geometry);
-        return DistanceMetres(GeoJsonGeometry.Factory.CreatePoint(nearest[1]), reference);
+        var envelope = reference.EnvelopeInternal;
+        var distance = double.PositiveInfinity;
+        foreach (var copy in Copies(geometry, envelope.MinX - 180, envelope.MaxX + 180))
+        {
+            if (reference.Intersects(copy)) return 0;
+            var nearest = DistanceOp.NearestPoints(reference, copy);
+            distance = Math.Min(distance, DistanceMetres(GeoJsonGeometry.Factory.CreatePoint(nearest[1]), reference));
+        }
+        return distance;
     }
 
     /// <summary>
     /// Great-circle distance in metres from a point to the nearest point of a geometry (0 when the geometry covers it).
     /// The nearest point is found in a local equirectangular projection centred on the query point (longitudes scaled by
-    /// cos(latitude), wrapped across the antimeridian), then the haversine distance to it is measured. This is exact for
-    /// points and accurate to well under 1% for geometries within a few hundred kilometres; across continents the
-    /// nearest point of a long edge can be slightly off, which only matters for distances far larger than "near" is used for.
+    /// cos(latitude)), then the haversine distance to it is measured. The geometry is planar lon/lat, so one that crosses
+    /// the antimeridian uncut goes the long way round, as for the other relations; across the antimeridian the geometry's
+    /// copy one turn east or west is measured too, so a point at 179.999°E is near one at 179.999°W. This is exact for
+    /// points and accurate to well under 1% for geometries within a few hundred kilometres (not within a few degrees of a
+    /// pole, where the projection bends: there it can only overestimate); across continents the nearest point of a long
+    /// edge can be slightly off, which only matters for distances far larger than "near" is used for.
     /// </summary>
     public static double DistanceMetres(Point point, Geometry geometry)
     {
@@ -77,10 +87,36 @@ public static class GeoEvaluator
         var lon0 = point.X;
         var lat0 = point.Y;
         var scale = Math.Max(Math.Cos(lat0 * Math.PI / 180), 1e-6);
-        var projected = geometry.Copy();
-        projected.Apply(new ProjectFilter(c => new Coordinate(WrapLongitude(c.X - lon0) * scale, c.Y - lat0)));
-        var nearest = DistanceOp.NearestPoints(projected, GeoJsonGeometry.Factory.CreatePoint(new Coordinate(0, 0)))[0];
-        return Haversine(lon0, lat0, lon0 + nearest.X / scale, lat0 + nearest.Y);
+        var distance = double.PositiveInfinity;
+        foreach (var copy in Copies(geometry, lon0 - 180, lon0 + 180))
+        {
+            var projected = copy.Copy();
+            projected.Apply(new ProjectFilter(c => new Coordinate((c.X - lon0) * scale, c.Y - lat0)));
+            var nearest = DistanceOp.NearestPoints(projected, GeoJsonGeometry.Factory.CreatePoint(new Coordinate(0, 0)))[0];
+            // A point of the geometry (its longitude perhaps a turn off, which haversine ignores): never below the true distance.
+            distance = Math.Min(distance, Haversine(lon0, lat0, lon0 + nearest.X / scale, lat0 + nearest.Y));
+        }
+        return distance;
+    }
+
+    private static readonly double[] Turns = [0, 360, -360];
+
+    /// <summary>
+    /// The geometry and its copies one turn (360°) east and west whose longitudes reach into [<paramref name="west"/>,
+    /// <paramref name="east"/>]: where something within half a turn of a reference may lie. Far from the antimeridian,
+    /// only the geometry itself.
+    /// </summary>
+    private static IEnumerable<Geometry> Copies(Geometry geometry, double west, double east)
+    {
+        var envelope = geometry.EnvelopeInternal;
+        foreach (var turn in Turns)
+        {
+            if (envelope.MaxX + turn < west || envelope.MinX + turn > east) continue;
+            if (turn == 0) { yield return geometry; continue; }
+            var copy = geometry.Copy();
+            copy.Apply(new ProjectFilter(c => new Coordinate(c.X + turn, c.Y)));
+            yield return copy;
+        }
     }
 
     public static double Haversine(double lon1, double lat1, double lon2, double lat2)
@@ -91,8 +127,6 @@ public static class GeoEvaluator
         var a = Math.Sin(dLat / 2) * Math.Sin(dLat / 2) + Math.Cos(Rad(lat1)) * Math.Cos(Rad(lat2)) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2);
         return 2 * EarthRadiusMetres * Math.Asin(Math.Min(1, Math.Sqrt(a)));
     }
-
-    private static double WrapLongitude(double delta) => delta > 180 ? delta - 360 : delta < -180 ? delta + 360 : delta;
 
     private sealed class ProjectFilter(Func<Coordinate, Coordinate> project) : IEntireCoordinateSequenceFilter
     {

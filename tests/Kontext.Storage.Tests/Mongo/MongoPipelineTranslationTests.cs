@@ -70,6 +70,22 @@ public sealed class MongoPipelineTranslationTests
         Geo("near;maxDistance==50000", "Point", "[0,89.9]").Filter["$or"][0][Location].AsBsonDocument.Names.Should().Equal("$exists");
     }
 
+    /// <summary>No box that wraps or reaches a pole (S2's geodesic edges would read it otherwise than the planar evaluator): the evaluator decides, as for SQLite.</summary>
+    [Theory]
+    [InlineData("near;maxDistance==500", "Point", "[179.9990,10]")]
+    [InlineData("near;maxDistance==500", "Point", "[-179.9995,10]")]
+    [InlineData("near;maxDistance==500", "Point", "[0,89.999]")]
+    [InlineData("within", "Polygon", "[[[179.99,9.99],[-179.99,9.99],[-179.99,10.01],[179.99,10.01],[179.99,9.99]]]")]
+    [InlineData("intersects", "MultiPolygon", "[[[[179.99,9.99],[180,9.99],[180,10.01],[179.99,10.01],[179.99,9.99]]],[[[-180,9.99],[-179.99,9.99],[-179.99,10.01],[-180,10.01],[-180,9.99]]]]")]
+    public void Areas_at_the_antimeridian_or_a_pole_need_only_a_geometry(string georel, string geometry, string coordinates) =>
+        Same(Geo(georel, geometry, coordinates).Filter,
+            $$"""{ "$or": [ { "{{Location}}": { "$exists": true } }, { "geoUnindexed": "https://uri%2Eetsi%2Eorg/ngsi-ld/location" } ] }""");
+
+    [Fact]
+    public void A_near_box_just_short_of_the_antimeridian_is_sent_as_a_box() =>
+        Geo("near;maxDistance==500", "Point", "[179.99,10]").Filter["$or"][0][Location]["$geoIntersects"]["$geometry"]["coordinates"][0].AsBsonArray
+            .Select(p => p[0].ToDouble()).Should().OnlyContain(x => x > 179.98 && x < 180);
+
     [Fact]
     public void Within_is_geoWithin_a_widened_densified_box_or_an_unindexable_geometry()
     {

@@ -280,4 +280,31 @@ public sealed class SqliteCellWalkTests : IAsyncLifetime
         SqliteCellWalk.CellsFor(Near(5), 20).Should().BeNull("a box this small against its cell has few candidates in the R*Tree");
         SqliteCellWalk.CellsFor(Near(500), 100_000).Should().BeNull("a deep page would read more rows than the walk's budget");
     }
+
+    [Fact]
+    public async Task Near_the_antimeridian_a_box_on_one_side_walks_its_cells_and_one_across_it_or_over_a_pole_goes_through_the_R_tree()
+    {
+        var random = new Random(20261206);
+        for (var i = 0; i < 200; i++)
+        {
+            var lon = (i % 2 == 0 ? 1 : -1) * (180 - random.NextDouble() * 0.03);
+            var (x, y) = i % 7 == 6 ? (random.NextDouble() * 360 - 180, 89.99 + random.NextDouble() * 0.01) : (lon, 10 + (random.NextDouble() - 0.5) * 0.02);
+            await CreateAsync($$"""{"id":"urn:ngsi-ld:W:{{i}}","type":"{{(i % 3 == 0 ? "A" : "B")}}","location":{{Point(Math.Round(x, 6), Math.Round(y, 6))}}}""");
+        }
+        var entities = await AllInCreationOrderAsync();
+        (string Point, bool Walks)[] cases = [("[179.985,10]", true), ("[-179.985,10.002]", true), ("[179.999,10]", false), ("[-180,10]", false), ("[0,89.999]", false)];
+        foreach (var (point, walks) in cases)
+        {
+            var query = Query(null, null, "near;maxDistance==500", "Point", point);
+            var compiled = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 5, false));
+            compiled.ByGeometry.Should().BeTrue("even across the antimeridian or over a pole, the R*Tree's boxes bound the candidates");
+            (compiled.Cells is { } cells && SqliteCellWalk.CellsFor(cells, 5) is not null).Should().Be(walks, point);
+            var expected = entities.Where(e => EntityMatcher.Matches(e, query)).Select(e => e.Id).ToList();
+            var pages = new List<string>();
+            for (var offset = 0; offset < expected.Count + 5; offset += 5)
+                pages.AddRange((await _store.QueryAsync(new EntityPageRequest(query, offset, 5, false), default)).Entities.Select(e => e.Id));
+            pages.Should().Equal(expected, point);
+            expected.Should().NotBeEmpty(point);
+        }
+    }
 }

@@ -40,4 +40,15 @@ public sealed class SqliteGeoGridTests
             covering.Intersect(SqliteGeoGrid.CellsOf(gx0, gx1, gy0, gy1)).Should().NotBeEmpty($"[{gx0}, {gx1}] x [{gy0}, {gy1}] overlaps [{qx0}, {qx1}] x [{qy0}, {qy1}]");
         }
     }
+
+    [Fact]
+    public void Boxes_that_reach_the_antimeridian_or_a_pole_share_its_edge_cells()
+    {
+        // A near box is cut at ±180 (SqliteQueryCompiler): each half reaches the line from its own side.
+        SqliteGeoGrid.Covering(179.995, 180, 9.995, 10.005, 64)!.Intersect(SqliteGeoGrid.CellsOf(180, 180, 10, 10)).Should().NotBeEmpty();
+        SqliteGeoGrid.Covering(-180, -179.995, 9.995, 10.005, 64)!.Intersect(SqliteGeoGrid.CellsOf(-180, -180, 10, 10)).Should().NotBeEmpty();
+        SqliteGeoGrid.Covering(-0.005, 0.005, 89.995, 90, 64)!.Intersect(SqliteGeoGrid.CellsOf(0, 0, 90, 90)).Should().NotBeEmpty();
+        SqliteGeoGrid.Covering(-0.005, 0.005, -90, -89.995, 64)!.Intersect(SqliteGeoGrid.CellsOf(0.001, 0.001, -90, -90)).Should().NotBeEmpty();
+        SqliteGeoGrid.Covering(-180, 180, 89.99, 90, 64).Should().BeNull("a box over a pole spans every longitude: the R*Tree's");
+    }
 }

@@ -102,15 +102,18 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     [InlineData("near;maxDistance==500", null)]
     [InlineData("near;maxDistance==500", "n>3")]
     [InlineData("within", null)]
-    public async Task A_geo_query_walks_the_candidates_of_its_bounding_box_by_key_and_checks_the_other_clauses_per_candidate(string georel, string? q)
+    [InlineData("near;maxDistance==500", "n>3", "[179.999,10]")] // two boxes, one each side of the antimeridian
+    [InlineData("near;maxDistance==500", null, "[0,89.999]")]    // one over every longitude
+    public async Task A_geo_query_walks_the_candidates_of_its_bounding_box_by_key_and_checks_the_other_clauses_per_candidate(string georel, string? q, string point = "[-3.7,40.4]")
     {
         await CreateAsync(1, "T");
         var within = georel == "within";
         var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q, GeoRel: georel, Geometry: within ? "Polygon" : "Point",
-            Coordinates: within ? "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]" : "[-3.7,40.4]"), ContextProcessor.Core);
+            Coordinates: within ? "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]" : point), ContextProcessor.Core);
         var compiled = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false));
 
         var plan = Plan(SqliteTenantStore.WalkSql(compiled, compiled.Where));
+        plan.Where(line => line.Contains("entity_bbox VIRTUAL TABLE")).Should().OnlyContain(line => System.Text.RegularExpressions.Regex.IsMatch(line, "INDEX 2:([DB][0-3]){4}"), "each box is a search of the R*Tree by its four bounds: " + string.Join("\n", plan));
 
         compiled.ByGeometry.Should().BeTrue();
         plan[0].Should().Be("SEARCH e USING INTEGER PRIMARY KEY (rowid=?)", "entities are reached by the keys the box gives, not scanned: " + string.Join("\n", plan));
