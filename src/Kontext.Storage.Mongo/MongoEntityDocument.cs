@@ -15,7 +15,7 @@ namespace Kontext.Storage.Mongo;
 ///   names: [&lt;encoded IRI&gt;],                             attribute existence (multikey index)
 ///   vals:  { &lt;encoded IRI&gt;: [scalar, ...] },           what a top-level q comparison sees (wildcard index)
 ///   geo:   { &lt;encoded IRI&gt;: GeoJSON },                  GeoProperty geometries MongoDB can index (2dsphere)
-///   geoUnindexed: [&lt;encoded IRI&gt;] }                     GeoProperties whose geometry S2 would reject
+///   geoUnindexed: [&lt;encoded IRI&gt;] }                     GeoProperties whose geometry S2 would reject or read apart (long edges)
 /// </code>
 /// names/vals/geo are derived on every write; queries use them as necessary conditions and the evaluator decides.
 /// A write the 2dsphere index refuses ("Can't extract geo keys": S2 rejects a geometry NetTopologySuite accepts) is written
@@ -113,8 +113,9 @@ public static class MongoEntityDocument
 
     /// <summary>
     /// The GeoProperty instances' geometries as one indexable GeoJSON value (a GeometryCollection for several datasetIds),
-    /// and whether some instance had a geometry S2 rejects (self-intersecting rings and the like): such attributes are listed
-    /// in geoUnindexed so geo pre-filters still let the entity through to the exact in-memory check.
+    /// and whether some instance had a geometry S2 rejects (self-intersecting rings and the like) or reads apart from the planar
+    /// evaluator (long edges, <see cref="MongoGeoEdges"/>): such attributes are listed in geoUnindexed so geo pre-filters still
+    /// let the entity through to the exact in-memory check.
     /// </summary>
     private static (BsonDocument? Geometry, bool Rejected) Geometries(List<JsonObject> instances)
     {
@@ -126,7 +127,7 @@ public static class MongoEntityDocument
             var value = instance["value"];
             var geometry = GeoJsonGeometry.TryRead(value);
             if (geometry is null) continue; // the evaluator ignores it too
-            if (!geometry.IsValid || geometry is GeometryCollection { NumGeometries: 0 }) { rejected = true; continue; }
+            if (!geometry.IsValid || geometry is GeometryCollection { NumGeometries: 0 } || MongoGeoEdges.ReadApart(geometry)) { rejected = true; continue; }
             parts.Add(WithoutRepeatedPositions(MongoJson.ToBson(value).AsBsonDocument));
         }
         return parts.Count switch

@@ -23,7 +23,7 @@ namespace Kontext.Storage.Mongo;
 /// </summary>
 public static class MongoGeoTranslator
 {
-    private const double Margin = 0.001;      // degrees added around the box
+    internal const double Margin = 0.001;     // degrees added around the box
     private const double Step = 0.1;          // degrees between densified vertices
 
     public static BsonDocument Translate(GeoQuery geo)

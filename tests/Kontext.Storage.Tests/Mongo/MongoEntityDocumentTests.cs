@@ -53,6 +53,37 @@ public sealed class MongoEntityDocumentTests
         Transience.NextExpiry(MongoEntityDocument.FromBson(projected)).Should().NotBeNull();
     }
 
+    private static BsonDocument WithLocation(string geometry) => MongoEntityDocument.ToBson(
+        Parse("""{"id":"urn:ngsi-ld:T:1","type":"T","location":{"type":"GeoProperty","value":""" + geometry + "}}"), seq: 1, version: 1);
+
+    /// <summary>Edges S2 reads as great-circle arcs apart from the evaluator's planar segments: the pre-filter would miss them.</summary>
+    [Theory]
+    [InlineData("""{"type":"LineString","coordinates":[[179.9,10],[-179.9,10]]}""")]                       // planar: the long way round
+    [InlineData("""{"type":"MultiLineString","coordinates":[[[0,0],[1,1]],[[-170,5],[15,5]]]}""")]         // 185° of longitude
+    [InlineData("""{"type":"Polygon","coordinates":[[[-120,49],[-95,49],[-95,45],[-120,45],[-120,49]]]}""")] // the arc along 49°N bows 0.7° north
+    [InlineData("""{"type":"LineString","coordinates":[[-40,-20],[40,20]]}""")]                             // same midpoint, S-shaped apart
+    [InlineData("""{"type":"LineString","coordinates":[[0,0],[10,89.9]]}""")]                               // the arc runs up the meridian
+    public void A_geometry_whose_edges_read_apart_on_the_sphere_is_stored_unindexed(string geometry)
+    {
+        var doc = WithLocation(geometry);
+
+        doc["geo"].AsBsonDocument.ElementCount.Should().Be(0);
+        doc["geoUnindexed"].AsBsonArray.Select(v => v.AsString).Should().Equal("https://uri%2Eetsi%2Eorg/ngsi-ld/location");
+    }
+
+    [Theory]
+    [InlineData("""{"type":"Point","coordinates":[179.99,89.99]}""")]
+    [InlineData("""{"type":"MultiPoint","coordinates":[[179.9,10],[-179.9,10]]}""")]                        // no edges
+    [InlineData("""{"type":"Polygon","coordinates":[[[10,50],[10.14,50],[10.14,50.09],[10,50.09],[10,50]]]}""")] // 10 km edges stray 2 m
+    [InlineData("""{"type":"LineString","coordinates":[[0,0],[60,0],[60,-30]]}""")]                         // the equator and a meridian are great circles
+    public void A_geometry_whose_edges_read_alike_stays_indexed(string geometry)
+    {
+        var doc = WithLocation(geometry);
+
+        doc["geo"].AsBsonDocument.Names.Should().Equal("https://uri%2Eetsi%2Eorg/ngsi-ld/location");
+        doc.Contains("geoUnindexed").Should().BeFalse();
+    }
+
     [Fact]
     public void When_the_2dsphere_index_refuses_a_geometry_the_entity_is_written_with_its_geometries_unindexed()
     {

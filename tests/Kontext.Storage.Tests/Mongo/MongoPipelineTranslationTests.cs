@@ -1,5 +1,6 @@
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Query;
+using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
 using MongoDB.Bson;
@@ -116,6 +117,24 @@ public sealed class MongoPipelineTranslationTests
     {
         var query = Geo(georel, "Point", "[10,20]");
         query.Filter["$or"][0][Location].AsBsonDocument.Names.Should().Equal(op);
+    }
+
+    /// <summary>
+    /// An uncut LineString from 179.9°E to 179.9°W is, read planar, the long way round through Greenwich, which S2 would not index:
+    /// the stored document lists it unindexed, so the box at Greenwich still lets it through to the evaluator, which matches it.
+    /// </summary>
+    [Fact]
+    public void A_line_the_long_way_round_is_stored_unindexed_and_still_found_by_a_box_at_Greenwich()
+    {
+        var entity = EntityParser.ParseEntity(System.Text.Json.Nodes.JsonNode.Parse(
+            """{"id":"urn:ngsi-ld:T:1","type":"T","location":{"type":"GeoProperty","value":{"type":"LineString","coordinates":[[179.9,0.5],[-179.9,0.5]]}}}""")!.AsObject(),
+            ContextProcessor.Core, ParseMode.Full);
+        var doc = MongoEntityDocument.ToBson(entity, seq: 1, version: 1);
+        var query = EntityQuery.Parse(new EntityQueryParameters(GeoRel: "intersects", Geometry: "Polygon", Coordinates: "[[[-1,0],[1,0],[1,1],[-1,1],[-1,0]]]"), ContextProcessor.Core);
+
+        GeoEvaluator.Matches(entity, query.Geo!).Should().BeTrue("the reference reads the line planar");
+        doc["geo"].AsBsonDocument.ElementCount.Should().Be(0, "S2 would index the short way, far from the box");
+        Recording.BsonMatch.Matches(doc, MongoQueryTranslator.Translate(new EntityPageRequest(query, 0, 20, false)).Filter).Should().BeTrue();
     }
 
     [Fact]
