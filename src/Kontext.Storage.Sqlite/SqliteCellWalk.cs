@@ -58,7 +58,8 @@ internal static class SqliteCellWalk
     public static List<long>? CellsFor(GeoCellQuery query, long wanted)
     {
         if (SqliteGeoGrid.Covering(query.MinX, query.MaxX, query.MinY, query.MaxY, MaxCells) is not { } cells) return null;
-        var share = (query.MaxX - query.MinX) * (query.MaxY - query.MinY) / ((cells.Count - 1) * SqliteGeoGrid.CellArea);
+        // The budget counts the fine cells only: the coarse and wide cells hold the few large boxes, which pass anywhere in them.
+        var share = (query.MaxX - query.MinX) * (query.MaxY - query.MinY) / (cells.Count(SqliteGeoGrid.IsFine) * SqliteGeoGrid.CellArea);
         return wanted > share * RowBudget ? null : cells;
     }
 

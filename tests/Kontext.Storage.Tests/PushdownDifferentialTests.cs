@@ -107,6 +107,14 @@ public abstract class PushdownDifferentialTests : IAsyncLifetime
         yield return Entity(124, """{"type":"Point","coordinates":[0,90]}""");
         yield return Entity(125, """{"type":"Point","coordinates":[-179.9995,10]}"""); // ~164 m from 179.9990°E
         yield return Entity(126, """{"type":"Point","coordinates":[180,89.999]}""");   // ~222 m from (0, 89.999) over the pole
+        // Boxes of 0.05° to 3°, listed in the coarse 1° cells (SqliteGeoGrid), at the antimeridian and at the poles.
+        string Box(double x0, double x1, double y0, double y1) =>
+            $"{{\"type\":\"Polygon\",\"coordinates\":[[[{F(x0)},{F(y0)}],[{F(x1)},{F(y0)}],[{F(x1)},{F(y1)}],[{F(x0)},{F(y1)}],[{F(x0)},{F(y0)}]]]}}";
+        yield return Entity(127, Box(177.5, 180, 9.2, 10.004));
+        yield return Entity(128, Box(-180, -179.95, 9.98, 10.03));
+        yield return Entity(129, Box(-0.02, 2.9, 88.5, 90));
+        yield return Entity(130, Box(15.5, 17.2, -90, -89.5));
+        yield return Entity(131, Box(179.9, 180, 87, 89.992));
     }
 
     private static Gen<T> Of<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);

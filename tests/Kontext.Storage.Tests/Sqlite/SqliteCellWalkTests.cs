@@ -60,7 +60,10 @@ public sealed class SqliteCellWalkTests : IAsyncLifetime
 
     private static string Point(double lon, double lat) => $$$"""{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{F(lon)}}},{{{F(lat)}}}]}}""";
 
-    /// <summary>Points in a few cells around (Lon0, Lat0), lines over several cells, polygons too large for the grid, and a location given twice (datasetId).</summary>
+    private static string Box(double x, double y, double width, double height) =>
+        $$$"""{"type":"GeoProperty","value":{"type":"Polygon","coordinates":[[[{{{F(x)}}},{{{F(y)}}}],[{{{F(x + width)}}},{{{F(y)}}}],[{{{F(x + width)}}},{{{F(y + height)}}}],[{{{F(x)}}},{{{F(y + height)}}}],[{{{F(x)}}},{{{F(y)}}}]]]}}""";
+
+    /// <summary>Points in a few cells around (Lon0, Lat0), lines over several cells, polygons of the coarse grid and too large for it, and a location given twice (datasetId).</summary>
     private static string RandomEntity(Random random, int i)
     {
         var type = new[] { "A", "B", "C" }[random.Next(3)];
@@ -71,6 +74,8 @@ public sealed class SqliteCellWalkTests : IAsyncLifetime
             1 => $$$"""{"type":"GeoProperty","value":{"type":"Polygon","coordinates":[[[{{{F(lon - 0.2)}}},{{{F(lat - 0.1)}}}],[{{{F(lon + 0.2)}}},{{{F(lat - 0.1)}}}],[{{{F(lon)}}},{{{F(lat + 0.2)}}}],[{{{F(lon - 0.2)}}},{{{F(lat - 0.1)}}}]]]}}""",
             2 => $$"""[{{Point(lon, lat)}},{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{F(lon + 0.015)}},{{F(lat - 0.01)}}]},"datasetId":"urn:ngsi-ld:D:2"}]""",
             3 => "null",
+            // A district or flood zone of 0.05° to 3° (the coarse cells), now and then one too large for them (the wide cell).
+            4 or 5 => Box(lon - random.NextDouble() * (i % 23 == 4 ? 3 : 6), lat - random.NextDouble() * 0.5, 0.05 + random.NextDouble() * (i % 23 == 4 ? 2.95 : 6), 0.05 + random.NextDouble() * 0.5),
             _ => Point(lon, lat),
         };
         var located = location == "null" ? "" : $",\"location\":{location}";
@@ -224,6 +229,43 @@ public sealed class SqliteCellWalkTests : IAsyncLifetime
         await AssertPagesAsync(21, 7, 4);
     }
 
+    [Fact]
+    public async Task A_file_whose_medium_boxes_were_listed_in_the_wide_cell_before_the_coarse_grid_still_answers_as_the_evaluator()
+    {
+        await CreateRandomAsync(300, 20261207);
+        await _storage.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        long moved;
+        using (var connection = OpenFile())
+        {
+            // The rows the rule before the coarse grid wrote: every box over more than 4 fine cells in the wide cell.
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                INSERT OR IGNORE INTO entity_cells SELECT attr, {SqliteGeoGrid.Wide}, ek, rid, min_x, max_x, min_y, max_y FROM entity_cells WHERE cell < {SqliteGeoGrid.Wide};
+                DELETE FROM entity_cells WHERE cell < {SqliteGeoGrid.Wide};
+                SELECT COUNT(*) FROM entity_cells WHERE cell = {SqliteGeoGrid.Wide};
+                """;
+            moved = (long)command.ExecuteScalar()!;
+        }
+        await OpenAsync();
+        moved.Should().BeGreaterThan(20);
+
+        await AssertPagesAsync(21, 7, 5);
+        // Writers delete an entity's cell rows by its key, whichever rule wrote them.
+        var random = new Random(7);
+        for (var i = 4; i < 300; i += 23)
+        {
+            var id = $"urn:ngsi-ld:C:{i}";
+            if (i % 2 == 0) await _store.WriteAsync(id, EntityWrites.Delete(id), default);
+            else await _store.WriteAsync(id, EntityWrites.UpdateAttributes(id, Parse($$"""{"id":"{{id}}","type":"A","location":{{Box(Lon0 - 0.3, Lat0 - 0.2, 0.3 + random.NextDouble(), 0.3)}}}""")), default);
+        }
+        await AssertPagesAsync(21, 7, 6);
+        using var file = OpenFile();
+        using var stale = file.CreateCommand();
+        stale.CommandText = "SELECT COUNT(*) FROM entity_cells c WHERE NOT EXISTS (SELECT 1 FROM entity_geometries g WHERE g.rid = c.rid AND g.ek = c.ek AND g.attr = c.attr)";
+        ((long)stale.ExecuteScalar()!).Should().Be(0);
+    }
+
     private List<string> Plan(string sql, params (string Name, object Value)[] parameters)
     {
         using var connection = OpenFile();
@@ -279,6 +321,17 @@ public sealed class SqliteCellWalkTests : IAsyncLifetime
         SqliteCellWalk.CellsFor(Near(5_000), 20).Should().BeNull("a box over more than 64 cells");
         SqliteCellWalk.CellsFor(Near(5), 20).Should().BeNull("a box this small against its cell has few candidates in the R*Tree");
         SqliteCellWalk.CellsFor(Near(500), 100_000).Should().BeNull("a deep page would read more rows than the walk's budget");
+    }
+
+    [Fact]
+    public void The_walks_row_budget_is_shared_out_by_the_fine_cells_alone()
+    {
+        // A quarter of one fine cell, inside one coarse cell: the walk reads that fine cell, its coarse cell and the wide one.
+        var quarter = new GeoCellQuery("location", 0.2525, 0.2575, 0.2525, 0.2575, null, "1");
+        SqliteGeoGrid.Covering(quarter.MinX, quarter.MaxX, quarter.MinY, quarter.MaxY, SqliteCellWalk.MaxCells).Should().HaveCount(3);
+
+        SqliteCellWalk.CellsFor(quarter, SqliteCellWalk.RowBudget / 4 - 50).Should().NotBeNull("a quarter of the fine cell's rows spread evenly are in the box");
+        SqliteCellWalk.CellsFor(quarter, SqliteCellWalk.RowBudget / 4 + 50).Should().BeNull();
     }
 
     [Fact]
