@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -42,14 +43,102 @@ internal static class SqliteIndexRows
         return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes);
     }
 
-    private static AttributeFingerprint Fingerprint(List<JsonObject> instances)
+    /// <summary>
+    /// An entity as a write found it, taken before the decision (which may change it in place): its types and scopes, and
+    /// each attribute's instances by reference. A decision replaces or removes the instances it changes and never edits
+    /// one (<c>EntityWrites</c>), so the instances left in a list are still what was stored; the fingerprints are
+    /// then taken only of what the decision changed (<see cref="CaptureChange"/>).
+    /// </summary>
+    public sealed class Found
+    {
+        private readonly HashSet<string> _types;
+        private readonly HashSet<string> _scopes;
+        private readonly Dictionary<string, JsonObject[]> _instances;
+#if DEBUG
+        // Every test runs the debug build: it checks the rule above against fingerprints taken before the decision.
+        private readonly IndexedState _eager;
+#endif
+
+        public Found(Entity entity)
+        {
+            _types = entity.Types.ToHashSet(StringComparer.Ordinal);
+            _scopes = (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal);
+            _instances = new Dictionary<string, JsonObject[]>(entity.Attributes.Count, StringComparer.Ordinal);
+            foreach (var (name, instances) in entity.Attributes) _instances[name] = [.. instances];
+#if DEBUG
+            _eager = SqliteIndexRows.Capture(entity)!;
+#endif
+        }
+
+        /// <summary>The entity's indexed state as found, every attribute fingerprinted.</summary>
+        public IndexedState Capture()
+        {
+            var attributes = new Dictionary<string, AttributeFingerprint>(_instances.Count, StringComparer.Ordinal);
+            foreach (var (name, instances) in _instances) attributes[name] = Fingerprint(instances);
+            return Checked(new IndexedState(_types, _scopes, attributes));
+        }
+
+        /// <summary>
+        /// The indexed state as found and as <paramref name="after"/> the decision, for a staged write
+        /// (<see cref="UpdatedEntityRows"/>, the statistics): an attribute whose instances are the same objects in the
+        /// same order gets one fingerprint on both sides that names its kinds only (<see cref="Unchanged"/>), its rows
+        /// being left as they are; the others are fingerprinted before and after.
+        /// </summary>
+        public (IndexedState Before, IndexedState After) CaptureChange(Entity after)
+        {
+            var before = new Dictionary<string, AttributeFingerprint>(_instances.Count, StringComparer.Ordinal);
+            var now = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
+            foreach (var (name, instances) in after.Attributes)
+            {
+                if (_instances.TryGetValue(name, out var found) && CollectionsMarshal.AsSpan(instances).SequenceEqual(found, ReferenceEquality.Instance))
+                    before[name] = now[name] = Unchanged(Kinds(instances));
+                else now[name] = Fingerprint(instances);
+            }
+            foreach (var (name, found) in _instances) before.TryAdd(name, Fingerprint(found));
+            return (Checked(new IndexedState(_types, _scopes, before)), new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), now));
+        }
+
+        private IndexedState Checked(IndexedState state)
+        {
+#if DEBUG
+            foreach (var (name, fingerprint) in state.Attributes)
+            {
+                var eager = _eager.Attributes[name];
+                if (fingerprint.Kinds != eager.Kinds || (!IsUnchanged(fingerprint) && fingerprint != eager))
+                    throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place instead of replacing it");
+            }
+#endif
+            return state;
+        }
+    }
+
+    /// <summary>
+    /// The fingerprint of an attribute a write left alone, on both sides of the change: equal to itself, so no row of it
+    /// is touched; its kinds are real (the statistics read them), its value and geometry parts only a mark.
+    /// </summary>
+    private static AttributeFingerprint Unchanged(string kinds) => new(kinds, UnchangedMark, UnchangedMark);
+
+    // A string no fingerprint part can equal: parts are empty or end with the separator.
+    private static readonly string UnchangedMark = new('\u0000', 1);
+
+    private static bool IsUnchanged(AttributeFingerprint fingerprint) => ReferenceEquals(fingerprint.Values, UnchangedMark);
+
+    private sealed class ReferenceEquality : IEqualityComparer<JsonObject>
+    {
+        public static readonly ReferenceEquality Instance = new();
+        public bool Equals(JsonObject? x, JsonObject? y) => ReferenceEquals(x, y);
+        public int GetHashCode(JsonObject obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+    }
+
+    private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)
     {
         // One builder per thread, cleared for each part: a write fingerprints every attribute before and after.
         var text = t_fingerprint ??= new StringBuilder(256);
         text.Clear();
         var hasGeometry = false;
-        foreach (var instance in instances)
+        for (var i = 0; i < instances.Count; i++)
         {
+            var instance = instances[i];
             foreach (var scalar in Scalars(instance))
             {
                 // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
@@ -63,8 +152,8 @@ internal static class SqliteIndexRows
         if (hasGeometry)
         {
             text.Clear();
-            foreach (var instance in instances)
-                if (Attr.Type(instance) == Attr.GeoProperty) text.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            for (var i = 0; i < instances.Count; i++)
+                if (Attr.Type(instances[i]) == Attr.GeoProperty) text.Append(instances[i]["value"]?.ToJsonString()).Append('\u001f');
             geometry = text.ToString();
         }
         if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
@@ -73,7 +162,7 @@ internal static class SqliteIndexRows
 
     [ThreadStatic] private static StringBuilder? t_fingerprint;
 
-    private static string Kinds(List<JsonObject> instances) =>
+    private static string Kinds(IReadOnlyList<JsonObject> instances) =>
         instances.Count == 1 ? Attr.Type(instances[0]) : string.Join(',', instances.Select(Attr.Type).Distinct());
 
     /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>

@@ -11,7 +11,7 @@ namespace Kontext.Ngsi.Storage;
 /// the operation needs an entity that is not there (or lacks every type in <c>anyType</c>, the request's type filter),
 /// and never changes the caller's input: a store may run a decision more than once (optimistic retries), so the input is
 /// read, and copied where the new state keeps it (create, replace, upsert). The entity a decision is given is the store's
-/// own fresh copy, which the decision may change in place.
+/// own fresh copy, which the decision may change in place, replacing (never editing) an instance it changes.
 /// </summary>
 public static class EntityWrites
 {

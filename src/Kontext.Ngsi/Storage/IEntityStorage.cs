@@ -55,7 +55,9 @@ public interface IEntityStore
     /// Reads the entity's current state, lets <paramref name="decide"/> compute the write, and commits the new
     /// state, its history (D4) and a change-log entry (D5; see <see cref="ReadChangesAsync"/>) atomically. Writes to one entity are serialized, so
     /// concurrent writers never lose an update. An exception from <paramref name="decide"/> aborts this write only.
-    /// The task completes once the write is durable.
+    /// The task completes once the write is durable. <paramref name="decide"/> may change the entity it is given in place
+    /// (types, scopes, the attribute map and lists) but replaces an attribute instance it changes, never edits one: a store
+    /// may tell what changed by the instances' identity (the SQLite store does).
     /// </summary>
     Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken);
 

@@ -97,6 +97,61 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         (await IdsAsync(q: "a==1")).Should().BeEmpty();
     }
 
+    // The tests above change a clone of the entity (every instance a new object); the decisions of the API change it in
+    // place and replace only the instances they change, which the store then fingerprints alone (SqliteIndexRows.Found).
+    private Task<UpdateResult> UpdateAttributesAsync(string fragment) =>
+        _store.WriteAsync(Id, EntityWrites.UpdateAttributes(Id, EntityParser.ParseFragment(JsonNode.Parse(fragment)!.AsObject(), ContextProcessor.Core, ParseMode.Update, Id)), default);
+
+    private static Dictionary<string, string> InstancesBut(Entity entity, string attribute) =>
+        entity.Attributes.Where(a => a.Key != ContextProcessor.Core.ExpandTerm(attribute))
+            .ToDictionary(a => a.Key, a => string.Join(",", a.Value.Select(i => i.ToJsonString())));
+
+    [Fact]
+    public async Task Update_Entity_Attributes_of_one_attribute_leaves_the_other_attributes_rows_and_stored_instances_as_they_were()
+    {
+        await PutAsync(Entity);
+        var rowsBefore = IndexRows();
+        var stored = (await _store.GetEntityAsync(Id, default))!;
+
+        (await UpdateAttributesAsync("""{"a":{"type":"Property","value":7}}""")).Updated.Should().Equal(ContextProcessor.Core.ExpandTerm("a"));
+
+        var rowsAfter = IndexRows();
+        rowsAfter.Where(r => r.Attr != "a" || r.Table != "value").Should().Equal(rowsBefore.Where(r => r.Attr != "a" || r.Table != "value"));
+        rowsAfter.Where(r => r.Attr == "a" && r.Table == "value").Select(r => (r.Row, r.Value))
+            .Should().Equal([(rowsBefore.Single(r => r.Attr == "a" && r.Table == "value").Row, "7")]);
+        var now = (await _store.GetEntityAsync(Id, default))!;
+        InstancesBut(now, "a").Should().Equal(InstancesBut(stored, "a"));
+        now.Attributes[ContextProcessor.Core.ExpandTerm("a")].Single()["value"]!.GetValue<int>().Should().Be(7);
+        (await IdsAsync(q: "a==7")).Should().Equal(Id);
+        (await IdsAsync(q: "b==\"x\"")).Should().Equal([Id], "the value rows of b stay");
+        (await IdsAsync(georel: "near;maxDistance==1000", coordinates: "[-3.7,40.4]")).Should().Equal([Id], "the geometry rows stay");
+    }
+
+    [Fact]
+    public async Task A_type_added_by_an_update_counts_the_attributes_it_left_alone_in_the_statistics()
+    {
+        await PutAsync(Entity);
+
+        await UpdateAttributesAsync("""{"type":"U","a":{"type":"Property","value":2}}""");
+
+        (await _store.ListTypeAttributesAsync(default)).Where(s => s.Type.EndsWith("/U", StringComparison.Ordinal))
+            .Select(s => (s.Attribute.Split('/')[^1], s.EntityCount, string.Join(",", s.AttributeKinds))).OrderBy(s => s.Item1)
+            .Should().Equal(("a", 1L, "Property"), ("b", 1L, "Property"), ("location", 1L, "GeoProperty"));
+    }
+
+    [Fact]
+    public async Task Deleting_an_attribute_in_place_removes_its_rows_only()
+    {
+        await PutAsync(Entity);
+        var rowsBefore = IndexRows();
+
+        await _store.WriteAsync(Id, EntityWrites.DeleteAttribute(Id, ContextProcessor.Core.ExpandTerm("b"), null, deleteAll: false), default);
+
+        IndexRows().Should().Equal(rowsBefore.Where(r => r.Attr != "b"));
+        (await IdsAsync(q: "b==\"x\"")).Should().BeEmpty();
+        (await IdsAsync(q: "a==1")).Should().Equal(Id);
+    }
+
     [Fact]
     public async Task A_value_that_becomes_a_list_replaces_its_rows()
     {
