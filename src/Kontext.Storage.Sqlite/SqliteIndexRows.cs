@@ -30,104 +30,51 @@ internal static class SqliteIndexRows
     /// What an entity's index rows are derived from, captured before a write decision (which may change the entity in
     /// place): its types, scopes and, per attribute, a fingerprint of each kind of row.
     /// </summary>
-    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes);
+    /// <param name="Instances">Each attribute's instances when captured, by reference (for <see cref="CaptureAfter"/>).</param>
+    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes, Dictionary<string, JsonObject[]> Instances);
 
     /// <summary>Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute.</summary>
     public readonly record struct AttributeFingerprint(string Kinds, string Values, string Geometry);
 
-    public static IndexedState? Capture(Entity? entity)
+    /// <param name="keepInstances">Whether the state notes the instances (the state before a write, for <see cref="CaptureAfter"/>).</param>
+    public static IndexedState? Capture(Entity? entity, bool keepInstances = false)
     {
         if (entity is null) return null;
         var attributes = new Dictionary<string, AttributeFingerprint>(entity.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (name, instances) in entity.Attributes) attributes[name] = Fingerprint(instances);
-        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes);
+        var captured = new Dictionary<string, JsonObject[]>(keepInstances ? entity.Attributes.Count : 0, StringComparer.Ordinal);
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            attributes[name] = Fingerprint(instances);
+            if (keepInstances) captured[name] = [.. instances];
+        }
+        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, captured);
     }
 
     /// <summary>
-    /// An entity as a write found it, taken before the decision (which may change it in place): its types and scopes, and
-    /// each attribute's instances by reference. A decision replaces or removes the instances it changes and never edits
-    /// one (<c>EntityWrites</c>), so the instances left in a list are still what was stored; the fingerprints are
-    /// then taken only of what the decision changed (<see cref="CaptureChange"/>).
+    /// The indexed state of <paramref name="after"/>, a decision's new state of the entity whose state before it was
+    /// <paramref name="before"/>. When the decision replaced every instance it changed and edited none
+    /// (<paramref name="replacesInstances"/>, <c>EntityWrite.ReplacesInstances</c>), an attribute whose list still holds
+    /// the instances captured before, in their order, keeps its fingerprint unread: a PATCH of one attribute then
+    /// fingerprints that attribute alone after the decision, not the whole entity.
     /// </summary>
-    public sealed class Found
+    public static IndexedState CaptureAfter(IndexedState? before, Entity after, bool replacesInstances)
     {
-        private readonly HashSet<string> _types;
-        private readonly HashSet<string> _scopes;
-        private readonly Dictionary<string, JsonObject[]> _instances;
-#if DEBUG
-        // Every test runs the debug build: it checks the rule above against fingerprints taken before the decision.
-        private readonly IndexedState _eager;
-#endif
-
-        public Found(Entity entity)
+        if (before is null || !replacesInstances) return Capture(after)!;
+        var attributes = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, instances) in after.Attributes)
         {
-            _types = entity.Types.ToHashSet(StringComparer.Ordinal);
-            _scopes = (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal);
-            _instances = new Dictionary<string, JsonObject[]>(entity.Attributes.Count, StringComparer.Ordinal);
-            foreach (var (name, instances) in entity.Attributes) _instances[name] = [.. instances];
-#if DEBUG
-            _eager = SqliteIndexRows.Capture(entity)!;
-#endif
-        }
-
-        /// <summary>The entity's indexed state as found, every attribute fingerprinted.</summary>
-        public IndexedState Capture()
-        {
-            var attributes = new Dictionary<string, AttributeFingerprint>(_instances.Count, StringComparer.Ordinal);
-            foreach (var (name, instances) in _instances) attributes[name] = Fingerprint(instances);
-            return Checked(new IndexedState(_types, _scopes, attributes));
-        }
-
-        /// <summary>
-        /// The indexed state as found and as <paramref name="after"/> the decision, for a staged write
-        /// (<see cref="UpdatedEntityRows"/>, the statistics): an attribute whose instances are the same objects in the
-        /// same order gets one fingerprint on both sides that names its kinds only (<see cref="Unchanged"/>), its rows
-        /// being left as they are; the others are fingerprinted before and after.
-        /// </summary>
-        public (IndexedState Before, IndexedState After) CaptureChange(Entity after)
-        {
-            var before = new Dictionary<string, AttributeFingerprint>(_instances.Count, StringComparer.Ordinal);
-            var now = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
-            foreach (var (name, instances) in after.Attributes)
+            if (before.Instances.TryGetValue(name, out var found) && CollectionsMarshal.AsSpan(instances).SequenceEqual(found, ReferenceEqualityComparer.Instance))
             {
-                if (_instances.TryGetValue(name, out var found) && CollectionsMarshal.AsSpan(instances).SequenceEqual(found, ReferenceEquality.Instance))
-                    before[name] = now[name] = Unchanged(Kinds(instances));
-                else now[name] = Fingerprint(instances);
-            }
-            foreach (var (name, found) in _instances) before.TryAdd(name, Fingerprint(found));
-            return (Checked(new IndexedState(_types, _scopes, before)), new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), now));
-        }
-
-        private IndexedState Checked(IndexedState state)
-        {
+                attributes[name] = before.Attributes[name];
 #if DEBUG
-            foreach (var (name, fingerprint) in state.Attributes)
-            {
-                var eager = _eager.Attributes[name];
-                if (fingerprint.Kinds != eager.Kinds || (!IsUnchanged(fingerprint) && fingerprint != eager))
-                    throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place instead of replacing it");
-            }
+                // Every test runs the debug build: a decision that claims to replace instances but edited one fails there.
+                if (Fingerprint(instances) != attributes[name])
+                    throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place but said it replaces instances");
 #endif
-            return state;
+            }
+            else attributes[name] = Fingerprint(instances);
         }
-    }
-
-    /// <summary>
-    /// The fingerprint of an attribute a write left alone, on both sides of the change: equal to itself, so no row of it
-    /// is touched; its kinds are real (the statistics read them), its value and geometry parts only a mark.
-    /// </summary>
-    private static AttributeFingerprint Unchanged(string kinds) => new(kinds, UnchangedMark, UnchangedMark);
-
-    // A string no fingerprint part can equal: parts are empty or end with the separator.
-    private static readonly string UnchangedMark = new('\u0000', 1);
-
-    private static bool IsUnchanged(AttributeFingerprint fingerprint) => ReferenceEquals(fingerprint.Values, UnchangedMark);
-
-    private sealed class ReferenceEquality : IEqualityComparer<JsonObject>
-    {
-        public static readonly ReferenceEquality Instance = new();
-        public bool Equals(JsonObject? x, JsonObject? y) => ReferenceEquals(x, y);
-        public int GetHashCode(JsonObject obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+        return new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, []);
     }
 
     private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)

@@ -121,8 +121,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
         var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
             (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || NamesExpiresAt(doc) ? doc.ToArray() : null));
-        // Taken before decide, which may change current in place.
-        var found = current is null ? null : new SqliteIndexRows.Found(current);
+        // Captured before decide, which may change current in place.
+        var indexedBefore = SqliteIndexRows.Capture(current, keepInstances: true);
         var scopesBefore = current?.Scopes?.ToList();
 
         var write = decide(current);
@@ -134,7 +134,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.Delete:
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
-                SqliteIndexRows.UpdateStatistics(connection, found?.Capture(), null);
+                SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
                 if (subscribed || beforeUtf8 is not null) AppendChange(connection, rows, entityId, "delete", at, BeforeDoc(), null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
@@ -146,27 +146,14 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = SqliteEntityForm.Encode(after);
-        SqliteIndexRows.IndexedState? indexedBefore;
         SqliteIndexRows.IndexedState indexedAfter;
         if (rows is not null && after.Id == entityId)
         {
-            if (found is null)
-            {
-                indexedBefore = null;
-                indexedAfter = SqliteIndexRows.Capture(after)!;
-                rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
-            }
-            else
-            {
-                (indexedBefore, indexedAfter) = found.CaptureChange(after);
-                rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
-            }
+            indexedAfter = SqliteIndexRows.CaptureAfter(indexedBefore, after, write.ReplacesInstances);
+            if (indexedBefore is null) rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            else rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
         }
-        else
-        {
-            indexedBefore = found?.Capture();
-            indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
-        }
+        else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
         if (subscribed || beforeUtf8 is not null || afterDoc.Contains("\"expiresAt\"", StringComparison.Ordinal))

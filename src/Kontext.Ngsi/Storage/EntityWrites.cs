@@ -11,7 +11,8 @@ namespace Kontext.Ngsi.Storage;
 /// the operation needs an entity that is not there (or lacks every type in <c>anyType</c>, the request's type filter),
 /// and never changes the caller's input: a store may run a decision more than once (optimistic retries), so the input is
 /// read, and copied where the new state keeps it (create, replace, upsert). The entity a decision is given is the store's
-/// own fresh copy, which the decision may change in place, replacing (never editing) an instance it changes.
+/// own fresh copy, which the decision may change in place; the operations replace an instance they change, never edit
+/// one (<see cref="EntityWrite{T}.ReplacesInstances"/>).
 /// </summary>
 public static class EntityWrites
 {
@@ -25,7 +26,7 @@ public static class EntityWrites
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             if (Transience.Visible(current, operations.Now) is not null)
                 throw new NgsiException(NgsiError.AlreadyExists($"The entity '{entity.Id}' already exists"));
-            return EntityWrite<bool>.Upsert(operations.Create(kept.Take()), operations.Changes, true);
+            return Replaced(operations.Create(kept.Take()), operations.Changes, true);
         };
     }
 
@@ -41,13 +42,13 @@ public static class EntityWrites
         {
             var operations = new EntityOperations(DateTimeOffset.UtcNow);
             current = Transience.Visible(current, operations.Now);
-            if (current is null) return EntityWrite<bool>.Upsert(operations.Create(kept.Take()), operations.Changes, true);
+            if (current is null) return Replaced(operations.Create(kept.Take()), operations.Changes, true);
             if (update)
             {
                 operations.Append(current, entity, noOverwrite: false);
-                return EntityWrite<bool>.Upsert(current, operations.Changes, false);
+                return Replaced(current, operations.Changes, false);
             }
-            return EntityWrite<bool>.Upsert(operations.Replace(current, kept.Take()), operations.Changes, false);
+            return Replaced(operations.Replace(current, kept.Take()), operations.Changes, false);
         };
     }
 
@@ -67,14 +68,14 @@ public static class EntityWrites
     /// <summary>Replace Entity (5.6.18): everything but id and createdAt comes from <paramref name="replacement"/>.</summary>
     public static Func<Entity?, EntityWrite<bool>> Replace(string id, Entity replacement, IReadOnlyCollection<string>? anyType = null) =>
         Existing(id, anyType, (current, operations) =>
-            EntityWrite<bool>.Upsert(operations.Replace(current, replacement.Clone()), operations.Changes, true));
+            Replaced(operations.Replace(current, replacement.Clone()), operations.Changes, true));
 
     /// <summary>Merge Entity (5.6.17).</summary>
     public static Func<Entity?, EntityWrite<bool>> Merge(string id, Entity patch, IReadOnlyCollection<string>? anyType = null) =>
         Existing(id, anyType, (current, operations) =>
         {
             operations.Merge(current, patch);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+            return Replaced(current, operations.Changes, true);
         });
 
     /// <summary>Append Entity Attributes (5.6.3; Batch Update, 5.6.9, per entity).</summary>
@@ -82,7 +83,7 @@ public static class EntityWrites
         Existing(id, anyType, (current, operations) =>
         {
             var outcome = operations.Append(current, fragment, noOverwrite);
-            return EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
+            return Replaced(current, operations.Changes, outcome);
         });
 
     /// <summary>Update Entity Attributes (5.6.2): nothing is written when nothing was updated, no type added and no expiresAt given.</summary>
@@ -93,7 +94,7 @@ public static class EntityWrites
             var outcome = operations.Update(current, fragment);
             return outcome.Updated.Count == 0 && !addsTypes && fragment.ExpiresAt is null
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
-                : EntityWrite<UpdateResult>.Upsert(current, operations.Changes, outcome);
+                : Replaced(current, operations.Changes, outcome);
         });
 
     /// <summary>Partial Attribute Update (5.6.4).</summary>
@@ -101,7 +102,7 @@ public static class EntityWrites
         Existing(id, anyType, (current, operations) =>
         {
             operations.PartialUpdate(current, attribute, fragment);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+            return Replaced(current, operations.Changes, true);
         });
 
     /// <summary>Replace Attribute (5.6.19).</summary>
@@ -109,7 +110,7 @@ public static class EntityWrites
         Existing(id, anyType, (current, operations) =>
         {
             operations.ReplaceAttribute(current, attribute, replacement);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+            return Replaced(current, operations.Changes, true);
         });
 
     /// <summary>Delete Attribute (5.6.5); the attribute "scope" removes the entity's scopes (ResourceNotFound when it has none).</summary>
@@ -123,7 +124,7 @@ public static class EntityWrites
                 current.ModifiedAt = operations.Now;
             }
             else operations.DeleteAttribute(current, attribute, datasetId, deleteAll);
-            return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+            return Replaced(current, operations.Changes, true);
         });
 
     /// <summary>
@@ -136,7 +137,7 @@ public static class EntityWrites
             return EntityWrite<bool>.Nothing(false);
         var operations = new EntityOperations(DateTimeOffset.UtcNow);
         operations.DeleteAttribute(current, attribute, datasetId, deleteAll);
-        return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+        return Replaced(current, operations.Changes, true);
     };
 
     /// <summary>
@@ -149,7 +150,7 @@ public static class EntityWrites
         if (current is null && mustExist) throw NotFound(input.Id);
         var created = current is null;
         var (after, changes) = TemporalWrites.Apply(current, input, DateTimeOffset.UtcNow);
-        return EntityWrite<bool>.Upsert(after, changes, created);
+        return Replaced(after, changes, created);
     };
 
     /// <summary>
@@ -176,8 +177,12 @@ public static class EntityWrites
         if (doomed.Count == 0) return EntityWrite<bool>.Nothing(false);
         var operations = new EntityOperations(DateTimeOffset.UtcNow);
         foreach (var name in doomed) operations.DeleteAttribute(current, name, null, deleteAll: true);
-        return EntityWrite<bool>.Upsert(current, operations.Changes, true);
+        return Replaced(current, operations.Changes, true);
     };
+
+    /// <summary>The new state of an operation of <see cref="EntityOperations"/> or <see cref="TemporalWrites"/>: both replace the instances they change.</summary>
+    private static EntityWrite<T> Replaced<T>(Entity after, IReadOnlyList<AttributeChange> changes, T result) =>
+        EntityWrite<T>.Upsert(after, changes, result) with { ReplacesInstances = true };
 
     /// <summary>The decision of an operation on an existing entity: visible now and of a requested type, or ResourceNotFound.</summary>
     private static Func<Entity?, EntityWrite<T>> Existing<T>(string id, IReadOnlyCollection<string>? anyType, Func<Entity, EntityOperations, EntityWrite<T>> apply) => current =>

@@ -55,9 +55,7 @@ public interface IEntityStore
     /// Reads the entity's current state, lets <paramref name="decide"/> compute the write, and commits the new
     /// state, its history (D4) and a change-log entry (D5; see <see cref="ReadChangesAsync"/>) atomically. Writes to one entity are serialized, so
     /// concurrent writers never lose an update. An exception from <paramref name="decide"/> aborts this write only.
-    /// The task completes once the write is durable. <paramref name="decide"/> may change the entity it is given in place
-    /// (types, scopes, the attribute map and lists) but replaces an attribute instance it changes, never edits one: a store
-    /// may tell what changed by the instances' identity (the SQLite store does).
+    /// The task completes once the write is durable.
     /// </summary>
     Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken);
 
@@ -139,6 +137,14 @@ public interface IEntityStore
 /// </summary>
 public sealed record EntityWrite<T>(T Result, EntityWriteKind Kind, Entity? After, IReadOnlyList<AttributeChange> Changes, bool DeletionMarkers = true)
 {
+    /// <summary>
+    /// Whether the decision replaced every attribute instance it changed (or removed it) and edited none in place, so an
+    /// instance of <see cref="After"/> that is the object the store handed in is unchanged; a store may then skip the
+    /// work of what kept its instances (the SQLite store's index fingerprints). <see cref="EntityWrites"/> says so; a
+    /// decision that edits instances in place must not.
+    /// </summary>
+    public bool ReplacesInstances { get; init; }
+
     public static EntityWrite<T> Upsert(Entity after, IReadOnlyList<AttributeChange> changes, T result) => new(result, EntityWriteKind.Upsert, after, changes);
     public static EntityWrite<T> Delete(T result) => new(result, EntityWriteKind.Delete, null, []);
     public static EntityWrite<T> Expire(T result) => new(result, EntityWriteKind.Delete, null, [], DeletionMarkers: false);

@@ -98,7 +98,8 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
     }
 
     // The tests above change a clone of the entity (every instance a new object); the decisions of the API change it in
-    // place and replace only the instances they change, which the store then fingerprints alone (SqliteIndexRows.Found).
+    // place and replace only the instances they change, and say so: the store then fingerprints those alone after them
+    // (SqliteIndexRows.CaptureAfter).
     private Task<UpdateResult> UpdateAttributesAsync(string fragment) =>
         _store.WriteAsync(Id, EntityWrites.UpdateAttributes(Id, EntityParser.ParseFragment(JsonNode.Parse(fragment)!.AsObject(), ContextProcessor.Core, ParseMode.Update, Id)), default);
 
@@ -151,6 +152,38 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         (await IdsAsync(q: "b==\"x\"")).Should().BeEmpty();
         (await IdsAsync(q: "a==1")).Should().Equal(Id);
     }
+
+    [Fact]
+    public async Task A_decision_that_edits_an_instance_in_place_gets_its_rows_rewritten()
+    {
+        await PutAsync(Entity);
+
+        await _store.WriteAsync(Id, current =>
+        {
+            current!.Attributes[ContextProcessor.Core.ExpandTerm("a")][0]["value"] = 5;
+            return EntityWrite<bool>.Upsert(current, [], true);
+        }, default);
+
+        (await IdsAsync(q: "a==5")).Should().Equal(Id);
+        (await IdsAsync(q: "a==1")).Should().BeEmpty();
+    }
+
+#if DEBUG
+    [Fact]
+    public async Task A_decision_that_says_it_replaces_instances_but_edits_one_fails_in_the_debug_build()
+    {
+        await PutAsync(Entity);
+
+        var edit = () => _store.WriteAsync(Id, current =>
+        {
+            current!.Attributes[ContextProcessor.Core.ExpandTerm("a")][0]["value"] = 5;
+            return EntityWrite<bool>.Upsert(current, [], true) with { ReplacesInstances = true };
+        }, default);
+
+        await edit.Should().ThrowAsync<InvalidOperationException>().WithMessage("*in place*");
+        (await IdsAsync(q: "a==1")).Should().Equal([Id], "nothing was written");
+    }
+#endif
 
     [Fact]
     public async Task A_value_that_becomes_a_list_replaces_its_rows()
