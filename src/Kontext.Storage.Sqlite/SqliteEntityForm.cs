@@ -14,7 +14,7 @@ namespace Kontext.Storage.Sqlite;
 /// <list type="bullet">
 /// <item>member names of one letter (<c>i</c> id, <c>y</c> types, <c>s</c> scopes, <c>c</c>/<c>m</c> createdAt and
 /// modifiedAt, <c>a</c> attributes); <c>expiresAt</c> keeps its name, so a transient entity's document still names it
-/// (the write path's cheap test, <see cref="SqliteTenantStore"/>.ChangeLogged);</item>
+/// (the write path's cheap test, <see cref="SqliteTenantStore"/>.NamesExpiresAt);</item>
 /// <item>the entity's times as UTC ticks (a number) when their offset is zero;</item>
 /// <item>type and attribute IRIs under the default context as <c>=</c> and the term, under the core namespace as
 /// <c>:</c> and the rest — unless some name of the entity begins with one of these, then every name is kept whole

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -29,27 +30,62 @@ internal static class SqliteIndexRows
     /// What an entity's index rows are derived from, captured before a write decision (which may change the entity in
     /// place): its types, scopes and, per attribute, a fingerprint of each kind of row.
     /// </summary>
-    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes);
+    /// <param name="Instances">Each attribute's instances when captured, by reference (for <see cref="CaptureAfter"/>).</param>
+    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes, Dictionary<string, JsonObject[]> Instances);
 
     /// <summary>Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute.</summary>
     public readonly record struct AttributeFingerprint(string Kinds, string Values, string Geometry);
 
-    public static IndexedState? Capture(Entity? entity)
+    /// <param name="keepInstances">Whether the state notes the instances (the state before a write, for <see cref="CaptureAfter"/>).</param>
+    public static IndexedState? Capture(Entity? entity, bool keepInstances = false)
     {
         if (entity is null) return null;
         var attributes = new Dictionary<string, AttributeFingerprint>(entity.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (name, instances) in entity.Attributes) attributes[name] = Fingerprint(instances);
-        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes);
+        var captured = new Dictionary<string, JsonObject[]>(keepInstances ? entity.Attributes.Count : 0, StringComparer.Ordinal);
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            attributes[name] = Fingerprint(instances);
+            if (keepInstances) captured[name] = [.. instances];
+        }
+        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, captured);
     }
 
-    private static AttributeFingerprint Fingerprint(List<JsonObject> instances)
+    /// <summary>
+    /// The indexed state of <paramref name="after"/>, a decision's new state of the entity whose state before it was
+    /// <paramref name="before"/>. When the decision replaced every instance it changed and edited none
+    /// (<paramref name="replacesInstances"/>, <c>EntityWrite.ReplacesInstances</c>), an attribute whose list still holds
+    /// the instances captured before, in their order, keeps its fingerprint unread: a PATCH of one attribute then
+    /// fingerprints that attribute alone after the decision, not the whole entity.
+    /// </summary>
+    public static IndexedState CaptureAfter(IndexedState? before, Entity after, bool replacesInstances)
+    {
+        if (before is null || !replacesInstances) return Capture(after)!;
+        var attributes = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, instances) in after.Attributes)
+        {
+            if (before.Instances.TryGetValue(name, out var found) && CollectionsMarshal.AsSpan(instances).SequenceEqual(found, ReferenceEqualityComparer.Instance))
+            {
+                attributes[name] = before.Attributes[name];
+#if DEBUG
+                // Every test runs the debug build: a decision that claims to replace instances but edited one fails there.
+                if (Fingerprint(instances) != attributes[name])
+                    throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place but said it replaces instances");
+#endif
+            }
+            else attributes[name] = Fingerprint(instances);
+        }
+        return new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, []);
+    }
+
+    private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)
     {
         // One builder per thread, cleared for each part: a write fingerprints every attribute before and after.
         var text = t_fingerprint ??= new StringBuilder(256);
         text.Clear();
         var hasGeometry = false;
-        foreach (var instance in instances)
+        for (var i = 0; i < instances.Count; i++)
         {
+            var instance = instances[i];
             foreach (var scalar in Scalars(instance))
             {
                 // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
@@ -63,8 +99,8 @@ internal static class SqliteIndexRows
         if (hasGeometry)
         {
             text.Clear();
-            foreach (var instance in instances)
-                if (Attr.Type(instance) == Attr.GeoProperty) text.Append(instance["value"]?.ToJsonString()).Append('\u001f');
+            for (var i = 0; i < instances.Count; i++)
+                if (Attr.Type(instances[i]) == Attr.GeoProperty) text.Append(instances[i]["value"]?.ToJsonString()).Append('\u001f');
             geometry = text.ToString();
         }
         if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
@@ -73,7 +109,7 @@ internal static class SqliteIndexRows
 
     [ThreadStatic] private static StringBuilder? t_fingerprint;
 
-    private static string Kinds(List<JsonObject> instances) =>
+    private static string Kinds(IReadOnlyList<JsonObject> instances) =>
         instances.Count == 1 ? Attr.Type(instances[0]) : string.Join(',', instances.Select(Attr.Type).Distinct());
 
     /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>

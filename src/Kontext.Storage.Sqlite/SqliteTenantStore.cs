@@ -123,10 +123,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
         var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
-        // The stored document is decoded from its UTF-8 bytes; it becomes text only for a change record.
-        var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId, (key, doc) => (key, SqliteEntityForm.Decode(doc), doc.ToArray()));
+        var subscribed = HasSubscriptions(connection);
+        // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
+        var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
+            (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || NamesExpiresAt(doc) ? doc.ToArray() : null));
         // Captured before decide, which may change current in place.
-        var indexedBefore = SqliteIndexRows.Capture(current);
+        var indexedBefore = SqliteIndexRows.Capture(current, keepInstances: true);
         var scopesBefore = current?.Scopes?.ToList();
 
         var write = decide(current);
@@ -139,7 +141,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
                 SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
-                if (ChangeLogged(connection, beforeUtf8, null)) AppendChange(connection, rows, entityId, "delete", at, BeforeDoc(), null);
+                if (subscribed || beforeUtf8 is not null) AppendChange(connection, rows, entityId, "delete", at, BeforeDoc(), null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
@@ -153,14 +155,15 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         SqliteIndexRows.IndexedState indexedAfter;
         if (rows is not null && after.Id == entityId)
         {
-            indexedAfter = SqliteIndexRows.Capture(after)!;
+            indexedAfter = SqliteIndexRows.CaptureAfter(indexedBefore, after, write.ReplacesInstances);
             if (indexedBefore is null) rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
             else rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
         }
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
-        if (ChangeLogged(connection, beforeUtf8, afterDoc)) AppendChange(connection, rows, after.Id, beforeUtf8 is null ? "create" : "update", at, BeforeDoc(), afterDoc);
+        if (subscribed || beforeUtf8 is not null || afterDoc.Contains("\"expiresAt\"", StringComparison.Ordinal))
+            AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), afterDoc);
         return write.Result;
 
         string? BeforeDoc() => beforeUtf8 is null ? null : Encoding.UTF8.GetString(beforeUtf8);
@@ -181,19 +184,21 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     /// <summary>
     /// Whether a write's change record has a reader (see <see cref="ITenantStore.ReadChangesAsync"/>): the notification
-    /// matcher while the tenant has a subscription, and the expiry reaper for a transient entity (one naming expiresAt
-    /// before or after). Without either, the record and the matcher's round over it are pure cost. The answer is kept
-    /// per writer connection and forgotten by every subscription write (<see cref="SubscriptionsChanged"/>): it is
-    /// asked inside the write's own transaction, so a subscription committed before a write is always seen by it.
+    /// matcher while the tenant has a subscription (this), and the expiry reaper for a transient entity (one naming
+    /// expiresAt before or after, <see cref="NamesExpiresAt"/>). Without either, the record and the matcher's round over
+    /// it are pure cost. The answer is kept per writer connection and forgotten by every subscription write
+    /// (<see cref="SubscriptionsChanged"/>): it is asked inside the write's own transaction, so a subscription committed
+    /// before a write is always seen by it.
     /// </summary>
-    private static bool ChangeLogged(SqliteConnection connection, byte[]? beforeUtf8, string? afterDoc)
+    private static bool HasSubscriptions(SqliteConnection connection)
     {
-        if ((beforeUtf8 is not null && beforeUtf8.AsSpan().IndexOf("\"expiresAt\""u8) >= 0) || (afterDoc is not null && afterDoc.Contains("\"expiresAt\"", StringComparison.Ordinal)))
-            return true;
         var state = SqliteDatabase.State(connection);
         state.HasSubscriptions ??= SqliteDatabase.Cached(connection, "SELECT EXISTS (SELECT 1 FROM subscriptions)").ExecuteScalar() is 1L;
         return state.HasSubscriptions.Value;
     }
+
+    /// <summary>Whether a stored document names expiresAt (a transient entity or instance): the compact form keeps that name.</summary>
+    private static bool NamesExpiresAt(ReadOnlySpan<byte> doc) => doc.IndexOf("\"expiresAt\""u8) >= 0;
 
     /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>
     private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;

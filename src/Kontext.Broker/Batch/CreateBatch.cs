@@ -14,7 +14,7 @@ internal static class CreateBatch
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.CreateBatch);
-        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Create(item.Value!),
+        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Create(item.Value!, handedOver: true),
             (item, _) => new BatchItemResult(item.Index, item.Id, BatchItemStatus.Created, null));
         await BatchResponse.WriteCreateAsync(batch, distributed.Merge(results));
     }

@@ -24,7 +24,7 @@ internal static class UpsertBatch
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpsertBatch);
-        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Upsert(item.Value!, update),
+        var results = await BatchExecution.RunAsync(batch, items, distributed, store, item => EntityWrites.Upsert(item.Value!, update, handedOver: true),
             (item, created) => new BatchItemResult(item.Index, item.Id, created ? BatchItemStatus.Created : BatchItemStatus.Changed, null));
         await BatchResponse.WriteUpsertAsync(batch, distributed.Merge(results));
     }

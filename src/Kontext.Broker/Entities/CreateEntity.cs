@@ -19,7 +19,7 @@ internal static class CreateEntity
         var distributed = await provision.ForwardAsync(request, store, parsed.Id, what, new(HttpMethod.Post, "entities", ForwardedBody.Attributes));
         if (distributed.Omit(parsed))
         {
-            await distributed.LocalAsync(() => store.WriteAsync(parsed.Id, EntityWrites.Create(parsed), http.RequestAborted));
+            await distributed.LocalAsync(() => store.WriteAsync(parsed.Id, EntityWrites.Create(parsed, handedOver: true), http.RequestAborted));
         }
         if (await distributed.AnswerEntityAsync(request)) return;
         http.Response.StatusCode = StatusCodes.Status201Created;

@@ -139,6 +139,14 @@ public interface IEntityStore
 /// </summary>
 public sealed record EntityWrite<T>(T Result, EntityWriteKind Kind, Entity? After, IReadOnlyList<AttributeChange> Changes, bool DeletionMarkers = true)
 {
+    /// <summary>
+    /// Whether the decision replaced every attribute instance it changed (or removed it) and edited none in place, so an
+    /// instance of <see cref="After"/> that is the object the store handed in is unchanged; a store may then skip the
+    /// work of what kept its instances (the SQLite store's index fingerprints). <see cref="EntityWrites"/> says so; a
+    /// decision that edits instances in place must not.
+    /// </summary>
+    public bool ReplacesInstances { get; init; }
+
     public static EntityWrite<T> Upsert(Entity after, IReadOnlyList<AttributeChange> changes, T result) => new(result, EntityWriteKind.Upsert, after, changes);
     public static EntityWrite<T> Delete(T result) => new(result, EntityWriteKind.Delete, null, []);
     public static EntityWrite<T> Expire(T result) => new(result, EntityWriteKind.Delete, null, [], DeletionMarkers: false);

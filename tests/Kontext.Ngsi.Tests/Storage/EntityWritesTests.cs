@@ -69,6 +69,42 @@ public class EntityWritesTests
         second.After.FindInstance(Iri("speed"), null)!["value"]!.GetValue<int>().Should().Be(99);
     }
 
+    public static TheoryData<string> WritesTakingOverAnEntity => ["create", "upsert-replace"];
+
+    [Theory, MemberData(nameof(WritesTakingOverAnEntity))]
+    public void A_handed_over_entity_is_kept_by_the_first_run_and_a_retry_writes_what_a_fresh_copy_would(string name)
+    {
+        var onNew = name == "create";
+        var handed = Whole();
+        var decide = onNew ? EntityWrites.Create(handed, handedOver: true) : EntityWrites.Upsert(handed, update: false, handedOver: true);
+        var copied = onNew ? EntityWrites.Create(Whole()) : EntityWrites.Upsert(Whole(), update: false);
+
+        var first = decide(onNew ? null : Stored());
+        var retry = decide(onNew ? null : Stored());
+        var fresh = copied(onNew ? null : Stored());
+
+        first.After.Should().BeSameAs(handed, "the first run saves the copy");
+        retry.After.Should().NotBeSameAs(handed);
+        WithoutTimes(retry.After!).Should().Be(WithoutTimes(fresh.After!));
+        retry.Changes.Select(c => (c.Attribute, c.Kind)).Should().Equal(fresh.Changes.Select(c => (c.Attribute, c.Kind)));
+        foreach (var instance in retry.After!.Attributes.Values.SelectMany(i => i))
+            instance["modifiedAt"]!.GetValue<string>().Should().Be(Validate.Format(retry.After.ModifiedAt), "the retry stamps its own time");
+    }
+
+    private static string WithoutTimes(Entity entity)
+    {
+        var json = JsonNode.Parse(Json(entity))!.AsObject();
+        json.Remove("createdAt");
+        json.Remove("modifiedAt");
+        foreach (var (_, value) in json)
+        {
+            if (value is not JsonObject instance) continue;
+            instance.Remove("createdAt");
+            instance.Remove("modifiedAt");
+        }
+        return json.ToJsonString();
+    }
+
     [Theory, MemberData(nameof(WritesTakingAnEntity))]
     public void The_written_entity_shares_nothing_with_the_callers_entity(string name)
     {

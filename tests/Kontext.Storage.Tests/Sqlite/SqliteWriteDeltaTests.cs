@@ -97,6 +97,94 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         (await IdsAsync(q: "a==1")).Should().BeEmpty();
     }
 
+    // The tests above change a clone of the entity (every instance a new object); the decisions of the API change it in
+    // place and replace only the instances they change, and say so: the store then fingerprints those alone after them
+    // (SqliteIndexRows.CaptureAfter).
+    private Task<UpdateResult> UpdateAttributesAsync(string fragment) =>
+        _store.WriteAsync(Id, EntityWrites.UpdateAttributes(Id, EntityParser.ParseFragment(JsonNode.Parse(fragment)!.AsObject(), ContextProcessor.Core, ParseMode.Update, Id)), default);
+
+    private static Dictionary<string, string> InstancesBut(Entity entity, string attribute) =>
+        entity.Attributes.Where(a => a.Key != ContextProcessor.Core.ExpandTerm(attribute))
+            .ToDictionary(a => a.Key, a => string.Join(",", a.Value.Select(i => i.ToJsonString())));
+
+    [Fact]
+    public async Task Update_Entity_Attributes_of_one_attribute_leaves_the_other_attributes_rows_and_stored_instances_as_they_were()
+    {
+        await PutAsync(Entity);
+        var rowsBefore = IndexRows();
+        var stored = (await _store.GetEntityAsync(Id, default))!;
+
+        (await UpdateAttributesAsync("""{"a":{"type":"Property","value":7}}""")).Updated.Should().Equal(ContextProcessor.Core.ExpandTerm("a"));
+
+        var rowsAfter = IndexRows();
+        rowsAfter.Where(r => r.Attr != "a" || r.Table != "value").Should().Equal(rowsBefore.Where(r => r.Attr != "a" || r.Table != "value"));
+        rowsAfter.Where(r => r.Attr == "a" && r.Table == "value").Select(r => (r.Row, r.Value))
+            .Should().Equal([(rowsBefore.Single(r => r.Attr == "a" && r.Table == "value").Row, "7")]);
+        var now = (await _store.GetEntityAsync(Id, default))!;
+        InstancesBut(now, "a").Should().Equal(InstancesBut(stored, "a"));
+        now.Attributes[ContextProcessor.Core.ExpandTerm("a")].Single()["value"]!.GetValue<int>().Should().Be(7);
+        (await IdsAsync(q: "a==7")).Should().Equal(Id);
+        (await IdsAsync(q: "b==\"x\"")).Should().Equal([Id], "the value rows of b stay");
+        (await IdsAsync(georel: "near;maxDistance==1000", coordinates: "[-3.7,40.4]")).Should().Equal([Id], "the geometry rows stay");
+    }
+
+    [Fact]
+    public async Task A_type_added_by_an_update_counts_the_attributes_it_left_alone_in_the_statistics()
+    {
+        await PutAsync(Entity);
+
+        await UpdateAttributesAsync("""{"type":"U","a":{"type":"Property","value":2}}""");
+
+        (await _store.ListTypeAttributesAsync(default)).Where(s => s.Type.EndsWith("/U", StringComparison.Ordinal))
+            .Select(s => (s.Attribute.Split('/')[^1], s.EntityCount, string.Join(",", s.AttributeKinds))).OrderBy(s => s.Item1)
+            .Should().Equal(("a", 1L, "Property"), ("b", 1L, "Property"), ("location", 1L, "GeoProperty"));
+    }
+
+    [Fact]
+    public async Task Deleting_an_attribute_in_place_removes_its_rows_only()
+    {
+        await PutAsync(Entity);
+        var rowsBefore = IndexRows();
+
+        await _store.WriteAsync(Id, EntityWrites.DeleteAttribute(Id, ContextProcessor.Core.ExpandTerm("b"), null, deleteAll: false), default);
+
+        IndexRows().Should().Equal(rowsBefore.Where(r => r.Attr != "b"));
+        (await IdsAsync(q: "b==\"x\"")).Should().BeEmpty();
+        (await IdsAsync(q: "a==1")).Should().Equal(Id);
+    }
+
+    [Fact]
+    public async Task A_decision_that_edits_an_instance_in_place_gets_its_rows_rewritten()
+    {
+        await PutAsync(Entity);
+
+        await _store.WriteAsync(Id, current =>
+        {
+            current!.Attributes[ContextProcessor.Core.ExpandTerm("a")][0]["value"] = 5;
+            return EntityWrite<bool>.Upsert(current, [], true);
+        }, default);
+
+        (await IdsAsync(q: "a==5")).Should().Equal(Id);
+        (await IdsAsync(q: "a==1")).Should().BeEmpty();
+    }
+
+#if DEBUG
+    [Fact]
+    public async Task A_decision_that_says_it_replaces_instances_but_edits_one_fails_in_the_debug_build()
+    {
+        await PutAsync(Entity);
+
+        var edit = () => _store.WriteAsync(Id, current =>
+        {
+            current!.Attributes[ContextProcessor.Core.ExpandTerm("a")][0]["value"] = 5;
+            return EntityWrite<bool>.Upsert(current, [], true) with { ReplacesInstances = true };
+        }, default);
+
+        await edit.Should().ThrowAsync<InvalidOperationException>().WithMessage("*in place*");
+        (await IdsAsync(q: "a==1")).Should().Equal([Id], "nothing was written");
+    }
+#endif
+
     [Fact]
     public async Task A_value_that_becomes_a_list_replaces_its_rows()
     {
