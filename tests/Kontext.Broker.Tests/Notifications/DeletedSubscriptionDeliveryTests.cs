@@ -1,0 +1,73 @@
+using System.Net;
+using Kontext.Broker.Tests.ContextSources;
+using Kontext.Broker.Tests.Infrastructure;
+using Kontext.Broker.Tests.Subscriptions;
+
+namespace Kontext.Broker.Tests.Notifications;
+
+/// <summary>A broker whose dispatcher sends one request at a time to an endpoint, so one held answer holds every other delivery there.</summary>
+public sealed class OneAtATimeFixture() : BrokerFixtureBase(new Dictionary<string, string?>(SubscriptionFixture.FastNotifications)
+{
+    ["Kontext:Notifications:MaxInFlightPerEndpoint"] = "1",
+});
+
+/// <summary>
+/// Once DELETE of a subscription (clause 5.8.5) or of a registration subscription (clause 5.11.6) has answered 204, no
+/// notification of it is sent any more, even one the dispatcher had already taken from the outbox and was about to
+/// send (the ETSI suite's teardowns delete a registration, which owes a notification, and then the subscription).
+/// </summary>
+public sealed class DeletedSubscriptionDeliveryTests(OneAtATimeFixture fixture) : IClassFixture<OneAtATimeFixture>, IAsyncLifetime
+{
+    private readonly HttpClient _client = fixture.Client;
+    private readonly string _tenant = "gone-" + Guid.NewGuid().ToString("N")[..8];
+    private NotificationReceiver _receiver = null!;
+
+    public async Task InitializeAsync() => _receiver = await NotificationReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    private async Task SubscribeAsync(string path, string id, string type)
+    {
+        var body = $$$$"""
+            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"{{{{type}}}}"}],
+             "notification":{"endpoint":{"uri":"{{{{_receiver.Url}}}}","accept":"application/json"}}}
+            """;
+        var response = await _client.Send(HttpMethod.Post, path, body, tenant: _tenant);
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/ngsi-ld/v1/subscriptions")]
+    [InlineData(RegistrationSubscriptionApiTests.Subscriptions)]
+    public async Task A_notification_waiting_to_be_sent_is_not_sent_once_its_subscription_is_deleted(string subscriptions)
+    {
+        var holder = Api.NewId("Subscription");
+        var gone = Api.NewId("Subscription");
+        await SubscribeAsync("/ngsi-ld/v1/subscriptions", holder, "Holder");
+        await SubscribeAsync(subscriptions, gone, "Gone");
+        var answer = new TaskCompletionSource();
+        _receiver.HoldAnswer = answer.Task;
+        // The holder's notification occupies the endpoint's only slot until its answer is released.
+        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:1","type":"Holder","n":1}""", tenant: _tenant);
+        (await _receiver.WaitForAsync(1)).Should().ContainSingle();
+        // The other subscription's notification is taken from the outbox and waits for the slot.
+        if (subscriptions == RegistrationSubscriptionApiTests.Subscriptions)
+        {
+            var registration = RegistrationApiTests.Registration(Api.NewId("ContextSourceRegistration"), """[{"entities":[{"type":"Gone"}]}]""");
+            (await _client.Send(HttpMethod.Post, RegistrationApiTests.Registrations, registration, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+        else await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: _tenant);
+        await Task.Delay(1000); // time to be read and queued (the poll interval is 200 ms); the outcome does not depend on it
+
+        (await _client.Send(HttpMethod.Delete, $"{subscriptions}/{gone}", tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        _receiver.HoldAnswer = null;
+        answer.SetResult();
+        // The endpoint is free again: a later notification of the holder arrives, and nothing of the deleted one before it.
+        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:2","type":"Holder","n":1}""", tenant: _tenant);
+        await _receiver.WaitForAsync(2);
+
+        var received = await _receiver.SettleAsync();
+        received.Select(n => n.Body["subscriptionId"]!.GetValue<string>()).Should().Equal(holder, holder);
+        received[1].Entity["id"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Holder:2");
+    }
+}
