@@ -381,6 +381,31 @@ public abstract class StorageContractTests : IAsyncLifetime
         (await store.RenewLeaseAsync(pending.Sequence, now, default)).Should().BeFalse();
         (await store.ReadDueNotificationsAsync(now.AddHours(1), 10, default)).Should().BeEmpty();
     }
+
+    [ContractFact]
+    public async Task Deleting_a_registration_subscription_removes_its_pending_notifications_and_no_one_else_s()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        var registrations = store.Registrations!;
+        const string subscription = "urn:ngsi-ld:Subscription:csub-gone", other = "urn:ngsi-ld:Subscription:csub-kept";
+        var now = DateTimeOffset.UtcNow;
+        OutboxMessage Notification(string id) => new(0, RegistrationSubscriptionKey.ForOutbox(id), "http://127.0.0.1:9/n", id, 0, now);
+        foreach (var id in new[] { subscription, other })
+            await registrations.WriteRegistrationSubscriptionAsync(id, _ => new RegistrationSubscriptionWrite<bool>(true, "{}", []), default);
+        // A registration deleted just before the subscription owes it a notification (the ETSI suite's teardown).
+        const string registration = "urn:ngsi-ld:ContextSourceRegistration:owed";
+        await registrations.WriteRegistrationAsync(registration, _ => new RegistrationWrite<bool>(true, "{}", []), default);
+        await registrations.WriteRegistrationAsync(registration, _ => new RegistrationWrite<bool>(true, null, [Notification(subscription), Notification(other)]), default);
+        var pending = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default);
+        pending.Should().HaveCount(2);
+
+        await registrations.WriteRegistrationSubscriptionAsync(subscription, current => new RegistrationSubscriptionWrite<bool>(current is not null, null, []), default);
+
+        (await registrations.GetRegistrationSubscriptionAsync(subscription, default)).Should().BeNull();
+        var left = await store.ReadDueNotificationsAsync(now.AddHours(1), 10, default);
+        left.Select(m => m.Request).Should().Equal(other);
+        (await store.RenewLeasesAsync(pending.Select(m => m.Sequence).ToList(), now, default)).Should().Equal(left[0].Sequence);
+    }
 }
 
 public sealed class SqliteStorageContractTests : StorageContractTests
