@@ -18,8 +18,9 @@ namespace Kontext.Broker.Notifications;
 /// for a whole queue at once and again after a failure or when the confirmation is older than
 /// <see cref="ConfirmationValid"/>: a deleted subscription's pending notifications are dropped, and on a shared store a
 /// message another process took over is not sent twice. A confirmation can predate the deletion, so just before each
-/// attempt goes out (once its endpoint slot is had) the subscriptions this process deleted are asked too
-/// (<see cref="DeletedSubscriptions"/>): once DELETE has answered, nothing of the subscription is sent any more. Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// attempt goes out (once its endpoint slot is had), and before each quick retry within an attempt, the subscriptions
+/// this process deleted are asked too (<see cref="DeletedSubscriptions"/>): once DELETE has answered, nothing of the
+/// subscription is sent any more (a request already on the wire cannot be recalled). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
@@ -286,7 +287,7 @@ internal sealed class NotificationDispatcher(
                 if (deletions.Covers(store.Name, message)) return false;
                 // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
                 outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
-                delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
             }
             finally { slots.Release(); }
         }
@@ -347,11 +348,16 @@ internal sealed class NotificationDispatcher(
                     }
                     outcomes.Sending(store.Name, message.SubscriptionId, first);
                     sending = true;
-                    delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                    delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
                 }
                 finally { slots.Release(); }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return false; }
+            catch (DeliveryWithdrawnException)
+            {
+                Dropped(store.Name ?? "", message);
+                return false;
+            }
             catch (Exception ex)
             {
                 if (Outbound.OutboundRefusedException.In(ex) is { } refused)

@@ -71,3 +71,42 @@ public sealed class DeletedSubscriptionDeliveryTests(OneAtATimeFixture fixture) 
         received[1].Entity["id"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Holder:2");
     }
 }
+
+/// <summary>A broker whose HTTP deliveries make quick retries within one attempt (the default), with fast polling.</summary>
+public sealed class QuickRetriesFixture() : BrokerFixtureBase(new Dictionary<string, string?>(SubscriptionFixture.FastNotifications)
+{
+    ["Kontext:Notifications:ImmediateRetries"] = "2",
+});
+
+/// <summary>A quick retry within a delivery attempt is a new send: none once the subscription has been deleted.</summary>
+public sealed class DeletedSubscriptionQuickRetryTests(QuickRetriesFixture fixture) : IClassFixture<QuickRetriesFixture>, IAsyncLifetime
+{
+    private readonly HttpClient _client = fixture.Client;
+    private readonly string _tenant = "gone-retry-" + Guid.NewGuid().ToString("N")[..8];
+    private NotificationReceiver _receiver = null!;
+
+    public async Task InitializeAsync() => _receiver = await NotificationReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    public async Task A_refused_notification_is_not_tried_again_once_its_subscription_is_deleted()
+    {
+        var id = Api.NewId("Subscription");
+        var body = $$$$"""
+            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"Gone"}],
+             "notification":{"endpoint":{"uri":"{{{{_receiver.Url}}}}","accept":"application/json"}}}
+            """;
+        (await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", body, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+        // The receiver takes its time, then refuses: without the deletion the transport would try twice more at once.
+        _receiver.Delay = TimeSpan.FromSeconds(2);
+        _receiver.FailWithStatus = 503;
+        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: _tenant);
+        await Task.Delay(700); // the first try is sent meanwhile (poll interval 200 ms); the outcome does not depend on it
+
+        (await _client.Send(HttpMethod.Delete, $"/ngsi-ld/v1/subscriptions/{id}", tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await _receiver.SettleAsync(TimeSpan.FromSeconds(5));
+
+        _receiver.Attempts.Should().BeLessThanOrEqualTo(1, "only the try already on the wire before the deletion reaches the receiver");
+    }
+}
