@@ -11,31 +11,35 @@ public sealed class OneAtATimeFixture() : BrokerFixtureBase(new Dictionary<strin
     ["Kontext:Notifications:MaxInFlightPerEndpoint"] = "1",
 });
 
+/// <summary>A receiver per test and subscriptions to it, in a tenant of the test's own.</summary>
+public abstract class DeletedSubscriptionTestBase(HttpClient client) : IAsyncLifetime
+{
+    protected HttpClient Client { get; } = client;
+    protected string Tenant { get; } = "gone-" + Guid.NewGuid().ToString("N")[..8];
+    protected NotificationReceiver Receiver { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Receiver = await NotificationReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await Receiver.DisposeAsync();
+
+    protected async Task SubscribeAsync(string path, string id, string type)
+    {
+        var body = $$$$"""
+            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"{{{{type}}}}"}],
+             "notification":{"endpoint":{"uri":"{{{{Receiver.Url}}}}","accept":"application/json"}}}
+            """;
+        var response = await Client.Send(HttpMethod.Post, path, body, tenant: Tenant);
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+}
+
 /// <summary>
 /// Once DELETE of a subscription (clause 5.8.5) or of a registration subscription (clause 5.11.6) has answered 204, no
 /// notification of it is sent any more, even one the dispatcher had already taken from the outbox and was about to
 /// send (the ETSI suite's teardowns delete a registration, which owes a notification, and then the subscription).
 /// </summary>
-public sealed class DeletedSubscriptionDeliveryTests(OneAtATimeFixture fixture) : IClassFixture<OneAtATimeFixture>, IAsyncLifetime
+public sealed class DeletedSubscriptionDeliveryTests(OneAtATimeFixture fixture) : DeletedSubscriptionTestBase(fixture.Client), IClassFixture<OneAtATimeFixture>
 {
-    private readonly HttpClient _client = fixture.Client;
-    private readonly string _tenant = "gone-" + Guid.NewGuid().ToString("N")[..8];
-    private NotificationReceiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await NotificationReceiver.StartAsync();
-
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
-
-    private async Task SubscribeAsync(string path, string id, string type)
-    {
-        var body = $$$$"""
-            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"{{{{type}}}}"}],
-             "notification":{"endpoint":{"uri":"{{{{_receiver.Url}}}}","accept":"application/json"}}}
-            """;
-        var response = await _client.Send(HttpMethod.Post, path, body, tenant: _tenant);
-        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-    }
-
     [Theory]
     [InlineData("/ngsi-ld/v1/subscriptions")]
     [InlineData(RegistrationSubscriptionApiTests.Subscriptions)]
@@ -46,27 +50,27 @@ public sealed class DeletedSubscriptionDeliveryTests(OneAtATimeFixture fixture) 
         await SubscribeAsync("/ngsi-ld/v1/subscriptions", holder, "Holder");
         await SubscribeAsync(subscriptions, gone, "Gone");
         var answer = new TaskCompletionSource();
-        _receiver.HoldAnswer = answer.Task;
+        Receiver.HoldAnswer = answer.Task;
         // The holder's notification occupies the endpoint's only slot until its answer is released.
-        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:1","type":"Holder","n":1}""", tenant: _tenant);
-        (await _receiver.WaitForAsync(1)).Should().ContainSingle();
+        await Client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:1","type":"Holder","n":1}""", tenant: Tenant);
+        (await Receiver.WaitForAsync(1)).Should().ContainSingle();
         // The other subscription's notification is taken from the outbox and waits for the slot.
         if (subscriptions == RegistrationSubscriptionApiTests.Subscriptions)
         {
             var registration = RegistrationApiTests.Registration(Api.NewId("ContextSourceRegistration"), """[{"entities":[{"type":"Gone"}]}]""");
-            (await _client.Send(HttpMethod.Post, RegistrationApiTests.Registrations, registration, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+            (await Client.Send(HttpMethod.Post, RegistrationApiTests.Registrations, registration, tenant: Tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
         }
-        else await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: _tenant);
+        else await Client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: Tenant);
         await Task.Delay(1000); // time to be read and queued (the poll interval is 200 ms); the outcome does not depend on it
 
-        (await _client.Send(HttpMethod.Delete, $"{subscriptions}/{gone}", tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
-        _receiver.HoldAnswer = null;
+        (await Client.Send(HttpMethod.Delete, $"{subscriptions}/{gone}", tenant: Tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        Receiver.HoldAnswer = null;
         answer.SetResult();
         // The endpoint is free again: a later notification of the holder arrives, and nothing of the deleted one before it.
-        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:2","type":"Holder","n":1}""", tenant: _tenant);
-        await _receiver.WaitForAsync(2);
+        await Client.CreateOkAsync("""{"id":"urn:ngsi-ld:Holder:2","type":"Holder","n":1}""", tenant: Tenant);
+        await Receiver.WaitForAsync(2);
 
-        var received = await _receiver.SettleAsync();
+        var received = await Receiver.SettleAsync();
         received.Select(n => n.Body["subscriptionId"]!.GetValue<string>()).Should().Equal(holder, holder);
         received[1].Entity["id"]!.GetValue<string>().Should().Be("urn:ngsi-ld:Holder:2");
     }
@@ -79,34 +83,22 @@ public sealed class QuickRetriesFixture() : BrokerFixtureBase(new Dictionary<str
 });
 
 /// <summary>A quick retry within a delivery attempt is a new send: none once the subscription has been deleted.</summary>
-public sealed class DeletedSubscriptionQuickRetryTests(QuickRetriesFixture fixture) : IClassFixture<QuickRetriesFixture>, IAsyncLifetime
+public sealed class DeletedSubscriptionQuickRetryTests(QuickRetriesFixture fixture) : DeletedSubscriptionTestBase(fixture.Client), IClassFixture<QuickRetriesFixture>
 {
-    private readonly HttpClient _client = fixture.Client;
-    private readonly string _tenant = "gone-retry-" + Guid.NewGuid().ToString("N")[..8];
-    private NotificationReceiver _receiver = null!;
-
-    public async Task InitializeAsync() => _receiver = await NotificationReceiver.StartAsync();
-
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
-
     [Fact]
     public async Task A_refused_notification_is_not_tried_again_once_its_subscription_is_deleted()
     {
         var id = Api.NewId("Subscription");
-        var body = $$$$"""
-            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"Gone"}],
-             "notification":{"endpoint":{"uri":"{{{{_receiver.Url}}}}","accept":"application/json"}}}
-            """;
-        (await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", body, tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.Created);
+        await SubscribeAsync("/ngsi-ld/v1/subscriptions", id, "Gone");
         // The receiver takes its time, then refuses: without the deletion the transport would try twice more at once.
-        _receiver.Delay = TimeSpan.FromSeconds(2);
-        _receiver.FailWithStatus = 503;
-        await _client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: _tenant);
+        Receiver.Delay = TimeSpan.FromSeconds(2);
+        Receiver.FailWithStatus = 503;
+        await Client.CreateOkAsync("""{"id":"urn:ngsi-ld:Gone:1","type":"Gone","n":1}""", tenant: Tenant);
         await Task.Delay(700); // the first try is sent meanwhile (poll interval 200 ms); the outcome does not depend on it
 
-        (await _client.Send(HttpMethod.Delete, $"/ngsi-ld/v1/subscriptions/{id}", tenant: _tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
-        await _receiver.SettleAsync(TimeSpan.FromSeconds(5));
+        (await Client.Send(HttpMethod.Delete, $"/ngsi-ld/v1/subscriptions/{id}", tenant: Tenant)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await Receiver.SettleAsync(TimeSpan.FromSeconds(5));
 
-        _receiver.Attempts.Should().BeLessThanOrEqualTo(1, "only the try already on the wire before the deletion reaches the receiver");
+        Receiver.Attempts.Should().BeLessThanOrEqualTo(1, "only the try already on the wire before the deletion reaches the receiver");
     }
 }
