@@ -84,8 +84,11 @@ internal sealed partial class SqliteTenantStore
     public Task AppendNotificationsAsync(string? cursorName, long cursorPosition, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>
         Enqueue(connection =>
         {
+            // Matched against a subscription list read before this job: one deleted since gets nothing (its deletion
+            // emptied its outbox and no notification of it may follow).
             var insert = SqliteDatabase.Cached(connection, """
-                INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
+                INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at)
+                SELECT $sub, $endpoint, $request, $at, $at WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = $sub)
                 """, ("$sub", ""), ("$endpoint", ""), ("$request", ""), ("$at", ""));
             var notified = SqliteDatabase.Cached(connection, "UPDATE subscriptions SET last_notification = $at WHERE id = $sub", ("$sub", ""), ("$at", ""));
             var latest = new Dictionary<string, string>(StringComparer.Ordinal); // one update per subscription, not per message

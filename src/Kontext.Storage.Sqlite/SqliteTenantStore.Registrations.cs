@@ -152,18 +152,22 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
             return write.Result;
         }, cancellationToken);
 
-    /// <summary>Outbox rows for registration subscriptions (keyed by <see cref="RegistrationSubscriptionKey"/>) and their lastNotification.</summary>
+    /// <summary>
+    /// Outbox rows for registration subscriptions (keyed by <see cref="RegistrationSubscriptionKey"/>) and their
+    /// lastNotification. The subscriptions were read before this job: one deleted since gets nothing.
+    /// </summary>
     private static void AppendRegistrationNotifications(SqliteConnection connection, IReadOnlyList<OutboxMessage> messages)
     {
         foreach (var message in messages)
         {
+            if (!RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out var subscriptionId)) continue;
             var at = Validate.Format(message.CreatedAt);
             SqliteDatabase.Cached(connection, """
-                INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at) VALUES($sub, $endpoint, $request, $at, $at)
-                """, ("$sub", message.SubscriptionId), ("$endpoint", message.Endpoint), ("$request", message.Request), ("$at", at)).ExecuteNonQuery();
-            if (RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out var subscriptionId))
-                SqliteDatabase.Cached(connection, "UPDATE csource_subscriptions SET last_notification = $at WHERE id = $id",
-                    ("$id", subscriptionId), ("$at", at)).ExecuteNonQuery();
+                INSERT INTO outbox(subscription_id, endpoint, request, created_at, next_attempt_at)
+                SELECT $sub, $endpoint, $request, $at, $at WHERE EXISTS (SELECT 1 FROM csource_subscriptions WHERE id = $id)
+                """, ("$sub", message.SubscriptionId), ("$endpoint", message.Endpoint), ("$request", message.Request), ("$at", at), ("$id", subscriptionId)).ExecuteNonQuery();
+            SqliteDatabase.Cached(connection, "UPDATE csource_subscriptions SET last_notification = $at WHERE id = $id",
+                ("$id", subscriptionId), ("$at", at)).ExecuteNonQuery();
         }
     }
 }

@@ -1,13 +1,17 @@
 using Kontext.Broker.Http;
+using Kontext.Broker.Notifications;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Storage;
 
 namespace Kontext.Broker.ContextSources;
 
-/// <summary>Delete Context Source Registration Subscription: DELETE /csourceSubscriptions/{id} (clauses 5.11.6, 6.11.3.3); its pending notifications go too.</summary>
+/// <summary>
+/// Delete Context Source Registration Subscription: DELETE /csourceSubscriptions/{id} (clauses 5.11.6, 6.11.3.3); its pending
+/// notifications go too, and none is sent once the deletion is answered.
+/// </summary>
 internal static class DeleteRegistrationSubscription
 {
-    public static async Task HandleAsync(NgsiRequest request, string subscriptionId)
+    public static async Task HandleAsync(NgsiRequest request, string subscriptionId, DeletedSubscriptions deletions)
     {
         var http = request.Http;
         var id = RegistrationStores.Id(subscriptionId, "subscription");
@@ -15,6 +19,7 @@ internal static class DeleteRegistrationSubscription
         await store.WriteRegistrationSubscriptionAsync(id, current => current is null
             ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
             : new RegistrationSubscriptionWrite<bool>(true, null, []), http.RequestAborted);
+        deletions.Deleted(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
         NgsiResponse.NoContent(request);
     }
 }

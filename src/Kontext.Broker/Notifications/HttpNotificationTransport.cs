@@ -42,11 +42,14 @@ internal sealed class HttpNotificationTransport : INotificationTransport
 
     public bool CanDeliver(Uri endpoint) => endpoint.Scheme is "http" or "https";
 
-    public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, CancellationToken cancellationToken)
+    public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, Func<bool> stillWanted, CancellationToken cancellationToken)
     {
         var client = _clients.CreateClient(HttpClientName);
+        var tries = 0;
         using var response = await _pipeline.ExecuteAsync(async token =>
         {
+            // A quick retry is a new send: not once the subscription is gone (the first try was on the wire before).
+            if (tries++ > 0 && !stillWanted()) throw new DeliveryWithdrawnException();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(_options.Timeout);
             using var message = new HttpRequestMessage(HttpMethod.Post, endpoint)

@@ -7,5 +7,12 @@ internal interface INotificationTransport
 {
     bool CanDeliver(Uri endpoint);
 
-    Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends the notification. A transport that tries again within the call asks <paramref name="stillWanted"/> first and,
+    /// when it answers false (the subscription was deleted meanwhile), throws <see cref="DeliveryWithdrawnException"/>.
+    /// </summary>
+    Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, Func<bool> stillWanted, CancellationToken cancellationToken);
 }
+
+/// <summary>A delivery stopped before another try because its notification is no longer wanted.</summary>
+internal sealed class DeliveryWithdrawnException() : Exception("the notification's subscription was deleted");

@@ -31,7 +31,7 @@ internal sealed class MqttNotificationTransport(IOptions<NotificationOptions> op
 
     public bool CanDeliver(Uri endpoint) => endpoint.Scheme is "mqtt" or "mqtts";
 
-    public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, CancellationToken cancellationToken)
+    public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, Func<bool> stillWanted, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var target = MqttEndpoint.Parse(endpoint, request.NotifierInfo);

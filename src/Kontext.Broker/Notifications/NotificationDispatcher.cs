@@ -17,14 +17,17 @@ namespace Kontext.Broker.Notifications;
 /// the store confirms that the messages are still this dispatcher's (<see cref="INotificationStore.RenewLeasesAsync"/>),
 /// for a whole queue at once and again after a failure or when the confirmation is older than
 /// <see cref="ConfirmationValid"/>: a deleted subscription's pending notifications are dropped, and on a shared store a
-/// message another process took over is not sent twice. Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// message another process took over is not sent twice. A confirmation can predate the deletion, so just before each
+/// attempt goes out (once its endpoint slot is had), and before each quick retry within an attempt, the subscriptions
+/// this process deleted are asked too (<see cref="DeletedSubscriptions"/>): once DELETE has answered, nothing of the
+/// subscription is sent any more (a request already on the wire cannot be recalled). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
 /// </summary>
 internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal, DeliveryOutcomes outcomes,
-    IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
+    DeletedSubscriptions deletions, IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int OutboxBatch = 1000;
     private const int ConfirmBatch = 1000;
@@ -163,6 +166,12 @@ internal sealed class NotificationDispatcher(
                     }
                 }
                 var message = waiting.Peek();
+                if (deletions.Covers(key.Tenant, message))
+                {
+                    waiting.Dequeue();
+                    Dropped(key.Tenant, message);
+                    continue;
+                }
                 if (!confirmed.Contains(message.Sequence) || Environment.TickCount64 - confirmedAt > ConfirmationValid.TotalMilliseconds)
                 {
                     var batch = waiting.Take(ConfirmBatch).Select(m => m.Sequence).ToList();
@@ -207,6 +216,16 @@ internal sealed class NotificationDispatcher(
             foreach (var left in waiting) Release(key.Tenant, left.Sequence, finished: false);
             _readUpTo.TryRemove(key.Tenant, out _);
         }
+    }
+
+    /// <summary>
+    /// Its subscription was deleted in this process: not sent. The deletion committed the message's removal from the
+    /// outbox, so it counts as finished and a read that began before it does not bring it back.
+    /// </summary>
+    private void Dropped(string tenant, OutboxMessage message)
+    {
+        logger.LogInformation("Notification {Sequence} of {Subscription} not sent: the subscription was deleted", message.Sequence, message.SubscriptionId);
+        Release(tenant, message.Sequence, finished: true);
     }
 
     /// <summary>The message is no longer this dispatcher's to send (<paramref name="finished"/>: its record is committed).</summary>
@@ -264,9 +283,11 @@ internal sealed class NotificationDispatcher(
             await slots.WaitAsync(_stopping);
             try
             {
+                // Deleted while waiting for the slot: the single attempt that follows drops it.
+                if (deletions.Covers(store.Name, message)) return false;
                 // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
                 outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
-                delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
             }
             finally { slots.Release(); }
         }
@@ -320,13 +341,23 @@ internal sealed class NotificationDispatcher(
                 await slots.WaitAsync(_stopping);
                 try
                 {
+                    if (deletions.Covers(store.Name, message))
+                    {
+                        Dropped(store.Name ?? "", message);
+                        return false;
+                    }
                     outcomes.Sending(store.Name, message.SubscriptionId, first);
                     sending = true;
-                    delivered = await transport.DeliverAsync(endpoint, request, _stopping);
+                    delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
                 }
                 finally { slots.Release(); }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return false; }
+            catch (DeliveryWithdrawnException)
+            {
+                Dropped(store.Name ?? "", message);
+                return false;
+            }
             catch (Exception ex)
             {
                 if (Outbound.OutboundRefusedException.In(ex) is { } refused)

@@ -11,7 +11,8 @@ namespace Kontext.Broker.Subscriptions;
 /// registry reloads them) and waking the matcher, so a change made after it is matched against the new set without
 /// waiting for the next refresh. Create, update and delete all come through here; nobody else invalidates or wakes.
 /// </summary>
-internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors, IOptions<KontextOptions> options)
+internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors, DeletedSubscriptions deletions,
+    IOptions<KontextOptions> options)
 {
     /// <summary>Create Subscription (5.8.1): AlreadyExists when the id is taken, LimitExceeded beyond the tenant's cap.</summary>
     public async Task CreateAsync(ITenantStore store, string id, string document, CancellationToken cancellationToken)
@@ -30,11 +31,14 @@ internal sealed class SubscriptionChanges(SubscriptionRegistry registry, Notific
             ? throw NotFound(id)
             : new SubscriptionWrite<bool>(true, document), cancellationToken);
 
-    /// <summary>Delete Subscription (5.8.5); ResourceNotFound when there is none.</summary>
-    public Task DeleteAsync(ITenantStore store, string id, CancellationToken cancellationToken) =>
-        WriteAsync(store, id, current => current is null
+    /// <summary>Delete Subscription (5.8.5); ResourceNotFound when there is none. No notification of it goes out afterwards.</summary>
+    public async Task DeleteAsync(ITenantStore store, string id, CancellationToken cancellationToken)
+    {
+        await WriteAsync(store, id, current => current is null
             ? throw NotFound(id)
             : new SubscriptionWrite<bool>(true, null), cancellationToken);
+        deletions.Deleted(store.Name, id);
+    }
 
     private async Task WriteAsync(ITenantStore store, string id, Func<StoredSubscription?, SubscriptionWrite<bool>> decide, CancellationToken cancellationToken)
     {
