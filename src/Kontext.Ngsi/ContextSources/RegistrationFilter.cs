@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
 using Kontext.Ngsi.Temporal;
@@ -31,6 +32,23 @@ public sealed record RegistrationFilter(
 
     /// <summary>The RegistrationInfos of <paramref name="registration"/> this filter selects (entities and attributes only).</summary>
     public IEnumerable<RegistrationInfo> MatchingInformation(Registration registration) => registration.Information.Where(MatchesInformation);
+
+    /// <summary>
+    /// <paramref name="registration"/> with only the RegistrationInfos this filter selects, as a registration subscription
+    /// notifies it (clause 5.11.7: "only matching RegistrationInfo elements"); the rest of it is kept. When none is selected
+    /// (a registration notified as noLongerMatching because of its information) it is left whole, since information is
+    /// never empty.
+    /// </summary>
+    public Registration WithMatchingInformation(Registration registration)
+    {
+        var kept = Enumerable.Range(0, registration.Information.Count).Where(i => MatchesInformation(registration.Information[i])).ToList();
+        if (kept.Count == 0 || kept.Count == registration.Information.Count) return registration;
+        // The document's information array holds the same RegistrationInfos in the same order (RegistrationParser reads one from the other).
+        var document = (JsonObject)registration.Document.DeepClone();
+        var information = document["information"]!.AsArray();
+        document["information"] = new JsonArray(kept.Select(i => information[i]!.DeepClone()).ToArray());
+        return registration with { Information = kept.Select(i => registration.Information[i]).ToList(), Document = document };
+    }
 
     private bool MatchesInformation(RegistrationInfo info) =>
         (Entities is null || info.Entities is null || Entities.Any(spec => info.Entities.Any(spec.Matches)))

@@ -6,7 +6,8 @@ namespace Kontext.Ngsi.ContextSources;
 
 /// <summary>
 /// Renders a CSourceNotification (clause 5.3.2): id, type ContextSourceNotification (Table 5.3.2-1), subscriptionId, notifiedAt, the registrations
-/// compacted with the subscription's @context, and the triggerReason. Headers follow entity notifications: the endpoint's
+/// compacted with the subscription's @context and reduced to the RegistrationInfos the subscription selects (clause 5.11.7),
+/// and the triggerReason. Headers follow entity notifications: the endpoint's
 /// receiverInfo, the @context Link (or the @context in the body for application/ld+json) and the tenant.
 /// </summary>
 public static class RegistrationNotificationBuilder
@@ -26,7 +27,8 @@ public static class RegistrationNotificationBuilder
             ["type"] = "ContextSourceNotification",
             ["subscriptionId"] = subscription.Id,
             ["notifiedAt"] = Validate.Format(now),
-            ["data"] = new JsonArray(registrations.Select(r => (JsonNode)RegistrationRenderer.Render(r, context.Context)).ToArray()),
+            ["data"] = new JsonArray(registrations
+                .Select(r => (JsonNode)RegistrationRenderer.Render(subscription.Filter.WithMatchingInformation(r), context.Context)).ToArray()),
             ["triggerReason"] = triggerReason,
         };
         if (ldJson) body["@context"] = context.BodyContext.DeepClone();

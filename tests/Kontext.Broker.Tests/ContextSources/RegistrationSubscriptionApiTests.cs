@@ -64,6 +64,53 @@ public sealed class RegistrationSubscriptionApiTests(SubscriptionFixture fixture
         notification.Headers["Link"].Should().Contain("ngsi-ld-core-context");
     }
 
+    private async Task<string> RegisterBuildingAndBusAsync()
+    {
+        var id = Api.NewId("ContextSourceRegistration");
+        var body = RegistrationApiTests.Registration(id, """
+            [{"entities":[{"type":"Building"}],"propertyNames":["height"]},
+             {"entities":[{"type":"Bus"}],"propertyNames":["speed"],"relationshipNames":["route"]}]
+            """);
+        var response = await _client.Send(HttpMethod.Post, Registrations, body, tenant: _tenant);
+        response.StatusCode.Should().Be(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return id;
+    }
+
+    private static IEnumerable<string> InformationTypes(ReceivedNotification notification) =>
+        notification.Entity["information"]!.AsArray().Select(info => info!["entities"]![0]!["type"]!.GetValue<string>());
+
+    [Fact]
+    public async Task A_notified_registration_carries_only_the_RegistrationInfos_the_entities_select()
+    {
+        // ETSI 047_03_01: clause 5.11.7 asks for "only matching RegistrationInfo elements", also when the registration goes.
+        await SubscribeAsync("\"entities\":[{\"type\":\"Building\"}]");
+        var registration = await RegisterBuildingAndBusAsync();
+        await _client.Send(HttpMethod.Delete, $"{Registrations}/{registration}", tenant: _tenant);
+
+        var received = await _receiver.WaitForAsync(2);
+
+        received.Select(n => n.Body["triggerReason"]!.GetValue<string>()).Should().Equal("newlyMatching", "noLongerMatching");
+        received.Should().AllSatisfy(n =>
+        {
+            n.Entity["id"]!.GetValue<string>().Should().Be(registration);
+            InformationTypes(n).Should().Equal("Building");
+            n.Entity["information"]![0]!["propertyNames"]!.AsArray().Select(p => p!.GetValue<string>()).Should().Equal("height");
+            n.Entity["endpoint"]!.GetValue<string>().Should().Be("http://fleet.example:1026", "the rest of the registration is kept");
+        });
+    }
+
+    [Fact]
+    public async Task A_notified_registration_carries_only_the_RegistrationInfos_the_watched_attributes_select()
+    {
+        await SubscribeAsync("\"watchedAttributes\":[\"route\"]");
+        await RegisterBuildingAndBusAsync();
+
+        var notification = (await _receiver.WaitForAsync(1))[0];
+
+        InformationTypes(notification).Should().Equal("Bus");
+        notification.Entity["information"]![0]!["relationshipNames"]!.AsArray().Select(p => p!.GetValue<string>()).Should().Equal("route");
+    }
+
     [Fact]
     public async Task Updating_and_deleting_a_matching_registration_notifies_updated_then_noLongerMatching()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Kontext.Ngsi.ContextSources;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Notifications;
@@ -56,6 +57,48 @@ public class RegistrationSubscriptionTests
         request.Headers.Should().Contain(new KeyValuePair<string, string>("X-Token", "t"));
         request.Headers.Should().Contain(new KeyValuePair<string, string>("NGSILD-Tenant", "city"));
         request.Headers.Should().Contain(h => h.Key == "Link" && h.Value.Contains("http://ctx.example/c.jsonld"));
+    }
+
+    private static Registration BuildingAndBus() => RegistrationParserTests.Parse("""
+        {"id": "urn:ngsi-ld:ContextSourceRegistration:r", "type": "ContextSourceRegistration", "endpoint": "http://a.example",
+         "information": [{"entities": [{"type": "Building"}], "propertyNames": ["height"]},
+                         {"entities": [{"type": "Bus"}], "propertyNames": ["speed"], "relationshipNames": ["route"]}]}
+        """);
+
+    private static JsonArray NotifiedInformation(RegistrationSubscription subscription, Registration registration)
+    {
+        var context = new NotificationContext(T.User, "http://ctx.example/c.jsonld", "http://ctx.example/c.jsonld");
+        var body = T.Obj(RegistrationNotificationBuilder.Build(subscription, context, [registration], "newlyMatching", Now, null).Body);
+        return body["data"]![0]!["information"]!.AsArray();
+    }
+
+    [Fact]
+    public void The_notification_carries_only_the_RegistrationInfos_the_entities_select()
+    {
+        var information = NotifiedInformation(Subscription("\"entities\": [{\"type\": \"Building\"}]"), BuildingAndBus());
+
+        information.Should().ContainSingle();
+        information[0]!["entities"]![0]!["type"]!.GetValue<string>().Should().Be("Building");
+        information[0]!["propertyNames"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal("height");
+    }
+
+    [Fact]
+    public void The_notification_carries_only_the_RegistrationInfos_the_watched_attributes_select()
+    {
+        var information = NotifiedInformation(Subscription("\"watchedAttributes\": [\"route\"]"), BuildingAndBus());
+
+        information.Should().ContainSingle();
+        information[0]!["entities"]![0]!["type"]!.GetValue<string>().Should().Be("Bus");
+        information[0]!["relationshipNames"]!.AsArray().Select(n => n!.GetValue<string>()).Should().Equal("route");
+    }
+
+    [Fact]
+    public void A_registration_none_of_whose_RegistrationInfos_is_selected_is_notified_whole()
+    {
+        // A registration whose information changed away from the subscription is notified as noLongerMatching in its new state.
+        var information = NotifiedInformation(Subscription("\"entities\": [{\"type\": \"Tram\"}]"), BuildingAndBus());
+
+        information.Select(i => i!["entities"]![0]!["type"]!.GetValue<string>()).Should().Equal("Building", "Bus");
     }
 
     [Fact]
