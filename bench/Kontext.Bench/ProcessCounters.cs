@@ -6,19 +6,21 @@ namespace Kontext.Bench;
 /// What a process has consumed so far, from /proc/&lt;pid&gt;/stat (user + system CPU time) and /proc/&lt;pid&gt;/io
 /// (write_bytes: bytes sent to the storage layer; wchar: bytes passed to write calls). On a shared, noisy machine these
 /// stay meaningful per request where throughput does not: another process's load slows a request but does not make it
-/// cost more CPU or write more bytes.
+/// cost more CPU or write more bytes. ContextSwitches sums voluntary and nonvoluntary switches over the process's live
+/// threads (/proc/&lt;pid&gt;/task/*/status): a request that hops threads pays for it in scheduler time (issue 12).
 /// </summary>
-internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls)
+internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls, long ContextSwitches = 0)
 {
     // USER_HZ: 100 on every Linux configuration .NET runs on.
     private const double TicksPerSecond = 100;
 
     public static ProcessCounters operator -(ProcessCounters after, ProcessCounters before) => new(
         after.CpuMilliseconds - before.CpuMilliseconds, after.WriteBytes - before.WriteBytes,
-        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls);
+        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls, after.ContextSwitches - before.ContextSwitches);
 
     public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b) => new(
-        a.CpuMilliseconds + b.CpuMilliseconds, a.WriteBytes + b.WriteBytes, a.WriteChars + b.WriteChars, a.WriteCalls + b.WriteCalls);
+        a.CpuMilliseconds + b.CpuMilliseconds, a.WriteBytes + b.WriteBytes, a.WriteChars + b.WriteChars, a.WriteCalls + b.WriteCalls,
+        a.ContextSwitches + b.ContextSwitches);
 
     public static ProcessCounters Read(int pid)
     {
@@ -41,11 +43,27 @@ internal readonly record struct ProcessCounters(double CpuMilliseconds, long Wri
                     case "syscw": writeCalls = value; break;
                 }
             }
-            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls);
+            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls, ContextSwitchesOf(pid));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return default;
         }
+    }
+    /// <summary>Switches of the threads alive now; a thread that exited takes its count with it (pool threads mostly stay).</summary>
+    private static long ContextSwitchesOf(int pid)
+    {
+        long switches = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        switches += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { } // the thread exited meanwhile
+        }
+        return switches;
     }
 }

@@ -31,6 +31,7 @@ internal static class SideBySideSection
         public double CpuPerRequest => Used.CpuMilliseconds / Math.Max(1, Requests);
         public double KbWrittenPerRequest => Used.WriteBytes / 1024.0 / Math.Max(1, Requests);
         public double KbWriteCallsPerRequest => Used.WriteChars / 1024.0 / Math.Max(1, Requests);
+        public double SwitchesPerRequest => Used.ContextSwitches / (double)Math.Max(1, Requests);
     }
 
     public static async Task<(string Section, bool Healthy)> RunAsync(
@@ -139,8 +140,8 @@ internal static class SideBySideSection
                     await SliceAsync(k, kontextRequest, clients, slice, kt, cancellationToken);
                 }
             }
-            Console.WriteLine($"    Kontext {kt.PerSecond:N0}/s, {kt.CpuPerRequest:F3} ms CPU, {kt.KbWrittenPerRequest:F1} KB/req"
-                              + (bt is null ? "" : $"; baseline {bt.PerSecond:N0}/s, {bt.CpuPerRequest:F3} ms CPU, {bt.KbWrittenPerRequest:F1} KB/req"));
+            Console.WriteLine($"    Kontext {kt.PerSecond:N0}/s, {kt.CpuPerRequest:F3} ms CPU, {kt.KbWrittenPerRequest:F1} KB/req, {kt.SwitchesPerRequest:F2} switches/req"
+                              + (bt is null ? "" : $"; baseline {bt.PerSecond:N0}/s, {bt.CpuPerRequest:F3} ms CPU, {bt.KbWrittenPerRequest:F1} KB/req, {bt.SwitchesPerRequest:F2} switches/req"));
             results.Add((work, kt, bt));
         }
 
@@ -219,10 +220,10 @@ internal static class SideBySideSection
         sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only side --entities {options.Entities}"
                       + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.SideRewrite ? " --side-rewrite" : "")}{(options.SideLoadOnly ? " --side-load-only" : "")}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
         sb.AppendLine();
-        sb.AppendLine("| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | Kontext ÷ baseline (throughput; CPU per req) |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | context switches per req | Kontext ÷ baseline (throughput; CPU per req) |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         static string Row(string work, string app, Tally t, string ratio) =>
-            $"| {work} | {app} | {t.PerSecond:N0} | {t.Latency.Percentile(50):F2} / {t.Latency.Percentile(95):F2} / {t.Latency.Percentile(99):F2} | {t.CpuPerRequest:F3} | {t.KbWrittenPerRequest:F1} | {t.KbWriteCallsPerRequest:F1} | {ratio} |";
+            $"| {work} | {app} | {t.PerSecond:N0} | {t.Latency.Percentile(50):F2} / {t.Latency.Percentile(95):F2} / {t.Latency.Percentile(99):F2} | {t.CpuPerRequest:F3} | {t.KbWrittenPerRequest:F1} | {t.KbWriteCallsPerRequest:F1} | {t.SwitchesPerRequest:F2} | {ratio} |";
         static string Ratio(Tally kontext, Tally? baseline) => baseline is null || baseline.Requests == 0 ? "—"
             : $"{kontext.PerSecond / baseline.PerSecond:F2}×; {kontext.CpuPerRequest / Math.Max(0.0001, baseline.CpuPerRequest):F1}×";
         var loadWork = $"load, batches of {options.BatchSize} ({options.UpsertClients} clients; per entity; latency per batch)";
