@@ -82,22 +82,29 @@ public static class EntityParser
 
     public static List<string> ParseTypes(JsonNode node, JsonLdContext context)
     {
+        // The usual entity has one type: no list of names for it.
+        if (node is JsonValue single && single.TryGetValue<string>(out var one)) return [ExpandType(one, context)];
         var names = node switch
         {
-            JsonValue v when v.TryGetValue<string>(out var s) => [s],
             JsonArray a when a.Count > 0 && a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
             _ => throw NgsiException.BadRequestData("The entity 'type' must be a string or a non-empty array of strings"),
         };
         var types = new List<string>(names.Count);
         foreach (var name in names)
         {
-            Validate.NewName(name, "entity type");
-            var iri = context.ExpandTerm(name);
-            // A term the context maps to a JSON-LD keyword ("type" is @type) names no type.
-            if (iri.StartsWith('@')) throw NgsiException.BadRequestData($"'{name}' is a JSON-LD keyword, not an entity type");
+            var iri = ExpandType(name, context);
             if (!types.Contains(iri)) types.Add(iri);
         }
         return types;
+    }
+
+    private static string ExpandType(string name, JsonLdContext context)
+    {
+        Validate.NewName(name, "entity type");
+        var iri = context.ExpandTerm(name);
+        // A term the context maps to a JSON-LD keyword ("type" is @type) names no type.
+        if (iri.StartsWith('@')) throw NgsiException.BadRequestData($"'{name}' is a JSON-LD keyword, not an entity type");
+        return iri;
     }
 
     public static List<string> ParseScopes(JsonNode? node)
@@ -147,12 +154,12 @@ public static class EntityParser
     /// <summary>Parses the value of one attribute: a single instance, or an array of instances (multi-attribute by datasetId).</summary>
     public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode)
     {
-        List<JsonObject> instances;
-        if (value is JsonArray array && array.Count > 0 && array.All(IsInstanceObject))
-            instances = array.Select(e => ParseInstance(name, iri, e!, context, mode, depth: 0)).ToList();
-        else
-            instances = [ParseInstance(name, iri, value, context, mode, depth: 0)];
+        // The usual attribute is one instance: it needs neither the array walk nor the datasetId set below.
+        if (value is not JsonArray array || array.Count == 0 || !AllInstanceObjects(array))
+            return [ParseInstance(name, iri, value, context, mode, depth: 0)];
 
+        var instances = new List<JsonObject>(array.Count);
+        for (var i = 0; i < array.Count; i++) instances.Add(ParseInstance(name, iri, array[i]!, context, mode, depth: 0));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var instance in instances)
         {
@@ -172,7 +179,22 @@ public static class EntityParser
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonNode? node) =>
         node is JsonObject o && (o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type)
-                                 || o.Any(p => Attr.ConciseKind.ContainsKey(p.Key)));
+                                 || HasConciseMember(o));
+
+    // Loops rather than LINQ: these run for every attribute of every entity written (no enumerator or closure allocated).
+    private static bool HasConciseMember(JsonObject o)
+    {
+        for (var i = 0; i < o.Count; i++)
+            if (Attr.ConciseKind.ContainsKey(o.GetAt(i).Key)) return true;
+        return false;
+    }
+
+    private static bool AllInstanceObjects(JsonArray array)
+    {
+        for (var i = 0; i < array.Count; i++)
+            if (!IsInstanceObject(array[i])) return false;
+        return true;
+    }
 
     private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
     {
@@ -228,7 +250,7 @@ public static class EntityParser
                     result[subIri] = new JsonObject { ["value"] = Attr.NullMarker };
                     continue;
                 }
-                if (value is JsonArray arr && arr.Count > 0 && arr.All(IsInstanceObject))
+                if (value is JsonArray arr && arr.Count > 0 && AllInstanceObjects(arr))
                     throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
                 result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1);
                 continue;

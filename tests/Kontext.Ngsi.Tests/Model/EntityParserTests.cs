@@ -36,6 +36,18 @@ public class EntityParserTests
         e.Types.Should().Equal(Iri("Vehicle"), Iri("Truck"));
     }
 
+    // One type as a string and types in an array go through the same checks (the single string has its own short path).
+    [Theory]
+    [InlineData("\"type\"")]
+    [InlineData("[\"Vehicle\", \"type\"]")]
+    [InlineData("\"bad name\"")]
+    [InlineData("[\"Vehicle\", \"bad name\"]")]
+    [InlineData("[]")]
+    [InlineData("[\"Vehicle\", 1]")]
+    [InlineData("1")]
+    public void A_type_that_is_a_json_ld_keyword_or_no_valid_name_is_rejected_alone_or_in_an_array(string types) =>
+        ((Action)(() => Parse($$"""{ "id": "urn:ngsi-ld:Vehicle:1", "type": {{types}} }"""))).ShouldBeBadRequestData();
+
     [Fact]
     public void Normalized_property_keeps_value_and_metadata()
     {
