@@ -9,14 +9,28 @@ namespace Kontext.Bench;
 /// cost more CPU or write more bytes. ContextSwitches sums voluntary and nonvoluntary switches over the process's live
 /// threads (/proc/&lt;pid&gt;/task/*/status): a request that hops threads pays for it in scheduler time (issue 12).
 /// </summary>
-internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls, long ContextSwitches = 0)
+internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls, long ContextSwitches = 0,
+    IReadOnlyDictionary<int, long>? SwitchesByThread = null)
 {
     // USER_HZ: 100 on every Linux configuration .NET runs on.
     private const double TicksPerSecond = 100;
 
     public static ProcessCounters operator -(ProcessCounters after, ProcessCounters before) => new(
         after.CpuMilliseconds - before.CpuMilliseconds, after.WriteBytes - before.WriteBytes,
-        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls, after.ContextSwitches - before.ContextSwitches);
+        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls, SwitchesBetween(before, after));
+
+    /// <summary>
+    /// Per thread, since a thread that exits takes its count with it: the process's sum can fall between two readings
+    /// (negative figures in a sequential work, where pool threads retire). Threads that exited in between are not counted.
+    /// </summary>
+    private static long SwitchesBetween(ProcessCounters before, ProcessCounters after)
+    {
+        if (after.SwitchesByThread is null || before.SwitchesByThread is null) return after.ContextSwitches - before.ContextSwitches;
+        long switches = 0;
+        foreach (var (thread, count) in after.SwitchesByThread)
+            switches += Math.Max(0, count - before.SwitchesByThread.GetValueOrDefault(thread));
+        return switches;
+    }
 
     public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b) => new(
         a.CpuMilliseconds + b.CpuMilliseconds, a.WriteBytes + b.WriteBytes, a.WriteChars + b.WriteChars, a.WriteCalls + b.WriteCalls,
@@ -43,27 +57,31 @@ internal readonly record struct ProcessCounters(double CpuMilliseconds, long Wri
                     case "syscw": writeCalls = value; break;
                 }
             }
-            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls, ContextSwitchesOf(pid));
+            var byThread = ContextSwitchesOf(pid);
+            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls, byThread.Values.Sum(), byThread);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return default;
         }
     }
-    /// <summary>Switches of the threads alive now; a thread that exited takes its count with it (pool threads mostly stay).</summary>
-    private static long ContextSwitchesOf(int pid)
+    /// <summary>Switches of each thread alive now, by thread id.</summary>
+    private static Dictionary<int, long> ContextSwitchesOf(int pid)
     {
-        long switches = 0;
+        var byThread = new Dictionary<int, long>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
+            if (!int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var thread)) continue;
             try
             {
+                long switches = 0;
                 foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                     if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
                         switches += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                byThread[thread] = switches;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { } // the thread exited meanwhile
         }
-        return switches;
+        return byThread;
     }
 }
