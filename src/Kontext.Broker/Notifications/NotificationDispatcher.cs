@@ -16,18 +16,21 @@ namespace Kontext.Broker.Notifications;
 /// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before sending,
 /// the store confirms that the messages are still this dispatcher's (<see cref="INotificationStore.RenewLeasesAsync"/>),
 /// for a whole queue at once and again after a failure or when the confirmation is older than
-/// <see cref="ConfirmationValid"/>: a deleted subscription's pending notifications are dropped, and on a shared store a
-/// message another process took over is not sent twice. A confirmation can predate the deletion, so just before each
-/// attempt goes out (once its endpoint slot is had), and before each quick retry within an attempt, the subscriptions
-/// this process deleted are asked too (<see cref="DeletedSubscriptions"/>): once DELETE has answered, nothing of the
-/// subscription is sent any more (a request already on the wire cannot be recalled). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// <see cref="ConfirmationValid"/>: a deleted or paused subscription's pending notifications are dropped, and on a shared
+/// store a message another process took over is not sent twice. A confirmation can predate the deletion or the pause, so
+/// when a message is taken, just before each attempt goes out (once its endpoint slot is had), and before each quick retry
+/// within an attempt, the subscriptions this process deleted or paused are asked too (<see cref="WithdrawnSubscriptions"/>):
+/// once DELETE or the PATCH has answered, nothing made before it is sent any more (a request already on the wire cannot be
+/// recalled). When a message is taken its subscription's current state is asked as well (<see cref="WithdrawnAsync"/>):
+/// a paused or expired subscription's message is not sent. Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
 /// </summary>
 internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal, DeliveryOutcomes outcomes,
-    DeletedSubscriptions deletions, IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
+    WithdrawnSubscriptions withdrawals, Subscriptions.SubscriptionRegistry subscriptions, IOptions<NotificationOptions> options,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int OutboxBatch = 1000;
     private const int ConfirmBatch = 1000;
@@ -166,10 +169,10 @@ internal sealed class NotificationDispatcher(
                     }
                 }
                 var message = waiting.Peek();
-                if (deletions.Covers(key.Tenant, message))
+                if (await WithdrawnAsync(store, message))
                 {
                     waiting.Dequeue();
-                    Dropped(key.Tenant, message);
+                    Withdraw(store, message);
                     continue;
                 }
                 if (!confirmed.Contains(message.Sequence) || Environment.TickCount64 - confirmedAt > ConfirmationValid.TotalMilliseconds)
@@ -219,13 +222,31 @@ internal sealed class NotificationDispatcher(
     }
 
     /// <summary>
-    /// Its subscription was deleted in this process: not sent. The deletion committed the message's removal from the
-    /// outbox, so it counts as finished and a read that began before it does not bring it back.
+    /// Whether the message, as it is taken, must not go out: its subscription was deleted or paused in this process after
+    /// it was made (<see cref="WithdrawnSubscriptions"/>), or it is paused or expired now (clause 5.8.6: a notification is
+    /// sent only while its subscription is active). The second covers a pause made through another process (once this one
+    /// has reloaded its subscriptions) and a message matched against the subscriptions as they were just before the pause.
+    /// A subscription this process has not loaded (one whose @context cannot be had; a registration subscription, judged
+    /// when its notifications are made) is not judged here.
     /// </summary>
-    private void Dropped(string tenant, OutboxMessage message)
+    private async ValueTask<bool> WithdrawnAsync(ITenantStore store, OutboxMessage message)
     {
-        logger.LogInformation("Notification {Sequence} of {Subscription} not sent: the subscription was deleted", message.Sequence, message.SubscriptionId);
-        Release(tenant, message.Sequence, finished: true);
+        if (withdrawals.Covers(store.Name, message)) return true;
+        if (RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _)) return false;
+        return await subscriptions.FindAsync(store, message.SubscriptionId, _stopping) is { Subscription: var current }
+            && (!current.IsActive || current.IsExpired(DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>
+    /// Not sent (<see cref="WithdrawnAsync"/>): recorded as withdrawn, which removes it from the outbox where the deletion or
+    /// the pause has not already, and counts it nowhere. Once recorded it counts as finished, so a read that began before
+    /// does not bring it back.
+    /// </summary>
+    private void Withdraw(ITenantStore store, OutboxMessage message)
+    {
+        logger.LogInformation("Notification {Sequence} of {Subscription} not sent: the subscription was deleted, paused or has expired",
+            message.Sequence, message.SubscriptionId);
+        Record(store, message, DeliveryOutcome.Withdrawn, DateTimeOffset.UtcNow, null, message.Attempts);
     }
 
     /// <summary>The message is no longer this dispatcher's to send (<paramref name="finished"/>: its record is committed).</summary>
@@ -283,11 +304,11 @@ internal sealed class NotificationDispatcher(
             await slots.WaitAsync(_stopping);
             try
             {
-                // Deleted while waiting for the slot: the single attempt that follows drops it.
-                if (deletions.Covers(store.Name, message)) return false;
+                // Deleted or paused while waiting for the slot: the single attempt that follows drops it.
+                if (withdrawals.Covers(store.Name, message)) return false;
                 // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
                 outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
-                delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
+                delivered = await transport.DeliverAsync(endpoint, request, () => !withdrawals.Covers(store.Name, message), _stopping);
             }
             finally { slots.Release(); }
         }
@@ -341,21 +362,21 @@ internal sealed class NotificationDispatcher(
                 await slots.WaitAsync(_stopping);
                 try
                 {
-                    if (deletions.Covers(store.Name, message))
+                    if (withdrawals.Covers(store.Name, message))
                     {
-                        Dropped(store.Name ?? "", message);
+                        Withdraw(store, message);
                         return false;
                     }
                     outcomes.Sending(store.Name, message.SubscriptionId, first);
                     sending = true;
-                    delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
+                    delivered = await transport.DeliverAsync(endpoint, request, () => !withdrawals.Covers(store.Name, message), _stopping);
                 }
                 finally { slots.Release(); }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return false; }
             catch (DeliveryWithdrawnException)
             {
-                Dropped(store.Name ?? "", message);
+                Withdraw(store, message);
                 return false;
             }
             catch (Exception ex)
