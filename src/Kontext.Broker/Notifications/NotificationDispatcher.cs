@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Kontext.Ngsi.Notifications;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
 using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Notifications;
@@ -21,8 +22,9 @@ namespace Kontext.Broker.Notifications;
 /// when a message is taken, just before each attempt goes out (once its endpoint slot is had), and before each quick retry
 /// within an attempt, the subscriptions this process deleted or paused are asked too (<see cref="WithdrawnSubscriptions"/>):
 /// once DELETE or the PATCH has answered, nothing made before it is sent any more (a request already on the wire cannot be
-/// recalled). When a message is taken its subscription's current state is asked as well (<see cref="WithdrawnAsync"/>):
-/// a paused or expired subscription's message is not sent. Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// recalled). When a message is taken its subscription's current state is read as well (<see cref="SubscriptionOfAsync"/>):
+/// a paused or expired subscription's message is not sent, and one that expires while its message waits is asked at the
+/// same points (<see cref="Withdrawn"/>). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
@@ -169,7 +171,8 @@ internal sealed class NotificationDispatcher(
                     }
                 }
                 var message = waiting.Peek();
-                if (await WithdrawnAsync(store, message))
+                var subscription = await SubscriptionOfAsync(store, message);
+                if (Withdrawn(key.Tenant, message, subscription))
                 {
                     waiting.Dequeue();
                     Withdraw(store, message);
@@ -191,8 +194,8 @@ internal sealed class NotificationDispatcher(
                 }
                 try
                 {
-                    if (lastDelivered && await DeliverMergedAsync(store, message, waiting, confirmed)) continue;
-                    lastDelivered = await DeliverWithBackoffAsync(store, message);
+                    if (lastDelivered && await DeliverMergedAsync(store, message, subscription, waiting, confirmed)) continue;
+                    lastDelivered = await DeliverWithBackoffAsync(store, message, subscription);
                     if (!lastDelivered) confirmed.Clear(); // it failed at least once: confirm again
                 }
                 catch (Exception ex) when (!_stopping.IsCancellationRequested)
@@ -222,23 +225,26 @@ internal sealed class NotificationDispatcher(
     }
 
     /// <summary>
-    /// Whether the message, as it is taken, must not go out: its subscription was deleted or paused in this process after
-    /// it was made (<see cref="WithdrawnSubscriptions"/>), or it is paused or expired now (clause 5.8.6: a notification is
-    /// sent only while its subscription is active). The second covers a pause made through another process (once this one
-    /// has reloaded its subscriptions) and a message matched against the subscriptions as they were just before the pause.
-    /// A subscription this process has not loaded (one whose @context cannot be had; a registration subscription, judged
-    /// when its notifications are made) is not judged here.
+    /// The message's subscription as this process knows it when the message is taken; null for one it has not loaded (one
+    /// whose @context cannot be had) and for a registration subscription (judged when its notifications are made).
     /// </summary>
-    private async ValueTask<bool> WithdrawnAsync(ITenantStore store, OutboxMessage message)
-    {
-        if (withdrawals.Covers(store.Name, message)) return true;
-        if (RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _)) return false;
-        return await subscriptions.FindAsync(store, message.SubscriptionId, _stopping) is { Subscription: var current }
-            && (!current.IsActive || current.IsExpired(DateTimeOffset.UtcNow));
-    }
+    private async ValueTask<Subscription?> SubscriptionOfAsync(ITenantStore store, OutboxMessage message) =>
+        RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _) ? null
+            : (await subscriptions.FindAsync(store, message.SubscriptionId, _stopping))?.Subscription;
 
     /// <summary>
-    /// Not sent (<see cref="WithdrawnAsync"/>): recorded as withdrawn, which removes it from the outbox where the deletion or
+    /// Whether the message must not go out any more: its subscription was deleted or paused in this process after the
+    /// message was made (<see cref="WithdrawnSubscriptions"/>), or, as <paramref name="subscription"/> was when the message
+    /// was taken, it is paused or has expired by now (clause 5.8.6: a notification is sent only while its subscription is
+    /// active). The second covers a pause made through another process (once this one has reloaded its subscriptions) and
+    /// a message matched against the subscriptions as they were just before the pause. Asked when the message is taken,
+    /// once its endpoint slot is had and before each quick retry: no store round trip, no lock.
+    /// </summary>
+    private bool Withdrawn(string? tenant, OutboxMessage message, Subscription? subscription) =>
+        withdrawals.Covers(tenant, message) || subscription is not null && (!subscription.IsActive || subscription.IsExpired(DateTimeOffset.UtcNow));
+
+    /// <summary>
+    /// Not sent (<see cref="Withdrawn"/>): recorded as withdrawn, which removes it from the outbox where the deletion or
     /// the pause has not already, and counts it nowhere. Once recorded it counts as finished, so a read that began before
     /// does not bring it back.
     /// </summary>
@@ -278,7 +284,8 @@ internal sealed class NotificationDispatcher(
     /// merged messages leave the queue only when that request succeeded; otherwise nothing is recorded and false makes
     /// the caller send <paramref name="message"/> alone, with its retries, before the others (order is kept).
     /// </summary>
-    private async Task<bool> DeliverMergedAsync(ITenantStore store, OutboxMessage message, Queue<OutboxMessage> waiting, HashSet<long> confirmed)
+    private async Task<bool> DeliverMergedAsync(ITenantStore store, OutboxMessage message, Subscription? subscription, Queue<OutboxMessage> waiting,
+        HashSet<long> confirmed)
     {
         var settings = options.Value;
         if (message.Attempts > 0 || waiting.Count == 0 || settings.MaxEntitiesPerNotification < 2
@@ -304,11 +311,11 @@ internal sealed class NotificationDispatcher(
             await slots.WaitAsync(_stopping);
             try
             {
-                // Deleted or paused while waiting for the slot: the single attempt that follows drops it.
-                if (withdrawals.Covers(store.Name, message)) return false;
+                // Deleted, paused or expired while waiting for the slot: the single attempt that follows drops it.
+                if (Withdrawn(store.Name, message, subscription)) return false;
                 // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
                 outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
-                delivered = await transport.DeliverAsync(endpoint, request, () => !withdrawals.Covers(store.Name, message), _stopping);
+                delivered = await transport.DeliverAsync(endpoint, request, () => !Withdrawn(store.Name, message, subscription), _stopping);
             }
             finally { slots.Release(); }
         }
@@ -335,7 +342,7 @@ internal sealed class NotificationDispatcher(
     /// Sends the message, retrying with exponential backoff until it is delivered or given up. True when it went through
     /// at the first attempt. Each retry is preceded by a check that the message is still this dispatcher's.
     /// </summary>
-    private async Task<bool> DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message)
+    private async Task<bool> DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message, Subscription? subscription)
     {
         var settings = options.Value;
         var endpoint = new Uri(message.Endpoint);
@@ -362,14 +369,14 @@ internal sealed class NotificationDispatcher(
                 await slots.WaitAsync(_stopping);
                 try
                 {
-                    if (withdrawals.Covers(store.Name, message))
+                    if (Withdrawn(store.Name, message, subscription))
                     {
                         Withdraw(store, message);
                         return false;
                     }
                     outcomes.Sending(store.Name, message.SubscriptionId, first);
                     sending = true;
-                    delivered = await transport.DeliverAsync(endpoint, request, () => !withdrawals.Covers(store.Name, message), _stopping);
+                    delivered = await transport.DeliverAsync(endpoint, request, () => !Withdrawn(store.Name, message, subscription), _stopping);
                 }
                 finally { slots.Release(); }
             }
