@@ -50,6 +50,19 @@ public static class MongoOutbox
         { "$set", new BsonDocument { { "due", retryAt }, { "leaseUntil", retryAt + lease } } },
     };
 
+    /// <summary>Every message of a subscription (its outbox key): what its deletion or pause removes.</summary>
+    public static BsonDocument Of(string outboxKey) => new("sub", outboxKey);
+
+    /// <summary>
+    /// An append's write of a subscription's document: its lastNotification, and a count that makes the write change the
+    /// document every time (a write that changes nothing is no write, and would not conflict with the deletion it must be
+    /// ordered with).
+    /// </summary>
+    public static BsonDocument Appended(DateTime latest) => new()
+    {
+        { "$max", new BsonDocument("lastNotification", latest) }, { "$inc", new BsonDocument("outboxAppends", 1L) },
+    };
+
     public static BsonDocument Message(long seq, string subscriptionId, string endpoint, string request, DateTime createdAt) => new()
     {
         { "_id", seq }, { "sub", subscriptionId }, { "endpoint", endpoint }, { "request", request }, { "attempts", 0 },

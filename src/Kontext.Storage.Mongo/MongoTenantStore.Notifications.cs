@@ -53,8 +53,6 @@ internal sealed partial class MongoTenantStore
                         if ((await _subscriptions.DeleteOneAsync(s, Versioned(doc), cancellationToken: ct)).DeletedCount == 0) throw new VersionConflictException();
                         await RecordWhetherSubscribedAsync(s, ct);
                     }, cancellationToken);
-                    // Outside the transaction: a subscription's queue may exceed one transaction's budget.
-                    await _outbox.DeleteManyAsync(new BsonDocument("sub", id), cancellationToken);
                 }
                 else if (doc is null)
                 {
@@ -73,6 +71,9 @@ internal sealed partial class MongoTenantStore
                     if ((await _subscriptions.UpdateOneAsync(Versioned(doc), update, cancellationToken: cancellationToken)).MatchedCount == 0)
                         throw new VersionConflictException();
                 }
+                // After the commit, outside its transaction: a subscription's queue may exceed one transaction's budget.
+                // An append racing with the write is ordered by the subscription's document (SubscribedOnlyAsync).
+                if (write.Document is null || write.DropsPending) await _outbox.DeleteManyAsync(MongoOutbox.Of(id), cancellationToken);
                 return write.Result;
             }
             catch (Exception e) when (IsConflict(e) && attempt < MaxAttempts) { }
@@ -122,7 +123,31 @@ internal sealed partial class MongoTenantStore
     }
 
     /// <summary>
-    /// Appends the notifications and moves the cursor in one transaction. Notifications beyond one transaction's budget
+    /// Of the outbox documents, those whose subscription exists, writing each such subscription's document in the caller's
+    /// transaction (<see cref="MongoOutbox.Appended"/>). A deletion writes the same document in its transaction, so MongoDB
+    /// orders the two (the later writer gets a write conflict and its transaction runs again): either the append commits
+    /// first, and the deletion's removal of the outbox after its commit takes these messages too; or the deletion commits
+    /// first, and the append finds no subscription and leaves its messages out. Without it an append that matched against
+    /// a subscription list read before the deletion could leave a message that nobody removes, sent after a restart.
+    /// <paramref name="subscriptionOf"/> names the subscription a message's key belongs to in
+    /// <paramref name="subscriptions"/> (null: none there, left out).
+    /// </summary>
+    private static async Task<List<BsonDocument>> SubscribedOnlyAsync(IClientSessionHandle s, IMongoCollection<BsonDocument> subscriptions,
+        IEnumerable<BsonDocument> messages, Func<string, string?> subscriptionOf, CancellationToken ct)
+    {
+        var kept = new List<BsonDocument>();
+        foreach (var group in messages.GroupBy(d => d["sub"].AsString))
+        {
+            if (subscriptionOf(group.Key) is not { } id) continue;
+            var latest = group.Max(d => d["createdAt"].ToUniversalTime());
+            if ((await subscriptions.UpdateOneAsync(s, Id(id), MongoOutbox.Appended(latest), cancellationToken: ct)).MatchedCount > 0) kept.AddRange(group);
+        }
+        return kept;
+    }
+
+    /// <summary>
+    /// Appends the notifications and moves the cursor in one transaction; a message whose subscription is gone is left out
+    /// (<see cref="SubscribedOnlyAsync"/>). Notifications beyond one transaction's budget
     /// (<see cref="MongoStoreOptions.MaxTransactionBytes"/>) go in several: the earlier ones each check that the cursor has
     /// not moved, the last moves it; if another process moved it meanwhile, the batches already committed are deleted again.
     /// A crash between batches leaves the cursor where it was, so the changes are matched again: a notification may then be
@@ -142,20 +167,17 @@ internal sealed partial class MongoTenantStore
         {
             var batch = batches[b];
             var moveCursor = b == batches.Count - 1;
+            List<BsonDocument> kept = [];
 
             async Task<bool> Apply(IClientSessionHandle s, CancellationToken ct)
             {
+                kept = [];
                 if (cursorName is not null && !(moveCursor
                         ? await MoveCursorAsync(s, cursorName, expected, cursorPosition, ct)
                         : await CursorAtAsync(s, cursorName, expected, ct)))
                     return false;
-                if (batch.Count == 0) return true;
-                await _outbox.InsertManyAsync(s, batch, cancellationToken: ct);
-                foreach (var group in batch.GroupBy(d => d["sub"].AsString))
-                {
-                    var latest = new BsonDocument("$max", new BsonDocument("lastNotification", group.Max(d => d["createdAt"].ToUniversalTime())));
-                    await _subscriptions.UpdateOneAsync(s, Id(group.Key), latest, cancellationToken: ct);
-                }
+                kept = await SubscribedOnlyAsync(s, _subscriptions, batch, key => key, ct);
+                if (kept.Count > 0) await _outbox.InsertManyAsync(s, kept, cancellationToken: ct);
                 return true;
             }
 
@@ -171,7 +193,7 @@ internal sealed partial class MongoTenantStore
                 if (appended.Count > 0) await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(appended))), cancellationToken);
                 break;
             }
-            appended.AddRange(batch.Select(d => d["_id"]));
+            appended.AddRange(kept.Select(d => d["_id"]));
         }
         if (cursorName is null) return;
         _cursorsRead[cursorName] = cursorPosition;
@@ -249,7 +271,7 @@ internal sealed partial class MongoTenantStore
         var done = records.Where(r => r.Outcome != DeliveryOutcome.Retry).Select(r => r.Sequence).ToList();
         if (done.Count > 0)
             await _outbox.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$in", new BsonArray(done))), cancellationToken);
-        foreach (var group in records.GroupBy(r => r.SubscriptionId))
+        foreach (var group in records.Where(r => r.Counts).GroupBy(r => r.SubscriptionId))
         {
             var counters = new BsonDocument
             {

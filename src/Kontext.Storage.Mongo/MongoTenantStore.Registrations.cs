@@ -72,7 +72,7 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
 
     public async Task<T> WriteRegistrationSubscriptionAsync<T>(string id, Func<StoredSubscription?, RegistrationSubscriptionWrite<T>> decide, CancellationToken cancellationToken)
     {
-        var deleted = false;
+        var dropsPending = false;
         var result = await InTransactionAsync(async (s, ct) =>
         {
             var doc = await RegistrationSubscriptions.Find(s, Id(id)).FirstOrDefaultAsync(ct);
@@ -80,12 +80,12 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
             if (!write.Write) return write.Result;
             await PutAsync(s, RegistrationSubscriptions, doc, id, write.Document, new BsonDocument { { "timesSent", 0L }, { "timesFailed", 0L } }, ct);
             await AppendRegistrationNotificationsAsync(s, write.Notifications, ct);
-            deleted = write.Document is null;
+            dropsPending = write.Document is null || write.DropsPending;
             return write.Result;
         }, cancellationToken);
         // Its pending notifications go after the commit, like an entity subscription's: a long backlog must not make the
         // transaction modify more than MongoDB's recommended 1,000 documents.
-        if (deleted) await _outbox.DeleteManyAsync(new BsonDocument("sub", RegistrationSubscriptionKey.ForOutbox(id)), cancellationToken);
+        if (dropsPending) await _outbox.DeleteManyAsync(MongoOutbox.Of(RegistrationSubscriptionKey.ForOutbox(id)), cancellationToken);
         return result;
     }
 
@@ -129,13 +129,9 @@ internal sealed partial class MongoTenantStore : IRegistrationStore
     {
         if (messages.Count == 0) return;
         var last = await NextSequenceAsync(s, ct, "outbox", messages.Count);
-        var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime)).ToList();
-        await _outbox.InsertManyAsync(s, docs, cancellationToken: ct);
-        foreach (var group in messages.GroupBy(m => m.SubscriptionId))
-        {
-            if (!RegistrationSubscriptionKey.TryRead(group.Key, out var subscriptionId)) continue;
-            var latest = new BsonDocument("$max", new BsonDocument("lastNotification", group.Max(m => m.CreatedAt.UtcDateTime)));
-            await RegistrationSubscriptions.UpdateOneAsync(s, Id(subscriptionId), latest, cancellationToken: ct);
-        }
+        var docs = messages.Select((m, i) => MongoOutbox.Message(last - messages.Count + 1 + i, m.SubscriptionId, m.Endpoint, m.Request, m.CreatedAt.UtcDateTime));
+        var kept = await SubscribedOnlyAsync(s, RegistrationSubscriptions, docs,
+            key => RegistrationSubscriptionKey.TryRead(key, out var subscriptionId) ? subscriptionId : null, ct);
+        if (kept.Count > 0) await _outbox.InsertManyAsync(s, kept, cancellationToken: ct);
     }
 }

@@ -54,8 +54,6 @@ internal sealed partial class SqliteTenantStore
             {
                 using var delete = SqliteDatabase.Command(connection, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
                 delete.ExecuteNonQuery();
-                using var outbox = SqliteDatabase.Command(connection, "DELETE FROM outbox WHERE subscription_id = $id", ("$id", id));
-                outbox.ExecuteNonQuery();
             }
             else
             {
@@ -65,8 +63,16 @@ internal sealed partial class SqliteTenantStore
                     """, ("$id", id), ("$doc", write.Document), ("$now", now));
                 upsert.ExecuteNonQuery();
             }
+            if (write.Document is null || write.DropsPending) DropPending(connection, id);
             return write.Result;
         }, cancellationToken);
+
+    /// <summary>A deleted or paused subscription's pending notifications (its outbox key), in the writer job that deletes or pauses it.</summary>
+    private static void DropPending(SqliteConnection connection, string outboxKey)
+    {
+        using var outbox = SqliteDatabase.Command(connection, "DELETE FROM outbox WHERE subscription_id = $key", ("$key", outboxKey));
+        outbox.ExecuteNonQuery();
+    }
 
     public async Task<long> ReadCursorAsync(string name, CancellationToken cancellationToken)
     {
@@ -179,6 +185,7 @@ internal sealed partial class SqliteTenantStore
                     delete.Parameters["$seq"].Value = record.Sequence;
                     delete.ExecuteNonQuery();
                 }
+                if (!record.Counts) continue;
                 if (!totals.TryGetValue(record.SubscriptionId, out var total)) totals[record.SubscriptionId] = total = new SubscriptionTotals();
                 total.Add(record, time);
             }

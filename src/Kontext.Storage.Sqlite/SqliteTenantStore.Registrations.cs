@@ -137,8 +137,6 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
             {
                 using var delete = SqliteDatabase.Command(connection, "DELETE FROM csource_subscriptions WHERE id = $id", ("$id", id));
                 delete.ExecuteNonQuery();
-                using var outbox = SqliteDatabase.Command(connection, "DELETE FROM outbox WHERE subscription_id = $key", ("$key", RegistrationSubscriptionKey.ForOutbox(id)));
-                outbox.ExecuteNonQuery();
             }
             else
             {
@@ -148,6 +146,7 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
                     """, ("$id", id), ("$doc", write.Document), ("$now", Validate.Format(DateTimeOffset.UtcNow)));
                 upsert.ExecuteNonQuery();
             }
+            if (write.Document is null || write.DropsPending) DropPending(connection, RegistrationSubscriptionKey.ForOutbox(id));
             AppendRegistrationNotifications(connection, write.Notifications);
             return write.Result;
         }, cancellationToken);

@@ -406,26 +406,17 @@ public abstract class StorageContractTests : IAsyncLifetime
         left.Select(m => m.Request).Should().Equal(other);
         (await store.RenewLeasesAsync(pending.Select(m => m.Sequence).ToList(), now, default)).Should().Equal(left[0].Sequence);
     }
-}
 
-public sealed class SqliteStorageContractTests : StorageContractTests
-{
-    private readonly SqliteTestDirectory _directory = new("contract");
-
-    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
-
-    protected override Task CleanUpAsync() => _directory.DeleteAsync();
-
-    // The matcher and the registration writes match against subscriptions read before their writer job: one deleted in
-    // between must get no outbox rows after its deletion emptied them (they would be sent after the DELETE was answered,
-    // or after a restart). SQLite only for now: the MongoDB store does not check this on append.
+    // The matcher and the registration writes match against subscriptions read before their write: one deleted in between
+    // must get no outbox rows after its deletion emptied them (they would be sent after the DELETE was answered, or after
+    // a restart). SQLite's single writer orders the two; MongoDB orders them by the subscription's document.
 
     private static OutboxMessage Pending(string key) => new(0, key, "http://127.0.0.1:9/n", key, 0, DateTimeOffset.UtcNow);
 
     private static async Task<IEnumerable<string>> OutboxAsync(ITenantStore store) =>
         (await store.ReadDueNotificationsAsync(DateTimeOffset.UtcNow.AddHours(1), 10, default)).Select(m => m.SubscriptionId);
 
-    [Fact]
+    [ContractFact]
     public async Task Notifications_matched_for_a_subscription_deleted_since_are_not_appended()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -438,7 +429,7 @@ public sealed class SqliteStorageContractTests : StorageContractTests
         (await store.ReadCursorAsync("matcher", default)).Should().Be(7, "the change was matched all the same");
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Registration_notifications_for_a_registration_subscription_deleted_since_are_not_appended()
     {
         var store = (await Storage.GetTenantAsync(null, true, default))!;
@@ -451,6 +442,68 @@ public sealed class SqliteStorageContractTests : StorageContractTests
 
         (await OutboxAsync(store)).Should().Equal(RegistrationSubscriptionKey.ForOutbox(kept));
     }
+
+    [ContractFact]
+    public async Task Pausing_a_subscription_removes_its_pending_notifications_and_no_one_else_s()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string paused = "urn:ngsi-ld:Subscription:paused", other = "urn:ngsi-ld:Subscription:other";
+        foreach (var id in new[] { paused, other })
+            await store.WriteSubscriptionAsync(id, _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        await store.AppendNotificationsAsync(null, 0, [Pending(paused), Pending(other), Pending(paused)], default);
+
+        await store.WriteSubscriptionAsync(paused, _ => new SubscriptionWrite<bool>(true, """{"paused":true}""") { DropsPending = true }, default);
+
+        (await store.GetSubscriptionAsync(paused, default))!.Document.Should().Be("""{"paused":true}""");
+        (await OutboxAsync(store)).Should().Equal(other);
+    }
+
+    [ContractFact]
+    public async Task Pausing_a_registration_subscription_removes_its_pending_notifications()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        var registrations = store.Registrations!;
+        const string paused = "urn:ngsi-ld:Subscription:csub-paused";
+        var key = RegistrationSubscriptionKey.ForOutbox(paused);
+        await registrations.WriteRegistrationSubscriptionAsync(paused, _ => new RegistrationSubscriptionWrite<bool>(true, "{}", []), default);
+        await registrations.WriteRegistrationAsync("urn:ngsi-ld:ContextSourceRegistration:r", _ => new RegistrationWrite<bool>(true, "{}", [Pending(key)]), default);
+        (await OutboxAsync(store)).Should().Equal(key);
+
+        await registrations.WriteRegistrationSubscriptionAsync(paused, _ => new RegistrationSubscriptionWrite<bool>(true, "{}", []) { DropsPending = true }, default);
+
+        (await OutboxAsync(store)).Should().BeEmpty();
+        (await registrations.GetRegistrationSubscriptionAsync(paused, default)).Should().NotBeNull();
+    }
+
+    [ContractFact]
+    public async Task A_withdrawn_notification_leaves_the_outbox_and_counts_nowhere()
+    {
+        var store = (await Storage.GetTenantAsync(null, true, default))!;
+        const string subscription = "urn:ngsi-ld:Subscription:withdrawn";
+        await store.WriteSubscriptionAsync(subscription, _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        var now = DateTimeOffset.UtcNow;
+        await store.AppendNotificationsAsync(null, 0, [Pending(subscription), Pending(subscription)], default);
+        var due = await store.ReadDueNotificationsAsync(now.AddSeconds(1), 10, default);
+
+        await store.RecordDeliveriesAsync(
+        [
+            new DeliveryRecord(due[0].Sequence, subscription, DeliveryOutcome.Withdrawn, now, null, 0),
+            new DeliveryRecord(due[1].Sequence, subscription, DeliveryOutcome.Withdrawn, now, null, 2),
+        ], default);
+
+        (await OutboxAsync(store)).Should().BeEmpty();
+        var status = (await store.GetSubscriptionAsync(subscription, default))!.Status;
+        (status.TimesSent, status.TimesFailed, status.LastSuccess, status.LastFailure).Should().Be((0L, 0L, (DateTimeOffset?)null, (DateTimeOffset?)null));
+    }
+}
+
+public sealed class SqliteStorageContractTests : StorageContractTests
+{
+    private readonly SqliteTestDirectory _directory = new("contract");
+
+    protected override Task<IEntityStorage> OpenAsync() => Task.FromResult(_directory.Open());
+
+    protected override Task CleanUpAsync() => _directory.DeleteAsync();
 }
 
 /// <summary>

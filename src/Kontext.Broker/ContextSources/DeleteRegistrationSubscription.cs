@@ -11,7 +11,7 @@ namespace Kontext.Broker.ContextSources;
 /// </summary>
 internal static class DeleteRegistrationSubscription
 {
-    public static async Task HandleAsync(NgsiRequest request, string subscriptionId, DeletedSubscriptions deletions)
+    public static async Task HandleAsync(NgsiRequest request, string subscriptionId, WithdrawnSubscriptions withdrawals)
     {
         var http = request.Http;
         var id = RegistrationStores.Id(subscriptionId, "subscription");
@@ -19,7 +19,7 @@ internal static class DeleteRegistrationSubscription
         await store.WriteRegistrationSubscriptionAsync(id, current => current is null
             ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
             : new RegistrationSubscriptionWrite<bool>(true, null, []), http.RequestAborted);
-        deletions.Deleted(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
+        withdrawals.Withdrawn(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
         NgsiResponse.NoContent(request);
     }
 }

@@ -24,7 +24,7 @@ internal static class UpdateRegistrationSubscription
     };
 
     public static async Task HandleAsync(HttpContext http, string subscriptionId, OutboundPolicy policy, ContextProcessor processor,
-        RegistrationChanges changes, RegistrationSubscriptionCatalog catalog, NotificationSignal signal)
+        RegistrationChanges changes, RegistrationSubscriptionCatalog catalog, NotificationSignal signal, WithdrawnSubscriptions withdrawals)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = RegistrationStores.Id(subscriptionId, "subscription");
@@ -55,9 +55,12 @@ internal static class UpdateRegistrationSubscription
                 .Select(l => l.Registration).Where(subscription.Filter.Matches).ToList();
             if (matching.Count > 0) initial.Add(RegistrationSubscriptionCatalog.Message(loaded, matching, RegistrationNotificationBuilder.NewlyMatching, now, request.Tenant));
         }
+        // Paused: its pending notifications are dropped, as an entity subscription's (SubscriptionChanges.UpdateAsync).
+        var active = subscription.Subscription.IsActive;
         await store.WriteRegistrationSubscriptionAsync(id, current => current is null
             ? throw NgsiException.NotFound($"The subscription '{id}' does not exist")
-            : new RegistrationSubscriptionWrite<bool>(true, document, initial), cancel);
+            : new RegistrationSubscriptionWrite<bool>(true, document, initial) { DropsPending = !active }, cancel);
+        if (!active) withdrawals.Withdrawn(request.Tenant, RegistrationSubscriptionKey.ForOutbox(id));
         if (initial.Count > 0) signal.WakeDispatcher(request.Tenant);
         NgsiResponse.NoContent(request);
     }

@@ -54,7 +54,7 @@ public static class KontextServices
         services.AddSingleton<INotificationTransport, HttpNotificationTransport>();
         services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
         services.AddSingleton<DeliveryOutcomes>();
-        services.AddSingleton<DeletedSubscriptions>();
+        services.AddSingleton<WithdrawnSubscriptions>();
         services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
         services.AddHostedService<NotificationMatcher>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Kontext.Ngsi.Notifications;
 using Kontext.Ngsi.Storage;
+using Kontext.Ngsi.Subscriptions;
 using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Notifications;
@@ -16,18 +17,22 @@ namespace Kontext.Broker.Notifications;
 /// Messages stay in the outbox until delivered or given up, so a restart resumes where delivery stopped. Before sending,
 /// the store confirms that the messages are still this dispatcher's (<see cref="INotificationStore.RenewLeasesAsync"/>),
 /// for a whole queue at once and again after a failure or when the confirmation is older than
-/// <see cref="ConfirmationValid"/>: a deleted subscription's pending notifications are dropped, and on a shared store a
-/// message another process took over is not sent twice. A confirmation can predate the deletion, so just before each
-/// attempt goes out (once its endpoint slot is had), and before each quick retry within an attempt, the subscriptions
-/// this process deleted are asked too (<see cref="DeletedSubscriptions"/>): once DELETE has answered, nothing of the
-/// subscription is sent any more (a request already on the wire cannot be recalled). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// <see cref="ConfirmationValid"/>: a deleted or paused subscription's pending notifications are dropped, and on a shared
+/// store a message another process took over is not sent twice. A confirmation can predate the deletion or the pause, so
+/// when a message is taken, just before each attempt goes out (once its endpoint slot is had), and before each quick retry
+/// within an attempt, the subscriptions this process deleted or paused are asked too (<see cref="WithdrawnSubscriptions"/>):
+/// once DELETE or the PATCH has answered, nothing made before it is sent any more (a request already on the wire cannot be
+/// recalled). When a message is taken its subscription's current state is read as well (<see cref="SubscriptionOfAsync"/>):
+/// a paused or expired subscription's message is not sent, and one that expires while its message waits is asked at the
+/// same points (<see cref="Withdrawn"/>). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
 /// </summary>
 internal sealed class NotificationDispatcher(
     IEntityStorage storage, IEnumerable<INotificationTransport> transports, NotificationSignal signal, DeliveryOutcomes outcomes,
-    DeletedSubscriptions deletions, IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger) : BackgroundService
+    WithdrawnSubscriptions withdrawals, Subscriptions.SubscriptionRegistry subscriptions, IOptions<NotificationOptions> options,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int OutboxBatch = 1000;
     private const int ConfirmBatch = 1000;
@@ -166,10 +171,11 @@ internal sealed class NotificationDispatcher(
                     }
                 }
                 var message = waiting.Peek();
-                if (deletions.Covers(key.Tenant, message))
+                var subscription = await SubscriptionOfAsync(store, message);
+                if (Withdrawn(key.Tenant, message, subscription))
                 {
                     waiting.Dequeue();
-                    Dropped(key.Tenant, message);
+                    Withdraw(store, message);
                     continue;
                 }
                 if (!confirmed.Contains(message.Sequence) || Environment.TickCount64 - confirmedAt > ConfirmationValid.TotalMilliseconds)
@@ -188,8 +194,8 @@ internal sealed class NotificationDispatcher(
                 }
                 try
                 {
-                    if (lastDelivered && await DeliverMergedAsync(store, message, waiting, confirmed)) continue;
-                    lastDelivered = await DeliverWithBackoffAsync(store, message);
+                    if (lastDelivered && await DeliverMergedAsync(store, message, subscription, waiting, confirmed)) continue;
+                    lastDelivered = await DeliverWithBackoffAsync(store, message, subscription);
                     if (!lastDelivered) confirmed.Clear(); // it failed at least once: confirm again
                 }
                 catch (Exception ex) when (!_stopping.IsCancellationRequested)
@@ -219,13 +225,34 @@ internal sealed class NotificationDispatcher(
     }
 
     /// <summary>
-    /// Its subscription was deleted in this process: not sent. The deletion committed the message's removal from the
-    /// outbox, so it counts as finished and a read that began before it does not bring it back.
+    /// The message's subscription as this process knows it when the message is taken; null for one it has not loaded (one
+    /// whose @context cannot be had) and for a registration subscription (judged when its notifications are made).
     /// </summary>
-    private void Dropped(string tenant, OutboxMessage message)
+    private async ValueTask<Subscription?> SubscriptionOfAsync(ITenantStore store, OutboxMessage message) =>
+        RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _) ? null
+            : (await subscriptions.FindAsync(store, message.SubscriptionId, _stopping))?.Subscription;
+
+    /// <summary>
+    /// Whether the message must not go out any more: its subscription was deleted or paused in this process after the
+    /// message was made (<see cref="WithdrawnSubscriptions"/>), or, as <paramref name="subscription"/> was when the message
+    /// was taken, it is paused or has expired by now (clause 5.8.6: a notification is sent only while its subscription is
+    /// active). The second covers a pause made through another process (once this one has reloaded its subscriptions) and
+    /// a message matched against the subscriptions as they were just before the pause. Asked when the message is taken,
+    /// once its endpoint slot is had and before each quick retry: no store round trip, no lock.
+    /// </summary>
+    private bool Withdrawn(string? tenant, OutboxMessage message, Subscription? subscription) =>
+        withdrawals.Covers(tenant, message) || subscription is not null && (!subscription.IsActive || subscription.IsExpired(DateTimeOffset.UtcNow));
+
+    /// <summary>
+    /// Not sent (<see cref="Withdrawn"/>): recorded as withdrawn, which removes it from the outbox where the deletion or
+    /// the pause has not already, and counts it nowhere. Once recorded it counts as finished, so a read that began before
+    /// does not bring it back.
+    /// </summary>
+    private void Withdraw(ITenantStore store, OutboxMessage message)
     {
-        logger.LogInformation("Notification {Sequence} of {Subscription} not sent: the subscription was deleted", message.Sequence, message.SubscriptionId);
-        Release(tenant, message.Sequence, finished: true);
+        logger.LogInformation("Notification {Sequence} of {Subscription} not sent: the subscription was deleted, paused or has expired",
+            message.Sequence, message.SubscriptionId);
+        Record(store, message, DeliveryOutcome.Withdrawn, DateTimeOffset.UtcNow, null, message.Attempts);
     }
 
     /// <summary>The message is no longer this dispatcher's to send (<paramref name="finished"/>: its record is committed).</summary>
@@ -257,7 +284,8 @@ internal sealed class NotificationDispatcher(
     /// merged messages leave the queue only when that request succeeded; otherwise nothing is recorded and false makes
     /// the caller send <paramref name="message"/> alone, with its retries, before the others (order is kept).
     /// </summary>
-    private async Task<bool> DeliverMergedAsync(ITenantStore store, OutboxMessage message, Queue<OutboxMessage> waiting, HashSet<long> confirmed)
+    private async Task<bool> DeliverMergedAsync(ITenantStore store, OutboxMessage message, Subscription? subscription, Queue<OutboxMessage> waiting,
+        HashSet<long> confirmed)
     {
         var settings = options.Value;
         if (message.Attempts > 0 || waiting.Count == 0 || settings.MaxEntitiesPerNotification < 2
@@ -283,11 +311,11 @@ internal sealed class NotificationDispatcher(
             await slots.WaitAsync(_stopping);
             try
             {
-                // Deleted while waiting for the slot: the single attempt that follows drops it.
-                if (deletions.Covers(store.Name, message)) return false;
+                // Deleted, paused or expired while waiting for the slot: the single attempt that follows drops it.
+                if (Withdrawn(store.Name, message, subscription)) return false;
                 // Counted as sent only once it went through: a failure sends the first message again, alone, as its first attempt.
                 outcomes.Sending(store.Name, message.SubscriptionId, firstAttempt: false);
-                delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
+                delivered = await transport.DeliverAsync(endpoint, request, () => !Withdrawn(store.Name, message, subscription), _stopping);
             }
             finally { slots.Release(); }
         }
@@ -314,7 +342,7 @@ internal sealed class NotificationDispatcher(
     /// Sends the message, retrying with exponential backoff until it is delivered or given up. True when it went through
     /// at the first attempt. Each retry is preceded by a check that the message is still this dispatcher's.
     /// </summary>
-    private async Task<bool> DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message)
+    private async Task<bool> DeliverWithBackoffAsync(ITenantStore store, OutboxMessage message, Subscription? subscription)
     {
         var settings = options.Value;
         var endpoint = new Uri(message.Endpoint);
@@ -341,21 +369,21 @@ internal sealed class NotificationDispatcher(
                 await slots.WaitAsync(_stopping);
                 try
                 {
-                    if (deletions.Covers(store.Name, message))
+                    if (Withdrawn(store.Name, message, subscription))
                     {
-                        Dropped(store.Name ?? "", message);
+                        Withdraw(store, message);
                         return false;
                     }
                     outcomes.Sending(store.Name, message.SubscriptionId, first);
                     sending = true;
-                    delivered = await transport.DeliverAsync(endpoint, request, () => !deletions.Covers(store.Name, message), _stopping);
+                    delivered = await transport.DeliverAsync(endpoint, request, () => !Withdrawn(store.Name, message, subscription), _stopping);
                 }
                 finally { slots.Release(); }
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { return false; }
             catch (DeliveryWithdrawnException)
             {
-                Dropped(store.Name ?? "", message);
+                Withdraw(store, message);
                 return false;
             }
             catch (Exception ex)

@@ -11,7 +11,7 @@ namespace Kontext.Broker.Subscriptions;
 /// registry reloads them) and waking the matcher, so a change made after it is matched against the new set without
 /// waiting for the next refresh. Create, update and delete all come through here; nobody else invalidates or wakes.
 /// </summary>
-internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors, DeletedSubscriptions deletions,
+internal sealed class SubscriptionChanges(SubscriptionRegistry registry, NotificationSignal signal, MatcherCursor cursors, WithdrawnSubscriptions withdrawals,
     IOptions<KontextOptions> options)
 {
     /// <summary>Create Subscription (5.8.1): AlreadyExists when the id is taken, LimitExceeded beyond the tenant's cap.</summary>
@@ -25,11 +25,21 @@ internal sealed class SubscriptionChanges(SubscriptionRegistry registry, Notific
             : new SubscriptionWrite<bool>(true, document), cancellationToken);
     }
 
-    /// <summary>Update Subscription (5.8.2): the new document; ResourceNotFound when it is gone.</summary>
-    public Task UpdateAsync(ITenantStore store, string id, string document, CancellationToken cancellationToken) =>
-        WriteAsync(store, id, current => current is null
+    /// <summary>
+    /// Update Subscription (5.8.2): the new document; ResourceNotFound when it is gone. A subscription left paused
+    /// (<paramref name="active"/> false) has its pending notifications dropped with the write, and none of them is sent
+    /// once it is answered. Dropped, not held for a reactivation: clause 5.8.6 sends a notification only while its
+    /// subscription is active; the matcher passes over the changes made while it is paused, so held ones would be an
+    /// arbitrary older part of its changes, with the entity as it was then, arriving late; and a subscription may stay
+    /// paused for good, its queue with it. Made active again, it notifies the changes made from then on.
+    /// </summary>
+    public async Task UpdateAsync(ITenantStore store, string id, string document, bool active, CancellationToken cancellationToken)
+    {
+        await WriteAsync(store, id, current => current is null
             ? throw NotFound(id)
-            : new SubscriptionWrite<bool>(true, document), cancellationToken);
+            : new SubscriptionWrite<bool>(true, document) { DropsPending = !active }, cancellationToken);
+        if (!active) withdrawals.Withdrawn(store.Name, id);
+    }
 
     /// <summary>Delete Subscription (5.8.5); ResourceNotFound when there is none. No notification of it goes out afterwards.</summary>
     public async Task DeleteAsync(ITenantStore store, string id, CancellationToken cancellationToken)
@@ -37,7 +47,7 @@ internal sealed class SubscriptionChanges(SubscriptionRegistry registry, Notific
         await WriteAsync(store, id, current => current is null
             ? throw NotFound(id)
             : new SubscriptionWrite<bool>(true, null), cancellationToken);
-        deletions.Deleted(store.Name, id);
+        withdrawals.Withdrawn(store.Name, id);
     }
 
     private async Task WriteAsync(ITenantStore store, string id, Func<StoredSubscription?, SubscriptionWrite<bool>> decide, CancellationToken cancellationToken)

@@ -43,6 +43,7 @@ internal sealed class SubscriptionRegistry(
     private readonly ConcurrentDictionary<string, (Task<IReadOnlyList<RegisteredSubscription>> Load, DateTime At, long Version)> _byTenant = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Tenant, string Id), LoadFailure> _failing = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<RegisteredSubscription>, Dictionary<string, RegisteredSubscription>> _indexes = new();
 
     private sealed record LoadFailure(DateTimeOffset ModifiedAt, DateTime RetryAt, TimeSpan Backoff);
 
@@ -58,6 +59,21 @@ internal sealed class SubscriptionRegistry(
         var load = LoadAllAsync(store, cancellationToken);
         _byTenant[key] = (load, now, version);
         return load;
+    }
+
+    /// <summary>The tenant's subscription <paramref name="id"/> as <see cref="GetAsync"/> has it; null when it is not among them.</summary>
+    public async ValueTask<RegisteredSubscription?> FindAsync(ITenantStore store, string id, CancellationToken cancellationToken)
+    {
+        var list = await GetAsync(store, cancellationToken);
+        // Indexed once per loaded list: the dispatcher asks for every notification it takes.
+        return _indexes.GetValue(list, Index).GetValueOrDefault(id);
+    }
+
+    private static Dictionary<string, RegisteredSubscription> Index(IReadOnlyList<RegisteredSubscription> list)
+    {
+        var byId = new Dictionary<string, RegisteredSubscription>(list.Count, StringComparer.Ordinal);
+        foreach (var item in list) byId[item.Subscription.Id] = item;
+        return byId;
     }
 
     public void Invalidate(string? tenant) => _versions.AddOrUpdate(tenant ?? "", 1, (_, v) => v + 1);

@@ -105,7 +105,7 @@ internal static class SubscriptionRoutes
             ? (storedContext, storedContextUrl)
             : (request.Context.UserContext, await NgsiResponse.ContextUrlAsync(request));
         var document = SubscriptionDocument.Create(subscription.Body, writtenContext, writtenContextUrl);
-        await changes.UpdateAsync(store, id, document, http.RequestAborted);
+        await changes.UpdateAsync(store, id, document, subscription.IsActive, http.RequestAborted);
         await forwarding.UpdatedAsync(request, store, subscription, writtenContext, writtenContextUrl, http.RequestAborted);
         NgsiResponse.NoContent(request);
     }

@@ -49,8 +49,8 @@ public interface INotificationStore
 
     /// <summary>
     /// Records delivery attempts, in one transaction where the store has them, and their effect on the subscriptions'
-    /// counters: delivered (removed from the outbox), failed with a retry time (kept, rescheduled) or failed for good
-    /// (removed). The counters count notifications, not attempts (clause 5.2.14): timesSent grows by one with a
+    /// counters: delivered (removed from the outbox), failed with a retry time (kept, rescheduled), failed for good
+    /// (removed) or withdrawn (removed, counted nowhere). The counters count notifications, not attempts (clause 5.2.14): timesSent grows by one with a
     /// notification's first attempt, timesFailed by one with its first failed attempt (see <see cref="DeliveryRecord"/>).
     /// </summary>
     Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken);
@@ -59,12 +59,20 @@ public interface INotificationStore
 public sealed record StoredSubscription(string Id, string Document, SubscriptionStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt);
 
 /// <summary>The subscription document to store (null: delete it) and the caller's result; <see cref="Write"/> false leaves the store as it is.</summary>
-public sealed record SubscriptionWrite<T>(T Result, string? Document, bool Write = true);
+public sealed record SubscriptionWrite<T>(T Result, string? Document, bool Write = true)
+{
+    /// <summary>The subscription's pending notifications leave the outbox with the write (it is paused); a deletion always drops them.</summary>
+    public bool DropsPending { get; init; }
+}
 
 /// <summary>A notification waiting to be delivered: the endpoint and the complete request (headers and body) as rendered at match time.</summary>
 public sealed record OutboxMessage(long Sequence, string SubscriptionId, string Endpoint, string Request, int Attempts, DateTimeOffset CreatedAt);
 
-public enum DeliveryOutcome { Delivered, Retry, GaveUp }
+/// <summary>
+/// What became of a delivery attempt: delivered, failed and retried later, failed for good; or withdrawn, not attempted
+/// because its subscription was deleted, paused or expired before it went out (it leaves the outbox and counts nowhere).
+/// </summary>
+public enum DeliveryOutcome { Delivered, Retry, GaveUp, Withdrawn }
 
 /// <summary>
 /// One delivery attempt's outcome. <paramref name="FailedBefore"/> is how many attempts of this notification had failed
@@ -76,7 +84,10 @@ public sealed record DeliveryRecord(long Sequence, string SubscriptionId, Delive
     /// <summary>Delivered inside another outbox message's notification (merged at delivery): that one counts in timesSent.</summary>
     public bool CarriedByAnother { get; init; }
 
-    public bool CountsAsSent => FailedBefore == 0 && !CarriedByAnother;
+    public bool CountsAsSent => FailedBefore == 0 && !CarriedByAnother && Outcome != DeliveryOutcome.Withdrawn;
 
-    public bool CountsAsFailed => FailedBefore == 0 && Outcome != DeliveryOutcome.Delivered;
+    public bool CountsAsFailed => FailedBefore == 0 && Outcome is DeliveryOutcome.Retry or DeliveryOutcome.GaveUp;
+
+    /// <summary>Whether the attempt moves its subscription's counters or times at all.</summary>
+    public bool Counts => Outcome != DeliveryOutcome.Withdrawn;
 }

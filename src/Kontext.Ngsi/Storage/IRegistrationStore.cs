@@ -43,7 +43,11 @@ public sealed record RegistrationStatus(long TimesSent = 0, long TimesFailed = 0
 public sealed record RegistrationWrite<T>(T Result, string? Document, IReadOnlyList<OutboxMessage> Notifications, bool Write = true);
 
 /// <summary>The registration subscription document (null: delete it), notifications to commit with it, the caller's result.</summary>
-public sealed record RegistrationSubscriptionWrite<T>(T Result, string? Document, IReadOnlyList<OutboxMessage> Notifications, bool Write = true);
+public sealed record RegistrationSubscriptionWrite<T>(T Result, string? Document, IReadOnlyList<OutboxMessage> Notifications, bool Write = true)
+{
+    /// <summary>As <see cref="SubscriptionWrite{T}.DropsPending"/>: its pending notifications leave the outbox with the write (it is paused).</summary>
+    public bool DropsPending { get; init; }
+}
 
 /// <summary>
 /// Registration subscriptions share the outbox with entity subscriptions. Their messages carry this key instead of the bare

@@ -22,10 +22,12 @@ public abstract class DeletedSubscriptionTestBase(HttpClient client) : IAsyncLif
 
     public async Task DisposeAsync() => await Receiver.DisposeAsync();
 
-    protected async Task SubscribeAsync(string path, string id, string type)
+    /// <param name="members">More members of the subscription, as JSON text after a comma (e.g. <c>"expiresAt":"…"</c>).</param>
+    protected async Task SubscribeAsync(string path, string id, string type, string? members = null)
     {
+        var more = members is null ? "" : "," + members;
         var body = $$$$"""
-            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"{{{{type}}}}"}],
+            {"id":"{{{{id}}}}","type":"Subscription","entities":[{"type":"{{{{type}}}}"}]{{{{more}}}},
              "notification":{"endpoint":{"uri":"{{{{Receiver.Url}}}}","accept":"application/json"}}}
             """;
         var response = await Client.Send(HttpMethod.Post, path, body, tenant: Tenant);

@@ -24,6 +24,7 @@ public sealed class MongoOutboxTransactionTests
     {
         var server = new FakeMongoServer();
         var store = await FakeTenant.OpenAsync(server);
+        await FakeTenant.SubscribeAsync(store, Subscription); // an append keeps only the messages of subscriptions that exist
         await store.ReadCursorAsync("matcher", default);
 
         await store.AppendNotificationsAsync("matcher", 12, Messages(3, 100), default);
@@ -39,6 +40,7 @@ public sealed class MongoOutboxTransactionTests
     {
         var server = new FakeMongoServer();
         var store = await FakeTenant.OpenAsync(server, new MongoStoreOptions { MaxTransactionBytes = 4096 });
+        await FakeTenant.SubscribeAsync(store, Subscription); // an append keeps only the messages of subscriptions that exist
         await store.ReadCursorAsync("matcher", default);
 
         await store.AppendNotificationsAsync("matcher", 40, Messages(50, 500), default);
@@ -57,6 +59,7 @@ public sealed class MongoOutboxTransactionTests
     {
         var server = new FakeMongoServer();
         var store = await FakeTenant.OpenAsync(server, new MongoStoreOptions { MaxTransactionBytes = 4096 });
+        await FakeTenant.SubscribeAsync(store, Subscription); // an append keeps only the messages of subscriptions that exist
         await store.ReadCursorAsync("matcher", default);
         var inserted = 0;
         server.FailWrite = (collection, _) =>
