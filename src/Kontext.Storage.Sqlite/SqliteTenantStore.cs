@@ -123,6 +123,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
         var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
+        // Asked before the read, by a write that turns out to change nothing too: the answer decides whether the stored
+        // bytes are kept for the change record, and they can be kept only while the row is read (decide may then change
+        // the decoded entity in place). After the first write it is a field read (cached per writer connection).
         var subscribed = HasSubscriptions(connection);
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
         var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
@@ -185,10 +188,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// <summary>
     /// Whether a write's change record has a reader (see <see cref="ITenantStore.ReadChangesAsync"/>): the notification
     /// matcher while the tenant has a subscription (this), and the expiry reaper for a transient entity (one naming
-    /// expiresAt before or after, <see cref="SqliteEntityForm.NamesExpiresAt(string)"/>). Without either, the record and the matcher's round over
-    /// it are pure cost. The answer is kept per writer connection and forgotten by every subscription write
-    /// (<see cref="SubscriptionsChanged"/>): it is asked inside the write's own transaction, so a subscription committed
-    /// before a write is always seen by it.
+    /// expiresAt before or after, <see cref="SqliteEntityForm.NamesExpiresAt(string)"/>). Without either, the record and
+    /// the matcher's round over it are pure cost. The answer is kept per writer connection and forgotten by every
+    /// subscription write (<see cref="SubscriptionsChanged"/>): it is asked inside the write's own transaction, so a
+    /// subscription committed before a write is always seen by it.
     /// </summary>
     private static bool HasSubscriptions(SqliteConnection connection)
     {
