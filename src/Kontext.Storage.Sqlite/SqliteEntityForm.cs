@@ -14,7 +14,7 @@ namespace Kontext.Storage.Sqlite;
 /// <list type="bullet">
 /// <item>member names of one letter (<c>i</c> id, <c>y</c> types, <c>s</c> scopes, <c>c</c>/<c>m</c> createdAt and
 /// modifiedAt, <c>a</c> attributes); <c>expiresAt</c> keeps its name, so a transient entity's document still names it
-/// (the write path's cheap test, <see cref="SqliteTenantStore"/>.NamesExpiresAt);</item>
+/// (the cheap test of the write path and the expiry reaper's scan, <see cref="NamesExpiresAt(ReadOnlySpan{byte})"/>);</item>
 /// <item>the entity's times as UTC ticks (a number) when their offset is zero;</item>
 /// <item>type and attribute IRIs under the default context as <c>=</c> and the term, under the core namespace as
 /// <c>:</c> and the rest — unless some name of the entity begins with one of these, then every name is kept whole
@@ -31,7 +31,24 @@ internal static class SqliteEntityForm
     private const string DefaultContext = "https://uri.etsi.org/ngsi-ld/default-context/";
     private const string CoreNamespace = "https://uri.etsi.org/ngsi-ld/";
     private const string CompactStart = "{\"i\":";
-    private static ReadOnlySpan<byte> CompactStartUtf8 => "{\"i\":"u8;
+    private static readonly byte[] CompactStartUtf8 = Encoding.UTF8.GetBytes(CompactStart);
+
+    /// <summary>The member name of an entity's or an instance's expiry time, which the compact form keeps whole.</summary>
+    private const string ExpiresAtName = "expiresAt";
+    private static readonly byte[] ExpiresAtNameUtf8 = Encoding.UTF8.GetBytes(ExpiresAtName);
+
+    /// <summary>
+    /// <see cref="ExpiresAtName"/> quoted, as a document's text holds the member: a document holding it is a transient
+    /// entity's or has a transient instance (a string value's quotes are escaped). SQL looks for it too (<c>instr</c>).
+    /// </summary>
+    internal const string ExpiresAtMember = "\"" + ExpiresAtName + "\"";
+    private static readonly byte[] ExpiresAtMemberUtf8 = Encoding.UTF8.GetBytes(ExpiresAtMember);
+
+    /// <summary>Whether a stored document (UTF-8, as SQLite holds it) names expiresAt: see <see cref="ExpiresAtMember"/>.</summary>
+    public static bool NamesExpiresAt(ReadOnlySpan<byte> doc) => doc.IndexOf(ExpiresAtMemberUtf8) >= 0;
+
+    /// <summary>Whether a document (as <see cref="Encode"/> gives it) names expiresAt: see <see cref="ExpiresAtMember"/>.</summary>
+    public static bool NamesExpiresAt(string doc) => doc.Contains(ExpiresAtMember, StringComparison.Ordinal);
 
     public static string Encode(Entity entity)
     {
@@ -63,7 +80,7 @@ internal static class SqliteEntityForm
             }
             WriteTime(writer, "c", entity.CreatedAt);
             WriteTime(writer, "m", entity.ModifiedAt);
-            if (entity.ExpiresAt is { } expiresAt) writer.WriteString("expiresAt", expiresAt);
+            if (entity.ExpiresAt is { } expiresAt) writer.WriteString(ExpiresAtName, expiresAt);
             if (times.Count > 2)
             {
                 writer.WriteStartArray("t");
@@ -177,7 +194,7 @@ internal static class SqliteEntityForm
         {
             CreatedAt = ReadTime(root.GetProperty("c"u8)),
             ModifiedAt = ReadTime(root.GetProperty("m"u8)),
-            ExpiresAt = root.TryGetProperty("expiresAt"u8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
+            ExpiresAt = root.TryGetProperty(ExpiresAtNameUtf8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
             ExtraTimes = root.TryGetProperty("t"u8, out var extra) ? extra : null,
         };
         foreach (var type in root.GetProperty("y"u8).EnumerateArray()) view.Types.Add(Long(type.GetString()!, keepNames));
@@ -197,7 +214,7 @@ internal static class SqliteEntityForm
                 {
                     case JsonValueKind.Object:
                         view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
-                        if (!view.HasTransientInstance && item.TryGetProperty("expiresAt"u8, out _)) view.HasTransientInstance = true;
+                        if (!view.HasTransientInstance && item.TryGetProperty(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
                         code = (-1, -1);
                         break;
                     case JsonValueKind.Array:

@@ -25,7 +25,7 @@ internal sealed partial class SqliteTenantStore
             {
                 // The test runs in SQLite: a durable document is never copied out (the compact form keeps the name expiresAt).
                 await using var rows = await reader.Command(
-                    "SELECT doc FROM entities WHERE ek > $from AND ek <= $to AND instr(doc, '\"expiresAt\"') > 0 ORDER BY ek",
+                    $"SELECT doc FROM entities WHERE ek > $from AND ek <= $to AND instr(doc, '{SqliteEntityForm.ExpiresAtMember}') > 0 ORDER BY ek",
                     ("$from", from), ("$to", from + TransientScanWindow)).ExecuteReaderAsync(cancellationToken);
                 while (await rows.ReadAsync(cancellationToken)) found.Add(SqliteEntityForm.Decode(rows.GetFieldValue<byte[]>(0)));
             }

@@ -123,10 +123,13 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static T ApplyWrite<T>(SqliteConnection connection, string entityId, Func<Entity?, EntityWrite<T>> decide, bool staged = false)
     {
         var rows = staged ? SqliteDatabase.State(connection).GroupRows : null;
+        // Asked before the read, by a write that turns out to change nothing too: the answer decides whether the stored
+        // bytes are kept for the change record, and they can be kept only while the row is read (decide may then change
+        // the decoded entity in place). After the first write it is a field read (cached per writer connection).
         var subscribed = HasSubscriptions(connection);
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
         var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
-            (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || NamesExpiresAt(doc) ? doc.ToArray() : null));
+            (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || SqliteEntityForm.NamesExpiresAt(doc) ? doc.ToArray() : null));
         // Captured before decide, which may change current in place.
         var indexedBefore = SqliteIndexRows.Capture(current, keepInstances: true);
         var scopesBefore = current?.Scopes?.ToList();
@@ -162,7 +165,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
-        if (subscribed || beforeUtf8 is not null || afterDoc.Contains("\"expiresAt\"", StringComparison.Ordinal))
+        if (subscribed || beforeUtf8 is not null || SqliteEntityForm.NamesExpiresAt(afterDoc))
             AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), afterDoc);
         return write.Result;
 
@@ -185,10 +188,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// <summary>
     /// Whether a write's change record has a reader (see <see cref="ITenantStore.ReadChangesAsync"/>): the notification
     /// matcher while the tenant has a subscription (this), and the expiry reaper for a transient entity (one naming
-    /// expiresAt before or after, <see cref="NamesExpiresAt"/>). Without either, the record and the matcher's round over
-    /// it are pure cost. The answer is kept per writer connection and forgotten by every subscription write
-    /// (<see cref="SubscriptionsChanged"/>): it is asked inside the write's own transaction, so a subscription committed
-    /// before a write is always seen by it.
+    /// expiresAt before or after, <see cref="SqliteEntityForm.NamesExpiresAt(string)"/>). Without either, the record and
+    /// the matcher's round over it are pure cost. The answer is kept per writer connection and forgotten by every
+    /// subscription write (<see cref="SubscriptionsChanged"/>): it is asked inside the write's own transaction, so a
+    /// subscription committed before a write is always seen by it.
     /// </summary>
     private static bool HasSubscriptions(SqliteConnection connection)
     {
@@ -196,9 +199,6 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         state.HasSubscriptions ??= SqliteDatabase.Cached(connection, "SELECT EXISTS (SELECT 1 FROM subscriptions)").ExecuteScalar() is 1L;
         return state.HasSubscriptions.Value;
     }
-
-    /// <summary>Whether a stored document names expiresAt (a transient entity or instance): the compact form keeps that name.</summary>
-    private static bool NamesExpiresAt(ReadOnlySpan<byte> doc) => doc.IndexOf("\"expiresAt\""u8) >= 0;
 
     /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>
     private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;

@@ -1,13 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Model;
+using static Kontext.Ngsi.Formats.AttributeRepresentation;
 
 namespace Kontext.Ngsi.Formats;
 
 /// <summary>
 /// The same representations written from a <see cref="StoredEntity"/>: the instances are read as the stored document's
 /// elements, so no <see cref="JsonObject"/> is built for them. It covers what a plain Retrieve Entity asks for
-/// (<see cref="CoversStored"/>); the output is the same, byte for byte, as the <see cref="Entity"/> path's.
+/// (<see cref="CoversStored"/>); the output is the same, byte for byte, as the <see cref="Entity"/> path's: both walks
+/// ask <see cref="AttributeRepresentation"/> what to write, and differ only in the JSON they read.
 /// </summary>
 public sealed partial class EntityRenderer
 {
@@ -21,7 +23,7 @@ public sealed partial class EntityRenderer
     /// <summary>True when the projection shows nothing of the entity (<see cref="Projection.LeavesNothingOf"/> for the stored view).</summary>
     public static bool LeavesNothingOf(Projection fields, StoredEntity entity)
     {
-        if (fields.Id || fields.Type && entity.Types.Count > 0 || fields.Scope && entity.Scopes is { Count: > 0 }) return false;
+        if (fields.ShowsEntityMembers(entity.Types, entity.Scopes)) return false;
         foreach (var attribute in entity.Attributes)
             if (attribute.Count > 0 && fields.IncludesAttribute(attribute.Iri)) return false;
         return true;
@@ -36,34 +38,19 @@ public sealed partial class EntityRenderer
         foreach (var attribute in entity.Attributes)
         {
             if (attribute.Count == 0 || !fields.IncludesAttribute(attribute.Iri)) continue;
-            var instances = entity.InstancesOf(attribute);
             writer.WritePropertyName(context.CompactIri(attribute.Iri));
-            if (instances.Length == 1) WriteStoredAttribute(writer, entity, instances[0], inArray: false);
-            else if (options.Format == RenderFormat.KeyValues)
-            {
-                writer.WriteStartObject();
-                writer.WriteStartObject("dataset");
-                foreach (var instance in instances)
-                {
-                    writer.WritePropertyName(StringMember(instance.Members, "datasetId"u8) ?? Projection.DefaultInstance);
-                    WriteStoredSimplified(writer, instance.Members);
-                }
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
-            else
-            {
-                writer.WriteStartArray();
-                foreach (var instance in instances) WriteStoredAttribute(writer, entity, instance, inArray: true);
-                writer.WriteEndArray();
-            }
+            WriteInstances(writer, new StoredInstances(this, entity, attribute));
         }
-        if (bodyContext is not null)
-        {
-            writer.WritePropertyName("@context");
-            bodyContext.WriteTo(writer);
-        }
-        writer.WriteEndObject();
+        EndEntity(writer, bodyContext);
+    }
+
+    private readonly struct StoredInstances(EntityRenderer renderer, StoredEntity entity, StoredAttribute attribute) : IShownInstances
+    {
+        public int Count => attribute.Count;
+        public string? DatasetId(int index) => StringMember(this[index].Members, DatasetIdUtf8);
+        public void Write(Utf8JsonWriter writer, int index, bool inArray) => renderer.WriteStoredAttribute(writer, entity, this[index], inArray);
+        public void WriteSimplified(Utf8JsonWriter writer, int index) => renderer.WriteStoredSimplified(writer, this[index].Members);
+        private StoredInstance this[int index] => entity.InstancesOf(attribute)[index];
     }
 
     private void WriteStoredAttribute(Utf8JsonWriter writer, StoredEntity entity, StoredInstance instance, bool inArray)
@@ -80,25 +67,21 @@ public sealed partial class EntityRenderer
     private void WriteStoredSimplified(Utf8JsonWriter writer, JsonElement instance)
     {
         var type = StoredType(instance);
-        var payload = Member(instance, Attr.PayloadMember.GetValueOrDefault(type, "value"));
-        switch (type)
+        var payload = Member(instance, PayloadMemberOf(type));
+        switch (SimplifiedOf(type))
         {
-            case Attr.LanguageProperty or Attr.JsonProperty:
+            case Simplified.Wrapped:
+                var member = PayloadMemberOf(type);
                 writer.WriteStartObject();
-                writer.WritePropertyName(Attr.PayloadMember[type]);
-                WriteElement(writer, payload);
+                writer.WritePropertyName(member);
+                if (RoleOf(member) == MemberRole.Vocabulary) WriteStoredVocab(writer, payload);
+                else WriteElement(writer, payload);
                 writer.WriteEndObject();
                 return;
-            case Attr.VocabProperty:
-                writer.WriteStartObject();
-                writer.WritePropertyName("vocab");
-                WriteStoredVocab(writer, payload);
-                writer.WriteEndObject();
-                return;
-            case Attr.ListRelationship when payload is { ValueKind: JsonValueKind.Array } list:
+            case Simplified.ObjectList when payload is { ValueKind: JsonValueKind.Array } list:
                 writer.WriteStartArray();
                 foreach (var item in list.EnumerateArray())
-                    WriteElement(writer, item.ValueKind == JsonValueKind.Object ? Member(item, "object") : item);
+                    WriteElement(writer, item.ValueKind == JsonValueKind.Object ? Member(item, ObjectUtf8) : item);
                 writer.WriteEndArray();
                 return;
             default: // a Relationship's object is written as it is, as the Entity path writes its string
@@ -110,67 +93,53 @@ public sealed partial class EntityRenderer
     /// <summary><see cref="WriteConcise"/> over the stored instance; <paramref name="stored"/> brings its trailing times.</summary>
     private void WriteStoredConcise(Utf8JsonWriter writer, JsonElement instance, StoredEntity entity, StoredInstance? stored, bool inArray)
     {
-        var type = StoredType(instance);
-        var value = Member(instance, "value");
-        var hasExtras = options.SysAttrs && stored is { HasTimes: true };
-        if (!hasExtras)
+        // The trailing times are system times that follow the members.
+        var keepsObjectForm = stored is { HasTimes: true } && KeepsObjectForm(MemberRole.SystemTime, options.SysAttrs);
+        if (!keepsObjectForm)
         {
             foreach (var member in instance.EnumerateObject())
-            {
-                if (member.NameEquals("type"u8) || member.NameEquals("value"u8)) continue;
-                if (options.SysAttrs || !IsSystemTime(member)) { hasExtras = true; break; }
-            }
+                if (KeepsObjectForm(member, options.SysAttrs)) { keepsObjectForm = true; break; }
         }
-        if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(value)))
+        var value = Member(instance, ValueUtf8);
+        switch (ConciseOf(StoredType(instance), keepsObjectForm, inArray, value, IsGeometry, ReadsAsAttribute))
         {
-            WriteElement(writer, value);
-            return;
+            case Concise.Bare: WriteElement(writer, value); break;
+            case Concise.Typed: WriteStoredNormalized(writer, instance, entity, stored, concise: false); break;
+            default: WriteStoredNormalized(writer, instance, entity, stored, concise: true); break;
         }
-        // A Property holding a geometry keeps its type: without it the reader would take it for a GeoProperty.
-        var keepType = type == Attr.Property && LooksLikeGeometry(value);
-        WriteStoredNormalized(writer, instance, entity, stored, concise: !keepType);
     }
 
     /// <summary><see cref="WriteNormalized"/> without a language choice or a join.</summary>
     private void WriteStoredNormalized(Utf8JsonWriter writer, JsonElement instance, StoredEntity entity, StoredInstance? stored, bool concise)
     {
         writer.WriteStartObject();
-        if (!concise) writer.WriteString("type", StoredType(instance));
+        if (!concise) writer.WriteString(TypeMember, StoredType(instance));
         foreach (var member in instance.EnumerateObject())
         {
-            if (member.NameEquals("type"u8)) continue;
-            if (IsSystemTime(member))
+            var role = RoleOf(member, out var name);
+            if (!WritesInPlace(role, options.SysAttrs)) continue;
+            switch (role)
             {
-                if (options.SysAttrs) member.WriteTo(writer);
-                continue;
+                case MemberRole.Vocabulary:
+                    writer.WritePropertyName(name);
+                    WriteStoredVocab(writer, member.Value);
+                    break;
+                case MemberRole.SubAttribute:
+                    writer.WritePropertyName(context.CompactIri(name));
+                    if (member.Value.ValueKind != JsonValueKind.Object) member.Value.WriteTo(writer);
+                    else if (options.Format == RenderFormat.Concise) WriteStoredConcise(writer, member.Value, entity, stored: null, inArray: false);
+                    else WriteStoredNormalized(writer, member.Value, entity, stored: null, concise: false);
+                    break;
+                default:
+                    member.WriteTo(writer);
+                    break;
             }
-            if (member.NameEquals("vocab"u8) || member.NameEquals("previousVocab"u8) || member.NameEquals("objectType"u8) || member.NameEquals("entityTypeSealed"u8))
-            {
-                writer.WritePropertyName(member.Name);
-                WriteStoredVocab(writer, member.Value);
-                continue;
-            }
-            if (IsCommonCoreMember(member))
-            {
-                member.WriteTo(writer);
-                continue;
-            }
-            var name = member.Name;
-            if (!Attr.IsSubAttribute(name))
-            {
-                member.WriteTo(writer);
-                continue;
-            }
-            writer.WritePropertyName(context.CompactIri(name));
-            if (member.Value.ValueKind != JsonValueKind.Object) member.Value.WriteTo(writer);
-            else if (options.Format == RenderFormat.Concise) WriteStoredConcise(writer, member.Value, entity, stored: null, inArray: false);
-            else WriteStoredNormalized(writer, member.Value, entity, stored: null, concise: false);
         }
         // The times the stored form keeps outside the instance were its last two members.
-        if (options.SysAttrs && stored is { HasTimes: true } timed)
+        if (stored is { HasTimes: true } timed && WritesInPlace(MemberRole.SystemTime, options.SysAttrs))
         {
-            writer.WriteString("createdAt", entity.Time(timed.Created));
-            writer.WriteString("modifiedAt", entity.Time(timed.Modified));
+            writer.WriteString(CreatedAtMember, entity.Time(timed.Created));
+            writer.WriteString(ModifiedAtMember, entity.Time(timed.Modified));
         }
         writer.WriteEndObject();
     }
@@ -193,26 +162,24 @@ public sealed partial class EntityRenderer
         }
     }
 
-    /// <summary>The core members most instances carry, recognized without a string of the member's name.</summary>
-    private static bool IsCommonCoreMember(JsonProperty member) =>
-        member.NameEquals("value"u8) || member.NameEquals("observedAt"u8) || member.NameEquals("unitCode"u8) || member.NameEquals("object"u8)
-        || member.NameEquals("datasetId"u8);
-
-    private static bool IsSystemTime(JsonProperty member) =>
-        member.NameEquals("createdAt"u8) || member.NameEquals("modifiedAt"u8) || member.NameEquals("deletedAt"u8) || member.NameEquals("expiresAt"u8);
-
-    /// <summary><see cref="Attr.Type"/> of a stored instance; the common types without a string per instance.</summary>
+    /// <summary><see cref="Attr.Type"/> of a stored instance; the attribute types without a string per instance.</summary>
     private static string StoredType(JsonElement instance)
     {
-        if (!instance.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) return Attr.Property;
-        return type.ValueEquals("Property"u8) ? Attr.Property
-            : type.ValueEquals("GeoProperty"u8) ? Attr.GeoProperty
-            : type.ValueEquals("Relationship"u8) ? Attr.Relationship
-            : type.GetString()!;
+        if (!instance.TryGetProperty(TypeUtf8, out var type) || type.ValueKind != JsonValueKind.String) return Attr.Property;
+        foreach (var (name, known) in AttributeTypesUtf8)
+            if (type.ValueEquals(name)) return known;
+        return type.GetString()!;
     }
+
+    /// <summary>The attribute types (those with a payload member), Property first.</summary>
+    private static readonly (byte[] Utf8, string Type)[] AttributeTypesUtf8 =
+        [.. Attr.PayloadMember.Keys.OrderBy(type => type != Attr.Property).Select(type => (System.Text.Encoding.UTF8.GetBytes(type), type))];
 
     private static string? StringMember(JsonElement instance, ReadOnlySpan<byte> name) =>
         instance.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static JsonElement? Member(JsonElement instance, ReadOnlySpan<byte> name) =>
+        instance.TryGetProperty(name, out var value) ? value : null;
 
     private static JsonElement? Member(JsonElement instance, string name) =>
         instance.TryGetProperty(name, out var value) ? value : null;
@@ -223,15 +190,4 @@ public sealed partial class EntityRenderer
         if (element is { } e) e.WriteTo(writer);
         else writer.WriteNullValue();
     }
-
-    private static bool IsUnambiguousBareValue(JsonElement? value) => value switch
-    {
-        { ValueKind: JsonValueKind.Object } o => !LooksLikeGeometry(o) && !o.EnumerateObject().Any(p => Attr.ConciseKind.ContainsKey(p.Name) || p.NameEquals("type"u8)),
-        { ValueKind: JsonValueKind.Array } a => !a.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.Object),
-        _ => true,
-    };
-
-    private static bool LooksLikeGeometry(JsonElement? node) =>
-        node is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String
-        && Model.GeoJson.GeometryTypes.Contains(t.GetString()!) && (o.TryGetProperty("coordinates"u8, out _) || o.TryGetProperty("geometries"u8, out _));
 }

@@ -2,13 +2,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
+using static Kontext.Ngsi.Formats.AttributeRepresentation;
 
 namespace Kontext.Ngsi.Formats;
 
 /// <summary>
 /// Writes expanded entities straight to a <see cref="Utf8JsonWriter"/>, compacted with the caller's context,
 /// in the normalized, concise or simplified (keyValues) representation (clause 4.5), with the linked entities of an
-/// inline join inside their Relationships (clause 4.5.23).
+/// inline join inside their Relationships (clause 4.5.23). What each representation makes of an attribute is decided in
+/// <see cref="AttributeRepresentation"/>, for this walk of <see cref="JsonObject"/> instances and for the stored one.
 /// </summary>
 public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions options)
 {
@@ -26,6 +28,12 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
     {
         writer.WriteStartObject();
         WriteMembers(writer, entity, projection, includeId: true, hop);
+        EndEntity(writer, bodyContext);
+    }
+
+    /// <summary>The body's @context when the answer carries it (JSON-LD), and the entity's closing brace.</summary>
+    private static void EndEntity(Utf8JsonWriter writer, JsonNode? bodyContext)
+    {
         if (bodyContext is not null)
         {
             writer.WritePropertyName("@context");
@@ -53,22 +61,59 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
             if (instances.Count == 0) continue;
             var inline = joined is { Mode: JoinMode.Inline } && hop < joined.Level ? new Inline(fields.LinkedFor(iri), hop + 1) : null;
             writer.WritePropertyName(context.CompactIri(iri));
-            if (instances.Count == 1) WriteAttribute(writer, instances[0], inArray: false, inline);
-            else if (options.Format == RenderFormat.KeyValues) WriteDatasetMap(writer, instances, inline);
-            else
-            {
-                writer.WriteStartArray();
-                for (var i = 0; i < instances.Count; i++) WriteAttribute(writer, instances[i], inArray: true, inline);
-                writer.WriteEndArray();
-            }
+            WriteInstances(writer, new EntityInstances(this, instances, inline));
         }
+    }
+
+    /// <summary>One attribute's shown instances as a walk holds them, for <see cref="WriteInstances{T}"/>.</summary>
+    private interface IShownInstances
+    {
+        int Count { get; }
+        string? DatasetId(int index);
+        void Write(Utf8JsonWriter writer, int index, bool inArray);
+        void WriteSimplified(Utf8JsonWriter writer, int index);
+    }
+
+    /// <summary>
+    /// An attribute's instances: one is the attribute itself; several are an array of them, or in keyValues their values
+    /// by datasetId (clause 4.5.4: {"dataset": {datasetId or "@none": value}}).
+    /// </summary>
+    private void WriteInstances<T>(Utf8JsonWriter writer, in T instances) where T : struct, IShownInstances
+    {
+        if (instances.Count == 1) instances.Write(writer, 0, inArray: false);
+        else if (options.Format == RenderFormat.KeyValues)
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("dataset");
+            for (var i = 0; i < instances.Count; i++)
+            {
+                writer.WritePropertyName(instances.DatasetId(i) ?? Projection.DefaultInstance);
+                instances.WriteSimplified(writer, i);
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < instances.Count; i++) instances.Write(writer, i, inArray: true);
+            writer.WriteEndArray();
+        }
+    }
+
+    private readonly struct EntityInstances(EntityRenderer renderer, IReadOnlyList<JsonObject> instances, Inline? inline) : IShownInstances
+    {
+        public int Count => instances.Count;
+        public string? DatasetId(int index) => Attr.DatasetId(instances[index]);
+        public void Write(Utf8JsonWriter writer, int index, bool inArray) => renderer.WriteAttribute(writer, instances[index], inArray, inline);
+        public void WriteSimplified(Utf8JsonWriter writer, int index) => renderer.WriteSimplified(writer, instances[index], inline);
     }
 
     /// <summary>The members after the id: type, scope and, with sysAttrs, the entity's system times.</summary>
     private void WriteEntityMembers(Utf8JsonWriter writer, Projection fields, List<string> types, List<string>? scopes,
         DateTimeOffset createdAt, DateTimeOffset modifiedAt, DateTimeOffset? expiresAt)
     {
-        if (fields.Type && types.Count > 0) WriteTypes(writer, "type", types);
+        if (fields.Type && types.Count > 0) WriteTypes(writer, TypeMember, types);
         if (fields.Scope && scopes is { Count: > 0 })
         {
             if (scopes.Count == 1) writer.WriteString("scope", scopes[0]);
@@ -82,11 +127,11 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
         // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
         if (options.SysAttrs)
         {
-            writer.WriteString("createdAt", Validate.Format(createdAt));
-            writer.WriteString("modifiedAt", Validate.Format(modifiedAt));
+            writer.WriteString(CreatedAtMember, Validate.Format(createdAt));
+            writer.WriteString(ModifiedAtMember, Validate.Format(modifiedAt));
             // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
             if (expiresAt is { } expires)
-                writer.WriteString("expiresAt", expires.Ticks % TimeSpan.TicksPerSecond == 0
+                writer.WriteString(ExpiresAtMember, expires.Ticks % TimeSpan.TicksPerSecond == 0
                     ? expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)
                     : Validate.Format(expires));
         }
@@ -117,60 +162,38 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
         }
     }
 
-    /// <summary>A multi-attribute in the simplified representation (clause 4.5.4): its values by datasetId, "@none" for the default instance.</summary>
-    private void WriteDatasetMap(Utf8JsonWriter writer, IReadOnlyList<JsonObject> instances, Inline? inline)
-    {
-        writer.WriteStartObject();
-        writer.WriteStartObject("dataset");
-        for (var i = 0; i < instances.Count; i++)
-        {
-            var instance = instances[i];
-            writer.WritePropertyName(Attr.DatasetId(instance) ?? Projection.DefaultInstance);
-            WriteSimplified(writer, instance, inline);
-        }
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
-
-    /// <summary>
-    /// The simplified value (clause 4.5.4): a Property's value, a Relationship's object, the lists of ListProperty and
-    /// ListRelationship; LanguageProperty, JsonProperty and VocabProperty keep their payload member name
-    /// ({"languageMap": …}, {"json": …}, {"vocab": …}) so they read back as what they are. With lang, a LanguageProperty
-    /// gives the chosen string. An inline join puts the linked entity in place of the object.
-    /// </summary>
     /// <summary>One attribute instance's simplified value, as the temporal representation's [value, time] pairs hold it.</summary>
     internal void WriteSimplifiedValue(Utf8JsonWriter writer, JsonObject instance) => WriteSimplified(writer, instance, inline: null);
 
+    /// <summary>
+    /// The simplified value (<see cref="AttributeRepresentation.Simplified"/>). With lang, a LanguageProperty gives the
+    /// chosen string; an inline join puts the linked entity in place of the object.
+    /// </summary>
     private void WriteSimplified(Utf8JsonWriter writer, JsonObject instance, Inline? inline)
     {
         var type = Attr.Type(instance);
-        var payload = Attr.Payload(instance);
-        switch (type)
+        var payload = instance[PayloadMemberOf(type)];
+        if (type == Attr.LanguageProperty && options.Lang is not null && payload is JsonObject map)
         {
-            case Attr.LanguageProperty when options.Lang is not null && payload is JsonObject map:
-                WriteNode(writer, options.Lang.Choose(map).Value);
-                return;
-            case Attr.LanguageProperty or Attr.JsonProperty:
+            WriteNode(writer, options.Lang.Choose(map).Value);
+            return;
+        }
+        switch (SimplifiedOf(type))
+        {
+            case Simplified.Wrapped:
                 writer.WriteStartObject();
-                writer.WritePropertyName(Attr.PayloadMember[type]);
-                WriteNode(writer, payload);
+                WriteMember(writer, PayloadMemberOf(type), payload);
                 writer.WriteEndObject();
                 return;
-            case Attr.VocabProperty:
-                writer.WriteStartObject();
-                writer.WritePropertyName("vocab");
-                WriteVocab(writer, payload);
-                writer.WriteEndObject();
-                return;
-            case Attr.Relationship when payload is JsonValue v && v.TryGetValue<string>(out var id):
+            case Simplified.Object when payload is JsonValue v && v.TryGetValue<string>(out var id):
                 if (Linked(id, inline) is { } target) WriteEntity(writer, target, inline!.Projection, inline.Hop, null);
                 else writer.WriteStringValue(id);
                 return;
-            case Attr.ListRelationship when payload is JsonArray list:
+            case Simplified.ObjectList when payload is JsonArray list:
                 writer.WriteStartArray();
                 foreach (var item in list)
                 {
-                    var node = item is JsonObject o ? o["object"] : item;
+                    var node = item is JsonObject o ? o[ObjectMember] : item;
                     if (node is JsonValue lv && lv.TryGetValue<string>(out var listed) && Linked(listed, inline) is { } linked)
                         WriteEntity(writer, linked, inline!.Projection, inline.Hop, null);
                     else WriteNode(writer, node);
@@ -185,77 +208,45 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
 
     private void WriteConcise(Utf8JsonWriter writer, JsonObject instance, bool inArray, Inline? inline)
     {
-        var type = Attr.Type(instance);
-        var hasExtras = instance.Any(p => p.Key != "type" && p.Key != "value" && (options.SysAttrs || p.Key is not ("createdAt" or "modifiedAt" or "expiresAt" or "deletedAt")));
-        if (!hasExtras && !inArray && (type == Attr.GeoProperty || type == Attr.Property && IsUnambiguousBareValue(instance["value"])))
+        var keepsObjectForm = false;
+        for (var i = 0; i < instance.Count && !keepsObjectForm; i++)
+            keepsObjectForm = KeepsObjectForm(RoleOf(instance.GetAt(i).Key), options.SysAttrs);
+        var value = instance[ValueMember];
+        switch (ConciseOf(Attr.Type(instance), keepsObjectForm, inArray, value, IsGeometry, ReadsAsAttribute))
         {
-            WriteNode(writer, instance["value"]);
-            return;
+            case Concise.Bare: WriteNode(writer, value); break;
+            case Concise.Typed: WriteNormalized(writer, instance, concise: false, inline); break;
+            default: WriteNormalized(writer, instance, concise: true, inline); break;
         }
-        // A Property holding a geometry keeps its type: without it the reader would take it for a GeoProperty.
-        var keepType = type == Attr.Property && Model.GeoJson.LooksLikeGeometry(instance["value"]);
-        WriteNormalized(writer, instance, concise: !keepType, inline);
     }
-
-    /// <summary>
-    /// A Property's value may stand alone only when reading it back gives the same Property: not inside a
-    /// multi-attribute array, not a GeoJSON geometry (that reads as a GeoProperty), not an object that carries
-    /// attribute members such as value or object.
-    /// </summary>
-    private static bool IsUnambiguousBareValue(JsonNode? value) => value switch
-    {
-        JsonObject o => !Model.GeoJson.LooksLikeGeometry(o) && !o.Any(p => Attr.ConciseKind.ContainsKey(p.Key) || p.Key == "type"),
-        JsonArray a => !a.Any(e => e is JsonObject),
-        _ => true,
-    };
 
     private void WriteNormalized(Utf8JsonWriter writer, JsonObject instance, bool concise, Inline? inline = null)
     {
         writer.WriteStartObject();
         var type = Attr.Type(instance);
-        var chooseLanguage = type == Attr.LanguageProperty && options.Lang is not null && instance["languageMap"] is JsonObject;
-        if (!concise) writer.WriteString("type", chooseLanguage ? Attr.Property : type);
+        var chooseLanguage = type == Attr.LanguageProperty && options.Lang is not null && instance[PayloadMemberOf(type)] is JsonObject;
+        if (!concise) writer.WriteString(TypeMember, chooseLanguage ? Attr.Property : type);
         for (var i = 0; i < instance.Count; i++) // by index: no enumerator per instance
         {
             var (member, value) = instance.GetAt(i);
-            switch (member)
+            var role = RoleOf(member);
+            if (!WritesInPlace(role, options.SysAttrs)) continue;
+            switch (role)
             {
-                case "type":
-                    break;
-                // expiresAt is shown like the system times (clause 4.22 with 6.3.11): only with options=sysAttrs.
-                case "createdAt" or "modifiedAt" or "deletedAt" or "expiresAt":
-                    if (options.SysAttrs) { writer.WritePropertyName(member); WriteNode(writer, value); }
-                    break;
-                case "languageMap" when chooseLanguage:
+                case MemberRole.LanguageMap when chooseLanguage:
                     var (tag, chosen) = options.Lang!.Choose((JsonObject)value!);
-                    writer.WritePropertyName("value");
+                    writer.WritePropertyName(ValueMember);
                     WriteNode(writer, chosen);
                     if (tag != "@none") writer.WriteString("lang", tag);
                     break;
-                case "vocab" or "previousVocab":
-                    writer.WritePropertyName(member);
-                    WriteVocab(writer, value);
-                    break;
-                case "objectType" or "entityTypeSealed":
-                    writer.WritePropertyName(member);
-                    WriteVocab(writer, value);
+                case MemberRole.SubAttribute:
+                    writer.WritePropertyName(context.CompactIri(member));
+                    if (value is not JsonObject sub) WriteNode(writer, value);
+                    else if (options.Format == RenderFormat.Concise) WriteConcise(writer, sub, inArray: false, inline: null);
+                    else WriteNormalized(writer, sub, concise: false);
                     break;
                 default:
-                    if (Attr.IsSubAttribute(member))
-                    {
-                        writer.WritePropertyName(context.CompactIri(member));
-                        if (value is JsonObject sub)
-                        {
-                            if (options.Format == RenderFormat.Concise) WriteConcise(writer, sub, inArray: false, inline: null);
-                            else WriteNormalized(writer, sub, concise: false);
-                        }
-                        else WriteNode(writer, value);
-                    }
-                    else
-                    {
-                        writer.WritePropertyName(member);
-                        WriteNode(writer, value);
-                    }
+                    WriteMember(writer, member, value, role);
                     break;
             }
         }
@@ -279,6 +270,14 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
             writer.WritePropertyName("entity");
             WriteEntity(writer, targets[0], inline.Projection, inline.Hop, null);
         }
+    }
+
+    /// <summary>A core member with its value as it is, or with its IRIs compacted (<see cref="MemberRole.Vocabulary"/>).</summary>
+    private void WriteMember(Utf8JsonWriter writer, string member, JsonNode? value, MemberRole? role = null)
+    {
+        writer.WritePropertyName(member);
+        if ((role ?? RoleOf(member)) == MemberRole.Vocabulary) WriteVocab(writer, value);
+        else WriteNode(writer, value);
     }
 
     private Entity? Linked(string id, Inline? inline) => inline is null ? null : options.Joined?.Find(id);

@@ -49,9 +49,10 @@ public sealed record Projection(
         !IncludesAttribute(iri) ? [] : DatasetIds is null ? instances : instances.FindAll(IncludesInstance);
 
     /// <summary>True when nothing of the entity would be shown: no id, no type, no scope, no attribute instance.</summary>
-    public bool LeavesNothingOf(Entity entity) =>
-        !Id && !(Type && entity.Types.Count > 0) && !(Scope && entity.Scopes is { Count: > 0 })
-        && !ShowsAnyAttribute(entity);
+    public bool LeavesNothingOf(Entity entity) => !ShowsEntityMembers(entity.Types, entity.Scopes) && !ShowsAnyAttribute(entity);
+
+    /// <summary>Whether the id, or the entity's types or scopes (when it has any), are shown.</summary>
+    public bool ShowsEntityMembers(List<string> types, List<string>? scopes) => Id || Type && types.Count > 0 || Scope && scopes is { Count: > 0 };
 
     private bool ShowsAnyAttribute(Entity entity)
     {

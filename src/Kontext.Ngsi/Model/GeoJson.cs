@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
 
@@ -13,8 +15,31 @@ public static class GeoJson
 
     /// <summary>True when the node has the shape of a GeoJSON geometry (used to read concise GeoProperties).</summary>
     public static bool LooksLikeGeometry(JsonNode? node) =>
-        node is JsonObject o && o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && GeometryTypes.Contains(type)
-        && (o.ContainsKey("coordinates") || o.ContainsKey("geometries"));
+        node is JsonObject o && o[TypeMember] is JsonValue t && t.TryGetValue<string>(out var type) && GeometryTypes.Contains(type)
+        && (o.ContainsKey(CoordinatesMember) || o.ContainsKey(GeometriesMember));
+
+    /// <summary><see cref="LooksLikeGeometry(JsonNode?)"/> of a stored element, without a string of its type.</summary>
+    public static bool LooksLikeGeometry(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(Utf8Names.Type, out var type) || type.ValueKind != JsonValueKind.String)
+            return false;
+        foreach (var name in Utf8Names.GeometryTypes)
+            if (type.ValueEquals(name)) return element.TryGetProperty(Utf8Names.Coordinates, out _) || element.TryGetProperty(Utf8Names.Geometries, out _);
+        return false;
+    }
+
+    private const string TypeMember = "type";
+    private const string CoordinatesMember = "coordinates";
+    private const string GeometriesMember = "geometries";
+
+    /// <summary>The names <see cref="LooksLikeGeometry(JsonElement)"/> compares, as UTF-8.</summary>
+    private static class Utf8Names
+    {
+        public static readonly byte[] Type = Encoding.UTF8.GetBytes(TypeMember);
+        public static readonly byte[] Coordinates = Encoding.UTF8.GetBytes(CoordinatesMember);
+        public static readonly byte[] Geometries = Encoding.UTF8.GetBytes(GeometriesMember);
+        public static readonly byte[][] GeometryTypes = [.. GeoJson.GeometryTypes.Select(Encoding.UTF8.GetBytes)];
+    }
 
     public static void Check(JsonNode? node, string attribute)
     {

@@ -87,6 +87,52 @@ public sealed class StoredEntityRenderDifferentialTests
         }
     }
 
+    /// <summary>
+    /// Members a parsed entity seldom or never carries, built straight into the entity: system times that are not an
+    /// instance's last two members (kept in its members), deletedAt, the vocabulary members beside vocab and objectType,
+    /// core members the walks only know as core (instanceId, lang, valueType), an attribute type no walk names, a
+    /// sub-attribute that is no object, and a concise Property whose value holds "type" or is a GeometryCollection.
+    /// </summary>
+    [Fact]
+    public void Rare_members_and_types_render_alike()
+    {
+        var entity = new Entity("urn:ngsi-ld:Thing:rare") { Types = ["https://example.org/Kind"], CreatedAt = Created, ModifiedAt = Created.AddHours(1) };
+        entity.Attributes[Default + "a0"] =
+        [
+            Instance("""{"type":"Property","value":1,"createdAt":"2024-01-01T00:00:00Z","observedAt":"2024-01-02T00:00:00Z","modifiedAt":"2024-01-03T00:00:00Z","deletedAt":"2024-01-04T00:00:00Z"}"""),
+        ];
+        entity.Attributes[Default + "a1"] =
+        [
+            Instance("""{"type":"VocabProperty","vocab":"https://example.org/Thing","previousVocab":["https://example.org/Kind","x"],"instanceId":"urn:ngsi-ld:i:1"}"""),
+        ];
+        entity.Attributes["https://uri.etsi.org/ngsi-ld/ngsildproof"] =
+        [
+            Instance("""{"type":"JsonProperty","json":{"k":1},"entityIdSealed":"urn:ngsi-ld:Thing:rare","entityTypeSealed":["https://example.org/Kind"]}"""),
+        ];
+        entity.Attributes[Default + "a2"] =
+        [
+            Instance("""{"type":"Mystery","value":"x","lang":"en","valueType":"https://example.org/Kind","https://uri.etsi.org/ngsi-ld/default-context/s1":3}"""),
+        ];
+        entity.Attributes[Default + "a3"] = [Instance("""{"type":"Property","value":{"type":"Feature","k":1}}""")];
+        entity.Attributes[Default + "a4"] =
+        [
+            Instance("""{"type":"Property","value":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]}]}}"""),
+        ];
+        var doc = Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity));
+        var decoded = SqliteEntityForm.Decode(doc);
+        using var stored = SqliteEntityForm.Read(doc);
+        foreach (var context in new[] { ContextProcessor.Core, UserContext.Value })
+        {
+            foreach (var view in Views)
+            {
+                Render(w => new EntityRenderer(context, view).WriteEntity(w, stored))
+                    .Should().Be(Render(w => new EntityRenderer(context, view).WriteEntity(w, decoded)), $"{view.Format}, sysAttrs {view.SysAttrs}, {view.Fields}");
+            }
+        }
+
+        static JsonObject Instance(string json) => JsonNode.Parse(json)!.AsObject();
+    }
+
     [Fact]
     public void An_instance_with_its_own_expiresAt_is_flagged_for_the_entity_path()
     {
