@@ -64,7 +64,7 @@ internal sealed class NotificationDispatcher(
                     _readUpTo.Clear();
                     lastRescan = Environment.TickCount64;
                 }
-                // What came due may lie below the read mark (another subscription's later messages were read): from the start.
+                // A tenant whose outbox came due by time is read from its start: what came due may lie below the read mark.
                 var cameDue = signal.TakeOutboxDue(DateTimeOffset.UtcNow);
                 foreach (var tenant in cameDue) _readUpTo.TryRemove(tenant ?? "", out _);
                 foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified().Concat(cameDue), backlog.ToList(), stoppingToken))
@@ -81,7 +81,7 @@ internal sealed class NotificationDispatcher(
                     if (due.Count == OutboxBatch) backlog.Add(tenant);
                     else backlog.Remove(tenant);
                     if (due.Count > 0) _readUpTo[key] = due[^1].Sequence;
-                    // A retry stored in the outbox (before a restart) comes due unsignalled: look again then.
+                    // A retry stored in the outbox (before a restart, say) comes due unsignalled: look again then.
                     if ((sweep.WasFull || cameDue.Contains(tenant)) && await store.ReadNextRetryAtAsync(DateTimeOffset.UtcNow, stoppingToken) is { } next)
                         signal.OutboxDueAt(tenant, next);
                     foreach (var message in due)
