@@ -138,16 +138,11 @@ public sealed class NotificationRecoveryTests
     [Fact]
     public async Task A_retry_stored_before_a_restart_is_sent_when_it_comes_due()
     {
-        var port = NotificationReceiver.FreePort(); // nothing listens here yet: the first attempt fails
         var first = new BrokerFactory(settings: SlowRetries);
         try
         {
-            using (var client = first.CreateClient())
-            {
-                (await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", MeterSubscription(port))).StatusCode.Should().Be(HttpStatusCode.Created);
-                await client.CreateOkAsync("""{"id":"urn:ngsi-ld:Meter:4","type":"Meter","reading":0}""");
-                await RetryStoredAsync(first.DataDirectory);
-            }
+            int port;
+            using (var client = first.CreateClient()) port = await FirstNotificationFailedAsync(first, client, "urn:ngsi-ld:Meter:4");
             await first.DisposeAsync();
 
             // The restarted dispatcher reads the outbox before the stored retry time: nothing is due yet, and nothing
@@ -170,14 +165,11 @@ public sealed class NotificationRecoveryTests
     [Fact]
     public async Task Notifications_matched_while_the_first_waits_for_its_retry_follow_it_when_the_receiver_is_back()
     {
-        var port = NotificationReceiver.FreePort(); // nothing listens here yet: the first attempt fails
         var broker = new BrokerFactory(settings: SlowRetries);
         try
         {
             using var client = broker.CreateClient();
-            (await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", MeterSubscription(port))).StatusCode.Should().Be(HttpStatusCode.Created);
-            await client.CreateOkAsync("""{"id":"urn:ngsi-ld:Meter:5","type":"Meter","reading":0}""");
-            await RetryStoredAsync(broker.DataDirectory);
+            var port = await FirstNotificationFailedAsync(broker, client, "urn:ngsi-ld:Meter:5");
             // Matched while the first waits for its retry time: the outbox keeps them behind it (the subscription's order).
             for (var i = 1; i < 4; i++)
                 (await client.Send(HttpMethod.Patch, $"{Api.Entities}/urn:ngsi-ld:Meter:5/attrs", $$$$"""{"reading":{{{{i}}}}}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
@@ -194,18 +186,21 @@ public sealed class NotificationRecoveryTests
         }
     }
 
-    private static string MeterSubscription(int port) => $$$$"""
-        {"type":"Subscription","entities":[{"type":"Meter"}],"notification":{"format":"keyValues","endpoint":{"uri":"http://127.0.0.1:{{{{port}}}}/notify"}}}
-        """;
-
     /// <summary>
-    /// Waits until the store holds the first notification's failed attempt, and with it its retry time (read from the
-    /// default tenant's file: the API shows a failure as soon as it happens, before its record is committed).
+    /// Subscribes to Meters at a port nobody listens on (returned), creates the meter (reading 0) and waits until the store
+    /// holds its notification's failed first attempt, and with it the retry time (read from the default tenant's file:
+    /// the API shows a failure as soon as it happens, before its record is committed).
     /// </summary>
-    private static async Task RetryStoredAsync(string dataDirectory)
+    private static async Task<int> FirstNotificationFailedAsync(BrokerFactory broker, HttpClient client, string meterId)
     {
+        var port = NotificationReceiver.FreePort();
+        var subscription = $$$$"""
+            {"type":"Subscription","entities":[{"type":"Meter"}],"notification":{"format":"keyValues","endpoint":{"uri":"http://127.0.0.1:{{{{port}}}}/notify"}}}
+            """;
+        (await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", subscription)).StatusCode.Should().Be(HttpStatusCode.Created);
+        await client.CreateOkAsync($$"""{"id":"{{meterId}}","type":"Meter","reading":0}""");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "kontext.db")};Mode=ReadOnly;Pooling=False");
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(broker.DataDirectory, "kontext.db")};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM outbox WHERE attempts > 0";
@@ -214,5 +209,6 @@ public sealed class NotificationRecoveryTests
             DateTime.UtcNow.Should().BeBefore(deadline, "the first attempt fails at once and its retry is recorded");
             await Task.Delay(50);
         }
+        return port;
     }
 }
