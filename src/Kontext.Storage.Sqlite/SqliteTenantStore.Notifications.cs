@@ -147,6 +147,14 @@ internal sealed partial class SqliteTenantStore
         return messages;
     }
 
+    public async Task<DateTimeOffset?> ReadNextRetryAtAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // A message not yet attempted is due from its creation: only a retry lies ahead (ix_outbox_due finds the earliest).
+        await using var reader = await RentReaderAsync(cancellationToken);
+        return reader.Command("SELECT min(next_attempt_at) FROM outbox WHERE next_attempt_at > $now", ("$now", Validate.Format(now))).ExecuteScalar()
+            is string at ? ParseTime(at) : null;
+    }
+
     /// <summary>One process owns a SQLite file, so there is no lease: a message only has to be still in the outbox.</summary>
     public async Task<IReadOnlySet<long>> RenewLeasesAsync(IReadOnlyList<long> sequences, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -69,7 +69,10 @@ internal sealed class NotificationDispatcher(
                     _readUpTo.Clear();
                     lastRescan = Environment.TickCount64;
                 }
-                foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified(), backlog.ToList(), stoppingToken))
+                // A tenant whose outbox came due by time is read from its start: what came due may lie below the read mark.
+                var cameDue = signal.TakeOutboxDue(DateTimeOffset.UtcNow);
+                foreach (var tenant in cameDue) _readUpTo.TryRemove(tenant ?? "", out _);
+                foreach (var tenant in await sweep.SelectAsync(signal.TakeNotified().Concat(cameDue), backlog.ToList(), stoppingToken))
                 {
                     if (_inFlight.Count >= MaxHeld)
                     {
@@ -83,6 +86,9 @@ internal sealed class NotificationDispatcher(
                     if (due.Count == OutboxBatch) backlog.Add(tenant);
                     else backlog.Remove(tenant);
                     if (due.Count > 0) _readUpTo[key] = due[^1].Sequence;
+                    // A retry stored in the outbox (before a restart, say) comes due unsignalled: look again then.
+                    if ((sweep.WasFull || cameDue.Contains(tenant)) && await store.ReadNextRetryAtAsync(DateTimeOffset.UtcNow, stoppingToken) is { } next)
+                        signal.OutboxDueAt(tenant, next);
                     foreach (var message in due)
                     {
                         if (_finished.Contains(key, message.Sequence)) continue; // read before its record committed
@@ -275,6 +281,8 @@ internal sealed class NotificationDispatcher(
             if (!ends) return;
             if (!ok) _readUpTo.TryRemove(tenant, out _); // still in the outbox: read it again (sent again: at-least-once)
             Release(tenant, message.Sequence, finished: ok);
+            // While it waited for its retry time, reads of the outbox held back its subscription's later messages: due now.
+            if (ok && failedBefore > 0) signal.OutboxDueAt(store.Name, DateTimeOffset.UtcNow);
         });
     }
 

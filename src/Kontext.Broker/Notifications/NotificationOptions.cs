@@ -37,8 +37,9 @@ public sealed class NotificationOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How often every tenant is checked, not only those this process signalled (a retry scheduled before a restart
-    /// comes due unsignalled). A store shared by several processes is checked every <see cref="PollInterval"/> instead.
+    /// How often every tenant is checked, not only those this process signalled or whose stored retry came due (a
+    /// safety net: a message whose delivery record failed is read again then). A store shared by several processes is
+    /// checked every <see cref="PollInterval"/> instead.
     /// </summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

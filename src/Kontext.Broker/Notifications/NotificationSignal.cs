@@ -13,6 +13,7 @@ internal sealed class NotificationSignal
     private readonly ConcurrentDictionary<string, byte> _changed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _notified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _unfollowed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _outboxDue = new(StringComparer.Ordinal);
 
     /// <summary>A tenant's change log grew or its subscriptions changed.</summary>
     public void Wake(string? tenant)
@@ -44,6 +45,25 @@ internal sealed class NotificationSignal
     {
         _notified[Key(tenant)] = 0;
         Release(_dispatcher);
+    }
+
+    /// <summary>
+    /// Messages already in the tenant's outbox come due at <paramref name="at"/>, which no write signals: a retry's
+    /// time, or the end of a retried message that held back its subscription's later ones. The earliest time counts.
+    /// </summary>
+    public void OutboxDueAt(string? tenant, DateTimeOffset at)
+    {
+        _outboxDue.AddOrUpdate(Key(tenant), at, (_, asked) => at < asked ? at : asked);
+        if (at <= DateTimeOffset.UtcNow) Release(_dispatcher);
+    }
+
+    /// <summary>The tenants whose outbox came due by <paramref name="now"/> (each once).</summary>
+    public IReadOnlyList<string?> TakeOutboxDue(DateTimeOffset now)
+    {
+        var due = new List<string?>();
+        foreach (var (key, at) in _outboxDue)
+            if (at <= now && _outboxDue.TryRemove(new KeyValuePair<string, DateTimeOffset>(key, at))) due.Add(key.Length == 0 ? null : key);
+        return due;
     }
 
     /// <summary>The tenants woken since the last call (each once).</summary>

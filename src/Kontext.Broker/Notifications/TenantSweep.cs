@@ -12,11 +12,15 @@ internal sealed class TenantSweep(IEntityStorage storage, NotificationOptions op
 {
     private long _lastFullSweep = long.MinValue;
 
+    /// <summary>The last <see cref="SelectAsync"/> returned every tenant.</summary>
+    public bool WasFull { get; private set; }
+
     public async Task<IReadOnlyList<string?>> SelectAsync(IEnumerable<string?> signalled, IEnumerable<string?> withWork, CancellationToken cancellationToken)
     {
         var interval = storage.SharedByProcesses ? options.PollInterval : options.SweepInterval;
         var now = Environment.TickCount64;
-        if (_lastFullSweep == long.MinValue || now - _lastFullSweep >= (long)interval.TotalMilliseconds)
+        WasFull = _lastFullSweep == long.MinValue || now - _lastFullSweep >= (long)interval.TotalMilliseconds;
+        if (WasFull)
         {
             _lastFullSweep = now;
             return await storage.ListTenantsAsync(cancellationToken);

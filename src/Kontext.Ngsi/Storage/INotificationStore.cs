@@ -32,6 +32,13 @@ public interface INotificationStore
     Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The earliest time after <paramref name="now"/> at which an outbox message waiting for a retry comes due, or null
+    /// when none waits. Time passing raises no signal, so a dispatcher that reads the outbox when signalled looks again
+    /// then (a retry stored before a restart). Null by default: a store shared by processes is read at every poll anyway.
+    /// </summary>
+    Task<DateTimeOffset?> ReadNextRetryAtAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult<DateTimeOffset?>(null);
+
+    /// <summary>
     /// Called before a delivery attempt: true when this process may still deliver <paramref name="sequence"/>. False
     /// when the message left the outbox (its subscription was deleted) or, on a store shared by several processes, when
     /// another process has taken it over after this one's lease ran out; the caller must then drop it, not send it.

@@ -1,12 +1,24 @@
 using System.Net;
 using Kontext.Broker.Tests.Infrastructure;
 using Kontext.Broker.Tests.Subscriptions;
+using Microsoft.Data.Sqlite;
 
 namespace Kontext.Broker.Tests.Notifications;
 
 /// <summary>At-least-once delivery (D5): the receiver is down, the broker restarts, the receiver comes back — nothing is lost.</summary>
 public sealed class NotificationRecoveryTests
 {
+    /// <summary>
+    /// Retries wait 5 s (room for a restart or a few writes before one comes due), and the full sweep that reads every
+    /// tenant's outbox is an hour away: a delivery in these tests comes from a signal or a retry coming due, not the sweep.
+    /// </summary>
+    private static readonly Dictionary<string, string?> SlowRetries = new(SubscriptionFixture.FastNotifications)
+    {
+        ["Kontext:Notifications:RetryDelay"] = "00:00:05",
+        ["Kontext:Notifications:MaxRetryDelay"] = "00:00:05",
+        ["Kontext:Notifications:SweepInterval"] = "01:00:00",
+    };
+
     [Fact]
     public async Task Every_notification_arrives_after_receiver_outage_and_broker_restart()
     {
@@ -121,5 +133,82 @@ public sealed class NotificationRecoveryTests
         {
             first.DeleteData();
         }
+    }
+
+    [Fact]
+    public async Task A_retry_stored_before_a_restart_is_sent_when_it_comes_due()
+    {
+        var first = new BrokerFactory(settings: SlowRetries);
+        try
+        {
+            int port;
+            using (var client = first.CreateClient()) port = await FirstNotificationFailedAsync(first, client, "urn:ngsi-ld:Meter:4");
+            await first.DisposeAsync();
+
+            // The restarted dispatcher reads the outbox before the stored retry time: nothing is due yet, and nothing
+            // written after the restart signals the retry when its time comes.
+            await using var second = new BrokerFactory(first.DataDirectory, SlowRetries);
+            using var restarted = second.CreateClient();
+            (await restarted.Send(HttpMethod.Get, "/health")).StatusCode.Should().Be(HttpStatusCode.OK);
+            await using var receiver = await NotificationReceiver.StartAsync(port);
+
+            var received = await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+
+            received.Select(n => n.Entity["reading"]!.GetValue<int>()).Should().Equal(0);
+        }
+        finally
+        {
+            first.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task Notifications_matched_while_the_first_waits_for_its_retry_follow_it_when_the_receiver_is_back()
+    {
+        var broker = new BrokerFactory(settings: SlowRetries);
+        try
+        {
+            using var client = broker.CreateClient();
+            var port = await FirstNotificationFailedAsync(broker, client, "urn:ngsi-ld:Meter:5");
+            // Matched while the first waits for its retry time: the outbox keeps them behind it (the subscription's order).
+            for (var i = 1; i < 4; i++)
+                (await client.Send(HttpMethod.Patch, $"{Api.Entities}/urn:ngsi-ld:Meter:5/attrs", $$$$"""{"reading":{{{{i}}}}}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+            await using var receiver = await NotificationReceiver.StartAsync(port);
+
+            var received = await receiver.WaitForAsync(4, TimeSpan.FromSeconds(30));
+
+            received.Select(n => n.Entity["reading"]!.GetValue<int>()).Should().Equal(0, 1, 2, 3);
+        }
+        finally
+        {
+            await broker.DisposeAsync();
+            broker.DeleteData();
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to Meters at a port nobody listens on (returned), creates the meter (reading 0) and waits until the store
+    /// holds its notification's failed first attempt, and with it the retry time (read from the default tenant's file:
+    /// the API shows a failure as soon as it happens, before its record is committed).
+    /// </summary>
+    private static async Task<int> FirstNotificationFailedAsync(BrokerFactory broker, HttpClient client, string meterId)
+    {
+        var port = NotificationReceiver.FreePort();
+        var subscription = $$$$"""
+            {"type":"Subscription","entities":[{"type":"Meter"}],"notification":{"format":"keyValues","endpoint":{"uri":"http://127.0.0.1:{{{{port}}}}/notify"}}}
+            """;
+        (await client.Send(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", subscription)).StatusCode.Should().Be(HttpStatusCode.Created);
+        await client.CreateOkAsync($$"""{"id":"{{meterId}}","type":"Meter","reading":0}""");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(broker.DataDirectory, "kontext.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM outbox WHERE attempts > 0";
+        while ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the first attempt fails at once and its retry is recorded");
+            await Task.Delay(50);
+        }
+        return port;
     }
 }

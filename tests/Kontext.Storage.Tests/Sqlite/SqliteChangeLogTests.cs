@@ -9,7 +9,8 @@ namespace Kontext.Storage.Tests.Sqlite;
 /// <summary>
 /// What the matcher and the expiry reaper read of a SQLite tenant without reading everything (issue 12): the log's
 /// end by its key, the prune behind a cursor moved without notifications, and the transient documents by windows of
-/// entity keys, so that a start-up scan costs one pass over the entities.
+/// entity keys, so that a start-up scan costs one pass over the entities; and when the dispatcher's next stored retry
+/// comes due.
 /// </summary>
 public sealed class SqliteChangeLogTests : IAsyncLifetime
 {
@@ -82,5 +83,26 @@ public sealed class SqliteChangeLogTests : IAsyncLifetime
         await foreach (var entity in _store.ReadTransientCandidatesAsync(default)) read.Add(entity.Id);
 
         read.Should().Equal("urn:ngsi-ld:T:a", "urn:ngsi-ld:T:c");
+    }
+
+    [Fact]
+    public async Task The_next_retry_time_is_the_earliest_stored_retry_still_ahead()
+    {
+        // The dispatcher reads the outbox only when signalled, and time passing raises no signal: it asks when to look again.
+        const string subscription = "urn:ngsi-ld:Subscription:retries";
+        var now = DateTimeOffset.UtcNow;
+        (await _store.ReadNextRetryAtAsync(now, default)).Should().BeNull("the outbox is empty");
+        await _store.WriteSubscriptionAsync(subscription, _ => new SubscriptionWrite<bool>(true, $$"""{"id":"{{subscription}}"}"""), default);
+        await _store.AppendNotificationsAsync(null, 0,
+            [.. new[] { "a", "b", "c" }.Select(request => new OutboxMessage(0, subscription, "http://127.0.0.1:9/n", request, 0, now))], default);
+        var messages = await _store.ReadDueNotificationsAsync(now, 10, default);
+        (await _store.ReadNextRetryAtAsync(now, default)).Should().BeNull("a message not yet attempted is due at once");
+
+        await _store.RecordDeliveryAsync(messages[0].Sequence, subscription, DeliveryOutcome.Retry, now, now.AddMinutes(5), default);
+        await _store.RecordDeliveryAsync(messages[1].Sequence, subscription, DeliveryOutcome.Retry, now, now.AddMinutes(2), default);
+
+        (await _store.ReadNextRetryAtAsync(now, default)).Should().BeCloseTo(now.AddMinutes(2), TimeSpan.FromMilliseconds(1));
+        (await _store.ReadNextRetryAtAsync(now.AddMinutes(3), default)).Should().BeCloseTo(now.AddMinutes(5), TimeSpan.FromMilliseconds(1));
+        (await _store.ReadNextRetryAtAsync(now.AddMinutes(6), default)).Should().BeNull("every stored retry is due by then");
     }
 }
