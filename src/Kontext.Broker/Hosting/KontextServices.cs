@@ -95,6 +95,7 @@ public static class KontextServices
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
+        app.Use(new BrokerServices(app.Services).AttachAsync);
         app.Use(TenantEcho.InvokeAsync);
         app.UseOperations();
         app.UseMiddleware<NgsiErrorMiddleware>();
