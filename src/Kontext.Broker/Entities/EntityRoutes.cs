@@ -1,3 +1,5 @@
+using Kontext.Broker.ContextSources;
+using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 
@@ -9,19 +11,23 @@ internal static class EntityRoutes
     public static void MapEntities(this IEndpointRouteBuilder app)
     {
         var entities = app.MapGroup("/ngsi-ld/v1/entities");
-        entities.MapPost("", CreateEntity.HandleAsync);
-        entities.MapGet("", QueryEntities.GetAsync);
-        entities.MapDelete("", PurgeEntities.HandleAsync);
-        app.MapPost("/ngsi-ld/v1/entityOperations/query", QueryEntities.PostAsync);
-        entities.MapGet("{entityId}", RetrieveEntity.HandleAsync);
-        entities.MapDelete("{entityId}", DeleteEntity.HandleAsync);
-        entities.MapPut("{entityId}", ReplaceEntity.HandleAsync);
-        entities.MapPatch("{entityId}", MergeEntity.HandleAsync);
-        entities.MapPost("{entityId}/attrs", AppendAttributes.HandleAsync);
-        entities.MapPatch("{entityId}/attrs", UpdateAttributes.HandleAsync);
-        entities.MapPatch("{entityId}/attrs/{attrId}", PartialAttributeUpdate.HandleAsync);
-        entities.MapPut("{entityId}/attrs/{attrId}", ReplaceAttribute.HandleAsync);
-        entities.MapDelete("{entityId}/attrs/{attrId}", DeleteAttribute.HandleAsync);
+        // The forwarding services are singletons, handed to the handlers here: a parameter the framework binds would be
+        // resolved from the request's service scope, opening one per request.
+        var forwarding = app.ServiceProvider.GetRequiredService<EntityForwarding>();
+        var provision = app.ServiceProvider.GetRequiredService<ProvisionForwarding>();
+        entities.MapPost("", (HttpContext http) => CreateEntity.HandleAsync(http, provision));
+        entities.MapGet("", (HttpContext http) => QueryEntities.GetAsync(http, forwarding));
+        entities.MapDelete("", (NgsiRequest request) => PurgeEntities.HandleAsync(request, provision));
+        app.MapPost("/ngsi-ld/v1/entityOperations/query", (HttpContext http) => QueryEntities.PostAsync(http, forwarding));
+        entities.MapGet("{entityId}", (HttpContext http, string entityId) => RetrieveEntity.HandleAsync(http, entityId, forwarding));
+        entities.MapDelete("{entityId}", (NgsiRequest request, string entityId) => DeleteEntity.HandleAsync(request, entityId, provision));
+        entities.MapPut("{entityId}", (HttpContext http, string entityId) => ReplaceEntity.HandleAsync(http, entityId, provision));
+        entities.MapPatch("{entityId}", (HttpContext http, string entityId) => MergeEntity.HandleAsync(http, entityId, provision));
+        entities.MapPost("{entityId}/attrs", (HttpContext http, string entityId) => AppendAttributes.HandleAsync(http, entityId, provision));
+        entities.MapPatch("{entityId}/attrs", (HttpContext http, string entityId) => UpdateAttributes.HandleAsync(http, entityId, provision));
+        entities.MapPatch("{entityId}/attrs/{attrId}", (HttpContext http, string entityId, string attrId) => PartialAttributeUpdate.HandleAsync(http, entityId, attrId, provision));
+        entities.MapPut("{entityId}/attrs/{attrId}", (HttpContext http, string entityId, string attrId) => ReplaceAttribute.HandleAsync(http, entityId, attrId, provision));
+        entities.MapDelete("{entityId}/attrs/{attrId}", (NgsiRequest request, string entityId, string attrId) => DeleteAttribute.HandleAsync(request, entityId, attrId, provision));
 
         // PATCH or PUT without an entity id is a malformed request, not an unknown method (as the conformance suite expects).
         entities.MapMethods("", ["PATCH", "PUT"], () => { throw NgsiException.BadRequestData("The entity id is missing from the URL"); });

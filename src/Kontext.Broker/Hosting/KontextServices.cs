@@ -13,7 +13,6 @@ using Kontext.Broker.Security;
 using Kontext.Broker.Snapshots;
 using Kontext.Broker.Subscriptions;
 using Kontext.Broker.Temporal;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Storage;
 using Kontext.Storage.Mongo;
@@ -29,6 +28,7 @@ public static class KontextServices
     {
         var services = builder.Services;
         services.Configure<KontextOptions>(builder.Configuration.GetSection("Kontext"));
+        services.AddRequestDiagnostics();
         // Minimal-API JSON answers (admin, health) may carry stored documents: as deep as the stored form allows.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = Kontext.Ngsi.Formats.StoredJson.MaxDepth);
         services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
@@ -95,22 +95,11 @@ public static class KontextServices
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
+        app.Use(new BrokerServices(app.Services).AttachAsync);
         app.Use(TenantEcho.InvokeAsync);
         app.UseOperations();
         app.UseMiddleware<NgsiErrorMiddleware>();
         app.Use(LengthRequired.CheckAsync);
-        app.UseStatusCodePages(async context =>
-        {
-            var http = context.HttpContext;
-            if (http.Response.ContentLength > 0 || http.Response.ContentType is not null) return;
-            var error = http.Response.StatusCode switch
-            {
-                StatusCodes.Status404NotFound => NgsiError.ResourceNotFound($"No resource at {http.Request.Path}"),
-                StatusCodes.Status405MethodNotAllowed => NgsiError.MethodNotAllowed($"{http.Request.Method} is not allowed on {http.Request.Path}"),
-                _ => null,
-            };
-            if (error is not null) await NgsiProblem.WriteAsync(http, error);
-        });
         app.Use((http, next) =>
         {
             MalformedPaths.Check(http);

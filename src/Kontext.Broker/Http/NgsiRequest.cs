@@ -23,9 +23,10 @@ internal sealed class NgsiRequest
     public const string TenantHeader = "NGSILD-Tenant";
     public const string JsonLdContextRel = "http://www.w3.org/ns/json-ld#context";
 
-    private NgsiRequest(HttpContext http, string? tenant, JsonLdContext context, JsonObject? body, ResponseMedia media)
+    private NgsiRequest(HttpContext http, IServiceProvider services, string? tenant, JsonLdContext context, JsonObject? body, ResponseMedia media)
     {
         Http = http;
+        Services = services;
         Tenant = tenant;
         Context = context;
         Body = body;
@@ -34,6 +35,9 @@ internal sealed class NgsiRequest
     }
 
     public HttpContext Http { get; }
+
+    /// <summary>The broker's singletons (<see cref="BrokerServices"/>).</summary>
+    public IServiceProvider Services { get; }
     public string? Tenant { get; }
     public JsonLdContext Context { get; }
     public JsonObject? Body { get; }
@@ -56,7 +60,7 @@ internal sealed class NgsiRequest
 
     private static async Task<NgsiRequest> ReadAsync(HttpContext http, bool expectBody, bool allowGeoJson, bool allowMergePatch)
     {
-        var services = http.RequestServices;
+        var services = BrokerServices.Of(http);
         var tenant = ReadTenant(http);
         var media = NegotiateResponse(http.Request, allowGeoJson);
         var linkContext = ReadLinkContext(http.Request);
@@ -86,7 +90,7 @@ internal sealed class NgsiRequest
         var processor = services.GetRequiredService<ContextProcessor>();
         var active = await processor.ProcessAsync(context, http.RequestAborted);
         if (body is not null) Contexts.DefaultVocabularyHint.CheckEntity(http, body, active);
-        return new NgsiRequest(http, tenant, active, body, media);
+        return new NgsiRequest(http, services, tenant, active, body, media);
     }
 
     public const string SnapshotHeader = "NGSILD-Snapshot";
@@ -100,11 +104,11 @@ internal sealed class NgsiRequest
     {
         if (Http.Request.Headers.TryGetValue(SnapshotHeader, out var snapshotHeader) && snapshotHeader.ToString().Trim() is { Length: > 0 } snapshotId)
         {
-            var view = await Http.RequestServices.GetRequiredService<Snapshots.SnapshotRegistry>().ViewAsync(Tenant, snapshotId, Http.RequestAborted);
+            var view = await Services.GetRequiredService<Snapshots.SnapshotRegistry>().ViewAsync(Tenant, snapshotId, Http.RequestAborted);
             Http.Response.Headers[SnapshotHeader] = snapshotId;
             return view;
         }
-        var storage = Http.RequestServices.GetRequiredService<IEntityStorage>();
+        var storage = Services.GetRequiredService<IEntityStorage>();
         return await storage.GetTenantAsync(Tenant, forWrite, Http.RequestAborted)
                ?? throw new NgsiException(NgsiError.NonexistentTenant($"The tenant '{Tenant}' does not exist"));
     }

@@ -61,7 +61,7 @@ internal static class NgsiResponse
         var http = request.Http;
         http.Response.StatusCode = status;
         if (request.Prefer.Version is { } version) http.Response.Headers.Append("Preference-Applied", "ngsi-ld=" + version);
-        var coreUrl = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl;
+        var coreUrl = request.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl;
         var userContext = request.Context.UserContext;
         http.Response.ContentType = request.Media switch
         {
@@ -94,7 +94,7 @@ internal static class NgsiResponse
     /// <summary>The URL naming the request's @context: the core URL, the caller's URL, or a hosted URL for inline contexts.</summary>
     public static Task<string> ContextUrlAsync(NgsiRequest request) =>
         ContextUrlAsync(request, request.Context.UserContext,
-            request.Http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl);
+            request.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl);
 
     private static async Task<string> ContextUrlAsync(NgsiRequest request, JsonNode? userContext, string coreUrl)
     {
@@ -102,7 +102,7 @@ internal static class NgsiResponse
         if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;
         // ["url"] names the same context as "url": the Link header can name it as it is, not a hosted copy.
         if (userContext is JsonArray { Count: 1 } list && list[0] is JsonValue item && item.TryGetValue<string>(out var only)) return only;
-        var hosted = request.Http.RequestServices.GetRequiredService<HostedContexts>();
+        var hosted = request.Services.GetRequiredService<HostedContexts>();
         var id = await hosted.RegisterAsync(request.Tenant, userContext, ContextKind.ImplicitlyCreated, request.Http.RequestAborted);
         var http = request.Http;
         return $"{http.Request.Scheme}://{http.Request.Host}/ngsi-ld/v1/jsonldContexts/{id}";

@@ -10,7 +10,7 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
 {
     public static Pagination Read(NgsiRequest request)
     {
-        var limits = request.Http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
+        var limits = request.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
         var count = QueryParameters.Flag(request, "count");
         var limit = Integer(request, "limit") ?? limits.DefaultPageSize;
         var offset = Integer(request, "offset") ?? 0;

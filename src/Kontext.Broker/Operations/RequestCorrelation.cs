@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace Kontext.Broker.Operations;
 
@@ -9,7 +10,7 @@ namespace Kontext.Broker.Operations;
 /// request logs. One access-log line per request closes it (category Kontext.Access; silence it with
 /// Logging:LogLevel:Kontext.Access=Warning).
 /// </summary>
-internal sealed class RequestCorrelation(RequestDelegate next, ILoggerFactory loggers)
+internal sealed class RequestCorrelation(RequestDelegate next, ILoggerFactory loggers, IOptionsMonitor<LoggerFilterOptions> filters)
 {
     public const string Header = "X-Request-Id";
     private const int MaxIncomingLength = 128;
@@ -28,7 +29,8 @@ internal sealed class RequestCorrelation(RequestDelegate next, ILoggerFactory lo
             return Task.CompletedTask;
         }, http);
         var started = Stopwatch.GetTimestamp();
-        using var scope = _scopes.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", id) });
+        // Scopes are captured only when a log provider writes them (Hosting.RequestDiagnostics): no scope state otherwise.
+        using var scope = filters.CurrentValue.CaptureScopes ? _scopes.BeginScope(new KeyValuePair<string, object>[] { new("RequestId", id) }) : null;
         try
         {
             await next(http);

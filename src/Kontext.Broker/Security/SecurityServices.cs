@@ -31,6 +31,11 @@ public static class SecurityServices
     public static WebApplication UseAccessControl(this WebApplication app)
     {
         var access = app.Services.GetRequiredService<AccessCheck>(); // resolved now: a bad Kontext:Auth setting stops the start
+        // The framework puts its authentication middleware in front of every app that registers authentication, unless
+        // the app placed it itself (this key is how UseAuthentication marks that). Here it would find no default scheme
+        // and no remote-callback handler, so it only cost every request a feature, a service scope and an async layer:
+        // AccessCheck asks the bearer scheme itself, and only on routes that need a caller.
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.Use(access.IdentifyAsync);
         if (app.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.RequestsPerSecond > 0)
             app.UseRateLimiter(); // off by default: not even a partition lookup per request then
@@ -39,6 +44,8 @@ public static class SecurityServices
             app.Lifetime.ApplicationStarted.Register(() => WarnIfOpen(app));
         return app;
     }
+
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     private static void WarnIfOpen(WebApplication app)
     {

@@ -161,14 +161,45 @@ public sealed class AccessLogTests
         values["Tenant"].Should().Be("logged");
     }
 
-    private sealed class LoggingBroker(ILoggerProvider provider) : WebApplicationFactory<Program>
+    [Fact]
+    public async Task With_scopes_written_by_a_provider_the_request_lines_carry_the_request_id_scope()
+    {
+        var provider = new RecordingLoggerProvider();
+        await using var factory = new LoggingBroker(provider, new() { ["Logging:Console:FormatterOptions:IncludeScopes"] = "true" });
+        using var client = factory.CreateClient();
+        var request = Api.Request(HttpMethod.Get, Api.Entities + "?type=Thing");
+        request.Headers.Add("X-Request-Id", "scoped-1");
+        await client.SendAsync(request);
+
+        var line = provider.Entries.Where(e => e.Category == "Kontext.Access" && e.State.Any(kv => kv.Key == "RequestId" && Equals(kv.Value, "scoped-1"))).Should().ContainSingle().Subject;
+        // The framework's own request scope may name a RequestId too (the connection's); the broker's is the request's id.
+        line.Scopes.OfType<IEnumerable<KeyValuePair<string, object>>>().SelectMany(scope => scope).Select(kv => $"{kv.Key}={kv.Value}")
+            .Should().Contain("RequestId=scoped-1");
+    }
+
+    [Fact]
+    public async Task Without_a_provider_that_writes_scopes_no_scope_is_captured()
+    {
+        var provider = new RecordingLoggerProvider();
+        await using var factory = new LoggingBroker(provider);
+        using var client = factory.CreateClient();
+        var request = Api.Request(HttpMethod.Get, Api.Entities + "?type=Thing");
+        request.Headers.Add("X-Request-Id", "unscoped-1");
+        await client.SendAsync(request);
+
+        var line = provider.Entries.Where(e => e.Category == "Kontext.Access" && e.State.Any(kv => kv.Key == "RequestId" && Equals(kv.Value, "unscoped-1"))).Should().ContainSingle().Subject;
+        line.Scopes.Should().BeEmpty();
+    }
+
+    private sealed class LoggingBroker(ILoggerProvider provider, Dictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
     {
         private readonly string _data = Path.Combine(Path.GetTempPath(), "kontext-tests", Guid.NewGuid().ToString("N"));
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Testing");
-            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?> { ["Kontext:Storage:DataDirectory"] = _data }));
+            builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(
+                new Dictionary<string, string?>(settings ?? []) { ["Kontext:Storage:DataDirectory"] = _data }));
             builder.ConfigureLogging(logging => logging.AddProvider(provider));
         }
 
@@ -179,21 +210,27 @@ public sealed class AccessLogTests
         }
     }
 
-    private sealed record Entry(string Category, IReadOnlyList<KeyValuePair<string, object?>> State);
+    private sealed record Entry(string Category, IReadOnlyList<KeyValuePair<string, object?>> State, IReadOnlyList<object?> Scopes);
 
-    private sealed class RecordingLoggerProvider : ILoggerProvider
+    /// <summary>Records each line with the scopes around it, as a provider that writes scopes (the console's) reads them.</summary>
+    private sealed class RecordingLoggerProvider : ILoggerProvider, ISupportExternalScope
     {
+        private IExternalScopeProvider? _scopes;
         public System.Collections.Concurrent.ConcurrentQueue<Entry> Entries { get; } = new();
-        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, Entries);
+        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, this);
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
         public void Dispose() { }
 
-        private sealed class Recorder(string category, System.Collections.Concurrent.ConcurrentQueue<Entry> entries) : ILogger
+        private sealed class Recorder(string category, RecordingLoggerProvider provider) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
             public bool IsEnabled(LogLevel logLevel) => true;
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                if (state is IReadOnlyList<KeyValuePair<string, object?>> values) entries.Enqueue(new Entry(category, values.ToList()));
+                if (state is not IReadOnlyList<KeyValuePair<string, object?>> values) return;
+                var scopes = new List<object?>();
+                provider._scopes?.ForEachScope((scope, list) => list.Add(scope), scopes);
+                provider.Entries.Enqueue(new Entry(category, values.ToList(), scopes));
             }
         }
     }
