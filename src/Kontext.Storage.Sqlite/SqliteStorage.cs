@@ -19,7 +19,9 @@ public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenan
 
     /// <summary>
     /// Four per processor, at least eight (the idle connections a tenant keeps): a read holds its connection while it runs
-    /// on a thread, so more than a few per core only add page caches (up to 2 MiB each, SQLite's default) and file handles.
+    /// on a thread, so more than a few per core only add page caches and file handles. Each reader's page cache is SQLite's
+    /// default 2,000 KiB (8 MiB while it counts a query's matches), filled only as pages are read: a tenant's readers hold
+    /// at most the cap times that, beside the writer's 16 MiB, and the store at most <see cref="MaxOpenTenants"/> tenants' worth.
     /// </summary>
     public static int DefaultReadersPerTenant { get; } = Math.Max(8, 4 * Environment.ProcessorCount);
 }
