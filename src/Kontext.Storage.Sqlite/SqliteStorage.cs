@@ -7,11 +7,23 @@ using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
 
-/// <summary>Bounds of the embedded store: how many tenants may exist, how many hold files open, when an idle one closes.</summary>
-public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null)
+/// <summary>
+/// Bounds of the embedded store: how many tenants may exist, how many hold files open, when an idle one closes, how many
+/// reader connections one tenant holds open at once.
+/// </summary>
+public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null, int? MaxReadersPerTenant = null)
 {
     public static SqliteStorageLimits Default { get; } = new();
     public TimeSpan IdleAfter => CloseIdleAfter ?? TimeSpan.FromMinutes(1);
+    public int ReadersPerTenant => MaxReadersPerTenant ?? DefaultReadersPerTenant;
+
+    /// <summary>
+    /// Four per processor, at least eight (the idle connections a tenant keeps): a read holds its connection while it runs
+    /// on a thread, so more than a few per core only add page caches and file handles. Each reader's page cache is SQLite's
+    /// default 2,000 KiB (8 MiB while it counts a query's matches), filled only as pages are read: a tenant's readers hold
+    /// at most the cap times that, beside the writer's 16 MiB, and the store at most <see cref="MaxOpenTenants"/> tenants' worth.
+    /// </summary>
+    public static int DefaultReadersPerTenant { get; } = Math.Max(8, 4 * Environment.ProcessorCount);
 }
 
 /// <summary>
@@ -51,6 +63,10 @@ public sealed class SqliteStorage : IEntityStorage
 
     public event Action<string?>? Committed;
 
+    /// <summary>The reader pool of a tenant opened already (null: not opened), for tests of its cap.</summary>
+    internal SqliteReaders? Readers(string? tenant) =>
+        _tenants.TryGetValue(tenant ?? "", out var store) && store.IsValueCreated ? store.Value.Readers : null;
+
     /// <summary>
     /// The tenants: those registered in system.db. Only this process creates tenants, so the notifier, which asks
     /// after every commit, never has to read the registry again.
@@ -68,7 +84,7 @@ public sealed class SqliteStorage : IEntityStorage
         else if (!create) return null; // a named tenant exists once something was written to it
         else file = await RegisterAsync(tenant, cancellationToken);
         var path = Path.Combine(_directory, file);
-        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants)));
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants, _limits.ReadersPerTenant)));
         return store.Value;
     }
 

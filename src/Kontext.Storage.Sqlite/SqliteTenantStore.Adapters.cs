@@ -54,16 +54,16 @@ internal sealed partial class SqliteTenantStore : IAdapterStore
 
     public async Task<DeadLetter?> GetDeadLetterAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, $"SELECT {DeadLetterColumns} FROM adapter_dead_letters WHERE id = $id", ("$id", id));
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, $"SELECT {DeadLetterColumns} FROM adapter_dead_letters WHERE id = $id", ("$id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadDeadLetter(reader) : null;
     }
 
     public async Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string? status, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection,
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection,
             $"SELECT {DeadLetterColumns} FROM adapter_dead_letters WHERE $st IS NULL OR status = $st ORDER BY seq DESC LIMIT $l",
             ("$st", status), ("$l", limit));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -78,8 +78,8 @@ internal sealed partial class SqliteTenantStore : IAdapterStore
 
     public async Task<ValidationMode?> GetValidationModeAsync(string type, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT mode FROM adapter_validation_modes WHERE type = $t", ("$t", type));
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT mode FROM adapter_validation_modes WHERE type = $t", ("$t", type));
         return await command.ExecuteScalarAsync(cancellationToken) is string mode ? Enum.Parse<ValidationMode>(mode, ignoreCase: true) : null;
     }
 
@@ -92,8 +92,8 @@ internal sealed partial class SqliteTenantStore : IAdapterStore
 
     public async Task<IReadOnlyDictionary<string, ValidationMode>> ListValidationModesAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT type, mode FROM adapter_validation_modes ORDER BY type");
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT type, mode FROM adapter_validation_modes ORDER BY type");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var modes = new Dictionary<string, ValidationMode>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken)) modes[reader.GetString(0)] = Enum.Parse<ValidationMode>(reader.GetString(1), ignoreCase: true);

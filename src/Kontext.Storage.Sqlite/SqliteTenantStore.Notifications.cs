@@ -14,8 +14,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<IReadOnlyList<StoredSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, $"SELECT {SubscriptionColumns} FROM subscriptions ORDER BY rowid");
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, $"SELECT {SubscriptionColumns} FROM subscriptions ORDER BY rowid");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<StoredSubscription>();
         while (await reader.ReadAsync(cancellationToken)) list.Add(ReadSubscription(reader));
@@ -24,8 +24,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<StoredSubscription?> GetSubscriptionAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        return GetSubscription(connection, id);
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        return GetSubscription(pooled.Connection, id);
     }
 
     private static StoredSubscription? GetSubscription(SqliteConnection connection, string id)
@@ -129,8 +129,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, """
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, """
             SELECT o.seq, o.subscription_id, o.endpoint, o.request, o.attempts, o.created_at FROM outbox o
             WHERE o.seq > $after AND o.next_attempt_at <= $now
               -- keep each subscription's order: nothing overtakes an earlier message still waiting for its retry time
@@ -160,8 +160,8 @@ internal sealed partial class SqliteTenantStore
     {
         var held = new HashSet<long>();
         if (sequences.Count == 0) return held;
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT o.seq FROM json_each($seqs) j JOIN outbox o ON o.seq = j.value",
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT o.seq FROM json_each($seqs) j JOIN outbox o ON o.seq = j.value",
             ("$seqs", "[" + string.Join(',', sequences.Select(s => s.ToString(CultureInfo.InvariantCulture))) + "]"));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) held.Add(reader.GetInt64(0));

@@ -242,8 +242,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<IReadOnlyList<TypeStatistic>> ListTypesAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT type, entities FROM type_statistics WHERE attr = '' ORDER BY type");
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT type, entities FROM type_statistics WHERE attr = '' ORDER BY type");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var types = new List<TypeStatistic>();
         while (await reader.ReadAsync(cancellationToken)) types.Add(new TypeStatistic(reader.GetString(0), reader.GetInt64(1)));
@@ -252,8 +252,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<IReadOnlyList<TypeAttributeStatistic>> ListTypeAttributesAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT type, attr, kind, entities FROM type_statistics WHERE attr <> '' ORDER BY type, attr");
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT type, attr, kind, entities FROM type_statistics WHERE attr <> '' ORDER BY type, attr");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new Dictionary<(string, string), (HashSet<string> Kinds, long Count)>();
         while (await reader.ReadAsync(cancellationToken))

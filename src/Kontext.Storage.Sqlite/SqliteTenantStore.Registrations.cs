@@ -56,8 +56,8 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
 
     public async Task<StoredRegistration?> GetRegistrationAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        return GetRegistration(connection, id);
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        return GetRegistration(pooled.Connection, id);
     }
 
     private static StoredRegistration? GetRegistration(SqliteConnection connection, string id)
@@ -107,8 +107,8 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
 
     public async Task<IReadOnlyList<StoredSubscription>> ListRegistrationSubscriptionsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, $"SELECT {SubscriptionColumns} FROM csource_subscriptions ORDER BY rowid");
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, $"SELECT {SubscriptionColumns} FROM csource_subscriptions ORDER BY rowid");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<StoredSubscription>();
         while (await reader.ReadAsync(cancellationToken)) list.Add(ReadSubscription(reader));
@@ -117,8 +117,8 @@ internal sealed partial class SqliteTenantStore : IRegistrationStore
 
     public async Task<StoredSubscription?> GetRegistrationSubscriptionAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        return GetRegistrationSubscription(connection, id);
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        return GetRegistrationSubscription(pooled.Connection, id);
     }
 
     private static StoredSubscription? GetRegistrationSubscription(SqliteConnection connection, string id)

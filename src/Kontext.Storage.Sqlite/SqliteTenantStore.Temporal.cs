@@ -53,8 +53,8 @@ internal sealed partial class SqliteTenantStore
         }
         sql.Append(" ORDER BY h.id, n.iri, i.").Append(column).Append(", i.seq");
 
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, sql.ToString(), [.. parameters]);
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, sql.ToString(), [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var instances = new List<TemporalInstance>();
         while (await reader.ReadAsync(cancellationToken)) instances.Add(new TemporalInstance(ReadInstance(reader), ParseTime(reader.GetString(9))));
@@ -194,8 +194,8 @@ internal sealed partial class SqliteTenantStore
 
     public async Task<DeletedEntity?> GetDeletedEntityAsync(string entityId, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, "SELECT doc, deleted_at FROM deleted_entities WHERE id = $id", ("$id", entityId));
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, "SELECT doc, deleted_at FROM deleted_entities WHERE id = $id", ("$id", entityId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
         return new DeletedEntity(SqliteEntityForm.Decode(reader.GetString(0)), ParseTime(reader.GetString(1)));

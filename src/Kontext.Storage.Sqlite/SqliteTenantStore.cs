@@ -10,28 +10,27 @@ namespace Kontext.Storage.Sqlite;
 /// <summary>One tenant's database file: a single group-committing writer, pooled readers.</summary>
 internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable, ITemporalStore, IStoredEntityReader
 {
-    private readonly string _readConnectionString;
     private readonly SqliteReaders _readers;
     private readonly SqliteWriter _writer;
     private readonly SqliteOpenTenants? _openTenants;
     private long _lastUsed = Environment.TickCount64;
 
-    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null)
+    /// <param name="maxReaders">Reader connections open at once (<see cref="SqliteStorageLimits.DefaultReadersPerTenant"/> when not given).</param>
+    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null, int? maxReaders = null)
     {
         Name = name;
         _openTenants = openTenants;
-        var connectionString = SqliteDatabase.ConnectionString(path);
+        // No connection to the file is pooled by Microsoft.Data.Sqlite: closing one must release its files (CloseFiles), not
+        // park them in that pool. The store keeps its readers itself (functions registered, statements prepared, capped).
+        var connectionString = SqliteDatabase.ConnectionString(path, pooled: false);
         using (var setup = new SqliteConnection(connectionString))
         {
             setup.Open();
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteMigrations.Apply(setup, SqliteMigrations.Tenant);
         }
-        _readConnectionString = connectionString;
-        // Not pooled by Microsoft.Data.Sqlite: the store keeps these itself, functions registered and statements prepared.
-        _readers = new SqliteReaders(SqliteDatabase.ConnectionString(path, pooled: false));
-        // The writer's connection is not pooled: closing it must release its files (CloseFiles), not park them in the pool.
-        _writer = new SqliteWriter(SqliteDatabase.ConnectionString(path, pooled: false), committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
+        _readers = new SqliteReaders(connectionString, maxReaders ?? SqliteStorageLimits.DefaultReadersPerTenant);
+        _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
         Touch(); // counted once complete: the bound may close this store's files from another thread right away
     }
 
@@ -56,11 +55,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         _writer.RequestClose();
         _readers.Close();
-        using var connection = new SqliteConnection(_readConnectionString);
-        SqliteConnection.ClearPool(connection);
     }
 
     public string? Name { get; }
+
+    /// <summary>The reader pool, for tests of its cap.</summary>
+    internal SqliteReaders Readers => _readers;
 
     public Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken) =>
         ReadDocumentAsync(id, static doc => SqliteEntityForm.Decode(doc), cancellationToken);
@@ -246,8 +246,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     public async Task<IReadOnlyList<AttributeInstanceRecord>> ReadHistoryAsync(string entityId, string? attribute, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(connection, $"""
+        await using var pooled = await RentReaderAsync(cancellationToken);
+        await using var command = SqliteDatabase.Command(pooled.Connection, $"""
             SELECT h.id, n.iri, {InstanceColumns}
             FROM history_entities h JOIN temporal_series s ON s.hk = h.hk JOIN names n ON n.nid = s.attr JOIN attribute_instances i ON i.sk = s.sk
             WHERE h.id = $id AND ($attr IS NULL OR n.iri = $attr) ORDER BY i.seq
@@ -291,16 +291,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
-    {
-        Touch();
-        var connection = new SqliteConnection(_readConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        SqliteReaders.RegisterFunctions(connection);
-        return connection;
-    }
-
-    /// <summary>A pooled reader with prepared statements, for the hot reads (entity look-ups and queries).</summary>
+    /// <summary>
+    /// A pooled reader, for every read of the tenant's file: its prepared statements serve the hot reads (entity look-ups
+    /// and queries); the others run one-off commands on its connection. All count against the pool's cap.
+    /// </summary>
     private Task<SqliteReader> RentReaderAsync(CancellationToken cancellationToken)
     {
         Touch();

@@ -105,6 +105,9 @@ public sealed class LimitOptions
     /// <summary>SQLite: a tenant database unused for this long closes its files.</summary>
     public TimeSpan CloseIdleTenantAfter { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>SQLite: reader connections one tenant database holds open at once; reads beyond it wait for one to come back.</summary>
+    public int MaxReadersPerTenant { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultReadersPerTenant;
+
     /// <summary>Most subscriptions one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
     public int MaxSubscriptionsPerTenant { get; set; } = 500;
 

@@ -83,7 +83,8 @@ public static class KontextServices
         return options.Provider.ToLowerInvariant() switch
         {
             "sqlite" => new SqliteStorage(options.DataDirectory,
-                new SqliteStorageLimits(kontext.Limits.MaxTenants, kontext.Limits.MaxOpenTenants, kontext.Limits.CloseIdleTenantAfter)),
+                new SqliteStorageLimits(kontext.Limits.MaxTenants, kontext.Limits.MaxOpenTenants, kontext.Limits.CloseIdleTenantAfter,
+                    kontext.Limits.MaxReadersPerTenant)),
             "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
                 ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider"),
                 new MongoStoreOptions { MaxTenants = kontext.Limits.MaxTenants }),

@@ -1,0 +1,140 @@
+using Kontext.Storage.Sqlite;
+
+namespace Kontext.Storage.Tests.Sqlite;
+
+/// <summary>
+/// The tenant's reader pool opens at most its cap of connections: renters beyond it wait for one to come back, a renter
+/// that stops waiting takes nothing with it, and closing the pool (the open-tenant bound evicting it) strands no waiter.
+/// </summary>
+public sealed class SqliteReaderPoolTests : IDisposable
+{
+    /// <summary>Only a guard against a hang: a renter that should proceed does so at once.</summary>
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+
+    private readonly SqliteTestDirectory _directory = new("reader-pool");
+
+    public void Dispose() => _directory.Dispose();
+
+    private SqliteReaders Pool(int maxOpen) => new(SqliteDatabase.ConnectionString(_directory.DbPath, pooled: false), maxOpen);
+
+    private static long SelectOne(SqliteReader reader) => (long)reader.Command("SELECT 1").ExecuteScalar()!;
+
+    [Fact]
+    public async Task Many_concurrent_renters_never_hold_more_connections_than_the_cap()
+    {
+        var pool = Pool(maxOpen: 3);
+        var inUse = 0;
+        var mostInUse = 0;
+
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        {
+            await using var reader = await pool.RentAsync(default);
+            var now = Interlocked.Increment(ref inUse);
+            InterlockedMax(ref mostInUse, now);
+            SelectOne(reader).Should().Be(1);
+            await Task.Yield();
+            Interlocked.Decrement(ref inUse);
+        }))).WaitAsync(Hang);
+
+        mostInUse.Should().BeLessThanOrEqualTo(3);
+        pool.PeakOpenCount.Should().BeInRange(1, 3);
+        pool.OpenCount.Should().BeLessThanOrEqualTo(3, "the returned connections stay idle, within the cap");
+        pool.Close();
+        pool.OpenCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Renters_at_the_cap_wait_and_proceed_as_readers_come_back()
+    {
+        var pool = Pool(maxOpen: 2);
+        var first = await pool.RentAsync(default);
+        var second = await pool.RentAsync(default);
+
+        var waiting = Enumerable.Range(0, 5).Select(_ => Task.Run(async () =>
+        {
+            await using var reader = await pool.RentAsync(default);
+            return SelectOne(reader);
+        })).ToList();
+        await Task.Delay(100);
+        waiting.Should().OnlyContain(t => !t.IsCompleted, "both connections are rented");
+        pool.OpenCount.Should().Be(2);
+
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+
+        (await Task.WhenAll(waiting).WaitAsync(Hang)).Should().OnlyContain(one => one == 1);
+        pool.PeakOpenCount.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_renter_that_stops_waiting_frees_no_place_it_did_not_hold()
+    {
+        var pool = Pool(maxOpen: 1);
+        var held = await pool.RentAsync(default);
+        using var gaveUp = new CancellationTokenSource();
+
+        var cancelled = pool.RentAsync(gaveUp.Token);
+        await Task.Delay(50);
+        cancelled.IsCompleted.Should().BeFalse();
+        gaveUp.Cancel();
+        await cancelled.Invoking(t => t.WaitAsync(Hang)).Should().ThrowAsync<OperationCanceledException>();
+
+        // The cap still holds: the next renter waits for the one connection, and gets it when it comes back.
+        var next = pool.RentAsync(default);
+        await Task.Delay(50);
+        next.IsCompleted.Should().BeFalse("the renter that gave up did not free the held connection's place");
+        pool.OpenCount.Should().Be(1);
+
+        await held.DisposeAsync();
+        await using (var reader = await next.WaitAsync(Hang)) SelectOne(reader).Should().Be(1);
+        pool.PeakOpenCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Closing_the_pool_with_renters_waiting_strands_none_and_keeps_the_cap()
+    {
+        var pool = Pool(maxOpen: 1);
+        var held = await pool.RentAsync(default);
+        var waiter = Task.Run(async () =>
+        {
+            await using var reader = await pool.RentAsync(default);
+            return SelectOne(reader);
+        });
+        await Task.Delay(50);
+
+        pool.Close(); // what the open-tenant bound does to a least recently used store
+        waiter.IsCompleted.Should().BeFalse("the rented connection is still in use");
+        pool.OpenCount.Should().Be(1);
+
+        // The connection rented before the close is not reused; its place goes to the waiter, which opens a new one.
+        await held.DisposeAsync();
+        (await waiter.WaitAsync(Hang)).Should().Be(1);
+        pool.PeakOpenCount.Should().Be(1);
+        pool.OpenCount.Should().Be(1);
+        pool.Close();
+        pool.OpenCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_reader_failing_to_open_gives_its_place_back()
+    {
+        // A directory is not a database: the open fails, and the place it took is free again for the next renter.
+        var pool = new SqliteReaders(SqliteDatabase.ConnectionString(_directory.Path, pooled: false), maxOpen: 1);
+
+        for (var i = 0; i < 3; i++)
+            await pool.Invoking(p => p.RentAsync(default).WaitAsync(Hang)).Should().ThrowAsync<Microsoft.Data.Sqlite.SqliteException>();
+
+        pool.OpenCount.Should().Be(0);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
+}
