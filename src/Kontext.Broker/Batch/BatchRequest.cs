@@ -84,6 +84,8 @@ internal sealed class BatchRequest
         var processor = Http.RequestServices.GetRequiredService<ContextProcessor>();
         var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
         var parsed = new List<BatchItem<T>>(Items.Count);
+        // A batch's entities are mostly of a few types: each type is checked for the hint once per context, not per entity.
+        var hinted = new HashSet<(JsonLdContext, string)>();
         for (var index = 0; index < Items.Count; index++)
         {
             var body = (JsonObject)Items[index]!;
@@ -93,7 +95,8 @@ internal sealed class BatchRequest
                 var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
                     body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
                 var context = await ContextOfAsync(body, processor, contexts);
-                Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
+                if (body["type"] is not JsonValue type || !type.TryGetValue<string>(out var typeName) || hinted.Add((context, typeName)))
+                    Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
                 parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
             }
             catch (NgsiException ex)
