@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Kontext.Broker.Hosting;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
@@ -18,10 +19,14 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal sealed class BatchRequest
 {
-    private BatchRequest(NgsiRequest request, bool isJsonLd, JsonArray items)
+    private readonly JsonElement _sent;
+    private JsonElement[]? _sentItems;
+
+    private BatchRequest(NgsiRequest request, bool isJsonLd, JsonElement sent, JsonArray items)
     {
         Request = request;
         IsJsonLd = isJsonLd;
+        _sent = sent;
         Items = items;
     }
 
@@ -29,7 +34,11 @@ internal sealed class BatchRequest
     public NgsiRequest Request { get; }
     public HttpContext Http => Request.Http;
     public bool IsJsonLd { get; }
+    /// <summary>The body's items; the create and upsert parsers move their values out (see <see cref="Sent"/>).</summary>
     public JsonArray Items { get; }
+
+    /// <summary>Item <paramref name="index"/> as the client sent it, a new node each time (forwarded to context sources).</summary>
+    public JsonNode Sent(int index) => StrictJson.Node((_sentItems ??= _sent.EnumerateArray().ToArray())[index])!;
     public CancellationToken Aborted => Request.Http.RequestAborted;
 
     /// <summary>Reads a batch of entities (create, upsert, update, merge): every item must be a JSON object.</summary>
@@ -48,8 +57,9 @@ internal sealed class BatchRequest
             throw NgsiException.BadRequestData("A JSON-LD @context Link header must not be sent with Content-Type application/ld+json; put an @context in each entity");
         var request = await NgsiRequest.ReadAsync(http);
 
-        var body = await NgsiRequest.ReadJsonAsync(http, limits.MaxRequestBodyBytes);
-        if (body is not JsonArray items) throw NgsiException.BadRequestData("The body of a batch operation must be a JSON array");
+        var body = await NgsiRequest.ReadJsonElementAsync(http, limits.MaxRequestBodyBytes);
+        if (body.ValueKind != JsonValueKind.Array) throw NgsiException.BadRequestData("The body of a batch operation must be a JSON array");
+        var items = (JsonArray)StrictJson.Node(body)!;
         if (items.Count == 0) throw NgsiException.BadRequestData("The batch is empty");
         if (items.Count > limits.MaxBatchSize)
             throw new NgsiException(NgsiError.RequestEntityTooLarge($"The batch has {items.Count} items; at most {limits.MaxBatchSize} are accepted in one request"));
@@ -62,7 +72,7 @@ internal sealed class BatchRequest
             if (!entities && !(items[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String))
                 throw NgsiException.BadRequestData($"Item {i} of the batch is not a string (an entity id)");
         }
-        return new BatchRequest(request, isJsonLd, items);
+        return new BatchRequest(request, isJsonLd, body, items);
     }
 
     /// <summary>
@@ -74,6 +84,8 @@ internal sealed class BatchRequest
         var processor = Http.RequestServices.GetRequiredService<ContextProcessor>();
         var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
         var parsed = new List<BatchItem<T>>(Items.Count);
+        // A batch's entities are mostly of a few types: each type is checked for the hint once per context, not per entity.
+        var hinted = new HashSet<(JsonLdContext, string)>();
         for (var index = 0; index < Items.Count; index++)
         {
             var body = (JsonObject)Items[index]!;
@@ -83,7 +95,8 @@ internal sealed class BatchRequest
                 var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
                     body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
                 var context = await ContextOfAsync(body, processor, contexts);
-                Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
+                if (body["type"] is not JsonValue type || !type.TryGetValue<string>(out var typeName) || hinted.Add((context, typeName)))
+                    Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
                 parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
             }
             catch (NgsiException ex)

@@ -35,14 +35,15 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
             foreach (var refusing in plan.Conflicts)
                 write.Add(new WritePart(ProvisionForwarding.Name(refusing.Registration), [],
                     NgsiError.Conflict($"The context source registered for this entity does not offer {operation}")));
-            var body = batch.Items[item.Index]!;
+            // As the client sent it: the parse may have moved the values of batch.Items into the entity.
+            var body = batch.Sent(item.Index);
             // The entity's terms are expanded once, whatever the number of sources it goes to.
             var expand = body is JsonObject entityBody && entity is not null && plan.Targets.Count > 0 ? await ExpanderAsync(batch, entityBody) : null;
             foreach (var target in plan.Targets)
             {
                 JsonNode sent = body is JsonObject obj && expand is not null
                     ? JsonNode.Parse(ProvisionForwarding.Reduce(obj, expand, target.Attributes).Body)!
-                    : body.DeepClone();
+                    : batch.Sent(item.Index);
                 var key = target.Registration.Id;
                 if (!perSource.TryGetValue(key, out var group)) perSource[key] = group = (target.Registration, []);
                 group.Entities.Add((item, sent));

@@ -138,7 +138,10 @@ internal sealed class NgsiRequest
         await ReadJsonAsync(http, maxBytes) as JsonObject ?? throw NgsiException.InvalidRequest("The body must be a JSON object");
 
     /// <summary>Reads the body as JSON, capped at <paramref name="maxBytes"/> (413 beyond, checked while streaming).</summary>
-    internal static async Task<JsonNode?> ReadJsonAsync(HttpContext http, long maxBytes)
+    internal static async Task<JsonNode?> ReadJsonAsync(HttpContext http, long maxBytes) => StrictJson.Node(await ReadJsonElementAsync(http, maxBytes));
+
+    /// <summary>The body as an immutable JSON element (see <see cref="ReadJsonAsync"/>).</summary>
+    internal static async Task<JsonElement> ReadJsonElementAsync(HttpContext http, long maxBytes)
     {
         if (http.Request.ContentLength > maxBytes)
             throw new NgsiException(NgsiError.RequestEntityTooLarge($"The request body exceeds {maxBytes} bytes"));
@@ -166,7 +169,7 @@ internal sealed class NgsiRequest
                 length += read;
             }
             if (length == 0) throw NgsiException.InvalidRequest("The request body is empty");
-            return StrictJson.Parse(buffer.AsSpan(0, length));
+            return StrictJson.ParseElement(buffer.AsSpan(0, length));
         }
         finally
         {

@@ -18,14 +18,29 @@ public static class StrictJson
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
 
     /// <summary>Parses UTF-8 JSON; any fault is 400 InvalidRequest naming what is wrong.</summary>
-    public static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8) => Node(ParseElement(utf8));
+
+    /// <summary>
+    /// A node over parsed JSON, built lazily from it as <see cref="JsonNode.Parse(ReadOnlySpan{byte}, JsonNodeOptions?, JsonDocumentOptions)"/>
+    /// builds it; the element stays as it was whatever is done to the node.
+    /// </summary>
+    public static JsonNode? Node(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(element),
+        JsonValueKind.Array => JsonArray.Create(element),
+        JsonValueKind.Null => null,
+        _ => JsonValue.Create(element),
+    };
+
+    /// <summary>Parses UTF-8 JSON (see <see cref="Parse(ReadOnlySpan{byte})"/>) into an immutable element holding its own copy of the text.</summary>
+    public static JsonElement ParseElement(ReadOnlySpan<byte> utf8)
     {
         if (!Utf8.IsValid(utf8)) throw NgsiException.InvalidRequest("The body is not valid UTF-8");
         if (utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF) utf8 = utf8[3..]; // a BOM is tolerated, not content
         try
         {
             if (utf8.IndexOf("\\u"u8) >= 0) RejectInvalidEscapes(utf8);
-            return JsonNode.Parse(utf8, nodeOptions: default, DocumentOptions);
+            return JsonElement.Parse(utf8, DocumentOptions);
         }
         catch (JsonException ex)
         {

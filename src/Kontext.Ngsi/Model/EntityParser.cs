@@ -27,8 +27,12 @@ public enum ParseMode
 /// </summary>
 public static class EntityParser
 {
-    /// <summary>Parses a whole entity. <paramref name="expectedId"/> is the id from the URL, when there is one.</summary>
-    public static Entity ParseEntity(JsonObject body, JsonLdContext context, ParseMode mode, string? expectedId = null)
+    /// <summary>
+    /// Parses a whole entity. <paramref name="expectedId"/> is the id from the URL, when there is one. With
+    /// <paramref name="takesBody"/> the caller hands <paramref name="body"/> over (nothing reads it afterwards): its
+    /// attribute values are moved into the entity instead of copied, and the body is left emptied of them.
+    /// </summary>
+    public static Entity ParseEntity(JsonObject body, JsonLdContext context, ParseMode mode, string? expectedId = null, bool takesBody = false)
     {
         var id = ReadString(body, "id") ?? ReadString(body, "@id");
         if (id is null)
@@ -50,7 +54,7 @@ public static class EntityParser
 
         if (body.TryGetPropertyValue("scope", out var scope)) entity.Scopes = ParseScopes(scope);
         entity.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(entity, body, context, mode);
+        ReadAttributesInto(entity, body, context, mode, takesBody);
         return entity;
     }
 
@@ -64,7 +68,7 @@ public static class EntityParser
         if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
         if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(fragment, body, context, mode);
+        ReadAttributesInto(fragment, body, context, mode, takesBody: false);
         return fragment;
     }
 
@@ -119,7 +123,7 @@ public static class EntityParser
         return scopes.Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private static void ReadAttributesInto(Entity entity, JsonObject body, JsonLdContext context, ParseMode mode)
+    private static void ReadAttributesInto(Entity entity, JsonObject body, JsonLdContext context, ParseMode mode, bool takesBody)
     {
         foreach (var (name, value) in body)
         {
@@ -127,7 +131,7 @@ public static class EntityParser
             var iri = ExpandNewAttributeName(name, context);
             if (entity.Attributes.ContainsKey(iri))
                 throw NgsiException.BadRequestData($"Attribute '{name}' is given twice (two names expand to {iri})");
-            entity.Attributes[iri] = ParseAttribute(name, iri, value, context, mode);
+            entity.Attributes[iri] = ParseAttribute(name, iri, value, context, mode, takesBody);
         }
     }
 
@@ -152,14 +156,14 @@ public static class EntityParser
     }
 
     /// <summary>Parses the value of one attribute: a single instance, or an array of instances (multi-attribute by datasetId).</summary>
-    public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode)
+    public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode, bool takesBody = false)
     {
         // The usual attribute is one instance: it needs neither the array walk nor the datasetId set below.
         if (value is not JsonArray array || array.Count == 0 || !AllInstanceObjects(array))
-            return [ParseInstance(name, iri, value, context, mode, depth: 0)];
+            return [ParseInstance(name, iri, value, context, mode, depth: 0, takesBody)];
 
         var instances = new List<JsonObject>(array.Count);
-        for (var i = 0; i < array.Count; i++) instances.Add(ParseInstance(name, iri, array[i]!, context, mode, depth: 0));
+        for (var i = 0; i < array.Count; i++) instances.Add(ParseInstance(name, iri, array[i]!, context, mode, depth: 0, takesBody));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var instance in instances)
         {
@@ -174,7 +178,7 @@ public static class EntityParser
     /// the attribute itself, never a concise value, so it may carry only sub-attributes.
     /// </summary>
     public static JsonObject ParseAttributeBody(string name, string iri, JsonObject body, JsonLdContext context, ParseMode mode) =>
-        ParseInstance(name, iri, body, context, mode, depth: 0, isAttributeBody: true);
+        ParseInstance(name, iri, body, context, mode, depth: 0, takesBody: false, isAttributeBody: true);
 
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonNode? node) =>
@@ -196,7 +200,7 @@ public static class EntityParser
         return true;
     }
 
-    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
+    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth, bool takesBody, bool isAttributeBody = false)
     {
         if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
         if (node is null || (node is JsonValue nv && nv.TryGetValue<string>(out var marker) && marker == Attr.NullMarker))
@@ -210,7 +214,7 @@ public static class EntityParser
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
-            var concise = new JsonObject { ["type"] = kind, ["value"] = node.DeepClone() };
+            var concise = new JsonObject { ["type"] = kind, ["value"] = Take(node, takesBody) };
             Check(name, iri, concise, kind, mode);
             return concise;
         }
@@ -252,7 +256,7 @@ public static class EntityParser
                 }
                 if (value is JsonArray arr && arr.Count > 0 && AllInstanceObjects(arr))
                     throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
-                result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1);
+                result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1, takesBody);
                 continue;
             }
             if (member == "datasetId" && value is JsonValue dv && dv.TryGetValue<string>(out var ds) && ds == "@none") continue; // the default instance (clause 4.5.5)
@@ -260,8 +264,8 @@ public static class EntityParser
             {
                 "vocab" => ExpandVocab(name, value, context, mode),
                 "objectType" => ExpandObjectType(name, value, context),
-                "objectList" => NormalizeObjectList(value),
-                _ => value?.DeepClone(),
+                "objectList" => NormalizeObjectList(value, takesBody),
+                _ => Take(value, takesBody),
             };
         }
         if (type is not null) result["type"] = type;
@@ -280,9 +284,26 @@ public static class EntityParser
     }
 
     /// <summary>ListRelationship entries are kept in the normalized form {"object": URI} (clause 4.5.22.3); bare URIs are accepted.</summary>
-    private static JsonNode? NormalizeObjectList(JsonNode? value) => value is JsonArray list && list.All(IsRelationshipTarget)
-        ? new JsonArray(list.Select(e => (JsonNode?)(e is JsonObject o ? o.DeepClone() : new JsonObject { ["object"] = e!.DeepClone() })).ToArray())
-        : value?.DeepClone();
+    private static JsonNode? NormalizeObjectList(JsonNode? value, bool takesBody) => value is JsonArray list && list.All(IsRelationshipTarget)
+        ? new JsonArray(list.ToArray().Select(e => (JsonNode?)(e is JsonObject o ? Take(o, takesBody) : new JsonObject { ["object"] = Take(e, takesBody) })).ToArray())
+        : Take(value, takesBody);
+
+    /// <summary>
+    /// A value of the request for the parsed entity: a copy, or, when the caller hands its body over, the node itself,
+    /// detached from the request (a node has one parent), which saves the copy of every value of every entity written.
+    /// </summary>
+    private static JsonNode? Take(JsonNode? node, bool takesBody)
+    {
+        if (node is null) return null;
+        if (!takesBody) return node.DeepClone();
+        // Replacing a member's value in place (not removing the member) keeps any walk over the parent's members valid.
+        switch (node.Parent)
+        {
+            case JsonObject parent: parent.SetAt(parent.IndexOf(node.GetPropertyName()), null); break;
+            case JsonArray parent: parent[node.GetElementIndex()] = null; break;
+        }
+        return node;
+    }
 
     private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
     {

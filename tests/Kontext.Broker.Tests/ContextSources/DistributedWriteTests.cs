@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Kontext.Broker.Tests.ContextSources;
 
@@ -153,6 +157,56 @@ public sealed class DistributedWriteTests(FederatedBrokers fx)
         remote["colour"]!["value"]!.GetValue<string>().Should().Be("red");
         (await RemoteStatusAsync(id)).Should().Be(HttpStatusCode.NotFound);
         (await LocalAsync(id)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("create")]
+    [InlineData("upsert")]
+    public async Task A_batch_forwarded_to_a_source_carries_every_entity_exactly_as_the_client_sent_it(string operation)
+    {
+        // The local parse moves the request's values into the entities; what a source gets must still be the client's text.
+        await using var source = await CapturingSource.StartAsync();
+        await RegisterAsync("redirect", AllOfType, endpoint: source.Url);
+        var sent = JsonNode.Parse($"[{Entity(Api.NewId(_type), ""","speed":{"type":"Property","value":1.5,"unitCode":"KMH","observedAt":"2025-01-01T00:00:00Z","accuracy":{"type":"Property","value":0.1}},"name":"concise","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.7,40.4]}},"seats":[{"type":"Property","value":40},{"type":"Property","value":12,"datasetId":"urn:ngsi-ld:Dataset:upper"}],"owner":{"type":"Relationship","object":"urn:ngsi-ld:Person:1"}""")}," +
+                                 $"{Entity(Api.NewId(_type), ""","tags":{"type":"Property","value":{"a":[1,{"b":true}]}}""")}]")!;
+
+        var response = await Region.Send(HttpMethod.Post, $"{Batch}/{operation}", sent.ToJsonString(), tenant: _tenant);
+
+        response.IsSuccessStatusCode.Should().BeTrue(await response.Content.ReadAsStringAsync());
+        var received = source.Received.Should().ContainSingle().Subject;
+        received.Path.Should().Be($"/ngsi-ld/v1/entityOperations/{operation}");
+        JsonNode.DeepEquals(JsonNode.Parse(received.Body), sent).Should().BeTrue($"the source got {received.Body}");
+    }
+
+    /// <summary>A context source that records each request's path and body and answers every write 201.</summary>
+    private sealed class CapturingSource : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Path, string Body)> _received = new();
+
+        private CapturingSource(WebApplication app, string url) => (_app, Url) = (app, url);
+
+        public string Url { get; }
+        public IReadOnlyList<(string Path, string Body)> Received => _received.ToList();
+
+        public static async Task<CapturingSource> StartAsync()
+        {
+            var url = $"http://127.0.0.1:{NotificationReceiver.FreePort()}";
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls(url);
+            var app = builder.Build();
+            var source = new CapturingSource(app, url);
+            app.Run(async http =>
+            {
+                source._received.Enqueue((http.Request.Path.Value!, await new StreamReader(http.Request.Body).ReadToEndAsync()));
+                http.Response.StatusCode = StatusCodes.Status201Created;
+            });
+            await app.StartAsync();
+            return source;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 
     [Fact]

@@ -29,6 +29,33 @@ public class EntityParserTests
     }
 
     [Fact]
+    public void An_entity_parsed_from_a_body_handed_over_is_the_one_parsed_from_a_copy_and_owns_its_values()
+    {
+        const string json = """
+            { "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "name": "concise", "tags": ["a", {"b": 1}],
+              "speed": { "type": "Property", "value": 80, "unitCode": "KMH", "observedAt": "2025-01-01T00:00:00Z",
+                         "accuracy": { "type": "Property", "value": 0.5 }, "source": "sensor" },
+              "location": { "type": "GeoProperty", "value": { "type": "Point", "coordinates": [1, 2] } },
+              "seats": [ { "type": "Property", "value": 40 }, { "type": "Property", "value": 12, "datasetId": "urn:ngsi-ld:Dataset:upper" } ],
+              "owner": { "type": "Relationship", "object": "urn:ngsi-ld:Person:1", "objectType": "Person" },
+              "stops": { "type": "ListRelationship", "objectList": ["urn:ngsi-ld:Stop:1", { "object": "urn:ngsi-ld:Stop:2" }] },
+              "category": { "type": "VocabProperty", "vocab": "bus" } }
+            """;
+        var copied = EntityParser.ParseEntity(Obj(json), User, ParseMode.Full);
+        var body = Obj(json);
+
+        var taken = EntityParser.ParseEntity(body, User, ParseMode.Full, takesBody: true);
+
+        taken.Attributes.Keys.Should().Equal(copied.Attributes.Keys);
+        foreach (var (iri, instances) in copied.Attributes)
+            JsonNode.DeepEquals(new JsonArray([.. taken.Attributes[iri].Select(i => i.DeepClone())]), new JsonArray([.. instances.Select(i => i.DeepClone())]))
+                .Should().BeTrue($"{iri} is parsed alike");
+        // The values now belong to the entity: detached from the body, so the entity can be kept and edited alone.
+        body["speed"]!["value"].Should().BeNull();
+        taken.Attributes[Iri("speed")][0]["value"]!.Parent.Should().BeSameAs(taken.Attributes[Iri("speed")][0]);
+    }
+
+    [Fact]
     public void At_id_and_at_type_are_accepted_and_type_arrays_deduplicate_by_iri()
     {
         var e = Parse("""{ "@id": "urn:ngsi-ld:Vehicle:1", "@type": ["Vehicle", "ex:Vehicle", "Truck"] }""");
