@@ -91,18 +91,27 @@ public class EntityWritesTests
             instance["modifiedAt"]!.GetValue<string>().Should().Be(Validate.Format(retry.After.ModifiedAt), "the retry stamps its own time");
     }
 
+    /// <summary>The entity's JSON without system times at any depth (sub-attributes and every instance carry them too).</summary>
     private static string WithoutTimes(Entity entity)
     {
-        var json = JsonNode.Parse(Json(entity))!.AsObject();
-        json.Remove("createdAt");
-        json.Remove("modifiedAt");
-        foreach (var (_, value) in json)
-        {
-            if (value is not JsonObject instance) continue;
-            instance.Remove("createdAt");
-            instance.Remove("modifiedAt");
-        }
+        var json = JsonNode.Parse(Json(entity))!;
+        RemoveTimes(json);
         return json.ToJsonString();
+    }
+
+    private static void RemoveTimes(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject member:
+                member.Remove("createdAt");
+                member.Remove("modifiedAt");
+                foreach (var (_, value) in member) RemoveTimes(value);
+                break;
+            case JsonArray items:
+                foreach (var item in items) RemoveTimes(item);
+                break;
+        }
     }
 
     [Theory, MemberData(nameof(WritesTakingAnEntity))]
