@@ -58,8 +58,11 @@ public static class EntityParser
         return entity;
     }
 
-    /// <summary>Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.</summary>
-    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId)
+    /// <summary>
+    /// Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.
+    /// <paramref name="takesBody"/> as for <see cref="ParseEntity"/>.
+    /// </summary>
+    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId, bool takesBody = false)
     {
         var id = ReadString(body, "id") ?? ReadString(body, "@id");
         if (id is not null && id != entityId)
@@ -68,7 +71,7 @@ public static class EntityParser
         if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
         if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(fragment, body, context, mode, takesBody: false);
+        ReadAttributesInto(fragment, body, context, mode, takesBody);
         return fragment;
     }
 
