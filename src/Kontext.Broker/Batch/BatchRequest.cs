@@ -19,26 +19,23 @@ namespace Kontext.Broker.Batch;
 /// </summary>
 internal sealed class BatchRequest
 {
-    private readonly JsonElement _sent;
-    private JsonElement[]? _sentItems;
+    // The items as the client sent them (immutable): each parse gets a node of its own over its item, so a parse that
+    // moves values out of its node and then fails leaves nothing half-moved that anything else could read.
+    private readonly JsonElement[] _items;
 
-    private BatchRequest(NgsiRequest request, bool isJsonLd, JsonElement sent, JsonArray items)
+    private BatchRequest(NgsiRequest request, bool isJsonLd, JsonElement[] items)
     {
         Request = request;
         IsJsonLd = isJsonLd;
-        _sent = sent;
-        Items = items;
+        _items = items;
     }
 
     /// <summary>Tenant, Accept and the Link header @context (the context of every entity sent as application/json).</summary>
     public NgsiRequest Request { get; }
     public HttpContext Http => Request.Http;
     public bool IsJsonLd { get; }
-    /// <summary>The body's items; the create and upsert parsers move their values out (see <see cref="Sent"/>).</summary>
-    public JsonArray Items { get; }
-
     /// <summary>Item <paramref name="index"/> as the client sent it, a new node each time (forwarded to context sources).</summary>
-    public JsonNode Sent(int index) => StrictJson.Node((_sentItems ??= _sent.EnumerateArray().ToArray())[index])!;
+    public JsonNode Sent(int index) => StrictJson.Node(_items[index])!;
     public CancellationToken Aborted => Request.Http.RequestAborted;
 
     /// <summary>Reads a batch of entities (create, upsert, update, merge): every item must be a JSON object.</summary>
@@ -59,36 +56,40 @@ internal sealed class BatchRequest
 
         var body = await NgsiRequest.ReadJsonElementAsync(http, limits.MaxRequestBodyBytes);
         if (body.ValueKind != JsonValueKind.Array) throw NgsiException.BadRequestData("The body of a batch operation must be a JSON array");
-        var items = (JsonArray)StrictJson.Node(body)!;
-        if (items.Count == 0) throw NgsiException.BadRequestData("The batch is empty");
-        if (items.Count > limits.MaxBatchSize)
-            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The batch has {items.Count} items; at most {limits.MaxBatchSize} are accepted in one request"));
-        for (var i = 0; i < items.Count; i++)
+        var count = body.GetArrayLength();
+        if (count == 0) throw NgsiException.BadRequestData("The batch is empty");
+        if (count > limits.MaxBatchSize)
+            throw new NgsiException(NgsiError.RequestEntityTooLarge($"The batch has {count} items; at most {limits.MaxBatchSize} are accepted in one request"));
+        var items = new JsonElement[count];
+        var i = 0;
+        foreach (var item in body.EnumerateArray())
         {
             // Clause 5.6.7.4 (and 5.6.8–5.6.10, 5.6.20): a null item fails the whole request; so does an item of the wrong JSON kind.
-            if (items[i] is null) throw NgsiException.BadRequestData($"Item {i} of the batch is null");
-            if (entities && items[i] is not JsonObject)
+            if (item.ValueKind == JsonValueKind.Null) throw NgsiException.BadRequestData($"Item {i} of the batch is null");
+            if (entities && item.ValueKind != JsonValueKind.Object)
                 throw NgsiException.BadRequestData($"Item {i} of the batch is not a JSON object (an entity)");
-            if (!entities && !(items[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+            if (!entities && item.ValueKind != JsonValueKind.String)
                 throw NgsiException.BadRequestData($"Item {i} of the batch is not a string (an entity id)");
+            items[i++] = item;
         }
-        return new BatchRequest(request, isJsonLd, body, items);
+        return new BatchRequest(request, isJsonLd, items);
     }
 
     /// <summary>
     /// Parses each entity with its own active context: the Link header's for application/json, the entity's own @context
     /// for application/ld+json (where every entity must carry one). An item that does not parse becomes an error item.
+    /// <paramref name="parse"/> owns the node it is given (a fresh one per item): it may move values out of it.
     /// </summary>
     public async Task<List<BatchItem<T>>> ParseEntitiesAsync<T>(Func<JsonObject, JsonLdContext, string, T> parse)
     {
         var processor = Http.RequestServices.GetRequiredService<ContextProcessor>();
         var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
-        var parsed = new List<BatchItem<T>>(Items.Count);
+        var parsed = new List<BatchItem<T>>(_items.Length);
         // A batch's entities are mostly of a few types: each type is checked for the hint once per context, not per entity.
         var hinted = new HashSet<(JsonLdContext, string)>();
-        for (var index = 0; index < Items.Count; index++)
+        for (var index = 0; index < _items.Length; index++)
         {
-            var body = (JsonObject)Items[index]!;
+            var body = (JsonObject)StrictJson.Node(_items[index])!;
             var rawId = RawId(body);
             try
             {
@@ -110,10 +111,10 @@ internal sealed class BatchRequest
     /// <summary>The ids of a delete batch; an id that is not a URI becomes an error item.</summary>
     public List<BatchItem<string>> ParseIds()
     {
-        var parsed = new List<BatchItem<string>>(Items.Count);
-        for (var index = 0; index < Items.Count; index++)
+        var parsed = new List<BatchItem<string>>(_items.Length);
+        for (var index = 0; index < _items.Length; index++)
         {
-            var raw = Items[index]!.GetValue<string>();
+            var raw = _items[index].GetString()!;
             parsed.Add(Validate.IsUri(raw)
                 ? BatchItem<string>.Valid(index, raw, raw)
                 : BatchItem<string>.Invalid(index, raw, NgsiError.BadRequestData($"The entity id '{raw}' is not a valid URI")));

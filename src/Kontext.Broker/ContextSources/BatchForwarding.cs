@@ -35,7 +35,7 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
             foreach (var refusing in plan.Conflicts)
                 write.Add(new WritePart(ProvisionForwarding.Name(refusing.Registration), [],
                     NgsiError.Conflict($"The context source registered for this entity does not offer {operation}")));
-            // As the client sent it: the parse may have moved the values of batch.Items into the entity.
+            // As the client sent it: the parse may have moved values out of its own node of the item into the entity.
             var body = batch.Sent(item.Index);
             // The entity's terms are expanded once, whatever the number of sources it goes to.
             var expand = body is JsonObject entityBody && entity is not null && plan.Targets.Count > 0 ? await ExpanderAsync(batch, entityBody) : null;

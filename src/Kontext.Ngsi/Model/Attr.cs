@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Kontext.Ngsi.Model;
@@ -102,7 +103,10 @@ public static class Attr
     public static JsonNode? Payload(JsonObject instance) => instance[PayloadMember.GetValueOrDefault(Type(instance), "value")];
 
     public static bool IsNullMarker(JsonNode? node) =>
-        node is null || (node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullMarker);
+        node is null || node is JsonValue v && (v.TryGetValue<JsonElement>(out var e)
+            // A value still over the request's JSON is compared there: reading it as a string would copy it out each time.
+            ? e.ValueKind == JsonValueKind.String && e.ValueEquals(NullMarker)
+            : v.TryGetValue<string>(out var s) && s == NullMarker);
 
     /// <summary>
     /// The payload that represents a deleted attribute of the given type in notifications (clause 5.2.1): the NGSI-LD

@@ -272,8 +272,10 @@ public sealed class EntityOperations(DateTimeOffset now)
     {
         instance["createdAt"] = previous?["createdAt"]?.DeepClone() ?? _now;
         instance["modifiedAt"] = _now;
-        foreach (var (member, value) in instance.ToList())
+        // By index, not over a copy of the members: only the sub-attributes' own members change below.
+        for (var i = 0; i < instance.Count; i++)
         {
+            var (member, value) = instance.GetAt(i);
             if (Attr.IsSubAttribute(member) && value is JsonObject sub)
             {
                 var before = previous?[member] as JsonObject;

@@ -58,8 +58,11 @@ public static class EntityParser
         return entity;
     }
 
-    /// <summary>Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.</summary>
-    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId)
+    /// <summary>
+    /// Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.
+    /// <paramref name="takesBody"/> as for <see cref="ParseEntity"/>.
+    /// </summary>
+    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId, bool takesBody = false)
     {
         var id = ReadString(body, "id") ?? ReadString(body, "@id");
         if (id is not null && id != entityId)
@@ -68,7 +71,7 @@ public static class EntityParser
         if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
         if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(fragment, body, context, mode, takesBody: false);
+        ReadAttributesInto(fragment, body, context, mode, takesBody);
         return fragment;
     }
 
@@ -219,54 +222,69 @@ public static class EntityParser
             return concise;
         }
 
-        var result = new JsonObject();
+        // The instance is the request's attribute object normalized in place: the request's own when the caller hands its
+        // body over (no second object per instance), else a copy. Either way the parse owns it, and so its members.
+        var result = takesBody ? (JsonObject)Take(obj, takesBody: true)! : (JsonObject)obj.DeepClone();
         string? type = null;
-        if (obj["type"] is { } typeNode)
+        if (result["type"] is { } typeNode)
         {
             if (typeNode is not JsonValue tv || !tv.TryGetValue<string>(out type) || !Attr.PayloadMember.ContainsKey(type))
                 throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{typeNode.ToJsonString()}'");
         }
         else
         {
-            var payloads = obj.Select(p => p.Key).Where(Attr.ConciseKind.ContainsKey).ToList();
+            var payloads = result.Select(p => p.Key).Where(Attr.ConciseKind.ContainsKey).ToList();
             if (payloads.Count > 1) throw NgsiException.BadRequestData($"Attribute '{name}' mixes {string.Join(" and ", payloads)}");
             if (payloads.Count == 1) type = Attr.ConciseKind[payloads[0]];
-            if (type == Attr.Property && (isCoreGeo || GeoJson.LooksLikeGeometry(obj["value"]))) type = Attr.GeoProperty;
+            if (type == Attr.Property && (isCoreGeo || GeoJson.LooksLikeGeometry(result["value"]))) type = Attr.GeoProperty;
         }
 
         var isProof = iri == Attr.ProofProperty;
-        foreach (var (member, value) in obj)
+        // By index: members are replaced, renamed (sub-attributes to their IRIs) or removed as the walk goes.
+        for (var i = 0; i < result.Count; i++)
         {
-            if (member == "type" || Attr.SystemMembers.Contains(member)) continue;
+            var (member, value) = result.GetAt(i);
+            if (member == "type" || Attr.SystemMembers.Contains(member))
+            {
+                result.RemoveAt(i--); // the type goes last, below, as a plain string (read often, never copied out again); system members are the broker's
+                continue;
+            }
             if (Attr.OutputOnlyMembers.Contains(member))
                 throw NgsiException.BadRequestData($"'{member}' of '{name}' is written by the broker only (in notifications and temporal representations)");
             if (Attr.SealedMembers.Contains(member))
             {
                 if (!isProof) throw NgsiException.BadRequestData($"'{member}' is only allowed in the ngsildproof Property, not in '{name}'");
-                result[member] = SealedMember(member, value, context);
+                result.SetAt(i, SealedMember(member, value, context));
                 continue;
             }
             if (Attr.IsSubAttribute(member))
             {
                 var subIri = ExpandNewAttributeName(member, context);
-                if (AllowsNull(mode) && Attr.IsNullMarker(value))
+                var other = result.IndexOf(subIri);
+                if (other >= 0 && other != i)
+                    throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' is given twice (two names expand to {subIri})");
+                JsonNode sub;
+                if (AllowsNull(mode) && Attr.IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
+                else
                 {
-                    result[subIri] = new JsonObject { ["value"] = Attr.NullMarker };
-                    continue;
+                    if (value is JsonArray arr && arr.Count > 0 && AllInstanceObjects(arr))
+                        throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
+                    sub = ParseInstance(member, subIri, value, context, mode, depth + 1, takesBody: true);
                 }
-                if (value is JsonArray arr && arr.Count > 0 && AllInstanceObjects(arr))
-                    throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
-                result[subIri] = ParseInstance(member, subIri, value, context, mode, depth + 1, takesBody);
+                result.SetAt(i, subIri, sub);
                 continue;
             }
-            if (member == "datasetId" && value is JsonValue dv && dv.TryGetValue<string>(out var ds) && ds == "@none") continue; // the default instance (clause 4.5.5)
-            result[member] = member switch
+            if (member == "datasetId" && value is JsonValue dv && dv.TryGetValue<string>(out var ds) && ds == "@none")
             {
-                "vocab" => ExpandVocab(name, value, context, mode),
-                "objectType" => ExpandObjectType(name, value, context),
-                "objectList" => NormalizeObjectList(value, takesBody),
-                _ => Take(value, takesBody),
-            };
+                result.RemoveAt(i--); // the default instance (clause 4.5.5)
+                continue;
+            }
+            switch (member)
+            {
+                case "vocab": result.SetAt(i, ExpandVocab(name, value, context, mode)); break;
+                case "objectType": result.SetAt(i, ExpandObjectType(name, value, context)); break;
+                case "objectList": result.SetAt(i, NormalizeObjectList(value, takesBody: true)); break;
+            }
         }
         if (type is not null) result["type"] = type;
         Check(name, iri, result, type, mode);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Kontext.Broker.Tests.Infrastructure;
 using static Kontext.Broker.Tests.Batch.BatchApi;
 
@@ -9,6 +10,38 @@ namespace Kontext.Broker.Tests.Batch;
 public sealed class CreateBatchTests(BrokerFixture fixture)
 {
     private readonly HttpClient _client = fixture.Client;
+
+    [Theory]
+    [InlineData("create")]
+    [InlineData("upsert")]
+    public async Task A_batch_item_that_fails_after_its_first_attributes_were_parsed_is_an_error_and_the_others_are_written_exactly_as_sent(string operation)
+    {
+        // The parse moves an item's values into its entity as it goes: the bad item's first attributes are already moved
+        // when its last one fails, and the items around it carry the same attributes.
+        var (first, bad, last) = (Api.NewId("Sensor"), Api.NewId("Sensor"), Api.NewId("Sensor"));
+        const string attributes = """
+            "reading":{"type":"Property","value":{"level":[1,2.5,{"deep":"x"}]},"unitCode":"CEL","observedAt":"2026-11-30T10:00:00Z",
+                       "accuracy":{"type":"Property","value":0.5}},
+            "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[2.15,41.38]}},
+            "owner":{"type":"Relationship","object":"urn:ngsi-ld:Person:1"}
+            """;
+        string Sent(string id) => Entity(id, "Sensor", attributes);
+
+        var response = await _client.BatchAsync(operation, Array([
+            Sent(first),
+            Entity(bad, "Sensor", attributes + """ ,"broken":{"type":"Relationship","object":"not a uri"} """),
+            Sent(last),
+        ]));
+
+        var result = await response.ShouldBeMultiStatusAsync([first, last], (bad, "BadRequestData"));
+        result["errors"]![0]!["error"]!["detail"]!.GetValue<string>().Should().Contain("broken");
+        (await _client.StatusOfAsync(bad)).Should().Be(HttpStatusCode.NotFound);
+        foreach (var id in new[] { first, last })
+        {
+            var stored = await _client.GetEntityAsync(id);
+            JsonNode.DeepEquals(stored, JsonNode.Parse(Sent(id))).Should().BeTrue("{0} was sent as {1} and reads back as {2}", id, Sent(id), stored.ToJsonString());
+        }
+    }
 
     [Fact]
     public async Task Batch_create_returns_201_with_the_ids_and_every_entity_reads_back()

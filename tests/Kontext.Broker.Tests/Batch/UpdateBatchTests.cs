@@ -11,6 +11,35 @@ public sealed class UpdateBatchTests(BrokerFixture fixture)
 {
     private readonly HttpClient _client = fixture.Client;
 
+    [Theory]
+    [InlineData("update")]
+    [InlineData("merge")]
+    public async Task A_fragment_that_fails_after_its_first_attributes_were_parsed_is_an_error_and_the_others_are_applied_exactly_as_sent(string operation)
+    {
+        // As for create and upsert: the parse moves the bad item's first attributes before its last one fails.
+        var (first, bad, last) = (Api.NewId("Sensor"), Api.NewId("Sensor"), Api.NewId("Sensor"));
+        await _client.BatchOkAsync("create", Array([Entity(first, "Sensor"), Entity(bad, "Sensor"), Entity(last, "Sensor")]));
+        const string attributes = """
+            "reading":{"type":"Property","value":{"level":[1,2.5,{"deep":"x"}]},"unitCode":"CEL","observedAt":"2026-11-30T10:00:00Z",
+                       "accuracy":{"type":"Property","value":0.5}},
+            "owner":{"type":"Relationship","object":"urn:ngsi-ld:Person:1"}
+            """;
+
+        var response = await _client.BatchAsync(operation, Array([
+            Entity(first, "Sensor", attributes),
+            Entity(bad, "Sensor", attributes + """ ,"broken":{"type":"Relationship","object":"not a uri"} """),
+            Entity(last, "Sensor", attributes),
+        ]));
+
+        await response.ShouldBeMultiStatusAsync([first, last], (bad, "BadRequestData"));
+        (await _client.GetEntityAsync(bad)).ContainsKey("reading").Should().BeFalse("nothing of a failed item is written");
+        foreach (var id in new[] { first, last })
+        {
+            var stored = await _client.GetEntityAsync(id);
+            JsonNode.DeepEquals(stored, JsonNode.Parse(Entity(id, "Sensor", attributes))).Should().BeTrue("{0} reads back as {1}", id, stored.ToJsonString());
+        }
+    }
+
     private async Task<string> CreateAsync()
     {
         var id = Api.NewId();

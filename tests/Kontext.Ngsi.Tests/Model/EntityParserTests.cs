@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using static Kontext.Ngsi.Tests.T;
 
@@ -41,7 +43,8 @@ public class EntityParserTests
               "stops": { "type": "ListRelationship", "objectList": ["urn:ngsi-ld:Stop:1", { "object": "urn:ngsi-ld:Stop:2" }] },
               "category": { "type": "VocabProperty", "vocab": "bus" } }
             """;
-        var copied = EntityParser.ParseEntity(Obj(json), User, ParseMode.Full);
+        var kept = Obj(json);
+        var copied = EntityParser.ParseEntity(kept, User, ParseMode.Full);
         var body = Obj(json);
 
         var taken = EntityParser.ParseEntity(body, User, ParseMode.Full, takesBody: true);
@@ -50,9 +53,29 @@ public class EntityParserTests
         foreach (var (iri, instances) in copied.Attributes)
             JsonNode.DeepEquals(new JsonArray([.. taken.Attributes[iri].Select(i => i.DeepClone())]), new JsonArray([.. instances.Select(i => i.DeepClone())]))
                 .Should().BeTrue($"{iri} is parsed alike");
-        // The values now belong to the entity: detached from the body, so the entity can be kept and edited alone.
-        body["speed"]!["value"].Should().BeNull();
+        // The attribute objects, normalized in place, now belong to the entity: detached from the body, so the entity can
+        // be kept and edited alone. A body not handed over is left as it was.
+        body["speed"].Should().BeNull();
+        body["seats"]!.AsArray().Should().OnlyContain(seat => seat == null);
+        taken.Attributes[Iri("speed")][0].Parent.Should().BeNull();
         taken.Attributes[Iri("speed")][0]["value"]!.Parent.Should().BeSameAs(taken.Attributes[Iri("speed")][0]);
+        JsonNode.DeepEquals(kept, Obj(json)).Should().BeTrue();
+        copied.Attributes[Iri("speed")][0].Parent.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_sub_attribute_given_twice_under_two_names_of_one_iri_is_rejected(bool takesBody)
+    {
+        var body = Obj("""
+            { "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle",
+              "speed": { "type": "Property", "value": 80, "accuracy": 0.5, "https://uri.etsi.org/ngsi-ld/default-context/accuracy": 0.7 } }
+            """);
+
+        var parse = () => EntityParser.ParseEntity(body, ContextProcessor.Core, ParseMode.Full, takesBody: takesBody);
+
+        parse.Should().Throw<NgsiException>().Which.Error.Detail.Should().Contain("'accuracy' of 'speed' is given twice");
     }
 
     [Fact]
