@@ -35,6 +35,12 @@ internal sealed class MongoBackgroundPass(bool enabled, bool repeatWhenBusy) : I
         }
     }
 
+    /// <summary>The pass running now, or the last one (completed); for tests that wait for a pass they caused.</summary>
+    internal Task Running
+    {
+        get { lock (_gate) return _running; }
+    }
+
     private async Task RunAsync(Func<CancellationToken, Task> pass)
     {
         while (true)

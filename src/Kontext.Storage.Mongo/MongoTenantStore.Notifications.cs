@@ -227,6 +227,7 @@ internal sealed partial class MongoTenantStore
 
     public async Task<IReadOnlyList<OutboxMessage>> ReadDueNotificationsAsync(DateTimeOffset now, int max, long after, CancellationToken cancellationToken)
     {
+        _orphans.Request(); // at most every minute, in the background: messages whose subscription is gone leave the outbox
         var at = now.UtcDateTime;
         var claimable = MongoOutbox.Claimable(at);
         if (after > 0) claimable.Add("_id", new BsonDocument("$gt", after));

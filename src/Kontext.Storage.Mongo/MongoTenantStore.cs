@@ -25,6 +25,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     private readonly MongoBucketRebuild _rebuild;
     private readonly MongoHistoryMaintenance _maintenance;
     private readonly MongoChangeLogPrune _prune;
+    private readonly MongoOutboxOrphans _orphans;
 
     public MongoTenantStore(string? name, IMongoClient client, IMongoDatabase database, MongoStoreOptions options, Action<string?> committed)
     {
@@ -40,6 +41,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
         _rebuild = new MongoBucketRebuild(client, database, options);
         _maintenance = new MongoHistoryMaintenance(_instances, _markers, _rebuild, options.BackgroundMaintenance);
         _prune = new MongoChangeLogPrune(_changes, _cursors, options.ChangeLogRetention, options.BackgroundMaintenance);
+        _orphans = new MongoOutboxOrphans(_outbox, _subscriptions, C(MongoSchema.RegistrationSubscriptions), options.BackgroundMaintenance);
     }
 
     public string? Name { get; }
@@ -50,15 +52,20 @@ internal sealed partial class MongoTenantStore : ITenantStore
     /// <summary>The change log's pruning behind the cursors (tests run a pass themselves).</summary>
     internal MongoChangeLogPrune ChangeLogPrune => _prune;
 
+    /// <summary>The removal of outbox messages whose subscription is gone (tests run a pass themselves).</summary>
+    internal MongoOutboxOrphans OutboxOrphans => _orphans;
+
     /// <summary>
     /// Creates the collections and indexes, then, in the background, finishes what a stopped process may have left (history
-    /// markers) and builds the buckets of history stored before them (bucket reads fall back to the instances until then).
+    /// markers, outbox messages of deleted subscriptions) and builds the buckets of history stored before them (bucket reads
+    /// fall back to the instances until then).
     /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await MongoSchema.CreateAsync(_database, cancellationToken);
         await RecordWhetherSubscribedOnceAsync(cancellationToken);
         _maintenance.Request();
+        _orphans.Request();
     }
 
     public async Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken)
@@ -304,6 +311,7 @@ internal sealed partial class MongoTenantStore : ITenantStore
     public async ValueTask DisposeAsync()
     {
         await _prune.DisposeAsync();
+        await _orphans.DisposeAsync();
         await _maintenance.DisposeAsync();
     }
 }

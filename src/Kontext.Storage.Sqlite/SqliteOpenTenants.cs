@@ -31,14 +31,26 @@ internal sealed class SqliteOpenTenants : IDisposable
     /// <summary>A store is about to use its files: counts it as open and closes the least recently used others beyond the bound.</summary>
     public void Using(SqliteTenantStore store)
     {
+        // Every read and write comes here: a store counted already passes without the lock (issue 12). Its flag changes only
+        // under the lock, with the set; an eviction just after this look closes files the caller then reopens, as it could
+        // just after the lock too, and the store's next use counts it again.
+        if (store.CountedOpen) return;
         List<SqliteTenantStore>? evict = null;
         lock (_lock)
         {
-            if (!_open.Add(store) || _open.Count <= Max) return;
+            if (!_open.Add(store)) return;
+            store.CountedOpen = true;
+            if (_open.Count <= Max) return;
             evict = _open.Where(s => s != store).OrderBy(s => s.LastUsed).Take(_open.Count - Max).ToList();
-            foreach (var s in evict) _open.Remove(s);
+            foreach (var s in evict) Forget(s);
         }
         foreach (var s in evict) s.CloseFiles();
+    }
+
+    private void Forget(SqliteTenantStore store)
+    {
+        _open.Remove(store);
+        store.CountedOpen = false;
     }
 
     private void CloseIdle()
@@ -49,7 +61,7 @@ internal sealed class SqliteOpenTenants : IDisposable
         lock (_lock)
         {
             idle = _open.Where(s => s.LastUsed < before).ToList();
-            foreach (var s in idle) _open.Remove(s);
+            foreach (var s in idle) Forget(s);
         }
         foreach (var s in idle) s.CloseFiles();
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
@@ -7,9 +8,10 @@ namespace Kontext.Storage.Sqlite;
 /// A tenant's open reader connections, kept between requests with their SQL functions registered and their statements
 /// prepared (issue 12: opening a connection, registering the functions and preparing statements per request cost more
 /// than a GET's own look-up). A connection serves one request at a time; <see cref="Close"/> releases the files.
-/// At most <see cref="MaxOpen"/> are open at once (each holds its own page cache and file handles): a read that finds
-/// none idle opens one below the cap, or waits for one to come back. No caller holds a reader while renting another,
-/// so the cap cannot starve a holder.
+/// At most <see cref="MaxOpen"/> are open at once (each holds its own page cache and file handles), and across tenants at
+/// most the process's budget (<see cref="SqliteReaderBudget"/>): a read that finds none idle opens one below both caps, or
+/// takes over the place of another tenant's idle connection, or waits for one to come back, at most the budget's wait
+/// (then 503). No caller holds a reader while renting another, so the caps cannot starve a holder.
 /// </summary>
 internal sealed class SqliteReaders
 {
@@ -21,51 +23,49 @@ internal sealed class SqliteReaders
     private readonly string _connectionString;
     private readonly int _maxIdle;
     private readonly ConcurrentStack<SqliteConnection> _idle = new();
-    /// <summary>Released when a connection comes back while renters wait; only renters at the cap ever wait on it.</summary>
-    private readonly SemaphoreSlim _returned = new(0);
+    private readonly SqliteReaderPlaces _places;
+    private readonly SqliteReaderBudget _budget;
     private int _generation;
-    /// <summary>Connections that exist (idle, rented, or being opened): counted before one opens, so never above the cap.</summary>
-    private int _open;
-    private int _peakOpen;
-    private int _waiting;
 
-    public SqliteReaders(string connectionString, int maxOpen)
+    /// <param name="budget">The process-wide bound this pool shares with the other tenants' (none: a budget of its own, unbounded).</param>
+    public SqliteReaders(string connectionString, int maxOpen, SqliteReaderBudget? budget = null)
     {
         _connectionString = connectionString;
-        MaxOpen = Math.Max(1, maxOpen);
+        _places = new SqliteReaderPlaces(maxOpen);
         _maxIdle = Math.Min(MaxIdle, MaxOpen);
+        _budget = budget ?? SqliteReaderBudget.Unbounded();
+        _budget.Register(this);
     }
 
-    public int MaxOpen { get; }
+    public int MaxOpen => _places.Max;
 
     /// <summary>Reader connections open now, and the most open at once since the store was created (for tests).</summary>
-    internal int OpenCount => Volatile.Read(ref _open);
-    internal int PeakOpenCount => Volatile.Read(ref _peakOpen);
+    internal int OpenCount => _places.Taken;
+    internal int PeakOpenCount => _places.Peak;
 
     public async Task<SqliteReader> RentAsync(CancellationToken cancellationToken)
     {
-        var generation = Volatile.Read(ref _generation);
-        if (_idle.TryPop(out var connection)) return new SqliteReader(this, connection, generation);
-        while (!TryReserve())
+        if (TryTakeIdle(out var idle)) return idle;
+        // Slow path: below the caps a connection opens; at one, the renter waits, the tenant's cap first, then the process's.
+        var startedAt = Stopwatch.GetTimestamp();
+        if (await WaitForPlaceAsync(_places, process: false, startedAt, cancellationToken) is { } tenantIdle) return tenantIdle;
+        SqliteReader? processIdle;
+        try
         {
-            // At the cap: wait for a connection to come back. Counted as waiting before looking again, so a return
-            // between the first look and the wait either is seen here or signals (see WakeWaiter).
-            Interlocked.Increment(ref _waiting);
-            try
-            {
-                generation = Volatile.Read(ref _generation);
-                if (_idle.TryPop(out connection)) return new SqliteReader(this, connection, generation);
-                if (TryReserve()) break;
-                await _returned.WaitAsync(cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waiting);
-            }
-            generation = Volatile.Read(ref _generation);
-            if (_idle.TryPop(out connection)) return new SqliteReader(this, connection, generation);
+            processIdle = await WaitForPlaceAsync(_budget.Places, process: true, startedAt, cancellationToken);
         }
-        generation = Volatile.Read(ref _generation);
+        catch
+        {
+            _places.Give();
+            throw;
+        }
+        if (processIdle is not null)
+        {
+            _places.Give(); // one of the tenant's own connections came back: the place taken for a new one is not needed
+            return processIdle;
+        }
+        var generation = Volatile.Read(ref _generation);
+        SqliteConnection? connection = null;
         try
         {
             connection = new SqliteConnection(_connectionString);
@@ -81,49 +81,61 @@ internal sealed class SqliteReaders
         }
     }
 
-    /// <summary>Takes a place for one more connection, if the cap allows.</summary>
-    private bool TryReserve()
+    /// <summary>An idle connection, with the generation read before it was taken (one rented before a <see cref="Close"/> is not kept).</summary>
+    private bool TryTakeIdle([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SqliteReader? reader)
     {
-        var open = Volatile.Read(ref _open);
-        while (open < MaxOpen)
+        var generation = Volatile.Read(ref _generation);
+        reader = _idle.TryPop(out var connection) ? new SqliteReader(this, connection, generation) : null;
+        return reader is not null;
+    }
+
+    /// <summary>A place among <paramref name="places"/> (the tenant's, or the process's, where another tenant's idle connection may give up its own).</summary>
+    private bool TryTakePlace(SqliteReaderPlaces places, bool process) =>
+        places.TryTake() || process && _budget.TryReclaimIdle(this);
+
+    /// <summary>
+    /// Takes a place among <paramref name="places"/> (null), or an idle connection that came back meanwhile, waiting at the
+    /// cap until the wait begun at <paramref name="startedAt"/> runs out (503). Counted as waiting before looking again, so a
+    /// return between the first look and the wait either is seen here or signals (<see cref="SqliteReaderPlaces.Wake"/>).
+    /// </summary>
+    private async Task<SqliteReader?> WaitForPlaceAsync(SqliteReaderPlaces places, bool process, long startedAt, CancellationToken cancellationToken)
+    {
+        while (!TryTakePlace(places, process))
         {
-            var seen = Interlocked.CompareExchange(ref _open, open + 1, open);
-            if (seen == open)
+            places.Enter();
+            try
             {
-                RaisePeak(open + 1);
-                return true;
+                if (TryTakeIdle(out var reader)) return reader;
+                if (TryTakePlace(places, process)) return null;
+                if (!await places.WaitAsync(_budget.Remaining(startedAt), cancellationToken))
+                    throw _budget.WaitedTooLong(process ? "of this broker" : "of this tenant");
             }
-            open = seen;
+            finally
+            {
+                places.Leave();
+            }
+            if (TryTakeIdle(out var returned)) return returned;
         }
-        return false;
-    }
-
-    private void RaisePeak(int open)
-    {
-        var peak = Volatile.Read(ref _peakOpen);
-        while (open > peak)
-        {
-            var seen = Interlocked.CompareExchange(ref _peakOpen, open, peak);
-            if (seen == peak) return;
-            peak = seen;
-        }
-    }
-
-    /// <summary>A connection was closed (or failed to open): its place is free for a waiting renter.</summary>
-    private void Closed()
-    {
-        Interlocked.Decrement(ref _open);
-        WakeWaiter();
+        return null;
     }
 
     /// <summary>
-    /// Wakes one waiting renter after a connection came back or closed. Called after the push or decrement (both full
-    /// fences), so a renter not counted as waiting yet finds the connection when it looks again. Releases stop once every
-    /// waiter has one coming, so releases no waiter took cannot pile up into a spin.
+    /// Closes one idle connection for a renter of another tenant at the process's bound (<see cref="SqliteReaderBudget.TryReclaimIdle"/>):
+    /// its place in this pool is free again, its process-wide place passes to that renter.
     /// </summary>
-    private void WakeWaiter()
+    internal bool TryCloseIdle()
     {
-        if (Volatile.Read(ref _waiting) > _returned.CurrentCount) _returned.Release();
+        if (!_idle.TryPop(out var connection)) return false;
+        Dispose(connection);
+        _places.Give();
+        return true;
+    }
+
+    /// <summary>A connection was closed (or failed to open): its places are free for waiting renters.</summary>
+    private void Closed()
+    {
+        _places.Give();
+        _budget.Places.Give();
     }
 
     /// <summary>The functions a reader's SQL may call (<see cref="SqliteQueryCompiler"/>).</summary>
@@ -143,7 +155,8 @@ internal sealed class SqliteReaders
             && _idle.Count < _maxIdle && SqliteDatabase.State(connection).Transaction is null)
         {
             _idle.Push(connection);
-            WakeWaiter();
+            _places.Wake();
+            _budget.Places.Wake(); // a renter at the process's bound may take over its place
             return;
         }
         Dispose(connection);
@@ -159,6 +172,13 @@ internal sealed class SqliteReaders
             Dispose(connection);
             Closed();
         }
+    }
+
+    /// <summary>The store is gone: its idle connections close and the process's budget forgets the pool.</summary>
+    public void Dispose()
+    {
+        Close();
+        _budget.Unregister(this);
     }
 
     private static void Dispose(SqliteConnection connection)

@@ -9,13 +9,25 @@ namespace Kontext.Storage.Sqlite;
 
 /// <summary>
 /// Bounds of the embedded store: how many tenants may exist, how many hold files open, when an idle one closes, how many
-/// reader connections one tenant holds open at once.
+/// reader connections one tenant and the whole process hold open at once, how long a read waits for one.
 /// </summary>
-public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null, int? MaxReadersPerTenant = null)
+public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null, int? MaxReadersPerTenant = null,
+    int? MaxReaders = null, TimeSpan? ReaderWait = null)
 {
     public static SqliteStorageLimits Default { get; } = new();
     public TimeSpan IdleAfter => CloseIdleAfter ?? TimeSpan.FromMinutes(1);
     public int ReadersPerTenant => MaxReadersPerTenant ?? DefaultReadersPerTenant;
+    public int Readers => MaxReaders ?? DefaultReaders;
+    public TimeSpan ReaderWaitLimit => ReaderWait ?? DefaultReaderWait;
+
+    /// <summary>
+    /// Sixteen per processor, at least 64: four tenants at their default cap per processor, so a few busy tenants never meet
+    /// it, while 64 open tenants on two cores hold at most 64 page caches (128 MiB) instead of 64 × 8.
+    /// </summary>
+    public static int DefaultReaders { get; } = Math.Max(64, 16 * Environment.ProcessorCount);
+
+    /// <summary>A read waits this long at most for a reader connection at a cap, then the request answers 503 with Retry-After.</summary>
+    public static TimeSpan DefaultReaderWait { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Four per processor, at least eight (the idle connections a tenant keeps): a read holds its connection while it runs
@@ -38,6 +50,7 @@ public sealed class SqliteStorage : IEntityStorage
     private readonly string _directory;
     private readonly SqliteStorageLimits _limits;
     private readonly SqliteOpenTenants _openTenants;
+    private readonly SqliteReaderBudget _readerBudget;
     private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _files = new(StringComparer.Ordinal); // tenant → file name
     private readonly SemaphoreSlim _registering = new(1, 1);
@@ -49,6 +62,7 @@ public sealed class SqliteStorage : IEntityStorage
         _directory = Path.GetFullPath(dataDirectory);
         _limits = limits ?? SqliteStorageLimits.Default;
         _openTenants = new SqliteOpenTenants(_limits.MaxOpenTenants, _limits.IdleAfter);
+        _readerBudget = new SqliteReaderBudget(_limits.Readers, _limits.ReaderWaitLimit);
         Directory.CreateDirectory(_directory);
         var systemPath = Path.Combine(_directory, "system.db");
         _contexts = new SqliteContextDocumentStore(systemPath);
@@ -62,6 +76,9 @@ public sealed class SqliteStorage : IEntityStorage
     public int OpenTenantCount => _openTenants.OpenCount;
 
     public event Action<string?>? Committed;
+
+    /// <summary>The process-wide bound on reader connections, for tests of it.</summary>
+    internal SqliteReaderBudget ReaderBudget => _readerBudget;
 
     /// <summary>The reader pool of a tenant opened already (null: not opened), for tests of its cap.</summary>
     internal SqliteReaders? Readers(string? tenant) =>
@@ -84,7 +101,7 @@ public sealed class SqliteStorage : IEntityStorage
         else if (!create) return null; // a named tenant exists once something was written to it
         else file = await RegisterAsync(tenant, cancellationToken);
         var path = Path.Combine(_directory, file);
-        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants, _limits.ReadersPerTenant)));
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants, _limits.ReadersPerTenant, _readerBudget)));
         return store.Value;
     }
 

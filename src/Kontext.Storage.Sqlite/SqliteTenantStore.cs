@@ -16,7 +16,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private long _lastUsed = Environment.TickCount64;
 
     /// <param name="maxReaders">Reader connections open at once (<see cref="SqliteStorageLimits.DefaultReadersPerTenant"/> when not given).</param>
-    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null, int? maxReaders = null)
+    /// <param name="readerBudget">The process-wide bound on reader connections shared with the other tenants (none: unbounded).</param>
+    public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null, int? maxReaders = null,
+        SqliteReaderBudget? readerBudget = null)
     {
         Name = name;
         _openTenants = openTenants;
@@ -29,10 +31,19 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteDatabase.Execute(setup, SqliteSchema.Pragmas);
             SqliteMigrations.Apply(setup, SqliteMigrations.Tenant);
         }
-        _readers = new SqliteReaders(connectionString, maxReaders ?? SqliteStorageLimits.DefaultReadersPerTenant);
+        _readers = new SqliteReaders(connectionString, maxReaders ?? SqliteStorageLimits.DefaultReadersPerTenant, readerBudget);
         _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
         Touch(); // counted once complete: the bound may close this store's files from another thread right away
     }
+
+    /// <summary>Whether the open-tenant bound counts this store as open now (changed only under its lock).</summary>
+    internal bool CountedOpen
+    {
+        get => _countedOpen;
+        set => _countedOpen = value;
+    }
+
+    private volatile bool _countedOpen;
 
     /// <summary>When this store last used its files (Environment.TickCount64).</summary>
     internal long LastUsed => Interlocked.Read(ref _lastUsed);
@@ -303,7 +314,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _readers.Close();
+        _readers.Dispose();
         return _writer.DisposeAsync();
     }
 }

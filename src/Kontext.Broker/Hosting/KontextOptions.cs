@@ -108,6 +108,12 @@ public sealed class LimitOptions
     /// <summary>SQLite: reader connections one tenant database holds open at once; reads beyond it wait for one to come back.</summary>
     public int MaxReadersPerTenant { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultReadersPerTenant;
 
+    /// <summary>SQLite: reader connections open at once across all tenants; at it, a read takes over another tenant's idle one or waits.</summary>
+    public int MaxReaders { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultReaders;
+
+    /// <summary>SQLite: the longest a read waits for a reader connection at either cap; then the request answers 503 with Retry-After.</summary>
+    public TimeSpan ReaderWait { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultReaderWait;
+
     /// <summary>Most subscriptions one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
     public int MaxSubscriptionsPerTenant { get; set; } = 500;
 

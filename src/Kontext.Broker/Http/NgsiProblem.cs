@@ -14,6 +14,8 @@ internal static class NgsiProblem
         http.Response.Clear();
         if (warnings.Count > 0) http.Response.Headers["NGSILD-Warning"] = warnings;
         http.Response.StatusCode = error.Status;
+        if (error.RetryAfter is { } retryAfter)
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         http.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(http.Response.Body, NgsiJson.WriterOptions);
         writer.WriteStartObject();

@@ -29,8 +29,17 @@ public sealed record NgsiError(string Type, int Status, string Title, string Det
 
     /// <summary>A configured cap on what callers may create (tenants, subscriptions, contexts) is reached (Kontext:Limits).</summary>
     public static NgsiError LimitExceeded(string detail) => new(TypeBase + "LimitExceeded", 403, "Limit exceeded", detail);
+    /// <summary>
+    /// A bounded resource of the broker stayed busy longer than it lets a request wait (Kontext:Limits:ReaderWait): the
+    /// request did nothing, and the caller may send it again after <paramref name="retryAfter"/> (the Retry-After header).
+    /// </summary>
+    public static NgsiError ServiceUnavailable(string detail, TimeSpan retryAfter) =>
+        new(TypeBase + "ServiceUnavailable", 503, "Service unavailable", detail) { RetryAfter = retryAfter };
     /// <summary>A request that came back to this broker and would be forwarded again (clauses 6.3.17, 6.3.18).</summary>
     public static NgsiError LoopDetected(string detail) => new(TypeBase + "LoopDetected", 508, "Loop detected", detail);
+
+    /// <summary>When the caller may try again (answered as Retry-After), for refusals of a busy broker; null for the others.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>Carries an <see cref="NgsiError"/> out of deep code paths; mapped to HTTP in one place at the edge.</summary>

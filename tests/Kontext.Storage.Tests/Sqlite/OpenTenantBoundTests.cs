@@ -43,6 +43,25 @@ public sealed class OpenTenantBoundTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_tenant_the_bound_closed_counts_as_open_again_when_it_is_read()
+    {
+        var stores = new List<SqliteTenantStore>();
+        for (var i = 0; i < 4; i++)
+        {
+            var store = (SqliteTenantStore)(await _storage.GetTenantAsync($"c{i}", create: true, default))!;
+            await store.WriteAsync($"urn:ngsi-ld:T:{i}", _ => Create($"urn:ngsi-ld:T:{i}"), default);
+            stores.Add(store);
+        }
+        var closed = stores.Single(s => !s.CountedOpen); // the least recently used of four, beyond the bound of three
+
+        (await closed.GetEntityAsync($"urn:ngsi-ld:T:{stores.IndexOf(closed)}", default)).Should().NotBeNull();
+
+        closed.CountedOpen.Should().BeTrue("a read of a store the bound closed counts it again (the lock-free look passes only counted stores)");
+        stores.Count(s => s.CountedOpen).Should().Be(3, "another one was closed for it");
+        _storage.OpenTenantCount.Should().Be(3);
+    }
+
+    [Fact]
     public async Task Tenants_survive_a_restart_through_the_registry_even_with_hashed_file_names()
     {
         var longName = new string('.', 120);
