@@ -181,7 +181,8 @@ internal sealed class NotificationMatcher(
                 (await store.QueryAsync(new EntityPageRequest(new EntityQuery(Ids: new(ids)), 0, ids.Count, false), ct)).Entities,
                 Http.JoinRequest.MaxLinkedEntities, cancellationToken);
         }
-        catch (Kontext.Ngsi.Errors.NgsiException ex)
+        // A busy broker's refusal (a reader wait that ran out) is not a reason to leave them out: the match runs again later.
+        catch (Kontext.Ngsi.Errors.NgsiException ex) when (ex.Error.RetryAfter is null)
         {
             logger.LogWarning("Subscription {Subscription}: linked entities left out of a notification: {Reason}", subscription.Id, ex.Message);
             return null;
