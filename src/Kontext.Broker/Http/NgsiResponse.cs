@@ -46,9 +46,8 @@ internal static class NgsiResponse
     public static async Task WriteEntityAsync(NgsiRequest request, StoredEntity entity, RenderOptions options)
     {
         var bodyContext = await PrepareAsync(request);
-        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter, NgsiJson.WriterOptions);
-        new EntityRenderer(request.Context, options).WriteEntity(writer, entity, bodyContext);
-        await writer.FlushAsync(request.Http.RequestAborted);
+        SizedBody.WriteJson(request.Http.Response, (Renderer: new EntityRenderer(request.Context, options), Entity: entity, BodyContext: bodyContext),
+            static (writer, state) => state.Renderer.WriteEntity(writer, state.Entity, state.BodyContext));
     }
 
     /// <summary>
