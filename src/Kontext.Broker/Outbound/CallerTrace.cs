@@ -32,11 +32,11 @@ public static class CallerTrace
         var parent = http.Request.Headers.TraceParent;
         if (parent.Count == 0 || Activity.Current is not null) return next(http);
         // Two traceparent fields, or one that does not parse, carry no trace context: nothing is passed on.
-        if (parent.Count != 1 || !IsValidParent(parent[0]!.Trim(' ', '\t'))) return next(http);
+        if (parent.Count != 1 || parent[0]?.Trim(' ', '\t') is not { } value || !IsValidParent(value)) return next(http);
         var state = http.Request.Headers.TraceState;
         // Several tracestate fields are one list, as HTTP combines repeated fields.
         var combined = state.Count == 0 ? null : string.Join(',', state.ToArray());
-        return RunAsync(new Headers(parent[0]!.Trim(' ', '\t'), string.IsNullOrWhiteSpace(combined) ? null : combined), http, next);
+        return RunAsync(new Headers(value, string.IsNullOrWhiteSpace(combined) ? null : combined), http, next);
     }
 
     // An async method of its own: the value set here flows down to the request's work and not back to Kestrel's
