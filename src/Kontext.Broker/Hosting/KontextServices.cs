@@ -96,13 +96,20 @@ public static class KontextServices
     {
         app.Services.GetRequiredService<OutboundPolicy>(); // a malformed Kontext:Outbound setting stops the start, not a request
         app.Services.GetRequiredService<DataDirectoryLock>().Acquire();
-        app.Use(new BrokerServices(app.Services).AttachAsync);
-        app.Use(TenantEcho.InvokeAsync);
-        app.UseOperations();
-        app.UseMiddleware<NgsiErrorMiddleware>();
-        app.Use(LengthRequired.CheckAsync);
+        // Steps that only look at the request or register something for the answer share one middleware each side of
+        // the error middleware: every layer is a call and a frame on every request.
+        var services = new BrokerServices(app.Services);
         app.Use((http, next) =>
         {
+            services.Attach(http);
+            TenantEcho.Register(http);
+            return CallerTrace.CarryAsync(http, next);
+        });
+        app.UseOperations();
+        app.UseMiddleware<NgsiErrorMiddleware>();
+        app.Use((http, next) =>
+        {
+            if (LengthRequired.Answered(http)) return Task.CompletedTask;
             MalformedPaths.Check(http);
             return next(http);
         });

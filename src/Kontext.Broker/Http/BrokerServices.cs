@@ -13,9 +13,5 @@ internal sealed class BrokerServices(IServiceProvider root)
     public static IServiceProvider Of(HttpContext http) => http.Features.Get<BrokerServices>()?.Root ?? http.RequestServices;
 
     /// <summary>First in the pipeline: every request carries the feature.</summary>
-    public Task AttachAsync(HttpContext http, RequestDelegate next)
-    {
-        http.Features.Set(this);
-        return next(http);
-    }
+    public void Attach(HttpContext http) => http.Features.Set(this);
 }

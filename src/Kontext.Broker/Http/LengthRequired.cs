@@ -7,17 +7,15 @@ namespace Kontext.Broker.Http;
 /// </summary>
 internal static class LengthRequired
 {
-    public static Task CheckAsync(HttpContext http, RequestDelegate next)
+    /// <summary>True when the request lacks its length and has been answered 411.</summary>
+    public static bool Answered(HttpContext http)
     {
         var method = http.Request.Method;
-        if (http.Request.ContentLength is null
-            && (HttpMethods.IsPost(method) || HttpMethods.IsPatch(method) || HttpMethods.IsPut(method))
-            && http.Request.Path.StartsWithSegments("/ngsi-ld/v1"))
-        {
-            http.Response.StatusCode = StatusCodes.Status411LengthRequired;
-            http.Response.ContentLength = 0;
-            return Task.CompletedTask;
-        }
-        return next(http);
+        if (http.Request.ContentLength is not null
+            || !(HttpMethods.IsPost(method) || HttpMethods.IsPatch(method) || HttpMethods.IsPut(method))
+            || !http.Request.Path.StartsWithSegments("/ngsi-ld/v1")) return false;
+        http.Response.StatusCode = StatusCodes.Status411LengthRequired;
+        http.Response.ContentLength = 0;
+        return true;
     }
 }

@@ -13,7 +13,8 @@ internal static class NgsiResponse
 {
     /// <summary>
     /// One entity; with a flat join that reached linked entities, an array of the entity followed by them (clause 4.5.23).
-    /// GeoJSON gives a Feature (the linked entities of a flat join become a FeatureCollection).
+    /// GeoJSON gives a Feature (the linked entities of a flat join become a FeatureCollection). Both entity answers go
+    /// out sized (<see cref="SizedBody"/>), the same headers whichever path renders them.
     /// </summary>
     public static async Task WriteEntityAsync(NgsiRequest request, Entity entity, RenderOptions options, string geometryProperty)
     {
@@ -24,31 +25,33 @@ internal static class NgsiResponse
         var bodyContext = await PrepareAsync(request, amended is null ? StatusCodes.Status200OK : StatusCodes.Status203NonAuthoritative);
         var shown = amended ?? entity;
         var flat = options.Joined is { Mode: JoinMode.Flat, Flat.Count: > 0 } joined ? joined.Flat : null;
-        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
-        if (request.Media == ResponseMedia.GeoJson)
+        SizedBody.WriteJson(http.Response, (Renderer: renderer, Entity: shown, Flat: flat, Options: options, BodyContext: bodyContext,
+            Geometry: request.Media == ResponseMedia.GeoJson ? geometryProperty : null), static (writer, state) =>
         {
-            var features = new GeoJsonRenderer(renderer, geometryProperty);
-            if (flat is null) features.WriteFeature(writer, shown, bodyContext);
-            else features.WriteFeatureCollection(writer, [(shown, options.Fields), .. flat], bodyContext);
-        }
-        else if (flat is null) renderer.WriteEntity(writer, shown, bodyContext);
-        else
-        {
-            writer.WriteStartArray();
-            renderer.WriteEntity(writer, shown, bodyContext);
-            foreach (var (linked, projection) in flat) renderer.WriteEntity(writer, linked, projection, bodyContext);
-            writer.WriteEndArray();
-        }
-        await writer.FlushAsync(http.RequestAborted);
+            var (renderer, shown, flat, options, bodyContext, geometry) = state;
+            if (geometry is not null)
+            {
+                var features = new GeoJsonRenderer(renderer, geometry);
+                if (flat is null) features.WriteFeature(writer, shown, bodyContext);
+                else features.WriteFeatureCollection(writer, [(shown, options.Fields), .. flat], bodyContext);
+            }
+            else if (flat is null) renderer.WriteEntity(writer, shown, bodyContext);
+            else
+            {
+                writer.WriteStartArray();
+                renderer.WriteEntity(writer, shown, bodyContext);
+                foreach (var (linked, projection) in flat) renderer.WriteEntity(writer, linked, projection, bodyContext);
+                writer.WriteEndArray();
+            }
+        });
     }
 
     /// <summary>An entity written straight from its stored document (a plain Retrieve Entity; see RetrieveEntity.RendersStored).</summary>
     public static async Task WriteEntityAsync(NgsiRequest request, StoredEntity entity, RenderOptions options)
     {
         var bodyContext = await PrepareAsync(request);
-        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter, NgsiJson.WriterOptions);
-        new EntityRenderer(request.Context, options).WriteEntity(writer, entity, bodyContext);
-        await writer.FlushAsync(request.Http.RequestAborted);
+        SizedBody.WriteJson(request.Http.Response, (Renderer: new EntityRenderer(request.Context, options), Entity: entity, BodyContext: bodyContext),
+            static (writer, state) => state.Renderer.WriteEntity(writer, state.Entity, state.BodyContext));
     }
 
     /// <summary>

@@ -7,15 +7,13 @@ namespace Kontext.Broker.Http;
 /// </summary>
 internal static class TenantEcho
 {
-    public static Task InvokeAsync(HttpContext http, RequestDelegate next)
-    {
+    /// <summary>Registers the echo on the response; early in the pipeline, so that every answer gets it.</summary>
+    public static void Register(HttpContext http) =>
         http.Response.OnStarting(static state =>
         {
             Echo((HttpContext)state);
             return Task.CompletedTask;
         }, http);
-        return next(http);
-    }
 
     private static void Echo(HttpContext http)
     {

@@ -86,15 +86,15 @@ public sealed class OutboundPolicy(IOptions<KontextOptions> options, ILogger<Out
     /// <summary>
     /// A handler whose every connection goes through <see cref="ConnectAsync"/>. It follows no redirects (a caller that
     /// wants them follows them itself, with a hop cap) and uses no proxy: a proxy would connect to the target for us,
-    /// past the check.
+    /// past the check. A call made on a request's behalf carries the caller's trace context (<see cref="CallerTrace"/>).
     /// </summary>
-    public SocketsHttpHandler CreateHttpHandler() => new()
+    public HttpMessageHandler CreateHttpHandler() => new CallerTraceHandler(new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
         UseProxy = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         ConnectCallback = async (context, token) => await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, token),
-    };
+    });
 
     private OutboundRefusedException Refuse(string host, string reason)
     {

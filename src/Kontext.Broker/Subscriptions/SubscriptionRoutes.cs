@@ -17,11 +17,19 @@ internal static class SubscriptionRoutes
     public static void MapSubscriptions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/ngsi-ld/v1/subscriptions");
-        group.MapPost("", CreateAsync);
-        group.MapGet("", ListAsync);
-        group.MapGet("{subscriptionId}", RetrieveAsync);
-        group.MapPatch("{subscriptionId}", UpdateAsync);
-        group.MapDelete("{subscriptionId}", DeleteAsync);
+        // The handlers' services are singletons, handed to them here: a parameter the framework binds would be resolved
+        // from the request's service scope, opening one per request.
+        var services = app.ServiceProvider;
+        var changes = services.GetRequiredService<SubscriptionChanges>();
+        var policy = services.GetRequiredService<OutboundPolicy>();
+        var processor = services.GetRequiredService<ContextProcessor>();
+        var forwarding = services.GetRequiredService<ContextSources.SubscriptionForwarding>();
+        var outcomes = services.GetRequiredService<DeliveryOutcomes>();
+        group.MapPost("", (HttpContext http) => CreateAsync(http, changes, policy, processor, forwarding));
+        group.MapGet("", (NgsiRequest request) => ListAsync(request, outcomes, processor));
+        group.MapGet("{subscriptionId}", (NgsiRequest request, string subscriptionId) => RetrieveAsync(request, subscriptionId, outcomes, processor));
+        group.MapPatch("{subscriptionId}", (HttpContext http, string subscriptionId) => UpdateAsync(http, subscriptionId, changes, policy, processor, forwarding));
+        group.MapDelete("{subscriptionId}", (NgsiRequest request, string subscriptionId) => DeleteAsync(request, subscriptionId, changes, forwarding));
     }
 
     private static async Task CreateAsync(HttpContext http, SubscriptionChanges changes, OutboundPolicy policy, ContextProcessor processor,
