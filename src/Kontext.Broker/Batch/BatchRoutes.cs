@@ -6,10 +6,12 @@ internal static class BatchRoutes
     public static void MapBatch(this IEndpointRouteBuilder app)
     {
         var operations = app.MapGroup("/ngsi-ld/v1/entityOperations");
-        operations.MapPost("create", CreateBatch.HandleAsync);
-        operations.MapPost("upsert", UpsertBatch.HandleAsync);
-        operations.MapPost("update", UpdateBatch.HandleAsync);
-        operations.MapPost("delete", DeleteBatch.HandleAsync);
-        operations.MapPost("merge", MergeBatch.HandleAsync);
+        // A singleton handed over here: a handler parameter the framework binds would open the request's service scope.
+        var forwarding = app.ServiceProvider.GetRequiredService<ContextSources.BatchForwarding>();
+        operations.MapPost("create", (HttpContext http) => CreateBatch.HandleAsync(http, forwarding));
+        operations.MapPost("upsert", (HttpContext http) => UpsertBatch.HandleAsync(http, forwarding));
+        operations.MapPost("update", (HttpContext http) => UpdateBatch.HandleAsync(http, forwarding));
+        operations.MapPost("delete", (HttpContext http) => DeleteBatch.HandleAsync(http, forwarding));
+        operations.MapPost("merge", (HttpContext http) => MergeBatch.HandleAsync(http, forwarding));
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kontext.Broker.Tests.Http;
 
 /// <summary>
-/// The entity, subscription and temporal routes take their services at mapping time: a handler parameter that the
+/// The entity, batch, subscription and temporal routes take their services at mapping time: a handler parameter that the
 /// framework binds from services would be resolved from the request's service scope, opening one per request (issue 12).
 /// </summary>
 [Collection(BrokerCollection.Name)]
@@ -14,7 +14,9 @@ public sealed class RouteBindingTests(BrokerFixture fixture)
 {
     public static TheoryData<string> Areas => new()
     {
-        "/ngsi-ld/v1/entities", "/ngsi-ld/v1/entityOperations/query", "/ngsi-ld/v1/subscriptions",
+        "/ngsi-ld/v1/entities", "/ngsi-ld/v1/entityOperations/query", "/ngsi-ld/v1/entityOperations/create",
+        "/ngsi-ld/v1/entityOperations/upsert", "/ngsi-ld/v1/entityOperations/update", "/ngsi-ld/v1/entityOperations/delete",
+        "/ngsi-ld/v1/entityOperations/merge", "/ngsi-ld/v1/subscriptions",
         "/ngsi-ld/v1/temporal/entities", "/ngsi-ld/v1/temporal/entityOperations/query",
     };
 
