@@ -224,7 +224,7 @@ internal static class SqliteIndexRows
     /// A new entity's row and index rows, the same rows <see cref="Update"/> inserts for one, for the group's set-based
     /// write (<see cref="SqliteGroupRows"/>); <paramref name="indexed"/> is the entity's <see cref="Capture"/>.
     /// </summary>
-    public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, string doc, IndexedState indexed)
+    public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, byte[] doc, IndexedState indexed)
     {
         var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt),
             entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList(),
@@ -244,7 +244,7 @@ internal static class SqliteIndexRows
     /// <paramref name="entity"/> (whose <see cref="Capture"/> is <paramref name="now"/>): the same changes
     /// <see cref="Update"/> makes, staged for the group's set-based write (<see cref="SqliteGroupRows"/>).
     /// </summary>
-    public static SqliteGroupRows.EntityUpdate UpdatedEntityRows(SqliteConnection connection, long ek, IndexedState before, Entity entity, string doc, IndexedState now)
+    public static SqliteGroupRows.EntityUpdate UpdatedEntityRows(SqliteConnection connection, long ek, IndexedState before, Entity entity, byte[] doc, IndexedState now)
     {
         var rows = new SqliteGroupRows.EntityUpdate(ek, entity.Id, doc, Validate.Format(entity.ModifiedAt));
         if (!before.Types.SetEquals(entity.Types))
