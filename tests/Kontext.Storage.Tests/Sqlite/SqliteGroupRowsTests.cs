@@ -52,14 +52,9 @@ public sealed class SqliteGroupRowsTests : IDisposable
             rounds.Add(writes);
         }
 
-        await using (var grouped = _grouped.Open())
-        await using (var oneByOne = _oneByOne.Open())
+        await using (var stores = await OpenBothAsync())
         {
-            var groupedStore = (await grouped.GetTenantAsync(null, true, default))!;
-            var oneByOneStore = (await oneByOne.GetTenantAsync(null, true, default))!;
-            // A subscription, so that every write is change-logged.
-            await groupedStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
-            await oneByOneStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+            var (groupedStore, oneByOneStore) = (stores.Grouped, stores.OneByOne);
             var nothing = new HistoryPurge("https://example.org/no-such-attribute");
             var failures = 0;
             foreach (var writes in rounds)
@@ -100,13 +95,9 @@ public sealed class SqliteGroupRowsTests : IDisposable
             return (Id: id, Decide: Upsert(EntityParser.ParseEntity(json, ContextProcessor.Core, ParseMode.Full), update: false));
         }).ToList();
 
-        await using (var grouped = _grouped.Open())
-        await using (var oneByOne = _oneByOne.Open())
+        await using (var stores = await OpenBothAsync())
         {
-            var groupedStore = (await grouped.GetTenantAsync(null, true, default))!;
-            var oneByOneStore = (await oneByOne.GetTenantAsync(null, true, default))!;
-            await groupedStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
-            await oneByOneStore.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+            var (groupedStore, oneByOneStore) = (stores.Grouped, stores.OneByOne);
             (await groupedStore.WriteManyAsync(writes, default)).Should().AllSatisfy(o => o.Error.Should().BeNull());
             var nothing = new HistoryPurge("https://example.org/no-such-attribute");
             foreach (var (id, decide) in writes) await oneByOneStore.History!.WriteAndPurgeAsync(id, decide, nothing, default);
@@ -285,6 +276,26 @@ public sealed class SqliteGroupRowsTests : IDisposable
         var values = new List<string>();
         while (reader.Read()) values.Add(reader.GetString(0));
         return values;
+    }
+
+    /// <summary>The grouped and the one-at-a-time file opened, each tenant with a subscription, so that every write is change-logged.</summary>
+    private async Task<BothStores> OpenBothAsync()
+    {
+        var grouped = _grouped.Open();
+        var oneByOne = _oneByOne.Open();
+        var stores = new BothStores(grouped, oneByOne, (await grouped.GetTenantAsync(null, true, default))!, (await oneByOne.GetTenantAsync(null, true, default))!);
+        foreach (var store in new[] { stores.Grouped, stores.OneByOne })
+            await store.WriteSubscriptionAsync("urn:ngsi-ld:Subscription:all", _ => new SubscriptionWrite<bool>(true, "{}"), default);
+        return stores;
+    }
+
+    private sealed record BothStores(IEntityStorage GroupedStorage, IEntityStorage OneByOneStorage, ITenantStore Grouped, ITenantStore OneByOne) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await GroupedStorage.DisposeAsync();
+            await OneByOneStorage.DisposeAsync();
+        }
     }
 
     private static async Task<string> Outcome(Func<Task<bool>> write)
