@@ -41,6 +41,9 @@ internal static class SqliteDatabase
         /// <summary>The positional statements of <see cref="SqliteGroupRows"/>, finalized with the connection (<see cref="Release"/>).</summary>
         public Dictionary<string, SQLitePCL.sqlite3_stmt> RowStatements { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>The multi-row statements among <see cref="RowStatements"/>, by their text's format, row width and row count.</summary>
+        public Dictionary<(string Format, int Width, int Rows), SQLitePCL.sqlite3_stmt> MultiRowStatements { get; } = [];
+
         /// <summary>The running job's savepoint was released: what it deferred joins the group's.</summary>
         public void JobReleased()
         {
@@ -67,6 +70,7 @@ internal static class SqliteDatabase
         if (!Prepared.TryGetValue(connection, out var state)) return;
         foreach (var statement in state.RowStatements.Values) statement.Dispose();
         state.RowStatements.Clear();
+        state.MultiRowStatements.Clear();
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, ConnectionState> Prepared = new();

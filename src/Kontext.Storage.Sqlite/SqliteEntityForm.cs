@@ -50,7 +50,17 @@ internal static class SqliteEntityForm
     /// <summary>Whether a document (as <see cref="Encode"/> gives it) names expiresAt: see <see cref="ExpiresAtMember"/>.</summary>
     public static bool NamesExpiresAt(string doc) => doc.Contains(ExpiresAtMember, StringComparison.Ordinal);
 
-    public static string Encode(Entity entity)
+    public static string Encode(Entity entity) => Encode(entity, static utf8 => Encoding.UTF8.GetString(utf8));
+
+    /// <summary>
+    /// The document as SQLite stores it (UTF-8): what the write path binds, without a .NET string of it (twice the bytes,
+    /// and transcoded back to UTF-8 by the bind).
+    /// </summary>
+    public static byte[] EncodeUtf8(Entity entity) => Encode(entity, static utf8 => utf8.ToArray());
+
+    private delegate T Encoded<T>(ReadOnlySpan<byte> utf8);
+
+    private static T Encode<T>(Entity entity, Encoded<T> take)
     {
         var keepNames = entity.Types.Any(IsMarked) || entity.Attributes.Keys.Any(IsMarked);
         var times = new List<string>(4) { Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt) };
@@ -114,7 +124,7 @@ internal static class SqliteEntityForm
             writer.WriteEndObject();
             writer.Flush();
         }
-        var doc = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var doc = take(buffer.WrittenSpan);
         if (buffer.Capacity > 64 * 1024) (t_buffer, t_writer) = (null, null); // a large entity's buffer is not kept
         return doc;
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -15,9 +16,9 @@ namespace Kontext.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteGroupRows
 {
-    /// <summary>A new entity's row and index rows (name ids resolved by the job; each type and scope once).</summary>
+    /// <summary>A new entity's row and index rows (name ids resolved by the job; each type and scope once; the document in UTF-8).</summary>
     public sealed record NewEntity(
-        string Id, string Doc, string CreatedAt, string ModifiedAt, List<long> Types, List<string> Scopes,
+        string Id, byte[] Doc, string CreatedAt, string ModifiedAt, List<long> Types, List<string> Scopes,
         List<(long Attr, string Kinds)> Attributes, List<(long Attr, double? Number, string? Text)> Values,
         List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries);
 
@@ -27,7 +28,7 @@ internal sealed class SqliteGroupRows
     /// dropped (types and scopes of the entity when they changed; attribute, value and geometry rows per attribute) and
     /// the new ones added; a kinds change or a single value that stays single is updated where it is.
     /// </summary>
-    public sealed record EntityUpdate(long Ek, string Id, string Doc, string ModifiedAt)
+    public sealed record EntityUpdate(long Ek, string Id, byte[] Doc, string ModifiedAt)
     {
         /// <summary>The entity's types when they changed (its type rows are replaced), else null.</summary>
         public List<long>? Types { get; set; }
@@ -43,10 +44,14 @@ internal sealed class SqliteGroupRows
         public List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries { get; } = [];
     }
 
-    /// <summary>An attribute_instances row, its series named by entity id and attribute name id until the rows are written.</summary>
+    /// <summary>
+    /// An attribute_instances row, its series named by entity id and attribute name id until the rows are written; its
+    /// stored document is <paramref name="Json"/> trimmed (<see cref="SqliteInstanceForm.TrimmedEnd"/>: up to
+    /// <paramref name="JsonEnd"/> and a closing brace when <paramref name="Trimmed"/> is not 0).
+    /// </summary>
     public sealed record Instance(
         string EntityId, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
-        string? Doc, int Trimmed, object? SampleType, object? SampleNum, object? SampleStr, object? SampleKey);
+        string? Json, int JsonEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
 
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
 
@@ -120,25 +125,20 @@ internal sealed class SqliteGroupRows
             var nextKey = Scalar(connection, "SELECT COALESCE(MAX(ek), 0) FROM entities") + 1;
             foreach (var entity in _entities) keyed.Add((nextKey++, entity));
             Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
-                (b, e) => b.Add(e.Ek).Add(e.Entity.Id).Add(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
+                (b, e) => b.Add(e.Ek).Add(e.Entity.Id).AddText(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
         }
         WriteUpdates(connection);
-        Insert(connection, "entity_types(type, ek)", 2,
-            keyed.SelectMany(e => e.Entity.Types.Select(t => (t, e.Ek))).Concat(_updates.SelectMany(u => (u.Types ?? []).Select(t => (t, u.Ek)))).ToList(),
-            (b, r) => b.Add(r.t).Add(r.Ek));
-        Insert(connection, "entity_scopes(scope, ek)", 2,
-            keyed.SelectMany(e => e.Entity.Scopes.Select(s => (s, e.Ek))).Concat(_updates.SelectMany(u => (u.Scopes ?? []).Select(s => (s, u.Ek)))).ToList(),
-            (b, r) => b.Add(r.s).Add(r.Ek));
-        Insert(connection, "entity_attributes(attr, ek, kinds)", 3,
-            keyed.SelectMany(e => e.Entity.Attributes.Select(a => (a, e.Ek))).Concat(_updates.SelectMany(u => u.Attributes.Select(a => (a, u.Ek)))).ToList(),
-            (b, r) => b.Add(r.a.Attr).Add(r.Ek).Add(r.a.Kinds));
-        Insert(connection, "attribute_values(attr, ek, num, str)", 4,
-            keyed.SelectMany(e => e.Entity.Values.Select(v => (v, e.Ek))).Concat(_updates.SelectMany(u => u.Values.Select(v => (v, u.Ek)))).ToList(),
-            (b, r) => b.Add(r.v.Attr).Add(r.Ek).Add(r.v.Number).Add(r.v.Text));
-        var geometries = keyed.SelectMany(e => e.Entity.Geometries.Select(g => (g, e.Ek))).Concat(_updates.SelectMany(u => u.Geometries.Select(g => (g, u.Ek)))).ToList();
+        Insert(connection, "entity_types(type, ek)", 2, KeyedRows(keyed, static e => e.Types, static u => u.Types), (b, r) => b.Add(r.Row).Add(r.Ek));
+        Insert(connection, "entity_scopes(scope, ek)", 2, KeyedRows(keyed, static e => e.Scopes, static u => u.Scopes), (b, r) => b.Add(r.Row).Add(r.Ek));
+        Insert(connection, "entity_attributes(attr, ek, kinds)", 3, KeyedRows(keyed, static e => e.Attributes, static u => u.Attributes),
+            (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Kinds));
+        Insert(connection, "attribute_values(attr, ek, num, str)", 4, KeyedRows(keyed, static e => e.Values, static u => u.Values),
+            (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Number).Add(r.Row.Text));
+        var geometries = KeyedRows(keyed, static e => e.Geometries, static u => u.Geometries);
         if (geometries.Count == 0) return;
         var nextRid = Scalar(connection, "SELECT COALESCE(MAX(rid), 0) FROM entity_geometries") + 1;
-        var numbered = geometries.Select(g => (Rid: nextRid++, g.g, g.Ek)).ToList();
+        var numbered = new List<(long Rid, (long Attr, double MinX, double MaxX, double MinY, double MaxY) g, long Ek)>(geometries.Count);
+        foreach (var (g, ek) in geometries) numbered.Add((nextRid++, g, ek));
         Insert(connection, "entity_geometries(rid, ek, attr)", 3, numbered, (b, r) => b.Add(r.Rid).Add(r.Ek).Add(r.g.Attr));
         Insert(connection, "entity_bbox(rid, min_x, max_x, min_y, max_y)", 5, numbered,
             (b, r) => b.Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
@@ -146,6 +146,26 @@ internal sealed class SqliteGroupRows
         Insert(connection, "entity_cells(attr, cell, ek, rid, min_x, max_x, min_y, max_y)", 8,
             numbered.SelectMany(r => SqliteGeoGrid.CellsOf(r.g.MinX, r.g.MaxX, r.g.MinY, r.g.MaxY).Select(cell => (Cell: cell, r.Rid, r.g, r.Ek))).ToList(),
             (b, r) => b.Add(r.g.Attr).Add(r.Cell).Add(r.Ek).Add(r.Rid).Add(r.g.MinX).Add(r.g.MaxX).Add(r.g.MinY).Add(r.g.MaxY));
+    }
+
+    /// <summary>
+    /// The rows of one table the staged entities add, each beside its entity's key: the new entities' first, then the
+    /// updated ones'. Plain loops: LINQ's iterator and closure per entity were most of what a group of PATCHes allocated.
+    /// </summary>
+    private List<(T Row, long Ek)> KeyedRows<T>(List<(long Ek, NewEntity Entity)>? created, Func<NewEntity, IReadOnlyList<T>> ofNew, Func<EntityUpdate, IReadOnlyList<T>?> ofUpdate)
+    {
+        var rows = new List<(T Row, long Ek)>();
+        foreach (var (ek, entity) in created ?? [])
+        {
+            var list = ofNew(entity);
+            for (var i = 0; i < list.Count; i++) rows.Add((list[i], ek));
+        }
+        foreach (var update in _updates)
+        {
+            if (ofUpdate(update) is not { } list) continue;
+            for (var i = 0; i < list.Count; i++) rows.Add((list[i], update.Ek));
+        }
+        return rows;
     }
 
     /// <summary>
@@ -166,29 +186,38 @@ internal sealed class SqliteGroupRows
     private void WriteUpdates(SqliteConnection connection)
     {
         if (_updates.Count == 0) return;
-        Execute(connection, UpdateEntities, 3, _updates, (b, u) => b.Add(u.Ek).Add(u.Doc).Add(u.ModifiedAt));
-        Execute(connection, DropTypes, 1, _updates.Where(u => u.Types is not null).ToList(), (b, u) => b.Add(u.Ek));
-        Execute(connection, DropScopes, 1, _updates.Where(u => u.Scopes is not null).ToList(), (b, u) => b.Add(u.Ek));
-        Execute(connection, DropAttributes, 2, _updates.SelectMany(u => u.DroppedAttributes.Select(a => (a, u.Ek))).ToList(), (b, r) => b.Add(r.a).Add(r.Ek));
-        var droppedValues = _updates.SelectMany(u => u.DroppedValues.Select(a => (u.Ek, Attr: a))).ToList();
-        Execute(connection, DropValues, 2, droppedValues, (b, r) => b.Add(r.Ek).Add(r.Attr));
-        var droppedGeometries = _updates.SelectMany(u => u.DroppedGeometries.Select(a => (u.Ek, Attr: a))).ToList();
-        Execute(connection, DropBoxes, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
-        Execute(connection, DropGeometries, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
-        Execute(connection, DropCells, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Attr));
-        Execute(connection, UpdateKinds, 3, _updates.SelectMany(u => u.Kinds.Select(k => (k, u.Ek))).ToList(), (b, r) => b.Add(r.k.Attr).Add(r.Ek).Add(r.k.Kinds));
+        Execute(connection, UpdateEntities, 3, _updates, (b, u) => b.Add(u.Ek).AddText(u.Doc).Add(u.ModifiedAt));
+        var droppedTypes = new List<long>();
+        var droppedScopes = new List<long>();
+        foreach (var update in _updates)
+        {
+            if (update.Types is not null) droppedTypes.Add(update.Ek);
+            if (update.Scopes is not null) droppedScopes.Add(update.Ek);
+        }
+        Execute(connection, DropTypes, 1, droppedTypes, (b, ek) => b.Add(ek));
+        Execute(connection, DropScopes, 1, droppedScopes, (b, ek) => b.Add(ek));
+        Execute(connection, DropAttributes, 2, KeyedRows(null, NoRows<long>, static u => u.DroppedAttributes), (b, r) => b.Add(r.Row).Add(r.Ek));
+        Execute(connection, DropValues, 2, KeyedRows(null, NoRows<long>, static u => u.DroppedValues), (b, r) => b.Add(r.Ek).Add(r.Row));
+        var droppedGeometries = KeyedRows(null, NoRows<long>, static u => u.DroppedGeometries);
+        Execute(connection, DropBoxes, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Row));
+        Execute(connection, DropGeometries, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Row));
+        Execute(connection, DropCells, 2, droppedGeometries, (b, r) => b.Add(r.Ek).Add(r.Row));
+        Execute(connection, UpdateKinds, 3, KeyedRows(null, NoRows<(long Attr, string Kinds)>, static u => u.Kinds), (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Kinds));
         // One value row before and after (a new reading): updated where it is. The fingerprint said there was one row per
         // pair; should the file hold another count (an index that disagrees with its document), the pairs of that
         // statement get their rows dropped and inserted anew, as SqliteIndexRows.Update does one at a time.
-        var inPlace = _updates.SelectMany(u => u.ValuesInPlace.Select(v => (u.Ek, v.Attr, v.Number, v.Text))).ToList();
+        var inPlace = KeyedRows(null, NoRows<(long Attr, double? Number, string? Text)>, static u => u.ValuesInPlace);
         foreach (var (offset, count) in Chunks(inPlace.Count))
         {
-            var chunk = inPlace.GetRange(offset, count);
-            if (Execute(connection, UpdateValues, 4, chunk, (b, r) => b.Add(r.Ek).Add(r.Attr).Add(r.Number).Add(r.Text)) == count) continue;
-            Execute(connection, DropValues, 2, chunk, (b, r) => b.Add(r.Ek).Add(r.Attr));
-            Insert(connection, "attribute_values(attr, ek, num, str)", 4, chunk, (b, r) => b.Add(r.Attr).Add(r.Ek).Add(r.Number).Add(r.Text));
+            var chunk = count == inPlace.Count ? inPlace : inPlace.GetRange(offset, count);
+            if (Execute(connection, UpdateValues, 4, chunk, (b, r) => b.Add(r.Ek).Add(r.Row.Attr).Add(r.Row.Number).Add(r.Row.Text)) == count) continue;
+            Execute(connection, DropValues, 2, chunk, (b, r) => b.Add(r.Ek).Add(r.Row.Attr));
+            Insert(connection, "attribute_values(attr, ek, num, str)", 4, chunk, (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Number).Add(r.Row.Text));
         }
     }
+
+    /// <summary>For <see cref="KeyedRows{T}"/> of updates alone: new entities have none of these rows.</summary>
+    private static IReadOnlyList<T> NoRows<T>(NewEntity entity) => [];
 
     /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>
     internal const string KnownSeries = """
@@ -227,7 +256,8 @@ internal sealed class SqliteGroupRows
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
-                .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Trimmed).Add(i.SampleType).Add(i.SampleNum).Add(i.SampleStr).Add(i.SampleKey));
+                .Add(i.ObservedAt).Add(i.ModifiedAt).AddTrimmed(i.Json, i.Trimmed == 0 ? null : i.JsonEnd).Add(i.Trimmed)
+                .Add(i.Sample.Type).Add(i.Sample.Number).Add(i.Sample.Text).Add(i.Sample.Key));
     }
 
     /// <summary>An entity's stored row as a write reads it: its key and its document's UTF-8 bytes (valid during the call only).</summary>
@@ -274,9 +304,11 @@ internal sealed class SqliteGroupRows
 
     private static void Insert<T>(SqliteConnection connection, string target, int width, IReadOnlyList<T> rows, Action<Binder, T> bind, string verb = "INSERT")
     {
+        if (rows.Count == 0) return;
+        var sqlFormat = $"{verb} INTO {target} VALUES {{0}}";
         foreach (var (offset, count) in Chunks(rows.Count))
         {
-            var statement = Prepared(connection, $"{verb} INTO {target} VALUES {Placeholders(width, count)}");
+            var statement = Prepared(connection, sqlFormat, width, count);
             try
             {
                 var binder = new Binder(statement);
@@ -296,7 +328,7 @@ internal sealed class SqliteGroupRows
         var changed = 0;
         foreach (var (offset, count) in Chunks(keys.Count))
         {
-            var statement = Prepared(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, Placeholders(width, count)));
+            var statement = Prepared(connection, sqlFormat, width, count);
             try
             {
                 var binder = new Binder(statement);
@@ -316,7 +348,7 @@ internal sealed class SqliteGroupRows
     {
         foreach (var (offset, count) in Chunks(keys.Count))
         {
-            var statement = Prepared(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, Placeholders(width, count)));
+            var statement = Prepared(connection, sqlFormat, width, count);
             try
             {
                 var binder = new Binder(statement);
@@ -365,6 +397,20 @@ internal sealed class SqliteGroupRows
     }
 
     /// <summary>
+    /// The statement of <paramref name="sqlFormat"/> with <paramref name="rows"/> rows of <paramref name="width"/>
+    /// placeholders as {0}, found by those three: its text (hundreds of placeholders) is built once per connection, not at
+    /// every execution just to look the statement up.
+    /// </summary>
+    private static sqlite3_stmt Prepared(SqliteConnection connection, string sqlFormat, int width, int rows)
+    {
+        var statements = SqliteDatabase.State(connection).MultiRowStatements;
+        if (statements.TryGetValue((sqlFormat, width, rows), out var statement)) return statement;
+        statement = Prepared(connection, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, Placeholders(width, rows)));
+        statements[(sqlFormat, width, rows)] = statement;
+        return statement;
+    }
+
+    /// <summary>
     /// A statement of the writer connection's own, kept for its life and bound by position: a multi-row statement has
     /// hundreds of parameters, which Microsoft.Data.Sqlite would look up by name one by one at every execution.
     /// </summary>
@@ -382,27 +428,58 @@ internal sealed class SqliteGroupRows
         if (rc != expected) throw new SqliteException(raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc, raw.sqlite3_extended_errcode(connection.Handle));
     }
 
-    /// <summary>Binds values to a statement's parameters in order.</summary>
+    /// <summary>
+    /// Binds values to a statement's parameters in order. The typed overloads serve the columns whose type the row
+    /// records know (no boxing per value: a group binds tens of thousands); <see cref="Add(object?)"/> the sample columns.
+    /// </summary>
     private sealed class Binder(sqlite3_stmt statement)
     {
         private int _index;
 
-        public Binder Add(object? value)
+        public Binder Add(long value) => Checked(raw.sqlite3_bind_int64(statement, ++_index, value));
+
+        public Binder Add(double? value) => Checked(value is { } d ? raw.sqlite3_bind_double(statement, ++_index, d) : raw.sqlite3_bind_null(statement, ++_index));
+
+        public Binder Add(string? value) => AddTrimmed(value, null);
+
+        /// <summary>
+        /// A text, or its first <paramref name="end"/> characters and a closing brace (an instance document trimmed by
+        /// <see cref="SqliteInstanceForm.TrimmedEnd"/>), encoded into the thread's buffer (SQLite copies the bytes): the
+        /// string overload of the binding allocates an array per value, a document's size for every row of a group.
+        /// </summary>
+        public Binder AddTrimmed(string? value, int? end)
         {
-            var index = ++_index;
-            var rc = value switch
-            {
-                null => raw.sqlite3_bind_null(statement, index),
-                long l => raw.sqlite3_bind_int64(statement, index, l),
-                int i => raw.sqlite3_bind_int64(statement, index, i),
-                double d => raw.sqlite3_bind_double(statement, index, d),
-                string s => raw.sqlite3_bind_text(statement, index, s),
-                byte[] bytes => raw.sqlite3_bind_blob(statement, index, bytes),
-                _ => throw new ArgumentException($"No SQLite binding for {value.GetType()}"),
-            };
-            if (rc != raw.SQLITE_OK) throw new SqliteException($"Binding parameter {index} failed", rc);
-            return this;
+            // "" through the string overload: a span of no bytes may reach SQLite as a null pointer, which binds NULL.
+            if (string.IsNullOrEmpty(value)) return Checked(value is null ? raw.sqlite3_bind_null(statement, ++_index) : raw.sqlite3_bind_text(statement, ++_index, value));
+            var text = end is { } cut ? value.AsSpan(0, cut) : value.AsSpan();
+            var max = Encoding.UTF8.GetMaxByteCount(text.Length + 1);
+            var buffer = t_utf8 is { } kept && kept.Length >= max ? kept : new byte[Math.Max(max, 4096)];
+            if (buffer.Length <= MaxKeptBuffer) t_utf8 = buffer;
+            var length = Encoding.UTF8.GetBytes(text, buffer);
+            if (end is not null) buffer[length++] = (byte)'}';
+            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, length)));
         }
+
+        /// <summary>UTF-8 bytes as TEXT (<see cref="Add(object?)"/> binds a byte array as a BLOB).</summary>
+        public Binder AddText(byte[] utf8) =>
+            Checked(utf8.Length == 0 ? raw.sqlite3_bind_text(statement, ++_index, "") : raw.sqlite3_bind_text(statement, ++_index, utf8.AsSpan()));
+
+        private const int MaxKeptBuffer = 1 << 20;
+        [ThreadStatic] private static byte[]? t_utf8;
+
+        public Binder Add(object? value) => value switch
+        {
+            null => Checked(raw.sqlite3_bind_null(statement, ++_index)),
+            long l => Add(l),
+            int i => Add((long)i),
+            double d => Add(d),
+            string s => Add(s),
+            byte[] bytes => Checked(raw.sqlite3_bind_blob(statement, ++_index, bytes)),
+            _ => throw new ArgumentException($"No SQLite binding for {value.GetType()}"),
+        };
+
+        private Binder Checked(int rc) =>
+            rc == raw.SQLITE_OK ? this : throw new SqliteException($"Binding parameter {_index} failed", rc);
     }
 
     private readonly struct Row(sqlite3_stmt statement)

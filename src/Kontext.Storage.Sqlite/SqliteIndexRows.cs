@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -33,8 +32,45 @@ internal static class SqliteIndexRows
     /// <param name="Instances">Each attribute's instances when captured, by reference (for <see cref="CaptureAfter"/>).</param>
     public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes, Dictionary<string, JsonObject[]> Instances);
 
-    /// <summary>Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute.</summary>
-    public readonly record struct AttributeFingerprint(string Kinds, string Values, string Geometry);
+    /// <summary>
+    /// Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute. The
+    /// value rows are the rows themselves, so a write that changes them inserts what it compared, without a second walk.
+    /// </summary>
+    public readonly record struct AttributeFingerprint(string Kinds, ValueRows Values, string Geometry);
+
+    /// <summary>
+    /// An attribute's value rows (its top-level numbers and strings, in instance order), equal when every row is: a
+    /// number by its bits (so 0 and -0 differ, as their stored values do), a text ordinally.
+    /// </summary>
+    public readonly struct ValueRows(ValueRow[] rows) : IEquatable<ValueRows>
+    {
+        private readonly ValueRow[] _rows = rows;
+
+        public ReadOnlySpan<ValueRow> Rows => _rows;
+        public int Count => _rows?.Length ?? 0;
+
+        public bool Equals(ValueRows other)
+        {
+            var mine = Rows;
+            var theirs = other.Rows;
+            if (mine.Length != theirs.Length) return false;
+            for (var i = 0; i < mine.Length; i++)
+            {
+                if (mine[i].Number is { } n ? theirs[i].Number is not { } m || BitConverter.DoubleToInt64Bits(n) != BitConverter.DoubleToInt64Bits(m) : theirs[i].Number is not null)
+                    return false;
+                if (!string.Equals(mine[i].Text, theirs[i].Text, StringComparison.Ordinal)) return false;
+            }
+            return true;
+        }
+
+        public override bool Equals(object? obj) => obj is ValueRows other && Equals(other);
+        public override int GetHashCode() => Count;
+        public static bool operator ==(ValueRows left, ValueRows right) => left.Equals(right);
+        public static bool operator !=(ValueRows left, ValueRows right) => !left.Equals(right);
+    }
+
+    /// <summary>One attribute_values row of an attribute: a number or a text.</summary>
+    public readonly record struct ValueRow(double? Number, string? Text);
 
     /// <param name="keepInstances">Whether the state notes the instances (the state before a write, for <see cref="CaptureAfter"/>).</param>
     public static IndexedState? Capture(Entity? entity, bool keepInstances = false)
@@ -79,32 +115,31 @@ internal static class SqliteIndexRows
 
     private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)
     {
-        // One builder per thread, cleared for each part: a write fingerprints every attribute before and after.
-        var text = t_fingerprint ??= new StringBuilder(256);
-        text.Clear();
         var hasGeometry = false;
+        ValueRow[] values = [];
         for (var i = 0; i < instances.Count; i++)
         {
             var instance = instances[i];
-            foreach (var scalar in Scalars(instance))
+            foreach (var (number, scalarText) in Scalars(instance))
             {
-                // Separated by a control character that JSON strings carry escaped only in their source, never raw here.
-                if (scalar.Number is { } number) text.Append('n').Append(number.ToString("R", CultureInfo.InvariantCulture)).Append('\u001f');
-                else text.Append('s').Append(scalar.Text).Append('\u001f');
+                // Most attributes hold one scalar: the array grows by one, the usual case allocating exactly one.
+                Array.Resize(ref values, values.Length + 1);
+                values[^1] = new ValueRow(number, scalarText);
             }
             hasGeometry |= Attr.Type(instance) == Attr.GeoProperty;
         }
-        var values = text.ToString();
         var geometry = "";
         if (hasGeometry)
         {
+            // One builder per thread: a write fingerprints every attribute before and after.
+            var text = t_fingerprint ??= new StringBuilder(256);
             text.Clear();
             for (var i = 0; i < instances.Count; i++)
                 if (Attr.Type(instances[i]) == Attr.GeoProperty) text.Append(instances[i]["value"]?.ToJsonString()).Append('\u001f');
             geometry = text.ToString();
+            if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
         }
-        if (text.Capacity > 64 * 1024) t_fingerprint = null; // a large attribute's builder is not kept
-        return new AttributeFingerprint(Kinds(instances), values, geometry);
+        return new AttributeFingerprint(Kinds(instances), new ValueRows(values), geometry);
     }
 
     [ThreadStatic] private static StringBuilder? t_fingerprint;
@@ -188,7 +223,7 @@ internal static class SqliteIndexRows
     /// A new entity's row and index rows, the same rows <see cref="Update"/> inserts for one, for the group's set-based
     /// write (<see cref="SqliteGroupRows"/>); <paramref name="indexed"/> is the entity's <see cref="Capture"/>.
     /// </summary>
-    public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, string doc, IndexedState indexed)
+    public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, byte[] doc, IndexedState indexed)
     {
         var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt),
             entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList(),
@@ -197,7 +232,7 @@ internal static class SqliteIndexRows
         {
             var nameId = SqliteNameSchema.Id(connection, name);
             rows.Attributes.Add((nameId, indexed.Attributes[name].Kinds));
-            AddValueRows(rows.Values, nameId, instances);
+            AddValueRows(rows.Values, nameId, indexed.Attributes[name].Values);
             AddGeometryRows(rows.Geometries, nameId, instances);
         }
         return rows;
@@ -208,7 +243,7 @@ internal static class SqliteIndexRows
     /// <paramref name="entity"/> (whose <see cref="Capture"/> is <paramref name="now"/>): the same changes
     /// <see cref="Update"/> makes, staged for the group's set-based write (<see cref="SqliteGroupRows"/>).
     /// </summary>
-    public static SqliteGroupRows.EntityUpdate UpdatedEntityRows(SqliteConnection connection, long ek, IndexedState before, Entity entity, string doc, IndexedState now)
+    public static SqliteGroupRows.EntityUpdate UpdatedEntityRows(SqliteConnection connection, long ek, IndexedState before, Entity entity, byte[] doc, IndexedState now)
     {
         var rows = new SqliteGroupRows.EntityUpdate(ek, entity.Id, doc, Validate.Format(entity.ModifiedAt));
         if (!before.Types.SetEquals(entity.Types))
@@ -222,7 +257,7 @@ internal static class SqliteIndexRows
             {
                 var added = SqliteNameSchema.Id(connection, name);
                 rows.Attributes.Add((added, after.Kinds));
-                AddValueRows(rows.Values, added, instances);
+                AddValueRows(rows.Values, added, after.Values);
                 AddGeometryRows(rows.Geometries, added, instances);
                 continue;
             }
@@ -231,13 +266,12 @@ internal static class SqliteIndexRows
             if (old.Kinds != after.Kinds) rows.Kinds.Add((nameId, after.Kinds));
             if (old.Values != after.Values)
             {
-                var scalars = instances.SelectMany(Scalars).ToList();
                 // One row before and after (the usual new reading): updated where it is, as UpdateValuesInPlace does.
-                if (scalars.Count == 1 && ScalarCount(old) == 1) rows.ValuesInPlace.Add((nameId, scalars[0].Number, scalars[0].Text));
+                if (after.Values.Count == 1 && old.Values.Count == 1) rows.ValuesInPlace.Add((nameId, after.Values.Rows[0].Number, after.Values.Rows[0].Text));
                 else
                 {
                     rows.DroppedValues.Add(nameId);
-                    rows.Values.AddRange(scalars.Select(v => (nameId, v.Number, v.Text)));
+                    AddValueRows(rows.Values, nameId, after.Values);
                 }
             }
             if (old.Geometry != after.Geometry)
@@ -257,10 +291,9 @@ internal static class SqliteIndexRows
         return rows;
     }
 
-    private static void AddValueRows(List<(long Attr, double? Number, string? Text)> rows, long nameId, List<JsonObject> instances)
+    private static void AddValueRows(List<(long Attr, double? Number, string? Text)> rows, long nameId, ValueRows values)
     {
-        foreach (var instance in instances)
-            foreach (var (number, text) in Scalars(instance)) rows.Add((nameId, number, text));
+        foreach (var (number, text) in values.Rows) rows.Add((nameId, number, text));
     }
 
     private static void AddGeometryRows(List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> rows, long nameId, List<JsonObject> instances)
@@ -335,7 +368,7 @@ internal static class SqliteIndexRows
     private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances, AttributeFingerprint old)
     {
         var scalars = instances.SelectMany(Scalars).ToList();
-        if (scalars.Count == 1 && ScalarCount(old) == 1)
+        if (scalars.Count == 1 && old.Values.Count == 1)
         {
             // One row before and after (the usual new reading): one statement, no look-up of the row first. Any other
             // count of rows touched means the fingerprint misread the old rows; the caller then rewrites them.
@@ -359,9 +392,6 @@ internal static class SqliteIndexRows
         return true;
     }
 
-    /// <summary>How many value rows a fingerprint stands for: one separator ends each.</summary>
-    private static int ScalarCount(AttributeFingerprint fingerprint) => fingerprint.Values.AsSpan().Count('\u001f');
-
     private static void DeleteValues(SqliteConnection connection, long id, string name) =>
         Run(Prepared(connection, $"DELETE FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")}", id, "$a"), ("$a", name));
 
@@ -379,17 +409,23 @@ internal static class SqliteIndexRows
     public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(IndexedState? state)
     {
         var keys = new HashSet<(string, string, string)>();
-        if (state is null) return keys;
+        foreach (var key in EachStatisticKey(state)) keys.Add(key);
+        return keys;
+    }
+
+    /// <summary>The keys of <see cref="StatisticKeys"/>, each once (the types, attribute names and each attribute's kinds are distinct).</summary>
+    private static IEnumerable<(string Type, string Attr, string Kind)> EachStatisticKey(IndexedState? state)
+    {
+        if (state is null) yield break;
         foreach (var type in state.Types)
         {
-            keys.Add((type, "", ""));
+            yield return (type, "", "");
             foreach (var (name, fingerprint) in state.Attributes)
             {
-                keys.Add((type, name, "*"));
-                foreach (var kind in fingerprint.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) keys.Add((type, name, kind));
+                yield return (type, name, "*");
+                foreach (var kind in fingerprint.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) yield return (type, name, kind);
             }
         }
-        return keys;
     }
 
     /// <summary>
@@ -400,6 +436,14 @@ internal static class SqliteIndexRows
     public static void UpdateStatistics(SqliteConnection connection, IndexedState? before, IndexedState? after)
     {
         if (before is not null && after is not null && SameStatisticKeys(before, after)) return;
+        if (before is null || after is null)
+        {
+            // A new or deleted entity: every key of the one side counts, no key sets to compare (a batch create's case).
+            var pending = SqliteDatabase.State(connection).JobStatistics;
+            var delta = before is null ? 1 : -1;
+            foreach (var key in EachStatisticKey(before ?? after)) CollectionsMarshal.GetValueRefOrAddDefault(pending, key, out _) += delta;
+            return;
+        }
         UpdateStatistics(connection, StatisticKeys(before), StatisticKeys(after));
     }
 

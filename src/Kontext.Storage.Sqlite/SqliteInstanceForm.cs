@@ -77,7 +77,17 @@ internal static class SqliteInstanceForm
     public static (string? Doc, int Trimmed) Trim(string? doc, string? observedAt, string modifiedAt)
     {
         if (doc is null) return (null, 0);
-        if (doc.Length < 2 || doc[^1] != '}') return (doc, 0);
+        var (end, trimmed) = TrimmedEnd(doc, observedAt, modifiedAt);
+        return trimmed == 0 ? (doc, 0) : (string.Concat(doc.AsSpan(0, end), "}"), trimmed);
+    }
+
+    /// <summary>
+    /// <see cref="Trim"/> without the trimmed copy: the stored form is <paramref name="doc"/> up to <c>End</c> and a closing
+    /// brace (the whole of it when nothing is trimmed), for a writer that encodes it straight into its bind buffer.
+    /// </summary>
+    public static (int End, int Trimmed) TrimmedEnd(string doc, string? observedAt, string modifiedAt)
+    {
+        if (doc.Length < 2 || doc[^1] != '}') return (doc.Length, 0);
         var end = doc.Length - 1; // the closing brace: the members are cut from the text before it
         var trimmed = 0;
         if (Cut(doc, ref end, "modifiedAt", modifiedAt, "")) trimmed |= ModifiedAt;
@@ -89,7 +99,7 @@ internal static class SqliteInstanceForm
             else if (observedAt.EndsWith(".000Z", StringComparison.Ordinal) && Cut(doc, ref end, "observedAt", observedAt.AsSpan(0, observedAt.Length - 5), "Z"))
                 trimmed |= ObservedAtInSeconds;
         }
-        return trimmed == 0 ? (doc, 0) : (string.Concat(doc.AsSpan(0, end), "}"), trimmed);
+        return trimmed == 0 ? (doc.Length, 0) : (end, trimmed);
     }
 
     /// <summary>The document as it was given to <see cref="Trim"/>.</summary>

@@ -93,11 +93,18 @@ internal static class SqliteTemporalSchema
     /// <summary>The sample columns' parameters ($t, $n, $s, $k) for an instance; all null for a deletion.</summary>
     public static (string, object?)[] SampleParameters(System.Text.Json.Nodes.JsonObject? instance)
     {
-        if (instance is null) return [("$t", null), ("$n", null), ("$s", null), ("$k", null)];
+        var (type, number, text, key) = SampleValues(instance);
+        return [("$t", type), ("$n", number), ("$s", text), ("$k", key)];
+    }
+
+    /// <summary>The sample columns (sample_type, sample_num, sample_str, sample_key) of an instance; all null for a deletion.</summary>
+    public static (string? Type, double? Number, string? Text, object? Key) SampleValues(System.Text.Json.Nodes.JsonObject? instance)
+    {
+        if (instance is null) return default;
         var fields = Kontext.Ngsi.Temporal.SampleFields.Of(instance);
         // A Property's type is left NULL (most samples are Properties): every reader takes NULL for 'Property'. So is a
         // distinct key that is the sample's number (readers take COALESCE(sample_key, sample_num)).
-        return [("$t", fields.AttributeType == Kontext.Ngsi.Model.Attr.Property ? null : fields.AttributeType), ("$n", fields.Number), ("$s", fields.Text),
-            ("$k", fields.DistinctNumber is { } key ? (key == fields.Number ? null : key) : fields.DistinctText)];
+        return (fields.AttributeType == Kontext.Ngsi.Model.Attr.Property ? null : fields.AttributeType, fields.Number, fields.Text,
+            fields.DistinctNumber is { } key ? (key == fields.Number ? null : key) : fields.DistinctText);
     }
 }

@@ -165,7 +165,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         }
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
-        var afterDoc = SqliteEntityForm.Encode(after);
+        var afterDoc = SqliteEntityForm.EncodeUtf8(after);
         SqliteIndexRows.IndexedState indexedAfter;
         if (rows is not null && after.Id == entityId)
         {
@@ -177,21 +177,21 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
         if (subscribed || beforeUtf8 is not null || SqliteEntityForm.NamesExpiresAt(afterDoc))
-            AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), afterDoc);
+            AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), Encoding.UTF8.GetString(afterDoc));
         return write.Result;
 
         string? BeforeDoc() => beforeUtf8 is null ? null : Encoding.UTF8.GetString(beforeUtf8);
     }
 
     /// <summary>The entity's row and its index rows, written now.</summary>
-    private static SqliteIndexRows.IndexedState UpsertNow(SqliteConnection connection, Entity after, string afterDoc, SqliteIndexRows.IndexedState? indexedBefore)
+    private static SqliteIndexRows.IndexedState UpsertNow(SqliteConnection connection, Entity after, byte[] afterDoc, SqliteIndexRows.IndexedState? indexedBefore)
     {
         var ek = (long)SqliteDatabase.Cached(connection, """
                    INSERT INTO entities(id, doc, created_at, modified_at) VALUES($id, $doc, $created, $modified)
                    ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, modified_at = excluded.modified_at
                    RETURNING ek
                    """,
-                   ("$id", after.Id), ("$doc", afterDoc), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
+                   ("$id", after.Id), ("$doc", Encoding.UTF8.GetString(afterDoc)), ("$created", Validate.Format(after.CreatedAt)), ("$modified", Validate.Format(after.ModifiedAt)))
             .ExecuteScalar()!;
         return SqliteIndexRows.Update(connection, ek, indexedBefore, after);
     }
@@ -219,15 +219,18 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     {
         var observedText = change.Instance?["observedAt"]?.GetValue<string>();
         var observed = observedText is not null && Validate.TryParseDateTime(observedText, out var time) ? Validate.Format(time) : null;
-        var modified = Validate.Format(modifiedAt);
-        var (doc, trimmed) = SqliteInstanceForm.Trim(change.Instance?.ToJsonString(), observed, modified);
+        var modified = FormatModified(modifiedAt);
+        var json = change.Instance?.ToJsonString();
         if (rows is not null)
         {
-            var sample = SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance);
+            // The trimmed form is encoded from the instance's text when the row is bound: no trimmed copy of it.
+            var (end, trimmedMembers) = json is null ? (0, 0) : SqliteInstanceForm.TrimmedEnd(json, observed, modified);
             rows.Add(new SqliteGroupRows.Instance(entityId, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
-                change.Kind.ToString(), observed, modified, doc, trimmed, sample[0].Item2, sample[1].Item2, sample[2].Item2, sample[3].Item2));
+                change.Kind.ToString(), observed, modified, json, end, trimmedMembers,
+                SqliteTemporalSchema.SampleValues(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)));
             return;
         }
+        var (doc, trimmed) = SqliteInstanceForm.Trim(json, observed, modified);
         var insert = SqliteDatabase.Cached(connection, """
             INSERT INTO attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)
             VALUES($sk, $dataset, $instance, $kind, $observed, $modified, $doc, $trimmed, $t, $n, $s, $k)
@@ -241,6 +244,17 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             .. SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)]);
         insert.ExecuteNonQuery();
     }
+
+    /// <summary>An instance's modifiedAt as stored: an entity's instances share it, so the last one formatted is kept.</summary>
+    private static string FormatModified(DateTimeOffset modifiedAt)
+    {
+        if (t_modified is { } last && last.At == modifiedAt && last.At.Offset == modifiedAt.Offset) return last.Text;
+        var text = Validate.Format(modifiedAt);
+        t_modified = (modifiedAt, text);
+        return text;
+    }
+
+    [ThreadStatic] private static (DateTimeOffset At, string Text)? t_modified;
 
     private static void AppendChange(SqliteConnection connection, SqliteGroupRows? rows, string entityId, string operation, DateTimeOffset at, string? beforeDoc, string? afterDoc)
     {

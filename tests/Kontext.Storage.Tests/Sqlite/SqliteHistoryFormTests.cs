@@ -146,6 +146,10 @@ public sealed class SqliteHistoryFormTests : IDisposable
         trimmed.Should().Be(expected);
         SqliteInstanceForm.Restore(stored, trimmed, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z").Should().Be(doc);
         if (trimmed != 0) stored!.Length.Should().BeLessThan(doc.Length);
+        // The group writer's form of the same cut (it encodes the kept text and the closing brace straight into its buffer).
+        var (end, cut) = SqliteInstanceForm.TrimmedEnd(doc, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
+        cut.Should().Be(trimmed);
+        (cut == 0 ? doc : doc[..end] + "}").Should().Be(stored);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Query;
 using Kontext.Ngsi.Storage;
+using Kontext.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Tests.Sqlite;
@@ -80,6 +81,27 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         {"id":"urn:ngsi-ld:T:delta","type":"T","a":{"type":"Property","value":1},"b":{"type":"Property","value":"x"},
          "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.7,40.4]}}}
         """;
+
+    /// <summary>
+    /// A fingerprint's value rows are the rows (issue 12): equal only when every number has the same bits and every text
+    /// is the same, in the same order, so a changed row is never taken for an unchanged one.
+    /// </summary>
+    [Fact]
+    public void Value_rows_are_equal_only_when_every_row_is()
+    {
+        static SqliteIndexRows.ValueRows Rows(params (double? Number, string? Text)[] rows) =>
+            new([.. rows.Select(r => new SqliteIndexRows.ValueRow(r.Number, r.Text))]);
+
+        Rows((1.5, null), (null, "a")).Should().Be(Rows((1.5, null), (null, "a")));
+        (Rows((1.5, null)) == Rows((1.5, null))).Should().BeTrue();
+        Rows().Should().Be(default(SqliteIndexRows.ValueRows), "no rows, however made");
+        (Rows((0.0, null)) != Rows((-0.0, null))).Should().BeTrue("0 and -0 are stored apart");
+        (Rows((1.0, null)) != Rows((null, "1"))).Should().BeTrue();
+        (Rows((null, "")) != Rows((null, null))).Should().BeTrue();
+        (Rows((null, "a"), (null, "b")) != Rows((null, "b"), (null, "a"))).Should().BeTrue("the order is the rows'");
+        (Rows((1.0, null)) != Rows((1.0, null), (1.0, null))).Should().BeTrue();
+        (Rows((null, "é")) != Rows((null, "e\u0301"))).Should().BeTrue("texts compare ordinally");
+    }
 
     [Fact]
     public async Task Updating_one_attribute_rewrites_only_its_value_rows()
