@@ -26,11 +26,30 @@ internal static class SqliteIndexRows
     }
 
     /// <summary>
-    /// What an entity's index rows are derived from, captured before a write decision (which may change the entity in
-    /// place): its types, scopes and, per attribute, a fingerprint of each kind of row.
+    /// What an entity's index rows are derived from: its types, scopes and, per attribute, a fingerprint of each kind of
+    /// row (one that <see cref="CaptureAround"/> left unread compares equal to itself and holds the kinds only).
     /// </summary>
-    /// <param name="Instances">Each attribute's instances when captured, by reference (for <see cref="CaptureAfter"/>).</param>
-    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes, Dictionary<string, JsonObject[]> Instances);
+    public sealed record IndexedState(HashSet<string> Types, HashSet<string> Scopes, Dictionary<string, AttributeFingerprint> Attributes);
+
+    /// <summary>
+    /// An entity as it was before a write decision (which may change it in place), its fingerprints not yet read: the
+    /// types, scopes and each attribute's kinds (all a deletion's statistics need) and, by reference, its instances.
+    /// </summary>
+    public sealed class CapturedEntity(HashSet<string> types, HashSet<string> scopes, Dictionary<string, string> kinds, Dictionary<string, JsonObject[]> instances)
+    {
+        public HashSet<string> Types { get; } = types;
+        public HashSet<string> Scopes { get; } = scopes;
+        public Dictionary<string, string> Kinds { get; } = kinds;
+        public Dictionary<string, JsonObject[]> Instances { get; } = instances;
+#if DEBUG
+        /// <summary>The fingerprints read before the decision, which <see cref="CaptureAround"/> checks its own against.</summary>
+        public Dictionary<string, AttributeFingerprint>? Before { get; init; }
+#endif
+
+        /// <summary>The state before with only the kinds (a deletion's statistics).</summary>
+        public IndexedState KindsOnly() =>
+            new(Types, Scopes, Kinds.ToDictionary(k => k.Key, k => Unread(k.Value), StringComparer.Ordinal));
+    }
 
     /// <summary>
     /// Equal fingerprints mean equal rows: the kinds row, the scalar value rows, the geometry rows of one attribute. The
@@ -72,46 +91,72 @@ internal static class SqliteIndexRows
     /// <summary>One attribute_values row of an attribute: a number or a text.</summary>
     public readonly record struct ValueRow(double? Number, string? Text);
 
-    /// <param name="keepInstances">Whether the state notes the instances (the state before a write, for <see cref="CaptureAfter"/>).</param>
-    public static IndexedState? Capture(Entity? entity, bool keepInstances = false)
+    public static IndexedState? Capture(Entity? entity)
     {
         if (entity is null) return null;
         var attributes = new Dictionary<string, AttributeFingerprint>(entity.Attributes.Count, StringComparer.Ordinal);
-        var captured = new Dictionary<string, JsonObject[]>(keepInstances ? entity.Attributes.Count : 0, StringComparer.Ordinal);
-        foreach (var (name, instances) in entity.Attributes)
-        {
-            attributes[name] = Fingerprint(instances);
-            if (keepInstances) captured[name] = [.. instances];
-        }
-        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, captured);
+        foreach (var (name, instances) in entity.Attributes) attributes[name] = Fingerprint(instances);
+        return new IndexedState(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes);
     }
 
     /// <summary>
-    /// The indexed state of <paramref name="after"/>, a decision's new state of the entity whose state before it was
-    /// <paramref name="before"/>. When the decision replaced every instance it changed and edited none
-    /// (<paramref name="replacesInstances"/>, <c>EntityWrite.ReplacesInstances</c>), an attribute whose list still holds
-    /// the instances captured before, in their order, keeps its fingerprint unread: a PATCH of one attribute then
-    /// fingerprints that attribute alone after the decision, not the whole entity.
+    /// The entity before a write decision, for <see cref="CaptureAround"/> after it: copies of what the decision may
+    /// change in place (the types, scopes, instance lists and kinds), no value or geometry read yet.
     /// </summary>
-    public static IndexedState CaptureAfter(IndexedState? before, Entity after, bool replacesInstances)
+    public static CapturedEntity? CaptureInstances(Entity? entity)
     {
-        if (before is null || !replacesInstances) return Capture(after)!;
-        var attributes = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (name, instances) in after.Attributes)
+        if (entity is null) return null;
+        var kinds = new Dictionary<string, string>(entity.Attributes.Count, StringComparer.Ordinal);
+        var instances = new Dictionary<string, JsonObject[]>(entity.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, list) in entity.Attributes)
         {
-            if (before.Instances.TryGetValue(name, out var found) && CollectionsMarshal.AsSpan(instances).SequenceEqual(found, ReferenceEqualityComparer.Instance))
-            {
-                attributes[name] = before.Attributes[name];
-#if DEBUG
-                // Every test runs the debug build: a decision that claims to replace instances but edited one fails there.
-                if (Fingerprint(instances) != attributes[name])
-                    throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place but said it replaces instances");
-#endif
-            }
-            else attributes[name] = Fingerprint(instances);
+            kinds[name] = Kinds(list);
+            instances[name] = [.. list];
         }
-        return new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes, []);
+        return new CapturedEntity(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), kinds, instances)
+        {
+#if DEBUG
+            // Every test runs the debug build: it reads the fingerprints before the decision too, to check those read after.
+            Before = Capture(entity)!.Attributes,
+#endif
+        };
     }
+
+    /// <summary>
+    /// The indexed states before and after a decision that replaced every instance it changed and edited none
+    /// (<c>EntityWrite.ReplacesInstances</c>), <paramref name="before"/> captured before it: an attribute whose list
+    /// still holds the same instances, in their order, is left unread on both sides (equal, with its kinds), and the
+    /// others are fingerprinted from the instances before and after. A PATCH of one attribute reads that attribute
+    /// alone. The unread fingerprints suit the staged delta (<see cref="UpdatedEntityRows"/>) and the statistics, which
+    /// skip equal attributes; <paramref name="unchangedUnread"/> false reads them too (for <see cref="Update"/>).
+    /// </summary>
+    public static (IndexedState Before, IndexedState After) CaptureAround(CapturedEntity before, Entity after, bool unchangedUnread)
+    {
+        var old = new Dictionary<string, AttributeFingerprint>(before.Instances.Count, StringComparer.Ordinal);
+        var now = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, instances) in before.Instances)
+        {
+            if (after.Attributes.TryGetValue(name, out var list) && CollectionsMarshal.AsSpan(list).SequenceEqual(instances, ReferenceEqualityComparer.Instance))
+                old[name] = now[name] = unchangedUnread ? Unread(before.Kinds[name]) : Fingerprint(instances);
+            else old[name] = Fingerprint(instances);
+#if DEBUG
+            if (Fingerprint(instances) != before.Before![name] || before.Kinds[name] != before.Before[name].Kinds)
+                throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place but said it replaces instances");
+#endif
+        }
+        foreach (var (name, instances) in after.Attributes)
+            if (!now.ContainsKey(name)) now[name] = Fingerprint(instances);
+        return (new IndexedState(before.Types, before.Scopes, old),
+            new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), now));
+    }
+
+    /// <summary>
+    /// The fingerprint of an attribute left as it was, not read: its kinds, and a geometry no read one has (a read one is
+    /// empty or ends in a separator), so it equals only itself.
+    /// </summary>
+    private static AttributeFingerprint Unread(string kinds) => new(kinds, default, UnreadGeometry);
+
+    private const string UnreadGeometry = "\u0000unread";
 
     private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)
     {

@@ -141,8 +141,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
         var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
             (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || SqliteEntityForm.NamesExpiresAt(doc) ? doc.ToArray() : null));
-        // Captured before decide, which may change current in place.
-        var indexedBefore = SqliteIndexRows.Capture(current, keepInstances: true);
+        // Captured before decide, which may change current in place; the fingerprints are read after it, of what it changed.
+        var captured = SqliteIndexRows.CaptureInstances(current);
         var scopesBefore = current?.Scopes?.ToList();
 
         var write = decide(current);
@@ -154,7 +154,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             case EntityWriteKind.Delete:
                 if (SqliteDatabase.Cached(connection, "DELETE FROM entities WHERE id = $id RETURNING ek", ("$id", entityId)).ExecuteScalar() is long deleted)
                     SqliteIndexRows.Delete(connection, deleted);
-                SqliteIndexRows.UpdateStatistics(connection, indexedBefore, null);
+                SqliteIndexRows.UpdateStatistics(connection, captured?.KindsOnly(), null);
                 if (subscribed || beforeUtf8 is not null) AppendChange(connection, rows, entityId, "delete", at, BeforeDoc(), null);
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
@@ -166,12 +166,21 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         var afterDoc = SqliteEntityForm.EncodeUtf8(after);
-        SqliteIndexRows.IndexedState indexedAfter;
-        if (rows is not null && after.Id == entityId)
+        var stagesRows = rows is not null && after.Id == entityId;
+        SqliteIndexRows.IndexedState? indexedBefore = null, indexedAfter = null;
+        if (captured is not null && write.ReplacesInstances)
+            (indexedBefore, indexedAfter) = SqliteIndexRows.CaptureAround(captured, after, unchangedUnread: stagesRows);
+        else if (captured is not null)
         {
-            indexedAfter = SqliteIndexRows.CaptureAfter(indexedBefore, after, write.ReplacesInstances);
-            if (indexedBefore is null) rows.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
-            else rows.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
+            // The decision may have edited the instances captured before: the fingerprints before are read from the
+            // stored document again (this write has not changed it yet).
+            indexedBefore = SqliteIndexRows.Capture(SqliteGroupRows.ReadEntity(connection, entityId, static (_, doc) => SqliteEntityForm.Decode(doc)));
+        }
+        if (stagesRows)
+        {
+            indexedAfter ??= SqliteIndexRows.Capture(after)!;
+            if (indexedBefore is null) rows!.Add(SqliteIndexRows.NewEntityRows(connection, after, afterDoc, indexedAfter));
+            else rows!.Add(SqliteIndexRows.UpdatedEntityRows(connection, ek, indexedBefore, after, afterDoc, indexedAfter));
         }
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);

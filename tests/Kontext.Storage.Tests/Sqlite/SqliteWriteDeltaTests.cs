@@ -121,7 +121,7 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
 
     // The tests above change a clone of the entity (every instance a new object); the decisions of the API change it in
     // place and replace only the instances they change, and say so: the store then fingerprints those alone after them
-    // (SqliteIndexRows.CaptureAfter).
+    // (SqliteIndexRows.CaptureAround).
     private Task<UpdateResult> UpdateAttributesAsync(string fragment) =>
         _store.WriteAsync(Id, EntityWrites.UpdateAttributes(Id, EntityParser.ParseFragment(JsonNode.Parse(fragment)!.AsObject(), ContextProcessor.Core, ParseMode.Update, Id)), default);
 
