@@ -57,7 +57,7 @@ internal static class BatchExecution
         BatchItemResult Logged(Exception ex, BatchItem<T> item)
         {
             // A storage fault on one entity is that entity's error, not the batch's: the others may well have committed.
-            logger ??= batch.Http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BatchExecution).FullName!);
+            logger ??= batch.Request.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BatchExecution).FullName!);
             logger.LogError(ex, "Batch {Path}: writing entity {EntityId} failed", batch.Http.Request.Path, item.Id);
             return new(item.Index, item.Id, BatchItemStatus.Failed, NgsiError.InternalError("The broker failed to write this entity; the failure is logged."));
         }

@@ -46,7 +46,7 @@ internal sealed class BatchRequest
 
     private static async Task<BatchRequest> ReadAsync(HttpContext http, bool entities)
     {
-        var limits = http.RequestServices.GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
+        var limits = BrokerServices.Of(http).GetRequiredService<IOptions<KontextOptions>>().Value.Limits;
         var isJsonLd = NgsiRequest.ContentKind(http.Request.ContentType) == "application/ld+json";
         // Clause 6.3.5: with application/ld+json the @context travels in the payload (here: in each entity), never in a Link
         // header. Checked before the Link context is resolved, so a bad request never waits on a remote fetch.
@@ -82,7 +82,7 @@ internal sealed class BatchRequest
     /// </summary>
     public async Task<List<BatchItem<T>>> ParseEntitiesAsync<T>(Func<JsonObject, JsonLdContext, string, T> parse)
     {
-        var processor = Http.RequestServices.GetRequiredService<ContextProcessor>();
+        var processor = Request.Services.GetRequiredService<ContextProcessor>();
         var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
         var parsed = new List<BatchItem<T>>(_items.Length);
         // A batch's entities are mostly of a few types: each type is checked for the hint once per context, not per entity.

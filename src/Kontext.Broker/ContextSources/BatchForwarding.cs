@@ -103,7 +103,7 @@ internal sealed class BatchForwarding(ProvisionForwarding provision, ContextSour
     private static async Task<Func<string, string>> ExpanderAsync(BatchRequest batch, JsonObject entity)
     {
         if (!batch.IsJsonLd || !entity.TryGetPropertyValue("@context", out var context)) return batch.Request.Context.ExpandTerm;
-        var processor = batch.Http.RequestServices.GetRequiredService<Kontext.Ngsi.JsonLd.ContextProcessor>();
+        var processor = batch.Request.Services.GetRequiredService<Kontext.Ngsi.JsonLd.ContextProcessor>();
         return (await processor.ProcessAsync(context, batch.Aborted)).ExpandTerm;
     }
 

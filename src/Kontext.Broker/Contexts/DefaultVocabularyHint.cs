@@ -46,7 +46,7 @@ internal static class DefaultVocabularyHint
     {
         if (term.Contains(':')) return; // an IRI or a CURIE: the caller chose the namespace
         if (!context.ExpandTerm(term).StartsWith(CoreContext.DefaultVocab, StringComparison.Ordinal)) return;
-        if (http.RequestServices.GetService<BundledContexts>()?.SubjectContextDefining(term) is not { } sdm) return;
+        if (Http.BrokerServices.Of(http).GetService<BundledContexts>()?.SubjectContextDefining(term) is not { } sdm) return;
         var warning = written
             ? $"199 kontext \"Type '{term}' was expanded with the default vocabulary ({CoreContext.DefaultVocab}{term}), not the smart-data-models " +
               $"context that defines it; queries sent with <{sdm}> will not find this entity. Send that @context (Link header or body).\""
@@ -56,7 +56,7 @@ internal static class DefaultVocabularyHint
         if (!existing.Contains($"Type '{term}'", StringComparison.Ordinal))
             http.Response.Headers[Header] = existing.Length == 0 ? warning : existing + ", " + warning;
         if (Logged.Count < MaxLoggedTerms && Logged.TryAdd(term, 0))
-            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DefaultVocabularyHint))
+            Http.BrokerServices.Of(http).GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DefaultVocabularyHint))
                 .LogWarning("Type {Type} was {Use} with the default vocabulary although the smart-data-models context {Context} defines it; " +
                             "entities and queries using that context will not meet it (reported once per type)", term, written ? "written" : "queried", sdm);
     }

@@ -32,7 +32,7 @@ internal sealed class EntityMapUse
         var asked = QueryParameters.Flag(request, "entityMap");
         var reference = request.Http.Request.Headers[Header].ToString().Trim();
         if (!asked && reference.Length == 0) return null;
-        var store = request.Http.RequestServices.GetRequiredService<EntityMapStore>();
+        var store = request.Services.GetRequiredService<EntityMapStore>();
         // A live map is used even with entityMap=true: a new map is made when "no EntityMap currently exists" (5.7.1.4).
         var live = reference.Length > 0 ? store.Find(request.Tenant, IdOf(reference)) : null;
         return new EntityMapUse(request, store, live);
