@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Kontext.Storage.Sqlite;
 
 /// <summary>
@@ -67,4 +69,43 @@ internal sealed class SqliteOpenTenants : IDisposable
     }
 
     public void Dispose() => _sweep.Dispose();
+}
+
+/// <summary>
+/// Bounds the memory of the writers' page caches across tenants: a writer connection opens with its full cache
+/// (<see cref="SqliteSchema.WriterPragmas"/>, 16 MiB) while fewer than <see cref="Large"/> other writers hold one, and with
+/// SQLite's default 2 MiB beyond that. Without it only <see cref="SqliteOpenTenants.Max"/> bounded them (64 × 16 MiB). A place
+/// is held from the connection's open to its close, both on the writer's loop, so at most <see cref="Large"/> are ever held.
+/// A writer keeps the size it opened with until it closes (an idle tenant's after <see cref="SqliteOpenTenants.IdleAfter"/>).
+/// </summary>
+internal sealed class SqliteWriterCaches(int large)
+{
+    private readonly Lock _lock = new();
+    private readonly HashSet<SqliteWriter> _holding = [];
+
+    /// <summary>For a writer of its own (tests, stores opened outside <see cref="SqliteStorage"/>): every writer keeps its full cache.</summary>
+    public static SqliteWriterCaches Unbounded() => new(int.MaxValue);
+
+    public int Large { get; } = Math.Max(1, large);
+
+    /// <summary>Writers holding a full cache now.</summary>
+    public int Holding
+    {
+        get { lock (_lock) return _holding.Count; }
+    }
+
+    /// <summary>The writer's connection has just opened with the full cache: it keeps it if a place is free, else shrinks it.</summary>
+    public void Opened(SqliteWriter writer, SqliteConnection connection)
+    {
+        lock (_lock)
+        {
+            if (_holding.Count < Large) { _holding.Add(writer); return; }
+        }
+        SqliteDatabase.Execute(connection, SqliteTenantStore.DefaultCacheSql);
+    }
+
+    public void Closed(SqliteWriter writer)
+    {
+        lock (_lock) _holding.Remove(writer);
+    }
 }

@@ -12,8 +12,14 @@ namespace Kontext.Storage.Sqlite;
 /// reader connections one tenant and the whole process hold open at once, how long a read waits for one.
 /// </summary>
 public sealed record SqliteStorageLimits(int MaxTenants = 1000, int MaxOpenTenants = 64, TimeSpan? CloseIdleAfter = null, int? MaxReadersPerTenant = null,
-    int? MaxReaders = null, TimeSpan? ReaderWait = null)
+    int? MaxReaders = null, TimeSpan? ReaderWait = null, int MaxLargeWriterCaches = SqliteStorageLimits.DefaultLargeWriterCaches)
 {
+    /// <summary>
+    /// Writers keeping their full 16 MiB page cache at once (<see cref="SqliteWriterCaches"/>); the others open with 2 MiB. With
+    /// the default 64 open tenants, the writers' caches hold at most 16 × 16 + 48 × 2 = 352 MiB instead of 1 GiB.
+    /// </summary>
+    public const int DefaultLargeWriterCaches = 16;
+
     public static SqliteStorageLimits Default { get; } = new();
     public TimeSpan IdleAfter => CloseIdleAfter ?? TimeSpan.FromMinutes(1);
     public int ReadersPerTenant => MaxReadersPerTenant ?? DefaultReadersPerTenant;
@@ -51,6 +57,7 @@ public sealed class SqliteStorage : IEntityStorage
     private readonly SqliteStorageLimits _limits;
     private readonly SqliteOpenTenants _openTenants;
     private readonly SqliteReaderBudget _readerBudget;
+    private readonly SqliteWriterCaches _writerCaches;
     private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _files = new(StringComparer.Ordinal); // tenant → file name
     private readonly SemaphoreSlim _registering = new(1, 1);
@@ -63,6 +70,7 @@ public sealed class SqliteStorage : IEntityStorage
         _limits = limits ?? SqliteStorageLimits.Default;
         _openTenants = new SqliteOpenTenants(_limits.MaxOpenTenants, _limits.IdleAfter);
         _readerBudget = new SqliteReaderBudget(_limits.Readers, _limits.ReaderWaitLimit);
+        _writerCaches = new SqliteWriterCaches(_limits.MaxLargeWriterCaches);
         Directory.CreateDirectory(_directory);
         var systemPath = Path.Combine(_directory, "system.db");
         _contexts = new SqliteContextDocumentStore(systemPath);
@@ -79,6 +87,9 @@ public sealed class SqliteStorage : IEntityStorage
 
     /// <summary>The process-wide bound on reader connections, for tests of it.</summary>
     internal SqliteReaderBudget ReaderBudget => _readerBudget;
+
+    /// <summary>The process-wide bound on the writers' page caches, for tests of it.</summary>
+    internal SqliteWriterCaches WriterCaches => _writerCaches;
 
     /// <summary>The reader pool of a tenant opened already (null: not opened), for tests of its cap.</summary>
     internal SqliteReaders? Readers(string? tenant) =>
@@ -101,7 +112,7 @@ public sealed class SqliteStorage : IEntityStorage
         else if (!create) return null; // a named tenant exists once something was written to it
         else file = await RegisterAsync(tenant, cancellationToken);
         var path = Path.Combine(_directory, file);
-        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants, _limits.ReadersPerTenant, _readerBudget)));
+        var store = _tenants.GetOrAdd(key, _ => new Lazy<SqliteTenantStore>(() => new SqliteTenantStore(tenant, path, t => Committed?.Invoke(t), _openTenants, _limits.ReadersPerTenant, _readerBudget, _writerCaches)));
         return store.Value;
     }
 

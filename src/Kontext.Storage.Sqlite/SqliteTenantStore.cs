@@ -17,8 +17,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     /// <param name="maxReaders">Reader connections open at once (<see cref="SqliteStorageLimits.DefaultReadersPerTenant"/> when not given).</param>
     /// <param name="readerBudget">The process-wide bound on reader connections shared with the other tenants (none: unbounded).</param>
+    /// <param name="writerCaches">The process-wide bound on the writers' page caches (none: unbounded).</param>
     public SqliteTenantStore(string? name, string path, Action<string?>? committed = null, SqliteOpenTenants? openTenants = null, int? maxReaders = null,
-        SqliteReaderBudget? readerBudget = null)
+        SqliteReaderBudget? readerBudget = null, SqliteWriterCaches? writerCaches = null)
     {
         Name = name;
         _openTenants = openTenants;
@@ -32,7 +33,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             SqliteMigrations.Apply(setup, SqliteMigrations.Tenant);
         }
         _readers = new SqliteReaders(connectionString, maxReaders ?? SqliteStorageLimits.DefaultReadersPerTenant, readerBudget);
-        _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name), () => _openTenants?.Using(this));
+        _writer = new SqliteWriter(connectionString, committed is null ? null : () => committed(name), () => _openTenants?.Using(this), writerCaches);
         Touch(); // counted once complete: the bound may close this store's files from another thread right away
     }
 
@@ -72,6 +73,9 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     /// <summary>The reader pool, for tests of its cap.</summary>
     internal SqliteReaders Readers => _readers;
+
+    /// <summary>The writer, for tests of its connection's settings.</summary>
+    internal SqliteWriter Writer => _writer;
 
     public Task<Entity?> GetEntityAsync(string id, CancellationToken cancellationToken) =>
         ReadDocumentAsync(id, static doc => SqliteEntityForm.Decode(doc), cancellationToken);

@@ -20,14 +20,17 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Action? _opening;
     private readonly Task _loop;
     private readonly Action? _committed;
+    private readonly SqliteWriterCaches _caches;
     private SqliteConnection? _connection;
 
     /// <param name="opening">Called on the loop before the connection is (re)opened: the store counts its open files.</param>
-    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null)
+    /// <param name="caches">The bound on the writers' page caches across tenants (none: this writer always keeps its full cache).</param>
+    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null, SqliteWriterCaches? caches = null)
     {
         _connectionString = connectionString;
         _committed = committed;
         _opening = opening;
+        _caches = caches ?? SqliteWriterCaches.Unbounded();
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -87,15 +90,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
         connection.Open();
         SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
         SqliteDatabase.Execute(connection, SqliteSchema.WriterPragmas);
+        _caches.Opened(this, connection);
         return _connection = connection;
     }
 
     private void Close()
     {
         // The prepared statements cached for this connection go with it (they are keyed by the connection object).
-        if (_connection is not null) SqliteDatabase.Release(_connection);
-        _connection?.Dispose();
+        if (_connection is null) return;
+        SqliteDatabase.Release(_connection);
+        _connection.Dispose();
         _connection = null;
+        _caches.Closed(this);
     }
 
     private void CommitGroup(List<WriteJob> group)

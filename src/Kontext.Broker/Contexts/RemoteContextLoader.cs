@@ -72,6 +72,8 @@ internal sealed class RemoteContextLoader : IContextDocumentLoader
     }
 
     // Leaves the shared map before completing, so a finished load (or a failure) is never handed out again.
+    // Started by the first request to ask, it carries that request's trace context (CallerTrace, Activity.Current): the
+    // fetch is a span of that request's trace; the requests that join it wait for it without a span of their own.
     private async Task LoadSharedAsync(string url, TaskCompletionSource<string> completion)
     {
         try

@@ -114,6 +114,9 @@ public sealed class LimitOptions
     /// <summary>SQLite: the longest a read waits for a reader connection at either cap; then the request answers 503 with Retry-After.</summary>
     public TimeSpan ReaderWait { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultReaderWait;
 
+    /// <summary>SQLite: tenant writers keeping their full 16 MiB page cache at once; writers opened beyond it use 2 MiB.</summary>
+    public int MaxLargeWriterCaches { get; set; } = Kontext.Storage.Sqlite.SqliteStorageLimits.DefaultLargeWriterCaches;
+
     /// <summary>Most subscriptions one tenant may hold; creating one more gets 403 LimitExceeded (0: no cap).</summary>
     public int MaxSubscriptionsPerTenant { get; set; } = 500;
 

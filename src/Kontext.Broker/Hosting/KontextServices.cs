@@ -84,7 +84,8 @@ public static class KontextServices
         {
             "sqlite" => new SqliteStorage(options.DataDirectory,
                 new SqliteStorageLimits(kontext.Limits.MaxTenants, kontext.Limits.MaxOpenTenants, kontext.Limits.CloseIdleTenantAfter,
-                    kontext.Limits.MaxReadersPerTenant, kontext.Limits.MaxReaders, kontext.Limits.ReaderWait)),
+                    kontext.Limits.MaxReadersPerTenant, kontext.Limits.MaxReaders, kontext.Limits.ReaderWait,
+                    kontext.Limits.MaxLargeWriterCaches)),
             "mongo" or "mongodb" => new MongoStorage(options.Mongo.ConnectionString
                 ?? throw new InvalidOperationException("Kontext:Storage:Mongo:ConnectionString is required for the mongo provider"),
                 new MongoStoreOptions { MaxTenants = kontext.Limits.MaxTenants }),

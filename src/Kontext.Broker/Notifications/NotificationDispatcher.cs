@@ -24,7 +24,8 @@ namespace Kontext.Broker.Notifications;
 /// once DELETE or the PATCH has answered, nothing made before it is sent any more (a request already on the wire cannot be
 /// recalled). When a message is taken its subscription's current state is read as well (<see cref="SubscriptionOfAsync"/>):
 /// a paused or expired subscription's message is not sent, and one that expires while its message waits is asked at the
-/// same points (<see cref="Withdrawn"/>). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
+/// same points (<see cref="Withdrawn"/>); a message whose subscription this process does not know is sent only if the store
+/// still has it (<see cref="GoneFromStoreAsync"/>). Outcomes are recorded in batches (<see cref="DeliveryRecorder"/>);
 /// a message stays known as in flight until its record is committed, so a read of the outbox never hands it out again.
 /// An endpoint the outbound policy refuses is not retried: the notification is given up at once, and the subscription
 /// shows the reason (<see cref="DeliveryOutcomes"/>).
@@ -178,7 +179,7 @@ internal sealed class NotificationDispatcher(
                 }
                 var message = waiting.Peek();
                 var subscription = await SubscriptionOfAsync(store, message);
-                if (Withdrawn(key.Tenant, message, subscription))
+                if (Withdrawn(key.Tenant, message, subscription) || subscription is null && await GoneFromStoreAsync(store, message))
                 {
                     waiting.Dequeue();
                     Withdraw(store, message);
@@ -237,6 +238,19 @@ internal sealed class NotificationDispatcher(
     private async ValueTask<Subscription?> SubscriptionOfAsync(ITenantStore store, OutboxMessage message) =>
         RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out _) ? null
             : (await subscriptions.FindAsync(store, message.SubscriptionId, _stopping))?.Subscription;
+
+    /// <summary>
+    /// Whether the store confirms that the subscription of a message this process does not know (not in its registry; a
+    /// registration subscription never is) no longer exists. An outbox message can outlive its subscription (MongoDB: a
+    /// process stopped between a deletion's commit and its removal of the outbox); the store's cleanup removes such messages,
+    /// but only in passes after start and past a margin, so the dispatcher must not send one it takes before. One whose
+    /// subscription the store still has goes out as before: another instance may have created it after this one's registry
+    /// was read, or its @context could not be loaded here.
+    /// </summary>
+    private async Task<bool> GoneFromStoreAsync(ITenantStore store, OutboxMessage message) =>
+        RegistrationSubscriptionKey.TryRead(message.SubscriptionId, out var registrationSubscription)
+            ? store.Registrations is { } registrations && await registrations.GetRegistrationSubscriptionAsync(registrationSubscription, _stopping) is null
+            : await store.GetSubscriptionAsync(message.SubscriptionId, _stopping) is null;
 
     /// <summary>
     /// Whether the message must not go out any more: its subscription was deleted or paused in this process after the

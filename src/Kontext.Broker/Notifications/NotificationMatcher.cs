@@ -20,6 +20,11 @@ internal sealed class NotificationMatcher(
     IOptions<NotificationOptions> options, ILogger<NotificationMatcher> logger) : BackgroundService
 {
     private const int ChangesPerRound = 500;
+    /// <summary>
+    /// When each throttled or periodic subscription last had a notification appended to the outbox. Set only once the
+    /// append committed (<see cref="Appended"/>): a round that fails is matched again, and must not find its own
+    /// notification's time here and throttle it away.
+    /// </summary>
     private readonly ConcurrentDictionary<(string Tenant, string Subscription), DateTimeOffset> _lastSent = new();
     private readonly ConcurrentDictionary<string, byte> _periodic = new(StringComparer.Ordinal);
     /// <summary>When the cursor of each tenant that nothing follows last jumped (Environment.TickCount64).</summary>
@@ -97,6 +102,7 @@ internal sealed class NotificationMatcher(
             // Nothing follows the log any more: what is left of it is jumped over, not read (MatcherCursor).
             if (live.Count == 0) return;
             var matched = live.Select(_ => new List<EntityChange>()).ToList();
+            var sent = new Dictionary<(string, string), DateTimeOffset>();
             foreach (var record in changes)
             {
                 if (Decode(record, tenant) is not { } change) continue;
@@ -104,9 +110,9 @@ internal sealed class NotificationMatcher(
                 {
                     var item = live[i];
                     var seen = change.Select(item.Subscription.DatasetIds);
-                    if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, now)) continue;
+                    if (!ChangeMatcher.Triggers(item.Subscription, seen) || IsThrottled(store, item, sent, now)) continue;
                     // Throttling counts from the first change it lets through: the round's later ones wait for the period.
-                    if (item.Subscription.Throttling is not null) _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
+                    if (item.Subscription.Throttling is not null) sent[(store.Name ?? "", item.Subscription.Id)] = now;
                     matched[i].Add(seen);
                 }
             }
@@ -116,6 +122,7 @@ internal sealed class NotificationMatcher(
                     messages.Add(await MessageAsync(store, live[i], batch, now, cancellationToken));
             }
             await store.AppendNotificationsAsync(MatcherCursor.Name, changes[^1].Sequence, messages, cancellationToken);
+            Appended(sent);
             if (messages.Count > 0) signal.WakeDispatcher(tenant);
         }
     }
@@ -148,19 +155,32 @@ internal sealed class NotificationMatcher(
         }
     }
 
-    /// <summary>Throttling (clause 5.2.12): at most one notification per subscription within the throttling period.</summary>
-    private bool IsThrottled(ITenantStore store, RegisteredSubscription item, DateTimeOffset now)
+    /// <summary>
+    /// Throttling (clause 5.2.12): at most one notification per subscription within the throttling period, counting the
+    /// ones this round has let through (<paramref name="sent"/>, not yet appended).
+    /// </summary>
+    private bool IsThrottled(ITenantStore store, RegisteredSubscription item, Dictionary<(string, string), DateTimeOffset> sent, DateTimeOffset now)
     {
         if (item.Subscription.Throttling is not { } seconds) return false;
+        return LastSent(store, item, sent) is { } last && now - last < TimeSpan.FromSeconds(seconds);
+    }
+
+    private DateTimeOffset? LastSent(ITenantStore store, RegisteredSubscription item, Dictionary<(string, string), DateTimeOffset> sent)
+    {
         var key = (store.Name ?? "", item.Subscription.Id);
-        var last = _lastSent.TryGetValue(key, out var sent) ? sent : item.Stored.Status.LastNotification;
-        return last is { } l && now - l < TimeSpan.FromSeconds(seconds);
+        return sent.TryGetValue(key, out var pending) ? pending
+            : _lastSent.TryGetValue(key, out var appended) ? appended : item.Stored.Status.LastNotification;
+    }
+
+    /// <summary>The round's notifications are in the outbox: their times now throttle (and space periodic ones) for good.</summary>
+    private void Appended(Dictionary<(string, string), DateTimeOffset> sent)
+    {
+        foreach (var (key, at) in sent) _lastSent[key] = at;
     }
 
     private async Task<OutboxMessage> MessageAsync(ITenantStore store, RegisteredSubscription item, IReadOnlyList<EntityChange> changes, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        _lastSent[(store.Name ?? "", item.Subscription.Id)] = now;
         var joined = await LinkedAsync(store, item.Subscription, changes, cancellationToken);
         var request = NotificationBuilder.Build(item.Subscription, item.Context, changes, now, store.Name, joined);
         return new OutboxMessage(0, item.Subscription.Id, item.Subscription.Notification.Endpoint.Uri.ToString(), request.Serialize(), 0, now);
@@ -194,19 +214,18 @@ internal sealed class NotificationMatcher(
     {
         var now = DateTimeOffset.UtcNow;
         var messages = new List<OutboxMessage>();
+        var sent = new Dictionary<(string, string), DateTimeOffset>();
         foreach (var item in subscriptions)
         {
             if (item.Subscription.TimeInterval is not { } interval || !item.Subscription.IsActive || item.Subscription.IsExpired(now)) continue;
-            var key = (store.Name ?? "", item.Subscription.Id);
-            var last = _lastSent.TryGetValue(key, out var sent) ? sent : item.Stored.Status.LastNotification;
-            if (last is { } l && now - l < TimeSpan.FromSeconds(interval)) continue;
+            if (LastSent(store, item, sent) is { } last && now - last < TimeSpan.FromSeconds(interval)) continue;
             var page = await store.QueryAsync(new EntityPageRequest(item.Subscription.Filter, 0, 1000, false), cancellationToken);
-            _lastSent[key] = now;
+            sent[(store.Name ?? "", item.Subscription.Id)] = now;
             if (page.Entities.Count == 0) continue;
             messages.Add(await MessageAsync(store, item, page.Entities.Select(e => new EntityChange(e, e).Select(item.Subscription.DatasetIds)).ToList(), now, cancellationToken));
         }
-        if (messages.Count == 0) return;
-        await store.AppendNotificationsAsync(null, 0, messages, cancellationToken);
-        signal.WakeDispatcher(store.Name);
+        if (messages.Count > 0) await store.AppendNotificationsAsync(null, 0, messages, cancellationToken);
+        Appended(sent);
+        if (messages.Count > 0) signal.WakeDispatcher(store.Name);
     }
 }

@@ -10,6 +10,13 @@ namespace Kontext.Broker.Outbound;
 /// traceparent Field" allows a service that collects no tracing information, like a proxy: unchanged, and tracestate
 /// unchanged with it. A request that carries a valid traceparent has it, with its tracestate, sent on as received. A new parent-id here would
 /// name a span that no one records, and the callee's span would hang from nothing in the trace.
+/// <para>
+/// Known limit: when tracing records outgoing HTTP calls only (a listener on System.Net.Http, none on
+/// Microsoft.AspNetCore), the client's span starts a trace of its own: .NET parents it on <see cref="Activity.Current"/>,
+/// which is null here, and no Activity can take the caller's span id. The callee still hangs from the caller's span (the
+/// client keeps the traceparent set here and does not inject its own). Trace requests too (the usual set-up) and the
+/// client's span is the request span's child, as above.
+/// </para>
 /// </summary>
 public static class CallerTrace
 {

@@ -63,4 +63,71 @@ public sealed class ReaderWaitTests(OneProcessReaderFixture fixture) : IClassFix
         // Not which tenant holds it now: the broker's background reads (expiry sweeps) take it over too.
         storage.ReaderBudget.Places.Peak.Should().Be(1, "one reader connection for the whole process");
     }
+
+    /// <summary>
+    /// A batch reads its entities through the tenant's writer connection, never a reader: every reader busy does not turn
+    /// its items into 503s inside a 207. (The registrations it plans forwarding with are known here: read by the writes before.)
+    /// </summary>
+    [Fact]
+    public async Task Batches_write_while_every_reader_is_busy()
+    {
+        var (holder, other) = ("wait-a-" + Guid.NewGuid().ToString("N")[..8], "wait-b-" + Guid.NewGuid().ToString("N")[..8]);
+        await EntityInAsync(holder);
+        var existing = await EntityInAsync(other);
+        var storage = (SqliteStorage)fixture.Factory.Services.GetRequiredService<IEntityStorage>();
+        var reader = await storage.Readers(holder)!.RentAsync(default);
+        try
+        {
+            var fresh = Api.NewId("Meter");
+            var entities = $$"""[{"id":"{{fresh}}","type":"Meter","n":2},{"id":"{{existing}}","type":"Meter","n":3}]""";
+            foreach (var (operation, body, status) in new[]
+            {
+                ("create", entities, HttpStatusCode.MultiStatus), // the existing entity is AlreadyExists
+                ("upsert", entities, HttpStatusCode.NoContent),
+                ("update", entities, HttpStatusCode.NoContent),
+                ("merge", entities, HttpStatusCode.NoContent),
+                ("delete", $$"""["{{fresh}}"]""", HttpStatusCode.NoContent),
+            })
+            {
+                using var response = await _client.Send(HttpMethod.Post, $"/ngsi-ld/v1/entityOperations/{operation}", body, tenant: other);
+                var answer = await response.Content.ReadAsStringAsync();
+                response.StatusCode.Should().Be(status, operation + " answered " + answer);
+                answer.Should().NotContain("ServiceUnavailable");
+            }
+        }
+        finally
+        {
+            await reader.DisposeAsync();
+        }
+        (await _client.GetEntityAsync(existing, tenant: other))["n"]!["value"]!.GetValue<int>().Should().Be(3);
+    }
+
+    /// <summary>
+    /// The one read a batch makes through a reader is the tenant's registrations (are there sources to forward to?), before
+    /// any entity is written: when it meets the wait, the whole request answers 503 with Retry-After and nothing is written
+    /// (rather than a 207 of busy items). A tenant the batch creates has not read them yet.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_whose_registration_read_meets_the_wait_is_refused_whole_and_writes_nothing()
+    {
+        var (holder, fresh) = ("wait-a-" + Guid.NewGuid().ToString("N")[..8], "wait-c-" + Guid.NewGuid().ToString("N")[..8]);
+        await EntityInAsync(holder);
+        var storage = (SqliteStorage)fixture.Factory.Services.GetRequiredService<IEntityStorage>();
+        var (first, second) = (Api.NewId("Meter"), Api.NewId("Meter"));
+        var reader = await storage.Readers(holder)!.RentAsync(default);
+        try
+        {
+            using var refused = await _client.Send(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/upsert",
+                $$"""[{"id":"{{first}}","type":"Meter","n":1},{"id":"{{second}}","type":"Meter","n":2}]""", tenant: fresh);
+            refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            refused.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(1));
+            (await refused.Content.ReadAsStringAsync()).Should().Contain("reader connection");
+        }
+        finally
+        {
+            await reader.DisposeAsync();
+        }
+        foreach (var id in new[] { first, second })
+            (await _client.Send(HttpMethod.Get, $"{Api.Entities}/{id}", tenant: fresh)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
 }
