@@ -109,7 +109,7 @@ public sealed class SqliteGroupRowsTests : IDisposable
         Dump(_grouped.DbPath).Should().Be(Dump(_oneByOne.DbPath));
         using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
         connection.Open();
-        Column(connection, "SELECT typeof(str) || ':' || str FROM attribute_values WHERE str IS NOT NULL OR num IS NULL ORDER BY rowid")
+        Column(connection, "SELECT typeof(str) || ':' || str FROM attribute_values WHERE str IS NOT NULL OR num IS NULL ORDER BY ek, attr, n")
             .Should().Equal(texts.Select(t => "text:" + t));
         Column(connection, "SELECT typeof(doc) FROM attribute_instances GROUP BY 1").Should().Equal("text");
     }
@@ -203,7 +203,7 @@ public sealed class SqliteGroupRowsTests : IDisposable
             (SqliteGroupRows.DropTypes, "(1)", "entity_types"),
             (SqliteGroupRows.DropScopes, "(1)", "entity_scopes"),
             (SqliteGroupRows.DropAttributes, "(1, 1)", "entity_attributes"),
-            (SqliteGroupRows.DropValues, "(1, 1)", "a"),
+            (SqliteGroupRows.DropValues, "(1, 1)", "attribute_values"),
             (SqliteGroupRows.DropBoxes, "(1, 1)", "g"),
             (SqliteGroupRows.DropGeometries, "(1, 1)", "g"),
             (SqliteGroupRows.DropCells, "(1, 1)", "entity_cells"),
@@ -216,6 +216,10 @@ public sealed class SqliteGroupRowsTests : IDisposable
             plan.Should().Contain(l => l.StartsWith($"SEARCH {table} USING", StringComparison.Ordinal), sql)
                 .And.NotContain(l => l.StartsWith($"SCAN {table}", StringComparison.Ordinal), sql);
         }
+        // The value rows by their primary key (ek, attr, n): no separate entity index to read first (schema step 13).
+        foreach (var sql in new[] { SqliteGroupRows.DropValues, SqliteGroupRows.UpdateValues })
+            Plan(sql, sql == SqliteGroupRows.DropValues ? "(1, 1)" : "(1, 1, 1.5, NULL)").Should()
+                .Contain(l => l.StartsWith("SEARCH attribute_values USING PRIMARY KEY (ek=?", StringComparison.Ordinal), sql);
     }
 
     [Fact]
@@ -382,13 +386,13 @@ public sealed class SqliteGroupRowsTests : IDisposable
         connection.Open();
         string[] queries =
         [
-            // Row keys (ek, rowid, rid) are the file's own; an entity's rows are compared by its id, in their order.
+            // Row keys (ek, rid) are the file's own; an entity's rows are compared by its id, in their order.
             "SELECT 'entities', id, doc, created_at, modified_at FROM entities ORDER BY id",
             "SELECT 'names', * FROM names ORDER BY nid",
             "SELECT 'entity_types', e.id, t.type FROM entity_types t JOIN entities e USING (ek) ORDER BY e.id, t.type",
             "SELECT 'entity_scopes', e.id, s.scope FROM entity_scopes s JOIN entities e USING (ek) ORDER BY e.id, s.scope",
             "SELECT 'entity_attributes', e.id, a.attr, a.kinds FROM entity_attributes a JOIN entities e USING (ek) ORDER BY e.id, a.attr",
-            "SELECT 'attribute_values', e.id, v.attr, v.num, v.str FROM attribute_values v JOIN entities e USING (ek) ORDER BY e.id, v.attr, v.rowid",
+            "SELECT 'attribute_values', e.id, v.attr, v.n, v.num, v.str FROM attribute_values v JOIN entities e USING (ek) ORDER BY e.id, v.attr, v.n",
             """
             SELECT 'entity_geometries', e.id, g.attr, b.min_x, b.max_x, b.min_y, b.max_y
             FROM entity_geometries g JOIN entities e USING (ek) JOIN entity_bbox b ON b.rid = g.rid ORDER BY e.id, g.attr, g.rid
