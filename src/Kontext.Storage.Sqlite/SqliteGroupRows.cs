@@ -222,11 +222,18 @@ internal sealed class SqliteGroupRows
     /// <summary>For <see cref="KeyedRows{T}"/> of updates alone: new entities have none of these rows.</summary>
     private static IReadOnlyList<T> NoRows<T>(NewEntity entity) => [];
 
-    /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>
+    /// <summary>
+    /// The series keys of (entity id, attribute name id) pairs that have one and whose entity row holds its history key
+    /// ({0}: the pairs as VALUES rows): the entity's row was read by the write, so only the series is a page to find
+    /// (<see cref="SqliteHistoryKeySchema"/>).
+    /// </summary>
     internal const string KnownSeries = """
-        SELECT h.id, s.attr, s.sk FROM (VALUES {0}) v
-        JOIN history_entities h ON h.id = v.column1 JOIN temporal_series s ON s.hk = h.hk AND s.attr = v.column2
+        SELECT e.id, s.attr, s.sk FROM (VALUES {0}) v
+        JOIN entities e ON e.id = v.column1 JOIN temporal_series s ON s.hk = e.hk AND s.attr = v.column2
         """;
+
+    /// <summary>The history keys of entity rows that lack them or differ ({0}: (id, hk) as VALUES rows).</summary>
+    internal const string KeepHistoryKeys = "UPDATE entities SET hk = v.column2 FROM (VALUES {0}) v WHERE entities.id = v.column1 AND entities.hk IS NOT v.column2";
 
     /// <summary>The history keys of entity ids ({0}: the ids as VALUES rows).</summary>
     internal const string HistoryKeys = "SELECT h.id, h.hk FROM (VALUES {0}) v JOIN history_entities h ON h.id = v.column1";
@@ -237,9 +244,11 @@ internal sealed class SqliteGroupRows
     private void WriteInstances(SqliteConnection connection)
     {
         if (_instances.Count == 0) return;
-        // Series keys once for the group: those that exist in one statement (the usual update: no more statements than
-        // one instance would need alone); the missing ones added, with their entity's history key where that is missing
-        // too, in the order of first use (as one insert after another would add them), and read back.
+        // Series keys once for the group: those that exist and whose entity row knows its history key in one statement
+        // (the usual update: no more statements than one instance would need alone); the others by the entity id, added
+        // with their entity's history key where that is missing too, in the order of first use (as one insert after
+        // another would add them), read back, and the history keys kept in the entity rows (of entities that have one
+        // now: a deleted entity's markers have none) for the next write.
         var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Distinct().ToList();
         var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
         Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
@@ -255,6 +264,7 @@ internal sealed class SqliteGroupRows
             var added = new Dictionary<(long Hk, long Attr), long>();
             Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
             foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
+            Execute(connection, KeepHistoryKeys, 2, entityIds, (b, id) => b.Add(id).Add(historyKeys[id]));
         }
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",

@@ -182,8 +182,10 @@ public sealed class SqliteGroupRowsTests : IDisposable
         using var connection = await FiftyEntitiesAsync(3);
         List<string> Plan(string format, string row) => PlanOf(connection, format, row);
 
-        Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
-            .And.Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal)).And.NotContain(l => l.StartsWith("SCAN h") || l.StartsWith("SCAN s"));
+        // Through the entity's row (by its id, as the write read it) and its history key: no history_entities page (step 14).
+        Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Skip(1).Should().Equal(
+            "SEARCH e USING INDEX sqlite_autoindex_entities_1 (id=?)", "SEARCH s USING COVERING INDEX sqlite_autoindex_temporal_series_1 (hk=? AND attr=?)");
+        Plan(SqliteGroupRows.KeepHistoryKeys, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH entities USING INDEX sqlite_autoindex_entities_1 (id=?)", StringComparison.Ordinal));
         Plan(SqliteGroupRows.HistoryKeys, "('urn:ngsi-ld:T:1')").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
             .And.NotContain(l => l.StartsWith("SCAN h"));
         Plan(SqliteGroupRows.SeriesKeys, "(1, 1)").Should().Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal))
@@ -254,6 +256,41 @@ public sealed class SqliteGroupRowsTests : IDisposable
             """).Select(r => r.Replace("https://uri.etsi.org/ngsi-ld/default-context/", "")).Should().Equal(
             "urn:ngsi-ld:T:0 no2 10.0", "urn:ngsi-ld:T:0 o3 20.0", "urn:ngsi-ld:T:1 no2 11.0", "urn:ngsi-ld:T:1 o3 21.0",
             "urn:ngsi-ld:T:2 no2 12.0", "urn:ngsi-ld:T:2 o3 22.0");
+    }
+
+    [Fact]
+    public async Task The_history_key_kept_in_an_entity_row_never_names_another_entitys_history()
+    {
+        // Step 14: a group write finds a series through entities.hk. A purge of an entity's history frees its history
+        // key, which the next new history may be given (the largest key, freed, is given again): the entity's next
+        // instance must start a history of its own, not go into the other entity's.
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        Entity Reading(string id, double no2) => EntityParser.ParseEntity(JsonNode.Parse($$$"""
+            {"id":"{{{id}}}","type":"T","no2":{"type":"Property","value":{{{no2}}}}}
+            """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        const string B = "urn:ngsi-ld:T:b", A = "urn:ngsi-ld:T:a", C = "urn:ngsi-ld:T:c";
+        const string No2 = "https://uri.etsi.org/ngsi-ld/default-context/no2";
+        await store.WriteAsync(B, Upsert(Reading(B, 1), false), default);
+        await store.WriteAsync(A, Upsert(Reading(A, 2), false), default);
+        await store.WriteAsync(A, Upsert(Reading(A, 3), true), default);
+        List<string> Keys()
+        {
+            using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+            connection.Open();
+            return Column(connection, "SELECT e.id || ' ' || coalesce(e.hk, '-') || ' ' || coalesce((SELECT hk FROM history_entities h WHERE h.id = e.id), '-') FROM entities e ORDER BY e.id");
+        }
+        Keys().Should().Equal($"{A} 2 2", $"{B} 1 1");
+
+        await store.History!.WriteAndPurgeAsync(A, _ => EntityWrite<bool>.Nothing(false), HistoryPurge.WholeEntity, default);
+        Keys().Should().Equal($"{A} - -", $"{B} 1 1");
+        await store.WriteAsync(C, Upsert(Reading(C, 4), false), default);
+        Keys().Should().Equal($"{A} - -", $"{B} 1 1", $"{C} 2 2");
+        await Task.WhenAll(store.WriteAsync(A, Upsert(Reading(A, 5), true), default), store.WriteAsync(C, Upsert(Reading(C, 6), true), default));
+
+        Keys().Should().Equal($"{A} 3 3", $"{B} 1 1", $"{C} 2 2");
+        (await store.ReadHistoryAsync(A, No2, default)).Select(i => JsonNode.Parse(i.InstanceJson!)!["value"]!.GetValue<double>()).Should().Equal(5);
+        (await store.ReadHistoryAsync(C, No2, default)).Select(i => JsonNode.Parse(i.InstanceJson!)!["value"]!.GetValue<double>()).Should().Equal(4, 6);
     }
 
     /// <summary>A writer alone over a new tenant file: the test gives it jobs of its own, as the store's writes would.</summary>

@@ -138,7 +138,8 @@ public sealed class SqliteMigrationsTests : IDisposable
 
     /// <summary>
     /// Version 12's value rows: a rowid table with an index by (ek, attr), an attribute's rows in rowid order (as step 7
-    /// made it). The step-13 test writes its data through this build, then puts the rows back in that layout.
+    /// made it), and no history key in the entity rows. The step-13 test writes its data through this build, then puts
+    /// the file back in that layout.
     /// </summary>
     private const string Version12Values = """
         CREATE TABLE attribute_values_v12(attr INTEGER NOT NULL, ek INTEGER NOT NULL, num REAL, str TEXT);
@@ -148,11 +149,12 @@ public sealed class SqliteMigrationsTests : IDisposable
         CREATE INDEX ix_attribute_values_entity ON attribute_values(ek, attr);
         CREATE INDEX ix_attribute_values_num ON attribute_values(attr, num, ek) WHERE num IS NOT NULL;
         CREATE INDEX ix_attribute_values_str ON attribute_values(attr, str, ek) WHERE str IS NOT NULL;
+        ALTER TABLE entities DROP COLUMN hk;
         PRAGMA user_version = 12;
         """;
 
     [Fact]
-    public async Task A_version_12_file_gets_value_rows_keyed_by_entity_and_every_query_answers_as_before()
+    public async Task A_version_12_file_gets_value_rows_keyed_by_entity_and_history_keys_in_entity_rows_and_every_query_answers_as_before()
     {
         var path = File("v12.db");
         static Kontext.Ngsi.Model.Entity Parse(string json) =>
@@ -162,6 +164,13 @@ public sealed class SqliteMigrationsTests : IDisposable
             "n>5", "n<=12", "n==7", "n==3..9", "s==\"s2\"", "s==\"s1\",\"s3\"", "multi>120", "multi==4", "multi<3", "list==\"x4\"", "list>30",
             "n>5;s==\"s0\"", "n>20|multi==101", "!s", "n>3;list==\"x1\"",
         ];
+        // Created, or replaced whole, with their history (as a POST or a PUT of the entity).
+        static Func<Kontext.Ngsi.Model.Entity?, EntityWrite<bool>> Upsert(Kontext.Ngsi.Model.Entity entity) => current =>
+        {
+            var operations = new Kontext.Ngsi.Model.EntityOperations(DateTimeOffset.UtcNow);
+            var after = current is null ? operations.Create(entity) : operations.Replace(current, entity);
+            return EntityWrite<bool>.Upsert(after, operations.Changes, true);
+        };
         async Task<List<string>> AnswersAsync(SqliteTenantStore store)
         {
             var answers = new List<string>();
@@ -187,7 +196,7 @@ public sealed class SqliteMigrationsTests : IDisposable
                      "multi":[{"type":"Property","value":{{{i}}}},{"type":"Property","value":{{{i + 100}}},"datasetId":"urn:ds:b"}],
                      "list":{"type":"Property","value":[{{{i * 2}}},"x{{{i % 6}}}",{{{i * 3}}}]}}
                     """);
-                await store.WriteAsync(entity.Id, _ => EntityWrite<bool>.Upsert(entity, [], true), default);
+                await store.WriteAsync(entity.Id, Upsert(entity), default);
             }
             expected = await AnswersAsync(store);
         }
@@ -204,9 +213,9 @@ public sealed class SqliteMigrationsTests : IDisposable
             // Writes after the migration find the migrated rows by their key: a new list (rows updated where they are),
             // a list of another length (rows replaced), a new reading of one value, a deleted entity.
             var updated = Parse("""{"id":"urn:ngsi-ld:T:4","type":"T","n":4,"multi":{"type":"Property","value":55},"list":{"type":"Property","value":[1,"y",2]}}""");
-            await store.WriteAsync(updated.Id, _ => EntityWrite<bool>.Upsert(updated, [], true), default);
+            await store.WriteAsync(updated.Id, Upsert(updated), default);
             var shorter = Parse("""{"id":"urn:ngsi-ld:T:5","type":"T","n":77,"list":{"type":"Property","value":["z"]}}""");
-            await store.WriteAsync(shorter.Id, _ => EntityWrite<bool>.Upsert(shorter, [], true), default);
+            await store.WriteAsync(shorter.Id, Upsert(shorter), default);
             await store.WriteAsync("urn:ngsi-ld:T:6", _ => EntityWrite<bool>.Delete(true), default);
             async Task<string> IdsAsync(string q) => string.Join(' ', (await store.QueryAsync(new EntityPageRequest(Kontext.Ngsi.Query.EntityQuery.Parse(
                 new Kontext.Ngsi.Query.EntityQueryParameters(Type: "T", Q: q), Kontext.Ngsi.JsonLd.ContextProcessor.Core), 0, 100, Count: false), default)).Entities.Select(e => e.Id));
@@ -219,12 +228,16 @@ public sealed class SqliteMigrationsTests : IDisposable
         SqliteConnection.ClearAllPools();
 
         using var migrated = Open(path);
-        SqliteMigrations.VersionOf(migrated).Should().Be(13);
+        SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
         Scalar(migrated, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'ix_attribute_values_entity'").Should().Be(0L, "the primary key is the entity index");
         Scalar(migrated, "SELECT COUNT(*) FROM (SELECT ek, attr FROM attribute_values GROUP BY ek, attr HAVING MAX(n) <> COUNT(*) - 1 OR MIN(n) <> 0)")
             .Should().Be(0L, "each attribute's rows are numbered 0, 1, …");
         Scalar(migrated, "SELECT group_concat(coalesce(num, str), ',') FROM (SELECT num, str FROM attribute_values WHERE ek = (SELECT ek FROM entities WHERE id = 'urn:ngsi-ld:T:9') AND attr = (SELECT nid FROM names WHERE iri LIKE '%/list') ORDER BY n)")
             .Should().Be("18.0,x3,27.0", "an attribute's rows keep their order");
+        // Step 14: the entity rows learnt their history keys as they were written, and their history went on where it was.
+        Scalar(migrated, "SELECT group_concat(id, ' ') FROM (SELECT id FROM entities WHERE hk IS NOT NULL ORDER BY ek)").Should().Be("urn:ngsi-ld:T:4 urn:ngsi-ld:T:5");
+        Scalar(migrated, "SELECT COUNT(*) FROM entities e JOIN history_entities h ON h.hk = e.hk WHERE h.id <> e.id").Should().Be(0L);
+        Scalar(migrated, "SELECT COUNT(*) FROM history_entities").Should().Be(30L, "no entity's history started again");
     }
 
     [Fact]
