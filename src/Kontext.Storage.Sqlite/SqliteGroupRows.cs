@@ -19,7 +19,7 @@ internal sealed class SqliteGroupRows
     /// <summary>A new entity's row and index rows (name ids resolved by the job; each type and scope once; the document in UTF-8).</summary>
     public sealed record NewEntity(
         string Id, byte[] Doc, string CreatedAt, string ModifiedAt, List<long> Types, List<string> Scopes,
-        List<(long Attr, string Kinds)> Attributes, List<(long Attr, double? Number, string? Text)> Values,
+        List<(long Attr, string Kinds)> Attributes, List<(long Attr, int N, double? Number, string? Text)> Values,
         List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries);
 
     /// <summary>
@@ -38,7 +38,7 @@ internal sealed class SqliteGroupRows
         public List<(long Attr, string Kinds)> Attributes { get; } = [];
         public List<(long Attr, string Kinds)> Kinds { get; } = [];
         public List<long> DroppedValues { get; } = [];
-        public List<(long Attr, double? Number, string? Text)> Values { get; } = [];
+        public List<(long Attr, int N, double? Number, string? Text)> Values { get; } = [];
         public List<(long Attr, double? Number, string? Text)> ValuesInPlace { get; } = [];
         public List<long> DroppedGeometries { get; } = [];
         public List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> Geometries { get; } = [];
@@ -132,8 +132,8 @@ internal sealed class SqliteGroupRows
         Insert(connection, "entity_scopes(scope, ek)", 2, KeyedRows(keyed, static e => e.Scopes, static u => u.Scopes), (b, r) => b.Add(r.Row).Add(r.Ek));
         Insert(connection, "entity_attributes(attr, ek, kinds)", 3, KeyedRows(keyed, static e => e.Attributes, static u => u.Attributes),
             (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Kinds));
-        Insert(connection, "attribute_values(attr, ek, num, str)", 4, KeyedRows(keyed, static e => e.Values, static u => u.Values),
-            (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Number).Add(r.Row.Text));
+        Insert(connection, InsertValues, 5, KeyedRows(keyed, static e => e.Values, static u => u.Values),
+            (b, r) => b.Add(r.Ek).Add(r.Row.Attr).Add(r.Row.N).Add(r.Row.Number).Add(r.Row.Text));
         var geometries = KeyedRows(keyed, static e => e.Geometries, static u => u.Geometries);
         if (geometries.Count == 0) return;
         var nextRid = Scalar(connection, "SELECT COALESCE(MAX(rid), 0) FROM entity_geometries") + 1;
@@ -176,10 +176,13 @@ internal sealed class SqliteGroupRows
     internal const string DropTypes = "DELETE FROM entity_types WHERE ek IN (VALUES {0})";
     internal const string DropScopes = "DELETE FROM entity_scopes WHERE ek IN (VALUES {0})";
     internal const string DropAttributes = "DELETE FROM entity_attributes WHERE (attr, ek) IN (VALUES {0})";
-    internal const string DropValues = "DELETE FROM attribute_values WHERE rowid IN (SELECT a.rowid FROM (VALUES {0}) v JOIN attribute_values a ON a.ek = v.column1 AND a.attr = v.column2)";
+    // Each pair's rows are searched by the primary key's ek, then its attr (SqliteValueKeySchema).
+    internal const string DropValues = "DELETE FROM attribute_values WHERE (ek, attr) IN (SELECT column1, column2 FROM (VALUES {0}))";
     internal const string DropBoxes = "DELETE FROM entity_bbox WHERE rid IN (SELECT g.rid FROM (VALUES {0}) v JOIN entity_geometries g ON g.ek = v.column1 AND g.attr = v.column2)";
     internal const string DropCells = "DELETE FROM entity_cells WHERE (ek, attr) IN (VALUES {0})";
     internal const string DropGeometries = "DELETE FROM entity_geometries WHERE rid IN (SELECT g.rid FROM (VALUES {0}) v JOIN entity_geometries g ON g.ek = v.column1 AND g.attr = v.column2)";
+    /// <summary>The value rows' target: (ek, attr, n) is the primary key, n the row's ordinal in its attribute (SqliteValueKeySchema).</summary>
+    private const string InsertValues = "attribute_values(ek, attr, n, num, str)";
     internal const string UpdateKinds = "UPDATE entity_attributes SET kinds = v.column3 FROM (VALUES {0}) v WHERE entity_attributes.attr = v.column1 AND entity_attributes.ek = v.column2";
     internal const string UpdateValues = "UPDATE attribute_values SET num = v.column3, str = v.column4 FROM (VALUES {0}) v WHERE attribute_values.ek = v.column1 AND attribute_values.attr = v.column2";
 
@@ -212,18 +215,25 @@ internal sealed class SqliteGroupRows
             var chunk = count == inPlace.Count ? inPlace : inPlace.GetRange(offset, count);
             if (Execute(connection, UpdateValues, 4, chunk, (b, r) => b.Add(r.Ek).Add(r.Row.Attr).Add(r.Row.Number).Add(r.Row.Text)) == count) continue;
             Execute(connection, DropValues, 2, chunk, (b, r) => b.Add(r.Ek).Add(r.Row.Attr));
-            Insert(connection, "attribute_values(attr, ek, num, str)", 4, chunk, (b, r) => b.Add(r.Row.Attr).Add(r.Ek).Add(r.Row.Number).Add(r.Row.Text));
+            Insert(connection, InsertValues, 5, chunk, (b, r) => b.Add(r.Ek).Add(r.Row.Attr).Add(0L).Add(r.Row.Number).Add(r.Row.Text));
         }
     }
 
     /// <summary>For <see cref="KeyedRows{T}"/> of updates alone: new entities have none of these rows.</summary>
     private static IReadOnlyList<T> NoRows<T>(NewEntity entity) => [];
 
-    /// <summary>The series keys of (entity id, attribute name id) pairs that have one ({0}: the pairs as VALUES rows).</summary>
+    /// <summary>
+    /// The series keys of (entity id, attribute name id) pairs that have one and whose entity row holds its history key
+    /// ({0}: the pairs as VALUES rows): the entity's row was read by the write, so only the series is a page to find
+    /// (<see cref="SqliteHistoryKeySchema"/>).
+    /// </summary>
     internal const string KnownSeries = """
-        SELECT h.id, s.attr, s.sk FROM (VALUES {0}) v
-        JOIN history_entities h ON h.id = v.column1 JOIN temporal_series s ON s.hk = h.hk AND s.attr = v.column2
+        SELECT e.id, s.attr, s.sk FROM (VALUES {0}) v
+        JOIN entities e ON e.id = v.column1 JOIN temporal_series s ON s.hk = e.hk AND s.attr = v.column2
         """;
+
+    /// <summary>The history keys of entity rows that lack them or differ ({0}: (id, hk) as VALUES rows).</summary>
+    internal const string KeepHistoryKeys = "UPDATE entities SET hk = v.column2 FROM (VALUES {0}) v WHERE entities.id = v.column1 AND entities.hk IS NOT v.column2";
 
     /// <summary>The history keys of entity ids ({0}: the ids as VALUES rows).</summary>
     internal const string HistoryKeys = "SELECT h.id, h.hk FROM (VALUES {0}) v JOIN history_entities h ON h.id = v.column1";
@@ -234,9 +244,11 @@ internal sealed class SqliteGroupRows
     private void WriteInstances(SqliteConnection connection)
     {
         if (_instances.Count == 0) return;
-        // Series keys once for the group: those that exist in one statement (the usual update: no more statements than
-        // one instance would need alone); the missing ones added, with their entity's history key where that is missing
-        // too, in the order of first use (as one insert after another would add them), and read back.
+        // Series keys once for the group: those that exist and whose entity row knows its history key in one statement
+        // (the usual update: no more statements than one instance would need alone); the others by the entity id, added
+        // with their entity's history key where that is missing too, in the order of first use (as one insert after
+        // another would add them), read back, and the history keys kept in the entity rows (of entities that have one
+        // now: a deleted entity's markers have none) for the next write.
         var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Distinct().ToList();
         var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
         Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
@@ -252,6 +264,7 @@ internal sealed class SqliteGroupRows
             var added = new Dictionary<(long Hk, long Attr), long>();
             Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
             foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
+            Execute(connection, KeepHistoryKeys, 2, entityIds, (b, id) => b.Add(id).Add(historyKeys[id]));
         }
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",

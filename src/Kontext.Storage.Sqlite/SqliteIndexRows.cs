@@ -336,9 +336,10 @@ internal static class SqliteIndexRows
         return rows;
     }
 
-    private static void AddValueRows(List<(long Attr, double? Number, string? Text)> rows, long nameId, ValueRows values)
+    private static void AddValueRows(List<(long Attr, int N, double? Number, string? Text)> rows, long nameId, ValueRows values)
     {
-        foreach (var (number, text) in values.Rows) rows.Add((nameId, number, text));
+        var all = values.Rows;
+        for (var i = 0; i < all.Length; i++) rows.Add((nameId, i, all[i].Number, all[i].Text));
     }
 
     private static void AddGeometryRows(List<(long Attr, double MinX, double MaxX, double MinY, double MaxY)> rows, long nameId, List<JsonObject> instances)
@@ -379,12 +380,13 @@ internal static class SqliteIndexRows
 
     private static void InsertValues(SqliteConnection connection, long id, string name, List<JsonObject> instances)
     {
-        var value = Prepared(connection, "INSERT INTO attribute_values(attr, ek, num, str) VALUES($a, $id, $n, $s)", id, "$a", "$n", "$s");
+        var value = Prepared(connection, "INSERT INTO attribute_values(ek, attr, n, num, str) VALUES($id, $a, $o, $n, $s)", id, "$a", "$o", "$n", "$s");
         long? nameId = null;
+        var ordinal = 0;
         foreach (var instance in instances)
         {
             foreach (var (number, text) in Scalars(instance))
-                Run(value, ("$a", nameId ??= SqliteNameSchema.Id(connection, name)), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
+                Run(value, ("$a", nameId ??= SqliteNameSchema.Id(connection, name)), ("$o", ordinal++), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
         }
     }
 
@@ -421,18 +423,17 @@ internal static class SqliteIndexRows
             return SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE ek = $id AND attr = $a",
                 ("$id", id), ("$a", SqliteNameSchema.Id(connection, name)), ("$n", number), ("$s", text)).ExecuteNonQuery() == 1;
         }
-        var rows = new List<long>(scalars.Count);
-        using (var reader = SqliteDatabase.Cached(connection, $"SELECT rowid FROM attribute_values WHERE ek = $id AND attr = {SqliteNameSchema.IdOf("$a")} ORDER BY rowid",
-                   ("$id", id), ("$a", name)).ExecuteReader())
-        {
-            while (reader.Read()) rows.Add(reader.GetInt64(0));
-        }
-        if (rows.Count != scalars.Count) return false;
-        for (var i = 0; i < rows.Count; i++)
+        var nameId = SqliteNameSchema.Id(connection, name);
+        if ((long)SqliteDatabase.Cached(connection, "SELECT COUNT(*) FROM attribute_values WHERE ek = $id AND attr = $a", ("$id", id), ("$a", nameId)).ExecuteScalar()! != scalars.Count)
+            return false;
+        for (var i = 0; i < scalars.Count; i++)
         {
             var (number, text) = scalars[i];
-            SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE rowid = $r",
-                ("$r", rows[i]), ("$n", number), ("$s", text)).ExecuteNonQuery();
+            // The rows are numbered 0… by the writes that inserted them; a row missing among them leaves the count short, and a
+            // count that matched with a gap in the numbers shows here.
+            if (SqliteDatabase.Cached(connection, "UPDATE attribute_values SET num = $n, str = $s WHERE ek = $id AND attr = $a AND n = $o",
+                    ("$id", id), ("$a", nameId), ("$o", i), ("$n", number), ("$s", text)).ExecuteNonQuery() != 1)
+                return false;
         }
         return true;
     }

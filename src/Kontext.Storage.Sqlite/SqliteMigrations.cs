@@ -35,6 +35,8 @@ internal static class SqliteMigrations
         new(10, "bucket times as integer milliseconds, compact entity documents", SqliteCompactSchema.Apply),
         new(11, "the observed-time index of the history without instances that have no observedAt", c => SqliteDatabase.Execute(c, SqliteObservedIndexSchema.Tables)),
         new(12, "grid cells of each geometry, for geo pages in key order", SqliteCellSchema.Apply),
+        new(13, "value rows keyed by entity, attribute and ordinal, without a separate entity index", SqliteValueKeySchema.Apply),
+        new(14, "the history key in the entity row", SqliteHistoryKeySchema.Apply),
     ];
 
     /// <summary>system.db: the tenant registry and cached @context documents.</summary>

@@ -292,7 +292,7 @@ internal sealed partial class SqliteQueryCompiler
             _ => null,
         };
         if (numeric is not null)
-            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND {numeric}", "ix_attribute_values_entity");
+            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND {numeric}", SqliteValueKeySchema.EntityKey);
 
         _exact = false;
         // String equality: the stored scalar equals the literal or, for a VocabProperty, its expanded IRI.
@@ -305,7 +305,7 @@ internal sealed partial class SqliteQueryCompiler
             _ => null,
         } : null;
         if (strings is not null)
-            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", "ix_attribute_values_entity");
+            return Member("attribute_values", "v", $"v.attr = {NameId(attribute)} AND v.str IN ({string.Join(", ", strings.Distinct().Select(s => Parameter(s)))})", SqliteValueKeySchema.EntityKey);
         return HasAttribute(attribute);
     }
 

@@ -213,6 +213,7 @@ internal sealed partial class SqliteTenantStore
                 Execute(connection, $"DELETE FROM temporal_buckets WHERE sk IN {SqliteHistorySchema.SeriesOfEntity}", ("$id", entityId));
                 purged = Execute(connection, $"DELETE FROM attribute_instances WHERE sk IN {SqliteHistorySchema.SeriesOfEntity}", ("$id", entityId));
                 Execute(connection, "DELETE FROM temporal_series WHERE hk = (SELECT hk FROM history_entities WHERE id = $id)", ("$id", entityId));
+                Execute(connection, SqliteHistoryKeySchema.ForgetSql, ("$id", entityId));
                 Execute(connection, "DELETE FROM history_entities WHERE id = $id", ("$id", entityId));
                 purged += Execute(connection, "DELETE FROM deleted_entities WHERE id = $id", ("$id", entityId));
             }

@@ -109,7 +109,7 @@ public sealed class SqliteGroupRowsTests : IDisposable
         Dump(_grouped.DbPath).Should().Be(Dump(_oneByOne.DbPath));
         using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
         connection.Open();
-        Column(connection, "SELECT typeof(str) || ':' || str FROM attribute_values WHERE str IS NOT NULL OR num IS NULL ORDER BY rowid")
+        Column(connection, "SELECT typeof(str) || ':' || str FROM attribute_values WHERE str IS NOT NULL OR num IS NULL ORDER BY ek, attr, n")
             .Should().Equal(texts.Select(t => "text:" + t));
         Column(connection, "SELECT typeof(doc) FROM attribute_instances GROUP BY 1").Should().Equal("text");
     }
@@ -182,8 +182,10 @@ public sealed class SqliteGroupRowsTests : IDisposable
         using var connection = await FiftyEntitiesAsync(3);
         List<string> Plan(string format, string row) => PlanOf(connection, format, row);
 
-        Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
-            .And.Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal)).And.NotContain(l => l.StartsWith("SCAN h") || l.StartsWith("SCAN s"));
+        // Through the entity's row (by its id, as the write read it) and its history key: no history_entities page (step 14).
+        Plan(SqliteGroupRows.KnownSeries, "('urn:ngsi-ld:T:1', 1)").Skip(1).Should().Equal(
+            "SEARCH e USING INDEX sqlite_autoindex_entities_1 (id=?)", "SEARCH s USING COVERING INDEX sqlite_autoindex_temporal_series_1 (hk=? AND attr=?)");
+        Plan(SqliteGroupRows.KeepHistoryKeys, "('urn:ngsi-ld:T:1', 1)").Should().Contain(l => l.StartsWith("SEARCH entities USING INDEX sqlite_autoindex_entities_1 (id=?)", StringComparison.Ordinal));
         Plan(SqliteGroupRows.HistoryKeys, "('urn:ngsi-ld:T:1')").Should().Contain(l => l.StartsWith("SEARCH h USING COVERING INDEX", StringComparison.Ordinal))
             .And.NotContain(l => l.StartsWith("SCAN h"));
         Plan(SqliteGroupRows.SeriesKeys, "(1, 1)").Should().Contain(l => l.StartsWith("SEARCH s USING COVERING INDEX", StringComparison.Ordinal))
@@ -203,7 +205,7 @@ public sealed class SqliteGroupRowsTests : IDisposable
             (SqliteGroupRows.DropTypes, "(1)", "entity_types"),
             (SqliteGroupRows.DropScopes, "(1)", "entity_scopes"),
             (SqliteGroupRows.DropAttributes, "(1, 1)", "entity_attributes"),
-            (SqliteGroupRows.DropValues, "(1, 1)", "a"),
+            (SqliteGroupRows.DropValues, "(1, 1)", "attribute_values"),
             (SqliteGroupRows.DropBoxes, "(1, 1)", "g"),
             (SqliteGroupRows.DropGeometries, "(1, 1)", "g"),
             (SqliteGroupRows.DropCells, "(1, 1)", "entity_cells"),
@@ -216,6 +218,10 @@ public sealed class SqliteGroupRowsTests : IDisposable
             plan.Should().Contain(l => l.StartsWith($"SEARCH {table} USING", StringComparison.Ordinal), sql)
                 .And.NotContain(l => l.StartsWith($"SCAN {table}", StringComparison.Ordinal), sql);
         }
+        // The value rows by their primary key (ek, attr, n): no separate entity index to read first (schema step 13).
+        foreach (var sql in new[] { SqliteGroupRows.DropValues, SqliteGroupRows.UpdateValues })
+            Plan(sql, sql == SqliteGroupRows.DropValues ? "(1, 1)" : "(1, 1, 1.5, NULL)").Should()
+                .Contain(l => l.StartsWith("SEARCH attribute_values USING PRIMARY KEY (ek=?", StringComparison.Ordinal), sql);
     }
 
     [Fact]
@@ -250,6 +256,41 @@ public sealed class SqliteGroupRowsTests : IDisposable
             """).Select(r => r.Replace("https://uri.etsi.org/ngsi-ld/default-context/", "")).Should().Equal(
             "urn:ngsi-ld:T:0 no2 10.0", "urn:ngsi-ld:T:0 o3 20.0", "urn:ngsi-ld:T:1 no2 11.0", "urn:ngsi-ld:T:1 o3 21.0",
             "urn:ngsi-ld:T:2 no2 12.0", "urn:ngsi-ld:T:2 o3 22.0");
+    }
+
+    [Fact]
+    public async Task The_history_key_kept_in_an_entity_row_never_names_another_entitys_history()
+    {
+        // Step 14: a group write finds a series through entities.hk. A purge of an entity's history frees its history
+        // key, which the next new history may be given (the largest key, freed, is given again): the entity's next
+        // instance must start a history of its own, not go into the other entity's.
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        Entity Reading(string id, double no2) => EntityParser.ParseEntity(JsonNode.Parse($$$"""
+            {"id":"{{{id}}}","type":"T","no2":{"type":"Property","value":{{{no2}}}}}
+            """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        const string B = "urn:ngsi-ld:T:b", A = "urn:ngsi-ld:T:a", C = "urn:ngsi-ld:T:c";
+        const string No2 = "https://uri.etsi.org/ngsi-ld/default-context/no2";
+        await store.WriteAsync(B, Upsert(Reading(B, 1), false), default);
+        await store.WriteAsync(A, Upsert(Reading(A, 2), false), default);
+        await store.WriteAsync(A, Upsert(Reading(A, 3), true), default);
+        List<string> Keys()
+        {
+            using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+            connection.Open();
+            return Column(connection, "SELECT e.id || ' ' || coalesce(e.hk, '-') || ' ' || coalesce((SELECT hk FROM history_entities h WHERE h.id = e.id), '-') FROM entities e ORDER BY e.id");
+        }
+        Keys().Should().Equal($"{A} 2 2", $"{B} 1 1");
+
+        await store.History!.WriteAndPurgeAsync(A, _ => EntityWrite<bool>.Nothing(false), HistoryPurge.WholeEntity, default);
+        Keys().Should().Equal($"{A} - -", $"{B} 1 1");
+        await store.WriteAsync(C, Upsert(Reading(C, 4), false), default);
+        Keys().Should().Equal($"{A} - -", $"{B} 1 1", $"{C} 2 2");
+        await Task.WhenAll(store.WriteAsync(A, Upsert(Reading(A, 5), true), default), store.WriteAsync(C, Upsert(Reading(C, 6), true), default));
+
+        Keys().Should().Equal($"{A} 3 3", $"{B} 1 1", $"{C} 2 2");
+        (await store.ReadHistoryAsync(A, No2, default)).Select(i => JsonNode.Parse(i.InstanceJson!)!["value"]!.GetValue<double>()).Should().Equal(5);
+        (await store.ReadHistoryAsync(C, No2, default)).Select(i => JsonNode.Parse(i.InstanceJson!)!["value"]!.GetValue<double>()).Should().Equal(4, 6);
     }
 
     /// <summary>A writer alone over a new tenant file: the test gives it jobs of its own, as the store's writes would.</summary>
@@ -382,13 +423,13 @@ public sealed class SqliteGroupRowsTests : IDisposable
         connection.Open();
         string[] queries =
         [
-            // Row keys (ek, rowid, rid) are the file's own; an entity's rows are compared by its id, in their order.
+            // Row keys (ek, rid) are the file's own; an entity's rows are compared by its id, in their order.
             "SELECT 'entities', id, doc, created_at, modified_at FROM entities ORDER BY id",
             "SELECT 'names', * FROM names ORDER BY nid",
             "SELECT 'entity_types', e.id, t.type FROM entity_types t JOIN entities e USING (ek) ORDER BY e.id, t.type",
             "SELECT 'entity_scopes', e.id, s.scope FROM entity_scopes s JOIN entities e USING (ek) ORDER BY e.id, s.scope",
             "SELECT 'entity_attributes', e.id, a.attr, a.kinds FROM entity_attributes a JOIN entities e USING (ek) ORDER BY e.id, a.attr",
-            "SELECT 'attribute_values', e.id, v.attr, v.num, v.str FROM attribute_values v JOIN entities e USING (ek) ORDER BY e.id, v.attr, v.rowid",
+            "SELECT 'attribute_values', e.id, v.attr, v.n, v.num, v.str FROM attribute_values v JOIN entities e USING (ek) ORDER BY e.id, v.attr, v.n",
             """
             SELECT 'entity_geometries', e.id, g.attr, b.min_x, b.max_x, b.min_y, b.max_y
             FROM entity_geometries g JOIN entities e USING (ek) JOIN entity_bbox b ON b.rid = g.rid ORDER BY e.id, g.attr, g.rid

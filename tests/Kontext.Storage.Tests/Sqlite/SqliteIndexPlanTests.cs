@@ -124,6 +124,22 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("n>3")]
+    [InlineData("n==3")]
+    [InlineData("s==\"x\"")]
+    public async Task A_value_clause_checked_per_candidate_reads_that_entitys_rows_of_the_attribute_by_the_primary_key(string q)
+    {
+        // Schema step 13: attribute_values is keyed (ek, attr, n), so its primary key is the entity index.
+        await CreateAsync(1, "T");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: q, GeoRel: "near;maxDistance==500", Geometry: "Point", Coordinates: "[-3.7,40.4]"), ContextProcessor.Core);
+        var compiled = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false));
+
+        var plan = Plan(SqliteTenantStore.WalkSql(compiled, compiled.Where));
+
+        plan.Where(line => line.Contains(" v ")).Should().Equal(["SEARCH v EXISTS USING PRIMARY KEY (ek=? AND attr=?)"], string.Join("\n", plan));
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("n>3")]
     [InlineData("n")]

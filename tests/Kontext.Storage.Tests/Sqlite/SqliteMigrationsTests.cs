@@ -136,6 +136,110 @@ public sealed class SqliteMigrationsTests : IDisposable
         Scalar(migrated, "SELECT COUNT(*) FROM deleted_entities").Should().Be(1L, "the entity table's triggers were made again");
     }
 
+    /// <summary>
+    /// Version 12's value rows: a rowid table with an index by (ek, attr), an attribute's rows in rowid order (as step 7
+    /// made it), and no history key in the entity rows. The step-13 test writes its data through this build, then puts
+    /// the file back in that layout.
+    /// </summary>
+    private const string Version12Values = """
+        CREATE TABLE attribute_values_v12(attr INTEGER NOT NULL, ek INTEGER NOT NULL, num REAL, str TEXT);
+        INSERT INTO attribute_values_v12(attr, ek, num, str) SELECT attr, ek, num, str FROM attribute_values ORDER BY (ek * 7919) % 101, attr DESC, n;
+        DROP TABLE attribute_values;
+        ALTER TABLE attribute_values_v12 RENAME TO attribute_values;
+        CREATE INDEX ix_attribute_values_entity ON attribute_values(ek, attr);
+        CREATE INDEX ix_attribute_values_num ON attribute_values(attr, num, ek) WHERE num IS NOT NULL;
+        CREATE INDEX ix_attribute_values_str ON attribute_values(attr, str, ek) WHERE str IS NOT NULL;
+        ALTER TABLE entities DROP COLUMN hk;
+        PRAGMA user_version = 12;
+        """;
+
+    [Fact]
+    public async Task A_version_12_file_gets_value_rows_keyed_by_entity_and_history_keys_in_entity_rows_and_every_query_answers_as_before()
+    {
+        var path = File("v12.db");
+        static Kontext.Ngsi.Model.Entity Parse(string json) =>
+            Kontext.Ngsi.Model.EntityParser.ParseEntity(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject(), Kontext.Ngsi.JsonLd.ContextProcessor.Core, Kontext.Ngsi.Model.ParseMode.Full);
+        string[] queries =
+        [
+            "n>5", "n<=12", "n==7", "n==3..9", "s==\"s2\"", "s==\"s1\",\"s3\"", "multi>120", "multi==4", "multi<3", "list==\"x4\"", "list>30",
+            "n>5;s==\"s0\"", "n>20|multi==101", "!s", "n>3;list==\"x1\"",
+        ];
+        // Created, or replaced whole, with their history (as a POST or a PUT of the entity).
+        static Func<Kontext.Ngsi.Model.Entity?, EntityWrite<bool>> Upsert(Kontext.Ngsi.Model.Entity entity) => current =>
+        {
+            var operations = new Kontext.Ngsi.Model.EntityOperations(DateTimeOffset.UtcNow);
+            var after = current is null ? operations.Create(entity) : operations.Replace(current, entity);
+            return EntityWrite<bool>.Upsert(after, operations.Changes, true);
+        };
+        async Task<List<string>> AnswersAsync(SqliteTenantStore store)
+        {
+            var answers = new List<string>();
+            foreach (var q in queries)
+                foreach (var (offset, limit) in new[] { (0, 100), (0, 3), (4, 5) })
+                {
+                    var query = Kontext.Ngsi.Query.EntityQuery.Parse(new Kontext.Ngsi.Query.EntityQueryParameters(Type: "T", Q: q), Kontext.Ngsi.JsonLd.ContextProcessor.Core);
+                    var page = await store.QueryAsync(new EntityPageRequest(query, offset, limit, Count: true), default);
+                    answers.Add($"{q} {offset} {limit}: {page.TotalCount} [{string.Join(' ', page.Entities.Select(e => e.Id))}]");
+                }
+            return answers;
+        }
+
+        List<string> expected;
+        await using (var store = new SqliteTenantStore(null, path))
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                // Several value rows per attribute: two instances by datasetId, a list of numbers and texts.
+                var s = i % 4 == 3 ? "" : $",\"s\":\"s{i % 5}\"";
+                var entity = Parse($$$"""
+                    {"id":"urn:ngsi-ld:T:{{{i}}}","type":"T","n":{{{i}}}{{{s}}},
+                     "multi":[{"type":"Property","value":{{{i}}}},{"type":"Property","value":{{{i + 100}}},"datasetId":"urn:ds:b"}],
+                     "list":{"type":"Property","value":[{{{i * 2}}},"x{{{i % 6}}}",{{{i * 3}}}]}}
+                    """);
+                await store.WriteAsync(entity.Id, Upsert(entity), default);
+            }
+            expected = await AnswersAsync(store);
+        }
+        SqliteConnection.ClearAllPools();
+        using (var old = Open(path))
+        {
+            SqliteDatabase.Execute(old, Version12Values);
+            Scalar(old, "SELECT COUNT(*) FROM attribute_values").Should().Be(30L * 6 + 30 - 30 / 4);
+        }
+
+        await using (var store = new SqliteTenantStore(null, path))
+        {
+            (await AnswersAsync(store)).Should().Equal(expected);
+            // Writes after the migration find the migrated rows by their key: a new list (rows updated where they are),
+            // a list of another length (rows replaced), a new reading of one value, a deleted entity.
+            var updated = Parse("""{"id":"urn:ngsi-ld:T:4","type":"T","n":4,"multi":{"type":"Property","value":55},"list":{"type":"Property","value":[1,"y",2]}}""");
+            await store.WriteAsync(updated.Id, Upsert(updated), default);
+            var shorter = Parse("""{"id":"urn:ngsi-ld:T:5","type":"T","n":77,"list":{"type":"Property","value":["z"]}}""");
+            await store.WriteAsync(shorter.Id, Upsert(shorter), default);
+            await store.WriteAsync("urn:ngsi-ld:T:6", _ => EntityWrite<bool>.Delete(true), default);
+            async Task<string> IdsAsync(string q) => string.Join(' ', (await store.QueryAsync(new EntityPageRequest(Kontext.Ngsi.Query.EntityQuery.Parse(
+                new Kontext.Ngsi.Query.EntityQueryParameters(Type: "T", Q: q), Kontext.Ngsi.JsonLd.ContextProcessor.Core), 0, 100, Count: false), default)).Entities.Select(e => e.Id));
+            (await IdsAsync("list==\"y\"")).Should().Be("urn:ngsi-ld:T:4");
+            (await IdsAsync("list==\"z\"")).Should().Be("urn:ngsi-ld:T:5");
+            (await IdsAsync("multi==55")).Should().Be("urn:ngsi-ld:T:4");
+            (await IdsAsync("n==77")).Should().Be("urn:ngsi-ld:T:5");
+            (await IdsAsync("multi==104|multi==105|n==6|n==5")).Should().BeEmpty("the old rows of T:4, T:5 and T:6 are gone");
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var migrated = Open(path);
+        SqliteMigrations.VersionOf(migrated).Should().Be(SqliteMigrations.Tenant[^1].Version);
+        Scalar(migrated, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'ix_attribute_values_entity'").Should().Be(0L, "the primary key is the entity index");
+        Scalar(migrated, "SELECT COUNT(*) FROM (SELECT ek, attr FROM attribute_values GROUP BY ek, attr HAVING MAX(n) <> COUNT(*) - 1 OR MIN(n) <> 0)")
+            .Should().Be(0L, "each attribute's rows are numbered 0, 1, …");
+        Scalar(migrated, "SELECT group_concat(coalesce(num, str), ',') FROM (SELECT num, str FROM attribute_values WHERE ek = (SELECT ek FROM entities WHERE id = 'urn:ngsi-ld:T:9') AND attr = (SELECT nid FROM names WHERE iri LIKE '%/list') ORDER BY n)")
+            .Should().Be("18.0,x3,27.0", "an attribute's rows keep their order");
+        // Step 14: the entity rows learnt their history keys as they were written, and their history went on where it was.
+        Scalar(migrated, "SELECT group_concat(id, ' ') FROM (SELECT id FROM entities WHERE hk IS NOT NULL ORDER BY ek)").Should().Be("urn:ngsi-ld:T:4 urn:ngsi-ld:T:5");
+        Scalar(migrated, "SELECT COUNT(*) FROM entities e JOIN history_entities h ON h.hk = e.hk WHERE h.id <> e.id").Should().Be(0L);
+        Scalar(migrated, "SELECT COUNT(*) FROM history_entities").Should().Be(30L, "no entity's history started again");
+    }
+
     [Fact]
     public void Only_the_steps_above_the_files_version_run()
     {

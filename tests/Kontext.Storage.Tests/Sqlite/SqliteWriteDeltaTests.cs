@@ -51,14 +51,14 @@ public sealed class SqliteWriteDeltaTests : IAsyncLifetime
         return EntityWrite<bool>.Upsert(after, [], true);
     }, default);
 
-    /// <summary>(table, rowid, attr, value) of every index row of the entity, read from the file.</summary>
+    /// <summary>(table, row key (a value's ordinal, a geometry's rid), attr, value) of every index row of the entity, read from the file.</summary>
     private List<(string Table, long Row, string Attr, string Value)> IndexRows()
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory.Path, "kontext.db")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT 'value', v.rowid, n.iri, coalesce(num, str) FROM attribute_values v JOIN names n ON n.nid = v.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
+            SELECT 'value', v.n, n.iri, coalesce(num, str) FROM attribute_values v JOIN names n ON n.nid = v.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
             UNION ALL SELECT 'attribute', 0, n.iri, kinds FROM entity_attributes a JOIN names n ON n.nid = a.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
             UNION ALL SELECT 'geometry', rid, n.iri, '' FROM entity_geometries g JOIN names n ON n.nid = g.attr WHERE ek = (SELECT ek FROM entities WHERE id = $id)
             UNION ALL SELECT 'box', b.rid, n.iri, b.min_x FROM entity_bbox b JOIN entity_geometries g ON g.rid = b.rid JOIN names n ON n.nid = g.attr WHERE g.ek = (SELECT ek FROM entities WHERE id = $id)
