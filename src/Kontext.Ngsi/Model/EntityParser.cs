@@ -244,9 +244,8 @@ public static class EntityParser
         var type = InstanceType(name, node, isCoreGeo);
         var isProof = iri == Attr.ProofProperty;
         // The instance's members, in the request's order, normalised as they are read; the type goes last as a plain string
-        // (read often, never copied out again). Sized once: the instance is built with no dictionary growth.
-        var members = new KeyValuePair<string, JsonNode?>[node.GetPropertyCount() + 1];
-        var count = 0;
+        // (read often, never copied out again).
+        var result = new JsonObject();
         foreach (var property in node.EnumerateObject())
         {
             var value = property.Value;
@@ -256,7 +255,7 @@ public static class EntityParser
                 // A sub-attribute, renamed to its IRI.
                 var subName = property.Name;
                 var subIri = ExpandNewAttributeName(subName, context);
-                if (IndexOf(members, count, subIri) >= 0 || subIri != subName && node.TryGetProperty(subIri, out _))
+                if (result.ContainsKey(subIri) || subIri != subName && node.TryGetProperty(subIri, out _))
                     throw NgsiException.BadRequestData($"Sub-attribute '{subName}' of '{name}' is given twice (two names expand to {subIri})");
                 JsonNode sub;
                 if (AllowsNull(mode) && IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
@@ -266,7 +265,7 @@ public static class EntityParser
                         throw NgsiException.BadRequestData($"Sub-attribute '{subName}' of '{name}' cannot have several instances");
                     sub = ParseInstance(subName, subIri, value, context, mode, depth + 1);
                 }
-                members[count++] = new(subIri, sub);
+                result.Add(subIri, sub);
                 continue;
             }
             if (member == "type" || Attr.SystemMembers.Contains(member)) continue; // the type is appended below; system members are the broker's
@@ -290,12 +289,12 @@ public static class EntityParser
                     _ => StrictJson.Node(value),
                 };
             }
-            if (IndexOf(members, count, member) >= 0)
+            // Only a sub-attribute whose name the @context maps onto this core member's can have taken it already.
+            if (result.ContainsKey(member))
                 throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' is given twice (two names expand to {member})");
-            members[count++] = new(member, normalized);
+            result.Add(member, normalized);
         }
-        if (type is not null) members[count++] = new("type", type);
-        var result = new JsonObject(new ArraySegment<KeyValuePair<string, JsonNode?>>(members, 0, count));
+        if (type is not null) result.Add("type", type);
         Check(name, iri, result, type, mode);
         if (isProof && !AllowsNull(mode) && type == Attr.Property && result["value"] is not JsonObject)
             throw NgsiException.BadRequestData("The value of ngsildproof is an object holding the W3C Data Integrity proof");
@@ -323,13 +322,6 @@ public static class EntityParser
         var type = Attr.ConciseKind[payload];
         if (type == Attr.Property && (isCoreGeo || instance.TryGetProperty(Names.Value, out var value) && GeoJson.LooksLikeGeometry(value))) type = Attr.GeoProperty;
         return type;
-    }
-
-    private static int IndexOf(KeyValuePair<string, JsonNode?>[] members, int count, string name)
-    {
-        for (var i = 0; i < count; i++)
-            if (members[i].Key == name) return i;
-        return -1;
     }
 
     /// <summary>entityIdSealed (the entity's id) and entityTypeSealed (a type, read like a vocabulary term) of the proof Property.</summary>
@@ -470,7 +462,8 @@ public static class EntityParser
         if (instance["observedAt"] is { } observedAt && !Attr.IsNullMarker(observedAt))
         {
             if (observedAt is not JsonValue v || !v.TryGetValue<string>(out var text)) throw NgsiException.BadRequestData($"'observedAt' of '{name}' must be a date-time string");
-            Validate.DateTime(text, $"'observedAt' of '{name}'");
+            // The message names the attribute: built only for a time that fails (this runs for every instance written).
+            if (!Validate.TryParseDateTime(text, out _)) Validate.DateTime(text, $"'observedAt' of '{name}'");
         }
         if (instance["datasetId"] is { } datasetId && !(datasetId is JsonValue dv && dv.TryGetValue<string>(out var ds) && Validate.IsUri(ds)))
             throw NgsiException.BadRequestData($"'datasetId' of '{name}' must be a URI");
@@ -480,7 +473,7 @@ public static class EntityParser
         if (instance["expiresAt"] is { } expiresAt && !Attr.IsNullMarker(expiresAt))
         {
             if (expiresAt is not JsonValue ev || !ev.TryGetValue<string>(out var expiry)) throw NgsiException.BadRequestData($"'expiresAt' of '{name}' must be a date-time string");
-            Validate.DateTime(expiry, $"'expiresAt' of '{name}'");
+            if (!Validate.TryParseDateTime(expiry, out _)) Validate.DateTime(expiry, $"'expiresAt' of '{name}'");
         }
         if (instance["unitCode"] is { } unitCode && !Attr.IsNullMarker(unitCode) && !(unitCode is JsonValue uv && uv.GetValueKind() == JsonValueKind.String))
             throw NgsiException.BadRequestData($"'unitCode' of '{name}' must be a string");
