@@ -515,15 +515,7 @@ public static class EntityParser
         if (node is null) return NullElement;
         if (node is JsonValue value && value.TryGetValue<JsonElement>(out var element)) return element;
         var buffer = new ArrayBufferWriter<byte>(1024);
-        try
-        {
-            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = StoredJson.MaxDepth })) node.WriteTo(writer);
-        }
-        catch (ArgumentException)
-        {
-            // Only text built outside the strict reader can get here (a lone surrogate, say): still the client's input.
-            throw NgsiException.BadRequestData("The payload holds text that is not valid Unicode");
-        }
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = StoredJson.MaxDepth })) node.WriteTo(writer);
         return JsonElement.Parse(buffer.WrittenSpan, NodeDocumentOptions);
     }
 
