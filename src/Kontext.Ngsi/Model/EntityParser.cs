@@ -294,7 +294,7 @@ public static class EntityParser
                 throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' is given twice (two names expand to {member})");
             result.Add(member, normalized);
         }
-        if (type is not null) result.Add("type", type);
+        if (type is not null) result["type"] = type; // set, not added: a sub-attribute the @context maps onto "type" is overwritten, as before
         Check(name, iri, result, type, mode);
         if (isProof && !AllowsNull(mode) && type == Attr.Property && result["value"] is not JsonObject)
             throw NgsiException.BadRequestData("The value of ngsildproof is an object holding the W3C Data Integrity proof");
