@@ -78,9 +78,9 @@ internal sealed class BatchRequest
     /// <summary>
     /// Parses each entity with its own active context: the Link header's for application/json, the entity's own @context
     /// for application/ld+json (where every entity must carry one). An item that does not parse becomes an error item.
-    /// <paramref name="parse"/> owns the node it is given (a fresh one per item): it may move values out of it.
+    /// <paramref name="parse"/> reads the item as sent (immutable): a parse that fails half-way leaves nothing behind.
     /// </summary>
-    public async Task<List<BatchItem<T>>> ParseEntitiesAsync<T>(Func<JsonObject, JsonLdContext, string, T> parse)
+    public async Task<List<BatchItem<T>>> ParseEntitiesAsync<T>(Func<JsonElement, JsonLdContext, string, T> parse)
     {
         var processor = Request.Services.GetRequiredService<ContextProcessor>();
         var contexts = new Dictionary<string, (JsonLdContext? Context, NgsiError? Error)>(StringComparer.Ordinal);
@@ -89,16 +89,16 @@ internal sealed class BatchRequest
         var hinted = new HashSet<(JsonLdContext, string)>();
         for (var index = 0; index < _items.Length; index++)
         {
-            var body = (JsonObject)StrictJson.Node(_items[index])!;
-            var rawId = RawId(body);
+            var item = _items[index];
+            var rawId = RawId(item);
             try
             {
                 var id = Validate.EntityId(rawId ?? throw NgsiException.BadRequestData(
-                    body.ContainsKey("id") || body.ContainsKey("@id") ? "The entity 'id' must be a string" : "The entity has no 'id'"));
-                var context = await ContextOfAsync(body, processor, contexts);
-                if (body["type"] is not JsonValue type || !type.TryGetValue<string>(out var typeName) || hinted.Add((context, typeName)))
-                    Contexts.DefaultVocabularyHint.CheckEntity(Http, body, context);
-                parsed.Add(BatchItem<T>.Valid(index, id, parse(body, context, id)));
+                    item.TryGetProperty("id", out _) || item.TryGetProperty("@id", out _) ? "The entity 'id' must be a string" : "The entity has no 'id'"));
+                var context = await ContextOfAsync(item, processor, contexts);
+                if (!item.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || hinted.Add((context, type.GetString()!)))
+                    Contexts.DefaultVocabularyHint.CheckEntity(Http, (JsonObject)StrictJson.Node(item)!, context);
+                parsed.Add(BatchItem<T>.Valid(index, id, parse(item, context, id)));
             }
             catch (NgsiException ex)
             {
@@ -132,26 +132,26 @@ internal sealed class BatchRequest
         return await Request.TenantStoreAsync(forWrite);
     }
 
-    private async ValueTask<JsonLdContext> ContextOfAsync(JsonObject body, ContextProcessor processor,
+    private async ValueTask<JsonLdContext> ContextOfAsync(JsonElement item, ContextProcessor processor,
         Dictionary<string, (JsonLdContext? Context, NgsiError? Error)> contexts)
     {
         if (!IsJsonLd)
         {
-            if (body.ContainsKey("@context"))
+            if (item.TryGetProperty("@context", out _))
                 throw NgsiException.BadRequestData("An @context in an entity needs Content-Type application/ld+json; with application/json send it in a Link header");
             return Request.Context;
         }
-        if (!body.TryGetPropertyValue("@context", out var userContext))
+        if (!item.TryGetProperty("@context", out var userContext))
             throw NgsiException.BadRequestData("With Content-Type application/ld+json every entity of the batch needs its own @context");
 
         // Entities of one batch usually share their @context: each distinct one is processed (and, if remote, fetched) once,
         // and a failure is remembered rather than retried for every entity.
-        var key = userContext?.ToJsonString() ?? "null";
+        var key = userContext.GetRawText();
         if (!contexts.TryGetValue(key, out var known))
         {
             try
             {
-                known = (await processor.ProcessAsync(userContext, Aborted), null);
+                known = (await processor.ProcessAsync(StrictJson.Node(userContext), Aborted), null);
             }
             catch (NgsiException ex)
             {
@@ -162,8 +162,12 @@ internal sealed class BatchRequest
         return known.Context ?? throw new NgsiException(known.Error!);
     }
 
-    private static string? RawId(JsonObject body) =>
-        (body["id"] ?? body["@id"]) is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+    private static string? RawId(JsonElement item) =>
+        (Present(item, "id") ?? Present(item, "@id")) is { ValueKind: JsonValueKind.String } id ? id.GetString() : null;
+
+    // A member that is present and not JSON null, as a node's indexer reads it.
+    private static JsonElement? Present(JsonElement item, string member) =>
+        item.TryGetProperty(member, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 }
 
 /// <summary>One item of a batch, in array order: its parsed value, or the error that keeps it out of the batch.</summary>

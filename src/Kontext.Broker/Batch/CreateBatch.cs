@@ -10,7 +10,7 @@ internal static class CreateBatch
     public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
-        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full, takesBody: true));
+        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.CreateBatch);

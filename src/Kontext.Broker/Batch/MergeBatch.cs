@@ -10,7 +10,7 @@ internal static class MergeBatch
     public static async Task HandleAsync(HttpContext http, BatchForwarding forwarding)
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
-        var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Merge, id, takesBody: true));
+        var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Merge, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.MergeBatch);

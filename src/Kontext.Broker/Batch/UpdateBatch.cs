@@ -18,7 +18,7 @@ internal static class UpdateBatch
     {
         var batch = await BatchRequest.ReadEntitiesAsync(http);
         var noOverwrite = QueryParameters.Options(batch.Request, "noOverwrite").Contains("noOverwrite");
-        var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Full, id, takesBody: true));
+        var items = await batch.ParseEntitiesAsync((body, context, id) => EntityParser.ParseFragment(body, context, ParseMode.Full, id));
         var store = await batch.TenantStoreAsync(forWrite: false, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpdateBatch);

@@ -20,7 +20,7 @@ internal static class UpsertBatch
         if (options.Contains("replace") && options.Contains("update"))
             throw NgsiException.BadRequestData("options=replace and options=update exclude each other");
         var update = options.Contains("update");
-        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full, takesBody: true));
+        var items = await batch.ParseEntitiesAsync((body, context, _) => EntityParser.ParseEntity(body, context, ParseMode.Full));
         var store = await batch.TenantStoreAsync(forWrite: true, items);
         // Clause 4.3.6.3: the entities (or attributes) registered sources hold are written there.
         var distributed = await forwarding.ForwardAsync(batch, store, items, Kontext.Ngsi.ContextSources.RegistrationOperations.UpsertBatch);

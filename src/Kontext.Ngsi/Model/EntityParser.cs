@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
+using Kontext.Ngsi.Formats;
 using Kontext.Ngsi.JsonLd;
 
 namespace Kontext.Ngsi.Model;
@@ -24,15 +27,20 @@ public enum ParseMode
 /// <summary>
 /// Reads entities and attribute fragments (normalized or concise) into expanded form, validating as it goes.
 /// Everything the client sends is checked here once; the rest of the broker trusts the expanded model.
+/// The walk reads the request's immutable JSON (<see cref="JsonElement"/>) and builds each attribute instance once, in its
+/// normalized form: no node tree of the request is built first (a batch item is never materialised as a whole).
 /// </summary>
 public static class EntityParser
 {
+    /// <summary>Parses a whole entity held as a node (see <see cref="ParseEntity(JsonElement, JsonLdContext, ParseMode, string?)"/>).</summary>
+    public static Entity ParseEntity(JsonObject body, JsonLdContext context, ParseMode mode, string? expectedId = null) =>
+        ParseEntity(ElementOf(body), context, mode, expectedId);
+
     /// <summary>
-    /// Parses a whole entity. <paramref name="expectedId"/> is the id from the URL, when there is one. With
-    /// <paramref name="takesBody"/> the caller hands <paramref name="body"/> over (nothing reads it afterwards): its
-    /// attribute values are moved into the entity instead of copied, and the body is left emptied of them.
+    /// Parses a whole entity (a JSON object). <paramref name="expectedId"/> is the id from the URL, when there is one. The
+    /// entity's values are nodes over <paramref name="body"/>, which is immutable: nothing of the request is moved or copied.
     /// </summary>
-    public static Entity ParseEntity(JsonObject body, JsonLdContext context, ParseMode mode, string? expectedId = null, bool takesBody = false)
+    public static Entity ParseEntity(JsonElement body, JsonLdContext context, ParseMode mode, string? expectedId = null)
     {
         var id = ReadString(body, "id") ?? ReadString(body, "@id");
         if (id is null)
@@ -45,61 +53,57 @@ public static class EntityParser
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{expectedId}' in the URL");
 
         var entity = new Entity(id);
-        var typeNode = body["type"] ?? body["@type"];
-        if (typeNode is null)
-        {
-            if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
-        }
-        else entity.Types = ParseTypes(typeNode, context);
+        if ((Member(body, "type") ?? Member(body, "@type")) is { } typeElement) entity.Types = ParseTypes(typeElement, context);
+        else if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
 
-        if (body.TryGetPropertyValue("scope", out var scope)) entity.Scopes = ParseScopes(scope);
+        if (body.TryGetProperty("scope", out var scope)) entity.Scopes = ParseScopes(scope);
         entity.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(entity, body, context, mode, takesBody);
+        ReadAttributesInto(entity, body, context, mode);
         return entity;
     }
 
-    /// <summary>
-    /// Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.
-    /// <paramref name="takesBody"/> as for <see cref="ParseEntity"/>.
-    /// </summary>
-    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId, bool takesBody = false)
+    /// <summary>Parses an attribute-list fragment held as a node (see <see cref="ParseFragment(JsonElement, JsonLdContext, ParseMode, string)"/>).</summary>
+    public static Entity ParseFragment(JsonObject body, JsonLdContext context, ParseMode mode, string entityId) =>
+        ParseFragment(ElementOf(body), context, mode, entityId);
+
+    /// <summary>Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.</summary>
+    public static Entity ParseFragment(JsonElement body, JsonLdContext context, ParseMode mode, string entityId)
     {
         var id = ReadString(body, "id") ?? ReadString(body, "@id");
         if (id is not null && id != entityId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
         var fragment = new Entity(entityId);
-        if ((body["type"] ?? body["@type"]) is { } typeNode) fragment.Types = ParseTypes(typeNode, context);
-        if (body.TryGetPropertyValue("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
+        if ((Member(body, "type") ?? Member(body, "@type")) is { } typeElement) fragment.Types = ParseTypes(typeElement, context);
+        if (body.TryGetProperty("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
-        ReadAttributesInto(fragment, body, context, mode, takesBody);
+        ReadAttributesInto(fragment, body, context, mode);
         return fragment;
     }
 
     /// <summary>The entity's expiresAt (clause 4.22): a date-time; in a merge or update NGSI-LD Null makes the entity durable again (<see cref="Transience.Never"/>).</summary>
-    private static DateTimeOffset? ParseExpiresAt(JsonObject body, ParseMode mode)
+    private static DateTimeOffset? ParseExpiresAt(JsonElement body, ParseMode mode)
     {
-        if (!body.TryGetPropertyValue("expiresAt", out var node)) return null;
-        if (AllowsNull(mode) && Attr.IsNullMarker(node)) return Transience.Never;
-        if (node is not JsonValue v || !v.TryGetValue<string>(out var text)) throw NgsiException.BadRequestData("The entity's 'expiresAt' must be a date-time string");
-        Validate.TryParseDateTime(Validate.DateTime(text, "The entity's 'expiresAt'"), out var at);
+        if (!body.TryGetProperty("expiresAt", out var element)) return null;
+        if (AllowsNull(mode) && IsNullMarker(element)) return Transience.Never;
+        if (element.ValueKind != JsonValueKind.String) throw NgsiException.BadRequestData("The entity's 'expiresAt' must be a date-time string");
+        Validate.TryParseDateTime(Validate.DateTime(element.GetString(), "The entity's 'expiresAt'"), out var at);
         return at;
     }
 
     private static bool AllowsNull(ParseMode mode) => mode is ParseMode.Merge or ParseMode.Update;
 
-    public static List<string> ParseTypes(JsonNode node, JsonLdContext context)
+    public static List<string> ParseTypes(JsonNode node, JsonLdContext context) => ParseTypes(ElementOf(node), context);
+
+    public static List<string> ParseTypes(JsonElement element, JsonLdContext context)
     {
         // The usual entity has one type: no list of names for it.
-        if (node is JsonValue single && single.TryGetValue<string>(out var one)) return [ExpandType(one, context)];
-        var names = node switch
+        if (element.ValueKind == JsonValueKind.String) return [ExpandType(element.GetString()!, context)];
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0 || !AllStrings(element))
+            throw NgsiException.BadRequestData("The entity 'type' must be a string or a non-empty array of strings");
+        var types = new List<string>(element.GetArrayLength());
+        foreach (var name in element.EnumerateArray())
         {
-            JsonArray a when a.Count > 0 && a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
-            _ => throw NgsiException.BadRequestData("The entity 'type' must be a string or a non-empty array of strings"),
-        };
-        var types = new List<string>(names.Count);
-        foreach (var name in names)
-        {
-            var iri = ExpandType(name, context);
+            var iri = ExpandType(name.GetString()!, context);
             if (!types.Contains(iri)) types.Add(iri);
         }
         return types;
@@ -114,27 +118,37 @@ public static class EntityParser
         return iri;
     }
 
-    public static List<string> ParseScopes(JsonNode? node)
+    public static List<string> ParseScopes(JsonNode? node) => ParseScopes(ElementOf(node));
+
+    public static List<string> ParseScopes(JsonElement element)
     {
-        var scopes = node switch
+        List<string> scopes = element.ValueKind switch
         {
-            JsonValue v when v.TryGetValue<string>(out var s) => [s],
-            JsonArray a when a.All(e => e is JsonValue ev && ev.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToList(),
+            JsonValueKind.String => [element.GetString()!],
+            JsonValueKind.Array when AllStrings(element) => [.. element.EnumerateArray().Select(e => e.GetString()!)],
             _ => throw NgsiException.BadRequestData("'scope' must be a string or an array of strings"),
         };
         foreach (var s in scopes) Validate.Scope(s);
         return scopes.Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private static void ReadAttributesInto(Entity entity, JsonObject body, JsonLdContext context, ParseMode mode, bool takesBody)
+    private static bool AllStrings(JsonElement array)
     {
-        foreach (var (name, value) in body)
+        foreach (var e in array.EnumerateArray())
+            if (e.ValueKind != JsonValueKind.String) return false;
+        return true;
+    }
+
+    private static void ReadAttributesInto(Entity entity, JsonElement body, JsonLdContext context, ParseMode mode)
+    {
+        foreach (var member in body.EnumerateObject())
         {
+            var name = member.Name;
             if (Attr.EntityMembers.Contains(name)) continue;
             var iri = ExpandNewAttributeName(name, context);
             if (entity.Attributes.ContainsKey(iri))
                 throw NgsiException.BadRequestData($"Attribute '{name}' is given twice (two names expand to {iri})");
-            entity.Attributes[iri] = ParseAttribute(name, iri, value, context, mode, takesBody);
+            entity.Attributes[iri] = ParseAttribute(name, iri, member.Value, context, mode);
         }
     }
 
@@ -158,15 +172,19 @@ public static class EntityParser
         return iri;
     }
 
+    /// <summary>Parses the value of one attribute held as a node (see <see cref="ParseAttribute(string, string, JsonElement, JsonLdContext, ParseMode)"/>).</summary>
+    public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode) =>
+        ParseAttribute(name, iri, ElementOf(value), context, mode);
+
     /// <summary>Parses the value of one attribute: a single instance, or an array of instances (multi-attribute by datasetId).</summary>
-    public static List<JsonObject> ParseAttribute(string name, string iri, JsonNode? value, JsonLdContext context, ParseMode mode, bool takesBody = false)
+    public static List<JsonObject> ParseAttribute(string name, string iri, JsonElement value, JsonLdContext context, ParseMode mode)
     {
         // The usual attribute is one instance: it needs neither the array walk nor the datasetId set below.
-        if (value is not JsonArray array || array.Count == 0 || !AllInstanceObjects(array))
-            return [ParseInstance(name, iri, value, context, mode, depth: 0, takesBody)];
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0 || !AllInstanceObjects(value))
+            return [ParseInstance(name, iri, value, context, mode, depth: 0)];
 
-        var instances = new List<JsonObject>(array.Count);
-        for (var i = 0; i < array.Count; i++) instances.Add(ParseInstance(name, iri, array[i]!, context, mode, depth: 0, takesBody));
+        var instances = new List<JsonObject>(value.GetArrayLength());
+        foreach (var element in value.EnumerateArray()) instances.Add(ParseInstance(name, iri, element, context, mode, depth: 0));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var instance in instances)
         {
@@ -181,116 +199,129 @@ public static class EntityParser
     /// the attribute itself, never a concise value, so it may carry only sub-attributes.
     /// </summary>
     public static JsonObject ParseAttributeBody(string name, string iri, JsonObject body, JsonLdContext context, ParseMode mode) =>
-        ParseInstance(name, iri, body, context, mode, depth: 0, takesBody: false, isAttributeBody: true);
+        ParseInstance(name, iri, ElementOf(body), context, mode, depth: 0, isAttributeBody: true);
 
     // An array element that is an attribute representation rather than a plain JSON value.
-    private static bool IsInstanceObject(JsonNode? node) =>
-        node is JsonObject o && (o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && Attr.PayloadMember.ContainsKey(type)
-                                 || HasConciseMember(o));
+    private static bool IsInstanceObject(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object
+        && (element.TryGetProperty(Names.Type, out var type) && type.ValueKind == JsonValueKind.String && Names.AttributeTypes.Find(type) is not null
+            || HasConciseMember(element));
 
     // Loops rather than LINQ: these run for every attribute of every entity written (no enumerator or closure allocated).
-    private static bool HasConciseMember(JsonObject o)
+    private static bool HasConciseMember(JsonElement element)
     {
-        for (var i = 0; i < o.Count; i++)
-            if (Attr.ConciseKind.ContainsKey(o.GetAt(i).Key)) return true;
+        foreach (var property in element.EnumerateObject())
+            if (Names.PayloadMembers.Find(property) is not null) return true;
         return false;
     }
 
-    private static bool AllInstanceObjects(JsonArray array)
+    private static bool AllInstanceObjects(JsonElement array)
     {
-        for (var i = 0; i < array.Count; i++)
-            if (!IsInstanceObject(array[i])) return false;
+        foreach (var element in array.EnumerateArray())
+            if (!IsInstanceObject(element)) return false;
         return true;
     }
 
-    private static JsonObject ParseInstance(string name, string iri, JsonNode? node, JsonLdContext context, ParseMode mode, int depth, bool takesBody, bool isAttributeBody = false)
+    private static JsonObject ParseInstance(string name, string iri, JsonElement node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
     {
         if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
-        if (node is null || (node is JsonValue nv && nv.TryGetValue<string>(out var marker) && marker == Attr.NullMarker))
+        if (IsNullMarker(node))
         {
             if (AllowsNull(mode)) return new JsonObject { ["value"] = Attr.NullMarker };
             throw NgsiException.BadRequestData($"Attribute '{name}' has a null value");
         }
 
         var isCoreGeo = Attr.CoreGeoProperties.Contains(iri);
-        if (node is not JsonObject obj || (!isAttributeBody && mode != ParseMode.Merge && !IsInstanceObject(obj)))
+        if (node.ValueKind != JsonValueKind.Object || (!isAttributeBody && mode != ParseMode.Merge && !IsInstanceObject(node)))
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
-            var concise = new JsonObject { ["type"] = kind, ["value"] = Take(node, takesBody) };
+            var concise = new JsonObject { ["type"] = kind, ["value"] = StrictJson.Node(node) };
             Check(name, iri, concise, kind, mode);
             return concise;
         }
 
-        // The instance is the request's attribute object normalized in place: the request's own when the caller hands its
-        // body over (no second object per instance), else a copy. Either way the parse owns it, and so its members.
-        var result = takesBody ? (JsonObject)Take(obj, takesBody: true)! : (JsonObject)obj.DeepClone();
-        string? type = null;
-        if (result["type"] is { } typeNode)
-        {
-            if (typeNode is not JsonValue tv || !tv.TryGetValue<string>(out type) || !Attr.PayloadMember.ContainsKey(type))
-                throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{typeNode.ToJsonString()}'");
-        }
-        else
-        {
-            var payloads = result.Select(p => p.Key).Where(Attr.ConciseKind.ContainsKey).ToList();
-            if (payloads.Count > 1) throw NgsiException.BadRequestData($"Attribute '{name}' mixes {string.Join(" and ", payloads)}");
-            if (payloads.Count == 1) type = Attr.ConciseKind[payloads[0]];
-            if (type == Attr.Property && (isCoreGeo || GeoJson.LooksLikeGeometry(result["value"]))) type = Attr.GeoProperty;
-        }
-
+        var type = InstanceType(name, node, isCoreGeo);
         var isProof = iri == Attr.ProofProperty;
-        // By index: members are replaced, renamed (sub-attributes to their IRIs) or removed as the walk goes.
-        for (var i = 0; i < result.Count; i++)
+        // The instance's members, in the request's order, normalised as they are read; the type goes last as a plain string
+        // (read often, never copied out again).
+        var result = new JsonObject();
+        foreach (var property in node.EnumerateObject())
         {
-            var (member, value) = result.GetAt(i);
-            if (member == "type" || Attr.SystemMembers.Contains(member))
+            var value = property.Value;
+            var member = Names.CoreMembers.Find(property);
+            if (member is null)
             {
-                result.RemoveAt(i--); // the type goes last, below, as a plain string (read often, never copied out again); system members are the broker's
+                // A sub-attribute, renamed to its IRI.
+                var subName = property.Name;
+                var subIri = ExpandNewAttributeName(subName, context);
+                if (result.ContainsKey(subIri) || subIri != subName && node.TryGetProperty(subIri, out _))
+                    throw NgsiException.BadRequestData($"Sub-attribute '{subName}' of '{name}' is given twice (two names expand to {subIri})");
+                JsonNode sub;
+                if (AllowsNull(mode) && IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
+                else
+                {
+                    if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0 && AllInstanceObjects(value))
+                        throw NgsiException.BadRequestData($"Sub-attribute '{subName}' of '{name}' cannot have several instances");
+                    sub = ParseInstance(subName, subIri, value, context, mode, depth + 1);
+                }
+                result.Add(subIri, sub);
                 continue;
             }
+            if (member == "type" || Attr.SystemMembers.Contains(member)) continue; // the type is appended below; system members are the broker's
             if (Attr.OutputOnlyMembers.Contains(member))
                 throw NgsiException.BadRequestData($"'{member}' of '{name}' is written by the broker only (in notifications and temporal representations)");
+            JsonNode? normalized;
             if (Attr.SealedMembers.Contains(member))
             {
                 if (!isProof) throw NgsiException.BadRequestData($"'{member}' is only allowed in the ngsildproof Property, not in '{name}'");
-                result.SetAt(i, SealedMember(member, value, context));
-                continue;
+                normalized = SealedMember(member, StrictJson.Node(value), context);
             }
-            if (Attr.IsSubAttribute(member))
+            else if (member == "datasetId" && value.ValueKind == JsonValueKind.String && value.ValueEquals("@none"u8)) continue; // the default instance (clause 4.5.5)
+            else
             {
-                var subIri = ExpandNewAttributeName(member, context);
-                var other = result.IndexOf(subIri);
-                if (other >= 0 && other != i)
-                    throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' is given twice (two names expand to {subIri})");
-                JsonNode sub;
-                if (AllowsNull(mode) && Attr.IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
-                else
+                // The rare members that are rewritten take the node path; every other value is a node over the request's element.
+                normalized = member switch
                 {
-                    if (value is JsonArray arr && arr.Count > 0 && AllInstanceObjects(arr))
-                        throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' cannot have several instances");
-                    sub = ParseInstance(member, subIri, value, context, mode, depth + 1, takesBody: true);
-                }
-                result.SetAt(i, subIri, sub);
-                continue;
+                    "vocab" => ExpandVocab(name, StrictJson.Node(value), context, mode),
+                    "objectType" => ExpandObjectType(name, StrictJson.Node(value), context),
+                    "objectList" => NormalizeObjectList(StrictJson.Node(value)),
+                    _ => StrictJson.Node(value),
+                };
             }
-            if (member == "datasetId" && value is JsonValue dv && dv.TryGetValue<string>(out var ds) && ds == "@none")
-            {
-                result.RemoveAt(i--); // the default instance (clause 4.5.5)
-                continue;
-            }
-            switch (member)
-            {
-                case "vocab": result.SetAt(i, ExpandVocab(name, value, context, mode)); break;
-                case "objectType": result.SetAt(i, ExpandObjectType(name, value, context)); break;
-                case "objectList": result.SetAt(i, NormalizeObjectList(value, takesBody: true)); break;
-            }
+            // Only a sub-attribute whose name the @context maps onto this core member's can have taken it already.
+            if (result.ContainsKey(member))
+                throw NgsiException.BadRequestData($"Sub-attribute '{member}' of '{name}' is given twice (two names expand to {member})");
+            result.Add(member, normalized);
         }
-        if (type is not null) result["type"] = type;
+        if (type is not null) result["type"] = type; // set, not added: a sub-attribute the @context maps onto "type" is overwritten, as before
         Check(name, iri, result, type, mode);
         if (isProof && !AllowsNull(mode) && type == Attr.Property && result["value"] is not JsonObject)
             throw NgsiException.BadRequestData("The value of ngsildproof is an object holding the W3C Data Integrity proof");
         return result;
+    }
+
+    /// <summary>An instance's type: its 'type' member, else the one its payload member implies (null: none, a fragment).</summary>
+    private static string? InstanceType(string name, JsonElement instance, bool isCoreGeo)
+    {
+        if (Member(instance, "type") is { } typeElement)
+        {
+            return (typeElement.ValueKind == JsonValueKind.String ? Names.AttributeTypes.Find(typeElement) : null)
+                   ?? throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{StrictJson.Node(typeElement)!.ToJsonString()}'");
+        }
+        string? payload = null;
+        List<string>? payloads = null;
+        foreach (var property in instance.EnumerateObject())
+        {
+            if (Names.PayloadMembers.Find(property) is not { } found) continue;
+            if (payload is null) payload = found;
+            else (payloads ??= [payload]).Add(found);
+        }
+        if (payloads is not null) throw NgsiException.BadRequestData($"Attribute '{name}' mixes {string.Join(" and ", payloads)}");
+        if (payload is null) return null;
+        var type = Attr.ConciseKind[payload];
+        if (type == Attr.Property && (isCoreGeo || instance.TryGetProperty(Names.Value, out var value) && GeoJson.LooksLikeGeometry(value))) type = Attr.GeoProperty;
+        return type;
     }
 
     /// <summary>entityIdSealed (the entity's id) and entityTypeSealed (a type, read like a vocabulary term) of the proof Property.</summary>
@@ -302,25 +333,12 @@ public static class EntityParser
     }
 
     /// <summary>ListRelationship entries are kept in the normalized form {"object": URI} (clause 4.5.22.3); bare URIs are accepted.</summary>
-    private static JsonNode? NormalizeObjectList(JsonNode? value, bool takesBody) => value is JsonArray list && list.All(IsRelationshipTarget)
-        ? new JsonArray(list.ToArray().Select(e => (JsonNode?)(e is JsonObject o ? Take(o, takesBody) : new JsonObject { ["object"] = Take(e, takesBody) })).ToArray())
-        : Take(value, takesBody);
-
-    /// <summary>
-    /// A value of the request for the parsed entity: a copy, or, when the caller hands its body over, the node itself,
-    /// detached from the request (a node has one parent), which saves the copy of every value of every entity written.
-    /// </summary>
-    private static JsonNode? Take(JsonNode? node, bool takesBody)
+    private static JsonNode? NormalizeObjectList(JsonNode? value)
     {
-        if (node is null) return null;
-        if (!takesBody) return node.DeepClone();
-        // Replacing a member's value in place (not removing the member) keeps any walk over the parent's members valid.
-        switch (node.Parent)
-        {
-            case JsonObject parent: parent.SetAt(parent.IndexOf(node.GetPropertyName()), null); break;
-            case JsonArray parent: parent[node.GetElementIndex()] = null; break;
-        }
-        return node;
+        if (value is not JsonArray list || !list.All(IsRelationshipTarget)) return value;
+        var entries = list.ToArray();
+        list.Clear(); // detaches the entries (a node has one parent): the new list takes them as they are or wrapped
+        return new JsonArray(entries.Select(e => e is JsonObject ? e : new JsonObject { ["object"] = e }).ToArray());
     }
 
     private static JsonNode? ExpandVocab(string name, JsonNode? value, JsonLdContext context, ParseMode mode)
@@ -444,7 +462,8 @@ public static class EntityParser
         if (instance["observedAt"] is { } observedAt && !Attr.IsNullMarker(observedAt))
         {
             if (observedAt is not JsonValue v || !v.TryGetValue<string>(out var text)) throw NgsiException.BadRequestData($"'observedAt' of '{name}' must be a date-time string");
-            Validate.DateTime(text, $"'observedAt' of '{name}'");
+            // The message names the attribute: built only for a time that fails (this runs for every instance written).
+            if (!Validate.TryParseDateTime(text, out _)) Validate.DateTime(text, $"'observedAt' of '{name}'");
         }
         if (instance["datasetId"] is { } datasetId && !(datasetId is JsonValue dv && dv.TryGetValue<string>(out var ds) && Validate.IsUri(ds)))
             throw NgsiException.BadRequestData($"'datasetId' of '{name}' must be a URI");
@@ -454,7 +473,7 @@ public static class EntityParser
         if (instance["expiresAt"] is { } expiresAt && !Attr.IsNullMarker(expiresAt))
         {
             if (expiresAt is not JsonValue ev || !ev.TryGetValue<string>(out var expiry)) throw NgsiException.BadRequestData($"'expiresAt' of '{name}' must be a date-time string");
-            Validate.DateTime(expiry, $"'expiresAt' of '{name}'");
+            if (!Validate.TryParseDateTime(expiry, out _)) Validate.DateTime(expiry, $"'expiresAt' of '{name}'");
         }
         if (instance["unitCode"] is { } unitCode && !Attr.IsNullMarker(unitCode) && !(unitCode is JsonValue uv && uv.GetValueKind() == JsonValueKind.String))
             throw NgsiException.BadRequestData($"'unitCode' of '{name}' must be a string");
@@ -468,10 +487,67 @@ public static class EntityParser
         node is JsonValue v && v.TryGetValue<string>(out var s) && Validate.IsUri(s)
         || node is JsonObject o && o["object"] is JsonValue ov && ov.TryGetValue<string>(out var t) && Validate.IsUri(t);
 
-    private static string? ReadString(JsonObject body, string member)
+    private static string? ReadString(JsonElement body, string member)
     {
-        if (!body.TryGetPropertyValue(member, out var node) || node is null) return null;
-        if (node is JsonValue v && v.TryGetValue<string>(out var s)) return s;
+        if (Member(body, member) is not { } element) return null;
+        if (element.ValueKind == JsonValueKind.String) return element.GetString();
         throw NgsiException.BadRequestData($"'{member}' must be a string");
+    }
+
+    /// <summary>A member that is present and not JSON null (as a node's indexer reads it: null either way).</summary>
+    private static JsonElement? Member(JsonElement body, string member) =>
+        body.TryGetProperty(member, out var element) && element.ValueKind != JsonValueKind.Null ? element : null;
+
+    /// <summary>JSON null or the NGSI-LD Null string (<see cref="Attr.IsNullMarker"/> of an element; a missing value counts as null).</summary>
+    private static bool IsNullMarker(JsonElement element) =>
+        element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined
+        || element.ValueKind == JsonValueKind.String && element.ValueEquals(Names.NullMarker);
+
+    private static readonly JsonElement NullElement = JsonElement.Parse("null"u8);
+    private static readonly JsonDocumentOptions NodeDocumentOptions = new() { MaxDepth = StoredJson.MaxDepth };
+
+    /// <summary>
+    /// The element of a node the broker built or read itself (the single-entity routes, adapters, temporal input): the
+    /// parser reads elements only, so that there is one of it.
+    /// </summary>
+    private static JsonElement ElementOf(JsonNode? node)
+    {
+        if (node is null) return NullElement;
+        if (node is JsonValue value && value.TryGetValue<JsonElement>(out var element)) return element;
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = StoredJson.MaxDepth })) node.WriteTo(writer);
+        return JsonElement.Parse(buffer.WrittenSpan, NodeDocumentOptions);
+    }
+
+    /// <summary>Names the walk compares as UTF-8 (no string is made of a member name it only needs to recognise).</summary>
+    private static class Names
+    {
+        public static readonly byte[] Type = "type"u8.ToArray();
+        public static readonly byte[] Value = "value"u8.ToArray();
+        public static readonly byte[] NullMarker = Encoding.UTF8.GetBytes(Attr.NullMarker);
+        public static readonly Utf8Names AttributeTypes = new(Attr.PayloadMember.Keys);
+        public static readonly Utf8Names PayloadMembers = new(Attr.ConciseKind.Keys);
+        // The usual members first: most instances are found in the first few comparisons.
+        public static readonly Utf8Names CoreMembers = new(new[] { "type", "value", "observedAt", "unitCode", "object", "datasetId" }.Concat(Attr.CoreMembers).Distinct());
+    }
+
+    /// <summary>A fixed set of names, each with its UTF-8 form, found by the name of a member or the text of a string element.</summary>
+    private sealed class Utf8Names(IEnumerable<string> names)
+    {
+        private readonly (string Name, byte[] Utf8)[] _names = [.. names.Select(n => (n, Encoding.UTF8.GetBytes(n)))];
+
+        public string? Find(JsonProperty property)
+        {
+            foreach (var (name, utf8) in _names)
+                if (property.NameEquals(utf8)) return name;
+            return null;
+        }
+
+        public string? Find(JsonElement text)
+        {
+            foreach (var (name, utf8) in _names)
+                if (text.ValueEquals(utf8)) return name;
+            return null;
+        }
     }
 }

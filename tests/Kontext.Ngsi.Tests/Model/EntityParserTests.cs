@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.JsonLd;
@@ -31,7 +32,7 @@ public class EntityParserTests
     }
 
     [Fact]
-    public void An_entity_parsed_from_a_body_handed_over_is_the_one_parsed_from_a_copy_and_owns_its_values()
+    public void An_entity_parsed_from_its_element_is_the_one_parsed_from_a_node_owns_its_values_and_leaves_the_input_as_it_was()
     {
         const string json = """
             { "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "name": "concise", "tags": ["a", {"b": 1}],
@@ -43,37 +44,38 @@ public class EntityParserTests
               "stops": { "type": "ListRelationship", "objectList": ["urn:ngsi-ld:Stop:1", { "object": "urn:ngsi-ld:Stop:2" }] },
               "category": { "type": "VocabProperty", "vocab": "bus" } }
             """;
-        var kept = Obj(json);
-        var copied = EntityParser.ParseEntity(kept, User, ParseMode.Full);
-        var body = Obj(json);
+        var node = Obj(json);
+        var fromNode = EntityParser.ParseEntity(node, User, ParseMode.Full);
+        var element = JsonElement.Parse(json);
 
-        var taken = EntityParser.ParseEntity(body, User, ParseMode.Full, takesBody: true);
+        var fromElement = EntityParser.ParseEntity(element, User, ParseMode.Full);
 
-        taken.Attributes.Keys.Should().Equal(copied.Attributes.Keys);
-        foreach (var (iri, instances) in copied.Attributes)
-            JsonNode.DeepEquals(new JsonArray([.. taken.Attributes[iri].Select(i => i.DeepClone())]), new JsonArray([.. instances.Select(i => i.DeepClone())]))
+        fromElement.Attributes.Keys.Should().Equal(fromNode.Attributes.Keys);
+        foreach (var (iri, instances) in fromNode.Attributes)
+            JsonNode.DeepEquals(new JsonArray([.. fromElement.Attributes[iri].Select(i => i.DeepClone())]), new JsonArray([.. instances.Select(i => i.DeepClone())]))
                 .Should().BeTrue($"{iri} is parsed alike");
-        // The attribute objects, normalized in place, now belong to the entity: detached from the body, so the entity can
-        // be kept and edited alone. A body not handed over is left as it was.
-        body["speed"].Should().BeNull();
-        body["seats"]!.AsArray().Should().OnlyContain(seat => seat == null);
-        taken.Attributes[Iri("speed")][0].Parent.Should().BeNull();
-        taken.Attributes[Iri("speed")][0]["value"]!.Parent.Should().BeSameAs(taken.Attributes[Iri("speed")][0]);
-        JsonNode.DeepEquals(kept, Obj(json)).Should().BeTrue();
-        copied.Attributes[Iri("speed")][0].Parent.Should().BeNull();
+        // Each instance is built for the entity, so the entity can be kept and edited alone; the input is never changed.
+        fromElement.Attributes[Iri("speed")][0].Parent.Should().BeNull();
+        fromElement.Attributes[Iri("speed")][0]["value"]!.Parent.Should().BeSameAs(fromElement.Attributes[Iri("speed")][0]);
+        fromElement.Attributes[Iri("speed")][0]["value"] = 81;
+        JsonNode.DeepEquals(node, Obj(json)).Should().BeTrue();
+        element.GetRawText().Should().Be(json);
+        EntityParser.ParseEntity(element, User, ParseMode.Full).Attributes[Iri("speed")][0]["value"]!.GetValue<int>().Should().Be(80);
     }
 
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void A_sub_attribute_given_twice_under_two_names_of_one_iri_is_rejected(bool takesBody)
+    public void A_sub_attribute_given_twice_under_two_names_of_one_iri_is_rejected(bool asElement)
     {
-        var body = Obj("""
+        const string json = """
             { "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle",
               "speed": { "type": "Property", "value": 80, "accuracy": 0.5, "https://uri.etsi.org/ngsi-ld/default-context/accuracy": 0.7 } }
-            """);
+            """;
 
-        var parse = () => EntityParser.ParseEntity(body, ContextProcessor.Core, ParseMode.Full, takesBody: takesBody);
+        var parse = () => asElement
+            ? EntityParser.ParseEntity(JsonElement.Parse(json), ContextProcessor.Core, ParseMode.Full)
+            : EntityParser.ParseEntity(Obj(json), ContextProcessor.Core, ParseMode.Full);
 
         parse.Should().Throw<NgsiException>().Which.Error.Detail.Should().Contain("'accuracy' of 'speed' is given twice");
     }
