@@ -189,8 +189,8 @@ internal static class SqliteEntityForm
     /// </summary>
     private static Entity DecodeCompact(ReadOnlySpan<byte> utf8, DecodedInstances? decoded)
     {
-        var json = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = StoredJson.MaxDepth });
-        using var view = View(JsonElement.ParseValue(ref json), owner: null);
+        // One pass over the document (ParseValue through a reader skips over the value first, then parses it).
+        using var view = View(JsonElement.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth }), owner: null);
         var entity = new Entity(view.Id)
         {
             Types = view.Types,
