@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -50,25 +52,52 @@ internal static class SqliteEntityForm
     /// <summary>Whether a document (as <see cref="Encode"/> gives it) names expiresAt: see <see cref="ExpiresAtMember"/>.</summary>
     public static bool NamesExpiresAt(string doc) => doc.Contains(ExpiresAtMember, StringComparison.Ordinal);
 
-    public static string Encode(Entity entity) => Encode(entity, static utf8 => Encoding.UTF8.GetString(utf8));
+    public static string Encode(Entity entity) => Encode(entity, null, static utf8 => Encoding.UTF8.GetString(utf8));
 
     /// <summary>
     /// The document as SQLite stores it (UTF-8): what the write path binds, without a .NET string of it (twice the bytes,
-    /// and transcoded back to UTF-8 by the bind).
+    /// and transcoded back to UTF-8 by the bind). With <paramref name="unchanged"/> (from <see cref="DecodeForWrite"/>, and
+    /// only after a decision that replaced every instance it changed: <c>EntityWrite.ReplacesInstances</c>) an instance
+    /// that is still the object the decode made is written as its stored bytes, without reading it: the same document.
     /// </summary>
-    public static byte[] EncodeUtf8(Entity entity) => Encode(entity, static utf8 => utf8.ToArray());
+    public static byte[] EncodeUtf8(Entity entity, DecodedInstances? unchanged = null) => Encode(entity, unchanged, static utf8 => utf8.ToArray());
 
     private delegate T Encoded<T>(ReadOnlySpan<byte> utf8);
 
-    private static T Encode<T>(Entity entity, Encoded<T> take)
+    /// <summary>How one instance is written: its time code (-1: none), and its stored members when they are reused.</summary>
+    private readonly record struct InstanceForm(int Created, int Modified, JsonElement? Stored);
+
+    private static T Encode<T>(Entity entity, DecodedInstances? unchanged, Encoded<T> take)
     {
         var keepNames = entity.Types.Any(IsMarked) || entity.Attributes.Keys.Any(IsMarked);
         var times = new List<string>(4) { Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt) };
-        // The time codes first: the extra times are written before the attributes that use them.
-        var codes = new List<(int Created, int Modified)?>();
+        // The time codes first: the extra times are written before the attributes that use them. A reused instance's
+        // times are those it was decoded with (its trailing members), coded again against this entity's times.
+        var forms = new List<InstanceForm>();
+        var expected = 0; // where the next decoded instance is looked for
         foreach (var (_, instances) in entity.Attributes)
+        {
             foreach (var instance in instances)
-                codes.Add(TrailingTimes(instance) is var (created, modified) ? (IndexOf(times, created), IndexOf(times, modified)) : null);
+            {
+                JsonElement? stored = null;
+                (string Created, string Modified)? trailing;
+                if (unchanged?.Find(instance, expected) is >= 0 and var found)
+                {
+                    var decoded = unchanged[found];
+                    expected = found + 1;
+                    stored = decoded.Members;
+                    trailing = decoded.Created is { } createdAt ? (createdAt, decoded.Modified!) : null;
+                }
+                else
+                {
+                    trailing = TrailingTimes(instance);
+                    expected++; // most likely in the place of the one it replaced
+                }
+                forms.Add(trailing is var (created, modified)
+                    ? new InstanceForm(IndexOf(times, created), IndexOf(times, modified), stored)
+                    : new InstanceForm(-1, -1, stored));
+            }
+        }
 
         // One buffer and writer per thread, reset for each document: the writer encodes a whole batch's documents in turn.
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
@@ -104,18 +133,21 @@ internal static class SqliteEntityForm
                 writer.WriteStartArray(keepNames ? name : Short(name));
                 foreach (var instance in instances)
                 {
-                    if (codes[next++] is var (created, modified))
+                    var form = forms[next++];
+                    if (form.Created >= 0)
                     {
-                        if (created == modified) writer.WriteNumberValue(created);
+                        if (form.Created == form.Modified) writer.WriteNumberValue(form.Created);
                         else
                         {
                             writer.WriteStartArray();
-                            writer.WriteNumberValue(created);
-                            writer.WriteNumberValue(modified);
+                            writer.WriteNumberValue(form.Created);
+                            writer.WriteNumberValue(form.Modified);
                             writer.WriteEndArray();
                         }
-                        WriteWithout(writer, instance, 2);
                     }
+                    // The stored members were written by this writer: the bytes a whole encode would write again.
+                    if (form.Stored is { } stored) writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(stored), skipInputValidation: true);
+                    else if (form.Created >= 0) WriteWithout(writer, instance, 2);
                     else instance.WriteTo(writer);
                 }
                 writer.WriteEndArray();
@@ -133,21 +165,32 @@ internal static class SqliteEntityForm
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     public static Entity Decode(string doc) =>
-        doc.StartsWith(CompactStart, StringComparison.Ordinal) ? DecodeCompact(Encoding.UTF8.GetBytes(doc)) : EntityJson.Deserialize(doc);
+        doc.StartsWith(CompactStart, StringComparison.Ordinal) ? DecodeCompact(Encoding.UTF8.GetBytes(doc), null) : EntityJson.Deserialize(doc);
 
     /// <summary>A document as SQLite holds it (UTF-8 text), read without a .NET string of it first.</summary>
     public static Entity Decode(ReadOnlySpan<byte> utf8) =>
-        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8) : EntityJson.Deserialize(Encoding.UTF8.GetString(utf8));
+        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8, null) : EntityJson.Deserialize(Encoding.UTF8.GetString(utf8));
+
+    /// <summary>
+    /// <see cref="Decode(ReadOnlySpan{byte})"/> for a write: also the instances it made with their stored members, which
+    /// <see cref="EncodeUtf8"/> reuses for the instances the write left alone (null for a document in the whole form).
+    /// </summary>
+    public static (Entity Entity, DecodedInstances? Instances) DecodeForWrite(ReadOnlySpan<byte> utf8)
+    {
+        if (!utf8.StartsWith(CompactStartUtf8)) return (EntityJson.Deserialize(Encoding.UTF8.GetString(utf8)), null);
+        var instances = new DecodedInstances();
+        return (DecodeCompact(utf8, instances), instances);
+    }
 
     /// <summary>
     /// Reads the compact form through one <see cref="JsonElement"/>: only the instances become <see cref="JsonObject"/>s
-    /// (backed by that element, materialized when first read), not the document, its attribute map and arrays — the tree
-    /// that a GET used to build and take apart again for every entity it read.
+    /// (their members' nested objects and arrays backed by that element, materialized when first read), not the document,
+    /// its attribute map and arrays — the tree that a GET used to build and take apart again for every entity it read.
     /// </summary>
-    private static Entity DecodeCompact(ReadOnlySpan<byte> utf8)
+    private static Entity DecodeCompact(ReadOnlySpan<byte> utf8, DecodedInstances? decoded)
     {
-        var json = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = StoredJson.MaxDepth });
-        using var view = View(JsonElement.ParseValue(ref json), owner: null);
+        // One pass over the document (ParseValue through a reader skips over the value first, then parses it).
+        using var view = View(JsonElement.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth }), owner: null);
         var entity = new Entity(view.Id)
         {
             Types = view.Types,
@@ -157,23 +200,70 @@ internal static class SqliteEntityForm
             ExpiresAt = view.ExpiresAt,
         };
         string[]? times = null;
+        decoded?.Expect(view.Instances.Count);
         foreach (var attribute in view.Attributes)
         {
             var list = new List<JsonObject>(attribute.Count);
             foreach (var stored in view.InstancesOf(attribute))
             {
-                var instance = JsonObject.Create(stored.Members)!;
+                string? created = null, modified = null;
                 if (stored.HasTimes)
                 {
                     times ??= Times(view);
-                    instance.Add("createdAt", times[stored.Created]);
-                    instance.Add("modifiedAt", times[stored.Modified]);
+                    (created, modified) = (times[stored.Created], times[stored.Modified]);
                 }
+                var instance = Instance(stored.Members, created, modified);
+                // An instance stored without a time code whose last two members were the times would be coded by a
+                // whole encode; it is left to it, so that a reused instance is always written as a whole encode writes it.
+                if (decoded is not null && (stored.HasTimes || !stored.Members.TryGetProperty("modifiedAt"u8, out _)))
+                    decoded.Add(instance, new DecodedMembers(stored.Members, created, modified));
                 list.Add(instance);
             }
             entity.Attributes[attribute.Iri] = list;
         }
         return entity;
+    }
+
+    /// <summary>
+    /// An instance from its stored members, and its times appended when it had them, built at its final size: each
+    /// member a node over its element (objects and arrays materialized when first read), common names not allocated.
+    /// </summary>
+    private static JsonObject Instance(JsonElement members, string? created, string? modified)
+    {
+        var count = members.GetPropertyCount() + (created is null ? 0 : 2);
+        // The object takes its size from the collection and copies it: one buffer per thread serves every instance.
+        var buffer = t_members is { } kept && kept.Length >= count ? kept : t_members = new KeyValuePair<string, JsonNode?>[Math.Max(count, 16)];
+        var properties = new ArraySegment<KeyValuePair<string, JsonNode?>>(buffer, 0, count);
+        var next = 0;
+        foreach (var member in members.EnumerateObject())
+            properties[next++] = new(MemberName(member), member.Value.ValueKind switch
+            {
+                JsonValueKind.Object => JsonObject.Create(member.Value),
+                JsonValueKind.Array => JsonArray.Create(member.Value),
+                _ => JsonValue.Create(member.Value),
+            });
+        if (created is not null)
+        {
+            properties[next++] = new("createdAt", created);
+            properties[next] = new("modifiedAt", modified);
+        }
+        var instance = new JsonObject(properties);
+        properties.AsSpan().Clear(); // the buffer holds no node past its instance
+        return instance;
+    }
+
+    [ThreadStatic] private static KeyValuePair<string, JsonNode?>[]? t_members;
+
+    /// <summary>The member names most instances hold, as one string each instead of one per decoded instance.</summary>
+    private static readonly (byte[] Utf8, string Name)[] CommonMembers =
+        [.. new[] { "type", "value", "observedAt", "unitCode", "object", "datasetId", "objectType", "languageMap", "vocab", "valueList", "objectList", "json" }
+            .Select(name => (Encoding.UTF8.GetBytes(name), name))];
+
+    private static string MemberName(JsonProperty member)
+    {
+        foreach (var (utf8, name) in CommonMembers)
+            if (member.NameEquals(utf8)) return name;
+        return member.Name;
     }
 
     /// <summary>
@@ -207,7 +297,8 @@ internal static class SqliteEntityForm
             ExpiresAt = root.TryGetProperty(ExpiresAtNameUtf8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
             ExtraTimes = root.TryGetProperty("t"u8, out var extra) ? extra : null,
         };
-        foreach (var type in root.GetProperty("y"u8).EnumerateArray()) view.Types.Add(Long(type.GetString()!, keepNames));
+        foreach (var type in root.GetProperty("y"u8).EnumerateArray())
+            view.Types.Add(keepNames ? type.GetString()! : Long(JsonMarshal.GetRawUtf8Value(type)[1..^1]) ?? Long(type.GetString()!, keepNames));
         if (root.TryGetProperty("s"u8, out var scopes))
         {
             view.Scopes = new List<string>(scopes.GetArrayLength());
@@ -236,7 +327,8 @@ internal static class SqliteEntityForm
                         break;
                 }
             }
-            view.Attributes.Add(new StoredAttribute(Long(attribute.Name, keepNames), first, view.Instances.Count - first));
+            var iri = keepNames ? attribute.Name : Long(JsonMarshal.GetRawUtf8PropertyName(attribute)) ?? Long(attribute.Name, keepNames);
+            view.Attributes.Add(new StoredAttribute(iri, first, view.Instances.Count - first));
         }
         return view;
     }
@@ -303,9 +395,65 @@ internal static class SqliteEntityForm
         : iri.StartsWith(CoreNamespace, StringComparison.Ordinal) ? string.Concat(":", iri.AsSpan(CoreNamespace.Length))
         : iri;
 
+    /// <summary>
+    /// Expanded names by their compact form: types and attribute names repeat from entity to entity, so each is expanded
+    /// once, not in every decode (bounded: beyond <see cref="MaxLongNames"/> names they are expanded each time).
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, string> LongNames = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> LongNamesByChars =
+        LongNames.GetAlternateLookup<ReadOnlySpan<char>>();
+    private const int MaxLongNames = 10_000;
+
+    /// <summary>A compact name, as its stored UTF-8 text, expanded through <see cref="LongNames"/>; null when it is escaped or long.</summary>
+    private static string? Long(ReadOnlySpan<byte> stored)
+    {
+        if (stored.Length > 256 || stored.Contains((byte)'\\')) return null;
+        Span<char> chars = stackalloc char[stored.Length];
+        chars = chars[..Encoding.UTF8.GetChars(stored, chars)];
+        if (LongNamesByChars.TryGetValue(chars, out var iri)) return iri;
+        var name = chars.ToString();
+        iri = Long(name, keepNames: false);
+        if (LongNames.Count < MaxLongNames) LongNames.TryAdd(name, iri);
+        return iri;
+    }
+
     private static string Long(string name, bool keepNames) =>
         keepNames || name.Length == 0 ? name
         : name[0] == '=' ? string.Concat(DefaultContext, name.AsSpan(1))
         : name[0] == ':' ? string.Concat(CoreNamespace, name.AsSpan(1))
         : name;
 }
+
+/// <summary>
+/// The instances a decode for a write made (<see cref="SqliteEntityForm.DecodeForWrite"/>), in stored order, each with
+/// its stored members and its times. An instance is found by the object itself, so one the write replaced (a new
+/// object) is never taken for its old one.
+/// </summary>
+internal sealed class DecodedInstances
+{
+    private readonly List<(JsonObject Instance, DecodedMembers Members)> _instances = [];
+
+    /// <summary>Makes room for the document's instances at once (the decode knows their number before it makes them).</summary>
+    public void Expect(int count) => _instances.Capacity = count;
+
+    /// <summary>
+    /// How far around the expected place an instance is looked for: a write keeps the others in their order, so the
+    /// look-up is short, and one it cannot place (moved further, or new) is encoded whole, which is never wrong.
+    /// </summary>
+    private const int Before = 2, After = 4;
+
+    public void Add(JsonObject instance, DecodedMembers members) => _instances.Add((instance, members));
+
+    /// <summary>The index of the decoded instance near <paramref name="expected"/> that is <paramref name="instance"/>; -1 if none.</summary>
+    public int Find(JsonObject instance, int expected)
+    {
+        for (var at = Math.Max(0, expected - Before); at < Math.Min(_instances.Count, expected + After); at++)
+            if (ReferenceEquals(_instances[at].Instance, instance)) return at;
+        return -1;
+    }
+
+    public DecodedMembers this[int index] => _instances[index].Members;
+}
+
+/// <summary>An instance's stored members (without its times) and the times it was decoded with (null: none).</summary>
+internal readonly record struct DecodedMembers(JsonElement Members, string? Created, string? Modified);

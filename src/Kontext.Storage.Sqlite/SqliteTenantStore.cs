@@ -143,8 +143,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         // the decoded entity in place). After the first write it is a field read (cached per writer connection).
         var subscribed = HasSubscriptions(connection);
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
-        var (ek, current, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId,
-            (key, doc) => (key, SqliteEntityForm.Decode(doc), subscribed || SqliteEntityForm.NamesExpiresAt(doc) ? doc.ToArray() : null));
+        // The decoded instances keep their stored members, which the encode reuses for the instances the write left alone.
+        var (ek, current, decoded, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId, (key, doc) =>
+        {
+            var (entity, instances) = SqliteEntityForm.DecodeForWrite(doc);
+            return (key, entity, instances, subscribed || SqliteEntityForm.NamesExpiresAt(doc) ? doc.ToArray() : null);
+        });
         // Captured before decide, which may change current in place; the fingerprints are read after it, of what it changed.
         var captured = SqliteIndexRows.CaptureInstances(current);
         var scopesBefore = current?.Scopes?.ToList();
@@ -169,7 +173,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         }
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
-        var afterDoc = SqliteEntityForm.EncodeUtf8(after);
+        // Only a decision that replaced what it changed leaves a decoded instance as stored (else it may have edited it).
+        var afterDoc = SqliteEntityForm.EncodeUtf8(after, write.ReplacesInstances ? decoded : null);
         var stagesRows = rows is not null && after.Id == entityId;
         SqliteIndexRows.IndexedState? indexedBefore = null, indexedAfter = null;
         if (captured is not null && write.ReplacesInstances)

@@ -154,7 +154,7 @@ public sealed class StoredEntityRenderDifferentialTests
     }
 
     /// <summary>A generated entity as created, after an update of some attributes an hour later, and after another a day later.</summary>
-    private static IEnumerable<Entity> Versions(Random random)
+    internal static IEnumerable<Entity> Versions(Random random)
     {
         var body = new JsonObject { ["id"] = $"urn:ngsi-ld:Thing:{random.Next(1000)}" };
         body["type"] = random.Next(3) switch { 0 => "Thing", 1 => new JsonArray("Thing", "https://example.org/Other"), _ => "https://example.org/Kind" };
@@ -194,7 +194,7 @@ public sealed class StoredEntityRenderDifferentialTests
         return instances;
     }
 
-    private static JsonObject Instance(Random random, int round)
+    internal static JsonObject Instance(Random random, int round)
     {
         var instance = random.Next(9) switch
         {
@@ -252,7 +252,7 @@ public sealed class StoredEntityRenderDifferentialTests
         ["coordinates"] = new JsonArray(Math.Round(random.NextDouble() * 10, 4), JsonNode.Parse((random.Next(90) + 0.25).ToString(CultureInfo.InvariantCulture))),
     };
 
-    private static JsonObject Parsed(string id, string name, JsonObject instance)
+    internal static JsonObject Parsed(string id, string name, JsonObject instance)
     {
         var entity = EntityParser.ParseEntity(new JsonObject { ["id"] = id, ["type"] = "Thing", [name] = instance }, ContextProcessor.Core, ParseMode.Full);
         return entity.Attributes.Values.Single()[0];
