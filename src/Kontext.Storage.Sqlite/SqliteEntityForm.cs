@@ -60,7 +60,17 @@ internal static class SqliteEntityForm
     /// only after a decision that replaced every instance it changed: <c>EntityWrite.ReplacesInstances</c>) an instance
     /// that is still the object the decode made is written as its stored bytes, without reading it: the same document.
     /// </summary>
-    public static byte[] EncodeUtf8(Entity entity, DecodedInstances? unchanged = null) => Encode(entity, unchanged, static utf8 => utf8.ToArray());
+    public static byte[] EncodeUtf8(Entity entity, DecodedInstances? unchanged = null)
+    {
+        var document = Encode(entity, unchanged, static utf8 => utf8.ToArray());
+#if DEBUG
+        // Every test runs the debug build: a reused instance that a decision edited in place would store stale members here.
+        // Compared as JSON, not as bytes: stored members may be spelt otherwise than this writer spells them (escapes).
+        if (unchanged is not null && !JsonElement.DeepEquals(JsonElement.Parse(document), JsonElement.Parse(Encode(entity, null, static utf8 => utf8.ToArray()))))
+            throw new InvalidOperationException("A write decision edited a stored instance in place but said it replaces instances");
+#endif
+        return document;
+    }
 
     private delegate T Encoded<T>(ReadOnlySpan<byte> utf8);
 
