@@ -163,11 +163,7 @@ internal sealed class BatchRequest
     }
 
     private static string? RawId(JsonElement item) =>
-        (Present(item, "id") ?? Present(item, "@id")) is { ValueKind: JsonValueKind.String } id ? id.GetString() : null;
-
-    // A member that is present and not JSON null, as a node's indexer reads it.
-    private static JsonElement? Present(JsonElement item, string member) =>
-        item.TryGetProperty(member, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+        (StrictJson.Member(item, "id") ?? StrictJson.Member(item, "@id")) is { ValueKind: JsonValueKind.String } id ? id.GetString() : null;
 }
 
 /// <summary>One item of a batch, in array order: its parsed value, or the error that keeps it out of the batch.</summary>

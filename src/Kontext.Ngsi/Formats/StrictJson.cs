@@ -32,6 +32,10 @@ public static class StrictJson
         _ => JsonValue.Create(element),
     };
 
+    /// <summary>A member of an object element that is present and not JSON null (as a node's indexer reads it: null either way).</summary>
+    public static JsonElement? Member(JsonElement body, string member) =>
+        body.TryGetProperty(member, out var element) && element.ValueKind != JsonValueKind.Null ? element : null;
+
     /// <summary>Parses UTF-8 JSON (see <see cref="Parse(ReadOnlySpan{byte})"/>) into an immutable element holding its own copy of the text.</summary>
     public static JsonElement ParseElement(ReadOnlySpan<byte> utf8)
     {

@@ -105,8 +105,13 @@ public static class Attr
     public static bool IsNullMarker(JsonNode? node) =>
         node is null || node is JsonValue v && (v.TryGetValue<JsonElement>(out var e)
             // A value still over the request's JSON is compared there: reading it as a string would copy it out each time.
-            ? e.ValueKind == JsonValueKind.String && e.ValueEquals(NullMarker)
+            ? IsNullMarker(e)
             : v.TryGetValue<string>(out var s) && s == NullMarker);
+
+    /// <summary>JSON null or the NGSI-LD Null string, in the request's JSON (a missing value counts as null).</summary>
+    public static bool IsNullMarker(JsonElement element) =>
+        element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined
+        || element.ValueKind == JsonValueKind.String && element.ValueEquals(NullMarker);
 
     /// <summary>
     /// The payload that represents a deleted attribute of the given type in notifications (clause 5.2.1): the NGSI-LD

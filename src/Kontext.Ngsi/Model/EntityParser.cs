@@ -53,7 +53,7 @@ public static class EntityParser
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{expectedId}' in the URL");
 
         var entity = new Entity(id);
-        if ((Member(body, "type") ?? Member(body, "@type")) is { } typeElement) entity.Types = ParseTypes(typeElement, context);
+        if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) entity.Types = ParseTypes(typeElement, context);
         else if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
 
         if (body.TryGetProperty("scope", out var scope)) entity.Scopes = ParseScopes(scope);
@@ -73,8 +73,8 @@ public static class EntityParser
         if (id is not null && id != entityId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
         var fragment = new Entity(entityId);
-        if ((Member(body, "type") ?? Member(body, "@type")) is { } typeElement) fragment.Types = ParseTypes(typeElement, context);
-        if (body.TryGetProperty("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && IsNullMarker(scope) ? [] : ParseScopes(scope);
+        if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) fragment.Types = ParseTypes(typeElement, context);
+        if (body.TryGetProperty("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
         ReadAttributesInto(fragment, body, context, mode);
         return fragment;
@@ -84,7 +84,7 @@ public static class EntityParser
     private static DateTimeOffset? ParseExpiresAt(JsonElement body, ParseMode mode)
     {
         if (!body.TryGetProperty("expiresAt", out var element)) return null;
-        if (AllowsNull(mode) && IsNullMarker(element)) return Transience.Never;
+        if (AllowsNull(mode) && Attr.IsNullMarker(element)) return Transience.Never;
         if (element.ValueKind != JsonValueKind.String) throw NgsiException.BadRequestData("The entity's 'expiresAt' must be a date-time string");
         Validate.TryParseDateTime(Validate.DateTime(element.GetString(), "The entity's 'expiresAt'"), out var at);
         return at;
@@ -225,7 +225,7 @@ public static class EntityParser
     private static JsonObject ParseInstance(string name, string iri, JsonElement node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
     {
         if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
-        if (IsNullMarker(node))
+        if (Attr.IsNullMarker(node))
         {
             if (AllowsNull(mode)) return new JsonObject { ["value"] = Attr.NullMarker };
             throw NgsiException.BadRequestData($"Attribute '{name}' has a null value");
@@ -258,7 +258,7 @@ public static class EntityParser
                 if (result.ContainsKey(subIri) || subIri != subName && node.TryGetProperty(subIri, out _))
                     throw NgsiException.BadRequestData($"Sub-attribute '{subName}' of '{name}' is given twice (two names expand to {subIri})");
                 JsonNode sub;
-                if (AllowsNull(mode) && IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
+                if (AllowsNull(mode) && Attr.IsNullMarker(value)) sub = new JsonObject { ["value"] = Attr.NullMarker };
                 else
                 {
                     if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0 && AllInstanceObjects(value))
@@ -304,7 +304,7 @@ public static class EntityParser
     /// <summary>An instance's type: its 'type' member, else the one its payload member implies (null: none, a fragment).</summary>
     private static string? InstanceType(string name, JsonElement instance, bool isCoreGeo)
     {
-        if (Member(instance, "type") is { } typeElement)
+        if (StrictJson.Member(instance, "type") is { } typeElement)
         {
             return (typeElement.ValueKind == JsonValueKind.String ? Names.AttributeTypes.Find(typeElement) : null)
                    ?? throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{StrictJson.Node(typeElement)!.ToJsonString()}'");
@@ -489,19 +489,10 @@ public static class EntityParser
 
     private static string? ReadString(JsonElement body, string member)
     {
-        if (Member(body, member) is not { } element) return null;
+        if (StrictJson.Member(body, member) is not { } element) return null;
         if (element.ValueKind == JsonValueKind.String) return element.GetString();
         throw NgsiException.BadRequestData($"'{member}' must be a string");
     }
-
-    /// <summary>A member that is present and not JSON null (as a node's indexer reads it: null either way).</summary>
-    private static JsonElement? Member(JsonElement body, string member) =>
-        body.TryGetProperty(member, out var element) && element.ValueKind != JsonValueKind.Null ? element : null;
-
-    /// <summary>JSON null or the NGSI-LD Null string (<see cref="Attr.IsNullMarker"/> of an element; a missing value counts as null).</summary>
-    private static bool IsNullMarker(JsonElement element) =>
-        element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined
-        || element.ValueKind == JsonValueKind.String && element.ValueEquals(Names.NullMarker);
 
     private static readonly JsonElement NullElement = JsonElement.Parse("null"u8);
     private static readonly JsonDocumentOptions NodeDocumentOptions = new() { MaxDepth = StoredJson.MaxDepth };
@@ -524,7 +515,6 @@ public static class EntityParser
     {
         public static readonly byte[] Type = "type"u8.ToArray();
         public static readonly byte[] Value = "value"u8.ToArray();
-        public static readonly byte[] NullMarker = Encoding.UTF8.GetBytes(Attr.NullMarker);
         public static readonly Utf8Names AttributeTypes = new(Attr.PayloadMember.Keys);
         public static readonly Utf8Names PayloadMembers = new(Attr.ConciseKind.Keys);
         // The usual members first: most instances are found in the first few comparisons.
