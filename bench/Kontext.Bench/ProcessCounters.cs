@@ -10,14 +10,15 @@ namespace Kontext.Bench;
 /// threads (/proc/&lt;pid&gt;/task/*/status): a request that hops threads pays for it in scheduler time (issue 12).
 /// </summary>
 internal readonly record struct ProcessCounters(double CpuMilliseconds, long WriteBytes, long WriteChars, long WriteCalls, long ContextSwitches = 0,
-    IReadOnlyDictionary<int, long>? SwitchesByThread = null)
+    IReadOnlyDictionary<int, long>? SwitchesByThread = null, long ReadCalls = 0, long ReadChars = 0)
 {
     // USER_HZ: 100 on every Linux configuration .NET runs on.
     private const double TicksPerSecond = 100;
 
     public static ProcessCounters operator -(ProcessCounters after, ProcessCounters before) => new(
         after.CpuMilliseconds - before.CpuMilliseconds, after.WriteBytes - before.WriteBytes,
-        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls, SwitchesBetween(before, after));
+        after.WriteChars - before.WriteChars, after.WriteCalls - before.WriteCalls, SwitchesBetween(before, after),
+        null, after.ReadCalls - before.ReadCalls, after.ReadChars - before.ReadChars);
 
     /// <summary>
     /// Per thread, since a thread that exits takes its count with it: the process's sum can fall between two readings
@@ -34,7 +35,7 @@ internal readonly record struct ProcessCounters(double CpuMilliseconds, long Wri
 
     public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b) => new(
         a.CpuMilliseconds + b.CpuMilliseconds, a.WriteBytes + b.WriteBytes, a.WriteChars + b.WriteChars, a.WriteCalls + b.WriteCalls,
-        a.ContextSwitches + b.ContextSwitches);
+        a.ContextSwitches + b.ContextSwitches, null, a.ReadCalls + b.ReadCalls, a.ReadChars + b.ReadChars);
 
     public static ProcessCounters Read(int pid)
     {
@@ -44,7 +45,7 @@ internal readonly record struct ProcessCounters(double CpuMilliseconds, long Wri
             // Fields after the command name (which may hold spaces) start at state, field 3: utime is 14, stime 15.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            long writeBytes = 0, writeChars = 0, writeCalls = 0;
+            long writeBytes = 0, writeChars = 0, writeCalls = 0, readCalls = 0, readChars = 0;
             foreach (var line in File.ReadLines($"/proc/{pid}/io"))
             {
                 var parts = line.Split(':', 2, StringSplitOptions.TrimEntries);
@@ -55,10 +56,12 @@ internal readonly record struct ProcessCounters(double CpuMilliseconds, long Wri
                     case "write_bytes": writeBytes = value; break;
                     case "wchar": writeChars = value; break;
                     case "syscw": writeCalls = value; break;
+                    case "syscr": readCalls = value; break;
+                    case "rchar": readChars = value; break;
                 }
             }
             var byThread = ContextSwitchesOf(pid);
-            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls, byThread.Values.Sum(), byThread);
+            return new ProcessCounters(ticks * 1000 / TicksPerSecond, writeBytes, writeChars, writeCalls, byThread.Values.Sum(), byThread, readCalls, readChars);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {

@@ -32,6 +32,7 @@ internal static class SideBySideSection
         public double KbWrittenPerRequest => Used.WriteBytes / 1024.0 / Math.Max(1, Requests);
         public double KbWriteCallsPerRequest => Used.WriteChars / 1024.0 / Math.Max(1, Requests);
         public double SwitchesPerRequest => Used.ContextSwitches / (double)Math.Max(1, Requests);
+        public string Calls => $"{Used.ReadCalls / (double)Math.Max(1, Requests):F2} reads ({Used.ReadChars / 1024.0 / Math.Max(1, Requests):F1} KB), {Used.WriteCalls / (double)Math.Max(1, Requests):F2} writes ({KbWriteCallsPerRequest:F1} KB) per req";
     }
 
     public static async Task<(string Section, bool Healthy)> RunAsync(
@@ -140,8 +141,8 @@ internal static class SideBySideSection
                     await SliceAsync(k, kontextRequest, clients, slice, kt, cancellationToken);
                 }
             }
-            Console.WriteLine($"    Kontext {kt.PerSecond:N0}/s, {kt.CpuPerRequest:F3} ms CPU, {kt.KbWrittenPerRequest:F1} KB/req, {kt.SwitchesPerRequest:F2} switches/req"
-                              + (bt is null ? "" : $"; baseline {bt.PerSecond:N0}/s, {bt.CpuPerRequest:F3} ms CPU, {bt.KbWrittenPerRequest:F1} KB/req, {bt.SwitchesPerRequest:F2} switches/req"));
+            Console.WriteLine($"    Kontext {kt.PerSecond:N0}/s, {kt.CpuPerRequest:F3} ms CPU, {kt.KbWrittenPerRequest:F1} KB/req, {kt.SwitchesPerRequest:F2} switches/req, {kt.Calls}"
+                              + (bt is null ? "" : $"; baseline {bt.PerSecond:N0}/s, {bt.CpuPerRequest:F3} ms CPU, {bt.KbWrittenPerRequest:F1} KB/req, {bt.SwitchesPerRequest:F2} switches/req, {bt.Calls}"));
             results.Add((work, kt, bt));
         }
 

@@ -47,10 +47,12 @@ internal sealed class SqliteGroupRows
     /// <summary>
     /// An attribute_instances row, its series named by entity id and attribute name id until the rows are written; its
     /// stored document is <paramref name="Json"/> trimmed (<see cref="SqliteInstanceForm.TrimmedEnd"/>: up to
-    /// <paramref name="JsonEnd"/> and a closing brace when <paramref name="Trimmed"/> is not 0).
+    /// <paramref name="JsonEnd"/> and a closing brace when <paramref name="Trimmed"/> is not 0). <paramref name="HistoryKey"/>
+    /// is the entity's history key as the write read it with the entity's row (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>),
+    /// null when the row named none.
     /// </summary>
     public sealed record Instance(
-        string EntityId, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
+        string EntityId, long? HistoryKey, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
         string? Json, int JsonEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
 
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
@@ -224,7 +226,7 @@ internal sealed class SqliteGroupRows
 
     /// <summary>
     /// The series keys of (entity id, attribute name id) pairs that have one and whose entity row holds its history key
-    /// ({0}: the pairs as VALUES rows): the entity's row was read by the write, so only the series is a page to find
+    /// ({0}: the pairs as VALUES rows), for instances staged without the key: the entity's row is found again by its id
     /// (<see cref="SqliteHistoryKeySchema"/>).
     /// </summary>
     internal const string KnownSeries = """
@@ -244,13 +246,21 @@ internal sealed class SqliteGroupRows
     private void WriteInstances(SqliteConnection connection)
     {
         if (_instances.Count == 0) return;
-        // Series keys once for the group: those that exist and whose entity row knows its history key in one statement
-        // (the usual update: no more statements than one instance would need alone); the others by the entity id, added
-        // with their entity's history key where that is missing too, in the order of first use (as one insert after
-        // another would add them), read back, and the history keys kept in the entity rows (of entities that have one
-        // now: a deleted entity's markers have none) for the next write.
-        var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Distinct().ToList();
+        // Series keys once for the group: those that exist, of entities whose history key the write read with the entity's
+        // row, straight from temporal_series' key (the usual update: one page to find); of the others, those whose entity row
+        // knows its history key by the entity id; the rest added with their entity's history key where that is missing too,
+        // in the order of first use (as one insert after another would add them), read back, and the history keys kept in
+        // the entity rows (of entities that have one now: a deleted entity's markers have none) for the next write. A key
+        // read with the row is the entity's still: only a history purge, which clears it, frees one (SqliteHistoryKeySchema),
+        // and that job runs after the staged rows are written.
         var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
+        var keyed = new Dictionary<(long Hk, long Attr), string>();
+        foreach (var instance in _instances)
+            if (instance.HistoryKey is { } hk) keyed.TryAdd((hk, instance.Attr), instance.EntityId);
+        Select(connection, SeriesKeys, 2, keyed.Keys.ToList(), (b, s) => b.Add(s.Hk).Add(s.Attr),
+            row => seriesKeys[(keyed[(row.Long(0), row.Long(1))], row.Long(1))] = row.Long(2));
+        // In the order of first use; a keyed pair without a series (the entity's first instance of the attribute) among them.
+        var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Where(p => !seriesKeys.ContainsKey(p)).Distinct().ToList();
         Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
         var missing = pairs.Where(p => !seriesKeys.ContainsKey(p)).ToList();
         if (missing.Count > 0)
@@ -281,16 +291,22 @@ internal sealed class SqliteGroupRows
     /// read every entity write starts with, without Microsoft.Data.Sqlite's per-execution work or a .NET string of the
     /// document. Default when there is none.
     /// </summary>
-    public static T? ReadEntity<T>(SqliteConnection connection, string id, StoredRow<T> read)
+    public static T? ReadEntity<T>(SqliteConnection connection, string id, StoredRow<T> read) => ReadEntity(connection, id, read, out _);
+
+    /// <param name="historyKey">The entity's history key as its row holds it (<see cref="SqliteHistoryKeySchema"/>); null when it holds none or there is no row.</param>
+    public static T? ReadEntity<T>(SqliteConnection connection, string id, StoredRow<T> read, out long? historyKey)
     {
-        var statement = Prepared(connection, "SELECT ek, doc FROM entities WHERE id = ?");
+        historyKey = null;
+        var statement = Prepared(connection, "SELECT ek, doc, hk FROM entities WHERE id = ?");
         try
         {
             new Binder(statement).Add(id);
             var rc = raw.sqlite3_step(statement);
             if (rc == raw.SQLITE_DONE) return default;
             Check(connection, rc, raw.SQLITE_ROW);
-            return read(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1));
+            var result = read(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1));
+            if (raw.sqlite3_column_type(statement, 2) != raw.SQLITE_NULL) historyKey = raw.sqlite3_column_int64(statement, 2);
+            return result;
         }
         finally
         {

@@ -4,9 +4,9 @@ namespace Kontext.Storage.Sqlite;
 
 /// <summary>
 /// Schema step 14 (issue 12, writes at a million entities): <c>entities.hk</c>, the entity's history key
-/// (<c>history_entities.hk</c>), kept in its row so that a group write finds an instance's series through the entity row
-/// it has just read and written (pages in the cache) and <c>temporal_series(hk, attr)</c>, instead of a random page of
-/// <c>history_entities</c>' id index first.
+/// (<c>history_entities.hk</c>), kept in its row so that a group write finds an instance's series by
+/// <c>temporal_series(hk, attr)</c> alone, instead of a random page of <c>history_entities</c>' id index first: the write
+/// reads the key with the entity's row and stages it with the instances (<see cref="SqliteGroupRows.Instance"/>).
 /// <para>
 /// NULL means "not known here": the group write then finds the key by the id as before and fills it in
 /// (<see cref="SqliteGroupRows"/>), so a row without it (a migrated file, an entity created again after its history was

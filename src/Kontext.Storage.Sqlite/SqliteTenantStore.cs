@@ -144,11 +144,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var subscribed = HasSubscriptions(connection);
         // The stored document is decoded from its UTF-8 bytes; they are kept (for a change record) only when it may be logged.
         // The decoded instances keep their stored members, which the encode reuses for the instances the write left alone.
+        // The history key read with the row spares the staged instances a look-up of the entity's history.
         var (ek, current, decoded, beforeUtf8) = SqliteGroupRows.ReadEntity(connection, entityId, (key, doc) =>
         {
             var (entity, instances) = SqliteEntityForm.DecodeForWrite(doc);
             return (key, entity, instances, subscribed || SqliteEntityForm.NamesExpiresAt(doc) ? doc.ToArray() : null);
-        });
+        }, out var historyKey);
         // Captured before decide, which may change current in place; the fingerprints are read after it, of what it changed.
         var captured = SqliteIndexRows.CaptureInstances(current);
         var scopesBefore = current?.Scopes?.ToList();
@@ -167,7 +168,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 // The history keeps a deletion marker for every attribute the entity had (temporal deletedAt).
                 if (current is not null && write.DeletionMarkers)
                 {
-                    foreach (var marker in ScopeHistory.DeletionMarkers(current, at)) AppendInstance(connection, rows, entityId, marker, at);
+                    foreach (var marker in ScopeHistory.DeletionMarkers(current, at)) AppendInstance(connection, rows, entityId, historyKey, marker, at);
                 }
                 return write.Result;
         }
@@ -193,7 +194,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         }
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
-        foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes)) AppendInstance(connection, rows, after.Id, change, after.ModifiedAt);
+        foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes))
+            AppendInstance(connection, rows, after.Id, after.Id == entityId ? historyKey : null, change, after.ModifiedAt);
         if (subscribed || beforeUtf8 is not null || SqliteEntityForm.NamesExpiresAt(afterDoc))
             AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), Encoding.UTF8.GetString(afterDoc));
         return write.Result;
@@ -233,7 +235,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;
 
     /// <param name="rows">The group's staged rows, where the instance goes when given; else it is inserted now.</param>
-    private static void AppendInstance(SqliteConnection connection, SqliteGroupRows? rows, string entityId, AttributeChange change, DateTimeOffset modifiedAt)
+    /// <param name="historyKey">The entity's history key as its row held it when the write read it; null: not known.</param>
+    private static void AppendInstance(SqliteConnection connection, SqliteGroupRows? rows, string entityId, long? historyKey, AttributeChange change, DateTimeOffset modifiedAt)
     {
         var observedText = change.Instance?["observedAt"]?.GetValue<string>();
         var observed = observedText is not null && Validate.TryParseDateTime(observedText, out var time) ? Validate.Format(time) : null;
@@ -243,7 +246,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         {
             // The trimmed form is encoded from the instance's text when the row is bound: no trimmed copy of it.
             var (end, trimmedMembers) = json is null ? (0, 0) : SqliteInstanceForm.TrimmedEnd(json, observed, modified);
-            rows.Add(new SqliteGroupRows.Instance(entityId, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
+            rows.Add(new SqliteGroupRows.Instance(entityId, historyKey, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
                 change.Kind.ToString(), observed, modified, json, end, trimmedMembers,
                 SqliteTemporalSchema.SampleValues(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)));
             return;

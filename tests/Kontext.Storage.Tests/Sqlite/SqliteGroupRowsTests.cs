@@ -293,6 +293,37 @@ public sealed class SqliteGroupRowsTests : IDisposable
         (await store.ReadHistoryAsync(C, No2, default)).Select(i => JsonNode.Parse(i.InstanceJson!)!["value"]!.GetValue<double>()).Should().Equal(4, 6);
     }
 
+    [Fact]
+    public async Task Instances_staged_with_the_history_key_read_with_the_entity_row_join_that_entitys_series()
+    {
+        // The write reads entities.hk with the row and stages it with the instances: in one group an update continues the
+        // attribute's series, an attribute new to the entity starts a series under the entity's history key, a deleted
+        // entity's markers end its series, and an entity without a history key yet gets one.
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        Entity Reading(string id, string attr, double value) => EntityParser.ParseEntity(JsonNode.Parse($$$"""
+            {"id":"{{{id}}}","type":"T","{{{attr}}}":{"type":"Property","value":{{{value}}}}}
+            """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        const string A = "urn:ngsi-ld:T:a", B = "urn:ngsi-ld:T:b", C = "urn:ngsi-ld:T:c";
+        await store.WriteAsync(A, Upsert(Reading(A, "no2", 1), false), default);
+        await store.WriteAsync(B, Upsert(Reading(B, "no2", 2), false), default);
+        var outcomes = await store.WriteManyAsync<bool>([
+            (A, Upsert(Reading(A, "no2", 3), true)), (A, Upsert(Reading(A, "o3", 4), true)),
+            (B, current => EntityWrite<bool>.Delete(true)), (C, Upsert(Reading(C, "no2", 5), false))], default);
+        outcomes.Should().OnlyContain(o => o.Error == null);
+
+        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        connection.Open();
+        Column(connection, """
+            SELECT h.id || ' ' || n.iri || ' ' || group_concat(i.kind || ':' || coalesce(json_extract(i.doc, '$.value'), '-'), ',')
+            FROM history_entities h JOIN temporal_series s ON s.hk = h.hk JOIN names n ON n.nid = s.attr JOIN attribute_instances i ON i.sk = s.sk
+            GROUP BY s.sk ORDER BY h.id, n.iri
+            """).Select(r => r.Replace("https://uri.etsi.org/ngsi-ld/default-context/", "")).Should().Equal(
+            $"{A} no2 Created:1,Updated:3", $"{A} o3 Created:4", $"{B} no2 Created:2,Deleted:-", $"{C} no2 Created:5");
+        Column(connection, "SELECT e.id || ' ' || (e.hk = h.hk) FROM entities e JOIN history_entities h ON h.id = e.id ORDER BY e.id")
+            .Should().Equal($"{A} 1", $"{C} 1");
+    }
+
     /// <summary>A writer alone over a new tenant file: the test gives it jobs of its own, as the store's writes would.</summary>
     private SqliteWriter NewWriter()
     {
