@@ -32,7 +32,7 @@ internal static class RetrieveEntity
         var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));
         if (plan is null && store is IStoredEntityReader documents && RendersStored(request, view))
         {
-            using var stored = await documents.GetStoredEntityAsync(id, http.RequestAborted);
+            var stored = await documents.GetStoredEntityAsync(id, http.RequestAborted);
             // An entity with transient instances goes the Entity way, which drops those that expired (clause 4.22).
             if (stored is not { HasTransientInstance: true })
             {
