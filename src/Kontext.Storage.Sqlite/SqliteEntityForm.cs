@@ -312,43 +312,42 @@ internal static class SqliteEntityForm
     }
 
     /// <summary>
-    /// The stored document as a <see cref="StoredEntity"/> over it, for rendering without an <see cref="Entity"/>: one
-    /// <see cref="Utf8JsonReader"/> pass that reads the entity's members and marks where each instance stands in the
-    /// document (no <see cref="JsonDocument"/>). A document in <see cref="EntityJson"/>'s form is read whole and viewed in
-    /// the compact form.
+    /// The stored document as a <see cref="StoredEntity"/> over it, for rendering without an <see cref="Entity"/>: the
+    /// entity's members are read and each instance is marked where it stands in the document (<see cref="StoredElement"/>:
+    /// no <see cref="JsonDocument"/>, no tokenizer). A document in <see cref="EntityJson"/>'s form is read whole and viewed
+    /// in the compact form.
     /// </summary>
     public static StoredEntity Read(byte[] utf8)
     {
         if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = Encoding.UTF8.GetBytes(Encode(Decode(utf8)));
-        // Only a document naming expiresAt can hold a transient instance: the others skip over their instances unread.
-        var mayExpire = NamesExpiresAt(utf8);
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = StoredJson.MaxDepth });
-        reader.Read();
+        // One walk along the document, which has no whitespace: each value is found where the one before it ends, and
+        // only an instance's extent is searched for (its brackets matched outside strings), never a container's around it.
         string? id = null;
         var keepNames = false;
         StoredElement types = default, scopes = default;
         DateTimeOffset createdAt = default, modifiedAt = default;
         DateTimeOffset? expiresAt = null;
         List<string>? extraTimes = null;
-        // Encode writes i, f, y, s, c, m, expiresAt, t, then a: every member the attributes need comes before them.
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        var at = 1; // after the document's opening brace
+        while (utf8[at] == '"')
         {
-            var name = reader.ValueSpan;
-            reader.Read();
-            if (name.SequenceEqual("a"u8)) break;
-            if (name.SequenceEqual("i"u8)) id = reader.GetString();
-            else if (name.SequenceEqual("f"u8)) keepNames = true;
-            else if (name.SequenceEqual("y"u8)) types = StoredElement.At(utf8, 0, ref reader);
-            else if (name.SequenceEqual("s"u8)) scopes = StoredElement.At(utf8, 0, ref reader);
-            else if (name.SequenceEqual("c"u8)) createdAt = ReadTime(ref reader);
-            else if (name.SequenceEqual("m"u8)) modifiedAt = ReadTime(ref reader);
-            else if (name.SequenceEqual(ExpiresAtNameUtf8)) expiresAt = reader.GetDateTimeOffset();
-            else if (name.SequenceEqual("t"u8))
+            var name = StoredElement.At(utf8, at);
+            at = name.Next + 1; // after the colon
+            if (name.ValueEquals("a"u8)) break; // Encode writes the attributes last
+            var value = StoredElement.At(utf8, at);
+            at = value.Next + (utf8[value.Next] == ',' ? 1 : 0);
+            if (name.ValueEquals("i"u8)) id = value.GetString();
+            else if (name.ValueEquals("f"u8)) keepNames = true;
+            else if (name.ValueEquals("y"u8)) types = value;
+            else if (name.ValueEquals("s"u8)) scopes = value;
+            else if (name.ValueEquals("c"u8)) createdAt = ReadTime(value);
+            else if (name.ValueEquals("m"u8)) modifiedAt = ReadTime(value);
+            else if (name.ValueEquals(ExpiresAtNameUtf8)) expiresAt = value.GetDateTimeOffset();
+            else if (name.ValueEquals("t"u8))
             {
                 extraTimes = [];
-                while (reader.Read() && reader.TokenType == JsonTokenType.String) extraTimes.Add(reader.GetString()!);
+                foreach (var time in value.EnumerateArray()) extraTimes.Add(time.GetString());
             }
-            else reader.Skip();
         }
         var view = new StoredEntity(id!) { CreatedAt = createdAt, ModifiedAt = modifiedAt, ExpiresAt = expiresAt, ExtraTimes = extraTimes };
         foreach (var type in types.EnumerateArray())
@@ -358,52 +357,45 @@ internal static class SqliteEntityForm
             view.Scopes = [];
             foreach (var scope in scopes.EnumerateArray()) view.Scopes.Add(scope.GetString());
         }
-        if (reader.TokenType != JsonTokenType.StartObject) return view; // no attributes
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        if (utf8[at] != '{') return view; // no attributes
+        // Only a document naming expiresAt can hold a transient instance: the others' instances are not looked into.
+        var mayExpire = NamesExpiresAt(utf8);
+        at++;
+        while (utf8[at] == '"')
         {
-            var iri = keepNames ? reader.GetString()! : (reader.ValueIsEscaped ? null : Long(reader.ValueSpan)) ?? Long(reader.GetString()!, keepNames);
+            var name = StoredElement.At(utf8, at);
+            at = name.Next + 2; // after the colon and the array's opening bracket
             var first = view.Instances.Count;
             (int Created, int Modified) code = (-1, -1);
-            reader.Read(); // the attribute's array
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            while (utf8[at] != ']')
             {
-                switch (reader.TokenType)
+                var item = StoredElement.At(utf8, at);
+                at = item.Next + (utf8[item.Next] == ',' ? 1 : 0);
+                switch (item.Kind)
                 {
-                    case JsonTokenType.StartObject:
-                        if (mayExpire && !view.HasTransientInstance) view.HasTransientInstance = HasMember(ref reader, ExpiresAtNameUtf8);
-                        var members = StoredElement.At(utf8, 0, ref reader);
-                        view.Instances.Add(new StoredInstance(members, code.Created, code.Modified));
+                    case JsonValueKind.Object:
+                        view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
+                        if (mayExpire && !view.HasTransientInstance && item.TryGetMember(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
                         code = (-1, -1);
                         break;
-                    case JsonTokenType.StartArray:
-                        reader.Read();
-                        var created = reader.GetInt32();
-                        reader.Read();
-                        code = (created, reader.GetInt32());
-                        reader.Read();
+                    case JsonValueKind.Array:
+                        var pair = item.EnumerateArray();
+                        pair.MoveNext();
+                        var created = pair.Current.GetInt32();
+                        pair.MoveNext();
+                        code = (created, pair.Current.GetInt32());
                         break;
                     default:
-                        var index = reader.GetInt32();
+                        var index = item.GetInt32();
                         code = (index, index);
                         break;
                 }
             }
+            at += utf8[at + 1] == ',' ? 2 : 1; // after the bracket and a comma
+            var iri = keepNames ? name.GetString() : Long(name.Utf8[1..^1]) ?? Long(name.GetString(), keepNames);
             view.Attributes.Add(new StoredAttribute(iri, first, view.Instances.Count - first));
         }
         return view;
-    }
-
-    /// <summary>Whether the object the reader stands at has that member; the reader is left where it was (a copy looks).</summary>
-    private static bool HasMember(ref readonly Utf8JsonReader reader, ReadOnlySpan<byte> name)
-    {
-        var look = reader;
-        while (look.Read() && look.TokenType == JsonTokenType.PropertyName)
-        {
-            if (look.ValueTextEquals(name)) return true;
-            look.Read();
-            look.Skip();
-        }
-        return false;
     }
 
     /// <summary>The document in <see cref="EntityJson"/>'s form, as change records hand it out.</summary>
@@ -465,8 +457,8 @@ internal static class SqliteEntityForm
     private static DateTimeOffset ReadTime(JsonElement time) =>
         time.ValueKind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
 
-    private static DateTimeOffset ReadTime(ref Utf8JsonReader time) =>
-        time.TokenType == JsonTokenType.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
+    private static DateTimeOffset ReadTime(StoredElement time) =>
+        time.Kind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
 
     private static bool IsMarked(string name) => name.StartsWith('=') || name.StartsWith(':');
 

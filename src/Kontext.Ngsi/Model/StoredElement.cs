@@ -6,19 +6,26 @@ using Kontext.Ngsi.Formats;
 namespace Kontext.Ngsi.Model;
 
 /// <summary>
-/// A JSON value of a stored document, as its own UTF-8 bytes in that document: read with a <see cref="Utf8JsonReader"/>
-/// when asked, never parsed into a <see cref="JsonDocument"/>. Stored documents are written by a <see cref="Utf8JsonWriter"/>
-/// with its default encoder (no whitespace; every character but printable ASCII outside of HTML's escaped), so a value
-/// without a backslash is written by any writer whose encoder escapes no more than that exactly as it stands; one with
-/// escapes is read token by token and written again, as <see cref="JsonElement.WriteTo"/> writes it.
+/// A JSON value of a stored document, as its own UTF-8 bytes in that document: never parsed into a
+/// <see cref="JsonDocument"/>. Stored documents are written by a <see cref="Utf8JsonWriter"/> with its default encoder:
+/// no whitespace, and every character but printable ASCII outside of HTML's escaped. So a value's extent is found by
+/// matching brackets outside strings (no tokenizer), and a value without a backslash is written by any writer whose
+/// encoder escapes no more than that exactly as it stands; one with escapes is read with a <see cref="Utf8JsonReader"/>
+/// token by token and written again, as <see cref="JsonElement.WriteTo"/> writes it.
 /// </summary>
 public readonly struct StoredElement(byte[] document, int start, int length)
 {
+    private readonly byte[] _document = document;
+    private readonly int _start = start, _length = length;
+
+    /// <summary>The index after the value in its document (where a comma, a closing bracket or the end follows).</summary>
+    public int Next => _start + _length;
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = StoredJson.MaxDepth };
 
-    public ReadOnlySpan<byte> Utf8 => document.AsSpan(start, length);
+    public ReadOnlySpan<byte> Utf8 => _document.AsSpan(_start, _length);
 
-    public JsonValueKind Kind => length == 0 ? JsonValueKind.Undefined : document[start] switch
+    public JsonValueKind Kind => _length == 0 ? JsonValueKind.Undefined : _document[_start] switch
     {
         (byte)'{' => JsonValueKind.Object,
         (byte)'[' => JsonValueKind.Array,
@@ -29,22 +36,61 @@ public readonly struct StoredElement(byte[] document, int start, int length)
         _ => JsonValueKind.Number,
     };
 
-    /// <summary>
-    /// The value whose first token the reader (over <paramref name="document"/> from <paramref name="offset"/>) stands on;
-    /// the reader is left on its last token.
-    /// </summary>
-    public static StoredElement At(byte[] document, int offset, ref Utf8JsonReader reader)
+    /// <summary>The value that begins at <paramref name="offset"/> of <paramref name="document"/>.</summary>
+    public static StoredElement At(byte[] document, int offset) => new(document, offset, End(document, offset) - offset);
+
+    private static readonly SearchValues<byte> StringStops = SearchValues.Create("\"\\"u8);
+    private static readonly SearchValues<byte> Brackets = SearchValues.Create("\"{}[]"u8);
+    private static readonly SearchValues<byte> PrimitiveEnds = SearchValues.Create(",}]"u8);
+
+    /// <summary>Where the value beginning at <paramref name="at"/> ends (the index after it), in a document without whitespace.</summary>
+    private static int End(ReadOnlySpan<byte> json, int at)
     {
-        var first = offset + (int)reader.TokenStartIndex;
-        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
-        return new StoredElement(document, first, offset + (int)reader.BytesConsumed - first);
+        switch (json[at])
+        {
+            case (byte)'"':
+                return StringEnd(json, at);
+            case (byte)'{' or (byte)'[':
+                var depth = 0;
+                for (var i = at; ;)
+                {
+                    var next = json[i..].IndexOfAny(Brackets);
+                    if (next < 0) throw Malformed();
+                    i += next;
+                    switch (json[i])
+                    {
+                        case (byte)'"': i = StringEnd(json, i); continue;
+                        case (byte)'{' or (byte)'[': depth++; break;
+                        default: if (--depth == 0) return i + 1; break;
+                    }
+                    i++;
+                }
+            default:
+                var end = json[at..].IndexOfAny(PrimitiveEnds);
+                return end < 0 ? json.Length : at + end;
+        }
     }
+
+    /// <summary>The index after the string whose opening quote is at <paramref name="at"/>.</summary>
+    private static int StringEnd(ReadOnlySpan<byte> json, int at)
+    {
+        for (var i = at + 1; ;)
+        {
+            var next = json[i..].IndexOfAny(StringStops);
+            if (next < 0) throw Malformed();
+            i += next;
+            if (json[i] == '"') return i + 1;
+            i += 2; // the backslash and the character it escapes (a \uXXXX's digits hold neither stop)
+        }
+    }
+
+    private static JsonException Malformed() => new("A stored document ends inside a value");
 
     private Utf8JsonReader Reader() => new(Utf8, ReaderOptions);
 
-    public MemberEnumerator EnumerateObject() => new(document, start, length);
+    public MemberEnumerator EnumerateObject() => new(_document, _start, _length);
 
-    public ArrayEnumerator EnumerateArray() => new(document, start, length);
+    public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
 
     /// <summary>The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/> finds it).</summary>
     public bool TryGetMember(ReadOnlySpan<byte> name, out StoredElement value)
@@ -71,15 +117,34 @@ public readonly struct StoredElement(byte[] document, int start, int length)
     /// <summary>A string's text (unescaped).</summary>
     public string GetString()
     {
+        var inner = Utf8[1..^1];
+        if (inner.IndexOf((byte)'\\') < 0) return Encoding.UTF8.GetString(inner);
         var reader = Reader();
         reader.Read();
         return reader.GetString()!;
     }
 
+    public int GetInt32() => System.Buffers.Text.Utf8Parser.TryParse(Utf8, out int value, out var used) && used == _length ? value : throw NotA("an int");
+
+    public long GetInt64() => System.Buffers.Text.Utf8Parser.TryParse(Utf8, out long value, out var used) && used == _length ? value : throw NotA("a long");
+
+    public DateTimeOffset GetDateTimeOffset()
+    {
+        var reader = Reader();
+        reader.Read();
+        return reader.GetDateTimeOffset();
+    }
+
+    private FormatException NotA(string what) => new($"A stored value is not {what}: {Encoding.UTF8.GetString(Utf8)}");
+
     /// <summary>Whether this is a string whose text is <paramref name="utf8"/>.</summary>
     public bool ValueEquals(ReadOnlySpan<byte> utf8)
     {
         if (Kind != JsonValueKind.String) return false;
+        // An escape is longer than what it stands for: a string as long as the text is equal to it or not at all.
+        var inner = Utf8[1..^1];
+        if (inner.Length <= utf8.Length) return inner.SequenceEqual(utf8);
+        if (inner.IndexOf((byte)'\\') < 0) return false;
         var reader = Reader();
         reader.Read();
         return reader.ValueTextEquals(utf8);
@@ -140,18 +205,10 @@ public readonly struct StoredElement(byte[] document, int start, int length)
     }
 
     /// <summary>The members of an object, in order.</summary>
-    public ref struct MemberEnumerator
+    public struct MemberEnumerator(byte[] document, int start, int length)
     {
-        private readonly byte[] _document;
-        private readonly int _start;
-        private Utf8JsonReader _reader;
-
-        internal MemberEnumerator(byte[] document, int start, int length)
-        {
-            (_document, _start) = (document, start);
-            _reader = new Utf8JsonReader(document.AsSpan(start, length), ReaderOptions);
-            _reader.Read(); // the object's start
-        }
+        private int _at = start + 1; // after the opening brace
+        private readonly int _end = start + length - 1; // the closing brace
 
         public StoredMember Current { get; private set; }
 
@@ -159,28 +216,20 @@ public readonly struct StoredElement(byte[] document, int start, int length)
 
         public bool MoveNext()
         {
-            if (!_reader.Read() || _reader.TokenType != JsonTokenType.PropertyName) return false;
-            var name = new StoredElement(_document, _start + (int)_reader.TokenStartIndex, _reader.ValueSpan.Length + 2);
-            var escaped = _reader.ValueIsEscaped;
-            _reader.Read();
-            Current = new StoredMember(name, escaped, At(_document, _start, ref _reader));
+            if (_at >= _end) return false;
+            var name = At(document, _at);
+            var value = At(document, _at + name.Utf8.Length + 1); // after the colon
+            Current = new StoredMember(name, value);
+            _at = value.Next + 1; // after the comma
             return true;
         }
     }
 
     /// <summary>The items of an array, in order.</summary>
-    public ref struct ArrayEnumerator
+    public struct ArrayEnumerator(byte[] document, int start, int length)
     {
-        private readonly byte[] _document;
-        private readonly int _start;
-        private Utf8JsonReader _reader;
-
-        internal ArrayEnumerator(byte[] document, int start, int length)
-        {
-            (_document, _start) = (document, start);
-            _reader = new Utf8JsonReader(document.AsSpan(start, length), ReaderOptions);
-            _reader.Read(); // the array's start
-        }
+        private int _at = start + 1;
+        private readonly int _end = start + length - 1;
 
         public StoredElement Current { get; private set; }
 
@@ -188,28 +237,32 @@ public readonly struct StoredElement(byte[] document, int start, int length)
 
         public bool MoveNext()
         {
-            if (!_reader.Read() || _reader.TokenType == JsonTokenType.EndArray) return false;
-            Current = At(_document, _start, ref _reader);
+            if (_at >= _end) return false;
+            Current = At(document, _at);
+            _at = Current.Next + 1;
             return true;
         }
     }
 }
 
-/// <summary>A member of a <see cref="StoredElement"/> object: its name (the quoted token as stored) and its value.</summary>
-public readonly struct StoredMember(StoredElement name, bool nameEscaped, StoredElement value)
+/// <summary>A member of a <see cref="StoredElement"/> object: its name (the quoted string as stored) and its value.</summary>
+public readonly struct StoredMember(StoredElement name, StoredElement value)
 {
     public StoredElement Value { get; } = value;
 
     /// <summary>The name's text, unescaped.</summary>
     public string Name => name.GetString();
 
-    public bool NameEquals(ReadOnlySpan<byte> utf8) => nameEscaped ? name.ValueEquals(utf8) : name.Utf8[1..^1].SequenceEqual(utf8);
+    /// <summary>The name as stored, without its quotes (escapes left as they are).</summary>
+    public ReadOnlySpan<byte> NameUtf8 => name.Utf8[1..^1];
+
+    public bool NameEquals(ReadOnlySpan<byte> utf8) => name.ValueEquals(utf8);
 
     /// <summary>The member as it stands: its name (escaped again by the writer's encoder) and its value.</summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
-        if (nameEscaped) writer.WritePropertyName(Name);
-        else writer.WritePropertyName(name.Utf8[1..^1]);
+        if (NameUtf8.IndexOf((byte)'\\') < 0) writer.WritePropertyName(NameUtf8);
+        else writer.WritePropertyName(Name);
         Value.WriteTo(writer);
     }
 }
