@@ -94,6 +94,7 @@ internal static class RetrieveEntity
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>
     public static bool HasRequestedType(NgsiRequest request, List<string> entityTypes)
     {
+        if (!request.Query.ContainsKey("type")) return true; // most reads name no type: no list to build
         var types = RequestedTypes(request);
         return types.Count == 0 || types.Any(entityTypes.Contains);
     }
