@@ -141,9 +141,9 @@ public readonly struct StoredElement(byte[] document, int start, int length)
     public bool ValueEquals(ReadOnlySpan<byte> utf8)
     {
         if (Kind != JsonValueKind.String) return false;
-        // An escape is longer than what it stands for: a string as long as the text is equal to it or not at all.
+        // An escape is longer than what it stands for: a string no longer than the text equals it only unescaped.
         var inner = Utf8[1..^1];
-        if (inner.Length <= utf8.Length) return inner.SequenceEqual(utf8);
+        if (inner.Length <= utf8.Length) return inner.SequenceEqual(utf8) && inner.IndexOf((byte)'\\') < 0;
         if (inner.IndexOf((byte)'\\') < 0) return false;
         var reader = Reader();
         reader.Read();
