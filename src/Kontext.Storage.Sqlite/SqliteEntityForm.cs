@@ -200,38 +200,73 @@ internal static class SqliteEntityForm
     private static Entity DecodeCompact(ReadOnlySpan<byte> utf8, DecodedInstances? decoded)
     {
         // One pass over the document (ParseValue through a reader skips over the value first, then parses it).
-        using var view = View(JsonElement.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth }), owner: null);
-        var entity = new Entity(view.Id)
+        var root = JsonElement.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
+        var keepNames = root.TryGetProperty("f"u8, out _);
+        var entity = new Entity(root.GetProperty("i"u8).GetString()!)
         {
-            Types = view.Types,
-            Scopes = view.Scopes,
-            CreatedAt = view.CreatedAt,
-            ModifiedAt = view.ModifiedAt,
-            ExpiresAt = view.ExpiresAt,
+            CreatedAt = ReadTime(root.GetProperty("c"u8)),
+            ModifiedAt = ReadTime(root.GetProperty("m"u8)),
+            ExpiresAt = root.TryGetProperty(ExpiresAtNameUtf8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
         };
-        string[]? times = null;
-        decoded?.Expect(view.Instances.Count);
-        foreach (var attribute in view.Attributes)
+        foreach (var type in root.GetProperty("y"u8).EnumerateArray())
+            entity.Types.Add(keepNames ? type.GetString()! : Long(JsonMarshal.GetRawUtf8Value(type)[1..^1]) ?? Long(type.GetString()!, keepNames));
+        if (root.TryGetProperty("s"u8, out var scopes))
         {
-            var list = new List<JsonObject>(attribute.Count);
-            foreach (var stored in view.InstancesOf(attribute))
+            entity.Scopes = new List<string>(scopes.GetArrayLength());
+            foreach (var scope in scopes.EnumerateArray()) entity.Scopes.Add(scope.GetString()!);
+        }
+        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return entity;
+        if (decoded is not null)
+        {
+            var count = 0;
+            foreach (var attribute in attrs.EnumerateObject()) count += InstanceCount(attribute.Value);
+            decoded.Expect(count);
+        }
+        string[]? times = null;
+        foreach (var attribute in attrs.EnumerateObject())
+        {
+            var list = new List<JsonObject>(InstanceCount(attribute.Value));
+            int? created = null, modified = null;
+            foreach (var item in attribute.Value.EnumerateArray())
             {
-                string? created = null, modified = null;
-                if (stored.HasTimes)
+                switch (item.ValueKind)
                 {
-                    times ??= Times(view);
-                    (created, modified) = (times[stored.Created], times[stored.Modified]);
+                    case JsonValueKind.Array:
+                        (created, modified) = (item[0].GetInt32(), item[1].GetInt32());
+                        continue;
+                    case JsonValueKind.Object:
+                        break;
+                    default:
+                        created = modified = item.GetInt32();
+                        continue;
                 }
-                var instance = Instance(stored.Members, created, modified);
+                string? createdAt = null, modifiedAt = null;
+                if (created is { } c)
+                {
+                    times ??= Times(entity, root);
+                    (createdAt, modifiedAt) = (times[c], times[modified!.Value]);
+                }
+                var instance = Instance(item, createdAt, modifiedAt);
                 // An instance stored without a time code whose last two members were the times would be coded by a
                 // whole encode; it is left to it, so that a reused instance is always written as a whole encode writes it.
-                if (decoded is not null && (stored.HasTimes || !stored.Members.TryGetProperty("modifiedAt"u8, out _)))
-                    decoded.Add(instance, new DecodedMembers(stored.Members, created, modified));
+                if (decoded is not null && (created is not null || !item.TryGetProperty("modifiedAt"u8, out _)))
+                    decoded.Add(instance, new DecodedMembers(item, createdAt, modifiedAt));
                 list.Add(instance);
+                created = modified = null;
             }
-            entity.Attributes[attribute.Iri] = list;
+            var iri = keepNames ? attribute.Name : Long(JsonMarshal.GetRawUtf8PropertyName(attribute)) ?? Long(attribute.Name, keepNames);
+            entity.Attributes[iri] = list;
         }
         return entity;
+    }
+
+    /// <summary>The instances (objects) of an attribute's stored array, which also holds their time codes.</summary>
+    private static int InstanceCount(JsonElement instances)
+    {
+        var count = 0;
+        foreach (var item in instances.EnumerateArray())
+            if (item.ValueKind == JsonValueKind.Object) count++;
+        return count;
     }
 
     /// <summary>
@@ -277,59 +312,78 @@ internal static class SqliteEntityForm
     }
 
     /// <summary>
-    /// The stored document as a <see cref="StoredEntity"/> over it, for rendering without an <see cref="Entity"/>. The
-    /// document is parsed into pooled buffers, returned when the view is disposed; a document in <see cref="EntityJson"/>'s
-    /// form is read whole and viewed in the compact form.
+    /// The stored document as a <see cref="StoredEntity"/> over it, for rendering without an <see cref="Entity"/>: the
+    /// entity's members are read and each instance is marked where it stands in the document (<see cref="StoredElement"/>:
+    /// no <see cref="JsonDocument"/>, no tokenizer). A document in <see cref="EntityJson"/>'s form is read whole and viewed
+    /// in the compact form.
     /// </summary>
     public static StoredEntity Read(byte[] utf8)
     {
         if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = Encoding.UTF8.GetBytes(Encode(Decode(utf8)));
-        var document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
-        try
+        // One walk along the document, which has no whitespace: each value is found where the one before it ends, and
+        // only an instance's extent is searched for (its brackets matched outside strings), never a container's around it.
+        string? id = null;
+        var keepNames = false;
+        StoredElement types = default, scopes = default;
+        DateTimeOffset createdAt = default, modifiedAt = default;
+        DateTimeOffset? expiresAt = null;
+        List<string>? extraTimes = null;
+        var at = 1; // after the document's opening brace
+        while (utf8[at] == '"')
         {
-            return View(document.RootElement, document);
+            var name = StoredElement.At(utf8, at);
+            at = name.Next + 1; // after the colon
+            if (name.ValueEquals("a"u8)) break; // Encode writes the attributes last
+            var value = StoredElement.At(utf8, at);
+            at = value.Next + (utf8[value.Next] == ',' ? 1 : 0);
+            if (name.ValueEquals("i"u8)) id = value.GetString();
+            else if (name.ValueEquals("f"u8)) keepNames = true;
+            else if (name.ValueEquals("y"u8)) types = value;
+            else if (name.ValueEquals("s"u8)) scopes = value;
+            else if (name.ValueEquals("c"u8)) createdAt = ReadTime(value);
+            else if (name.ValueEquals("m"u8)) modifiedAt = ReadTime(value);
+            else if (name.ValueEquals(ExpiresAtNameUtf8)) expiresAt = value.GetDateTimeOffset();
+            else if (name.ValueEquals("t"u8))
+            {
+                extraTimes = [];
+                foreach (var time in value.EnumerateArray()) extraTimes.Add(time.GetString());
+            }
         }
-        catch
+        var view = new StoredEntity(id!) { CreatedAt = createdAt, ModifiedAt = modifiedAt, ExpiresAt = expiresAt, ExtraTimes = extraTimes };
+        foreach (var type in types.EnumerateArray())
+            view.Types.Add(keepNames ? type.GetString() : Long(type.Utf8[1..^1]) ?? Long(type.GetString(), keepNames));
+        if (scopes.Kind == JsonValueKind.Array)
         {
-            document.Dispose();
-            throw;
+            view.Scopes = [];
+            foreach (var scope in scopes.EnumerateArray()) view.Scopes.Add(scope.GetString());
         }
-    }
-
-    /// <summary>The compact document's members; the instances stay elements of <paramref name="root"/>.</summary>
-    private static StoredEntity View(JsonElement root, JsonDocument? owner)
-    {
-        var keepNames = root.TryGetProperty("f"u8, out _);
-        var view = new StoredEntity(root.GetProperty("i"u8).GetString()!, owner)
+        if (utf8[at] != '{') return view; // no attributes
+        // Only a document naming expiresAt can hold a transient instance: the others' instances are not looked into.
+        var mayExpire = NamesExpiresAt(utf8);
+        at++;
+        while (utf8[at] == '"')
         {
-            CreatedAt = ReadTime(root.GetProperty("c"u8)),
-            ModifiedAt = ReadTime(root.GetProperty("m"u8)),
-            ExpiresAt = root.TryGetProperty(ExpiresAtNameUtf8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
-            ExtraTimes = root.TryGetProperty("t"u8, out var extra) ? extra : null,
-        };
-        foreach (var type in root.GetProperty("y"u8).EnumerateArray())
-            view.Types.Add(keepNames ? type.GetString()! : Long(JsonMarshal.GetRawUtf8Value(type)[1..^1]) ?? Long(type.GetString()!, keepNames));
-        if (root.TryGetProperty("s"u8, out var scopes))
-        {
-            view.Scopes = new List<string>(scopes.GetArrayLength());
-            foreach (var scope in scopes.EnumerateArray()) view.Scopes.Add(scope.GetString()!);
-        }
-        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return view;
-        foreach (var attribute in attrs.EnumerateObject())
-        {
+            var name = StoredElement.At(utf8, at);
+            at = name.Next + 2; // after the colon and the array's opening bracket
             var first = view.Instances.Count;
             (int Created, int Modified) code = (-1, -1);
-            foreach (var item in attribute.Value.EnumerateArray())
+            while (utf8[at] != ']')
             {
-                switch (item.ValueKind)
+                var item = StoredElement.At(utf8, at);
+                at = item.Next + (utf8[item.Next] == ',' ? 1 : 0);
+                switch (item.Kind)
                 {
                     case JsonValueKind.Object:
                         view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
-                        if (!view.HasTransientInstance && item.TryGetProperty(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
+                        if (mayExpire && !view.HasTransientInstance && item.TryGetMember(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
                         code = (-1, -1);
                         break;
                     case JsonValueKind.Array:
-                        code = (item[0].GetInt32(), item[1].GetInt32());
+                        var pair = item.EnumerateArray();
+                        pair.MoveNext();
+                        var created = pair.Current.GetInt32();
+                        pair.MoveNext();
+                        code = (created, pair.Current.GetInt32());
                         break;
                     default:
                         var index = item.GetInt32();
@@ -337,7 +391,8 @@ internal static class SqliteEntityForm
                         break;
                 }
             }
-            var iri = keepNames ? attribute.Name : Long(JsonMarshal.GetRawUtf8PropertyName(attribute)) ?? Long(attribute.Name, keepNames);
+            at += utf8[at + 1] == ',' ? 2 : 1; // after the bracket and a comma
+            var iri = keepNames ? name.GetString() : Long(name.Utf8[1..^1]) ?? Long(name.GetString(), keepNames);
             view.Attributes.Add(new StoredAttribute(iri, first, view.Instances.Count - first));
         }
         return view;
@@ -347,10 +402,14 @@ internal static class SqliteEntityForm
     public static string? Json(string? doc) =>
         doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
 
-    private static string[] Times(StoredEntity view)
+    /// <summary>The times an instance's code names: the entity's createdAt and modifiedAt, then those listed in <c>t</c>.</summary>
+    private static string[] Times(Entity entity, JsonElement root)
     {
-        var times = new string[2 + (view.ExtraTimes?.GetArrayLength() ?? 0)];
-        for (var i = 0; i < times.Length; i++) times[i] = view.Time(i);
+        var extra = root.TryGetProperty("t"u8, out var listed) ? listed.GetArrayLength() : 0;
+        var times = new string[2 + extra];
+        times[0] = Validate.Format(entity.CreatedAt);
+        times[1] = Validate.Format(entity.ModifiedAt);
+        for (var i = 0; i < extra; i++) times[2 + i] = listed[i].GetString()!;
         return times;
     }
 
@@ -397,6 +456,9 @@ internal static class SqliteEntityForm
 
     private static DateTimeOffset ReadTime(JsonElement time) =>
         time.ValueKind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
+
+    private static DateTimeOffset ReadTime(StoredElement time) =>
+        time.Kind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
 
     private static bool IsMarked(string name) => name.StartsWith('=') || name.StartsWith(':');
 

@@ -86,9 +86,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     private async Task<T?> ReadDocumentAsync<T>(string id, Func<byte[], T> read, CancellationToken cancellationToken) where T : class
     {
         await using var reader = await RentReaderAsync(cancellationToken);
-        await using var rows = await reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteReaderAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        // Microsoft.Data.Sqlite runs every command synchronously (its async methods wrap the result in a task): one
+        // primary-key row is read without those tasks.
+        using var rows = reader.Command("SELECT doc FROM entities WHERE id = $id", ("$id", id)).ExecuteReader();
         // The document's UTF-8 bytes as SQLite holds them: no .NET string to encode back to UTF-8 for the parser.
-        return await rows.ReadAsync(cancellationToken) ? read(rows.GetFieldValue<byte[]>(0)) : null;
+        return rows.Read() ? read(rows.GetFieldValue<byte[]>(0)) : null;
     }
 
     public Task<T> WriteAsync<T>(string entityId, Func<Entity?, EntityWrite<T>> decide, CancellationToken cancellationToken) =>

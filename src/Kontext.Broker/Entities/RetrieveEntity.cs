@@ -32,7 +32,7 @@ internal static class RetrieveEntity
         var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));
         if (plan is null && store is IStoredEntityReader documents && RendersStored(request, view))
         {
-            using var stored = await documents.GetStoredEntityAsync(id, http.RequestAborted);
+            var stored = await documents.GetStoredEntityAsync(id, http.RequestAborted);
             // An entity with transient instances goes the Entity way, which drops those that expired (clause 4.22).
             if (stored is not { HasTransientInstance: true })
             {
@@ -94,6 +94,7 @@ internal static class RetrieveEntity
     /// <summary>The optional type parameter narrows the look-up: an entity of another type is not found.</summary>
     public static bool HasRequestedType(NgsiRequest request, List<string> entityTypes)
     {
+        if (!request.Query.ContainsKey("type")) return true; // most reads name no type: no list to build
         var types = RequestedTypes(request);
         return types.Count == 0 || types.Any(entityTypes.Contains);
     }

@@ -59,7 +59,7 @@ internal static class NgsiResponse
     /// any. Clause 6.3.6: JSON-LD and GeoJSON carry the @context in the body (GeoJSON in a Link header instead when the
     /// client sends Prefer: body=json), JSON in a Link header.
     /// </summary>
-    public static async Task<JsonNode?> PrepareAsync(NgsiRequest request, int status = StatusCodes.Status200OK)
+    public static async ValueTask<JsonNode?> PrepareAsync(NgsiRequest request, int status = StatusCodes.Status200OK)
     {
         var http = request.Http;
         http.Response.StatusCode = status;
@@ -97,9 +97,10 @@ internal static class NgsiResponse
     /// <summary>The URL naming the request's @context: the core URL, the caller's URL, or a hosted URL for inline contexts.</summary>
     public static Task<string> ContextUrlAsync(NgsiRequest request) =>
         ContextUrlAsync(request, request.Context.UserContext,
-            request.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl);
+            request.Services.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.CoreContextUrl).AsTask();
 
-    private static async Task<string> ContextUrlAsync(NgsiRequest request, JsonNode? userContext, string coreUrl)
+    // A ValueTask: most answers name the core or the caller's URL, known without waiting.
+    private static async ValueTask<string> ContextUrlAsync(NgsiRequest request, JsonNode? userContext, string coreUrl)
     {
         if (userContext is null) return coreUrl;
         if (userContext is JsonValue v && v.TryGetValue<string>(out var single)) return single;

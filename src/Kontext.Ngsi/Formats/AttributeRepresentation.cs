@@ -71,7 +71,7 @@ internal static class AttributeRepresentation
         RoleByName.TryGetValue(member, out var role) ? role : Attr.IsSubAttribute(member) ? MemberRole.SubAttribute : MemberRole.Core;
 
     /// <param name="name">The member's name: the named one's own string, else read (once) from the element.</param>
-    public static MemberRole RoleOf(JsonProperty member, out string name)
+    public static MemberRole RoleOf(StoredMember member, out string name)
     {
         for (var i = 0; i < NamedUtf8.Length; i++)
         {
@@ -84,7 +84,7 @@ internal static class AttributeRepresentation
     }
 
     /// <summary><see cref="KeepsObjectForm(MemberRole, bool)"/> of a stored member, without reading a name that is not named.</summary>
-    public static bool KeepsObjectForm(JsonProperty member, bool sysAttrs)
+    public static bool KeepsObjectForm(StoredMember member, bool sysAttrs)
     {
         for (var i = 0; i < NamedUtf8.Length; i++)
             if (member.NameEquals(NamedUtf8[i])) return KeepsObjectForm(Named[i].Role, sysAttrs);
@@ -155,7 +155,8 @@ internal static class AttributeRepresentation
 
     public static bool IsGeometry(JsonNode? value) => GeoJson.LooksLikeGeometry(value);
 
-    public static bool IsGeometry(JsonElement? value) => value is { } element && GeoJson.LooksLikeGeometry(element);
+    /// <summary>Parses only an object value: nothing else is a geometry.</summary>
+    public static bool IsGeometry(StoredElement? value) => value is { Kind: JsonValueKind.Object } element && GeoJson.LooksLikeGeometry(element.ToElement());
 
     /// <summary>An object carrying attribute members (type, value, object, …), or an array holding an object.</summary>
     public static bool ReadsAsAttribute(JsonNode? value)
@@ -175,18 +176,18 @@ internal static class AttributeRepresentation
         }
     }
 
-    public static bool ReadsAsAttribute(JsonElement? value)
+    public static bool ReadsAsAttribute(StoredElement? value)
     {
         switch (value)
         {
-            case { ValueKind: JsonValueKind.Object } o:
+            case { Kind: JsonValueKind.Object } o:
                 foreach (var member in o.EnumerateObject())
                     foreach (var name in AttributeMembersUtf8)
                         if (member.NameEquals(name)) return true;
                 return false;
-            case { ValueKind: JsonValueKind.Array } a:
+            case { Kind: JsonValueKind.Array } a:
                 foreach (var item in a.EnumerateArray())
-                    if (item.ValueKind == JsonValueKind.Object) return true;
+                    if (item.Kind == JsonValueKind.Object) return true;
                 return false;
             default:
                 return false;

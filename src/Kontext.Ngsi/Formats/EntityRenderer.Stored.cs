@@ -7,7 +7,7 @@ namespace Kontext.Ngsi.Formats;
 
 /// <summary>
 /// The same representations written from a <see cref="StoredEntity"/>: the instances are read as the stored document's
-/// elements, so no <see cref="JsonObject"/> is built for them. It covers what a plain Retrieve Entity asks for
+/// bytes (<see cref="StoredElement"/>), so neither a <see cref="JsonDocument"/> nor a <see cref="JsonObject"/> is built for them. It covers what a plain Retrieve Entity asks for
 /// (<see cref="CoversStored"/>); the output is the same, byte for byte, as the <see cref="Entity"/> path's: both walks
 /// ask <see cref="AttributeRepresentation"/> what to write, and differ only in the JSON they read.
 /// </summary>
@@ -64,7 +64,7 @@ public sealed partial class EntityRenderer
     }
 
     /// <summary><see cref="WriteSimplified"/> without a language choice or a join.</summary>
-    private void WriteStoredSimplified(Utf8JsonWriter writer, JsonElement instance)
+    private void WriteStoredSimplified(Utf8JsonWriter writer, StoredElement instance)
     {
         var type = StoredType(instance);
         var payload = Member(instance, PayloadMemberOf(type));
@@ -78,10 +78,10 @@ public sealed partial class EntityRenderer
                 else WriteElement(writer, payload);
                 writer.WriteEndObject();
                 return;
-            case Simplified.ObjectList when payload is { ValueKind: JsonValueKind.Array } list:
+            case Simplified.ObjectList when payload is { Kind: JsonValueKind.Array } list:
                 writer.WriteStartArray();
                 foreach (var item in list.EnumerateArray())
-                    WriteElement(writer, item.ValueKind == JsonValueKind.Object ? Member(item, ObjectUtf8) : item);
+                    WriteElement(writer, item.Kind == JsonValueKind.Object ? Member(item, ObjectUtf8) : item);
                 writer.WriteEndArray();
                 return;
             default: // a Relationship's object is written as it is, as the Entity path writes its string
@@ -91,7 +91,7 @@ public sealed partial class EntityRenderer
     }
 
     /// <summary><see cref="WriteConcise"/> over the stored instance; <paramref name="stored"/> brings its trailing times.</summary>
-    private void WriteStoredConcise(Utf8JsonWriter writer, JsonElement instance, StoredEntity entity, StoredInstance? stored, bool inArray)
+    private void WriteStoredConcise(Utf8JsonWriter writer, StoredElement instance, StoredEntity entity, StoredInstance? stored, bool inArray)
     {
         // The trailing times are system times that follow the members.
         var keepsObjectForm = stored is { HasTimes: true } && KeepsObjectForm(MemberRole.SystemTime, options.SysAttrs);
@@ -110,7 +110,7 @@ public sealed partial class EntityRenderer
     }
 
     /// <summary><see cref="WriteNormalized"/> without a language choice or a join.</summary>
-    private void WriteStoredNormalized(Utf8JsonWriter writer, JsonElement instance, StoredEntity entity, StoredInstance? stored, bool concise)
+    private void WriteStoredNormalized(Utf8JsonWriter writer, StoredElement instance, StoredEntity entity, StoredInstance? stored, bool concise)
     {
         writer.WriteStartObject();
         if (!concise) writer.WriteString(TypeMember, StoredType(instance));
@@ -126,7 +126,7 @@ public sealed partial class EntityRenderer
                     break;
                 case MemberRole.SubAttribute:
                     writer.WritePropertyName(context.CompactIri(name));
-                    if (member.Value.ValueKind != JsonValueKind.Object) member.Value.WriteTo(writer);
+                    if (member.Value.Kind != JsonValueKind.Object) member.Value.WriteTo(writer);
                     else if (options.Format == RenderFormat.Concise) WriteStoredConcise(writer, member.Value, entity, stored: null, inArray: false);
                     else WriteStoredNormalized(writer, member.Value, entity, stored: null, concise: false);
                     break;
@@ -144,14 +144,14 @@ public sealed partial class EntityRenderer
         writer.WriteEndObject();
     }
 
-    private void WriteStoredVocab(Utf8JsonWriter writer, JsonElement? value)
+    private void WriteStoredVocab(Utf8JsonWriter writer, StoredElement? value)
     {
         switch (value)
         {
-            case { ValueKind: JsonValueKind.String } iri:
+            case { Kind: JsonValueKind.String } iri:
                 writer.WriteStringValue(context.CompactIri(iri.GetString()!));
                 break;
-            case { ValueKind: JsonValueKind.Array } list:
+            case { Kind: JsonValueKind.Array } list:
                 writer.WriteStartArray();
                 foreach (var item in list.EnumerateArray()) WriteStoredVocab(writer, item);
                 writer.WriteEndArray();
@@ -163,9 +163,9 @@ public sealed partial class EntityRenderer
     }
 
     /// <summary><see cref="Attr.Type"/> of a stored instance; the attribute types without a string per instance.</summary>
-    private static string StoredType(JsonElement instance)
+    private static string StoredType(StoredElement instance)
     {
-        if (!instance.TryGetProperty(TypeUtf8, out var type) || type.ValueKind != JsonValueKind.String) return Attr.Property;
+        if (!instance.TryGetMember(TypeUtf8, out var type) || type.Kind != JsonValueKind.String) return Attr.Property;
         foreach (var (name, known) in AttributeTypesUtf8)
             if (type.ValueEquals(name)) return known;
         return type.GetString()!;
@@ -175,17 +175,17 @@ public sealed partial class EntityRenderer
     private static readonly (byte[] Utf8, string Type)[] AttributeTypesUtf8 =
         [.. Attr.PayloadMember.Keys.OrderBy(type => type != Attr.Property).Select(type => (System.Text.Encoding.UTF8.GetBytes(type), type))];
 
-    private static string? StringMember(JsonElement instance, ReadOnlySpan<byte> name) =>
-        instance.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? StringMember(StoredElement instance, ReadOnlySpan<byte> name) =>
+        instance.TryGetMember(name, out var value) && value.Kind == JsonValueKind.String ? value.GetString() : null;
 
-    private static JsonElement? Member(JsonElement instance, ReadOnlySpan<byte> name) =>
-        instance.TryGetProperty(name, out var value) ? value : null;
+    private static StoredElement? Member(StoredElement instance, ReadOnlySpan<byte> name) =>
+        instance.TryGetMember(name, out var value) ? value : null;
 
-    private static JsonElement? Member(JsonElement instance, string name) =>
-        instance.TryGetProperty(name, out var value) ? value : null;
+    private static StoredElement? Member(StoredElement instance, string name) =>
+        instance.TryGetMember(name, out var value) ? value : null;
 
     /// <summary>A member that is absent, or JSON null, is written as null, as a missing <see cref="JsonNode"/> is.</summary>
-    private static void WriteElement(Utf8JsonWriter writer, JsonElement? element)
+    private static void WriteElement(Utf8JsonWriter writer, StoredElement? element)
     {
         if (element is { } e) e.WriteTo(writer);
         else writer.WriteNullValue();

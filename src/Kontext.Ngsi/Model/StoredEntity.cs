@@ -1,15 +1,12 @@
-using System.Text.Json;
-
 namespace Kontext.Ngsi.Model;
 
 /// <summary>
 /// An entity as a view over its stored JSON document: the entity's members as <see cref="Entity"/> has them, the
-/// attribute instances as the document's own <see cref="JsonElement"/>s. A plain Retrieve Entity renders it straight to
-/// the response (<see cref="Formats.EntityRenderer.WriteEntity(Utf8JsonWriter, StoredEntity, System.Text.Json.Nodes.JsonNode?)"/>)
-/// without building the instances' <see cref="System.Text.Json.Nodes.JsonObject"/>s. Disposing it returns the
-/// document's pooled buffers (when it owns the document): the elements are not read after that.
+/// attribute instances as the document's own bytes (<see cref="StoredElement"/>). A plain Retrieve Entity renders it
+/// straight to the response (<see cref="Formats.EntityRenderer.WriteEntity(System.Text.Json.Utf8JsonWriter, StoredEntity, System.Text.Json.Nodes.JsonNode?)"/>)
+/// without parsing the document into a <see cref="System.Text.Json.JsonDocument"/> or building instance objects.
 /// </summary>
-public sealed class StoredEntity(string id, JsonDocument? document) : IDisposable
+public sealed class StoredEntity(string id)
 {
     public string Id { get; } = id;
     public List<string> Types { get; } = [];
@@ -30,20 +27,18 @@ public sealed class StoredEntity(string id, JsonDocument? document) : IDisposabl
     public bool HasTransientInstance { get; set; }
 
     /// <summary>The instance times beyond the entity's createdAt (index 0) and modifiedAt (index 1), as the document lists them.</summary>
-    public JsonElement? ExtraTimes { get; init; }
+    public IReadOnlyList<string>? ExtraTimes { get; init; }
 
     /// <summary>The time an instance's code names (see <see cref="StoredInstance"/>).</summary>
     public string Time(int index) => index switch
     {
         0 => Validate.Format(CreatedAt),
         1 => Validate.Format(ModifiedAt),
-        _ => ExtraTimes!.Value[index - 2].GetString()!,
+        _ => ExtraTimes![index - 2],
     };
 
     public ReadOnlySpan<StoredInstance> InstancesOf(StoredAttribute attribute) =>
         System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Instances).Slice(attribute.First, attribute.Count);
-
-    public void Dispose() => document?.Dispose();
 }
 
 /// <summary>An attribute of a <see cref="StoredEntity"/>: its expanded name and its instances' range.</summary>
@@ -53,7 +48,7 @@ public readonly record struct StoredAttribute(string Iri, int First, int Count);
 /// One attribute instance as stored: its members, and when it had createdAt and modifiedAt as its last two members, the
 /// indexes (<see cref="StoredEntity.Time"/>) of those times, which follow its members (-1: none).
 /// </summary>
-public readonly record struct StoredInstance(JsonElement Members, int Created = -1, int Modified = -1)
+public readonly record struct StoredInstance(StoredElement Members, int Created = -1, int Modified = -1)
 {
     public bool HasTimes => Created >= 0;
 }

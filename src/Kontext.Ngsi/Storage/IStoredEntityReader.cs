@@ -9,6 +9,6 @@ namespace Kontext.Ngsi.Storage;
 /// </summary>
 public interface IStoredEntityReader
 {
-    /// <summary>The entity's stored view, null when it does not exist; the caller disposes it.</summary>
+    /// <summary>The entity's stored view, null when it does not exist.</summary>
     Task<StoredEntity?> GetStoredEntityAsync(string id, CancellationToken cancellationToken);
 }

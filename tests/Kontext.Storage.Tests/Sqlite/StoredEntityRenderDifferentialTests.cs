@@ -56,7 +56,7 @@ public sealed class StoredEntityRenderDifferentialTests
         {
             var doc = Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity));
             var decoded = SqliteEntityForm.Decode(doc);
-            using var stored = SqliteEntityForm.Read(doc);
+            var stored = SqliteEntityForm.Read(doc);
             stored.HasTransientInstance.Should().BeFalse();
             foreach (var context in new[] { ContextProcessor.Core, UserContext.Value })
             {
@@ -80,7 +80,7 @@ public sealed class StoredEntityRenderDifferentialTests
         entity.Types.Add("=marked"); // a name beginning with a marker keeps every name whole ("f":1)
         foreach (var doc in new[] { SqliteEntityForm.Encode(entity), Encoding.UTF8.GetString(EntityJson.Serialize(entity)) })
         {
-            using var stored = SqliteEntityForm.Read(Encoding.UTF8.GetBytes(doc));
+            var stored = SqliteEntityForm.Read(Encoding.UTF8.GetBytes(doc));
             var view = new RenderOptions(SysAttrs: true);
             Render(w => new EntityRenderer(ContextProcessor.Core, view).WriteEntity(w, stored))
                 .Should().Be(Render(w => new EntityRenderer(ContextProcessor.Core, view).WriteEntity(w, entity)));
@@ -120,7 +120,7 @@ public sealed class StoredEntityRenderDifferentialTests
         ];
         var doc = Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity));
         var decoded = SqliteEntityForm.Decode(doc);
-        using var stored = SqliteEntityForm.Read(doc);
+        var stored = SqliteEntityForm.Read(doc);
         foreach (var context in new[] { ContextProcessor.Core, UserContext.Value })
         {
             foreach (var view in Views)
@@ -133,6 +133,59 @@ public sealed class StoredEntityRenderDifferentialTests
         static JsonObject Instance(string json) => JsonNode.Parse(json)!.AsObject();
     }
 
+    /// <summary>
+    /// Issue 12, session 14: the view reads the stored bytes with a reader and writes a value that holds no escape as it
+    /// stands, anything escaped token by token. Names and values that the stored form escapes (non-ASCII, HTML's
+    /// characters, quotes, controls, a string longer than the stack buffer) in types, scopes, attribute and sub-attribute
+    /// names, datasetIds and values; members in an order the parser never gives (type last, no type); nested arrays.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Escaped_names_and_values_and_members_in_any_order_render_alike(int seed)
+    {
+        var random = new Random(seed);
+        var odd = new[] { "naïve", "a<b>&'c", "q\"uote", "tab\tnew\nline", "日本", "emoji \ud83d\ude00", "plus+`tick`", new string('é', 200) + "\\end" };
+        string Odd() => odd[random.Next(odd.Length)];
+        var entity = new Entity($"urn:ngsi-ld:Thing:{Odd()}")
+        {
+            Types = [Default + "T" + Odd(), "https://example.org/" + Odd()],
+            Scopes = random.Next(2) == 0 ? ["/" + Odd()] : ["/a", "/é/" + random.Next(9)],
+            CreatedAt = Created,
+            ModifiedAt = Created.AddMinutes(random.Next(100)),
+        };
+        JsonObject Instance(string json) => JsonNode.Parse(json)!.AsObject();
+        string Quoted(string text) => JsonSerializer.Serialize(text);
+        entity.Attributes[Default + Odd()] = [Instance($$"""{"type":"Property","value":{{Quoted(Odd())}},"unitCode":{{Quoted(Odd())}}}""")];
+        entity.Attributes[Default + "late"] =
+        [
+            Instance($$"""{"value":{"k":[1,{{Quoted(Odd())}},[true,false,null]],{{Quoted(Odd())}}:2.50},"observedAt":"2025-01-01T00:00:00Z","type":"Property"}"""),
+            Instance($$"""{"datasetId":{{Quoted("urn:ngsi-ld:Dataset:" + Odd())}},"object":{{Quoted("urn:ngsi-ld:P:" + Odd())}},"type":"Relationship"}"""),
+            Instance($$"""{"datasetId":"urn:ngsi-ld:Dataset:plain","value":-1e-7}"""),
+        ];
+        entity.Attributes["https://example.org/" + Odd()] =
+        [
+            Instance($$$"""{"type":"LanguageProperty","languageMap":{"en":{{{Quoted(Odd())}}},"ja":{{{Quoted(Odd())}}}},{{{Quoted(Default + "sub" + Odd())}}}:{"type":"Property","value":{{{Quoted(Odd())}}}}}"""),
+        ];
+        entity.Attributes[Default + "list"] =
+        [
+            Instance($$"""{"type":"ListRelationship","objectList":[{"object":{{Quoted("urn:ngsi-ld:P:" + Odd())}}},"urn:ngsi-ld:P:2"]}"""),
+        ];
+        entity.Attributes[Default + "vocab"] = [Instance($$"""{"type":"VocabProperty","vocab":[{{Quoted(Default + Odd())}},"https://example.org/x"]}""")];
+        var doc = Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity));
+        var decoded = SqliteEntityForm.Decode(doc);
+        var stored = SqliteEntityForm.Read(doc);
+        foreach (var context in new[] { ContextProcessor.Core, UserContext.Value })
+        {
+            foreach (var view in Views)
+            {
+                var body = seed % 2 == 0 ? null : JsonNode.Parse("""{"@context":{"x":"https://example.org/x"}}""");
+                Render(w => new EntityRenderer(context, view).WriteEntity(w, stored, body))
+                    .Should().Be(Render(w => new EntityRenderer(context, view).WriteEntity(w, decoded, body)),
+                        $"seed {seed}, {view.Format}, sysAttrs {view.SysAttrs}, {view.Fields}");
+            }
+        }
+    }
+
     [Fact]
     public void An_instance_with_its_own_expiresAt_is_flagged_for_the_entity_path()
     {
@@ -141,7 +194,7 @@ public sealed class StoredEntityRenderDifferentialTests
             ["id"] = "urn:ngsi-ld:T:x", ["type"] = "T",
             ["a"] = new JsonObject { ["type"] = "Property", ["value"] = 1, ["expiresAt"] = "2030-01-01T00:00:00Z" },
         });
-        using var stored = SqliteEntityForm.Read(Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity)));
+        var stored = SqliteEntityForm.Read(Encoding.UTF8.GetBytes(SqliteEntityForm.Encode(entity)));
         stored.HasTransientInstance.Should().BeTrue();
     }
 

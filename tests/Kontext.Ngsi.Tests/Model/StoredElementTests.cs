@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Kontext.Ngsi.Model;
+
+namespace Kontext.Ngsi.Tests.Model;
+
+/// <summary>
+/// Issue 12, session 14: <see cref="StoredElement"/> reads a document a default <see cref="Utf8JsonWriter"/> wrote, by
+/// matching brackets, and answers as a <see cref="JsonElement"/> of the same document does.
+/// </summary>
+public sealed class StoredElementTests
+{
+    private static readonly string[] Texts = ["plain", "", "q\"uote", "back\\slash", "naïve", "<&>'+`", "line\nbreak", "日本 \ud83d\ude00", "n\\n"];
+
+    /// <summary>A document as the stored form is written: the default writer, no whitespace.</summary>
+    private static byte[] Written(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] Sample() => Written(w =>
+    {
+        w.WriteStartObject();
+        foreach (var text in Texts)
+        {
+            w.WriteStartObject(text + "#");
+            w.WriteString("s", text);
+            w.WriteStartArray("a");
+            w.WriteNumberValue(-1.50e3m);
+            w.WriteStringValue(text);
+            w.WriteStartObject();
+            w.WriteBoolean(text, true);
+            w.WriteNull("n]}");
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteNumber("last", 7);
+        w.WriteEndObject();
+    });
+
+    private static string Rendered(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) write(writer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [Fact]
+    public void Members_items_strings_and_names_read_as_the_parsed_document_reads_them()
+    {
+        var doc = Sample();
+        var parsed = JsonDocument.Parse(doc).RootElement;
+        var stored = StoredElement.At(doc, 0);
+        stored.Next.Should().Be(doc.Length);
+        var members = new List<string>();
+        foreach (var member in stored.EnumerateObject()) members.Add(member.Name);
+        members.Should().Equal(parsed.EnumerateObject().Select(p => p.Name));
+        foreach (var text in Texts)
+        {
+            stored.TryGetMember(Encoding.UTF8.GetBytes(text + "#"), out var attribute).Should().BeTrue(text);
+            var expected = parsed.GetProperty(text + "#");
+            attribute.TryGetMember("s"u8, out var s).Should().BeTrue();
+            s.GetString().Should().Be(text);
+            s.ValueEquals(Encoding.UTF8.GetBytes(text)).Should().BeTrue(text);
+            s.ValueEquals(Encoding.UTF8.GetBytes(text + "x")).Should().BeFalse();
+            var items = new List<JsonValueKind>();
+            foreach (var item in attribute.TryGetMember("a"u8, out var a) ? a.EnumerateArray() : default) items.Add(item.Kind);
+            items.Should().Equal(expected.GetProperty("a").EnumerateArray().Select(e => e.ValueKind));
+            Rendered(attribute.WriteTo).Should().Be(Rendered(expected.WriteTo), text);
+        }
+        stored.TryGetMember("absent"u8, out _).Should().BeFalse();
+        stored.TryGetMember("last"u8, out var last).Should().BeTrue();
+        last.GetInt32().Should().Be(7);
+    }
+
+    /// <summary>A text holding a backslash is not taken for the escape it spells (\n is not a line break).</summary>
+    [Fact]
+    public void An_escaped_string_is_compared_by_its_text_not_its_spelling()
+    {
+        var doc = Written(w => w.WriteStringValue("line\nbreak"));
+        var stored = StoredElement.At(doc, 0);
+        stored.ValueEquals("line\\nbreak"u8).Should().BeFalse();
+        stored.ValueEquals("line\nbreak"u8).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_member_is_written_as_the_parsed_documents_member_is()
+    {
+        var doc = Sample();
+        var parsed = JsonDocument.Parse(doc).RootElement;
+        Rendered(w =>
+        {
+            w.WriteStartObject();
+            foreach (var member in StoredElement.At(doc, 0).EnumerateObject()) member.WriteTo(w);
+            w.WriteEndObject();
+        }).Should().Be(Rendered(parsed.WriteTo));
+    }
+}
