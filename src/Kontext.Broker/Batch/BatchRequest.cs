@@ -97,7 +97,7 @@ internal sealed class BatchRequest
                     item.TryGetProperty("id", out _) || item.TryGetProperty("@id", out _) ? "The entity 'id' must be a string" : "The entity has no 'id'"));
                 var context = await ContextOfAsync(item, processor, contexts);
                 if (!item.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || hinted.Add((context, type.GetString()!)))
-                    Contexts.DefaultVocabularyHint.CheckEntity(Http, (JsonObject)StrictJson.Node(item)!, context);
+                    Contexts.DefaultVocabularyHint.CheckEntity(Http, item, context);
                 parsed.Add(BatchItem<T>.Valid(index, id, parse(item, context, id)));
             }
             catch (NgsiException ex)

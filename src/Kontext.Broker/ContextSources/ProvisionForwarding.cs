@@ -42,9 +42,10 @@ internal sealed class ProvisionForwarding(ContextSourceClient client, ContextSou
     public async Task<Func<ForwardingRequest, ForwardingPlan?>?> PlannerAsync(NgsiRequest request, ITenantStore? store)
     {
         if (store?.Registrations is not { } registrations || QueryParameters.Flag(request, "local")) return null;
+        var loaded = await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted);
+        if (loaded.Count == 0) return null; // the usual write: nothing registered, nothing more to read from the request
+        var live = loaded.Select(l => l.Registration).ToList();
         var via = ViaChain.Aliases(request.Http.Request.Headers.Via);
-        var live = (await RegistrationStores.LiveAsync(registrations, request.Tenant, changes, request.Http.RequestAborted)).Select(l => l.Registration).ToList();
-        if (live.Count == 0) return null;
         var cameBack = via.Contains(identity.Alias(request.Tenant));
         return what =>
         {

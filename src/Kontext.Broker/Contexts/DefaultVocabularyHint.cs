@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Kontext.Ngsi.JsonLd;
 
 namespace Kontext.Broker.Contexts;
@@ -20,18 +20,13 @@ internal static class DefaultVocabularyHint
     private static readonly ConcurrentDictionary<string, byte> Logged = new(StringComparer.Ordinal);
 
     /// <summary>Checks the type(s) of an entity body against the active context of its request.</summary>
-    public static void CheckEntity(HttpContext http, JsonObject entity, JsonLdContext context)
+    public static void CheckEntity(HttpContext http, JsonElement entity, JsonLdContext context)
     {
-        switch (entity["type"])
-        {
-            case JsonValue value when value.TryGetValue<string>(out var type):
-                Check(http, type, context, written: true);
-                break;
-            case JsonArray types:
-                foreach (var item in types)
-                    if (item is JsonValue v && v.TryGetValue<string>(out var t)) Check(http, t, context, written: true);
-                break;
-        }
+        if (!entity.TryGetProperty("type", out var type)) return;
+        if (type.ValueKind == JsonValueKind.String) Check(http, type.GetString()!, context, written: true);
+        else if (type.ValueKind == JsonValueKind.Array)
+            foreach (var item in type.EnumerateArray())
+                if (item.ValueKind == JsonValueKind.String) Check(http, item.GetString()!, context, written: true);
     }
 
     /// <summary>Checks the names in a query's type expression (A,B;C|(D)).</summary>

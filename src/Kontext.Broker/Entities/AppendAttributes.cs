@@ -14,7 +14,7 @@ internal static class AppendAttributes
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
         var noOverwrite = QueryParameters.Options(request, "noOverwrite").Contains("noOverwrite");
-        var fragment = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Full, id);
+        var fragment = EntityParser.ParseFragment(request.BodyElement!.Value, request.Context, ParseMode.Full, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var what = new ForwardingRequest(RegistrationOperations.AppendAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));

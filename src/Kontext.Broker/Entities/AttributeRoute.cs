@@ -1,5 +1,5 @@
+using System.Text.Json;
 using Kontext.Broker.Http;
-using Kontext.Ngsi.Errors;
 using Kontext.Ngsi.Model;
 
 namespace Kontext.Broker.Entities;
@@ -17,34 +17,29 @@ internal static class AttributeRoute
     public static System.Text.Json.Nodes.JsonObject Fragment(NgsiRequest request, string attrId, string iri, ParseMode mode)
     {
         var name = Uri.UnescapeDataString(attrId);
-        return EntityParser.ParseAttributeBody(name, iri, WithoutContext(Bare(request, attrId, iri)), request.Context, mode);
+        return EntityParser.ParseAttributeBody(name, iri, Bare(request, name, iri), request.Context, mode);
     }
 
     /// <summary>
-    /// The body as a bare attribute fragment (its @context kept). A body that is the fragment wrapped in the attribute's
+    /// The body as a bare attribute fragment, without its @context. A body that is the fragment wrapped in the attribute's
     /// name, as in an Entity Fragment (figure 6.7.3.3-1 names the body so), is unwrapped: its only member is the attribute
     /// and it has no type, which a bare fragment would need to be one.
     /// </summary>
-    private static System.Text.Json.Nodes.JsonObject Bare(NgsiRequest request, string attrId, string iri)
+    private static JsonElement Bare(NgsiRequest request, string name, string iri)
     {
-        var body = request.Body!;
-        var name = Uri.UnescapeDataString(attrId);
-        var members = body.Where(p => p.Key != "@context").ToList();
-        if (members.Count != 1 || body.ContainsKey("type") || members[0].Value is not System.Text.Json.Nodes.JsonObject inner) return body;
-        var key = members[0].Key;
-        if (key != name && key != iri && request.Context.ExpandTerm(key) != iri) return body;
+        var body = request.BodyElement!.Value;
+        var bare = EntityRoutes.Without(body, "@context");
+        JsonProperty? only = null;
+        foreach (var member in bare.EnumerateObject())
+        {
+            if (only is not null) return bare;
+            only = member;
+        }
+        if (only is not { Value.ValueKind: JsonValueKind.Object } wrapped || body.TryGetProperty("type", out _)) return bare;
+        var key = wrapped.Name;
+        if (key != name && key != iri && request.Context.ExpandTerm(key) != iri) return bare;
         // An attribute named like a payload member ("value", "object", …): { "value": {…} } is its bare fragment.
-        if (Attr.PayloadMember.Values.Contains(key) || Attr.ConciseKind.ContainsKey(key)) return body;
-        var bare = (System.Text.Json.Nodes.JsonObject)inner.DeepClone();
-        if (body["@context"] is { } context) bare["@context"] = context.DeepClone();
-        return bare;
-    }
-
-    private static System.Text.Json.Nodes.JsonObject WithoutContext(System.Text.Json.Nodes.JsonObject body)
-    {
-        if (!body.ContainsKey("@context")) return body;
-        var copy = (System.Text.Json.Nodes.JsonObject)body.DeepClone();
-        copy.Remove("@context");
-        return copy;
+        if (Attr.PayloadMember.Values.Contains(key) || Attr.ConciseKind.ContainsKey(key)) return bare;
+        return wrapped.Value;
     }
 }

@@ -12,7 +12,7 @@ internal static class CreateEntity
     public static async Task HandleAsync(HttpContext http, ProvisionForwarding provision)
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
-        var parsed = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full);
+        var parsed = EntityParser.ParseEntity(request.BodyElement!.Value, request.Context, ParseMode.Full);
         var store = await request.TenantStoreAsync(forWrite: true);
         // Clause 4.3.6.3: attributes that registered sources hold are created there.
         var what = new ForwardingRequest(RegistrationOperations.CreateEntity, ProvisionForwarding.Entity(parsed.Id, parsed.Types), parsed.Attributes.Keys.ToHashSet(StringComparer.Ordinal));

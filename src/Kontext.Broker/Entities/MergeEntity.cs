@@ -12,7 +12,7 @@ internal static class MergeEntity
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http, allowMergePatch: true);
         var id = EntityRoutes.EntityId(entityId);
-        var patch = EntityParser.ParseFragment(request.Body!, request.Context, ParseMode.Merge, id);
+        var patch = EntityParser.ParseFragment(request.BodyElement!.Value, request.Context, ParseMode.Merge, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are merged there.
         var distributed = await provision.ForwardAsync(request, store, id,

@@ -15,7 +15,7 @@ internal static class PartialAttributeUpdate
         var id = EntityRoutes.EntityId(entityId);
         if (attrId == "scope") throw NgsiException.BadRequestData("scope is not an attribute; use Update Attributes, Merge or Replace Entity to change it");
         var attribute = AttributeRoute.Expand(request, attrId);
-        if (request.Body!.Count == 0 || request.Body.All(p => p.Key == "@context"))
+        if (!request.BodyElement!.Value.EnumerateObject().Any(p => p.Name != "@context"))
             throw NgsiException.BadRequestData("The attribute fragment is empty");
         var fragment = AttributeRoute.Fragment(request, attrId, attribute, ParseMode.Merge);
         // The value is replaced, not merged: NGSI-LD Null inside it would be stored, so it is refused (clause 5.5.4).

@@ -12,7 +12,7 @@ internal static class ReplaceEntity
     {
         var request = await NgsiRequest.ReadWithBodyAsync(http);
         var id = EntityRoutes.EntityId(entityId);
-        var replacement = EntityParser.ParseEntity(request.Body!, request.Context, ParseMode.Full, expectedId: id);
+        var replacement = EntityParser.ParseEntity(request.BodyElement!.Value, request.Context, ParseMode.Full, expectedId: id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are replaced there.
         var distributed = await provision.ForwardAsync(request, store, id,

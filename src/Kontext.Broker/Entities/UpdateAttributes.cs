@@ -15,24 +15,15 @@ internal static class UpdateAttributes
         var id = EntityRoutes.EntityId(entityId);
         // Update mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6). The target is the
         // URL's entity (clause 5.6.2.3): an id the fragment carries is not read.
-        var fragment = EntityParser.ParseFragment(WithoutId(request.Body!), request.Context, ParseMode.Update, id);
+        var fragment = EntityParser.ParseFragment(EntityRoutes.Without(request.BodyElement!.Value, "id", "@id"), request.Context, ParseMode.Update, id);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
         var distributed = await provision.ForwardAsync(request, store, id, what,
             new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));
-        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.UpdateAttributes(id, fragment, RetrieveEntity.RequestedTypes(request)), http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
+        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.UpdateAttributes(id, fragment, RetrieveEntity.RequestedTypes(request), handedOver: true), http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
         if (await distributed.AnswerAttributesAsync(request, result)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);
-    }
-
-    private static System.Text.Json.Nodes.JsonObject WithoutId(System.Text.Json.Nodes.JsonObject body)
-    {
-        if (!body.ContainsKey("id") && !body.ContainsKey("@id")) return body;
-        var copy = (System.Text.Json.Nodes.JsonObject)body.DeepClone();
-        copy.Remove("id");
-        copy.Remove("@id");
-        return copy;
     }
 }

@@ -23,13 +23,15 @@ internal sealed class NgsiRequest
     public const string TenantHeader = "NGSILD-Tenant";
     public const string JsonLdContextRel = "http://www.w3.org/ns/json-ld#context";
 
-    private NgsiRequest(HttpContext http, IServiceProvider services, string? tenant, JsonLdContext context, JsonObject? body, ResponseMedia media)
+    private JsonObject? _body;
+
+    private NgsiRequest(HttpContext http, IServiceProvider services, string? tenant, JsonLdContext context, JsonElement? body, ResponseMedia media)
     {
         Http = http;
         Services = services;
         Tenant = tenant;
         Context = context;
-        Body = body;
+        BodyElement = body;
         Media = media;
         Prefer = PreferHeader.Parse(http.Request.Headers["Prefer"]);
     }
@@ -40,7 +42,18 @@ internal sealed class NgsiRequest
     public IServiceProvider Services { get; }
     public string? Tenant { get; }
     public JsonLdContext Context { get; }
-    public JsonObject? Body { get; }
+
+    /// <summary>
+    /// The body as read: an immutable object element holding its own copy of the text. The entity writes parse it
+    /// directly (<see cref="EntityParser"/> reads elements only); null for a request read without a body.
+    /// </summary>
+    public JsonElement? BodyElement { get; }
+
+    /// <summary>
+    /// The body as a node, for handlers that edit or rebuild it (registrations, subscriptions, snapshots, forwarded bodies).
+    /// Built on first use over <see cref="BodyElement"/>, which it never changes; the same node on every call.
+    /// </summary>
+    public JsonObject? Body => _body ??= BodyElement is { } element ? (JsonObject)StrictJson.Node(element)! : null;
     public ResponseMedia Media { get; }
     public PreferHeader Prefer { get; }
     public IQueryCollection Query => Http.Request.Query;
@@ -64,24 +77,25 @@ internal sealed class NgsiRequest
         var tenant = ReadTenant(http);
         var media = NegotiateResponse(http.Request, allowGeoJson);
         var linkContext = ReadLinkContext(http.Request);
-        JsonObject? body = null;
+        JsonElement? body = null;
         JsonNode? context = linkContext is null ? null : JsonValue.Create(linkContext);
 
         if (expectBody)
         {
             // application/merge-patch+json is the JSON of a PATCH (clause 6.3.4): accepted by every PATCH, read as application/json.
             var contentType = ContentKind(http.Request.ContentType, allowMergePatch || HttpMethods.IsPatch(http.Request.Method));
-            body = await ReadBodyAsync(http, services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxRequestBodyBytes);
-            var bodyContext = body["@context"];
+            var element = await ReadBodyAsync(http, services.GetRequiredService<IOptions<KontextOptions>>().Value.Limits.MaxRequestBodyBytes);
+            body = element;
+            var hasContext = element.TryGetProperty("@context", out var bodyContext);
             if (contentType == "application/ld+json")
             {
                 if (linkContext is not null)
                     throw NgsiException.BadRequestData("A JSON-LD @context Link header must not be sent with Content-Type application/ld+json; put the @context in the body");
-                if (!body.ContainsKey("@context"))
+                if (!hasContext)
                     throw NgsiException.BadRequestData("Content-Type application/ld+json needs an @context member in the body");
-                context = bodyContext?.DeepClone();
+                context = StrictJson.Node(bodyContext);
             }
-            else if (body.ContainsKey("@context"))
+            else if (hasContext)
             {
                 throw NgsiException.BadRequestData("An @context in the body needs Content-Type application/ld+json; with application/json send it in a Link header");
             }
@@ -89,7 +103,7 @@ internal sealed class NgsiRequest
 
         var processor = services.GetRequiredService<ContextProcessor>();
         var active = await processor.ProcessAsync(context, http.RequestAborted);
-        if (body is not null) Contexts.DefaultVocabularyHint.CheckEntity(http, body, active);
+        if (body is { } entity) Contexts.DefaultVocabularyHint.CheckEntity(http, entity, active);
         return new NgsiRequest(http, services, tenant, active, body, media);
     }
 
@@ -134,8 +148,8 @@ internal sealed class NgsiRequest
 
     // A payload of another JSON kind (an array, a string) is not a request this operation defines: InvalidRequest, as for
     // payloads that are not JSON at all (clause 5.5.4); its content is never looked at.
-    private static async Task<JsonObject> ReadBodyAsync(HttpContext http, long maxBytes) =>
-        await ReadJsonAsync(http, maxBytes) as JsonObject ?? throw NgsiException.InvalidRequest("The body must be a JSON object");
+    private static async Task<JsonElement> ReadBodyAsync(HttpContext http, long maxBytes) =>
+        await ReadJsonElementAsync(http, maxBytes) is { ValueKind: JsonValueKind.Object } body ? body : throw NgsiException.InvalidRequest("The body must be a JSON object");
 
     /// <summary>Reads the body as JSON, capped at <paramref name="maxBytes"/> (413 beyond, checked while streaming).</summary>
     internal static async Task<JsonNode?> ReadJsonAsync(HttpContext http, long maxBytes) => StrictJson.Node(await ReadJsonElementAsync(http, maxBytes));

@@ -93,7 +93,24 @@ public static class Attr
         "https://uri.etsi.org/ngsi-ld/location", "https://uri.etsi.org/ngsi-ld/observationSpace", "https://uri.etsi.org/ngsi-ld/operationSpace",
     };
 
-    public static string Type(JsonObject instance) => instance["type"]?.GetValue<string>() ?? Property;
+    public static string Type(JsonObject instance) => instance["type"] switch
+    {
+        null => Property,
+        // A type still over the request's JSON is matched there: reading it as a string copies it out, and a write reads
+        // an instance's type a dozen times (payload, checks, index rows, encode).
+        JsonValue v when v.TryGetValue<JsonElement>(out var element) && KnownType(element) is { } known => known,
+        var type => type.GetValue<string>(),
+    };
+
+    private static readonly string[] AttributeTypes = [.. PayloadMember.Keys];
+
+    private static string? KnownType(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return null;
+        foreach (var type in AttributeTypes)
+            if (element.ValueEquals(type)) return type;
+        return null;
+    }
 
     public static string? DatasetId(JsonObject instance) =>
         instance["datasetId"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

@@ -59,7 +59,8 @@ public sealed class EntityOperations(DateTimeOffset now)
     /// is appended when the entity has none; NGSI-LD Null deletes (and names nothing to delete when the instance is
     /// missing, which is reported).
     /// </summary>
-    public UpdateResult Update(Entity entity, Entity fragment)
+    /// <param name="ownsFragment">The fragment is the decision's own (<see cref="Storage.EntityWrites"/> hands it over): its instances are kept, not copied.</param>
+    public UpdateResult Update(Entity entity, Entity fragment, bool ownsFragment = false)
     {
         var result = new UpdateResult();
         AddTypes(entity, fragment.Types);
@@ -82,7 +83,7 @@ public sealed class EntityOperations(DateTimeOffset now)
                     else RemoveInstance(entity, name, existing);
                 }
                 else if (Attr.Payload(instance) is null) throw NgsiException.BadRequestData($"Attribute '{name}' has no value to update with");
-                else Put(entity, name, instance, existing);
+                else Put(entity, name, instance, existing, ownsFragment);
             }
             if (updatedAll) result.Updated.Add(name);
             else result.NotUpdated.Add(new(name, "NGSI-LD Null names an attribute (or an instance with that datasetId) the entity does not have"));
@@ -249,9 +250,9 @@ public sealed class EntityOperations(DateTimeOffset now)
 
     private static JsonObject WithoutNulls(JsonObject patch) => MergePatch(new JsonObject(), patch);
 
-    private void Put(Entity entity, string name, JsonObject instance, JsonObject? existing)
+    private void Put(Entity entity, string name, JsonObject instance, JsonObject? existing, bool owned = false)
     {
-        var copy = (JsonObject)instance.DeepClone();
+        var copy = owned ? instance : (JsonObject)instance.DeepClone();
         Stamp(copy, existing);
         if (!entity.Attributes.TryGetValue(name, out var instances)) entity.Attributes[name] = instances = [];
         var index = existing is null ? -1 : instances.IndexOf(existing);

@@ -199,7 +199,11 @@ public static class EntityParser
     /// the attribute itself, never a concise value, so it may carry only sub-attributes.
     /// </summary>
     public static JsonObject ParseAttributeBody(string name, string iri, JsonObject body, JsonLdContext context, ParseMode mode) =>
-        ParseInstance(name, iri, ElementOf(body), context, mode, depth: 0, isAttributeBody: true);
+        ParseAttributeBody(name, iri, ElementOf(body), context, mode);
+
+    /// <summary>The same for the body read as an element (an object).</summary>
+    public static JsonObject ParseAttributeBody(string name, string iri, JsonElement body, JsonLdContext context, ParseMode mode) =>
+        ParseInstance(name, iri, body, context, mode, depth: 0, isAttributeBody: true);
 
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonElement element) =>

@@ -87,15 +87,19 @@ public static class EntityWrites
         });
 
     /// <summary>Update Entity Attributes (5.6.2): nothing is written when nothing was updated, no type added and no expiresAt given.</summary>
-    public static Func<Entity?, EntityWrite<UpdateResult>> UpdateAttributes(string id, Entity fragment, IReadOnlyCollection<string>? anyType = null) =>
-        Existing(id, anyType, (current, operations) =>
+    /// <param name="handedOver">The caller does not read <paramref name="fragment"/> after the write (see <see cref="Kept"/>): its instances become the entity's.</param>
+    public static Func<Entity?, EntityWrite<UpdateResult>> UpdateAttributes(string id, Entity fragment, IReadOnlyCollection<string>? anyType = null, bool handedOver = false)
+    {
+        var kept = handedOver ? new Kept(fragment, handedOver: true) : null;
+        return Existing(id, anyType, (current, operations) =>
         {
             var addsTypes = !fragment.Types.All(current.Types.Contains);
-            var outcome = operations.Update(current, fragment);
+            var outcome = kept is null ? operations.Update(current, fragment) : operations.Update(current, kept.Take(), ownsFragment: true);
             return outcome.Updated.Count == 0 && !addsTypes && fragment.ExpiresAt is null
                 ? EntityWrite<UpdateResult>.Nothing(outcome)
                 : Replaced(current, operations.Changes, outcome);
         });
+    }
 
     /// <summary>Partial Attribute Update (5.6.4).</summary>
     public static Func<Entity?, EntityWrite<bool>> PartialUpdate(string id, string attribute, JsonObject fragment, IReadOnlyCollection<string>? anyType = null) =>

@@ -103,6 +103,35 @@ public sealed class AttributeOperationTests(BrokerFixture fixture)
         (await _client.GetEntityAsync(id))["value"]!["value"]!.ToJsonString().Should().Be("""{"a":2}""");
     }
 
+    [Theory]
+    [InlineData("""{"speed":{"type":"Property","value":7},"@context":"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"}""", 7)]
+    [InlineData("""{"type":"Property","value":8,"@context":"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"}""", 8)]
+    public async Task Replace_attribute_in_json_ld_reads_the_body_without_its_context_bare_or_wrapped_in_the_name(string body, int value)
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Put, Attrs(id, "speed"), body, "application/ld+json");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var speed = (await _client.GetEntityAsync(id))["speed"]!.AsArray().Single(i => i!["datasetId"] is null)!;
+        speed["value"]!.GetValue<int>().Should().Be(value);
+        speed.AsObject().ContainsKey("@context").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Update_reads_no_id_from_its_body_and_leaves_a_json_ld_body_s_context_out_of_the_attributes()
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id),
+            """{"id":"urn:ngsi-ld:Vehicle:another","color":"red","@context":"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"}""", "application/ld+json");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var entity = await _client.GetEntityAsync(id);
+        entity["id"]!.GetValue<string>().Should().Be(id);
+        entity["color"]!["value"]!.GetValue<string>().Should().Be("red");
+    }
+
     [Fact]
     public async Task Update_replaces_the_default_instance_only()
     {

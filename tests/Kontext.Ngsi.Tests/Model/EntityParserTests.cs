@@ -443,4 +443,16 @@ public class EntityParserTests
             .Scopes.Should().Equal("/Madrid/Gardens", "/Spain");
         ((Action)(() => Parse("""{ "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "scope": "Madrid" }"""))).ShouldBeBadRequestData();
     }
+
+    [Fact]
+    public void The_type_of_an_instance_still_over_the_request_is_read_as_the_same_name_as_a_written_one()
+    {
+        var parsed = EntityParser.ParseAttribute("p", Iri("p"), JsonElement.Parse("""{ "type": "Relationship", "object": "urn:x:1" }"""), User, ParseMode.Full).Single();
+        var written = new JsonObject { ["type"] = "Relationship", ["object"] = "urn:x:1" };
+
+        Attr.Type(parsed).Should().BeSameAs(Attr.Relationship, "a known type is the broker's own constant, not a copy of the request's text");
+        Attr.Type(written).Should().Be(Attr.Relationship);
+        Attr.Type(new JsonObject { ["value"] = 1 }).Should().Be(Attr.Property);
+        Attr.Payload(parsed)!.GetValue<string>().Should().Be("urn:x:1");
+    }
 }

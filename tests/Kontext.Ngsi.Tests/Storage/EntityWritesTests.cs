@@ -91,6 +91,27 @@ public class EntityWritesTests
             instance["modifiedAt"]!.GetValue<string>().Should().Be(Validate.Format(retry.After.ModifiedAt), "the retry stamps its own time");
     }
 
+    [Fact]
+    public void An_update_handed_its_fragment_keeps_the_fragments_instances_on_the_first_run_and_a_retry_writes_what_a_copy_would()
+    {
+        var handed = Fragment(ParseMode.Update);
+        var speed = handed.Attributes[Iri("speed")].Single();
+        var decide = EntityWrites.UpdateAttributes(Id, handed, handedOver: true);
+
+        var first = decide(Stored());
+        var retry = decide(Stored());
+        var copied = EntityWrites.UpdateAttributes(Id, Fragment(ParseMode.Update))(Stored());
+
+        first.After!.Attributes[Iri("speed")].Single().Should().BeSameAs(speed, "the first run saves the copy");
+        retry.After!.Attributes[Iri("speed")].Single().Should().NotBeSameAs(speed);
+        WithoutTimes(first.After).Should().Be(WithoutTimes(copied.After!));
+        WithoutTimes(retry.After).Should().Be(WithoutTimes(copied.After!));
+        retry.Changes.Select(c => (c.Attribute, c.Kind)).Should().Equal(copied.Changes.Select(c => (c.Attribute, c.Kind)));
+        var retried = retry.After.Attributes[Iri("speed")].Single();
+        retried["modifiedAt"]!.GetValue<string>().Should().Be(Validate.Format(retry.After.ModifiedAt), "the retry stamps its own time");
+        retried[Iri("accuracy")]!["modifiedAt"]!.GetValue<string>().Should().Be(Validate.Format(retry.After.ModifiedAt));
+    }
+
     /// <summary>The entity's JSON without system times at any depth (sub-attributes and every instance carry them too).</summary>
     private static string WithoutTimes(Entity entity)
     {
