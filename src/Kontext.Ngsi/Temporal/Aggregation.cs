@@ -134,7 +134,8 @@ public static class Aggregation
         if (node is not JsonValue v) return null;
         return v.GetValueKind() switch
         {
-            JsonValueKind.Number => double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+            // Read where the number is (a request's or stored element): no JSON text of it is written and parsed per sample.
+            JsonValueKind.Number => JsonNumbers.TryGetDouble(v, out var number) ? number : null,
             JsonValueKind.True => 1,
             JsonValueKind.False => 0,
             _ => null,
