@@ -166,14 +166,10 @@ public sealed partial class EntityRenderer
     private static string StoredType(StoredElement instance)
     {
         if (!instance.TryGetMember(TypeUtf8, out var type) || type.Kind != JsonValueKind.String) return Attr.Property;
-        foreach (var (name, known) in AttributeTypesUtf8)
-            if (type.ValueEquals(name)) return known;
+        foreach (var (known, utf8) in Attr.AttributeTypesUtf8)
+            if (type.ValueEquals(utf8)) return known;
         return type.GetString()!;
     }
-
-    /// <summary>The attribute types (those with a payload member), Property first.</summary>
-    private static readonly (byte[] Utf8, string Type)[] AttributeTypesUtf8 =
-        [.. Attr.PayloadMember.Keys.OrderBy(type => type != Attr.Property).Select(type => (System.Text.Encoding.UTF8.GetBytes(type), type))];
 
     private static string? StringMember(StoredElement instance, ReadOnlySpan<byte> name) =>
         instance.TryGetMember(name, out var value) && value.Kind == JsonValueKind.String ? value.GetString() : null;

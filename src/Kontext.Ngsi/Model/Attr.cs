@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -102,13 +103,15 @@ public static class Attr
         var type => type.GetValue<string>(),
     };
 
-    private static readonly string[] AttributeTypes = [.. PayloadMember.Keys];
+    /// <summary>The attribute types (<see cref="PayloadMember"/>'s keys, Property first) with their UTF-8, to match a type where it stands in JSON.</summary>
+    internal static readonly (string Type, byte[] Utf8)[] AttributeTypesUtf8 = [.. PayloadMember.Keys.Select(type => (type, Encoding.UTF8.GetBytes(type)))];
 
-    private static string? KnownType(JsonElement element)
+    /// <summary>The attribute type a JSON string names, as <see cref="PayloadMember"/>'s own string; null for anything else.</summary>
+    public static string? KnownType(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.String) return null;
-        foreach (var type in AttributeTypes)
-            if (element.ValueEquals(type)) return type;
+        foreach (var (type, utf8) in AttributeTypesUtf8)
+            if (element.ValueEquals(utf8)) return type;
         return null;
     }
 

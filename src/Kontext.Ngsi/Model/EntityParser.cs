@@ -208,7 +208,7 @@ public static class EntityParser
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonElement element) =>
         element.ValueKind == JsonValueKind.Object
-        && (element.TryGetProperty(Names.Type, out var type) && type.ValueKind == JsonValueKind.String && Names.AttributeTypes.Find(type) is not null
+        && (element.TryGetProperty(Names.Type, out var type) && Attr.KnownType(type) is not null
             || HasConciseMember(element));
 
     // Loops rather than LINQ: these run for every attribute of every entity written (no enumerator or closure allocated).
@@ -310,7 +310,7 @@ public static class EntityParser
     {
         if (StrictJson.Member(instance, "type") is { } typeElement)
         {
-            return (typeElement.ValueKind == JsonValueKind.String ? Names.AttributeTypes.Find(typeElement) : null)
+            return Attr.KnownType(typeElement)
                    ?? throw NgsiException.BadRequestData($"Attribute '{name}' has an unknown type '{StrictJson.Node(typeElement)!.ToJsonString()}'");
         }
         string? payload = null;
@@ -519,13 +519,12 @@ public static class EntityParser
     {
         public static readonly byte[] Type = "type"u8.ToArray();
         public static readonly byte[] Value = "value"u8.ToArray();
-        public static readonly Utf8Names AttributeTypes = new(Attr.PayloadMember.Keys);
         public static readonly Utf8Names PayloadMembers = new(Attr.ConciseKind.Keys);
         // The usual members first: most instances are found in the first few comparisons.
         public static readonly Utf8Names CoreMembers = new(new[] { "type", "value", "observedAt", "unitCode", "object", "datasetId" }.Concat(Attr.CoreMembers).Distinct());
     }
 
-    /// <summary>A fixed set of names, each with its UTF-8 form, found by the name of a member or the text of a string element.</summary>
+    /// <summary>A fixed set of names, each with its UTF-8 form, found by the name of a member.</summary>
     private sealed class Utf8Names(IEnumerable<string> names)
     {
         private readonly (string Name, byte[] Utf8)[] _names = [.. names.Select(n => (n, Encoding.UTF8.GetBytes(n)))];
@@ -534,13 +533,6 @@ public static class EntityParser
         {
             foreach (var (name, utf8) in _names)
                 if (property.NameEquals(utf8)) return name;
-            return null;
-        }
-
-        public string? Find(JsonElement text)
-        {
-            foreach (var (name, utf8) in _names)
-                if (text.ValueEquals(utf8)) return name;
             return null;
         }
     }
