@@ -162,8 +162,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             if (_connection is not null) SqliteDatabase.UseTransaction(_connection, null);
         }
-        foreach (var job in succeeded) job.Complete();
+        // Signalled before any writer is answered: whoever reads after an answer must find the commit counted
+        // (derived results such as collection extents are reused until the next signal).
         if (succeeded.Count > 0) _committed?.Invoke();
+        foreach (var job in succeeded) job.Complete();
     }
 
     public async ValueTask DisposeAsync()

@@ -14,7 +14,10 @@ public interface IEntityStorage : IAsyncDisposable
     /// <summary>Every tenant that exists (null is the default tenant).</summary>
     Task<IReadOnlyList<string?>> ListTenantsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Called after each commit with the tenant that changed, so the notifier wakes without polling.</summary>
+    /// <summary>
+    /// Called after each commit with the tenant that changed, so the notifier wakes without polling; before the write is
+    /// answered, so a reader the answer reaches never sees a result derived from before the commit as current.
+    /// </summary>
     event Action<string?>? Committed;
 
     /// <summary>Remote @context documents fetched once and kept, so a restart does not need the network again.</summary>

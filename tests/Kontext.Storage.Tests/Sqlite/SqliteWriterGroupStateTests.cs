@@ -71,4 +71,24 @@ public sealed class SqliteWriterGroupStateTests : IAsyncLifetime
         await Run(c => { SqliteIndexRows.UpdateStatistics(c, Keys("https://example.org/T"), []); return true; });
         (await Run(c => SqliteDatabase.Cached(c, "SELECT COUNT(*) FROM type_statistics").ExecuteScalar())).Should().Be(0L, "a counter that reaches zero is removed");
     }
+
+    [Fact]
+    public async Task The_commit_is_signalled_before_its_writers_are_answered()
+    {
+        var answeredWhenSignalled = new List<bool>();
+        Task<bool>? write = null;
+        var signalled = new TaskCompletionSource();
+        await using var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_path, pooled: false), committed: () =>
+        {
+            lock (answeredWhenSignalled) answeredWhenSignalled.Add(Volatile.Read(ref write)?.IsCompleted ?? false);
+            signalled.TrySetResult();
+        });
+        // The job waits until the task is published, so the signal can only see it answered if it comes after the answer.
+        var published = new TaskCompletionSource();
+        Volatile.Write(ref write, writer.Enqueue(c => { published.Task.Wait(); SqliteNameSchema.Id(c, "https://example.org/s"); return true; }, default));
+        published.SetResult();
+        (await write).Should().BeTrue();
+        await signalled.Task;
+        lock (answeredWhenSignalled) answeredWhenSignalled.Should().Equal(false);
+    }
 }
