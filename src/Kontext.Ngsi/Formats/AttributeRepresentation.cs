@@ -155,8 +155,7 @@ internal static class AttributeRepresentation
 
     public static bool IsGeometry(JsonNode? value) => GeoJson.LooksLikeGeometry(value);
 
-    /// <summary>Parses only an object value: nothing else is a geometry.</summary>
-    public static bool IsGeometry(StoredElement? value) => value is { Kind: JsonValueKind.Object } element && GeoJson.LooksLikeGeometry(element.ToElement());
+    public static bool IsGeometry(StoredElement? value) => value is { } element && GeoJson.LooksLikeGeometry(element);
 
     /// <summary>An object carrying attribute members (type, value, object, …), or an array holding an object.</summary>
     public static bool ReadsAsAttribute(JsonNode? value)

@@ -13,7 +13,7 @@ namespace Kontext.Ngsi.Model;
 /// encoder escapes no more than that exactly as it stands; one with escapes is read with a <see cref="Utf8JsonReader"/>
 /// token by token and written again, as <see cref="JsonElement.WriteTo"/> writes it.
 /// </summary>
-public readonly struct StoredElement(byte[] document, int start, int length)
+public readonly struct StoredElement(byte[] document, int start, int length) : IJsonView<StoredElement>
 {
     private readonly byte[] _document = document;
     private readonly int _start = start, _length = length;
@@ -149,9 +149,6 @@ public readonly struct StoredElement(byte[] document, int start, int length)
         reader.Read();
         return reader.ValueTextEquals(utf8);
     }
-
-    /// <summary>The value as a <see cref="JsonElement"/> of its own (for the rare question only a parsed value answers).</summary>
-    public JsonElement ToElement() => JsonElement.Parse(Utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
 
     public void WriteTo(Utf8JsonWriter writer)
     {
