@@ -125,6 +125,12 @@ internal static class AttributeRepresentation
     /// <summary>The member holding an attribute type's payload (value for an unknown type).</summary>
     public static string PayloadMemberOf(string type) => Attr.PayloadMember.GetValueOrDefault(type, ValueMember);
 
+    /// <summary><see cref="PayloadMemberOf"/> in UTF-8, for the stored walk.</summary>
+    public static byte[] PayloadMemberUtf8Of(string type) => PayloadMembersUtf8.GetValueOrDefault(type, ValueUtf8);
+
+    private static readonly FrozenDictionary<string, byte[]> PayloadMembersUtf8 =
+        Attr.PayloadMember.ToFrozenDictionary(p => p.Key, p => Utf8(p.Value), StringComparer.Ordinal);
+
     /// <summary>How the concise representation (clause 4.5.3) writes an attribute instance.</summary>
     public enum Concise
     {

@@ -92,7 +92,10 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
 
     public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
 
-    /// <summary>The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/> finds it).</summary>
+    /// <summary>
+    /// The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
+    /// finds it). The name is UTF-8 only: callers hold their names so, and nothing is transcoded per call.
+    /// </summary>
     public bool TryGetMember(ReadOnlySpan<byte> name, out StoredElement value)
     {
         if (Kind == JsonValueKind.Object)
@@ -106,12 +109,6 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
         }
         value = default;
         return false;
-    }
-
-    public bool TryGetMember(string name, out StoredElement value)
-    {
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(name.Length)];
-        return TryGetMember(utf8[..Encoding.UTF8.GetBytes(name, utf8)], out value);
     }
 
     /// <summary>A string's text (unescaped).</summary>
