@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
@@ -38,26 +36,6 @@ internal static class EntityRoutes
 
     /// <summary>The entity id from the URL, checked to be a URI.</summary>
     public static string EntityId(string entityId) => Validate.EntityId(Uri.UnescapeDataString(entityId));
-
-    /// <summary>
-    /// A body without some of its members (the body of an update is read without its id, an attribute without its
-    /// @context). The body itself when it has none of them, as usual: a copy is written only when one is there.
-    /// </summary>
-    public static JsonElement Without(JsonElement body, params ReadOnlySpan<string> members)
-    {
-        var found = false;
-        foreach (var member in members) found |= body.TryGetProperty(member, out _);
-        if (!found) return body;
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var property in body.EnumerateObject())
-                if (!members.Contains(property.Name)) property.WriteTo(writer);
-            writer.WriteEndObject();
-        }
-        return JsonElement.Parse(buffer.WrittenSpan, new JsonDocumentOptions { MaxDepth = StrictJson.MaxDepth });
-    }
 
     /// <summary>The entity id in a Location header (an IRI, percent-encoded where a header or a path segment needs it).</summary>
     public static string Location(string entityId) => "/ngsi-ld/v1/entities/" + Http.HeaderIri.PathSegment(entityId);
