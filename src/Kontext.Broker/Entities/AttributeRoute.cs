@@ -30,14 +30,7 @@ internal static class AttributeRoute
     private static JsonElement? Wrapped(NgsiRequest request, string name, string iri)
     {
         var body = request.BodyElement!.Value;
-        JsonProperty? only = null;
-        foreach (var member in body.EnumerateObject())
-        {
-            if (member.NameEquals("@context"u8)) continue;
-            if (only is not null) return null;
-            only = member;
-        }
-        if (only is not { Value.ValueKind: JsonValueKind.Object } wrapped || body.TryGetProperty("type", out _)) return null;
+        if (EntityRoutes.OnlyMember(body) is not { Value.ValueKind: JsonValueKind.Object } wrapped || body.TryGetProperty("type", out _)) return null;
         var key = wrapped.Name;
         if (key != name && key != iri && request.Context.ExpandTerm(key) != iri) return null;
         // An attribute named like a payload member ("value", "object", …): { "value": {…} } is its bare fragment.

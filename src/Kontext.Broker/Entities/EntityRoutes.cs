@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
 using Kontext.Ngsi.Errors;
@@ -36,6 +37,22 @@ internal static class EntityRoutes
 
     /// <summary>The entity id from the URL, checked to be a URI.</summary>
     public static string EntityId(string entityId) => Validate.EntityId(Uri.UnescapeDataString(entityId));
+
+    /// <summary>
+    /// The body's only member besides its @context (a JSON-LD body's, which is the request's context, not a member of what
+    /// the body holds); null when it has none or more: how an attribute body tells the attribute wrapped in its name.
+    /// </summary>
+    public static JsonProperty? OnlyMember(JsonElement body)
+    {
+        JsonProperty? only = null;
+        foreach (var member in body.EnumerateObject())
+        {
+            if (member.NameEquals("@context"u8)) continue;
+            if (only is not null) return null;
+            only = member;
+        }
+        return only;
+    }
 
     /// <summary>The entity id in a Location header (an IRI, percent-encoded where a header or a path segment needs it).</summary>
     public static string Location(string entityId) => "/ngsi-ld/v1/entities/" + Http.HeaderIri.PathSegment(entityId);
