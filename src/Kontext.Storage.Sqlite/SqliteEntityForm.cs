@@ -24,7 +24,8 @@ namespace Kontext.Storage.Sqlite;
 /// <item>an instance whose last two members are <c>createdAt</c> and <c>modifiedAt</c> (strings) loses them, and a
 /// number (both times the same) or a pair of numbers before it in its attribute's array says which times they were:
 /// index 0 is the entity's createdAt and 1 its modifiedAt as the core stamps attributes (<see cref="Validate.Format"/>),
-/// further ones are listed once in <c>t</c>. On the way back they are appended to the instance in that order.</item>
+/// further ones are listed once in <c>t</c> (<see cref="InstanceTimes"/> names them on the way back, for the decode and
+/// for <see cref="Read"/>'s view). On the way back they are appended to the instance in that order.</item>
 /// </list>
 /// A document in <see cref="EntityJson"/>'s form (a file not migrated, or a document the migration left whole) is read as such.
 /// </summary>
@@ -222,7 +223,7 @@ internal static class SqliteEntityForm
             foreach (var attribute in attrs.EnumerateObject()) count += InstanceCount(attribute.Value);
             decoded.Expect(count);
         }
-        string[]? times = null;
+        InstanceTimes? times = null;
         foreach (var attribute in attrs.EnumerateObject())
         {
             var list = new List<JsonObject>(InstanceCount(attribute.Value));
@@ -327,7 +328,7 @@ internal static class SqliteEntityForm
         StoredElement types = default, scopes = default;
         DateTimeOffset createdAt = default, modifiedAt = default;
         DateTimeOffset? expiresAt = null;
-        List<string>? extraTimes = null;
+        List<string>? listedTimes = null;
         var at = 1; // after the document's opening brace
         while (utf8[at] == '"')
         {
@@ -345,11 +346,11 @@ internal static class SqliteEntityForm
             else if (name.ValueEquals(ExpiresAtNameUtf8)) expiresAt = value.GetDateTimeOffset();
             else if (name.ValueEquals("t"u8))
             {
-                extraTimes = [];
-                foreach (var time in value.EnumerateArray()) extraTimes.Add(time.GetString());
+                listedTimes = [];
+                foreach (var time in value.EnumerateArray()) listedTimes.Add(time.GetString());
             }
         }
-        var view = new StoredEntity(id!) { CreatedAt = createdAt, ModifiedAt = modifiedAt, ExpiresAt = expiresAt, ExtraTimes = extraTimes };
+        var view = new StoredEntity(id!) { CreatedAt = createdAt, ModifiedAt = modifiedAt, ExpiresAt = expiresAt, ListedTimes = listedTimes };
         foreach (var type in types.EnumerateArray())
             view.Types.Add(keepNames ? type.GetString() : Long(type.Utf8[1..^1]) ?? Long(type.GetString(), keepNames));
         if (scopes.Kind == JsonValueKind.Array)
@@ -403,14 +404,15 @@ internal static class SqliteEntityForm
         doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
 
     /// <summary>The times an instance's code names: the entity's createdAt and modifiedAt, then those listed in <c>t</c>.</summary>
-    private static string[] Times(Entity entity, JsonElement root)
+    private static InstanceTimes Times(Entity entity, JsonElement root)
     {
-        var extra = root.TryGetProperty("t"u8, out var listed) ? listed.GetArrayLength() : 0;
-        var times = new string[2 + extra];
-        times[0] = Validate.Format(entity.CreatedAt);
-        times[1] = Validate.Format(entity.ModifiedAt);
-        for (var i = 0; i < extra; i++) times[2 + i] = listed[i].GetString()!;
-        return times;
+        string[]? listed = null;
+        if (root.TryGetProperty("t"u8, out var list))
+        {
+            listed = new string[list.GetArrayLength()];
+            for (var i = 0; i < listed.Length; i++) listed[i] = list[i].GetString()!;
+        }
+        return new InstanceTimes(entity.CreatedAt, entity.ModifiedAt, listed);
     }
 
     /// <summary>The instance's createdAt and modifiedAt when they are its last two members and strings; else null.</summary>

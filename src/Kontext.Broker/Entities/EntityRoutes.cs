@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Kontext.Broker.ContextSources;
 using Kontext.Broker.Http;
@@ -40,23 +39,19 @@ internal static class EntityRoutes
     public static string EntityId(string entityId) => Validate.EntityId(Uri.UnescapeDataString(entityId));
 
     /// <summary>
-    /// A body without some of its members (the body of an update is read without its id, an attribute without its
-    /// @context). The body itself when it has none of them, as usual: a copy is written only when one is there.
+    /// The body's only member besides its @context (a JSON-LD body's, which is the request's context, not a member of what
+    /// the body holds); null when it has none or more: how an attribute body tells the attribute wrapped in its name.
     /// </summary>
-    public static JsonElement Without(JsonElement body, params ReadOnlySpan<string> members)
+    public static JsonProperty? OnlyMember(JsonElement body)
     {
-        var found = false;
-        foreach (var member in members) found |= body.TryGetProperty(member, out _);
-        if (!found) return body;
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        JsonProperty? only = null;
+        foreach (var member in body.EnumerateObject())
         {
-            writer.WriteStartObject();
-            foreach (var property in body.EnumerateObject())
-                if (!members.Contains(property.Name)) property.WriteTo(writer);
-            writer.WriteEndObject();
+            if (member.NameEquals("@context"u8)) continue;
+            if (only is not null) return null;
+            only = member;
         }
-        return JsonElement.Parse(buffer.WrittenSpan, new JsonDocumentOptions { MaxDepth = StrictJson.MaxDepth });
+        return only;
     }
 
     /// <summary>The entity id in a Location header (an IRI, percent-encoded where a header or a path segment needs it).</summary>

@@ -15,7 +15,7 @@ internal static class UpdateAttributes
         var id = EntityRoutes.EntityId(entityId);
         // Update mode reads NGSI-LD Null, which deletes the instance it names (clause 5.6.2 since v1.6). The target is the
         // URL's entity (clause 5.6.2.3): an id the fragment carries is not read.
-        var fragment = EntityParser.ParseFragment(EntityRoutes.Without(request.BodyElement!.Value, "id", "@id"), request.Context, ParseMode.Update, id);
+        var fragment = EntityParser.ParseFragment(request.BodyElement!.Value, request.Context, ParseMode.Update, id, readsId: false);
         var store = await request.TenantStoreAsync(forWrite: false);
         // Clause 4.3.6.3: attributes that registered sources hold are written there.
         var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));

@@ -23,11 +23,13 @@ internal static class ModifyTemporalInstance
         var name = Uri.UnescapeDataString(attrId);
         var attribute = EntityParser.ExpandAttributeName(name, request.Context);
         var instance = Validate.EntityId(Uri.UnescapeDataString(instanceId), "instanceId");
-        var body = request.Body!;
-        // Either { "speed": { ...instance... } } (as the suite sends it) or the instance itself.
-        var fragment = body.Count == 1 && body.First() is var (key, value) && value is System.Text.Json.Nodes.JsonObject inner
-                       && EntityParser.ExpandAttributeName(key, request.Context) == attribute ? inner : body;
-        var parsed = EntityParser.ParseAttributeBody(name, attribute, fragment, request.Context, ParseMode.Full);
+        var body = request.BodyElement!.Value;
+        // Either { "speed": { ...instance... } } (as the suite sends it) or the instance itself; a JSON-LD body's @context
+        // is the request's context, in neither.
+        var parsed = EntityRoutes.OnlyMember(body) is { Value.ValueKind: System.Text.Json.JsonValueKind.Object } wrapped
+                     && EntityParser.ExpandAttributeName(wrapped.Name, request.Context) == attribute
+            ? EntityParser.ParseAttributeBody(name, attribute, wrapped.Value, request.Context, ParseMode.Full)
+            : EntityParser.ParseAttributeBody(name, attribute, body, request.Context, ParseMode.Full, skipsContext: true);
         var now = DateTimeOffset.UtcNow;
         parsed["modifiedAt"] = Validate.Format(now);
         var (store, temporal) = await TemporalRoutes.StoresAsync(request, forWrite: false);

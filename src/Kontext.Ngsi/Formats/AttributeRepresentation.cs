@@ -125,6 +125,12 @@ internal static class AttributeRepresentation
     /// <summary>The member holding an attribute type's payload (value for an unknown type).</summary>
     public static string PayloadMemberOf(string type) => Attr.PayloadMember.GetValueOrDefault(type, ValueMember);
 
+    /// <summary><see cref="PayloadMemberOf"/> in UTF-8, for the stored walk.</summary>
+    public static byte[] PayloadMemberUtf8Of(string type) => PayloadMembersUtf8.GetValueOrDefault(type, ValueUtf8);
+
+    private static readonly FrozenDictionary<string, byte[]> PayloadMembersUtf8 =
+        Attr.PayloadMember.ToFrozenDictionary(p => p.Key, p => Utf8(p.Value), StringComparer.Ordinal);
+
     /// <summary>How the concise representation (clause 4.5.3) writes an attribute instance.</summary>
     public enum Concise
     {
@@ -155,8 +161,7 @@ internal static class AttributeRepresentation
 
     public static bool IsGeometry(JsonNode? value) => GeoJson.LooksLikeGeometry(value);
 
-    /// <summary>Parses only an object value: nothing else is a geometry.</summary>
-    public static bool IsGeometry(StoredElement? value) => value is { Kind: JsonValueKind.Object } element && GeoJson.LooksLikeGeometry(element.ToElement());
+    public static bool IsGeometry(StoredElement? value) => value is { } element && GeoJson.LooksLikeGeometry(element);
 
     /// <summary>An object carrying attribute members (type, value, object, …), or an array holding an object.</summary>
     public static bool ReadsAsAttribute(JsonNode? value)

@@ -67,7 +67,7 @@ public sealed partial class EntityRenderer
     private void WriteStoredSimplified(Utf8JsonWriter writer, StoredElement instance)
     {
         var type = StoredType(instance);
-        var payload = Member(instance, PayloadMemberOf(type));
+        var payload = Member(instance, PayloadMemberUtf8Of(type));
         switch (SimplifiedOf(type))
         {
             case Simplified.Wrapped:
@@ -175,9 +175,6 @@ public sealed partial class EntityRenderer
         instance.TryGetMember(name, out var value) && value.Kind == JsonValueKind.String ? value.GetString() : null;
 
     private static StoredElement? Member(StoredElement instance, ReadOnlySpan<byte> name) =>
-        instance.TryGetMember(name, out var value) ? value : null;
-
-    private static StoredElement? Member(StoredElement instance, string name) =>
         instance.TryGetMember(name, out var value) ? value : null;
 
     /// <summary>A member that is absent, or JSON null, is written as null, as a missing <see cref="JsonNode"/> is.</summary>

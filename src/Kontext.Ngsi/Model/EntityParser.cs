@@ -67,9 +67,10 @@ public static class EntityParser
         ParseFragment(ElementOf(body), context, mode, entityId);
 
     /// <summary>Parses an attribute-list fragment (append, update, merge): attributes, and optionally types and scope.</summary>
-    public static Entity ParseFragment(JsonElement body, JsonLdContext context, ParseMode mode, string entityId)
+    /// <param name="readsId">False where the URL alone names the entity: an id in the body is left unread, whatever it is.</param>
+    public static Entity ParseFragment(JsonElement body, JsonLdContext context, ParseMode mode, string entityId, bool readsId = true)
     {
-        var id = ReadString(body, "id") ?? ReadString(body, "@id");
+        var id = readsId ? ReadString(body, "id") ?? ReadString(body, "@id") : null;
         if (id is not null && id != entityId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
         var fragment = new Entity(entityId);
@@ -202,8 +203,9 @@ public static class EntityParser
         ParseAttributeBody(name, iri, ElementOf(body), context, mode);
 
     /// <summary>The same for the body read as an element (an object).</summary>
-    public static JsonObject ParseAttributeBody(string name, string iri, JsonElement body, JsonLdContext context, ParseMode mode) =>
-        ParseInstance(name, iri, body, context, mode, depth: 0, isAttributeBody: true);
+    /// <param name="skipsContext">True when the body is the request's own, whose @context member is the request's context, not a sub-attribute.</param>
+    public static JsonObject ParseAttributeBody(string name, string iri, JsonElement body, JsonLdContext context, ParseMode mode, bool skipsContext = false) =>
+        ParseInstance(name, iri, body, context, mode, depth: 0, isAttributeBody: true, skipsContext);
 
     // An array element that is an attribute representation rather than a plain JSON value.
     private static bool IsInstanceObject(JsonElement element) =>
@@ -226,7 +228,7 @@ public static class EntityParser
         return true;
     }
 
-    private static JsonObject ParseInstance(string name, string iri, JsonElement node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false)
+    private static JsonObject ParseInstance(string name, string iri, JsonElement node, JsonLdContext context, ParseMode mode, int depth, bool isAttributeBody = false, bool skipsContext = false)
     {
         if (depth > 8) throw NgsiException.BadRequestData($"Sub-attributes of '{name}' are nested too deeply");
         if (Attr.IsNullMarker(node))
@@ -256,6 +258,7 @@ public static class EntityParser
             var member = Names.CoreMembers.Find(property);
             if (member is null)
             {
+                if (skipsContext && property.NameEquals("@context"u8)) continue;
                 // A sub-attribute, renamed to its IRI.
                 var subName = property.Name;
                 var subIri = ExpandNewAttributeName(subName, context);

@@ -18,13 +18,19 @@ public static class GeoJson
         node is JsonObject o && o[TypeMember] is JsonValue t && t.TryGetValue<string>(out var type) && GeometryTypes.Contains(type)
         && (o.ContainsKey(CoordinatesMember) || o.ContainsKey(GeometriesMember));
 
-    /// <summary><see cref="LooksLikeGeometry(JsonNode?)"/> of a stored element, without a string of its type.</summary>
-    public static bool LooksLikeGeometry(JsonElement element)
+    /// <summary><see cref="LooksLikeGeometry(JsonNode?)"/> of a parsed element, without a string of its type.</summary>
+    public static bool LooksLikeGeometry(JsonElement element) => LooksLikeGeometry(new ParsedJson(element));
+
+    /// <summary><see cref="LooksLikeGeometry(JsonNode?)"/> of a stored element, read where it stands in its document (not parsed).</summary>
+    public static bool LooksLikeGeometry(StoredElement element) => LooksLikeGeometry<StoredElement>(element);
+
+    /// <summary>The rule of both, once: a "type" string naming a geometry type, and "coordinates" or "geometries".</summary>
+    private static bool LooksLikeGeometry<TJson>(TJson value) where TJson : struct, IJsonView<TJson>
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(Utf8Names.Type, out var type) || type.ValueKind != JsonValueKind.String)
+        if (value.Kind != JsonValueKind.Object || !value.TryGetMember(Utf8Names.Type, out var type) || type.Kind != JsonValueKind.String)
             return false;
         foreach (var name in Utf8Names.GeometryTypes)
-            if (type.ValueEquals(name)) return element.TryGetProperty(Utf8Names.Coordinates, out _) || element.TryGetProperty(Utf8Names.Geometries, out _);
+            if (type.ValueEquals(name)) return value.TryGetMember(Utf8Names.Coordinates, out _) || value.TryGetMember(Utf8Names.Geometries, out _);
         return false;
     }
 
@@ -32,7 +38,7 @@ public static class GeoJson
     private const string CoordinatesMember = "coordinates";
     private const string GeometriesMember = "geometries";
 
-    /// <summary>The names <see cref="LooksLikeGeometry(JsonElement)"/> compares, as UTF-8.</summary>
+    /// <summary>The names <see cref="LooksLikeGeometry{TJson}(TJson)"/> compares, as UTF-8.</summary>
     private static class Utf8Names
     {
         public static readonly byte[] Type = Encoding.UTF8.GetBytes(TypeMember);

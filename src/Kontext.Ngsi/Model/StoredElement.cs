@@ -13,7 +13,7 @@ namespace Kontext.Ngsi.Model;
 /// encoder escapes no more than that exactly as it stands; one with escapes is read with a <see cref="Utf8JsonReader"/>
 /// token by token and written again, as <see cref="JsonElement.WriteTo"/> writes it.
 /// </summary>
-public readonly struct StoredElement(byte[] document, int start, int length)
+public readonly struct StoredElement(byte[] document, int start, int length) : IJsonView<StoredElement>
 {
     private readonly byte[] _document = document;
     private readonly int _start = start, _length = length;
@@ -92,7 +92,10 @@ public readonly struct StoredElement(byte[] document, int start, int length)
 
     public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
 
-    /// <summary>The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/> finds it).</summary>
+    /// <summary>
+    /// The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
+    /// finds it). The name is UTF-8 only: callers hold their names so, and nothing is transcoded per call.
+    /// </summary>
     public bool TryGetMember(ReadOnlySpan<byte> name, out StoredElement value)
     {
         if (Kind == JsonValueKind.Object)
@@ -106,12 +109,6 @@ public readonly struct StoredElement(byte[] document, int start, int length)
         }
         value = default;
         return false;
-    }
-
-    public bool TryGetMember(string name, out StoredElement value)
-    {
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(name.Length)];
-        return TryGetMember(utf8[..Encoding.UTF8.GetBytes(name, utf8)], out value);
     }
 
     /// <summary>A string's text (unescaped).</summary>
@@ -149,9 +146,6 @@ public readonly struct StoredElement(byte[] document, int start, int length)
         reader.Read();
         return reader.ValueTextEquals(utf8);
     }
-
-    /// <summary>The value as a <see cref="JsonElement"/> of its own (for the rare question only a parsed value answers).</summary>
-    public JsonElement ToElement() => JsonElement.Parse(Utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
 
     public void WriteTo(Utf8JsonWriter writer)
     {

@@ -26,16 +26,13 @@ public sealed class StoredEntity(string id)
     /// </summary>
     public bool HasTransientInstance { get; set; }
 
-    /// <summary>The instance times beyond the entity's createdAt (index 0) and modifiedAt (index 1), as the document lists them.</summary>
-    public IReadOnlyList<string>? ExtraTimes { get; init; }
+    /// <summary>The instance times the document lists beyond the entity's own (see <see cref="InstanceTimes"/>).</summary>
+    public IReadOnlyList<string>? ListedTimes { get; init; }
+
+    private InstanceTimes? _times;
 
     /// <summary>The time an instance's code names (see <see cref="StoredInstance"/>).</summary>
-    public string Time(int index) => index switch
-    {
-        0 => Validate.Format(CreatedAt),
-        1 => Validate.Format(ModifiedAt),
-        _ => ExtraTimes![index - 2],
-    };
+    public string Time(int code) => (_times ??= new InstanceTimes(CreatedAt, ModifiedAt, ListedTimes))[code];
 
     public ReadOnlySpan<StoredInstance> InstancesOf(StoredAttribute attribute) =>
         System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Instances).Slice(attribute.First, attribute.Count);

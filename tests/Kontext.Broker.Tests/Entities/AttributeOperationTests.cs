@@ -132,6 +132,73 @@ public sealed class AttributeOperationTests(BrokerFixture fixture)
         entity["color"]!["value"]!.GetValue<string>().Should().Be("red");
     }
 
+    private const string CoreContext = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+
+    /// <summary>Session 15: the parser is told not to read the id (no copy of the body without it); any id is left unread.</summary>
+    [Theory]
+    [InlineData("""{"id":5,"color":"red"}""")]
+    [InlineData("""{"color":"red","@id":"urn:ngsi-ld:Vehicle:another"}""")]
+    [InlineData("""{"id":null,"@id":["x"],"color":"red"}""")]
+    public async Task Update_reads_no_id_of_any_kind_from_its_body(string body)
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id), body);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var entity = await _client.GetEntityAsync(id);
+        entity["id"]!.GetValue<string>().Should().Be(id);
+        entity["color"]!["value"]!.GetValue<string>().Should().Be("red");
+    }
+
+    [Theory]
+    [InlineData("""{"id":"urn:ngsi-ld:Vehicle:another","color":"red"}""")]
+    [InlineData("""{"id":5,"color":"red"}""")]
+    public async Task Append_still_reads_the_id_of_its_body_and_refuses_another(string body)
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Post, Attrs(id), body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        (await _client.GetEntityAsync(id)).ContainsKey("color").Should().BeFalse();
+    }
+
+    /// <summary>
+    /// Session 15: an attribute body's @context is skipped by the parser wherever it stands (no copy of the body without
+    /// it), escaped or not; a fragment wrapped in the attribute's name that carries an @context of its own is refused as before.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"@context":"CTX","type":"Property","value":9}""", 9)]
+    [InlineData("""{"type":"Property","@context":"CTX","value":10}""", 10)]
+    [InlineData("""{"\u0040context":"CTX","value":11}""", 11)]
+    [InlineData("""{"@context":"CTX","speed":{"value":12}}""", 12)]
+    public async Task Partial_update_in_json_ld_skips_the_body_s_context_wherever_it_stands(string body, int value)
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(HttpMethod.Patch, Attrs(id, "speed"), body.Replace("CTX", CoreContext), "application/ld+json");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var speed = (await _client.GetEntityAsync(id))["speed"]!.AsArray().Single(i => i!["datasetId"] is null)!;
+        speed["value"]!.GetValue<int>().Should().Be(value);
+        speed.AsObject().ContainsKey("@context").Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("PUT", """{"speed":{"type":"Property","value":7,"@context":"CTX"},"@context":"CTX"}""")]
+    [InlineData("PATCH", """{"@context":"CTX","speed":{"value":7,"@context":"CTX"}}""")]
+    [InlineData("PATCH", """{"@context":"CTX","value":7,"sub":{"value":1,"@context":"CTX"}}""")]
+    public async Task An_attribute_body_refuses_an_context_inside_the_attribute(string method, string body)
+    {
+        var id = await CreateAsync();
+
+        var response = await _client.Send(new HttpMethod(method), Attrs(id, "speed"), body.Replace("CTX", CoreContext), "application/ld+json");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "BadRequestData");
+        (await _client.GetEntityAsync(id))["speed"]!.AsArray().Single(i => i!["datasetId"] is null)!["value"]!.GetValue<int>().Should().Be(55);
+    }
+
     [Fact]
     public async Task Update_replaces_the_default_instance_only()
     {

@@ -146,6 +146,25 @@ public sealed class TemporalEntityTests(BrokerFixture fixture) : IClassFixture<B
         await (await _client.Send(HttpMethod.Patch, $"{Root}/{id}/attrs/speed/urn:ngsi-ld:attribute:instance:none", patch.ToJsonString())).ShouldBeProblemAsync(HttpStatusCode.NotFound, "ResourceNotFound");
     }
 
+    /// <summary>Session 15: a JSON-LD body's @context is the request's context, not a member of the instance, wrapped or bare.</summary>
+    [Theory]
+    [InlineData("""{"@context":"CTX","speed":{"type":"Property","value":81,"observedAt":"T5"}}""")]
+    [InlineData("""{"type":"Property","value":81,"@context":"CTX","observedAt":"T5"}""")]
+    public async Task Modify_one_instance_in_json_ld_reads_the_body_without_its_context(string body)
+    {
+        var id = await CreateVehicleAsync();
+        var (_, before) = await _client.GetTemporalAsync($"{Root}/{id}?attrs=speed");
+        var second = Instances(before, "speed")[1]["instanceId"]!.GetValue<string>();
+        body = body.Replace("CTX", "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld").Replace("T5", T(5));
+
+        var response = await _client.Send(HttpMethod.Patch, $"{Root}/{id}/attrs/speed/{second}", body, "application/ld+json");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        var after = Instances((await _client.GetTemporalAsync($"{Root}/{id}?attrs=speed")).Body, "speed");
+        after.Select(i => i["value"]!.GetValue<double>()).Should().Equal(120, 81, 100);
+        after[1].AsObject().ContainsKey("@context").Should().BeFalse();
+    }
+
     [Theory]
     [InlineData("""{"type":"Vehicle","speed":{"type":"Property","value":1}}""")]
     [InlineData("""{"id":"not a uri","type":"Vehicle"}""")]

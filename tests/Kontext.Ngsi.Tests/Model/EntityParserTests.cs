@@ -436,6 +436,26 @@ public class EntityParserTests
         e.Attributes[Iri("speed")][0].ContainsKey("value").Should().BeFalse();
     }
 
+    /// <summary>Session 15: the parser skips a body's id or @context where told to, in place of a copy of the body without it.</summary>
+    [Fact]
+    public void An_update_body_s_id_is_left_unread_only_where_told_and_an_attribute_body_s_context_skipped_only_where_told()
+    {
+        var fragment = JsonElement.Parse("""{ "id": 5, "@id": "urn:ngsi-ld:Vehicle:2", "speed": 1 }""");
+        ((Action)(() => EntityParser.ParseFragment(fragment, User, ParseMode.Update, "urn:ngsi-ld:Vehicle:1"))).ShouldBeBadRequestData();
+        var e = EntityParser.ParseFragment(fragment, User, ParseMode.Update, "urn:ngsi-ld:Vehicle:1", readsId: false);
+        e.Id.Should().Be("urn:ngsi-ld:Vehicle:1");
+        e.Attributes.Keys.Should().Equal(Iri("speed"));
+
+        var body = JsonElement.Parse("""{ "value": 1, "@context": {"x": "https://example.org/x"}, "accuracy": { "value": 2 } }""");
+        ((Action)(() => EntityParser.ParseAttributeBody("speed", Iri("speed"), body, User, ParseMode.Fragment))).ShouldBeBadRequestData();
+        var skipped = EntityParser.ParseAttributeBody("speed", Iri("speed"), body, User, ParseMode.Fragment, skipsContext: true);
+        var without = EntityParser.ParseAttributeBody("speed", Iri("speed"), JsonElement.Parse("""{ "value": 1, "accuracy": { "value": 2 } }"""), User, ParseMode.Fragment);
+        skipped.ToJsonString().Should().Be(without.ToJsonString());
+        var nested = JsonElement.Parse("""{ "value": 1, "accuracy": { "value": 2, "@context": {} } }""");
+        ((Action)(() => EntityParser.ParseAttributeBody("speed", Iri("speed"), nested, User, ParseMode.Fragment, skipsContext: true)))
+            .ShouldBeBadRequestData(); // only the body's own @context is the request's
+    }
+
     [Fact]
     public void Scopes_are_validated_and_deduplicated()
     {

@@ -78,6 +78,26 @@ public sealed class StoredElementTests
         last.GetInt32().Should().Be(7);
     }
 
+    /// <summary>
+    /// Names are looked up as UTF-8 only (no transcoding on the stack): a name of any length is found, escaped in the
+    /// document or not.
+    /// </summary>
+    [Fact]
+    public void A_member_of_a_long_name_is_found_by_its_utf8_name()
+    {
+        var name = string.Concat(Enumerable.Repeat("näme\\", 200_000)); // 1.2 MB of UTF-8, escaped where stored
+        var doc = Written(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber(name + "x", 1);
+            w.WriteNumber(name, 2);
+            w.WriteEndObject();
+        });
+        StoredElement.At(doc, 0).TryGetMember(Encoding.UTF8.GetBytes(name), out var value).Should().BeTrue();
+        value.GetInt32().Should().Be(2);
+        StoredElement.At(doc, 0).TryGetMember(Encoding.UTF8.GetBytes(name + "y"), out _).Should().BeFalse();
+    }
+
     /// <summary>A text holding a backslash is not taken for the escape it spells (\n is not a line break).</summary>
     [Fact]
     public void An_escaped_string_is_compared_by_its_text_not_its_spelling()
