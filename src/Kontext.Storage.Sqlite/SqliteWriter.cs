@@ -76,8 +76,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 group.Add(job);
                 steps += job.Steps;
             }
-            if (group.Count > 0) CommitGroup(group);
-            if (close) Close();
+            try
+            {
+                if (group.Count > 0) CommitGroup(group);
+                if (close) Close();
+            }
+            catch (Exception ex)
+            {
+                // Not a job's own failure (those are answered inside CommitGroup): nobody is left waiting and the loop goes on.
+                foreach (var job in group) job.Fail(ex);
+            }
         }
         Close();
     }
@@ -164,8 +172,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         // Signalled before any writer is answered: whoever reads after an answer must find the commit counted
         // (derived results such as collection extents are reused until the next signal).
-        if (succeeded.Count > 0) _committed?.Invoke();
-        foreach (var job in succeeded) job.Complete();
+        try
+        {
+            if (succeeded.Count > 0) _committed?.Invoke();
+        }
+        finally
+        {
+            foreach (var job in succeeded) job.Complete(); // committed: answered even if a listener throws
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -91,4 +91,16 @@ public sealed class SqliteWriterGroupStateTests : IAsyncLifetime
         await signalled.Task;
         lock (answeredWhenSignalled) answeredWhenSignalled.Should().Equal(false);
     }
+
+    [Fact]
+    public async Task A_commit_listener_that_throws_leaves_the_committed_writers_answered_and_the_loop_running()
+    {
+        await using var writer = new SqliteWriter(SqliteDatabase.ConnectionString(_path, pooled: false), committed: () => throw new InvalidOperationException("listener"));
+        // Bounded waits: a writer left unanswered would otherwise hang the run instead of failing it.
+        var first = await writer.Enqueue(c => SqliteNameSchema.Id(c, "https://example.org/l1"), default).WaitAsync(TimeSpan.FromSeconds(30));
+        var second = await writer.Enqueue(c => SqliteNameSchema.Id(c, "https://example.org/l2"), default).WaitAsync(TimeSpan.FromSeconds(30));
+        second.Should().NotBe(first);
+        (await writer.Enqueue(c => SqliteDatabase.Cached(c, "SELECT COUNT(*) FROM names WHERE iri LIKE 'https://example.org/l_'").ExecuteScalar(), default))
+            .Should().Be(2L, "both writes committed although the listener threw after each");
+    }
 }
