@@ -46,14 +46,15 @@ internal sealed class SqliteGroupRows
 
     /// <summary>
     /// An attribute_instances row, its series named by entity id and attribute name id until the rows are written; its
-    /// stored document is <paramref name="Json"/> trimmed (<see cref="SqliteInstanceForm.TrimmedEnd"/>: up to
-    /// <paramref name="JsonEnd"/> and a closing brace when <paramref name="Trimmed"/> is not 0). <paramref name="HistoryKey"/>
-    /// is the entity's history key as the write read it with the entity's row (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>),
-    /// null when the row named none.
+    /// stored document is the UTF-8 of <paramref name="Doc"/> from <paramref name="DocStart"/> to <paramref name="DocEnd"/>,
+    /// and a closing brace when <paramref name="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>):
+    /// the instance's own UTF-8, or its place in the entity's stored document, which holds the same members
+    /// (<see cref="EncodedInstances"/>). <paramref name="HistoryKey"/> is the entity's history key as the write read it with
+    /// the entity's row (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>), null when the row named none.
     /// </summary>
     public sealed record Instance(
         string EntityId, long? HistoryKey, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
-        string? Json, int JsonEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
+        byte[]? Doc, int DocStart, int DocEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
 
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
 
@@ -279,7 +280,7 @@ internal sealed class SqliteGroupRows
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
-                .Add(i.ObservedAt).Add(i.ModifiedAt).AddTrimmed(i.Json, i.Trimmed == 0 ? null : i.JsonEnd).Add(i.Trimmed)
+                .Add(i.ObservedAt).Add(i.ModifiedAt).AddDocument(i.Doc, i.DocStart, i.DocEnd, closed: i.Trimmed != 0).Add(i.Trimmed)
                 .Add(i.Sample.Type).Add(i.Sample.Number).Add(i.Sample.Text).Add(i.Sample.Key));
     }
 
@@ -469,24 +470,40 @@ internal sealed class SqliteGroupRows
 
         public Binder Add(double? value) => Checked(value is { } d ? raw.sqlite3_bind_double(statement, ++_index, d) : raw.sqlite3_bind_null(statement, ++_index));
 
-        public Binder Add(string? value) => AddTrimmed(value, null);
-
         /// <summary>
-        /// A text, or its first <paramref name="end"/> characters and a closing brace (an instance document trimmed by
-        /// <see cref="SqliteInstanceForm.TrimmedEnd"/>), encoded into the thread's buffer (SQLite copies the bytes): the
-        /// string overload of the binding allocates an array per value, a document's size for every row of a group.
+        /// A text, encoded into the thread's buffer (SQLite copies the bytes): the string overload of the binding allocates
+        /// an array per value, a document's size for every row of a group.
         /// </summary>
-        public Binder AddTrimmed(string? value, int? end)
+        public Binder Add(string? value)
         {
             // "" through the string overload: a span of no bytes may reach SQLite as a null pointer, which binds NULL.
             if (string.IsNullOrEmpty(value)) return Checked(value is null ? raw.sqlite3_bind_null(statement, ++_index) : raw.sqlite3_bind_text(statement, ++_index, value));
-            var text = end is { } cut ? value.AsSpan(0, cut) : value.AsSpan();
-            var max = Encoding.UTF8.GetMaxByteCount(text.Length + 1);
-            var buffer = t_utf8 is { } kept && kept.Length >= max ? kept : new byte[Math.Max(max, 4096)];
+            var buffer = Buffer(Encoding.UTF8.GetMaxByteCount(value.Length));
+            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, Encoding.UTF8.GetBytes(value, buffer))));
+        }
+
+        /// <summary>
+        /// UTF-8 text from <paramref name="start"/> to <paramref name="end"/> of <paramref name="utf8"/>, and a closing
+        /// brace when <paramref name="closed"/> (an instance document trimmed by <see cref="SqliteInstanceForm.TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>,
+        /// completed in the thread's buffer); NULL when there is none.
+        /// </summary>
+        public Binder AddDocument(byte[]? utf8, int start, int end, bool closed)
+        {
+            if (utf8 is null) return Checked(raw.sqlite3_bind_null(statement, ++_index));
+            if (end == start) return Checked(raw.sqlite3_bind_text(statement, ++_index, "")); // see Add(string?)
+            var text = utf8.AsSpan(start, end - start);
+            if (!closed) return Checked(raw.sqlite3_bind_text(statement, ++_index, text));
+            var buffer = Buffer(text.Length + 1);
+            text.CopyTo(buffer);
+            buffer[text.Length] = (byte)'}';
+            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, text.Length + 1)));
+        }
+
+        private static byte[] Buffer(int size)
+        {
+            var buffer = t_utf8 is { } kept && kept.Length >= size ? kept : new byte[Math.Max(size, 4096)];
             if (buffer.Length <= MaxKeptBuffer) t_utf8 = buffer;
-            var length = Encoding.UTF8.GetBytes(text, buffer);
-            if (end is not null) buffer[length++] = (byte)'}';
-            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, length)));
+            return buffer;
         }
 
         /// <summary>UTF-8 bytes as TEXT (<see cref="Add(object?)"/> binds a byte array as a BLOB).</summary>

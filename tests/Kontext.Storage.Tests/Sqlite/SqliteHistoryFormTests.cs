@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
@@ -147,9 +148,43 @@ public sealed class SqliteHistoryFormTests : IDisposable
         SqliteInstanceForm.Restore(stored, trimmed, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z").Should().Be(doc);
         if (trimmed != 0) stored!.Length.Should().BeLessThan(doc.Length);
         // The group writer's form of the same cut (it encodes the kept text and the closing brace straight into its buffer).
-        var (end, cut) = SqliteInstanceForm.TrimmedEnd(doc, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
+        var utf8 = Encoding.UTF8.GetBytes(doc);
+        var (end, cut) = SqliteInstanceForm.TrimmedEnd(utf8, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
         cut.Should().Be(trimmed);
-        (cut == 0 ? doc : doc[..end] + "}").Should().Be(stored);
+        (cut == 0 ? doc : Encoding.UTF8.GetString(utf8, 0, end) + "}").Should().Be(stored);
+    }
+
+    /// <summary>
+    /// A created instance's members as the entity's document holds them (without its createdAt and modifiedAt, both the
+    /// row's modifiedAt) trim to what its whole document trims to, kept bytes and bits alike.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00.000Z"}""")]
+    [InlineData("""{"value":55.23,"unitCode":"GQ","observedAt":"2024-01-01T00:00:00Z","type":"Property"}""")]
+    [InlineData("""{"value":55.23,"observedAt":"2024-01-01T00:00:00.5Z","type":"Property"}""")]
+    [InlineData("""{"object":"urn:x","type":"Relationship"}""")]
+    [InlineData("""{"value":"Z\u00FCrich","type":"Property"}""")]
+    [InlineData("""{"type":"Property","value":{"observedAt":"2024-01-01T00:00:00.000Z"}}""")]
+    [InlineData("""{"x":1}""")]
+    public void A_created_instance_without_its_times_trims_as_its_whole_document(string members)
+    {
+        const string observed = "2024-01-01T00:00:00.000Z", modified = "2024-01-02T00:00:00.000Z";
+        var whole = Encoding.UTF8.GetBytes(members[..^1] + $$""","createdAt":"{{modified}}","modifiedAt":"{{modified}}"}""");
+        var (wholeEnd, wholeTrimmed) = SqliteInstanceForm.TrimmedEnd(whole, observed, modified);
+
+        var (end, trimmed) = SqliteInstanceForm.TrimmedEndOfCreated(Encoding.UTF8.GetBytes(members), observed, modified)!.Value;
+
+        trimmed.Should().Be(wholeTrimmed).And.NotBe(0);
+        Encoding.UTF8.GetString(whole, 0, wholeEnd).Should().Be(members[..end]);
+    }
+
+    [Fact]
+    public void An_instance_with_no_member_but_its_times_is_left_to_its_whole_document()
+    {
+        // {"createdAt":…,"modifiedAt":…} has no comma before createdAt: Trim cuts modifiedAt only, which the members cannot say.
+        SqliteInstanceForm.TrimmedEndOfCreated("{}"u8, null, "2024-01-02T00:00:00.000Z").Should().BeNull();
+        SqliteInstanceForm.Trim("""{"createdAt":"2024-01-02T00:00:00.000Z","modifiedAt":"2024-01-02T00:00:00.000Z"}""", null, "2024-01-02T00:00:00.000Z")
+            .Trimmed.Should().Be(4);
     }
 
     [Theory]
