@@ -63,6 +63,9 @@ internal sealed class SqliteGroupRows
     private readonly HashSet<string> _entityIds = new(StringComparer.Ordinal);
     private readonly List<Instance> _instances = [];
     private readonly List<Change> _changes = [];
+    private readonly Dictionary<(string EntityId, long Attr), long> _seriesKeys = [];
+    private readonly Dictionary<(long Hk, long Attr), string> _keyedSeries = [];
+    private readonly HashSet<(string EntityId, long Attr)> _pairsSeen = [];
     private (int Entities, int Updates, int Instances, int Changes) _released;
 
     public bool IsEmpty => _entities.Count == 0 && _updates.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
@@ -157,7 +160,11 @@ internal sealed class SqliteGroupRows
     /// </summary>
     private List<(T Row, long Ek)> KeyedRows<T>(List<(long Ek, NewEntity Entity)>? created, Func<NewEntity, IReadOnlyList<T>> ofNew, Func<EntityUpdate, IReadOnlyList<T>?> ofUpdate)
     {
-        var rows = new List<(T Row, long Ek)>();
+        // Counted first: a group's rows of one table are thousands, whose list grown by doubling left each smaller array behind.
+        var count = 0;
+        foreach (var (_, entity) in created ?? []) count += ofNew(entity).Count;
+        foreach (var update in _updates) count += ofUpdate(update)?.Count ?? 0;
+        var rows = new List<(T Row, long Ek)>(count);
         foreach (var (ek, entity) in created ?? [])
         {
             var list = ofNew(entity);
@@ -254,25 +261,35 @@ internal sealed class SqliteGroupRows
         // the entity rows (of entities that have one now: a deleted entity's markers have none) for the next write. A key
         // read with the row is the entity's still: only a history purge, which clears it, frees one (SqliteHistoryKeySchema),
         // and that job runs after the staged rows are written.
-        var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
-        var keyed = new Dictionary<(long Hk, long Attr), string>();
+        // The look-up tables are the group rows' own, kept from group to group: sized for a group's thousands of instances once.
+        var seriesKeys = _seriesKeys;
+        var keyed = _keyedSeries;
+        seriesKeys.Clear();
+        keyed.Clear();
         foreach (var instance in _instances)
             if (instance.HistoryKey is { } hk) keyed.TryAdd((hk, instance.Attr), instance.EntityId);
-        Select(connection, SeriesKeys, 2, keyed.Keys.ToList(), (b, s) => b.Add(s.Hk).Add(s.Attr),
-            row => seriesKeys[(keyed[(row.Long(0), row.Long(1))], row.Long(1))] = row.Long(2));
+        if (keyed.Count > 0)
+            Select(connection, SeriesKeys, 2, keyed.Keys.ToList(), (b, s) => b.Add(s.Hk).Add(s.Attr),
+                row => seriesKeys[(keyed[(row.Long(0), row.Long(1))], row.Long(1))] = row.Long(2));
         // In the order of first use; a keyed pair without a series (the entity's first instance of the attribute) among them.
-        var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Where(p => !seriesKeys.ContainsKey(p)).Distinct().ToList();
+        var pairs = new List<(string EntityId, long Attr)>();
+        _pairsSeen.Clear();
+        foreach (var instance in _instances)
+        {
+            var pair = (instance.EntityId, instance.Attr);
+            if (!seriesKeys.ContainsKey(pair) && _pairsSeen.Add(pair)) pairs.Add(pair);
+        }
         Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
         var missing = pairs.Where(p => !seriesKeys.ContainsKey(p)).ToList();
         if (missing.Count > 0)
         {
             var entityIds = missing.Select(p => p.EntityId).Distinct(StringComparer.Ordinal).ToList();
             Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
-            var historyKeys = new Dictionary<string, long>(StringComparer.Ordinal);
+            var historyKeys = new Dictionary<string, long>(entityIds.Count, StringComparer.Ordinal);
             Select(connection, HistoryKeys, 1, entityIds, (b, id) => b.Add(id), row => historyKeys[row.Text(0)] = row.Long(1));
             var series = missing.Select(p => (Hk: historyKeys[p.EntityId], p.Attr)).ToList();
             Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
-            var added = new Dictionary<(long Hk, long Attr), long>();
+            var added = new Dictionary<(long Hk, long Attr), long>(series.Count);
             Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
             foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
             Execute(connection, KeepHistoryKeys, 2, entityIds, (b, id) => b.Add(id).Add(historyKeys[id]));
@@ -282,7 +299,19 @@ internal sealed class SqliteGroupRows
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
                 .Add(i.ObservedAt).Add(i.ModifiedAt).AddDocument(i.Doc, i.DocStart, i.DocEnd, closed: i.Trimmed != 0).Add(i.Trimmed)
                 .Add(i.Sample.Type).Add(i.Sample.Number).Add(i.Sample.Text).Add(i.Sample.Key));
+        // Nothing of the group is held past it (its ids would live on into older generations), nor the size of a group far
+        // beyond the usual.
+        var large = seriesKeys.Count > MaxKeptLookups;
+        seriesKeys.Clear();
+        keyed.Clear();
+        _pairsSeen.Clear();
+        if (!large) return;
+        seriesKeys.TrimExcess();
+        keyed.TrimExcess();
+        _pairsSeen.TrimExcess();
     }
+
+    private const int MaxKeptLookups = 1 << 16;
 
     /// <summary>An entity's stored row as a write reads it: its key and its document's UTF-8 bytes (valid during the call only).</summary>
     public delegate T StoredRow<T>(long ek, ReadOnlySpan<byte> doc);
