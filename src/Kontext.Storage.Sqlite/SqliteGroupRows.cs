@@ -46,15 +46,14 @@ internal sealed class SqliteGroupRows
 
     /// <summary>
     /// An attribute_instances row, its series named by entity id and attribute name id until the rows are written; its
-    /// stored document is the UTF-8 of <paramref name="Doc"/> from <paramref name="DocStart"/> to <paramref name="DocEnd"/>,
-    /// and a closing brace when <paramref name="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>):
-    /// the instance's own UTF-8, or its place in the entity's stored document, which holds the same members
-    /// (<see cref="EncodedInstances"/>). <paramref name="HistoryKey"/> is the entity's history key as the write read it with
-    /// the entity's row (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>), null when the row named none.
+    /// stored document bound from where its bytes are (<see cref="StoredDocument"/>: the instance's own UTF-8, or its
+    /// members where the entity's stored document holds them, <see cref="EncodedInstances"/>). <paramref name="HistoryKey"/>
+    /// is the entity's history key as the write read it with the entity's row
+    /// (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>), null when the row named none.
     /// </summary>
     public sealed record Instance(
         string EntityId, long? HistoryKey, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
-        byte[]? Doc, int DocStart, int DocEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
+        StoredDocument Doc, (string? Type, double? Number, string? Text, object? Key) Sample);
 
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
 
@@ -297,7 +296,7 @@ internal sealed class SqliteGroupRows
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
-                .Add(i.ObservedAt).Add(i.ModifiedAt).AddDocument(i.Doc, i.DocStart, i.DocEnd, closed: i.Trimmed != 0).Add(i.Trimmed)
+                .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Doc.Trimmed)
                 .Add(i.Sample.Type).Add(i.Sample.Number).Add(i.Sample.Text).Add(i.Sample.Key));
         // Nothing of the group is held past it (its ids would live on into older generations), nor the size of a group far
         // beyond the usual.
@@ -511,22 +510,28 @@ internal sealed class SqliteGroupRows
             return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, Encoding.UTF8.GetBytes(value, buffer))));
         }
 
-        /// <summary>
-        /// UTF-8 text from <paramref name="start"/> to <paramref name="end"/> of <paramref name="utf8"/>, and a closing
-        /// brace when <paramref name="closed"/> (an instance document trimmed by <see cref="SqliteInstanceForm.TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>,
-        /// completed in the thread's buffer); NULL when there is none.
-        /// </summary>
-        public Binder AddDocument(byte[]? utf8, int start, int end, bool closed)
+        /// <summary>A history row's document as <see cref="StoredDocument"/> says, completed in the thread's buffer when it is trimmed; NULL when there is none.</summary>
+        public Binder Add(StoredDocument doc)
         {
-            if (utf8 is null) return Checked(raw.sqlite3_bind_null(statement, ++_index));
-            if (end == start) return Checked(raw.sqlite3_bind_text(statement, ++_index, "")); // see Add(string?)
-            var text = utf8.AsSpan(start, end - start);
-            if (!closed) return Checked(raw.sqlite3_bind_text(statement, ++_index, text));
-            var buffer = Buffer(text.Length + 1);
+            if (doc.Utf8 is null) return Checked(raw.sqlite3_bind_null(statement, ++_index));
+            if (doc.End == doc.Start) return Checked(raw.sqlite3_bind_text(statement, ++_index, "")); // see Add(string?)
+            var text = doc.Utf8.AsSpan(doc.Start, doc.End - doc.Start);
+            if (doc.Trimmed == 0) return Checked(raw.sqlite3_bind_text(statement, ++_index, text));
+            var buffer = Buffer(text.Length + KeptCreatedAtMember.Length + (doc.KeptCreatedAt?.Length ?? 0) + 2);
             text.CopyTo(buffer);
-            buffer[text.Length] = (byte)'}';
-            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, text.Length + 1)));
+            var length = text.Length;
+            if (doc.KeptCreatedAt is { } createdAt)
+            {
+                KeptCreatedAtMember.CopyTo(buffer.AsSpan(length));
+                length += KeptCreatedAtMember.Length;
+                length += Encoding.UTF8.GetBytes(createdAt, buffer.AsSpan(length)); // a plain time: ASCII, written as it is
+                buffer[length++] = (byte)'"';
+            }
+            buffer[length++] = (byte)'}';
+            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, length)));
         }
+
+        private static ReadOnlySpan<byte> KeptCreatedAtMember => ",\"createdAt\":\""u8;
 
         private static byte[] Buffer(int size)
         {

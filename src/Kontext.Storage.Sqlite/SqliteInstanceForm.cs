@@ -93,14 +93,37 @@ internal static class SqliteInstanceForm
         TrimmedEnd(doc, observedAt, modifiedAt, timesCut: false);
 
     /// <summary>
-    /// <see cref="TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/> of an instance whose last members <c>createdAt</c> and
-    /// <c>modifiedAt</c> were both <paramref name="modifiedAt"/> (a created instance), given as <paramref name="members"/>:
-    /// its UTF-8 without them, as the entity's stored document holds it (<see cref="SqliteEntityForm"/>'s time codes). The
-    /// two are cut, and the rest as from the whole document. Null when they could not be cut from the whole document either
-    /// (no member before them: no comma to cut).
+    /// The stored form of an instance given as its members in <paramref name="utf8"/> from <paramref name="start"/> to
+    /// <paramref name="end"/> (UTF-8 as <c>ToJsonString</c> writes them) without its last members <c>createdAt</c> and
+    /// <c>modifiedAt</c> when <paramref name="created"/> and <paramref name="modified"/> give them (null: it has them all):
+    /// what <see cref="Trim"/> stores of its whole document, without that document. Null when it cannot be said from the
+    /// members: its modifiedAt is not the row's (nothing is cut), it has no member before its times (no comma to cut), or
+    /// a createdAt kept is not a plain time.
     /// </summary>
-    public static (int End, int Trimmed)? TrimmedEndOfCreated(ReadOnlySpan<byte> members, string? observedAt, string modifiedAt) =>
-        members.Length > 2 ? TrimmedEnd(members, observedAt, modifiedAt, timesCut: true) : null;
+    public static StoredDocument? OfMembers(byte[] utf8, int start, int end, string? created, string? modified, string? observedAt, string modifiedAt)
+    {
+        var members = utf8.AsSpan(start, end - start);
+        if (created is null)
+        {
+            var (whole, trimmed) = TrimmedEnd(members, observedAt, modifiedAt);
+            return new StoredDocument(utf8, start, start + whole, trimmed);
+        }
+        if (members.Length <= 2 || modified != modifiedAt) return null;
+        if (created == modifiedAt)
+        {
+            // A created instance: both times are cut, then the rest as from the whole document.
+            var (cut, trimmed) = TrimmedEnd(members, observedAt, modifiedAt, timesCut: true);
+            return new StoredDocument(utf8, start, start + cut, trimmed);
+        }
+        // An updated instance: modifiedAt is cut, and nothing before createdAt, which stays the last member.
+        return IsPlainTime(created) ? new StoredDocument(utf8, start, end - 1, ModifiedAt, created) : null;
+    }
+
+    /// <summary>A time a JSON writer writes as it is (no character it escapes), so its member's bytes are known without writing it.</summary>
+    private static bool IsPlainTime(string time) =>
+        time.Length <= 40 && !time.AsSpan().ContainsAnyExcept(PlainTimeCharacters);
+
+    private static readonly System.Buffers.SearchValues<char> PlainTimeCharacters = System.Buffers.SearchValues.Create("0123456789-:.TZ");
 
     private static (int End, int Trimmed) TrimmedEnd(ReadOnlySpan<byte> doc, string? observedAt, string modifiedAt, bool timesCut)
     {
@@ -121,6 +144,13 @@ internal static class SqliteInstanceForm
                 trimmed |= ObservedAtInSeconds;
         }
         return trimmed == 0 ? (doc.Length, 0) : (end, trimmed);
+    }
+
+    /// <summary>A whole instance document's stored form (<see cref="TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/> of its UTF-8).</summary>
+    public static StoredDocument OfWhole(byte[] utf8, string? observedAt, string modifiedAt)
+    {
+        var (end, trimmed) = TrimmedEnd(utf8, observedAt, modifiedAt);
+        return new StoredDocument(utf8, 0, end, trimmed);
     }
 
     /// <summary>An instance document's UTF-8 as <c>ToJsonString</c> writes it (the same writer settings), without the string.</summary>
@@ -187,4 +217,16 @@ internal static class SqliteInstanceForm
         end -= member.Length;
         return true;
     }
+}
+
+/// <summary>
+/// A history row's stored document as the group writer binds it, from bytes that exist already: <see cref="Utf8"/> from
+/// <see cref="Start"/> to <see cref="End"/>, then the member <c>"createdAt":</c> <see cref="KeptCreatedAt"/> when given, and a
+/// closing brace when <see cref="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.Trim"/>'s bits); NULL without bytes.
+/// </summary>
+internal readonly record struct StoredDocument(byte[]? Utf8, int Start, int End, int Trimmed, string? KeptCreatedAt = null)
+{
+    /// <summary>The document's text, as <see cref="SqliteInstanceForm.Trim"/> gives it (for checks and tests).</summary>
+    public override string? ToString() => Utf8 is null ? null
+        : System.Text.Encoding.UTF8.GetString(Utf8, Start, End - Start) + (KeptCreatedAt is null ? "" : $",\"createdAt\":\"{KeptCreatedAt}\"") + (Trimmed != 0 ? "}" : "");
 }

@@ -254,9 +254,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var modified = FormatModified(modifiedAt);
         if (rows is not null)
         {
-            var (doc, start, end, trimmed) = StagedDocument(change.Instance, document, observed, modified);
             rows.Add(new SqliteGroupRows.Instance(entityId, historyKey, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
-                change.Kind.ToString(), observed, modified, doc, start, end, trimmed,
+                change.Kind.ToString(), observed, modified, StagedDocument(change.Instance, document, observed, modified),
                 SqliteTemporalSchema.SampleValues(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)));
             return;
         }
@@ -277,39 +276,23 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
     /// <summary>
     /// A staged history row's document (<see cref="SqliteGroupRows.Instance"/>): the instance's members where the entity's
-    /// encode wrote them, when it wrote them whole or without times that the trim cuts anyway (a created instance's); else
-    /// the instance written out on its own. Either way the bytes <see cref="SqliteInstanceForm.Trim"/> of its
-    /// <c>ToJsonString</c> stores.
+    /// encode wrote them (<see cref="SqliteInstanceForm.OfMembers"/>), else the instance written out on its own. Either way
+    /// what <see cref="SqliteInstanceForm.Trim"/> of its <c>ToJsonString</c> stores.
     /// </summary>
-    private static (byte[]? Doc, int Start, int End, int Trimmed) StagedDocument(JsonObject? instance, (byte[] Utf8, EncodedInstances? Instances) document, string? observed, string modified)
+    private static StoredDocument StagedDocument(JsonObject? instance, (byte[] Utf8, EncodedInstances? Instances) document, string? observed, string modified)
     {
-        if (instance is null) return (null, 0, 0, 0);
-        (byte[]?, int, int, int) staged = default;
-        if (document.Instances?.Find(instance) is var (start, end, created, modifiedAt))
-        {
-            var members = document.Utf8.AsSpan(start, end - start);
-            if (created is null)
-            {
-                var (cut, trimmed) = SqliteInstanceForm.TrimmedEnd(members, observed, modified);
-                staged = (document.Utf8, start, start + cut, trimmed);
-            }
-            else if (created == modified && modifiedAt == modified && SqliteInstanceForm.TrimmedEndOfCreated(members, observed, modified) is var (cut, trimmed))
-                staged = (document.Utf8, start, start + cut, trimmed);
-        }
-        if (staged.Item1 is null)
-        {
-            var utf8 = SqliteInstanceForm.Utf8(instance);
-            var (cut, trimmed) = SqliteInstanceForm.TrimmedEnd(utf8, observed, modified);
-            staged = (utf8, 0, cut, trimmed);
-        }
+        if (instance is null) return default;
+        var staged = document.Instances?.Find(instance) is var (start, end, created, modifiedAt)
+            ? SqliteInstanceForm.OfMembers(document.Utf8, start, end, created, modifiedAt, observed, modified)
+            : null;
+        staged ??= SqliteInstanceForm.OfWhole(SqliteInstanceForm.Utf8(instance), observed, modified);
 #if DEBUG
         // Every test runs the debug build: the row must store what the instance's own text, trimmed, gives.
         var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, modified);
-        var actual = Encoding.UTF8.GetString(staged.Item1!, staged.Item2, staged.Item3 - staged.Item2) + (staged.Item4 != 0 ? "}" : "");
-        if (actual != expected || staged.Item4 != expectedTrimmed)
-            throw new InvalidOperationException($"A staged history document differs from its instance's: {actual} ({staged.Item4}) for {expected} ({expectedTrimmed})");
+        if (staged.Value.ToString() != expected || staged.Value.Trimmed != expectedTrimmed)
+            throw new InvalidOperationException($"A staged history document differs from its instance's: {staged} for {expected} ({expectedTrimmed})");
 #endif
-        return staged;
+        return staged.Value;
     }
 
     /// <summary>

@@ -156,7 +156,7 @@ public sealed class SqliteHistoryFormTests : IDisposable
 
     /// <summary>
     /// A created instance's members as the entity's document holds them (without its createdAt and modifiedAt, both the
-    /// row's modifiedAt) trim to what its whole document trims to, kept bytes and bits alike.
+    /// row's modifiedAt) trim to what its whole document trims to, kept bytes and bits alike (found where they stand).
     /// </summary>
     [Theory]
     [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00.000Z"}""")]
@@ -172,19 +172,38 @@ public sealed class SqliteHistoryFormTests : IDisposable
         var whole = Encoding.UTF8.GetBytes(members[..^1] + $$""","createdAt":"{{modified}}","modifiedAt":"{{modified}}"}""");
         var (wholeEnd, wholeTrimmed) = SqliteInstanceForm.TrimmedEnd(whole, observed, modified);
 
-        var (end, trimmed) = SqliteInstanceForm.TrimmedEndOfCreated(Encoding.UTF8.GetBytes(members), observed, modified)!.Value;
+        var stored = SqliteInstanceForm.OfMembers(Encoding.UTF8.GetBytes("[" + members), 1, members.Length + 1, modified, modified, observed, modified)!.Value;
 
-        trimmed.Should().Be(wholeTrimmed).And.NotBe(0);
-        Encoding.UTF8.GetString(whole, 0, wholeEnd).Should().Be(members[..end]);
+        stored.Trimmed.Should().Be(wholeTrimmed).And.NotBe(0);
+        stored.ToString().Should().Be(Encoding.UTF8.GetString(whole, 0, wholeEnd) + "}");
     }
 
-    [Fact]
-    public void An_instance_with_no_member_but_its_times_is_left_to_its_whole_document()
+    /// <summary>
+    /// Members with times that are not both the row's: an updated instance keeps its createdAt as its last member; what the
+    /// members cannot say (no member before the times, another modifiedAt, a createdAt a writer escapes) is left to the
+    /// whole document. Each answer given is what the whole document trims to.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00.000Z"}""", "2023-05-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z", true)]
+    [InlineData("""{"object":"urn:x","type":"Relationship"}""", "2023-05-01T00:00:00Z", "2024-01-02T00:00:00.000Z", true)]
+    [InlineData("""{}""", "2024-01-02T00:00:00.000Z", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{}""", "2023-05-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "2024-01-02T00:00:00.000Z", "2024-01-03T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "2023-05-01T00:00:00+01:00", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "a\"b", "2024-01-02T00:00:00.000Z", false)]
+    public void Members_with_other_times_are_stored_as_their_whole_document_or_left_to_it(string members, string created, string modified, bool said)
     {
-        // {"createdAt":…,"modifiedAt":…} has no comma before createdAt: Trim cuts modifiedAt only, which the members cannot say.
-        SqliteInstanceForm.TrimmedEndOfCreated("{}"u8, null, "2024-01-02T00:00:00.000Z").Should().BeNull();
-        SqliteInstanceForm.Trim("""{"createdAt":"2024-01-02T00:00:00.000Z","modifiedAt":"2024-01-02T00:00:00.000Z"}""", null, "2024-01-02T00:00:00.000Z")
-            .Trimmed.Should().Be(4);
+        const string observed = "2024-01-01T00:00:00.000Z", rowModified = "2024-01-02T00:00:00.000Z";
+        var instance = JsonNode.Parse(members)!.AsObject();
+        instance["createdAt"] = created;
+        instance["modifiedAt"] = modified;
+        var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, rowModified);
+
+        var stored = SqliteInstanceForm.OfMembers(Encoding.UTF8.GetBytes(members), 0, Encoding.UTF8.GetByteCount(members), created, modified, observed, rowModified);
+
+        stored.HasValue.Should().Be(said);
+        if (stored is { } document) (document.ToString(), document.Trimmed).Should().Be((expected, expectedTrimmed));
+        SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(instance.ToJsonString()), observed, rowModified).ToString().Should().Be(expected);
     }
 
     [Theory]
