@@ -53,21 +53,24 @@ internal static class SqliteEntityForm
     /// <summary>Whether a document (as <see cref="Encode"/> gives it) names expiresAt: see <see cref="ExpiresAtMember"/>.</summary>
     public static bool NamesExpiresAt(string doc) => doc.Contains(ExpiresAtMember, StringComparison.Ordinal);
 
-    public static string Encode(Entity entity) => Encode(entity, null, static utf8 => Encoding.UTF8.GetString(utf8));
+    public static string Encode(Entity entity) => Encode(entity, null, null, static utf8 => Encoding.UTF8.GetString(utf8));
 
     /// <summary>
     /// The document as SQLite stores it (UTF-8): what the write path binds, without a .NET string of it (twice the bytes,
     /// and transcoded back to UTF-8 by the bind). With <paramref name="unchanged"/> (from <see cref="DecodeForWrite"/>, and
     /// only after a decision that replaced every instance it changed: <c>EntityWrite.ReplacesInstances</c>) an instance
     /// that is still the object the decode made is written as its stored bytes, without reading it: the same document.
+    /// With <paramref name="written"/>, each instance the encode wrote from its object is recorded with where its members
+    /// stand in the document (cleared first), for the history rows that store the same members.
     /// </summary>
-    public static byte[] EncodeUtf8(Entity entity, DecodedInstances? unchanged = null)
+    public static byte[] EncodeUtf8(Entity entity, DecodedInstances? unchanged = null, EncodedInstances? written = null)
     {
-        var document = Encode(entity, unchanged, static utf8 => utf8.ToArray());
+        written?.Clear();
+        var document = Encode(entity, unchanged, written, static utf8 => utf8.ToArray());
 #if DEBUG
         // Every test runs the debug build: a reused instance that a decision edited in place would store stale members here.
         // Compared as JSON, not as bytes: stored members may be spelt otherwise than this writer spells them (escapes).
-        if (unchanged is not null && !JsonElement.DeepEquals(JsonElement.Parse(document), JsonElement.Parse(Encode(entity, null, static utf8 => utf8.ToArray()))))
+        if (unchanged is not null && !JsonElement.DeepEquals(JsonElement.Parse(document), JsonElement.Parse(Encode(entity, null, null, static utf8 => utf8.ToArray()))))
             throw new InvalidOperationException("A write decision edited a stored instance in place but said it replaces instances");
 #endif
         return document;
@@ -78,7 +81,7 @@ internal static class SqliteEntityForm
     /// <summary>How one instance is written: its time code (-1: none), and its stored members when they are reused.</summary>
     private readonly record struct InstanceForm(int Created, int Modified, JsonElement? Stored);
 
-    private static T Encode<T>(Entity entity, DecodedInstances? unchanged, Encoded<T> take)
+    private static T Encode<T>(Entity entity, DecodedInstances? unchanged, EncodedInstances? written, Encoded<T> take)
     {
         var keepNames = entity.Types.Any(IsMarked) || entity.Attributes.Keys.Any(IsMarked);
         var times = new List<string>(4) { Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt) };
@@ -158,8 +161,25 @@ internal static class SqliteEntityForm
                     }
                     // The stored members were written by this writer: the bytes a whole encode would write again.
                     if (form.Stored is { } stored) writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(stored), skipInputValidation: true);
-                    else if (form.Created >= 0) WriteWithout(writer, instance, 2);
-                    else instance.WriteTo(writer);
+                    else
+                    {
+                        var start = 0;
+                        if (written is not null)
+                        {
+                            writer.Flush(); // what the writer holds goes to the buffer, where the instance's place is counted
+                            start = buffer.WrittenCount;
+                        }
+                        if (form.Created >= 0) WriteWithout(writer, instance, 2);
+                        else instance.WriteTo(writer);
+                        if (written is not null)
+                        {
+                            writer.Flush();
+                            // The value's separator, when one was written, is not the instance's.
+                            if (buffer.WrittenSpan[start] == ',') start++;
+                            written.Add(instance, start, buffer.WrittenCount,
+                                form.Created >= 0 ? times[form.Created] : null, form.Created >= 0 ? times[form.Modified] : null);
+                        }
+                    }
                 }
                 writer.WriteEndArray();
             }
@@ -527,6 +547,43 @@ internal sealed class DecodedInstances
     }
 
     public DecodedMembers this[int index] => _instances[index].Members;
+}
+
+/// <summary>
+/// The instances an encode wrote from their objects (<see cref="SqliteEntityForm.EncodeUtf8"/>), each with where it stands
+/// in the document and the times its code stands for (null: none, it was written whole): its members as the stored
+/// document holds them, which its history row stores again. One per writer thread, refilled by every encode.
+/// </summary>
+internal sealed class EncodedInstances
+{
+    private readonly List<(JsonObject Instance, int Start, int End, string? Created, string? Modified)> _instances = [];
+    private int _next;
+
+    public void Clear()
+    {
+        _instances.Clear();
+        _next = 0;
+    }
+
+    public void Add(JsonObject instance, int start, int end, string? created, string? modified) => _instances.Add((instance, start, end, created, modified));
+
+    /// <summary>
+    /// Where <paramref name="instance"/> (that object) was written: its members from <c>Start</c> to <c>End</c>, and its
+    /// times when the encode coded them instead. Looked for from after the last one found: a write's history follows its
+    /// attributes' order.
+    /// </summary>
+    public (int Start, int End, string? Created, string? Modified)? Find(JsonObject instance)
+    {
+        for (var i = 0; i < _instances.Count; i++)
+        {
+            var at = (_next + i) % _instances.Count;
+            if (!ReferenceEquals(_instances[at].Instance, instance)) continue;
+            _next = at + 1;
+            var (_, start, end, created, modified) = _instances[at];
+            return (start, end, created, modified);
+        }
+        return null;
+    }
 }
 
 /// <summary>An instance's stored members (without its times) and the times it was decoded with (null: none).</summary>

@@ -46,14 +46,14 @@ internal sealed class SqliteGroupRows
 
     /// <summary>
     /// An attribute_instances row, its series named by entity id and attribute name id until the rows are written; its
-    /// stored document is <paramref name="Json"/> trimmed (<see cref="SqliteInstanceForm.TrimmedEnd"/>: up to
-    /// <paramref name="JsonEnd"/> and a closing brace when <paramref name="Trimmed"/> is not 0). <paramref name="HistoryKey"/>
-    /// is the entity's history key as the write read it with the entity's row (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>),
-    /// null when the row named none.
+    /// stored document bound from where its bytes are (<see cref="StoredDocument"/>: the instance's own UTF-8, or its
+    /// members where the entity's stored document holds them, <see cref="EncodedInstances"/>). <paramref name="HistoryKey"/>
+    /// is the entity's history key as the write read it with the entity's row
+    /// (<see cref="ReadEntity{T}(SqliteConnection, string, StoredRow{T}, out long?)"/>), null when the row named none.
     /// </summary>
     public sealed record Instance(
         string EntityId, long? HistoryKey, long Attr, string? DatasetId, byte[] InstanceId, string Kind, string? ObservedAt, string ModifiedAt,
-        string? Json, int JsonEnd, int Trimmed, (string? Type, double? Number, string? Text, object? Key) Sample);
+        StoredDocument Doc, (string? Type, double? Number, string? Text, object? Key) Sample);
 
     public sealed record Change(string EntityId, string Operation, string At, string? BeforeDoc, string? AfterDoc);
 
@@ -62,6 +62,9 @@ internal sealed class SqliteGroupRows
     private readonly HashSet<string> _entityIds = new(StringComparer.Ordinal);
     private readonly List<Instance> _instances = [];
     private readonly List<Change> _changes = [];
+    private readonly Dictionary<(string EntityId, long Attr), long> _seriesKeys = [];
+    private readonly Dictionary<(long Hk, long Attr), string> _keyedSeries = [];
+    private readonly HashSet<(string EntityId, long Attr)> _pairsSeen = [];
     private (int Entities, int Updates, int Instances, int Changes) _released;
 
     public bool IsEmpty => _entities.Count == 0 && _updates.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
@@ -156,7 +159,11 @@ internal sealed class SqliteGroupRows
     /// </summary>
     private List<(T Row, long Ek)> KeyedRows<T>(List<(long Ek, NewEntity Entity)>? created, Func<NewEntity, IReadOnlyList<T>> ofNew, Func<EntityUpdate, IReadOnlyList<T>?> ofUpdate)
     {
-        var rows = new List<(T Row, long Ek)>();
+        // Counted first: a group's rows of one table are thousands, whose list grown by doubling left each smaller array behind.
+        var count = 0;
+        foreach (var (_, entity) in created ?? []) count += ofNew(entity).Count;
+        foreach (var update in _updates) count += ofUpdate(update)?.Count ?? 0;
+        var rows = new List<(T Row, long Ek)>(count);
         foreach (var (ek, entity) in created ?? [])
         {
             var list = ofNew(entity);
@@ -253,25 +260,35 @@ internal sealed class SqliteGroupRows
         // the entity rows (of entities that have one now: a deleted entity's markers have none) for the next write. A key
         // read with the row is the entity's still: only a history purge, which clears it, frees one (SqliteHistoryKeySchema),
         // and that job runs after the staged rows are written.
-        var seriesKeys = new Dictionary<(string EntityId, long Attr), long>();
-        var keyed = new Dictionary<(long Hk, long Attr), string>();
+        // The look-up tables are the group rows' own, kept from group to group: sized for a group's thousands of instances once.
+        var seriesKeys = _seriesKeys;
+        var keyed = _keyedSeries;
+        seriesKeys.Clear();
+        keyed.Clear();
         foreach (var instance in _instances)
             if (instance.HistoryKey is { } hk) keyed.TryAdd((hk, instance.Attr), instance.EntityId);
-        Select(connection, SeriesKeys, 2, keyed.Keys.ToList(), (b, s) => b.Add(s.Hk).Add(s.Attr),
-            row => seriesKeys[(keyed[(row.Long(0), row.Long(1))], row.Long(1))] = row.Long(2));
+        if (keyed.Count > 0)
+            Select(connection, SeriesKeys, 2, keyed.Keys.ToList(), (b, s) => b.Add(s.Hk).Add(s.Attr),
+                row => seriesKeys[(keyed[(row.Long(0), row.Long(1))], row.Long(1))] = row.Long(2));
         // In the order of first use; a keyed pair without a series (the entity's first instance of the attribute) among them.
-        var pairs = _instances.Select(i => (i.EntityId, i.Attr)).Where(p => !seriesKeys.ContainsKey(p)).Distinct().ToList();
+        var pairs = new List<(string EntityId, long Attr)>();
+        _pairsSeen.Clear();
+        foreach (var instance in _instances)
+        {
+            var pair = (instance.EntityId, instance.Attr);
+            if (!seriesKeys.ContainsKey(pair) && _pairsSeen.Add(pair)) pairs.Add(pair);
+        }
         Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
         var missing = pairs.Where(p => !seriesKeys.ContainsKey(p)).ToList();
         if (missing.Count > 0)
         {
             var entityIds = missing.Select(p => p.EntityId).Distinct(StringComparer.Ordinal).ToList();
             Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
-            var historyKeys = new Dictionary<string, long>(StringComparer.Ordinal);
+            var historyKeys = new Dictionary<string, long>(entityIds.Count, StringComparer.Ordinal);
             Select(connection, HistoryKeys, 1, entityIds, (b, id) => b.Add(id), row => historyKeys[row.Text(0)] = row.Long(1));
             var series = missing.Select(p => (Hk: historyKeys[p.EntityId], p.Attr)).ToList();
             Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
-            var added = new Dictionary<(long Hk, long Attr), long>();
+            var added = new Dictionary<(long Hk, long Attr), long>(series.Count);
             Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
             foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
             Execute(connection, KeepHistoryKeys, 2, entityIds, (b, id) => b.Add(id).Add(historyKeys[id]));
@@ -279,9 +296,21 @@ internal sealed class SqliteGroupRows
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
-                .Add(i.ObservedAt).Add(i.ModifiedAt).AddTrimmed(i.Json, i.Trimmed == 0 ? null : i.JsonEnd).Add(i.Trimmed)
+                .Add(i.ObservedAt).Add(i.ModifiedAt).Add(i.Doc).Add(i.Doc.Trimmed)
                 .Add(i.Sample.Type).Add(i.Sample.Number).Add(i.Sample.Text).Add(i.Sample.Key));
+        // Nothing of the group is held past it (its ids would live on into older generations), nor the size of a group far
+        // beyond the usual.
+        var large = seriesKeys.Count > MaxKeptLookups;
+        seriesKeys.Clear();
+        keyed.Clear();
+        _pairsSeen.Clear();
+        if (!large) return;
+        seriesKeys.TrimExcess();
+        keyed.TrimExcess();
+        _pairsSeen.TrimExcess();
     }
+
+    private const int MaxKeptLookups = 1 << 16;
 
     /// <summary>An entity's stored row as a write reads it: its key and its document's UTF-8 bytes (valid during the call only).</summary>
     public delegate T StoredRow<T>(long ek, ReadOnlySpan<byte> doc);
@@ -469,24 +498,46 @@ internal sealed class SqliteGroupRows
 
         public Binder Add(double? value) => Checked(value is { } d ? raw.sqlite3_bind_double(statement, ++_index, d) : raw.sqlite3_bind_null(statement, ++_index));
 
-        public Binder Add(string? value) => AddTrimmed(value, null);
-
         /// <summary>
-        /// A text, or its first <paramref name="end"/> characters and a closing brace (an instance document trimmed by
-        /// <see cref="SqliteInstanceForm.TrimmedEnd"/>), encoded into the thread's buffer (SQLite copies the bytes): the
-        /// string overload of the binding allocates an array per value, a document's size for every row of a group.
+        /// A text, encoded into the thread's buffer (SQLite copies the bytes): the string overload of the binding allocates
+        /// an array per value, a document's size for every row of a group.
         /// </summary>
-        public Binder AddTrimmed(string? value, int? end)
+        public Binder Add(string? value)
         {
             // "" through the string overload: a span of no bytes may reach SQLite as a null pointer, which binds NULL.
             if (string.IsNullOrEmpty(value)) return Checked(value is null ? raw.sqlite3_bind_null(statement, ++_index) : raw.sqlite3_bind_text(statement, ++_index, value));
-            var text = end is { } cut ? value.AsSpan(0, cut) : value.AsSpan();
-            var max = Encoding.UTF8.GetMaxByteCount(text.Length + 1);
-            var buffer = t_utf8 is { } kept && kept.Length >= max ? kept : new byte[Math.Max(max, 4096)];
-            if (buffer.Length <= MaxKeptBuffer) t_utf8 = buffer;
-            var length = Encoding.UTF8.GetBytes(text, buffer);
-            if (end is not null) buffer[length++] = (byte)'}';
+            var buffer = Buffer(Encoding.UTF8.GetMaxByteCount(value.Length));
+            return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, Encoding.UTF8.GetBytes(value, buffer))));
+        }
+
+        /// <summary>A history row's document as <see cref="StoredDocument"/> says, completed in the thread's buffer when it is trimmed; NULL when there is none.</summary>
+        public Binder Add(StoredDocument doc)
+        {
+            if (doc.Utf8 is null) return Checked(raw.sqlite3_bind_null(statement, ++_index));
+            if (doc.End == doc.Start) return Checked(raw.sqlite3_bind_text(statement, ++_index, "")); // see Add(string?)
+            var text = doc.Utf8.AsSpan(doc.Start, doc.End - doc.Start);
+            if (doc.Trimmed == 0) return Checked(raw.sqlite3_bind_text(statement, ++_index, text));
+            var buffer = Buffer(text.Length + KeptCreatedAtMember.Length + (doc.KeptCreatedAt?.Length ?? 0) + 2);
+            text.CopyTo(buffer);
+            var length = text.Length;
+            if (doc.KeptCreatedAt is { } createdAt)
+            {
+                KeptCreatedAtMember.CopyTo(buffer.AsSpan(length));
+                length += KeptCreatedAtMember.Length;
+                length += Encoding.UTF8.GetBytes(createdAt, buffer.AsSpan(length)); // a plain time: ASCII, written as it is
+                buffer[length++] = (byte)'"';
+            }
+            buffer[length++] = (byte)'}';
             return Checked(raw.sqlite3_bind_text(statement, ++_index, buffer.AsSpan(0, length)));
+        }
+
+        private static ReadOnlySpan<byte> KeptCreatedAtMember => ",\"createdAt\":\""u8;
+
+        private static byte[] Buffer(int size)
+        {
+            var buffer = t_utf8 is { } kept && kept.Length >= size ? kept : new byte[Math.Max(size, 4096)];
+            if (buffer.Length <= MaxKeptBuffer) t_utf8 = buffer;
+            return buffer;
         }
 
         /// <summary>UTF-8 bytes as TEXT (<see cref="Add(object?)"/> binds a byte array as a BLOB).</summary>

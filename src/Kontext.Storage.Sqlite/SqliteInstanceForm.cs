@@ -66,41 +66,109 @@ internal static class SqliteInstanceForm
     };
 
     private const int ObservedAt = 1, CreatedAt = 2, ModifiedAt = 4, PropertyType = 8, ObservedAtInSeconds = 16;
-    private const string PropertyMember = ",\"type\":\"Property\"";
+    private const string PropertyMemberText = ",\"type\":\"Property\"";
+    private static ReadOnlySpan<byte> PropertyMember => ",\"type\":\"Property\""u8;
 
     /// <summary>The document to store and its trimmed bits (0: stored whole).</summary>
     /// <remarks>
     /// Each member is cut only when the text before the closing brace ends with exactly what <see cref="Restore"/> appends
     /// for it, and they are cut in the reverse order of Restore's, so putting them back gives the document's text. The
-    /// cuts move an end index over the text: one string is made, for the trimmed document (a history row per instance).
+    /// cuts are made on the document's UTF-8 (<see cref="TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>, the group
+    /// writer's form): what they cut is whole characters, so the text kept is the UTF-8 kept.
     /// </remarks>
     public static (string? Doc, int Trimmed) Trim(string? doc, string? observedAt, string modifiedAt)
     {
         if (doc is null) return (null, 0);
-        var (end, trimmed) = TrimmedEnd(doc, observedAt, modifiedAt);
-        return trimmed == 0 ? (doc, 0) : (string.Concat(doc.AsSpan(0, end), "}"), trimmed);
+        var utf8 = Encoding.UTF8.GetBytes(doc);
+        var (end, trimmed) = TrimmedEnd(utf8, observedAt, modifiedAt);
+        return trimmed == 0 ? (doc, 0) : (string.Concat(Encoding.UTF8.GetString(utf8, 0, end), "}"), trimmed);
     }
 
     /// <summary>
-    /// <see cref="Trim"/> without the trimmed copy: the stored form is <paramref name="doc"/> up to <c>End</c> and a closing
-    /// brace (the whole of it when nothing is trimmed), for a writer that encodes it straight into its bind buffer.
+    /// <see cref="Trim"/> of an instance document's UTF-8 without the trimmed copy: the stored form is <paramref name="doc"/>
+    /// up to <c>End</c> and a closing brace (the whole of it when nothing is trimmed), for a writer that binds it straight
+    /// from where it stands.
     /// </summary>
-    public static (int End, int Trimmed) TrimmedEnd(string doc, string? observedAt, string modifiedAt)
+    public static (int End, int Trimmed) TrimmedEnd(ReadOnlySpan<byte> doc, string? observedAt, string modifiedAt) =>
+        TrimmedEnd(doc, observedAt, modifiedAt, timesCut: false);
+
+    /// <summary>
+    /// The stored form of an instance given as its members in <paramref name="utf8"/> from <paramref name="start"/> to
+    /// <paramref name="end"/> (UTF-8 as <c>ToJsonString</c> writes them) without its last members <c>createdAt</c> and
+    /// <c>modifiedAt</c> when <paramref name="created"/> and <paramref name="modified"/> give them (null: it has them all):
+    /// what <see cref="Trim"/> stores of its whole document, without that document. Null when it cannot be said from the
+    /// members: its modifiedAt is not the row's (nothing is cut), it has no member before its times (no comma to cut), or
+    /// a createdAt kept is not a plain time.
+    /// </summary>
+    public static StoredDocument? OfMembers(byte[] utf8, int start, int end, string? created, string? modified, string? observedAt, string modifiedAt)
+    {
+        var members = utf8.AsSpan(start, end - start);
+        if (created is null)
+        {
+            var (whole, trimmed) = TrimmedEnd(members, observedAt, modifiedAt);
+            return new StoredDocument(utf8, start, start + whole, trimmed);
+        }
+        if (members.Length <= 2 || modified != modifiedAt) return null;
+        if (created == modifiedAt)
+        {
+            // A created instance: both times are cut, then the rest as from the whole document.
+            var (cut, trimmed) = TrimmedEnd(members, observedAt, modifiedAt, timesCut: true);
+            return new StoredDocument(utf8, start, start + cut, trimmed);
+        }
+        // An updated instance: modifiedAt is cut, and nothing before createdAt, which stays the last member.
+        return IsPlainTime(created) ? new StoredDocument(utf8, start, end - 1, ModifiedAt, created) : null;
+    }
+
+    /// <summary>A time a JSON writer writes as it is (no character it escapes), so its member's bytes are known without writing it.</summary>
+    private static bool IsPlainTime(string time) =>
+        time.Length <= 40 && !time.AsSpan().ContainsAnyExcept(PlainTimeCharacters);
+
+    private static readonly System.Buffers.SearchValues<char> PlainTimeCharacters = System.Buffers.SearchValues.Create("0123456789-:.TZ");
+
+    private static (int End, int Trimmed) TrimmedEnd(ReadOnlySpan<byte> doc, string? observedAt, string modifiedAt, bool timesCut)
     {
         if (doc.Length < 2 || doc[^1] != '}') return (doc.Length, 0);
         var end = doc.Length - 1; // the closing brace: the members are cut from the text before it
         var trimmed = 0;
-        if (Cut(doc, ref end, "modifiedAt", modifiedAt, "")) trimmed |= ModifiedAt;
-        if (Cut(doc, ref end, "createdAt", modifiedAt, "")) trimmed |= CreatedAt;
+        if (timesCut) trimmed = ModifiedAt | CreatedAt;
+        else
+        {
+            if (Cut(doc, ref end, "modifiedAt"u8, modifiedAt, ""u8)) trimmed |= ModifiedAt;
+            if (Cut(doc, ref end, "createdAt"u8, modifiedAt, ""u8)) trimmed |= CreatedAt;
+        }
         if (Cut(doc, ref end, PropertyMember)) trimmed |= PropertyType;
         if (observedAt is not null)
         {
-            if (Cut(doc, ref end, "observedAt", observedAt, "")) trimmed |= ObservedAt;
-            else if (observedAt.EndsWith(".000Z", StringComparison.Ordinal) && Cut(doc, ref end, "observedAt", observedAt.AsSpan(0, observedAt.Length - 5), "Z"))
+            if (Cut(doc, ref end, "observedAt"u8, observedAt, ""u8)) trimmed |= ObservedAt;
+            else if (observedAt.EndsWith(".000Z", StringComparison.Ordinal) && Cut(doc, ref end, "observedAt"u8, observedAt.AsSpan(0, observedAt.Length - 5), "Z"u8))
                 trimmed |= ObservedAtInSeconds;
         }
         return trimmed == 0 ? (doc.Length, 0) : (end, trimmed);
     }
+
+    /// <summary>A whole instance document's stored form (<see cref="TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/> of its UTF-8).</summary>
+    public static StoredDocument OfWhole(byte[] utf8, string? observedAt, string modifiedAt)
+    {
+        var (end, trimmed) = TrimmedEnd(utf8, observedAt, modifiedAt);
+        return new StoredDocument(utf8, 0, end, trimmed);
+    }
+
+    /// <summary>An instance document's UTF-8 as <c>ToJsonString</c> writes it (the same writer settings), without the string.</summary>
+    public static byte[] Utf8(System.Text.Json.Nodes.JsonObject instance)
+    {
+        var buffer = t_buffer ??= new System.Buffers.ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new System.Text.Json.Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        instance.WriteTo(writer);
+        writer.Flush();
+        var utf8 = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 64 * 1024) (t_buffer, t_writer) = (null, null); // a large instance's buffer is not kept
+        return utf8;
+    }
+
+    [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static System.Text.Json.Utf8JsonWriter? t_writer;
 
     /// <summary>The document as it was given to <see cref="Trim"/>.</summary>
     public static string? Restore(string? doc, int trimmed, string? observedAt, string modifiedAt)
@@ -109,7 +177,7 @@ internal static class SqliteInstanceForm
         var text = new StringBuilder(doc.Length + 140).Append(doc, 0, doc.Length - 1);
         if ((trimmed & ObservedAt) != 0) Add(text, "observedAt", observedAt ?? "");
         if ((trimmed & ObservedAtInSeconds) != 0) Add(text, "observedAt", InSeconds(observedAt ?? "") ?? "");
-        if ((trimmed & PropertyType) != 0) text.Append(PropertyMember);
+        if ((trimmed & PropertyType) != 0) text.Append(PropertyMemberText);
         if ((trimmed & CreatedAt) != 0) Add(text, "createdAt", modifiedAt);
         if ((trimmed & ModifiedAt) != 0) Add(text, "modifiedAt", modifiedAt);
         return text.Append('}').ToString();
@@ -125,25 +193,40 @@ internal static class SqliteInstanceForm
     /// Moves <paramref name="end"/> before <c>,"name":"value"</c> (the value given as <paramref name="value"/> then
     /// <paramref name="valueEnd"/>) when the text before it ends so and an opening brace stays before it.
     /// </summary>
-    private static bool Cut(string doc, ref int end, string name, ReadOnlySpan<char> value, string valueEnd)
+    private static bool Cut(ReadOnlySpan<byte> doc, ref int end, ReadOnlySpan<byte> name, ReadOnlySpan<char> value, ReadOnlySpan<byte> valueEnd)
     {
-        var length = name.Length + value.Length + valueEnd.Length + 6;
+        // A time's text (ASCII, 24 characters) fits the stack buffer.
+        var valueUtf8 = value.Length <= 40 ? stackalloc byte[120] : new byte[Encoding.UTF8.GetMaxByteCount(value.Length)];
+        var valueLength = Encoding.UTF8.GetBytes(value, valueUtf8);
+        var length = name.Length + valueLength + valueEnd.Length + 6;
         if (end < length + 1) return false;
-        var tail = doc.AsSpan(end - length, length);
-        if (!tail.StartsWith(",\"", StringComparison.Ordinal) || !tail[2..].StartsWith(name, StringComparison.Ordinal)) return false;
+        var tail = doc.Slice(end - length, length);
+        if (!tail.StartsWith(",\""u8) || !tail[2..].StartsWith(name)) return false;
         tail = tail[(2 + name.Length)..];
-        if (!tail.StartsWith("\":\"", StringComparison.Ordinal) || !tail[3..].StartsWith(value, StringComparison.Ordinal)) return false;
-        tail = tail[(3 + value.Length)..];
-        if (!tail.StartsWith(valueEnd, StringComparison.Ordinal) || tail.Length != valueEnd.Length + 1 || tail[^1] != '"') return false;
+        if (!tail.StartsWith("\":\""u8) || !tail[3..].StartsWith(valueUtf8[..valueLength])) return false;
+        tail = tail[(3 + valueLength)..];
+        if (!tail.StartsWith(valueEnd) || tail.Length != valueEnd.Length + 1 || tail[^1] != '"') return false;
         end -= length;
         return true;
     }
 
     /// <summary>Moves <paramref name="end"/> before <paramref name="member"/> (",\"name\":…") when the text before it ends with it.</summary>
-    private static bool Cut(string doc, ref int end, string member)
+    private static bool Cut(ReadOnlySpan<byte> doc, ref int end, ReadOnlySpan<byte> member)
     {
-        if (end < member.Length + 1 || !doc.AsSpan(0, end).EndsWith(member, StringComparison.Ordinal)) return false;
+        if (end < member.Length + 1 || !doc[..end].EndsWith(member)) return false;
         end -= member.Length;
         return true;
     }
+}
+
+/// <summary>
+/// A history row's stored document as the group writer binds it, from bytes that exist already: <see cref="Utf8"/> from
+/// <see cref="Start"/> to <see cref="End"/>, then the member <c>"createdAt":</c> <see cref="KeptCreatedAt"/> when given, and a
+/// closing brace when <see cref="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.Trim"/>'s bits); NULL without bytes.
+/// </summary>
+internal readonly record struct StoredDocument(byte[]? Utf8, int Start, int End, int Trimmed, string? KeptCreatedAt = null)
+{
+    /// <summary>The document's text, as <see cref="SqliteInstanceForm.Trim"/> gives it (for checks and tests).</summary>
+    public override string? ToString() => Utf8 is null ? null
+        : System.Text.Encoding.UTF8.GetString(Utf8, Start, End - Start) + (KeptCreatedAt is null ? "" : $",\"createdAt\":\"{KeptCreatedAt}\"") + (Trimmed != 0 ? "}" : "");
 }

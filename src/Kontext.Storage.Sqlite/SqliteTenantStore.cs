@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Kontext.Ngsi.Model;
 using Kontext.Ngsi.Storage;
 using Kontext.Ngsi.Temporal;
@@ -178,8 +180,10 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
 
         var after = write.After ?? throw new InvalidOperationException("An upsert needs the entity's new state");
         // Only a decision that replaced what it changed leaves a decoded instance as stored (else it may have edited it).
-        var afterDoc = SqliteEntityForm.EncodeUtf8(after, write.ReplacesInstances ? decoded : null);
         var stagesRows = rows is not null && after.Id == entityId;
+        // A staged history row stores its instance's members from where the encode wrote them in the document.
+        var encoded = stagesRows ? t_encoded ??= new EncodedInstances() : null;
+        var afterDoc = SqliteEntityForm.EncodeUtf8(after, write.ReplacesInstances ? decoded : null, encoded);
         SqliteIndexRows.IndexedState? indexedBefore = null, indexedAfter = null;
         if (captured is not null && write.ReplacesInstances)
             (indexedBefore, indexedAfter) = SqliteIndexRows.CaptureAround(captured, after, unchangedUnread: stagesRows);
@@ -198,7 +202,8 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         else indexedAfter = UpsertNow(connection, after, afterDoc, indexedBefore);
         SqliteIndexRows.UpdateStatistics(connection, indexedBefore, indexedAfter);
         foreach (var change in ScopeHistory.Complete(scopesBefore, after, write.Changes))
-            AppendInstance(connection, rows, after.Id, after.Id == entityId ? historyKey : null, change, after.ModifiedAt);
+            AppendInstance(connection, rows, after.Id, after.Id == entityId ? historyKey : null, change, after.ModifiedAt, (afterDoc, encoded));
+        encoded?.Clear(); // holds no instance past its write
         if (subscribed || beforeUtf8 is not null || SqliteEntityForm.NamesExpiresAt(afterDoc))
             AppendChange(connection, rows, after.Id, current is null ? "create" : "update", at, BeforeDoc(), Encoding.UTF8.GetString(afterDoc));
         return write.Result;
@@ -237,24 +242,24 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// <summary>Called by every subscription write, on the writer: the next entity write asks again.</summary>
     private static void SubscriptionsChanged(SqliteConnection connection) => SqliteDatabase.State(connection).HasSubscriptions = null;
 
+    [ThreadStatic] private static EncodedInstances? t_encoded;
+
     /// <param name="rows">The group's staged rows, where the instance goes when given; else it is inserted now.</param>
     /// <param name="historyKey">The entity's history key as its row held it when the write read it; null: not known.</param>
-    private static void AppendInstance(SqliteConnection connection, SqliteGroupRows? rows, string entityId, long? historyKey, AttributeChange change, DateTimeOffset modifiedAt)
+    /// <param name="document">The entity's stored document and where its encode wrote each instance, when the write stages it.</param>
+    private static void AppendInstance(SqliteConnection connection, SqliteGroupRows? rows, string entityId, long? historyKey, AttributeChange change, DateTimeOffset modifiedAt,
+        (byte[] Utf8, EncodedInstances? Instances) document = default)
     {
-        var observedText = change.Instance?["observedAt"]?.GetValue<string>();
-        var observed = observedText is not null && Validate.TryParseDateTime(observedText, out var time) ? Validate.Format(time) : null;
+        var observed = ObservedAt(change.Instance);
         var modified = FormatModified(modifiedAt);
-        var json = change.Instance?.ToJsonString();
         if (rows is not null)
         {
-            // The trimmed form is encoded from the instance's text when the row is bound: no trimmed copy of it.
-            var (end, trimmedMembers) = json is null ? (0, 0) : SqliteInstanceForm.TrimmedEnd(json, observed, modified);
             rows.Add(new SqliteGroupRows.Instance(entityId, historyKey, SqliteNameSchema.Id(connection, change.Attribute), change.DatasetId, SqliteInstanceForm.NewId(),
-                change.Kind.ToString(), observed, modified, json, end, trimmedMembers,
+                change.Kind.ToString(), observed, modified, StagedDocument(change.Instance, document, observed, modified),
                 SqliteTemporalSchema.SampleValues(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)));
             return;
         }
-        var (doc, trimmed) = SqliteInstanceForm.Trim(json, observed, modified);
+        var (json, trimmedMembers) = SqliteInstanceForm.Trim(change.Instance?.ToJsonString(), observed, modified);
         var insert = SqliteDatabase.Cached(connection, """
             INSERT INTO attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)
             VALUES($sk, $dataset, $instance, $kind, $observed, $modified, $doc, $trimmed, $t, $n, $s, $k)
@@ -264,10 +269,52 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             ("$kind", change.Kind.ToString()),
             ("$observed", observed),
             ("$modified", modified),
-            ("$doc", doc), ("$trimmed", trimmed),
+            ("$doc", json), ("$trimmed", trimmedMembers),
             .. SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)]);
         insert.ExecuteNonQuery();
     }
+
+    /// <summary>
+    /// A staged history row's document (<see cref="SqliteGroupRows.Instance"/>): the instance's members where the entity's
+    /// encode wrote them (<see cref="SqliteInstanceForm.OfMembers"/>), else the instance written out on its own. Either way
+    /// what <see cref="SqliteInstanceForm.Trim"/> of its <c>ToJsonString</c> stores.
+    /// </summary>
+    private static StoredDocument StagedDocument(JsonObject? instance, (byte[] Utf8, EncodedInstances? Instances) document, string? observed, string modified)
+    {
+        if (instance is null) return default;
+        var staged = document.Instances?.Find(instance) is var (start, end, created, modifiedAt)
+            ? SqliteInstanceForm.OfMembers(document.Utf8, start, end, created, modifiedAt, observed, modified)
+            : null;
+        staged ??= SqliteInstanceForm.OfWhole(SqliteInstanceForm.Utf8(instance), observed, modified);
+#if DEBUG
+        // Every test runs the debug build: the row must store what the instance's own text, trimmed, gives.
+        var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, modified);
+        if (staged.Value.ToString() != expected || staged.Value.Trimmed != expectedTrimmed)
+            throw new InvalidOperationException($"A staged history document differs from its instance's: {staged} for {expected} ({expectedTrimmed})");
+#endif
+        return staged.Value;
+    }
+
+    /// <summary>
+    /// An instance's observedAt as stored (the broker's one format), or null. An entity's instances mostly share one, so the
+    /// last text read and its stored form are kept: the others are neither parsed again nor formatted.
+    /// </summary>
+    private static string? ObservedAt(JsonObject? instance)
+    {
+        if (instance?["observedAt"] is not { } node) return null;
+        var last = t_observed;
+        // Compared where the request's text is (a string of it is made only when it is not the last one).
+        if (last is not null && node is JsonValue value && value.TryGetValue<JsonElement>(out var element)
+            && element.ValueKind == JsonValueKind.String && element.ValueEquals(last.Value.Text))
+            return last.Value.Stored;
+        var text = node.GetValue<string>();
+        if (last is not null && text == last.Value.Text) return last.Value.Stored;
+        var observed = Validate.TryParseDateTime(text, out var time) ? Validate.Format(time) : null;
+        t_observed = (text, observed);
+        return observed;
+    }
+
+    [ThreadStatic] private static (string Text, string? Stored)? t_observed;
 
     /// <summary>An instance's modifiedAt as stored: an entity's instances share it, so the last one formatted is kept.</summary>
     private static string FormatModified(DateTimeOffset modifiedAt)

@@ -47,6 +47,34 @@ public sealed class SqliteEntityFormTests : IDisposable
         Check(entity);
     }
 
+    /// <summary>
+    /// An encode records where it wrote each instance (<see cref="EncodedInstances"/>), for the history rows: the bytes
+    /// there, with the times it coded instead put back, are the instance's own text; found in any order, by the object.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void An_encode_records_where_each_instance_it_wrote_stands_in_the_document(string body)
+    {
+        var entity = Stamped(body);
+        var later = new EntityOperations(Created.AddHours(1)); // one instance updated: its createdAt is not its modifiedAt
+        var name = entity.Attributes.Keys.First();
+        later.Append(entity, new Entity(entity.Id) { Attributes = { [name] = [new JsonObject { ["type"] = "Property", ["value"] = 7 }] } }, noOverwrite: false);
+        var written = new EncodedInstances();
+
+        var doc = SqliteEntityForm.EncodeUtf8(entity, null, written);
+
+        var instances = entity.Attributes.Values.SelectMany(list => list).Reverse().ToList();
+        instances.Should().NotBeEmpty();
+        foreach (var instance in instances)
+        {
+            var (start, end, created, modified) = written.Find(instance)!.Value;
+            var text = Encoding.UTF8.GetString(doc, start, end - start);
+            if (created is not null) text = text[..^1] + $$""","createdAt":"{{created}}","modifiedAt":"{{modified}}"}""";
+            text.Should().Be(instance.ToJsonString());
+        }
+        written.Find(new JsonObject()).Should().BeNull();
+    }
+
     [Fact]
     public void Times_names_and_orders_the_core_would_not_make_are_kept_as_they_are()
     {

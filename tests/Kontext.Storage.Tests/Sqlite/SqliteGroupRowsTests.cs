@@ -114,6 +114,45 @@ public sealed class SqliteGroupRowsTests : IDisposable
         Column(connection, "SELECT typeof(doc) FROM attribute_instances GROUP BY 1").Should().Equal("text");
     }
 
+    /// <summary>
+    /// A group's history rows store their instances' members from where the entity's encode wrote them
+    /// (<see cref="EncodedInstances"/>), and observedAt as the last instance's when its text is the same: every form of
+    /// observedAt, instances shared by one time or each with its own, sub-attributes, other scripts, and updated instances
+    /// (whose createdAt is not their modifiedAt) store what the one-at-a-time inserts store.
+    /// </summary>
+    [Fact]
+    public async Task History_rows_written_as_a_group_are_stored_as_written_one_at_a_time_for_every_form_of_observedAt()
+    {
+        string[] observed = ["2026-11-01T10:00:00Z", "2026-11-01T10:00:00.000Z", "2026-11-01T10:00:00.5Z", "2026-11-01T10:00:00.123456789Z", "2026-11-01T10:00:00.120Z"];
+        Entity Body(int i, int version) => EntityParser.ParseEntity(JsonNode.Parse($$$"""
+            {"id":"urn:ngsi-ld:T:h{{{i}}}","type":"T",
+             "a":{"type":"Property","value":{{{version}}},"observedAt":"{{{observed[i % observed.Length]}}}"},
+             "b":{"type":"Property","value":"Zürich 東京 🌍 \"q\"","observedAt":"{{{observed[i % observed.Length]}}}","unitCode":"C62"},
+             "c":{"type":"Property","value":{"n":[1,2.50]},"observedAt":"{{{observed[(i + 1) % observed.Length]}}}",
+                  "accuracy":{"type":"Property","value":0.1,"observedAt":"{{{observed[(i + 2) % observed.Length]}}}"}},
+             "r":{"type":"Relationship","object":"urn:ngsi-ld:T:{{{version}}}","observedAt":"{{{observed[(i + 3) % observed.Length]}}}"},
+             "d":[{"type":"Property","value":1,"datasetId":"urn:d:1","observedAt":"{{{observed[(i + 4) % observed.Length]}}}"},{"type":"Property","value":2}]}
+            """)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        // Created, then updated an hour later (the instances keep their createdAt), then replaced another hour later.
+        var rounds = new[] { (Version: 1, Update: false), (Version: 2, Update: true), (Version: 3, Update: false) }
+            .Select(round => Enumerable.Range(0, 10)
+                .Select(i => (Id: $"urn:ngsi-ld:T:h{i}", Decide: Upsert(Body(i, round.Version), round.Update, Now.AddHours(round.Version)))).ToList());
+
+        await using (var stores = await OpenBothAsync())
+        {
+            var nothing = new HistoryPurge("https://example.org/no-such-attribute");
+            foreach (var writes in rounds)
+            {
+                (await stores.Grouped.WriteManyAsync(writes, default)).Should().AllSatisfy(o => o.Error.Should().BeNull());
+                foreach (var (id, decide) in writes) await stores.OneByOne.History!.WriteAndPurgeAsync(id, decide, nothing, default);
+            }
+        }
+
+        var expected = Dump(_oneByOne.DbPath);
+        expected.Should().Contain("2026-11-01T10:00:00.123Z").And.Contain("2026-11-01T10:00:00.500Z");
+        Dump(_grouped.DbPath).Should().Be(expected);
+    }
+
     [Fact]
     public async Task A_write_to_an_entity_created_earlier_in_its_group_sees_it()
     {
@@ -382,10 +421,10 @@ public sealed class SqliteGroupRowsTests : IDisposable
         }
     }
 
-    /// <summary>Upsert as Batch Upsert decides it, with a fixed clock, so both stores get the same documents.</summary>
-    private static Func<Entity?, EntityWrite<bool>> Upsert(Entity entity, bool update) => current =>
+    /// <summary>Upsert as Batch Upsert decides it, with a fixed clock (<see cref="Now"/> unless given), so both stores get the same documents.</summary>
+    private static Func<Entity?, EntityWrite<bool>> Upsert(Entity entity, bool update, DateTimeOffset? at = null) => current =>
     {
-        var operations = new EntityOperations(Now);
+        var operations = new EntityOperations(at ?? Now);
         if (current is null) return EntityWrite<bool>.Upsert(operations.Create(entity.Clone()), operations.Changes, true);
         if (update)
         {

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Kontext.Ngsi.JsonLd;
 using Kontext.Ngsi.Model;
@@ -147,9 +148,62 @@ public sealed class SqliteHistoryFormTests : IDisposable
         SqliteInstanceForm.Restore(stored, trimmed, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z").Should().Be(doc);
         if (trimmed != 0) stored!.Length.Should().BeLessThan(doc.Length);
         // The group writer's form of the same cut (it encodes the kept text and the closing brace straight into its buffer).
-        var (end, cut) = SqliteInstanceForm.TrimmedEnd(doc, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
+        var utf8 = Encoding.UTF8.GetBytes(doc);
+        var (end, cut) = SqliteInstanceForm.TrimmedEnd(utf8, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
         cut.Should().Be(trimmed);
-        (cut == 0 ? doc : doc[..end] + "}").Should().Be(stored);
+        (cut == 0 ? doc : Encoding.UTF8.GetString(utf8, 0, end) + "}").Should().Be(stored);
+    }
+
+    /// <summary>
+    /// A created instance's members as the entity's document holds them (without its createdAt and modifiedAt, both the
+    /// row's modifiedAt) trim to what its whole document trims to, kept bytes and bits alike (found where they stand).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00.000Z"}""")]
+    [InlineData("""{"value":55.23,"unitCode":"GQ","observedAt":"2024-01-01T00:00:00Z","type":"Property"}""")]
+    [InlineData("""{"value":55.23,"observedAt":"2024-01-01T00:00:00.5Z","type":"Property"}""")]
+    [InlineData("""{"object":"urn:x","type":"Relationship"}""")]
+    [InlineData("""{"value":"Z\u00FCrich","type":"Property"}""")]
+    [InlineData("""{"type":"Property","value":{"observedAt":"2024-01-01T00:00:00.000Z"}}""")]
+    [InlineData("""{"x":1}""")]
+    public void A_created_instance_without_its_times_trims_as_its_whole_document(string members)
+    {
+        const string observed = "2024-01-01T00:00:00.000Z", modified = "2024-01-02T00:00:00.000Z";
+        var whole = Encoding.UTF8.GetBytes(members[..^1] + $$""","createdAt":"{{modified}}","modifiedAt":"{{modified}}"}""");
+        var (wholeEnd, wholeTrimmed) = SqliteInstanceForm.TrimmedEnd(whole, observed, modified);
+
+        var stored = SqliteInstanceForm.OfMembers(Encoding.UTF8.GetBytes("[" + members), 1, members.Length + 1, modified, modified, observed, modified)!.Value;
+
+        stored.Trimmed.Should().Be(wholeTrimmed).And.NotBe(0);
+        stored.ToString().Should().Be(Encoding.UTF8.GetString(whole, 0, wholeEnd) + "}");
+    }
+
+    /// <summary>
+    /// Members with times that are not both the row's: an updated instance keeps its createdAt as its last member; what the
+    /// members cannot say (no member before the times, another modifiedAt, a createdAt a writer escapes) is left to the
+    /// whole document. Each answer given is what the whole document trims to.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00.000Z"}""", "2023-05-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z", true)]
+    [InlineData("""{"object":"urn:x","type":"Relationship"}""", "2023-05-01T00:00:00Z", "2024-01-02T00:00:00.000Z", true)]
+    [InlineData("""{}""", "2024-01-02T00:00:00.000Z", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{}""", "2023-05-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "2024-01-02T00:00:00.000Z", "2024-01-03T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "2023-05-01T00:00:00+01:00", "2024-01-02T00:00:00.000Z", false)]
+    [InlineData("""{"value":1}""", "a\"b", "2024-01-02T00:00:00.000Z", false)]
+    public void Members_with_other_times_are_stored_as_their_whole_document_or_left_to_it(string members, string created, string modified, bool said)
+    {
+        const string observed = "2024-01-01T00:00:00.000Z", rowModified = "2024-01-02T00:00:00.000Z";
+        var instance = JsonNode.Parse(members)!.AsObject();
+        instance["createdAt"] = created;
+        instance["modifiedAt"] = modified;
+        var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, rowModified);
+
+        var stored = SqliteInstanceForm.OfMembers(Encoding.UTF8.GetBytes(members), 0, Encoding.UTF8.GetByteCount(members), created, modified, observed, rowModified);
+
+        stored.HasValue.Should().Be(said);
+        if (stored is { } document) (document.ToString(), document.Trimmed).Should().Be((expected, expectedTrimmed));
+        SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(instance.ToJsonString()), observed, rowModified).ToString().Should().Be(expected);
     }
 
     [Theory]
