@@ -1,6 +1,9 @@
 using Kontext.Broker.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// No configuration reload: its watcher covers the content root and every directory below it, so with the data
+// directory there (the default ./data) each write to the database files woke it. Given first, so an argument can still
+// turn it on.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddKontext();
 var app = builder.Build();
 app.UseKontext();

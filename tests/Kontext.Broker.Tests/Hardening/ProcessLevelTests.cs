@@ -55,6 +55,26 @@ public sealed class ProcessLevelTests
     }
 
     [Fact]
+    public async Task The_broker_watches_no_directory_so_writes_under_its_content_root_wake_nothing()
+    {
+        // The default layout: the data directory inside the content root (./data of where the broker starts).
+        var data = Path.Combine(AppContext.BaseDirectory, "data-" + Guid.NewGuid().ToString("N"));
+        var broker = await BrokerProcess.StartAsync(data);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(broker.Url) };
+            var entity = new StringContent("""{"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": {"type": "Property", "value": 1}}""", Encoding.UTF8, "application/json");
+            (await client.PostAsync("/ngsi-ld/v1/entities", entity)).StatusCode.Should().Be(HttpStatusCode.Created);
+            broker.FileWatches().Should().Be(0, "a configuration reload watches the content root and every directory below it, so every database write would wake it");
+        }
+        finally
+        {
+            broker.Dispose();
+            try { Directory.Delete(data, true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public void Only_a_bodiless_closing_error_head_is_taken_for_a_server_refusal()
     {
         static bool Bare(string head) => ServerErrorBodies.IsBareServerError(Encoding.ASCII.GetBytes(head), out _);

@@ -75,6 +75,13 @@ internal sealed class BrokerProcess : IDisposable
     /// <summary>The descriptors the broker process holds open now (from /proc).</summary>
     public int OpenDescriptors() => Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
 
+    /// <summary>The directories the broker process watches for changes now (its inotify watches, from /proc).</summary>
+    public int FileWatches() => Directory.GetFiles($"/proc/{_process.Id}/fdinfo").Sum(info =>
+    {
+        try { return File.ReadLines(info).Count(line => line.StartsWith("inotify ", StringComparison.Ordinal)); }
+        catch (IOException) { return 0; } // a descriptor closed meanwhile
+    });
+
     public void Kill()
     {
         if (!_process.HasExited)
