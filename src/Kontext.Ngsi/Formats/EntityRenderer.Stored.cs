@@ -166,9 +166,7 @@ public sealed partial class EntityRenderer
     private static string StoredType(StoredElement instance)
     {
         if (!instance.TryGetMember(TypeUtf8, out var type) || type.Kind != JsonValueKind.String) return Attr.Property;
-        foreach (var (known, utf8) in Attr.AttributeTypesUtf8)
-            if (type.ValueEquals(utf8)) return known;
-        return type.GetString()!;
+        return Attr.KnownType(type) ?? type.GetString();
     }
 
     private static string? StringMember(StoredElement instance, ReadOnlySpan<byte> name) =>

@@ -104,14 +104,17 @@ public static class Attr
     };
 
     /// <summary>The attribute types (<see cref="PayloadMember"/>'s keys, Property first) with their UTF-8, to match a type where it stands in JSON.</summary>
-    internal static readonly (string Type, byte[] Utf8)[] AttributeTypesUtf8 = [.. PayloadMember.Keys.Select(type => (type, Encoding.UTF8.GetBytes(type)))];
+    private static readonly (string Type, byte[] Utf8)[] AttributeTypesUtf8 = [.. PayloadMember.Keys.Select(type => (type, Encoding.UTF8.GetBytes(type)))];
 
     /// <summary>The attribute type a JSON string names, as <see cref="PayloadMember"/>'s own string; null for anything else.</summary>
-    public static string? KnownType(JsonElement element)
+    public static string? KnownType(JsonElement element) => KnownType(new ParsedJson(element));
+
+    /// <summary>The same of a JSON value read where it stands (a request's element, a stored document's bytes).</summary>
+    internal static string? KnownType<TJson>(TJson value) where TJson : struct, IJsonView<TJson>
     {
-        if (element.ValueKind != JsonValueKind.String) return null;
+        if (value.Kind != JsonValueKind.String) return null;
         foreach (var (type, utf8) in AttributeTypesUtf8)
-            if (element.ValueEquals(utf8)) return type;
+            if (value.ValueEquals(utf8)) return type;
         return null;
     }
 
