@@ -92,6 +92,28 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
 
     public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
 
+    /// <remarks>Counted by walking the items.</remarks>
+    public int GetArrayLength()
+    {
+        var count = 0;
+        foreach (var _ in EnumerateArray()) count++;
+        return count;
+    }
+
+    /// <remarks>The cursor is where the item begins in the document (0: the first item, after the opening bracket).</remarks>
+    public bool NextItem(ref int cursor, out StoredElement item)
+    {
+        var at = cursor == 0 ? _start + 1 : cursor;
+        if (Kind != JsonValueKind.Array || at >= Next - 1)
+        {
+            item = default;
+            return false;
+        }
+        item = At(_document, at);
+        cursor = item.Next + 1; // after the comma (or the closing bracket, where the next call stops)
+        return true;
+    }
+
     /// <summary>
     /// The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
     /// finds it). The name is UTF-8 only: callers hold their names so, and nothing is transcoded per call.
@@ -120,6 +142,8 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
         reader.Read();
         return reader.GetString()!;
     }
+
+    public ReadOnlySpan<byte> RawText => Utf8[1..^1];
 
     public int GetInt32() => System.Buffers.Text.Utf8Parser.TryParse(Utf8, out int value, out var used) && used == _length ? value : throw NotA("an int");
 
