@@ -200,7 +200,7 @@ internal static class SqliteEntityForm
 
     /// <summary>A document as SQLite holds it (UTF-8 text), read without a .NET string of it first.</summary>
     public static Entity Decode(ReadOnlySpan<byte> utf8) =>
-        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8, null) : EntityJson.Deserialize(Encoding.UTF8.GetString(utf8));
+        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8, null) : EntityJson.Deserialize(utf8);
 
     /// <summary>
     /// <see cref="Decode(ReadOnlySpan{byte})"/> for a write: also the instances it made with their stored members, which
@@ -208,7 +208,7 @@ internal static class SqliteEntityForm
     /// </summary>
     public static (Entity Entity, DecodedInstances? Instances) DecodeForWrite(ReadOnlySpan<byte> utf8)
     {
-        if (!utf8.StartsWith(CompactStartUtf8)) return (EntityJson.Deserialize(Encoding.UTF8.GetString(utf8)), null);
+        if (!utf8.StartsWith(CompactStartUtf8)) return (EntityJson.Deserialize(utf8), null);
         var instances = new DecodedInstances();
         return (DecodeCompact(utf8, instances), instances);
     }
@@ -328,7 +328,7 @@ internal static class SqliteEntityForm
     /// </summary>
     public static StoredEntity Read(byte[] utf8)
     {
-        if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = Encoding.UTF8.GetBytes(Encode(Decode(utf8)));
+        if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = EncodeUtf8(Decode(utf8));
         // One walk along the document, which has no whitespace: each value is found where the one before it ends, and
         // only an instance's extent is searched for (its brackets matched outside strings), never a container's around it.
         var head = new Head<StoredElement>();
