@@ -90,7 +90,8 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
 
     public MemberEnumerator EnumerateObject() => new(_document, _start, _length);
 
-    public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
+    /// <summary>The items of an array, in order (<see cref="NextItem"/>).</summary>
+    public JsonItems<StoredElement> EnumerateArray() => new(this);
 
     /// <remarks>Counted by walking the items.</remarks>
     public int GetArrayLength()
@@ -239,25 +240,6 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
             var value = At(document, _at + name.Utf8.Length + 1); // after the colon
             Current = new StoredMember(name, value);
             _at = value.Next + 1; // after the comma
-            return true;
-        }
-    }
-
-    /// <summary>The items of an array, in order.</summary>
-    public struct ArrayEnumerator(byte[] document, int start, int length)
-    {
-        private int _at = start + 1;
-        private readonly int _end = start + length - 1;
-
-        public StoredElement Current { get; private set; }
-
-        public readonly ArrayEnumerator GetEnumerator() => this;
-
-        public bool MoveNext()
-        {
-            if (_at >= _end) return false;
-            Current = At(document, _at);
-            _at = Current.Next + 1;
             return true;
         }
     }
