@@ -200,7 +200,7 @@ internal static class SqliteEntityForm
 
     /// <summary>A document as SQLite holds it (UTF-8 text), read without a .NET string of it first.</summary>
     public static Entity Decode(ReadOnlySpan<byte> utf8) =>
-        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8, null) : EntityJson.Deserialize(Encoding.UTF8.GetString(utf8));
+        utf8.StartsWith(CompactStartUtf8) ? DecodeCompact(utf8, null) : EntityJson.Deserialize(utf8);
 
     /// <summary>
     /// <see cref="Decode(ReadOnlySpan{byte})"/> for a write: also the instances it made with their stored members, which
@@ -208,7 +208,7 @@ internal static class SqliteEntityForm
     /// </summary>
     public static (Entity Entity, DecodedInstances? Instances) DecodeForWrite(ReadOnlySpan<byte> utf8)
     {
-        if (!utf8.StartsWith(CompactStartUtf8)) return (EntityJson.Deserialize(Encoding.UTF8.GetString(utf8)), null);
+        if (!utf8.StartsWith(CompactStartUtf8)) return (EntityJson.Deserialize(utf8), null);
         var instances = new DecodedInstances();
         return (DecodeCompact(utf8, instances), instances);
     }
@@ -222,21 +222,16 @@ internal static class SqliteEntityForm
     {
         // One pass over the document (ParseValue through a reader skips over the value first, then parses it).
         var root = JsonElement.Parse(utf8, new JsonDocumentOptions { MaxDepth = StoredJson.MaxDepth });
-        var keepNames = root.TryGetProperty("f"u8, out _);
-        var entity = new Entity(root.GetProperty("i"u8).GetString()!)
+        var head = new Head<ParsedJson>();
+        JsonElement attrs = default;
+        foreach (var member in root.EnumerateObject())
         {
-            CreatedAt = ReadTime(root.GetProperty("c"u8)),
-            ModifiedAt = ReadTime(root.GetProperty("m"u8)),
-            ExpiresAt = root.TryGetProperty(ExpiresAtNameUtf8, out var expiresAt) ? expiresAt.GetDateTimeOffset() : null,
-        };
-        foreach (var type in root.GetProperty("y"u8).EnumerateArray())
-            entity.Types.Add(keepNames ? type.GetString()! : Long(JsonMarshal.GetRawUtf8Value(type)[1..^1]) ?? Long(type.GetString()!, keepNames));
-        if (root.TryGetProperty("s"u8, out var scopes))
-        {
-            entity.Scopes = new List<string>(scopes.GetArrayLength());
-            foreach (var scope in scopes.EnumerateArray()) entity.Scopes.Add(scope.GetString()!);
+            if (member.NameEquals("a"u8)) attrs = member.Value;
+            else head.Take(new ParsedName(member), new ParsedJson(member.Value));
         }
-        if (!root.TryGetProperty("a"u8, out var attrs) || attrs.ValueKind != JsonValueKind.Object) return entity;
+        var entity = new Entity(head.Id!) { CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt, ExpiresAt = head.ExpiresAt, Scopes = head.ScopeList() };
+        head.AddTypes(entity.Types);
+        if (attrs.ValueKind != JsonValueKind.Object) return entity;
         if (decoded is not null)
         {
             var count = 0;
@@ -247,36 +242,29 @@ internal static class SqliteEntityForm
         foreach (var attribute in attrs.EnumerateObject())
         {
             var list = new List<JsonObject>(InstanceCount(attribute.Value));
-            int? created = null, modified = null;
+            var code = NoTimeCode;
             foreach (var item in attribute.Value.EnumerateArray())
             {
-                switch (item.ValueKind)
+                if (item.ValueKind != JsonValueKind.Object)
                 {
-                    case JsonValueKind.Array:
-                        (created, modified) = (item[0].GetInt32(), item[1].GetInt32());
-                        continue;
-                    case JsonValueKind.Object:
-                        break;
-                    default:
-                        created = modified = item.GetInt32();
-                        continue;
+                    code = TimeCode(new ParsedJson(item));
+                    continue;
                 }
                 string? createdAt = null, modifiedAt = null;
-                if (created is { } c)
+                if (code.Created >= 0)
                 {
-                    times ??= Times(entity, root);
-                    (createdAt, modifiedAt) = (times[c], times[modified!.Value]);
+                    times ??= new InstanceTimes(entity.CreatedAt, entity.ModifiedAt, head.ListedTimes());
+                    (createdAt, modifiedAt) = (times[code.Created], times[code.Modified]);
                 }
                 var instance = Instance(item, createdAt, modifiedAt);
                 // An instance stored without a time code whose last two members were the times would be coded by a
                 // whole encode; it is left to it, so that a reused instance is always written as a whole encode writes it.
-                if (decoded is not null && (created is not null || !item.TryGetProperty("modifiedAt"u8, out _)))
+                if (decoded is not null && (createdAt is not null || !item.TryGetProperty("modifiedAt"u8, out _)))
                     decoded.Add(instance, new DecodedMembers(item, createdAt, modifiedAt));
                 list.Add(instance);
-                created = modified = null;
+                code = NoTimeCode;
             }
-            var iri = keepNames ? attribute.Name : Long(JsonMarshal.GetRawUtf8PropertyName(attribute)) ?? Long(attribute.Name, keepNames);
-            entity.Attributes[iri] = list;
+            entity.Attributes[Iri(new ParsedName(attribute), head.KeepNames)] = list;
         }
         return entity;
     }
@@ -340,15 +328,10 @@ internal static class SqliteEntityForm
     /// </summary>
     public static StoredEntity Read(byte[] utf8)
     {
-        if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = Encoding.UTF8.GetBytes(Encode(Decode(utf8)));
+        if (!utf8.AsSpan().StartsWith(CompactStartUtf8)) utf8 = EncodeUtf8(Decode(utf8));
         // One walk along the document, which has no whitespace: each value is found where the one before it ends, and
         // only an instance's extent is searched for (its brackets matched outside strings), never a container's around it.
-        string? id = null;
-        var keepNames = false;
-        StoredElement types = default, scopes = default;
-        DateTimeOffset createdAt = default, modifiedAt = default;
-        DateTimeOffset? expiresAt = null;
-        List<string>? listedTimes = null;
+        var head = new Head<StoredElement>();
         var at = 1; // after the document's opening brace
         while (utf8[at] == '"')
         {
@@ -357,27 +340,13 @@ internal static class SqliteEntityForm
             if (name.ValueEquals("a"u8)) break; // Encode writes the attributes last
             var value = StoredElement.At(utf8, at);
             at = value.Next + (utf8[value.Next] == ',' ? 1 : 0);
-            if (name.ValueEquals("i"u8)) id = value.GetString();
-            else if (name.ValueEquals("f"u8)) keepNames = true;
-            else if (name.ValueEquals("y"u8)) types = value;
-            else if (name.ValueEquals("s"u8)) scopes = value;
-            else if (name.ValueEquals("c"u8)) createdAt = ReadTime(value);
-            else if (name.ValueEquals("m"u8)) modifiedAt = ReadTime(value);
-            else if (name.ValueEquals(ExpiresAtNameUtf8)) expiresAt = value.GetDateTimeOffset();
-            else if (name.ValueEquals("t"u8))
-            {
-                listedTimes = [];
-                foreach (var time in value.EnumerateArray()) listedTimes.Add(time.GetString());
-            }
+            head.Take(name, value);
         }
-        var view = new StoredEntity(id!) { CreatedAt = createdAt, ModifiedAt = modifiedAt, ExpiresAt = expiresAt, ListedTimes = listedTimes };
-        foreach (var type in types.EnumerateArray())
-            view.Types.Add(keepNames ? type.GetString() : Long(type.Utf8[1..^1]) ?? Long(type.GetString(), keepNames));
-        if (scopes.Kind == JsonValueKind.Array)
+        var view = new StoredEntity(head.Id!)
         {
-            view.Scopes = [];
-            foreach (var scope in scopes.EnumerateArray()) view.Scopes.Add(scope.GetString());
-        }
+            CreatedAt = head.CreatedAt, ModifiedAt = head.ModifiedAt, ExpiresAt = head.ExpiresAt, ListedTimes = head.ListedTimes(), Scopes = head.ScopeList(),
+        };
+        head.AddTypes(view.Types);
         if (utf8[at] != '{') return view; // no attributes
         // Only a document naming expiresAt can hold a transient instance: the others' instances are not looked into.
         var mayExpire = NamesExpiresAt(utf8);
@@ -387,34 +356,22 @@ internal static class SqliteEntityForm
             var name = StoredElement.At(utf8, at);
             at = name.Next + 2; // after the colon and the array's opening bracket
             var first = view.Instances.Count;
-            (int Created, int Modified) code = (-1, -1);
+            var code = NoTimeCode;
             while (utf8[at] != ']')
             {
                 var item = StoredElement.At(utf8, at);
                 at = item.Next + (utf8[item.Next] == ',' ? 1 : 0);
-                switch (item.Kind)
+                if (item.Kind != JsonValueKind.Object)
                 {
-                    case JsonValueKind.Object:
-                        view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
-                        if (mayExpire && !view.HasTransientInstance && item.TryGetMember(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
-                        code = (-1, -1);
-                        break;
-                    case JsonValueKind.Array:
-                        var pair = item.EnumerateArray();
-                        pair.MoveNext();
-                        var created = pair.Current.GetInt32();
-                        pair.MoveNext();
-                        code = (created, pair.Current.GetInt32());
-                        break;
-                    default:
-                        var index = item.GetInt32();
-                        code = (index, index);
-                        break;
+                    code = TimeCode(item);
+                    continue;
                 }
+                view.Instances.Add(new StoredInstance(item, code.Created, code.Modified));
+                if (mayExpire && !view.HasTransientInstance && item.TryGetMember(ExpiresAtNameUtf8, out _)) view.HasTransientInstance = true;
+                code = NoTimeCode;
             }
             at += utf8[at + 1] == ',' ? 2 : 1; // after the bracket and a comma
-            var iri = keepNames ? name.GetString() : Long(name.Utf8[1..^1]) ?? Long(name.GetString(), keepNames);
-            view.Attributes.Add(new StoredAttribute(iri, first, view.Instances.Count - first));
+            view.Attributes.Add(new StoredAttribute(Iri(name, head.KeepNames), first, view.Instances.Count - first));
         }
         return view;
     }
@@ -423,17 +380,78 @@ internal static class SqliteEntityForm
     public static string? Json(string? doc) =>
         doc is null || !doc.StartsWith(CompactStart, StringComparison.Ordinal) ? doc : Encoding.UTF8.GetString(EntityJson.Serialize(Decode(doc)));
 
-    /// <summary>The times an instance's code names: the entity's createdAt and modifiedAt, then those listed in <c>t</c>.</summary>
-    private static InstanceTimes Times(Entity entity, JsonElement root)
+    /// <summary>
+    /// The document's members before its attributes (<c>a</c>), as both readers take them: the decode over a parsed
+    /// element and <see cref="Read"/> over the stored bytes. Each reader walks the members its own way (Read stops before
+    /// the attributes without finding their end) and hands each here; the lists are read after the walk, when it is
+    /// known whether every name is kept whole (<c>f</c>).
+    /// </summary>
+    private struct Head<TJson> where TJson : struct, IJsonView<TJson>
     {
-        string[]? listed = null;
-        if (root.TryGetProperty("t"u8, out var list))
+        public string? Id;
+        public bool KeepNames;
+        public DateTimeOffset CreatedAt, ModifiedAt;
+        public DateTimeOffset? ExpiresAt;
+        private TJson _types, _scopes, _listedTimes;
+
+        public void Take<TName>(TName name, TJson value) where TName : struct, IJsonText
         {
-            listed = new string[list.GetArrayLength()];
-            for (var i = 0; i < listed.Length; i++) listed[i] = list[i].GetString()!;
+            if (name.ValueEquals("i"u8)) Id = value.GetString();
+            else if (name.ValueEquals("f"u8)) KeepNames = true;
+            else if (name.ValueEquals("y"u8)) _types = value;
+            else if (name.ValueEquals("s"u8)) _scopes = value;
+            else if (name.ValueEquals("c"u8)) CreatedAt = ReadTime(value);
+            else if (name.ValueEquals("m"u8)) ModifiedAt = ReadTime(value);
+            else if (name.ValueEquals(ExpiresAtNameUtf8)) ExpiresAt = value.GetDateTimeOffset();
+            else if (name.ValueEquals("t"u8)) _listedTimes = value;
         }
-        return new InstanceTimes(entity.CreatedAt, entity.ModifiedAt, listed);
+
+        public readonly void AddTypes(List<string> types)
+        {
+            foreach (var type in new JsonItems<TJson>(_types)) types.Add(Iri(type, KeepNames));
+        }
+
+        /// <summary>The scopes; null when the document has none (not an empty list).</summary>
+        public readonly List<string>? ScopeList()
+        {
+            if (_scopes.Kind != JsonValueKind.Array) return null;
+            var scopes = new List<string>(_scopes.GetArrayLength());
+            foreach (var scope in new JsonItems<TJson>(_scopes)) scopes.Add(scope.GetString());
+            return scopes;
+        }
+
+        /// <summary>The instance times listed beyond the entity's own (<see cref="InstanceTimes"/>); null when none are.</summary>
+        public readonly string[]? ListedTimes()
+        {
+            if (_listedTimes.Kind != JsonValueKind.Array) return null;
+            var listed = new string[_listedTimes.GetArrayLength()];
+            var next = 0;
+            foreach (var time in new JsonItems<TJson>(_listedTimes)) listed[next++] = time.GetString();
+            return listed;
+        }
     }
+
+    /// <summary>No time code: the instance keeps its times among its members, if it has them.</summary>
+    private static (int Created, int Modified) NoTimeCode => (-1, -1);
+
+    /// <summary>An item of an attribute's array that is not an instance: the time code of the instance after it (one index for both times, or a pair).</summary>
+    private static (int Created, int Modified) TimeCode<TJson>(TJson code) where TJson : struct, IJsonView<TJson>
+    {
+        if (code.Kind != JsonValueKind.Array)
+        {
+            var index = code.GetInt32();
+            return (index, index);
+        }
+        var pair = new JsonItems<TJson>(code);
+        pair.MoveNext();
+        var created = pair.Current.GetInt32();
+        pair.MoveNext();
+        return (created, pair.Current.GetInt32());
+    }
+
+    /// <summary>A type or attribute name as the document holds it, expanded: as it stands when the document keeps every name whole (<c>f</c>).</summary>
+    private static string Iri<TName>(TName name, bool keepNames) where TName : struct, IJsonText =>
+        keepNames ? name.GetString() : Long(name.RawText) ?? Long(name.GetString());
 
     /// <summary>The instance's createdAt and modifiedAt when they are its last two members and strings; else null.</summary>
     private static (string Created, string Modified)? TrailingTimes(JsonObject instance)
@@ -476,10 +494,8 @@ internal static class SqliteEntityForm
         else writer.WriteString(name, time);
     }
 
-    private static DateTimeOffset ReadTime(JsonElement time) =>
-        time.ValueKind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
-
-    private static DateTimeOffset ReadTime(StoredElement time) =>
+    /// <summary>A time as <see cref="WriteTime"/> wrote it: UTC ticks, or a string with its offset.</summary>
+    private static DateTimeOffset ReadTime<TJson>(TJson time) where TJson : struct, IJsonView<TJson> =>
         time.Kind == JsonValueKind.Number ? new DateTimeOffset(time.GetInt64(), TimeSpan.Zero) : time.GetDateTimeOffset();
 
     private static bool IsMarked(string name) => name.StartsWith('=') || name.StartsWith(':');
@@ -506,13 +522,13 @@ internal static class SqliteEntityForm
         chars = chars[..Encoding.UTF8.GetChars(stored, chars)];
         if (LongNamesByChars.TryGetValue(chars, out var iri)) return iri;
         var name = chars.ToString();
-        iri = Long(name, keepNames: false);
+        iri = Long(name);
         if (LongNames.Count < MaxLongNames) LongNames.TryAdd(name, iri);
         return iri;
     }
 
-    private static string Long(string name, bool keepNames) =>
-        keepNames || name.Length == 0 ? name
+    private static string Long(string name) =>
+        name.Length == 0 ? name
         : name[0] == '=' ? string.Concat(DefaultContext, name.AsSpan(1))
         : name[0] == ':' ? string.Concat(CoreNamespace, name.AsSpan(1))
         : name;

@@ -94,8 +94,9 @@ internal static class SqliteHistorySchema
         {
             while (reader.Read())
             {
-                var (doc, trimmed) = SqliteInstanceForm.Trim(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
-                if (trimmed != 0) rows.Add((reader.GetInt64(0), doc!, trimmed));
+                // The text's UTF-8 as SQLite holds it, cut where it stands.
+                var stored = SqliteInstanceForm.OfWhole(reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+                if (stored.Trimmed != 0) rows.Add((reader.GetInt64(0), stored.Text!, stored.Trimmed));
             }
         }
         using var update = SqliteDatabase.Command(connection, "UPDATE attribute_instances SET doc = $doc, trimmed = $trimmed WHERE seq = $seq",

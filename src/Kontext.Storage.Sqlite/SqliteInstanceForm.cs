@@ -69,26 +69,15 @@ internal static class SqliteInstanceForm
     private const string PropertyMemberText = ",\"type\":\"Property\"";
     private static ReadOnlySpan<byte> PropertyMember => ",\"type\":\"Property\""u8;
 
-    /// <summary>The document to store and its trimmed bits (0: stored whole).</summary>
+    /// <summary>
+    /// An instance document's stored form, from its UTF-8 without a trimmed copy: <paramref name="doc"/> up to <c>End</c>
+    /// and a closing brace (the whole of it when nothing is trimmed), and the trimmed bits (0: stored whole).
+    /// </summary>
     /// <remarks>
     /// Each member is cut only when the text before the closing brace ends with exactly what <see cref="Restore"/> appends
-    /// for it, and they are cut in the reverse order of Restore's, so putting them back gives the document's text. The
-    /// cuts are made on the document's UTF-8 (<see cref="TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>, the group
-    /// writer's form): what they cut is whole characters, so the text kept is the UTF-8 kept.
+    /// for it, and they are cut in the reverse order of Restore's, so putting them back gives the document's text. What
+    /// the cuts take is whole characters, so the text kept is the UTF-8 kept.
     /// </remarks>
-    public static (string? Doc, int Trimmed) Trim(string? doc, string? observedAt, string modifiedAt)
-    {
-        if (doc is null) return (null, 0);
-        var utf8 = Encoding.UTF8.GetBytes(doc);
-        var (end, trimmed) = TrimmedEnd(utf8, observedAt, modifiedAt);
-        return trimmed == 0 ? (doc, 0) : (string.Concat(Encoding.UTF8.GetString(utf8, 0, end), "}"), trimmed);
-    }
-
-    /// <summary>
-    /// <see cref="Trim"/> of an instance document's UTF-8 without the trimmed copy: the stored form is <paramref name="doc"/>
-    /// up to <c>End</c> and a closing brace (the whole of it when nothing is trimmed), for a writer that binds it straight
-    /// from where it stands.
-    /// </summary>
     public static (int End, int Trimmed) TrimmedEnd(ReadOnlySpan<byte> doc, string? observedAt, string modifiedAt) =>
         TrimmedEnd(doc, observedAt, modifiedAt, timesCut: false);
 
@@ -96,7 +85,7 @@ internal static class SqliteInstanceForm
     /// The stored form of an instance given as its members in <paramref name="utf8"/> from <paramref name="start"/> to
     /// <paramref name="end"/> (UTF-8 as <c>ToJsonString</c> writes them) without its last members <c>createdAt</c> and
     /// <c>modifiedAt</c> when <paramref name="created"/> and <paramref name="modified"/> give them (null: it has them all):
-    /// what <see cref="Trim"/> stores of its whole document, without that document. Null when it cannot be said from the
+    /// what <see cref="OfWhole"/> stores of its whole document, without that document. Null when it cannot be said from the
     /// members: its modifiedAt is not the row's (nothing is cut), it has no member before its times (no comma to cut), or
     /// a createdAt kept is not a plain time.
     /// </summary>
@@ -153,6 +142,10 @@ internal static class SqliteInstanceForm
         return new StoredDocument(utf8, 0, end, trimmed);
     }
 
+    /// <summary>An instance's stored form, written out on its own (<see cref="Utf8"/>); none (NULL) without an instance.</summary>
+    public static StoredDocument OfInstance(System.Text.Json.Nodes.JsonObject? instance, string? observedAt, string modifiedAt) =>
+        instance is null ? default : OfWhole(Utf8(instance), observedAt, modifiedAt);
+
     /// <summary>An instance document's UTF-8 as <c>ToJsonString</c> writes it (the same writer settings), without the string.</summary>
     public static byte[] Utf8(System.Text.Json.Nodes.JsonObject instance)
     {
@@ -170,7 +163,7 @@ internal static class SqliteInstanceForm
     [ThreadStatic] private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static System.Text.Json.Utf8JsonWriter? t_writer;
 
-    /// <summary>The document as it was given to <see cref="Trim"/>.</summary>
+    /// <summary>The document whose stored form (<see cref="OfWhole"/>) is <paramref name="doc"/> with those trimmed bits.</summary>
     public static string? Restore(string? doc, int trimmed, string? observedAt, string modifiedAt)
     {
         if (doc is null || trimmed == 0) return doc;
@@ -222,11 +215,13 @@ internal static class SqliteInstanceForm
 /// <summary>
 /// A history row's stored document as the group writer binds it, from bytes that exist already: <see cref="Utf8"/> from
 /// <see cref="Start"/> to <see cref="End"/>, then the member <c>"createdAt":</c> <see cref="KeptCreatedAt"/> when given, and a
-/// closing brace when <see cref="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.Trim"/>'s bits); NULL without bytes.
+/// closing brace when <see cref="Trimmed"/> is not 0 (<see cref="SqliteInstanceForm.TrimmedEnd(ReadOnlySpan{byte}, string?, string)"/>'s bits); NULL without bytes.
 /// </summary>
 internal readonly record struct StoredDocument(byte[]? Utf8, int Start, int End, int Trimmed, string? KeptCreatedAt = null)
 {
-    /// <summary>The document's text, as <see cref="SqliteInstanceForm.Trim"/> gives it (for checks and tests).</summary>
-    public override string? ToString() => Utf8 is null ? null
+    /// <summary>The document's text: what a write through a command (not the group writer) binds, and what checks and tests compare.</summary>
+    public string? Text => Utf8 is null ? null
         : System.Text.Encoding.UTF8.GetString(Utf8, Start, End - Start) + (KeptCreatedAt is null ? "" : $",\"createdAt\":\"{KeptCreatedAt}\"") + (Trimmed != 0 ? "}" : "");
+
+    public override string? ToString() => Text;
 }

@@ -237,13 +237,13 @@ internal sealed partial class SqliteTenantStore
         var observedAt = instance["observedAt"] is JsonValue v && v.TryGetValue<string>(out var text) && Validate.TryParseDateTime(text, out var observed)
             ? Validate.Format(observed) : null;
         var modified = Validate.Format(modifiedAt);
-        var (doc, trimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observedAt, modified);
+        var stored = SqliteInstanceForm.OfInstance(instance, observedAt, modified);
         return Enqueue(connection => Execute(connection, $"""
             UPDATE attribute_instances SET doc = $doc, trimmed = $trimmed, observed_at = $observed, modified_at = $modified, dataset_id = $dataset,
                 sample_type = $t, sample_num = $n, sample_str = $s, sample_key = $k
             WHERE sk = {SqliteHistorySchema.SeriesOf} AND instance_id = $instance AND kind <> 'Deleted'
             """,
-            [("$doc", doc), ("$trimmed", trimmed), ("$observed", observedAt), ("$modified", modified),
+            [("$doc", stored.Text), ("$trimmed", stored.Trimmed), ("$observed", observedAt), ("$modified", modified),
             ("$dataset", Attr.DatasetId(instance)), ("$id", entityId), ("$attr", attribute), ("$instance", SqliteInstanceForm.Stored(instanceId)),
             .. SqliteTemporalSchema.SampleParameters(instance)]) > 0, cancellationToken);
     }

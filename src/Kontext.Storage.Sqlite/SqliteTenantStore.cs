@@ -259,7 +259,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
                 SqliteTemporalSchema.SampleValues(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)));
             return;
         }
-        var (json, trimmedMembers) = SqliteInstanceForm.Trim(change.Instance?.ToJsonString(), observed, modified);
+        var stored = SqliteInstanceForm.OfInstance(change.Instance, observed, modified);
         var insert = SqliteDatabase.Cached(connection, """
             INSERT INTO attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)
             VALUES($sk, $dataset, $instance, $kind, $observed, $modified, $doc, $trimmed, $t, $n, $s, $k)
@@ -269,7 +269,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
             ("$kind", change.Kind.ToString()),
             ("$observed", observed),
             ("$modified", modified),
-            ("$doc", json), ("$trimmed", trimmedMembers),
+            ("$doc", stored.Text), ("$trimmed", stored.Trimmed),
             .. SqliteTemporalSchema.SampleParameters(change.Kind == AttributeChangeKind.Deleted ? null : change.Instance)]);
         insert.ExecuteNonQuery();
     }
@@ -277,7 +277,7 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
     /// <summary>
     /// A staged history row's document (<see cref="SqliteGroupRows.Instance"/>): the instance's members where the entity's
     /// encode wrote them (<see cref="SqliteInstanceForm.OfMembers"/>), else the instance written out on its own. Either way
-    /// what <see cref="SqliteInstanceForm.Trim"/> of its <c>ToJsonString</c> stores.
+    /// what <see cref="SqliteInstanceForm.OfWhole"/> of its <c>ToJsonString</c> stores.
     /// </summary>
     private static StoredDocument StagedDocument(JsonObject? instance, (byte[] Utf8, EncodedInstances? Instances) document, string? observed, string modified)
     {
@@ -285,12 +285,12 @@ internal sealed partial class SqliteTenantStore : ITenantStore, IAsyncDisposable
         var staged = document.Instances?.Find(instance) is var (start, end, created, modifiedAt)
             ? SqliteInstanceForm.OfMembers(document.Utf8, start, end, created, modifiedAt, observed, modified)
             : null;
-        staged ??= SqliteInstanceForm.OfWhole(SqliteInstanceForm.Utf8(instance), observed, modified);
+        staged ??= SqliteInstanceForm.OfInstance(instance, observed, modified);
 #if DEBUG
         // Every test runs the debug build: the row must store what the instance's own text, trimmed, gives.
-        var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, modified);
-        if (staged.Value.ToString() != expected || staged.Value.Trimmed != expectedTrimmed)
-            throw new InvalidOperationException($"A staged history document differs from its instance's: {staged} for {expected} ({expectedTrimmed})");
+        var expected = SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(instance.ToJsonString()), observed, modified);
+        if (staged.Value.Text != expected.Text || staged.Value.Trimmed != expected.Trimmed)
+            throw new InvalidOperationException($"A staged history document differs from its instance's: {staged} for {expected} ({expected.Trimmed})");
 #endif
         return staged.Value;
     }

@@ -90,7 +90,30 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
 
     public MemberEnumerator EnumerateObject() => new(_document, _start, _length);
 
-    public ArrayEnumerator EnumerateArray() => new(_document, _start, _length);
+    /// <summary>The items of an array, in order (<see cref="NextItem"/>).</summary>
+    public JsonItems<StoredElement> EnumerateArray() => new(this);
+
+    /// <remarks>Counted by walking the items.</remarks>
+    public int GetArrayLength()
+    {
+        var count = 0;
+        foreach (var _ in EnumerateArray()) count++;
+        return count;
+    }
+
+    /// <remarks>The cursor is where the item begins in the document (0: the first item, after the opening bracket).</remarks>
+    public bool NextItem(ref int cursor, out StoredElement item)
+    {
+        var at = cursor == 0 ? _start + 1 : cursor;
+        if (Kind != JsonValueKind.Array || at >= Next - 1)
+        {
+            item = default;
+            return false;
+        }
+        item = At(_document, at);
+        cursor = item.Next + 1; // after the comma (or the closing bracket, where the next call stops)
+        return true;
+    }
 
     /// <summary>
     /// The member of that name (the first, as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
@@ -120,6 +143,8 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
         reader.Read();
         return reader.GetString()!;
     }
+
+    public ReadOnlySpan<byte> RawText => Utf8[1..^1];
 
     public int GetInt32() => System.Buffers.Text.Utf8Parser.TryParse(Utf8, out int value, out var used) && used == _length ? value : throw NotA("an int");
 
@@ -215,25 +240,6 @@ public readonly struct StoredElement(byte[] document, int start, int length) : I
             var value = At(document, _at + name.Utf8.Length + 1); // after the colon
             Current = new StoredMember(name, value);
             _at = value.Next + 1; // after the comma
-            return true;
-        }
-    }
-
-    /// <summary>The items of an array, in order.</summary>
-    public struct ArrayEnumerator(byte[] document, int start, int length)
-    {
-        private int _at = start + 1;
-        private readonly int _end = start + length - 1;
-
-        public StoredElement Current { get; private set; }
-
-        public readonly ArrayEnumerator GetEnumerator() => this;
-
-        public bool MoveNext()
-        {
-            if (_at >= _end) return false;
-            Current = At(document, _at);
-            _at = Current.Next + 1;
             return true;
         }
     }

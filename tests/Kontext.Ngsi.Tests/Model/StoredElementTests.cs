@@ -120,4 +120,69 @@ public sealed class StoredElementTests
             w.WriteEndObject();
         }).Should().Be(Rendered(parsed.WriteTo));
     }
+
+    /// <summary>
+    /// A rule over <see cref="IJsonView{TSelf}"/> (the stored entity form's head) reads both views alike: items one by one,
+    /// array lengths, strings, their raw text and names, numbers and times.
+    /// </summary>
+    [Fact]
+    public void Both_views_give_a_rule_the_same_items_strings_numbers_and_times()
+    {
+        var doc = Written(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("strings");
+            foreach (var text in Texts) w.WriteStringValue(text);
+            w.WriteEndArray();
+            w.WriteStartArray("mixed");
+            w.WriteNumberValue(2147483647);
+            w.WriteNumberValue(638423784001230000L);
+            w.WriteStringValue(new DateTimeOffset(2024, 2, 1, 9, 0, 0, TimeSpan.FromHours(2)).AddTicks(1234567));
+            w.WriteStartObject();
+            w.WriteEndObject();
+            w.WriteStartArray();
+            w.WriteNumberValue(-3);
+            w.WriteEndArray();
+            w.WriteEndArray();
+            w.WriteStartArray("empty");
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+        var stored = Read(StoredElement.At(doc, 0));
+        var parsed = Read(new ParsedJson(JsonDocument.Parse(doc).RootElement));
+        parsed.Should().Equal(stored);
+        parsed.Should().Contain(["string plain plain", @"string naïve na\u00EFve", "int 2147483647", "long 638423784001230000", "length 0"]);
+
+        // A member's name, which a parsed document has no element for, reads as the stored member's name does.
+        var names = StoredElement.At(Sample(), 0).EnumerateObject();
+        foreach (var member in JsonDocument.Parse(Sample()).RootElement.EnumerateObject())
+        {
+            names.MoveNext().Should().BeTrue();
+            var name = new ParsedName(member);
+            (name.GetString(), Encoding.UTF8.GetString(name.RawText)).Should().Be((names.Current.Name, Encoding.UTF8.GetString(names.Current.NameUtf8)));
+            name.ValueEquals(Encoding.UTF8.GetBytes(names.Current.Name)).Should().BeTrue();
+        }
+
+        static List<string> Read<TJson>(TJson root) where TJson : struct, IJsonView<TJson>
+        {
+            var seen = new List<string>();
+            foreach (var name in new[] { "strings", "mixed", "empty" })
+            {
+                root.TryGetMember(Encoding.UTF8.GetBytes(name), out var array).Should().BeTrue();
+                seen.Add($"length {array.GetArrayLength()}");
+                foreach (var item in new JsonItems<TJson>(array))
+                {
+                    seen.Add(item.Kind switch
+                    {
+                        JsonValueKind.String when name == "mixed" => $"time {item.GetDateTimeOffset():O}",
+                        JsonValueKind.String => $"string {item.GetString()} {Encoding.UTF8.GetString(item.RawText)}",
+                        JsonValueKind.Number when item.GetInt64() > int.MaxValue => $"long {item.GetInt64()}",
+                        JsonValueKind.Number => $"int {item.GetInt32()}",
+                        var kind => $"{kind} of {(kind == JsonValueKind.Array ? item.GetArrayLength() : 0)}",
+                    });
+                }
+            }
+            return seen;
+        }
+    }
 }

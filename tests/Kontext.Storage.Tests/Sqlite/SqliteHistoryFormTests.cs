@@ -142,16 +142,12 @@ public sealed class SqliteHistoryFormTests : IDisposable
     [InlineData("""{"type":"Property","value":1,"observedAt":"2024-01-01T00:00:00Z","modifiedAt":"2024-01-02T00:00:00.000Z"}""", 20)]
     public void A_document_is_trimmed_only_of_what_puts_back_exactly(string doc, int expected)
     {
-        var (stored, trimmed) = SqliteInstanceForm.Trim(doc, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
+        var form = SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(doc), "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
+        var (stored, trimmed) = (form.Text, form.Trimmed);
 
         trimmed.Should().Be(expected);
         SqliteInstanceForm.Restore(stored, trimmed, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z").Should().Be(doc);
         if (trimmed != 0) stored!.Length.Should().BeLessThan(doc.Length);
-        // The group writer's form of the same cut (it encodes the kept text and the closing brace straight into its buffer).
-        var utf8 = Encoding.UTF8.GetBytes(doc);
-        var (end, cut) = SqliteInstanceForm.TrimmedEnd(utf8, "2024-01-01T00:00:00.000Z", "2024-01-02T00:00:00.000Z");
-        cut.Should().Be(trimmed);
-        (cut == 0 ? doc : Encoding.UTF8.GetString(utf8, 0, end) + "}").Should().Be(stored);
     }
 
     /// <summary>
@@ -197,13 +193,14 @@ public sealed class SqliteHistoryFormTests : IDisposable
         var instance = JsonNode.Parse(members)!.AsObject();
         instance["createdAt"] = created;
         instance["modifiedAt"] = modified;
-        var (expected, expectedTrimmed) = SqliteInstanceForm.Trim(instance.ToJsonString(), observed, rowModified);
+        var whole = SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(instance.ToJsonString()), observed, rowModified);
+        var (expected, expectedTrimmed) = (whole.Text, whole.Trimmed);
 
         var stored = SqliteInstanceForm.OfMembers(Encoding.UTF8.GetBytes(members), 0, Encoding.UTF8.GetByteCount(members), created, modified, observed, rowModified);
 
         stored.HasValue.Should().Be(said);
         if (stored is { } document) (document.ToString(), document.Trimmed).Should().Be((expected, expectedTrimmed));
-        SqliteInstanceForm.OfWhole(Encoding.UTF8.GetBytes(instance.ToJsonString()), observed, rowModified).ToString().Should().Be(expected);
+        SqliteInstanceForm.OfInstance(instance, observed, rowModified).Text.Should().Be(expected, "an instance written out on its own is its text");
     }
 
     [Theory]
