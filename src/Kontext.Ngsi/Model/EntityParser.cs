@@ -52,7 +52,7 @@ public static class EntityParser
         if (expectedId is not null && id != expectedId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{expectedId}' in the URL");
 
-        var entity = new Entity(id);
+        var entity = new Entity(id, body.GetPropertyCount());
         if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) entity.Types = ParseTypes(typeElement, context);
         else if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
 
@@ -73,7 +73,7 @@ public static class EntityParser
         var id = readsId ? ReadString(body, "id") ?? ReadString(body, "@id") : null;
         if (id is not null && id != entityId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
-        var fragment = new Entity(entityId);
+        var fragment = new Entity(entityId, body.GetPropertyCount());
         if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) fragment.Types = ParseTypes(typeElement, context);
         if (body.TryGetProperty("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
