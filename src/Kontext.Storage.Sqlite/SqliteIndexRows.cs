@@ -284,9 +284,9 @@ internal static class SqliteIndexRows
     /// </summary>
     public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, byte[] doc, IndexedState indexed)
     {
-        var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt),
-            entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList(),
-            (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList(), [], [], []);
+        var createdAt = Validate.Format(entity.CreatedAt);
+        var modifiedAt = entity.ModifiedAt == entity.CreatedAt ? createdAt : Validate.Format(entity.ModifiedAt); // a created entity's are one time
+        var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, createdAt, modifiedAt, TypeIds(connection, entity.Types), Distinct(entity.Scopes), [], [], []);
         foreach (var (name, instances) in entity.Attributes)
         {
             var nameId = SqliteNameSchema.Id(connection, name);
@@ -295,6 +295,26 @@ internal static class SqliteIndexRows
             AddGeometryRows(rows.Geometries, nameId, instances);
         }
         return rows;
+    }
+
+    /// <summary>The name ids of <paramref name="types"/>, each type once, in order (loops: a batch builds these for every entity, of usually one type).</summary>
+    private static List<long> TypeIds(SqliteConnection connection, List<string> types)
+    {
+        var distinct = Distinct(types);
+        var ids = new List<long>(distinct.Count);
+        foreach (var type in distinct) ids.Add(SqliteNameSchema.Id(connection, type));
+        return ids;
+    }
+
+    /// <summary>The first occurrence of each of <paramref name="items"/> (none: an empty list), in order.</summary>
+    private static List<string> Distinct(List<string>? items)
+    {
+        if (items is null) return [];
+        if (items.Count > 8) return items.Distinct(StringComparer.Ordinal).ToList(); // the loop below is quadratic
+        var distinct = new List<string>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+            if (items.IndexOf(items[i], 0, i) < 0) distinct.Add(items[i]);
+        return distinct;
     }
 
     /// <summary>
@@ -306,9 +326,9 @@ internal static class SqliteIndexRows
     {
         var rows = new SqliteGroupRows.EntityUpdate(ek, entity.Id, doc, Validate.Format(entity.ModifiedAt));
         if (!before.Types.SetEquals(entity.Types))
-            rows.Types = entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList();
+            rows.Types = TypeIds(connection, entity.Types);
         if (!before.Scopes.SetEquals(entity.Scopes ?? []))
-            rows.Scopes = (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList();
+            rows.Scopes = Distinct(entity.Scopes);
         foreach (var (name, instances) in entity.Attributes)
         {
             var after = now.Attributes[name];
