@@ -532,9 +532,15 @@ internal static class SqliteIndexRows
             var pending = SqliteDatabase.State(connection).JobStatistics;
             var delta = before is null ? 1 : -1;
             var keys = t_statisticKeys ??= [];
-            AddStatisticKeys(before ?? after, keys);
-            foreach (var key in keys) CollectionsMarshal.GetValueRefOrAddDefault(pending, key, out _) += delta;
-            keys.Clear();
+            try
+            {
+                AddStatisticKeys(before ?? after, keys);
+                foreach (var key in keys) CollectionsMarshal.GetValueRefOrAddDefault(pending, key, out _) += delta;
+            }
+            finally
+            {
+                keys.Clear(); // nothing of this entity is left for the next one
+            }
             return;
         }
         UpdateStatistics(connection, StatisticKeys(before), StatisticKeys(after));
