@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Kontext.Storage.Sqlite;
@@ -48,7 +49,7 @@ internal static class SqliteDatabase
         public void JobReleased()
         {
             GroupRows.JobReleased();
-            foreach (var (key, delta) in JobStatistics) GroupStatistics[key] = GroupStatistics.GetValueOrDefault(key) + delta;
+            foreach (var (key, delta) in JobStatistics) CollectionsMarshal.GetValueRefOrAddDefault(GroupStatistics, key, out _) += delta;
             JobStatistics.Clear();
         }
 

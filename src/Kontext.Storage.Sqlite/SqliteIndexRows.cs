@@ -161,18 +161,8 @@ internal static class SqliteIndexRows
     private static AttributeFingerprint Fingerprint(IReadOnlyList<JsonObject> instances)
     {
         var hasGeometry = false;
-        ValueRow[] values = [];
-        for (var i = 0; i < instances.Count; i++)
-        {
-            var instance = instances[i];
-            foreach (var (number, scalarText) in Scalars(instance))
-            {
-                // Most attributes hold one scalar: the array grows by one, the usual case allocating exactly one.
-                Array.Resize(ref values, values.Length + 1);
-                values[^1] = new ValueRow(number, scalarText);
-            }
-            hasGeometry |= Attr.Type(instance) == Attr.GeoProperty;
-        }
+        for (var i = 0; i < instances.Count; i++) hasGeometry |= Attr.Type(instances[i]) == Attr.GeoProperty;
+        var values = ValueRowsOf(instances);
         var geometry = "";
         if (hasGeometry)
         {
@@ -192,23 +182,47 @@ internal static class SqliteIndexRows
     private static string Kinds(IReadOnlyList<JsonObject> instances) =>
         instances.Count == 1 ? Attr.Type(instances[0]) : string.Join(',', instances.Select(Attr.Type).Distinct());
 
-    /// <summary>The top-level scalars the value index holds: numbers and strings.</summary>
-    private static IEnumerable<(double? Number, string? Text)> Scalars(JsonObject instance)
+    /// <summary>
+    /// The rows the value index holds for these instances: their top-level numbers and strings, in instance order, in an
+    /// array of their count (the usual attribute's one row allocates that one row).
+    /// </summary>
+    private static ValueRow[] ValueRowsOf(IReadOnlyList<JsonObject> instances)
     {
-        foreach (var scalar in QEvaluator.TopLevelScalars(instance))
+        // Scratch lists per thread: every attribute of every entity written is read here, often twice.
+        var scalars = t_scalars ??= [];
+        var rows = t_rows ??= [];
+        try
         {
-            if (scalar is not JsonValue v) continue;
-            switch (v.GetValueKind())
+            for (var i = 0; i < instances.Count; i++)
             {
-                case JsonValueKind.Number when JsonNumbers.TryGetDouble(v, out var number):
-                    yield return (number, null);
-                    break;
-                case JsonValueKind.String:
-                    yield return (null, v.GetValue<string>());
-                    break;
+                scalars.Clear();
+                QEvaluator.AddTopLevelScalars(instances[i], scalars);
+                foreach (var scalar in scalars)
+                {
+                    if (scalar is not JsonValue v) continue;
+                    switch (v.GetValueKind())
+                    {
+                        case JsonValueKind.Number when JsonNumbers.TryGetDouble(v, out var number):
+                            rows.Add(new ValueRow(number, null));
+                            break;
+                        case JsonValueKind.String:
+                            rows.Add(new ValueRow(null, v.GetValue<string>()));
+                            break;
+                    }
+                }
             }
+            return rows.Count == 0 ? [] : rows.ToArray();
+        }
+        finally
+        {
+            // Nothing of the entity is kept past the call; a large attribute's lists are not kept at all.
+            if (scalars.Capacity > 1024) t_scalars = null; else scalars.Clear();
+            if (rows.Capacity > 1024) t_rows = null; else rows.Clear();
         }
     }
+
+    [ThreadStatic] private static List<JsonNode>? t_scalars;
+    [ThreadStatic] private static List<ValueRow>? t_rows;
 
     /// <summary>
     /// Brings the index rows from <paramref name="before"/> (null: the entity is new) to <paramref name="entity"/>,
@@ -270,9 +284,9 @@ internal static class SqliteIndexRows
     /// </summary>
     public static SqliteGroupRows.NewEntity NewEntityRows(SqliteConnection connection, Entity entity, byte[] doc, IndexedState indexed)
     {
-        var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, Validate.Format(entity.CreatedAt), Validate.Format(entity.ModifiedAt),
-            entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList(),
-            (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList(), [], [], []);
+        var createdAt = Validate.Format(entity.CreatedAt);
+        var modifiedAt = entity.ModifiedAt == entity.CreatedAt ? createdAt : Validate.Format(entity.ModifiedAt); // a created entity's are one time
+        var rows = new SqliteGroupRows.NewEntity(entity.Id, doc, createdAt, modifiedAt, TypeIds(connection, entity.Types), Distinct(entity.Scopes), [], [], []);
         foreach (var (name, instances) in entity.Attributes)
         {
             var nameId = SqliteNameSchema.Id(connection, name);
@@ -281,6 +295,26 @@ internal static class SqliteIndexRows
             AddGeometryRows(rows.Geometries, nameId, instances);
         }
         return rows;
+    }
+
+    /// <summary>The name ids of <paramref name="types"/>, each type once, in order (loops: a batch builds these for every entity, of usually one type).</summary>
+    private static List<long> TypeIds(SqliteConnection connection, List<string> types)
+    {
+        var distinct = Distinct(types);
+        var ids = new List<long>(distinct.Count);
+        foreach (var type in distinct) ids.Add(SqliteNameSchema.Id(connection, type));
+        return ids;
+    }
+
+    /// <summary>The first occurrence of each of <paramref name="items"/> (none: an empty list), in order.</summary>
+    private static List<string> Distinct(List<string>? items)
+    {
+        if (items is null) return [];
+        if (items.Count > 8) return items.Distinct(StringComparer.Ordinal).ToList(); // the loop below is quadratic
+        var distinct = new List<string>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+            if (items.IndexOf(items[i], 0, i) < 0) distinct.Add(items[i]);
+        return distinct;
     }
 
     /// <summary>
@@ -292,9 +326,9 @@ internal static class SqliteIndexRows
     {
         var rows = new SqliteGroupRows.EntityUpdate(ek, entity.Id, doc, Validate.Format(entity.ModifiedAt));
         if (!before.Types.SetEquals(entity.Types))
-            rows.Types = entity.Types.Distinct(StringComparer.Ordinal).Select(t => SqliteNameSchema.Id(connection, t)).ToList();
+            rows.Types = TypeIds(connection, entity.Types);
         if (!before.Scopes.SetEquals(entity.Scopes ?? []))
-            rows.Scopes = (entity.Scopes ?? []).Distinct(StringComparer.Ordinal).ToList();
+            rows.Scopes = Distinct(entity.Scopes);
         foreach (var (name, instances) in entity.Attributes)
         {
             var after = now.Attributes[name];
@@ -383,11 +417,8 @@ internal static class SqliteIndexRows
         var value = Prepared(connection, "INSERT INTO attribute_values(ek, attr, n, num, str) VALUES($id, $a, $o, $n, $s)", id, "$a", "$o", "$n", "$s");
         long? nameId = null;
         var ordinal = 0;
-        foreach (var instance in instances)
-        {
-            foreach (var (number, text) in Scalars(instance))
-                Run(value, ("$a", nameId ??= SqliteNameSchema.Id(connection, name)), ("$o", ordinal++), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
-        }
+        foreach (var (number, text) in ValueRowsOf(instances))
+            Run(value, ("$a", nameId ??= SqliteNameSchema.Id(connection, name)), ("$o", ordinal++), ("$n", number is { } n ? n : DBNull.Value), ("$s", text is { } t ? t : DBNull.Value));
     }
 
     private static void InsertGeometries(SqliteConnection connection, long id, string name, List<JsonObject> instances)
@@ -414,8 +445,8 @@ internal static class SqliteIndexRows
     /// </summary>
     private static bool UpdateValuesInPlace(SqliteConnection connection, long id, string name, List<JsonObject> instances, AttributeFingerprint old)
     {
-        var scalars = instances.SelectMany(Scalars).ToList();
-        if (scalars.Count == 1 && old.Values.Count == 1)
+        var scalars = ValueRowsOf(instances);
+        if (scalars.Length == 1 && old.Values.Count == 1)
         {
             // One row before and after (the usual new reading): one statement, no look-up of the row first. Any other
             // count of rows touched means the fingerprint misread the old rows; the caller then rewrites them.
@@ -424,9 +455,9 @@ internal static class SqliteIndexRows
                 ("$id", id), ("$a", SqliteNameSchema.Id(connection, name)), ("$n", number), ("$s", text)).ExecuteNonQuery() == 1;
         }
         var nameId = SqliteNameSchema.Id(connection, name);
-        if ((long)SqliteDatabase.Cached(connection, "SELECT COUNT(*) FROM attribute_values WHERE ek = $id AND attr = $a", ("$id", id), ("$a", nameId)).ExecuteScalar()! != scalars.Count)
+        if ((long)SqliteDatabase.Cached(connection, "SELECT COUNT(*) FROM attribute_values WHERE ek = $id AND attr = $a", ("$id", id), ("$a", nameId)).ExecuteScalar()! != scalars.Length)
             return false;
-        for (var i = 0; i < scalars.Count; i++)
+        for (var i = 0; i < scalars.Length; i++)
         {
             var (number, text) = scalars[i];
             // The rows are numbered 0… by the writes that inserted them; a row missing among them leaves the count short, and a
@@ -454,25 +485,38 @@ internal static class SqliteIndexRows
     /// </summary>
     public static HashSet<(string Type, string Attr, string Kind)> StatisticKeys(IndexedState? state)
     {
-        var keys = new HashSet<(string, string, string)>();
-        foreach (var key in EachStatisticKey(state)) keys.Add(key);
-        return keys;
+        var keys = new List<(string, string, string)>();
+        AddStatisticKeys(state, keys);
+        return [.. keys];
     }
 
-    /// <summary>The keys of <see cref="StatisticKeys"/>, each once (the types, attribute names and each attribute's kinds are distinct).</summary>
-    private static IEnumerable<(string Type, string Attr, string Kind)> EachStatisticKey(IndexedState? state)
+    /// <summary>
+    /// Adds the keys of <see cref="StatisticKeys"/>, each once (the types, attribute names and each attribute's kinds are
+    /// distinct); an attribute of one kind (the usual one) is not split.
+    /// </summary>
+    private static void AddStatisticKeys(IndexedState? state, List<(string Type, string Attr, string Kind)> keys)
     {
-        if (state is null) yield break;
+        if (state is null) return;
         foreach (var type in state.Types)
         {
-            yield return (type, "", "");
+            keys.Add((type, "", ""));
             foreach (var (name, fingerprint) in state.Attributes)
             {
-                yield return (type, name, "*");
-                foreach (var kind in fingerprint.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) yield return (type, name, kind);
+                keys.Add((type, name, "*"));
+                var kinds = fingerprint.Kinds;
+                if (!kinds.Contains(','))
+                {
+                    if (kinds.Length > 0) keys.Add((type, name, kinds));
+                }
+                else
+                {
+                    foreach (var kind in kinds.Split(',', StringSplitOptions.RemoveEmptyEntries)) keys.Add((type, name, kind));
+                }
             }
         }
     }
+
+    [ThreadStatic] private static List<(string Type, string Attr, string Kind)>? t_statisticKeys;
 
     /// <summary>
     /// The statistics change of a write from <paramref name="before"/> to <paramref name="after"/> (null: no entity). A
@@ -487,7 +531,16 @@ internal static class SqliteIndexRows
             // A new or deleted entity: every key of the one side counts, no key sets to compare (a batch create's case).
             var pending = SqliteDatabase.State(connection).JobStatistics;
             var delta = before is null ? 1 : -1;
-            foreach (var key in EachStatisticKey(before ?? after)) CollectionsMarshal.GetValueRefOrAddDefault(pending, key, out _) += delta;
+            var keys = t_statisticKeys ??= [];
+            try
+            {
+                AddStatisticKeys(before ?? after, keys);
+                foreach (var key in keys) CollectionsMarshal.GetValueRefOrAddDefault(pending, key, out _) += delta;
+            }
+            finally
+            {
+                keys.Clear(); // nothing of this entity is left for the next one
+            }
             return;
         }
         UpdateStatistics(connection, StatisticKeys(before), StatisticKeys(after));

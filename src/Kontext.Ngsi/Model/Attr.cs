@@ -157,6 +157,27 @@ public static class Attr
         _ => false,
     };
 
+    /// <summary><see cref="HasNestedNull(JsonNode?)"/> of the node over <paramref name="element"/>, read from the element (no node is built).</summary>
+    public static bool HasNestedNull(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    var value = member.Value;
+                    if (value.ValueKind == JsonValueKind.String ? value.ValueEquals(NullMarker) : HasNestedNull(value)) return true;
+                }
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    if (HasNestedNull(item)) return true; // a string item is no nested null (only an object's member is)
+                return false;
+            default:
+                return false;
+        }
+    }
+
     public static bool IsNullLanguageMap(JsonNode? node) =>
         node is JsonObject map && map.Count == 1 && map.TryGetPropertyValue("@none", out var none) && IsNullMarker(none);
 }

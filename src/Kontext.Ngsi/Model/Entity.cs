@@ -6,7 +6,8 @@ namespace Kontext.Ngsi.Model;
 /// An NGSI-LD entity in expanded form (D1): types and attribute names are full IRIs; each attribute is a list of
 /// instances (one per datasetId, the default instance has none) in normalized form with expanded sub-attribute names.
 /// </summary>
-public sealed class Entity(string id)
+/// <param name="attributes">Room for this many attributes (the parser knows how many members it reads).</param>
+public sealed class Entity(string id, int attributes = 0)
 {
     public string Id { get; } = id;
     public List<string> Types { get; set; } = [];
@@ -16,11 +17,11 @@ public sealed class Entity(string id)
 
     /// <summary>When a transient entity stops existing (clause 4.22); null for a durable one.</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
-    public OrderedDictionary<string, List<JsonObject>> Attributes { get; } = new(StringComparer.Ordinal);
+    public OrderedDictionary<string, List<JsonObject>> Attributes { get; } = new(attributes, StringComparer.Ordinal);
 
     public Entity Clone()
     {
-        var copy = new Entity(Id)
+        var copy = new Entity(Id, Attributes.Count)
         {
             Types = [.. Types],
             Scopes = Scopes is null ? null : [.. Scopes],

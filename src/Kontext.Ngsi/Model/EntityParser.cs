@@ -52,7 +52,7 @@ public static class EntityParser
         if (expectedId is not null && id != expectedId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{expectedId}' in the URL");
 
-        var entity = new Entity(id);
+        var entity = new Entity(id, body.GetPropertyCount());
         if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) entity.Types = ParseTypes(typeElement, context);
         else if (mode == ParseMode.Full) throw NgsiException.BadRequestData("The entity has no 'type'");
 
@@ -73,7 +73,7 @@ public static class EntityParser
         var id = readsId ? ReadString(body, "id") ?? ReadString(body, "@id") : null;
         if (id is not null && id != entityId)
             throw NgsiException.BadRequestData($"The entity id '{id}' in the body does not match '{entityId}' in the URL");
-        var fragment = new Entity(entityId);
+        var fragment = new Entity(entityId, body.GetPropertyCount());
         if ((StrictJson.Member(body, "type") ?? StrictJson.Member(body, "@type")) is { } typeElement) fragment.Types = ParseTypes(typeElement, context);
         if (body.TryGetProperty("scope", out var scope)) fragment.Scopes = AllowsNull(mode) && Attr.IsNullMarker(scope) ? [] : ParseScopes(scope);
         fragment.ExpiresAt = ParseExpiresAt(body, mode);
@@ -242,16 +242,20 @@ public static class EntityParser
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
-            var concise = new JsonObject { ["type"] = kind, ["value"] = StrictJson.Node(node) };
-            Check(name, iri, concise, kind, mode);
+            var concise = SizedJsonObject.Create(2 + SizedJsonObject.SystemTimes);
+            concise.Add("type", kind);
+            concise.Add("value", StrictJson.Node(node));
+            Check(name, iri, concise, kind, mode, node);
             return concise;
         }
 
         var type = InstanceType(name, node, isCoreGeo);
+        var payloadMember = type is null ? null : Attr.PayloadMember[type];
+        JsonElement? payloadElement = null; // the payload as sent, when its node is a plain node over it
         var isProof = iri == Attr.ProofProperty;
         // The instance's members, in the request's order, normalised as they are read; the type goes last as a plain string
-        // (read often, never copied out again).
-        var result = new JsonObject();
+        // (read often, never copied out again). Sized for every member, the type if it is implied, and the system times.
+        var result = SizedJsonObject.Create(node.GetPropertyCount() + 1 + SizedJsonObject.SystemTimes);
         foreach (var property in node.EnumerateObject())
         {
             var value = property.Value;
@@ -295,6 +299,7 @@ public static class EntityParser
                     "objectList" => NormalizeObjectList(StrictJson.Node(value)),
                     _ => StrictJson.Node(value),
                 };
+                if (member == payloadMember && member is not ("vocab" or "objectList")) payloadElement = value;
             }
             // Only a sub-attribute whose name the @context maps onto this core member's can have taken it already.
             if (result.ContainsKey(member))
@@ -302,7 +307,7 @@ public static class EntityParser
             result.Add(member, normalized);
         }
         if (type is not null) result["type"] = type; // set, not added: a sub-attribute the @context maps onto "type" is overwritten, as before
-        Check(name, iri, result, type, mode);
+        Check(name, iri, result, type, mode, payloadElement);
         if (isProof && !AllowsNull(mode) && type == Attr.Property && result["value"] is not JsonObject)
             throw NgsiException.BadRequestData("The value of ngsildproof is an object holding the W3C Data Integrity proof");
         return result;
@@ -372,7 +377,8 @@ public static class EntityParser
     private static readonly string[] PayloadMembers = Attr.PayloadMember.Values.Distinct().ToArray();
 
     /// <summary>Checks one instance's members against its type.</summary>
-    private static void Check(string name, string iri, JsonObject instance, string? type, ParseMode mode)
+    /// <param name="payloadElement">The payload as sent, when its node is a plain node over it: read where it is, not through the node's members (which would build them).</param>
+    private static void Check(string name, string iri, JsonObject instance, string? type, ParseMode mode, JsonElement? payloadElement)
     {
         var partial = mode is ParseMode.Fragment or ParseMode.Merge;
         if (type is null)
@@ -407,7 +413,7 @@ public static class EntityParser
         }
 
         // NGSI-LD Null inside a JSON object of the value removes a key, which only a merge does (clause 5.5.4).
-        if (mode != ParseMode.Merge && Attr.HasNestedNull(payload))
+        if (mode != ParseMode.Merge && (payloadElement is { } sent ? Attr.HasNestedNull(sent) : Attr.HasNestedNull(payload)))
             throw NgsiException.BadRequestData($"Attribute '{name}' holds NGSI-LD Null inside its value, which only a merge may do");
         if (Attr.Unitless.Contains(type) && instance.ContainsKey("unitCode"))
             throw NgsiException.BadRequestData($"Attribute '{name}' of type {type} cannot have a unitCode");

@@ -33,8 +33,18 @@ public static class QEvaluator
     /// The scalars a top-level comparison on this instance looks at (its value, object(s), vocab, languageMap values,
     /// list elements). Stores index exactly these, so a pushed-down comparison sees what this evaluator sees.
     /// </summary>
-    public static IEnumerable<JsonNode> TopLevelScalars(JsonObject instance) =>
-        ResolveInstance(instance, TopLevel) is { } target ? Scalars(target.Node) : [];
+    public static IEnumerable<JsonNode> TopLevelScalars(JsonObject instance)
+    {
+        var scalars = new List<JsonNode>();
+        AddTopLevelScalars(instance, scalars);
+        return scalars;
+    }
+
+    /// <summary><see cref="TopLevelScalars"/> added to a list the caller keeps (the index reads every instance written: no enumerator for each).</summary>
+    public static void AddTopLevelScalars(JsonObject instance, List<JsonNode> scalars)
+    {
+        if (ResolveInstance(instance, TopLevel) is { } target) AddScalars(target.Node, scalars);
+    }
 
     private static readonly QPath TopLevel = new("");
 
@@ -113,7 +123,8 @@ public static class QEvaluator
     private static bool Holds(Target target, QComparison comparison)
     {
         if (target.IsObject && comparison.Op is not (QOp.Equal or QOp.NotEqual)) return false;
-        var scalars = Scalars(target.Node).ToList();
+        var scalars = new List<JsonNode>();
+        AddScalars(target.Node, scalars);
         return comparison.Op switch
         {
             QOp.Equal => scalars.Any(s => IsEqual(s, comparison.Value, target.IsVocab)),
@@ -132,15 +143,14 @@ public static class QEvaluator
     }
 
     // Arrays (also nested, e.g. a languageMap entry with several strings) compare element-wise.
-    private static IEnumerable<JsonNode> Scalars(JsonNode node)
+    private static void AddScalars(JsonNode node, List<JsonNode> scalars)
     {
         if (Unwrap(node) is JsonArray array)
         {
             foreach (var element in array)
-                if (element is not null)
-                    foreach (var s in Scalars(element)) yield return s;
+                if (element is not null) AddScalars(element, scalars);
         }
-        else yield return Unwrap(node)!;
+        else scalars.Add(Unwrap(node)!);
     }
 
     // JSON-LD typed values ({"@type": "DateTime", "@value": "..."}) compare by their @value.
