@@ -252,7 +252,7 @@ public sealed class EntityOperations(DateTimeOffset now)
 
     private void Put(Entity entity, string name, JsonObject instance, JsonObject? existing, bool owned = false)
     {
-        var copy = owned ? instance : SizedJsonObject.CopyOf(instance, SizedJsonObject.SystemTimes);
+        var copy = owned ? instance : (JsonObject)instance.DeepClone();
         Stamp(copy, existing);
         if (!entity.Attributes.TryGetValue(name, out var instances)) entity.Attributes[name] = instances = [];
         var index = existing is null ? -1 : instances.IndexOf(existing);

@@ -242,9 +242,7 @@ public static class EntityParser
         {
             // Concise: the bare value is the attribute (a GeoJSON geometry makes a GeoProperty).
             var kind = GeoJson.LooksLikeGeometry(node) || isCoreGeo ? Attr.GeoProperty : Attr.Property;
-            var concise = SizedJsonObject.Create(2 + SizedJsonObject.SystemTimes);
-            concise.Add("type", kind);
-            concise.Add("value", StrictJson.Node(node));
+            var concise = new JsonObject { ["type"] = kind, ["value"] = StrictJson.Node(node) };
             Check(name, iri, concise, kind, mode, node);
             return concise;
         }
@@ -254,8 +252,8 @@ public static class EntityParser
         JsonElement? payloadElement = null; // the payload as sent, when its node is a plain node over it
         var isProof = iri == Attr.ProofProperty;
         // The instance's members, in the request's order, normalised as they are read; the type goes last as a plain string
-        // (read often, never copied out again). Sized for every member, the type if it is implied, and the system times.
-        var result = SizedJsonObject.Create(node.GetPropertyCount() + 1 + SizedJsonObject.SystemTimes);
+        // (read often, never copied out again).
+        var result = new JsonObject();
         foreach (var property in node.EnumerateObject())
         {
             var value = property.Value;
