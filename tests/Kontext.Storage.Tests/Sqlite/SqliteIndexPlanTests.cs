@@ -165,6 +165,19 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_types_page_over_the_oldest_keys_searches_the_types_index_up_to_the_windows_end()
+    {
+        await CreateAsync(1, "T");
+        var query = EntityQuery.Parse(new EntityQueryParameters(Type: "T", Q: "n>3"), ContextProcessor.Core);
+
+        var unique = SqliteQueryCompiler.Compile(new EntityPageRequest(query, 0, 20, false)).KeyedPages!.Single(page => page.Unique);
+
+        var plan = Plan(unique.Page);
+        plan.Should().Contain(line => line.StartsWith("SEARCH t ") && line.Contains("(type=? AND ek<?)"), "the window bounds the index search, not a filter after it: " + string.Join("\n", plan));
+        plan.Should().NotContain(line => line.Contains("TEMP B-TREE"), "the keys come in key order: " + string.Join("\n", plan));
+    }
+
+    [Fact]
     public void A_query_with_ids_pages_the_entity_tables_keys()
     {
         var query = EntityQuery.Parse(new EntityQueryParameters(Id: "urn:ngsi-ld:G:1,urn:ngsi-ld:G:2", Type: "T"), ContextProcessor.Core);
