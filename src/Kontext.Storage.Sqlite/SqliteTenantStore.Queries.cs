@@ -64,48 +64,18 @@ internal sealed partial class SqliteTenantStore
                 await connection.Command(DefaultCacheSql).ExecuteNonQueryAsync(CancellationToken.None);
             }
         }
-        if (request.Limit == 0) return ([], total);
-        if (await OldestKeysPageAsync(connection, compiled, request, form, cancellationToken) is { } oldest) return (oldest, total);
-        var (keyed, early) = await ChooseKeyedPageAsync(connection, compiled, cancellationToken);
-        // The probe window only when no key set gives an early stop (no type or attribute clause, no small value range).
-        if (!early && await ProbePageAsync(connection, compiled, request, form, cancellationToken) is { } probed) return (probed, total);
-        // Order and page the keys first, then read only the page's documents: sorting every match's document is what made deep pages slow.
-        return (keyed is null
-            ? await PageAsync(Command(connection, EntityTablePageSql(compiled), compiled, ("$limit", request.Limit), ("$offset", request.Offset)), request, form, cancellationToken)
-            : await KeyedPageAsync(connection, compiled, keyed, request, long.MaxValue, form, cancellationToken), total);
-    }
-
-    /// <summary>
-    /// A type and a value clause have one unique key set (the type's) and others, which <see cref="ChooseKeyedPageAsync"/>
-    /// would count up to <see cref="SqliteQueryCompiler.EstimateBound"/> rows each before choosing: a third of such a
-    /// query's SQLite time. So the unique set's page is tried first over the keys of the oldest entities, a window of
-    /// 8 rowids per wanted entity: a page that fills inside it is the answer (the unique set's keys come in key order),
-    /// as is any page when the window holds every entity; else null, and the choice goes on, a few look-ups later.
-    /// </summary>
-    private static async Task<List<T>?> OldestKeysPageAsync<T>(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, PageForm<T> form,
-        CancellationToken cancellationToken)
-    {
-        var wanted = (long)request.Offset + request.Limit;
-        if (compiled.KeyedPages is not { Count: > 1 } keyed || keyed.Count(k => k.Unique) != 1 || wanted > KeyWindowMax / 8) return null;
-        var windowEnd = await WindowEndAsync(connection, wanted * 8, cancellationToken);
-        var page = await KeyedPageAsync(connection, compiled, keyed.First(k => k.Unique), request, windowEnd ?? long.MaxValue, form, cancellationToken);
-        return page.Count == request.Limit || windowEnd is null ? page : null;
-    }
-
-    /// <summary>The most rowids <see cref="OldestKeysPageAsync"/> looks through: what a wasted window costs stays below the estimates it saves.</summary>
-    internal const long KeyWindowMax = 2_048;
-
-    /// <summary>A key set's page (<see cref="KeyedPage.Page"/>) over the keys up to <paramref name="end"/>.</summary>
-    private static Task<List<T>> KeyedPageAsync<T>(SqliteReader connection, CompiledQuery compiled, KeyedPage keyed, EntityPageRequest request, long end, PageForm<T> form,
-        CancellationToken cancellationToken) =>
-        PageAsync(Command(connection, keyed.Page, compiled, ("$limit", request.Limit), ("$offset", request.Offset), ("$end", end)), request, form, cancellationToken);
-
-    private static async Task<List<T>> PageAsync<T>(SqliteCommand page, EntityPageRequest request, PageForm<T> form, CancellationToken cancellationToken)
-    {
         var entities = new List<T>(Math.Min(request.Limit, 1000));
-        await using var reader = await page.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) entities.Add(form(reader.GetFieldValue<byte[]>(0), null));
-        return entities;
+        if (request.Limit > 0)
+        {
+            var (keyed, early) = await ChooseKeyedPageAsync(connection, compiled, (long)request.Offset + request.Limit, cancellationToken);
+            // The probe window only when no key set gives an early stop (no type or attribute clause, no small value range).
+            if (!early && await ProbePageAsync(connection, compiled, request, form, cancellationToken) is { } probed) return (probed, total);
+            // Order and page the keys first, then read only the page's documents: sorting every match's document is what made deep pages slow.
+            var page = Command(connection, keyed?.Page ?? EntityTablePageSql(compiled), compiled, ("$limit", request.Limit), ("$offset", request.Offset));
+            await using var reader = await page.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) entities.Add(form(reader.GetFieldValue<byte[]>(0), null));
+        }
+        return (entities, total);
     }
 
     /// <summary>
@@ -121,32 +91,53 @@ internal sealed partial class SqliteTenantStore
     /// chosen page stops early or sorts few keys: then the probe window over the oldest entities would only add work.
     /// Null when a clause reads the entity row (ids, id patterns).
     /// </summary>
-    private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, CancellationToken cancellationToken)
+    private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, long wanted, CancellationToken cancellationToken)
     {
         if (compiled.KeyedPages is not { Count: > 0 } keyed) return (null, false);
         // A lone unique set wins when every other set reaches the bound (it is smaller, or ties and a tie goes to it):
         // then its own estimate would change nothing, and is not read (a type and a wide value range, the usual query).
+        // For a type the bound is where driving by the other set starts to pay (BreakEvenAsync).
         var estimates = new long?[keyed.Count];
         if (keyed.Count(k => k.Unique) == 1)
         {
-            var small = false;
-            for (var i = 0; i < keyed.Count && !small; i++)
-                if (!keyed[i].Unique) small = (estimates[i] = await EstimateAsync(connection, keyed[i], cancellationToken)) < SqliteQueryCompiler.EstimateBound;
-            if (!small) return (keyed.First(k => k.Unique), true);
+            var unique = keyed.First(k => k.Unique);
+            var bound = unique.Type is { } type ? await BreakEvenAsync(connection, type, wanted, cancellationToken) : SqliteQueryCompiler.EstimateBound;
+            var small = -1;
+            for (var i = 0; i < keyed.Count && small < 0; i++)
+                if (!keyed[i].Unique && (estimates[i] = await EstimateAsync(connection, keyed[i], bound, cancellationToken)) < bound) small = i;
+            if (small < 0) return (unique, true);
+            // Below a type's break-even the set is smaller than the type's keys, and cheaper to drive by.
+            if (bound < SqliteQueryCompiler.EstimateBound) return (keyed[small], true);
         }
         KeyedPage? best = null;
         long bestRows = long.MaxValue;
         for (var i = 0; i < keyed.Count; i++)
         {
-            var (candidate, rows) = (keyed[i], estimates[i] ?? await EstimateAsync(connection, keyed[i], cancellationToken));
+            var (candidate, rows) = (keyed[i], estimates[i] ?? await EstimateAsync(connection, keyed[i], SqliteQueryCompiler.EstimateBound, cancellationToken));
             if (rows < bestRows || (rows == bestRows && candidate.Unique && best is { Unique: false })) (best, bestRows) = (candidate, rows);
         }
         return (best, best!.Unique || bestRows < SqliteQueryCompiler.EstimateBound);
     }
 
-    /// <summary>The key set's index rows, counted up to <see cref="SqliteQueryCompiler.EstimateBound"/>.</summary>
-    private static async Task<long> EstimateAsync(SqliteReader connection, KeyedPage candidate, CancellationToken cancellationToken) =>
-        (long)(await connection.Command(candidate.Estimate, candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
+    /// <summary>
+    /// How small another key set must be to drive rather than a type's: the type's page walks its keys in order until
+    /// the page fills, about wanted × size / c keys when c of the type's keys match; the other set's page sorts its c
+    /// keys and stops as soon. Both cost about the same at c = √(wanted × size), so a set counted below that drives; the
+    /// count stops there too (counting to <see cref="SqliteQueryCompiler.EstimateBound"/> was a third of such a
+    /// query's SQLite time, and chose the sort for ranges the walk answers four times faster).
+    /// </summary>
+    private static async Task<long> BreakEvenAsync(SqliteReader connection, string type, long wanted, CancellationToken cancellationToken)
+    {
+        var size = await connection.Command(TypeSizeSql, ("$type", type)).ExecuteScalarAsync(cancellationToken) as long? ?? 0;
+        return Math.Clamp((long)Math.Ceiling(Math.Sqrt((double)wanted * size)), 1, SqliteQueryCompiler.EstimateBound);
+    }
+
+    /// <summary>How many entities have the type $type, from the statistics.</summary>
+    internal const string TypeSizeSql = "SELECT entities FROM type_statistics WHERE type = $type AND attr = '' AND kind = ''";
+
+    /// <summary>The key set's index rows, counted up to <paramref name="bound"/>.</summary>
+    private static async Task<long> EstimateAsync(SqliteReader connection, KeyedPage candidate, long bound, CancellationToken cancellationToken) =>
+        (long)(await connection.Command(candidate.Estimate, [.. candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value)), ("$bound", bound)]).ExecuteScalarAsync(cancellationToken))!;
 
     /// <summary>A page of the entity table's keys, for queries with a clause on the entity row (ids are few, or an id pattern is checked per row).</summary>
     internal static string EntityTablePageSql(CompiledQuery compiled) =>
