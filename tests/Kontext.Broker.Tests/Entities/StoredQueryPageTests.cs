@@ -16,11 +16,6 @@ public sealed class StoredQueryPageTests(BrokerFixture fixture)
     private readonly HttpClient _client = fixture.Client;
     private readonly string _tenant = "stored-pages-" + Guid.NewGuid().ToString("N")[..8];
 
-    private const string UserContext = """
-        {"@context":[{"Machine":"https://example.org/Machine","ex":"https://example.org/"},
-         "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"]}
-        """;
-
     /// <summary>
     /// Machines in creation order: one with every attribute kind but LanguageProperty (datasetIds, sub-attributes, an
     /// update that gives its own times); one with a LanguageProperty and an expiresAt; one without speed (pick=speed
@@ -35,26 +30,9 @@ public sealed class StoredQueryPageTests(BrokerFixture fixture)
             ids.Add(id);
             await _client.CreateOkAsync(i switch
             {
-                1 => $$$"""
-                    {"id":"{{{id}}}","type":"Machine","expiresAt":"2040-01-01T00:00:00Z",
-                     "street":{"type":"LanguageProperty","languageMap":{"fr":"Grand Place","@none":"Big Square"}},
-                     "speed":{"type":"Property","value":5,"observedAt":"2024-01-01T10:00:00.123Z"}}
-                    """,
+                1 => StoredAnswers.MachineWithLanguage(id),
                 2 => $$$"""{"id":"{{{id}}}","type":"Machine","owner":{"type":"Relationship","object":"urn:ngsi-ld:P:2"}}""",
-                _ => $$$$"""
-                    {"id":"{{{{id}}}}","type":"Machine","scope":["/f/a","/f/b"],
-                     "speed":[{"type":"Property","value":{{{{i + 1}}}}.50,"unitCode":"KMH","observedAt":"2024-01-01T10:00:00Z",
-                               "accuracy":{"type":"Property","value":0.1,"providedBy":{"type":"Relationship","object":"urn:ngsi-ld:P:1"}}},
-                              {"type":"Property","value":3,"datasetId":"urn:ngsi-ld:Dataset:b"}],
-                     "https://example.org/full":{"type":"Property","value":{"value":1,"k":"x \"y\" é"}},
-                     "owner":{"type":"Relationship","object":"urn:ngsi-ld:P:1","objectType":"Person"},
-                     "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.7,40.4]}},
-                     "geo":{"type":"Property","value":{"type":"Point","coordinates":[1,2]}},
-                     "category":{"type":"VocabProperty","vocab":["Machine","https://example.org/Other"]},
-                     "config":{"type":"JsonProperty","json":{"type":"x","value":[1,null]}},
-                     "levels":{"type":"ListProperty","valueList":[1,"b",2.5]},
-                     "parts":{"type":"ListRelationship","objectList":[{"object":"urn:ngsi-ld:P:1"},{"object":"urn:ngsi-ld:P:2"}]}}
-                    """,
+                _ => StoredAnswers.MachineWithoutLanguage(id, $"{i + 1}.50"),
             }, link: link, tenant: _tenant);
             if (i == 0)
             {
@@ -131,7 +109,7 @@ public sealed class StoredQueryPageTests(BrokerFixture fixture)
     {
         var server = await ContextServer.StartAsync();
         await using var _ = server;
-        var link = Api.Link(server.Serve("/machine.jsonld", UserContext));
+        var link = Api.Link(server.Serve("/machine.jsonld", StoredAnswers.UserContext));
         await CreateMachinesAsync(link);
 
         var (json, response) = await ShouldAnswerAlikeAsync($"{Api.Entities}?type=Machine&options=sysAttrs&limit=3", "application/json", link);
@@ -183,11 +161,7 @@ public sealed class StoredQueryPageTests(BrokerFixture fixture)
         second.StatusCode.Should().Be(HttpStatusCode.OK);
         body.Should().Be(await second.Content.ReadAsStringAsync(), path);
         string[] ignored = ["X-Request-Id", "Date", "Preference-Applied"];
-        Headers(first, ignored).Should().BeEquivalentTo(Headers(second, ignored));
+        StoredAnswers.Headers(first, ignored).Should().BeEquivalentTo(StoredAnswers.Headers(second, ignored));
         return (body, first);
     }
-
-    private static List<string> Headers(HttpResponseMessage response, string[] ignored) =>
-        [.. response.Headers.Concat(response.Content.Headers).Where(h => !ignored.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
-            .Select(h => h.Key + ": " + string.Join(",", h.Value))];
 }
