@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Kontext.Broker.Tests.Entities;
 
 /// <summary>
@@ -35,8 +37,25 @@ internal static class StoredAnswers
          "speed":{"type":"Property","value":5,"observedAt":"2024-01-01T10:00:00.123Z"}}
         """;
 
-    /// <summary>The response's headers, content headers included, but <paramref name="ignored"/>.</summary>
-    public static List<string> Headers(HttpResponseMessage response, string[] ignored) =>
+    /// <summary>
+    /// Both answers, status, body and headers (but the request id, the date and <paramref name="ignoredHeaders"/>), are
+    /// the same; returns the first's body and response.
+    /// </summary>
+    public static async Task<(string Body, HttpResponseMessage Response)> ShouldAnswerAlikeAsync(this HttpClient client, HttpRequestMessage stored,
+        HttpRequestMessage entityPath, params string[] ignoredHeaders)
+    {
+        var first = await client.SendAsync(stored);
+        var second = await client.SendAsync(entityPath);
+        var body = await first.Content.ReadAsStringAsync();
+        first.StatusCode.Should().Be(HttpStatusCode.OK, body);
+        second.StatusCode.Should().Be(HttpStatusCode.OK);
+        body.Should().Be(await second.Content.ReadAsStringAsync(), stored.RequestUri?.ToString());
+        string[] ignored = ["X-Request-Id", "Date", .. ignoredHeaders];
+        Headers(first, ignored).Should().BeEquivalentTo(Headers(second, ignored));
+        return (body, first);
+    }
+
+    private static List<string> Headers(HttpResponseMessage response, string[] ignored) =>
         [.. response.Headers.Concat(response.Content.Headers).Where(h => !ignored.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
             .Select(h => h.Key + ": " + string.Join(",", h.Value))];
 }
