@@ -86,12 +86,12 @@ internal static class SideBySideSection
             await response.Content.ReadAsByteArrayAsync(ct);
             return response.StatusCode == HttpStatusCode.NoContent;
         };
-        Request query(bool isKontext, bool count) => async (client, random, ct) =>
+        Request query(bool isKontext, bool count, int limit = 20) => async (client, random, ct) =>
         {
             var threshold = random.Next(0, 110);
             var url = isKontext
-                ? $"{Entities}?type=AirQualityObserved&q={Uri.EscapeDataString($"no2>{threshold}")}&limit=20{(count ? "&count=true" : "")}"
-                : $"/entities?type=AirQualityObserved&attr=no2&gt={threshold}&limit=20";
+                ? $"{Entities}?type=AirQualityObserved&q={Uri.EscapeDataString($"no2>{threshold}")}&limit={limit}{(count ? "&count=true" : "")}"
+                : $"/entities?type=AirQualityObserved&attr=no2&gt={threshold}&limit={limit}";
             using var response = await client.GetAsync(url, ct);
             await response.Content.ReadAsByteArrayAsync(ct);
             return response.StatusCode == HttpStatusCode.OK && (!count || response.Headers.Contains("NGSILD-Results-Count"));
@@ -115,6 +115,8 @@ internal static class SideBySideSection
             ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(false), options.SideClients),
             ("type + q `no2>N`, limit=20 (sequential)", query(true, false), query(false, false), 1),
             ("the same with count=true (sequential)", query(true, true), null, 1),
+            ($"type + q `no2>N`, limit=20 ({options.SideClients} clients)", query(true, false), query(false, false), options.SideClients),
+            ("type + q `no2>N`, limit=100 (sequential)", query(true, false, 100), query(false, false, 100), 1),
             ("type + `near;maxDistance==500`, limit=20 (sequential)", near, null, 1),
         };
         var results = new List<(string Work, Tally Kontext, Tally? Baseline)>();
@@ -254,7 +256,8 @@ internal static class SideBySideSection
         sb.AppendLine($"- Each work runs {options.SideRounds} rounds of {options.SideSeconds} s per app, the apps alternating (K B, B K, …) after 1 s of unmeasured warm-up each; the figures add up the rounds.");
         sb.AppendLine("- CPU per request: user + system time of the app process (/proc/<pid>/stat) over the slices ÷ requests. KB written: `write_bytes` of /proc/<pid>/io (bytes the process");
         sb.AppendLine("  sent towards the disk, WAL and checkpoints included) ÷ requests; `wchar` counts every byte passed to write(), sockets included. The load generator runs on the same 2 cores.");
-        sb.AppendLine("- PATCH changes `no2` of a random AirQualityObserved entity; the query is `type=AirQualityObserved&q=no2>N&limit=20` with N random in 0–109 (the baseline: the same filter by `json_extract`).");
+        sb.AppendLine("- PATCH changes `no2` of a random AirQualityObserved entity; the query is `type=AirQualityObserved&q=no2>N&limit=20` (or 100) with N random in 0–109 (the baseline: the same filter by `json_extract`),");
+        sb.AppendLine("  from one client (sequential) or from as many as the GET and PATCH rows.");
         if (!healthy) sb.AppendLine("- **Errors or an exited process: see the table.**");
         return sb.ToString();
     }

@@ -69,7 +69,7 @@ internal static class SqliteCellWalk
     /// its budget and <c>After</c> is the last key it finished: every candidate up to it has been given.
     /// </summary>
     public static async Task<(bool Done, long After)> WalkAsync(SqliteReader connection, GeoCellQuery query, List<long> cells,
-        Func<Entity, bool> take, CancellationToken cancellationToken)
+        Func<byte[], bool> take, CancellationToken cancellationToken)
     {
         if (await connection.Command(AttributeSql, ("$iri", query.Attribute)).ExecuteScalarAsync(cancellationToken) is not long attribute) return (true, 0);
         var heads = new PriorityQueue<Cursor, (long Ek, long Rid)>(cells.Count);
@@ -107,7 +107,7 @@ internal static class SqliteCellWalk
     /// Gives the batch's candidates that pass the other clauses to <paramref name="take"/>, in key order, reading the documents
     /// only of those; empties the batch. The key at which the page became complete, or null.
     /// </summary>
-    private static async Task<long?> GiveAsync(SqliteReader connection, GeoCellQuery query, string? passing, List<long> batch, Func<Entity, bool> take,
+    private static async Task<long?> GiveAsync(SqliteReader connection, GeoCellQuery query, string? passing, List<long> batch, Func<byte[], bool> take,
         CancellationToken cancellationToken)
     {
         if (batch.Count == 0) return null;
@@ -123,7 +123,7 @@ internal static class SqliteCellWalk
         if (keys.Count == 0) return null;
         await using var documents = await connection.Command(DocumentsSql, ("$keys", Json(keys))).ExecuteReaderAsync(cancellationToken);
         while (await documents.ReadAsync(cancellationToken))
-            if (take(SqliteEntityForm.Decode(documents.GetFieldValue<byte[]>(1)))) return documents.GetInt64(0);
+            if (take(documents.GetFieldValue<byte[]>(1))) return documents.GetInt64(0);
         return null;
     }
 

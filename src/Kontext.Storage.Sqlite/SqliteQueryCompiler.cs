@@ -44,10 +44,11 @@ internal sealed record GeoCellQuery(string Attribute, double MinX, double MaxX, 
 /// A page found through one clause's index: that clause's keys in key order (its index gives them so when each entity
 /// has at most one row, <paramref name="Unique"/>; else grouped by key), the other clauses checked per key by look-ups,
 /// <c>LIMIT/OFFSET</c> over the keys, and only the page's documents read. <paramref name="Estimate"/> counts the
-/// clause's index rows up to a bound, so the caller can let the smallest key set drive; it binds only
+/// clause's index rows up to a bound (<c>$bound</c>), so the caller can let the smallest key set drive; it binds only
 /// <paramref name="EstimateParameters"/>, the ones it names (its prepared statement is shared by queries with other clauses).
 /// </summary>
-internal sealed record KeyedPage(string Page, string Estimate, bool Unique, IReadOnlyList<(string Name, object Value)> EstimateParameters);
+/// <param name="Type">For the key set of a single type, that type: its size is in the statistics.</param>
+internal sealed record KeyedPage(string Page, string Estimate, bool Unique, IReadOnlyList<(string Name, object Value)> EstimateParameters, string? Type = null);
 
 /// <summary>A count that leaves out the type clause when <paramref name="Type"/> is the only type any entity having one of <paramref name="Attributes"/> has.</summary>
 internal sealed record ImpliedTypeCount(string Type, IReadOnlyList<string> Attributes, string Count);
@@ -119,7 +120,8 @@ internal sealed partial class SqliteQueryCompiler
             var named = ParameterName().Matches(keys).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
             pages.Add(new KeyedPage(
                 $"SELECT doc FROM entities WHERE rowid IN (SELECT e.ek FROM (SELECT {keys}{(unique ? "" : " GROUP BY 1")}) e WHERE {rest} ORDER BY e.ek LIMIT $limit OFFSET $offset) ORDER BY rowid",
-                $"SELECT COUNT(*) FROM (SELECT {keys} LIMIT {EstimateBound})", unique, _parameters.Where(p => named.Contains(p.Name)).ToList()));
+                "SELECT COUNT(*) FROM (SELECT " + keys + " LIMIT $bound)", unique, _parameters.Where(p => named.Contains(p.Name)).ToList(),
+                _typeClause is { } type && type.Sql == clauses[i] ? type.Iri : null));
         }
         return pages;
     }

@@ -12,20 +12,41 @@ internal sealed partial class SqliteTenantStore
     internal const long ProbeWindowMin = 2_048, ProbeWindowMax = 32_768;
 
     public Task<EntityPage> QueryAsync(EntityPageRequest request, CancellationToken cancellationToken) =>
-        StorageMetrics.TimeQuery("sqlite", () => QueryPageAsync(request, cancellationToken));
+        StorageMetrics.TimeQuery("sqlite", async () =>
+        {
+            var (entities, total) = await QueryPageAsync(request, DecodedForm, cancellationToken);
+            return new EntityPage(entities, total);
+        });
 
-    private async Task<EntityPage> QueryPageAsync(EntityPageRequest request, CancellationToken cancellationToken)
+    public Task<StoredEntityPage> QueryStoredAsync(EntityPageRequest request, CancellationToken cancellationToken) =>
+        StorageMetrics.TimeQuery("sqlite", async () =>
+        {
+            var (entities, total) = await QueryPageAsync(request, StoredForm, cancellationToken);
+            return new StoredEntityPage(entities, total);
+        });
+
+    /// <summary>
+    /// The form a page hands its documents out in: from the document's bytes, or the entity the evaluator decoded from
+    /// them already to check it (null on the exact path, which decides in SQL).
+    /// </summary>
+    private delegate T PageForm<T>(byte[] doc, Entity? decoded);
+
+    private static readonly PageForm<Entity> DecodedForm = static (doc, decoded) => decoded ?? SqliteEntityForm.Decode(doc);
+    private static readonly PageForm<StoredEntity> StoredForm = static (doc, _) => SqliteEntityForm.Read(doc);
+
+    private async Task<(List<T> Entities, long? Total)> QueryPageAsync<T>(EntityPageRequest request, PageForm<T> form, CancellationToken cancellationToken)
     {
         var compiled = SqliteQueryCompiler.Compile(request);
         await using var reader = await RentReaderAsync(cancellationToken);
         // One read transaction: every chunk and the count see the same snapshot.
         reader.BeginSnapshot();
         return compiled.IsExact
-            ? await QueryExactAsync(reader, compiled, request, cancellationToken)
-            : await QueryWithEvaluatorAsync(reader, compiled, request, cancellationToken);
+            ? await QueryExactAsync(reader, compiled, request, form, cancellationToken)
+            : await QueryWithEvaluatorAsync(reader, compiled, request, form, cancellationToken);
     }
 
-    private static async Task<EntityPage> QueryExactAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<(List<T>, long?)> QueryExactAsync<T>(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, PageForm<T> form,
+        CancellationToken cancellationToken)
     {
         long? total = null;
         if (request.Count)
@@ -43,18 +64,18 @@ internal sealed partial class SqliteTenantStore
                 await connection.Command(DefaultCacheSql).ExecuteNonQueryAsync(CancellationToken.None);
             }
         }
-        var entities = new List<Entity>(Math.Min(request.Limit, 1000));
+        var entities = new List<T>(Math.Min(request.Limit, 1000));
         if (request.Limit > 0)
         {
-            var (keyed, early) = await ChooseKeyedPageAsync(connection, compiled, cancellationToken);
+            var (keyed, early) = await ChooseKeyedPageAsync(connection, compiled, (long)request.Offset + request.Limit, cancellationToken);
             // The probe window only when no key set gives an early stop (no type or attribute clause, no small value range).
-            if (!early && await ProbePageAsync(connection, compiled, request, cancellationToken) is { } probed) return new EntityPage(probed, total);
+            if (!early && await ProbePageAsync(connection, compiled, request, form, cancellationToken) is { } probed) return (probed, total);
             // Order and page the keys first, then read only the page's documents: sorting every match's document is what made deep pages slow.
             var page = Command(connection, keyed?.Page ?? EntityTablePageSql(compiled), compiled, ("$limit", request.Limit), ("$offset", request.Offset));
             await using var reader = await page.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) entities.Add(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(0)));
+            while (await reader.ReadAsync(cancellationToken)) entities.Add(form(reader.GetFieldValue<byte[]>(0), null));
         }
-        return new EntityPage(entities, total);
+        return (entities, total);
     }
 
     /// <summary>
@@ -70,32 +91,53 @@ internal sealed partial class SqliteTenantStore
     /// chosen page stops early or sorts few keys: then the probe window over the oldest entities would only add work.
     /// Null when a clause reads the entity row (ids, id patterns).
     /// </summary>
-    private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, CancellationToken cancellationToken)
+    private static async Task<(KeyedPage? Page, bool Early)> ChooseKeyedPageAsync(SqliteReader connection, CompiledQuery compiled, long wanted, CancellationToken cancellationToken)
     {
         if (compiled.KeyedPages is not { Count: > 0 } keyed) return (null, false);
         // A lone unique set wins when every other set reaches the bound (it is smaller, or ties and a tie goes to it):
         // then its own estimate would change nothing, and is not read (a type and a wide value range, the usual query).
+        // For a type the bound is where driving by the other set starts to pay (BreakEvenAsync).
         var estimates = new long?[keyed.Count];
         if (keyed.Count(k => k.Unique) == 1)
         {
-            var small = false;
-            for (var i = 0; i < keyed.Count && !small; i++)
-                if (!keyed[i].Unique) small = (estimates[i] = await EstimateAsync(connection, keyed[i], cancellationToken)) < SqliteQueryCompiler.EstimateBound;
-            if (!small) return (keyed.First(k => k.Unique), true);
+            var unique = keyed.First(k => k.Unique);
+            var bound = unique.Type is { } type ? await BreakEvenAsync(connection, type, wanted, cancellationToken) : SqliteQueryCompiler.EstimateBound;
+            var small = -1;
+            for (var i = 0; i < keyed.Count && small < 0; i++)
+                if (!keyed[i].Unique && (estimates[i] = await EstimateAsync(connection, keyed[i], bound, cancellationToken)) < bound) small = i;
+            if (small < 0) return (unique, true);
+            // Below a type's break-even the set is smaller than the type's keys, and cheaper to drive by.
+            if (bound < SqliteQueryCompiler.EstimateBound) return (keyed[small], true);
         }
         KeyedPage? best = null;
         long bestRows = long.MaxValue;
         for (var i = 0; i < keyed.Count; i++)
         {
-            var (candidate, rows) = (keyed[i], estimates[i] ?? await EstimateAsync(connection, keyed[i], cancellationToken));
+            var (candidate, rows) = (keyed[i], estimates[i] ?? await EstimateAsync(connection, keyed[i], SqliteQueryCompiler.EstimateBound, cancellationToken));
             if (rows < bestRows || (rows == bestRows && candidate.Unique && best is { Unique: false })) (best, bestRows) = (candidate, rows);
         }
         return (best, best!.Unique || bestRows < SqliteQueryCompiler.EstimateBound);
     }
 
-    /// <summary>The key set's index rows, counted up to <see cref="SqliteQueryCompiler.EstimateBound"/>.</summary>
-    private static async Task<long> EstimateAsync(SqliteReader connection, KeyedPage candidate, CancellationToken cancellationToken) =>
-        (long)(await connection.Command(candidate.Estimate, candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value))).ExecuteScalarAsync(cancellationToken))!;
+    /// <summary>
+    /// How small another key set must be to drive rather than a type's: the type's page walks its keys in order until
+    /// the page fills, about wanted × size / c keys when c of the type's keys match; the other set's page sorts its c
+    /// keys and stops as soon. Both cost about the same at c = √(wanted × size), so a set counted below that drives; the
+    /// count stops there too (counting to <see cref="SqliteQueryCompiler.EstimateBound"/> was a third of such a
+    /// query's SQLite time, and chose the sort for ranges the walk answers four times faster).
+    /// </summary>
+    private static async Task<long> BreakEvenAsync(SqliteReader connection, string type, long wanted, CancellationToken cancellationToken)
+    {
+        var size = await connection.Command(TypeSizeSql, ("$type", type)).ExecuteScalarAsync(cancellationToken) as long? ?? 0;
+        return Math.Clamp((long)Math.Ceiling(Math.Sqrt((double)wanted * size)), 1, SqliteQueryCompiler.EstimateBound);
+    }
+
+    /// <summary>How many entities have the type $type, from the statistics.</summary>
+    internal const string TypeSizeSql = "SELECT entities FROM type_statistics WHERE type = $type AND attr = '' AND kind = ''";
+
+    /// <summary>The key set's index rows, counted up to <paramref name="bound"/>.</summary>
+    private static async Task<long> EstimateAsync(SqliteReader connection, KeyedPage candidate, long bound, CancellationToken cancellationToken) =>
+        (long)(await connection.Command(candidate.Estimate, [.. candidate.EstimateParameters.Select(p => (p.Name, (object?)p.Value)), ("$bound", bound)]).ExecuteScalarAsync(cancellationToken))!;
 
     /// <summary>A page of the entity table's keys, for queries with a clause on the entity row (ids are few, or an id pattern is checked per row).</summary>
     internal static string EntityTablePageSql(CompiledQuery compiled) =>
@@ -129,7 +171,8 @@ internal sealed partial class SqliteTenantStore
     /// oldest entities: if the page fills inside it, those are exactly the first matches; if not (selective query, deep
     /// page), null, and the set plan answers. The window bounds what a wasted probe costs (a few milliseconds).
     /// </summary>
-    private static async Task<List<Entity>?> ProbePageAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<List<T>?> ProbePageAsync<T>(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, PageForm<T> form,
+        CancellationToken cancellationToken)
     {
         var wanted = (long)request.Offset + request.Limit;
         if (wanted > ProbeWindowMax / 8) return null;
@@ -141,7 +184,7 @@ internal sealed partial class SqliteTenantStore
         await using (var reader = await probe.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken)) docs.Add(reader.GetFieldValue<byte[]>(0));
         // A full page inside the window is the answer; so is any result when the window held every entity.
-        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(doc => SqliteEntityForm.Decode(doc)) : null;
+        return docs.Count == request.Limit || windowEnd is null ? docs.ConvertAll(doc => form(doc, null)) : null;
     }
 
     /// <summary>
@@ -150,19 +193,21 @@ internal sealed partial class SqliteTenantStore
     /// the walk goes on with set membership past that window only when the page is not full yet. Without a count the
     /// walk stops at the page's end, mid-chunk: no candidate after it is read or deserialized.
     /// </summary>
-    private static async Task<EntityPage> QueryWithEvaluatorAsync(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, CancellationToken cancellationToken)
+    private static async Task<(List<T>, long?)> QueryWithEvaluatorAsync<T>(SqliteReader connection, CompiledQuery compiled, EntityPageRequest request, PageForm<T> form,
+        CancellationToken cancellationToken)
     {
-        var page = new List<Entity>(Math.Min(request.Limit, 1000));
+        var page = new List<T>(Math.Min(request.Limit, 1000));
         long matched = 0;
         long after = 0;
         bool PageComplete() => page.Count >= request.Limit && matched > request.Offset;
 
         // Keeps the entity if the evaluator accepts it; true when the page is complete (and no count is wanted).
-        bool Take(Entity entity)
+        bool Take(byte[] doc)
         {
+            var entity = SqliteEntityForm.Decode(doc);
             if (!EntityMatcher.Matches(entity, request.Query)) return false;
             matched++;
-            if (matched > request.Offset && page.Count < request.Limit) page.Add(entity);
+            if (matched > request.Offset && page.Count < request.Limit) page.Add(form(doc, entity));
             return PageComplete() && !request.Count;
         }
 
@@ -180,7 +225,7 @@ internal sealed partial class SqliteTenantStore
                     {
                         rows++;
                         after = reader.GetInt64(0);
-                        if (Take(SqliteEntityForm.Decode(reader.GetFieldValue<byte[]>(1)))) return true;
+                        if (Take(reader.GetFieldValue<byte[]>(1))) return true;
                     }
                 }
                 if (rows < ScanChunk) return false;
@@ -193,18 +238,18 @@ internal sealed partial class SqliteTenantStore
         if (!request.Count && compiled.Cells is { } geo && SqliteCellWalk.CellsFor(geo, wanted) is { } cells)
         {
             var (done, last) = await SqliteCellWalk.WalkAsync(connection, geo, cells, Take, cancellationToken);
-            if (done) return new EntityPage(page, null);
+            if (done) return (page, null);
             after = last;
         }
         // A bounding box has few candidates: walking the oldest entities first would only add work.
         if (!request.Count && wanted <= ProbeWindowMax / 8 && !compiled.ByGeometry)
         {
             var windowEnd = await WindowEndAsync(connection, Math.Clamp(wanted * 8, ProbeWindowMin, ProbeWindowMax), cancellationToken);
-            if (await WalkAsync(compiled.ProbeWhere, windowEnd ?? long.MaxValue) || windowEnd is null) return new EntityPage(page, null);
+            if (await WalkAsync(compiled.ProbeWhere, windowEnd ?? long.MaxValue) || windowEnd is null) return (page, null);
             after = windowEnd.Value;
         }
         await WalkAsync(compiled.Where, long.MaxValue);
-        return new EntityPage(page, request.Count ? matched : null);
+        return (page, request.Count ? matched : null);
     }
 
     /// <summary>

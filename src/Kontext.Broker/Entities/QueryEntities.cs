@@ -78,13 +78,24 @@ internal static class QueryEntities
             : null;
         var warnings = new ForwardingWarnings();
         var maps = EntityMapUse.Read(request); // clause 5.5.14: an Entity map fixes the entities the pages walk through
+        var pageRequest = new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf);
+        if (maps is null && plan is null && view.Order is null && store is IStoredEntityReader documents && view.RendersStored(request))
+        {
+            var stored = await documents.QueryStoredAsync(pageRequest, cancellation);
+            // An entity with transient instances sends the page the Entity way, which drops those that expired (clause 4.22).
+            if (!stored.Entities.Any(e => e.HasTransientInstance))
+            {
+                await RespondStoredAsync(request, page, view.Render, stored);
+                return;
+            }
+        }
         var result = maps is not null
             ? await maps.PageAsync(query, q => forwarding.CandidatesAsync(request, plan, store, new EntityPageRequest(q, 0, 0, false, anyOf), maps.MaxEntities, warnings), view.Order, page)
             : plan is not null
             ? await DistributedPageAsync(request, forwarding, plan, store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), view.Order, page, warnings)
             : view.Order is { } order
             ? await OrderedPageAsync(store, new EntityPageRequest(query, 0, MaxOrderedMatches + 1, false, anyOf), order, page, cancellation)
-            : await store.QueryAsync(new EntityPageRequest(query, page.Offset, page.Limit, page.Count, anyOf), cancellation);
+            : await store.QueryAsync(pageRequest, cancellation);
         var now = DateTimeOffset.UtcNow; // what expired since the reaper's last round is gone already (clause 4.22)
         result = result with { Entities = result.Entities.Select(e => Transience.Visible(e, now)).OfType<Entity>().ToList() };
         // An entity of which the projection leaves nothing is left out, not sent as {} (clause 4.21).
@@ -94,9 +105,7 @@ internal static class QueryEntities
 
         var http = request.Http;
         warnings.WriteTo(http.Response);
-        if (result.TotalCount is { } total) http.Response.Headers["NGSILD-Results-Count"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        page.WriteLinks(request, result.Entities.Count, result.TotalCount);
-        var bodyContext = await NgsiResponse.PrepareAsync(request);
+        var bodyContext = await PrepareAsync(request, page, result.Entities.Count, result.TotalCount);
         var renderer = new EntityRenderer(request.Context, render);
         var linked = render.Joined is { Mode: JoinMode.Flat } joined ? joined.Flat : [];
         await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, NgsiJson.WriterOptions);
@@ -113,6 +122,38 @@ internal static class QueryEntities
             writer.WriteEndArray();
         }
         await writer.FlushAsync(http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The page written straight from the stored documents (<see cref="EntityView.RendersStored"/>, no entity with a
+    /// transient instance): the Entity path's answer, with its rules for the stored view.
+    /// </summary>
+    private static async Task RespondStoredAsync(NgsiRequest request, Pagination page, RenderOptions render, StoredEntityPage stored)
+    {
+        var now = DateTimeOffset.UtcNow; // what expired since the reaper's last round is gone already (clause 4.22)
+        var visible = stored.Entities.Where(e => Transience.Visible(e, now) is not null).ToList();
+        var bodyContext = await PrepareAsync(request, page, visible.Count, stored.TotalCount);
+        var renderer = new EntityRenderer(request.Context, render);
+        await using var writer = new Utf8JsonWriter(request.Http.Response.BodyWriter, NgsiJson.WriterOptions);
+        writer.WriteStartArray();
+        foreach (var entity in visible)
+        {
+            // An entity of which the projection leaves nothing is left out, not sent as {} (clause 4.21).
+            if (!EntityRenderer.LeavesNothingOf(render.Fields, entity)) renderer.WriteEntity(writer, entity, bodyContext);
+        }
+        writer.WriteEndArray();
+        await writer.FlushAsync(request.Http.RequestAborted);
+    }
+
+    /// <summary>
+    /// A page answer's headers: the count, the paging links (by the entities the page held before projection) and the
+    /// response's own (<see cref="NgsiResponse.PrepareAsync"/>); gives the @context to embed in each entity, if any.
+    /// </summary>
+    private static ValueTask<System.Text.Json.Nodes.JsonNode?> PrepareAsync(NgsiRequest request, Pagination page, int entities, long? total)
+    {
+        if (total is { } count) request.Http.Response.Headers["NGSILD-Results-Count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        page.WriteLinks(request, entities, total);
+        return NgsiResponse.PrepareAsync(request);
     }
 
     /// <summary>

@@ -30,7 +30,7 @@ internal static class RetrieveEntity
         // Clause 4.3.6: registered context sources may hold (parts of) the entity; their answers are merged with local data.
         var requested = attrs.Count > 0 ? attrs.Select(a => EntityParser.ExpandAttributeName(a, request.Context)).ToHashSet(StringComparer.Ordinal) : null;
         var plan = await forwarding.PlanAsync(request, store, new ForwardingRequest(RegistrationOperations.RetrieveEntity, new EntitySpec(TypeSelector(request), [id]), requested));
-        if (plan is null && store is IStoredEntityReader documents && RendersStored(request, view))
+        if (plan is null && store is IStoredEntityReader documents && view.RendersStored(request))
         {
             var stored = await documents.GetStoredEntityAsync(id, http.RequestAborted);
             // An entity with transient instances goes the Entity way, which drops those that expired (clause 4.22).
@@ -58,18 +58,10 @@ internal static class RetrieveEntity
         await NgsiResponse.WriteEntityAsync(request, entity, render, view.GeometryProperty);
     }
 
-    /// <summary>
-    /// True when the answer can be written straight from the stored document (<see cref="StoredEntity"/>): JSON or
-    /// JSON-LD (not GeoJSON), no join, no language choice or datasetId filter, and no older version preferred (that
-    /// reformats newer attribute types, <see cref="VersionFallback"/>).
-    /// </summary>
-    private static bool RendersStored(NgsiRequest request, EntityView view) =>
-        request.Media != ResponseMedia.GeoJson && view.Join is null && EntityRenderer.CoversStored(view.Render) && !request.Prefer.PrefersBefore(1, 8);
-
     /// <summary>The Entity path's checks and answer for a local entity read as its stored document.</summary>
     private static async Task RespondStoredAsync(NgsiRequest request, string id, List<string> attrs, EntityView view, StoredEntity? entity)
     {
-        if (entity is null || entity.ExpiresAt <= DateTimeOffset.UtcNow || !HasRequestedType(request, entity.Types)) throw NotFound(id);
+        if (Transience.Visible(entity, DateTimeOffset.UtcNow) is null || !HasRequestedType(request, entity!.Types)) throw NotFound(id);
         var fields = view.Render.Fields;
         if (attrs.Count > 0 && fields.Only is { Count: > 0 } only && !entity.Attributes.Any(a => only.Contains(a.Iri))) throw NoneOf(id, attrs);
         if (EntityRenderer.LeavesNothingOf(fields, entity)) throw NothingLeft(id);

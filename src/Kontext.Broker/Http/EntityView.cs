@@ -170,6 +170,14 @@ internal sealed record EntityView(RenderOptions Render, JoinRequest? Join, strin
         return Render with { Joined = linked };
     }
 
+    /// <summary>
+    /// True when the answer can be written straight from the stored documents (<see cref="StoredEntity"/>): JSON or
+    /// JSON-LD (not GeoJSON), no join, no language choice or datasetId filter, and no older version preferred (that
+    /// reformats newer attribute types, <see cref="VersionFallback"/>).
+    /// </summary>
+    public bool RendersStored(NgsiRequest request) =>
+        request.Media != ResponseMedia.GeoJson && Join is null && EntityRenderer.CoversStored(Render) && !request.Prefer.PrefersBefore(1, 8);
+
     private static string? Text(NgsiRequest request, string name) => request.Query[name].ToString() is { Length: > 0 } s ? s : null;
 
     private static string? BodyText(JsonObject body, string member) => body[member] switch

@@ -30,6 +30,13 @@ public static class Transience
         return copy;
     }
 
+    /// <summary>
+    /// The stored view as it exists at <paramref name="now"/>: null when the entity has expired. Only the entity's own
+    /// expiresAt is looked at: a view with <see cref="StoredEntity.HasTransientInstance"/> goes the <see cref="Entity"/>
+    /// way instead, where <see cref="Visible(Entity?, DateTimeOffset)"/> drops the instances that expired.
+    /// </summary>
+    public static StoredEntity? Visible(StoredEntity? entity, DateTimeOffset now) => entity is null || entity.ExpiresAt <= now ? null : entity;
+
     // Every read asks this of every entity it returns: plain loops, no enumerator or closure per attribute.
     private static bool HasExpiredInstance(Entity entity, DateTimeOffset now)
     {

@@ -13,6 +13,9 @@ public sealed record EntityPageRequest(EntityQuery Query, int Offset, int Limit,
 /// <summary>One page of matching entities; <see cref="TotalCount"/> is set when the request asked for a count.</summary>
 public sealed record EntityPage(IReadOnlyList<Entity> Entities, long? TotalCount);
 
+/// <summary>The same page as views over the stored documents (<see cref="IStoredEntityReader.QueryStoredAsync"/>).</summary>
+public sealed record StoredEntityPage(IReadOnlyList<StoredEntity> Entities, long? TotalCount);
+
 /// <summary>How many entities of a type have an attribute, and which attribute types (Property, ...) it takes there.</summary>
 public sealed record TypeAttributeStatistic(string Type, string Attribute, IReadOnlySet<string> AttributeKinds, long EntityCount);
 

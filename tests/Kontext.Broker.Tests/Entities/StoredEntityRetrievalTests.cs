@@ -15,29 +15,12 @@ public sealed class StoredEntityRetrievalTests(BrokerFixture fixture)
 {
     private readonly HttpClient _client = fixture.Client;
 
-    private const string UserContext = """
-        {"@context":[{"Machine":"https://example.org/Machine","ex":"https://example.org/"},
-         "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"]}
-        """;
 
     /// <summary>Every attribute kind but LanguageProperty, with datasetIds, sub-attributes and an update that gives its own times.</summary>
     private async Task<string> CreateWithoutLanguageAsync(string? link = null)
     {
         var id = Api.NewId("Machine");
-        await _client.CreateOkAsync($$$$"""
-            {"id":"{{{{id}}}}","type":"Machine","scope":["/f/a","/f/b"],
-             "speed":[{"type":"Property","value":2.50,"unitCode":"KMH","observedAt":"2024-01-01T10:00:00Z",
-                       "accuracy":{"type":"Property","value":0.1,"providedBy":{"type":"Relationship","object":"urn:ngsi-ld:P:1"}}},
-                      {"type":"Property","value":3,"datasetId":"urn:ngsi-ld:Dataset:b"}],
-             "https://example.org/full":{"type":"Property","value":{"value":1,"k":"x \"y\" é"}},
-             "owner":{"type":"Relationship","object":"urn:ngsi-ld:P:1","objectType":"Person"},
-             "location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[-3.7,40.4]}},
-             "geo":{"type":"Property","value":{"type":"Point","coordinates":[1,2]}},
-             "category":{"type":"VocabProperty","vocab":["Machine","https://example.org/Other"]},
-             "config":{"type":"JsonProperty","json":{"type":"x","value":[1,null]}},
-             "levels":{"type":"ListProperty","valueList":[1,"b",2.5]},
-             "parts":{"type":"ListRelationship","objectList":[{"object":"urn:ngsi-ld:P:1"},{"object":"urn:ngsi-ld:P:2"}]}}
-            """, link: link);
+        await _client.CreateOkAsync(StoredAnswers.MachineWithoutLanguage(id), link: link);
         var patch = await _client.Send(HttpMethod.Patch, $"{Api.Entities}/{id}/attrs", """{"owner":{"type":"Relationship","object":"urn:ngsi-ld:P:9"}}""", link: link);
         patch.StatusCode.Should().Be(HttpStatusCode.NoContent);
         return id;
@@ -46,11 +29,7 @@ public sealed class StoredEntityRetrievalTests(BrokerFixture fixture)
     private async Task<string> CreateWithLanguageAsync()
     {
         var id = Api.NewId("Machine");
-        await _client.CreateOkAsync($$$"""
-            {"id":"{{{id}}}","type":"Machine","expiresAt":"2040-01-01T00:00:00Z",
-             "street":{"type":"LanguageProperty","languageMap":{"fr":"Grand Place","@none":"Big Square"}},
-             "speed":{"type":"Property","value":5,"observedAt":"2024-01-01T10:00:00.123Z"}}
-            """);
+        await _client.CreateOkAsync(StoredAnswers.MachineWithLanguage(id));
         return id;
     }
 
@@ -103,7 +82,7 @@ public sealed class StoredEntityRetrievalTests(BrokerFixture fixture)
     {
         var server = await ContextServer.StartAsync();
         await using var _ = server;
-        var link = Api.Link(server.Serve("/machine.jsonld", UserContext));
+        var link = Api.Link(server.Serve("/machine.jsonld", StoredAnswers.UserContext));
         var id = await CreateWithoutLanguageAsync(link);
 
         var (json, response) = await ShouldAnswerAlikeAsync(
@@ -146,22 +125,7 @@ public sealed class StoredEntityRetrievalTests(BrokerFixture fixture)
         entity.ContainsKey("brief").Should().BeFalse();
     }
 
-    /// <summary>Both answers, status, body and headers (but the request id and the date), are the same; returns the first's body.</summary>
-    private async Task<(string Body, HttpResponseMessage Response)> ShouldAnswerAlikeAsync(HttpRequestMessage stored, HttpRequestMessage entityPath,
-        string[]? ignoredHeaders = null)
-    {
-        var first = await _client.SendAsync(stored);
-        var second = await _client.SendAsync(entityPath);
-        var body = await first.Content.ReadAsStringAsync();
-        first.StatusCode.Should().Be(HttpStatusCode.OK, body);
-        second.StatusCode.Should().Be(HttpStatusCode.OK);
-        body.Should().Be(await second.Content.ReadAsStringAsync());
-        string[] ignored = ["X-Request-Id", "Date", .. ignoredHeaders ?? []];
-        Headers(first, ignored).Should().BeEquivalentTo(Headers(second, ignored));
-        return (body, first);
-    }
-
-    private static List<string> Headers(HttpResponseMessage response, string[] ignored) =>
-        [.. response.Headers.Concat(response.Content.Headers).Where(h => !ignored.Contains(h.Key, StringComparer.OrdinalIgnoreCase))
-            .Select(h => h.Key + ": " + string.Join(",", h.Value))];
+    private Task<(string Body, HttpResponseMessage Response)> ShouldAnswerAlikeAsync(HttpRequestMessage stored, HttpRequestMessage entityPath,
+        string[]? ignoredHeaders = null) =>
+        _client.ShouldAnswerAlikeAsync(stored, entityPath, ignoredHeaders ?? []);
 }

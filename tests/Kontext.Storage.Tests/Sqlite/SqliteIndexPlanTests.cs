@@ -165,6 +165,14 @@ public sealed class SqliteIndexPlanTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_types_size_for_the_break_even_is_one_look_up_in_the_statistics()
+    {
+        await CreateAsync(1, "T");
+
+        Plan(SqliteTenantStore.TypeSizeSql).Should().Equal("SEARCH type_statistics USING PRIMARY KEY (type=? AND attr=? AND kind=?)");
+    }
+
+    [Fact]
     public void A_query_with_ids_pages_the_entity_tables_keys()
     {
         var query = EntityQuery.Parse(new EntityQueryParameters(Id: "urn:ngsi-ld:G:1,urn:ngsi-ld:G:2", Type: "T"), ContextProcessor.Core);
