@@ -192,7 +192,7 @@ public sealed class StoredEntityRenderDifferentialTests
     /// its own or that hold characters an encoder escapes; core names escaped in the document (read only by unescaping them).
     /// </summary>
     [Fact]
-    public void Instances_with_many_members_core_looking_terms_and_escaped_core_names_render_alike()
+    public async Task Instances_with_many_members_core_looking_terms_and_escaped_core_names_render_alike()
     {
         var entity = new Entity("urn:ngsi-ld:Thing:many") { Types = [Default + "Thing"], CreatedAt = Created, ModifiedAt = Created.AddTicks(7) };
         foreach (var count in new[] { 11, 12, 13, 20 })
@@ -213,11 +213,11 @@ public sealed class StoredEntityRenderDifferentialTests
             .Replace("\"value\":", "\"v\\u0061lue\":").Replace("\"type\":\"Property\"", "\"\\u0074ype\":\"Property\"").Replace("\"unitCode\"", "\"unit\\u0043ode\""));
         escaped.Should().NotEqual(doc);
         var decoded = SqliteEntityForm.Decode(doc);
-        var coreLooking = new ContextProcessor(new NoRemoteContexts()).ProcessAsync(JsonNode.Parse("""
+        var coreLooking = await new ContextProcessor(new NoRemoteContexts()).ProcessAsync(JsonNode.Parse("""
             {"s0":"https://uri.etsi.org/ngsi-ld/default-context/s1","s1":"https://uri.etsi.org/ngsi-ld/default-context/s0",
              "valeur":"https://uri.etsi.org/ngsi-ld/default-context/s2","ex":"https://example.org/","Thing":"https://example.org/Thing",
              "ünï":"https://uri.etsi.org/ngsi-ld/default-context/s3","a<b":"https://uri.etsi.org/ngsi-ld/default-context/s4","unitCode":"https://uri.etsi.org/ngsi-ld/default-context/s5"}
-            """), default).AsTask().GetAwaiter().GetResult();
+            """), default);
         foreach (var bytes in new[] { doc, escaped })
         {
             var stored = SqliteEntityForm.Read(bytes);
