@@ -23,7 +23,6 @@ internal static class AttributeRepresentation
     public const string ModifiedAtMember = "modifiedAt";
     public const string ExpiresAtMember = "expiresAt";
 
-    public static readonly byte[] TypeUtf8 = Utf8(TypeMember);
     public static readonly byte[] ValueUtf8 = Utf8(ValueMember);
     public static readonly byte[] ObjectUtf8 = Utf8(ObjectMember);
     public static readonly byte[] DatasetIdUtf8 = Utf8(DatasetIdMember);
@@ -70,26 +69,29 @@ internal static class AttributeRepresentation
     public static MemberRole RoleOf(string member) =>
         RoleByName.TryGetValue(member, out var role) ? role : Attr.IsSubAttribute(member) ? MemberRole.SubAttribute : MemberRole.Core;
 
-    /// <param name="name">The member's name: the named one's own string, else read (once) from the element.</param>
-    public static MemberRole RoleOf(StoredMember member, out string name)
+    /// <summary>The named members' JSON text: a stored walk writes a named member's name without transcoding it.</summary>
+    private static readonly JsonEncodedText[] NamedText = [.. Named.Select(n => JsonEncodedText.Encode(n.Name))];
+
+    /// <summary>The index of a stored member's name among the named members (<see cref="NamedRole"/>, <see cref="NamedName"/>), or -1.</summary>
+    public static int NamedIndex(StoredMember member)
     {
         for (var i = 0; i < NamedUtf8.Length; i++)
-        {
-            if (!member.NameEquals(NamedUtf8[i])) continue;
-            (name, var role) = Named[i];
-            return role;
-        }
-        name = member.Name;
-        return Attr.IsSubAttribute(name) ? MemberRole.SubAttribute : MemberRole.Core;
+            if (member.NameEquals(NamedUtf8[i])) return i;
+        return -1;
     }
 
+    public const int TypeIndex = 0, ValueIndex = 1;
+
+    public static MemberRole NamedRole(int index) => Named[index].Role;
+
+    public static JsonEncodedText NamedName(int index) => NamedText[index];
+
+    /// <summary>The role of a member that is not named (<see cref="NamedIndex"/> -1): a sub-attribute or another core member.</summary>
+    public static MemberRole UnnamedRole(string name) => Attr.IsSubAttribute(name) ? MemberRole.SubAttribute : MemberRole.Core;
+
     /// <summary><see cref="KeepsObjectForm(MemberRole, bool)"/> of a stored member, without reading a name that is not named.</summary>
-    public static bool KeepsObjectForm(StoredMember member, bool sysAttrs)
-    {
-        for (var i = 0; i < NamedUtf8.Length; i++)
-            if (member.NameEquals(NamedUtf8[i])) return KeepsObjectForm(Named[i].Role, sysAttrs);
-        return true; // a core member or a sub-attribute: written in place either way
-    }
+    public static bool KeepsObjectForm(int namedIndex, bool sysAttrs) =>
+        namedIndex < 0 || KeepsObjectForm(Named[namedIndex].Role, sysAttrs); // a core member or a sub-attribute: written in place either way
 
     /// <summary>Whether the normalized and concise representations write a member where it stands.</summary>
     public static bool WritesInPlace(MemberRole role, bool sysAttrs) => role != MemberRole.Type && (sysAttrs || role != MemberRole.SystemTime);

@@ -33,12 +33,12 @@ public sealed partial class EntityRenderer
     {
         var fields = options.Fields;
         writer.WriteStartObject();
-        if (fields.Id) writer.WriteString("id", entity.Id);
+        if (fields.Id) writer.WriteString(IdText, entity.Id);
         WriteEntityMembers(writer, fields, entity.Types, entity.Scopes, entity.CreatedAt, entity.ModifiedAt, entity.ExpiresAt);
         foreach (var attribute in entity.Attributes)
         {
             if (attribute.Count == 0 || !fields.IncludesAttribute(attribute.Iri)) continue;
-            writer.WritePropertyName(context.CompactIri(attribute.Iri));
+            WriteCompactedName(writer, attribute.Iri);
             WriteInstances(writer, new StoredInstances(this, entity, attribute));
         }
         EndEntity(writer, bodyContext);
@@ -59,19 +59,60 @@ public sealed partial class EntityRenderer
         {
             case RenderFormat.KeyValues: WriteStoredSimplified(writer, instance.Members); break;
             case RenderFormat.Concise: WriteStoredConcise(writer, instance.Members, entity, instance, inArray); break;
-            default: WriteStoredNormalized(writer, instance.Members, entity, instance, concise: false); break;
+            default: WriteStoredNormalized(writer, instance.Members, entity, instance); break;
         }
+    }
+
+    /// <summary>
+    /// What one walk over a stored instance's members finds: its attribute type (<see cref="Attr.Type"/>: Property when
+    /// it has none), its first "value" member, whether a member but the value keeps a concise attribute an object, and
+    /// how many members it kept with their <see cref="NamedIndex"/> (-1: more than the room given, walk them again).
+    /// The representations ask these before they write; the stored form puts the type last.
+    /// </summary>
+    private readonly record struct Shape(string Type, StoredElement? Value, bool KeepsObjectForm, int Kept);
+
+    /// <summary>Room for the members of an instance on the stack, so it is walked once (bench instances have 4 or 5).</summary>
+    [System.Runtime.CompilerServices.InlineArray(Capacity)]
+    private struct Members
+    {
+        public const int Capacity = 12;
+        private StoredMember _first;
+    }
+
+    /// <param name="stored">Brings the instance's trailing times, which keep a concise attribute an object with sysAttrs.</param>
+    /// <param name="members">Where the members are kept, in order, with their <see cref="NamedIndex"/> in <paramref name="named"/>.</param>
+    private Shape StoredShape(StoredElement instance, StoredInstance? stored, Span<StoredMember> members, Span<sbyte> named)
+    {
+        StoredElement? type = null, value = null;
+        var keepsObjectForm = stored is { HasTimes: true } && KeepsObjectForm(MemberRole.SystemTime, options.SysAttrs);
+        var kept = 0;
+        foreach (var member in instance.EnumerateObject())
+        {
+            var index = NamedIndex(member);
+            if (index == TypeIndex) type ??= member.Value;
+            else if (index == ValueIndex) value ??= member.Value;
+            keepsObjectForm = keepsObjectForm || KeepsObjectForm(index, options.SysAttrs);
+            if (kept < members.Length)
+            {
+                members[kept] = member;
+                named[kept] = (sbyte)index;
+            }
+            kept++;
+        }
+        var typeName = type is { Kind: JsonValueKind.String } t ? Attr.KnownType(t) ?? t.GetString() : Attr.Property;
+        return new Shape(typeName, value, keepsObjectForm, kept <= members.Length ? kept : -1);
     }
 
     /// <summary><see cref="WriteSimplified"/> without a language choice or a join.</summary>
     private void WriteStoredSimplified(Utf8JsonWriter writer, StoredElement instance)
     {
-        var type = StoredType(instance);
-        var payload = Member(instance, PayloadMemberUtf8Of(type));
+        var shape = StoredShape(instance, stored: null, members: default, named: default);
+        var type = shape.Type;
+        var member = PayloadMemberOf(type);
+        var payload = member == ValueMember ? shape.Value : Member(instance, PayloadMemberUtf8Of(type));
         switch (SimplifiedOf(type))
         {
             case Simplified.Wrapped:
-                var member = PayloadMemberOf(type);
                 writer.WriteStartObject();
                 writer.WritePropertyName(member);
                 if (RoleOf(member) == MemberRole.Vocabulary) WriteStoredVocab(writer, payload);
@@ -93,55 +134,76 @@ public sealed partial class EntityRenderer
     /// <summary><see cref="WriteConcise"/> over the stored instance; <paramref name="stored"/> brings its trailing times.</summary>
     private void WriteStoredConcise(Utf8JsonWriter writer, StoredElement instance, StoredEntity entity, StoredInstance? stored, bool inArray)
     {
-        // The trailing times are system times that follow the members.
-        var keepsObjectForm = stored is { HasTimes: true } && KeepsObjectForm(MemberRole.SystemTime, options.SysAttrs);
-        if (!keepsObjectForm)
+        var members = new Members();
+        Span<sbyte> named = stackalloc sbyte[Members.Capacity];
+        var shape = StoredShape(instance, stored, members, named);
+        switch (ConciseOf(shape.Type, shape.KeepsObjectForm, inArray, shape.Value, IsGeometry, ReadsAsAttribute))
         {
-            foreach (var member in instance.EnumerateObject())
-                if (KeepsObjectForm(member, options.SysAttrs)) { keepsObjectForm = true; break; }
-        }
-        var value = Member(instance, ValueUtf8);
-        switch (ConciseOf(StoredType(instance), keepsObjectForm, inArray, value, IsGeometry, ReadsAsAttribute))
-        {
-            case Concise.Bare: WriteElement(writer, value); break;
-            case Concise.Typed: WriteStoredNormalized(writer, instance, entity, stored, concise: false); break;
-            default: WriteStoredNormalized(writer, instance, entity, stored, concise: true); break;
+            case Concise.Bare: WriteElement(writer, shape.Value); break;
+            case Concise.Typed: WriteStoredNormalized(writer, instance, shape, members, named, entity, stored, concise: false); break;
+            default: WriteStoredNormalized(writer, instance, shape, members, named, entity, stored, concise: true); break;
         }
     }
 
-    /// <summary><see cref="WriteNormalized"/> without a language choice or a join.</summary>
-    private void WriteStoredNormalized(Utf8JsonWriter writer, StoredElement instance, StoredEntity entity, StoredInstance? stored, bool concise)
+    private void WriteStoredNormalized(Utf8JsonWriter writer, StoredElement instance, StoredEntity entity, StoredInstance? stored)
+    {
+        var members = new Members();
+        Span<sbyte> named = stackalloc sbyte[Members.Capacity];
+        var shape = StoredShape(instance, stored, members, named);
+        WriteStoredNormalized(writer, instance, shape, members, named, entity, stored, concise: false);
+    }
+
+    /// <summary><see cref="WriteNormalized"/> without a language choice or a join, from the instance's <see cref="Shape"/> and kept members.</summary>
+    private void WriteStoredNormalized(Utf8JsonWriter writer, StoredElement instance, in Shape shape, ReadOnlySpan<StoredMember> members,
+        ReadOnlySpan<sbyte> named, StoredEntity entity, StoredInstance? stored, bool concise)
     {
         writer.WriteStartObject();
-        if (!concise) writer.WriteString(TypeMember, StoredType(instance));
-        foreach (var member in instance.EnumerateObject())
+        if (!concise) writer.WriteString(NamedName(TypeIndex), shape.Type);
+        if (shape.Kept >= 0)
         {
-            var role = RoleOf(member, out var name);
-            if (!WritesInPlace(role, options.SysAttrs)) continue;
-            switch (role)
-            {
-                case MemberRole.Vocabulary:
-                    writer.WritePropertyName(name);
-                    WriteStoredVocab(writer, member.Value);
-                    break;
-                case MemberRole.SubAttribute:
-                    writer.WritePropertyName(context.CompactIri(name));
-                    if (member.Value.Kind != JsonValueKind.Object) member.Value.WriteTo(writer);
-                    else if (options.Format == RenderFormat.Concise) WriteStoredConcise(writer, member.Value, entity, stored: null, inArray: false);
-                    else WriteStoredNormalized(writer, member.Value, entity, stored: null, concise: false);
-                    break;
-                default:
-                    member.WriteTo(writer);
-                    break;
-            }
+            for (var i = 0; i < shape.Kept; i++) WriteStoredMember(writer, members[i], named[i], entity);
+        }
+        else
+        {
+            foreach (var member in instance.EnumerateObject()) WriteStoredMember(writer, member, NamedIndex(member), entity);
         }
         // The times the stored form keeps outside the instance were its last two members.
         if (stored is { HasTimes: true } timed && WritesInPlace(MemberRole.SystemTime, options.SysAttrs))
         {
-            writer.WriteString(CreatedAtMember, entity.Time(timed.Created));
-            writer.WriteString(ModifiedAtMember, entity.Time(timed.Modified));
+            writer.WriteString(CreatedAtText, entity.Time(timed.Created));
+            writer.WriteString(ModifiedAtText, entity.Time(timed.Modified));
         }
         writer.WriteEndObject();
+    }
+
+    /// <summary>One member of a normalized or concise instance, where it stands (if it is written there at all).</summary>
+    /// <param name="named">The member's <see cref="NamedIndex"/>.</param>
+    private void WriteStoredMember(Utf8JsonWriter writer, StoredMember member, int named, StoredEntity entity)
+    {
+        var name = named < 0 ? member.Name : null;
+        var role = named < 0 ? UnnamedRole(name!) : NamedRole(named);
+        if (!WritesInPlace(role, options.SysAttrs)) return;
+        switch (role)
+        {
+            case MemberRole.Vocabulary:
+                writer.WritePropertyName(NamedName(named));
+                WriteStoredVocab(writer, member.Value);
+                break;
+            case MemberRole.SubAttribute:
+                WriteCompactedName(writer, name!);
+                if (member.Value.Kind != JsonValueKind.Object) member.Value.WriteTo(writer);
+                else if (options.Format == RenderFormat.Concise) WriteStoredConcise(writer, member.Value, entity, stored: null, inArray: false);
+                else WriteStoredNormalized(writer, member.Value, entity, stored: null);
+                break;
+            default:
+                if (named < 0) member.WriteTo(writer);
+                else
+                {
+                    writer.WritePropertyName(NamedName(named));
+                    member.Value.WriteTo(writer);
+                }
+                break;
+        }
     }
 
     private void WriteStoredVocab(Utf8JsonWriter writer, StoredElement? value)
@@ -160,13 +222,6 @@ public sealed partial class EntityRenderer
                 WriteElement(writer, value);
                 break;
         }
-    }
-
-    /// <summary><see cref="Attr.Type"/> of a stored instance; the attribute types without a string per instance.</summary>
-    private static string StoredType(StoredElement instance)
-    {
-        if (!instance.TryGetMember(TypeUtf8, out var type) || type.Kind != JsonValueKind.String) return Attr.Property;
-        return Attr.KnownType(type) ?? type.GetString();
     }
 
     private static string? StringMember(StoredElement instance, ReadOnlySpan<byte> name) =>

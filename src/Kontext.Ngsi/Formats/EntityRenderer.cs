@@ -14,6 +14,11 @@ namespace Kontext.Ngsi.Formats;
 /// </summary>
 public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions options)
 {
+    // Member names written for every entity or instance, encoded once.
+    private static readonly JsonEncodedText IdText = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText CreatedAtText = JsonEncodedText.Encode(CreatedAtMember);
+    private static readonly JsonEncodedText ModifiedAtText = JsonEncodedText.Encode(ModifiedAtMember);
+
     /// <summary>Where an inline join stands while an attribute is written: the projection of the linked entities and their hop.</summary>
     private sealed record Inline(Projection Projection, int Hop);
 
@@ -52,7 +57,7 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
 
     private void WriteMembers(Utf8JsonWriter writer, Entity entity, Projection fields, bool includeId, int hop)
     {
-        if (includeId && fields.Id) writer.WriteString("id", entity.Id);
+        if (includeId && fields.Id) writer.WriteString(IdText, entity.Id);
         WriteEntityMembers(writer, fields, entity.Types, entity.Scopes, entity.CreatedAt, entity.ModifiedAt, entity.ExpiresAt);
         var joined = options.Joined;
         foreach (var (iri, all) in entity.Attributes)
@@ -60,7 +65,7 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
             var instances = fields.ShownInstances(iri, all);
             if (instances.Count == 0) continue;
             var inline = joined is { Mode: JoinMode.Inline } && hop < joined.Level ? new Inline(fields.LinkedFor(iri), hop + 1) : null;
-            writer.WritePropertyName(context.CompactIri(iri));
+            WriteCompactedName(writer, iri);
             WriteInstances(writer, new EntityInstances(this, instances, inline));
         }
     }
@@ -127,8 +132,8 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
         // Entity-level system attributes have a place in every representation; attribute-level ones not in keyValues.
         if (options.SysAttrs)
         {
-            writer.WriteString(CreatedAtMember, Validate.Format(createdAt));
-            writer.WriteString(ModifiedAtMember, Validate.Format(modifiedAt));
+            writer.WriteString(CreatedAtText, Validate.Format(createdAt));
+            writer.WriteString(ModifiedAtText, Validate.Format(modifiedAt));
             // Whole seconds as the client most likely wrote them; an instance's expiresAt is kept as written anyway.
             if (expiresAt is { } expires)
                 writer.WriteString(ExpiresAtMember, expires.Ticks % TimeSpan.TicksPerSecond == 0
@@ -144,12 +149,21 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
     {
         if (types.Count == 1)
         {
-            writer.WriteString(member, context.CompactIri(types[0]));
+            writer.WritePropertyName(member);
+            if (context.CompactedName(types[0]) is { } text) writer.WriteStringValue(text);
+            else writer.WriteStringValue(context.CompactIri(types[0]));
             return;
         }
         writer.WriteStartArray(member);
         foreach (var type in types) writer.WriteStringValue(context.CompactIri(type));
         writer.WriteEndArray();
+    }
+
+    /// <summary>An IRI compacted as a property name: its JSON text when the context holds it ready (<see cref="JsonLdContext.CompactedName"/>).</summary>
+    private void WriteCompactedName(Utf8JsonWriter writer, string iri)
+    {
+        if (context.CompactedName(iri) is { } text) writer.WritePropertyName(text);
+        else writer.WritePropertyName(context.CompactIri(iri));
     }
 
     private void WriteAttribute(Utf8JsonWriter writer, JsonObject instance, bool inArray, Inline? inline)
@@ -240,7 +254,7 @@ public sealed partial class EntityRenderer(JsonLdContext context, RenderOptions 
                     if (tag != "@none") writer.WriteString("lang", tag);
                     break;
                 case MemberRole.SubAttribute:
-                    writer.WritePropertyName(context.CompactIri(member));
+                    WriteCompactedName(writer, member);
                     if (value is not JsonObject sub) WriteNode(writer, value);
                     else if (options.Format == RenderFormat.Concise) WriteConcise(writer, sub, inArray: false, inline: null);
                     else WriteNormalized(writer, sub, concise: false);

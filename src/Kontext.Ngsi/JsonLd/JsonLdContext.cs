@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Kontext.Ngsi.JsonLd;
@@ -15,7 +17,10 @@ public sealed class JsonLdContext
     private readonly Dictionary<string, string> _inverse;
     private readonly (string Prefix, string Iri)[] _prefixes;
     private readonly ConcurrentDictionary<string, string> _expanded = new();
-    private readonly ConcurrentDictionary<string, string> _compacted = new();
+    private readonly ConcurrentDictionary<string, Compacted> _compacted = new();
+
+    /// <summary>A compacted term, and its JSON text when no encoder escapes any of it (see <see cref="CompactedName"/>).</summary>
+    private sealed record Compacted(string Term, JsonEncodedText? Text);
 
     internal JsonLdContext(Dictionary<string, TermDefinition> terms, string? userVocab, JsonNode? userContext)
     {
@@ -34,12 +39,15 @@ public sealed class JsonLdContext
         _prefixes = prefixes.ToArray();
         long termBytes = 0;
         foreach (var (term, def) in terms) termBytes += 2L * (term.Length + def.Iri.Length) + 160;
-        EstimatedBytes = 2 * termBytes + 2L * MemoLimit * 200;
+        EstimatedBytes = 2 * termBytes + 2L * MemoLimit * 200 + MemoLimit * CompactedTextBytes;
     }
 
     // Expansions and compactions remembered per context: enough for any real vocabulary in use, small enough that a
     // client sending endless new names cannot grow a cached context much (counted in EstimatedBytes).
     private const int MemoLimit = 1024;
+
+    /// <summary>What a compaction's JSON text adds to its memo entry (the record, the encoded bytes and string).</summary>
+    private const long CompactedTextBytes = 160;
 
     /// <summary>
     /// Rough size in memory, for caches capped by bytes: the term tables (core terms included) and the most the
@@ -81,12 +89,23 @@ public sealed class JsonLdContext
     }
 
     /// <summary>IRI compaction to the caller's preferred term.</summary>
-    public string CompactIri(string iri)
+    public string CompactIri(string iri) => Compact(iri).Term;
+
+    /// <summary>
+    /// <see cref="CompactIri"/> as JSON text ready to write (a property name or string without transcoding or an escaping
+    /// check), or null when the term holds a character some encoder escapes: then the writer's own encoder must write it.
+    /// </summary>
+    public JsonEncodedText? CompactedName(string iri) => Compact(iri).Text;
+
+    private Compacted Compact(string iri)
     {
         if (_compacted.TryGetValue(iri, out var cached)) return cached;
         var term = CompactUncached(iri);
-        if (_compacted.Count < MemoLimit) _compacted[iri] = term;
-        return term;
+        // The default encoder escapes the most (all but printable ASCII outside of HTML's): what it leaves alone, any writer does.
+        var text = JsonEncodedText.Encode(term, JavaScriptEncoder.Default);
+        var compacted = new Compacted(term, text.ToString() == term ? text : null);
+        if (_compacted.Count < MemoLimit) _compacted[iri] = compacted;
+        return compacted;
     }
 
     private string CompactUncached(string iri)

@@ -3,6 +3,29 @@ namespace Kontext.Ngsi.Tests.JsonLd;
 
 public class CompactionTests
 {
+    /// <summary>
+    /// Issue 12, session 16: the renderers write a compacted name as JSON text prepared once per context, only when no
+    /// encoder escapes any of it; a term with a character some encoder escapes (non-ASCII, HTML's, quotes, +, `) is left
+    /// to the writer's own encoder, so the answer does not depend on which encoder prepared the text.
+    /// </summary>
+    [Theory]
+    [InlineData("http://example.org/speed", "speed", true)]
+    [InlineData("http://example.org/thing/x-y_z.1#2", "ex:thing/x-y_z.1#2", true)]
+    [InlineData("http://example.org/vélo", "vélo", false)]
+    [InlineData("http://example.org/a<b>&c", "a<b>&c", false)]
+    [InlineData("http://example.org/plus+tick`", "plus+tick`", false)]
+    [InlineData("http://example.org/q'uote", "q'uote", false)]
+    [InlineData("http://example.org/日本", "日本", false)]
+    public void A_compacted_name_is_ready_JSON_text_only_when_no_encoder_escapes_it(string iri, string term, bool ready)
+    {
+        var ctx = T.Context($$"""{ "ex": "http://example.org/", {{System.Text.Json.JsonSerializer.Serialize(term)}}: {{System.Text.Json.JsonSerializer.Serialize(iri)}} }""");
+        if (!term.StartsWith("ex:", StringComparison.Ordinal)) ctx.CompactIri(iri).Should().Be(term);
+        var text = ctx.CompactedName(iri);
+        text.HasValue.Should().Be(ready);
+        if (ready) System.Text.Encoding.UTF8.GetString(text!.Value.EncodedUtf8Bytes).Should().Be(ctx.CompactIri(iri));
+        ctx.CompactedName(iri).Should().Be(text, "the text is remembered with the term");
+    }
+
     [Fact]
     public void Compaction_prefers_the_callers_term_over_the_full_iri()
     {

@@ -186,6 +186,52 @@ public sealed class StoredEntityRenderDifferentialTests
         }
     }
 
+    /// <summary>
+    /// Issue 12, session 16: the stored walk keeps up to 12 members of an instance on the stack and walks an instance
+    /// with more a second time; a user context whose terms swap sub-attribute names or claim a name the core gives members of
+    /// its own or that hold characters an encoder escapes; core names escaped in the document (read only by unescaping them).
+    /// </summary>
+    [Fact]
+    public async Task Instances_with_many_members_core_looking_terms_and_escaped_core_names_render_alike()
+    {
+        var entity = new Entity("urn:ngsi-ld:Thing:many") { Types = [Default + "Thing"], CreatedAt = Created, ModifiedAt = Created.AddTicks(7) };
+        foreach (var count in new[] { 11, 12, 13, 20 })
+        {
+            var members = string.Join(",", Enumerable.Range(0, count).Select(i =>
+                $$"""{{JsonSerializer.Serialize(Default + "s" + i)}}:{"type":"Property","value":{{i}},"observedAt":"2025-01-01T00:00:00Z"}"""));
+            entity.Attributes[Default + "many" + count] =
+                [JsonNode.Parse($$"""{"type":"Property","value":1.5e300,"unitCode":"C62",{{members}}}""")!.AsObject()];
+        }
+        entity.Attributes[Default + "odd"] =
+        [
+            JsonNode.Parse("""{"type":"GeoProperty","value":{"type":"Point","coordinates":[1,2]},"unitCode":"u"}""")!.AsObject(),
+            JsonNode.Parse("""{"type":"Relationship","object":"urn:x:1","datasetId":"urn:ngsi-ld:Dataset:x","vocab":"https://example.org/Thing"}""")!.AsObject(),
+        ];
+        var doc = SqliteEntityForm.EncodeUtf8(entity);
+        // The same document with "value", "type" and "unitCode" escaped as names where a writer never escapes them.
+        var escaped = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(doc)
+            .Replace("\"value\":", "\"v\\u0061lue\":").Replace("\"type\":\"Property\"", "\"\\u0074ype\":\"Property\"").Replace("\"unitCode\"", "\"unit\\u0043ode\""));
+        escaped.Should().NotEqual(doc);
+        var decoded = SqliteEntityForm.Decode(doc);
+        var coreLooking = await new ContextProcessor(new NoRemoteContexts()).ProcessAsync(JsonNode.Parse("""
+            {"s0":"https://uri.etsi.org/ngsi-ld/default-context/s1","s1":"https://uri.etsi.org/ngsi-ld/default-context/s0",
+             "valeur":"https://uri.etsi.org/ngsi-ld/default-context/s2","ex":"https://example.org/","Thing":"https://example.org/Thing",
+             "ünï":"https://uri.etsi.org/ngsi-ld/default-context/s3","a<b":"https://uri.etsi.org/ngsi-ld/default-context/s4","unitCode":"https://uri.etsi.org/ngsi-ld/default-context/s5"}
+            """), default);
+        foreach (var bytes in new[] { doc, escaped })
+        {
+            var stored = SqliteEntityForm.Read(bytes);
+            foreach (var context in new[] { ContextProcessor.Core, UserContext.Value, coreLooking })
+            {
+                foreach (var view in Views)
+                {
+                    Render(w => new EntityRenderer(context, view).WriteEntity(w, stored))
+                        .Should().Be(Render(w => new EntityRenderer(context, view).WriteEntity(w, decoded)), $"{view.Format}, sysAttrs {view.SysAttrs}, {view.Fields}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void An_instance_with_its_own_expiresAt_is_flagged_for_the_entity_path()
     {
