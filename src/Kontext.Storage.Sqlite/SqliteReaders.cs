@@ -138,9 +138,18 @@ internal sealed class SqliteReaders
         _budget.Places.Give();
     }
 
-    /// <summary>The functions a reader's SQL may call (<see cref="SqliteQueryCompiler"/>).</summary>
+    /// <summary>
+    /// The functions a reader's SQL may call (<see cref="SqliteQueryCompiler"/>), and plans that do not depend on bound
+    /// values: SQLite re-plans a statement with the values bound to a <c>LIMIT $n</c> (and to a LIKE pattern), and marks
+    /// it so that binding that parameter again, even to the same value, re-prepares it on its next step; the query pages
+    /// bind <c>$limit</c>, <c>$offset</c> and <c>$bound</c> on every run, so two of a page's three statements were compiled
+    /// anew per query. With the planner's stability guarantee (QPSG) a statement stays prepared, with the plan made
+    /// without values: the one <c>EXPLAIN QUERY PLAN</c> shows, which the plan tests check.
+    /// </summary>
     internal static void RegisterFunctions(SqliteConnection connection)
     {
+        var failed = SQLitePCL.raw.sqlite3_db_config(connection.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_ENABLE_QPSG, 1, out _);
+        if (failed != SQLitePCL.raw.SQLITE_OK) throw new InvalidOperationException($"SQLite refused the query planner's stability guarantee ({failed})");
         connection.CreateFunction<string, string, bool>(SqliteQueryCompiler.RegexFunction,
             (pattern, value) => Kontext.Ngsi.Query.SafeRegex.IsMatch(pattern, value), isDeterministic: true);
         connection.CreateFunction<double, double, double, double, double, double, double>(SqliteQueryCompiler.BoxDistanceFunction,
@@ -152,7 +161,7 @@ internal sealed class SqliteReaders
     {
         // A connection left in a transaction (an exception mid-read) or rented before Close is not reused.
         if (reusable && generation == Volatile.Read(ref _generation) && connection.State == System.Data.ConnectionState.Open
-            && _idle.Count < _maxIdle && SqliteDatabase.State(connection).Transaction is null)
+            && _idle.Count < _maxIdle && SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
         {
             _idle.Push(connection);
             _places.Wake();
@@ -197,16 +206,22 @@ internal sealed class SqliteReaders
 internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connection, int generation) : IAsyncDisposable
 {
     private readonly List<SqliteCommand> _uncached = [];
-    private SqliteTransaction? _snapshot;
+    private bool _snapshot;
 
     public SqliteConnection Connection => connection;
 
-    /// <summary>One read transaction for the commands that follow: every statement sees the same snapshot.</summary>
+    /// <summary>
+    /// One read transaction for the commands that follow: every statement sees the same snapshot. Begun and ended by
+    /// the connection's prepared statements, not as a <see cref="SqliteTransaction"/> (which compiles its BEGIN and its
+    /// ROLLBACK anew each time); the commands run outside Microsoft.Data.Sqlite's idea of a transaction, as SQLite allows.
+    /// </summary>
     public void BeginSnapshot()
     {
-        _snapshot = connection.BeginTransaction(deferred: true);
-        SqliteDatabase.UseTransaction(connection, _snapshot);
+        Command(BeginSql).ExecuteNonQuery();
+        _snapshot = true;
     }
+
+    private const string BeginSql = "BEGIN DEFERRED", RollbackSql = "ROLLBACK";
 
     /// <summary>
     /// The connection's prepared command for <paramref name="sql"/>, with these parameter values (every call for the same
@@ -218,7 +233,6 @@ internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connecti
         if (state.Commands.Count < SqliteReaders.StatementLimit || state.Commands.ContainsKey(sql))
             return SqliteDatabase.Cached(connection, sql, parameters as (string, object?)[] ?? parameters.ToArray());
         var command = SqliteDatabase.Command(connection, sql, parameters as (string, object?)[] ?? parameters.ToArray());
-        command.Transaction = _snapshot;
         _uncached.Add(command);
         return command;
     }
@@ -230,12 +244,9 @@ internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connecti
         var ended = false;
         try
         {
+            // SQLite may have ended the transaction itself (an error that rolls back): then there is nothing to end.
+            if (_snapshot && SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0) await Command(RollbackSql).ExecuteNonQueryAsync();
             foreach (var command in _uncached) await command.DisposeAsync();
-            if (_snapshot is not null)
-            {
-                SqliteDatabase.UseTransaction(connection, null);
-                await _snapshot.DisposeAsync();
-            }
             ended = true;
         }
         finally

@@ -43,8 +43,8 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
     {
         if (Limit == 0) return;
         var hasNext = total is { } t ? Offset + returned < t : returned == Limit;
-        if (hasNext) http.Response.Headers.Append("Link", $"<{PageUrl(http, Offset + Limit)}>; rel=\"next\"; type=\"{mediaType}\"");
-        if (Offset > 0) http.Response.Headers.Append("Link", $"<{PageUrl(http, Math.Max(0, Offset - Limit))}>; rel=\"prev\"; type=\"{mediaType}\"");
+        if (hasNext) http.Response.Headers.Append("Link", Link(http, Offset + Limit, "next", mediaType));
+        if (Offset > 0) http.Response.Headers.Append("Link", Link(http, Math.Max(0, Offset - Limit), "prev", mediaType));
     }
 
     private static string MediaType(ResponseMedia media) => media switch
@@ -55,32 +55,51 @@ internal sealed record Pagination(int Offset, int Limit, bool Count)
     };
 
     /// <summary>
-    /// The same request for another page: the path without a trailing slash, every other parameter kept, parameters in
-    /// name order (one canonical URL per page), values escaped only where a URL or a Link header needs it.
+    /// A Link header to the same request for another page: the path without a trailing slash, every other parameter
+    /// kept, parameters in name order (one canonical URL per page; a name's values in their order), values escaped only
+    /// where a URL or a Link header needs it. Written into one buffer: it is on every page answer.
     /// </summary>
-    private string PageUrl(HttpContext http, int offset)
+    private string Link(HttpContext http, int offset, string rel, string mediaType)
     {
-        var query = http.Request.Query
-            .Where(p => p.Key is not ("offset" or "limit"))
-            .SelectMany(p => p.Value.Select(v => (p.Key, Value: v ?? "")))
-            .Append(("limit", Limit.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            .Append(("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            .OrderBy(p => p.Item1, StringComparer.Ordinal)
-            .Select(p => Escape(p.Item1) + "=" + Escape(p.Item2));
-        var path = http.Request.PathBase + http.Request.Path;
-        return path.ToString().TrimEnd('/') + "?" + string.Join("&", query);
+        var ordered = new List<(string Name, string Value, int Index)>();
+        foreach (var (name, values) in http.Request.Query)
+        {
+            if (name is "offset" or "limit") continue;
+            foreach (var value in values) ordered.Add((name, value ?? "", ordered.Count));
+        }
+        ordered.Add(("limit", Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), ordered.Count));
+        ordered.Add(("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), ordered.Count));
+        // By name, and stable: the values of one name keep their order.
+        ordered.Sort(static (x, y) => string.CompareOrdinal(x.Name, y.Name) is var c && c != 0 ? c : x.Index.CompareTo(y.Index));
+        var link = new StringBuilder(128).Append('<').Append((http.Request.PathBase + http.Request.Path).ToString().TrimEnd('/')).Append('?');
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            if (i > 0) link.Append('&');
+            Escape(link, ordered[i].Name);
+            link.Append('=');
+            Escape(link, ordered[i].Value);
+        }
+        return link.Append(">; rel=\"").Append(rel).Append("\"; type=\"").Append(mediaType).Append('"').ToString();
     }
 
     // Unreserved characters plus the sub-delimiters and ':' '/' '@' that are safe inside a query value.
-    private static string Escape(string text)
+    private static readonly System.Buffers.SearchValues<char> Safe =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/@!$'()*,;");
+
+    private static void Escape(StringBuilder link, string text)
     {
-        var sb = new StringBuilder(text.Length);
-        foreach (var b in Encoding.UTF8.GetBytes(text))
+        var span = text.AsSpan();
+        Span<byte> bytes = stackalloc byte[8];
+        while (span.Length > 0)
         {
-            var c = (char)b;
-            if (b < 0x80 && (char.IsAsciiLetterOrDigit(c) || "-._~:/@!$'()*,;".Contains(c))) sb.Append(c);
-            else sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            var unsafeAt = span.IndexOfAnyExcept(Safe);
+            if (unsafeAt < 0) { link.Append(span); return; }
+            link.Append(span[..unsafeAt]);
+            // The character (a surrogate pair too) as UTF-8 bytes, each %XX.
+            var length = unsafeAt + 1 < span.Length && char.IsSurrogatePair(span[unsafeAt], span[unsafeAt + 1]) ? 2 : 1;
+            var written = Encoding.UTF8.GetBytes(span.Slice(unsafeAt, length), bytes);
+            foreach (var b in bytes[..written]) link.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            span = span[(unsafeAt + length)..];
         }
-        return sb.ToString();
     }
 }

@@ -82,6 +82,17 @@ public sealed class PaginationTests : IClassFixture<BrokerFixture>, IAsyncLifeti
     }
 
     [Fact]
+    public async Task Link_headers_keep_every_parameter_in_name_order_escaped_where_needed()
+    {
+        // A q value with a space, '>', '"' and non-ASCII letters (one outside the BMP), attrs given twice (kept in order).
+        var q = Uri.EscapeDataString("n>=1;even==true|n==\"é 𝄞\"");
+        var (_, response) = await PageAsync($"type=Item&q={q}&attrs=n&attrs=even&limit=2&offset=3");
+        response.Headers.GetValues("Link").Where(l => !l.Contains("json-ld#context")).Should().Equal(
+            "</ngsi-ld/v1/entities?attrs=n&attrs=even&limit=2&offset=5&q=n%3E%3D1;even%3D%3Dtrue%7Cn%3D%3D%22%C3%A9%20%F0%9D%84%9E%22&type=Item>; rel=\"next\"; type=\"application/json\"",
+            "</ngsi-ld/v1/entities?attrs=n&attrs=even&limit=2&offset=1&q=n%3E%3D1;even%3D%3Dtrue%7Cn%3D%3D%22%C3%A9%20%F0%9D%84%9E%22&type=Item>; rel=\"prev\"; type=\"application/json\"");
+    }
+
+    [Fact]
     public async Task The_last_page_has_no_next_link()
     {
         var (ids, response) = await PageAsync($"type=Item&limit=100&offset=200");

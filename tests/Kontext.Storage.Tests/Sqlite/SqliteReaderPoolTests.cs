@@ -127,6 +127,51 @@ public sealed class SqliteReaderPoolTests : IDisposable
         pool.OpenCount.Should().Be(0);
     }
 
+    [Fact]
+    public async Task A_snapshot_sees_one_state_and_ends_with_its_lease()
+    {
+        using var writer = new Microsoft.Data.Sqlite.SqliteConnection(SqliteDatabase.ConnectionString(_directory.DbPath, pooled: false));
+        writer.Open();
+        SqliteDatabase.Execute(writer, "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+        var pool = Pool(maxOpen: 1);
+        static long Rows(SqliteReader reader) => (long)reader.Command("SELECT COUNT(*) FROM t").ExecuteScalar()!;
+
+        await using (var reader = await pool.RentAsync(default))
+        {
+            reader.BeginSnapshot();
+            Rows(reader).Should().Be(1);
+            SqliteDatabase.Execute(writer, "INSERT INTO t VALUES (2)");
+            Rows(reader).Should().Be(1, "the snapshot's statements all see the state of its first read");
+        }
+        await using (var again = await pool.RentAsync(default))
+        {
+            SQLitePCL.raw.sqlite3_get_autocommit(again.Connection.Handle).Should().Be(1, "the lease ended its snapshot");
+            Rows(again).Should().Be(2);
+            again.BeginSnapshot();
+            Rows(again).Should().Be(2);
+        }
+        pool.PeakOpenCount.Should().Be(1, "the connection was reused");
+    }
+
+    [Fact]
+    public async Task A_kept_statement_answers_each_bound_limit_with_a_plan_made_without_values()
+    {
+        using (var writer = new Microsoft.Data.Sqlite.SqliteConnection(SqliteDatabase.ConnectionString(_directory.DbPath, pooled: false)))
+        {
+            writer.Open();
+            SqliteDatabase.Execute(writer, "CREATE TABLE t (x INTEGER); WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 50) INSERT INTO t SELECT x FROM n");
+        }
+        var pool = Pool(maxOpen: 1);
+        await using var reader = await pool.RentAsync(default);
+        SQLitePCL.raw.sqlite3_db_config(reader.Connection.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_ENABLE_QPSG, -1, out var stable);
+        stable.Should().Be(1, "plans do not depend on bound values, so binding a LIMIT does not expire the statement");
+
+        const string sql = "SELECT COUNT(*) FROM (SELECT x FROM t ORDER BY x LIMIT $limit OFFSET $offset)";
+        foreach (var (limit, offset, expected) in new[] { (20, 0, 20L), (100, 0, 50L), (20, 40, 10L), (0, 0, 0L), (20, 0, 20L) })
+            reader.Command(sql, ("$limit", limit), ("$offset", offset)).ExecuteScalar().Should().Be(expected);
+        SqliteDatabase.State(reader.Connection).Commands.Should().ContainKey(sql);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         var seen = Volatile.Read(ref target);
