@@ -205,7 +205,7 @@ internal sealed class SqliteReaders
 /// </summary>
 internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connection, int generation) : IAsyncDisposable
 {
-    private readonly List<SqliteCommand> _uncached = [];
+    private List<SqliteCommand>? _uncached; // made only past the statement limit: most leases run kept statements only
     private bool _snapshot;
 
     public SqliteConnection Connection => connection;
@@ -233,7 +233,7 @@ internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connecti
         if (state.Commands.Count < SqliteReaders.StatementLimit || state.Commands.ContainsKey(sql))
             return SqliteDatabase.Cached(connection, sql, parameters as (string, object?)[] ?? parameters.ToArray());
         var command = SqliteDatabase.Command(connection, sql, parameters as (string, object?)[] ?? parameters.ToArray());
-        _uncached.Add(command);
+        (_uncached ??= []).Add(command);
         return command;
     }
 
@@ -246,7 +246,8 @@ internal sealed class SqliteReader(SqliteReaders pool, SqliteConnection connecti
         {
             // SQLite may have ended the transaction itself (an error that rolls back): then there is nothing to end.
             if (_snapshot && SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0) await Command(RollbackSql).ExecuteNonQueryAsync();
-            foreach (var command in _uncached) await command.DisposeAsync();
+            if (_uncached is not null)
+                foreach (var command in _uncached) await command.DisposeAsync();
             ended = true;
         }
         finally

@@ -150,7 +150,10 @@ internal sealed record EntityView(RenderOptions Render, JoinRequest? Join, strin
             foreach (var id in datasetIds.Where(d => d != Projection.DefaultInstance)) Validate.EntityId(id, "datasetId");
             projection = projection with { DatasetIds = datasetIds.ToHashSet(StringComparer.Ordinal) };
         }
-        var render = QueryParameters.Render(request) with { Projection = projection, Lang = LanguageSelector.Parse(lang) };
+        // The projection and lang were read above (a Query body's route takes no attrs, pick or omit in its URL): only the
+        // representation is left to read.
+        var (format, sysAttrs) = QueryParameters.Representation(request);
+        var render = new RenderOptions(format, sysAttrs, LanguageSelector.Parse(lang), projection);
         return new EntityView(render, join, QueryParameters.GeometryProperty(request, geometryProperty));
     }
 

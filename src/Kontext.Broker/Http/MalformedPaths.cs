@@ -11,18 +11,20 @@ namespace Kontext.Broker.Http;
 /// </summary>
 internal static class MalformedPaths
 {
-    private static readonly string[] EntityRoots = ["/ngsi-ld/v1/entities", "/ngsi-ld/v1/temporal/entities"];
+    private static readonly (string Root, bool Temporal)[] EntityRoots = [("/ngsi-ld/v1/entities", false), ("/ngsi-ld/v1/temporal/entities", true)];
 
     public static void Check(HttpContext http)
     {
         var path = http.Request.Path;
-        foreach (var root in EntityRoots)
+        foreach (var (root, temporal) in EntityRoots)
         {
-            if (!path.StartsWithSegments(root, out var rest) || rest.Value is not { } tail) continue;
+            // The rest of the path after the root, as a span of it: no substring per request.
+            if (!path.StartsWithSegments(root) || path.Value is not { } value) continue;
+            var tail = value.AsSpan(root.Length);
             if (tail.StartsWith("//", StringComparison.Ordinal)) throw NgsiException.BadRequestData("The entity id is missing from the URL");
             // A temporal attribute instance without its attribute name: PATCH has no route without the name, so
             // /attrs//{instanceId} names no resource that allows it.
-            if (root.Contains("/temporal/", StringComparison.Ordinal) && tail.Contains("/attrs//", StringComparison.Ordinal))
+            if (temporal && tail.Contains("/attrs//", StringComparison.Ordinal))
                 throw HttpMethods.IsPatch(http.Request.Method)
                     ? new NgsiException(NgsiError.MethodNotAllowed("PATCH needs an attribute name in the URL"))
                     : NgsiException.BadRequestData("The attribute name is missing from the URL");
@@ -33,15 +35,15 @@ internal static class MalformedPaths
         if (raw is not null)
         {
             var end = raw.IndexOf('?');
-            RefuseDotSegments(end < 0 ? raw : raw[..end]);
+            RefuseDotSegments(end < 0 ? raw : raw.AsSpan(0, end));
         }
         RefuseDotSegments(path.Value ?? "");
     }
 
-    private static void RefuseDotSegments(string path)
+    private static void RefuseDotSegments(ReadOnlySpan<char> path)
     {
-        if (!path.Contains('.') && !path.Contains('%')) return;
-        foreach (var segment in path.Split('/'))
+        if (!path.ContainsAny('.', '%')) return; // most paths: nothing to split
+        foreach (var segment in path.ToString().Split('/'))
         {
             var decoded = segment;
             for (var i = 0; i < 3 && decoded.Contains('%'); i++) decoded = Uri.UnescapeDataString(decoded);

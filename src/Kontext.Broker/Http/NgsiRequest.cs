@@ -66,12 +66,13 @@ internal sealed class NgsiRequest
     public static async ValueTask<NgsiRequest?> BindAsync(HttpContext http) => await ReadAsync(http);
 
     /// <summary>Reads a request without a body (GET, DELETE).</summary>
-    public static Task<NgsiRequest> ReadAsync(HttpContext http, bool allowGeoJson = false) => ReadAsync(http, expectBody: false, allowGeoJson, allowMergePatch: false);
+    public static ValueTask<NgsiRequest> ReadAsync(HttpContext http, bool allowGeoJson = false) => ReadAsync(http, expectBody: false, allowGeoJson, allowMergePatch: false);
 
     /// <summary>Reads a request whose body is one JSON object (POST /entityOperations/query may answer in GeoJSON).</summary>
-    public static Task<NgsiRequest> ReadWithBodyAsync(HttpContext http, bool allowMergePatch = false, bool allowGeoJson = false) => ReadAsync(http, expectBody: true, allowGeoJson, allowMergePatch);
+    public static ValueTask<NgsiRequest> ReadWithBodyAsync(HttpContext http, bool allowMergePatch = false, bool allowGeoJson = false) => ReadAsync(http, expectBody: true, allowGeoJson, allowMergePatch);
 
-    private static async Task<NgsiRequest> ReadAsync(HttpContext http, bool expectBody, bool allowGeoJson, bool allowMergePatch)
+    // ValueTasks: a request without a body under a known @context is read without waiting, and then allocates no task.
+    private static async ValueTask<NgsiRequest> ReadAsync(HttpContext http, bool expectBody, bool allowGeoJson, bool allowMergePatch)
     {
         var services = BrokerServices.Of(http);
         var tenant = ReadTenant(http);
@@ -114,7 +115,7 @@ internal sealed class NgsiRequest
     /// NGSILD-Snapshot header, the snapshot's read-only copy instead (clause 6.3.22; 404 for an unknown snapshot), and the
     /// header is echoed.
     /// </summary>
-    public async Task<ITenantStore> TenantStoreAsync(bool forWrite)
+    public async ValueTask<ITenantStore> TenantStoreAsync(bool forWrite)
     {
         if (Http.Request.Headers.TryGetValue(SnapshotHeader, out var snapshotHeader) && snapshotHeader.ToString().Trim() is { Length: > 0 } snapshotId)
         {

@@ -10,8 +10,10 @@ internal sealed record PreferHeader(bool BodyJson, string? Version)
 {
     public static readonly PreferHeader None = new(false, null);
 
-    public static PreferHeader Parse(IEnumerable<string?> headers)
+    // StringValues, not an IEnumerable: enumerated as such it is neither boxed nor given an enumerator object per request.
+    public static PreferHeader Parse(Microsoft.Extensions.Primitives.StringValues headers)
     {
+        if (headers.Count == 0) return None;
         var bodyJson = false;
         string? version = null;
         foreach (var header in headers)

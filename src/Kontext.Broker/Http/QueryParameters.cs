@@ -7,8 +7,7 @@ namespace Kontext.Broker.Http;
 /// <summary>The URL parameters shared by the operations (clause 6.3.x): options, format, attrs/pick/omit, lang, geometryProperty.</summary>
 internal static class QueryParameters
 {
-    private static readonly HashSet<string> RepresentationOptions = new(StringComparer.Ordinal)
-        { "keyValues", "simplified", "concise", "normalized", "sysAttrs" };
+    private static readonly string[] RepresentationOptions = ["keyValues", "simplified", "concise", "normalized", "sysAttrs"];
 
     /// <summary>
     /// Refuses a query parameter the operation does not define (clause 6.3.20: 400 InvalidRequest), so a misspelt
@@ -36,12 +35,14 @@ internal static class QueryParameters
         return values.ToHashSet(StringComparer.Ordinal);
     }
 
-    public static RenderOptions Render(NgsiRequest request)
+    /// <summary>The representation the options and format parameters ask for (clause 6.3.7), and whether sysAttrs is among the options.</summary>
+    public static (RenderFormat Format, bool SysAttrs) Representation(NgsiRequest request)
     {
-        var options = Options(request, [.. RepresentationOptions]);
+        // Most requests send no options: no list, no set to read that from.
+        var options = request.Query.ContainsKey("options") ? Options(request, RepresentationOptions) : null;
         var format = RenderFormat.Normalized;
-        if (options.Contains("keyValues") || options.Contains("simplified")) format = RenderFormat.KeyValues;
-        else if (options.Contains("concise")) format = RenderFormat.Concise;
+        if (options is not null && (options.Contains("keyValues") || options.Contains("simplified"))) format = RenderFormat.KeyValues;
+        else if (options is not null && options.Contains("concise")) format = RenderFormat.Concise;
         var formatParam = request.Query["format"].ToString();
         if (formatParam.Length > 0)
         {
@@ -53,12 +54,8 @@ internal static class QueryParameters
                 _ => throw NgsiException.InvalidRequest($"Unknown format '{formatParam}' (keyValues, simplified, concise, normalized)"),
             };
         }
-        return new RenderOptions(format, options.Contains("sysAttrs"), LanguageSelector.Parse(request.Query["lang"].ToString()), Projection(request));
+        return (format, options is not null && options.Contains("sysAttrs"));
     }
-
-    /// <summary>attrs, pick and omit as one projection; pick and omit may name id and type (clause 4.21).</summary>
-    public static Projection Projection(NgsiRequest request) =>
-        Projection(request, List(request, "attrs"));
 
     /// <summary>The projection with an explicit attrs list (POST query carries it in the body).</summary>
     public static Projection Projection(NgsiRequest request, List<string> attrs) =>

@@ -40,9 +40,22 @@ public sealed class MalformedPathTests
     }
 
     [Theory]
+    [InlineData("/ngsi-ld/v1/entities/urn:e/attrs//x")] // an empty name after attrs is refused on the temporal API only
+    [InlineData("/ngsi-ld/v1/entities")]
+    [InlineData("/ngsi-ld/v1/entitiesX//y")] // not below the root
+    [InlineData("/ngsi-ld/v1/entities/urn:ngsi-ld:T:%41")]
+    public void Paths_with_nothing_malformed_pass(string path)
+    {
+        var act = () => MalformedPaths.Check(Request("PATCH", path, path));
+        act.Should().NotThrow();
+    }
+
+    [Theory]
     [InlineData("POST", "/ngsi-ld/v1/temporal/entities//attrs", "BadRequestData")]
     [InlineData("DELETE", "/ngsi-ld/v1/temporal/entities/urn:e/attrs//urn:i:1", "BadRequestData")]
     [InlineData("PATCH", "/ngsi-ld/v1/temporal/entities/urn:e/attrs//urn:i:1", "MethodNotAllowed")]
+    [InlineData("GET", "/ngsi-ld/v1/entities//attrs", "BadRequestData")]
+    [InlineData("GET", "/NGSI-LD/v1/Entities//attrs", "BadRequestData")] // the roots match as routing does, ignoring case
     public void An_empty_entity_id_or_temporal_attribute_name_is_refused(string method, string path, string error)
     {
         var act = () => MalformedPaths.Check(Request(method, path, path));

@@ -44,6 +44,33 @@ public sealed class SqliteReaderPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Statements_past_the_connections_limit_run_once_and_go_with_the_lease_which_returns_the_connection()
+    {
+        var pool = Pool(maxOpen: 1);
+        var oneOff = 0;
+        var disposed = 0;
+        await using (var reader = await pool.RentAsync(default))
+        {
+            for (var i = 0; i < SqliteReaders.StatementLimit + 3; i++)
+            {
+                var command = reader.Command($"SELECT {i}");
+                ((long)command.ExecuteScalar()!).Should().Be(i);
+                if (i < SqliteReaders.StatementLimit) continue;
+                oneOff++;
+                command.Disposed += (_, _) => disposed++;
+            }
+            SqliteDatabase.State(reader.Connection).Commands.Should().HaveCount(SqliteReaders.StatementLimit);
+            disposed.Should().Be(0);
+        }
+        oneOff.Should().Be(3);
+        disposed.Should().Be(3, "the one-off statements go with the lease");
+        pool.OpenCount.Should().Be(1, "the connection went back to the pool");
+        await using var again = await pool.RentAsync(default);
+        SelectOne(again).Should().Be(1);
+        pool.PeakOpenCount.Should().Be(1, "the same connection served both leases");
+    }
+
+    [Fact]
     public async Task Renters_at_the_cap_wait_and_proceed_as_readers_come_back()
     {
         var pool = Pool(maxOpen: 2);
