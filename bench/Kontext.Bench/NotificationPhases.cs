@@ -18,7 +18,7 @@ internal sealed class NotificationPhases(HttpClient client, NotificationReceiver
     public sealed record LatencyResult(int Updates, int Received, int Duplicates, int Missing, int BeforeAck, int WriteErrors,
         Latencies NotifyLatency, Latencies WriteLatency, TimeSpan Elapsed);
 
-    public sealed record FanoutResult(int Subscriptions, int Writes, int Expected, int Received, int Duplicates, int WriteErrors, bool Complete,
+    public sealed record FanoutResult(int Subscriptions, int Writes, int Expected, int Received, int Requests, int Duplicates, int WriteErrors, bool Complete,
         TimeSpan FirstWriteToLastNotification, TimeSpan LastAckToLastNotification, TimeSpan FirstWriteToFirstNotification,
         Latencies TriggerWrites, Latencies IdleProbe, Latencies ProbeDuringFanout)
     {
@@ -83,7 +83,8 @@ internal sealed class NotificationPhases(HttpClient client, NotificationReceiver
 
     /// <summary>
     /// N subscriptions on type FanSensor, all with the same endpoint; then M sequential entity creates of that type, so
-    /// N×M notifications. While they are delivered a probe PATCHes an entity no subscription watches (every 10 ms) to
+    /// N×M notified entities (the broker may put several of one subscription's in one notification, so entities are
+    /// counted, not requests). While they are delivered a probe PATCHes an entity no subscription watches (every 10 ms) to
     /// show whether writes wait for the fan-out; the same probe ran 100 times before, idle, as the baseline.
     /// </summary>
     public async Task<FanoutResult> FanoutAsync(CancellationToken cancellationToken)
@@ -134,21 +135,21 @@ internal sealed class NotificationPhases(HttpClient client, NotificationReceiver
             trigger.Add(start);
             if (status != HttpStatusCode.Created && ++writeErrors <= 3) Console.Error.WriteLine($"  create {w}: {(int)status} {body}");
         }
-        Console.WriteLine($"  {options.FanoutWrites} creates acknowledged in {Stopwatch.GetElapsedTime(firstWrite).TotalSeconds:F2} s; waiting for {expected:N0} notifications");
+        Console.WriteLine($"  {options.FanoutWrites} creates acknowledged in {Stopwatch.GetElapsedTime(firstWrite).TotalSeconds:F2} s; waiting for {expected:N0} notified entities");
         var progress = Task.Run(async () =>
         {
             while (!stopProbe.IsCancellationRequested)
             {
                 try { await Task.Delay(5000, stopProbe.Token); } catch (OperationCanceledException) { return; }
-                Console.WriteLine($"  {sink.Distinct:N0}/{expected:N0} notifications ({Stopwatch.GetElapsedTime(firstWrite).TotalSeconds:F0} s)");
+                Console.WriteLine($"  {sink.Entities:N0}/{expected:N0} notified entities in {sink.Distinct:N0} notifications ({Stopwatch.GetElapsedTime(firstWrite).TotalSeconds:F0} s)");
             }
         }, CancellationToken.None);
-        var complete = await sink.WaitForDistinctAsync(expected, TimeSpan.FromMinutes(5), cancellationToken);
+        var complete = await sink.WaitForEntitiesAsync(expected, TimeSpan.FromMinutes(5), cancellationToken);
         stopProbe.Cancel();
         await Task.WhenAll(probe, progress);
         await Task.Delay(500, cancellationToken); // late duplicates
         var last = sink.LastArrival;
-        return new FanoutResult(options.FanoutSubscriptions, options.FanoutWrites, expected, sink.Distinct, sink.Duplicates, writeErrors, complete,
+        return new FanoutResult(options.FanoutSubscriptions, options.FanoutWrites, expected, sink.Entities, sink.Distinct, sink.Duplicates, writeErrors, complete,
             Stopwatch.GetElapsedTime(firstWrite, last), Stopwatch.GetElapsedTime(lastAck, last), Stopwatch.GetElapsedTime(firstWrite, sink.FirstArrival),
             trigger, idle, during);
     }

@@ -135,10 +135,11 @@ internal sealed class NotificationReceiver : IAsyncDisposable
 
         public int SeqReceived(long from, long to) => _seq.Count(p => p.Key >= from && p.Key <= to && p.Value.Task.IsCompletedSuccessfully);
 
-        public async Task<bool> WaitForDistinctAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>Waits until <paramref name="count"/> notified entities arrived (a notification may carry several).</summary>
+        public async Task<bool> WaitForEntitiesAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
-            while (Distinct < count)
+            while (Entities < count)
             {
                 if (clock.Elapsed > timeout) return false;
                 await Task.Delay(5, cancellationToken);

@@ -24,7 +24,7 @@ internal static class NotificationSection
 
         Console.WriteLine($"[n2] Fan-out: {options.FanoutSubscriptions} subscriptions × {options.FanoutWrites} creates");
         var fan = await phases.FanoutAsync(cancellationToken);
-        Console.WriteLine($"      {fan.Received:N0}/{fan.Expected:N0} in {fan.FirstWriteToLastNotification.TotalSeconds:F1} s = {fan.PerSecond:N0} notifications/s");
+        Console.WriteLine($"      {fan.Received:N0}/{fan.Expected:N0} notified entities ({fan.Requests:N0} notifications) in {fan.FirstWriteToLastNotification.TotalSeconds:F1} s = {fan.PerSecond:N0} notified entities/s");
         var hwm = broker.ReadStatusKb("VmHWM");
         var alive = !broker.HasExited;
         stop();
@@ -38,8 +38,8 @@ internal static class NotificationSection
             ("Latency: PATCH acknowledged → notification received, p50 / p99 / max",
                 $"**{Ms(latency.NotifyLatency, 50)} / {Ms(latency.NotifyLatency, 99)} / {latency.NotifyLatency.Max():F2} ms** ({latency.BeforeAck} of {latency.NotifyLatency.Count} arrived before the PATCH answer, counted as 0)"),
             ("Latency phase: PATCH /entities/{id}/attrs acknowledgement p50 / p99", $"{Ms(latency.WriteLatency, 50)} / {Ms(latency.WriteLatency, 99)} ({latency.Elapsed.TotalSeconds:F1} s for the loop)"),
-            ($"Fan-out: {fan.Subscriptions} subscriptions (one endpoint) × {fan.Writes} creates", $"**{fan.Received:N0} / {fan.Expected:N0}** notifications received{(fan.Complete ? "" : " (**incomplete after 5 min**)")}, {fan.Duplicates} duplicates, {fan.WriteErrors} failed creates"),
-            ("Fan-out: delivery rate (first create sent → last notification)", $"**{fan.PerSecond:N0} notifications/s** ({fan.FirstWriteToLastNotification.TotalSeconds:F1} s)"),
+            ($"Fan-out: {fan.Subscriptions} subscriptions (one endpoint) × {fan.Writes} creates", $"**{fan.Received:N0} / {fan.Expected:N0}** notified entities received in {fan.Requests:N0} notifications{(fan.Complete ? "" : " (**incomplete after 5 min**)")}, {fan.Duplicates} duplicates, {fan.WriteErrors} failed creates"),
+            ("Fan-out: delivery rate (first create sent → last notification)", $"**{fan.PerSecond:N0} notified entities/s** ({fan.FirstWriteToLastNotification.TotalSeconds:F1} s)"),
             ("Fan-out: first create sent → first notification; last create acknowledged → last notification", $"{fan.FirstWriteToFirstNotification.TotalMilliseconds:F0} ms; {fan.LastAckToLastNotification.TotalSeconds:F1} s"),
             ($"Fan-out: the {fan.Writes} triggering creates, acknowledgement p50 / p99", $"{Ms(fan.TriggerWrites, 50)} / {Ms(fan.TriggerWrites, 99)}"),
             ("Probe PATCH (unsubscribed entity) p50 / p99: idle before / during fan-out delivery", $"{Ms(fan.IdleProbe, 50)} / {Ms(fan.IdleProbe, 99)} → **{Ms(fan.ProbeDuringFanout, 50)} / {Ms(fan.ProbeDuringFanout, 99)}** ({fan.ProbeDuringFanout.Count} probes)"),
@@ -54,8 +54,8 @@ internal static class NotificationSection
         sb.AppendLine("- Receiver: Kestrel (`WebApplication.CreateSlimBuilder`) on 127.0.0.1:0 inside the bench process, answers 204; a notification counts once by its `id`; its arrival is taken when its body is parsed.");
         sb.AppendLine("- Latency: one subscription `entities:[{type:Sensor}]`, format keyValues; 20 warm-up updates, then PATCH `{\"seq\":{\"type\":\"Property\",\"value\":i}}` i = 1…N, one at a time;");
         sb.AppendLine("  the next PATCH is sent when the notification with `seq` = i arrived (closed loop, 10 s timeout), so each sample is an idle pipeline's latency, measured from the PATCH's 204 to the notification.");
-        sb.AppendLine("- Fan-out: N subscriptions `entities:[{type:FanSensor}]` with the same endpoint URI, then M sequential `POST /entities` (one new FanSensor each) → N×M notifications of one entity each.");
-        sb.AppendLine("  Rate = notifications received / (first create sent → last notification received). A probe PATCHes an entity of an unsubscribed type every 10 ms while");
+        sb.AppendLine("- Fan-out: N subscriptions `entities:[{type:FanSensor}]` with the same endpoint URI, then M sequential `POST /entities` (one new FanSensor each) → N×M notified entities (counted as entities: the broker may send several of one subscription in one notification).");
+        sb.AppendLine("  Rate = notified entities received / (first create sent → last notification received). A probe PATCHes an entity of an unsubscribed type every 10 ms while");
         sb.AppendLine("  the notifications are delivered; its acknowledgement latency is compared with 100 idle probes before the subscriptions existed.");
         if (!alive) sb.AppendLine("- **The broker process had exited before the end of the notification phases.**");
         var healthy = alive && latency.Received == latency.Updates && latency.WriteErrors == 0 && fan.Complete && fan.WriteErrors == 0;
