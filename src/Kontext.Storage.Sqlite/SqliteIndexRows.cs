@@ -35,12 +35,12 @@ internal static class SqliteIndexRows
     /// An entity as it was before a write decision (which may change it in place), its fingerprints not yet read: the
     /// types, scopes and each attribute's kinds (all a deletion's statistics need) and, by reference, its instances.
     /// </summary>
-    public sealed class CapturedEntity(HashSet<string> types, HashSet<string> scopes, Dictionary<string, string> kinds, Dictionary<string, JsonObject[]> instances)
+    public sealed class CapturedEntity(HashSet<string> types, HashSet<string> scopes, Dictionary<string, (string Kinds, JsonObject[] Instances)> attributes)
     {
         public HashSet<string> Types { get; } = types;
         public HashSet<string> Scopes { get; } = scopes;
-        public Dictionary<string, string> Kinds { get; } = kinds;
-        public Dictionary<string, JsonObject[]> Instances { get; } = instances;
+        /// <summary>Each attribute's kinds and its instances (one map: a write captures every attribute of the entity).</summary>
+        public Dictionary<string, (string Kinds, JsonObject[] Instances)> Attributes { get; } = attributes;
 #if DEBUG
         /// <summary>The fingerprints read before the decision, which <see cref="CaptureAround"/> checks its own against.</summary>
         public Dictionary<string, AttributeFingerprint>? Before { get; init; }
@@ -48,7 +48,7 @@ internal static class SqliteIndexRows
 
         /// <summary>The state before with only the kinds (a deletion's statistics).</summary>
         public IndexedState KindsOnly() =>
-            new(Types, Scopes, Kinds.ToDictionary(k => k.Key, k => Unread(k.Value), StringComparer.Ordinal));
+            new(Types, Scopes, Attributes.ToDictionary(k => k.Key, k => Unread(k.Value.Kinds), StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -106,14 +106,9 @@ internal static class SqliteIndexRows
     public static CapturedEntity? CaptureInstances(Entity? entity)
     {
         if (entity is null) return null;
-        var kinds = new Dictionary<string, string>(entity.Attributes.Count, StringComparer.Ordinal);
-        var instances = new Dictionary<string, JsonObject[]>(entity.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (name, list) in entity.Attributes)
-        {
-            kinds[name] = Kinds(list);
-            instances[name] = [.. list];
-        }
-        return new CapturedEntity(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), kinds, instances)
+        var attributes = new Dictionary<string, (string, JsonObject[])>(entity.Attributes.Count, StringComparer.Ordinal);
+        foreach (var (name, list) in entity.Attributes) attributes[name] = (Kinds(list), [.. list]);
+        return new CapturedEntity(entity.Types.ToHashSet(StringComparer.Ordinal), (entity.Scopes ?? []).ToHashSet(StringComparer.Ordinal), attributes)
         {
 #if DEBUG
             // Every test runs the debug build: it reads the fingerprints before the decision too, to check those read after.
@@ -132,23 +127,30 @@ internal static class SqliteIndexRows
     /// </summary>
     public static (IndexedState Before, IndexedState After) CaptureAround(CapturedEntity before, Entity after, bool unchangedUnread)
     {
-        var old = new Dictionary<string, AttributeFingerprint>(before.Instances.Count, StringComparer.Ordinal);
+        var old = new Dictionary<string, AttributeFingerprint>(before.Attributes.Count, StringComparer.Ordinal);
         var now = new Dictionary<string, AttributeFingerprint>(after.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (name, instances) in before.Instances)
+        foreach (var (name, (kinds, instances)) in before.Attributes)
         {
             if (after.Attributes.TryGetValue(name, out var list) && CollectionsMarshal.AsSpan(list).SequenceEqual(instances, ReferenceEqualityComparer.Instance))
-                old[name] = now[name] = unchangedUnread ? Unread(before.Kinds[name]) : Fingerprint(instances);
+                old[name] = now[name] = unchangedUnread ? Unread(kinds) : Fingerprint(instances);
             else old[name] = Fingerprint(instances);
 #if DEBUG
-            if (Fingerprint(instances) != before.Before![name] || before.Kinds[name] != before.Before[name].Kinds)
+            if (Fingerprint(instances) != before.Before![name] || kinds != before.Before[name].Kinds)
                 throw new InvalidOperationException($"A write decision changed an instance of '{name}' in place but said it replaces instances");
 #endif
         }
         foreach (var (name, instances) in after.Attributes)
             if (!now.ContainsKey(name)) now[name] = Fingerprint(instances);
-        return (new IndexedState(before.Types, before.Scopes, old),
-            new IndexedState(after.Types.ToHashSet(StringComparer.Ordinal), (after.Scopes ?? []).ToHashSet(StringComparer.Ordinal), now));
+        return (new IndexedState(before.Types, before.Scopes, old), new IndexedState(SameOr(before.Types, after.Types), SameOr(before.Scopes, after.Scopes), now));
     }
+
+    /// <summary>
+    /// The set of <paramref name="items"/>: <paramref name="before"/> itself when it holds the same names (the usual
+    /// write keeps the entity's types and scopes; indexed states only read their sets), else a new one.
+    /// </summary>
+    private static HashSet<string> SameOr(HashSet<string> before, List<string>? items) =>
+        items is null ? (before.Count == 0 ? before : new HashSet<string>(StringComparer.Ordinal))
+        : before.SetEquals(items) ? before : items.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The fingerprint of an attribute left as it was, not read: its kinds, and a geometry no read one has (a read one is

@@ -21,7 +21,8 @@ internal static class UpdateAttributes
         var what = new ForwardingRequest(RegistrationOperations.UpdateAttrs, ProvisionForwarding.Entity(id, fragment.Types), fragment.Attributes.Keys.ToHashSet(StringComparer.Ordinal));
         var distributed = await provision.ForwardAsync(request, store, id, what,
             new(HttpMethod.Patch, $"entities/{HeaderIri.PathSegment(id)}/attrs{http.Request.QueryString}", ForwardedBody.Attributes));
-        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.UpdateAttributes(id, fragment, RetrieveEntity.RequestedTypes(request), handedOver: true), http.RequestAborted), [.. fragment.Attributes.Keys]) ?? new UpdateResult();
+        var result = !distributed.Omit(fragment) ? new UpdateResult() : await distributed.LocalAsync(() => store.WriteAsync(id, EntityWrites.UpdateAttributes(id, fragment, RetrieveEntity.RequestedTypes(request), handedOver: true), http.RequestAborted),
+            distributed.Forwarded ? [.. fragment.Attributes.Keys] : null) ?? new UpdateResult(); // the names only name a part of a forwarded write's answer
         if (await distributed.AnswerAttributesAsync(request, result)) return;
         if (result.IsComplete) NgsiResponse.NoContent(request);
         else await NgsiResponse.WriteUpdateResultAsync(request, result);

@@ -130,6 +130,28 @@ public sealed class SqliteCaptureAroundTests : IDisposable
         compared.Should().BeGreaterThan(2 * 12 * 6, "every decision on each entity, but location's refused fragments");
     }
 
+    /// <summary>
+    /// The state after a decision holds the entity's types and scopes after it, whether the decision kept them (the
+    /// set before is reused) or changed them (a new set; the one before is left as it was).
+    /// </summary>
+    [Fact]
+    public void The_state_after_a_decision_holds_its_types_and_scopes_kept_or_changed()
+    {
+        var stored = SqliteEntityForm.EncodeUtf8(Whole(Entities[0]));
+        foreach (var (types, scopes) in new (List<string>, List<string>?)[] { (["T", "U"], ["/c", "/a/b"]), (["T"], ["/a/b", "/c"]), (["T", "U", "V"], null), (["U", "T"], []), (["T", "U"], ["/d"]) })
+        {
+            var current = SqliteEntityForm.Decode(stored);
+            var captured = SqliteIndexRows.CaptureInstances(current)!;
+            current.Types = [.. types.Select(Term)];
+            current.Scopes = scopes;
+            var (before, after) = SqliteIndexRows.CaptureAround(captured, current, unchangedUnread: true);
+            before.Types.Should().BeEquivalentTo([Term("T"), Term("U")]);
+            before.Scopes.Should().BeEquivalentTo(["/a/b", "/c"]);
+            after.Types.Should().BeEquivalentTo(current.Types);
+            after.Scopes.Should().BeEquivalentTo(scopes ?? []);
+        }
+    }
+
     /// <summary>Every staged change, as text (the name ids come from this test's own file).</summary>
     private static List<string> Staged(SqliteGroupRows.EntityUpdate rows) =>
     [

@@ -228,6 +228,29 @@ public sealed class SqliteEntityFormTests : IDisposable
         Column("SELECT COUNT(*) FROM temporal_buckets WHERE last_type IS NULL").Single().Should().Be(2L, "a Property's type is NULL (the hour and the day of urn:ngsi-ld:D:1)");
     }
 
+    /// <summary>
+    /// A decoded instance gets its members through one buffer per thread (issue 12): one with more members than the
+    /// buffer first holds, then smaller ones after it, each decode in turn, all read back in their order and alone.
+    /// </summary>
+    [Fact]
+    public void Instances_of_many_and_few_members_decode_in_turn_to_exactly_themselves()
+    {
+        var many = string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"sub{i}\":{{\"type\":\"Property\",\"value\":{i}}}"));
+        var body = """{"id":"urn:ngsi-ld:T:many","type":"T","wide":{"type":"Property","value":"w",""" + many
+            + """},"narrow":{"type":"Property","value":1},"rel":{"type":"Relationship","object":"urn:ngsi-ld:P:1"}}""";
+        var entity = Stamped(body);
+        var whole = Encoding.UTF8.GetString(EntityJson.Serialize(entity));
+        var stored = SqliteEntityForm.EncodeUtf8(entity);
+        var first = SqliteEntityForm.DecodeForWrite(stored).Entity;
+        var second = SqliteEntityForm.DecodeForWrite(stored).Entity;
+        Encoding.UTF8.GetString(EntityJson.Serialize(first)).Should().Be(whole);
+        Encoding.UTF8.GetString(EntityJson.Serialize(second)).Should().Be(whole);
+        first.Attributes.Values.Select(list => list[0].Count).Should().Equal([24, 4, 4], whole); // the members, then createdAt and modifiedAt
+        second.Attributes.Values.First()[0].Remove("sub0");
+        Encoding.UTF8.GetString(EntityJson.Serialize(first)).Should().Be(whole, "each decode's instances are its own");
+        Check(entity);
+    }
+
     private static void Check(Entity entity)
     {
         var whole = Encoding.UTF8.GetString(EntityJson.Serialize(entity));
