@@ -288,10 +288,13 @@ internal static class SqliteEntityForm
     /// </summary>
     private static JsonObject Instance(JsonElement members, string? created, string? modified)
     {
-        var properties = t_members ??= new MemberBuffer();
-        properties.Start(members.GetPropertyCount() + (created is null ? 0 : 2));
+        var count = members.GetPropertyCount() + (created is null ? 0 : 2);
+        // The object takes its size from the collection and copies it: one buffer per thread serves every instance.
+        var buffer = t_members is { } kept && kept.Length >= count ? kept : t_members = new KeyValuePair<string, JsonNode?>[Math.Max(count, 16)];
+        var properties = new ArraySegment<KeyValuePair<string, JsonNode?>>(buffer, 0, count);
+        var next = 0;
         foreach (var member in members.EnumerateObject())
-            properties.Add(MemberName(member), member.Value.ValueKind switch
+            properties[next++] = new(MemberName(member), member.Value.ValueKind switch
             {
                 JsonValueKind.Object => JsonObject.Create(member.Value),
                 JsonValueKind.Array => JsonArray.Create(member.Value),
@@ -299,61 +302,15 @@ internal static class SqliteEntityForm
             });
         if (created is not null)
         {
-            properties.Add("createdAt", created);
-            properties.Add("modifiedAt", modified);
+            properties[next++] = new("createdAt", created);
+            properties[next] = new("modifiedAt", modified);
         }
         var instance = new JsonObject(properties);
-        properties.Clear(); // the buffer holds no node past its instance
+        properties.AsSpan().Clear(); // the buffer holds no node past its instance
         return instance;
     }
 
-    [ThreadStatic] private static MemberBuffer? t_members;
-
-    /// <summary>
-    /// An instance's members on their way into its <see cref="JsonObject"/>, which takes its size from a collection's
-    /// count and copies it: one buffer per thread serves every instance, and it is its own enumerator, so the object's
-    /// copy boxes nothing (an array segment and its enumerator would be boxed for each instance).
-    /// </summary>
-    private sealed class MemberBuffer : ICollection<KeyValuePair<string, JsonNode?>>, IEnumerator<KeyValuePair<string, JsonNode?>>
-    {
-        private KeyValuePair<string, JsonNode?>[] _items = new KeyValuePair<string, JsonNode?>[16];
-        private int _count;
-        private int _at = -1;
-
-        public void Start(int capacity)
-        {
-            if (_items.Length < capacity) _items = new KeyValuePair<string, JsonNode?>[capacity];
-            _count = 0;
-        }
-
-        public void Add(string name, JsonNode? value) => _items[_count++] = new(name, value);
-        public void Add(KeyValuePair<string, JsonNode?> item) => _items[_count++] = item;
-
-        public void Clear()
-        {
-            _items.AsSpan(0, _count).Clear();
-            _count = 0;
-        }
-
-        public int Count => _count;
-        public bool IsReadOnly => true;
-        public bool Contains(KeyValuePair<string, JsonNode?> item) => Array.IndexOf(_items, item, 0, _count) >= 0;
-        public void CopyTo(KeyValuePair<string, JsonNode?>[] array, int arrayIndex) => Array.Copy(_items, 0, array, arrayIndex, _count);
-        public bool Remove(KeyValuePair<string, JsonNode?> item) => throw new NotSupportedException();
-
-        public IEnumerator<KeyValuePair<string, JsonNode?>> GetEnumerator()
-        {
-            _at = -1;
-            return this;
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-        public KeyValuePair<string, JsonNode?> Current => _items[_at];
-        object System.Collections.IEnumerator.Current => Current;
-        public bool MoveNext() => ++_at < _count;
-        public void Reset() => _at = -1;
-        public void Dispose() { }
-    }
+    [ThreadStatic] private static KeyValuePair<string, JsonNode?>[]? t_members;
 
     /// <summary>The member names most instances hold, as one string each instead of one per decoded instance.</summary>
     private static readonly (byte[] Utf8, string Name)[] CommonMembers =
