@@ -39,6 +39,12 @@ internal sealed record BenchOptions
     public bool SideRewrite { get; init; }
     /// <summary>The load (and rewrites) only, none of the interleaved works.</summary>
     public bool SideLoadOnly { get; init; }
+    /// <summary>
+    /// Another Kontext build in the bare app's place: both builds loaded alike and measured in the same interleaved
+    /// slices, so a before/after comparison sees one machine weather (single runs on a shared machine drift by more
+    /// than a 10 % change).
+    /// </summary>
+    public string? SideAgainst { get; init; }
     /// <summary>Names a side-by-side run (e.g. before/after), so its section does not replace another's.</summary>
     public string? Label { get; init; }
 
@@ -87,6 +93,7 @@ internal sealed record BenchOptions
                 "--side-clients" => options with { SideClients = Int() },
                 "--side-rewrite" => options with { SideRewrite = true },
                 "--side-load-only" => options with { SideLoadOnly = true },
+                "--side-against" => options with { SideAgainst = Path.GetFullPath(Next()) },
                 "--label" => options with { Label = Next() },
                 "-h" or "--help" => throw new HelpRequested(),
                 var other => throw new ArgumentException($"Unknown option {other}"),
@@ -130,6 +137,7 @@ internal sealed record BenchOptions
             --side-clients N      concurrent clients for GET and PATCH (default 16)
             --side-rewrite        after the load, new readings of every entity through batch upsert, then batch update
             --side-load-only      the load (and --side-rewrite) only, not the interleaved works
+            --side-against DLL    another Kontext build instead of the bare app (before/after in the same slices)
             --label TEXT          names the run (before/after): its section replaces only a section of the same label
           delivery (issue 12 item 4; not in the default run): drain of a full outbox, mixed-load backlog
             --delivery-entities N / --delivery-subscriptions N   creates per drain (default 10000) × subscriptions (default 5)

@@ -194,7 +194,7 @@ try
         if (!File.Exists(baselineDll)) throw new FileNotFoundException($"Baseline app not found at '{baselineDll}'. Build bench/Kontext.Bench.Baseline -c Release.");
         Console.WriteLine($"== side by side: {options.Entities:N0} entities{(options.Label is null ? "" : $" ({options.Label})")}");
         var (section, healthy) = await SideBySideSection.RunAsync(options, brokerDll, baselineDll, temp, Handler, cancellation.Token);
-        Publish($"side-{options.Entities}{(options.Label is null ? "" : "-" + options.Label)}", section);
+        Publish($"side-{options.Entities}{(options.SideAgainst is null ? "" : "-against")}{(options.Label is null ? "" : "-" + options.Label)}", section);
         allHealthy &= healthy;
     }
 

@@ -10,7 +10,8 @@ namespace Kontext.Bench;
 /// Kontext and the bare baseline app (bench/Kontext.Bench.Baseline) running at the same time, loaded with the same
 /// entities, then measured in interleaved slices (K, B, B, K, K, B, …) so both see the same machine weather. Per work
 /// and app: throughput, latency percentiles, and the app process's CPU time and bytes written per request (from /proc),
-/// which stay meaningful on a shared machine where throughput does not (issue 12, D13).
+/// which stay meaningful on a shared machine where throughput does not (issue 12, D13). With --side-against, another
+/// Kontext build takes the bare app's place and every work, its own included, runs on both.
 /// </summary>
 internal static class SideBySideSection
 {
@@ -43,17 +44,20 @@ internal static class SideBySideSection
         var airQuality = entities.Where(e => e.Type == "AirQualityObserved").ToList();
 
         using var kontext = await BrokerProcess.StartAsync(brokerDll, Path.Combine(temp, "side-kontext-data"), Path.Combine(temp, "side-kontext.log"), cancellationToken);
-        using var baseline = await BrokerProcess.StartBaselineAsync(baselineDll, Path.Combine(temp, "side-baseline-data"), Path.Combine(temp, "side-baseline.log"), cancellationToken);
+        var against = options.SideAgainst is not null;
+        using var baseline = against
+            ? await BrokerProcess.StartAsync(options.SideAgainst!, Path.Combine(temp, "side-baseline-data"), Path.Combine(temp, "side-against.log"), cancellationToken)
+            : await BrokerProcess.StartBaselineAsync(baselineDll, Path.Combine(temp, "side-baseline-data"), Path.Combine(temp, "side-baseline.log"), cancellationToken);
         using var kontextHandler = handler();
         using var baselineHandler = handler();
         var k = new App("Kontext", kontext, new HttpClient(kontextHandler) { BaseAddress = kontext.BaseAddress, Timeout = TimeSpan.FromMinutes(2) });
-        var b = new App("baseline", baseline, new HttpClient(baselineHandler) { BaseAddress = baseline.BaseAddress, Timeout = TimeSpan.FromMinutes(2) });
-        Console.WriteLine($"Kontext pid {kontext.ProcessId}, baseline pid {baseline.ProcessId}");
+        var b = new App(against ? "against" : "baseline", baseline, new HttpClient(baselineHandler) { BaseAddress = baseline.BaseAddress, Timeout = TimeSpan.FromMinutes(2) });
+        Console.WriteLine($"Kontext pid {kontext.ProcessId}, {b.Name} pid {baseline.ProcessId}");
 
         // ---- load: the same batches into both, one after the other ----
         var load = new Dictionary<string, Tally>();
         load[k.Name] = await PostBatchesAsync(k, "/ngsi-ld/v1/entityOperations/upsert", batches, entities.Count, options.UpsertClients, "load", cancellationToken);
-        load[b.Name] = await PostBatchesAsync(b, "/batch", batches, entities.Count, options.UpsertClients, "load", cancellationToken);
+        load[b.Name] = await PostBatchesAsync(b, against ? "/ngsi-ld/v1/entityOperations/upsert" : "/batch", batches, entities.Count, options.UpsertClients, "load", cancellationToken);
 
         // ---- new readings of the existing entities, through upsert (replace) and update, Kontext only (--side-rewrite) ----
         var rewrites = new List<(string Work, Tally Kontext)>();
@@ -111,13 +115,13 @@ internal static class SideBySideSection
         };
         var works = options.SideLoadOnly ? [] : new List<(string Work, Request Kontext, Request? Baseline, int Clients)>
         {
-            ("GET /entities/{id}", get(true), get(false), options.SideClients),
-            ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(false), options.SideClients),
-            ("type + q `no2>N`, limit=20 (sequential)", query(true, false), query(false, false), 1),
-            ("the same with count=true (sequential)", query(true, true), null, 1),
-            ($"type + q `no2>N`, limit=20 ({options.SideClients} clients)", query(true, false), query(false, false), options.SideClients),
-            ("type + q `no2>N`, limit=100 (sequential)", query(true, false, 100), query(false, false, 100), 1),
-            ("type + `near;maxDistance==500`, limit=20 (sequential)", near, null, 1),
+            ("GET /entities/{id}", get(true), get(against), options.SideClients),
+            ("PATCH /entities/{id}/attrs (one attribute)", patch(true), patch(against), options.SideClients),
+            ("type + q `no2>N`, limit=20 (sequential)", query(true, false), query(against, false), 1),
+            ("the same with count=true (sequential)", query(true, true), against ? query(true, true) : null, 1),
+            ($"type + q `no2>N`, limit=20 ({options.SideClients} clients)", query(true, false), query(against, false), options.SideClients),
+            ("type + q `no2>N`, limit=100 (sequential)", query(true, false, 100), query(against, false, 100), 1),
+            ("type + `near;maxDistance==500`, limit=20 (sequential)", near, against ? near : null, 1),
         };
         var results = new List<(string Work, Tally Kontext, Tally? Baseline)>();
         var slice = TimeSpan.FromSeconds(options.SideSeconds);
@@ -152,7 +156,7 @@ internal static class SideBySideSection
                       && results.All(r => r.Kontext.Errors == 0 && (r.Baseline?.Errors ?? 0) == 0);
         var footprint = new Footprint(kontext.SampledPeakRssBytes, baseline.SampledPeakRssBytes,
             DirectoryBytes(Path.Combine(temp, "side-kontext-data")), DirectoryBytes(Path.Combine(temp, "side-baseline-data")));
-        return (Report(options, load, rewrites, results, footprint, healthy), healthy);
+        return (Report(options, b.Name, load, rewrites, results, footprint, healthy), healthy);
     }
 
     /// <summary>Posts every batch to one app from <paramref name="clients"/> clients; the tally counts entities, not requests.</summary>
@@ -213,36 +217,37 @@ internal static class SideBySideSection
     private static long DirectoryBytes(string path) =>
         Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 
-    private static string Report(BenchOptions options, Dictionary<string, Tally> load, List<(string Work, Tally Kontext)> rewrites,
+    private static string Report(BenchOptions options, string other, Dictionary<string, Tally> load, List<(string Work, Tally Kontext)> rewrites,
         List<(string Work, Tally Kontext, Tally? Baseline)> results, Footprint footprint, bool healthy)
     {
         var sb = new StringBuilder();
         var label = options.Label is null ? "" : $", {options.Label}";
-        sb.AppendLine($"## Side by side with the bare baseline ({options.Entities:N0} entities{label})");
+        var against = options.SideAgainst is not null;
+        sb.AppendLine(against ? $"## Side by side with another Kontext build ({options.Entities:N0} entities{label})" : $"## Side by side with the bare baseline ({options.Entities:N0} entities{label})");
         sb.AppendLine();
         sb.AppendLine($"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Kontext.Bench -- --only side --entities {options.Entities}"
-                      + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.SideRewrite ? " --side-rewrite" : "")}{(options.SideLoadOnly ? " --side-load-only" : "")}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
+                      + $" --side-rounds {options.SideRounds} --side-seconds {options.SideSeconds} --side-clients {options.SideClients}{(options.SideRewrite ? " --side-rewrite" : "")}{(options.SideLoadOnly ? " --side-load-only" : "")}{(against ? $" --side-against {options.SideAgainst}" : "")}{(options.Label is null ? "" : $" --label {options.Label}")}`.");
         sb.AppendLine();
-        sb.AppendLine("| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | context switches per req | Kontext ÷ baseline (throughput; CPU per req) |");
+        sb.AppendLine($"| work | app | req/s | p50 / p95 / p99 ms | CPU ms per req | KB written per req (write_bytes) | KB passed to write() per req | context switches per req | Kontext ÷ {other} (throughput; CPU per req) |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         static string Row(string work, string app, Tally t, string ratio) =>
             $"| {work} | {app} | {t.PerSecond:N0} | {t.Latency.Percentile(50):F2} / {t.Latency.Percentile(95):F2} / {t.Latency.Percentile(99):F2} | {t.CpuPerRequest:F3} | {t.KbWrittenPerRequest:F1} | {t.KbWriteCallsPerRequest:F1} | {t.SwitchesPerRequest:F2} | {ratio} |";
         static string Ratio(Tally kontext, Tally? baseline) => baseline is null || baseline.Requests == 0 ? "—"
-            : $"{kontext.PerSecond / baseline.PerSecond:F2}×; {kontext.CpuPerRequest / Math.Max(0.0001, baseline.CpuPerRequest):F1}×";
+            : $"{kontext.PerSecond / baseline.PerSecond:F2}×; {kontext.CpuPerRequest / Math.Max(0.0001, baseline.CpuPerRequest):F2}×";
         var loadWork = $"load, batches of {options.BatchSize} ({options.UpsertClients} clients; per entity; latency per batch)";
-        sb.AppendLine(Row(loadWork, "Kontext", load["Kontext"], Ratio(load["Kontext"], load["baseline"])));
-        sb.AppendLine(Row(loadWork, "baseline", load["baseline"], ""));
+        sb.AppendLine(Row(loadWork, "Kontext", load["Kontext"], Ratio(load["Kontext"], load[other])));
+        sb.AppendLine(Row(loadWork, other, load[other], ""));
         foreach (var (work, kontext) in rewrites) sb.AppendLine(Row(work, "Kontext", kontext, "—"));
         foreach (var (work, kontext, baseline) in results)
         {
             sb.AppendLine(Row(work, "Kontext", kontext, Ratio(kontext, baseline) + (kontext.Errors > 0 ? $" ({kontext.Errors} errors)" : "")));
-            if (baseline is not null) sb.AppendLine(Row(work, "baseline", baseline, baseline.Errors > 0 ? $"({baseline.Errors} errors)" : ""));
+            if (baseline is not null) sb.AppendLine(Row(work, other, baseline, baseline.Errors > 0 ? $"({baseline.Errors} errors)" : ""));
         }
         sb.AppendLine();
         const double MiB = 1024.0 * 1024.0;
-        sb.AppendLine($"Memory (peak resident set, sampled): Kontext {footprint.KontextPeakRss / MiB:N0} MB, baseline {footprint.BaselinePeakRss / MiB:N0} MB. "
+        sb.AppendLine($"Memory (peak resident set, sampled): Kontext {footprint.KontextPeakRss / MiB:N0} MB, {other} {footprint.BaselinePeakRss / MiB:N0} MB. "
                       + $"Data directory at the end (WAL included): Kontext {footprint.KontextDiskBytes / MiB:N1} MB ({footprint.KontextDiskBytes / 1024.0 / Math.Max(1, options.Entities):F1} KB per entity), "
-                      + $"baseline {footprint.BaselineDiskBytes / MiB:N1} MB.");
+                      + $"{other} {footprint.BaselineDiskBytes / MiB:N1} MB.");
         sb.AppendLine();
         sb.AppendLine("### Machine");
         sb.AppendLine();
@@ -251,8 +256,9 @@ internal static class SideBySideSection
         sb.AppendLine("### Set-up");
         sb.AppendLine();
         sb.AppendLine("- Both apps run at once as separate processes on 127.0.0.1, each on a fresh data directory, loaded with the same generated entities (see the entities section).");
-        sb.AppendLine("  The baseline is `bench/Kontext.Bench.Baseline`: Kestrel + Microsoft.Data.Sqlite, WAL, synchronous=FULL, one group-committing writer, pooled readers with prepared statements;");
-        sb.AppendLine("  a GET is one indexed SELECT of the stored JSON, a PATCH one durable `UPDATE … json_patch`, the query one `type` index walk with `json_extract` in rowid order.");
+        if (against) sb.AppendLine($"  `against` is the Kontext build `{options.SideAgainst}`, loaded and asked exactly as `Kontext` (the build under --broker).");
+        else sb.AppendLine("  The baseline is `bench/Kontext.Bench.Baseline`: Kestrel + Microsoft.Data.Sqlite, WAL, synchronous=FULL, one group-committing writer, pooled readers with prepared statements;\n"
+            + "  a GET is one indexed SELECT of the stored JSON, a PATCH one durable `UPDATE … json_patch`, the query one `type` index walk with `json_extract` in rowid order.");
         sb.AppendLine($"- Each work runs {options.SideRounds} rounds of {options.SideSeconds} s per app, the apps alternating (K B, B K, …) after 1 s of unmeasured warm-up each; the figures add up the rounds.");
         sb.AppendLine("- CPU per request: user + system time of the app process (/proc/<pid>/stat) over the slices ÷ requests. KB written: `write_bytes` of /proc/<pid>/io (bytes the process");
         sb.AppendLine("  sent towards the disk, WAL and checkpoints included) ÷ requests; `wchar` counts every byte passed to write(), sockets included. The load generator runs on the same 2 cores.");
