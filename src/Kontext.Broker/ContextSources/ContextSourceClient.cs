@@ -126,9 +126,13 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     {
         var options = federation.Value;
         var timeout = registration.Management.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : options.ForwardTimeout;
-        if (_sources.Count >= MaxRemembered) _sources.Clear();
-        var line = _sources.GetOrAdd((registration.Id, registration.Endpoint, timeout),
-            _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build()));
+        var key = (registration.Id, registration.Endpoint, timeout);
+        if (!_sources.TryGetValue(key, out var line))
+        {
+            // Count takes every lock of the dictionary: only asked when a source is new.
+            if (_sources.Count >= MaxRemembered) _sources.Clear();
+            line = _sources.GetOrAdd(key, _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build()));
+        }
         if (line.CoolingUntil(DateTimeOffset.UtcNow) is { } until)
             return ContextSourceResponse.Failed(ContextSourceFailure.CoolingDown, $"the context source failed recently and is left alone until {until:O}");
 
