@@ -99,9 +99,12 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     private readonly ConcurrentDictionary<string, bool> _closingAuthorities = new();
 
     /// <summary>One source's pipeline, its cooldown and whether it is failing (its failure is logged once, not per request).</summary>
-    private sealed class SourceLine(ResiliencePipeline pipeline)
+    private sealed class SourceLine(ResiliencePipeline pipeline, string authority)
     {
         public ResiliencePipeline Pipeline { get; } = pipeline;
+
+        /// <summary>The endpoint's scheme, host and port: what shares a connection pool.</summary>
+        public string Authority { get; } = authority;
         private long _coolUntilTicks;
         private int _failing;
 
@@ -131,7 +134,8 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         {
             // Count takes every lock of the dictionary: only asked when a source is new.
             if (_sources.Count >= MaxRemembered) _sources.Clear();
-            line = _sources.GetOrAdd(key, _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build()));
+            line = _sources.GetOrAdd(key, _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build(),
+                registration.Endpoint.GetLeftPart(UriPartial.Authority)));
         }
         if (line.CoolingUntil(DateTimeOffset.UtcNow) is { } until)
             return ContextSourceResponse.Failed(ContextSourceFailure.CoolingDown, $"the context source failed recently and is left alone until {until:O}");
@@ -163,7 +167,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         {
             return await line.Pipeline.ExecuteAsync(async token =>
             {
-                using var response = await ConnectAsync(registration, request, tenant, token);
+                using var response = await ConnectAsync(line.Authority, registration, request, tenant, token);
                 var body = await ReadCappedAsync(response, token);
                 if (body is null) return ContextSourceResponse.Failed(ContextSourceFailure.TooLarge, "the context source's answer is larger than Kontext:Federation:MaxResponseBytes");
                 var headers = response.Headers.Concat(response.Content.Headers)
@@ -200,9 +204,8 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     /// (the pipeline's, which cancels <paramref name="token"/>) nor after any answer.</item>
     /// </list>
     /// </summary>
-    private async Task<HttpResponseMessage> ConnectAsync(Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
+    private async Task<HttpResponseMessage> ConnectAsync(string authority, Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
     {
-        var authority = registration.Endpoint.GetLeftPart(UriPartial.Authority);
         var client = clients.CreateClient(_closingAuthorities.ContainsKey(authority) ? FreshConnectionClientName : HttpClientName);
         HttpResponseMessage response;
         try
