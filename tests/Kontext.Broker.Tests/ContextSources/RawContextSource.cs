@@ -7,7 +7,8 @@ namespace Kontext.Broker.Tests.ContextSources;
 
 /// <summary>
 /// A context source on 127.0.0.1 spoken to over raw TCP, so a test decides what each connection does with the request it
-/// reads: answer it, close without an answer, or answer as an HTTP/1.0 server and close a moment later (unread requests and all).
+/// reads: answer it (200 and an empty array to GET and POST, 204 to the other methods), close without an answer, or answer
+/// as an HTTP/1.0 server and close a moment later (unread requests and all).
 /// </summary>
 public sealed class RawContextSource : IDisposable
 {
@@ -65,8 +66,11 @@ public sealed class RawContextSource : IDisposable
             _requests.Enqueue(request);
             switch (reply)
             {
-                case Reply.Answer:
+                case Reply.Answer when request.StartsWith("GET ") || request.StartsWith("POST "):
                     await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]"u8.ToArray());
+                    break;
+                case Reply.Answer:
+                    await stream.WriteAsync("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"u8.ToArray());
                     break;
                 case Reply.AnswerAsHttp10ThenClose:
                     // As Python's http.server does: HTTP/1.0, no Connection header, the connection closed after the answer.
