@@ -46,6 +46,9 @@ internal sealed record ContextSourceResponse(
 
     /// <summary>Why there was no answer, for logs and for the warnings of a partial result (never the source's address).</summary>
     public string? Detail { get; init; }
+
+    /// <summary>No connection to the source could be opened at all (refused, unreachable, unknown host): nothing was sent.</summary>
+    public bool NotConnected { get; init; }
 }
 
 public enum ContextSourceFailure { Timeout, Unreachable, Refused, CoolingDown, TooLarge }
@@ -59,9 +62,14 @@ public enum ContextSourceFailure { Timeout, Unreachable, Refused, CoolingDown, T
 /// 4.3.6.6), the registration's tenant as NGSILD-Tenant, the other contextSourceInfo pairs as headers (clause 4.3.6.5),
 /// and Via with this broker's alias appended to what it received (clause 6.3.18);</item>
 /// <item>runs in the source's own Polly pipeline, with the registration's management.timeout (or Kontext:Federation:ForwardTimeout);</item>
-/// <item>is not sent at all while the source cools down after a failure (management.cooldown, or Kontext:Federation:Cooldown).
-/// Polly's circuit breaker needs at least two calls to open, and clause 5.2.34 cools a source down after one failure, so the
-/// cooldown is a gate of its own beside the pipeline.</item>
+/// <item>is not sent at all while the source cools down after a failure (management.cooldown, or Kontext:Federation:Cooldown;
+/// a source no connection could be opened to at all cools down for at least Kontext:Federation:UnreachableCooldown, so a
+/// dead source costs one attempt per period instead of one per request). Polly's circuit breaker needs at least two calls
+/// to open, and clause 5.2.34 cools a source down after one failure, so the cooldown is a gate of its own beside the pipeline;
+/// it is kept per registration and endpoint, so a new or re-pointed registration is always tried at once;</item>
+/// <item>is sent once more, on a connection of its own, when it is repeatable (<see cref="IsRepeatable"/>) and the answer
+/// ended before its headers; a source that closes its connections after each answer (HTTP/1.0 without keep-alive) gets
+/// a connection of its own for every request (see <see cref="FreshConnectionClientName"/>).</item>
 /// </list>
 /// It never throws for a source's failure: a slow, unreachable or refused source is an answer without a response, so a
 /// distributed operation can return partial results with a warning instead of failing or hanging.
@@ -70,21 +78,50 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     IOptions<KontextOptions> kontext, ILogger<ContextSourceClient> logger)
 {
     public const string HttpClientName = "context-sources";
+
+    /// <summary>
+    /// The client that keeps no connection for a later request. SocketsHttpHandler pools the connection of an HTTP/1.0
+    /// answer that has no "Connection: close" although the server closes it (HTTP/1.0's default), and hands it to the next
+    /// request, often before the server's close has arrived: a request with a body then fails with ResponseEnded without
+    /// having reached the source (the handler retries only requests without a body itself). Sources seen to answer so, and
+    /// every second attempt, use this client.
+    /// </summary>
+    public const string FreshConnectionClientName = "context-sources-fresh";
+
     private const string ApiRoot = "/ngsi-ld/v1";
+
+    /// <summary>Bounds the per-source state below: past it the state is dropped, which costs only a first attempt again.</summary>
+    private const int MaxRemembered = 10_000;
+
     private readonly ConcurrentDictionary<(string Registration, Uri Endpoint, TimeSpan Timeout), SourceLine> _sources = new();
 
-    /// <summary>One source's pipeline and its cooldown state.</summary>
-    private sealed class SourceLine(ResiliencePipeline pipeline)
+    /// <summary>Authorities (scheme, host, port) whose answers close the connection: see <see cref="FreshConnectionClientName"/>.</summary>
+    private readonly ConcurrentDictionary<string, bool> _closingAuthorities = new();
+
+    /// <summary>One source's pipeline, its cooldown and whether it is failing (its failure is logged once, not per request).</summary>
+    private sealed class SourceLine(ResiliencePipeline pipeline, string authority)
     {
         public ResiliencePipeline Pipeline { get; } = pipeline;
+
+        /// <summary>The endpoint's scheme, host and port: what shares a connection pool.</summary>
+        public string Authority { get; } = authority;
         private long _coolUntilTicks;
+        private int _failing;
 
         public DateTimeOffset? CoolingUntil(DateTimeOffset now) =>
             Interlocked.Read(ref _coolUntilTicks) is var ticks && ticks > now.UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
         public void CoolDown(DateTimeOffset until) => Interlocked.Exchange(ref _coolUntilTicks, until.UtcTicks);
 
-        public void Recovered() => Interlocked.Exchange(ref _coolUntilTicks, 0);
+        /// <summary>Marks the source failing; true when it was not failing before (the failure is news).</summary>
+        public bool Failed() => Interlocked.Exchange(ref _failing, 1) == 0;
+
+        /// <summary>Clears the cooldown; true when the source was failing before (its recovery is news).</summary>
+        public bool Answered()
+        {
+            Interlocked.Exchange(ref _coolUntilTicks, 0);
+            return Interlocked.Exchange(ref _failing, 0) == 1;
+        }
     }
 
     /// <summary>Sends <paramref name="request"/> to the source of <paramref name="registration"/>; <paramref name="tenant"/> is the local tenant asking.</summary>
@@ -92,29 +129,45 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     {
         var options = federation.Value;
         var timeout = registration.Management.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : options.ForwardTimeout;
-        var cooldown = registration.Management.CooldownMs is { } cms ? TimeSpan.FromMilliseconds(cms) : options.Cooldown;
-        var line = _sources.GetOrAdd((registration.Id, registration.Endpoint, timeout),
-            _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build()));
+        var key = (registration.Id, registration.Endpoint, timeout);
+        if (!_sources.TryGetValue(key, out var line))
+        {
+            // Count takes every lock of the dictionary: only asked when a source is new.
+            if (_sources.Count >= MaxRemembered) _sources.Clear();
+            line = _sources.GetOrAdd(key, _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build(),
+                registration.Endpoint.GetLeftPart(UriPartial.Authority)));
+        }
         if (line.CoolingUntil(DateTimeOffset.UtcNow) is { } until)
             return ContextSourceResponse.Failed(ContextSourceFailure.CoolingDown, $"the context source failed recently and is left alone until {until:O}");
 
-        var result = await SendThroughAsync(line.Pipeline, registration, request, tenant, timeout, cancellationToken);
+        var result = await SendThroughAsync(line, registration, request, tenant, timeout, cancellationToken);
         // A source that answers at all is up; one that could not be reached or answered 5xx is given its cooldown.
+        var cooldown = Cooldown(registration, result, options);
         if (cooldown > TimeSpan.Zero && (result.Failure is ContextSourceFailure.Timeout or ContextSourceFailure.Unreachable || result.Status >= 500))
             line.CoolDown(DateTimeOffset.UtcNow + cooldown);
-        else if (result.Answered) line.Recovered();
+        else if (result.Answered && line.Answered())
+            logger.LogInformation("Context source {Registration} answers again", registration.Id);
         return result;
     }
 
-    private async Task<ContextSourceResponse> SendThroughAsync(ResiliencePipeline pipeline, Registration registration, ContextSourceRequest request,
+    /// <summary>
+    /// The registration's management.cooldown (clause 5.2.34) when it has one; else Kontext:Federation:Cooldown, and for a
+    /// source no connection could be opened to at least Kontext:Federation:UnreachableCooldown. Only a failure starts a
+    /// cooldown, so the default never delays the first request to a newly registered source.
+    /// </summary>
+    private static TimeSpan Cooldown(Registration registration, ContextSourceResponse result, FederationOptions options) =>
+        registration.Management.CooldownMs is { } ms ? TimeSpan.FromMilliseconds(ms)
+        : result.NotConnected && options.UnreachableCooldown > options.Cooldown ? options.UnreachableCooldown
+        : options.Cooldown;
+
+    private async Task<ContextSourceResponse> SendThroughAsync(SourceLine line, Registration registration, ContextSourceRequest request,
         string? tenant, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var client = clients.CreateClient(HttpClientName);
         try
         {
-            return await pipeline.ExecuteAsync(async token =>
+            return await line.Pipeline.ExecuteAsync(async token =>
             {
-                using var response = await ConnectAsync(client, registration, request, tenant, token);
+                using var response = await ConnectAsync(line.Authority, registration, request, tenant, token);
                 var body = await ReadCappedAsync(response, token);
                 if (body is null) return ContextSourceResponse.Failed(ContextSourceFailure.TooLarge, "the context source's answer is larger than Kontext:Federation:MaxResponseBytes");
                 var headers = response.Headers.Concat(response.Content.Headers)
@@ -132,33 +185,87 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or IOException or TimeoutException)
         {
-            logger.LogInformation("Context source {Registration} could not be reached: {Reason} ({Error}; {Inner})", registration.Id, ex.Message,
+            // Logged when the source starts failing, not on every request while it stays down (nor while it cools down).
+            var level = line.Failed() ? LogLevel.Information : LogLevel.Debug;
+            logger.Log(level, "Context source {Registration} could not be reached: {Reason} ({Error}; {Inner})", registration.Id, ex.Message,
                 (ex as HttpRequestException)?.HttpRequestError, ex.InnerException?.Message);
-            return ContextSourceResponse.Failed(ContextSourceFailure.Unreachable, "the context source could not be reached");
+            return ContextSourceResponse.Failed(ContextSourceFailure.Unreachable, "the context source could not be reached") with
+                { NotConnected = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } };
         }
     }
 
     /// <summary>
-    /// Sends the request; a connection that could not be opened is tried once more (nothing was sent, so even a write
-    /// cannot happen twice): a source that refuses one of several connections opened at once still gets the request.
+    /// Sends the request, and once more on a connection of its own when nothing came back and sending it again is safe:
+    /// <list type="bullet">
+    /// <item>a connection that could not be opened (nothing was sent, so even a write cannot happen twice): a source that
+    /// refuses one of several connections opened at once still gets the request;</item>
+    /// <item>an answer that ended before its headers (closed, reset) when the request is repeatable (<see cref="IsRepeatable"/>):
+    /// the request may have reached the source, so a write that is not idempotent is not sent again. Not after a timeout
+    /// (the pipeline's, which cancels <paramref name="token"/>) nor after any answer.</item>
+    /// </list>
     /// </summary>
-    private async Task<HttpResponseMessage> ConnectAsync(HttpClient client, Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
+    private async Task<HttpResponseMessage> ConnectAsync(string authority, Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
     {
+        var client = clients.CreateClient(_closingAuthorities.ContainsKey(authority) ? FreshConnectionClientName : HttpClientName);
+        HttpResponseMessage response;
         try
         {
             using var first = Message(registration, request, tenant);
-            return await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead, token);
+            response = await client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead, token);
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && !token.IsCancellationRequested)
         {
-            logger.LogInformation("Context source {Registration}: connection failed ({Reason}), trying once more", registration.Id, ex.Message);
+            logger.LogDebug("Context source {Registration}: connection failed ({Reason}), trying once more", registration.Id, ex.Message);
             await Task.Delay(ConnectRetryDelay, token);
+            response = await SendAgainAsync();
+        }
+        catch (HttpRequestException ex) when (EndedBeforeAnswer(ex) && IsRepeatable(request) && !token.IsCancellationRequested)
+        {
+            logger.LogDebug("Context source {Registration}: the answer ended before its headers ({Reason}), sending once more", registration.Id, ex.Message);
+            response = await SendAgainAsync();
+        }
+        if (ClosesAfterAnswer(response) && _closingAuthorities.TryAdd(authority, true) && _closingAuthorities.Count > MaxRemembered)
+            _closingAuthorities.Clear();
+        return response;
+
+        async Task<HttpResponseMessage> SendAgainAsync()
+        {
             using var second = Message(registration, request, tenant);
-            return await client.SendAsync(second, HttpCompletionOption.ResponseHeadersRead, token);
+            return await clients.CreateClient(FreshConnectionClientName).SendAsync(second, HttpCompletionOption.ResponseHeadersRead, token);
         }
     }
 
     private static readonly TimeSpan ConnectRetryDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The connection ended (closed, reset) before the answer's headers: no answer at all, not a timeout.</summary>
+    private static bool EndedBeforeAnswer(HttpRequestException ex) =>
+        ex.HttpRequestError == HttpRequestError.ResponseEnded
+        || (ex.HttpRequestError == HttpRequestError.Unknown && ex.InnerException is IOException or System.Net.Sockets.SocketException);
+
+    /// <summary>
+    /// Whether a request that may have reached the source can be sent again. GET, HEAD and OPTIONS are safe, PUT and DELETE
+    /// idempotent (RFC 9110 clause 9.2): a second replace or delete leaves the source as the first did (a repeated delete may
+    /// answer 404, reported as that source's error). The query POSTs (entityOperations/query, temporal too) only read.
+    /// Not repeated: PATCH (an update or merge sent twice notifies twice and adds attribute instances to the source's
+    /// history twice; RFC 5789 calls PATCH not idempotent), the batch POSTs (a create sent twice reports AlreadyExists for
+    /// what it created, a delete NotFound for what it deleted) and subscription POSTs (two remote subscriptions).
+    /// </summary>
+    internal static bool IsRepeatable(ContextSourceRequest request)
+    {
+        var method = request.Method;
+        if (method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Put || method == HttpMethod.Delete)
+            return true;
+        if (method != HttpMethod.Post) return false;
+        var path = request.Resource.AsSpan();
+        if (path.IndexOf('?') is var query and >= 0) path = path[..query];
+        path = path.Trim('/');
+        return path.SequenceEqual("entityOperations/query") || path.SequenceEqual("temporal/entityOperations/query");
+    }
+
+    /// <summary>An HTTP/1.0 answer without "Connection: keep-alive": the server closes the connection after it (RFC 1945).</summary>
+    private static bool ClosesAfterAnswer(HttpResponseMessage response) =>
+        response.Version == System.Net.HttpVersion.Version10
+        && !response.Headers.Connection.Contains("keep-alive", StringComparer.OrdinalIgnoreCase);
 
     private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
     {

@@ -49,6 +49,8 @@ internal static class ContextSourceRoutes
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());
+        services.AddHttpClient(ContextSourceClient.FreshConnectionClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler(keepConnections: false));
         return services;
     }
 }

@@ -14,10 +14,20 @@ public sealed class FederationOptions
     public TimeSpan ForwardTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a source that failed is left alone when its registration sets no management.cooldown. Zero (the default):
-    /// the cooldown is the registration's choice (clause 5.2.34), and a source that failed once is asked again next time.
+    /// How long a source that failed (timeout, no connection, 5xx) is left alone when its registration sets no
+    /// management.cooldown. Zero (the default): the cooldown is the registration's choice (clause 5.2.34), and a source that
+    /// timed out or answered 5xx is asked again next time.
     /// </summary>
     public TimeSpan Cooldown { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long a source no connection could be opened to at all (refused, unreachable, unknown host) is left alone when its
+    /// registration sets no management.cooldown (the longer of this and <see cref="Cooldown"/>). Such a source is down, not
+    /// slow: asking it on every request costs each request a failed connect, a retry and a log line, and tells nothing new.
+    /// Short, so a source that comes back is asked again soon; kept per registration and endpoint, so a new registration is
+    /// always tried at once. Zero: no such cooldown.
+    /// </summary>
+    public TimeSpan UnreachableCooldown { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Largest answer read from a context source; a larger one counts as a failure of that source.</summary>
     public long MaxResponseBytes { get; set; } = 16 * 1024 * 1024;

@@ -87,12 +87,15 @@ public sealed class OutboundPolicy(IOptions<KontextOptions> options, ILogger<Out
     /// A handler whose every connection goes through <see cref="ConnectAsync"/>. It follows no redirects (a caller that
     /// wants them follows them itself, with a hop cap) and uses no proxy: a proxy would connect to the target for us,
     /// past the check. A call made on a request's behalf carries the caller's trace context (<see cref="CallerTrace"/>).
+    /// <paramref name="keepConnections"/> false: every request opens its own connection, none is kept for the next one
+    /// (for a peer that closes the connection after each answer, see ContextSourceClient).
     /// </summary>
-    public HttpMessageHandler CreateHttpHandler() => new CallerTraceHandler(new SocketsHttpHandler
+    public HttpMessageHandler CreateHttpHandler(bool keepConnections = true) => new CallerTraceHandler(new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
         UseProxy = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        PooledConnectionIdleTimeout = keepConnections ? TimeSpan.FromMinutes(1) : TimeSpan.Zero,
         ConnectCallback = async (context, token) => await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, token),
     });
 

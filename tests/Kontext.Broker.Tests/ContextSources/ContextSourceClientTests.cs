@@ -12,6 +12,7 @@ public sealed class FederationFixture() : BrokerFixtureBase(new Dictionary<strin
 {
     ["Kontext:Federation:MaxResponseBytes"] = "1024",
     ["Kontext:Federation:ContextSourceAlias"] = "urn:ngsi-ld:ContextSource:test-broker",
+    ["Kontext:Federation:UnreachableCooldown"] = "00:00:01",
 });
 
 /// <summary>
@@ -159,6 +160,104 @@ public sealed class ContextSourceClientTests(FederationFixture fx) : IClassFixtu
 
         (await Client.SendAsync(registration, Query(), null, default)).Failure.Should().Be(ContextSourceFailure.Unreachable);
     }
+
+    [Theory]
+    [InlineData("GET", "entities?type=Vehicle")]
+    [InlineData("PUT", "entities/urn:ngsi-ld:Vehicle:A")]
+    [InlineData("DELETE", "entities/urn:ngsi-ld:Vehicle:A")]
+    [InlineData("POST", "entityOperations/query?options=sysAttrs")]
+    public async Task A_repeatable_request_whose_answer_ended_early_is_sent_once_more(string method, string resource)
+    {
+        using var source = RawContextSource.Start(n => n == 0 ? RawContextSource.Reply.CloseWithoutAnswer : RawContextSource.Reply.Answer);
+
+        var response = await Client.SendAsync(Registration(source.BaseUrl), Request(method, resource), null, default);
+
+        response.Failure.Should().BeNull();
+        response.Status.Should().Be(method is "GET" or "POST" ? 200 : 204);
+        source.Requests.Should().HaveCount(2, "the request is sent again on a new connection after the first connection ended without an answer");
+    }
+
+    [Theory]
+    [InlineData("PATCH", "entities/urn:ngsi-ld:Vehicle:A")]
+    [InlineData("POST", "entityOperations/upsert")]
+    [InlineData("POST", "entities")]
+    public async Task A_request_that_is_not_repeatable_is_not_sent_again_after_its_answer_ended_early(string method, string resource)
+    {
+        using var source = RawContextSource.Start(n => n == 0 ? RawContextSource.Reply.CloseWithoutAnswer : RawContextSource.Reply.Answer);
+
+        var response = await Client.SendAsync(Registration(source.BaseUrl), Request(method, resource), null, default);
+
+        response.Failure.Should().Be(ContextSourceFailure.Unreachable);
+        source.Requests.Should().ContainSingle("a write that may have reached the source is not sent twice");
+    }
+
+    [Fact]
+    public async Task A_source_that_closes_its_connection_after_each_HTTP_1_0_answer_gets_a_connection_of_its_own_for_each_request()
+    {
+        using var source = RawContextSource.Start(_ => RawContextSource.Reply.AnswerAsHttp10ThenClose);
+        var registration = Registration(source.BaseUrl);
+
+        var first = await Client.SendAsync(registration, Request("PATCH", "entities/urn:ngsi-ld:Vehicle:A/attrs"), null, default);
+        var second = await Client.SendAsync(registration, Request("PATCH", "entities/urn:ngsi-ld:Vehicle:B/attrs"), null, default);
+
+        first.Status.Should().Be(204);
+        second.Status.Should().Be(204, "the second request is not sent into the connection the source is about to close");
+        source.Connections.Should().Be(2);
+        source.Requests.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task A_source_that_refuses_connections_is_left_alone_for_the_unreachable_cooldown_then_asked_again()
+    {
+        var port = NotificationReceiver.FreePort();
+        var registration = Registration($"http://127.0.0.1:{port}");
+
+        var refused = await Client.SendAsync(registration, Query(), null, default);
+        var cooling = await Client.SendAsync(registration, Query(), null, default);
+        using var source = RawContextSource.Start(_ => RawContextSource.Reply.Answer, port);
+        var stillCooling = await Client.SendAsync(registration, Query(), null, default);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var back = await Client.SendAsync(registration, Query(), null, default);
+
+        refused.Failure.Should().Be(ContextSourceFailure.Unreachable);
+        cooling.Failure.Should().Be(ContextSourceFailure.CoolingDown, "a source no connection could be opened to is not tried on every request");
+        stillCooling.Failure.Should().Be(ContextSourceFailure.CoolingDown);
+        back.Status.Should().Be(200, "after Kontext:Federation:UnreachableCooldown the source is asked again");
+        source.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_registrations_own_cooldown_wins_over_the_unreachable_cooldown()
+    {
+        var port = NotificationReceiver.FreePort();
+        var shorter = Registration($"http://127.0.0.1:{port}", """, "management": {"cooldown": 100}""");
+        var longer = Registration($"http://127.0.0.1:{port}", """, "management": {"cooldown": 600000}""");
+
+        (await Client.SendAsync(shorter, Query(), null, default)).Failure.Should().Be(ContextSourceFailure.Unreachable);
+        (await Client.SendAsync(longer, Query(), null, default)).Failure.Should().Be(ContextSourceFailure.Unreachable);
+        using var source = RawContextSource.Start(_ => RawContextSource.Reply.Answer, port);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+
+        (await Client.SendAsync(shorter, Query(), null, default)).Status.Should().Be(200, "its cooldown of 100 ms is over, though the default of 1 s is not");
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        (await Client.SendAsync(longer, Query(), null, default)).Failure.Should().Be(ContextSourceFailure.CoolingDown, "its cooldown of 10 minutes is not over");
+        source.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_new_registration_is_tried_at_once_on_an_endpoint_another_registration_found_down()
+    {
+        var port = NotificationReceiver.FreePort();
+        (await Client.SendAsync(Registration($"http://127.0.0.1:{port}"), Query(), null, default)).Failure.Should().Be(ContextSourceFailure.Unreachable);
+        using var source = RawContextSource.Start(_ => RawContextSource.Reply.Answer, port);
+
+        var fresh = await Client.SendAsync(Registration($"http://127.0.0.1:{port}"), Query(), null, default);
+
+        fresh.Status.Should().Be(200, "the cooldown belongs to the registration that failed, so a source registered anew works at once");
+    }
+
+    private static ContextSourceRequest Request(string method, string resource) =>
+        new(new HttpMethod(method), resource, Body: method is "GET" or "DELETE" ? null : "{\"type\": \"Vehicle\"}");
 
     [Fact]
     public async Task An_answer_larger_than_the_cap_is_refused()

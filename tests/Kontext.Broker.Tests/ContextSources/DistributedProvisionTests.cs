@@ -80,6 +80,32 @@ public sealed class DistributedProvisionTests(FederatedBrokers fx)
     }
 
     [Fact]
+    public async Task Replace_entity_is_sent_again_to_a_redirect_source_whose_connection_ended_without_an_answer()
+    {
+        using var source = RawContextSource.Start(n => n == 0 ? RawContextSource.Reply.CloseWithoutAnswer : RawContextSource.Reply.Answer);
+        var id = Api.NewId(_type);
+        await RegisterAsync("redirect", $$"""[{"entities":[{"type":"{{_type}}","id":"{{id}}"}]}]""", endpoint: source.BaseUrl);
+
+        var response = await Region.Send(HttpMethod.Put, $"{Api.Entities}/{id}", Entity(id, ""","speed":{"type":"Property","value":3}"""), tenant: _tenant);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+        source.Requests.Should().Equal([$"PUT /ngsi-ld/v1/entities/{id}", $"PUT /ngsi-ld/v1/entities/{id}"], "a replace is idempotent, so it is sent once more");
+    }
+
+    [Fact]
+    public async Task Update_attributes_is_not_sent_again_to_a_redirect_source_whose_connection_ended_without_an_answer()
+    {
+        using var source = RawContextSource.Start(n => n == 0 ? RawContextSource.Reply.CloseWithoutAnswer : RawContextSource.Reply.Answer);
+        var id = Api.NewId(_type);
+        await RegisterAsync("redirect", $$"""[{"entities":[{"type":"{{_type}}","id":"{{id}}"}]}]""", endpoint: source.BaseUrl);
+
+        var response = await Region.Send(HttpMethod.Patch, $"{Api.Entities}/{id}/attrs", """{"speed":{"type":"Property","value":50}}""", tenant: _tenant);
+
+        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout, "the only part of the write failed: the source gave no answer");
+        source.Requests.Should().ContainSingle("an update that may have reached the source is not sent twice");
+    }
+
+    [Fact]
     public async Task A_source_that_fails_makes_the_create_207_with_a_BatchOperationResult_naming_the_registration()
     {
         var id = Api.NewId(_type);
