@@ -128,11 +128,14 @@ internal sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>A field of /proc/&lt;pid&gt;/status in kB (VmHWM: peak resident set, VmRSS: current), or null off Linux.</summary>
-    public long? ReadStatusKb(string field)
+    public long? ReadStatusKb(string field) => ReadKb("status", field);
+
+    /// <summary>A "Field: n kB" line of /proc/&lt;pid&gt;/<paramref name="file"/>, or null off Linux.</summary>
+    private long? ReadKb(string file, string field)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            foreach (var line in File.ReadLines($"/proc/{_process.Id}/{file}"))
             {
                 if (!line.StartsWith(field + ":", StringComparison.Ordinal)) continue;
                 var parts = line[(field.Length + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -143,6 +146,13 @@ internal sealed class BrokerProcess : IDisposable
         catch (UnauthorizedAccessException) { }
         return null;
     }
+
+    /// <summary>The resident set now, split as the kernel counts it (/proc/&lt;pid&gt;/status), or null off Linux.</summary>
+    public Residency? ReadResidency() =>
+        ReadStatusKb("VmRSS") is { } rss
+            ? new Residency(rss, ReadStatusKb("RssAnon") ?? 0, ReadStatusKb("RssFile") ?? 0, ReadStatusKb("RssShmem") ?? 0, ReadStatusKb("VmHWM") ?? 0,
+                ReadKb("smaps_rollup", "Pss") ?? 0, ReadKb("smaps_rollup", "Pss_File") ?? 0)
+            : null;
 
     /// <summary>CPU time and I/O of the process so far, from /proc (Linux); zeros elsewhere.</summary>
     public ProcessCounters ReadCounters() => ProcessCounters.Read(_process.Id);
@@ -178,4 +188,18 @@ internal sealed class BrokerProcess : IDisposable
         _process.Dispose();
         lock (_log) _log.Dispose();
     }
+}
+
+/// <summary>
+/// A process's resident set in kB: RssAnon is its own memory (heaps, SQLite's page caches, stacks); RssFile the file
+/// pages mapped into it (the runtime's and the app's code, and a database read through mmap): shared with the kernel's
+/// page cache and reclaimable under pressure, yet counted in VmRSS, and once per mapping: a database page mapped by
+/// eight reader connections counts eight times. RssShmem: shared memory (SQLite's -shm wal-index). VmHWM is the peak of
+/// VmRSS over the process's life. Pss (/proc/&lt;pid&gt;/smaps_rollup) divides each page among its mappings, so a page
+/// counts once however many connections map it, and a shared library page in part.
+/// </summary>
+internal readonly record struct Residency(long RssKb, long AnonKb, long FileKb, long ShmemKb, long PeakKb, long PssKb, long PssFileKb)
+{
+    public string Describe() => $"VmRSS {RssKb / 1024.0:F0} MB (RssAnon {AnonKb / 1024.0:F0}, RssFile {FileKb / 1024.0:F0}, RssShmem {ShmemKb / 1024.0:F0}), "
+                                + $"VmHWM {PeakKb / 1024.0:F0} MB, Pss {PssKb / 1024.0:F0} MB (Pss_File {PssFileKb / 1024.0:F0})";
 }

@@ -124,6 +124,7 @@ try
     // Memory after the load and the queries: the kernel's high-water mark covers the whole life of the process.
     var hwmKb = started.ReadStatusKb("VmHWM");
     var rssEndKb = started.ReadStatusKb("VmRSS");
+    var residencyEnd = started.ReadResidency();
     var sampledPeak = started.SampledPeakRssBytes;
     var brokerAlive = !started.HasExited;
     StopBroker();
@@ -162,6 +163,7 @@ try
     }
     rows.Add(("Broker peak memory (VmHWM, whole run)", $"**{peakMb:F0} MB** — target < {targetMb:F0} MB: **{(peakMb < targetMb ? "PASS" : "FAIL")}**"));
     rows.Add(("Broker RSS: idle-at-start / after load / after queries", $"{idleRssKb / 1024.0:F0} MB / {rssAfterLoad / 1024.0:F0} MB / {rssEndKb / 1024.0:F0} MB"));
+    if (residencyEnd is { } end) rows.Add(("Broker resident set after queries, by kind (/proc/<pid>/status)", end.Describe()));
     rows.Add(("Broker database on disk (db + WAL)", $"{dbBytes / 1024.0 / 1024.0:F0} MB"));
     rows.Add(("Broker start-up (process start → /health 200)", $"{startup.TotalSeconds:F1} s"));
     rows.Add(("Total bench run time", $"{total.Elapsed.TotalSeconds:F0} s"));

@@ -154,7 +154,7 @@ internal static class SideBySideSection
 
         var healthy = !kontext.HasExited && !baseline.HasExited && load.Values.All(t => t.Errors == 0) && rewrites.All(r => r.Kontext.Errors == 0)
                       && results.All(r => r.Kontext.Errors == 0 && (r.Baseline?.Errors ?? 0) == 0);
-        var footprint = new Footprint(kontext.SampledPeakRssBytes, baseline.SampledPeakRssBytes,
+        var footprint = new Footprint(kontext.SampledPeakRssBytes, baseline.SampledPeakRssBytes, kontext.ReadResidency(), baseline.ReadResidency(),
             DirectoryBytes(Path.Combine(temp, "side-kontext-data")), DirectoryBytes(Path.Combine(temp, "side-baseline-data")));
         return (Report(options, b.Name, load, rewrites, results, footprint, healthy), healthy);
     }
@@ -212,7 +212,7 @@ internal static class SideBySideSection
         tally.Errors += errors;
     }
 
-    private sealed record Footprint(long KontextPeakRss, long BaselinePeakRss, long KontextDiskBytes, long BaselineDiskBytes);
+    private sealed record Footprint(long KontextPeakRss, long BaselinePeakRss, Residency? KontextEnd, Residency? BaselineEnd, long KontextDiskBytes, long BaselineDiskBytes);
 
     private static long DirectoryBytes(string path) =>
         Directory.Exists(path) ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
@@ -248,6 +248,8 @@ internal static class SideBySideSection
         sb.AppendLine($"Memory (peak resident set, sampled): Kontext {footprint.KontextPeakRss / MiB:N0} MB, {other} {footprint.BaselinePeakRss / MiB:N0} MB. "
                       + $"Data directory at the end (WAL included): Kontext {footprint.KontextDiskBytes / MiB:N1} MB ({footprint.KontextDiskBytes / 1024.0 / Math.Max(1, options.Entities):F1} KB per entity), "
                       + $"{other} {footprint.BaselineDiskBytes / MiB:N1} MB.");
+        if (footprint.KontextEnd is { } kontextEnd && footprint.BaselineEnd is { } otherEnd)
+            sb.AppendLine($"At the end (/proc/<pid>/status): Kontext {kontextEnd.Describe()}; {other} {otherEnd.Describe()}.");
         sb.AppendLine();
         sb.AppendLine("### Machine");
         sb.AppendLine();
