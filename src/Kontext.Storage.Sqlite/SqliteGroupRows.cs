@@ -65,6 +65,10 @@ internal sealed class SqliteGroupRows
     private readonly Dictionary<(string EntityId, long Attr), long> _seriesKeys = [];
     private readonly Dictionary<(long Hk, long Attr), string> _keyedSeries = [];
     private readonly HashSet<(string EntityId, long Attr)> _pairsSeen = [];
+    /// <summary>The ids of the staged new entities, while their rows are written.</summary>
+    private readonly HashSet<string> _newEntityIds = new(StringComparer.Ordinal);
+    /// <summary>The history keys the staged rows' entities were given (they had none), while the rows are written.</summary>
+    private readonly Dictionary<string, long> _historyKeys = new(StringComparer.Ordinal);
     private (int Entities, int Updates, int Instances, int Changes) _released;
 
     public bool IsEmpty => _entities.Count == 0 && _updates.Count == 0 && _instances.Count == 0 && _changes.Count == 0;
@@ -107,6 +111,8 @@ internal sealed class SqliteGroupRows
     public void Write(SqliteConnection connection)
     {
         if (IsEmpty) return;
+        // The series first: a new entity's row is then inserted with its history key, not updated for it afterwards.
+        ResolveSeries(connection);
         WriteEntities(connection);
         WriteInstances(connection);
         Insert(connection, "change_log(entity_id, operation, at, before_doc, after_doc)", 5, _changes,
@@ -129,8 +135,9 @@ internal sealed class SqliteGroupRows
         {
             var nextKey = Scalar(connection, "SELECT COALESCE(MAX(ek), 0) FROM entities") + 1;
             foreach (var entity in _entities) keyed.Add((nextKey++, entity));
-            Insert(connection, "entities(ek, id, doc, created_at, modified_at)", 5, keyed,
-                (b, e) => b.Add(e.Ek).Add(e.Entity.Id).AddText(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt));
+            Insert(connection, "entities(ek, id, doc, created_at, modified_at, hk)", 6, keyed,
+                (b, e) => b.Add(e.Ek).Add(e.Entity.Id).AddText(e.Entity.Doc).Add(e.Entity.CreatedAt).Add(e.Entity.ModifiedAt)
+                    .Add(_historyKeys.TryGetValue(e.Entity.Id, out var hk) ? hk : (long?)null));
         }
         WriteUpdates(connection);
         Insert(connection, "entity_types(type, ek)", 2, KeyedRows(keyed, static e => e.Types, static u => u.Types), (b, r) => b.Add(r.Row).Add(r.Ek));
@@ -250,8 +257,13 @@ internal sealed class SqliteGroupRows
     /// <summary>The series keys of (history key, attribute name id) pairs ({0}: the pairs as VALUES rows).</summary>
     internal const string SeriesKeys = "SELECT s.hk, s.attr, s.sk FROM (VALUES {0}) v JOIN temporal_series s ON s.hk = v.column1 AND s.attr = v.column2";
 
-    private void WriteInstances(SqliteConnection connection)
+    /// <summary>
+    /// The series key of every staged instance (<see cref="_seriesKeys"/>), and the history keys given to entities that
+    /// had none (<see cref="_historyKeys"/>), before any staged row is written.
+    /// </summary>
+    private void ResolveSeries(SqliteConnection connection)
     {
+        _historyKeys.Clear();
         if (_instances.Count == 0) return;
         // Series keys once for the group: those that exist, of entities whose history key the write read with the entity's
         // row, straight from temporal_series' key (the usual update: one page to find); of the others, those whose entity row
@@ -273,26 +285,44 @@ internal sealed class SqliteGroupRows
         // In the order of first use; a keyed pair without a series (the entity's first instance of the attribute) among them.
         var pairs = new List<(string EntityId, long Attr)>();
         _pairsSeen.Clear();
+        _newEntityIds.Clear();
+        foreach (var entity in _entities) _newEntityIds.Add(entity.Id);
+        var ofExisting = new List<(string EntityId, long Attr)>();
         foreach (var instance in _instances)
         {
             var pair = (instance.EntityId, instance.Attr);
-            if (!seriesKeys.ContainsKey(pair) && _pairsSeen.Add(pair)) pairs.Add(pair);
+            if (seriesKeys.ContainsKey(pair) || !_pairsSeen.Add(pair)) continue;
+            pairs.Add(pair);
+            // A new entity's row is not written yet (and would hold no history key): none of its series can be found through it.
+            if (!_newEntityIds.Contains(pair.EntityId)) ofExisting.Add(pair);
         }
-        Select(connection, KnownSeries, 2, pairs, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
+        Select(connection, KnownSeries, 2, ofExisting, (b, p) => b.Add(p.EntityId).Add(p.Attr), row => seriesKeys[(row.Text(0), row.Long(1))] = row.Long(2));
         var missing = pairs.Where(p => !seriesKeys.ContainsKey(p)).ToList();
         if (missing.Count > 0)
         {
             var entityIds = missing.Select(p => p.EntityId).Distinct(StringComparer.Ordinal).ToList();
             Insert(connection, "history_entities(id)", 1, entityIds, (b, id) => b.Add(id), "INSERT OR IGNORE");
-            var historyKeys = new Dictionary<string, long>(entityIds.Count, StringComparer.Ordinal);
+            var historyKeys = _historyKeys;
             Select(connection, HistoryKeys, 1, entityIds, (b, id) => b.Add(id), row => historyKeys[row.Text(0)] = row.Long(1));
             var series = missing.Select(p => (Hk: historyKeys[p.EntityId], p.Attr)).ToList();
             Insert(connection, "temporal_series(hk, attr)", 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), "INSERT OR IGNORE");
             var added = new Dictionary<(long Hk, long Attr), long>(series.Count);
             Select(connection, SeriesKeys, 2, series, (b, s) => b.Add(s.Hk).Add(s.Attr), row => added[(row.Long(0), row.Long(1))] = row.Long(2));
             foreach (var pair in missing) seriesKeys[pair] = added[(historyKeys[pair.EntityId], pair.Attr)];
-            Execute(connection, KeepHistoryKeys, 2, entityIds, (b, id) => b.Add(id).Add(historyKeys[id]));
         }
+    }
+
+    /// <summary>
+    /// The staged instances' rows, with the series keys <see cref="ResolveSeries"/> found; the history keys it gave are kept
+    /// in the rows of the existing entities (the new ones were inserted with theirs).
+    /// </summary>
+    private void WriteInstances(SqliteConnection connection)
+    {
+        if (_instances.Count == 0) return;
+        var seriesKeys = _seriesKeys;
+        var existing = new List<string>(_historyKeys.Count);
+        foreach (var id in _historyKeys.Keys) if (!_newEntityIds.Contains(id)) existing.Add(id);
+        Execute(connection, KeepHistoryKeys, 2, existing, (b, id) => b.Add(id).Add(_historyKeys[id]));
         Insert(connection,
             "attribute_instances(sk, dataset_id, instance_id, kind, observed_at, modified_at, doc, trimmed, sample_type, sample_num, sample_str, sample_key)",
             12, _instances, (b, i) => b.Add(seriesKeys[(i.EntityId, i.Attr)]).Add(i.DatasetId).Add(i.InstanceId).Add(i.Kind)
@@ -302,12 +332,16 @@ internal sealed class SqliteGroupRows
         // beyond the usual.
         var large = seriesKeys.Count > MaxKeptLookups;
         seriesKeys.Clear();
-        keyed.Clear();
+        _keyedSeries.Clear();
         _pairsSeen.Clear();
+        _newEntityIds.Clear();
+        _historyKeys.Clear();
         if (!large) return;
         seriesKeys.TrimExcess();
-        keyed.TrimExcess();
+        _keyedSeries.TrimExcess();
         _pairsSeen.TrimExcess();
+        _newEntityIds.TrimExcess();
+        _historyKeys.TrimExcess();
     }
 
     private const int MaxKeptLookups = 1 << 16;
@@ -495,6 +529,8 @@ internal sealed class SqliteGroupRows
         private int _index;
 
         public Binder Add(long value) => Checked(raw.sqlite3_bind_int64(statement, ++_index, value));
+
+        public Binder Add(long? value) => value is { } l ? Add(l) : Checked(raw.sqlite3_bind_null(statement, ++_index));
 
         public Binder Add(double? value) => Checked(value is { } d ? raw.sqlite3_bind_double(statement, ++_index, d) : raw.sqlite3_bind_null(statement, ++_index));
 

@@ -363,6 +363,39 @@ public sealed class SqliteGroupRowsTests : IDisposable
             .Should().Equal($"{A} 1", $"{C} 1");
     }
 
+    [Fact]
+    public async Task Entities_new_to_a_group_get_their_history_keys_in_the_order_of_first_use_and_in_their_rows()
+    {
+        // A group's series are resolved before its rows are written: a new entity's row is inserted with the history key it
+        // was given, an existing entity's row is updated with its; keys go in the order of first use within the group, a
+        // recreated entity continues its history, and an entity without instances gets none.
+        await using var storage = _grouped.Open();
+        var store = (await storage.GetTenantAsync(null, true, default))!;
+        Entity Parse(string json) => EntityParser.ParseEntity(JsonNode.Parse(json)!.AsObject(), ContextProcessor.Core, ParseMode.Full);
+        Entity Reading(string id, string attr, double value) => Parse($$$"""{"id":"{{{id}}}","type":"T","{{{attr}}}":{"type":"Property","value":{{{value}}}}}""");
+        const string A = "urn:ngsi-ld:T:a", B = "urn:ngsi-ld:T:b", C = "urn:ngsi-ld:T:c", D = "urn:ngsi-ld:T:d";
+        await store.WriteAsync(A, Upsert(Reading(A, "no2", 1), false), default);
+        await store.WriteAsync(A, current => EntityWrite<bool>.Delete(true), default);
+        await store.WriteAsync(B, Upsert(Parse($$"""{"id":"{{B}}","type":"T"}"""), false), default);
+        var outcomes = await store.WriteManyAsync<bool>([
+            (B, Upsert(Reading(B, "no2", 2), true)), (C, Upsert(Reading(C, "o3", 3), false)),
+            (A, Upsert(Reading(A, "no2", 4), false)), (D, Upsert(Parse($$"""{"id":"{{D}}","type":"T"}"""), false)),
+            (C, Upsert(Reading(C, "no2", 5), true))], default);
+        outcomes.Should().OnlyContain(o => o.Error == null);
+
+        using var connection = new SqliteConnection($"Data Source={_grouped.DbPath};Pooling=False");
+        connection.Open();
+        Column(connection, """
+            SELECT e.id || ' ' || coalesce(e.hk, '-') || ' ' || coalesce((SELECT h.hk FROM history_entities h WHERE h.id = e.id), '-') FROM entities e ORDER BY e.id
+            """).Should().Equal($"{A} 1 1", $"{B} 2 2", $"{C} 3 3", $"{D} - -");
+        Column(connection, """
+            SELECT h.id || ' ' || n.iri || ' ' || group_concat(i.kind || ':' || coalesce(json_extract(i.doc, '$.value'), '-'), ',' ORDER BY i.seq)
+            FROM history_entities h JOIN temporal_series s ON s.hk = h.hk JOIN names n ON n.nid = s.attr JOIN attribute_instances i ON i.sk = s.sk
+            GROUP BY s.sk ORDER BY s.sk
+            """).Select(r => r.Replace("https://uri.etsi.org/ngsi-ld/default-context/", "")).Should().Equal(
+            $"{A} no2 Created:1,Deleted:-,Created:4", $"{B} no2 Created:2", $"{C} o3 Created:3", $"{C} no2 Created:5");
+    }
+
     /// <summary>A writer alone over a new tenant file: the test gives it jobs of its own, as the store's writes would.</summary>
     private SqliteWriter NewWriter()
     {
