@@ -69,24 +69,16 @@ public enum ContextSourceFailure { Timeout, Unreachable, Refused, CoolingDown, T
 /// it is kept per registration and endpoint, so a new or re-pointed registration is always tried at once;</item>
 /// <item>is sent once more, on a connection of its own, when it is repeatable (<see cref="IsRepeatable"/>) and the answer
 /// ended before its headers; a source that closes its connections after each answer (HTTP/1.0 without keep-alive) gets
-/// a connection of its own for every request (see <see cref="FreshConnectionClientName"/>).</item>
+/// a connection of its own for every request (<see cref="ClosingPeers"/>).</item>
 /// </list>
 /// It never throws for a source's failure: a slow, unreachable or refused source is an answer without a response, so a
 /// distributed operation can return partial results with a warning instead of failing or hanging.
 /// </summary>
 internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSourceIdentity identity, IOptions<FederationOptions> federation,
-    IOptions<KontextOptions> kontext, ILogger<ContextSourceClient> logger)
+    IOptions<KontextOptions> kontext, ClosingPeers closingPeers, ILogger<ContextSourceClient> logger)
 {
     public const string HttpClientName = "context-sources";
 
-    /// <summary>
-    /// The client that keeps no connection for a later request. SocketsHttpHandler pools the connection of an HTTP/1.0
-    /// answer that has no "Connection: close" although the server closes it (HTTP/1.0's default), and hands it to the next
-    /// request, often before the server's close has arrived: a request with a body then fails with ResponseEnded without
-    /// having reached the source (the handler retries only requests without a body itself). Sources seen to answer so, and
-    /// every second attempt, use this client.
-    /// </summary>
-    public const string FreshConnectionClientName = "context-sources-fresh";
 
     private const string ApiRoot = "/ngsi-ld/v1";
 
@@ -95,8 +87,6 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
 
     private readonly ConcurrentDictionary<(string Registration, Uri Endpoint, TimeSpan Timeout), SourceLine> _sources = new();
 
-    /// <summary>Authorities (scheme, host, port) whose answers close the connection: see <see cref="FreshConnectionClientName"/>.</summary>
-    private readonly ConcurrentDictionary<string, bool> _closingAuthorities = new();
 
     /// <summary>One source's pipeline, its cooldown and whether it is failing (its failure is logged once, not per request).</summary>
     private sealed class SourceLine(ResiliencePipeline pipeline, string authority)
@@ -135,7 +125,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
             // Count takes every lock of the dictionary: only asked when a source is new.
             if (_sources.Count >= MaxRemembered) _sources.Clear();
             line = _sources.GetOrAdd(key, _ => new SourceLine(new ResiliencePipelineBuilder().AddTimeout(timeout).Build(),
-                registration.Endpoint.GetLeftPart(UriPartial.Authority)));
+                ClosingPeers.Peer(registration.Endpoint)));
         }
         if (line.CoolingUntil(DateTimeOffset.UtcNow) is { } until)
             return ContextSourceResponse.Failed(ContextSourceFailure.CoolingDown, $"the context source failed recently and is left alone until {until:O}");
@@ -206,7 +196,7 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
     /// </summary>
     private async Task<HttpResponseMessage> ConnectAsync(string authority, Registration registration, ContextSourceRequest request, string? tenant, CancellationToken token)
     {
-        var client = clients.CreateClient(_closingAuthorities.ContainsKey(authority) ? FreshConnectionClientName : HttpClientName);
+        var client = closingPeers.ClientFor(clients, HttpClientName, authority);
         HttpResponseMessage response;
         try
         {
@@ -224,14 +214,13 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
             logger.LogDebug("Context source {Registration}: the answer ended before its headers ({Reason}), sending once more", registration.Id, ex.Message);
             response = await SendAgainAsync();
         }
-        if (ClosesAfterAnswer(response) && _closingAuthorities.TryAdd(authority, true) && _closingAuthorities.Count > MaxRemembered)
-            _closingAuthorities.Clear();
+        closingPeers.Observe(authority, response);
         return response;
 
         async Task<HttpResponseMessage> SendAgainAsync()
         {
             using var second = Message(registration, request, tenant);
-            return await clients.CreateClient(FreshConnectionClientName).SendAsync(second, HttpCompletionOption.ResponseHeadersRead, token);
+            return await clients.CreateClient(ClosingPeers.Fresh(HttpClientName)).SendAsync(second, HttpCompletionOption.ResponseHeadersRead, token);
         }
     }
 
@@ -261,11 +250,6 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
         path = path.Trim('/');
         return path.SequenceEqual("entityOperations/query") || path.SequenceEqual("temporal/entityOperations/query");
     }
-
-    /// <summary>An HTTP/1.0 answer without "Connection: keep-alive": the server closes the connection after it (RFC 1945).</summary>
-    private static bool ClosesAfterAnswer(HttpResponseMessage response) =>
-        response.Version == System.Net.HttpVersion.Version10
-        && !response.Headers.Connection.Contains("keep-alive", StringComparer.OrdinalIgnoreCase);
 
     private HttpRequestMessage Message(Registration registration, ContextSourceRequest request, string? tenant)
     {

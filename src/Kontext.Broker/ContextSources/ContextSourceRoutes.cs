@@ -1,3 +1,4 @@
+using Kontext.Broker.Outbound;
 namespace Kontext.Broker.ContextSources;
 
 /// <summary>
@@ -47,10 +48,7 @@ internal static class ContextSourceRoutes
         services.AddSingleton<TemporalForwarding>();
         services.AddSingleton<SubscriptionForwarding>();
         // Forwarded requests connect through the outbound policy (D12), like notifications and remote contexts.
-        services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler());
-        services.AddHttpClient(ContextSourceClient.FreshConnectionClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<Outbound.OutboundPolicy>().CreateHttpHandler(keepConnections: false));
+        ClosingPeers.AddOutboundClient(services, ContextSourceClient.HttpClientName);
         return services;
     }
 }

@@ -33,6 +33,7 @@ public static class KontextServices
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = Kontext.Ngsi.Formats.StoredJson.MaxDepth);
         services.AddSingleton<IEntityStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<KontextOptions>>().Value));
         services.AddSingleton<OutboundPolicy>();
+        services.AddSingleton<ClosingPeers>();
         services.AddSingleton<HostedContexts>();
         services.AddSingleton(sp => new BundledContexts(Path.Combine(sp.GetRequiredService<SchemaRegistry>().Root, "contexts"),
             sp.GetRequiredService<IOptions<KontextOptions>>().Value.Contexts.UseBundled));
@@ -55,8 +56,7 @@ public static class KontextServices
         services.AddSingleton<INotificationTransport, MqttNotificationTransport>();
         services.AddSingleton<DeliveryOutcomes>();
         services.AddSingleton<WithdrawnSubscriptions>();
-        services.AddHttpClient(HttpNotificationTransport.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().CreateHttpHandler());
+        ClosingPeers.AddOutboundClient(services, HttpNotificationTransport.HttpClientName);
         services.AddHostedService<NotificationMatcher>();
         services.AddHostedService<NotificationDispatcher>();
         services.AddHostedService<ExpiryReaper>();

@@ -11,7 +11,8 @@ namespace Kontext.Broker.Notifications;
 /// <summary>
 /// POSTs the notification (clause 6.3.x notification behaviour) with a timeout and a few quick Polly retries. The client's
 /// connections go through the outbound policy (a refusal is final, not retried); a redirect is not followed and counts
-/// as a failed delivery. Connections are kept alive and reused (the outbound policy's pooled handler).
+/// as a failed delivery. Connections are kept alive and reused (the outbound policy's pooled handler), except to a receiver
+/// that closes them after each answer without saying so (<see cref="Outbound.ClosingPeers"/>).
 /// </summary>
 internal sealed class HttpNotificationTransport : INotificationTransport
 {
@@ -19,10 +20,12 @@ internal sealed class HttpNotificationTransport : INotificationTransport
     private readonly IHttpClientFactory _clients;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly NotificationOptions _options;
+    private readonly Outbound.ClosingPeers _closingPeers;
 
-    public HttpNotificationTransport(IHttpClientFactory clients, IOptions<NotificationOptions> options)
+    public HttpNotificationTransport(IHttpClientFactory clients, IOptions<NotificationOptions> options, Outbound.ClosingPeers closingPeers)
     {
         _clients = clients;
+        _closingPeers = closingPeers;
         _options = options.Value;
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         if (_options.ImmediateRetries > 0) builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -44,7 +47,8 @@ internal sealed class HttpNotificationTransport : INotificationTransport
 
     public async Task<bool> DeliverAsync(Uri endpoint, NotificationRequest request, Func<bool> stillWanted, CancellationToken cancellationToken)
     {
-        var client = _clients.CreateClient(HttpClientName);
+        var peer = Outbound.ClosingPeers.Peer(endpoint);
+        var client = _closingPeers.ClientFor(_clients, HttpClientName, peer);
         var tries = 0;
         using var response = await _pipeline.ExecuteAsync(async token =>
         {
@@ -64,7 +68,9 @@ internal sealed class HttpNotificationTransport : INotificationTransport
             }
             try
             {
-                return await client.SendAsync(message, timeout.Token);
+                var response = await client.SendAsync(message, timeout.Token);
+                _closingPeers.Observe(peer, response);
+                return response;
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {

@@ -7,12 +7,13 @@ namespace Kontext.Broker.Tests.ContextSources;
 
 /// <summary>
 /// A context source on 127.0.0.1 spoken to over raw TCP, so a test decides what each connection does with the request it
-/// reads: answer it (200 and an empty array to GET and POST, 204 to the other methods), close without an answer, or answer
-/// as an HTTP/1.0 server and close a moment later (unread requests and all).
+/// reads: answer it (200 and an empty array to GET and POST, 204 to the other methods), close without an answer, answer
+/// as an HTTP/1.0 server and close a moment later (unread requests and all), or answer every request of the connection
+/// with 204 as an HTTP/1.1 server keeping it open.
 /// </summary>
 public sealed class RawContextSource : IDisposable
 {
-    public enum Reply { Answer, CloseWithoutAnswer, AnswerAsHttp10ThenClose }
+    public enum Reply { Answer, CloseWithoutAnswer, AnswerAsHttp10ThenClose, AnswerKeepingConnection }
 
     private readonly TcpListener _listener;
     private readonly Func<int, Reply> _script;
@@ -64,6 +65,15 @@ public sealed class RawContextSource : IDisposable
             var stream = client.GetStream();
             if (await ReadRequestAsync(stream) is not { } request) return;
             _requests.Enqueue(request);
+            if (reply == Reply.AnswerKeepingConnection)
+            {
+                while (true)
+                {
+                    await stream.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());
+                    if (await ReadRequestAsync(stream) is not { } next) return;
+                    _requests.Enqueue(next);
+                }
+            }
             switch (reply)
             {
                 case Reply.Answer when request.StartsWith("GET ") || request.StartsWith("POST "):
