@@ -21,16 +21,24 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly Action? _committed;
     private readonly SqliteWriterCaches _caches;
+    private readonly SqliteWalLimits _walLimits;
+    private readonly SqliteCheckpointer _checkpointer;
     private SqliteConnection? _connection;
+    private bool _walHooked;
+    private long _ownCheckpoints;
 
     /// <param name="opening">Called on the loop before the connection is (re)opened: the store counts its open files.</param>
     /// <param name="caches">The bound on the writers' page caches across tenants (none: this writer always keeps its full cache).</param>
-    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null, SqliteWriterCaches? caches = null)
+    /// <param name="walLimits">When the WAL is checkpointed (<see cref="SqliteWalLimits.Default"/> when not given).</param>
+    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null, SqliteWriterCaches? caches = null,
+        SqliteWalLimits? walLimits = null)
     {
         _connectionString = connectionString;
         _committed = committed;
         _opening = opening;
         _caches = caches ?? SqliteWriterCaches.Unbounded();
+        _walLimits = walLimits ?? SqliteWalLimits.Default;
+        _checkpointer = new SqliteCheckpointer(connectionString);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -58,6 +66,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         if (!_queue.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(SqliteWriter));
         return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
     }
+
+    /// <summary>The background checkpointer of this writer's file, for tests.</summary>
+    internal SqliteCheckpointer Checkpointer => _checkpointer;
+
+    /// <summary>Checkpoints the writer ran in its own commit path because the WAL passed the hard limit, for tests.</summary>
+    internal long OwnCheckpoints => Interlocked.Read(ref _ownCheckpoints);
 
     /// <summary>Closes the connection once the jobs queued before this call are done; the next job opens it again.</summary>
     public void RequestClose() => _queue.Writer.TryWrite(CloseJob.Instance);
@@ -98,6 +112,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         connection.Open();
         SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
         SqliteDatabase.Execute(connection, SqliteSchema.WriterPragmas);
+        _walHooked = SqliteWalHook.TryInstall(connection, _walLimits.Threshold);
         _caches.Opened(this, connection);
         return _connection = connection;
     }
@@ -157,6 +172,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
             state.GroupRows.Write(connection);
             SqliteIndexRows.WriteStatistics(connection);
+            SqliteWalHook.Reset();
             transaction.Commit();
         }
         catch (Exception ex)
@@ -179,11 +195,41 @@ internal sealed class SqliteWriter : IAsyncDisposable
         finally
         {
             foreach (var job in succeeded) job.Complete(); // committed: answered even if a listener throws
+            CheckpointIfDue(connection);
+        }
+    }
+
+    /// <summary>
+    /// After a commit: past the threshold the background checkpointer is asked; past the hard limit (a reader pins an old
+    /// snapshot, or the checkpointer falls behind) the writer checkpoints itself, as SQLite's automatic checkpoint did.
+    /// </summary>
+    private void CheckpointIfDue(SqliteConnection connection)
+    {
+        if (!_walHooked) return; // SQLite's automatic checkpoint ran in the commit
+        var pages = SqliteWalHook.PagesAfterCommit;
+        if (pages < _walLimits.Threshold) return;
+        if (pages < _walLimits.HardLimit)
+        {
+            _checkpointer.Request();
+            return;
+        }
+        try
+        {
+            SqliteCheckpointer.Checkpoint(connection);
+            Interlocked.Increment(ref _ownCheckpoints);
+        }
+        catch (Exception ex)
+        {
+            // The group is committed and answered; the next commit past the limit tries again.
+            System.Diagnostics.Trace.TraceWarning($"Kontext: WAL checkpoint by the writer of {_connectionString} failed: {ex.Message}");
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        // The checkpointer stops first, so the writer's connection stays the one that closes last and checkpoints the
+        // WAL into the file at close, as before; writes still queued meanwhile are bounded by the hard limit.
+        await _checkpointer.DisposeAsync();
         _queue.Writer.TryComplete();
         await _loop;
     }
