@@ -17,8 +17,14 @@ namespace Kontext.Storage.Sqlite;
 /// checkpoint did: a reader holding an old snapshot keeps a passive checkpoint from finishing, and the WAL must not grow
 /// without bound meanwhile (nor when the background checkpointer falls behind).
 /// </para>
+/// <para>
+/// <paramref name="Tail"/>: the frames a background run may leave behind for the writer to copy itself. Under sustained
+/// writes the WAL keeps growing while a run copies it, and SQLite starts a WAL over only when a write begins with every
+/// frame copied; so after a run the writer copies the few frames committed meanwhile (and syncs the file) in its own
+/// path, and the WAL starts over instead of growing to the hard limit. Past it, another background run is asked instead.
+/// </para>
 /// </summary>
-internal sealed record SqliteWalLimits(int Threshold = 10_000, int HardLimit = 40_000)
+internal sealed record SqliteWalLimits(int Threshold = 10_000, int HardLimit = 40_000, int Tail = 1_250)
 {
     public static readonly SqliteWalLimits Default = new();
 }
@@ -41,11 +47,14 @@ internal sealed record SqliteWalLimits(int Threshold = 10_000, int HardLimit = 4
 /// </summary>
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
-    private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    // The latest request wins: it carries the WAL generation the writer saw (see Request).
+    private readonly Channel<long> _requests = Channel.CreateBounded<long>(new BoundedChannelOptions(1)
     {
-        FullMode = BoundedChannelFullMode.DropWrite,
+        FullMode = BoundedChannelFullMode.DropOldest,
         SingleReader = true,
     });
+    private readonly Lock _lastRunLock = new();
+    private (long Generation, long Backfilled)? _lastRun;
     private readonly string _connectionString;
     private readonly Task _loop;
     private volatile bool _stopping;
@@ -68,14 +77,32 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     /// <summary>WAL frames the runs found copied to the database file, summed over runs.</summary>
     public long FramesCheckpointed => Interlocked.Read(ref _framesCheckpointed);
 
-    /// <summary>Asks for a checkpoint; returns at once (the writer calls it after its commits).</summary>
-    public void Request() => _requests.Writer.TryWrite(true);
+    /// <summary>
+    /// Asks for a checkpoint; returns at once (the writer calls it after its commits). <paramref name="generation"/>
+    /// counts the times the writer saw the WAL start over: a run's result is only of use to the writer in the same one.
+    /// </summary>
+    public void Request(long generation = 0) => _requests.Writer.TryWrite(generation);
+
+    /// <summary>
+    /// The frames the last run, asked in WAL <paramref name="generation"/>, left copied to the database file, once (later
+    /// calls see nothing until the next run); null when no run finished since, or it was asked in another generation.
+    /// </summary>
+    public long? TakeLastRun(long generation)
+    {
+        lock (_lastRunLock)
+        {
+            var last = _lastRun;
+            _lastRun = null;
+            return last is { } run && run.Generation == generation ? run.Backfilled : null;
+        }
+    }
 
     private async Task RunAsync()
     {
         while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (_requests.Reader.TryRead(out _)) { }
+            var generation = 0L;
+            while (_requests.Reader.TryRead(out var asked)) generation = asked;
             if (_stopping) continue;
             try
             {
@@ -84,6 +111,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                 var (_, _, checkpointed) = Checkpoint(connection);
                 Interlocked.Add(ref _framesCheckpointed, Math.Max(0, checkpointed));
                 Interlocked.Increment(ref _runs);
+                lock (_lastRunLock) _lastRun = (generation, checkpointed);
             }
             catch (Exception ex)
             {

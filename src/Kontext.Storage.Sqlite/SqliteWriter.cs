@@ -25,7 +25,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCheckpointer _checkpointer;
     private SqliteConnection? _connection;
     private bool _walHooked;
+    private long _walGeneration;
+    private int _lastWalPages;
     private long _ownCheckpoints;
+    private long _tailCheckpoints;
 
     /// <param name="opening">Called on the loop before the connection is (re)opened: the store counts its open files.</param>
     /// <param name="caches">The bound on the writers' page caches across tenants (none: this writer always keeps its full cache).</param>
@@ -72,6 +75,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     /// <summary>Checkpoints the writer ran in its own commit path because the WAL passed the hard limit, for tests.</summary>
     internal long OwnCheckpoints => Interlocked.Read(ref _ownCheckpoints);
+
+    /// <summary>Checkpoints the writer ran to copy the tail a background run left (<see cref="SqliteWalLimits.Tail"/>), for tests.</summary>
+    internal long TailCheckpoints => Interlocked.Read(ref _tailCheckpoints);
 
     /// <summary>Closes the connection once the jobs queued before this call are done; the next job opens it again.</summary>
     public void RequestClose() => _queue.Writer.TryWrite(CloseJob.Instance);
@@ -124,6 +130,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         SqliteDatabase.Release(_connection);
         _connection.Dispose();
         _connection = null;
+        // The close may have checkpointed and removed the WAL: a run's result from before is of no use after it.
+        _walGeneration++;
+        _lastWalPages = 0;
         _caches.Closed(this);
     }
 
@@ -200,23 +209,30 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// After a commit: past the threshold the background checkpointer is asked; past the hard limit (a reader pins an old
-    /// snapshot, or the checkpointer falls behind) the writer checkpoints itself, as SQLite's automatic checkpoint did.
+    /// After a commit: past the threshold the background checkpointer is asked; once a run has copied all but a short
+    /// tail, the writer copies the tail itself so the WAL can start over (<see cref="SqliteWalLimits.Tail"/>); past the
+    /// hard limit (a reader pins an old snapshot, or the checkpointer falls behind) the writer checkpoints itself, as
+    /// SQLite's automatic checkpoint did.
     /// </summary>
     private void CheckpointIfDue(SqliteConnection connection)
     {
         if (!_walHooked) return; // SQLite's automatic checkpoint ran in the commit
         var pages = SqliteWalHook.PagesAfterCommit;
+        if (pages == 0) return; // the commit wrote no frame
+        if (pages < _lastWalPages) _walGeneration++; // the WAL started over
+        _lastWalPages = pages;
         if (pages < _walLimits.Threshold) return;
-        if (pages < _walLimits.HardLimit)
+        var backfilled = _checkpointer.TakeLastRun(_walGeneration);
+        var tail = backfilled is { } copied && copied <= pages && pages - copied <= _walLimits.Tail;
+        if (!tail && pages < _walLimits.HardLimit)
         {
-            _checkpointer.Request();
+            _checkpointer.Request(_walGeneration);
             return;
         }
         try
         {
             SqliteCheckpointer.Checkpoint(connection);
-            Interlocked.Increment(ref _ownCheckpoints);
+            Interlocked.Increment(ref tail ? ref _tailCheckpoints : ref _ownCheckpoints);
         }
         catch (Exception ex)
         {

@@ -28,7 +28,8 @@ public sealed class SqliteCheckpointerTests : IDisposable
 
     private string ConnectionString => SqliteDatabase.ConnectionString(_directory.DbPath, pooled: false);
 
-    private SqliteWriter Writer(int threshold, int hardLimit) => new(ConnectionString, walLimits: new SqliteWalLimits(threshold, hardLimit));
+    private SqliteWriter Writer(int threshold, int hardLimit, int? tail = null) =>
+        new(ConnectionString, walLimits: new SqliteWalLimits(threshold, hardLimit, tail ?? threshold / 8));
 
     /// <summary>Commits one row of most of a page at a time: each commit adds at least one WAL frame.</summary>
     private static async Task WriteRowsAsync(SqliteWriter writer, int rows)
@@ -74,6 +75,18 @@ public sealed class SqliteCheckpointerTests : IDisposable
         writer.Checkpointer.FramesCheckpointed.Should().BeGreaterThan(0, "the checkpointer copied WAL frames into the database file");
         writer.Checkpointer.Failures.Should().Be(0);
         writer.OwnCheckpoints.Should().Be(0, "below the hard limit the writer leaves checkpoints to the checkpointer");
+    }
+
+    [Fact]
+    public async Task Under_sustained_writes_the_writer_copies_the_tail_a_run_left_and_the_wal_starts_over()
+    {
+        const int threshold = 20;
+        await using var writer = Writer(threshold, hardLimit: 100_000, tail: 4 * threshold);
+        await WriteRowsAsync(writer, 300); // several hundred frames: without starting over the WAL would hold them all
+
+        writer.TailCheckpoints.Should().BeGreaterThan(0, "after a background run the writer copied what was committed meanwhile");
+        writer.OwnCheckpoints.Should().Be(0);
+        WalFrames().Frames.Should().BeLessThan(10 * threshold, "the WAL started over after the copied tail");
     }
 
     [Fact]
