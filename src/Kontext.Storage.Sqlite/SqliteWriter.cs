@@ -27,6 +27,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private bool _walHooked;
     private long _walGeneration;
     private int _lastWalPages;
+    private int _requestedAtPages;
     private long _ownCheckpoints;
     private long _tailCheckpoints;
 
@@ -133,6 +134,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         // The close may have checkpointed and removed the WAL: a run's result from before is of no use after it.
         _walGeneration++;
         _lastWalPages = 0;
+        _requestedAtPages = 0;
         _caches.Closed(this);
     }
 
@@ -219,13 +221,21 @@ internal sealed class SqliteWriter : IAsyncDisposable
         if (!_walHooked) return; // SQLite's automatic checkpoint ran in the commit
         var pages = SqliteWalHook.PagesAfterCommit;
         if (pages == 0) return; // the commit wrote no frame
-        if (pages < _lastWalPages) _walGeneration++; // the WAL started over
+        if (pages < _lastWalPages)
+        {
+            _walGeneration++; // the WAL started over
+            _requestedAtPages = 0;
+        }
         _lastWalPages = pages;
         if (pages < _walLimits.Threshold) return;
         var backfilled = _checkpointer.TakeLastRun(_walGeneration);
         var tail = backfilled is { } copied && copied <= pages && pages - copied <= _walLimits.Tail;
         if (!tail && pages < _walLimits.HardLimit)
         {
+            // Runs a threshold apart, as the automatic checkpoint was: each copies a page once however often the frames
+            // since the last run hold it, where runs chasing the writer would copy the hot pages again and again.
+            if (pages - _requestedAtPages < _walLimits.Threshold) return;
+            _requestedAtPages = pages;
             _checkpointer.Request(_walGeneration);
             return;
         }
