@@ -22,14 +22,16 @@ internal static class SqliteSchema
     /// changes that an earlier job of the group changed too is copied to the savepoint's journal first. On disk (SQLite's
     /// default past 64 KiB) that was 58 write calls and 240 KB per entity of a batch upsert. A journal lives only until
     /// its job's savepoint is released, so its memory is bounded by one job's pages.</item>
-    /// <item>no automatic checkpoint in the commit: <see cref="SqliteCheckpointer"/> checkpoints beside the writer
-    /// (<see cref="SqliteWalLimits"/>). Durability is the WAL's (synchronous=FULL syncs it at every commit); the WAL file
-    /// keeps its largest size between checkpoints.</item>
+    /// <item>a checkpoint every 10,000 WAL pages (~40 MB; SQLite's default is 1,000): a checkpoint copies each page once
+    /// however often the WAL holds it, so the hot pages (value indexes, the tails of append-only tables) are copied to the
+    /// file once per 10,000 frames instead of once per 1,000, and the file is synced ten times less often. Durability is
+    /// the WAL's (synchronous=FULL syncs it at every commit); the WAL file keeps its largest size between checkpoints.</item>
     /// </list>
     /// </summary>
     public const string WriterPragmas = """
         PRAGMA cache_size=-16384;
         PRAGMA temp_store=MEMORY;
+        PRAGMA wal_autocheckpoint=10000;
         """;
 
     public const string Tables = """

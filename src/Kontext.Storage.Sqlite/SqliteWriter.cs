@@ -21,28 +21,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly Action? _committed;
     private readonly SqliteWriterCaches _caches;
-    private readonly SqliteWalLimits _walLimits;
-    private readonly SqliteCheckpointer _checkpointer;
     private SqliteConnection? _connection;
-    private bool _walHooked;
-    private long _walGeneration;
-    private int _lastWalPages;
-    private int _requestedAtPages;
-    private long _ownCheckpoints;
-    private long _tailCheckpoints;
 
     /// <param name="opening">Called on the loop before the connection is (re)opened: the store counts its open files.</param>
     /// <param name="caches">The bound on the writers' page caches across tenants (none: this writer always keeps its full cache).</param>
-    /// <param name="walLimits">When the WAL is checkpointed (<see cref="SqliteWalLimits.Default"/> when not given).</param>
-    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null, SqliteWriterCaches? caches = null,
-        SqliteWalLimits? walLimits = null)
+    public SqliteWriter(string connectionString, Action? committed = null, Action? opening = null, SqliteWriterCaches? caches = null)
     {
         _connectionString = connectionString;
         _committed = committed;
         _opening = opening;
         _caches = caches ?? SqliteWriterCaches.Unbounded();
-        _walLimits = walLimits ?? SqliteWalLimits.Default;
-        _checkpointer = new SqliteCheckpointer(connectionString);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -70,15 +58,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         if (!_queue.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(SqliteWriter));
         return cancellationToken.CanBeCanceled ? job.Task.WaitAsync(cancellationToken) : job.Task;
     }
-
-    /// <summary>The background checkpointer of this writer's file, for tests.</summary>
-    internal SqliteCheckpointer Checkpointer => _checkpointer;
-
-    /// <summary>Checkpoints the writer ran in its own commit path because the WAL passed the hard limit, for tests.</summary>
-    internal long OwnCheckpoints => Interlocked.Read(ref _ownCheckpoints);
-
-    /// <summary>Checkpoints the writer ran to copy the tail a background run left (<see cref="SqliteWalLimits.Tail"/>), for tests.</summary>
-    internal long TailCheckpoints => Interlocked.Read(ref _tailCheckpoints);
 
     /// <summary>Closes the connection once the jobs queued before this call are done; the next job opens it again.</summary>
     public void RequestClose() => _queue.Writer.TryWrite(CloseJob.Instance);
@@ -119,7 +98,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         connection.Open();
         SqliteDatabase.Execute(connection, SqliteSchema.Pragmas);
         SqliteDatabase.Execute(connection, SqliteSchema.WriterPragmas);
-        _walHooked = SqliteWalHook.TryInstall(connection, _walLimits.Threshold);
         _caches.Opened(this, connection);
         return _connection = connection;
     }
@@ -131,10 +109,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         SqliteDatabase.Release(_connection);
         _connection.Dispose();
         _connection = null;
-        // The close may have checkpointed and removed the WAL: a run's result from before is of no use after it.
-        _walGeneration++;
-        _lastWalPages = 0;
-        _requestedAtPages = 0;
         _caches.Closed(this);
     }
 
@@ -183,7 +157,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
             state.GroupRows.Write(connection);
             SqliteIndexRows.WriteStatistics(connection);
-            SqliteWalHook.Reset();
             transaction.Commit();
         }
         catch (Exception ex)
@@ -206,56 +179,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         finally
         {
             foreach (var job in succeeded) job.Complete(); // committed: answered even if a listener throws
-            CheckpointIfDue(connection);
-        }
-    }
-
-    /// <summary>
-    /// After a commit: past the threshold the background checkpointer is asked; once a run has copied all but a short
-    /// tail, the writer copies the tail itself so the WAL can start over (<see cref="SqliteWalLimits.Tail"/>); past the
-    /// hard limit (a reader pins an old snapshot, or the checkpointer falls behind) the writer checkpoints itself, as
-    /// SQLite's automatic checkpoint did.
-    /// </summary>
-    private void CheckpointIfDue(SqliteConnection connection)
-    {
-        if (!_walHooked) return; // SQLite's automatic checkpoint ran in the commit
-        var pages = SqliteWalHook.PagesAfterCommit;
-        if (pages == 0) return; // the commit wrote no frame
-        if (pages < _lastWalPages)
-        {
-            _walGeneration++; // the WAL started over
-            _requestedAtPages = 0;
-        }
-        _lastWalPages = pages;
-        if (pages < _walLimits.Threshold) return;
-        var backfilled = _checkpointer.TakeLastRun(_walGeneration);
-        var tail = backfilled is { } copied && copied <= pages && pages - copied <= _walLimits.Tail;
-        if (!tail && pages < _walLimits.HardLimit)
-        {
-            // Runs a threshold apart, as the automatic checkpoint was: each copies a page once however often the frames
-            // since the last run hold it, where runs chasing the writer would copy the hot pages again and again.
-            if (pages - _requestedAtPages < _walLimits.Threshold) return;
-            _requestedAtPages = pages;
-            _checkpointer.Request(_walGeneration);
-            return;
-        }
-        try
-        {
-            SqliteCheckpointer.Checkpoint(connection);
-            Interlocked.Increment(ref tail ? ref _tailCheckpoints : ref _ownCheckpoints);
-        }
-        catch (Exception ex)
-        {
-            // The group is committed and answered; the next commit past the limit tries again.
-            System.Diagnostics.Trace.TraceWarning($"Kontext: WAL checkpoint by the writer of {_connectionString} failed: {ex.Message}");
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        // The checkpointer stops first, so the writer's connection stays the one that closes last and checkpoints the
-        // WAL into the file at close, as before; writes still queued meanwhile are bounded by the hard limit.
-        await _checkpointer.DisposeAsync();
         _queue.Writer.TryComplete();
         await _loop;
     }
