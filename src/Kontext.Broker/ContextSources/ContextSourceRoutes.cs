@@ -1,4 +1,5 @@
 using Kontext.Broker.Outbound;
+
 namespace Kontext.Broker.ContextSources;
 
 /// <summary>

@@ -88,7 +88,7 @@ public sealed class OutboundPolicy(IOptions<KontextOptions> options, ILogger<Out
     /// wants them follows them itself, with a hop cap) and uses no proxy: a proxy would connect to the target for us,
     /// past the check. A call made on a request's behalf carries the caller's trace context (<see cref="CallerTrace"/>).
     /// <paramref name="keepConnections"/> false: every request opens its own connection, none is kept for the next one
-    /// (for a peer that closes the connection after each answer, see ContextSourceClient).
+    /// (for a peer that closes the connection after each answer, see <see cref="ClosingPeers"/>).
     /// </summary>
     public HttpMessageHandler CreateHttpHandler(bool keepConnections = true) => new CallerTraceHandler(new SocketsHttpHandler
     {
