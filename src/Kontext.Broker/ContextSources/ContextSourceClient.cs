@@ -79,14 +79,12 @@ internal sealed class ContextSourceClient(IHttpClientFactory clients, ContextSou
 {
     public const string HttpClientName = "context-sources";
 
-
     private const string ApiRoot = "/ngsi-ld/v1";
 
     /// <summary>Bounds the per-source state below: past it the state is dropped, which costs only a first attempt again.</summary>
     private const int MaxRemembered = 10_000;
 
     private readonly ConcurrentDictionary<(string Registration, Uri Endpoint, TimeSpan Timeout), SourceLine> _sources = new();
-
 
     /// <summary>One source's pipeline, its cooldown and whether it is failing (its failure is logged once, not per request).</summary>
     private sealed class SourceLine(ResiliencePipeline pipeline, string authority)
